@@ -1,0 +1,18 @@
+//! Podium's domain: the rules of a licensed-merchandise marketplace as pure types and functions.
+//!
+//! This crate must never do IO, spawn tasks or know about SQL or HTTP. Everything here is
+//! deterministic and unit- or property-tested; the `app` crate wires it to storage and the web.
+
+pub mod country;
+pub mod currency;
+pub mod fx;
+pub mod lang;
+pub mod money;
+pub mod role;
+
+pub use country::Country;
+pub use currency::Currency;
+pub use fx::{FxError, Rate, RateTable};
+pub use lang::Lang;
+pub use money::{Money, MoneyError};
+pub use role::Role;
