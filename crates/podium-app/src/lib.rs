@@ -1,1 +1,19 @@
+//! Podium's use cases and the ports they need.
+//!
+//! Use cases (`accounts::sign_in`, `fx_import::import`, `demo::seed`, …) take their ports as
+//! arguments: the [`Store`] for persistence and a [`Clock`] for time. This crate holds no HTTP and
+//! no SQL text; the `store` and `web` crates adapt it to the outside world.
+//!
+//! Errors: each use case returns a specific `thiserror` enum the web layer maps to a status code;
+//! [`StoreError`] carries the storage failures every use case may meet.
 
+pub mod accounts;
+pub mod clock;
+pub mod demo;
+pub mod fx_import;
+pub mod ports;
+
+pub use clock::{Clock, FixedClock, SystemClock};
+pub use ports::{
+    NewOrg, NewUser, Org, OutboxEvent, SessionRecord, Store, StoreError, StoreResult, User,
+};

@@ -1,0 +1,279 @@
+//! Accounts: sign-up, sign-in with attempt limits, server-side sessions, and who may do what.
+
+use argon2::password_hash::{rand_core::OsRng, PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
+use argon2::Argon2;
+use podium_domain::role::{OrgKind, Role};
+use rand::RngCore;
+use sha2::{Digest, Sha256};
+use time::{Duration, OffsetDateTime};
+
+use crate::ports::{NewUser, Org, SessionRecord, Store, StoreError, User};
+
+/// How long a session lasts without signing in again.
+pub const SESSION_TTL: Duration = Duration::days(30);
+/// Sign-in attempts allowed per account, and per client, in one window.
+pub const ATTEMPTS_PER_ACCOUNT: i64 = 10;
+pub const ATTEMPTS_PER_CLIENT: i64 = 30;
+pub const ATTEMPT_WINDOW: Duration = Duration::minutes(15);
+pub const MIN_PASSWORD_LEN: usize = 10;
+
+#[derive(Debug, thiserror::Error)]
+pub enum SignUpError {
+    #[error("enter a valid email address")]
+    InvalidEmail,
+    #[error("use at least {MIN_PASSWORD_LEN} characters")]
+    WeakPassword,
+    #[error("enter a name of 1 to 80 characters")]
+    InvalidName,
+    #[error("an account with this email already exists")]
+    EmailTaken,
+    #[error(transparent)]
+    Store(StoreError),
+}
+
+impl SignUpError {
+    /// The form field the error belongs to, so a page can show it next to that field.
+    pub fn field(&self) -> Option<&'static str> {
+        match self {
+            SignUpError::InvalidEmail | SignUpError::EmailTaken => Some("email"),
+            SignUpError::WeakPassword => Some("password"),
+            SignUpError::InvalidName => Some("display_name"),
+            SignUpError::Store(_) => None,
+        }
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum SignInError {
+    #[error("the email or password is not right")]
+    InvalidCredentials,
+    #[error("too many sign-in attempts; try again in {retry_after_secs} seconds")]
+    TooManyAttempts { retry_after_secs: i64 },
+    #[error(transparent)]
+    Store(StoreError),
+}
+
+/// What a successful sign-in hands to the web layer: the raw token goes in the cookie only.
+#[derive(Debug, Clone)]
+pub struct NewSession {
+    pub token: String,
+    pub record: SessionRecord,
+    pub user: User,
+}
+
+/// The signed-in user with the organisations they belong to.
+#[derive(Debug, Clone)]
+pub struct Principal {
+    pub user: User,
+    pub orgs: Vec<Org>,
+    pub csrf_token: String,
+    pub session_hash: String,
+}
+
+impl Principal {
+    pub fn roles(&self) -> Vec<Role> {
+        let mut roles = vec![Role::Fan];
+        roles.extend(self.orgs.iter().map(|o| o.kind.member_role()));
+        if self.user.is_operator {
+            roles.push(Role::Operator);
+        }
+        roles.sort();
+        roles.dedup();
+        roles
+    }
+
+    pub fn has_role(&self, role: Role) -> bool {
+        self.roles().contains(&role)
+    }
+
+    /// The console a user lands on: the most specific role they hold.
+    pub fn home_role(&self) -> Role {
+        self.roles().into_iter().max().unwrap_or(Role::Fan)
+    }
+
+    pub fn orgs_of(&self, kind: OrgKind) -> impl Iterator<Item = &Org> {
+        self.orgs.iter().filter(move |o| o.kind == kind)
+    }
+}
+
+pub fn normalise_email(email: &str) -> Result<String, SignUpError> {
+    let email = email.trim().to_lowercase();
+    let valid = email.len() <= 254
+        && !email.chars().any(char::is_whitespace)
+        && match email.split_once('@') {
+            Some((local, domain)) => {
+                !local.is_empty()
+                    && !domain.contains('@')
+                    && domain.contains('.')
+                    && !domain.starts_with('.')
+                    && !domain.ends_with('.')
+            }
+            None => false,
+        };
+    if valid {
+        Ok(email)
+    } else {
+        Err(SignUpError::InvalidEmail)
+    }
+}
+
+fn argon2() -> Argon2<'static> {
+    // argon2id with the crate's defaults (19 MiB, 2 passes, 1 lane): OWASP's recommended floor.
+    Argon2::default()
+}
+
+pub fn hash_password(password: &str) -> Result<String, StoreError> {
+    let salt = SaltString::generate(&mut OsRng);
+    argon2()
+        .hash_password(password.as_bytes(), &salt)
+        .map(|h| h.to_string())
+        .map_err(|e| StoreError::Backend(format!("password hashing failed: {e}")))
+}
+
+pub fn verify_password(password: &str, hash: &str) -> bool {
+    PasswordHash::new(hash)
+        .map(|parsed| argon2().verify_password(password.as_bytes(), &parsed).is_ok())
+        .unwrap_or(false)
+}
+
+/// Runs CPU-heavy hashing off the async workers.
+async fn blocking<T: Send + 'static>(f: impl FnOnce() -> T + Send + 'static) -> Result<T, StoreError> {
+    tokio::task::spawn_blocking(f)
+        .await
+        .map_err(|e| StoreError::Backend(format!("hashing task failed: {e}")))
+}
+
+pub async fn sign_up(store: &dyn Store, email: &str, password: &str, display_name: &str) -> Result<User, SignUpError> {
+    let email = normalise_email(email)?;
+    let name = display_name.trim();
+    if name.is_empty() || name.chars().count() > 80 {
+        return Err(SignUpError::InvalidName);
+    }
+    if password.chars().count() < MIN_PASSWORD_LEN || password.len() > 1024 {
+        return Err(SignUpError::WeakPassword);
+    }
+    let password = password.to_string();
+    let password_hash = blocking(move || hash_password(&password))
+        .await
+        .and_then(|r| r)
+        .map_err(SignUpError::Store)?;
+    store
+        .create_user(NewUser { email, display_name: name.to_string(), password_hash })
+        .await
+        .map_err(|e| match e {
+            StoreError::Conflict { field: "email" } => SignUpError::EmailTaken,
+            other => SignUpError::Store(other),
+        })
+}
+
+fn random_hex(bytes: usize) -> String {
+    let mut buf = vec![0u8; bytes];
+    rand::thread_rng().fill_bytes(&mut buf);
+    hex::encode(buf)
+}
+
+pub fn token_hash(token: &str) -> String {
+    hex::encode(Sha256::digest(token.as_bytes()))
+}
+
+/// A fresh random token for double-submit CSRF protection of visitors who are not signed in.
+pub fn new_csrf_token() -> String {
+    random_hex(32)
+}
+
+async fn check_limit(store: &dyn Store, key: &str, limit: i64, now: OffsetDateTime) -> Result<(), SignInError> {
+    let (hits, window_end) = store.hit_rate_limit(key, ATTEMPT_WINDOW, now).await.map_err(SignInError::Store)?;
+    if hits > limit {
+        let retry_after_secs = (window_end - now).whole_seconds().max(1);
+        return Err(SignInError::TooManyAttempts { retry_after_secs });
+    }
+    Ok(())
+}
+
+/// Signs in by email and password. Attempts are limited per account and per client (`client`
+/// is the caller's address); a success clears the account's count.
+pub async fn sign_in(
+    store: &dyn Store,
+    email: &str,
+    password: &str,
+    client: &str,
+    now: OffsetDateTime,
+) -> Result<NewSession, SignInError> {
+    let email = email.trim().to_lowercase();
+    let account_key = format!("signin:account:{email}");
+    check_limit(store, &format!("signin:client:{client}"), ATTEMPTS_PER_CLIENT, now).await?;
+    check_limit(store, &account_key, ATTEMPTS_PER_ACCOUNT, now).await?;
+
+    let user = store.user_by_email(&email).await.map_err(SignInError::Store)?;
+    // Verify against a fixed hash when the account does not exist, so timing does not tell.
+    let stored = user.as_ref().map(|u| u.password_hash.clone()).unwrap_or_else(|| DUMMY_HASH.to_string());
+    let password = password.to_string();
+    let ok = blocking(move || verify_password(&password, &stored)).await.map_err(SignInError::Store)?;
+    let user = match (ok, user) {
+        (true, Some(user)) => user,
+        _ => return Err(SignInError::InvalidCredentials),
+    };
+    store.clear_rate_limit(&account_key).await.map_err(SignInError::Store)?;
+    let token = random_hex(32);
+    let record = SessionRecord {
+        token_hash: token_hash(&token),
+        user_id: user.id.clone(),
+        csrf_token: random_hex(32),
+        created_at: now,
+        expires_at: now + SESSION_TTL,
+    };
+    store.create_session(record.clone()).await.map_err(SignInError::Store)?;
+    Ok(NewSession { token, record, user })
+}
+
+/// An argon2id hash of a random password nobody knows.
+const DUMMY_HASH: &str = "$argon2id$v=19$m=19456,t=2,p=1$c29tZXNhbHRzb21lc2FsdA$2Jq7nZ8Ck5pXyGwK0Wd9l8nq1l1rQy8wq3Jm7M0cX1Y";
+
+/// Finds the signed-in user behind a session token, if the session is live.
+pub async fn authenticate(store: &dyn Store, token: &str, now: OffsetDateTime) -> Result<Option<Principal>, StoreError> {
+    let hash = token_hash(token);
+    let Some(session) = store.session(&hash, now).await? else {
+        return Ok(None);
+    };
+    let Some(user) = store.user_by_id(&session.user_id).await? else {
+        return Ok(None);
+    };
+    let orgs = store.memberships(&user.id).await?;
+    Ok(Some(Principal { user, orgs, csrf_token: session.csrf_token, session_hash: hash }))
+}
+
+pub async fn sign_out(store: &dyn Store, principal: &Principal) -> Result<(), StoreError> {
+    store.delete_session(&principal.session_hash).await
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn emails_are_normalised_and_checked() {
+        assert_eq!(normalise_email("  Fan@Example.COM ").ok(), Some("fan@example.com".to_string()));
+        for bad in ["", "fan", "fan@", "@example.com", "fan@example", "f an@example.com", "a@b@c.com", "fan@.com"] {
+            assert!(normalise_email(bad).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn passwords_hash_and_verify() {
+        let h = hash_password("correct horse battery").expect("hashes");
+        assert!(h.starts_with("$argon2id$"));
+        assert!(verify_password("correct horse battery", &h));
+        assert!(!verify_password("wrong horse battery", &h));
+        assert!(!verify_password("anything", "not a hash"));
+        assert!(!verify_password("anything", DUMMY_HASH));
+    }
+
+    #[test]
+    fn tokens_are_random_and_hashed() {
+        let (a, b) = (random_hex(32), random_hex(32));
+        assert_ne!(a, b);
+        assert_eq!(a.len(), 64);
+        assert_eq!(token_hash(&a).len(), 64);
+        assert_ne!(token_hash(&a), a);
+    }
+}

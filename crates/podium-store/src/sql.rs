@@ -1,0 +1,584 @@
+//! [`SqlStore`]: the `Store` port on either backend, with each query written once.
+
+use std::str::FromStr;
+use std::time::Duration as StdDuration;
+
+use async_trait::async_trait;
+use podium_app::{NewOrg, NewUser, Org, OutboxEvent, SessionRecord, Store, StoreError, StoreResult, User};
+use podium_domain::role::OrgKind;
+use podium_domain::{Currency, Rate};
+use rust_decimal::Decimal;
+use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
+use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
+use sqlx::{PgPool, Row, SqlitePool};
+use time::{Date, OffsetDateTime};
+
+use crate::dialect::Dialect;
+use crate::migrate::{self, Migration};
+
+#[derive(Clone)]
+pub(crate) enum Pools {
+    /// One writer connection (SQLite allows one writer at a time anyway) and a few readers.
+    Sqlite { write: SqlitePool, read: SqlitePool },
+    Postgres(PgPool),
+}
+
+#[derive(Clone)]
+pub struct SqlStore {
+    pub(crate) pools: Pools,
+}
+
+/// Runs `$body` against the read pool of whichever backend is in use, with `$pool` bound to it.
+macro_rules! read {
+    ($self:expr, |$pool:ident| $body:expr) => {
+        match &$self.pools {
+            Pools::Sqlite { read: $pool, .. } => $body,
+            Pools::Postgres($pool) => $body,
+        }
+    };
+}
+
+/// Runs `$body` inside a write transaction bound to `$tx`, committing when it returns `Ok`.
+/// SQLite transactions begin IMMEDIATE so a writer never fails half-way with SQLITE_BUSY.
+macro_rules! write_tx {
+    ($self:expr, |$tx:ident| $body:expr) => {
+        match &$self.pools {
+            Pools::Sqlite { write, .. } => {
+                let mut $tx = write.begin_with("BEGIN IMMEDIATE").await.map_err(backend)?;
+                let out = $body;
+                $tx.commit().await.map_err(backend)?;
+                out
+            }
+            Pools::Postgres(pool) => {
+                let mut $tx = pool.begin().await.map_err(backend)?;
+                let out = $body;
+                $tx.commit().await.map_err(backend)?;
+                out
+            }
+        }
+    };
+}
+
+/// Appends to the outbox inside the transaction `$tx`.
+macro_rules! outbox {
+    ($tx:ident, $topic:expr, $payload:expr, $now:expr) => {{
+        if let Some(lock) = (*$tx).outbox_lock() {
+            sqlx::query(lock).execute(&mut *$tx).await.map_err(backend)?;
+        }
+        sqlx::query("INSERT INTO outbox (topic, payload, created_at) VALUES ($1, $2, $3)")
+            .bind($topic)
+            .bind($payload)
+            .bind(micros($now))
+            .execute(&mut *$tx)
+            .await
+            .map_err(backend)?;
+    }};
+}
+
+pub(crate) fn backend(e: sqlx::Error) -> StoreError {
+    StoreError::Backend(e.to_string())
+}
+
+/// Maps a unique-constraint violation to a `Conflict` naming `field`.
+fn conflict(field: &'static str) -> impl Fn(sqlx::Error) -> StoreError {
+    move |e| match e.as_database_error() {
+        Some(db) if db.is_unique_violation() => StoreError::Conflict { field },
+        _ => backend(e),
+    }
+}
+
+pub(crate) fn micros(t: OffsetDateTime) -> i64 {
+    (t.unix_timestamp_nanos() / 1000) as i64
+}
+
+fn from_micros(us: i64) -> OffsetDateTime {
+    OffsetDateTime::from_unix_timestamp_nanos(i128::from(us) * 1000).unwrap_or(OffsetDateTime::UNIX_EPOCH)
+}
+
+fn new_id() -> String {
+    uuid::Uuid::now_v7().to_string()
+}
+
+fn decode_err(what: &str, value: &str) -> StoreError {
+    StoreError::Backend(format!("stored {what} {value:?} cannot be read"))
+}
+
+const ORG_COLUMNS: &str = "id, kind, slug, name, country, currency, created_at";
+const USER_COLUMNS: &str = "id, email, display_name, password_hash, is_operator, created_at";
+
+fn org_from<R: Row>(row: &R) -> StoreResult<Org>
+where
+    for<'a> &'a str: sqlx::ColumnIndex<R>,
+    String: for<'r> sqlx::Decode<'r, R::Database> + sqlx::Type<R::Database>,
+    i64: for<'r> sqlx::Decode<'r, R::Database> + sqlx::Type<R::Database>,
+{
+    let kind: String = row.try_get("kind").map_err(backend)?;
+    Ok(Org {
+        id: row.try_get("id").map_err(backend)?,
+        kind: OrgKind::parse(&kind).ok_or_else(|| decode_err("organisation kind", &kind))?,
+        slug: row.try_get("slug").map_err(backend)?,
+        name: row.try_get("name").map_err(backend)?,
+        country: row.try_get("country").map_err(backend)?,
+        currency: row.try_get("currency").map_err(backend)?,
+        created_at: from_micros(row.try_get("created_at").map_err(backend)?),
+    })
+}
+
+fn user_from<R: Row>(row: &R) -> StoreResult<User>
+where
+    for<'a> &'a str: sqlx::ColumnIndex<R>,
+    String: for<'r> sqlx::Decode<'r, R::Database> + sqlx::Type<R::Database>,
+    i64: for<'r> sqlx::Decode<'r, R::Database> + sqlx::Type<R::Database>,
+    bool: for<'r> sqlx::Decode<'r, R::Database> + sqlx::Type<R::Database>,
+{
+    Ok(User {
+        id: row.try_get("id").map_err(backend)?,
+        email: row.try_get("email").map_err(backend)?,
+        display_name: row.try_get("display_name").map_err(backend)?,
+        password_hash: row.try_get("password_hash").map_err(backend)?,
+        is_operator: row.try_get("is_operator").map_err(backend)?,
+        created_at: from_micros(row.try_get("created_at").map_err(backend)?),
+    })
+}
+
+fn session_from<R: Row>(row: &R) -> StoreResult<SessionRecord>
+where
+    for<'a> &'a str: sqlx::ColumnIndex<R>,
+    String: for<'r> sqlx::Decode<'r, R::Database> + sqlx::Type<R::Database>,
+    i64: for<'r> sqlx::Decode<'r, R::Database> + sqlx::Type<R::Database>,
+{
+    Ok(SessionRecord {
+        token_hash: row.try_get("token_hash").map_err(backend)?,
+        user_id: row.try_get("user_id").map_err(backend)?,
+        csrf_token: row.try_get("csrf_token").map_err(backend)?,
+        created_at: from_micros(row.try_get("created_at").map_err(backend)?),
+        expires_at: from_micros(row.try_get("expires_at").map_err(backend)?),
+    })
+}
+
+fn rate_from<R: Row>(row: &R) -> StoreResult<Rate>
+where
+    for<'a> &'a str: sqlx::ColumnIndex<R>,
+    String: for<'r> sqlx::Decode<'r, R::Database> + sqlx::Type<R::Database>,
+{
+    let code: String = row.try_get("currency").map_err(backend)?;
+    let date: String = row.try_get("rate_date").map_err(backend)?;
+    let per_eur: String = row.try_get("per_eur").map_err(backend)?;
+    Ok(Rate {
+        currency: Currency::parse(&code).map_err(|_| decode_err("currency", &code))?,
+        per_eur: Decimal::from_str(&per_eur).map_err(|_| decode_err("rate", &per_eur))?,
+        date: Date::parse(&date, &time::format_description::well_known::Iso8601::DATE)
+            .map_err(|_| decode_err("rate date", &date))?,
+        source: row.try_get("source").map_err(backend)?,
+    })
+}
+
+fn iso_date(d: Date) -> String {
+    // Date's Display is ISO 8601 (YYYY-MM-DD) for the years Podium handles.
+    d.to_string()
+}
+
+impl SqlStore {
+    pub async fn open_sqlite(path: &str) -> StoreResult<Self> {
+        let opts = SqliteConnectOptions::new()
+            .filename(path)
+            .create_if_missing(true)
+            .journal_mode(SqliteJournalMode::Wal)
+            .synchronous(SqliteSynchronous::Normal)
+            .foreign_keys(true)
+            .busy_timeout(StdDuration::from_secs(10));
+        let write = SqlitePoolOptions::new()
+            .max_connections(1)
+            .acquire_timeout(StdDuration::from_secs(30))
+            .connect_with(opts.clone())
+            .await
+            .map_err(|e| StoreError::Backend(format!("cannot open SQLite database {path}: {e}")))?;
+        let read = SqlitePoolOptions::new()
+            .max_connections(4)
+            .connect_with(opts.read_only(true))
+            .await
+            .map_err(|e| StoreError::Backend(format!("cannot open SQLite database {path}: {e}")))?;
+        Ok(SqlStore { pools: Pools::Sqlite { write, read } })
+    }
+
+    pub async fn open_postgres(url: &str) -> StoreResult<Self> {
+        let opts = PgConnectOptions::from_str(url)
+            .map_err(|e| StoreError::Backend(format!("bad PostgreSQL URL {}: {e}", crate::redact(url))))?;
+        let pool = PgPoolOptions::new()
+            .max_connections(16)
+            .acquire_timeout(StdDuration::from_secs(10))
+            .connect_with(opts)
+            .await
+            .map_err(|e| StoreError::Backend(format!("cannot connect to PostgreSQL at {}: {e}", crate::redact(url))))?;
+        Ok(SqlStore { pools: Pools::Postgres(pool) })
+    }
+
+    fn migrations(&self) -> &'static [Migration] {
+        match self.pools {
+            Pools::Sqlite { .. } => migrate::SQLITE,
+            Pools::Postgres(_) => migrate::POSTGRES,
+        }
+    }
+
+    /// Closes every connection; used before a test database is dropped.
+    pub async fn close(&self) {
+        match &self.pools {
+            Pools::Sqlite { write, read } => {
+                write.close().await;
+                read.close().await;
+            }
+            Pools::Postgres(p) => p.close().await,
+        }
+    }
+}
+
+#[async_trait]
+impl Store for SqlStore {
+    fn backend(&self) -> &'static str {
+        match self.pools {
+            Pools::Sqlite { .. } => "sqlite",
+            Pools::Postgres(_) => "postgres",
+        }
+    }
+
+    async fn migrate(&self) -> StoreResult<()> {
+        let migrations = self.migrations();
+        write_tx!(self, |tx| {
+            // Several nodes may start at once: serialise them (SQLite already is, by IMMEDIATE).
+            if let Some(lock) = (*tx).migration_lock() {
+                sqlx::query(lock).execute(&mut *tx).await.map_err(backend)?;
+            }
+            sqlx::query(migrate::CREATE_TABLE).execute(&mut *tx).await.map_err(backend)?;
+            let rows = sqlx::query("SELECT version, checksum FROM podium_migrations")
+                .fetch_all(&mut *tx)
+                .await
+                .map_err(backend)?;
+            let mut applied = std::collections::HashMap::new();
+            for row in &rows {
+                let v: i64 = row.try_get("version").map_err(backend)?;
+                let c: String = row.try_get("checksum").map_err(backend)?;
+                applied.insert(v, c);
+            }
+            for m in migrations {
+                match applied.get(&m.version) {
+                    Some(sum) if *sum == m.checksum() => continue,
+                    Some(_) => {
+                        return Err(StoreError::Backend(format!(
+                            "migration {} ({}) was changed after it was applied",
+                            m.version, m.name
+                        )))
+                    }
+                    None => {}
+                }
+                // A plain string runs unprepared, so one file may hold several statements.
+                sqlx::Executor::execute(&mut *tx, m.sql).await.map_err(|e| {
+                    StoreError::Backend(format!("migration {} ({}) failed: {e}", m.version, m.name))
+                })?;
+                sqlx::query("INSERT INTO podium_migrations (version, name, checksum, applied_at) VALUES ($1, $2, $3, $4)")
+                    .bind(m.version)
+                    .bind(m.name)
+                    .bind(m.checksum())
+                    .bind(micros(OffsetDateTime::now_utc()))
+                    .execute(&mut *tx)
+                    .await
+                    .map_err(backend)?;
+                tracing::info!(version = m.version, name = m.name, "applied migration");
+            }
+            Ok::<(), StoreError>(())
+        })
+    }
+
+    async fn is_ready(&self) -> StoreResult<bool> {
+        let latest = self.migrations().last().map(|m| m.version).unwrap_or(0);
+        let applied: Option<i64> = read!(self, |pool| {
+            match sqlx::query_scalar::<_, Option<i64>>("SELECT MAX(version) FROM podium_migrations")
+                .fetch_one(pool)
+                .await
+            {
+                Ok(v) => v,
+                // No migrations table yet: reachable, but not ready.
+                Err(sqlx::Error::Database(_)) => None,
+                Err(e) => return Err(backend(e)),
+            }
+        });
+        Ok(applied == Some(latest))
+    }
+
+    async fn create_org(&self, org: NewOrg) -> StoreResult<Org> {
+        let now = OffsetDateTime::now_utc();
+        let created = Org {
+            id: new_id(),
+            kind: org.kind,
+            slug: org.slug,
+            name: org.name,
+            country: org.country,
+            currency: org.currency,
+            created_at: from_micros(micros(now)),
+        };
+        write_tx!(self, |tx| {
+            sqlx::query("INSERT INTO orgs (id, kind, slug, name, country, currency, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7)")
+                .bind(&created.id)
+                .bind(created.kind.as_str())
+                .bind(&created.slug)
+                .bind(&created.name)
+                .bind(&created.country)
+                .bind(&created.currency)
+                .bind(micros(now))
+                .execute(&mut *tx)
+                .await
+                .map_err(conflict("slug"))?;
+            let payload = serde_json::json!({"id": created.id, "kind": created.kind.as_str(), "slug": created.slug}).to_string();
+            outbox!(tx, "org.created", payload, now);
+        });
+        Ok(created)
+    }
+
+    async fn org_by_slug(&self, slug: &str) -> StoreResult<Option<Org>> {
+        let sql = format!("SELECT {ORG_COLUMNS} FROM orgs WHERE slug = $1");
+        read!(self, |pool| {
+            let row = sqlx::query(&sql).bind(slug).fetch_optional(pool).await.map_err(backend)?;
+            row.as_ref().map(org_from).transpose()
+        })
+    }
+
+    async fn orgs_of_kind(&self, kind: OrgKind) -> StoreResult<Vec<Org>> {
+        let sql = format!("SELECT {ORG_COLUMNS} FROM orgs WHERE kind = $1 ORDER BY name");
+        read!(self, |pool| {
+            let rows = sqlx::query(&sql).bind(kind.as_str()).fetch_all(pool).await.map_err(backend)?;
+            rows.iter().map(org_from).collect()
+        })
+    }
+
+    async fn create_user(&self, user: NewUser) -> StoreResult<User> {
+        let now = OffsetDateTime::now_utc();
+        let created = User {
+            id: new_id(),
+            email: user.email.to_lowercase(),
+            display_name: user.display_name,
+            password_hash: user.password_hash,
+            is_operator: false,
+            created_at: from_micros(micros(now)),
+        };
+        write_tx!(self, |tx| {
+            sqlx::query("INSERT INTO users (id, email, display_name, password_hash, is_operator, created_at) VALUES ($1, $2, $3, $4, $5, $6)")
+                .bind(&created.id)
+                .bind(&created.email)
+                .bind(&created.display_name)
+                .bind(&created.password_hash)
+                .bind(false)
+                .bind(micros(now))
+                .execute(&mut *tx)
+                .await
+                .map_err(conflict("email"))?;
+            // The outbox carries ids, never personal data.
+            let payload = serde_json::json!({"id": created.id}).to_string();
+            outbox!(tx, "user.created", payload, now);
+        });
+        Ok(created)
+    }
+
+    async fn user_by_email(&self, email: &str) -> StoreResult<Option<User>> {
+        let sql = format!("SELECT {USER_COLUMNS} FROM users WHERE email = $1");
+        let email = email.trim().to_lowercase();
+        read!(self, |pool| {
+            let row = sqlx::query(&sql).bind(&email).fetch_optional(pool).await.map_err(backend)?;
+            row.as_ref().map(user_from).transpose()
+        })
+    }
+
+    async fn user_by_id(&self, id: &str) -> StoreResult<Option<User>> {
+        let sql = format!("SELECT {USER_COLUMNS} FROM users WHERE id = $1");
+        read!(self, |pool| {
+            let row = sqlx::query(&sql).bind(id).fetch_optional(pool).await.map_err(backend)?;
+            row.as_ref().map(user_from).transpose()
+        })
+    }
+
+    async fn set_operator(&self, user_id: &str, operator: bool) -> StoreResult<()> {
+        let now = OffsetDateTime::now_utc();
+        write_tx!(self, |tx| {
+            let done = sqlx::query("UPDATE users SET is_operator = $1 WHERE id = $2")
+                .bind(operator)
+                .bind(user_id)
+                .execute(&mut *tx)
+                .await
+                .map_err(backend)?;
+            if done.rows_affected() == 0 {
+                return Err(StoreError::NotFound("user"));
+            }
+            let payload = serde_json::json!({"id": user_id, "operator": operator}).to_string();
+            outbox!(tx, "user.roles_changed", payload, now);
+        });
+        Ok(())
+    }
+
+    async fn add_membership(&self, user_id: &str, org_id: &str) -> StoreResult<()> {
+        let now = OffsetDateTime::now_utc();
+        write_tx!(self, |tx| {
+            let result = sqlx::query("INSERT INTO memberships (user_id, org_id, created_at) VALUES ($1, $2, $3) ON CONFLICT (user_id, org_id) DO NOTHING")
+                .bind(user_id)
+                .bind(org_id)
+                .bind(micros(now))
+                .execute(&mut *tx)
+                .await;
+            match result {
+                Ok(_) => {}
+                Err(e) if e.as_database_error().is_some_and(|d| d.is_foreign_key_violation()) => {
+                    return Err(StoreError::NotFound("user or organisation"))
+                }
+                Err(e) => return Err(backend(e)),
+            }
+            let payload = serde_json::json!({"user_id": user_id, "org_id": org_id}).to_string();
+            outbox!(tx, "membership.added", payload, now);
+        });
+        Ok(())
+    }
+
+    async fn memberships(&self, user_id: &str) -> StoreResult<Vec<Org>> {
+        let sql = "SELECT o.id, o.kind, o.slug, o.name, o.country, o.currency, o.created_at \
+                   FROM memberships m JOIN orgs o ON o.id = m.org_id WHERE m.user_id = $1 ORDER BY o.name";
+        read!(self, |pool| {
+            let rows = sqlx::query(sql).bind(user_id).fetch_all(pool).await.map_err(backend)?;
+            rows.iter().map(org_from).collect()
+        })
+    }
+
+    async fn count_users(&self) -> StoreResult<i64> {
+        read!(self, |pool| {
+            sqlx::query_scalar::<_, i64>("SELECT COUNT(*) FROM users").fetch_one(pool).await.map_err(backend)
+        })
+    }
+
+    async fn create_session(&self, s: SessionRecord) -> StoreResult<()> {
+        write_tx!(self, |tx| {
+            sqlx::query("INSERT INTO sessions (token_hash, user_id, csrf_token, created_at, expires_at) VALUES ($1, $2, $3, $4, $5)")
+                .bind(&s.token_hash)
+                .bind(&s.user_id)
+                .bind(&s.csrf_token)
+                .bind(micros(s.created_at))
+                .bind(micros(s.expires_at))
+                .execute(&mut *tx)
+                .await
+                .map_err(backend)?;
+        });
+        Ok(())
+    }
+
+    async fn session(&self, token_hash: &str, now: OffsetDateTime) -> StoreResult<Option<SessionRecord>> {
+        read!(self, |pool| {
+            let row = sqlx::query("SELECT token_hash, user_id, csrf_token, created_at, expires_at FROM sessions WHERE token_hash = $1 AND expires_at > $2")
+                .bind(token_hash)
+                .bind(micros(now))
+                .fetch_optional(pool)
+                .await
+                .map_err(backend)?;
+            row.as_ref().map(session_from).transpose()
+        })
+    }
+
+    async fn delete_session(&self, token_hash: &str) -> StoreResult<()> {
+        write_tx!(self, |tx| {
+            sqlx::query("DELETE FROM sessions WHERE token_hash = $1").bind(token_hash).execute(&mut *tx).await.map_err(backend)?;
+        });
+        Ok(())
+    }
+
+    async fn delete_expired_sessions(&self, now: OffsetDateTime) -> StoreResult<u64> {
+        Ok(write_tx!(self, |tx| {
+            sqlx::query("DELETE FROM sessions WHERE expires_at <= $1")
+                .bind(micros(now))
+                .execute(&mut *tx)
+                .await
+                .map_err(backend)?
+                .rows_affected()
+        }))
+    }
+
+    async fn hit_rate_limit(&self, key: &str, window: time::Duration, now: OffsetDateTime) -> StoreResult<(i64, OffsetDateTime)> {
+        let window_us = (window.whole_microseconds() as i64).max(1);
+        let start = micros(now).div_euclid(window_us) * window_us;
+        let hits: i64 = write_tx!(self, |tx| {
+            sqlx::query_scalar::<_, i64>(
+                "INSERT INTO rate_limits (key, window_start, hits) VALUES ($1, $2, 1) \
+                 ON CONFLICT (key) DO UPDATE SET \
+                   hits = CASE WHEN rate_limits.window_start = excluded.window_start THEN rate_limits.hits + 1 ELSE 1 END, \
+                   window_start = excluded.window_start \
+                 RETURNING hits",
+            )
+            .bind(key)
+            .bind(start)
+            .fetch_one(&mut *tx)
+            .await
+            .map_err(backend)?
+        });
+        Ok((hits, from_micros(start + window_us)))
+    }
+
+    async fn clear_rate_limit(&self, key: &str) -> StoreResult<()> {
+        write_tx!(self, |tx| {
+            sqlx::query("DELETE FROM rate_limits WHERE key = $1").bind(key).execute(&mut *tx).await.map_err(backend)?;
+        });
+        Ok(())
+    }
+
+    async fn save_rates(&self, rates: &[Rate]) -> StoreResult<u64> {
+        const PER_STATEMENT: usize = 200;
+        let mut written = 0u64;
+        write_tx!(self, |tx| {
+            for chunk in rates.chunks(PER_STATEMENT) {
+                let mut sql = String::from("INSERT INTO fx_rates (currency, rate_date, per_eur, source) VALUES ");
+                for i in 0..chunk.len() {
+                    if i > 0 {
+                        sql.push_str(", ");
+                    }
+                    let b = i * 4;
+                    sql.push_str(&format!("(${}, ${}, ${}, ${})", b + 1, b + 2, b + 3, b + 4));
+                }
+                sql.push_str(" ON CONFLICT (currency, rate_date) DO UPDATE SET per_eur = excluded.per_eur, source = excluded.source");
+                let mut q = sqlx::query(&sql);
+                for r in chunk {
+                    q = q.bind(r.currency.code().to_string()).bind(iso_date(r.date)).bind(r.per_eur.to_string()).bind(r.source.clone());
+                }
+                written += q.execute(&mut *tx).await.map_err(backend)?.rows_affected();
+            }
+            let payload = serde_json::json!({"count": rates.len()}).to_string();
+            outbox!(tx, "fx.rates_updated", payload, OffsetDateTime::now_utc());
+        });
+        Ok(written)
+    }
+
+    async fn latest_rates(&self) -> StoreResult<Vec<Rate>> {
+        self.rates_on(time::macros::date!(9999 - 12 - 31)).await
+    }
+
+    async fn rates_on(&self, date: Date) -> StoreResult<Vec<Rate>> {
+        let sql = "SELECT r.currency, r.rate_date, r.per_eur, r.source FROM fx_rates r \
+                   JOIN (SELECT currency, MAX(rate_date) AS d FROM fx_rates WHERE rate_date <= $1 GROUP BY currency) m \
+                   ON r.currency = m.currency AND r.rate_date = m.d ORDER BY r.currency";
+        read!(self, |pool| {
+            let rows = sqlx::query(sql).bind(iso_date(date)).fetch_all(pool).await.map_err(backend)?;
+            rows.iter().map(rate_from).collect()
+        })
+    }
+
+    async fn outbox_after(&self, after: i64, limit: i64) -> StoreResult<Vec<OutboxEvent>> {
+        read!(self, |pool| {
+            let rows = sqlx::query("SELECT position, topic, payload, created_at FROM outbox WHERE position > $1 ORDER BY position LIMIT $2")
+                .bind(after)
+                .bind(limit)
+                .fetch_all(pool)
+                .await
+                .map_err(backend)?;
+            rows.iter()
+                .map(|r| {
+                    Ok(OutboxEvent {
+                        position: r.try_get("position").map_err(backend)?,
+                        topic: r.try_get("topic").map_err(backend)?,
+                        payload: r.try_get("payload").map_err(backend)?,
+                        created_at: from_micros(r.try_get("created_at").map_err(backend)?),
+                    })
+                })
+                .collect()
+        })
+    }
+}

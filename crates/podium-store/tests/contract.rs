@@ -1,0 +1,274 @@
+//! The Store contract: every case runs unchanged on SQLite and on PostgreSQL.
+
+use std::str::FromStr;
+use std::sync::Arc;
+
+use podium_app::{NewOrg, NewUser, SessionRecord, Store, StoreError};
+use podium_domain::role::OrgKind;
+use podium_domain::{Currency, Rate};
+use podium_store::testing::{Backend, TestDb};
+use rust_decimal::Decimal;
+use time::macros::{date, datetime};
+use time::Duration;
+
+/// Generates `mod sqlite { #[tokio::test] fn case() }` and the same for postgres.
+macro_rules! contract {
+    ($($case:ident),* $(,)?) => {
+        mod sqlite {
+            $(#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn $case() {
+                let db = podium_store::testing::TestDb::new(podium_store::testing::Backend::Sqlite).await;
+                super::$case(db.dyn_store()).await;
+            })*
+        }
+        mod postgres {
+            $(#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn $case() {
+                let db = podium_store::testing::TestDb::new(podium_store::testing::Backend::Postgres).await;
+                super::$case(db.dyn_store()).await;
+            })*
+        }
+    };
+}
+
+contract!(
+    migrations_are_applied_and_idempotent,
+    orgs_have_unique_slugs,
+    users_have_unique_emails_case_insensitively,
+    memberships_link_users_to_orgs,
+    operator_flag_is_stored,
+    sessions_expire_and_can_be_deleted,
+    rate_limits_count_per_window,
+    rate_limits_are_exact_under_concurrency,
+    fx_rates_round_trip_exactly_and_pick_the_latest,
+    outbox_records_changes_in_order,
+    outbox_positions_never_skip_under_concurrent_writers,
+);
+
+fn new_user(email: &str) -> NewUser {
+    NewUser { email: email.into(), display_name: "Test Fan".into(), password_hash: "$argon2id$stub".into() }
+}
+
+fn shop(slug: &str) -> NewOrg {
+    NewOrg { kind: OrgKind::Shop, slug: slug.into(), name: format!("Shop {slug}"), country: "KR".into(), currency: "KRW".into() }
+}
+
+async fn migrations_are_applied_and_idempotent(store: Arc<dyn Store>) {
+    assert!(store.is_ready().await.expect("ready check"));
+    store.migrate().await.expect("second migrate is a no-op");
+    assert!(store.is_ready().await.expect("ready check"));
+    assert_eq!(store.count_users().await.expect("count"), 0, "a fresh database has no users");
+}
+
+async fn orgs_have_unique_slugs(store: Arc<dyn Store>) {
+    let created = store.create_org(shop("hanok")).await.expect("create");
+    assert_eq!(created.kind, OrgKind::Shop);
+    let found = store.org_by_slug("hanok").await.expect("find").expect("exists");
+    assert_eq!(found, created);
+    assert!(matches!(store.create_org(shop("hanok")).await, Err(StoreError::Conflict { field: "slug" })));
+    assert!(store.org_by_slug("nope").await.expect("find").is_none());
+    store
+        .create_org(NewOrg { kind: OrgKind::Licensor, slug: "ioc".into(), name: "IOC".into(), country: "CH".into(), currency: "CHF".into() })
+        .await
+        .expect("create licensor");
+    let shops = store.orgs_of_kind(OrgKind::Shop).await.expect("list");
+    assert_eq!(shops.iter().map(|o| o.slug.as_str()).collect::<Vec<_>>(), ["hanok"]);
+}
+
+async fn users_have_unique_emails_case_insensitively(store: Arc<dyn Store>) {
+    let u = store.create_user(new_user("Mina@Example.com")).await.expect("create");
+    assert_eq!(u.email, "mina@example.com");
+    assert!(!u.is_operator);
+    assert!(matches!(store.create_user(new_user("MINA@example.com")).await, Err(StoreError::Conflict { field: "email" })));
+    assert_eq!(store.user_by_email("mina@EXAMPLE.com").await.expect("find"), Some(u.clone()));
+    assert_eq!(store.user_by_id(&u.id).await.expect("find"), Some(u));
+    assert_eq!(store.user_by_id("missing").await.expect("find"), None);
+    assert_eq!(store.count_users().await.expect("count"), 1);
+}
+
+async fn memberships_link_users_to_orgs(store: Arc<dyn Store>) {
+    let u = store.create_user(new_user("m@example.com")).await.expect("user");
+    let a = store.create_org(shop("b-shop")).await.expect("org");
+    let b = store.create_org(shop("a-shop")).await.expect("org");
+    store.add_membership(&u.id, &a.id).await.expect("join");
+    store.add_membership(&u.id, &b.id).await.expect("join");
+    store.add_membership(&u.id, &b.id).await.expect("joining twice is harmless");
+    let orgs = store.memberships(&u.id).await.expect("list");
+    assert_eq!(orgs.iter().map(|o| o.slug.as_str()).collect::<Vec<_>>(), ["a-shop", "b-shop"]);
+    assert!(matches!(store.add_membership(&u.id, "no-such-org").await, Err(StoreError::NotFound(_))));
+}
+
+async fn operator_flag_is_stored(store: Arc<dyn Store>) {
+    let u = store.create_user(new_user("op@example.com")).await.expect("user");
+    store.set_operator(&u.id, true).await.expect("set");
+    assert!(store.user_by_id(&u.id).await.expect("find").expect("exists").is_operator);
+    assert!(matches!(store.set_operator("ghost", true).await, Err(StoreError::NotFound(_))));
+}
+
+async fn sessions_expire_and_can_be_deleted(store: Arc<dyn Store>) {
+    let u = store.create_user(new_user("s@example.com")).await.expect("user");
+    let now = datetime!(2026-11-28 12:00 UTC);
+    let s = SessionRecord {
+        token_hash: "h1".into(),
+        user_id: u.id.clone(),
+        csrf_token: "c1".into(),
+        created_at: now,
+        expires_at: now + Duration::hours(1),
+    };
+    store.create_session(s.clone()).await.expect("create");
+    assert_eq!(store.session("h1", now).await.expect("get"), Some(s.clone()));
+    assert_eq!(store.session("h1", now + Duration::hours(1)).await.expect("get"), None, "expired at expires_at");
+    assert_eq!(store.delete_expired_sessions(now).await.expect("sweep"), 0);
+    assert_eq!(store.delete_expired_sessions(now + Duration::hours(2)).await.expect("sweep"), 1);
+    store.create_session(s).await.expect("create again");
+    store.delete_session("h1").await.expect("delete");
+    assert_eq!(store.session("h1", now).await.expect("get"), None);
+}
+
+async fn rate_limits_count_per_window(store: Arc<dyn Store>) {
+    let now = datetime!(2026-11-28 12:00 UTC);
+    let w = Duration::minutes(15);
+    assert_eq!(store.hit_rate_limit("k", w, now).await.expect("hit").0, 1);
+    let (hits, end) = store.hit_rate_limit("k", w, now + Duration::minutes(14)).await.expect("hit");
+    assert_eq!((hits, end), (2, datetime!(2026-11-28 12:15 UTC)));
+    assert_eq!(store.hit_rate_limit("other", w, now).await.expect("hit").0, 1, "keys are independent");
+    assert_eq!(store.hit_rate_limit("k", w, now + Duration::minutes(15)).await.expect("hit").0, 1, "a new window starts over");
+    store.clear_rate_limit("k").await.expect("clear");
+    assert_eq!(store.hit_rate_limit("k", w, now + Duration::minutes(16)).await.expect("hit").0, 1);
+}
+
+async fn rate_limits_are_exact_under_concurrency(store: Arc<dyn Store>) {
+    let now = datetime!(2026-11-28 12:00 UTC);
+    let mut tasks = Vec::new();
+    for _ in 0..40 {
+        let store = store.clone();
+        tasks.push(tokio::spawn(async move { store.hit_rate_limit("hot", Duration::minutes(1), now).await.expect("hit").0 }));
+    }
+    let mut seen = Vec::new();
+    for t in tasks {
+        seen.push(t.await.expect("task"));
+    }
+    seen.sort();
+    assert_eq!(seen, (1..=40).collect::<Vec<i64>>(), "every hit counted once");
+}
+
+fn rate(code: &str, per_eur: &str, date: time::Date) -> Rate {
+    Rate {
+        currency: Currency::parse(code).expect("known"),
+        per_eur: Decimal::from_str(per_eur).expect("decimal"),
+        date,
+        source: "ECB".into(),
+    }
+}
+
+async fn fx_rates_round_trip_exactly_and_pick_the_latest(store: Arc<dyn Store>) {
+    let rates = vec![
+        rate("USD", "1.0543", date!(2026 - 11 - 26)),
+        rate("USD", "1.0565", date!(2026 - 11 - 27)),
+        rate("KRW", "1478.94", date!(2026 - 11 - 26)),
+        rate("BHD", "0.39812345", date!(2026 - 11 - 27)),
+    ];
+    assert_eq!(store.save_rates(&rates).await.expect("save"), 4);
+    let latest = store.latest_rates().await.expect("latest");
+    assert_eq!(latest.iter().map(|r| (r.currency.code(), r.per_eur.to_string())).collect::<Vec<_>>(), [
+        ("BHD", "0.39812345".to_string()),
+        ("KRW", "1478.94".to_string()),
+        ("USD", "1.0565".to_string()),
+    ]);
+    let on_26 = store.rates_on(date!(2026 - 11 - 26)).await.expect("on date");
+    assert_eq!(on_26.len(), 2);
+    assert!(on_26.iter().any(|r| r.currency == Currency::USD && r.per_eur.to_string() == "1.0543"));
+    // Re-importing a day replaces its rate rather than duplicating it.
+    let mut fixed = rates[1].clone();
+    fixed.per_eur = Decimal::from_str("1.0570").expect("decimal");
+    fixed.source = "ECB (corrected)".into();
+    store.save_rates(&[fixed]).await.expect("save");
+    let usd = store.latest_rates().await.expect("latest").into_iter().find(|r| r.currency == Currency::USD).expect("usd");
+    assert_eq!((usd.per_eur.to_string().as_str(), usd.source.as_str()), ("1.0570", "ECB (corrected)"));
+    // A large file goes through in chunks.
+    let many: Vec<Rate> = (0..1000).map(|d| rate("JPY", "160.5", date!(2020 - 01 - 01) + Duration::days(d))).collect();
+    assert_eq!(store.save_rates(&many).await.expect("save"), 1000);
+}
+
+async fn outbox_records_changes_in_order(store: Arc<dyn Store>) {
+    let start = store.outbox_after(0, 1000).await.expect("read").last().map(|e| e.position).unwrap_or(0);
+    let org = store.create_org(shop("outboxed")).await.expect("org");
+    let user = store.create_user(new_user("o@example.com")).await.expect("user");
+    store.add_membership(&user.id, &org.id).await.expect("join");
+    let events = store.outbox_after(start, 100).await.expect("read");
+    let topics: Vec<&str> = events.iter().map(|e| e.topic.as_str()).collect();
+    assert_eq!(topics, ["org.created", "user.created", "membership.added"]);
+    assert!(events.windows(2).all(|w| w[0].position < w[1].position));
+    assert!(events[1].payload.contains(&user.id) && !events[1].payload.contains("o@example.com"), "no personal data");
+    // A failed change leaves no event behind.
+    let _ = store.create_org(shop("outboxed")).await;
+    assert_eq!(store.outbox_after(events[2].position, 100).await.expect("read").len(), 0);
+    assert_eq!(store.outbox_after(start, 1).await.expect("read").len(), 1, "limit respected");
+}
+
+async fn outbox_positions_never_skip_under_concurrent_writers(store: Arc<dyn Store>) {
+    // A reader polls while writers commit; every event it sees must arrive in position order and
+    // it must never see a position after having moved past it.
+    let writers: Vec<_> = (0..8)
+        .map(|w| {
+            let store = store.clone();
+            tokio::spawn(async move {
+                for i in 0..10 {
+                    store.create_org(shop(&format!("w{w}-{i}"))).await.expect("org");
+                }
+            })
+        })
+        .collect();
+    let reader = {
+        let store = store.clone();
+        tokio::spawn(async move {
+            let mut last = 0;
+            let mut seen = 0;
+            let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+            while seen < 80 && std::time::Instant::now() < deadline {
+                for e in store.outbox_after(last, 1000).await.expect("read") {
+                    assert!(e.position > last);
+                    last = e.position;
+                    seen += 1;
+                }
+                tokio::task::yield_now().await;
+            }
+            seen
+        })
+    };
+    for w in writers {
+        w.await.expect("writer");
+    }
+    assert_eq!(reader.await.expect("reader"), 80, "the reader saw every event exactly once");
+}
+
+#[tokio::test]
+async fn each_test_database_is_fresh_and_removed() {
+    for backend in [Backend::Sqlite, Backend::Postgres] {
+        let url;
+        {
+            let db = TestDb::new(backend).await;
+            db.store.create_user(new_user("x@example.com")).await.expect("user");
+            url = db.url.clone();
+            let other = TestDb::new(backend).await;
+            assert_eq!(other.store.count_users().await.expect("count"), 0, "{backend:?}: databases are isolated");
+        }
+        match backend {
+            Backend::Sqlite => {
+                let path = url.trim_start_matches("sqlite://");
+                assert!(!std::path::Path::new(path).exists(), "the SQLite file is removed");
+            }
+            Backend::Postgres => {
+                let name = url.rsplit('/').next().expect("db name").to_string();
+                let admin = podium_store::testing::pg_admin_url();
+                let mut conn = <sqlx::PgConnection as sqlx::Connection>::connect(&admin).await.expect("admin");
+                let exists: bool = sqlx::query_scalar("SELECT EXISTS (SELECT 1 FROM pg_database WHERE datname = $1)")
+                    .bind(&name)
+                    .fetch_one(&mut conn)
+                    .await
+                    .expect("query");
+                assert!(!exists, "the PostgreSQL database {name} is dropped");
+            }
+        }
+    }
+}
