@@ -1,1 +1,178 @@
-fn main() {}
+//! The `podium` binary: one process that serves the marketplace, plus the admin commands.
+//!
+//! Errors here are `anyhow` with context; each becomes one line on stderr and a non-zero exit.
+
+mod serve;
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use anyhow::{bail, Context, Result};
+use clap::{Args, Parser, Subcommand, ValueEnum};
+
+#[derive(Parser)]
+#[command(name = "podium", version, about = "Podium: a marketplace for officially licensed merchandise", propagate_version = true)]
+struct Cli {
+    /// Log format.
+    #[arg(long, global = true, env = "PODIUM_LOG_FORMAT", value_enum, default_value_t = LogFormat::Text)]
+    log_format: LogFormat,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+enum LogFormat {
+    Text,
+    Json,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Create the demo marketplace (if the database is empty), print its accounts, and serve it.
+    Demo(DemoArgs),
+    /// Serve the marketplace.
+    Serve(ServeArgs),
+    /// Apply database migrations and exit.
+    Migrate(DbArgs),
+    /// Import data from files.
+    #[command(subcommand)]
+    Import(ImportCommand),
+}
+
+#[derive(Args, Clone)]
+struct DbArgs {
+    /// Database URL: sqlite://PATH or postgres://USER@HOST/DB (also read from DATABASE_URL).
+    #[arg(long, env = "PODIUM_DATABASE_URL")]
+    database_url: Option<String>,
+}
+
+impl DbArgs {
+    fn url(&self) -> Result<String> {
+        if let Some(url) = &self.database_url {
+            return Ok(url.clone());
+        }
+        match std::env::var("DATABASE_URL") {
+            Ok(url) if !url.is_empty() => Ok(url),
+            _ => bail!("no database given: pass --database-url sqlite://podium.db (or postgres://…), or set PODIUM_DATABASE_URL"),
+        }
+    }
+}
+
+#[derive(Args, Clone)]
+pub struct HttpArgs {
+    /// Address to listen on.
+    #[arg(long, env = "PODIUM_ADDR", default_value = "127.0.0.1:8080")]
+    pub addr: SocketAddr,
+    /// Ship-to country for visitors whose request names none (ISO 3166-1 alpha-2).
+    #[arg(long, env = "PODIUM_DEFAULT_COUNTRY", default_value = "US")]
+    pub default_country: String,
+    /// Mark cookies Secure; set this when Podium is served over HTTPS.
+    #[arg(long, env = "PODIUM_SECURE_COOKIES")]
+    pub secure_cookies: bool,
+}
+
+#[derive(Args)]
+struct ServeArgs {
+    #[command(flatten)]
+    db: DbArgs,
+    #[command(flatten)]
+    http: HttpArgs,
+    /// Directory for this node's own files (its search index, caches).
+    #[arg(long, env = "PODIUM_DATA_DIR", default_value = "podium-data")]
+    data_dir: PathBuf,
+}
+
+#[derive(Args)]
+struct DemoArgs {
+    /// SQLite file for the demo (shorthand for --database-url sqlite://FILE).
+    #[arg(long, default_value = "podium-demo.db", conflicts_with = "database_url")]
+    db: PathBuf,
+    /// Use another database instead (sqlite:// or postgres://).
+    #[arg(long, env = "PODIUM_DEMO_DATABASE_URL")]
+    database_url: Option<String>,
+    #[command(flatten)]
+    http: HttpArgs,
+    /// Directory for this node's own files.
+    #[arg(long, env = "PODIUM_DATA_DIR", default_value = "podium-data")]
+    data_dir: PathBuf,
+}
+
+#[derive(Subcommand)]
+enum ImportCommand {
+    /// Import exchange rates from an ECB file (daily or historical XML, or CSV).
+    Fx {
+        /// The file to read.
+        file: PathBuf,
+        /// Where the rates come from, recorded with each one.
+        #[arg(long, default_value = "ECB")]
+        source: String,
+        #[command(flatten)]
+        db: DbArgs,
+    },
+}
+
+fn init_logging(format: LogFormat) {
+    let filter = tracing_subscriber::EnvFilter::try_from_env("PODIUM_LOG")
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info,sqlx=warn,tower_http=info"));
+    let builder = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr);
+    match format {
+        LogFormat::Text => builder.init(),
+        LogFormat::Json => builder.json().init(),
+    }
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    init_logging(cli.log_format);
+    let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+        Ok(rt) => rt,
+        Err(e) => {
+            eprintln!("podium: cannot start the async runtime: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    match runtime.block_on(run(cli.command)) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            // One line: the outermost context and its causes, joined.
+            let chain: Vec<String> = e.chain().map(|c| c.to_string()).collect();
+            eprintln!("podium: {}", chain.join(": "));
+            ExitCode::FAILURE
+        }
+    }
+}
+
+async fn run(command: Command) -> Result<()> {
+    match command {
+        Command::Migrate(db) => {
+            let url = db.url()?;
+            let store = podium_store::connect(&url).await?;
+            store.migrate().await.context("migration failed")?;
+            println!("database {} is migrated", podium_store::redact(&url));
+            Ok(())
+        }
+        Command::Serve(args) => {
+            let url = args.db.url()?;
+            serve::serve(&url, &args.http, &args.data_dir, None).await
+        }
+        Command::Demo(args) => {
+            let url = match args.database_url {
+                Some(url) => url,
+                None => format!("sqlite://{}", args.db.display()),
+            };
+            serve::serve(&url, &args.http, &args.data_dir, Some(serve::Demo)).await
+        }
+        Command::Import(ImportCommand::Fx { file, source, db }) => {
+            let url = db.url()?;
+            let content = std::fs::read_to_string(&file).with_context(|| format!("cannot read {}", file.display()))?;
+            let store = podium_store::connect(&url).await?;
+            store.migrate().await.context("migration failed")?;
+            let report = podium_app::fx_import::import(store.as_ref(), &content, &source)
+                .await
+                .with_context(|| format!("{} was not imported", file.display()))?;
+            println!("{}", report.summary());
+            Ok(())
+        }
+    }
+}

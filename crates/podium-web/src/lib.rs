@@ -1,1 +1,65 @@
+//! Podium's HTTP face: storefront and console pages, the JSON API under `/api/v1`, and the
+//! operational endpoints (`/healthz`, `/readyz`, `/metrics`).
+//!
+//! Handlers are thin: they resolve the visitor ([`context`]), call a use case from `podium-app`,
+//! and render a template or JSON. No SQL and no business rules live here. Errors are
+//! [`error::ApiError`] (problem+json) for the API and [`error::PageError`] for pages.
 
+pub mod api;
+pub mod context;
+pub mod error;
+pub mod i18n;
+mod layout;
+pub mod ops;
+mod pages;
+
+use std::sync::Arc;
+
+use axum::Router;
+use podium_app::{Clock, Store};
+use podium_domain::Country;
+
+/// Settings the web layer reads; the CLI fills them from flags and `PODIUM_*` variables.
+#[derive(Debug, Clone)]
+pub struct WebConfig {
+    /// Ship-to country when nothing in the request says otherwise.
+    pub default_country: Country,
+    /// Mark cookies `Secure` (set when Podium is served over HTTPS).
+    pub secure_cookies: bool,
+}
+
+impl Default for WebConfig {
+    fn default() -> Self {
+        WebConfig { default_country: Country::parse("US").expect("US is an ISO 3166 country"), secure_cookies: false }
+    }
+}
+
+#[derive(Clone)]
+pub struct AppState {
+    pub store: Arc<dyn Store>,
+    pub clock: Arc<dyn Clock>,
+    pub i18n: Arc<i18n::I18n>,
+    pub config: WebConfig,
+}
+
+impl AppState {
+    pub fn new(store: Arc<dyn Store>, clock: Arc<dyn Clock>, config: WebConfig) -> Result<Self, String> {
+        Ok(AppState { store, clock, i18n: Arc::new(i18n::I18n::load()?), config })
+    }
+}
+
+/// The whole application: pages, API, operational endpoints, with logging and metrics.
+pub fn router(state: AppState) -> Router {
+    Router::new()
+        .merge(pages::routes())
+        .merge(api::routes())
+        .merge(ops::routes())
+        .fallback(pages::not_found)
+        .with_state(state)
+        .layer(axum::middleware::from_fn(ops::track))
+        .layer(
+            tower_http::trace::TraceLayer::new_for_http()
+                .make_span_with(tower_http::trace::DefaultMakeSpan::new().level(tracing::Level::INFO))
+                .on_response(tower_http::trace::DefaultOnResponse::new().level(tracing::Level::INFO)),
+        )
+}

@@ -1,0 +1,98 @@
+//! Starting the server: connect, migrate, optionally seed the demo, serve until a signal.
+
+use std::net::SocketAddr;
+use std::path::Path;
+use std::sync::Arc;
+use std::time::Duration;
+
+use anyhow::{Context, Result};
+use podium_app::{demo, Clock, SystemClock};
+use podium_domain::Country;
+use podium_web::{AppState, WebConfig};
+
+use crate::HttpArgs;
+
+/// Marks a demo run: seed the demo data and print its accounts.
+pub struct Demo;
+
+pub async fn serve(url: &str, http: &HttpArgs, data_dir: &Path, demo_mode: Option<Demo>) -> Result<()> {
+    let default_country = Country::parse(&http.default_country)
+        .map_err(|e| anyhow::anyhow!("--default-country: {e}"))?;
+    std::fs::create_dir_all(data_dir).with_context(|| format!("cannot create data directory {}", data_dir.display()))?;
+    let store = podium_store::connect(url).await?;
+    store.migrate().await.context("migration failed")?;
+    let clock: Arc<dyn Clock> = Arc::new(SystemClock);
+
+    if demo_mode.is_some() {
+        match demo::seed(store.as_ref(), clock.now()).await.context("creating the demo marketplace failed")? {
+            demo::Seeded::Created => println!("Created the demo marketplace in {}", podium_store::redact(url)),
+            demo::Seeded::AlreadyThere => println!("Using the existing marketplace in {}", podium_store::redact(url)),
+        }
+        println!("\nDemo accounts (role, email, password):");
+        for a in demo::ACCOUNTS {
+            println!("  {:<9} {:<26} {}", a.role, a.email, a.password);
+        }
+        println!();
+    }
+
+    let state = AppState::new(store.clone(), clock.clone(), WebConfig { default_country, secure_cookies: http.secure_cookies })
+        .map_err(|e| anyhow::anyhow!(e))?;
+    let app = podium_web::router(state);
+    let listener = tokio::net::TcpListener::bind(http.addr).await.with_context(|| format!("cannot listen on {}", http.addr))?;
+    let local = listener.local_addr().context("no local address")?;
+    println!("Podium is serving http://{local}/  (API docs: http://{local}/api/docs)");
+    tracing::info!(addr = %local, backend = store.backend(), "serving");
+
+    // Expired sessions are swept hourly; any node may do it, the delete is idempotent.
+    let sweeper = {
+        let store = store.clone();
+        let clock = clock.clone();
+        tokio::spawn(async move {
+            let mut tick = tokio::time::interval(Duration::from_secs(3600));
+            loop {
+                tick.tick().await;
+                match store.delete_expired_sessions(clock.now()).await {
+                    Ok(n) if n > 0 => tracing::info!(removed = n, "expired sessions removed"),
+                    Ok(_) => {}
+                    Err(e) => tracing::warn!(error = %e, "session sweep failed"),
+                }
+            }
+        })
+    };
+
+    axum::serve(listener, app.into_make_service_with_connect_info::<SocketAddr>())
+        .with_graceful_shutdown(shutdown_signal())
+        .await
+        .context("server error")?;
+    sweeper.abort();
+    tracing::info!("stopped");
+    Ok(())
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        if let Err(e) = tokio::signal::ctrl_c().await {
+            tracing::warn!(error = %e, "cannot listen for Ctrl-C");
+            std::future::pending::<()>().await;
+        }
+    };
+    #[cfg(unix)]
+    let term = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(e) => {
+                tracing::warn!(error = %e, "cannot listen for SIGTERM");
+                std::future::pending::<()>().await;
+            }
+        }
+    };
+    #[cfg(not(unix))]
+    let term = std::future::pending::<()>();
+    tokio::select! {
+        _ = ctrl_c => {},
+        _ = term => {},
+    }
+    tracing::info!("shutting down: finishing requests in flight");
+}

@@ -1,0 +1,356 @@
+//! Storefront and console pages. Every form posts and redirects; nothing needs JavaScript.
+
+use askama::Template;
+use axum::extract::{Path, Query, State};
+use axum::http::StatusCode;
+use axum::response::{Html, IntoResponse, Redirect, Response};
+use axum::routing::{get, post};
+use axum::{Form, Router};
+use podium_app::accounts::{self, SignInError, SignUpError};
+use podium_app::Org;
+use podium_domain::role::{OrgKind, Role};
+use podium_domain::Country;
+use serde::Deserialize;
+
+use crate::context::Visitor;
+use crate::error::PageError;
+use crate::i18n::Tr;
+use crate::layout::{Layout, Opt};
+use crate::AppState;
+
+pub fn routes() -> Router<AppState> {
+    Router::new()
+        .route("/", get(home))
+        .route("/search", get(search))
+        .route("/signin", get(signin_page).post(signin))
+        .route("/signup", get(signup_page).post(signup))
+        .route("/signout", post(signout))
+        .route("/console", get(console_home))
+        .route("/console/{role}", get(console))
+        .route("/static/podium.css", get(stylesheet))
+}
+
+fn render(v: Visitor, status: StatusCode, page: impl Template) -> Response {
+    match page.render() {
+        Ok(html) => v.respond((status, Html(html))),
+        Err(e) => PageError::internal(v.tr.clone(), e).into_response(),
+    }
+}
+
+async fn stylesheet() -> impl IntoResponse {
+    (
+        [
+            (axum::http::header::CONTENT_TYPE, "text/css; charset=utf-8"),
+            (axum::http::header::CACHE_CONTROL, "public, max-age=3600"),
+        ],
+        include_str!("../static/podium.css"),
+    )
+}
+
+pub async fn not_found(v: Visitor) -> Response {
+    let tr = v.tr.clone();
+    v.respond(PageError::not_found(tr))
+}
+
+/// An organisation as a card or table row shows it.
+struct OrgView {
+    name: String,
+    place: String,
+    currency: String,
+}
+
+fn org_view(tr: &Tr, o: &Org) -> OrgView {
+    let place = Country::parse(&o.country).map(|c| tr.country(c)).unwrap_or_else(|_| o.country.clone());
+    OrgView { name: o.name.clone(), place: tr.t1("home-shop-based-in", "country", &place), currency: o.currency.clone() }
+}
+
+#[derive(Template)]
+#[template(path = "home.html")]
+struct HomePage {
+    layout: Layout,
+    prices_for: String,
+    licensors: Vec<OrgView>,
+    shops: Vec<OrgView>,
+}
+
+async fn home(State(state): State<AppState>, v: Visitor) -> Result<Response, PageError> {
+    let tr = v.tr.clone();
+    let store = state.store.as_ref();
+    let licensors = store.orgs_of_kind(OrgKind::Licensor).await.map_err(|e| PageError::internal(tr.clone(), e))?;
+    let shops = store.orgs_of_kind(OrgKind::Shop).await.map_err(|e| PageError::internal(tr.clone(), e))?;
+    let country = tr.country(v.prefs.country);
+    let prices_for = tr.i18n.message(
+        tr.lang,
+        "home-hero-prices",
+        Some(&crate::layout::args(&[("currency", v.prefs.currency.code()), ("country", &country)])),
+    );
+    let page = HomePage {
+        layout: Layout::new(&v),
+        prices_for,
+        licensors: licensors.iter().map(|o| org_view(&tr, o)).collect(),
+        shops: shops.iter().map(|o| org_view(&tr, o)).collect(),
+    };
+    Ok(render(v, StatusCode::OK, page))
+}
+
+#[derive(Deserialize)]
+struct SearchQuery {
+    #[serde(default)]
+    q: String,
+}
+
+#[derive(Template)]
+#[template(path = "search.html")]
+struct SearchPage {
+    layout: Layout,
+}
+
+async fn search(v: Visitor, Query(query): Query<SearchQuery>) -> Response {
+    let q: String = query.q.trim().chars().take(200).collect();
+    let page = SearchPage { layout: Layout::with_query(&v, &q) };
+    render(v, StatusCode::OK, page)
+}
+
+#[derive(Template)]
+#[template(path = "signin.html")]
+struct SignInPage {
+    layout: Layout,
+    error: Option<String>,
+    email: String,
+    next: String,
+}
+
+#[derive(Deserialize, Default)]
+struct NextQuery {
+    #[serde(default)]
+    next: String,
+}
+
+/// Only same-site paths are followed after sign-in, so the form cannot redirect elsewhere.
+fn safe_next(next: &str) -> String {
+    if next.starts_with('/') && !next.starts_with("//") && !next.contains('\\') {
+        next.to_string()
+    } else {
+        "/console".to_string()
+    }
+}
+
+async fn signin_page(v: Visitor, Query(q): Query<NextQuery>) -> Response {
+    if v.principal.is_some() {
+        return v.respond(Redirect::to("/console"));
+    }
+    let page = SignInPage { layout: Layout::new(&v), error: None, email: String::new(), next: safe_next(&q.next) };
+    render(v, StatusCode::OK, page)
+}
+
+#[derive(Deserialize)]
+struct SignInForm {
+    #[serde(default)]
+    csrf_token: String,
+    #[serde(default)]
+    email: String,
+    #[serde(default)]
+    password: String,
+    #[serde(default)]
+    next: String,
+}
+
+async fn signin(State(state): State<AppState>, mut v: Visitor, Form(form): Form<SignInForm>) -> Result<Response, PageError> {
+    v.check_csrf(&form.csrf_token)?;
+    let now = state.clock.now();
+    let result = accounts::sign_in(state.store.as_ref(), &form.email, &form.password, &v.client, now).await;
+    let (status, error) = match result {
+        Ok(session) => {
+            v.set_session(&session.token);
+            return Ok(v.respond(Redirect::to(&safe_next(&form.next))));
+        }
+        Err(SignInError::InvalidCredentials) => (StatusCode::UNAUTHORIZED, v.tr.t("signin-error-credentials")),
+        Err(SignInError::TooManyAttempts { retry_after_secs }) => {
+            let minutes = ((retry_after_secs + 59) / 60).to_string();
+            (StatusCode::TOO_MANY_REQUESTS, v.tr.t1("signin-error-throttled", "minutes", &minutes))
+        }
+        Err(SignInError::Store(e)) => return Err(PageError::internal(v.tr.clone(), e)),
+    };
+    let page = SignInPage { layout: Layout::new(&v), error: Some(error), email: form.email, next: safe_next(&form.next) };
+    Ok(render(v, status, page))
+}
+
+#[derive(Template)]
+#[template(path = "signup.html")]
+struct SignUpPage {
+    layout: Layout,
+    display_name: String,
+    email: String,
+    error_name: Option<String>,
+    error_email: Option<String>,
+    error_password: Option<String>,
+}
+
+async fn signup_page(v: Visitor) -> Response {
+    if v.principal.is_some() {
+        return v.respond(Redirect::to("/console"));
+    }
+    let page = SignUpPage {
+        layout: Layout::new(&v),
+        display_name: String::new(),
+        email: String::new(),
+        error_name: None,
+        error_email: None,
+        error_password: None,
+    };
+    render(v, StatusCode::OK, page)
+}
+
+#[derive(Deserialize)]
+struct SignUpForm {
+    #[serde(default)]
+    csrf_token: String,
+    #[serde(default)]
+    display_name: String,
+    #[serde(default)]
+    email: String,
+    #[serde(default)]
+    password: String,
+}
+
+async fn signup(State(state): State<AppState>, mut v: Visitor, Form(form): Form<SignUpForm>) -> Result<Response, PageError> {
+    v.check_csrf(&form.csrf_token)?;
+    let store = state.store.as_ref();
+    let error = match accounts::sign_up(store, &form.email, &form.password, &form.display_name).await {
+        Ok(_) => {
+            let now = state.clock.now();
+            return match accounts::sign_in(store, &form.email, &form.password, &v.client, now).await {
+                Ok(session) => {
+                    v.set_session(&session.token);
+                    Ok(v.respond(Redirect::to("/console")))
+                }
+                // The account exists; if signing in is throttled, the sign-in page explains.
+                Err(_) => Ok(v.respond(Redirect::to("/signin"))),
+            };
+        }
+        Err(SignUpError::Store(e)) => return Err(PageError::internal(v.tr.clone(), e)),
+        Err(e) => e,
+    };
+    let key = match error {
+        SignUpError::InvalidEmail => "signup-error-email",
+        SignUpError::EmailTaken => "signup-error-email-taken",
+        SignUpError::WeakPassword => "signup-error-password",
+        _ => "signup-error-name",
+    };
+    let message = Some(v.tr.t(key));
+    let field = error.field();
+    let status = if matches!(error, SignUpError::EmailTaken) { StatusCode::CONFLICT } else { StatusCode::UNPROCESSABLE_ENTITY };
+    let page = SignUpPage {
+        layout: Layout::new(&v),
+        display_name: form.display_name,
+        email: form.email,
+        error_name: message.clone().filter(|_| field == Some("display_name")),
+        error_email: message.clone().filter(|_| field == Some("email")),
+        error_password: message.filter(|_| field == Some("password")),
+    };
+    Ok(render(v, status, page))
+}
+
+#[derive(Deserialize)]
+struct CsrfForm {
+    #[serde(default)]
+    csrf_token: String,
+}
+
+async fn signout(State(state): State<AppState>, mut v: Visitor, Form(form): Form<CsrfForm>) -> Result<Response, PageError> {
+    v.check_csrf(&form.csrf_token)?;
+    if let Some(p) = &v.principal {
+        accounts::sign_out(state.store.as_ref(), p).await.map_err(|e| PageError::internal(v.tr.clone(), e))?;
+    }
+    v.clear_session();
+    Ok(v.respond(Redirect::to("/")))
+}
+
+async fn console_home(v: Visitor) -> Response {
+    match &v.principal {
+        Some(p) => {
+            let role = p.home_role();
+            v.respond(Redirect::to(&format!("/console/{}", role.as_str())))
+        }
+        None => v.respond(Redirect::to("/signin?next=/console")),
+    }
+}
+
+struct RateRow {
+    currency: String,
+    per_eur: String,
+    date: String,
+    source: String,
+}
+
+#[derive(Template)]
+#[template(path = "console.html")]
+struct ConsolePage {
+    layout: Layout,
+    role: &'static str,
+    roles: Vec<Opt>,
+    welcome: String,
+    heading: String,
+    intro: String,
+    orgs: Vec<OrgView>,
+    rates: Vec<RateRow>,
+    rates_stale: bool,
+}
+
+async fn console(State(state): State<AppState>, v: Visitor, Path(role): Path<String>) -> Result<Response, PageError> {
+    let tr = v.tr.clone();
+    let Some(principal) = v.principal.clone() else {
+        return Ok(v.respond(Redirect::to(&format!("/signin?next=/console/{}", urlencode(&role)))));
+    };
+    let role = match role.as_str() {
+        "fan" => Role::Fan,
+        "merchant" => Role::Merchant,
+        "licensor" => Role::Licensor,
+        "operator" => Role::Operator,
+        _ => return Err(PageError::not_found(tr)),
+    };
+    // Role check: each console opens only for those who hold its role.
+    if !principal.has_role(role) {
+        return Err(PageError::forbidden(tr));
+    }
+    let (heading, intro, kind) = match role {
+        Role::Fan => ("console-fan-title", "console-fan-body", None),
+        Role::Merchant => ("console-merchant-title", "console-merchant-body", Some(OrgKind::Shop)),
+        Role::Licensor => ("console-licensor-title", "console-licensor-body", Some(OrgKind::Licensor)),
+        Role::Operator => ("console-operator-title", "console-operator-body", Some(OrgKind::Operator)),
+    };
+    let orgs = kind.map(|k| principal.orgs_of(k).map(|o| org_view(&tr, o)).collect()).unwrap_or_default();
+    let (rates, rates_stale) = if role == Role::Operator {
+        let rates = state.store.latest_rates().await.map_err(|e| PageError::internal(tr.clone(), e))?;
+        let today = state.clock.now().date();
+        let stale = rates.iter().any(|r| (today - r.date).whole_days() > 3);
+        let rows = rates
+            .into_iter()
+            .map(|r| RateRow { currency: r.currency.code().to_string(), per_eur: r.per_eur.to_string(), date: r.date.to_string(), source: r.source })
+            .collect();
+        (rows, stale)
+    } else {
+        (Vec::new(), false)
+    };
+    let roles = principal
+        .roles()
+        .into_iter()
+        .map(|r| Opt { value: r.as_str().to_string(), label: tr.t(&format!("role-{}", r.as_str())), selected: r == role })
+        .collect();
+    let page = ConsolePage {
+        layout: Layout::new(&v),
+        role: role.as_str(),
+        roles,
+        welcome: tr.t1("console-welcome", "name", &principal.user.display_name),
+        heading: tr.t(heading),
+        intro: tr.t(intro),
+        orgs,
+        rates,
+        rates_stale,
+    };
+    Ok(render(v, StatusCode::OK, page))
+}
+
+fn urlencode(s: &str) -> String {
+    form_urlencoded::byte_serialize(s.as_bytes()).collect()
+}
