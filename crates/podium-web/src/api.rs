@@ -48,15 +48,15 @@ impl utoipa::Modify for BearerAuth {
 
 pub fn routes() -> Router<AppState> {
     let v1 = Router::new()
-        .route("/api/v1/sessions", post(create_session))
-        .route("/api/v1/sessions/current", delete(delete_session))
-        .route("/api/v1/me", get(me))
-        .route("/api/v1/context", get(context))
-        .route("/api/v1/fx/rates", get(fx_rates))
-        .route("/api/v1/fx/convert", get(fx_convert))
-        .fallback(api_not_found)
-        .route_layer(axum::middleware::from_fn(validate_locale_params));
-    Router::new().merge(SwaggerUi::new("/api/docs").url("/api/v1/openapi.json", ApiDoc::openapi())).merge(v1)
+        .route("/sessions", post(create_session))
+        .route("/sessions/current", delete(delete_session))
+        .route("/me", get(me))
+        .route("/context", get(context))
+        .route("/fx/rates", get(fx_rates))
+        .route("/fx/convert", get(fx_convert))
+        .route_layer(axum::middleware::from_fn(validate_locale_params))
+        .fallback(api_not_found);
+    Router::new().merge(SwaggerUi::new("/api/docs").url("/api/v1/openapi.json", ApiDoc::openapi())).nest("/api/v1", v1)
 }
 
 async fn api_not_found() -> ApiError {

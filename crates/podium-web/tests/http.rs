@@ -1,0 +1,333 @@
+//! HTTP behaviour a visitor or API client would notice, in-process.
+
+mod common;
+
+use axum::http::StatusCode;
+use common::TestApp;
+use podium_store::testing::Backend;
+use serde_json::json;
+
+#[tokio::test]
+async fn home_speaks_each_language_with_the_right_lang_attribute() {
+    let mut app = TestApp::new(Backend::Sqlite).await;
+    for (lang, phrase) in [
+        ("en", "Official merchandise, made by small businesses"),
+        ("fr", "Des produits officiels, faits par de petites entreprises"),
+        ("zh-Hans", "官方商品，由小型企业制作"),
+        ("ja", "小さなつくり手の公式グッズ"),
+        ("ko", "작은 기업이 만든 공식 상품"),
+    ] {
+        let r = app.get(&format!("/?lang={lang}")).await;
+        assert_eq!(r.status, StatusCode::OK);
+        assert!(r.body.contains(&format!("<html lang=\"{lang}\">")), "{lang}: html lang");
+        assert!(r.body.contains(phrase), "{lang}: translated hero");
+    }
+    // The choice sticks in a cookie.
+    let r = app.get("/").await;
+    assert!(r.body.contains("<html lang=\"ko\">"), "the last chosen language is remembered");
+}
+
+#[tokio::test]
+async fn accept_language_chooses_language_and_country() {
+    let mut app = TestApp::new(Backend::Sqlite).await;
+    let r = app.get_with("/", &[("accept-language", "ja-JP,ja;q=0.9,en;q=0.8")]).await;
+    assert!(r.body.contains("<html lang=\"ja\">"));
+    assert!(r.body.contains("日本へのお届け価格を JPY で表示しています。"), "country and currency from the region");
+}
+
+#[tokio::test]
+async fn home_lists_demo_licensors_and_shops_with_their_countries() {
+    let mut app = TestApp::new(Backend::Sqlite).await;
+    let r = app.get("/?lang=en").await;
+    for name in ["National Olympic Committee of Kenya", "Hanok Threads", "Savannah Stitch Nairobi", "Atelier Chamonix"] {
+        assert!(r.body.contains(name), "{name}");
+    }
+    assert!(r.body.contains("Based in Kenya"));
+    let r = app.get("/?lang=fr").await;
+    assert!(r.body.contains("Établie en Corée du Sud"), "country names are translated");
+}
+
+#[tokio::test]
+async fn changing_country_changes_the_presentment_currency() {
+    let mut app = TestApp::new(Backend::Sqlite).await;
+    let r = app.get("/?country=JP&lang=en").await;
+    assert!(r.body.contains("Showing prices in JPY for delivery to Japan."), "{}", r.body);
+    assert!(r.body.contains("<option value=\"JP\" selected>Japan</option>"));
+    let r = app.get("/?currency=EUR").await;
+    assert!(r.body.contains("Showing prices in EUR for delivery to Japan."), "an explicit currency wins");
+    let r = app.get("/?country=KE&currency=").await;
+    assert!(r.body.contains("Showing prices in KES for delivery to Kenya."), "automatic follows the country again");
+}
+
+#[tokio::test]
+async fn pages_fall_back_politely_on_unknown_values() {
+    let mut app = TestApp::new(Backend::Sqlite).await;
+    let r = app.get("/?lang=tlh&country=ZZ&currency=DOGE").await;
+    assert_eq!(r.status, StatusCode::OK);
+    assert!(r.body.contains("<html lang=\"en\">"));
+    assert!(r.body.contains("This page is not available in “tlh”"));
+    assert!(r.body.contains("We do not recognise the country “ZZ”"));
+    assert!(r.body.contains("We do not recognise the currency “DOGE”"));
+    assert!(r.body.contains("role=\"status\""), "notices are announced");
+}
+
+#[tokio::test]
+async fn the_api_refuses_unknown_values_with_problem_json() {
+    let mut app = TestApp::new(Backend::Sqlite).await;
+    for (query, field) in [("country=ZZ", "country"), ("currency=DOGE", "currency"), ("lang=tlh", "lang")] {
+        let r = app.get(&format!("/api/v1/context?{query}")).await;
+        assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{query}");
+        assert_eq!(r.header("content-type"), "application/problem+json");
+        let p = r.json();
+        assert_eq!((p["status"].as_u64(), p["field"].as_str()), (Some(422), Some(field)));
+        assert!(p["type"].as_str().is_some_and(|t| !t.is_empty()) && p["title"].is_string() && p["detail"].is_string());
+    }
+    let r = app.get("/api/v1/context?country=jp").await;
+    assert_eq!(r.json(), json!({"country": "JP", "currency": "JPY", "currency_exponent": 0, "lang": "en"}));
+    let r = app.get("/api/v1/no-such-thing").await;
+    assert_eq!((r.status, r.header("content-type")), (StatusCode::NOT_FOUND, "application/problem+json"));
+}
+
+#[tokio::test]
+async fn fx_conversion_uses_stored_rates_and_the_money_shape() {
+    let mut app = TestApp::new(Backend::Sqlite).await;
+    let r = app.get("/api/v1/fx/convert?amount=35000&from=KRW&to=EUR").await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+    let j = r.json();
+    assert_eq!(j["from"], json!({"amount": "35000", "currency": "KRW", "minor": 35000, "formatted": "₩35,000"}));
+    // 35000 / 1478.94 = 23.6656… EUR
+    assert_eq!(j["to"]["amount"], "23.67");
+    let r = app.get("/api/v1/fx/convert?amount=12.345&from=EUR&to=USD").await;
+    assert_eq!((r.status, r.json()["field"].as_str()), (StatusCode::UNPROCESSABLE_ENTITY, Some("amount")));
+    let r = app.get("/api/v1/fx/convert?amount=1&from=EUR&to=BHD").await;
+    assert!(r.json()["detail"].as_str().is_some_and(|d| d.contains("no exchange rate for BHD")));
+    let r = app.get("/api/v1/fx/convert?amount=1").await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(r.header("content-type"), "application/problem+json");
+}
+
+#[tokio::test]
+async fn forms_without_their_csrf_token_are_refused() {
+    let mut app = TestApp::new(Backend::Sqlite).await;
+    app.get("/signin").await;
+    let r = app.post_form("/signin", &[("email", "fan@podium.example"), ("password", "fan-demo-2026")]).await;
+    assert_eq!(r.status, StatusCode::FORBIDDEN);
+    assert!(r.body.contains("Form expired"));
+    let r = app.post_form("/signin", &[("csrf_token", "forged"), ("email", "fan@podium.example"), ("password", "fan-demo-2026")]).await;
+    assert_eq!(r.status, StatusCode::FORBIDDEN);
+    assert!(!app.cookies.contains_key("podium_session"), "no session was created");
+    // Signed in, the session's own token is required for sign-out.
+    app.sign_in("fan@podium.example", "fan-demo-2026").await;
+    let r = app.post_form("/signout", &[]).await;
+    assert_eq!(r.status, StatusCode::FORBIDDEN);
+    assert!(app.cookies.contains_key("podium_session"));
+}
+
+async fn each_role_reaches_its_console(backend: Backend) {
+    for (email, password, role, heading) in [
+        ("fan@podium.example", "fan-demo-2026", "fan", "Your orders and follows"),
+        ("merchant@podium.example", "merchant-demo-2026", "merchant", "Hanok Threads"),
+        ("licensor@podium.example", "licensor-demo-2026", "licensor", "National Olympic Committee of Kenya"),
+        ("operator@podium.example", "operator-demo-2026", "operator", "Exchange rates"),
+    ] {
+        let mut app = TestApp::new(backend).await;
+        let r = app.sign_in(email, password).await;
+        assert_eq!(r.status, StatusCode::SEE_OTHER, "{email}: {}", r.body);
+        assert_eq!(r.header("location"), "/console");
+        let r = app.get("/console").await;
+        assert_eq!(r.header("location"), format!("/console/{role}"));
+        let r = app.get(&format!("/console/{role}?lang=en")).await;
+        assert_eq!(r.status, StatusCode::OK);
+        assert!(r.body.contains(heading), "{role} console shows {heading}");
+        assert!(r.body.contains(&format!("data-role=\"{role}\"")));
+        // Sign out ends the session.
+        let csrf = r.csrf();
+        let r = app.post_form("/signout", &[("csrf_token", &csrf)]).await;
+        assert_eq!((r.status, r.header("location")), (StatusCode::SEE_OTHER, "/"));
+        let r = app.get(&format!("/console/{role}")).await;
+        assert!(r.header("location").starts_with("/signin"), "signed out");
+    }
+}
+
+#[tokio::test]
+async fn each_role_reaches_its_console_sqlite() {
+    each_role_reaches_its_console(Backend::Sqlite).await;
+}
+
+#[tokio::test]
+async fn each_role_reaches_its_console_postgres() {
+    each_role_reaches_its_console(Backend::Postgres).await;
+}
+
+#[tokio::test]
+async fn consoles_check_roles() {
+    let mut app = TestApp::new(Backend::Sqlite).await;
+    let r = app.get("/console/operator").await;
+    assert_eq!((r.status, r.header("location")), (StatusCode::SEE_OTHER, "/signin?next=/console/operator"));
+    app.sign_in("fan@podium.example", "fan-demo-2026").await;
+    for role in ["merchant", "licensor", "operator"] {
+        let r = app.get(&format!("/console/{role}")).await;
+        assert_eq!(r.status, StatusCode::FORBIDDEN, "a fan cannot open the {role} console");
+        assert!(r.body.contains("Not allowed"));
+    }
+    assert_eq!(app.get("/console/root").await.status, StatusCode::NOT_FOUND);
+}
+
+#[tokio::test]
+async fn sign_in_failures_are_explained_and_limited() {
+    let mut app = TestApp::new(Backend::Sqlite).await;
+    let page = app.get("/signin").await;
+    let csrf = page.csrf();
+    let mut last = None;
+    for _ in 0..11 {
+        let r = app.post_form("/signin", &[("csrf_token", &csrf), ("email", "fan@podium.example"), ("password", "wrong password")]).await;
+        last = Some(r);
+    }
+    let r = last.expect("attempts made");
+    assert_eq!(r.status, StatusCode::TOO_MANY_REQUESTS);
+    assert!(r.body.contains("Too many sign-in attempts"));
+    assert!(r.body.contains("value=\"fan@podium.example\""), "what was typed is kept");
+    // Even the right password is refused while the account is throttled.
+    let r = app.post_form("/signin", &[("csrf_token", &csrf), ("email", "fan@podium.example"), ("password", "fan-demo-2026")]).await;
+    assert_eq!(r.status, StatusCode::TOO_MANY_REQUESTS);
+
+    let mut other = TestApp::new(Backend::Sqlite).await;
+    let r = other.sign_in("fan@podium.example", "not the password").await;
+    assert_eq!(r.status, StatusCode::UNAUTHORIZED);
+    assert!(r.body.contains("The email or password is not right."));
+}
+
+#[tokio::test]
+async fn sign_up_creates_a_fan_and_explains_errors_beside_fields() {
+    let mut app = TestApp::new(Backend::Sqlite).await;
+    let csrf = app.get("/signup").await.csrf();
+    let r = app.post_form("/signup", &[("csrf_token", &csrf), ("display_name", "Aiko"), ("email", "aiko@example"), ("password", "short")]).await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(r.body.contains("id=\"email-error\">Enter a valid email address."));
+    assert!(r.body.contains("value=\"Aiko\"") && r.body.contains("value=\"aiko@example\""), "input kept");
+    let r = app.post_form("/signup", &[("csrf_token", &csrf), ("display_name", "Aiko"), ("email", "aiko@example.jp"), ("password", "short")]).await;
+    assert!(r.body.contains("id=\"password-error\">Use at least 10 characters."));
+    let r = app.post_form("/signup", &[("csrf_token", &csrf), ("display_name", "Aiko"), ("email", "fan@podium.example"), ("password", "long enough pw")]).await;
+    assert_eq!(r.status, StatusCode::CONFLICT);
+    assert!(r.body.contains("already exists"));
+    let r = app.post_form("/signup", &[("csrf_token", &csrf), ("display_name", "Aiko"), ("email", "aiko@example.jp"), ("password", "long enough pw")]).await;
+    assert_eq!((r.status, r.header("location")), (StatusCode::SEE_OTHER, "/console"));
+    let r = app.get("/console/fan?lang=en").await;
+    assert!(r.body.contains("Welcome, Aiko"));
+}
+
+#[tokio::test]
+async fn sign_in_redirects_only_within_the_site() {
+    let mut app = TestApp::new(Backend::Sqlite).await;
+    let csrf = app.get("/signin").await.csrf();
+    let r = app
+        .post_form("/signin", &[("csrf_token", &csrf), ("email", "fan@podium.example"), ("password", "fan-demo-2026"), ("next", "//evil.example/")])
+        .await;
+    assert_eq!(r.header("location"), "/console");
+}
+
+#[tokio::test]
+async fn session_cookie_is_httponly_and_samesite() {
+    let mut app = TestApp::new(Backend::Sqlite).await;
+    let page = app.get("/signin").await;
+    let csrf = page.csrf();
+    let r = app.post_form("/signin", &[("csrf_token", &csrf), ("email", "fan@podium.example"), ("password", "fan-demo-2026")]).await;
+    let cookie = r.headers.get_all("set-cookie").iter().filter_map(|v| v.to_str().ok()).find(|c| c.starts_with("podium_session=")).expect("session cookie");
+    assert!(cookie.contains("HttpOnly") && cookie.contains("SameSite=Lax"), "{cookie}");
+}
+
+#[tokio::test]
+async fn api_sessions_bearer_tokens_and_cookie_csrf() {
+    let mut app = TestApp::new(Backend::Sqlite).await;
+    let r = app.post_json("/api/v1/sessions", json!({"email": "merchant@podium.example", "password": "merchant-demo-2026"}), &[]).await;
+    assert_eq!(r.status, StatusCode::CREATED, "{}", r.body);
+    let token = r.json()["token"].as_str().expect("token").to_string();
+    let bearer = format!("Bearer {token}");
+    let r = app.get_with("/api/v1/me", &[("authorization", &bearer)]).await;
+    let me = r.json();
+    assert_eq!(me["roles"], json!(["fan", "merchant"]));
+    assert_eq!(me["organisations"], json!(["hanok-threads"]));
+    let r = app.get_with("/api/v1/me", &[("authorization", "Bearer nonsense")]).await;
+    assert_eq!(r.status, StatusCode::UNAUTHORIZED);
+    assert_eq!(app.get("/api/v1/me").await.status, StatusCode::UNAUTHORIZED);
+
+    let r = app.post_json("/api/v1/sessions", json!({"email": "merchant@podium.example", "password": "nope"}), &[]).await;
+    assert_eq!((r.status, r.json()["type"].as_str()), (StatusCode::UNAUTHORIZED, Some("urn:podium:problem:invalid-credentials")));
+    let r = app.post_json("/api/v1/sessions", json!({"email": 5}), &[]).await;
+    assert_eq!((r.status, r.header("content-type")), (StatusCode::UNPROCESSABLE_ENTITY, "application/problem+json"));
+
+    // A browser session calling the API: unsafe methods need the X-CSRF-Token header.
+    let page = app.sign_in("merchant@podium.example", "merchant-demo-2026").await;
+    assert_eq!(page.status, StatusCode::SEE_OTHER);
+    let console = app.get("/console/merchant").await;
+    let csrf = console.csrf();
+    let req = axum::http::Request::delete("/api/v1/sessions/current").body(axum::body::Body::empty()).expect("request");
+    let r = app.send(req).await;
+    assert_eq!((r.status, r.json()["type"].as_str()), (StatusCode::FORBIDDEN, Some("urn:podium:problem:csrf")));
+    let req = axum::http::Request::delete("/api/v1/sessions/current").header("x-csrf-token", &csrf).body(axum::body::Body::empty()).expect("request");
+    assert_eq!(app.send(req).await.status, StatusCode::NO_CONTENT);
+    let req = axum::http::Request::delete("/api/v1/sessions/current").header("authorization", &bearer).body(axum::body::Body::empty()).expect("request");
+    assert_eq!(app.send(req).await.status, StatusCode::NO_CONTENT);
+    assert_eq!(app.get_with("/api/v1/me", &[("authorization", &bearer)]).await.status, StatusCode::UNAUTHORIZED, "token ended");
+}
+
+#[tokio::test]
+async fn api_sign_in_throttling_sends_retry_after() {
+    let mut app = TestApp::new(Backend::Sqlite).await;
+    let mut last = None;
+    for _ in 0..11 {
+        last = Some(app.post_json("/api/v1/sessions", json!({"email": "fan@podium.example", "password": "wrong"}), &[]).await);
+    }
+    let r = last.expect("attempts made");
+    assert_eq!(r.status, StatusCode::TOO_MANY_REQUESTS);
+    let secs: i64 = r.header("retry-after").parse().expect("Retry-After seconds");
+    assert!((1..=900).contains(&secs));
+}
+
+#[tokio::test]
+async fn openapi_document_and_viewer_are_served() {
+    let mut app = TestApp::new(Backend::Sqlite).await;
+    let r = app.get("/api/v1/openapi.json").await;
+    let doc = r.json();
+    assert_eq!(doc["openapi"], "3.1.0");
+    for path in ["/api/v1/sessions", "/api/v1/me", "/api/v1/context", "/api/v1/fx/rates", "/api/v1/fx/convert", "/healthz", "/readyz"] {
+        assert!(doc["paths"][path].is_object(), "{path} documented");
+    }
+    assert!(doc["components"]["schemas"]["Problem"].is_object());
+    let r = app.get("/api/docs/").await;
+    assert_eq!(r.status, StatusCode::OK);
+    assert!(r.body.contains("swagger-ui"), "the viewer page");
+    let r = app.get("/api/docs/swagger-ui-bundle.js").await;
+    assert_eq!(r.status, StatusCode::OK, "viewer assets are served by Podium itself");
+    assert!(r.body.len() > 100_000);
+}
+
+#[tokio::test]
+async fn health_readiness_and_metrics() {
+    let mut app = TestApp::new(Backend::Sqlite).await;
+    assert_eq!(app.get("/healthz").await.json()["status"], "ok");
+    let r = app.get("/readyz").await;
+    assert_eq!(r.json(), json!({"status": "ready", "database": "sqlite"}));
+    app.get("/?lang=fr").await;
+    let r = app.get("/metrics").await;
+    assert!(r.header("content-type").starts_with("text/plain"));
+    assert!(r.body.contains("podium_http_requests_total{method=\"GET\",route=\"/\",status=\"200\"}"), "{}", r.body);
+    assert!(r.body.contains("podium_http_request_duration_seconds_bucket"));
+}
+
+#[tokio::test]
+async fn unknown_pages_get_a_friendly_translated_404() {
+    let mut app = TestApp::new(Backend::Sqlite).await;
+    let r = app.get("/no/such/page?lang=ja").await;
+    assert_eq!(r.status, StatusCode::NOT_FOUND);
+    assert!(r.body.contains("ページが見つかりません") && r.body.contains("<html lang=\"ja\">"));
+}
+
+#[tokio::test]
+async fn search_box_keeps_the_query_and_escapes_it() {
+    let mut app = TestApp::new(Backend::Sqlite).await;
+    let r = app.get("/search?q=%3Cscript%3Ealert(1)%3C%2Fscript%3E&lang=en").await;
+    assert_eq!(r.status, StatusCode::OK);
+    assert!(!r.body.contains("<script>alert(1)</script>"));
+    assert!(r.body.contains("&#60;script&#62;") || r.body.contains("&lt;script&gt;"));
+}
