@@ -1,0 +1,80 @@
+// Starts a real `podium demo` on a temporary database and a headless Chromium to drive it.
+import { spawn } from 'node:child_process';
+import { mkdtempSync, rmSync, existsSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { chromium } from 'playwright-core';
+
+const root = resolve(import.meta.dirname, '..', '..');
+
+export function podiumBinary() {
+  const candidates = [
+    process.env.PODIUM_BIN,
+    join(process.env.CARGO_TARGET_DIR || join(root, 'target'), 'debug', 'podium'),
+    join(process.env.CARGO_TARGET_DIR || join(root, 'target'), 'release', 'podium'),
+  ].filter(Boolean);
+  const found = candidates.find((p) => existsSync(p));
+  if (!found) {
+    throw new Error(`no podium binary found (tried ${candidates.join(', ')}); run "cargo build" or set PODIUM_BIN`);
+  }
+  return found;
+}
+
+async function freePort() {
+  return new Promise((resolvePort, reject) => {
+    const srv = createServer();
+    srv.unref();
+    srv.on('error', reject);
+    srv.listen(0, '127.0.0.1', () => {
+      const { port } = srv.address();
+      srv.close(() => resolvePort(port));
+    });
+  });
+}
+
+export async function startPodium() {
+  const dir = mkdtempSync(join(tmpdir(), 'podium-e2e-'));
+  const port = await freePort();
+  const base = `http://127.0.0.1:${port}`;
+  const child = spawn(podiumBinary(), ['demo', '--db', join(dir, 'demo.db'), '--addr', `127.0.0.1:${port}`, '--data-dir', join(dir, 'data')], {
+    stdio: ['ignore', 'pipe', 'pipe'],
+    env: { ...process.env, PODIUM_LOG: 'warn' },
+  });
+  let output = '';
+  child.stdout.on('data', (d) => { output += d; });
+  child.stderr.on('data', (d) => { output += d; });
+  const deadline = Date.now() + 60_000;
+  for (;;) {
+    if (child.exitCode !== null) throw new Error(`podium exited early:\n${output}`);
+    try {
+      const r = await fetch(`${base}/healthz`);
+      if (r.ok) break;
+    } catch { /* not up yet */ }
+    if (Date.now() > deadline) throw new Error(`podium did not start within 60 s:\n${output}`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  return {
+    base,
+    output: () => output,
+    async stop() {
+      child.kill('SIGTERM');
+      await new Promise((r) => (child.exitCode !== null ? r() : child.on('exit', r)));
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
+
+export async function launchBrowser() {
+  return chromium.launch({
+    executablePath: process.env.CHROMIUM_PATH || '/usr/bin/chromium',
+    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run', '--disable-quic'],
+  });
+}
+
+export const ACCOUNTS = [
+  { role: 'fan', email: 'fan@podium.example', password: 'fan-demo-2026' },
+  { role: 'merchant', email: 'merchant@podium.example', password: 'merchant-demo-2026' },
+  { role: 'licensor', email: 'licensor@podium.example', password: 'licensor-demo-2026' },
+  { role: 'operator', email: 'operator@podium.example', password: 'operator-demo-2026' },
+];
