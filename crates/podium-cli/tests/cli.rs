@@ -1,0 +1,156 @@
+//! The `podium` binary as an operator meets it: help, one-line errors, migrate, import, serve.
+
+use std::io::{BufRead, BufReader};
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+use podium_app::Store;
+use podium_store::testing::{Backend, TestDb};
+
+fn podium() -> Command {
+    let mut c = Command::new(env!("CARGO_BIN_EXE_podium"));
+    c.env_remove("PODIUM_DATABASE_URL").env_remove("DATABASE_URL").env("PODIUM_LOG", "warn");
+    c
+}
+
+fn run(args: &[&str]) -> (i32, String, String) {
+    let out = podium().args(args).output().expect("podium runs");
+    (out.status.code().unwrap_or(-1), String::from_utf8_lossy(&out.stdout).into_owned(), String::from_utf8_lossy(&out.stderr).into_owned())
+}
+
+#[test]
+fn every_subcommand_has_help() {
+    for args in [vec!["--help"], vec!["demo", "--help"], vec!["serve", "--help"], vec!["migrate", "--help"], vec!["import", "--help"], vec!["import", "fx", "--help"]] {
+        let (code, out, _) = run(&args);
+        assert_eq!(code, 0, "{args:?}");
+        assert!(out.contains("Usage:"), "{args:?}: {out}");
+    }
+    let (_, out, _) = run(&["serve", "--help"]);
+    assert!(out.contains("--database-url") && out.contains("PODIUM_DATABASE_URL") && out.contains("--addr"));
+}
+
+#[test]
+fn bad_input_exits_non_zero_with_one_line() {
+    let cases: &[(&[&str], &str)] = &[
+        (&["migrate"], "no database given"),
+        (&["migrate", "--database-url", "mysql://x"], "unsupported database URL"),
+        (&["import", "fx", "/no/such/file.xml", "--database-url", "sqlite:///tmp/podium-cli-unused.db"], "cannot read /no/such/file.xml"),
+        (&["serve", "--database-url", "sqlite:///tmp/podium-cli-unused.db", "--default-country", "XX"], "--default-country"),
+    ];
+    for (args, expected) in cases {
+        let (code, _, err) = run(args);
+        assert_ne!(code, 0, "{args:?}");
+        let lines: Vec<&str> = err.lines().filter(|l| !l.trim().is_empty()).collect();
+        assert_eq!(lines.len(), 1, "{args:?}: one line, got {err:?}");
+        assert!(lines[0].starts_with("podium: ") && lines[0].contains(expected), "{args:?}: {err}");
+    }
+    let (code, _, err) = run(&["serve", "--addr", "not-an-address", "--database-url", "sqlite://x.db"]);
+    assert_eq!(code, 2, "clap refuses malformed flags");
+    assert!(err.contains("invalid value 'not-an-address'"));
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn import_fx_reads_ecb_files_and_refuses_bad_ones_whole() {
+    let db = TestDb::new(Backend::Sqlite).await;
+    let dir = tempfile::tempdir().expect("tmp");
+    let xml = dir.path().join("eurofxref-daily.xml");
+    std::fs::write(&xml, include_str!("fixtures/eurofxref-daily.xml")).expect("write");
+    let (code, out, err) = run(&["import", "fx", xml.to_str().expect("utf-8"), "--database-url", &db.url]);
+    assert_eq!(code, 0, "{err}");
+    assert_eq!(out.trim(), "imported 30 rates for 30 currencies, dated 2026-11-27");
+
+    let csv = dir.path().join("eurofxref-hist.csv");
+    std::fs::write(&csv, include_str!("fixtures/eurofxref-hist.csv")).expect("write");
+    let (code, out, err) = run(&["import", "fx", csv.to_str().expect("utf-8"), "--database-url", &db.url]);
+    assert_eq!(code, 0, "{err}");
+    assert!(out.trim() == "imported 11 rates for 4 currencies, dated 2026-11-25 to 2026-11-27; 4 cells were N/A; skipped retired currencies CYP", "{out}");
+
+    let bad = dir.path().join("bad.csv");
+    std::fs::write(&bad, "Date,USD,JPY\n2026-11-20,1.05,160\n2026-11-19,1.04,abc\n").expect("write");
+    let (code, _, err) = run(&["import", "fx", bad.to_str().expect("utf-8"), "--database-url", &db.url]);
+    assert_ne!(code, 0);
+    assert!(err.contains("line 3") && err.contains("\"abc\""), "{err}");
+    let on_20 = db.store.rates_on(time::macros::date!(2026 - 11 - 20)).await.expect("rates");
+    assert!(on_20.iter().all(|r| r.date != time::macros::date!(2026 - 11 - 20)), "nothing from the bad file was stored");
+}
+
+struct Server(std::process::Child);
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+fn wait_for_url(child: &mut std::process::Child) -> String {
+    let stdout = child.stdout.take().expect("stdout");
+    let mut lines = BufReader::new(stdout).lines();
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while Instant::now() < deadline {
+        match lines.next() {
+            Some(Ok(line)) => {
+                if let Some(rest) = line.strip_prefix("Podium is serving ") {
+                    return rest.split_whitespace().next().expect("url").trim_end_matches('/').to_string();
+                }
+            }
+            _ => break,
+        }
+    }
+    panic!("podium did not report its address");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn migrate_then_serve_on_a_new_postgres_database() {
+    let db = TestDb::new(Backend::Postgres).await;
+    let (code, out, err) = run(&["migrate", "--database-url", &db.url]);
+    assert_eq!(code, 0, "{err}");
+    assert!(out.contains("is migrated"));
+    let child = podium()
+        .args(["serve", "--database-url", &db.url, "--addr", "127.0.0.1:0", "--data-dir"])
+        .arg(tempfile::tempdir().expect("tmp").path())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("serve starts");
+    let mut server = Server(child);
+    let base = wait_for_url(&mut server.0);
+    let get = |path: &str| {
+        let url = format!("{base}{path}");
+        async move { http_get(&url).await }
+    };
+    let (status, body) = get("/readyz").await;
+    assert_eq!((status, body.contains("\"database\":\"postgres\"")), (200, true), "{body}");
+    let (status, body) = get("/?lang=ko").await;
+    assert_eq!(status, 200);
+    assert!(body.contains("<html lang=\"ko\">"));
+    let (status, _) = get("/metrics").await;
+    assert_eq!(status, 200);
+    // SIGTERM stops it cleanly.
+    let pid = server.0.id().to_string();
+    let killed = Command::new("kill").args(["-TERM", &pid]).status().expect("kill");
+    assert!(killed.success());
+    let deadline = Instant::now() + Duration::from_secs(10);
+    loop {
+        if let Some(status) = server.0.try_wait().expect("wait") {
+            assert!(status.success(), "graceful shutdown exits 0, got {status}");
+            break;
+        }
+        assert!(Instant::now() < deadline, "podium did not stop on SIGTERM");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
+/// A minimal HTTP/1.1 GET over a raw socket (keeps the test free of an HTTP client dependency).
+async fn http_get(url: &str) -> (u16, String) {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let rest = url.strip_prefix("http://").expect("http url");
+    let (host, path) = rest.split_once('/').map(|(h, p)| (h, format!("/{p}"))).unwrap_or((rest, "/".into()));
+    let mut s = tokio::net::TcpStream::connect(host).await.expect("connect");
+    s.write_all(format!("GET {path} HTTP/1.1\r\nHost: {host}\r\nConnection: close\r\n\r\n").as_bytes()).await.expect("write");
+    let mut buf = Vec::new();
+    s.read_to_end(&mut buf).await.expect("read");
+    let text = String::from_utf8_lossy(&buf).into_owned();
+    let status = text.split_whitespace().nth(1).and_then(|s| s.parse().ok()).unwrap_or(0);
+    (status, text)
+}
