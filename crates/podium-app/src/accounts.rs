@@ -138,9 +138,7 @@ pub fn verify_password(password: &str, hash: &str) -> bool {
 
 /// Runs CPU-heavy hashing off the async workers.
 async fn blocking<T: Send + 'static>(f: impl FnOnce() -> T + Send + 'static) -> Result<T, StoreError> {
-    tokio::task::spawn_blocking(f)
-        .await
-        .map_err(|e| StoreError::Backend(format!("hashing task failed: {e}")))
+    tokio::task::spawn_blocking(f).await.map_err(|e| StoreError::Backend(format!("hashing task failed: {e}")))
 }
 
 pub async fn sign_up(store: &dyn Store, email: &str, password: &str, display_name: &str) -> Result<User, SignUpError> {
@@ -153,17 +151,11 @@ pub async fn sign_up(store: &dyn Store, email: &str, password: &str, display_nam
         return Err(SignUpError::WeakPassword);
     }
     let password = password.to_string();
-    let password_hash = blocking(move || hash_password(&password))
-        .await
-        .and_then(|r| r)
-        .map_err(SignUpError::Store)?;
-    store
-        .create_user(NewUser { email, display_name: name.to_string(), password_hash })
-        .await
-        .map_err(|e| match e {
-            StoreError::Conflict { field: "email" } => SignUpError::EmailTaken,
-            other => SignUpError::Store(other),
-        })
+    let password_hash = blocking(move || hash_password(&password)).await.and_then(|r| r).map_err(SignUpError::Store)?;
+    store.create_user(NewUser { email, display_name: name.to_string(), password_hash }).await.map_err(|e| match e {
+        StoreError::Conflict { field: "email" } => SignUpError::EmailTaken,
+        other => SignUpError::Store(other),
+    })
 }
 
 fn random_hex(bytes: usize) -> String {
@@ -227,10 +219,15 @@ pub async fn sign_in(
 }
 
 /// An argon2id hash of a random password nobody knows.
-const DUMMY_HASH: &str = "$argon2id$v=19$m=19456,t=2,p=1$c29tZXNhbHRzb21lc2FsdA$2Jq7nZ8Ck5pXyGwK0Wd9l8nq1l1rQy8wq3Jm7M0cX1Y";
+const DUMMY_HASH: &str =
+    "$argon2id$v=19$m=19456,t=2,p=1$c29tZXNhbHRzb21lc2FsdA$2Jq7nZ8Ck5pXyGwK0Wd9l8nq1l1rQy8wq3Jm7M0cX1Y";
 
 /// Finds the signed-in user behind a session token, if the session is live.
-pub async fn authenticate(store: &dyn Store, token: &str, now: OffsetDateTime) -> Result<Option<Principal>, StoreError> {
+pub async fn authenticate(
+    store: &dyn Store,
+    token: &str,
+    now: OffsetDateTime,
+) -> Result<Option<Principal>, StoreError> {
     let hash = token_hash(token);
     let Some(session) = store.session(&hash, now).await? else {
         return Ok(None);

@@ -159,7 +159,10 @@ mod tests {
         }
         let roles: Vec<&str> = ACCOUNTS.iter().map(|a| a.role).collect();
         assert_eq!(roles, ["fan", "merchant", "licensor", "operator"]);
-        assert_eq!(RATES.len(), RATES.iter().filter(|(c, r, _)| Currency::parse(c).is_ok() && Decimal::from_str(r).is_ok()).count());
+        assert_eq!(
+            RATES.len(),
+            RATES.iter().filter(|(c, r, _)| Currency::parse(c).is_ok() && Decimal::from_str(r).is_ok()).count()
+        );
         for a in ACCOUNTS {
             assert!(a.password.len() >= accounts::MIN_PASSWORD_LEN);
         }

@@ -80,7 +80,10 @@ fn parse_rate(text: &str, currency: Currency, line: usize) -> Result<Decimal, Fx
         reason: format!("rate {text:?} for {currency} is not a decimal number"),
     })?;
     if rate <= Decimal::ZERO {
-        return Err(FxImportError::Invalid { line, reason: format!("rate for {currency} must be positive, got {rate}") });
+        return Err(FxImportError::Invalid {
+            line,
+            reason: format!("rate for {currency} must be positive, got {rate}"),
+        });
     }
     Ok(rate)
 }
@@ -124,11 +127,17 @@ pub fn parse_xml(content: &str, source: &str) -> Result<FxReport, FxImportError>
             }
         }
         if let Some(t) = time_attr {
-            date = Some(parse_date(&t).ok_or_else(|| FxImportError::Invalid { line, reason: format!("date {t:?} is not YYYY-MM-DD") })?);
+            date = Some(
+                parse_date(&t)
+                    .ok_or_else(|| FxImportError::Invalid { line, reason: format!("date {t:?} is not YYYY-MM-DD") })?,
+            );
         }
         if let (Some(code), Some(rate)) = (currency, rate) {
             let Some(date) = date else {
-                return Err(FxImportError::Invalid { line, reason: format!("rate for {code} appears before any Cube time=\"…\" date") });
+                return Err(FxImportError::Invalid {
+                    line,
+                    reason: format!("rate for {code} appears before any Cube time=\"…\" date"),
+                });
             };
             let Ok(currency) = Currency::parse(&code) else {
                 report.unknown_currencies.insert(code);
@@ -150,10 +159,7 @@ fn parse_date(s: &str) -> Option<Date> {
     let iso = time::macros::format_description!("[year]-[month]-[day]");
     let long = time::macros::format_description!("[day padding:none] [month repr:long] [year]");
     let long_padded = time::macros::format_description!("[day] [month repr:long] [year]");
-    Date::parse(s, &iso)
-        .or_else(|_| Date::parse(s, &long))
-        .or_else(|_| Date::parse(s, &long_padded))
-        .ok()
+    Date::parse(s, &iso).or_else(|_| Date::parse(s, &long)).or_else(|_| Date::parse(s, &long_padded)).ok()
 }
 
 pub fn parse_csv(content: &str, source: &str) -> Result<FxReport, FxImportError> {
@@ -169,7 +175,10 @@ pub fn parse_csv(content: &str, source: &str) -> Result<FxReport, FxImportError>
         let record = record.map_err(|e| FxImportError::Invalid { line, reason: format!("unreadable CSV: {e}") })?;
         if i == 0 {
             if !record.get(0).is_some_and(|h| h.eq_ignore_ascii_case("date")) {
-                return Err(FxImportError::Invalid { line, reason: "the first column must be \"Date\" (ECB CSV layout)".into() });
+                return Err(FxImportError::Invalid {
+                    line,
+                    reason: "the first column must be \"Date\" (ECB CSV layout)".into(),
+                });
             }
             for code in record.iter().skip(1) {
                 if code.is_empty() {
@@ -234,7 +243,8 @@ mod tests {
 
     const DAILY_CSV: &str = "Date, USD, JPY, BGN, CZK, DKK, GBP, HUF, PLN, RON, SEK, CHF, ISK, NOK, TRY, AUD, BRL, CAD, CNY, HKD, IDR, ILS, INR, KRW, MXN, MYR, NZD, PHP, SGD, THB, ZAR, \n27 November 2026, 1.0565, 161.25, 1.9558, 25.172, 7.4589, 0.83630, 409.85, 4.3150, 4.9763, 11.5105, 0.9321, 146.30, 11.7270, 36.6011, 1.6234, 6.1204, 1.4781, 7.6512, 8.2229, 16802.70, 3.8763, 89.2115, 1478.94, 21.6281, 4.7012, 1.7960, 62.117, 1.4171, 36.496, 19.1123, \n";
 
-    const HIST_CSV: &str = "Date,USD,JPY,CYP,KRW,\n2026-11-27,1.0565,161.25,N/A,1478.94,\n2026-11-26,1.0543,160.80,N/A,N/A,\n";
+    const HIST_CSV: &str =
+        "Date,USD,JPY,CYP,KRW,\n2026-11-27,1.0565,161.25,N/A,1478.94,\n2026-11-26,1.0543,160.80,N/A,N/A,\n";
 
     #[test]
     fn reads_the_daily_xml() {

@@ -14,6 +14,4 @@ pub mod fx_import;
 pub mod ports;
 
 pub use clock::{Clock, FixedClock, SystemClock};
-pub use ports::{
-    NewOrg, NewUser, Org, OutboxEvent, SessionRecord, Store, StoreError, StoreResult, User,
-};
+pub use ports::{NewOrg, NewUser, Org, OutboxEvent, SessionRecord, Store, StoreError, StoreResult, User};

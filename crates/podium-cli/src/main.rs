@@ -12,7 +12,12 @@ use anyhow::{bail, Context, Result};
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
 #[derive(Parser)]
-#[command(name = "podium", version, about = "Podium: a marketplace for officially licensed merchandise", propagate_version = true)]
+#[command(
+    name = "podium",
+    version,
+    about = "Podium: a marketplace for officially licensed merchandise",
+    propagate_version = true
+)]
 struct Cli {
     /// Log format.
     #[arg(long, global = true, env = "PODIUM_LOG_FORMAT", value_enum, default_value_t = LogFormat::Text)]

@@ -16,9 +16,10 @@ use crate::HttpArgs;
 pub struct Demo;
 
 pub async fn serve(url: &str, http: &HttpArgs, data_dir: &Path, demo_mode: Option<Demo>) -> Result<()> {
-    let default_country = Country::parse(&http.default_country)
-        .map_err(|e| anyhow::anyhow!("--default-country: {e}"))?;
-    std::fs::create_dir_all(data_dir).with_context(|| format!("cannot create data directory {}", data_dir.display()))?;
+    let default_country =
+        Country::parse(&http.default_country).map_err(|e| anyhow::anyhow!("--default-country: {e}"))?;
+    std::fs::create_dir_all(data_dir)
+        .with_context(|| format!("cannot create data directory {}", data_dir.display()))?;
     let store = podium_store::connect(url).await?;
     store.migrate().await.context("migration failed")?;
     let clock: Arc<dyn Clock> = Arc::new(SystemClock);
@@ -35,10 +36,12 @@ pub async fn serve(url: &str, http: &HttpArgs, data_dir: &Path, demo_mode: Optio
         println!();
     }
 
-    let state = AppState::new(store.clone(), clock.clone(), WebConfig { default_country, secure_cookies: http.secure_cookies })
-        .map_err(|e| anyhow::anyhow!(e))?;
+    let state =
+        AppState::new(store.clone(), clock.clone(), WebConfig { default_country, secure_cookies: http.secure_cookies })
+            .map_err(|e| anyhow::anyhow!(e))?;
     let app = podium_web::router(state);
-    let listener = tokio::net::TcpListener::bind(http.addr).await.with_context(|| format!("cannot listen on {}", http.addr))?;
+    let listener =
+        tokio::net::TcpListener::bind(http.addr).await.with_context(|| format!("cannot listen on {}", http.addr))?;
     let local = listener.local_addr().context("no local address")?;
     println!("Podium is serving http://{local}/  (API docs: http://{local}/api/docs)");
     tracing::info!(addr = %local, backend = store.backend(), "serving");

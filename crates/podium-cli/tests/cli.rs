@@ -15,12 +15,23 @@ fn podium() -> Command {
 
 fn run(args: &[&str]) -> (i32, String, String) {
     let out = podium().args(args).output().expect("podium runs");
-    (out.status.code().unwrap_or(-1), String::from_utf8_lossy(&out.stdout).into_owned(), String::from_utf8_lossy(&out.stderr).into_owned())
+    (
+        out.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
 }
 
 #[test]
 fn every_subcommand_has_help() {
-    for args in [vec!["--help"], vec!["demo", "--help"], vec!["serve", "--help"], vec!["migrate", "--help"], vec!["import", "--help"], vec!["import", "fx", "--help"]] {
+    for args in [
+        vec!["--help"],
+        vec!["demo", "--help"],
+        vec!["serve", "--help"],
+        vec!["migrate", "--help"],
+        vec!["import", "--help"],
+        vec!["import", "fx", "--help"],
+    ] {
         let (code, out, _) = run(&args);
         assert_eq!(code, 0, "{args:?}");
         assert!(out.contains("Usage:"), "{args:?}: {out}");
@@ -34,8 +45,14 @@ fn bad_input_exits_non_zero_with_one_line() {
     let cases: &[(&[&str], &str)] = &[
         (&["migrate"], "no database given"),
         (&["migrate", "--database-url", "mysql://x"], "unsupported database URL"),
-        (&["import", "fx", "/no/such/file.xml", "--database-url", "sqlite:///tmp/podium-cli-unused.db"], "cannot read /no/such/file.xml"),
-        (&["serve", "--database-url", "sqlite:///tmp/podium-cli-unused.db", "--default-country", "XX"], "--default-country"),
+        (
+            &["import", "fx", "/no/such/file.xml", "--database-url", "sqlite:///tmp/podium-cli-unused.db"],
+            "cannot read /no/such/file.xml",
+        ),
+        (
+            &["serve", "--database-url", "sqlite:///tmp/podium-cli-unused.db", "--default-country", "XX"],
+            "--default-country",
+        ),
     ];
     for (args, expected) in cases {
         let (code, _, err) = run(args);
@@ -71,7 +88,10 @@ async fn import_fx_reads_ecb_files_and_refuses_bad_ones_whole() {
     assert_ne!(code, 0);
     assert!(err.contains("line 3") && err.contains("\"abc\""), "{err}");
     let on_20 = db.store.rates_on(time::macros::date!(2026 - 11 - 20)).await.expect("rates");
-    assert!(on_20.iter().all(|r| r.date != time::macros::date!(2026 - 11 - 20)), "nothing from the bad file was stored");
+    assert!(
+        on_20.iter().all(|r| r.date != time::macros::date!(2026 - 11 - 20)),
+        "nothing from the bad file was stored"
+    );
 }
 
 struct Server(std::process::Child);
@@ -147,7 +167,9 @@ async fn http_get(url: &str) -> (u16, String) {
     let rest = url.strip_prefix("http://").expect("http url");
     let (host, path) = rest.split_once('/').map(|(h, p)| (h, format!("/{p}"))).unwrap_or((rest, "/".into()));
     let mut s = tokio::net::TcpStream::connect(host).await.expect("connect");
-    s.write_all(format!("GET {path} HTTP/1.1\r\nHost: {host}\r\nConnection: close\r\n\r\n").as_bytes()).await.expect("write");
+    s.write_all(format!("GET {path} HTTP/1.1\r\nHost: {host}\r\nConnection: close\r\n\r\n").as_bytes())
+        .await
+        .expect("write");
     let mut buf = Vec::new();
     s.read_to_end(&mut buf).await.expect("read");
     let text = String::from_utf8_lossy(&buf).into_owned();

@@ -52,9 +52,7 @@ pub fn convert_minor(
     let (et, es) = (i32::from(to.exponent()), i32::from(from.exponent()));
     let mut num = i128::from(minor).checked_mul(mt).ok_or_else(overflow)?;
     num = num.checked_mul(pow10(ss + (et - es).max(0) as u32).ok_or_else(overflow)?).ok_or_else(overflow)?;
-    let den = ms
-        .checked_mul(pow10(st + (es - et).max(0) as u32).ok_or_else(overflow)?)
-        .ok_or_else(overflow)?;
+    let den = ms.checked_mul(pow10(st + (es - et).max(0) as u32).ok_or_else(overflow)?).ok_or_else(overflow)?;
     let q = div_round_half_even(num, den);
     i64::try_from(q).map_err(|_| overflow())
 }
@@ -108,7 +106,8 @@ impl RateTable {
         if amount.currency == to {
             return Ok(amount);
         }
-        let minor = convert_minor(amount.minor, amount.currency, self.per_eur(amount.currency)?, to, self.per_eur(to)?)?;
+        let minor =
+            convert_minor(amount.minor, amount.currency, self.per_eur(amount.currency)?, to, self.per_eur(to)?)?;
         Ok(Money::new(minor, to))
     }
 
@@ -178,7 +177,10 @@ mod tests {
     fn missing_and_bad_rates_are_errors_not_guesses() {
         let t = table(&[("USD", "1.08")]);
         assert_eq!(t.convert(Money::new(1, Currency::EUR), Currency::KES), Err(FxError::MissingRate(Currency::KES)));
-        assert!(matches!(convert_minor(1, Currency::EUR, d("0"), Currency::USD, d("1")), Err(FxError::NonPositiveRate(..))));
+        assert!(matches!(
+            convert_minor(1, Currency::EUR, d("0"), Currency::USD, d("1")),
+            Err(FxError::NonPositiveRate(..))
+        ));
         assert!(matches!(
             convert_minor(i64::MAX, Currency::JPY, d("0.0001"), Currency::BHD, d("99999")),
             Err(FxError::Overflow(..))

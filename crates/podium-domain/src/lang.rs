@@ -54,7 +54,7 @@ impl Lang {
             "ko" => Some(Lang::Ko),
             "zh" => {
                 let traditional = rest.iter().any(|p| matches!(*p, "hant" | "tw" | "hk" | "mo"));
-                let simplified = rest.iter().any(|p| *p == "hans");
+                let simplified = rest.contains(&"hans");
                 if traditional && !simplified {
                     None
                 } else {
@@ -72,11 +72,7 @@ impl Lang {
         for (pos, item) in accept_language.split(',').enumerate() {
             let mut fields = item.split(';');
             let tag = fields.next().unwrap_or("").trim();
-            let q = fields
-                .filter_map(|f| f.trim().strip_prefix("q="))
-                .next()
-                .map(parse_q)
-                .unwrap_or(1000);
+            let q = fields.filter_map(|f| f.trim().strip_prefix("q=")).next().map(parse_q).unwrap_or(1000);
             if q == 0 {
                 continue;
             }

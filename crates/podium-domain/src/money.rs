@@ -147,10 +147,7 @@ pub fn parse_minor(amount: &str, currency: Currency) -> Result<i64, MoneyError> 
     }
     let mut minor: i64 = 0;
     for b in int.bytes().chain(frac.bytes()).chain(std::iter::repeat_n(b'0', e - frac.len())) {
-        minor = minor
-            .checked_mul(10)
-            .and_then(|m| m.checked_add(i64::from(b - b'0')))
-            .ok_or(MoneyError::Overflow)?;
+        minor = minor.checked_mul(10).and_then(|m| m.checked_add(i64::from(b - b'0'))).ok_or(MoneyError::Overflow)?;
     }
     Ok(if neg { -minor } else { minor })
 }

@@ -19,7 +19,10 @@ use crate::migrate::{self, Migration};
 #[derive(Clone)]
 pub(crate) enum Pools {
     /// One writer connection (SQLite allows one writer at a time anyway) and a few readers.
-    Sqlite { write: SqlitePool, read: SqlitePool },
+    Sqlite {
+        write: SqlitePool,
+        read: SqlitePool,
+    },
     Postgres(PgPool),
 }
 
@@ -271,17 +274,19 @@ impl Store for SqlStore {
                     None => {}
                 }
                 // A plain string runs unprepared, so one file may hold several statements.
-                sqlx::Executor::execute(&mut *tx, m.sql).await.map_err(|e| {
-                    StoreError::Backend(format!("migration {} ({}) failed: {e}", m.version, m.name))
-                })?;
-                sqlx::query("INSERT INTO podium_migrations (version, name, checksum, applied_at) VALUES ($1, $2, $3, $4)")
-                    .bind(m.version)
-                    .bind(m.name)
-                    .bind(m.checksum())
-                    .bind(micros(OffsetDateTime::now_utc()))
-                    .execute(&mut *tx)
+                sqlx::Executor::execute(&mut *tx, m.sql)
                     .await
-                    .map_err(backend)?;
+                    .map_err(|e| StoreError::Backend(format!("migration {} ({}) failed: {e}", m.version, m.name)))?;
+                sqlx::query(
+                    "INSERT INTO podium_migrations (version, name, checksum, applied_at) VALUES ($1, $2, $3, $4)",
+                )
+                .bind(m.version)
+                .bind(m.name)
+                .bind(m.checksum())
+                .bind(micros(OffsetDateTime::now_utc()))
+                .execute(&mut *tx)
+                .await
+                .map_err(backend)?;
                 tracing::info!(version = m.version, name = m.name, "applied migration");
             }
             Ok::<(), StoreError>(())
@@ -327,7 +332,8 @@ impl Store for SqlStore {
                 .execute(&mut *tx)
                 .await
                 .map_err(conflict("slug"))?;
-            let payload = serde_json::json!({"id": created.id, "kind": created.kind.as_str(), "slug": created.slug}).to_string();
+            let payload =
+                serde_json::json!({"id": created.id, "kind": created.kind.as_str(), "slug": created.slug}).to_string();
             outbox!(tx, "org.created", payload, now);
         });
         Ok(created)
@@ -478,7 +484,11 @@ impl Store for SqlStore {
 
     async fn delete_session(&self, token_hash: &str) -> StoreResult<()> {
         write_tx!(self, |tx| {
-            sqlx::query("DELETE FROM sessions WHERE token_hash = $1").bind(token_hash).execute(&mut *tx).await.map_err(backend)?;
+            sqlx::query("DELETE FROM sessions WHERE token_hash = $1")
+                .bind(token_hash)
+                .execute(&mut *tx)
+                .await
+                .map_err(backend)?;
         });
         Ok(())
     }
@@ -494,7 +504,12 @@ impl Store for SqlStore {
         }))
     }
 
-    async fn hit_rate_limit(&self, key: &str, window: time::Duration, now: OffsetDateTime) -> StoreResult<(i64, OffsetDateTime)> {
+    async fn hit_rate_limit(
+        &self,
+        key: &str,
+        window: time::Duration,
+        now: OffsetDateTime,
+    ) -> StoreResult<(i64, OffsetDateTime)> {
         let window_us = (window.whole_microseconds() as i64).max(1);
         let start = micros(now).div_euclid(window_us) * window_us;
         let hits: i64 = write_tx!(self, |tx| {
@@ -537,7 +552,11 @@ impl Store for SqlStore {
                 sql.push_str(" ON CONFLICT (currency, rate_date) DO UPDATE SET per_eur = excluded.per_eur, source = excluded.source");
                 let mut q = sqlx::query(&sql);
                 for r in chunk {
-                    q = q.bind(r.currency.code().to_string()).bind(iso_date(r.date)).bind(r.per_eur.to_string()).bind(r.source.clone());
+                    q = q
+                        .bind(r.currency.code().to_string())
+                        .bind(iso_date(r.date))
+                        .bind(r.per_eur.to_string())
+                        .bind(r.source.clone());
                 }
                 written += q.execute(&mut *tx).await.map_err(backend)?.rows_affected();
             }

@@ -65,7 +65,9 @@ impl Drop for TestDb {
                 if let Ok(rt) = tokio::runtime::Builder::new_current_thread().enable_all().build() {
                     rt.block_on(async {
                         if let Ok(mut c) = PgConnection::connect(&admin_url).await {
-                            let _ = sqlx::query(&format!("DROP DATABASE IF EXISTS \"{name}\" WITH (FORCE)")).execute(&mut c).await;
+                            let _ = sqlx::query(&format!("DROP DATABASE IF EXISTS \"{name}\" WITH (FORCE)"))
+                                .execute(&mut c)
+                                .await;
                         }
                     });
                 }
@@ -153,19 +155,16 @@ async fn postgres() -> TestDb {
             name
         })
         .await;
-    let name = format!(
-        "podium_test_{}_{}_{}",
-        std::process::id(),
-        COUNTER.fetch_add(1, Ordering::Relaxed),
-        rand_suffix()
-    );
+    let name =
+        format!("podium_test_{}_{}_{}", std::process::id(), COUNTER.fetch_add(1, Ordering::Relaxed), rand_suffix());
     {
         // CREATE DATABASE … TEMPLATE refuses while another copy of the same template is running.
         let _guard = PG_CREATE.lock().await;
         let mut admin = admin_connection(&admin_url).await;
         let mut tries = 0;
         loop {
-            match sqlx::query(&format!("CREATE DATABASE \"{name}\" TEMPLATE \"{template}\"")).execute(&mut admin).await {
+            match sqlx::query(&format!("CREATE DATABASE \"{name}\" TEMPLATE \"{template}\"")).execute(&mut admin).await
+            {
                 Ok(_) => break,
                 Err(e) if tries < 50 && e.to_string().contains("being accessed by other users") => {
                     tries += 1;
@@ -187,10 +186,11 @@ fn rand_suffix() -> u32 {
 
 /// Drops test databases left by test processes that no longer run (a crash, a kill).
 async fn remove_orphans(admin: &mut PgConnection) {
-    let names: Vec<String> = sqlx::query_scalar("SELECT datname FROM pg_database WHERE datname LIKE 'podium\\_test\\_%'")
-        .fetch_all(&mut *admin)
-        .await
-        .unwrap_or_default();
+    let names: Vec<String> =
+        sqlx::query_scalar("SELECT datname FROM pg_database WHERE datname LIKE 'podium\\_test\\_%'")
+            .fetch_all(&mut *admin)
+            .await
+            .unwrap_or_default();
     for name in names {
         let pid = name.split('_').nth(2).and_then(|p| p.parse::<u32>().ok());
         let alive = pid.is_some_and(|p| std::path::Path::new(&format!("/proc/{p}")).exists());

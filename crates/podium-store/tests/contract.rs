@@ -50,7 +50,13 @@ fn new_user(email: &str) -> NewUser {
 }
 
 fn shop(slug: &str) -> NewOrg {
-    NewOrg { kind: OrgKind::Shop, slug: slug.into(), name: format!("Shop {slug}"), country: "KR".into(), currency: "KRW".into() }
+    NewOrg {
+        kind: OrgKind::Shop,
+        slug: slug.into(),
+        name: format!("Shop {slug}"),
+        country: "KR".into(),
+        currency: "KRW".into(),
+    }
 }
 
 async fn migrations_are_applied_and_idempotent(store: Arc<dyn Store>) {
@@ -68,7 +74,13 @@ async fn orgs_have_unique_slugs(store: Arc<dyn Store>) {
     assert!(matches!(store.create_org(shop("hanok")).await, Err(StoreError::Conflict { field: "slug" })));
     assert!(store.org_by_slug("nope").await.expect("find").is_none());
     store
-        .create_org(NewOrg { kind: OrgKind::Licensor, slug: "ioc".into(), name: "IOC".into(), country: "CH".into(), currency: "CHF".into() })
+        .create_org(NewOrg {
+            kind: OrgKind::Licensor,
+            slug: "ioc".into(),
+            name: "IOC".into(),
+            country: "CH".into(),
+            currency: "CHF".into(),
+        })
         .await
         .expect("create licensor");
     let shops = store.orgs_of_kind(OrgKind::Shop).await.expect("list");
@@ -79,7 +91,10 @@ async fn users_have_unique_emails_case_insensitively(store: Arc<dyn Store>) {
     let u = store.create_user(new_user("Mina@Example.com")).await.expect("create");
     assert_eq!(u.email, "mina@example.com");
     assert!(!u.is_operator);
-    assert!(matches!(store.create_user(new_user("MINA@example.com")).await, Err(StoreError::Conflict { field: "email" })));
+    assert!(matches!(
+        store.create_user(new_user("MINA@example.com")).await,
+        Err(StoreError::Conflict { field: "email" })
+    ));
     assert_eq!(store.user_by_email("mina@EXAMPLE.com").await.expect("find"), Some(u.clone()));
     assert_eq!(store.user_by_id(&u.id).await.expect("find"), Some(u));
     assert_eq!(store.user_by_id("missing").await.expect("find"), None);
@@ -132,7 +147,11 @@ async fn rate_limits_count_per_window(store: Arc<dyn Store>) {
     let (hits, end) = store.hit_rate_limit("k", w, now + Duration::minutes(14)).await.expect("hit");
     assert_eq!((hits, end), (2, datetime!(2026-11-28 12:15 UTC)));
     assert_eq!(store.hit_rate_limit("other", w, now).await.expect("hit").0, 1, "keys are independent");
-    assert_eq!(store.hit_rate_limit("k", w, now + Duration::minutes(15)).await.expect("hit").0, 1, "a new window starts over");
+    assert_eq!(
+        store.hit_rate_limit("k", w, now + Duration::minutes(15)).await.expect("hit").0,
+        1,
+        "a new window starts over"
+    );
     store.clear_rate_limit("k").await.expect("clear");
     assert_eq!(store.hit_rate_limit("k", w, now + Duration::minutes(16)).await.expect("hit").0, 1);
 }
@@ -142,7 +161,9 @@ async fn rate_limits_are_exact_under_concurrency(store: Arc<dyn Store>) {
     let mut tasks = Vec::new();
     for _ in 0..40 {
         let store = store.clone();
-        tasks.push(tokio::spawn(async move { store.hit_rate_limit("hot", Duration::minutes(1), now).await.expect("hit").0 }));
+        tasks.push(tokio::spawn(async move {
+            store.hit_rate_limit("hot", Duration::minutes(1), now).await.expect("hit").0
+        }));
     }
     let mut seen = Vec::new();
     for t in tasks {
@@ -170,11 +191,10 @@ async fn fx_rates_round_trip_exactly_and_pick_the_latest(store: Arc<dyn Store>) 
     ];
     assert_eq!(store.save_rates(&rates).await.expect("save"), 4);
     let latest = store.latest_rates().await.expect("latest");
-    assert_eq!(latest.iter().map(|r| (r.currency.code(), r.per_eur.to_string())).collect::<Vec<_>>(), [
-        ("BHD", "0.39812345".to_string()),
-        ("KRW", "1478.94".to_string()),
-        ("USD", "1.0565".to_string()),
-    ]);
+    assert_eq!(
+        latest.iter().map(|r| (r.currency.code(), r.per_eur.to_string())).collect::<Vec<_>>(),
+        [("BHD", "0.39812345".to_string()), ("KRW", "1478.94".to_string()), ("USD", "1.0565".to_string()),]
+    );
     let on_26 = store.rates_on(date!(2026 - 11 - 26)).await.expect("on date");
     assert_eq!(on_26.len(), 2);
     assert!(on_26.iter().any(|r| r.currency == Currency::USD && r.per_eur.to_string() == "1.0543"));
@@ -183,7 +203,8 @@ async fn fx_rates_round_trip_exactly_and_pick_the_latest(store: Arc<dyn Store>) 
     fixed.per_eur = Decimal::from_str("1.0570").expect("decimal");
     fixed.source = "ECB (corrected)".into();
     store.save_rates(&[fixed]).await.expect("save");
-    let usd = store.latest_rates().await.expect("latest").into_iter().find(|r| r.currency == Currency::USD).expect("usd");
+    let usd =
+        store.latest_rates().await.expect("latest").into_iter().find(|r| r.currency == Currency::USD).expect("usd");
     assert_eq!((usd.per_eur.to_string().as_str(), usd.source.as_str()), ("1.0570", "ECB (corrected)"));
     // A large file goes through in chunks.
     let many: Vec<Rate> = (0..1000).map(|d| rate("JPY", "160.5", date!(2020 - 01 - 01) + Duration::days(d))).collect();

@@ -42,7 +42,10 @@ impl utoipa::Modify for BearerAuth {
     fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
         use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
         let components = openapi.components.get_or_insert_with(Default::default);
-        components.add_security_scheme("bearer", SecurityScheme::Http(HttpBuilder::new().scheme(HttpAuthScheme::Bearer).build()));
+        components.add_security_scheme(
+            "bearer",
+            SecurityScheme::Http(HttpBuilder::new().scheme(HttpAuthScheme::Bearer).build()),
+        );
     }
 }
 
@@ -68,15 +71,18 @@ async fn validate_locale_params(req: Request, next: Next) -> Response {
     if let Some(q) = req.uri().query() {
         for (k, v) in form_urlencoded::parse(q.as_bytes()) {
             let err = match k.as_ref() {
-                "country" if Country::parse(&v).is_err() => {
-                    Some(ApiError::invalid("country", format!("unknown country {v:?}: use an ISO 3166-1 alpha-2 code such as JP")))
-                }
-                "currency" if Currency::parse(&v).is_err() => {
-                    Some(ApiError::invalid("currency", format!("unknown currency {v:?}: use an ISO 4217 code such as JPY")))
-                }
-                "lang" if Lang::from_tag(&v).is_none() => {
-                    Some(ApiError::invalid("lang", format!("unsupported language {v:?}: use one of en, fr, zh-Hans, ja, ko")))
-                }
+                "country" if Country::parse(&v).is_err() => Some(ApiError::invalid(
+                    "country",
+                    format!("unknown country {v:?}: use an ISO 3166-1 alpha-2 code such as JP"),
+                )),
+                "currency" if Currency::parse(&v).is_err() => Some(ApiError::invalid(
+                    "currency",
+                    format!("unknown currency {v:?}: use an ISO 4217 code such as JPY"),
+                )),
+                "lang" if Lang::from_tag(&v).is_none() => Some(ApiError::invalid(
+                    "lang",
+                    format!("unsupported language {v:?}: use one of en, fr, zh-Hans, ja, ko"),
+                )),
                 _ => None,
             };
             if let Some(e) = err {
@@ -96,7 +102,12 @@ impl<T: serde::de::DeserializeOwned, S: Send + Sync> FromRequest<S> for ApiJson<
     async fn from_request(req: Request, state: &S) -> Result<Self, Self::Rejection> {
         match Json::<T>::from_request(req, state).await {
             Ok(Json(v)) => Ok(ApiJson(v)),
-            Err(rejection) => Err(ApiError::new(rejection.status(), "invalid-body", "The request body is not valid", rejection.body_text())),
+            Err(rejection) => Err(ApiError::new(
+                rejection.status(),
+                "invalid-body",
+                "The request body is not valid",
+                rejection.body_text(),
+            )),
         }
     }
 }
@@ -119,7 +130,12 @@ impl FromRequestParts<AppState> for Caller {
             let p = accounts::authenticate(state.store.as_ref(), &token, now).await?;
             return match p {
                 Some(p) => Ok(Caller(Some(p))),
-                None => Err(ApiError::new(StatusCode::UNAUTHORIZED, "invalid-token", "Invalid token", "the bearer token is unknown or expired")),
+                None => Err(ApiError::new(
+                    StatusCode::UNAUTHORIZED,
+                    "invalid-token",
+                    "Invalid token",
+                    "the bearer token is unknown or expired",
+                )),
             };
         }
         let jar = CookieJar::from_headers(&parts.headers);
@@ -160,7 +176,12 @@ pub struct MoneyJson {
 
 impl From<Money> for MoneyJson {
     fn from(m: Money) -> Self {
-        MoneyJson { amount: m.amount(), currency: m.currency.code().to_string(), minor: m.minor, formatted: m.formatted() }
+        MoneyJson {
+            amount: m.amount(),
+            currency: m.currency.code().to_string(),
+            minor: m.minor,
+            formatted: m.formatted(),
+        }
     }
 }
 
@@ -202,21 +223,40 @@ fn me_of(p: &Principal) -> Me {
 /// Sign in with email and password; returns a bearer token.
 #[utoipa::path(post, path = "/api/v1/sessions", tag = "accounts", request_body = SignInBody,
     responses((status = 201, body = SessionCreated), (status = 401, body = Problem), (status = 429, body = Problem)))]
-async fn create_session(State(state): State<AppState>, parts: Parts, ApiJson(body): ApiJson<SignInBody>) -> Result<Response, ApiError> {
+async fn create_session(
+    State(state): State<AppState>,
+    parts: Parts,
+    ApiJson(body): ApiJson<SignInBody>,
+) -> Result<Response, ApiError> {
     let now = state.clock.now();
     let client = client_of(&parts);
     match accounts::sign_in(state.store.as_ref(), &body.email, &body.password, &client, now).await {
         Ok(s) => {
             let orgs = state.store.memberships(&s.user.id).await?;
-            let principal = Principal { user: s.user, orgs, csrf_token: s.record.csrf_token.clone(), session_hash: s.record.token_hash.clone() };
-            let expires_at = s.record.expires_at.format(&time::format_description::well_known::Rfc3339).unwrap_or_default();
-            Ok((StatusCode::CREATED, Json(SessionCreated { token: s.token, expires_at, user: me_of(&principal) })).into_response())
+            let principal = Principal {
+                user: s.user,
+                orgs,
+                csrf_token: s.record.csrf_token.clone(),
+                session_hash: s.record.token_hash.clone(),
+            };
+            let expires_at =
+                s.record.expires_at.format(&time::format_description::well_known::Rfc3339).unwrap_or_default();
+            Ok((StatusCode::CREATED, Json(SessionCreated { token: s.token, expires_at, user: me_of(&principal) }))
+                .into_response())
         }
-        Err(SignInError::InvalidCredentials) => {
-            Err(ApiError::new(StatusCode::UNAUTHORIZED, "invalid-credentials", "Invalid credentials", "the email or password is not right"))
-        }
+        Err(SignInError::InvalidCredentials) => Err(ApiError::new(
+            StatusCode::UNAUTHORIZED,
+            "invalid-credentials",
+            "Invalid credentials",
+            "the email or password is not right",
+        )),
         Err(SignInError::TooManyAttempts { retry_after_secs }) => {
-            let mut e = ApiError::new(StatusCode::TOO_MANY_REQUESTS, "too-many-attempts", "Too many attempts", format!("try again in {retry_after_secs} seconds"));
+            let mut e = ApiError::new(
+                StatusCode::TOO_MANY_REQUESTS,
+                "too-many-attempts",
+                "Too many attempts",
+                format!("try again in {retry_after_secs} seconds"),
+            );
             e.retry_after = Some(retry_after_secs);
             Err(e)
         }
@@ -273,7 +313,12 @@ async fn context(State(state): State<AppState>, Query(q): Query<ContextQuery>) -
         None => country.default_currency(),
     };
     let lang = q.lang.as_deref().and_then(Lang::from_tag).unwrap_or_default();
-    Ok(Json(ContextJson { country: country.code().into(), currency: currency.code().into(), currency_exponent: currency.exponent(), lang: lang.tag().into() }))
+    Ok(Json(ContextJson {
+        country: country.code().into(),
+        currency: currency.code().into(),
+        currency_exponent: currency.exponent(),
+        lang: lang.tag().into(),
+    }))
 }
 
 #[derive(Serialize, ToSchema)]
@@ -301,7 +346,12 @@ async fn fx_rates(State(state): State<AppState>) -> Result<Json<RatesJson>, ApiE
     Ok(Json(RatesJson {
         rates: rates
             .into_iter()
-            .map(|r| RateJson { currency: r.currency.code().into(), per_eur: r.per_eur.to_string(), date: r.date.to_string(), source: r.source })
+            .map(|r| RateJson {
+                currency: r.currency.code().into(),
+                per_eur: r.per_eur.to_string(),
+                date: r.date.to_string(),
+                source: r.source,
+            })
             .collect(),
         stale,
     }))
@@ -326,18 +376,27 @@ pub struct ConversionJson {
 /// Converts an amount at the latest rates, exactly, rounding half-even once.
 #[utoipa::path(get, path = "/api/v1/fx/convert", tag = "fx", params(ConvertQuery),
     responses((status = 200, body = ConversionJson), (status = 422, body = Problem)))]
-async fn fx_convert(State(state): State<AppState>, q: Result<Query<ConvertQuery>, axum::extract::rejection::QueryRejection>) -> Result<Json<ConversionJson>, ApiError> {
+async fn fx_convert(
+    State(state): State<AppState>,
+    q: Result<Query<ConvertQuery>, axum::extract::rejection::QueryRejection>,
+) -> Result<Json<ConversionJson>, ApiError> {
     let Query(q) = q.map_err(|e| ApiError::invalid("query", e.body_text()))?;
     let from = Currency::parse(&q.from).map_err(|e| ApiError::invalid("from", e.to_string()))?;
     let to = Currency::parse(&q.to).map_err(|e| ApiError::invalid("to", e.to_string()))?;
-    let minor = podium_domain::money::parse_minor(q.amount.trim(), from).map_err(|e| ApiError::invalid("amount", e.to_string()))?;
+    let minor = podium_domain::money::parse_minor(q.amount.trim(), from)
+        .map_err(|e| ApiError::invalid("amount", e.to_string()))?;
     let amount = Money::new(minor, from);
     let table = RateTable::new(state.store.latest_rates().await?);
     let converted = table.convert(amount, to).map_err(|e| ApiError::invalid("to", e.to_string()))?;
     let rates = [from, to]
         .into_iter()
         .filter_map(|c| table.get(c))
-        .map(|r| RateJson { currency: r.currency.code().into(), per_eur: r.per_eur.to_string(), date: r.date.to_string(), source: r.source.clone() })
+        .map(|r| RateJson {
+            currency: r.currency.code().into(),
+            per_eur: r.per_eur.to_string(),
+            date: r.date.to_string(),
+            source: r.source.clone(),
+        })
         .collect();
     Ok(Json(ConversionJson { from: amount.into(), to: converted.into(), rates }))
 }

@@ -294,7 +294,10 @@ mod tests {
     fn unknown_values_fall_back_with_a_notice() {
         let p = prefs_for("/?lang=xx&country=ZZ&currency=ABC", "", "fr-FR");
         assert_eq!((p.lang, p.country.code(), p.currency.code()), (Lang::Fr, "FR", "EUR"));
-        assert_eq!(p.fallbacks, vec![Fallback::Lang("xx".into()), Fallback::Country("ZZ".into()), Fallback::Currency("ABC".into())]);
+        assert_eq!(
+            p.fallbacks,
+            vec![Fallback::Lang("xx".into()), Fallback::Country("ZZ".into()), Fallback::Currency("ABC".into())]
+        );
     }
 
     #[test]

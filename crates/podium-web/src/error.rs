@@ -49,7 +49,12 @@ impl ApiError {
     }
 
     pub fn unauthenticated() -> Self {
-        ApiError::new(StatusCode::UNAUTHORIZED, "unauthenticated", "Sign-in required", "send a session token as `Authorization: Bearer TOKEN`")
+        ApiError::new(
+            StatusCode::UNAUTHORIZED,
+            "unauthenticated",
+            "Sign-in required",
+            "send a session token as `Authorization: Bearer TOKEN`",
+        )
     }
 
     pub fn not_found(detail: impl Into<String>) -> Self {
@@ -59,7 +64,12 @@ impl ApiError {
     /// Logs the cause; the client learns only that something failed on our side.
     pub fn internal(cause: impl std::fmt::Display) -> Self {
         tracing::error!(error = %cause, "request failed");
-        ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, "internal", "Internal error", "the request could not be completed; it has been logged")
+        ApiError::new(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "internal",
+            "Internal error",
+            "the request could not be completed; it has been logged",
+        )
     }
 }
 
@@ -67,7 +77,8 @@ impl From<podium_app::StoreError> for ApiError {
     fn from(e: podium_app::StoreError) -> Self {
         match e {
             podium_app::StoreError::Conflict { field } => {
-                ApiError::new(StatusCode::CONFLICT, "conflict", "Already exists", format!("{field} is already taken")).field(field)
+                ApiError::new(StatusCode::CONFLICT, "conflict", "Already exists", format!("{field} is already taken"))
+                    .field(field)
             }
             podium_app::StoreError::NotFound(what) => ApiError::not_found(format!("{what} not found")),
             other => ApiError::internal(other),
@@ -123,20 +134,40 @@ struct ErrorPage<'a> {
 
 impl PageError {
     pub fn not_found(tr: Tr) -> Self {
-        PageError { status: StatusCode::NOT_FOUND, title_key: "error-not-found-title", body_key: "error-not-found-body", tr: Some(tr) }
+        PageError {
+            status: StatusCode::NOT_FOUND,
+            title_key: "error-not-found-title",
+            body_key: "error-not-found-body",
+            tr: Some(tr),
+        }
     }
 
     pub fn forbidden(tr: Tr) -> Self {
-        PageError { status: StatusCode::FORBIDDEN, title_key: "error-forbidden-title", body_key: "error-forbidden-body", tr: Some(tr) }
+        PageError {
+            status: StatusCode::FORBIDDEN,
+            title_key: "error-forbidden-title",
+            body_key: "error-forbidden-body",
+            tr: Some(tr),
+        }
     }
 
     pub fn csrf(tr: Tr) -> Self {
-        PageError { status: StatusCode::FORBIDDEN, title_key: "error-csrf-title", body_key: "error-csrf-body", tr: Some(tr) }
+        PageError {
+            status: StatusCode::FORBIDDEN,
+            title_key: "error-csrf-title",
+            body_key: "error-csrf-body",
+            tr: Some(tr),
+        }
     }
 
     pub fn internal(tr: Tr, cause: impl std::fmt::Display) -> Self {
         tracing::error!(error = %cause, "page failed");
-        PageError { status: StatusCode::INTERNAL_SERVER_ERROR, title_key: "error-server-title", body_key: "error-server-body", tr: Some(tr) }
+        PageError {
+            status: StatusCode::INTERNAL_SERVER_ERROR,
+            title_key: "error-server-title",
+            body_key: "error-server-body",
+            tr: Some(tr),
+        }
     }
 }
 
@@ -145,7 +176,8 @@ impl IntoResponse for PageError {
         let Some(tr) = self.tr else {
             return (self.status, "error").into_response();
         };
-        let page = ErrorPage { tr: &tr, status: self.status.as_u16(), title: tr.t(self.title_key), body: tr.t(self.body_key) };
+        let page =
+            ErrorPage { tr: &tr, status: self.status.as_u16(), title: tr.t(self.title_key), body: tr.t(self.body_key) };
         match page.render() {
             Ok(html) => (self.status, Html(html)).into_response(),
             Err(e) => {

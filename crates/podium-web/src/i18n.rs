@@ -49,9 +49,7 @@ impl I18n {
     }
 
     pub fn message(&self, lang: Lang, key: &str, args: Option<&FluentArgs>) -> String {
-        self.format(lang, key, args)
-            .or_else(|| self.format(Lang::En, key, args))
-            .unwrap_or_else(|| key.to_string())
+        self.format(lang, key, args).or_else(|| self.format(Lang::En, key, args)).unwrap_or_else(|| key.to_string())
     }
 
     pub fn has(&self, lang: Lang, key: &str) -> bool {

@@ -8,8 +8,8 @@ use crate::i18n::Tr;
 
 /// Countries offered in the ship-to selector (any ISO code still works via `?country=`).
 const SHIP_TO: &[&str] = &[
-    "AE", "AT", "AU", "BE", "BR", "CA", "CH", "CN", "DE", "DK", "ES", "FI", "FR", "GB", "HK", "IE", "IN",
-    "IT", "JP", "KE", "KR", "MX", "NL", "NO", "NZ", "PT", "SE", "SG", "US", "ZA",
+    "AE", "AT", "AU", "BE", "BR", "CA", "CH", "CN", "DE", "DK", "ES", "FI", "FR", "GB", "HK", "IE", "IN", "IT", "JP",
+    "KE", "KR", "MX", "NL", "NO", "NZ", "PT", "SE", "SG", "US", "ZA",
 ];
 
 pub struct Opt {
@@ -82,9 +82,11 @@ impl Layout {
                     let used = tr.country(p.country);
                     tr.i18n.message(tr.lang, "notice-fallback-country", Some(&args(&[("value", v), ("used", &used)])))
                 }
-                Fallback::Currency(v) => {
-                    tr.i18n.message(tr.lang, "notice-fallback-currency", Some(&args(&[("value", v), ("used", p.currency.code())])))
-                }
+                Fallback::Currency(v) => tr.i18n.message(
+                    tr.lang,
+                    "notice-fallback-currency",
+                    Some(&args(&[("value", v), ("used", p.currency.code())])),
+                ),
             })
             .collect();
 

@@ -22,10 +22,9 @@ pub fn prometheus() -> Option<&'static PrometheusHandle> {
     PROMETHEUS
         .get_or_init(|| {
             let buckets = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0];
-            PrometheusBuilder::new()
-                .set_buckets(&buckets)
-                .ok()
-                .and_then(|b| b.install_recorder().map_err(|e| tracing::warn!(error = %e, "metrics recorder not installed")).ok())
+            PrometheusBuilder::new().set_buckets(&buckets).ok().and_then(|b| {
+                b.install_recorder().map_err(|e| tracing::warn!(error = %e, "metrics recorder not installed")).ok()
+            })
         })
         .as_ref()
 }
@@ -58,14 +57,22 @@ pub async fn readyz(State(state): State<AppState>) -> Response {
         Ok(true) => Json(Health { status: "ready", database: Some(backend), detail: None }).into_response(),
         Ok(false) => (
             StatusCode::SERVICE_UNAVAILABLE,
-            Json(Health { status: "not_ready", database: Some(backend), detail: Some("migrations are not applied; run `podium migrate`".into()) }),
+            Json(Health {
+                status: "not_ready",
+                database: Some(backend),
+                detail: Some("migrations are not applied; run `podium migrate`".into()),
+            }),
         )
             .into_response(),
         Err(e) => {
             tracing::warn!(error = %e, "readiness check failed");
             (
                 StatusCode::SERVICE_UNAVAILABLE,
-                Json(Health { status: "not_ready", database: Some(backend), detail: Some("the database does not answer".into()) }),
+                Json(Health {
+                    status: "not_ready",
+                    database: Some(backend),
+                    detail: Some("the database does not answer".into()),
+                }),
             )
                 .into_response()
         }
@@ -81,12 +88,14 @@ async fn metrics_text() -> Response {
 /// in URLs cannot blow up the label set).
 pub async fn track(req: Request, next: Next) -> Response {
     let _ = prometheus();
-    let route = req.extensions().get::<MatchedPath>().map(|p| p.as_str().to_owned()).unwrap_or_else(|| "unmatched".to_owned());
+    let route =
+        req.extensions().get::<MatchedPath>().map(|p| p.as_str().to_owned()).unwrap_or_else(|| "unmatched".to_owned());
     let method = req.method().as_str().to_owned();
     let started = Instant::now();
     let response = next.run(req).await;
     let status = response.status().as_u16().to_string();
     metrics::counter!("podium_http_requests_total", "method" => method.clone(), "route" => route.clone(), "status" => status).increment(1);
-    metrics::histogram!("podium_http_request_duration_seconds", "method" => method, "route" => route).record(started.elapsed().as_secs_f64());
+    metrics::histogram!("podium_http_request_duration_seconds", "method" => method, "route" => route)
+        .record(started.elapsed().as_secs_f64());
     response
 }

@@ -61,7 +61,11 @@ struct OrgView {
 
 fn org_view(tr: &Tr, o: &Org) -> OrgView {
     let place = Country::parse(&o.country).map(|c| tr.country(c)).unwrap_or_else(|_| o.country.clone());
-    OrgView { name: o.name.clone(), place: tr.t1("home-shop-based-in", "country", &place), currency: o.currency.clone() }
+    OrgView {
+        name: o.name.clone(),
+        place: tr.t1("home-shop-based-in", "country", &place),
+        currency: o.currency.clone(),
+    }
 }
 
 #[derive(Template)]
@@ -155,7 +159,11 @@ struct SignInForm {
     next: String,
 }
 
-async fn signin(State(state): State<AppState>, mut v: Visitor, Form(form): Form<SignInForm>) -> Result<Response, PageError> {
+async fn signin(
+    State(state): State<AppState>,
+    mut v: Visitor,
+    Form(form): Form<SignInForm>,
+) -> Result<Response, PageError> {
     v.check_csrf(&form.csrf_token)?;
     let now = state.clock.now();
     let result = accounts::sign_in(state.store.as_ref(), &form.email, &form.password, &v.client, now).await;
@@ -171,7 +179,8 @@ async fn signin(State(state): State<AppState>, mut v: Visitor, Form(form): Form<
         }
         Err(SignInError::Store(e)) => return Err(PageError::internal(v.tr.clone(), e)),
     };
-    let page = SignInPage { layout: Layout::new(&v), error: Some(error), email: form.email, next: safe_next(&form.next) };
+    let page =
+        SignInPage { layout: Layout::new(&v), error: Some(error), email: form.email, next: safe_next(&form.next) };
     Ok(render(v, status, page))
 }
 
@@ -213,7 +222,11 @@ struct SignUpForm {
     password: String,
 }
 
-async fn signup(State(state): State<AppState>, mut v: Visitor, Form(form): Form<SignUpForm>) -> Result<Response, PageError> {
+async fn signup(
+    State(state): State<AppState>,
+    mut v: Visitor,
+    Form(form): Form<SignUpForm>,
+) -> Result<Response, PageError> {
     v.check_csrf(&form.csrf_token)?;
     let store = state.store.as_ref();
     let error = match accounts::sign_up(store, &form.email, &form.password, &form.display_name).await {
@@ -239,7 +252,8 @@ async fn signup(State(state): State<AppState>, mut v: Visitor, Form(form): Form<
     };
     let message = Some(v.tr.t(key));
     let field = error.field();
-    let status = if matches!(error, SignUpError::EmailTaken) { StatusCode::CONFLICT } else { StatusCode::UNPROCESSABLE_ENTITY };
+    let status =
+        if matches!(error, SignUpError::EmailTaken) { StatusCode::CONFLICT } else { StatusCode::UNPROCESSABLE_ENTITY };
     let page = SignUpPage {
         layout: Layout::new(&v),
         display_name: form.display_name,
@@ -257,7 +271,11 @@ struct CsrfForm {
     csrf_token: String,
 }
 
-async fn signout(State(state): State<AppState>, mut v: Visitor, Form(form): Form<CsrfForm>) -> Result<Response, PageError> {
+async fn signout(
+    State(state): State<AppState>,
+    mut v: Visitor,
+    Form(form): Form<CsrfForm>,
+) -> Result<Response, PageError> {
     v.check_csrf(&form.csrf_token)?;
     if let Some(p) = &v.principal {
         accounts::sign_out(state.store.as_ref(), p).await.map_err(|e| PageError::internal(v.tr.clone(), e))?;
@@ -326,7 +344,12 @@ async fn console(State(state): State<AppState>, v: Visitor, Path(role): Path<Str
         let stale = rates.iter().any(|r| (today - r.date).whole_days() > 3);
         let rows = rates
             .into_iter()
-            .map(|r| RateRow { currency: r.currency.code().to_string(), per_eur: r.per_eur.to_string(), date: r.date.to_string(), source: r.source })
+            .map(|r| RateRow {
+                currency: r.currency.code().to_string(),
+                per_eur: r.per_eur.to_string(),
+                date: r.date.to_string(),
+                source: r.source,
+            })
             .collect();
         (rows, stale)
     } else {
@@ -335,7 +358,11 @@ async fn console(State(state): State<AppState>, v: Visitor, Path(role): Path<Str
     let roles = principal
         .roles()
         .into_iter()
-        .map(|r| Opt { value: r.as_str().to_string(), label: tr.t(&format!("role-{}", r.as_str())), selected: r == role })
+        .map(|r| Opt {
+            value: r.as_str().to_string(),
+            label: tr.t(&format!("role-{}", r.as_str())),
+            selected: r == role,
+        })
         .collect();
     let page = ConsolePage {
         layout: Layout::new(&v),

@@ -39,7 +39,8 @@ async fn accept_language_chooses_language_and_country() {
 async fn home_lists_demo_licensors_and_shops_with_their_countries() {
     let mut app = TestApp::new(Backend::Sqlite).await;
     let r = app.get("/?lang=en").await;
-    for name in ["National Olympic Committee of Kenya", "Hanok Threads", "Savannah Stitch Nairobi", "Atelier Chamonix"] {
+    for name in ["National Olympic Committee of Kenya", "Hanok Threads", "Savannah Stitch Nairobi", "Atelier Chamonix"]
+    {
         assert!(r.body.contains(name), "{name}");
     }
     assert!(r.body.contains("Based in Kenya"));
@@ -113,7 +114,12 @@ async fn forms_without_their_csrf_token_are_refused() {
     let r = app.post_form("/signin", &[("email", "fan@podium.example"), ("password", "fan-demo-2026")]).await;
     assert_eq!(r.status, StatusCode::FORBIDDEN);
     assert!(r.body.contains("Form expired"));
-    let r = app.post_form("/signin", &[("csrf_token", "forged"), ("email", "fan@podium.example"), ("password", "fan-demo-2026")]).await;
+    let r = app
+        .post_form(
+            "/signin",
+            &[("csrf_token", "forged"), ("email", "fan@podium.example"), ("password", "fan-demo-2026")],
+        )
+        .await;
     assert_eq!(r.status, StatusCode::FORBIDDEN);
     assert!(!app.cookies.contains_key("podium_session"), "no session was created");
     // Signed in, the session's own token is required for sign-out.
@@ -180,7 +186,12 @@ async fn sign_in_failures_are_explained_and_limited() {
     let csrf = page.csrf();
     let mut last = None;
     for _ in 0..11 {
-        let r = app.post_form("/signin", &[("csrf_token", &csrf), ("email", "fan@podium.example"), ("password", "wrong password")]).await;
+        let r = app
+            .post_form(
+                "/signin",
+                &[("csrf_token", &csrf), ("email", "fan@podium.example"), ("password", "wrong password")],
+            )
+            .await;
         last = Some(r);
     }
     let r = last.expect("attempts made");
@@ -188,7 +199,9 @@ async fn sign_in_failures_are_explained_and_limited() {
     assert!(r.body.contains("Too many sign-in attempts"));
     assert!(r.body.contains("value=\"fan@podium.example\""), "what was typed is kept");
     // Even the right password is refused while the account is throttled.
-    let r = app.post_form("/signin", &[("csrf_token", &csrf), ("email", "fan@podium.example"), ("password", "fan-demo-2026")]).await;
+    let r = app
+        .post_form("/signin", &[("csrf_token", &csrf), ("email", "fan@podium.example"), ("password", "fan-demo-2026")])
+        .await;
     assert_eq!(r.status, StatusCode::TOO_MANY_REQUESTS);
 
     let mut other = TestApp::new(Backend::Sqlite).await;
@@ -201,16 +214,46 @@ async fn sign_in_failures_are_explained_and_limited() {
 async fn sign_up_creates_a_fan_and_explains_errors_beside_fields() {
     let mut app = TestApp::new(Backend::Sqlite).await;
     let csrf = app.get("/signup").await.csrf();
-    let r = app.post_form("/signup", &[("csrf_token", &csrf), ("display_name", "Aiko"), ("email", "aiko@example"), ("password", "short")]).await;
+    let r = app
+        .post_form(
+            "/signup",
+            &[("csrf_token", &csrf), ("display_name", "Aiko"), ("email", "aiko@example"), ("password", "short")],
+        )
+        .await;
     assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
     assert!(r.body.contains("id=\"email-error\">Enter a valid email address."));
     assert!(r.body.contains("value=\"Aiko\"") && r.body.contains("value=\"aiko@example\""), "input kept");
-    let r = app.post_form("/signup", &[("csrf_token", &csrf), ("display_name", "Aiko"), ("email", "aiko@example.jp"), ("password", "short")]).await;
+    let r = app
+        .post_form(
+            "/signup",
+            &[("csrf_token", &csrf), ("display_name", "Aiko"), ("email", "aiko@example.jp"), ("password", "short")],
+        )
+        .await;
     assert!(r.body.contains("id=\"password-error\">Use at least 10 characters."));
-    let r = app.post_form("/signup", &[("csrf_token", &csrf), ("display_name", "Aiko"), ("email", "fan@podium.example"), ("password", "long enough pw")]).await;
+    let r = app
+        .post_form(
+            "/signup",
+            &[
+                ("csrf_token", &csrf),
+                ("display_name", "Aiko"),
+                ("email", "fan@podium.example"),
+                ("password", "long enough pw"),
+            ],
+        )
+        .await;
     assert_eq!(r.status, StatusCode::CONFLICT);
     assert!(r.body.contains("already exists"));
-    let r = app.post_form("/signup", &[("csrf_token", &csrf), ("display_name", "Aiko"), ("email", "aiko@example.jp"), ("password", "long enough pw")]).await;
+    let r = app
+        .post_form(
+            "/signup",
+            &[
+                ("csrf_token", &csrf),
+                ("display_name", "Aiko"),
+                ("email", "aiko@example.jp"),
+                ("password", "long enough pw"),
+            ],
+        )
+        .await;
     assert_eq!((r.status, r.header("location")), (StatusCode::SEE_OTHER, "/console"));
     let r = app.get("/console/fan?lang=en").await;
     assert!(r.body.contains("Welcome, Aiko"));
@@ -221,7 +264,15 @@ async fn sign_in_redirects_only_within_the_site() {
     let mut app = TestApp::new(Backend::Sqlite).await;
     let csrf = app.get("/signin").await.csrf();
     let r = app
-        .post_form("/signin", &[("csrf_token", &csrf), ("email", "fan@podium.example"), ("password", "fan-demo-2026"), ("next", "//evil.example/")])
+        .post_form(
+            "/signin",
+            &[
+                ("csrf_token", &csrf),
+                ("email", "fan@podium.example"),
+                ("password", "fan-demo-2026"),
+                ("next", "//evil.example/"),
+            ],
+        )
         .await;
     assert_eq!(r.header("location"), "/console");
 }
@@ -231,15 +282,29 @@ async fn session_cookie_is_httponly_and_samesite() {
     let mut app = TestApp::new(Backend::Sqlite).await;
     let page = app.get("/signin").await;
     let csrf = page.csrf();
-    let r = app.post_form("/signin", &[("csrf_token", &csrf), ("email", "fan@podium.example"), ("password", "fan-demo-2026")]).await;
-    let cookie = r.headers.get_all("set-cookie").iter().filter_map(|v| v.to_str().ok()).find(|c| c.starts_with("podium_session=")).expect("session cookie");
+    let r = app
+        .post_form("/signin", &[("csrf_token", &csrf), ("email", "fan@podium.example"), ("password", "fan-demo-2026")])
+        .await;
+    let cookie = r
+        .headers
+        .get_all("set-cookie")
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .find(|c| c.starts_with("podium_session="))
+        .expect("session cookie");
     assert!(cookie.contains("HttpOnly") && cookie.contains("SameSite=Lax"), "{cookie}");
 }
 
 #[tokio::test]
 async fn api_sessions_bearer_tokens_and_cookie_csrf() {
     let mut app = TestApp::new(Backend::Sqlite).await;
-    let r = app.post_json("/api/v1/sessions", json!({"email": "merchant@podium.example", "password": "merchant-demo-2026"}), &[]).await;
+    let r = app
+        .post_json(
+            "/api/v1/sessions",
+            json!({"email": "merchant@podium.example", "password": "merchant-demo-2026"}),
+            &[],
+        )
+        .await;
     assert_eq!(r.status, StatusCode::CREATED, "{}", r.body);
     let token = r.json()["token"].as_str().expect("token").to_string();
     let bearer = format!("Bearer {token}");
@@ -251,8 +316,12 @@ async fn api_sessions_bearer_tokens_and_cookie_csrf() {
     assert_eq!(r.status, StatusCode::UNAUTHORIZED);
     assert_eq!(app.get("/api/v1/me").await.status, StatusCode::UNAUTHORIZED);
 
-    let r = app.post_json("/api/v1/sessions", json!({"email": "merchant@podium.example", "password": "nope"}), &[]).await;
-    assert_eq!((r.status, r.json()["type"].as_str()), (StatusCode::UNAUTHORIZED, Some("urn:podium:problem:invalid-credentials")));
+    let r =
+        app.post_json("/api/v1/sessions", json!({"email": "merchant@podium.example", "password": "nope"}), &[]).await;
+    assert_eq!(
+        (r.status, r.json()["type"].as_str()),
+        (StatusCode::UNAUTHORIZED, Some("urn:podium:problem:invalid-credentials"))
+    );
     let r = app.post_json("/api/v1/sessions", json!({"email": 5}), &[]).await;
     assert_eq!((r.status, r.header("content-type")), (StatusCode::UNPROCESSABLE_ENTITY, "application/problem+json"));
 
@@ -264,11 +333,21 @@ async fn api_sessions_bearer_tokens_and_cookie_csrf() {
     let req = axum::http::Request::delete("/api/v1/sessions/current").body(axum::body::Body::empty()).expect("request");
     let r = app.send(req).await;
     assert_eq!((r.status, r.json()["type"].as_str()), (StatusCode::FORBIDDEN, Some("urn:podium:problem:csrf")));
-    let req = axum::http::Request::delete("/api/v1/sessions/current").header("x-csrf-token", &csrf).body(axum::body::Body::empty()).expect("request");
+    let req = axum::http::Request::delete("/api/v1/sessions/current")
+        .header("x-csrf-token", &csrf)
+        .body(axum::body::Body::empty())
+        .expect("request");
     assert_eq!(app.send(req).await.status, StatusCode::NO_CONTENT);
-    let req = axum::http::Request::delete("/api/v1/sessions/current").header("authorization", &bearer).body(axum::body::Body::empty()).expect("request");
+    let req = axum::http::Request::delete("/api/v1/sessions/current")
+        .header("authorization", &bearer)
+        .body(axum::body::Body::empty())
+        .expect("request");
     assert_eq!(app.send(req).await.status, StatusCode::NO_CONTENT);
-    assert_eq!(app.get_with("/api/v1/me", &[("authorization", &bearer)]).await.status, StatusCode::UNAUTHORIZED, "token ended");
+    assert_eq!(
+        app.get_with("/api/v1/me", &[("authorization", &bearer)]).await.status,
+        StatusCode::UNAUTHORIZED,
+        "token ended"
+    );
 }
 
 #[tokio::test]
@@ -276,7 +355,9 @@ async fn api_sign_in_throttling_sends_retry_after() {
     let mut app = TestApp::new(Backend::Sqlite).await;
     let mut last = None;
     for _ in 0..11 {
-        last = Some(app.post_json("/api/v1/sessions", json!({"email": "fan@podium.example", "password": "wrong"}), &[]).await);
+        last = Some(
+            app.post_json("/api/v1/sessions", json!({"email": "fan@podium.example", "password": "wrong"}), &[]).await,
+        );
     }
     let r = last.expect("attempts made");
     assert_eq!(r.status, StatusCode::TOO_MANY_REQUESTS);
@@ -290,7 +371,15 @@ async fn openapi_document_and_viewer_are_served() {
     let r = app.get("/api/v1/openapi.json").await;
     let doc = r.json();
     assert_eq!(doc["openapi"], "3.1.0");
-    for path in ["/api/v1/sessions", "/api/v1/me", "/api/v1/context", "/api/v1/fx/rates", "/api/v1/fx/convert", "/healthz", "/readyz"] {
+    for path in [
+        "/api/v1/sessions",
+        "/api/v1/me",
+        "/api/v1/context",
+        "/api/v1/fx/rates",
+        "/api/v1/fx/convert",
+        "/healthz",
+        "/readyz",
+    ] {
         assert!(doc["paths"][path].is_object(), "{path} documented");
     }
     assert!(doc["components"]["schemas"]["Problem"].is_object());

@@ -111,6 +111,10 @@ impl TestApp {
     pub async fn sign_in(&mut self, email: &str, password: &str) -> Reply {
         let page = self.get("/signin").await;
         let csrf = page.csrf();
-        self.post_form("/signin", &[("csrf_token", &csrf), ("email", email), ("password", password), ("next", "/console")]).await
+        self.post_form(
+            "/signin",
+            &[("csrf_token", &csrf), ("email", email), ("password", password), ("next", "/console")],
+        )
+        .await
     }
 }
