@@ -267,7 +267,7 @@ mod tests {
     #[test]
     fn reads_the_historical_csv_skipping_na_and_retired_codes() {
         let r = parse(HIST_CSV, "ECB").expect("parses");
-        assert_eq!(r.rates.len(), 4);
+        assert_eq!(r.rates.len(), 5);
         assert_eq!(r.not_available, 1, "KRW on the 26th; CYP is not counted, it is skipped as a column");
         assert!(r.unknown_currencies.contains("CYP"));
         assert_eq!(r.date_range(), Some((date!(2026 - 11 - 26), date!(2026 - 11 - 27))));

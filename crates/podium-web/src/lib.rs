@@ -57,6 +57,7 @@ pub fn router(state: AppState) -> Router {
         .fallback(pages::not_found)
         .with_state(state)
         .layer(axum::middleware::from_fn(ops::track))
+        .layer(axum::middleware::from_fn(ops::security_headers))
         .layer(
             tower_http::trace::TraceLayer::new_for_http()
                 .make_span_with(tower_http::trace::DefaultMakeSpan::new().level(tracing::Level::INFO))

@@ -405,6 +405,16 @@ async fn health_readiness_and_metrics() {
 }
 
 #[tokio::test]
+async fn responses_carry_security_headers() {
+    let mut app = TestApp::new(Backend::Sqlite).await;
+    for path in ["/", "/api/v1/context", "/no-such-page"] {
+        let r = app.get(path).await;
+        assert_eq!(r.header("x-content-type-options"), "nosniff", "{path}");
+        assert_eq!(r.header("x-frame-options"), "DENY", "{path}");
+    }
+}
+
+#[tokio::test]
 async fn unknown_pages_get_a_friendly_translated_404() {
     let mut app = TestApp::new(Backend::Sqlite).await;
     let r = app.get("/no/such/page?lang=ja").await;
@@ -419,4 +429,5 @@ async fn search_box_keeps_the_query_and_escapes_it() {
     assert_eq!(r.status, StatusCode::OK);
     assert!(!r.body.contains("<script>alert(1)</script>"));
     assert!(r.body.contains("&#60;script&#62;") || r.body.contains("&lt;script&gt;"));
+    assert!(r.body.contains("type=\"hidden\" name=\"q\""), "changing preferences keeps the search");
 }
