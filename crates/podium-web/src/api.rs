@@ -281,6 +281,7 @@ async fn me(caller: Caller) -> Result<Json<Me>, ApiError> {
 }
 
 #[derive(Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct ContextQuery {
     /// Ship-to country, ISO 3166-1 alpha-2.
     pub country: Option<String>,
@@ -358,6 +359,7 @@ async fn fx_rates(State(state): State<AppState>) -> Result<Json<RatesJson>, ApiE
 }
 
 #[derive(Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct ConvertQuery {
     /// Amount in major units of `from`, e.g. 12.50.
     pub amount: String,

@@ -383,6 +383,23 @@ async fn openapi_document_and_viewer_are_served() {
         assert!(doc["paths"][path].is_object(), "{path} documented");
     }
     assert!(doc["components"]["schemas"]["Problem"].is_object());
+    // Every path parameter appears in its path template; everything else is a query parameter.
+    for (path, item) in doc["paths"].as_object().expect("paths") {
+        for (_, op) in item.as_object().expect("operations") {
+            for p in op["parameters"].as_array().into_iter().flatten() {
+                let (name, place) = (p["name"].as_str().expect("name"), p["in"].as_str().expect("in"));
+                match place {
+                    "path" => {
+                        assert!(path.contains(&format!("{{{name}}}")), "{path}: path parameter {name} not in template")
+                    }
+                    "query" | "header" => {}
+                    other => panic!("{path}: parameter {name} in {other}"),
+                }
+            }
+        }
+    }
+    let convert = &doc["paths"]["/api/v1/fx/convert"]["get"]["parameters"];
+    assert_eq!(convert.as_array().map(|a| a.len()), Some(3));
     let r = app.get("/api/docs/").await;
     assert_eq!(r.status, StatusCode::OK);
     assert!(r.body.contains("swagger-ui"), "the viewer page");
