@@ -80,6 +80,14 @@ pub fn div_round_half_even(num: i128, den: i128) -> i128 {
     }
 }
 
+/// Rates older than this many days are flagged to the operator as stale.
+pub const STALE_AFTER_DAYS: i64 = 3;
+
+/// True when any of the rates is more than [`STALE_AFTER_DAYS`] days older than `today`.
+pub fn any_stale(rates: &[Rate], today: Date) -> bool {
+    rates.iter().any(|r| (today - r.date).whole_days() > STALE_AFTER_DAYS)
+}
+
 /// A set of rates, one per currency, that conversions read. EUR is always 1.
 #[derive(Debug, Clone, Default)]
 pub struct RateTable {
@@ -162,6 +170,15 @@ mod tests {
         assert_eq!(t.convert(usd, Currency::KRW), Ok(Money::new(994, Currency::KRW)));
         // JPY (0 decimals) to BHD (3 decimals): 10000 JPY = 62.0155… EUR = 25.246… BHD
         assert_eq!(t.convert(Money::new(10000, Currency::JPY), Currency::BHD), Ok(Money::new(25247, Currency::BHD)));
+    }
+
+    #[test]
+    fn rates_older_than_three_days_are_stale() {
+        let t = table(&[("USD", "1.08")]);
+        let rates: Vec<Rate> = t.get(Currency::USD).into_iter().cloned().collect();
+        assert!(!any_stale(&rates, time::macros::date!(2026 - 11 - 30)), "3 days old is fine");
+        assert!(any_stale(&rates, time::macros::date!(2026 - 12 - 01)), "4 days old is stale");
+        assert!(!any_stale(&[], time::macros::date!(2030 - 01 - 01)));
     }
 
     #[test]

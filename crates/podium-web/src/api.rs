@@ -343,7 +343,7 @@ pub struct RatesJson {
 async fn fx_rates(State(state): State<AppState>) -> Result<Json<RatesJson>, ApiError> {
     let rates = state.store.latest_rates().await?;
     let today = state.clock.now().date();
-    let stale = rates.iter().any(|r| (today - r.date).whole_days() > 3);
+    let stale = podium_domain::fx::any_stale(&rates, today);
     Ok(Json(RatesJson {
         rates: rates
             .into_iter()

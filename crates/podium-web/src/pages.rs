@@ -341,7 +341,7 @@ async fn console(State(state): State<AppState>, v: Visitor, Path(role): Path<Str
     let (rates, rates_stale) = if role == Role::Operator {
         let rates = state.store.latest_rates().await.map_err(|e| PageError::internal(tr.clone(), e))?;
         let today = state.clock.now().date();
-        let stale = rates.iter().any(|r| (today - r.date).whole_days() > 3);
+        let stale = podium_domain::fx::any_stale(&rates, today);
         let rows = rates
             .into_iter()
             .map(|r| RateRow {
