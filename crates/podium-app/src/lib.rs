@@ -8,6 +8,7 @@
 //! [`StoreError`] carries the storage failures every use case may meet.
 
 pub mod accounts;
+pub mod catalogue;
 pub mod clock;
 pub mod demo;
 pub mod fx_import;

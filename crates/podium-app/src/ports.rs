@@ -79,7 +79,7 @@ pub struct OutboxEvent {
 }
 
 #[async_trait]
-pub trait Store: Send + Sync {
+pub trait Store: crate::catalogue::CatalogueStore + Send + Sync {
     /// "sqlite" or "postgres", for logs and `/readyz`.
     fn backend(&self) -> &'static str;
     /// Applies pending migrations; idempotent.

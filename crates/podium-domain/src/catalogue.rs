@@ -59,12 +59,7 @@ pub fn slugify(s: &str) -> String {
 
 /// The GS1 mod-10 check digit of the digits before it.
 pub fn gs1_check_digit(body: &[u8]) -> u8 {
-    let sum: u32 = body
-        .iter()
-        .rev()
-        .enumerate()
-        .map(|(i, d)| u32::from(*d) * if i % 2 == 0 { 3 } else { 1 })
-        .sum();
+    let sum: u32 = body.iter().rev().enumerate().map(|(i, d)| u32::from(*d) * if i % 2 == 0 { 3 } else { 1 }).sum();
     ((10 - sum % 10) % 10) as u8
 }
 
@@ -235,7 +230,8 @@ mod tests {
         assert_eq!(t.path("t-shirts"), ["apparel", "t-shirts"]);
         assert_eq!(t.subtree("apparel"), ["apparel", "headwear", "t-shirts"]);
         assert!(t.path("nope").is_empty());
-        let cyclic = CategoryTree::new([("a".to_string(), Some("b".to_string())), ("b".to_string(), Some("a".to_string()))]);
+        let cyclic =
+            CategoryTree::new([("a".to_string(), Some("b".to_string())), ("b".to_string(), Some("a".to_string()))]);
         assert_eq!(cyclic.path("a").len(), 2, "a cycle ends the walk instead of looping");
     }
 

@@ -6,7 +6,9 @@
 //! `BEGIN IMMEDIATE`, the PostgreSQL outbox lock) the difference sits in [`dialect`].
 //! Migrations live in one folder per backend. This crate holds no business rules.
 
+mod catalogue;
 mod dialect;
+mod macros;
 mod migrate;
 mod sql;
 pub mod testing;

@@ -15,11 +15,22 @@ impl Migration {
     }
 }
 
-pub(crate) const SQLITE: &[Migration] =
-    &[Migration { version: 1, name: "foundation", sql: include_str!("../migrations/sqlite/0001_foundation.sql") }];
+/// Declares the migrations of one backend folder, in order.
+macro_rules! migrations {
+    ($dir:literal: $($version:literal $name:literal $file:literal),* $(,)?) => {
+        &[$(Migration { version: $version, name: $name, sql: include_str!(concat!("../migrations/", $dir, "/", $file)) }),*]
+    };
+}
 
-pub(crate) const POSTGRES: &[Migration] =
-    &[Migration { version: 1, name: "foundation", sql: include_str!("../migrations/postgres/0001_foundation.sql") }];
+pub(crate) const SQLITE: &[Migration] = migrations!("sqlite":
+    1 "foundation" "0001_foundation.sql",
+    2 "catalogue" "0002_catalogue.sql",
+);
+
+pub(crate) const POSTGRES: &[Migration] = migrations!("postgres":
+    1 "foundation" "0001_foundation.sql",
+    2 "catalogue" "0002_catalogue.sql",
+);
 
 pub(crate) const CREATE_TABLE: &str = "CREATE TABLE IF NOT EXISTS podium_migrations (
     version BIGINT PRIMARY KEY,
@@ -42,6 +53,15 @@ pub(crate) fn fingerprint(migrations: &[Migration]) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn every_migration_file_is_registered() {
+        for (dir, list) in [("sqlite", SQLITE), ("postgres", POSTGRES)] {
+            let path = format!("{}/migrations/{dir}", env!("CARGO_MANIFEST_DIR"));
+            let files = std::fs::read_dir(&path).expect("migrations dir").count();
+            assert_eq!(files, list.len(), "{dir}: every file in {path} must be listed in migrate.rs");
+        }
+    }
 
     #[test]
     fn both_backends_have_the_same_migration_versions() {

@@ -14,6 +14,7 @@ use sqlx::{PgPool, Row, SqlitePool};
 use time::{Date, OffsetDateTime};
 
 use crate::dialect::Dialect;
+use crate::macros::{outbox, read, write_tx};
 use crate::migrate::{self, Migration};
 
 #[derive(Clone)]
@@ -31,59 +32,12 @@ pub struct SqlStore {
     pub(crate) pools: Pools,
 }
 
-/// Runs `$body` against the read pool of whichever backend is in use, with `$pool` bound to it.
-macro_rules! read {
-    ($self:expr, |$pool:ident| $body:expr) => {
-        match &$self.pools {
-            Pools::Sqlite { read: $pool, .. } => $body,
-            Pools::Postgres($pool) => $body,
-        }
-    };
-}
-
-/// Runs `$body` inside a write transaction bound to `$tx`, committing when it returns `Ok`.
-/// SQLite transactions begin IMMEDIATE so a writer never fails half-way with SQLITE_BUSY.
-macro_rules! write_tx {
-    ($self:expr, |$tx:ident| $body:expr) => {
-        match &$self.pools {
-            Pools::Sqlite { write, .. } => {
-                let mut $tx = write.begin_with("BEGIN IMMEDIATE").await.map_err(backend)?;
-                let out = $body;
-                $tx.commit().await.map_err(backend)?;
-                out
-            }
-            Pools::Postgres(pool) => {
-                let mut $tx = pool.begin().await.map_err(backend)?;
-                let out = $body;
-                $tx.commit().await.map_err(backend)?;
-                out
-            }
-        }
-    };
-}
-
-/// Appends to the outbox inside the transaction `$tx`.
-macro_rules! outbox {
-    ($tx:ident, $topic:expr, $payload:expr, $now:expr) => {{
-        if let Some(lock) = (*$tx).outbox_lock() {
-            sqlx::query(lock).execute(&mut *$tx).await.map_err(backend)?;
-        }
-        sqlx::query("INSERT INTO outbox (topic, payload, created_at) VALUES ($1, $2, $3)")
-            .bind($topic)
-            .bind($payload)
-            .bind(micros($now))
-            .execute(&mut *$tx)
-            .await
-            .map_err(backend)?;
-    }};
-}
-
 pub(crate) fn backend(e: sqlx::Error) -> StoreError {
     StoreError::Backend(e.to_string())
 }
 
 /// Maps a unique-constraint violation to a `Conflict` naming `field`.
-fn conflict(field: &'static str) -> impl Fn(sqlx::Error) -> StoreError {
+pub(crate) fn conflict(field: &'static str) -> impl Fn(sqlx::Error) -> StoreError {
     move |e| match e.as_database_error() {
         Some(db) if db.is_unique_violation() => StoreError::Conflict { field },
         _ => backend(e),
@@ -94,15 +48,15 @@ pub(crate) fn micros(t: OffsetDateTime) -> i64 {
     (t.unix_timestamp_nanos() / 1000) as i64
 }
 
-fn from_micros(us: i64) -> OffsetDateTime {
+pub(crate) fn from_micros(us: i64) -> OffsetDateTime {
     OffsetDateTime::from_unix_timestamp_nanos(i128::from(us) * 1000).unwrap_or(OffsetDateTime::UNIX_EPOCH)
 }
 
-fn new_id() -> String {
+pub(crate) fn new_id() -> String {
     uuid::Uuid::now_v7().to_string()
 }
 
-fn decode_err(what: &str, value: &str) -> StoreError {
+pub(crate) fn decode_err(what: &str, value: &str) -> StoreError {
     StoreError::Backend(format!("stored {what} {value:?} cannot be read"))
 }
 

@@ -43,7 +43,194 @@ contract!(
     fx_rates_round_trip_exactly_and_pick_the_latest,
     outbox_records_changes_in_order,
     outbox_positions_never_skip_under_concurrent_writers,
+    categories_ship_as_a_tree,
+    properties_belong_to_licensors,
+    products_are_created_whole_with_their_parts,
+    product_handles_and_skus_are_unique_per_shop,
+    products_filter_and_page_newest_first,
 );
+
+use podium_app::catalogue::{NewProduct, NewProperty, NewVariant, ProductFilter, ProductStatus, Translation};
+use podium_domain::{Lang, Money};
+
+struct Catalogue {
+    shop_id: String,
+    property_id: String,
+    location_id: String,
+}
+
+async fn catalogue(store: &Arc<dyn Store>, shop_slug: &str) -> Catalogue {
+    let shop = store.create_org(shop(shop_slug)).await.expect("shop");
+    let licensor = match store.org_by_slug("pyeongchang").await.expect("find") {
+        Some(l) => l,
+        None => store
+            .create_org(NewOrg {
+                kind: OrgKind::Licensor,
+                slug: "pyeongchang".into(),
+                name: "POCOG".into(),
+                country: "KR".into(),
+                currency: "KRW".into(),
+            })
+            .await
+            .expect("licensor"),
+    };
+    let property = match store.property_by_slug("pyeongchang-2018").await.expect("find") {
+        Some(p) => p,
+        None => store
+            .create_property(NewProperty {
+                licensor_id: licensor.id,
+                slug: "pyeongchang-2018".into(),
+                name: "PyeongChang 2018".into(),
+                sport: "".into(),
+            })
+            .await
+            .expect("property"),
+    };
+    let location = store.create_stock_location(&shop.id, "Seoul", "KR").await.expect("location");
+    Catalogue { shop_id: shop.id, property_id: property.id, location_id: location.id }
+}
+
+fn product(c: &Catalogue, handle: &str, category: &str, age_days: i64) -> NewProduct {
+    NewProduct {
+        shop_id: c.shop_id.clone(),
+        property_id: c.property_id.clone(),
+        category_slug: category.into(),
+        handle: handle.into(),
+        fallback_lang: Lang::Ko,
+        tags: vec!["mascot".into(), "winter".into()],
+        hs_code: "950300".into(),
+        origin_country: "KR".into(),
+        weight_grams: 300,
+        status: ProductStatus::Live,
+        translations: vec![
+            Translation {
+                lang: Lang::Ko,
+                title: format!("수호랑 {handle}"),
+                description: "겨울 올림픽 마스코트".into(),
+            },
+            Translation {
+                lang: Lang::En,
+                title: format!("Soohorang {handle}"),
+                description: "The winter mascot".into(),
+            },
+        ],
+        variants: vec![
+            NewVariant {
+                sku: format!("{handle}-s"),
+                options: vec![("Size".into(), "S".into()), ("Colour".into(), "White".into())],
+                gtin: Some("04006381333931".into()),
+                price: Money::new(35000, Currency::KRW),
+                explicit_prices: vec![Money::new(2500, Currency::EUR)],
+                stock: vec![(c.location_id.clone(), 7)],
+            },
+            NewVariant {
+                sku: format!("{handle}-m"),
+                options: vec![("Size".into(), "M".into()), ("Colour".into(), "White".into())],
+                gtin: None,
+                price: Money::new(36000, Currency::KRW),
+                explicit_prices: vec![],
+                stock: vec![],
+            },
+        ],
+        created_at: time::OffsetDateTime::now_utc() - Duration::days(age_days),
+    }
+}
+
+async fn categories_ship_as_a_tree(store: Arc<dyn Store>) {
+    let cats = store.categories().await.expect("categories");
+    assert!(cats.len() >= 10);
+    let tee = cats.iter().find(|c| c.slug == "t-shirts").expect("t-shirts");
+    assert_eq!(tee.parent.as_deref(), Some("apparel"));
+}
+
+async fn properties_belong_to_licensors(store: Arc<dyn Store>) {
+    let c = catalogue(&store, "hanok").await;
+    let props = store.properties().await.expect("list");
+    assert_eq!(props.len(), 1);
+    assert_eq!((props[0].slug.as_str(), props[0].licensor_slug.as_str()), ("pyeongchang-2018", "pyeongchang"));
+    let dup = store
+        .create_property(NewProperty {
+            licensor_id: props[0].licensor_id.clone(),
+            slug: "pyeongchang-2018".into(),
+            name: "x".into(),
+            sport: "".into(),
+        })
+        .await;
+    assert!(matches!(dup, Err(StoreError::Conflict { field: "slug" })));
+    let _ = c;
+}
+
+async fn products_are_created_whole_with_their_parts(store: Arc<dyn Store>) {
+    let c = catalogue(&store, "hanok").await;
+    let created = store.create_product(product(&c, "plush", "plush-and-mascots", 0)).await.expect("create");
+    assert_eq!(created.slug, "hanok-plush");
+    let found = store.product_by_slug("hanok-plush").await.expect("find").expect("exists");
+    assert_eq!(found, created);
+    assert_eq!(found.translations.len(), 2);
+    assert_eq!(found.tags, ["mascot", "winter"]);
+    assert_eq!(found.variants.len(), 2);
+    let s = &found.variants[0];
+    assert_eq!(s.options, vec![("Size".to_string(), "S".to_string()), ("Colour".to_string(), "White".to_string())]);
+    assert_eq!(
+        (s.price, s.explicit_prices.clone(), s.available),
+        (Money::new(35000, Currency::KRW), vec![Money::new(2500, Currency::EUR)], 7)
+    );
+    assert_eq!(s.gtin.as_deref(), Some("04006381333931"));
+    assert_eq!(found.variants[1].available, 0);
+    assert_eq!(found.available(), 7);
+    assert!(store.product_by_slug("nope").await.expect("find").is_none());
+    let events = store.outbox_after(0, 1000).await.expect("outbox");
+    assert!(events.iter().any(|e| e.topic == "product.changed" && e.payload.contains(&created.id)));
+}
+
+async fn product_handles_and_skus_are_unique_per_shop(store: Arc<dyn Store>) {
+    let c = catalogue(&store, "hanok").await;
+    store.create_product(product(&c, "plush", "plush-and-mascots", 0)).await.expect("create");
+    let again = store.create_product(product(&c, "plush", "plush-and-mascots", 0)).await;
+    assert!(matches!(again, Err(StoreError::Conflict { field: "handle" })), "{again:?}");
+    let mut same_sku = product(&c, "other", "plush-and-mascots", 0);
+    same_sku.variants[0].sku = "plush-s".into();
+    let r = store.create_product(same_sku).await;
+    assert!(matches!(r, Err(StoreError::Conflict { field: "sku" })), "{r:?}");
+    assert!(
+        store.product_by_slug("hanok-other").await.expect("find").is_none(),
+        "a refused product leaves nothing behind"
+    );
+    // Another shop may use the same handle and SKUs.
+    let other = catalogue(&store, "kumo").await;
+    store.create_product(product(&other, "plush", "plush-and-mascots", 0)).await.expect("other shop");
+    let mut bad = product(&c, "bad-stock", "plush-and-mascots", 0);
+    bad.variants[0].stock = vec![(c.location_id.clone(), -1)];
+    assert!(matches!(store.create_product(bad).await, Err(StoreError::Conflict { field: "stock" })));
+    let mut bad = product(&c, "bad-cat", "no-such-category", 0);
+    bad.variants.clear();
+    assert!(matches!(store.create_product(bad).await, Err(StoreError::NotFound(_))));
+}
+
+async fn products_filter_and_page_newest_first(store: Arc<dyn Store>) {
+    let c = catalogue(&store, "hanok").await;
+    for (i, cat) in ["t-shirts", "hoodies", "mugs", "t-shirts", "pins-and-badges"].iter().enumerate() {
+        store.create_product(product(&c, &format!("p{i}"), cat, i as i64)).await.expect("create");
+    }
+    let mut draft = product(&c, "draft", "t-shirts", 0);
+    draft.status = ProductStatus::Draft;
+    store.create_product(draft).await.expect("draft");
+    let all = ProductFilter { live_only: true, limit: 10, ..Default::default() };
+    let (page, total) = store.products(&all).await.expect("list");
+    assert_eq!(total, 5, "drafts are not live");
+    assert_eq!(page.iter().map(|p| p.handle.as_str()).collect::<Vec<_>>(), ["p0", "p1", "p2", "p3", "p4"]);
+    let apparel =
+        ProductFilter { category_slugs: vec!["apparel".into(), "t-shirts".into(), "hoodies".into()], ..all.clone() };
+    let (page, total) = store.products(&apparel).await.expect("list");
+    assert_eq!((total, page.len()), (3, 3));
+    let paged = ProductFilter { limit: 2, offset: 2, ..all.clone() };
+    let (page, total) = store.products(&paged).await.expect("list");
+    assert_eq!((total, page.iter().map(|p| p.handle.as_str()).collect::<Vec<_>>()), (5, vec!["p2", "p3"]));
+    let by_shop = ProductFilter { shop_slug: Some("nobody".into()), ..all.clone() };
+    assert_eq!(store.products(&by_shop).await.expect("list").1, 0);
+    let by_property = ProductFilter { property_slug: Some("pyeongchang-2018".into()), ..all };
+    assert_eq!(store.products(&by_property).await.expect("list").1, 5);
+}
 
 fn new_user(email: &str) -> NewUser {
     NewUser { email: email.into(), display_name: "Test Fan".into(), password_hash: "$argon2id$stub".into() }

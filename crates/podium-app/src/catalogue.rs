@@ -1,0 +1,182 @@
+//! The catalogue port: properties, categories, products with translations, variants, stock.
+//!
+//! `CatalogueStore` is part of [`crate::Store`]; its adapter lives in `podium-store`.
+
+use async_trait::async_trait;
+use podium_domain::catalogue::Localized;
+use podium_domain::{Lang, Money};
+use time::OffsetDateTime;
+
+use crate::ports::StoreResult;
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Property {
+    pub id: String,
+    pub licensor_id: String,
+    pub licensor_slug: String,
+    pub licensor_name: String,
+    pub slug: String,
+    pub name: String,
+    pub sport: String,
+}
+
+#[derive(Debug, Clone)]
+pub struct NewProperty {
+    pub licensor_id: String,
+    pub slug: String,
+    pub name: String,
+    pub sport: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Category {
+    pub slug: String,
+    pub parent: Option<String>,
+    pub position: i64,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StockLocation {
+    pub id: String,
+    pub shop_id: String,
+    pub name: String,
+    pub country: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Translation {
+    pub lang: Lang,
+    pub title: String,
+    pub description: String,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ProductStatus {
+    Draft,
+    Live,
+}
+
+impl ProductStatus {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ProductStatus::Draft => "draft",
+            ProductStatus::Live => "live",
+        }
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct NewVariant {
+    /// The shop's own code, unique within the shop.
+    pub sku: String,
+    /// Option name and value pairs in display order: ("Size", "M"), ("Colour", "Navy").
+    pub options: Vec<(String, String)>,
+    /// A GTIN-14 already validated by `podium_domain::catalogue::parse_gtin`.
+    pub gtin: Option<String>,
+    /// Net price in the shop's currency.
+    pub price: Money,
+    /// Explicit prices in other currencies; they win over conversion.
+    pub explicit_prices: Vec<Money>,
+    /// Units on hand per stock location id.
+    pub stock: Vec<(String, i64)>,
+}
+
+#[derive(Debug, Clone)]
+pub struct NewProduct {
+    pub shop_id: String,
+    pub property_id: String,
+    pub category_slug: String,
+    /// Unique within the shop; the public slug is `{shop-slug}-{handle}`.
+    pub handle: String,
+    pub fallback_lang: Lang,
+    pub tags: Vec<String>,
+    pub hs_code: String,
+    pub origin_country: String,
+    pub weight_grams: i64,
+    pub status: ProductStatus,
+    pub translations: Vec<Translation>,
+    pub variants: Vec<NewVariant>,
+    /// When the product was created (the demo spreads these over past weeks).
+    pub created_at: OffsetDateTime,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct VariantRecord {
+    pub id: String,
+    pub sku: String,
+    pub options: Vec<(String, String)>,
+    pub gtin: Option<String>,
+    pub price: Money,
+    pub explicit_prices: Vec<Money>,
+    /// Units that can still be sold: on hand minus reserved, over every location.
+    pub available: i64,
+}
+
+/// The organisation side of a product, as pages show it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ShopRef {
+    pub id: String,
+    pub slug: String,
+    pub name: String,
+    pub country: String,
+    pub currency: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ProductRecord {
+    pub id: String,
+    pub slug: String,
+    pub handle: String,
+    pub shop: ShopRef,
+    pub property: Property,
+    pub category_slug: String,
+    pub fallback_lang: Lang,
+    pub tags: Vec<String>,
+    pub hs_code: String,
+    pub origin_country: String,
+    pub weight_grams: i64,
+    pub status: ProductStatus,
+    pub created_at: OffsetDateTime,
+    pub translations: Vec<Translation>,
+    pub variants: Vec<VariantRecord>,
+}
+
+impl ProductRecord {
+    pub fn titles(&self) -> Localized<Translation> {
+        Localized {
+            by_lang: self.translations.iter().map(|t| (t.lang, t.clone())).collect(),
+            fallback: self.fallback_lang,
+        }
+    }
+
+    pub fn available(&self) -> i64 {
+        self.variants.iter().map(|v| v.available).sum()
+    }
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct ProductFilter {
+    pub property_slug: Option<String>,
+    /// Any of these categories (a subtree, resolved by the caller).
+    pub category_slugs: Vec<String>,
+    pub shop_slug: Option<String>,
+    pub live_only: bool,
+    pub limit: i64,
+    pub offset: i64,
+}
+
+#[async_trait]
+pub trait CatalogueStore: Send + Sync {
+    async fn create_property(&self, p: NewProperty) -> StoreResult<Property>;
+    async fn properties(&self) -> StoreResult<Vec<Property>>;
+    async fn property_by_slug(&self, slug: &str) -> StoreResult<Option<Property>>;
+    async fn categories(&self) -> StoreResult<Vec<Category>>;
+    async fn create_stock_location(&self, shop_id: &str, name: &str, country: &str) -> StoreResult<StockLocation>;
+    async fn stock_locations(&self, shop_id: &str) -> StoreResult<Vec<StockLocation>>;
+    /// Creates a product with its translations, variants, prices and stock in one transaction.
+    /// `Conflict { field: "handle" }` or `Conflict { field: "sku" }` when taken in the shop.
+    async fn create_product(&self, p: NewProduct) -> StoreResult<ProductRecord>;
+    async fn product_by_slug(&self, slug: &str) -> StoreResult<Option<ProductRecord>>;
+    /// Products matching the filter, newest first, and how many match in all.
+    async fn products(&self, filter: &ProductFilter) -> StoreResult<(Vec<ProductRecord>, i64)>;
+}

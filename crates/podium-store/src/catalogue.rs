@@ -1,0 +1,432 @@
+//! The catalogue half of [`SqlStore`]: properties, categories, products and their parts.
+
+use std::collections::HashMap;
+
+use async_trait::async_trait;
+use podium_app::catalogue::{
+    CatalogueStore, Category, NewProduct, NewProperty, ProductFilter, ProductRecord, ProductStatus, Property, ShopRef,
+    StockLocation, Translation, VariantRecord,
+};
+use podium_app::{StoreError, StoreResult};
+use podium_domain::{Currency, Lang, Money};
+use sqlx::Row;
+use time::OffsetDateTime;
+
+use crate::macros::{outbox, read, write_tx};
+use crate::sql::{backend, conflict, decode_err, from_micros, micros, new_id, SqlStore};
+
+/// `$first, $first+1, …` for an IN list of `n` values.
+fn placeholders(first: usize, n: usize) -> String {
+    (first..first + n).map(|i| format!("${i}")).collect::<Vec<_>>().join(", ")
+}
+
+const PROPERTY_SELECT: &str = "SELECT pr.id, pr.licensor_id, o.slug AS licensor_slug, o.name AS licensor_name, \
+    pr.slug, pr.name, pr.sport FROM properties pr JOIN orgs o ON o.id = pr.licensor_id";
+
+fn property_from<R: Row>(row: &R) -> StoreResult<Property>
+where
+    for<'a> &'a str: sqlx::ColumnIndex<R>,
+    String: for<'r> sqlx::Decode<'r, R::Database> + sqlx::Type<R::Database>,
+{
+    Ok(Property {
+        id: row.try_get("id").map_err(backend)?,
+        licensor_id: row.try_get("licensor_id").map_err(backend)?,
+        licensor_slug: row.try_get("licensor_slug").map_err(backend)?,
+        licensor_name: row.try_get("licensor_name").map_err(backend)?,
+        slug: row.try_get("slug").map_err(backend)?,
+        name: row.try_get("name").map_err(backend)?,
+        sport: row.try_get("sport").map_err(backend)?,
+    })
+}
+
+fn lang_of(tag: &str) -> StoreResult<Lang> {
+    Lang::from_tag(tag).ok_or_else(|| decode_err("language", tag))
+}
+
+fn currency_of(code: &str) -> StoreResult<Currency> {
+    Currency::parse(code).map_err(|_| decode_err("currency", code))
+}
+
+/// Options are stored as JSON `[["Size","M"],["Colour","Navy"]]` to keep their order.
+fn options_json(options: &[(String, String)]) -> String {
+    serde_json::to_string(options).unwrap_or_else(|_| "[]".into())
+}
+
+fn options_from(json: &str) -> StoreResult<Vec<(String, String)>> {
+    serde_json::from_str(json).map_err(|_| decode_err("variant options", json))
+}
+
+/// A product's own row, before its parts are attached.
+struct Head {
+    record: ProductRecord,
+}
+
+impl SqlStore {
+    /// Loads full records for `ids`, in the order given, with five queries whatever their number.
+    async fn load_products(&self, ids: &[String]) -> StoreResult<Vec<ProductRecord>> {
+        if ids.is_empty() {
+            return Ok(Vec::new());
+        }
+        let n = ids.len();
+        let heads_sql = format!(
+            "SELECT p.id, p.slug, p.handle, p.category_slug, p.fallback_lang, p.tags, p.hs_code, p.origin_country, \
+             p.weight_grams, p.status, p.created_at, \
+             s.id AS shop_id, s.slug AS shop_slug, s.name AS shop_name, s.country AS shop_country, s.currency AS shop_currency, \
+             pr.id AS property_id, pr.licensor_id, l.slug AS licensor_slug, l.name AS licensor_name, pr.slug AS property_slug, \
+             pr.name AS property_name, pr.sport \
+             FROM products p JOIN orgs s ON s.id = p.shop_id JOIN properties pr ON pr.id = p.property_id \
+             JOIN orgs l ON l.id = pr.licensor_id WHERE p.id IN ({})",
+            placeholders(1, n)
+        );
+        let tr_sql = format!(
+            "SELECT product_id, lang, title, description FROM product_translations WHERE product_id IN ({})",
+            placeholders(1, n)
+        );
+        let var_sql = format!(
+            "SELECT v.id, v.product_id, v.sku, v.options, v.gtin, v.price_minor, v.currency, \
+             CAST(COALESCE((SELECT SUM(sl.on_hand - sl.reserved) FROM stock_levels sl WHERE sl.variant_id = v.id), 0) AS BIGINT) AS available \
+             FROM variants v WHERE v.product_id IN ({}) ORDER BY v.product_id, v.position",
+            placeholders(1, n)
+        );
+        let price_sql = format!(
+            "SELECT vp.variant_id, vp.currency, vp.minor FROM variant_prices vp JOIN variants v ON v.id = vp.variant_id \
+             WHERE v.product_id IN ({}) ORDER BY vp.currency",
+            placeholders(1, n)
+        );
+        let mut heads: HashMap<String, Head> = HashMap::with_capacity(n);
+        read!(self, |pool| {
+            let mut q = sqlx::query(&heads_sql);
+            for id in ids {
+                q = q.bind(id);
+            }
+            for row in q.fetch_all(pool).await.map_err(backend)? {
+                let status: String = row.try_get("status").map_err(backend)?;
+                let tags: String = row.try_get("tags").map_err(backend)?;
+                let record = ProductRecord {
+                    id: row.try_get("id").map_err(backend)?,
+                    slug: row.try_get("slug").map_err(backend)?,
+                    handle: row.try_get("handle").map_err(backend)?,
+                    shop: ShopRef {
+                        id: row.try_get("shop_id").map_err(backend)?,
+                        slug: row.try_get("shop_slug").map_err(backend)?,
+                        name: row.try_get("shop_name").map_err(backend)?,
+                        country: row.try_get("shop_country").map_err(backend)?,
+                        currency: row.try_get("shop_currency").map_err(backend)?,
+                    },
+                    property: Property {
+                        id: row.try_get("property_id").map_err(backend)?,
+                        licensor_id: row.try_get("licensor_id").map_err(backend)?,
+                        licensor_slug: row.try_get("licensor_slug").map_err(backend)?,
+                        licensor_name: row.try_get("licensor_name").map_err(backend)?,
+                        slug: row.try_get("property_slug").map_err(backend)?,
+                        name: row.try_get("property_name").map_err(backend)?,
+                        sport: row.try_get("sport").map_err(backend)?,
+                    },
+                    category_slug: row.try_get("category_slug").map_err(backend)?,
+                    fallback_lang: lang_of(&row.try_get::<String, _>("fallback_lang").map_err(backend)?)?,
+                    tags: tags.split(',').filter(|t| !t.is_empty()).map(str::to_string).collect(),
+                    hs_code: row.try_get("hs_code").map_err(backend)?,
+                    origin_country: row.try_get("origin_country").map_err(backend)?,
+                    weight_grams: row.try_get("weight_grams").map_err(backend)?,
+                    status: if status == "live" { ProductStatus::Live } else { ProductStatus::Draft },
+                    created_at: from_micros(row.try_get("created_at").map_err(backend)?),
+                    translations: Vec::new(),
+                    variants: Vec::new(),
+                };
+                heads.insert(record.id.clone(), Head { record });
+            }
+            let mut q = sqlx::query(&tr_sql);
+            for id in ids {
+                q = q.bind(id);
+            }
+            for row in q.fetch_all(pool).await.map_err(backend)? {
+                let pid: String = row.try_get("product_id").map_err(backend)?;
+                let lang = lang_of(&row.try_get::<String, _>("lang").map_err(backend)?)?;
+                if let Some(h) = heads.get_mut(&pid) {
+                    h.record.translations.push(Translation {
+                        lang,
+                        title: row.try_get("title").map_err(backend)?,
+                        description: row.try_get("description").map_err(backend)?,
+                    });
+                }
+            }
+            let mut explicit: HashMap<String, Vec<Money>> = HashMap::new();
+            let mut q = sqlx::query(&price_sql);
+            for id in ids {
+                q = q.bind(id);
+            }
+            for row in q.fetch_all(pool).await.map_err(backend)? {
+                let vid: String = row.try_get("variant_id").map_err(backend)?;
+                let cur = currency_of(&row.try_get::<String, _>("currency").map_err(backend)?)?;
+                explicit.entry(vid).or_default().push(Money::new(row.try_get("minor").map_err(backend)?, cur));
+            }
+            let mut q = sqlx::query(&var_sql);
+            for id in ids {
+                q = q.bind(id);
+            }
+            for row in q.fetch_all(pool).await.map_err(backend)? {
+                let pid: String = row.try_get("product_id").map_err(backend)?;
+                let id: String = row.try_get("id").map_err(backend)?;
+                let cur = currency_of(&row.try_get::<String, _>("currency").map_err(backend)?)?;
+                let variant = VariantRecord {
+                    sku: row.try_get("sku").map_err(backend)?,
+                    options: options_from(&row.try_get::<String, _>("options").map_err(backend)?)?,
+                    gtin: row.try_get("gtin").map_err(backend)?,
+                    price: Money::new(row.try_get("price_minor").map_err(backend)?, cur),
+                    explicit_prices: explicit.remove(&id).unwrap_or_default(),
+                    available: row.try_get("available").map_err(backend)?,
+                    id,
+                };
+                if let Some(h) = heads.get_mut(&pid) {
+                    h.record.variants.push(variant);
+                }
+            }
+        });
+        Ok(ids.iter().filter_map(|id| heads.remove(id).map(|h| h.record)).collect())
+    }
+}
+
+#[async_trait]
+impl CatalogueStore for SqlStore {
+    async fn create_property(&self, p: NewProperty) -> StoreResult<Property> {
+        let id = new_id();
+        let now = OffsetDateTime::now_utc();
+        write_tx!(self, |tx| {
+            sqlx::query("INSERT INTO properties (id, licensor_id, slug, name, sport, created_at) VALUES ($1, $2, $3, $4, $5, $6)")
+                .bind(&id)
+                .bind(&p.licensor_id)
+                .bind(&p.slug)
+                .bind(&p.name)
+                .bind(&p.sport)
+                .bind(micros(now))
+                .execute(&mut *tx)
+                .await
+                .map_err(conflict("slug"))?;
+            outbox!(tx, "property.changed", serde_json::json!({"id": id}).to_string(), now);
+        });
+        self.property_by_slug(&p.slug).await?.ok_or(StoreError::NotFound("property"))
+    }
+
+    async fn properties(&self) -> StoreResult<Vec<Property>> {
+        let sql = format!("{PROPERTY_SELECT} ORDER BY pr.name");
+        read!(self, |pool| {
+            let rows = sqlx::query(&sql).fetch_all(pool).await.map_err(backend)?;
+            rows.iter().map(property_from).collect()
+        })
+    }
+
+    async fn property_by_slug(&self, slug: &str) -> StoreResult<Option<Property>> {
+        let sql = format!("{PROPERTY_SELECT} WHERE pr.slug = $1");
+        read!(self, |pool| {
+            let row = sqlx::query(&sql).bind(slug).fetch_optional(pool).await.map_err(backend)?;
+            row.as_ref().map(property_from).transpose()
+        })
+    }
+
+    async fn categories(&self) -> StoreResult<Vec<Category>> {
+        read!(self, |pool| {
+            let rows = sqlx::query("SELECT slug, parent_slug, position FROM categories ORDER BY position")
+                .fetch_all(pool)
+                .await
+                .map_err(backend)?;
+            rows.iter()
+                .map(|r| {
+                    Ok(Category {
+                        slug: r.try_get("slug").map_err(backend)?,
+                        parent: r.try_get("parent_slug").map_err(backend)?,
+                        position: r.try_get("position").map_err(backend)?,
+                    })
+                })
+                .collect()
+        })
+    }
+
+    async fn create_stock_location(&self, shop_id: &str, name: &str, country: &str) -> StoreResult<StockLocation> {
+        let loc = StockLocation { id: new_id(), shop_id: shop_id.into(), name: name.into(), country: country.into() };
+        write_tx!(self, |tx| {
+            sqlx::query("INSERT INTO stock_locations (id, shop_id, name, country) VALUES ($1, $2, $3, $4)")
+                .bind(&loc.id)
+                .bind(&loc.shop_id)
+                .bind(&loc.name)
+                .bind(&loc.country)
+                .execute(&mut *tx)
+                .await
+                .map_err(conflict("name"))?;
+        });
+        Ok(loc)
+    }
+
+    async fn stock_locations(&self, shop_id: &str) -> StoreResult<Vec<StockLocation>> {
+        read!(self, |pool| {
+            let rows =
+                sqlx::query("SELECT id, shop_id, name, country FROM stock_locations WHERE shop_id = $1 ORDER BY name")
+                    .bind(shop_id)
+                    .fetch_all(pool)
+                    .await
+                    .map_err(backend)?;
+            rows.iter()
+                .map(|r| {
+                    Ok(StockLocation {
+                        id: r.try_get("id").map_err(backend)?,
+                        shop_id: r.try_get("shop_id").map_err(backend)?,
+                        name: r.try_get("name").map_err(backend)?,
+                        country: r.try_get("country").map_err(backend)?,
+                    })
+                })
+                .collect()
+        })
+    }
+
+    async fn create_product(&self, p: NewProduct) -> StoreResult<ProductRecord> {
+        let id = new_id();
+        let now = OffsetDateTime::now_utc();
+        write_tx!(self, |tx| {
+            let shop_slug: Option<String> = sqlx::query_scalar("SELECT slug FROM orgs WHERE id = $1 AND kind = 'shop'")
+                .bind(&p.shop_id)
+                .fetch_optional(&mut *tx)
+                .await
+                .map_err(backend)?;
+            let shop_slug = shop_slug.ok_or(StoreError::NotFound("shop"))?;
+            let slug = format!("{shop_slug}-{}", p.handle);
+            sqlx::query(
+                "INSERT INTO products (id, shop_id, property_id, category_slug, handle, slug, fallback_lang, tags, hs_code, \
+                 origin_country, weight_grams, status, created_at, updated_at) \
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)",
+            )
+            .bind(&id)
+            .bind(&p.shop_id)
+            .bind(&p.property_id)
+            .bind(&p.category_slug)
+            .bind(&p.handle)
+            .bind(&slug)
+            .bind(p.fallback_lang.tag())
+            .bind(p.tags.join(","))
+            .bind(&p.hs_code)
+            .bind(&p.origin_country)
+            .bind(p.weight_grams)
+            .bind(p.status.as_str())
+            .bind(micros(p.created_at))
+            .bind(micros(now))
+            .execute(&mut *tx)
+            .await
+            .map_err(|e| match e.as_database_error() {
+                Some(d) if d.is_foreign_key_violation() => StoreError::NotFound("property or category"),
+                _ => conflict("handle")(e),
+            })?;
+            for t in &p.translations {
+                sqlx::query(
+                    "INSERT INTO product_translations (product_id, lang, title, description) VALUES ($1, $2, $3, $4)",
+                )
+                .bind(&id)
+                .bind(t.lang.tag())
+                .bind(&t.title)
+                .bind(&t.description)
+                .execute(&mut *tx)
+                .await
+                .map_err(conflict("translation"))?;
+            }
+            for (pos, v) in p.variants.iter().enumerate() {
+                let vid = new_id();
+                sqlx::query(
+                    "INSERT INTO variants (id, product_id, shop_id, sku, options, gtin, price_minor, currency, position) \
+                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
+                )
+                .bind(&vid)
+                .bind(&id)
+                .bind(&p.shop_id)
+                .bind(&v.sku)
+                .bind(options_json(&v.options))
+                .bind(&v.gtin)
+                .bind(v.price.minor)
+                .bind(v.price.currency.code())
+                .bind(pos as i64)
+                .execute(&mut *tx)
+                .await
+                .map_err(conflict("sku"))?;
+                for m in &v.explicit_prices {
+                    sqlx::query("INSERT INTO variant_prices (variant_id, currency, minor) VALUES ($1, $2, $3)")
+                        .bind(&vid)
+                        .bind(m.currency.code())
+                        .bind(m.minor)
+                        .execute(&mut *tx)
+                        .await
+                        .map_err(conflict("price"))?;
+                }
+                for (location_id, on_hand) in &v.stock {
+                    sqlx::query(
+                        "INSERT INTO stock_levels (variant_id, location_id, on_hand, reserved) VALUES ($1, $2, $3, 0)",
+                    )
+                    .bind(&vid)
+                    .bind(location_id)
+                    .bind(on_hand)
+                    .execute(&mut *tx)
+                    .await
+                    .map_err(|e| match e.as_database_error() {
+                        Some(d) if d.is_check_violation() => StoreError::Conflict { field: "stock" },
+                        Some(d) if d.is_foreign_key_violation() => StoreError::NotFound("stock location"),
+                        _ => backend(e),
+                    })?;
+                }
+            }
+            outbox!(tx, "product.changed", serde_json::json!({"id": id}).to_string(), now);
+        });
+        self.load_products(std::slice::from_ref(&id)).await?.pop().ok_or(StoreError::NotFound("product"))
+    }
+
+    async fn product_by_slug(&self, slug: &str) -> StoreResult<Option<ProductRecord>> {
+        let id: Option<String> = read!(self, |pool| {
+            sqlx::query_scalar("SELECT id FROM products WHERE slug = $1")
+                .bind(slug)
+                .fetch_optional(pool)
+                .await
+                .map_err(backend)?
+        });
+        match id {
+            Some(id) => Ok(self.load_products(&[id]).await?.pop()),
+            None => Ok(None),
+        }
+    }
+
+    async fn products(&self, f: &ProductFilter) -> StoreResult<(Vec<ProductRecord>, i64)> {
+        let mut conditions = Vec::new();
+        let mut binds: Vec<String> = Vec::new();
+        if let Some(p) = &f.property_slug {
+            binds.push(p.clone());
+            conditions.push(format!("pr.slug = ${}", binds.len()));
+        }
+        if let Some(s) = &f.shop_slug {
+            binds.push(s.clone());
+            conditions.push(format!("s.slug = ${}", binds.len()));
+        }
+        if !f.category_slugs.is_empty() {
+            let first = binds.len() + 1;
+            binds.extend(f.category_slugs.iter().cloned());
+            conditions.push(format!("p.category_slug IN ({})", placeholders(first, f.category_slugs.len())));
+        }
+        if f.live_only {
+            conditions.push("p.status = 'live'".into());
+        }
+        let filter = if conditions.is_empty() { String::new() } else { format!("WHERE {}", conditions.join(" AND ")) };
+        let from = "FROM products p JOIN orgs s ON s.id = p.shop_id JOIN properties pr ON pr.id = p.property_id";
+        let count_sql = format!("SELECT COUNT(*) {from} {filter}");
+        let page_sql = format!(
+            "SELECT p.id {from} {filter} ORDER BY p.created_at DESC, p.id LIMIT ${} OFFSET ${}",
+            binds.len() + 1,
+            binds.len() + 2
+        );
+        let (total, ids): (i64, Vec<String>) = read!(self, |pool| {
+            let mut q = sqlx::query_scalar::<_, i64>(&count_sql);
+            for b in &binds {
+                q = q.bind(b);
+            }
+            let total = q.fetch_one(pool).await.map_err(backend)?;
+            let mut q = sqlx::query_scalar::<_, String>(&page_sql);
+            for b in &binds {
+                q = q.bind(b);
+            }
+            let ids = q.bind(f.limit.clamp(0, 500)).bind(f.offset.max(0)).fetch_all(pool).await.map_err(backend)?;
+            (total, ids)
+        });
+        Ok((self.load_products(&ids).await?, total))
+    }
+}

@@ -1,0 +1,50 @@
+//! Macros that expand one query body for each backend's pool type, so SQL is written once.
+
+/// Runs `$body` against the read pool of whichever backend is in use, with `$pool` bound to it.
+macro_rules! read {
+    ($self:expr, |$pool:ident| $body:expr) => {
+        match &$self.pools {
+            $crate::sql::Pools::Sqlite { read: $pool, .. } => $body,
+            $crate::sql::Pools::Postgres($pool) => $body,
+        }
+    };
+}
+
+/// Runs `$body` inside a write transaction bound to `$tx`, committing when it returns `Ok`.
+/// SQLite transactions begin IMMEDIATE so a writer never fails half-way with SQLITE_BUSY.
+macro_rules! write_tx {
+    ($self:expr, |$tx:ident| $body:expr) => {
+        match &$self.pools {
+            $crate::sql::Pools::Sqlite { write, .. } => {
+                let mut $tx = write.begin_with("BEGIN IMMEDIATE").await.map_err($crate::sql::backend)?;
+                let out = $body;
+                $tx.commit().await.map_err($crate::sql::backend)?;
+                out
+            }
+            $crate::sql::Pools::Postgres(pool) => {
+                let mut $tx = pool.begin().await.map_err($crate::sql::backend)?;
+                let out = $body;
+                $tx.commit().await.map_err($crate::sql::backend)?;
+                out
+            }
+        }
+    };
+}
+
+/// Appends to the outbox inside the transaction `$tx`.
+macro_rules! outbox {
+    ($tx:ident, $topic:expr, $payload:expr, $now:expr) => {{
+        if let Some(lock) = $crate::dialect::Dialect::outbox_lock(&*$tx) {
+            sqlx::query(lock).execute(&mut *$tx).await.map_err($crate::sql::backend)?;
+        }
+        sqlx::query("INSERT INTO outbox (topic, payload, created_at) VALUES ($1, $2, $3)")
+            .bind($topic)
+            .bind($payload)
+            .bind($crate::sql::micros($now))
+            .execute(&mut *$tx)
+            .await
+            .map_err($crate::sql::backend)?;
+    }};
+}
+
+pub(crate) use {outbox, read, write_tx};
