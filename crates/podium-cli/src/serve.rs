@@ -26,7 +26,9 @@ pub async fn serve(url: &str, http: &HttpArgs, data_dir: &Path, demo_mode: Optio
 
     if demo_mode.is_some() {
         match demo::seed(store.as_ref(), clock.now()).await.context("creating the demo marketplace failed")? {
-            demo::Seeded::Created => println!("Created the demo marketplace in {}", podium_store::redact(url)),
+            demo::Seeded::Created { products } => {
+                println!("Created the demo marketplace ({products} products) in {}", podium_store::redact(url))
+            }
             demo::Seeded::AlreadyThere => println!("Using the existing marketplace in {}", podium_store::redact(url)),
         }
         println!("\nDemo accounts (role, email, password):");

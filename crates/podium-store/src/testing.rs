@@ -23,6 +23,8 @@ static COUNTER: AtomicU32 = AtomicU32::new(0);
 static SQLITE_TEMPLATE: OnceCell<PathBuf> = OnceCell::const_new();
 static PG_TEMPLATE: OnceCell<String> = OnceCell::const_new();
 static PG_CREATE: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
+static SQLITE_DEMO: OnceCell<PathBuf> = OnceCell::const_new();
+static PG_DEMO: OnceCell<String> = OnceCell::const_new();
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Backend {
@@ -48,6 +50,47 @@ impl TestDb {
         match backend {
             Backend::Sqlite => sqlite().await,
             Backend::Postgres => postgres().await,
+        }
+    }
+
+    /// A database holding the demo marketplace, copied from a template seeded once per process.
+    pub async fn demo(backend: Backend) -> TestDb {
+        match backend {
+            Backend::Sqlite => {
+                let template = SQLITE_DEMO
+                    .get_or_init(|| async {
+                        let db = sqlite().await;
+                        seed_demo(&db).await;
+                        if let crate::sql::Pools::Sqlite { write, .. } = &db.store.pools {
+                            sqlx::query("PRAGMA wal_checkpoint(TRUNCATE)").execute(write).await.expect("checkpoint");
+                        }
+                        db.store.close().await;
+                        let path = std::env::temp_dir()
+                            .join(format!("podium-test-tpl-{}", std::process::id()))
+                            .join("demo.db");
+                        std::fs::copy(db.url.trim_start_matches("sqlite://"), &path).expect("keep the demo template");
+                        path
+                    })
+                    .await;
+                sqlite_from(template).await
+            }
+            Backend::Postgres => {
+                let template = PG_DEMO
+                    .get_or_init(|| async {
+                        let db = postgres().await;
+                        seed_demo(&db).await;
+                        db.store.close().await;
+                        let Cleanup::Postgres { name, .. } = &db.cleanup else {
+                            unreachable!("a PostgreSQL test database")
+                        };
+                        // Keep this database as the template; the orphan sweep and scripts/test remove it.
+                        let name = name.clone();
+                        std::mem::forget(db);
+                        name
+                    })
+                    .await;
+                postgres_from(template).await
+            }
         }
     }
 
@@ -77,6 +120,10 @@ impl Drop for TestDb {
     }
 }
 
+async fn seed_demo(db: &TestDb) {
+    podium_app::demo::seed(db.store.as_ref(), time::OffsetDateTime::now_utc()).await.expect("the demo seeds");
+}
+
 async fn sqlite() -> TestDb {
     let template = SQLITE_TEMPLATE
         .get_or_init(|| async {
@@ -94,6 +141,10 @@ async fn sqlite() -> TestDb {
             path
         })
         .await;
+    sqlite_from(template).await
+}
+
+async fn sqlite_from(template: &std::path::Path) -> TestDb {
     let dir = tempfile::tempdir().expect("temp dir");
     let path = dir.path().join("podium.db");
     std::fs::copy(template, &path).expect("copy SQLite template");
@@ -155,6 +206,11 @@ async fn postgres() -> TestDb {
             name
         })
         .await;
+    postgres_from(template).await
+}
+
+async fn postgres_from(template: &str) -> TestDb {
+    let admin_url = pg_admin_url();
     let name =
         format!("podium_test_{}_{}_{}", std::process::id(), COUNTER.fetch_add(1, Ordering::Relaxed), rand_suffix());
     {

@@ -10,7 +10,7 @@ use axum::body::Body;
 use axum::http::{header, Request, StatusCode};
 use axum::Router;
 use http_body_util::BodyExt;
-use podium_app::{demo, SystemClock};
+use podium_app::SystemClock;
 use podium_store::testing::{Backend, TestDb};
 use podium_web::{AppState, WebConfig};
 use tower::ServiceExt;
@@ -47,8 +47,7 @@ impl Reply {
 
 impl TestApp {
     pub async fn new(backend: Backend) -> TestApp {
-        let db = TestDb::new(backend).await;
-        demo::seed(db.store.as_ref(), time::OffsetDateTime::now_utc()).await.expect("demo seeds");
+        let db = TestDb::demo(backend).await;
         let state = AppState::new(db.dyn_store(), Arc::new(SystemClock), WebConfig::default()).expect("state");
         TestApp { router: podium_web::router(state), db, cookies: BTreeMap::new() }
     }

@@ -8,6 +8,9 @@ use podium_domain::{Currency, Rate};
 use rust_decimal::Decimal;
 use time::OffsetDateTime;
 
+mod catalogue;
+mod catalogue_data;
+
 use crate::accounts;
 use crate::ports::{NewOrg, Store, StoreError};
 
@@ -93,7 +96,10 @@ const RATES: &[(&str, &str, &str)] = &[
 
 #[derive(Debug)]
 pub enum Seeded {
-    Created,
+    /// Created, with this many products.
+    Created {
+        products: usize,
+    },
     AlreadyThere,
 }
 
@@ -144,7 +150,8 @@ pub async fn seed(store: &dyn Store, now: OffsetDateTime) -> Result<Seeded, Stor
         })
         .collect();
     store.save_rates(&rates).await?;
-    Ok(Seeded::Created)
+    let products = catalogue::seed(store, now, &podium_domain::RateTable::new(rates)).await?;
+    Ok(Seeded::Created { products })
 }
 
 #[cfg(test)]

@@ -1,0 +1,196 @@
+//! The demo catalogue: every shop sells ten kinds of item under three of the properties it is
+//! licensed for, with titles and descriptions in all five languages, stock, GTINs and prices
+//! set in the shop's own currency.
+
+use podium_domain::catalogue::{gs1_check_digit, slugify};
+use podium_domain::fx::convert_minor;
+use podium_domain::{Country, Currency, Lang, Money, RateTable};
+use time::{Duration, OffsetDateTime};
+
+use super::catalogue_data::{ITEMS, MOTIFS, PROPERTIES, SHOPS};
+use crate::catalogue::{NewProduct, NewProperty, NewVariant, ProductStatus, Translation};
+use crate::ports::{Store, StoreError};
+
+const LANGS: [Lang; 5] = [Lang::En, Lang::Fr, Lang::ZhHans, Lang::Ja, Lang::Ko];
+
+fn lang_index(l: Lang) -> usize {
+    LANGS.iter().position(|x| *x == l).unwrap_or(0)
+}
+
+fn title(lang: Lang, property: &str, motif: &str, noun: &str) -> String {
+    match lang {
+        Lang::En | Lang::Ko => format!("{property} {motif} {noun}"),
+        Lang::Fr => format!("{noun} {motif} · {property}"),
+        Lang::ZhHans => format!("{property}{motif}{noun}"),
+        Lang::Ja => format!("{property} {motif}{noun}"),
+    }
+}
+
+fn description(lang: Lang, noun: &str, shop: &str, city: &str, made: &str, property: &str) -> String {
+    match lang {
+        Lang::En => format!(
+            "{noun} from {shop}, a small workshop in {city}. {made} Officially licensed {property} merchandise."
+        ),
+        Lang::Fr => format!(
+            "{noun} signé {shop}, un petit atelier de {city}. {made} Produit sous licence officielle {property}."
+        ),
+        Lang::ZhHans => format!("{shop}出品的{noun}，来自{city}的一家小作坊。{made}{property}官方授权商品。"),
+        Lang::Ja => format!("{city}の小さな工房、{shop}が手がける{noun}です。{made}{property}公式ライセンス商品です。"),
+        Lang::Ko => {
+            format!("{city}의 작은 공방 {shop}에서 만든 {noun}입니다. {made} {property} 공식 라이선스 상품입니다.")
+        }
+    }
+}
+
+/// Rounds a price to two significant figures, as a shop would write it (2,900 → 2,900; 42,890 → 43,000).
+fn nice(minor: i64) -> i64 {
+    if minor < 100 {
+        return minor.max(1);
+    }
+    let step = 10i64.pow((minor as f64).log10().floor() as u32 - 1);
+    ((minor + step / 2) / step) * step
+}
+
+fn gtin(counter: u64) -> String {
+    let body = format!("20{counter:010}");
+    let digits: Vec<u8> = body.bytes().map(|b| b - b'0').collect();
+    format!("0{body}{}", gs1_check_digit(&digits))
+}
+
+/// Creates the demo properties and products; returns how many products were made.
+pub async fn seed(store: &dyn Store, now: OffsetDateTime, rates: &RateTable) -> Result<usize, StoreError> {
+    for (slug, licensor, sport, names) in PROPERTIES {
+        if store.property_by_slug(slug).await?.is_none() {
+            let licensor = store.org_by_slug(licensor).await?.ok_or(StoreError::NotFound("demo licensor"))?;
+            store
+                .create_property(NewProperty {
+                    licensor_id: licensor.id,
+                    slug: slug.to_string(),
+                    name: names[0].to_string(),
+                    sport: sport.to_string(),
+                })
+                .await?;
+        }
+    }
+    let properties = store.properties().await?;
+    let mut made = 0usize;
+    for (shop_i, (shop_slug, city, fallback, licensed)) in SHOPS.iter().enumerate() {
+        let shop = store.org_by_slug(shop_slug).await?.ok_or(StoreError::NotFound("demo shop"))?;
+        let currency = Currency::parse(&shop.currency).map_err(|e| StoreError::Backend(e.to_string()))?;
+        let country = Country::parse(&shop.country).map_err(|e| StoreError::Backend(e.to_string()))?;
+        let location = store.create_stock_location(&shop.id, "Workshop", country.code()).await?;
+        let fallback_lang = Lang::from_tag(fallback).unwrap_or_default();
+        for (prop_i, prop_slug) in licensed.iter().enumerate() {
+            let property =
+                properties.iter().find(|p| p.slug == *prop_slug).ok_or(StoreError::NotFound("demo property"))?;
+            let names = PROPERTIES.iter().find(|p| p.0 == *prop_slug).map(|p| p.3).unwrap_or([""; 5]);
+            let motifs =
+                MOTIFS.iter().find(|m| m.0 == *prop_slug).map(|m| m.1).ok_or(StoreError::NotFound("demo motif"))?;
+            for (item_i, item) in ITEMS.iter().enumerate() {
+                let motif = motifs[(shop_i + item_i + prop_i) % motifs.len()];
+                let translations = LANGS
+                    .iter()
+                    .map(|&lang| {
+                        let i = lang_index(lang);
+                        Translation {
+                            lang,
+                            title: title(lang, names[i], motif[i], item.noun[i]),
+                            description: description(lang, item.noun[i], &shop.name, city[i], item.made[i], names[i]),
+                        }
+                    })
+                    .collect();
+                let base = convert_minor(
+                    item.eur_cents,
+                    Currency::EUR,
+                    rust_decimal::Decimal::ONE,
+                    currency,
+                    rates.get(currency).map(|r| r.per_eur).unwrap_or(rust_decimal::Decimal::ONE),
+                )
+                .map_err(|e| StoreError::Backend(e.to_string()))?;
+                let prop_code: String = prop_slug.split('-').filter_map(|w| w.chars().next()).collect();
+                let variants = item
+                    .values
+                    .iter()
+                    .enumerate()
+                    .map(|(v_i, value)| {
+                        // Bigger sizes cost a little more.
+                        let price = nice(base + base * v_i as i64 / 10);
+                        let explicit_prices = if *shop_slug == "hanok-threads" && item.stem == "tee" {
+                            vec![Money::new(nice(item.eur_cents * 108 / 100), Currency::USD)]
+                        } else {
+                            Vec::new()
+                        };
+                        let seed = shop_i * 31 + item_i * 7 + prop_i * 13 + v_i * 3;
+                        NewVariant {
+                            sku: format!("{}-{}-{}", item.stem, prop_code, slugify(value)).to_uppercase(),
+                            options: vec![(item.option[0].to_string(), value.to_string())],
+                            gtin: Some(gtin((shop_i * 1000 + prop_i * 100 + item_i * 10 + v_i) as u64)),
+                            price: Money::new(price, currency),
+                            explicit_prices,
+                            stock: vec![(location.id.clone(), (seed % 25) as i64)],
+                        }
+                    })
+                    .collect();
+                let motif_slug = slugify(motif[0]);
+                store
+                    .create_product(NewProduct {
+                        shop_id: shop.id.clone(),
+                        property_id: property.id.clone(),
+                        category_slug: item.category.to_string(),
+                        handle: format!("{prop_slug}-{motif_slug}-{}", item.stem),
+                        fallback_lang,
+                        tags: vec![
+                            prop_slug.to_string(),
+                            item.stem.to_string(),
+                            motif_slug,
+                            property.sport.replace(' ', "-"),
+                        ],
+                        hs_code: item.hs.to_string(),
+                        origin_country: country.code().to_string(),
+                        weight_grams: item.grams,
+                        status: ProductStatus::Live,
+                        translations,
+                        variants,
+                        created_at: now - Duration::minutes(37 * made as i64),
+                    })
+                    .await?;
+                made += 1;
+            }
+        }
+    }
+    Ok(made)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use podium_domain::catalogue::parse_gtin;
+
+    #[test]
+    fn prices_read_like_a_shop_wrote_them() {
+        assert_eq!(nice(2900), 2900);
+        assert_eq!(nice(42_890), 43_000);
+        assert_eq!(nice(4676), 4700);
+        assert_eq!(nice(395_850), 400_000);
+        assert_eq!(nice(57), 57);
+    }
+
+    #[test]
+    fn demo_gtins_are_valid() {
+        for n in [0, 1, 7999, 123_456] {
+            assert!(parse_gtin(&gtin(n)).is_ok(), "{}", gtin(n));
+        }
+    }
+
+    #[test]
+    fn every_title_and_description_is_written_in_its_language() {
+        let t = title(Lang::Ko, "평창 2018", "눈꽃", "티셔츠");
+        assert_eq!(t, "평창 2018 눈꽃 티셔츠");
+        let d = description(Lang::Ja, "Tシャツ", "Kumo Craft Tokyo", "東京", "手刷り。", "平昌2018");
+        assert!(d.starts_with("東京の小さな工房") && d.ends_with("公式ライセンス商品です。"));
+        for item in ITEMS {
+            assert!(item.noun.iter().all(|n| !n.is_empty()) && item.made.iter().all(|m| !m.is_empty()));
+        }
+        assert_eq!(SHOPS.len() * 3 * ITEMS.len(), 240, "the demo holds at least 200 products");
+    }
+}
