@@ -13,6 +13,7 @@ pub mod clock;
 pub mod demo;
 pub mod fx_import;
 pub mod ports;
+pub mod storefront;
 
 pub use clock::{Clock, FixedClock, SystemClock};
 pub use ports::{NewOrg, NewUser, Org, OutboxEvent, SessionRecord, Store, StoreError, StoreResult, User};

@@ -16,6 +16,8 @@ pub struct Opt {
     pub value: String,
     pub label: String,
     pub selected: bool,
+    /// A second line of text where a list shows one.
+    pub extra: String,
 }
 
 pub struct Layout {
@@ -43,7 +45,12 @@ impl Layout {
             .iter()
             .filter_map(|c| Country::parse(c).ok())
             .chain((!SHIP_TO.contains(&p.country.code())).then_some(p.country))
-            .map(|c| Opt { value: c.code().to_string(), label: tr.country(c), selected: c == p.country })
+            .map(|c| Opt {
+                value: c.code().to_string(),
+                label: tr.country(c),
+                selected: c == p.country,
+                extra: String::new(),
+            })
             .collect();
         countries.sort_by(|a, b| a.label.cmp(&b.label));
 
@@ -52,6 +59,7 @@ impl Layout {
             value: String::new(),
             label: tr.t1("nav-currency-auto", "currency", auto.code()),
             selected: !p.currency_explicit,
+            extra: String::new(),
         }];
         let listed: Vec<Currency> = STOREFRONT
             .iter()
@@ -66,11 +74,17 @@ impl Layout {
                 s => format!("{} {s}", c.code()),
             },
             selected: p.currency_explicit && c == p.currency,
+            extra: String::new(),
         }));
 
         let langs = Lang::ALL
             .iter()
-            .map(|l| Opt { value: l.tag().to_string(), label: l.native_name().to_string(), selected: *l == p.lang })
+            .map(|l| Opt {
+                value: l.tag().to_string(),
+                label: l.native_name().to_string(),
+                selected: *l == p.lang,
+                extra: String::new(),
+            })
             .collect();
 
         let notices = p

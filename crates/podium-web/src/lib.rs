@@ -6,6 +6,7 @@
 //! [`error::ApiError`] (problem+json) for the API and [`error::PageError`] for pages.
 
 pub mod api;
+mod catalogue_pages;
 pub mod context;
 pub mod error;
 pub mod i18n;
@@ -52,6 +53,7 @@ impl AppState {
 pub fn router(state: AppState) -> Router {
     Router::new()
         .merge(pages::routes())
+        .merge(catalogue_pages::routes())
         .merge(api::routes())
         .merge(ops::routes())
         .fallback(pages::not_found)

@@ -30,7 +30,7 @@ pub fn routes() -> Router<AppState> {
         .route("/static/podium.css", get(stylesheet))
 }
 
-fn render(v: Visitor, status: StatusCode, page: impl Template) -> Response {
+pub(crate) fn render(v: Visitor, status: StatusCode, page: impl Template) -> Response {
     match page.render() {
         Ok(html) => v.respond((status, Html(html))),
         Err(e) => PageError::internal(v.tr.clone(), e).into_response(),
@@ -54,6 +54,7 @@ pub async fn not_found(v: Visitor) -> Response {
 
 /// An organisation as a card or table row shows it.
 struct OrgView {
+    slug: String,
     name: String,
     place: String,
     currency: String,
@@ -62,6 +63,7 @@ struct OrgView {
 fn org_view(tr: &Tr, o: &Org) -> OrgView {
     let place = Country::parse(&o.country).map(|c| tr.country(c)).unwrap_or_else(|_| o.country.clone());
     OrgView {
+        slug: o.slug.clone(),
         name: o.name.clone(),
         place: tr.t1("home-shop-based-in", "country", &place),
         currency: o.currency.clone(),
@@ -73,15 +75,20 @@ fn org_view(tr: &Tr, o: &Org) -> OrgView {
 struct HomePage {
     layout: Layout,
     prices_for: String,
-    licensors: Vec<OrgView>,
+    properties: Vec<Opt>,
     shops: Vec<OrgView>,
+    cards: Vec<crate::catalogue_pages::Card>,
 }
 
 async fn home(State(state): State<AppState>, v: Visitor) -> Result<Response, PageError> {
     let tr = v.tr.clone();
+    let internal = |e: podium_app::StoreError| PageError::internal(tr.clone(), e);
     let store = state.store.as_ref();
-    let licensors = store.orgs_of_kind(OrgKind::Licensor).await.map_err(|e| PageError::internal(tr.clone(), e))?;
-    let shops = store.orgs_of_kind(OrgKind::Shop).await.map_err(|e| PageError::internal(tr.clone(), e))?;
+    let properties = store.properties().await.map_err(internal)?;
+    let shops = store.orgs_of_kind(OrgKind::Shop).await.map_err(internal)?;
+    let newest = podium_app::catalogue::ProductFilter { live_only: true, limit: 8, ..Default::default() };
+    let (products, _) = store.products(&newest).await.map_err(internal)?;
+    let rates = podium_domain::RateTable::new(store.latest_rates().await.map_err(internal)?);
     let country = tr.country(v.prefs.country);
     let prices_for = tr.i18n.message(
         tr.lang,
@@ -91,8 +98,17 @@ async fn home(State(state): State<AppState>, v: Visitor) -> Result<Response, Pag
     let page = HomePage {
         layout: Layout::new(&v),
         prices_for,
-        licensors: licensors.iter().map(|o| org_view(&tr, o)).collect(),
+        properties: properties
+            .iter()
+            .map(|p| Opt {
+                value: p.slug.clone(),
+                label: p.name.clone(),
+                selected: false,
+                extra: p.licensor_name.clone(),
+            })
+            .collect(),
         shops: shops.iter().map(|o| org_view(&tr, o)).collect(),
+        cards: products.iter().map(|p| crate::catalogue_pages::card(&tr, p, &v, &rates)).collect(),
     };
     Ok(render(v, StatusCode::OK, page))
 }
@@ -362,6 +378,7 @@ async fn console(State(state): State<AppState>, v: Visitor, Path(role): Path<Str
             value: r.as_str().to_string(),
             label: tr.t(&format!("role-{}", r.as_str())),
             selected: r == role,
+            extra: String::new(),
         })
         .collect();
     let page = ConsolePage {

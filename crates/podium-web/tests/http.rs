@@ -448,3 +448,73 @@ async fn search_box_keeps_the_query_and_escapes_it() {
     assert!(r.body.contains("&#60;script&#62;") || r.body.contains("&lt;script&gt;"));
     assert!(r.body.contains("type=\"hidden\" name=\"q\""), "changing preferences keeps the search");
 }
+
+#[tokio::test]
+async fn product_pages_show_translated_content_prices_and_variants() {
+    let mut app = TestApp::new(Backend::Sqlite).await;
+    let slug = "/products/hanok-threads-kenya-ice-lions-face-off-tee";
+    let r = app.get(&format!("{slug}?lang=ko&country=KR")).await;
+    assert_eq!(r.status, StatusCode::OK);
+    assert!(r.body.contains("케냐 아이스 라이언스 페이스오프 티셔츠"), "Korean title");
+    assert!(r.body.contains("서울의 작은 공방 Hanok Threads에서 만든 티셔츠입니다."), "Korean description");
+    // KRW is the shop's own currency: the stored price shows unconverted.
+    assert!(
+        r.body.contains("data-testid=\"price\">₩43,000<"),
+        "{}",
+        &r.body[r.body.find("data-testid").unwrap_or(0)..][..80]
+    );
+    // Choosing another variant without JavaScript: a GET with ?variant=.
+    let r = app.get(&format!("{slug}?variant=TEE-KIL-XL")).await;
+    assert!(r.body.contains("value=\"TEE-KIL-XL\" checked"));
+    assert!(r.body.contains("data-testid=\"price\">₩56,000<"));
+    // Hanok Threads set an explicit USD price for its T-shirts: it wins over conversion.
+    let r = app.get(&format!("{slug}?currency=USD&variant=TEE-KIL-S")).await;
+    assert!(r.body.contains("data-testid=\"price\">$31.00<"), "explicit USD price");
+    let r = app.get(&format!("{slug}?currency=EUR&variant=TEE-KIL-S")).await;
+    // 43,000 KRW at 1478.94 per EUR = 29.0748… → €29.07
+    assert!(r.body.contains("data-testid=\"price\">€29.07<"));
+    // Breadcrumbs through the category tree, and schema.org JSON-LD.
+    assert!(r.body.contains("href=\"/categories/apparel\"") && r.body.contains("href=\"/categories/t-shirts\""));
+    let ld_start = r.body.find("application/ld+json\">").expect("json-ld") + "application/ld+json\">".len();
+    let ld_end = r.body[ld_start..].find("</script>").expect("end") + ld_start;
+    let ld: serde_json::Value = serde_json::from_str(&r.body[ld_start..ld_end]).expect("valid JSON-LD");
+    assert_eq!(
+        (ld["@type"].as_str(), ld["offers"]["priceCurrency"].as_str(), ld["offers"]["price"].as_str()),
+        (Some("Product"), Some("EUR"), Some("29.07"))
+    );
+    assert_eq!(ld["sku"], "hanok-threads:TEE-KIL-S");
+    let r = app.get(&format!("{slug}/art.svg")).await;
+    assert_eq!((r.status, r.header("content-type")), (StatusCode::OK, "image/svg+xml"));
+    assert_eq!(app.get("/products/no-such-product").await.status, StatusCode::NOT_FOUND);
+}
+
+#[tokio::test]
+async fn listings_browse_by_property_category_and_shop() {
+    let mut app = TestApp::new(Backend::Sqlite).await;
+    let r = app.get("/products?lang=en").await;
+    assert!(r.body.contains("240 products"), "all demo products are live");
+    let r = app.get("/categories/apparel?lang=en").await;
+    assert!(r.body.contains("96 products"), "apparel covers t-shirts, hoodies, headwear and scarves");
+    assert!(r.body.contains("Page 1 of 4") && r.body.contains("rel=\"next\" href=\"?page=2\""));
+    let r = app.get("/categories/apparel?page=4&lang=en").await;
+    assert_eq!(r.body.matches("class=\"card\"").count(), 24);
+    assert_eq!(app.get("/categories/apparel?page=5").await.status, StatusCode::NOT_FOUND);
+    let r = app.get("/properties/team-kenya?lang=fr").await;
+    assert!(r.body.contains("Sous licence de National Olympic Committee of Kenya"));
+    assert!(r.body.contains("40 produits"), "four shops sell ten Team Kenya items each");
+    let r = app.get("/shops/savannah-stitch?lang=ja").await;
+    assert!(r.body.contains("Savannah Stitch Nairobi（ケニア）") && r.body.contains("30 点の商品"));
+    assert_eq!(app.get("/shops/olympic-committee").await.status, StatusCode::NOT_FOUND, "a licensor is not a shop");
+    assert_eq!(app.get("/categories/nope").await.status, StatusCode::NOT_FOUND);
+    // The newest products on the home page come from several shops.
+    let r = app.get("/?lang=en").await;
+    let shops: std::collections::BTreeSet<&str> = r
+        .body
+        .match_indices("class=\"card-shop\">")
+        .map(|(i, m)| {
+            let rest = &r.body[i + m.len()..];
+            &rest[..rest.find('<').unwrap_or(0)]
+        })
+        .collect();
+    assert!(shops.len() >= 4, "{shops:?}");
+}

@@ -151,7 +151,9 @@ pub async fn seed(store: &dyn Store, now: OffsetDateTime, rates: &RateTable) -> 
                         status: ProductStatus::Live,
                         translations,
                         variants,
-                        created_at: now - Duration::minutes(37 * made as i64),
+                        // Interleave shops so the newest products come from all of them.
+                        created_at: now
+                            - Duration::minutes(37 * ((prop_i * ITEMS.len() + item_i) * SHOPS.len() + shop_i) as i64),
                     })
                     .await?;
                 made += 1;

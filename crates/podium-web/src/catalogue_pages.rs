@@ -1,0 +1,427 @@
+//! Storefront catalogue pages: listings by property, category and shop, the product page, and
+//! the product illustrations drawn on the fly.
+
+use askama::Template;
+use axum::extract::{Path, Query, State};
+use axum::http::{header, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+use axum::Router;
+use podium_app::catalogue::{ProductFilter, ProductRecord};
+use podium_app::storefront;
+use podium_domain::catalogue::CategoryTree;
+use podium_domain::{Country, RateTable};
+use serde::Deserialize;
+
+use crate::context::Visitor;
+use crate::error::PageError;
+use crate::i18n::Tr;
+use crate::layout::{args, Layout, Opt};
+use crate::pages::render;
+use crate::AppState;
+
+pub const PER_PAGE: i64 = 24;
+
+pub fn routes() -> Router<AppState> {
+    Router::new()
+        .route("/products", get(all_products))
+        .route("/products/{slug}", get(product))
+        .route("/products/{slug}/art.svg", get(art))
+        .route("/properties/{slug}", get(property))
+        .route("/categories/{slug}", get(category))
+        .route("/shops/{slug}", get(shop))
+}
+
+/// A product as a card shows it.
+pub struct Card {
+    pub slug: String,
+    pub title: String,
+    pub lang: &'static str,
+    pub is_fallback: bool,
+    pub shop: String,
+    pub price: String,
+    pub sold_out: bool,
+}
+
+pub fn card(tr: &Tr, p: &ProductRecord, v: &Visitor, rates: &RateTable) -> Card {
+    let text = storefront::text(p, tr.lang);
+    let price = storefront::from_price(p, v.prefs.currency, rates).ok().flatten();
+    Card {
+        slug: p.slug.clone(),
+        title: text.as_ref().map(|t| t.translation.title.clone()).unwrap_or_else(|| p.handle.clone()),
+        lang: text.as_ref().map(|t| t.translation.lang.tag()).unwrap_or("en"),
+        is_fallback: text.as_ref().is_some_and(|t| t.is_fallback),
+        shop: p.shop.name.clone(),
+        // Without a rate for the chosen currency, show the shop's own price rather than nothing.
+        price: match price {
+            Some(m) => tr.t1("card-from", "price", &m.formatted()),
+            None => p.variants.first().map(|v| tr.t1("card-from", "price", &v.price.formatted())).unwrap_or_default(),
+        },
+        sold_out: p.available() == 0,
+    }
+}
+
+pub fn category_name(tr: &Tr, slug: &str) -> String {
+    let key = format!("category-{slug}");
+    if tr.i18n.has(tr.lang, &key) {
+        tr.t(&key)
+    } else {
+        slug.replace('-', " ")
+    }
+}
+
+fn country_name(tr: &Tr, code: &str) -> String {
+    Country::parse(code).map(|c| tr.country(c)).unwrap_or_else(|_| code.to_string())
+}
+
+fn crumb(label: String, href: &str) -> Opt {
+    Opt { value: href.to_string(), label, selected: false, extra: String::new() }
+}
+
+#[derive(Deserialize, Default)]
+struct PageQuery {
+    page: Option<String>,
+    variant: Option<String>,
+}
+
+impl PageQuery {
+    fn page(&self) -> i64 {
+        self.page.as_deref().and_then(|p| p.parse::<i64>().ok()).filter(|p| *p >= 1).unwrap_or(1)
+    }
+}
+
+#[derive(Template)]
+#[template(path = "listing.html")]
+struct ListingPage {
+    layout: Layout,
+    heading: String,
+    subheading: String,
+    crumbs: Vec<Opt>,
+    count_text: String,
+    cards: Vec<Card>,
+    page: i64,
+    pages: i64,
+    page_text: String,
+}
+
+struct Listing {
+    heading: String,
+    subheading: String,
+    crumbs: Vec<Opt>,
+    filter: ProductFilter,
+}
+
+async fn render_listing(state: &AppState, v: Visitor, listing: Listing, page: i64) -> Result<Response, PageError> {
+    let tr = v.tr.clone();
+    let internal = |e: podium_app::StoreError| PageError::internal(tr.clone(), e);
+    let filter = ProductFilter { live_only: true, limit: PER_PAGE, offset: (page - 1) * PER_PAGE, ..listing.filter };
+    let (products, total) = state.store.products(&filter).await.map_err(internal)?;
+    let rates = RateTable::new(state.store.latest_rates().await.map_err(internal)?);
+    let pages = ((total + PER_PAGE - 1) / PER_PAGE).max(1);
+    if page > pages {
+        return Err(PageError::not_found(tr));
+    }
+    let cards = products.iter().map(|p| card(&tr, p, &v, &rates)).collect();
+    let page_view = ListingPage {
+        layout: Layout::new(&v),
+        heading: listing.heading,
+        subheading: listing.subheading,
+        crumbs: listing.crumbs,
+        count_text: tr.t1("listing-count", "count", &total.to_string()),
+        cards,
+        page,
+        pages,
+        page_text: tr.i18n.message(
+            tr.lang,
+            "pager-page",
+            Some(&args(&[("page", &page.to_string()), ("pages", &pages.to_string())])),
+        ),
+    };
+    Ok(render(v, StatusCode::OK, page_view))
+}
+
+fn home_crumb(tr: &Tr) -> Opt {
+    crumb(tr.t("breadcrumb-home"), "/")
+}
+
+async fn all_products(
+    State(state): State<AppState>,
+    v: Visitor,
+    Query(q): Query<PageQuery>,
+) -> Result<Response, PageError> {
+    let tr = v.tr.clone();
+    let heading = tr.t("listing-all-title");
+    let listing = Listing {
+        crumbs: vec![home_crumb(&tr), crumb(heading.clone(), "")],
+        heading,
+        subheading: String::new(),
+        filter: ProductFilter::default(),
+    };
+    render_listing(&state, v, listing, q.page()).await
+}
+
+async fn property(
+    State(state): State<AppState>,
+    v: Visitor,
+    Path(slug): Path<String>,
+    Query(q): Query<PageQuery>,
+) -> Result<Response, PageError> {
+    let tr = v.tr.clone();
+    let Some(p) = state.store.property_by_slug(&slug).await.map_err(|e| PageError::internal(tr.clone(), e))? else {
+        return Err(PageError::not_found(tr));
+    };
+    let listing = Listing {
+        crumbs: vec![home_crumb(&tr), crumb(tr.t("nav-properties"), ""), crumb(p.name.clone(), "")],
+        heading: p.name.clone(),
+        subheading: tr.t1("listing-property-by", "licensor", &p.licensor_name),
+        filter: ProductFilter { property_slug: Some(p.slug), ..Default::default() },
+    };
+    render_listing(&state, v, listing, q.page()).await
+}
+
+async fn category(
+    State(state): State<AppState>,
+    v: Visitor,
+    Path(slug): Path<String>,
+    Query(q): Query<PageQuery>,
+) -> Result<Response, PageError> {
+    let tr = v.tr.clone();
+    let cats = state.store.categories().await.map_err(|e| PageError::internal(tr.clone(), e))?;
+    let tree = CategoryTree::new(cats.into_iter().map(|c| (c.slug, c.parent)));
+    if !tree.contains(&slug) {
+        return Err(PageError::not_found(tr));
+    }
+    let path = tree.path(&slug);
+    let mut crumbs = vec![home_crumb(&tr)];
+    for (i, s) in path.iter().enumerate() {
+        let href = if i + 1 == path.len() { String::new() } else { format!("/categories/{s}") };
+        crumbs.push(crumb(category_name(&tr, s), &href));
+    }
+    let listing = Listing {
+        crumbs,
+        heading: category_name(&tr, &slug),
+        subheading: String::new(),
+        filter: ProductFilter { category_slugs: tree.subtree(&slug), ..Default::default() },
+    };
+    render_listing(&state, v, listing, q.page()).await
+}
+
+async fn shop(
+    State(state): State<AppState>,
+    v: Visitor,
+    Path(slug): Path<String>,
+    Query(q): Query<PageQuery>,
+) -> Result<Response, PageError> {
+    let tr = v.tr.clone();
+    let org = state.store.org_by_slug(&slug).await.map_err(|e| PageError::internal(tr.clone(), e))?;
+    let Some(org) = org.filter(|o| o.kind == podium_domain::role::OrgKind::Shop) else {
+        return Err(PageError::not_found(tr));
+    };
+    let country = country_name(&tr, &org.country);
+    let listing = Listing {
+        crumbs: vec![home_crumb(&tr), crumb(tr.t("nav-shops"), ""), crumb(org.name.clone(), "")],
+        heading: tr.i18n.message(tr.lang, "shop-title", Some(&args(&[("shop", &org.name), ("country", &country)]))),
+        subheading: tr.i18n.message(
+            tr.lang,
+            "product-shop-based",
+            Some(&args(&[("shop", &org.name), ("country", &country)])),
+        ),
+        filter: ProductFilter { shop_slug: Some(org.slug), ..Default::default() },
+    };
+    render_listing(&state, v, listing, q.page()).await
+}
+
+#[derive(Template)]
+#[template(path = "product.html")]
+struct ProductPage {
+    layout: Layout,
+    slug: String,
+    crumbs: Vec<Opt>,
+    title: String,
+    description: String,
+    is_fallback: bool,
+    content_lang: &'static str,
+    fallback_note: String,
+    property: String,
+    property_slug: String,
+    shop_slug: String,
+    made_by: String,
+    price: String,
+    option_name: String,
+    variants: Vec<Opt>,
+    available: i64,
+    stock_text: String,
+    licence: String,
+    sku: String,
+    gtin: Option<String>,
+    origin: String,
+    weight: String,
+    shop_note: String,
+    image_alt: String,
+    json_ld: String,
+}
+
+fn option_label(tr: &Tr, name: &str) -> String {
+    match name {
+        "Size" => tr.t("option-size"),
+        "Colour" => tr.t("option-colour"),
+        other => other.to_string(),
+    }
+}
+
+async fn product(
+    State(state): State<AppState>,
+    v: Visitor,
+    Path(slug): Path<String>,
+    Query(q): Query<PageQuery>,
+) -> Result<Response, PageError> {
+    let tr = v.tr.clone();
+    let internal = |e: podium_app::StoreError| PageError::internal(tr.clone(), e);
+    let p = match state.store.product_by_slug(&slug).await.map_err(internal)? {
+        Some(p) if p.status == podium_app::catalogue::ProductStatus::Live && !p.variants.is_empty() => p,
+        _ => return Err(PageError::not_found(tr)),
+    };
+    let rates = RateTable::new(state.store.latest_rates().await.map_err(internal)?);
+    let currency = v.prefs.currency;
+    let Some(text) = storefront::text(&p, tr.lang) else { return Err(PageError::not_found(tr)) };
+    // The chosen variant, else the first one in stock, else the first.
+    let selected = q
+        .variant
+        .as_deref()
+        .and_then(|sku| p.variants.iter().position(|x| x.sku == sku))
+        .or_else(|| p.variants.iter().position(|x| x.available > 0))
+        .unwrap_or(0);
+    let price_of =
+        |i: usize| storefront::variant_price(&p.variants[i], currency, &rates).unwrap_or(p.variants[i].price);
+    let variant = &p.variants[selected];
+    let option_name =
+        variant.options.first().map(|(n, _)| option_label(&tr, n)).unwrap_or_else(|| tr.t("product-choose"));
+    let variants = p
+        .variants
+        .iter()
+        .enumerate()
+        .map(|(i, x)| {
+            let value = x.options.iter().map(|(_, v)| v.as_str()).collect::<Vec<_>>().join(" / ");
+            let label = if x.available > 0 {
+                format!("{value} — {}", price_of(i).formatted())
+            } else {
+                format!("{value} — {}", tr.t("product-out-of-stock"))
+            };
+            Opt { value: x.sku.clone(), label, selected: i == selected, extra: String::new() }
+        })
+        .collect();
+    let cats = state.store.categories().await.map_err(internal)?;
+    let tree = CategoryTree::new(cats.into_iter().map(|c| (c.slug, c.parent)));
+    let mut crumbs = vec![home_crumb(&tr)];
+    crumbs
+        .extend(tree.path(&p.category_slug).iter().map(|s| crumb(category_name(&tr, s), &format!("/categories/{s}"))));
+    crumbs.push(crumb(text.translation.title.clone(), ""));
+    let price = price_of(selected);
+    let shop_country = country_name(&tr, &p.shop.country);
+    let json_ld = serde_json::json!({
+        "@context": "https://schema.org",
+        "@type": "Product",
+        "name": text.translation.title,
+        "description": text.translation.description,
+        "sku": storefront::public_sku(&p.shop.slug, &variant.sku),
+        "gtin14": variant.gtin,
+        "brand": {"@type": "Brand", "name": p.property.name},
+        "image": format!("/products/{}/art.svg", p.slug),
+        "offers": {
+            "@type": "Offer",
+            "price": price.amount(),
+            "priceCurrency": price.currency.code(),
+            "availability": if variant.available > 0 { "https://schema.org/InStock" } else { "https://schema.org/OutOfStock" },
+            "seller": {"@type": "Organization", "name": p.shop.name},
+        }
+    })
+    .to_string()
+    // A string inside JSON-LD must never close the script element.
+    .replace("</", "<\\/");
+    let page = ProductPage {
+        layout: Layout::new(&v),
+        crumbs,
+        title: text.translation.title.clone(),
+        description: text.translation.description.clone(),
+        is_fallback: text.is_fallback,
+        content_lang: text.translation.lang.tag(),
+        fallback_note: tr.t1("product-fallback", "lang", &tr.t(&format!("lang-{}", text.translation.lang.tag()))),
+        property: p.property.name.clone(),
+        property_slug: p.property.slug.clone(),
+        shop_slug: p.shop.slug.clone(),
+        made_by: tr.t1("product-by-shop", "shop", &p.shop.name),
+        price: price.formatted(),
+        option_name,
+        variants,
+        available: variant.available,
+        stock_text: if variant.available > 0 {
+            tr.t1("product-in-stock", "count", &variant.available.to_string())
+        } else {
+            tr.t("product-out-of-stock")
+        },
+        licence: tr.i18n.message(
+            tr.lang,
+            "product-licence",
+            Some(&args(&[("property", &p.property.name), ("licensor", &p.property.licensor_name)])),
+        ),
+        sku: storefront::public_sku(&p.shop.slug, &variant.sku),
+        gtin: variant.gtin.clone(),
+        origin: country_name(&tr, &p.origin_country),
+        weight: format!("{} g", p.weight_grams),
+        shop_note: tr.i18n.message(
+            tr.lang,
+            "product-shop-based",
+            Some(&args(&[("shop", &p.shop.name), ("country", &shop_country)])),
+        ),
+        image_alt: tr.t1("product-image-alt", "title", &text.translation.title),
+        json_ld,
+        slug: p.slug,
+    };
+    Ok(render(v, StatusCode::OK, page))
+}
+
+/// A deterministic illustration per product: the property's colours, a pattern chosen by the
+/// category, and the property's initials. Drawn on request, so nothing is downloaded or stored.
+async fn art(State(state): State<AppState>, Path(slug): Path<String>) -> Response {
+    let product = match state.store.product_by_slug(&slug).await {
+        Ok(Some(p)) => p,
+        Ok(None) => return StatusCode::NOT_FOUND.into_response(),
+        Err(e) => {
+            tracing::error!(error = %e, "art lookup failed");
+            return StatusCode::INTERNAL_SERVER_ERROR.into_response();
+        }
+    };
+    let svg = draw(&product);
+    ([(header::CONTENT_TYPE, "image/svg+xml"), (header::CACHE_CONTROL, "public, max-age=86400")], svg).into_response()
+}
+
+fn hash(s: &str) -> u32 {
+    s.bytes().fold(2166136261u32, |h, b| (h ^ u32::from(b)).wrapping_mul(16777619))
+}
+
+fn draw(p: &ProductRecord) -> String {
+    let h = hash(&p.property.slug);
+    let (hue1, hue2) = (h % 360, (h / 360 + 140) % 360);
+    let initials: String = p.property.name.split_whitespace().filter_map(|w| w.chars().next()).take(3).collect();
+    let motif = hash(&p.handle) % 4;
+    let pattern = match motif {
+        0 => "<circle cx='160' cy='160' r='110' fill='none' stroke='white' stroke-opacity='.35' stroke-width='14'/><circle cx='160' cy='160' r='70' fill='none' stroke='white' stroke-opacity='.25' stroke-width='10'/>".to_string(),
+        1 => (0..6).map(|i| format!("<rect x='{}' y='0' width='18' height='320' fill='white' fill-opacity='.12' transform='rotate(20 160 160)'/>", 20 + i * 52)).collect(),
+        2 => "<path d='M0 250 L80 150 L140 210 L210 110 L320 240 L320 320 L0 320 Z' fill='white' fill-opacity='.22'/>".to_string(),
+        _ => (0..5).flat_map(|r| (0..5).map(move |c| format!("<circle cx='{}' cy='{}' r='6' fill='white' fill-opacity='.25'/>", 32 + c * 64, 32 + r * 64))).collect(),
+    };
+    format!(
+        "<svg xmlns='http://www.w3.org/2000/svg' viewBox='0 0 320 320' width='320' height='320' role='img'>\
+         <defs><linearGradient id='g' x1='0' y1='0' x2='1' y2='1'><stop offset='0' stop-color='hsl({hue1},55%,38%)'/>\
+         <stop offset='1' stop-color='hsl({hue2},60%,48%)'/></linearGradient></defs>\
+         <rect width='320' height='320' fill='url(#g)'/>{pattern}\
+         <text x='160' y='182' text-anchor='middle' font-family='system-ui, sans-serif' font-size='64' font-weight='800' fill='white'>{}</text>\
+         <text x='160' y='290' text-anchor='middle' font-family='system-ui, sans-serif' font-size='18' fill='white' fill-opacity='.85'>{}</text></svg>",
+        xml_escape(&initials),
+        xml_escape(&p.category_slug.replace('-', " ").to_uppercase()),
+    )
+}
+
+fn xml_escape(s: &str) -> String {
+    s.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;").replace('\'', "&apos;")
+}
