@@ -128,4 +128,6 @@ pub trait Store: crate::catalogue::CatalogueStore + Send + Sync {
     /// Only positions every earlier writer has committed are returned, so a reader that
     /// remembers its last position never skips one.
     async fn outbox_after(&self, after: i64, limit: i64) -> StoreResult<Vec<OutboxEvent>>;
+    /// The highest outbox position written so far (0 when empty).
+    async fn outbox_head(&self) -> StoreResult<i64>;
 }

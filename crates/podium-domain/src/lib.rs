@@ -9,6 +9,7 @@ pub mod currency;
 pub mod fx;
 pub mod lang;
 pub mod money;
+pub mod ranking;
 pub mod role;
 
 pub use country::Country;

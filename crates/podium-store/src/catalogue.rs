@@ -387,6 +387,15 @@ impl CatalogueStore for SqlStore {
         }
     }
 
+    async fn products_by_ids(&self, ids: &[String]) -> StoreResult<Vec<ProductRecord>> {
+        let mut out = Vec::with_capacity(ids.len());
+        // Bounded IN lists keep every backend within its parameter limit.
+        for chunk in ids.chunks(500) {
+            out.extend(self.load_products(chunk).await?);
+        }
+        Ok(out)
+    }
+
     async fn products(&self, f: &ProductFilter) -> StoreResult<(Vec<ProductRecord>, i64)> {
         let mut conditions = Vec::new();
         let mut binds: Vec<String> = Vec::new();

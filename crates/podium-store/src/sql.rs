@@ -534,6 +534,16 @@ impl Store for SqlStore {
         })
     }
 
+    async fn outbox_head(&self) -> StoreResult<i64> {
+        read!(self, |pool| {
+            sqlx::query_scalar::<_, Option<i64>>("SELECT MAX(position) FROM outbox")
+                .fetch_one(pool)
+                .await
+                .map(|v| v.unwrap_or(0))
+                .map_err(backend)
+        })
+    }
+
     async fn outbox_after(&self, after: i64, limit: i64) -> StoreResult<Vec<OutboxEvent>> {
         read!(self, |pool| {
             let rows = sqlx::query("SELECT position, topic, payload, created_at FROM outbox WHERE position > $1 ORDER BY position LIMIT $2")

@@ -222,8 +222,16 @@ async fn postgres_from(template: &str) -> TestDb {
             match sqlx::query(&format!("CREATE DATABASE \"{name}\" TEMPLATE \"{template}\"")).execute(&mut admin).await
             {
                 Ok(_) => break,
-                Err(e) if tries < 50 && e.to_string().contains("being accessed by other users") => {
+                Err(e) if tries < 20 && e.to_string().contains("being accessed by other users") => {
                     tries += 1;
+                    // A closed pool's sessions can linger on the server; nothing but tests uses a
+                    // template, so end them rather than wait.
+                    let _ = sqlx::query(
+                        "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = $1 AND pid <> pg_backend_pid()",
+                    )
+                    .bind(template)
+                    .execute(&mut admin)
+                    .await;
                     tokio::time::sleep(std::time::Duration::from_millis(100)).await;
                 }
                 Err(e) => panic!("cannot create test database {name}: {e}"),

@@ -1,0 +1,134 @@
+//! An equal chance for small shops: the shop-diversity re-rank of search results.
+//!
+//! The rule: results keep their relevance order, except that no shop may fill more than
+//! [`MAX_PER_WINDOW`] of any [`WINDOW`] consecutive results while at least [`MIN_SHOPS`] shops
+//! still have results to place. Greedily, each position takes the most relevant remaining
+//! result whose shop has fewer than three results among the nine placed just before it; once
+//! fewer than four shops have results left, the rest follow in relevance order. The re-rank is
+//! prefix-stable, so a page needs only the positions up to its end.
+
+use std::collections::{HashMap, VecDeque};
+use std::hash::Hash;
+
+pub const WINDOW: usize = 10;
+pub const MAX_PER_WINDOW: usize = 3;
+pub const MIN_SHOPS: usize = 4;
+
+/// Returns the first `take` positions of the re-ranked list as indices into `shops`, which
+/// lists each result's shop in relevance order.
+pub fn diversify<K: Eq + Hash + Clone>(shops: &[K], take: usize) -> Vec<usize> {
+    let take = take.min(shops.len());
+    // Each shop's results in relevance order; `order` keeps shops in order of first appearance.
+    let mut queues: HashMap<&K, VecDeque<usize>> = HashMap::new();
+    let mut order: Vec<&K> = Vec::new();
+    for (i, s) in shops.iter().enumerate() {
+        queues
+            .entry(s)
+            .or_insert_with(|| {
+                order.push(s);
+                VecDeque::new()
+            })
+            .push_back(i);
+    }
+    let mut shops_left = order.len();
+    let mut placed: Vec<usize> = Vec::with_capacity(take);
+    let mut window: HashMap<&K, usize> = HashMap::new();
+    while placed.len() < take {
+        let enforce = shops_left >= MIN_SHOPS;
+        // The most relevant head among shops allowed at this position.
+        let mut best: Option<(&K, usize)> = None;
+        for s in &order {
+            let Some(&head) = queues.get(s).and_then(|q| q.front()) else { continue };
+            if enforce && window.get(s).copied().unwrap_or(0) >= MAX_PER_WINDOW {
+                continue;
+            }
+            if best.is_none_or(|(_, b)| head < b) {
+                best = Some((s, head));
+            }
+        }
+        // With four or more shops left some shop is always allowed; this only guards the impossible.
+        let Some((shop, index)) = best else { break };
+        if let Some(q) = queues.get_mut(shop) {
+            q.pop_front();
+            if q.is_empty() {
+                shops_left -= 1;
+            }
+        }
+        placed.push(index);
+        *window.entry(shop).or_insert(0) += 1;
+        if placed.len() >= WINDOW {
+            let leaving = &shops[placed[placed.len() - WINDOW]];
+            if let Some(c) = window.get_mut(leaving) {
+                *c -= 1;
+            }
+        }
+    }
+    placed
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    fn shops_of(order: &[usize], shops: &[u8]) -> Vec<u8> {
+        order.iter().map(|&i| shops[i]).collect()
+    }
+
+    #[test]
+    fn a_dominant_shop_is_spread_out() {
+        // Shop 0 has the 20 most relevant results, then six small shops have two each.
+        let mut shops = vec![0u8; 20];
+        shops.extend([1, 1, 2, 2, 3, 3, 4, 4, 5, 5, 6, 6]);
+        let order = diversify(&shops, shops.len());
+        let got = shops_of(&order, &shops);
+        assert_eq!(&got[..10], &[0, 0, 0, 1, 1, 2, 2, 3, 3, 4]);
+        assert_eq!(order.len(), shops.len(), "nothing is lost");
+        // Once only three shops are left (0, 5 and 6 here), relevance decides again.
+        let tail = shops_of(&order[order.len() - 14..], &shops);
+        assert!(tail.iter().filter(|s| **s == 0).count() >= 10, "{tail:?}");
+    }
+
+    #[test]
+    fn relevance_order_is_kept_when_already_diverse() {
+        let shops: Vec<u8> = (0..30).map(|i| (i % 5) as u8).collect();
+        assert_eq!(diversify(&shops, 30), (0..30).collect::<Vec<_>>());
+    }
+
+    #[test]
+    fn with_fewer_than_four_shops_left_relevance_wins() {
+        let shops = [0u8, 0, 0, 0, 0, 1, 2];
+        assert_eq!(diversify(&shops, 7), vec![0, 1, 2, 3, 4, 5, 6]);
+    }
+
+    #[test]
+    fn prefixes_are_stable_so_pages_agree() {
+        let shops: Vec<u8> = (0..200).map(|i| if i < 120 { 0 } else { (i % 7) as u8 }).collect();
+        let all = diversify(&shops, 200);
+        for take in [0, 1, 10, 24, 48, 199] {
+            assert_eq!(diversify(&shops, take), all[..take]);
+        }
+    }
+
+    proptest! {
+        #[test]
+        fn the_rule_holds_and_is_a_permutation(shops in prop::collection::vec(0u8..8, 0..300)) {
+            let order = diversify(&shops, shops.len());
+            let mut sorted = order.clone();
+            sorted.sort();
+            prop_assert_eq!(sorted, (0..shops.len()).collect::<Vec<_>>());
+            // Where the rule applies (at least four shops still to place at that position),
+            // no window ending there holds more than three results of one shop.
+            for end in 0..order.len() {
+                let remaining: std::collections::HashSet<u8> = order[end..].iter().map(|&i| shops[i]).collect();
+                if remaining.len() < MIN_SHOPS {
+                    break;
+                }
+                let start = end.saturating_sub(WINDOW - 1);
+                let shop = shops[order[end]];
+                let n = order[start..=end].iter().filter(|&&i| shops[i] == shop).count();
+                prop_assert!(n <= MAX_PER_WINDOW, "position {} shop {} appears {} times in its window", end, shop, n);
+            }
+        }
+    }
+}

@@ -1,0 +1,112 @@
+//! Keeping the index in step with the database: a full rebuild, and catching up from the
+//! outbox position the index last committed.
+
+use std::sync::atomic::{AtomicI64, Ordering};
+use std::sync::Arc;
+use std::time::Duration;
+
+use podium_app::catalogue::ProductFilter;
+use podium_app::Store;
+use podium_domain::catalogue::CategoryTree;
+use podium_domain::RateTable;
+
+use crate::index::{SearchError, SearchIndex};
+
+/// Outbox events read per round.
+const BATCH: i64 = 1000;
+
+async fn context(store: &dyn Store) -> Result<(RateTable, CategoryTree), SearchError> {
+    let rates = RateTable::new(store.latest_rates().await?);
+    let tree = CategoryTree::new(store.categories().await?.into_iter().map(|c| (c.slug, c.parent)));
+    Ok((rates, tree))
+}
+
+/// Rebuilds the whole index from the database, calling `progress(done, total)` as it goes.
+/// Returns the outbox position the index is now current to.
+pub async fn rebuild(
+    index: &SearchIndex,
+    store: &dyn Store,
+    progress: &(dyn Fn(u64, u64) + Sync),
+) -> Result<i64, SearchError> {
+    // Read the head first: anything written during the rebuild is caught up afterwards.
+    let head = store.outbox_head().await?;
+    let (rates, tree) = context(store).await?;
+    let path = |slug: &str| tree.path(slug);
+    index.clear()?;
+    let mut filter = ProductFilter { live_only: true, limit: 500, offset: 0, ..Default::default() };
+    let mut done = 0u64;
+    loop {
+        let (page, total) = store.products(&filter).await?;
+        if page.is_empty() {
+            break;
+        }
+        index.add_uncommitted(&page, &rates, &path)?;
+        done += page.len() as u64;
+        progress(done, total as u64);
+        filter.offset += filter.limit;
+    }
+    index.commit(head)?;
+    catch_up(index, store, head).await
+}
+
+/// Applies every outbox event after `from`; returns the position reached.
+pub async fn catch_up(index: &SearchIndex, store: &dyn Store, from: i64) -> Result<i64, SearchError> {
+    let mut position = from;
+    loop {
+        let events = store.outbox_after(position, BATCH).await?;
+        let Some(last) = events.last().map(|e| e.position) else { return Ok(position) };
+        // Rates move every price and a property's name is on all its products: rebuild then.
+        if events.iter().any(|e| e.topic == "fx.rates_updated" || e.topic == "property.changed") {
+            return Box::pin(rebuild(index, store, &|_, _| {})).await;
+        }
+        let mut ids: Vec<String> = events
+            .iter()
+            .filter(|e| e.topic == "product.changed")
+            .filter_map(|e| {
+                serde_json::from_str::<serde_json::Value>(&e.payload).ok()?["id"].as_str().map(str::to_string)
+            })
+            .collect();
+        ids.sort();
+        ids.dedup();
+        let products = store.products_by_ids(&ids).await?;
+        let gone: Vec<String> = ids.iter().filter(|id| !products.iter().any(|p| &p.id == *id)).cloned().collect();
+        let (rates, tree) = context(store).await?;
+        index.apply(&products, &gone, &rates, &|slug| tree.path(slug), last)?;
+        position = last;
+    }
+}
+
+/// Follows the outbox in the background, so a change committed on any node is searchable here
+/// within about a second.
+pub struct Follower {
+    pub index: Arc<SearchIndex>,
+    position: AtomicI64,
+}
+
+impl Follower {
+    pub fn new(index: Arc<SearchIndex>, position: i64) -> Arc<Follower> {
+        Arc::new(Follower { index, position: AtomicI64::new(position) })
+    }
+
+    pub fn position(&self) -> i64 {
+        self.position.load(Ordering::Acquire)
+    }
+
+    /// Catches up once; used at start and by [`Follower::run`].
+    pub async fn step(&self, store: &dyn Store) -> Result<i64, SearchError> {
+        let reached = catch_up(&self.index, store, self.position()).await?;
+        self.position.store(reached, Ordering::Release);
+        Ok(reached)
+    }
+
+    pub async fn run(self: Arc<Self>, store: Arc<dyn Store>, every: Duration) {
+        let mut tick = tokio::time::interval(every);
+        tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        loop {
+            tick.tick().await;
+            if let Err(e) = self.step(store.as_ref()).await {
+                tracing::warn!(error = %e, "search index catch-up failed; will retry");
+            }
+        }
+    }
+}

@@ -1,0 +1,574 @@
+//! The per-node product index. Documents carry the searchable text and the filter terms; a
+//! numeric key links each hit to an in-memory summary used for facets, sorting and the
+//! shop-diversity re-rank, so a query touches no stored documents.
+
+use std::collections::{BTreeMap, HashMap};
+use std::path::Path;
+use std::sync::{Mutex, RwLock};
+
+use podium_app::catalogue::{ProductRecord, ProductStatus};
+use podium_app::storefront;
+use podium_domain::{Currency, Lang, RateTable};
+use tantivy::collector::{Collector, SegmentCollector};
+use tantivy::columnar::Column;
+use tantivy::query::{AllQuery, BooleanQuery, BoostQuery, FuzzyTermQuery, Occur, Query, TermQuery};
+use tantivy::schema::{
+    Field, IndexRecordOption, Schema, TextFieldIndexing, TextOptions, Value, FAST, INDEXED, STORED, STRING,
+};
+use tantivy::{DocId, Index, IndexReader, IndexWriter, Score, SegmentOrdinal, SegmentReader, TantivyDocument, Term};
+
+use crate::analysis::{self, CJK, EN, FR, WORDS};
+
+#[derive(Debug, thiserror::Error)]
+pub enum SearchError {
+    #[error("search index: {0}")]
+    Index(#[from] tantivy::TantivyError),
+    #[error("search index directory: {0}")]
+    Directory(String),
+    #[error(transparent)]
+    Store(#[from] podium_app::StoreError),
+}
+
+/// What the index keeps in memory per product for facets, sorting and suggestions.
+#[derive(Debug, Clone)]
+pub struct Summary {
+    pub id: String,
+    pub slug: String,
+    pub shop: String,
+    pub shop_country: String,
+    pub property: String,
+    /// The category and its ancestors.
+    pub categories: Vec<String>,
+    /// The lowest variant price converted to EUR cents at indexing time, for sorting and bands.
+    pub price_eur: i64,
+    pub created: i64,
+    pub in_stock: bool,
+    pub titles: Vec<(Lang, String)>,
+    pub fallback: Lang,
+}
+
+impl Summary {
+    pub fn title(&self, lang: Lang) -> &str {
+        self.titles
+            .iter()
+            .find(|(l, _)| *l == lang)
+            .or_else(|| self.titles.iter().find(|(l, _)| *l == self.fallback))
+            .or_else(|| self.titles.first())
+            .map(|(_, t)| t.as_str())
+            .unwrap_or("")
+    }
+}
+
+#[derive(Clone, Copy)]
+struct Fields {
+    id: Field,
+    key: Field,
+    summary: Field,
+    title_en: Field,
+    desc_en: Field,
+    title_fr: Field,
+    desc_fr: Field,
+    title_cjk: Field,
+    desc_cjk: Field,
+    words: Field,
+    property: Field,
+    category: Field,
+    shop: Field,
+    shop_country: Field,
+}
+
+fn text(analyzer: &str) -> TextOptions {
+    TextOptions::default().set_indexing_options(
+        TextFieldIndexing::default().set_tokenizer(analyzer).set_index_option(IndexRecordOption::WithFreqsAndPositions),
+    )
+}
+
+fn schema() -> (Schema, Fields) {
+    let mut b = Schema::builder();
+    let fields = Fields {
+        id: b.add_text_field("id", STRING | STORED),
+        key: b.add_u64_field("key", FAST | INDEXED),
+        summary: b.add_text_field("summary", STORED),
+        title_en: b.add_text_field("title_en", text(EN)),
+        desc_en: b.add_text_field("desc_en", text(EN)),
+        title_fr: b.add_text_field("title_fr", text(FR)),
+        desc_fr: b.add_text_field("desc_fr", text(FR)),
+        title_cjk: b.add_text_field("title_cjk", text(CJK)),
+        desc_cjk: b.add_text_field("desc_cjk", text(CJK)),
+        words: b.add_text_field("words", text(WORDS)),
+        property: b.add_text_field("property", STRING),
+        category: b.add_text_field("category", STRING),
+        shop: b.add_text_field("shop", STRING),
+        shop_country: b.add_text_field("shop_country", STRING),
+    };
+    (b.build(), fields)
+}
+
+/// A 64-bit key for a product id (FNV-1a); collisions among real ids are vanishingly rare and
+/// would only merge two hits' summaries, never lose a document.
+fn key_of(id: &str) -> u64 {
+    id.bytes().fold(0xcbf29ce484222325u64, |h, b| (h ^ u64::from(b)).wrapping_mul(0x100000001b3))
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Sort {
+    #[default]
+    Relevance,
+    PriceAsc,
+    PriceDesc,
+    Newest,
+}
+
+impl Sort {
+    pub fn parse(s: &str) -> Option<Sort> {
+        match s {
+            "relevance" => Some(Sort::Relevance),
+            "price_asc" => Some(Sort::PriceAsc),
+            "price_desc" => Some(Sort::PriceDesc),
+            "newest" => Some(Sort::Newest),
+            _ => None,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct SearchQuery {
+    pub q: String,
+    pub property: Option<String>,
+    pub category: Option<String>,
+    pub shop: Option<String>,
+    pub shop_country: Option<String>,
+    pub in_stock_only: bool,
+    /// `None` means relevance with a query and newest without one.
+    pub sort: Option<Sort>,
+    pub offset: usize,
+    pub limit: usize,
+    /// Price band edges in EUR cents, ascending; counts come back per band.
+    pub price_edges_eur: Vec<i64>,
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct Facets {
+    pub property: BTreeMap<String, u64>,
+    pub category: BTreeMap<String, u64>,
+    pub shop: BTreeMap<String, u64>,
+    pub shop_country: BTreeMap<String, u64>,
+    /// One count per band: below the first edge, between edges, above the last.
+    pub price_bands: Vec<u64>,
+    pub in_stock: u64,
+}
+
+#[derive(Debug, Clone)]
+pub struct SearchResult {
+    pub total: usize,
+    /// The page, after sorting and the shop-diversity re-rank.
+    pub hits: Vec<Summary>,
+    pub facets: Facets,
+}
+
+pub struct SearchIndex {
+    index: Index,
+    reader: IndexReader,
+    writer: Mutex<IndexWriter>,
+    fields: Fields,
+    summaries: RwLock<HashMap<u64, Summary>>,
+}
+
+struct KeyCollector;
+struct KeySegment {
+    keys: Column<u64>,
+    hits: Vec<(u64, Score)>,
+}
+
+impl Collector for KeyCollector {
+    type Fruit = Vec<(u64, Score)>;
+    type Child = KeySegment;
+
+    fn for_segment(&self, _: SegmentOrdinal, segment: &SegmentReader) -> tantivy::Result<KeySegment> {
+        Ok(KeySegment { keys: segment.fast_fields().u64("key")?, hits: Vec::new() })
+    }
+
+    fn requires_scoring(&self) -> bool {
+        true
+    }
+
+    fn merge_fruits(&self, fruits: Vec<Vec<(u64, Score)>>) -> tantivy::Result<Self::Fruit> {
+        Ok(fruits.into_iter().flatten().collect())
+    }
+}
+
+impl SegmentCollector for KeySegment {
+    type Fruit = Vec<(u64, Score)>;
+
+    fn collect(&mut self, doc: DocId, score: Score) {
+        if let Some(k) = self.keys.first(doc) {
+            self.hits.push((k, score));
+        }
+    }
+
+    fn harvest(self) -> Self::Fruit {
+        self.hits
+    }
+}
+
+/// Edit distance allowed for a query word: 1 for 5–8 letters, 2 for 9 or more, none below.
+pub fn typo_distance(word: &str) -> u8 {
+    match word.chars().count() {
+        0..=4 => 0,
+        5..=8 => 1,
+        _ => 2,
+    }
+}
+
+impl SearchIndex {
+    /// Opens the index in `dir`, creating it when absent. Returns the index and the outbox
+    /// position it had caught up to (0 for a new index).
+    pub fn open(dir: &Path) -> Result<(SearchIndex, i64), SearchError> {
+        std::fs::create_dir_all(dir).map_err(|e| SearchError::Directory(format!("{}: {e}", dir.display())))?;
+        let (schema, fields) = schema();
+        let mmap = tantivy::directory::MmapDirectory::open(dir).map_err(|e| SearchError::Directory(e.to_string()))?;
+        let index = Index::open_or_create(mmap, schema.clone())?;
+        Self::from_index(index, fields)
+    }
+
+    /// An index held in memory, for tests and throwaway nodes.
+    pub fn in_memory() -> Result<SearchIndex, SearchError> {
+        let (schema, fields) = schema();
+        Ok(Self::from_index(Index::create_in_ram(schema), fields)?.0)
+    }
+
+    fn from_index(index: Index, fields: Fields) -> Result<(SearchIndex, i64), SearchError> {
+        analysis::register(&index);
+        let writer = index.writer_with_num_threads(1, 50_000_000)?;
+        let reader = index.reader_builder().reload_policy(tantivy::ReloadPolicy::Manual).try_into()?;
+        let position = index.load_metas()?.payload.and_then(|p| p.parse().ok()).unwrap_or(0);
+        let this =
+            SearchIndex { index, reader, writer: Mutex::new(writer), fields, summaries: RwLock::new(HashMap::new()) };
+        this.load_summaries()?;
+        Ok((this, position))
+    }
+
+    fn load_summaries(&self) -> Result<(), SearchError> {
+        let searcher = self.reader.searcher();
+        let mut map = HashMap::new();
+        for segment in searcher.segment_readers() {
+            let store = segment.get_store_reader(64).map_err(|e| SearchError::Directory(e.to_string()))?;
+            for doc_id in segment.doc_ids_alive() {
+                let doc: TantivyDocument = store.get(doc_id)?;
+                if let Some(s) = doc.get_first(self.fields.summary).and_then(|v| v.as_str()).and_then(decode_summary) {
+                    map.insert(key_of(&s.id), s);
+                }
+            }
+        }
+        if let Ok(mut m) = self.summaries.write() {
+            *m = map;
+        }
+        Ok(())
+    }
+
+    pub fn len(&self) -> usize {
+        self.summaries.read().map(|m| m.len()).unwrap_or(0)
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    fn document(&self, p: &ProductRecord, rates: &RateTable, categories: &[String]) -> (TantivyDocument, Summary) {
+        let f = self.fields;
+        let mut doc = TantivyDocument::default();
+        doc.add_text(f.id, &p.id);
+        doc.add_u64(f.key, key_of(&p.id));
+        for t in &p.translations {
+            let (title, desc) = match t.lang {
+                Lang::En => (f.title_en, f.desc_en),
+                Lang::Fr => (f.title_fr, f.desc_fr),
+                Lang::ZhHans | Lang::Ja | Lang::Ko => (f.title_cjk, f.desc_cjk),
+            };
+            doc.add_text(title, &t.title);
+            doc.add_text(desc, &t.description);
+            if matches!(t.lang, Lang::En | Lang::Fr) {
+                doc.add_text(f.words, &t.title);
+            }
+        }
+        for tag in &p.tags {
+            doc.add_text(f.words, tag.replace('-', " "));
+        }
+        doc.add_text(f.words, &p.property.name);
+        doc.add_text(f.words, &p.shop.name);
+        doc.add_text(f.property, &p.property.slug);
+        doc.add_text(f.shop, &p.shop.slug);
+        doc.add_text(f.shop_country, &p.shop.country);
+        for c in categories {
+            doc.add_text(f.category, c);
+        }
+        let price_eur =
+            storefront::from_price(p, Currency::EUR, rates).ok().flatten().map(|m| m.minor).unwrap_or(i64::MAX);
+        let summary = Summary {
+            id: p.id.clone(),
+            slug: p.slug.clone(),
+            shop: p.shop.slug.clone(),
+            shop_country: p.shop.country.clone(),
+            property: p.property.slug.clone(),
+            categories: categories.to_vec(),
+            price_eur,
+            created: (p.created_at.unix_timestamp_nanos() / 1000) as i64,
+            in_stock: p.available() > 0,
+            titles: p.translations.iter().map(|t| (t.lang, t.title.clone())).collect(),
+            fallback: p.fallback_lang,
+        };
+        doc.add_text(f.summary, encode_summary(&summary));
+        (doc, summary)
+    }
+
+    /// Adds or replaces products (drafts are removed), removes `deleted` ids, and commits with
+    /// `position` as the outbox position now caught up to.
+    pub fn apply(
+        &self,
+        products: &[ProductRecord],
+        deleted: &[String],
+        rates: &RateTable,
+        category_path: &(dyn Fn(&str) -> Vec<String> + Sync),
+        position: i64,
+    ) -> Result<(), SearchError> {
+        let mut updates = Vec::with_capacity(products.len());
+        {
+            let writer = self.writer.lock().map_err(|_| SearchError::Directory("index writer poisoned".into()))?;
+            for id in deleted {
+                writer.delete_term(Term::from_field_text(self.fields.id, id));
+            }
+            for p in products {
+                writer.delete_term(Term::from_field_text(self.fields.id, &p.id));
+                if p.status == ProductStatus::Live && !p.variants.is_empty() {
+                    let (doc, summary) = self.document(p, rates, &category_path(&p.category_slug));
+                    writer.add_document(doc)?;
+                    updates.push((key_of(&p.id), Some(summary)));
+                } else {
+                    updates.push((key_of(&p.id), None));
+                }
+            }
+        }
+        self.commit(position)?;
+        if let Ok(mut m) = self.summaries.write() {
+            for id in deleted {
+                m.remove(&key_of(id));
+            }
+            for (k, s) in updates {
+                match s {
+                    Some(s) => m.insert(k, s),
+                    None => m.remove(&k),
+                };
+            }
+        }
+        Ok(())
+    }
+
+    /// Removes every document (before a rebuild).
+    pub fn clear(&self) -> Result<(), SearchError> {
+        let writer = self.writer.lock().map_err(|_| SearchError::Directory("index writer poisoned".into()))?;
+        writer.delete_all_documents()?;
+        drop(writer);
+        if let Ok(mut m) = self.summaries.write() {
+            m.clear();
+        }
+        Ok(())
+    }
+
+    /// Adds documents without committing (for bulk rebuilds; call [`Self::commit`] after).
+    pub fn add_uncommitted(
+        &self,
+        products: &[ProductRecord],
+        rates: &RateTable,
+        category_path: &(dyn Fn(&str) -> Vec<String> + Sync),
+    ) -> Result<(), SearchError> {
+        let writer = self.writer.lock().map_err(|_| SearchError::Directory("index writer poisoned".into()))?;
+        let mut summaries = Vec::with_capacity(products.len());
+        for p in products.iter().filter(|p| p.status == ProductStatus::Live && !p.variants.is_empty()) {
+            let (doc, summary) = self.document(p, rates, &category_path(&p.category_slug));
+            writer.add_document(doc)?;
+            summaries.push((key_of(&p.id), summary));
+        }
+        drop(writer);
+        if let Ok(mut m) = self.summaries.write() {
+            m.extend(summaries);
+        }
+        Ok(())
+    }
+
+    pub fn commit(&self, position: i64) -> Result<(), SearchError> {
+        let mut writer = self.writer.lock().map_err(|_| SearchError::Directory("index writer poisoned".into()))?;
+        let mut prepared = writer.prepare_commit()?;
+        prepared.set_payload(&position.to_string());
+        prepared.commit()?;
+        drop(writer);
+        self.reader.reload()?;
+        Ok(())
+    }
+
+    fn text_query(&self, q: &str, prefix_last: bool) -> Option<Box<dyn Query>> {
+        let f = self.fields;
+        let mut must: Vec<(Occur, Box<dyn Query>)> = Vec::new();
+        let tokens = analysis::bigrams(q);
+        let last = tokens.len().saturating_sub(1);
+        for (i, token) in tokens.iter().enumerate() {
+            let word = &token.text;
+            let cjk = word.chars().any(analysis::is_cjk);
+            let mut should: Vec<(Occur, Box<dyn Query>)> = Vec::new();
+            let term = |field: Field, text: &str, boost: f32| -> (Occur, Box<dyn Query>) {
+                let q: Box<dyn Query> =
+                    Box::new(TermQuery::new(Term::from_field_text(field, text), IndexRecordOption::WithFreqs));
+                (Occur::Should, Box::new(BoostQuery::new(q, boost)))
+            };
+            should.push(term(f.title_cjk, word, 3.0));
+            should.push(term(f.desc_cjk, word, 1.0));
+            if !cjk {
+                for stem in analysis::terms(&self.index, EN, word) {
+                    should.push(term(f.title_en, &stem, 3.0));
+                    should.push(term(f.desc_en, &stem, 1.0));
+                }
+                for stem in analysis::terms(&self.index, FR, word) {
+                    should.push(term(f.title_fr, &stem, 3.0));
+                    should.push(term(f.desc_fr, &stem, 1.0));
+                }
+                for w in analysis::terms(&self.index, WORDS, word) {
+                    should.push(term(f.words, &w, 2.0));
+                    let t = Term::from_field_text(f.words, &w);
+                    if prefix_last && i == last {
+                        should.push((Occur::Should, Box::new(FuzzyTermQuery::new_prefix(t.clone(), 0, true))));
+                    }
+                    let d = typo_distance(&w);
+                    if d > 0 {
+                        let fuzzy: Box<dyn Query> = Box::new(FuzzyTermQuery::new(t, d, true));
+                        should.push((Occur::Should, Box::new(BoostQuery::new(fuzzy, 0.5))));
+                    }
+                }
+            } else if prefix_last && i == last {
+                should.push((
+                    Occur::Should,
+                    Box::new(FuzzyTermQuery::new_prefix(Term::from_field_text(f.title_cjk, word), 0, true)),
+                ));
+            }
+            must.push((Occur::Must, Box::new(BooleanQuery::new(should))));
+        }
+        if must.is_empty() {
+            None
+        } else {
+            Some(Box::new(BooleanQuery::new(must)))
+        }
+    }
+
+    fn filters(&self, q: &SearchQuery) -> Vec<(Occur, Box<dyn Query>)> {
+        let f = self.fields;
+        let mut out: Vec<(Occur, Box<dyn Query>)> = Vec::new();
+        for (field, value) in
+            [(f.property, &q.property), (f.category, &q.category), (f.shop, &q.shop), (f.shop_country, &q.shop_country)]
+        {
+            if let Some(v) = value {
+                out.push((
+                    Occur::Must,
+                    Box::new(TermQuery::new(Term::from_field_text(field, v), IndexRecordOption::Basic)),
+                ));
+            }
+        }
+        out
+    }
+
+    /// Runs a query: matching, filtering, facet counts over every match, sorting, the
+    /// shop-diversity re-rank, then the page.
+    pub fn search(&self, q: &SearchQuery) -> Result<SearchResult, SearchError> {
+        let mut clauses = self.filters(q);
+        let text = q.q.trim();
+        match self.text_query(text, false) {
+            Some(tq) => clauses.push((Occur::Must, tq)),
+            None => clauses.push((Occur::Must, Box::new(AllQuery))),
+        }
+        let query = BooleanQuery::new(clauses);
+        let searcher = self.reader.searcher();
+        let hits = searcher.search(&query, &KeyCollector)?;
+        let summaries = self.summaries.read().map_err(|_| SearchError::Directory("summaries poisoned".into()))?;
+        let mut matched: Vec<(&Summary, Score)> = hits
+            .into_iter()
+            .filter_map(|(k, s)| summaries.get(&k).map(|m| (m, s)))
+            .filter(|(m, _)| !q.in_stock_only || m.in_stock)
+            .collect();
+        let mut facets = Facets { price_bands: vec![0; q.price_edges_eur.len() + 1], ..Default::default() };
+        for (m, _) in &matched {
+            *facets.property.entry(m.property.clone()).or_insert(0) += 1;
+            *facets.shop.entry(m.shop.clone()).or_insert(0) += 1;
+            *facets.shop_country.entry(m.shop_country.clone()).or_insert(0) += 1;
+            for c in &m.categories {
+                *facets.category.entry(c.clone()).or_insert(0) += 1;
+            }
+            if m.in_stock {
+                facets.in_stock += 1;
+            }
+            let band = q.price_edges_eur.iter().take_while(|e| m.price_eur >= **e).count();
+            facets.price_bands[band] += 1;
+        }
+        let sort = q.sort.unwrap_or(if text.is_empty() { Sort::Newest } else { Sort::Relevance });
+        // Ties fall back to the newest, then the id, so pages never shuffle between requests.
+        match sort {
+            Sort::Relevance => matched
+                .sort_by(|a, b| b.1.total_cmp(&a.1).then(b.0.created.cmp(&a.0.created)).then(a.0.id.cmp(&b.0.id))),
+            Sort::PriceAsc => matched.sort_by(|a, b| {
+                a.0.price_eur.cmp(&b.0.price_eur).then(b.0.created.cmp(&a.0.created)).then(a.0.id.cmp(&b.0.id))
+            }),
+            Sort::PriceDesc => matched.sort_by(|a, b| {
+                b.0.price_eur.cmp(&a.0.price_eur).then(b.0.created.cmp(&a.0.created)).then(a.0.id.cmp(&b.0.id))
+            }),
+            Sort::Newest => matched.sort_by(|a, b| b.0.created.cmp(&a.0.created).then(a.0.id.cmp(&b.0.id))),
+        }
+        let total = matched.len();
+        let end = (q.offset + q.limit).min(total);
+        // The diversity rule shapes relevance (and newest) lists; a price sort is what the fan asked for.
+        let order: Vec<usize> = if matches!(sort, Sort::Relevance | Sort::Newest) {
+            let shops: Vec<&str> = matched.iter().map(|(m, _)| m.shop.as_str()).collect();
+            podium_domain::ranking::diversify(&shops, end)
+        } else {
+            (0..end).collect()
+        };
+        let hits = order.into_iter().skip(q.offset).map(|i| matched[i].0.clone()).collect();
+        Ok(SearchResult { total, hits, facets })
+    }
+
+    /// Up to `limit` products whose titles start like `q` as typed so far, best first.
+    pub fn suggest(&self, q: &str, limit: usize) -> Result<Vec<Summary>, SearchError> {
+        let Some(query) = self.text_query(q.trim(), true) else { return Ok(Vec::new()) };
+        let searcher = self.reader.searcher();
+        let mut hits = searcher.search(&query, &KeyCollector)?;
+        hits.sort_by(|a, b| b.1.total_cmp(&a.1).then(a.0.cmp(&b.0)));
+        let summaries = self.summaries.read().map_err(|_| SearchError::Directory("summaries poisoned".into()))?;
+        Ok(hits.into_iter().filter_map(|(k, _)| summaries.get(&k).cloned()).take(limit).collect())
+    }
+}
+
+fn encode_summary(s: &Summary) -> String {
+    serde_json::json!({
+        "id": s.id, "slug": s.slug, "shop": s.shop, "shop_country": s.shop_country, "property": s.property,
+        "categories": s.categories, "price_eur": s.price_eur, "created": s.created, "in_stock": s.in_stock,
+        "titles": s.titles.iter().map(|(l, t)| (l.tag(), t)).collect::<Vec<_>>(), "fallback": s.fallback.tag(),
+    })
+    .to_string()
+}
+
+fn decode_summary(json: &str) -> Option<Summary> {
+    let v: serde_json::Value = serde_json::from_str(json).ok()?;
+    let s = |k: &str| v[k].as_str().map(str::to_string);
+    Some(Summary {
+        id: s("id")?,
+        slug: s("slug")?,
+        shop: s("shop")?,
+        shop_country: s("shop_country")?,
+        property: s("property")?,
+        categories: v["categories"].as_array()?.iter().filter_map(|c| c.as_str().map(str::to_string)).collect(),
+        price_eur: v["price_eur"].as_i64()?,
+        created: v["created"].as_i64()?,
+        in_stock: v["in_stock"].as_bool()?,
+        titles: v["titles"]
+            .as_array()?
+            .iter()
+            .filter_map(|p| Some((Lang::from_tag(p[0].as_str()?)?, p[1].as_str()?.to_string())))
+            .collect(),
+        fallback: Lang::from_tag(v["fallback"].as_str()?)?,
+    })
+}

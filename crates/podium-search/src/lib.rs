@@ -1,0 +1,14 @@
+//! Podium's search: a tantivy index per node, kept current by following the outbox.
+//!
+//! The index is never the source of truth: `podium reindex` rebuilds it from the database,
+//! and a node that starts with an index behind the outbox catches up before it says it is
+//! ready. Analysis is language-aware (English and French stemming, CJK bigrams), queries
+//! tolerate typos, and results pass through the shop-diversity re-rank of
+//! `podium_domain::ranking`.
+
+pub mod analysis;
+mod follow;
+mod index;
+
+pub use follow::{catch_up, rebuild, Follower};
+pub use index::{typo_distance, Facets, SearchError, SearchIndex, SearchQuery, SearchResult, Sort, Summary};

@@ -1,0 +1,241 @@
+//! Search over the demo catalogue: languages, typos, facets, the diversity rule, and keeping
+//! in step with the database through the outbox, on one node and across two.
+
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use podium_app::catalogue::CatalogueStore;
+use podium_app::catalogue::{NewProduct, NewVariant, ProductStatus, Translation};
+use podium_app::Store;
+use podium_domain::{Currency, Lang, Money};
+use podium_search::{rebuild, Follower, SearchIndex, SearchQuery, Sort};
+use podium_store::testing::{Backend, TestDb};
+
+async fn demo_index(backend: Backend) -> (TestDb, SearchIndex) {
+    let db = TestDb::demo(backend).await;
+    let index = SearchIndex::in_memory().expect("index");
+    rebuild(&index, db.store.as_ref(), &|_, _| {}).await.expect("rebuild");
+    (db, index)
+}
+
+fn query(q: &str) -> SearchQuery {
+    SearchQuery { q: q.into(), limit: 20, ..Default::default() }
+}
+
+fn titles(index: &SearchIndex, q: &str, lang: Lang) -> (usize, Vec<String>) {
+    let r = index.search(&query(q)).expect("search");
+    (r.total, r.hits.iter().map(|h| h.title(lang).to_string()).collect())
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn finds_products_in_each_language() {
+    let (_db, index) = demo_index(Backend::Sqlite).await;
+    assert_eq!(index.len(), 240);
+    for (q, lang, must_contain) in [
+        ("雪の結晶", Lang::Ja, "雪の結晶"),
+        ("눈꽃 티셔츠", Lang::Ko, "눈꽃 티셔츠"),
+        ("雪花", Lang::ZhHans, "雪花"),
+        ("snowflake hoodie", Lang::En, "Snowflake Hoodie"),
+        ("écharpes", Lang::Fr, "Écharpe"),
+        ("shirts", Lang::En, "T-shirt"),
+    ] {
+        let (total, found) = titles(&index, q, lang);
+        assert!(total > 0, "{q}: no results");
+        assert!(found.iter().all(|t| t.contains(must_contain)), "{q}: {found:?}");
+    }
+    // Every product whose Japanese title names the snowflake motif is found, and nothing else.
+    let (all, _) = _db
+        .store
+        .products(&podium_app::catalogue::ProductFilter { limit: 500, ..Default::default() })
+        .await
+        .expect("all");
+    let expected = all
+        .iter()
+        .filter(|p| p.translations.iter().any(|t| t.lang == Lang::Ja && t.title.contains("雪の結晶")))
+        .count();
+    let (total, _) = titles(&index, "雪の結晶", Lang::Ja);
+    assert!(expected > 0);
+    assert_eq!(total, expected);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn tolerates_real_misspellings() {
+    let (_db, index) = demo_index(Backend::Sqlite).await;
+    let cases = [
+        ("snowflak", "Snowflake"),
+        ("hodie", "Hoodie"),
+        ("scraf", "Scarf"),
+        ("marathn", "Marathon"),
+        ("savanah", "Savannah"),
+        ("keyrng", "Keyring"),
+        ("postr", "Poster"),
+        ("enamle", "Enamel"),
+        ("plsuh", "Plush"),
+        ("laurell", "Laurel"),
+        ("stadiun", "Stadium"),
+        ("amsterdma", "Amsterdam"),
+        ("heritag", "Heritage"),
+        ("kenia", "Kenya"),
+        ("mountian", "Mountain"),
+        ("olympc", "Olympic"),
+        ("colurs", "Colours"),
+        ("torhc", "Torch"),
+        ("pyeongchnag", "PyeongChang"),
+        ("rollr", "Roller"),
+        ("sunrsie", "Sunrise"),
+        ("blaeds", "Blades"),
+    ];
+    for (typo, expected) in cases {
+        let (total, found) = titles(&index, typo, Lang::En);
+        assert!(total > 0, "{typo}: nothing found");
+        assert!(found[0].contains(expected), "{typo}: top result {:?}", found[0]);
+    }
+    let (total, _) = titles(&index, "zzzzqx", Lang::En);
+    assert_eq!(total, 0, "nonsense finds nothing");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn facets_count_after_filters_and_filters_narrow() {
+    let (_db, index) = demo_index(Backend::Sqlite).await;
+    let all = index
+        .search(&SearchQuery { limit: 10, price_edges_eur: vec![1500, 3000], ..Default::default() })
+        .expect("search");
+    assert_eq!(all.total, 240);
+    assert_eq!(all.facets.property.values().sum::<u64>(), 240);
+    assert_eq!(all.facets.shop.len(), 8);
+    assert_eq!(all.facets.category.get("apparel"), Some(&96));
+    assert_eq!(all.facets.price_bands.iter().sum::<u64>(), 240);
+    let kenya = index
+        .search(&SearchQuery {
+            property: Some("team-kenya".into()),
+            category: Some("apparel".into()),
+            limit: 50,
+            ..Default::default()
+        })
+        .expect("search");
+    assert_eq!(kenya.total, 16, "four shops × four apparel items");
+    assert_eq!(kenya.facets.property.len(), 1);
+    assert!(kenya.hits.iter().all(|h| h.property == "team-kenya" && h.categories.contains(&"apparel".to_string())));
+    let cheap_first =
+        index.search(&SearchQuery { sort: Some(Sort::PriceAsc), limit: 240, ..Default::default() }).expect("search");
+    assert!(cheap_first.hits.windows(2).all(|w| w[0].price_eur <= w[1].price_eur));
+    let page2 = index.search(&SearchQuery { offset: 20, limit: 20, ..Default::default() }).expect("search");
+    let page1 = index.search(&SearchQuery { offset: 0, limit: 40, ..Default::default() }).expect("search");
+    assert_eq!(
+        page2.hits.iter().map(|h| &h.id).collect::<Vec<_>>(),
+        page1.hits[20..].iter().map(|h| &h.id).collect::<Vec<_>>()
+    );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn no_shop_fills_more_than_three_of_ten() {
+    let (_db, index) = demo_index(Backend::Sqlite).await;
+    // Hanok Threads sells 30 products; "hanok" matches its name in every one of them, and
+    // "tiger" matches others too.
+    for q in ["hanok tiger", "", "t-shirt"] {
+        let r = index.search(&SearchQuery { q: q.into(), limit: 60, ..Default::default() }).expect("search");
+        for w in r.hits.windows(10) {
+            let mut counts = std::collections::HashMap::new();
+            for h in w {
+                *counts.entry(&h.shop).or_insert(0) += 1;
+            }
+            assert!(counts.values().all(|c| *c <= 3), "{q:?}: {counts:?}");
+        }
+    }
+}
+
+fn new_product(shop_id: &str, property_id: &str, handle: &str, title: &str) -> NewProduct {
+    NewProduct {
+        shop_id: shop_id.into(),
+        property_id: property_id.into(),
+        category_slug: "collectibles".into(),
+        handle: handle.into(),
+        fallback_lang: Lang::En,
+        tags: vec![],
+        hs_code: "950300".into(),
+        origin_country: "KR".into(),
+        weight_grams: 50,
+        status: ProductStatus::Live,
+        translations: vec![Translation { lang: Lang::En, title: title.into(), description: "A new arrival.".into() }],
+        variants: vec![NewVariant {
+            sku: handle.to_uppercase(),
+            options: vec![],
+            gtin: None,
+            price: Money::new(9000, Currency::KRW),
+            explicit_prices: vec![],
+            stock: vec![],
+        }],
+        created_at: time::OffsetDateTime::now_utc(),
+    }
+}
+
+async fn shop_and_property(store: &dyn Store) -> (String, String) {
+    let shop = store.org_by_slug("hanok-threads").await.expect("find").expect("demo shop");
+    let property = store.property_by_slug("pyeongchang-2018").await.expect("find").expect("demo property");
+    (shop.id, property.id)
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn changes_arrive_through_the_outbox() {
+    let (db, index) = demo_index(Backend::Sqlite).await;
+    let store: Arc<dyn Store> = db.dyn_store();
+    let follower = Follower::new(Arc::new(index), store.outbox_head().await.expect("head"));
+    let (shop, property) = shop_and_property(store.as_ref()).await;
+    store
+        .create_product(new_product(&shop, &property, "gold-medal-replica", "Gold medal replica"))
+        .await
+        .expect("create");
+    assert_eq!(follower.index.search(&query("medal replica")).expect("search").total, 0, "not yet caught up");
+    follower.step(store.as_ref()).await.expect("catch up");
+    assert_eq!(follower.index.search(&query("medal replica")).expect("search").total, 1);
+    assert_eq!(follower.position(), store.outbox_head().await.expect("head"));
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn two_nodes_on_one_postgres_stay_in_step() {
+    let db = TestDb::demo(Backend::Postgres).await;
+    let store: Arc<dyn Store> = db.dyn_store();
+    // Two nodes: each its own index, following the same database.
+    let mut nodes = Vec::new();
+    for _ in 0..2 {
+        let index = SearchIndex::in_memory().expect("index");
+        let position = rebuild(&index, store.as_ref(), &|_, _| {}).await.expect("rebuild");
+        let follower = Follower::new(Arc::new(index), position);
+        tokio::spawn(follower.clone().run(store.clone(), Duration::from_millis(200)));
+        nodes.push(follower);
+    }
+    // A change committed through "node A" (any writer on the database)...
+    let (shop, property) = shop_and_property(store.as_ref()).await;
+    let started = Instant::now();
+    store
+        .create_product(new_product(&shop, &property, "curling-stone", "Miniature curling stone"))
+        .await
+        .expect("create");
+    // ...is searchable on both nodes within two seconds.
+    for node in &nodes {
+        loop {
+            if node.index.search(&query("curling stone")).expect("search").total == 1 {
+                break;
+            }
+            assert!(started.elapsed() < Duration::from_secs(2), "not searchable within 2 s");
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+    }
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn an_index_on_disk_reopens_where_it_left_off() {
+    let db = TestDb::demo(Backend::Sqlite).await;
+    let dir = tempfile::tempdir().expect("tmp");
+    let position = {
+        let (index, pos) = SearchIndex::open(dir.path()).expect("open");
+        assert_eq!((pos, index.len()), (0, 0));
+        rebuild(&index, db.store.as_ref(), &|_, _| {}).await.expect("rebuild")
+    };
+    let (index, reopened_at) = SearchIndex::open(dir.path()).expect("reopen");
+    assert_eq!(reopened_at, position);
+    assert_eq!(index.len(), 240, "summaries come back from the stored documents");
+    assert!(index.search(&query("雪の結晶")).expect("search").total > 0);
+    let suggestions = index.suggest("snowfl", 5).expect("suggest");
+    assert!(!suggestions.is_empty() && suggestions.iter().all(|s| s.title(Lang::En).contains("Snowflake")));
+}
