@@ -43,6 +43,26 @@ enum Command {
     /// Import data from files.
     #[command(subcommand)]
     Import(ImportCommand),
+    /// Rebuild this node's search index from the database (stop the node first).
+    Reindex {
+        #[command(flatten)]
+        db: DbArgs,
+        /// The node's data directory, which holds the index.
+        #[arg(long, env = "PODIUM_DATA_DIR", default_value = "podium-data")]
+        data_dir: PathBuf,
+    },
+}
+
+/// A progress bar on stderr; hidden when stderr is not a terminal.
+pub fn progress_bar(message: &'static str) -> indicatif::ProgressBar {
+    let bar = indicatif::ProgressBar::new(0);
+    bar.set_style(
+        indicatif::ProgressStyle::with_template("{msg} [{bar:40}] {pos}/{len} ({per_sec}, {eta} left)")
+            .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar())
+            .progress_chars("=> "),
+    );
+    bar.set_message(message);
+    bar
 }
 
 #[derive(Args, Clone)]
@@ -167,6 +187,31 @@ async fn run(command: Command) -> Result<()> {
                 None => format!("sqlite://{}", args.db.display()),
             };
             serve::serve(&url, &args.http, &args.data_dir, Some(serve::Demo)).await
+        }
+        Command::Reindex { db, data_dir } => {
+            let url = db.url()?;
+            let store = podium_store::connect(&url).await?;
+            store.migrate().await.context("migration failed")?;
+            let dir = data_dir.join("search");
+            let (index, _) = podium_search::SearchIndex::open(&dir).with_context(|| {
+                format!("cannot open the search index in {} (stop the podium using it first)", dir.display())
+            })?;
+            let started = std::time::Instant::now();
+            let bar = progress_bar("Indexing products");
+            let position = podium_search::rebuild(&index, store.as_ref(), &|done, total| {
+                bar.set_length(total);
+                bar.set_position(done);
+            })
+            .await
+            .context("reindexing failed")?;
+            bar.finish_and_clear();
+            let secs = started.elapsed().as_secs_f64();
+            println!(
+                "indexed {} products in {secs:.2} s ({:.0} per second), current to outbox position {position}",
+                index.len(),
+                index.len() as f64 / secs.max(1e-9)
+            );
+            Ok(())
         }
         Command::Import(ImportCommand::Fx { file, source, db }) => {
             let url = db.url()?;

@@ -38,9 +38,10 @@ pub async fn serve(url: &str, http: &HttpArgs, data_dir: &Path, demo_mode: Optio
         println!();
     }
 
-    let state =
-        AppState::new(store.clone(), clock.clone(), WebConfig { default_country, secure_cookies: http.secure_cookies })
-            .map_err(|e| anyhow::anyhow!(e))?;
+    let search = open_search(store.as_ref(), data_dir).await?;
+    tokio::spawn(search.clone().run(store.clone(), Duration::from_millis(500)));
+    let config = WebConfig { default_country, secure_cookies: http.secure_cookies };
+    let state = AppState::new(store.clone(), clock.clone(), config, search).map_err(|e| anyhow::anyhow!(e))?;
     let app = podium_web::router(state);
     let listener =
         tokio::net::TcpListener::bind(http.addr).await.with_context(|| format!("cannot listen on {}", http.addr))?;
@@ -72,6 +73,29 @@ pub async fn serve(url: &str, http: &HttpArgs, data_dir: &Path, demo_mode: Optio
     sweeper.abort();
     tracing::info!("stopped");
     Ok(())
+}
+
+/// Opens this node's index in `data_dir/search` and brings it up to date: a full build when it
+/// is new, otherwise a catch-up from the outbox position it last committed.
+pub async fn open_search(store: &dyn podium_app::Store, data_dir: &Path) -> Result<Arc<podium_search::Follower>> {
+    let dir = data_dir.join("search");
+    let (index, position) = podium_search::SearchIndex::open(&dir)
+        .with_context(|| format!("cannot open the search index in {} (is another podium using it?)", dir.display()))?;
+    let position = if position == 0 && index.is_empty() {
+        let bar = crate::progress_bar("Indexing products");
+        let reached = podium_search::rebuild(&index, store, &|done, total| {
+            bar.set_length(total);
+            bar.set_position(done);
+        })
+        .await
+        .context("building the search index failed")?;
+        bar.finish_and_clear();
+        reached
+    } else {
+        podium_search::catch_up(&index, store, position).await.context("catching up the search index failed")?
+    };
+    tracing::info!(documents = index.len(), position, "search index ready");
+    Ok(podium_search::Follower::new(Arc::new(index), position))
 }
 
 async fn shutdown_signal() {

@@ -6,6 +6,7 @@
 //! [`error::ApiError`] (problem+json) for the API and [`error::PageError`] for pages.
 
 pub mod api;
+mod api_catalogue;
 mod catalogue_pages;
 pub mod context;
 pub mod error;
@@ -13,6 +14,7 @@ pub mod i18n;
 mod layout;
 pub mod ops;
 mod pages;
+mod search_page;
 
 use std::sync::Arc;
 
@@ -41,11 +43,18 @@ pub struct AppState {
     pub clock: Arc<dyn Clock>,
     pub i18n: Arc<i18n::I18n>,
     pub config: WebConfig,
+    /// This node's search index and the outbox position it has caught up to.
+    pub search: Arc<podium_search::Follower>,
 }
 
 impl AppState {
-    pub fn new(store: Arc<dyn Store>, clock: Arc<dyn Clock>, config: WebConfig) -> Result<Self, String> {
-        Ok(AppState { store, clock, i18n: Arc::new(i18n::I18n::load()?), config })
+    pub fn new(
+        store: Arc<dyn Store>,
+        clock: Arc<dyn Clock>,
+        config: WebConfig,
+        search: Arc<podium_search::Follower>,
+    ) -> Result<Self, String> {
+        Ok(AppState { store, clock, i18n: Arc::new(i18n::I18n::load()?), config, search })
     }
 }
 
@@ -54,6 +63,7 @@ pub fn router(state: AppState) -> Router {
     Router::new()
         .merge(pages::routes())
         .merge(catalogue_pages::routes())
+        .merge(search_page::routes())
         .merge(api::routes())
         .merge(ops::routes())
         .fallback(pages::not_found)

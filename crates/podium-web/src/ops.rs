@@ -54,7 +54,21 @@ pub async fn healthz() -> Json<Health> {
 pub async fn readyz(State(state): State<AppState>) -> Response {
     let backend = state.store.backend();
     match state.store.is_ready().await {
-        Ok(true) => Json(Health { status: "ready", database: Some(backend), detail: None }).into_response(),
+        Ok(true) => {
+            // The index is caught up when it has applied every outbox entry written so far.
+            let head = state.store.outbox_head().await.unwrap_or(i64::MAX);
+            let position = state.search.position();
+            if position >= head {
+                Json(Health { status: "ready", database: Some(backend), detail: None }).into_response()
+            } else {
+                let detail = format!("the search index is catching up (at {position} of {head})");
+                (
+                    StatusCode::SERVICE_UNAVAILABLE,
+                    Json(Health { status: "not_ready", database: Some(backend), detail: Some(detail) }),
+                )
+                    .into_response()
+            }
+        }
         Ok(false) => (
             StatusCode::SERVICE_UNAVAILABLE,
             Json(Health {

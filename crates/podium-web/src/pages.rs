@@ -21,7 +21,6 @@ use crate::AppState;
 pub fn routes() -> Router<AppState> {
     Router::new()
         .route("/", get(home))
-        .route("/search", get(search))
         .route("/signin", get(signin_page).post(signin))
         .route("/signup", get(signup_page).post(signup))
         .route("/signout", post(signout))
@@ -111,24 +110,6 @@ async fn home(State(state): State<AppState>, v: Visitor) -> Result<Response, Pag
         cards: products.iter().map(|p| crate::catalogue_pages::card(&tr, p, &v, &rates)).collect(),
     };
     Ok(render(v, StatusCode::OK, page))
-}
-
-#[derive(Deserialize)]
-struct SearchQuery {
-    #[serde(default)]
-    q: String,
-}
-
-#[derive(Template)]
-#[template(path = "search.html")]
-struct SearchPage {
-    layout: Layout,
-}
-
-async fn search(v: Visitor, Query(query): Query<SearchQuery>) -> Response {
-    let q: String = query.q.trim().chars().take(200).collect();
-    let page = SearchPage { layout: Layout::with_query(&v, &q) };
-    render(v, StatusCode::OK, page)
 }
 
 #[derive(Template)]

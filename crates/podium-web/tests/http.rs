@@ -447,6 +447,7 @@ async fn search_box_keeps_the_query_and_escapes_it() {
     assert!(!r.body.contains("<script>alert(1)</script>"));
     assert!(r.body.contains("&#60;script&#62;") || r.body.contains("&lt;script&gt;"));
     assert!(r.body.contains("type=\"hidden\" name=\"q\""), "changing preferences keeps the search");
+    assert!(r.body.contains("Nothing matches"), "an honest empty result");
 }
 
 #[tokio::test]
@@ -517,4 +518,105 @@ async fn listings_browse_by_property_category_and_shop() {
         })
         .collect();
     assert!(shops.len() >= 4, "{shops:?}");
+}
+
+#[tokio::test]
+async fn api_products_search_facets_and_pages() {
+    let mut app = TestApp::new(Backend::Sqlite).await;
+    let r = app.get("/api/v1/products?q=%E9%9B%AA%E3%81%AE%E7%B5%90%E6%99%B6&lang=ja&country=JP&per_page=5").await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+    let j = r.json();
+    assert!(j["total"].as_u64().unwrap_or(0) >= 10);
+    assert_eq!(j["items"].as_array().map(|a| a.len()), Some(5));
+    for item in j["items"].as_array().into_iter().flatten() {
+        assert!(item["title"].as_str().is_some_and(|t| t.contains("雪の結晶")), "Japanese titles: {item}");
+        assert_eq!(item["price"]["currency"], "JPY");
+        assert_eq!(item["sellable"], true);
+    }
+    let facets = &j["facets"];
+    let prop_total: u64 = facets["property"].as_array().into_iter().flatten().filter_map(|f| f["count"].as_u64()).sum();
+    assert_eq!(prop_total, j["total"].as_u64().unwrap_or(0), "facet counts cover every result");
+    assert!(facets["price"].as_array().is_some_and(|a| a.len() == 4));
+
+    // Filters narrow, and facet counts follow them.
+    let r = app.get("/api/v1/products?property=team-kenya&category=apparel&per_page=100").await;
+    let j = r.json();
+    assert_eq!(j["total"], 16);
+    assert_eq!(j["facets"]["property"].as_array().map(|a| a.len()), Some(1));
+
+    // Sorting by price, both ways.
+    let r = app.get("/api/v1/products?sort=price_asc&currency=EUR&per_page=100").await;
+    let prices: Vec<i64> =
+        r.json()["items"].as_array().into_iter().flatten().filter_map(|i| i["price"]["minor"].as_i64()).collect();
+    assert_eq!(prices.len(), 100);
+    assert!(prices.windows(2).all(|w| w[0] <= w[1]), "{prices:?}");
+
+    // The shop-diversity rule holds on the first pages of a relevance-ranked query.
+    let r = app.get("/api/v1/products?q=tiger&per_page=40").await;
+    let shops: Vec<String> = r.json()["items"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(|i| i["shop"]["slug"].as_str().map(str::to_string))
+        .collect();
+    for w in shops.windows(10) {
+        let most = w.iter().map(|s| w.iter().filter(|x| *x == s).count()).max().unwrap_or(0);
+        assert!(most <= 3, "{w:?}");
+    }
+
+    for bad in ["sort=cheapest", "page=0", "per_page=1000", "country=XX", "currency=ABC"] {
+        let r = app.get(&format!("/api/v1/products?{bad}")).await;
+        assert_eq!(
+            (r.status, r.header("content-type")),
+            (StatusCode::UNPROCESSABLE_ENTITY, "application/problem+json"),
+            "{bad}"
+        );
+    }
+}
+
+#[tokio::test]
+async fn api_product_detail_and_suggestions() {
+    let mut app = TestApp::new(Backend::Sqlite).await;
+    let r = app.get("/api/v1/products/hanok-threads-kenya-ice-lions-face-off-tee?lang=ko&currency=USD").await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+    let j = r.json();
+    assert_eq!(j["title"], "케냐 아이스 라이언스 페이스오프 티셔츠");
+    assert_eq!(j["licence"]["licensor"], "National Olympic Committee of Kenya");
+    let variants = j["variants"].as_array().expect("variants");
+    assert_eq!(variants.len(), 4);
+    assert_eq!(variants[0]["sku"], "hanok-threads:TEE-KIL-S");
+    assert_eq!(variants[0]["options"]["Size"], "S");
+    assert_eq!(
+        variants[0]["price"],
+        json!({"amount": "31.00", "currency": "USD", "minor": 3100, "formatted": "$31.00"})
+    );
+    assert!(variants[0]["gtin"].as_str().is_some_and(|g| g.len() == 14));
+    assert_eq!(app.get("/api/v1/products/nope").await.status, StatusCode::NOT_FOUND);
+
+    let r = app.get("/api/v1/suggest?q=snowfl&lang=en").await;
+    let s = r.json();
+    let list = s["suggestions"].as_array().expect("suggestions");
+    assert!(
+        !list.is_empty() && list.iter().all(|x| x["text"].as_str().is_some_and(|t| t.contains("Snowflake"))),
+        "{s}"
+    );
+    let r = app.get("/api/v1/suggest?q=%ED%8F%89%EC%B0%BD&lang=ko").await;
+    assert!(r.json()["suggestions"].as_array().is_some_and(|a| !a.is_empty()), "Korean prefix");
+    assert_eq!(app.get("/api/v1/suggest?q=").await.json(), json!({"suggestions": []}));
+}
+
+#[tokio::test]
+async fn the_search_page_filters_by_facet_links() {
+    let mut app = TestApp::new(Backend::Sqlite).await;
+    let r = app.get("/search?q=%EB%88%88%EA%BD%83&lang=ko").await;
+    assert_eq!(r.status, StatusCode::OK);
+    assert!(r.body.contains("평창 2018 눈꽃"), "Korean results");
+    let link = "/search?q=%EB%88%88%EA%BD%83&#38;property=pyeongchang-2018";
+    assert!(r.body.contains(link), "a property facet link");
+    let r = app.get("/search?q=%EB%88%88%EA%BD%83&property=pyeongchang-2018&shop=kumo-craft&lang=en").await;
+    assert!(r.body.contains("aria-current=\"true\">Kumo Craft Tokyo"));
+    assert!(r.body.matches("class=\"card\"").count() >= 1);
+    assert!(r.body.contains("Clear filters"));
+    let r = app.get("/search?q=hodie&lang=en").await;
+    assert!(r.body.contains("Hoodie"), "a misspelt query still finds hoodies");
 }

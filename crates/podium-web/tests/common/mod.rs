@@ -48,7 +48,10 @@ impl Reply {
 impl TestApp {
     pub async fn new(backend: Backend) -> TestApp {
         let db = TestDb::demo(backend).await;
-        let state = AppState::new(db.dyn_store(), Arc::new(SystemClock), WebConfig::default()).expect("state");
+        let index = podium_search::SearchIndex::in_memory().expect("index");
+        let position = podium_search::rebuild(&index, db.store.as_ref(), &|_, _| {}).await.expect("index the demo");
+        let search = podium_search::Follower::new(Arc::new(index), position);
+        let state = AppState::new(db.dyn_store(), Arc::new(SystemClock), WebConfig::default(), search).expect("state");
         TestApp { router: podium_web::router(state), db, cookies: BTreeMap::new() }
     }
 

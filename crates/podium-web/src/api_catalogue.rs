@@ -1,0 +1,374 @@
+//! The catalogue API: `GET /api/v1/products` (search, filters, facets, sorts, pages),
+//! `GET /api/v1/products/{slug}` and `GET /api/v1/suggest`.
+
+use std::collections::BTreeMap;
+
+use axum::extract::{Path, Query, State};
+use axum::http::StatusCode;
+use axum::Json;
+use podium_app::catalogue::{ProductRecord, ProductStatus};
+use podium_app::storefront;
+use podium_domain::{Country, Currency, Lang, Money, RateTable};
+use podium_search::{SearchQuery, Sort};
+use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
+
+use crate::api::MoneyJson;
+use crate::catalogue_pages::category_name;
+use crate::error::{ApiError, Problem};
+use crate::i18n::Tr;
+use crate::AppState;
+
+/// Price bands for the facet, as edges in EUR cents; shown converted to the presentment currency.
+pub const PRICE_EDGES_EUR: [i64; 3] = [2000, 4000, 6000];
+
+#[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct ProductsQuery {
+    /// Free text, in any of the five languages; typos are tolerated.
+    pub q: Option<String>,
+    /// Ship-to country (ISO 3166-1 alpha-2); only products sellable there are listed.
+    pub country: Option<String>,
+    /// Presentment currency (ISO 4217); defaults from the country.
+    pub currency: Option<String>,
+    /// en, fr, zh-Hans, ja or ko.
+    pub lang: Option<String>,
+    /// A property slug, e.g. `team-kenya`.
+    pub property: Option<String>,
+    /// A category slug; its sub-categories are included.
+    pub category: Option<String>,
+    /// A shop slug.
+    pub shop: Option<String>,
+    /// `relevance` (default with `q`), `price_asc`, `price_desc`, `newest` (default without `q`).
+    pub sort: Option<String>,
+    /// 1-based page number.
+    pub page: Option<String>,
+    /// Results per page, 1 to 100 (default 24).
+    pub per_page: Option<String>,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct Named {
+    pub slug: String,
+    pub name: String,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct ShopJson {
+    pub slug: String,
+    pub name: String,
+    pub country: String,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct ProductSummary {
+    pub id: String,
+    pub slug: String,
+    pub title: String,
+    /// The language `title` is in (the shop's fallback where no translation exists).
+    pub title_lang: String,
+    pub shop: ShopJson,
+    pub property: Named,
+    pub category: Named,
+    /// The lowest variant price in the presentment currency.
+    pub price: MoneyJson,
+    pub sellable: bool,
+    pub in_stock: bool,
+    pub url: String,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct FacetValue {
+    pub value: String,
+    pub label: String,
+    pub count: u64,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct FacetsJson {
+    pub property: Vec<FacetValue>,
+    pub category: Vec<FacetValue>,
+    pub shop: Vec<FacetValue>,
+    pub shop_country: Vec<FacetValue>,
+    pub price: Vec<FacetValue>,
+    /// How many of the results are in stock.
+    pub in_stock: u64,
+}
+
+#[derive(Serialize, ToSchema)]
+#[schema(example = json!({"total": 16, "page": 1, "per_page": 24, "items": [{"id": "0193…", "slug": "kumo-craft-pyeongchang-2018-snowflake-tee", "title": "平昌2018 雪の結晶Tシャツ", "title_lang": "ja", "shop": {"slug": "kumo-craft", "name": "Kumo Craft Tokyo", "country": "JP"}, "property": {"slug": "pyeongchang-2018", "name": "PyeongChang 2018"}, "category": {"slug": "t-shirts", "name": "Tシャツ"}, "price": {"amount": "4700", "currency": "JPY", "minor": 4700, "formatted": "¥4,700"}, "sellable": true, "in_stock": true, "url": "/products/kumo-craft-pyeongchang-2018-snowflake-tee"}], "facets": {"property": [{"value": "pyeongchang-2018", "label": "PyeongChang 2018", "count": 16}], "category": [], "shop": [], "shop_country": [], "price": [], "in_stock": 14}}))]
+pub struct ProductsJson {
+    pub total: usize,
+    pub page: usize,
+    pub per_page: usize,
+    pub items: Vec<ProductSummary>,
+    pub facets: FacetsJson,
+}
+
+fn parse_lang(v: &Option<String>) -> Lang {
+    v.as_deref().and_then(Lang::from_tag).unwrap_or_default()
+}
+
+fn presentment(state: &AppState, country: &Option<String>, currency: &Option<String>) -> Result<Currency, ApiError> {
+    let country = match country.as_deref() {
+        Some(c) => Country::parse(c).map_err(|e| ApiError::invalid("country", e.to_string()))?,
+        None => state.config.default_country,
+    };
+    match currency.as_deref() {
+        Some(c) => Currency::parse(c).map_err(|e| ApiError::invalid("currency", e.to_string())),
+        None => Ok(country.default_currency()),
+    }
+}
+
+fn number(
+    v: &Option<String>,
+    field: &str,
+    default: usize,
+    range: std::ops::RangeInclusive<usize>,
+) -> Result<usize, ApiError> {
+    match v.as_deref() {
+        None | Some("") => Ok(default),
+        Some(s) => s.parse::<usize>().ok().filter(|n| range.contains(n)).ok_or_else(|| {
+            ApiError::invalid(
+                field,
+                format!("{field} must be a whole number from {} to {}", range.start(), range.end()),
+            )
+        }),
+    }
+}
+
+pub fn summary(p: &ProductRecord, tr: &Tr, currency: Currency, rates: &RateTable) -> Option<ProductSummary> {
+    let text = storefront::text(p, tr.lang)?;
+    let price = storefront::from_price(p, currency, rates).ok().flatten()?;
+    Some(ProductSummary {
+        id: p.id.clone(),
+        slug: p.slug.clone(),
+        title: text.translation.title.clone(),
+        title_lang: text.translation.lang.tag().to_string(),
+        shop: ShopJson { slug: p.shop.slug.clone(), name: p.shop.name.clone(), country: p.shop.country.clone() },
+        property: Named { slug: p.property.slug.clone(), name: p.property.name.clone() },
+        category: Named { slug: p.category_slug.clone(), name: category_name(tr, &p.category_slug) },
+        price: price.into(),
+        sellable: true,
+        in_stock: p.available() > 0,
+        url: format!("/products/{}", p.slug),
+    })
+}
+
+fn price_bands(tr: &Tr, counts: &[u64], currency: Currency, rates: &RateTable) -> Vec<FacetValue> {
+    let edge =
+        |e: i64| rates.convert(Money::new(e, Currency::EUR), currency).map(|m| m.formatted()).unwrap_or_default();
+    counts
+        .iter()
+        .enumerate()
+        .map(|(i, count)| {
+            let (value, label) = match i {
+                0 => {
+                    (format!("-{}", PRICE_EDGES_EUR[0]), tr.t1("facet-price-under", "price", &edge(PRICE_EDGES_EUR[0])))
+                }
+                n if n == PRICE_EDGES_EUR.len() => (
+                    format!("{}-", PRICE_EDGES_EUR[n - 1]),
+                    tr.t1("facet-price-over", "price", &edge(PRICE_EDGES_EUR[n - 1])),
+                ),
+                n => (
+                    format!("{}-{}", PRICE_EDGES_EUR[n - 1], PRICE_EDGES_EUR[n]),
+                    format!("{} – {}", edge(PRICE_EDGES_EUR[n - 1]), edge(PRICE_EDGES_EUR[n])),
+                ),
+            };
+            FacetValue { value, label, count: *count }
+        })
+        .collect()
+}
+
+/// Facet values with localized labels, most frequent first.
+pub fn facet(counts: &BTreeMap<String, u64>, label: impl Fn(&str) -> String) -> Vec<FacetValue> {
+    let mut out: Vec<FacetValue> =
+        counts.iter().map(|(v, c)| FacetValue { value: v.clone(), label: label(v), count: *c }).collect();
+    out.sort_by(|a, b| b.count.cmp(&a.count).then(a.label.cmp(&b.label)));
+    out
+}
+
+pub struct Listing {
+    pub total: usize,
+    pub items: Vec<ProductSummary>,
+    pub facets: FacetsJson,
+    /// The page's full records, in result order, for pages that show more than the summary.
+    pub products: Vec<ProductRecord>,
+    pub rates: RateTable,
+}
+
+pub struct ListingParams {
+    pub q: String,
+    pub property: Option<String>,
+    pub category: Option<String>,
+    pub shop: Option<String>,
+    pub sort: Option<Sort>,
+    pub page: usize,
+    pub per_page: usize,
+}
+
+/// Runs a search and shapes it for a page or the API.
+pub async fn listing(state: &AppState, tr: &Tr, currency: Currency, p: ListingParams) -> Result<Listing, ApiError> {
+    let query = SearchQuery {
+        q: p.q,
+        property: p.property,
+        category: p.category,
+        shop: p.shop,
+        sort: p.sort,
+        offset: (p.page - 1) * p.per_page,
+        limit: p.per_page,
+        price_edges_eur: PRICE_EDGES_EUR.to_vec(),
+        ..Default::default()
+    };
+    let result = state.search.index.search(&query).map_err(ApiError::internal)?;
+    let ids: Vec<String> = result.hits.iter().map(|h| h.id.clone()).collect();
+    let products = state.store.products_by_ids(&ids).await?;
+    let rates = RateTable::new(state.store.latest_rates().await?);
+    let items = products.iter().filter_map(|p| summary(p, tr, currency, &rates)).collect();
+    let properties = state.store.properties().await?;
+    let shops = state.store.orgs_of_kind(podium_domain::role::OrgKind::Shop).await?;
+    let f = &result.facets;
+    let facets = FacetsJson {
+        property: facet(&f.property, |s| {
+            properties.iter().find(|p| p.slug == s).map(|p| p.name.clone()).unwrap_or_else(|| s.to_string())
+        }),
+        category: facet(&f.category, |s| category_name(tr, s)),
+        shop: facet(&f.shop, |s| {
+            shops.iter().find(|o| o.slug == s).map(|o| o.name.clone()).unwrap_or_else(|| s.to_string())
+        }),
+        shop_country: facet(&f.shop_country, |c| {
+            Country::parse(c).map(|c| tr.country(c)).unwrap_or_else(|_| c.to_string())
+        }),
+        price: price_bands(tr, &f.price_bands, currency, &rates),
+        in_stock: f.in_stock,
+    };
+    Ok(Listing { total: result.total, items, facets, products, rates })
+}
+
+/// Search and browse the catalogue.
+#[utoipa::path(get, path = "/api/v1/products", tag = "storefront", params(ProductsQuery),
+    responses((status = 200, body = ProductsJson), (status = 422, body = Problem)))]
+pub async fn products(
+    State(state): State<AppState>,
+    Query(q): Query<ProductsQuery>,
+) -> Result<Json<ProductsJson>, ApiError> {
+    let lang = parse_lang(&q.lang);
+    let tr = Tr { i18n: state.i18n.clone(), lang };
+    let currency = presentment(&state, &q.country, &q.currency)?;
+    let sort = match q.sort.as_deref() {
+        None | Some("") => None,
+        Some(s) => Some(
+            Sort::parse(s)
+                .ok_or_else(|| ApiError::invalid("sort", "sort must be relevance, price_asc, price_desc or newest"))?,
+        ),
+    };
+    let page = number(&q.page, "page", 1, 1..=10_000)?;
+    let per_page = number(&q.per_page, "per_page", 24, 1..=100)?;
+    let text: String = q.q.unwrap_or_default().chars().take(200).collect();
+    let params =
+        ListingParams { q: text, property: q.property, category: q.category, shop: q.shop, sort, page, per_page };
+    let l = listing(&state, &tr, currency, params).await?;
+    Ok(Json(ProductsJson { total: l.total, page, per_page, items: l.items, facets: l.facets }))
+}
+
+#[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct ProductQuery {
+    pub country: Option<String>,
+    pub currency: Option<String>,
+    pub lang: Option<String>,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct VariantJson {
+    /// Unique across the marketplace: `{shop-slug}:{shop's SKU}`.
+    pub sku: String,
+    pub options: BTreeMap<String, String>,
+    pub price: MoneyJson,
+    pub available: i64,
+    pub gtin: Option<String>,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct LicenceJson {
+    pub licensor: String,
+    pub property: String,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct ProductJson {
+    #[serde(flatten)]
+    pub summary: ProductSummary,
+    pub description: String,
+    pub variants: Vec<VariantJson>,
+    pub licence: LicenceJson,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub not_sellable_reason: Option<String>,
+}
+
+/// One product with its variants, prices in the presentment currency and licence.
+#[utoipa::path(get, path = "/api/v1/products/{slug}", tag = "storefront", params(("slug" = String, Path, description = "The product's slug"), ProductQuery),
+    responses((status = 200, body = ProductJson), (status = 404, body = Problem), (status = 422, body = Problem)))]
+pub async fn product(
+    State(state): State<AppState>,
+    Path(slug): Path<String>,
+    Query(q): Query<ProductQuery>,
+) -> Result<Json<ProductJson>, ApiError> {
+    let tr = Tr { i18n: state.i18n.clone(), lang: parse_lang(&q.lang) };
+    let currency = presentment(&state, &q.country, &q.currency)?;
+    let p = match state.store.product_by_slug(&slug).await? {
+        Some(p) if p.status == ProductStatus::Live && !p.variants.is_empty() => p,
+        _ => return Err(ApiError::not_found(format!("no product {slug:?}"))),
+    };
+    let rates = RateTable::new(state.store.latest_rates().await?);
+    let summary = summary(&p, &tr, currency, &rates)
+        .ok_or_else(|| ApiError::invalid("currency", format!("no exchange rate for {currency}")))?;
+    let description = storefront::text(&p, tr.lang).map(|t| t.translation.description.clone()).unwrap_or_default();
+    let variants = p
+        .variants
+        .iter()
+        .map(|v| VariantJson {
+            sku: storefront::public_sku(&p.shop.slug, &v.sku),
+            options: v.options.iter().cloned().collect(),
+            price: storefront::variant_price(v, currency, &rates).unwrap_or(v.price).into(),
+            available: v.available,
+            gtin: v.gtin.clone(),
+        })
+        .collect();
+    let licence = LicenceJson { licensor: p.property.licensor_name.clone(), property: p.property.name.clone() };
+    Ok(Json(ProductJson { summary, description, variants, licence, not_sellable_reason: None }))
+}
+
+#[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct SuggestQuery {
+    /// What the fan has typed so far.
+    pub q: Option<String>,
+    pub lang: Option<String>,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct Suggestion {
+    pub text: String,
+    pub slug: String,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct SuggestionsJson {
+    pub suggestions: Vec<Suggestion>,
+}
+
+/// As-you-type suggestions: product titles in the fan's language that start like the query.
+#[utoipa::path(get, path = "/api/v1/suggest", tag = "storefront", params(SuggestQuery),
+    responses((status = 200, body = SuggestionsJson, example = json!({"suggestions": [{"text": "PyeongChang 2018 Snowflake Hoodie", "slug": "hanok-threads-pyeongchang-2018-snowflake-hoodie"}]}))))]
+pub async fn suggest(
+    State(state): State<AppState>,
+    Query(q): Query<SuggestQuery>,
+) -> Result<(StatusCode, Json<SuggestionsJson>), ApiError> {
+    let lang = parse_lang(&q.lang);
+    let text: String = q.q.unwrap_or_default().chars().take(100).collect();
+    let hits = state.search.index.suggest(&text, 8).map_err(ApiError::internal)?;
+    let suggestions =
+        hits.iter().map(|h| Suggestion { text: h.title(lang).to_string(), slug: h.slug.clone() }).collect();
+    Ok((StatusCode::OK, Json(SuggestionsJson { suggestions })))
+}
