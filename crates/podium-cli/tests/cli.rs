@@ -176,3 +176,14 @@ async fn http_get(url: &str) -> (u16, String) {
     let status = text.split_whitespace().nth(1).and_then(|s| s.parse().ok()).unwrap_or(0);
     (status, text)
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn reindex_rebuilds_the_search_index_from_the_database() {
+    let db = TestDb::demo(Backend::Sqlite).await;
+    let data = tempfile::tempdir().expect("tmp");
+    let data_dir = data.path().to_str().expect("utf-8");
+    let (code, out, err) = run(&["reindex", "--database-url", &db.url, "--data-dir", data_dir]);
+    assert_eq!(code, 0, "{err}");
+    assert!(out.starts_with("indexed 240 products in "), "{out}");
+    assert!(data.path().join("search").join("meta.json").exists(), "the index lives in the data directory");
+}
