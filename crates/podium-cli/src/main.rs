@@ -116,6 +116,9 @@ struct DemoArgs {
     /// Use another database instead (sqlite:// or postgres://).
     #[arg(long, env = "PODIUM_DEMO_DATABASE_URL")]
     database_url: Option<String>,
+    /// Add this many synthetic products (numbered editions in five languages) for benchmarks.
+    #[arg(long, default_value_t = 0)]
+    products: usize,
     #[command(flatten)]
     http: HttpArgs,
     /// Directory for this node's own files.
@@ -186,7 +189,7 @@ async fn run(command: Command) -> Result<()> {
                 Some(url) => url,
                 None => format!("sqlite://{}", args.db.display()),
             };
-            serve::serve(&url, &args.http, &args.data_dir, Some(serve::Demo)).await
+            serve::serve(&url, &args.http, &args.data_dir, Some(serve::Demo { products: args.products })).await
         }
         Command::Reindex { db, data_dir } => {
             let url = db.url()?;

@@ -12,8 +12,10 @@ use podium_web::{AppState, WebConfig};
 
 use crate::HttpArgs;
 
-/// Marks a demo run: seed the demo data and print its accounts.
-pub struct Demo;
+/// Marks a demo run: seed the demo data, add `products` synthetic ones, print the accounts.
+pub struct Demo {
+    pub products: usize,
+}
 
 pub async fn serve(url: &str, http: &HttpArgs, data_dir: &Path, demo_mode: Option<Demo>) -> Result<()> {
     let default_country =
@@ -24,13 +26,14 @@ pub async fn serve(url: &str, http: &HttpArgs, data_dir: &Path, demo_mode: Optio
     store.migrate().await.context("migration failed")?;
     let clock: Arc<dyn Clock> = Arc::new(SystemClock);
 
-    if demo_mode.is_some() {
+    if let Some(demo_args) = demo_mode {
         match demo::seed(store.as_ref(), clock.now()).await.context("creating the demo marketplace failed")? {
             demo::Seeded::Created { products } => {
                 println!("Created the demo marketplace ({products} products) in {}", podium_store::redact(url))
             }
             demo::Seeded::AlreadyThere => println!("Using the existing marketplace in {}", podium_store::redact(url)),
         }
+        add_synthetic(store.as_ref(), demo_args.products, clock.now()).await?;
         println!("\nDemo accounts (role, email, password):");
         for a in demo::ACCOUNTS {
             println!("  {:<9} {:<26} {}", a.role, a.email, a.password);
@@ -72,6 +75,30 @@ pub async fn serve(url: &str, http: &HttpArgs, data_dir: &Path, demo_mode: Optio
         .context("server error")?;
     sweeper.abort();
     tracing::info!("stopped");
+    Ok(())
+}
+
+/// Tops the catalogue up to the demo's 240 products plus `wanted` synthetic ones.
+async fn add_synthetic(store: &dyn podium_app::Store, wanted: usize, now: time::OffsetDateTime) -> Result<()> {
+    if wanted == 0 {
+        return Ok(());
+    }
+    let filter = podium_app::catalogue::ProductFilter { limit: 0, ..Default::default() };
+    let (_, existing) = store.products(&filter).await?;
+    let missing = (240 + wanted).saturating_sub(existing as usize);
+    if missing == 0 {
+        return Ok(());
+    }
+    // Editions are numbered from where an earlier run stopped, so handles never collide.
+    let rates = podium_domain::RateTable::new(store.latest_rates().await?);
+    let started = std::time::Instant::now();
+    let bar = crate::progress_bar("Generating products");
+    bar.set_length(missing as u64);
+    let first = (existing as usize).saturating_sub(240);
+    let progress = |done: usize| bar.set_position(done as u64);
+    demo::generate_from(store, first, missing, now, &rates, &progress).await.context("generating products failed")?;
+    bar.finish_and_clear();
+    println!("Generated {missing} products in {:.1} s", started.elapsed().as_secs_f64());
     Ok(())
 }
 

@@ -163,6 +163,104 @@ pub async fn seed(store: &dyn Store, now: OffsetDateTime, rates: &RateTable) -> 
     Ok(made)
 }
 
+/// "Edition n" in each language, for the synthetic catalogue.
+fn edition(lang: Lang, n: usize) -> String {
+    match lang {
+        Lang::En => format!("Edition {n}"),
+        Lang::Fr => format!("Édition {n}"),
+        Lang::ZhHans => format!("第{n}版"),
+        Lang::Ja => format!("第{n}弾"),
+        Lang::Ko => format!("{n}번째 에디션"),
+    }
+}
+
+/// Adds `count` synthetic products (numbered editions of the demo's items, in all five
+/// languages) for benchmarks, calling `progress(done)` as it goes. Returns how many were made.
+pub async fn generate_from(
+    store: &dyn Store,
+    first: usize,
+    count: usize,
+    now: OffsetDateTime,
+    rates: &RateTable,
+    progress: &(dyn Fn(usize) + Sync),
+) -> Result<usize, StoreError> {
+    let properties = store.properties().await?;
+    let mut shops = Vec::with_capacity(SHOPS.len());
+    for (slug, city, fallback, licensed) in SHOPS {
+        let shop = store.org_by_slug(slug).await?.ok_or(StoreError::NotFound("demo shop"))?;
+        let location = store.stock_locations(&shop.id).await?.into_iter().next().ok_or(StoreError::NotFound("demo stock location"))?;
+        shops.push((shop, location, city, Lang::from_tag(fallback).unwrap_or_default(), licensed));
+    }
+    for n in first..first + count {
+        let (shop, location, city, fallback_lang, licensed) = &shops[n % shops.len()];
+        let prop_i = (n / shops.len()) % 3;
+        let item_i = (n / (shops.len() * 3)) % ITEMS.len();
+        let edition_no = n / (shops.len() * 3 * ITEMS.len()) + 1;
+        let item = &ITEMS[item_i];
+        let prop_slug = licensed[prop_i];
+        let property = properties.iter().find(|p| p.slug == prop_slug).ok_or(StoreError::NotFound("demo property"))?;
+        let names = PROPERTIES.iter().find(|p| p.0 == prop_slug).map(|p| p.3).unwrap_or([""; 5]);
+        let motifs = MOTIFS.iter().find(|m| m.0 == prop_slug).map(|m| m.1).ok_or(StoreError::NotFound("demo motif"))?;
+        let motif = motifs[(n + edition_no) % motifs.len()];
+        let currency = Currency::parse(&shop.currency).map_err(|e| StoreError::Backend(e.to_string()))?;
+        let base = convert_minor(
+            item.eur_cents + (edition_no as i64 % 7) * 100,
+            Currency::EUR,
+            rust_decimal::Decimal::ONE,
+            currency,
+            rates.get(currency).map(|r| r.per_eur).unwrap_or(rust_decimal::Decimal::ONE),
+        )
+        .map_err(|e| StoreError::Backend(e.to_string()))?;
+        let translations = LANGS
+            .iter()
+            .map(|&lang| {
+                let i = lang_index(lang);
+                Translation {
+                    lang,
+                    title: format!("{} — {}", title(lang, names[i], motif[i], item.noun[i]), edition(lang, edition_no)),
+                    description: description(lang, item.noun[i], &shop.name, city[i], item.made[i], names[i]),
+                }
+            })
+            .collect();
+        let handle = format!("{prop_slug}-{}-{}-ed{edition_no}-{n}", slugify(motif[0]), item.stem);
+        let variants = item
+            .values
+            .iter()
+            .enumerate()
+            .map(|(v_i, value)| NewVariant {
+                sku: format!("GEN-{n}-{v_i}"),
+                options: vec![(item.option[0].to_string(), value.to_string())],
+                gtin: None,
+                price: Money::new(nice(base + base * v_i as i64 / 10), currency),
+                explicit_prices: Vec::new(),
+                stock: vec![(location.id.clone(), ((n * 7 + v_i * 3) % 30) as i64)],
+            })
+            .collect();
+        store
+            .create_product(NewProduct {
+                shop_id: shop.id.clone(),
+                property_id: property.id.clone(),
+                category_slug: item.category.to_string(),
+                handle,
+                fallback_lang: *fallback_lang,
+                tags: vec![prop_slug.to_string(), item.stem.to_string()],
+                hs_code: item.hs.to_string(),
+                origin_country: shop.country.clone(),
+                weight_grams: item.grams,
+                status: ProductStatus::Live,
+                translations,
+                variants,
+                created_at: now - Duration::days(30) - Duration::seconds(n as i64),
+            })
+            .await?;
+        if (n - first) % 100 == 99 {
+            progress(n - first + 1);
+        }
+    }
+    progress(count);
+    Ok(count)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -9,6 +9,7 @@ use rust_decimal::Decimal;
 use time::OffsetDateTime;
 
 mod catalogue;
+pub use catalogue::generate_from;
 mod catalogue_data;
 
 use crate::accounts;

@@ -1,0 +1,75 @@
+#!/usr/bin/env bash
+# Search at scale: a release `podium` with the demo plus N synthetic products (default 100,000).
+# Reports the index build rate (median of RUNS rebuilds), single-client search latency
+# (p50/p99), search throughput with 32 connections, product-page throughput, and memory.
+#
+#   bench/search.sh            # PRODUCTS=100000 RUNS=3 DURATION=10s
+set -euo pipefail
+cd "$(dirname "$0")/.."
+PRODUCTS="${PRODUCTS:-100000}"; RUNS="${RUNS:-3}"; DURATION="${DURATION:-10s}"
+command -v wrk >/dev/null || { echo "bench/search.sh: wrk is needed (apt-get install wrk)" >&2; exit 1; }
+cargo build --release --bin podium --quiet
+BIN="${CARGO_TARGET_DIR:-target}/release/podium"
+DIR="${BENCH_DIR:-$(mktemp -d)}"; PORT="${PORT:-18282}"
+URL="sqlite://$DIR/bench.db"
+median() { sort -g | awk '{a[NR]=$1} END {print (NR%2 ? a[(NR+1)/2] : (a[NR/2]+a[NR/2+1])/2)}'; }
+to_ms() { awk '{v=$1; if (v ~ /us$/) {sub(/us$/,"",v); v/=1000} else if (v ~ /ms$/) {sub(/ms$/,"",v)} else if (v ~ /s$/) {sub(/s$/,"",v); v*=1000}; print v}'; }
+
+if [ ! -s "$DIR/bench.db" ]; then
+  echo "generating the demo and $PRODUCTS products into $DIR (once)"
+  "$BIN" demo --db "$DIR/bench.db" --addr "127.0.0.1:$PORT" --data-dir "$DIR/data" --products "$PRODUCTS" >"$DIR/demo.log" 2>&1 &
+  PID=$!
+  until grep -q "Podium is serving" "$DIR/demo.log"; do sleep 1; kill -0 $PID 2>/dev/null || { cat "$DIR/demo.log"; exit 1; }; done
+  grep "Generated" "$DIR/demo.log" || true
+  kill $PID; wait $PID 2>/dev/null || true
+fi
+
+rates=()
+for _ in $(seq "$RUNS"); do
+  out=$("$BIN" reindex --database-url "$URL" --data-dir "$DIR/data")
+  rates+=("$(sed -E 's/.*\(([0-9]+) per second\).*/\1/' <<<"$out")")
+done
+echo "index build: median $(printf '%s\n' "${rates[@]}" | median) products/s over $RUNS rebuilds (${rates[*]})"
+
+"$BIN" serve --database-url "$URL" --addr "127.0.0.1:$PORT" --data-dir "$DIR/data" >"$DIR/serve.log" 2>&1 &
+PID=$!
+trap 'kill $PID 2>/dev/null; wait $PID 2>/dev/null' EXIT
+for _ in $(seq 300); do curl -fs "http://127.0.0.1:$PORT/readyz" >/dev/null && break; sleep 0.2; done
+RSS_IDLE=$(awk '/VmRSS/ {print $2}' "/proc/$PID/status")
+
+cat >"$DIR/queries.lua" <<'LUA'
+local paths = {
+  "/api/v1/products?q=snowflake%20hoodie&per_page=24",
+  "/api/v1/products?q=%E9%9B%AA%E3%81%AE%E7%B5%90%E6%99%B6&lang=ja&country=JP",
+  "/api/v1/products?q=%EB%88%88%EA%BD%83&lang=ko&country=KR",
+  "/api/v1/products?q=marathn&country=KE",
+  "/api/v1/products?q=plush&property=pyeongchang-2018&sort=price_asc",
+  "/api/v1/products?category=apparel&country=FR",
+  "/api/v1/products?q=edition%2042",
+}
+local i = 0
+request = function()
+  i = i + 1
+  return wrk.format("GET", paths[(i % #paths) + 1])
+end
+LUA
+run() { # connections, url-or-script → "rps p50 p99"
+  local c=$1 target=$2 out t=2
+  [ "$c" -ge 2 ] || t=1
+  if [ -f "$target" ]; then out=$(wrk -t"$t" -c"$c" -d"$DURATION" --latency -s "$target" "http://127.0.0.1:$PORT")
+  else out=$(wrk -t"$t" -c"$c" -d"$DURATION" --latency "http://127.0.0.1:$PORT$target"); fi
+  echo "$(awk '/Requests\/sec/ {print $2}' <<<"$out") $(awk '$1=="50%" {print $2}' <<<"$out" | to_ms) $(awk '$1=="99%" {print $2}' <<<"$out" | to_ms)"
+}
+report() { # label, connections, target
+  local rps=() p50=() p99=()
+  for _ in $(seq "$RUNS"); do read -r r a b <<<"$(run "$2" "$3")"; rps+=("$r"); p50+=("$a"); p99+=("$b"); done
+  printf '%-44s %10.0f req/s   p50 %7.2f ms   p99 %7.2f ms\n' "$1" \
+    "$(printf '%s\n' "${rps[@]}" | median)" "$(printf '%s\n' "${p50[@]}" | median)" "$(printf '%s\n' "${p99[@]}" | median)"
+}
+TOTAL=$(curl -fs "http://127.0.0.1:$PORT/api/v1/products?per_page=1" | sed -E 's/^\{"total":([0-9]+).*/\1/')
+echo "catalogue: $TOTAL products; medians of $RUNS runs of $DURATION"
+report "search, 1 client (7 mixed queries)" 1 "$DIR/queries.lua"
+report "search, 32 connections" 32 "$DIR/queries.lua"
+report "product page, 32 connections" 32 "/products/hanok-threads-kenya-ice-lions-face-off-tee?lang=ja"
+RSS_AFTER=$(awk '/VmRSS/ {print $2}' "/proc/$PID/status")
+echo "server memory: idle $((RSS_IDLE / 1024)) MiB, after the run $((RSS_AFTER / 1024)) MiB"
