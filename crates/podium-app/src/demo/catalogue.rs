@@ -188,7 +188,12 @@ pub async fn generate_from(
     let mut shops = Vec::with_capacity(SHOPS.len());
     for (slug, city, fallback, licensed) in SHOPS {
         let shop = store.org_by_slug(slug).await?.ok_or(StoreError::NotFound("demo shop"))?;
-        let location = store.stock_locations(&shop.id).await?.into_iter().next().ok_or(StoreError::NotFound("demo stock location"))?;
+        let location = store
+            .stock_locations(&shop.id)
+            .await?
+            .into_iter()
+            .next()
+            .ok_or(StoreError::NotFound("demo stock location"))?;
         shops.push((shop, location, city, Lang::from_tag(fallback).unwrap_or_default(), licensed));
     }
     for n in first..first + count {
