@@ -239,3 +239,23 @@ async fn an_index_on_disk_reopens_where_it_left_off() {
     let suggestions = index.suggest("snowfl", 5).expect("suggest");
     assert!(!suggestions.is_empty() && suggestions.iter().all(|s| s.title(Lang::En).contains("Snowflake")));
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn synthetic_editions_are_searchable_in_every_language() {
+    let db = TestDb::demo(Backend::Sqlite).await;
+    let store = db.dyn_store();
+    let rates = podium_domain::RateTable::new(store.latest_rates().await.expect("rates"));
+    let made = podium_app::demo::generate_from(store.as_ref(), 0, 48, time::OffsetDateTime::now_utc(), &rates, &|_| {})
+        .await
+        .expect("generate");
+    assert_eq!(made, 48);
+    // A second batch continues the numbering instead of colliding with the first.
+    podium_app::demo::generate_from(store.as_ref(), 48, 24, time::OffsetDateTime::now_utc(), &rates, &|_| {})
+        .await
+        .expect("generate more");
+    let index = SearchIndex::in_memory().expect("index");
+    rebuild(&index, store.as_ref(), &|_, _| {}).await.expect("rebuild");
+    assert_eq!(index.len(), 240 + 72);
+    assert_eq!(index.search(&query("edition")).expect("search").total, 72);
+    assert!(index.search(&query("第1弾")).expect("search").total > 0, "Japanese edition titles");
+}
