@@ -11,6 +11,7 @@ command -v wrk >/dev/null || { echo "bench/search.sh: wrk is needed (apt-get ins
 cargo build --release --bin podium --quiet
 BIN="${CARGO_TARGET_DIR:-target}/release/podium"
 DIR="${BENCH_DIR:-$(mktemp -d)}"; PORT="${PORT:-18282}"
+mkdir -p "$DIR"
 URL="sqlite://$DIR/bench.db"
 median() { sort -g | awk '{a[NR]=$1} END {print (NR%2 ? a[(NR+1)/2] : (a[NR/2]+a[NR/2+1])/2)}'; }
 to_ms() { awk '{v=$1; if (v ~ /us$/) {sub(/us$/,"",v); v/=1000} else if (v ~ /ms$/) {sub(/ms$/,"",v)} else if (v ~ /s$/) {sub(/s$/,"",v); v*=1000}; print v}'; }
