@@ -177,6 +177,8 @@ pub trait CatalogueStore: Send + Sync {
     /// `Conflict { field: "handle" }` or `Conflict { field: "sku" }` when taken in the shop.
     async fn create_product(&self, p: NewProduct) -> StoreResult<ProductRecord>;
     async fn product_by_slug(&self, slug: &str) -> StoreResult<Option<ProductRecord>>;
+    /// The ids of every live product, for rebuilding indexes.
+    async fn live_product_ids(&self) -> StoreResult<Vec<String>>;
     /// Full records of these products, in the order given; unknown ids are skipped.
     async fn products_by_ids(&self, ids: &[String]) -> StoreResult<Vec<ProductRecord>>;
     /// Products matching the filter, newest first, and how many match in all.

@@ -5,7 +5,6 @@ use std::sync::atomic::{AtomicI64, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
-use podium_app::catalogue::ProductFilter;
 use podium_app::Store;
 use podium_domain::catalogue::CategoryTree;
 use podium_domain::RateTable;
@@ -33,17 +32,14 @@ pub async fn rebuild(
     let (rates, tree) = context(store).await?;
     let path = |slug: &str| tree.path(slug);
     index.clear()?;
-    let mut filter = ProductFilter { live_only: true, limit: 500, offset: 0, ..Default::default() };
+    let ids = store.live_product_ids().await?;
+    let total = ids.len() as u64;
     let mut done = 0u64;
-    loop {
-        let (page, total) = store.products(&filter).await?;
-        if page.is_empty() {
-            break;
-        }
+    for chunk in ids.chunks(500) {
+        let page = store.products_by_ids(chunk).await?;
         index.add_uncommitted(&page, &rates, &path)?;
-        done += page.len() as u64;
-        progress(done, total as u64);
-        filter.offset += filter.limit;
+        done += chunk.len() as u64;
+        progress(done, total);
     }
     index.commit(head)?;
     catch_up(index, store, head).await

@@ -491,32 +491,47 @@ impl SearchIndex {
             .filter_map(|(k, s)| summaries.get(&k).map(|m| (m, s)))
             .filter(|(m, _)| !q.in_stock_only || m.in_stock)
             .collect();
-        let mut facets = Facets { price_bands: vec![0; q.price_edges_eur.len() + 1], ..Default::default() };
+        // Count with borrowed keys; only the few distinct values are copied at the end.
+        let mut property: HashMap<&str, u64> = HashMap::new();
+        let mut shop: HashMap<&str, u64> = HashMap::new();
+        let mut shop_country: HashMap<&str, u64> = HashMap::new();
+        let mut category: HashMap<&str, u64> = HashMap::new();
+        let mut price_bands = vec![0u64; q.price_edges_eur.len() + 1];
+        let mut in_stock = 0u64;
         for (m, _) in &matched {
-            *facets.property.entry(m.property.clone()).or_insert(0) += 1;
-            *facets.shop.entry(m.shop.clone()).or_insert(0) += 1;
-            *facets.shop_country.entry(m.shop_country.clone()).or_insert(0) += 1;
+            *property.entry(m.property.as_str()).or_insert(0) += 1;
+            *shop.entry(m.shop.as_str()).or_insert(0) += 1;
+            *shop_country.entry(m.shop_country.as_str()).or_insert(0) += 1;
             for c in &m.categories {
-                *facets.category.entry(c.clone()).or_insert(0) += 1;
+                *category.entry(c.as_str()).or_insert(0) += 1;
             }
-            if m.in_stock {
-                facets.in_stock += 1;
-            }
-            let band = q.price_edges_eur.iter().take_while(|e| m.price_eur >= **e).count();
-            facets.price_bands[band] += 1;
+            in_stock += u64::from(m.in_stock);
+            price_bands[q.price_edges_eur.iter().take_while(|e| m.price_eur >= **e).count()] += 1;
         }
+        let owned = |m: HashMap<&str, u64>| m.into_iter().map(|(k, v)| (k.to_string(), v)).collect::<BTreeMap<_, _>>();
+        let facets = Facets {
+            property: owned(property),
+            category: owned(category),
+            shop: owned(shop),
+            shop_country: owned(shop_country),
+            price_bands,
+            in_stock,
+        };
         let sort = q.sort.unwrap_or(if text.is_empty() { Sort::Newest } else { Sort::Relevance });
         // Ties fall back to the newest, then the id, so pages never shuffle between requests.
         match sort {
-            Sort::Relevance => matched
-                .sort_by(|a, b| b.1.total_cmp(&a.1).then(b.0.created.cmp(&a.0.created)).then(a.0.id.cmp(&b.0.id))),
-            Sort::PriceAsc => matched.sort_by(|a, b| {
-                a.0.price_eur.cmp(&b.0.price_eur).then(b.0.created.cmp(&a.0.created)).then(a.0.id.cmp(&b.0.id))
+            Sort::Relevance => matched.sort_unstable_by(|a, b| {
+                b.1.total_cmp(&a.1).then(b.0.created.cmp(&a.0.created)).then_with(|| a.0.id.cmp(&b.0.id))
             }),
-            Sort::PriceDesc => matched.sort_by(|a, b| {
-                b.0.price_eur.cmp(&a.0.price_eur).then(b.0.created.cmp(&a.0.created)).then(a.0.id.cmp(&b.0.id))
+            Sort::PriceAsc => matched.sort_unstable_by(|a, b| {
+                a.0.price_eur.cmp(&b.0.price_eur).then(b.0.created.cmp(&a.0.created)).then_with(|| a.0.id.cmp(&b.0.id))
             }),
-            Sort::Newest => matched.sort_by(|a, b| b.0.created.cmp(&a.0.created).then(a.0.id.cmp(&b.0.id))),
+            Sort::PriceDesc => matched.sort_unstable_by(|a, b| {
+                b.0.price_eur.cmp(&a.0.price_eur).then(b.0.created.cmp(&a.0.created)).then_with(|| a.0.id.cmp(&b.0.id))
+            }),
+            Sort::Newest => {
+                matched.sort_unstable_by(|a, b| b.0.created.cmp(&a.0.created).then_with(|| a.0.id.cmp(&b.0.id)))
+            }
         }
         let total = matched.len();
         let end = (q.offset + q.limit).min(total);

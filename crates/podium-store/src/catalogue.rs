@@ -387,6 +387,15 @@ impl CatalogueStore for SqlStore {
         }
     }
 
+    async fn live_product_ids(&self) -> StoreResult<Vec<String>> {
+        read!(self, |pool| {
+            sqlx::query_scalar::<_, String>("SELECT id FROM products WHERE status = 'live' ORDER BY id")
+                .fetch_all(pool)
+                .await
+                .map_err(backend)
+        })
+    }
+
     async fn products_by_ids(&self, ids: &[String]) -> StoreResult<Vec<ProductRecord>> {
         let mut out = Vec::with_capacity(ids.len());
         // Bounded IN lists keep every backend within its parameter limit.
