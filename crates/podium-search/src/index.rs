@@ -29,6 +29,29 @@ pub enum SearchError {
     Store(#[from] podium_app::StoreError),
 }
 
+/// A hasher for keys that are already well-mixed hashes (product keys), and FNV-1a for short
+/// strings (facet values): both far cheaper per hit than the default SipHash.
+#[derive(Default, Clone, Copy)]
+struct FastHasher(u64);
+
+impl std::hash::Hasher for FastHasher {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+    fn write(&mut self, bytes: &[u8]) {
+        let mut h = if self.0 == 0 { 0xcbf29ce484222325 } else { self.0 };
+        for b in bytes {
+            h = (h ^ u64::from(*b)).wrapping_mul(0x100000001b3);
+        }
+        self.0 = h;
+    }
+    fn write_u64(&mut self, n: u64) {
+        self.0 ^= n;
+    }
+}
+
+type Fast = std::hash::BuildHasherDefault<FastHasher>;
+
 /// What the index keeps in memory per product for facets, sorting and suggestions.
 #[derive(Debug, Clone)]
 pub struct Summary {
@@ -171,7 +194,7 @@ pub struct SearchIndex {
     reader: IndexReader,
     writer: Mutex<IndexWriter>,
     fields: Fields,
-    summaries: RwLock<HashMap<u64, Summary>>,
+    summaries: RwLock<HashMap<u64, Summary, Fast>>,
 }
 
 struct KeyCollector;
@@ -242,15 +265,20 @@ impl SearchIndex {
         let writer = index.writer_with_num_threads(1, 50_000_000)?;
         let reader = index.reader_builder().reload_policy(tantivy::ReloadPolicy::Manual).try_into()?;
         let position = index.load_metas()?.payload.and_then(|p| p.parse().ok()).unwrap_or(0);
-        let this =
-            SearchIndex { index, reader, writer: Mutex::new(writer), fields, summaries: RwLock::new(HashMap::new()) };
+        let this = SearchIndex {
+            index,
+            reader,
+            writer: Mutex::new(writer),
+            fields,
+            summaries: RwLock::new(HashMap::default()),
+        };
         this.load_summaries()?;
         Ok((this, position))
     }
 
     fn load_summaries(&self) -> Result<(), SearchError> {
         let searcher = self.reader.searcher();
-        let mut map = HashMap::new();
+        let mut map: HashMap<u64, Summary, Fast> = HashMap::default();
         for segment in searcher.segment_readers() {
             let store = segment.get_store_reader(64).map_err(|e| SearchError::Directory(e.to_string()))?;
             for doc_id in segment.doc_ids_alive() {
@@ -486,16 +514,16 @@ impl SearchIndex {
         let searcher = self.reader.searcher();
         let hits = searcher.search(&query, &KeyCollector)?;
         let summaries = self.summaries.read().map_err(|_| SearchError::Directory("summaries poisoned".into()))?;
-        let mut matched: Vec<(&Summary, Score)> = hits
+        let matched: Vec<(&Summary, Score)> = hits
             .into_iter()
             .filter_map(|(k, s)| summaries.get(&k).map(|m| (m, s)))
             .filter(|(m, _)| !q.in_stock_only || m.in_stock)
             .collect();
         // Count with borrowed keys; only the few distinct values are copied at the end.
-        let mut property: HashMap<&str, u64> = HashMap::new();
-        let mut shop: HashMap<&str, u64> = HashMap::new();
-        let mut shop_country: HashMap<&str, u64> = HashMap::new();
-        let mut category: HashMap<&str, u64> = HashMap::new();
+        let mut property: HashMap<&str, u64, Fast> = HashMap::default();
+        let mut shop: HashMap<&str, u64, Fast> = HashMap::default();
+        let mut shop_country: HashMap<&str, u64, Fast> = HashMap::default();
+        let mut category: HashMap<&str, u64, Fast> = HashMap::default();
         let mut price_bands = vec![0u64; q.price_edges_eur.len() + 1];
         let mut in_stock = 0u64;
         for (m, _) in &matched {
@@ -508,7 +536,8 @@ impl SearchIndex {
             in_stock += u64::from(m.in_stock);
             price_bands[q.price_edges_eur.iter().take_while(|e| m.price_eur >= **e).count()] += 1;
         }
-        let owned = |m: HashMap<&str, u64>| m.into_iter().map(|(k, v)| (k.to_string(), v)).collect::<BTreeMap<_, _>>();
+        let owned =
+            |m: HashMap<&str, u64, Fast>| m.into_iter().map(|(k, v)| (k.to_string(), v)).collect::<BTreeMap<_, _>>();
         let facets = Facets {
             property: owned(property),
             category: owned(category),
@@ -518,21 +547,23 @@ impl SearchIndex {
             in_stock,
         };
         let sort = q.sort.unwrap_or(if text.is_empty() { Sort::Newest } else { Sort::Relevance });
-        // Ties fall back to the newest, then the id, so pages never shuffle between requests.
-        match sort {
-            Sort::Relevance => matched.sort_unstable_by(|a, b| {
-                b.1.total_cmp(&a.1).then(b.0.created.cmp(&a.0.created)).then_with(|| a.0.id.cmp(&b.0.id))
-            }),
-            Sort::PriceAsc => matched.sort_unstable_by(|a, b| {
-                a.0.price_eur.cmp(&b.0.price_eur).then(b.0.created.cmp(&a.0.created)).then_with(|| a.0.id.cmp(&b.0.id))
-            }),
-            Sort::PriceDesc => matched.sort_unstable_by(|a, b| {
-                b.0.price_eur.cmp(&a.0.price_eur).then(b.0.created.cmp(&a.0.created)).then_with(|| a.0.id.cmp(&b.0.id))
-            }),
-            Sort::Newest => {
-                matched.sort_unstable_by(|a, b| b.0.created.cmp(&a.0.created).then_with(|| a.0.id.cmp(&b.0.id)))
-            }
-        }
+        // Sort compact keys rather than through pointers: far fewer cache misses on large result
+        // sets. Ties fall back to the newest, then to index order, so pages never shuffle.
+        let mut keys: Vec<(i64, i64, u32)> = matched
+            .iter()
+            .enumerate()
+            .map(|(i, (m, score))| {
+                let primary = match sort {
+                    Sort::Relevance => -((f64::from(*score) * 1e6) as i64),
+                    Sort::PriceAsc => m.price_eur,
+                    Sort::PriceDesc => -m.price_eur,
+                    Sort::Newest => -m.created,
+                };
+                (primary, -m.created, i as u32)
+            })
+            .collect();
+        keys.sort_unstable();
+        let matched: Vec<(&Summary, Score)> = keys.iter().map(|k| matched[k.2 as usize]).collect();
         let total = matched.len();
         let end = (q.offset + q.limit).min(total);
         // The diversity rule shapes relevance (and newest) lists; a price sort is what the fan asked for.
