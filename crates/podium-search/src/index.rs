@@ -162,6 +162,8 @@ pub struct SearchQuery {
     pub shop: Option<String>,
     pub shop_country: Option<String>,
     pub in_stock_only: bool,
+    /// Only products whose price (EUR cents, lowest variant) lies in `[from, to)`.
+    pub price_eur: Option<(i64, i64)>,
     /// `None` means relevance with a query and newest without one.
     pub sort: Option<Sort>,
     pub offset: usize,
@@ -518,6 +520,7 @@ impl SearchIndex {
             .into_iter()
             .filter_map(|(k, s)| summaries.get(&k).map(|m| (m, s)))
             .filter(|(m, _)| !q.in_stock_only || m.in_stock)
+            .filter(|(m, _)| q.price_eur.is_none_or(|(from, to)| m.price_eur >= from && m.price_eur < to))
             .collect();
         // Count with borrowed keys; only the few distinct values are copied at the end.
         let mut property: HashMap<&str, u64, Fast> = HashMap::default();

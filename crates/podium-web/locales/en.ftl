@@ -197,3 +197,5 @@ sort-newest = Newest
 sort-price-asc = Price, low to high
 sort-price-desc = Price, high to low
 search-no-results = Nothing matches “{ $q }”. Try fewer words or another spelling.
+facet-availability = Availability
+facet-in-stock = In stock

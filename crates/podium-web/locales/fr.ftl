@@ -197,3 +197,5 @@ sort-newest = Nouveautés
 sort-price-asc = Prix croissant
 sort-price-desc = Prix décroissant
 search-no-results = Aucun résultat pour « { $q } ». Essayez moins de mots ou une autre orthographe.
+facet-availability = Disponibilité
+facet-in-stock = En stock

@@ -197,3 +197,5 @@ sort-newest = 新着順
 sort-price-asc = 価格の安い順
 sort-price-desc = 価格の高い順
 search-no-results = 「{ $q }」に一致する商品はありません。言葉を減らすか、別の表記でお試しください。
+facet-availability = 在庫
+facet-in-stock = 在庫あり

@@ -197,3 +197,5 @@ sort-newest = 최신순
 sort-price-asc = 낮은 가격순
 sort-price-desc = 높은 가격순
 search-no-results = “{ $q }”와(과) 일치하는 상품이 없습니다. 검색어를 줄이거나 다른 철자로 시도해 보세요.
+facet-availability = 재고
+facet-in-stock = 재고 있음

@@ -197,3 +197,5 @@ sort-newest = 最新
 sort-price-asc = 价格从低到高
 sort-price-desc = 价格从高到低
 search-no-results = 没有与“{ $q }”匹配的商品。请减少关键词或换一种拼写。
+facet-availability = 库存
+facet-in-stock = 有货

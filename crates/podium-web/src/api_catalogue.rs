@@ -39,6 +39,10 @@ pub struct ProductsQuery {
     pub category: Option<String>,
     /// A shop slug.
     pub shop: Option<String>,
+    /// A price band from the `price` facet, e.g. `2000-4000` (EUR cents; open ends allowed).
+    pub price: Option<String>,
+    /// `true` to list only products in stock.
+    pub in_stock: Option<String>,
     /// `relevance` (default with `q`), `price_asc`, `price_desc`, `newest` (default without `q`).
     pub sort: Option<String>,
     /// 1-based page number.
@@ -197,8 +201,18 @@ pub struct Listing {
     pub rates: RateTable,
 }
 
+/// Parses a price band value (`-2000`, `2000-4000`, `6000-`) into `[from, to)` EUR cents.
+pub fn parse_band(v: &str) -> Option<(i64, i64)> {
+    let (a, b) = v.split_once('-')?;
+    let from = if a.is_empty() { i64::MIN } else { a.parse().ok()? };
+    let to = if b.is_empty() { i64::MAX } else { b.parse().ok()? };
+    (from < to).then_some((from, to))
+}
+
 pub struct ListingParams {
     pub q: String,
+    pub price: Option<(i64, i64)>,
+    pub in_stock: bool,
     pub property: Option<String>,
     pub category: Option<String>,
     pub shop: Option<String>,
@@ -214,6 +228,8 @@ pub async fn listing(state: &AppState, tr: &Tr, currency: Currency, p: ListingPa
         property: p.property,
         category: p.category,
         shop: p.shop,
+        price_eur: p.price,
+        in_stock_only: p.in_stock,
         sort: p.sort,
         offset: (p.page - 1) * p.per_page,
         limit: p.per_page,
@@ -265,8 +281,28 @@ pub async fn products(
     let page = number(&q.page, "page", 1, 1..=10_000)?;
     let per_page = number(&q.per_page, "per_page", 24, 1..=100)?;
     let text: String = q.q.unwrap_or_default().chars().take(200).collect();
-    let params =
-        ListingParams { q: text, property: q.property, category: q.category, shop: q.shop, sort, page, per_page };
+    let price = match q.price.as_deref() {
+        None | Some("") => None,
+        Some(v) => Some(parse_band(v).ok_or_else(|| {
+            ApiError::invalid("price", "price must be a band such as 2000-4000 from the price facet")
+        })?),
+    };
+    let in_stock = match q.in_stock.as_deref() {
+        None | Some("") | Some("false") | Some("0") => false,
+        Some("true") | Some("1") => true,
+        Some(_) => return Err(ApiError::invalid("in_stock", "in_stock must be true or false")),
+    };
+    let params = ListingParams {
+        q: text,
+        price,
+        in_stock,
+        property: q.property,
+        category: q.category,
+        shop: q.shop,
+        sort,
+        page,
+        per_page,
+    };
     let l = listing(&state, &tr, currency, params).await?;
     Ok(Json(ProductsJson { total: l.total, page, per_page, items: l.items, facets: l.facets }))
 }

@@ -10,7 +10,7 @@ use axum::Router;
 use podium_search::Sort;
 use serde::Deserialize;
 
-use crate::api_catalogue::{listing, FacetValue, ListingParams};
+use crate::api_catalogue::{listing, parse_band, FacetValue, ListingParams};
 use crate::catalogue_pages::{card, Card, PER_PAGE};
 use crate::context::Visitor;
 use crate::error::PageError;
@@ -29,6 +29,8 @@ struct SearchParams {
     property: Option<String>,
     category: Option<String>,
     shop: Option<String>,
+    price: Option<String>,
+    in_stock: Option<String>,
     sort: Option<String>,
     page: Option<String>,
 }
@@ -80,8 +82,12 @@ async fn search(
         p.category.clone().unwrap_or_default(),
         p.shop.clone().unwrap_or_default(),
     );
+    let price = p.price.clone().filter(|v| parse_band(v).is_some()).unwrap_or_default();
+    let in_stock = if p.in_stock.as_deref() == Some("true") { "true".to_string() } else { String::new() };
     let params = ListingParams {
         q: q.clone(),
+        price: parse_band(&price),
+        in_stock: !in_stock.is_empty(),
         property: p.property.clone().filter(|s| !s.is_empty()),
         category: p.category.clone().filter(|s| !s.is_empty()),
         shop: p.shop.clone().filter(|s| !s.is_empty()),
@@ -137,12 +143,21 @@ async fn search(
                 .iter()
                 .filter(|f| f.count > 0)
                 .map(|f| Opt {
-                    value: String::new(),
+                    value: link("price", if price == f.value { "" } else { &f.value }),
                     label: f.label.clone(),
-                    selected: false,
+                    selected: price == f.value,
                     extra: f.count.to_string(),
                 })
                 .collect(),
+        },
+        Group {
+            title: tr.t("facet-availability"),
+            options: vec![Opt {
+                value: link("in_stock", if in_stock.is_empty() { "true" } else { "" }),
+                label: tr.t("facet-in-stock"),
+                selected: !in_stock.is_empty(),
+                extra: result.facets.in_stock.to_string(),
+            }],
         },
     ];
     let pages = result.total.div_ceil(PER_PAGE as usize).max(1);
@@ -166,16 +181,21 @@ async fn search(
         extra: String::new(),
     })
     .collect();
-    let hidden = [("property", &property), ("category", &category), ("shop", &shop)]
-        .iter()
-        .filter(|(_, v)| !v.is_empty())
-        .map(|(k, v)| Opt { value: k.to_string(), label: v.to_string(), selected: false, extra: String::new() })
-        .collect();
+    let hidden =
+        [("property", &property), ("category", &category), ("shop", &shop), ("price", &price), ("in_stock", &in_stock)]
+            .iter()
+            .filter(|(_, v)| !v.is_empty())
+            .map(|(k, v)| Opt { value: k.to_string(), label: v.to_string(), selected: false, extra: String::new() })
+            .collect();
     let page_view = SearchPage {
         layout: Layout::with_query(&v, &q),
         heading: if q.is_empty() { tr.t("search-title") } else { tr.t1("search-results-for", "q", &q) },
         groups,
-        filtered: !(property.is_empty() && category.is_empty() && shop.is_empty()),
+        filtered: !(property.is_empty()
+            && category.is_empty()
+            && shop.is_empty()
+            && price.is_empty()
+            && in_stock.is_empty()),
         clear_url: url(&[("q", q.as_str()), ("sort", &sort_value)]),
         hidden,
         sorts,

@@ -564,7 +564,25 @@ async fn api_products_search_facets_and_pages() {
         assert!(most <= 3, "{w:?}");
     }
 
-    for bad in ["sort=cheapest", "page=0", "per_page=1000", "country=XX", "currency=ABC"] {
+    // Price bands and availability filter too; the band values come from the facet.
+    let band = j["facets"]["price"][0]["value"].as_str().unwrap_or("").to_string();
+    let r = app.get("/api/v1/products?sort=price_asc&currency=EUR&per_page=100").await;
+    let all_total = r.json()["total"].as_u64().unwrap_or(0);
+    let r = app.get(&format!("/api/v1/products?price={band}&currency=EUR&per_page=100")).await;
+    let cheap = r.json();
+    assert!(cheap["total"].as_u64().unwrap_or(0) > 0 && cheap["total"].as_u64() < Some(all_total), "{band}: {cheap}");
+    assert!(
+        cheap["items"].as_array().into_iter().flatten().all(|i| i["price"]["minor"].as_i64() < Some(2000)),
+        "under €20"
+    );
+    let r = app.get("/api/v1/products?in_stock=true&per_page=100").await;
+    let stocked = r.json();
+    assert!(stocked["items"].as_array().into_iter().flatten().all(|i| i["in_stock"] == true));
+    assert_eq!(stocked["total"], stocked["facets"]["in_stock"]);
+
+    for bad in
+        ["sort=cheapest", "page=0", "per_page=1000", "country=XX", "currency=ABC", "price=cheap", "in_stock=maybe"]
+    {
         let r = app.get(&format!("/api/v1/products?{bad}")).await;
         assert_eq!(
             (r.status, r.header("content-type")),
@@ -617,6 +635,9 @@ async fn the_search_page_filters_by_facet_links() {
     assert!(r.body.contains("aria-current=\"true\">Kumo Craft Tokyo"));
     assert!(r.body.matches("class=\"card\"").count() >= 1);
     assert!(r.body.contains("Clear filters"));
+    let r = app.get("/search?in_stock=true&price=-2000&lang=en").await;
+    assert!(r.body.contains("aria-current=\"true\">In stock") && r.body.contains("aria-current=\"true\">Under "));
+    assert!(!r.body.contains("Sold out"), "only products in stock are listed");
     let r = app.get("/search?q=hodie&lang=en").await;
     assert!(r.body.contains("Hoodie"), "a misspelt query still finds hoodies");
 }
