@@ -7,7 +7,7 @@ use podium_domain::fx::convert_minor;
 use podium_domain::{Country, Currency, Lang, Money, RateTable};
 use time::{Duration, OffsetDateTime};
 
-use super::catalogue_data::{ITEMS, MOTIFS, PROPERTIES, SHOPS};
+use super::catalogue_data::{Item, ITEMS, MOTIFS, PROPERTIES, SHOPS};
 use crate::catalogue::{NewProduct, NewProperty, NewVariant, ProductStatus, Translation};
 use crate::ports::{Store, StoreError};
 
@@ -40,6 +40,32 @@ fn description(lang: Lang, noun: &str, shop: &str, city: &str, made: &str, prope
             format!("{city}의 작은 공방 {shop}에서 만든 {noun}입니다. {made} {property} 공식 라이선스 상품입니다.")
         }
     }
+}
+
+/// A product's title and description in all five languages, optionally as a numbered edition.
+fn texts(
+    names: &[&str; 5],
+    motif: &[&str; 5],
+    item: &Item,
+    shop: &str,
+    city: &[&str; 5],
+    edition_no: Option<usize>,
+) -> Vec<Translation> {
+    LANGS
+        .iter()
+        .map(|&lang| {
+            let i = lang_index(lang);
+            let base = title(lang, names[i], motif[i], item.noun[i]);
+            Translation {
+                lang,
+                title: match edition_no {
+                    Some(n) => format!("{base} — {}", edition(lang, n)),
+                    None => base,
+                },
+                description: description(lang, item.noun[i], shop, city[i], item.made[i], names[i]),
+            }
+        })
+        .collect()
 }
 
 /// Rounds a price to two significant figures, as a shop would write it (2,900 → 2,900; 42,890 → 43,000).
@@ -88,17 +114,7 @@ pub async fn seed(store: &dyn Store, now: OffsetDateTime, rates: &RateTable) -> 
                 MOTIFS.iter().find(|m| m.0 == *prop_slug).map(|m| m.1).ok_or(StoreError::NotFound("demo motif"))?;
             for (item_i, item) in ITEMS.iter().enumerate() {
                 let motif = motifs[(shop_i + item_i + prop_i) % motifs.len()];
-                let translations = LANGS
-                    .iter()
-                    .map(|&lang| {
-                        let i = lang_index(lang);
-                        Translation {
-                            lang,
-                            title: title(lang, names[i], motif[i], item.noun[i]),
-                            description: description(lang, item.noun[i], &shop.name, city[i], item.made[i], names[i]),
-                        }
-                    })
-                    .collect();
+                let translations = texts(&names, &motif, item, &shop.name, city, None);
                 let base = convert_minor(
                     item.eur_cents,
                     Currency::EUR,
@@ -216,17 +232,7 @@ pub async fn generate_from(
             rates.get(currency).map(|r| r.per_eur).unwrap_or(rust_decimal::Decimal::ONE),
         )
         .map_err(|e| StoreError::Backend(e.to_string()))?;
-        let translations = LANGS
-            .iter()
-            .map(|&lang| {
-                let i = lang_index(lang);
-                Translation {
-                    lang,
-                    title: format!("{} — {}", title(lang, names[i], motif[i], item.noun[i]), edition(lang, edition_no)),
-                    description: description(lang, item.noun[i], &shop.name, city[i], item.made[i], names[i]),
-                }
-            })
-            .collect();
+        let translations = texts(&names, &motif, item, &shop.name, city, Some(edition_no));
         let handle = format!("{prop_slug}-{}-{}-ed{edition_no}-{n}", slugify(motif[0]), item.stem);
         let variants = item
             .values
