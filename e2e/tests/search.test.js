@@ -49,6 +49,7 @@ test('search in Korean, filter, open a product, change variant and currency', as
   await Promise.all([page.waitForURL(/currency=EUR/), page.click('form.prefs button[type=submit]')]);
   const eur = (await page.textContent('[data-testid=price]')).trim();
   assert.match(eur, /^€\d+\.\d\d$/);
+  assert.equal(await page.isChecked('input[name=variant] >> nth=-1'), true, 'the chosen size is kept');
   await page.screenshot({ path: join(shots, 'product-ko-eur.png'), fullPage: true });
   await context.close();
 });

@@ -338,8 +338,15 @@ async fn product(
     .to_string()
     // A string inside JSON-LD must never close the script element.
     .replace("</", "<\\/");
+    let mut layout = Layout::new(&v);
+    layout.keep.push(Opt {
+        value: "variant".into(),
+        label: variant.sku.clone(),
+        selected: false,
+        extra: String::new(),
+    });
     let page = ProductPage {
-        layout: Layout::new(&v),
+        layout,
         crumbs,
         title: text.translation.title.clone(),
         description: text.translation.description.clone(),

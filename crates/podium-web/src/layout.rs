@@ -31,6 +31,9 @@ pub struct Layout {
     pub notices: Vec<String>,
     pub path: String,
     pub q: String,
+    /// Page state the preferences form carries along (name in `value`, value in `label`), so
+    /// changing currency on a product page keeps the chosen variant.
+    pub keep: Vec<Opt>,
 }
 
 impl Layout {
@@ -114,6 +117,7 @@ impl Layout {
             notices,
             path: v.path.clone(),
             q: q.to_string(),
+            keep: Vec::new(),
             tr,
         }
     }

@@ -467,6 +467,10 @@ async fn product_pages_show_translated_content_prices_and_variants() {
     // Choosing another variant without JavaScript: a GET with ?variant=.
     let r = app.get(&format!("{slug}?variant=TEE-KIL-XL")).await;
     assert!(r.body.contains("value=\"TEE-KIL-XL\" checked"));
+    assert!(
+        r.body.contains("<input type=\"hidden\" name=\"variant\" value=\"TEE-KIL-XL\">"),
+        "currency changes keep the variant"
+    );
     assert!(r.body.contains("data-testid=\"price\">₩56,000<"));
     // Hanok Threads set an explicit USD price for its T-shirts: it wins over conversion.
     let r = app.get(&format!("{slug}?currency=USD&variant=TEE-KIL-S")).await;
