@@ -3,7 +3,6 @@
 //! `CatalogueStore` is part of [`crate::Store`]; its adapter lives in `podium-store`.
 
 use async_trait::async_trait;
-use podium_domain::catalogue::Localized;
 use podium_domain::{Lang, Money};
 use time::OffsetDateTime;
 
@@ -142,13 +141,6 @@ pub struct ProductRecord {
 }
 
 impl ProductRecord {
-    pub fn titles(&self) -> Localized<Translation> {
-        Localized {
-            by_lang: self.translations.iter().map(|t| (t.lang, t.clone())).collect(),
-            fallback: self.fallback_lang,
-        }
-    }
-
     pub fn available(&self) -> i64 {
         self.variants.iter().map(|v| v.available).sum()
     }

@@ -13,14 +13,8 @@ pub struct Text<'a> {
 }
 
 pub fn text(p: &ProductRecord, lang: Lang) -> Option<Text<'_>> {
-    // Translations are few (five at most): a linear scan beats building a map.
-    if let Some(t) = p.translations.iter().find(|t| t.lang == lang) {
-        return Some(Text { translation: t, is_fallback: false });
-    }
-    std::iter::once(p.fallback_lang)
-        .chain(Lang::ALL)
-        .find_map(|l| p.translations.iter().find(|t| t.lang == l))
-        .map(|t| Text { translation: t, is_fallback: true })
+    catalogue::resolve_lang(&p.translations, |t| t.lang, lang, p.fallback_lang)
+        .map(|r| Text { translation: r.value, is_fallback: r.is_fallback })
 }
 
 pub fn variant_price(v: &VariantRecord, currency: Currency, rates: &RateTable) -> Result<Money, FxError> {

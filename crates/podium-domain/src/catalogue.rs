@@ -131,13 +131,6 @@ impl CategoryTree {
     }
 }
 
-/// Text in several languages with the language to use where one is missing.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Localized<T> {
-    pub by_lang: HashMap<Lang, T>,
-    pub fallback: Lang,
-}
-
 /// What a reader gets: the value, the language it is in, and whether that is a fallback.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Resolved<'a, T> {
@@ -146,16 +139,22 @@ pub struct Resolved<'a, T> {
     pub is_fallback: bool,
 }
 
-impl<T> Localized<T> {
-    /// The text in `lang`, else in the fallback language, else in any language (English first).
-    pub fn resolve(&self, lang: Lang) -> Option<Resolved<'_, T>> {
-        if let Some(v) = self.by_lang.get(&lang) {
-            return Some(Resolved { value: v, lang, is_fallback: false });
-        }
-        std::iter::once(self.fallback)
-            .chain(Lang::ALL)
-            .find_map(|l| self.by_lang.get(&l).map(|v| Resolved { value: v, lang: l, is_fallback: true }))
+/// Picks the text to show in `lang` from texts in several languages: the text in `lang`, else
+/// in the `fallback` language, else in any language (English first). This is the one place the
+/// fallback order is decided; pages, the API and the search index all ask here.
+pub fn resolve_lang<T>(
+    texts: &[T],
+    lang_of: impl Fn(&T) -> Lang,
+    lang: Lang,
+    fallback: Lang,
+) -> Option<Resolved<'_, T>> {
+    // A product has at most five texts: scanning beats building a map.
+    if let Some(v) = texts.iter().find(|t| lang_of(t) == lang) {
+        return Some(Resolved { value: v, lang, is_fallback: false });
     }
+    std::iter::once(fallback)
+        .chain(Lang::ALL)
+        .find_map(|l| texts.iter().find(|t| lang_of(t) == l).map(|v| Resolved { value: v, lang: l, is_fallback: true }))
 }
 
 /// The price of a variant in `currency`: an explicit price set for that currency wins,
@@ -237,18 +236,16 @@ mod tests {
 
     #[test]
     fn translations_fall_back_and_say_so() {
-        let t = Localized {
-            by_lang: HashMap::from([(Lang::Ko, "수호랑 인형".to_string()), (Lang::En, "Soohorang plush".to_string())]),
-            fallback: Lang::Ko,
-        };
-        let r = t.resolve(Lang::Ko).expect("present");
-        assert_eq!((r.value.as_str(), r.is_fallback), ("수호랑 인형", false));
-        let r = t.resolve(Lang::Fr).expect("fallback");
-        assert_eq!((r.value.as_str(), r.lang, r.is_fallback), ("수호랑 인형", Lang::Ko, true));
-        let only_en = Localized { by_lang: HashMap::from([(Lang::En, "x".to_string())]), fallback: Lang::Ja };
-        assert_eq!(only_en.resolve(Lang::Fr).map(|r| r.lang), Some(Lang::En));
-        let empty: Localized<String> = Localized { by_lang: HashMap::new(), fallback: Lang::En };
-        assert!(empty.resolve(Lang::En).is_none());
+        let lang = |t: &(Lang, &str)| t.0;
+        let t = [(Lang::Ko, "수호랑 인형"), (Lang::En, "Soohorang plush")];
+        let r = resolve_lang(&t, lang, Lang::Ko, Lang::Ko).expect("present");
+        assert_eq!((r.value.1, r.is_fallback), ("수호랑 인형", false));
+        let r = resolve_lang(&t, lang, Lang::Fr, Lang::Ko).expect("fallback");
+        assert_eq!((r.value.1, r.lang, r.is_fallback), ("수호랑 인형", Lang::Ko, true));
+        let only_en = [(Lang::En, "x")];
+        assert_eq!(resolve_lang(&only_en, lang, Lang::Fr, Lang::Ja).map(|r| r.lang), Some(Lang::En));
+        let empty: [(Lang, &str); 0] = [];
+        assert!(resolve_lang(&empty, lang, Lang::En, Lang::En).is_none());
     }
 
     #[test]

@@ -72,12 +72,8 @@ pub struct Summary {
 
 impl Summary {
     pub fn title(&self, lang: Lang) -> &str {
-        self.titles
-            .iter()
-            .find(|(l, _)| *l == lang)
-            .or_else(|| self.titles.iter().find(|(l, _)| *l == self.fallback))
-            .or_else(|| self.titles.first())
-            .map(|(_, t)| t.as_str())
+        podium_domain::catalogue::resolve_lang(&self.titles, |t| t.0, lang, self.fallback)
+            .map(|r| r.value.1.as_str())
             .unwrap_or("")
     }
 }
