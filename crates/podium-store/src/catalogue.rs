@@ -56,11 +56,6 @@ fn options_from(json: &str) -> StoreResult<Vec<(String, String)>> {
     serde_json::from_str(json).map_err(|_| decode_err("variant options", json))
 }
 
-/// A product's own row, before its parts are attached.
-struct Head {
-    record: ProductRecord,
-}
-
 impl SqlStore {
     /// Loads full records for `ids`, in the order given, with five queries whatever their number.
     async fn load_products(&self, ids: &[String]) -> StoreResult<Vec<ProductRecord>> {
@@ -93,7 +88,7 @@ impl SqlStore {
              WHERE v.product_id IN ({}) ORDER BY vp.currency",
             placeholders(1, n)
         );
-        let mut heads: HashMap<String, Head> = HashMap::with_capacity(n);
+        let mut heads: HashMap<String, ProductRecord> = HashMap::with_capacity(n);
         read!(self, |pool| {
             let mut q = sqlx::query(&heads_sql);
             for id in ids {
@@ -133,7 +128,7 @@ impl SqlStore {
                     translations: Vec::new(),
                     variants: Vec::new(),
                 };
-                heads.insert(record.id.clone(), Head { record });
+                heads.insert(record.id.clone(), record);
             }
             let mut q = sqlx::query(&tr_sql);
             for id in ids {
@@ -143,7 +138,7 @@ impl SqlStore {
                 let pid: String = row.try_get("product_id").map_err(backend)?;
                 let lang = lang_of(&row.try_get::<String, _>("lang").map_err(backend)?)?;
                 if let Some(h) = heads.get_mut(&pid) {
-                    h.record.translations.push(Translation {
+                    h.translations.push(Translation {
                         lang,
                         title: row.try_get("title").map_err(backend)?,
                         description: row.try_get("description").map_err(backend)?,
@@ -178,11 +173,11 @@ impl SqlStore {
                     id,
                 };
                 if let Some(h) = heads.get_mut(&pid) {
-                    h.record.variants.push(variant);
+                    h.variants.push(variant);
                 }
             }
         });
-        Ok(ids.iter().filter_map(|id| heads.remove(id).map(|h| h.record)).collect())
+        Ok(ids.iter().filter_map(|id| heads.remove(id)).collect())
     }
 }
 
