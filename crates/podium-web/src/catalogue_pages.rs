@@ -16,7 +16,7 @@ use serde::Deserialize;
 use crate::context::Visitor;
 use crate::error::PageError;
 use crate::i18n::Tr;
-use crate::layout::{args, Layout, Opt};
+use crate::layout::{Layout, Opt};
 use crate::pages::render;
 use crate::AppState;
 
@@ -131,11 +131,7 @@ async fn render_listing(state: &AppState, v: Visitor, listing: Listing, page: i6
         cards,
         page,
         pages,
-        page_text: tr.i18n.message(
-            tr.lang,
-            "pager-page",
-            Some(&args(&[("page", &page.to_string()), ("pages", &pages.to_string())])),
-        ),
+        page_text: tr.tn("pager-page", &[("page", &page.to_string()), ("pages", &pages.to_string())]),
     };
     Ok(render(v, StatusCode::OK, page_view))
 }
@@ -220,12 +216,8 @@ async fn shop(
     let country = country_name(&tr, &org.country);
     let listing = Listing {
         crumbs: vec![home_crumb(&tr), crumb(tr.t("nav-shops"), ""), crumb(org.name.clone(), "")],
-        heading: tr.i18n.message(tr.lang, "shop-title", Some(&args(&[("shop", &org.name), ("country", &country)]))),
-        subheading: tr.i18n.message(
-            tr.lang,
-            "product-shop-based",
-            Some(&args(&[("shop", &org.name), ("country", &country)])),
-        ),
+        heading: tr.tn("shop-title", &[("shop", &org.name), ("country", &country)]),
+        subheading: tr.tn("product-shop-based", &[("shop", &org.name), ("country", &country)]),
         filter: ProductFilter { shop_slug: Some(org.slug), ..Default::default() },
     };
     render_listing(&state, v, listing, q.page()).await
@@ -366,20 +358,12 @@ async fn product(
         } else {
             tr.t("product-out-of-stock")
         },
-        licence: tr.i18n.message(
-            tr.lang,
-            "product-licence",
-            Some(&args(&[("property", &p.property.name), ("licensor", &p.property.licensor_name)])),
-        ),
+        licence: tr.tn("product-licence", &[("property", &p.property.name), ("licensor", &p.property.licensor_name)]),
         sku: storefront::public_sku(&p.shop.slug, &variant.sku),
         gtin: variant.gtin.clone(),
         origin: country_name(&tr, &p.origin_country),
         weight: format!("{} g", p.weight_grams),
-        shop_note: tr.i18n.message(
-            tr.lang,
-            "product-shop-based",
-            Some(&args(&[("shop", &p.shop.name), ("country", &shop_country)])),
-        ),
+        shop_note: tr.tn("product-shop-based", &[("shop", &p.shop.name), ("country", &shop_country)]),
         image_alt: tr.t1("product-image-alt", "title", &text.translation.title),
         json_ld,
         slug: p.slug,

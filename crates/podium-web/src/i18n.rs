@@ -87,6 +87,15 @@ impl Tr {
         self.i18n.message(self.lang, key, Some(&args))
     }
 
+    /// A message with several arguments.
+    pub fn tn(&self, key: &str, pairs: &[(&str, &str)]) -> String {
+        let mut args = FluentArgs::new();
+        for (name, value) in pairs {
+            args.set(name.to_string(), value.to_string());
+        }
+        self.i18n.message(self.lang, key, Some(&args))
+    }
+
     /// A country's name in this language (the English name where no translation is kept).
     pub fn country(&self, c: Country) -> String {
         let key = format!("country-{}", c.code());

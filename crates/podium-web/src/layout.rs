@@ -97,13 +97,11 @@ impl Layout {
                 Fallback::Lang(v) => tr.t1("notice-fallback-lang", "value", v),
                 Fallback::Country(v) => {
                     let used = tr.country(p.country);
-                    tr.i18n.message(tr.lang, "notice-fallback-country", Some(&args(&[("value", v), ("used", &used)])))
+                    tr.tn("notice-fallback-country", &[("value", v), ("used", &used)])
                 }
-                Fallback::Currency(v) => tr.i18n.message(
-                    tr.lang,
-                    "notice-fallback-currency",
-                    Some(&args(&[("value", v), ("used", p.currency.code())])),
-                ),
+                Fallback::Currency(v) => {
+                    tr.tn("notice-fallback-currency", &[("value", v), ("used", p.currency.code())])
+                }
             })
             .collect();
 
@@ -121,12 +119,4 @@ impl Layout {
             tr,
         }
     }
-}
-
-pub fn args<'a>(pairs: &[(&'a str, &'a str)]) -> fluent_bundle::FluentArgs<'a> {
-    let mut a = fluent_bundle::FluentArgs::new();
-    for (k, v) in pairs {
-        a.set(*k, v.to_string());
-    }
-    a
 }

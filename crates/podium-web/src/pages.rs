@@ -89,11 +89,7 @@ async fn home(State(state): State<AppState>, v: Visitor) -> Result<Response, Pag
     let (products, _) = store.products(&newest).await.map_err(internal)?;
     let rates = podium_domain::RateTable::new(store.latest_rates().await.map_err(internal)?);
     let country = tr.country(v.prefs.country);
-    let prices_for = tr.i18n.message(
-        tr.lang,
-        "home-hero-prices",
-        Some(&crate::layout::args(&[("currency", v.prefs.currency.code()), ("country", &country)])),
-    );
+    let prices_for = tr.tn("home-hero-prices", &[("currency", v.prefs.currency.code()), ("country", &country)]);
     let page = HomePage {
         layout: Layout::new(&v),
         prices_for,

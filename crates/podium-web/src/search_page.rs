@@ -14,7 +14,7 @@ use crate::api_catalogue::{listing, parse_band, FacetValue, ListingParams};
 use crate::catalogue_pages::{card, Card, PER_PAGE};
 use crate::context::Visitor;
 use crate::error::PageError;
-use crate::layout::{args, Layout, Opt};
+use crate::layout::{Layout, Opt};
 use crate::pages::render;
 use crate::AppState;
 
@@ -204,11 +204,7 @@ async fn search(
         cards,
         page,
         pages,
-        page_text: tr.i18n.message(
-            tr.lang,
-            "pager-page",
-            Some(&args(&[("page", &page.to_string()), ("pages", &pages.to_string())])),
-        ),
+        page_text: tr.tn("pager-page", &[("page", &page.to_string()), ("pages", &pages.to_string())]),
         prev_url: page_link(page.saturating_sub(1).max(1)),
         next_url: page_link(page + 1),
     };
