@@ -126,7 +126,10 @@ fn schema() -> (Schema, Fields) {
 /// A 64-bit key for a product id (FNV-1a); collisions among real ids are vanishingly rare and
 /// would only merge two hits' summaries, never lose a document.
 fn key_of(id: &str) -> u64 {
-    id.bytes().fold(0xcbf29ce484222325u64, |h, b| (h ^ u64::from(b)).wrapping_mul(0x100000001b3))
+    use std::hash::Hasher;
+    let mut h = FastHasher::default();
+    h.write(id.as_bytes());
+    h.finish()
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
