@@ -8,8 +8,9 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 PRODUCTS="${PRODUCTS:-100000}"; RUNS="${RUNS:-3}"; DURATION="${DURATION:-10s}"
 command -v wrk >/dev/null || { echo "bench/search.sh: wrk is needed (apt-get install wrk)" >&2; exit 1; }
-cargo build --release --bin podium --quiet
-BIN="${CARGO_TARGET_DIR:-target}/release/podium"
+# PODIUM_BIN runs an already built binary instead of building one.
+if [ -z "${PODIUM_BIN:-}" ]; then cargo build --release --bin podium --quiet; fi
+BIN="${PODIUM_BIN:-${CARGO_TARGET_DIR:-target}/release/podium}"
 DIR="${BENCH_DIR:-$(mktemp -d)}"; PORT="${PORT:-18282}"
 mkdir -p "$DIR"
 URL="sqlite://$DIR/bench.db"
@@ -26,7 +27,7 @@ if [ ! -s "$DIR/bench.db" ]; then
 fi
 
 rates=()
-for _ in $(seq "$RUNS"); do
+for _ in $(seq "${REINDEX_RUNS:-$RUNS}"); do
   out=$("$BIN" reindex --database-url "$URL" --data-dir "$DIR/data")
   rates+=("$(sed -E 's/.*\(([0-9]+) per second\).*/\1/' <<<"$out")")
 done

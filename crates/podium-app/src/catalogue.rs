@@ -17,6 +17,8 @@ pub struct Property {
     pub slug: String,
     pub name: String,
     pub sport: String,
+    /// The property's emblem, when the licensor has uploaded one.
+    pub emblem: Option<ImageRef>,
 }
 
 #[derive(Debug, Clone)]
@@ -109,6 +111,8 @@ pub struct VariantRecord {
     pub explicit_prices: Vec<Money>,
     /// Units that can still be sold: on hand minus reserved, over every location.
     pub available: i64,
+    /// Units on hand per stock location id, in location order.
+    pub stock: Vec<(String, i64)>,
 }
 
 /// The organisation side of a product, as pages show it.
@@ -138,6 +142,54 @@ pub struct ProductRecord {
     pub created_at: OffsetDateTime,
     pub translations: Vec<Translation>,
     pub variants: Vec<VariantRecord>,
+    /// Uploaded images in gallery order (none for products that use their drawn illustration).
+    pub images: Vec<ImageRef>,
+}
+
+/// An image as pages link it: `/media/{id}` and `/media/{id}/thumb`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ImageRef {
+    pub id: String,
+    pub width: u32,
+    pub height: u32,
+    pub alt: String,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ImageOwner {
+    Product,
+    Property,
+}
+
+impl ImageOwner {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ImageOwner::Product => "product",
+            ImageOwner::Property => "property",
+        }
+    }
+}
+
+/// A checked, re-encoded upload ready to store (see `crate::media`).
+#[derive(Debug, Clone)]
+pub struct NewImage {
+    pub owner: ImageOwner,
+    pub owner_id: String,
+    pub content_type: String,
+    pub width: u32,
+    pub height: u32,
+    pub alt: String,
+    pub sha256: String,
+    pub original: Vec<u8>,
+    pub thumb: Vec<u8>,
+}
+
+/// Stored image bytes, as served.
+#[derive(Debug, Clone)]
+pub struct ImageBlob {
+    pub content_type: String,
+    pub sha256: String,
+    pub bytes: Vec<u8>,
 }
 
 impl ProductRecord {
@@ -175,4 +227,22 @@ pub trait CatalogueStore: Send + Sync {
     async fn products_by_ids(&self, ids: &[String]) -> StoreResult<Vec<ProductRecord>>;
     /// Products matching the filter, newest first, and how many match in all.
     async fn products(&self, filter: &ProductFilter) -> StoreResult<(Vec<ProductRecord>, i64)>;
+    /// Creates or updates products of one shop, matched by handle, all in one transaction: either
+    /// every product is saved or none is. Variants are matched by SKU; variants left out are
+    /// removed; stock is set per location (units already reserved stay reserved). An updated
+    /// product keeps its id, slug, creation time and images. `progress(n)` is told how many are
+    /// written so far. Returns the saved records in order.
+    async fn save_products(
+        &self,
+        shop_id: &str,
+        products: Vec<NewProduct>,
+        progress: &(dyn Fn(usize) + Sync),
+    ) -> StoreResult<Vec<ProductRecord>>;
+    /// Stores an image and appends it to its owner's gallery (a property keeps one emblem: a new
+    /// one replaces the old).
+    async fn add_image(&self, image: NewImage) -> StoreResult<ImageRef>;
+    /// The original (`thumb = false`) or thumbnail bytes of an image.
+    async fn image(&self, id: &str, thumb: bool) -> StoreResult<Option<ImageBlob>>;
+    /// Removes an image from its owner's gallery.
+    async fn delete_image(&self, owner: ImageOwner, owner_id: &str, image_id: &str) -> StoreResult<()>;
 }

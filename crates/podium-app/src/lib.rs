@@ -9,9 +9,11 @@
 
 pub mod accounts;
 pub mod catalogue;
+pub mod catalogue_csv;
 pub mod clock;
 pub mod demo;
 pub mod fx_import;
+pub mod media;
 pub mod ports;
 pub mod storefront;
 

@@ -30,6 +30,8 @@ pub struct Org {
     pub country: String,
     /// The currency the organisation prices or is paid in.
     pub currency: String,
+    /// A shop's story in its own words, shown on its page (plain text, paragraphs split by blank lines).
+    pub story: String,
     pub created_at: OffsetDateTime,
 }
 
@@ -89,6 +91,7 @@ pub trait Store: crate::catalogue::CatalogueStore + Send + Sync {
 
     async fn create_org(&self, org: NewOrg) -> StoreResult<Org>;
     async fn org_by_slug(&self, slug: &str) -> StoreResult<Option<Org>>;
+    async fn set_org_story(&self, org_id: &str, story: &str) -> StoreResult<()>;
     async fn orgs_of_kind(&self, kind: OrgKind) -> StoreResult<Vec<Org>>;
 
     /// Creates a user; the email is unique case-insensitively (`Conflict { field: "email" }`).

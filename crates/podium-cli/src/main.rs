@@ -11,6 +11,11 @@ use std::process::ExitCode;
 use anyhow::{bail, Context, Result};
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
+/// mimalloc: indexing and serving allocate many small strings across threads, where it is
+/// measurably faster than the system allocator (see bench/README.md).
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 #[derive(Parser)]
 #[command(
     name = "podium",
@@ -43,6 +48,9 @@ enum Command {
     /// Import data from files.
     #[command(subcommand)]
     Import(ImportCommand),
+    /// Export data to files.
+    #[command(subcommand)]
+    Export(ExportCommand),
     /// Rebuild this node's search index from the database (stop the node first).
     Reindex {
         #[command(flatten)]
@@ -138,6 +146,35 @@ enum ImportCommand {
         #[command(flatten)]
         db: DbArgs,
     },
+    /// Import a shop's products from a CSV file (Shopify's product columns plus Podium's; see
+    /// docs/product-csv.md). All or nothing: a file with any bad row changes nothing.
+    Products {
+        /// The CSV file to read.
+        file: PathBuf,
+        /// The shop the products belong to (its slug).
+        #[arg(long)]
+        shop: String,
+        #[command(flatten)]
+        db: DbArgs,
+    },
+}
+
+#[derive(Subcommand)]
+enum ExportCommand {
+    /// Write a shop's products as CSV in the format `podium import products` reads.
+    Products {
+        /// The shop (its slug).
+        #[arg(long)]
+        shop: String,
+        /// Where to write; standard output when absent.
+        #[arg(long, short)]
+        output: Option<PathBuf>,
+        /// The site's public address, used in image links.
+        #[arg(long, env = "PODIUM_PUBLIC_URL", default_value = "")]
+        public_url: String,
+        #[command(flatten)]
+        db: DbArgs,
+    },
 }
 
 fn init_logging(format: LogFormat) {
@@ -214,6 +251,66 @@ async fn run(command: Command) -> Result<()> {
                 index.len(),
                 index.len() as f64 / secs.max(1e-9)
             );
+            Ok(())
+        }
+        Command::Import(ImportCommand::Products { file, shop, db }) => {
+            let url = db.url()?;
+            let data = std::fs::read(&file).with_context(|| format!("cannot read {}", file.display()))?;
+            let store = podium_store::connect(&url).await?;
+            store.migrate().await.context("migration failed")?;
+            let bar = progress_bar("Checking rows");
+            let now = time::OffsetDateTime::now_utc();
+            let result = podium_app::catalogue_csv::import(store.as_ref(), &shop, &data, now, &|stage, done, total| {
+                if stage == "save" && bar.message() != "Saving products" {
+                    bar.set_message("Saving products");
+                }
+                bar.set_length(total);
+                bar.set_position(done);
+            })
+            .await;
+            bar.finish_and_clear();
+            match result {
+                Ok(report) => {
+                    for note in &report.notes {
+                        eprintln!("note: {note}");
+                    }
+                    println!(
+                        "imported {} products into {shop} ({} new, {} updated, {} variants)",
+                        report.created + report.updated,
+                        report.created,
+                        report.updated,
+                        report.variants
+                    );
+                    Ok(())
+                }
+                Err(podium_app::catalogue_csv::ImportError::Rows(rows)) => {
+                    for r in &rows {
+                        eprintln!("{}: {r}", file.display());
+                    }
+                    bail!("{} was not imported: {} bad row(s); nothing was changed", file.display(), rows.len())
+                }
+                Err(e) => Err(anyhow::Error::new(e).context(format!("{} was not imported", file.display()))),
+            }
+        }
+        Command::Export(ExportCommand::Products { shop, output, public_url, db }) => {
+            let url = db.url()?;
+            let store = podium_store::connect(&url).await?;
+            store.migrate().await.context("migration failed")?;
+            let org = store
+                .org_by_slug(&shop)
+                .await?
+                .filter(|o| o.kind == podium_domain::role::OrgKind::Shop)
+                .with_context(|| format!("no shop is called {shop:?}"))?;
+            let products = podium_app::catalogue_csv::shop_products(store.as_ref(), &shop).await?;
+            let locations = store.stock_locations(&org.id).await?;
+            let csv = podium_app::catalogue_csv::export(&products, &locations, public_url.trim_end_matches('/'));
+            match output {
+                Some(path) => {
+                    std::fs::write(&path, csv).with_context(|| format!("cannot write {}", path.display()))?;
+                    eprintln!("wrote {} products of {shop} to {}", products.len(), path.display());
+                }
+                None => print!("{csv}"),
+            }
             Ok(())
         }
         Command::Import(ImportCommand::Fx { file, source, db }) => {

@@ -187,3 +187,109 @@ async fn reindex_rebuilds_the_search_index_from_the_database() {
     assert!(out.starts_with("indexed 240 products in "), "{out}");
     assert!(data.path().join("search").join("meta.json").exists(), "the index lives in the data directory");
 }
+
+/// The shop's products in a comparable form (translation order is not part of the record's meaning).
+async fn shop_state(store: &dyn Store, shop: &str) -> Vec<podium_app::catalogue::ProductRecord> {
+    let mut all = podium_app::catalogue_csv::shop_products(store, shop).await.expect("products");
+    for p in &mut all {
+        p.translations.sort_by_key(|t| t.lang.tag());
+    }
+    all.sort_by(|a, b| a.handle.cmp(&b.handle));
+    all
+}
+
+async fn csv_round_trip(backend: Backend) {
+    let db = TestDb::demo(backend).await;
+    let dir = tempfile::tempdir().expect("tmp");
+    let first = dir.path().join("first.csv");
+    let second = dir.path().join("second.csv");
+    let export = |path: &std::path::Path| {
+        run(&[
+            "export",
+            "products",
+            "--shop",
+            "hanok-threads",
+            "--database-url",
+            &db.url,
+            "-o",
+            path.to_str().expect("utf-8"),
+        ])
+    };
+    let before = shop_state(db.store.as_ref(), "hanok-threads").await;
+    assert!(before.len() >= 20, "the demo shop has a catalogue");
+    let (code, _, err) = export(&first);
+    assert_eq!(code, 0, "{err}");
+    let (code, out, err) = run(&[
+        "import",
+        "products",
+        first.to_str().expect("utf-8"),
+        "--shop",
+        "hanok-threads",
+        "--database-url",
+        &db.url,
+    ]);
+    assert_eq!(code, 0, "{err}");
+    assert!(out.contains(&format!("({} new", 0)) && out.contains(&format!("{} updated", before.len())), "{out}");
+    let after = shop_state(db.store.as_ref(), "hanok-threads").await;
+    assert_eq!(after, before, "export then import changes nothing");
+    let (code, _, err) = export(&second);
+    assert_eq!(code, 0, "{err}");
+    assert_eq!(std::fs::read_to_string(&first).expect("read"), std::fs::read_to_string(&second).expect("read"));
+
+    // A broken file: every bad row is named by its line, and nothing is imported.
+    let text = std::fs::read_to_string(&first).expect("read");
+    let mut lines: Vec<String> = text.lines().map(str::to_string).collect();
+    let header: Vec<String> = lines[0].split(',').map(str::to_string).collect();
+    let col = |name: &str| header.iter().position(|h| *h == name).expect("column");
+    let edit = |line: &mut String, column: usize, value: &str| {
+        let mut rec: Vec<String> = csv::ReaderBuilder::new()
+            .has_headers(false)
+            .from_reader(line.as_bytes())
+            .records()
+            .next()
+            .expect("row")
+            .expect("parses")
+            .iter()
+            .map(str::to_string)
+            .collect();
+        rec[column] = value.to_string();
+        let mut w = csv::Writer::from_writer(Vec::new());
+        w.write_record(&rec).expect("write");
+        *line = String::from_utf8(w.into_inner().expect("flush")).expect("utf-8").trim_end().to_string();
+    };
+    edit(&mut lines[1], col("Variant Price"), "twelve");
+    edit(&mut lines[1], col("Title"), "Changed title that must not land");
+    let third_product =
+        lines.iter().enumerate().skip(2).find(|(_, l)| !l.split(',').nth(col("Property")).unwrap_or("").is_empty());
+    let third = third_product.expect("another product row").0;
+    edit(&mut lines[third], col("Property"), "no-such-games");
+    let new_row = format!("brand-new-scarf{}", ",".repeat(header.len() - 1));
+    lines.push(new_row);
+    let broken = dir.path().join("broken.csv");
+    std::fs::write(&broken, lines.join("\n")).expect("write");
+    let (code, _, err) = run(&[
+        "import",
+        "products",
+        broken.to_str().expect("utf-8"),
+        "--shop",
+        "hanok-threads",
+        "--database-url",
+        &db.url,
+    ]);
+    assert_ne!(code, 0);
+    assert!(err.contains("line 2: Variant Price \"twelve\" is not an amount in KRW"), "{err}");
+    assert!(err.contains(&format!("line {}: Property \"no-such-games\" does not exist", third + 1)), "{err}");
+    assert!(err.contains(&format!("line {}: ", lines.len())), "the new product's missing fields are reported: {err}");
+    assert!(err.lines().last().unwrap_or("").starts_with("podium: ") && err.contains("nothing was changed"), "{err}");
+    assert_eq!(shop_state(db.store.as_ref(), "hanok-threads").await, before, "a broken file changes nothing");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn product_csv_round_trips_and_broken_files_change_nothing_sqlite() {
+    csv_round_trip(Backend::Sqlite).await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn product_csv_round_trips_and_broken_files_change_nothing_postgres() {
+    csv_round_trip(Backend::Postgres).await;
+}

@@ -17,7 +17,22 @@ pub const MIN_SHOPS: usize = 4;
 /// Returns the first `take` positions of the re-ranked list as indices into `shops`, which
 /// lists each result's shop in relevance order.
 pub fn diversify<K: Eq + Hash + Clone>(shops: &[K], take: usize) -> Vec<usize> {
-    let take = take.min(shops.len());
+    // With the whole list known nothing lies beyond it, so the prefix always suffices.
+    diversify_prefix(shops, &HashMap::new(), take).unwrap_or_default()
+}
+
+/// The same re-rank when only the most relevant part of the list is at hand: `shops` is that
+/// prefix and `beyond` says how many results each shop has after it (shops absent from the
+/// prefix included). Returns `None` when the prefix is too short to settle the first `take`
+/// positions; a longer prefix then decides. Searches use it to order a few hundred results
+/// instead of every match.
+pub fn diversify_prefix<K: Eq + Hash + Clone>(
+    shops: &[K],
+    beyond: &HashMap<K, usize>,
+    take: usize,
+) -> Option<Vec<usize>> {
+    let beyond_total: usize = beyond.values().sum();
+    let take = take.min(shops.len() + beyond_total);
     // Each shop's results in relevance order; `order` keeps shops in order of first appearance.
     let mut queues: HashMap<&K, VecDeque<usize>> = HashMap::new();
     let mut order: Vec<&K> = Vec::new();
@@ -30,27 +45,40 @@ pub fn diversify<K: Eq + Hash + Clone>(shops: &[K], take: usize) -> Vec<usize> {
             })
             .push_back(i);
     }
-    let mut shops_left = order.len();
+    let later = |s: &K| beyond.get(s).copied().unwrap_or(0);
+    // Shops with results left: those queued in the prefix, and those found only beyond it.
+    let mut shops_left = order.len() + beyond.iter().filter(|(s, n)| **n > 0 && !queues.contains_key(s)).count();
     let mut placed: Vec<usize> = Vec::with_capacity(take);
     let mut window: HashMap<&K, usize> = HashMap::new();
     while placed.len() < take {
         let enforce = shops_left >= MIN_SHOPS;
         // The most relevant head among shops allowed at this position.
         let mut best: Option<(&K, usize)> = None;
+        let mut waiting_beyond = false;
         for s in &order {
-            let Some(&head) = queues.get(s).and_then(|q| q.front()) else { continue };
             if enforce && window.get(s).copied().unwrap_or(0) >= MAX_PER_WINDOW {
                 continue;
             }
-            if best.is_none_or(|(_, b)| head < b) {
-                best = Some((s, head));
+            match queues.get(s).and_then(|q| q.front()) {
+                Some(&head) if best.is_none_or(|(_, b)| head < b) => best = Some((s, head)),
+                Some(_) => {}
+                None => waiting_beyond |= later(s) > 0,
             }
         }
-        // With four or more shops left some shop is always allowed; this only guards the impossible.
+        // An allowed shop seen only beyond the prefix, or one whose prefix ran out, may hold the
+        // next result when no allowed head is left in the prefix.
+        if best.is_none() {
+            waiting_beyond |= beyond.iter().any(|(s, n)| *n > 0 && !queues.contains_key(s));
+            if waiting_beyond {
+                return None;
+            }
+            // With four or more shops left some shop is always allowed; this only guards the impossible.
+            break;
+        }
         let Some((shop, index)) = best else { break };
         if let Some(q) = queues.get_mut(shop) {
             q.pop_front();
-            if q.is_empty() {
+            if q.is_empty() && later(shop) == 0 {
                 shops_left -= 1;
             }
         }
@@ -63,7 +91,7 @@ pub fn diversify<K: Eq + Hash + Clone>(shops: &[K], take: usize) -> Vec<usize> {
             }
         }
     }
-    placed
+    Some(placed)
 }
 
 #[cfg(test)]
@@ -111,6 +139,25 @@ mod tests {
     }
 
     proptest! {
+        #[test]
+        fn a_prefix_settles_the_same_order_or_says_it_cannot(
+            shops in prop::collection::vec(0u8..8, 0..200),
+            cut in 0usize..200,
+            take in 0usize..60,
+        ) {
+            let cut = cut.min(shops.len());
+            let mut beyond: HashMap<u8, usize> = HashMap::new();
+            for s in &shops[cut..] {
+                *beyond.entry(*s).or_insert(0) += 1;
+            }
+            let full = diversify(&shops, take);
+            match diversify_prefix(&shops[..cut], &beyond, take) {
+                Some(order) => prop_assert_eq!(order, full),
+                // Only a prefix that cannot hold the answer may give up.
+                None => prop_assert!(full.iter().any(|&i| i >= cut), "gave up though the prefix held {:?}", full),
+            }
+        }
+
         #[test]
         fn the_rule_holds_and_is_a_permutation(shops in prop::collection::vec(0u8..8, 0..300)) {
             let order = diversify(&shops, shops.len());

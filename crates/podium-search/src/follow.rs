@@ -30,17 +30,29 @@ pub async fn rebuild(
     // Read the head first: anything written during the rebuild is caught up afterwards.
     let head = store.outbox_head().await?;
     let (rates, tree) = context(store).await?;
-    let path = |slug: &str| tree.path(slug);
     index.clear()?;
     let ids = store.live_product_ids().await?;
     let total = ids.len() as u64;
     let mut done = 0u64;
+    // Loading a chunk from the database overlaps with turning the previous one into documents
+    // on a blocking thread (and tantivy indexing on its own), which keeps both cores busy.
+    let mut pending: Option<tokio::task::JoinHandle<Result<(), SearchError>>> = None;
     for chunk in ids.chunks(500) {
         let page = store.products_by_ids(chunk).await?;
-        index.add_uncommitted(&page, &rates, &path)?;
+        if let Some(previous) = pending.take() {
+            previous.await.map_err(|e| SearchError::Directory(e.to_string()))??;
+            progress(done, total);
+        }
         done += chunk.len() as u64;
-        progress(done, total);
+        let (index, rates, tree) = (index.clone(), rates.clone(), tree.clone());
+        pending = Some(tokio::task::spawn_blocking(move || {
+            index.add_uncommitted(&page, &rates, &|slug: &str| tree.path(slug))
+        }));
     }
+    if let Some(last) = pending.take() {
+        last.await.map_err(|e| SearchError::Directory(e.to_string()))??;
+    }
+    progress(done, total);
     index.commit(head)?;
     catch_up(index, store, head).await
 }

@@ -2,9 +2,10 @@
 //! numeric key links each hit to an in-memory summary used for facets, sorting and the
 //! shop-diversity re-rank, so a query touches no stored documents.
 
+use std::borrow::Cow;
 use std::collections::{BTreeMap, HashMap};
 use std::path::Path;
-use std::sync::{Mutex, RwLock};
+use std::sync::{Arc, Mutex, RwLock};
 
 use podium_app::catalogue::{ProductRecord, ProductStatus};
 use podium_app::storefront;
@@ -18,6 +19,10 @@ use tantivy::schema::{
 use tantivy::{DocId, Index, IndexReader, IndexWriter, Score, SegmentOrdinal, SegmentReader, TantivyDocument, Term};
 
 use crate::analysis::{self, CJK, EN, FR, WORDS};
+
+fn poisoned<T>(_: T) -> SearchError {
+    SearchError::Directory("the in-memory catalogue lock was poisoned".into())
+}
 
 #[derive(Debug, thiserror::Error)]
 pub enum SearchError {
@@ -190,15 +195,131 @@ pub struct SearchResult {
     pub facets: Facets,
 }
 
+/// Cheap to clone: clones share the index, its writer and the in-memory catalogue, so bulk
+/// work can move to a blocking thread.
+#[derive(Clone)]
 pub struct SearchIndex {
     index: Index,
     reader: IndexReader,
-    writer: Mutex<IndexWriter>,
+    writer: Arc<Mutex<IndexWriter>>,
     fields: Fields,
-    summaries: RwLock<HashMap<u64, Summary, Fast>>,
+    catalog: Arc<RwLock<Catalog>>,
 }
 
-struct KeyCollector;
+/// Facet values interned to small numbers, so counting a hit is an array increment.
+#[derive(Default)]
+struct Names {
+    ids: HashMap<String, u32, Fast>,
+    names: Vec<String>,
+}
+
+impl Names {
+    fn intern(&mut self, name: &str) -> u32 {
+        if let Some(id) = self.ids.get(name) {
+            return *id;
+        }
+        let id = self.names.len() as u32;
+        self.names.push(name.to_string());
+        self.ids.insert(name.to_string(), id);
+        id
+    }
+
+    /// Counts per id as a map by name, leaving out zeros.
+    fn counted(&self, counts: &[u64]) -> BTreeMap<String, u64> {
+        counts.iter().enumerate().filter(|(_, n)| **n > 0).map(|(i, n)| (self.names[i].clone(), *n)).collect()
+    }
+}
+
+/// What a hit needs for filtering, facets and sorting, packed small: reading it costs one
+/// cache line rather than a walk through a summary's strings.
+#[derive(Clone, Copy)]
+struct Compact {
+    shop: u32,
+    property: u32,
+    country: u32,
+    /// The product's own category; its ancestors are counted from `Catalog::paths`.
+    category: u32,
+    in_stock: bool,
+    price_eur: i64,
+    created: i64,
+}
+
+/// The in-memory side of the index: one slot per live product, found by the product's key.
+#[derive(Default)]
+struct Catalog {
+    by_key: HashMap<u64, u32, Fast>,
+    compact: Vec<Compact>,
+    summaries: Vec<Option<Summary>>,
+    free: Vec<u32>,
+    shops: Names,
+    properties: Names,
+    countries: Names,
+    categories: Names,
+    /// For each category id, the ids of the path from the root to it.
+    paths: Vec<Vec<u32>>,
+}
+
+impl Catalog {
+    fn len(&self) -> usize {
+        self.by_key.len()
+    }
+
+    fn get(&self, key: u64) -> Option<(u32, &Compact)> {
+        let slot = *self.by_key.get(&key)?;
+        Some((slot, &self.compact[slot as usize]))
+    }
+
+    fn summary(&self, slot: u32) -> Option<&Summary> {
+        self.summaries.get(slot as usize).and_then(Option::as_ref)
+    }
+
+    fn insert(&mut self, key: u64, s: Summary) {
+        let mut path = Vec::with_capacity(s.categories.len());
+        for c in &s.categories {
+            path.push(self.categories.intern(c));
+        }
+        let category = path.last().copied().unwrap_or_else(|| self.categories.intern(""));
+        if self.paths.len() <= category as usize {
+            self.paths.resize(category as usize + 1, Vec::new());
+        }
+        self.paths[category as usize] = path;
+        let compact = Compact {
+            shop: self.shops.intern(&s.shop),
+            property: self.properties.intern(&s.property),
+            country: self.countries.intern(&s.shop_country),
+            category,
+            in_stock: s.in_stock,
+            price_eur: s.price_eur,
+            created: s.created,
+        };
+        let slot = match self.by_key.get(&key) {
+            Some(slot) => *slot,
+            None => match self.free.pop() {
+                Some(slot) => slot,
+                None => {
+                    self.compact.push(compact);
+                    self.summaries.push(None);
+                    (self.compact.len() - 1) as u32
+                }
+            },
+        };
+        self.by_key.insert(key, slot);
+        self.compact[slot as usize] = compact;
+        self.summaries[slot as usize] = Some(s);
+    }
+
+    fn remove(&mut self, key: u64) {
+        if let Some(slot) = self.by_key.remove(&key) {
+            self.summaries[slot as usize] = None;
+            self.free.push(slot);
+        }
+    }
+}
+
+struct KeyCollector {
+    /// False for sorts that ignore relevance: tantivy then skips computing scores.
+    scoring: bool,
+}
 struct KeySegment {
     keys: Column<u64>,
     hits: Vec<(u64, Score)>,
@@ -213,7 +334,7 @@ impl Collector for KeyCollector {
     }
 
     fn requires_scoring(&self) -> bool {
-        true
+        self.scoring
     }
 
     fn merge_fruits(&self, fruits: Vec<Vec<(u64, Score)>>) -> tantivy::Result<Self::Fruit> {
@@ -269,9 +390,9 @@ impl SearchIndex {
         let this = SearchIndex {
             index,
             reader,
-            writer: Mutex::new(writer),
+            writer: Arc::new(Mutex::new(writer)),
             fields,
-            summaries: RwLock::new(HashMap::default()),
+            catalog: Arc::new(RwLock::new(Catalog::default())),
         };
         this.load_summaries()?;
         Ok((this, position))
@@ -279,24 +400,22 @@ impl SearchIndex {
 
     fn load_summaries(&self) -> Result<(), SearchError> {
         let searcher = self.reader.searcher();
-        let mut map: HashMap<u64, Summary, Fast> = HashMap::default();
+        let mut catalog = Catalog::default();
         for segment in searcher.segment_readers() {
             let store = segment.get_store_reader(64).map_err(|e| SearchError::Directory(e.to_string()))?;
             for doc_id in segment.doc_ids_alive() {
                 let doc: TantivyDocument = store.get(doc_id)?;
                 if let Some(s) = doc.get_first(self.fields.summary).and_then(|v| v.as_str()).and_then(decode_summary) {
-                    map.insert(key_of(&s.id), s);
+                    catalog.insert(key_of(&s.id), s);
                 }
             }
         }
-        if let Ok(mut m) = self.summaries.write() {
-            *m = map;
-        }
+        *self.catalog.write().map_err(poisoned)? = catalog;
         Ok(())
     }
 
     pub fn len(&self) -> usize {
-        self.summaries.read().map(|m| m.len()).unwrap_or(0)
+        self.catalog.read().map(|c| c.len()).unwrap_or(0)
     }
 
     pub fn is_empty(&self) -> bool {
@@ -378,15 +497,14 @@ impl SearchIndex {
             }
         }
         self.commit(position)?;
-        if let Ok(mut m) = self.summaries.write() {
-            for id in deleted {
-                m.remove(&key_of(id));
-            }
-            for (k, s) in updates {
-                match s {
-                    Some(s) => m.insert(k, s),
-                    None => m.remove(&k),
-                };
+        let mut catalog = self.catalog.write().map_err(poisoned)?;
+        for id in deleted {
+            catalog.remove(key_of(id));
+        }
+        for (k, s) in updates {
+            match s {
+                Some(s) => catalog.insert(k, s),
+                None => catalog.remove(k),
             }
         }
         Ok(())
@@ -397,9 +515,7 @@ impl SearchIndex {
         let writer = self.writer.lock().map_err(|_| SearchError::Directory("index writer poisoned".into()))?;
         writer.delete_all_documents()?;
         drop(writer);
-        if let Ok(mut m) = self.summaries.write() {
-            m.clear();
-        }
+        *self.catalog.write().map_err(poisoned)? = Catalog::default();
         Ok(())
     }
 
@@ -418,8 +534,9 @@ impl SearchIndex {
             summaries.push((key_of(&p.id), summary));
         }
         drop(writer);
-        if let Ok(mut m) = self.summaries.write() {
-            m.extend(summaries);
+        let mut catalog = self.catalog.write().map_err(poisoned)?;
+        for (k, s) in summaries {
+            catalog.insert(k, s);
         }
         Ok(())
     }
@@ -512,70 +629,67 @@ impl SearchIndex {
             None => clauses.push((Occur::Must, Box::new(AllQuery))),
         }
         let query = BooleanQuery::new(clauses);
+        let sort = q.sort.unwrap_or(if text.is_empty() { Sort::Newest } else { Sort::Relevance });
         let searcher = self.reader.searcher();
-        let hits = searcher.search(&query, &KeyCollector)?;
-        let summaries = self.summaries.read().map_err(|_| SearchError::Directory("summaries poisoned".into()))?;
-        let matched: Vec<(&Summary, Score)> = hits
-            .into_iter()
-            .filter_map(|(k, s)| summaries.get(&k).map(|m| (m, s)))
-            .filter(|(m, _)| !q.in_stock_only || m.in_stock)
-            .filter(|(m, _)| q.price_eur.is_none_or(|(from, to)| m.price_eur >= from && m.price_eur < to))
-            .collect();
-        // Count with borrowed keys; only the few distinct values are copied at the end.
-        let mut property: HashMap<&str, u64, Fast> = HashMap::default();
-        let mut shop: HashMap<&str, u64, Fast> = HashMap::default();
-        let mut shop_country: HashMap<&str, u64, Fast> = HashMap::default();
-        let mut category: HashMap<&str, u64, Fast> = HashMap::default();
+        let hits = searcher.search(&query, &KeyCollector { scoring: sort == Sort::Relevance })?;
+        let catalog = self.catalog.read().map_err(poisoned)?;
+        let mut shop = vec![0u64; catalog.shops.names.len()];
+        let mut property = vec![0u64; catalog.properties.names.len()];
+        let mut country = vec![0u64; catalog.countries.names.len()];
+        let mut leaf = vec![0u64; catalog.categories.names.len()];
         let mut price_bands = vec![0u64; q.price_edges_eur.len() + 1];
         let mut in_stock = 0u64;
-        for (m, _) in &matched {
-            *property.entry(m.property.as_str()).or_insert(0) += 1;
-            *shop.entry(m.shop.as_str()).or_insert(0) += 1;
-            *shop_country.entry(m.shop_country.as_str()).or_insert(0) += 1;
-            for c in &m.categories {
-                *category.entry(c.as_str()).or_insert(0) += 1;
+        // One pass over the matches: the filters the index does not hold, facet counts, and a
+        // compact sort key per match. Ties fall back to the newest, then to the slot, so pages
+        // never shuffle between requests.
+        let mut keys: Vec<(i64, i64, u32)> = Vec::with_capacity(hits.len());
+        for (key, score) in hits {
+            let Some((slot, c)) = catalog.get(key) else { continue };
+            if (q.in_stock_only && !c.in_stock)
+                || q.price_eur.is_some_and(|(from, to)| c.price_eur < from || c.price_eur >= to)
+            {
+                continue;
             }
-            in_stock += u64::from(m.in_stock);
-            price_bands[q.price_edges_eur.iter().take_while(|e| m.price_eur >= **e).count()] += 1;
+            shop[c.shop as usize] += 1;
+            property[c.property as usize] += 1;
+            country[c.country as usize] += 1;
+            leaf[c.category as usize] += 1;
+            in_stock += u64::from(c.in_stock);
+            price_bands[q.price_edges_eur.iter().take_while(|e| c.price_eur >= **e).count()] += 1;
+            let primary = match sort {
+                Sort::Relevance => -((f64::from(score) * 1e6) as i64),
+                Sort::PriceAsc => c.price_eur,
+                Sort::PriceDesc => -c.price_eur,
+                Sort::Newest => -c.created,
+            };
+            keys.push((primary, -c.created, slot));
         }
-        let owned =
-            |m: HashMap<&str, u64, Fast>| m.into_iter().map(|(k, v)| (k.to_string(), v)).collect::<BTreeMap<_, _>>();
+        // A category counts the matches in it and below it.
+        let mut category = vec![0u64; leaf.len()];
+        for (id, n) in leaf.iter().enumerate().filter(|(_, n)| **n > 0) {
+            for ancestor in &catalog.paths[id] {
+                category[*ancestor as usize] += n;
+            }
+        }
         let facets = Facets {
-            property: owned(property),
-            category: owned(category),
-            shop: owned(shop),
-            shop_country: owned(shop_country),
+            property: catalog.properties.counted(&property),
+            category: catalog.categories.counted(&category),
+            shop: catalog.shops.counted(&shop),
+            shop_country: catalog.countries.counted(&country),
             price_bands,
             in_stock,
         };
-        let sort = q.sort.unwrap_or(if text.is_empty() { Sort::Newest } else { Sort::Relevance });
-        // Sort compact keys rather than through pointers: far fewer cache misses on large result
-        // sets. Ties fall back to the newest, then to index order, so pages never shuffle.
-        let mut keys: Vec<(i64, i64, u32)> = matched
-            .iter()
-            .enumerate()
-            .map(|(i, (m, score))| {
-                let primary = match sort {
-                    Sort::Relevance => -((f64::from(*score) * 1e6) as i64),
-                    Sort::PriceAsc => m.price_eur,
-                    Sort::PriceDesc => -m.price_eur,
-                    Sort::Newest => -m.created,
-                };
-                (primary, -m.created, i as u32)
-            })
-            .collect();
-        keys.sort_unstable();
-        let matched: Vec<(&Summary, Score)> = keys.iter().map(|k| matched[k.2 as usize]).collect();
-        let total = matched.len();
+        let total = keys.len();
         let end = (q.offset + q.limit).min(total);
         // The diversity rule shapes relevance (and newest) lists; a price sort is what the fan asked for.
-        let order: Vec<usize> = if matches!(sort, Sort::Relevance | Sort::Newest) {
-            let shops: Vec<&str> = matched.iter().map(|(m, _)| m.shop.as_str()).collect();
-            podium_domain::ranking::diversify(&shops, end)
+        let order = if matches!(sort, Sort::Relevance | Sort::Newest) {
+            diversified_top(&mut keys, end, &catalog, &shop)
         } else {
-            (0..end).collect()
+            sorted_top(&mut keys, end);
+            keys.truncate(end);
+            keys.iter().map(|k| k.2).collect()
         };
-        let hits = order.into_iter().skip(q.offset).map(|i| matched[i].0.clone()).collect();
+        let hits = order.into_iter().skip(q.offset).filter_map(|slot| catalog.summary(slot).cloned()).collect();
         Ok(SearchResult { total, hits, facets })
     }
 
@@ -583,40 +697,107 @@ impl SearchIndex {
     pub fn suggest(&self, q: &str, limit: usize) -> Result<Vec<Summary>, SearchError> {
         let Some(query) = self.text_query(q.trim(), true) else { return Ok(Vec::new()) };
         let searcher = self.reader.searcher();
-        let mut hits = searcher.search(&query, &KeyCollector)?;
+        let mut hits = searcher.search(&query, &KeyCollector { scoring: true })?;
         hits.sort_by(|a, b| b.1.total_cmp(&a.1).then(a.0.cmp(&b.0)));
-        let summaries = self.summaries.read().map_err(|_| SearchError::Directory("summaries poisoned".into()))?;
-        Ok(hits.into_iter().filter_map(|(k, _)| summaries.get(&k).cloned()).take(limit).collect())
+        let catalog = self.catalog.read().map_err(poisoned)?;
+        Ok(hits
+            .into_iter()
+            .filter_map(|(k, _)| catalog.get(k).and_then(|(slot, _)| catalog.summary(slot)).cloned())
+            .take(limit)
+            .collect())
     }
 }
 
+/// Puts the `n` smallest keys, in order, at the front: a partial selection, then a sort of
+/// only that part.
+fn sorted_top(keys: &mut [(i64, i64, u32)], n: usize) {
+    if n == 0 {
+        return;
+    }
+    if n < keys.len() {
+        keys.select_nth_unstable(n - 1);
+    }
+    keys[..n].sort_unstable();
+}
+
+/// The first `end` slots of the shop-diversified order. The re-rank reads a sorted prefix a
+/// few pages long and the per-shop counts of everything after it; only when that prefix
+/// cannot settle the page (one shop dominating deep into the list) does it read further.
+fn diversified_top(keys: &mut [(i64, i64, u32)], end: usize, catalog: &Catalog, per_shop: &[u64]) -> Vec<u32> {
+    let mut n = (end * 4).max(256);
+    loop {
+        let n_now = n.min(keys.len());
+        sorted_top(keys, n_now);
+        let prefix: Vec<u32> = keys[..n_now].iter().map(|k| catalog.compact[k.2 as usize].shop).collect();
+        let mut beyond: HashMap<u32, usize> =
+            per_shop.iter().enumerate().filter(|(_, c)| **c > 0).map(|(shop, c)| (shop as u32, *c as usize)).collect();
+        for s in &prefix {
+            if let Some(c) = beyond.get_mut(s) {
+                *c = c.saturating_sub(1);
+            }
+        }
+        beyond.retain(|_, c| *c > 0);
+        if let Some(order) = podium_domain::ranking::diversify_prefix(&prefix, &beyond, end) {
+            return order.into_iter().map(|i| keys[i].2).collect();
+        }
+        n *= 4;
+    }
+}
+
+/// The stored form of a summary: compact JSON written and read without an intermediate tree.
+#[derive(serde::Serialize, serde::Deserialize)]
+struct StoredSummary<'a> {
+    #[serde(borrow)]
+    id: Cow<'a, str>,
+    #[serde(borrow)]
+    slug: Cow<'a, str>,
+    #[serde(borrow)]
+    shop: Cow<'a, str>,
+    #[serde(borrow)]
+    shop_country: Cow<'a, str>,
+    #[serde(borrow)]
+    property: Cow<'a, str>,
+    #[serde(borrow)]
+    categories: Vec<Cow<'a, str>>,
+    price_eur: i64,
+    created: i64,
+    in_stock: bool,
+    #[serde(borrow)]
+    titles: Vec<(Cow<'a, str>, Cow<'a, str>)>,
+    #[serde(borrow)]
+    fallback: Cow<'a, str>,
+}
+
 fn encode_summary(s: &Summary) -> String {
-    serde_json::json!({
-        "id": s.id, "slug": s.slug, "shop": s.shop, "shop_country": s.shop_country, "property": s.property,
-        "categories": s.categories, "price_eur": s.price_eur, "created": s.created, "in_stock": s.in_stock,
-        "titles": s.titles.iter().map(|(l, t)| (l.tag(), t)).collect::<Vec<_>>(), "fallback": s.fallback.tag(),
-    })
-    .to_string()
+    let stored = StoredSummary {
+        id: Cow::Borrowed(&s.id),
+        slug: Cow::Borrowed(&s.slug),
+        shop: Cow::Borrowed(&s.shop),
+        shop_country: Cow::Borrowed(&s.shop_country),
+        property: Cow::Borrowed(&s.property),
+        categories: s.categories.iter().map(|c| Cow::Borrowed(c.as_str())).collect(),
+        price_eur: s.price_eur,
+        created: s.created,
+        in_stock: s.in_stock,
+        titles: s.titles.iter().map(|(l, t)| (Cow::Borrowed(l.tag()), Cow::Borrowed(t.as_str()))).collect(),
+        fallback: Cow::Borrowed(s.fallback.tag()),
+    };
+    serde_json::to_string(&stored).unwrap_or_default()
 }
 
 fn decode_summary(json: &str) -> Option<Summary> {
-    let v: serde_json::Value = serde_json::from_str(json).ok()?;
-    let s = |k: &str| v[k].as_str().map(str::to_string);
+    let s: StoredSummary = serde_json::from_str(json).ok()?;
     Some(Summary {
-        id: s("id")?,
-        slug: s("slug")?,
-        shop: s("shop")?,
-        shop_country: s("shop_country")?,
-        property: s("property")?,
-        categories: v["categories"].as_array()?.iter().filter_map(|c| c.as_str().map(str::to_string)).collect(),
-        price_eur: v["price_eur"].as_i64()?,
-        created: v["created"].as_i64()?,
-        in_stock: v["in_stock"].as_bool()?,
-        titles: v["titles"]
-            .as_array()?
-            .iter()
-            .filter_map(|p| Some((Lang::from_tag(p[0].as_str()?)?, p[1].as_str()?.to_string())))
-            .collect(),
-        fallback: Lang::from_tag(v["fallback"].as_str()?)?,
+        id: s.id.into_owned(),
+        slug: s.slug.into_owned(),
+        shop: s.shop.into_owned(),
+        shop_country: s.shop_country.into_owned(),
+        property: s.property.into_owned(),
+        categories: s.categories.into_iter().map(Cow::into_owned).collect(),
+        price_eur: s.price_eur,
+        created: s.created,
+        in_stock: s.in_stock,
+        titles: s.titles.into_iter().filter_map(|(l, t)| Some((Lang::from_tag(&l)?, t.into_owned()))).collect(),
+        fallback: Lang::from_tag(&s.fallback)?,
     })
 }

@@ -4,8 +4,8 @@ use std::collections::HashMap;
 
 use async_trait::async_trait;
 use podium_app::catalogue::{
-    CatalogueStore, Category, NewProduct, NewProperty, ProductFilter, ProductRecord, ProductStatus, Property, ShopRef,
-    StockLocation, Translation, VariantRecord,
+    CatalogueStore, Category, ImageBlob, ImageOwner, ImageRef, NewImage, NewProduct, NewProperty, ProductFilter,
+    ProductRecord, ProductStatus, Property, ShopRef, StockLocation, Translation, VariantRecord,
 };
 use podium_app::{StoreError, StoreResult};
 use podium_domain::{Currency, Lang, Money};
@@ -21,12 +21,32 @@ fn placeholders(first: usize, n: usize) -> String {
 }
 
 const PROPERTY_SELECT: &str = "SELECT pr.id, pr.licensor_id, o.slug AS licensor_slug, o.name AS licensor_name, \
-    pr.slug, pr.name, pr.sport FROM properties pr JOIN orgs o ON o.id = pr.licensor_id";
+    pr.slug, pr.name, pr.sport, im.id AS emblem_id, im.width AS emblem_width, im.height AS emblem_height, \
+    im.alt AS emblem_alt FROM properties pr JOIN orgs o ON o.id = pr.licensor_id \
+    LEFT JOIN images im ON im.owner_kind = 'property' AND im.owner_id = pr.id";
+
+/// The emblem columns of a property row (`emblem_id`, `emblem_width`, …), when it has one.
+fn emblem_from<R: Row>(row: &R) -> StoreResult<Option<ImageRef>>
+where
+    for<'a> &'a str: sqlx::ColumnIndex<R>,
+    Option<String>: for<'r> sqlx::Decode<'r, R::Database> + sqlx::Type<R::Database>,
+    Option<i64>: for<'r> sqlx::Decode<'r, R::Database> + sqlx::Type<R::Database>,
+{
+    let Some(id) = row.try_get::<Option<String>, _>("emblem_id").map_err(backend)? else { return Ok(None) };
+    Ok(Some(ImageRef {
+        id,
+        width: row.try_get::<Option<i64>, _>("emblem_width").map_err(backend)?.unwrap_or(0) as u32,
+        height: row.try_get::<Option<i64>, _>("emblem_height").map_err(backend)?.unwrap_or(0) as u32,
+        alt: row.try_get::<Option<String>, _>("emblem_alt").map_err(backend)?.unwrap_or_default(),
+    }))
+}
 
 fn property_from<R: Row>(row: &R) -> StoreResult<Property>
 where
     for<'a> &'a str: sqlx::ColumnIndex<R>,
     String: for<'r> sqlx::Decode<'r, R::Database> + sqlx::Type<R::Database>,
+    Option<String>: for<'r> sqlx::Decode<'r, R::Database> + sqlx::Type<R::Database>,
+    Option<i64>: for<'r> sqlx::Decode<'r, R::Database> + sqlx::Type<R::Database>,
 {
     Ok(Property {
         id: row.try_get("id").map_err(backend)?,
@@ -36,6 +56,7 @@ where
         slug: row.try_get("slug").map_err(backend)?,
         name: row.try_get("name").map_err(backend)?,
         sport: row.try_get("sport").map_err(backend)?,
+        emblem: emblem_from(row)?,
     })
 }
 
@@ -57,7 +78,7 @@ fn options_from(json: &str) -> StoreResult<Vec<(String, String)>> {
 }
 
 impl SqlStore {
-    /// Loads full records for `ids`, in the order given, with five queries whatever their number.
+    /// Loads full records for `ids`, in the order given, with seven queries whatever their number.
     async fn load_products(&self, ids: &[String]) -> StoreResult<Vec<ProductRecord>> {
         if ids.is_empty() {
             return Ok(Vec::new());
@@ -68,9 +89,11 @@ impl SqlStore {
              p.weight_grams, p.status, p.created_at, \
              s.id AS shop_id, s.slug AS shop_slug, s.name AS shop_name, s.country AS shop_country, s.currency AS shop_currency, \
              pr.id AS property_id, pr.licensor_id, l.slug AS licensor_slug, l.name AS licensor_name, pr.slug AS property_slug, \
-             pr.name AS property_name, pr.sport \
+             pr.name AS property_name, pr.sport, im.id AS emblem_id, im.width AS emblem_width, \
+             im.height AS emblem_height, im.alt AS emblem_alt \
              FROM products p JOIN orgs s ON s.id = p.shop_id JOIN properties pr ON pr.id = p.property_id \
-             JOIN orgs l ON l.id = pr.licensor_id WHERE p.id IN ({})",
+             JOIN orgs l ON l.id = pr.licensor_id \
+             LEFT JOIN images im ON im.owner_kind = 'property' AND im.owner_id = pr.id WHERE p.id IN ({})",
             placeholders(1, n)
         );
         let tr_sql = format!(
@@ -86,6 +109,16 @@ impl SqlStore {
         let price_sql = format!(
             "SELECT vp.variant_id, vp.currency, vp.minor FROM variant_prices vp JOIN variants v ON v.id = vp.variant_id \
              WHERE v.product_id IN ({}) ORDER BY vp.currency",
+            placeholders(1, n)
+        );
+        let img_sql = format!(
+            "SELECT id, owner_id, width, height, alt FROM images WHERE owner_kind = 'product' AND owner_id IN ({}) \
+             ORDER BY owner_id, position",
+            placeholders(1, n)
+        );
+        let stock_sql = format!(
+            "SELECT sl.variant_id, sl.location_id, sl.on_hand FROM stock_levels sl JOIN variants v ON v.id = sl.variant_id \
+             WHERE v.product_id IN ({}) ORDER BY sl.location_id",
             placeholders(1, n)
         );
         let mut heads: HashMap<String, ProductRecord> = HashMap::with_capacity(n);
@@ -116,6 +149,7 @@ impl SqlStore {
                         slug: row.try_get("property_slug").map_err(backend)?,
                         name: row.try_get("property_name").map_err(backend)?,
                         sport: row.try_get("sport").map_err(backend)?,
+                        emblem: emblem_from(&row)?,
                     },
                     category_slug: row.try_get("category_slug").map_err(backend)?,
                     fallback_lang: lang_of(&row.try_get::<String, _>("fallback_lang").map_err(backend)?)?,
@@ -127,6 +161,7 @@ impl SqlStore {
                     created_at: from_micros(row.try_get("created_at").map_err(backend)?),
                     translations: Vec::new(),
                     variants: Vec::new(),
+                    images: Vec::new(),
                 };
                 heads.insert(record.id.clone(), record);
             }
@@ -155,6 +190,18 @@ impl SqlStore {
                 let cur = currency_of(&row.try_get::<String, _>("currency").map_err(backend)?)?;
                 explicit.entry(vid).or_default().push(Money::new(row.try_get("minor").map_err(backend)?, cur));
             }
+            let mut stock: HashMap<String, Vec<(String, i64)>> = HashMap::new();
+            let mut q = sqlx::query(&stock_sql);
+            for id in ids {
+                q = q.bind(id);
+            }
+            for row in q.fetch_all(pool).await.map_err(backend)? {
+                let vid: String = row.try_get("variant_id").map_err(backend)?;
+                stock
+                    .entry(vid)
+                    .or_default()
+                    .push((row.try_get("location_id").map_err(backend)?, row.try_get("on_hand").map_err(backend)?));
+            }
             let mut q = sqlx::query(&var_sql);
             for id in ids {
                 q = q.bind(id);
@@ -170,10 +217,26 @@ impl SqlStore {
                     price: Money::new(row.try_get("price_minor").map_err(backend)?, cur),
                     explicit_prices: explicit.remove(&id).unwrap_or_default(),
                     available: row.try_get("available").map_err(backend)?,
+                    stock: stock.remove(&id).unwrap_or_default(),
                     id,
                 };
                 if let Some(h) = heads.get_mut(&pid) {
                     h.variants.push(variant);
+                }
+            }
+            let mut q = sqlx::query(&img_sql);
+            for id in ids {
+                q = q.bind(id);
+            }
+            for row in q.fetch_all(pool).await.map_err(backend)? {
+                let pid: String = row.try_get("owner_id").map_err(backend)?;
+                if let Some(h) = heads.get_mut(&pid) {
+                    h.images.push(ImageRef {
+                        id: row.try_get("id").map_err(backend)?,
+                        width: row.try_get::<i64, _>("width").map_err(backend)? as u32,
+                        height: row.try_get::<i64, _>("height").map_err(backend)? as u32,
+                        alt: row.try_get("alt").map_err(backend)?,
+                    });
                 }
             }
         });
@@ -273,99 +336,308 @@ impl CatalogueStore for SqlStore {
     }
 
     async fn create_product(&self, p: NewProduct) -> StoreResult<ProductRecord> {
-        let id = new_id();
+        let taken: Option<String> = read!(self, |pool| {
+            sqlx::query_scalar("SELECT id FROM products WHERE shop_id = $1 AND handle = $2")
+                .bind(&p.shop_id)
+                .bind(&p.handle)
+                .fetch_optional(pool)
+                .await
+                .map_err(backend)?
+        });
+        if taken.is_some() {
+            return Err(StoreError::Conflict { field: "handle" });
+        }
+        let shop_id = p.shop_id.clone();
+        self.save_products(&shop_id, vec![p], &|_| {}).await?.pop().ok_or(StoreError::NotFound("product"))
+    }
+
+    async fn save_products(
+        &self,
+        shop_id: &str,
+        products: Vec<NewProduct>,
+        progress: &(dyn Fn(usize) + Sync),
+    ) -> StoreResult<Vec<ProductRecord>> {
         let now = OffsetDateTime::now_utc();
+        let mut ids: Vec<String> = Vec::with_capacity(products.len());
+        let product_err = |e: sqlx::Error| match e.as_database_error() {
+            Some(d) if d.is_foreign_key_violation() => StoreError::NotFound("property or category"),
+            _ => conflict("handle")(e),
+        };
+        let stock_err = |e: sqlx::Error| match e.as_database_error() {
+            Some(d) if d.is_check_violation() => StoreError::Conflict { field: "stock" },
+            Some(d) if d.is_foreign_key_violation() => StoreError::NotFound("stock location"),
+            _ => backend(e),
+        };
         write_tx!(self, |tx| {
             let shop_slug: Option<String> = sqlx::query_scalar("SELECT slug FROM orgs WHERE id = $1 AND kind = 'shop'")
-                .bind(&p.shop_id)
+                .bind(shop_id)
                 .fetch_optional(&mut *tx)
                 .await
                 .map_err(backend)?;
             let shop_slug = shop_slug.ok_or(StoreError::NotFound("shop"))?;
-            let slug = format!("{shop_slug}-{}", p.handle);
+            for p in &products {
+                let existing: Option<String> =
+                    sqlx::query_scalar("SELECT id FROM products WHERE shop_id = $1 AND handle = $2")
+                        .bind(shop_id)
+                        .bind(&p.handle)
+                        .fetch_optional(&mut *tx)
+                        .await
+                        .map_err(backend)?;
+                let id = match existing {
+                    Some(id) => {
+                        sqlx::query(
+                            "UPDATE products SET property_id = $2, category_slug = $3, fallback_lang = $4, tags = $5, \
+                             hs_code = $6, origin_country = $7, weight_grams = $8, status = $9, updated_at = $10 \
+                             WHERE id = $1",
+                        )
+                        .bind(&id)
+                        .bind(&p.property_id)
+                        .bind(&p.category_slug)
+                        .bind(p.fallback_lang.tag())
+                        .bind(p.tags.join(","))
+                        .bind(&p.hs_code)
+                        .bind(&p.origin_country)
+                        .bind(p.weight_grams)
+                        .bind(p.status.as_str())
+                        .bind(micros(now))
+                        .execute(&mut *tx)
+                        .await
+                        .map_err(product_err)?;
+                        sqlx::query("DELETE FROM product_translations WHERE product_id = $1")
+                            .bind(&id)
+                            .execute(&mut *tx)
+                            .await
+                            .map_err(backend)?;
+                        id
+                    }
+                    None => {
+                        let id = new_id();
+                        sqlx::query(
+                            "INSERT INTO products (id, shop_id, property_id, category_slug, handle, slug, fallback_lang, \
+                             tags, hs_code, origin_country, weight_grams, status, created_at, updated_at) \
+                             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)",
+                        )
+                        .bind(&id)
+                        .bind(shop_id)
+                        .bind(&p.property_id)
+                        .bind(&p.category_slug)
+                        .bind(&p.handle)
+                        .bind(format!("{shop_slug}-{}", p.handle))
+                        .bind(p.fallback_lang.tag())
+                        .bind(p.tags.join(","))
+                        .bind(&p.hs_code)
+                        .bind(&p.origin_country)
+                        .bind(p.weight_grams)
+                        .bind(p.status.as_str())
+                        .bind(micros(p.created_at))
+                        .bind(micros(now))
+                        .execute(&mut *tx)
+                        .await
+                        .map_err(product_err)?;
+                        id
+                    }
+                };
+                for t in &p.translations {
+                    sqlx::query(
+                        "INSERT INTO product_translations (product_id, lang, title, description) VALUES ($1, $2, $3, $4)",
+                    )
+                    .bind(&id)
+                    .bind(t.lang.tag())
+                    .bind(&t.title)
+                    .bind(&t.description)
+                    .execute(&mut *tx)
+                    .await
+                    .map_err(conflict("translation"))?;
+                }
+                // Variants are matched by SKU, so stock and reservations of a kept variant survive.
+                let rows = sqlx::query("SELECT id, sku FROM variants WHERE product_id = $1")
+                    .bind(&id)
+                    .fetch_all(&mut *tx)
+                    .await
+                    .map_err(backend)?;
+                let mut kept: HashMap<String, String> = HashMap::with_capacity(rows.len());
+                for row in rows {
+                    let vid: String = row.try_get("id").map_err(backend)?;
+                    let sku: String = row.try_get("sku").map_err(backend)?;
+                    if p.variants.iter().any(|v| v.sku == sku) {
+                        kept.insert(sku, vid);
+                    } else {
+                        sqlx::query("DELETE FROM variants WHERE id = $1")
+                            .bind(&vid)
+                            .execute(&mut *tx)
+                            .await
+                            .map_err(backend)?;
+                    }
+                }
+                for (pos, v) in p.variants.iter().enumerate() {
+                    let vid = match kept.get(&v.sku) {
+                        Some(vid) => {
+                            sqlx::query(
+                                "UPDATE variants SET options = $2, gtin = $3, price_minor = $4, currency = $5, \
+                                 position = $6 WHERE id = $1",
+                            )
+                            .bind(vid)
+                            .bind(options_json(&v.options))
+                            .bind(&v.gtin)
+                            .bind(v.price.minor)
+                            .bind(v.price.currency.code())
+                            .bind(pos as i64)
+                            .execute(&mut *tx)
+                            .await
+                            .map_err(backend)?;
+                            sqlx::query("DELETE FROM variant_prices WHERE variant_id = $1")
+                                .bind(vid)
+                                .execute(&mut *tx)
+                                .await
+                                .map_err(backend)?;
+                            vid.clone()
+                        }
+                        None => {
+                            let vid = new_id();
+                            sqlx::query(
+                                "INSERT INTO variants (id, product_id, shop_id, sku, options, gtin, price_minor, currency, \
+                                 position) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
+                            )
+                            .bind(&vid)
+                            .bind(&id)
+                            .bind(shop_id)
+                            .bind(&v.sku)
+                            .bind(options_json(&v.options))
+                            .bind(&v.gtin)
+                            .bind(v.price.minor)
+                            .bind(v.price.currency.code())
+                            .bind(pos as i64)
+                            .execute(&mut *tx)
+                            .await
+                            .map_err(conflict("sku"))?;
+                            vid
+                        }
+                    };
+                    for m in &v.explicit_prices {
+                        sqlx::query("INSERT INTO variant_prices (variant_id, currency, minor) VALUES ($1, $2, $3)")
+                            .bind(&vid)
+                            .bind(m.currency.code())
+                            .bind(m.minor)
+                            .execute(&mut *tx)
+                            .await
+                            .map_err(conflict("price"))?;
+                    }
+                    for (location_id, on_hand) in &v.stock {
+                        sqlx::query(
+                            "INSERT INTO stock_levels (variant_id, location_id, on_hand, reserved) VALUES ($1, $2, $3, 0) \
+                             ON CONFLICT (variant_id, location_id) DO UPDATE SET on_hand = excluded.on_hand",
+                        )
+                        .bind(&vid)
+                        .bind(location_id)
+                        .bind(on_hand)
+                        .execute(&mut *tx)
+                        .await
+                        .map_err(stock_err)?;
+                    }
+                }
+                outbox!(tx, "product.changed", serde_json::json!({"id": id}).to_string(), now);
+                ids.push(id);
+                progress(ids.len());
+            }
+        });
+        self.products_by_ids(&ids).await
+    }
+
+    async fn add_image(&self, image: NewImage) -> StoreResult<ImageRef> {
+        let id = new_id();
+        let now = OffsetDateTime::now_utc();
+        write_tx!(self, |tx| {
+            let owner_sql = match image.owner {
+                ImageOwner::Product => "SELECT id FROM products WHERE id = $1",
+                ImageOwner::Property => "SELECT id FROM properties WHERE id = $1",
+            };
+            let owner: Option<String> =
+                sqlx::query_scalar(owner_sql).bind(&image.owner_id).fetch_optional(&mut *tx).await.map_err(backend)?;
+            if owner.is_none() {
+                return Err(StoreError::NotFound(image.owner.as_str()));
+            }
+            if image.owner == ImageOwner::Property {
+                sqlx::query("DELETE FROM images WHERE owner_kind = 'property' AND owner_id = $1")
+                    .bind(&image.owner_id)
+                    .execute(&mut *tx)
+                    .await
+                    .map_err(backend)?;
+            }
+            let position: i64 = sqlx::query_scalar(
+                "SELECT CAST(COALESCE(MAX(position), -1) + 1 AS BIGINT) FROM images WHERE owner_kind = $1 AND owner_id = $2",
+            )
+            .bind(image.owner.as_str())
+            .bind(&image.owner_id)
+            .fetch_one(&mut *tx)
+            .await
+            .map_err(backend)?;
             sqlx::query(
-                "INSERT INTO products (id, shop_id, property_id, category_slug, handle, slug, fallback_lang, tags, hs_code, \
-                 origin_country, weight_grams, status, created_at, updated_at) \
-                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)",
+                "INSERT INTO images (id, owner_kind, owner_id, position, content_type, width, height, alt, sha256, \
+                 original, thumb, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)",
             )
             .bind(&id)
-            .bind(&p.shop_id)
-            .bind(&p.property_id)
-            .bind(&p.category_slug)
-            .bind(&p.handle)
-            .bind(&slug)
-            .bind(p.fallback_lang.tag())
-            .bind(p.tags.join(","))
-            .bind(&p.hs_code)
-            .bind(&p.origin_country)
-            .bind(p.weight_grams)
-            .bind(p.status.as_str())
-            .bind(micros(p.created_at))
+            .bind(image.owner.as_str())
+            .bind(&image.owner_id)
+            .bind(position)
+            .bind(&image.content_type)
+            .bind(i64::from(image.width))
+            .bind(i64::from(image.height))
+            .bind(&image.alt)
+            .bind(&image.sha256)
+            .bind(&image.original)
+            .bind(&image.thumb)
             .bind(micros(now))
             .execute(&mut *tx)
             .await
-            .map_err(|e| match e.as_database_error() {
-                Some(d) if d.is_foreign_key_violation() => StoreError::NotFound("property or category"),
-                _ => conflict("handle")(e),
-            })?;
-            for t in &p.translations {
-                sqlx::query(
-                    "INSERT INTO product_translations (product_id, lang, title, description) VALUES ($1, $2, $3, $4)",
-                )
-                .bind(&id)
-                .bind(t.lang.tag())
-                .bind(&t.title)
-                .bind(&t.description)
-                .execute(&mut *tx)
-                .await
-                .map_err(conflict("translation"))?;
-            }
-            for (pos, v) in p.variants.iter().enumerate() {
-                let vid = new_id();
-                sqlx::query(
-                    "INSERT INTO variants (id, product_id, shop_id, sku, options, gtin, price_minor, currency, position) \
-                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
-                )
-                .bind(&vid)
-                .bind(&id)
-                .bind(&p.shop_id)
-                .bind(&v.sku)
-                .bind(options_json(&v.options))
-                .bind(&v.gtin)
-                .bind(v.price.minor)
-                .bind(v.price.currency.code())
-                .bind(pos as i64)
-                .execute(&mut *tx)
-                .await
-                .map_err(conflict("sku"))?;
-                for m in &v.explicit_prices {
-                    sqlx::query("INSERT INTO variant_prices (variant_id, currency, minor) VALUES ($1, $2, $3)")
-                        .bind(&vid)
-                        .bind(m.currency.code())
-                        .bind(m.minor)
-                        .execute(&mut *tx)
-                        .await
-                        .map_err(conflict("price"))?;
-                }
-                for (location_id, on_hand) in &v.stock {
-                    sqlx::query(
-                        "INSERT INTO stock_levels (variant_id, location_id, on_hand, reserved) VALUES ($1, $2, $3, 0)",
-                    )
-                    .bind(&vid)
-                    .bind(location_id)
-                    .bind(on_hand)
-                    .execute(&mut *tx)
-                    .await
-                    .map_err(|e| match e.as_database_error() {
-                        Some(d) if d.is_check_violation() => StoreError::Conflict { field: "stock" },
-                        Some(d) if d.is_foreign_key_violation() => StoreError::NotFound("stock location"),
-                        _ => backend(e),
-                    })?;
-                }
-            }
-            outbox!(tx, "product.changed", serde_json::json!({"id": id}).to_string(), now);
+            .map_err(backend)?;
+            let topic = match image.owner {
+                ImageOwner::Product => "product.changed",
+                ImageOwner::Property => "property.changed",
+            };
+            outbox!(tx, topic, serde_json::json!({"id": image.owner_id}).to_string(), now);
         });
-        self.load_products(std::slice::from_ref(&id)).await?.pop().ok_or(StoreError::NotFound("product"))
+        Ok(ImageRef { id, width: image.width, height: image.height, alt: image.alt })
+    }
+
+    async fn image(&self, id: &str, thumb: bool) -> StoreResult<Option<ImageBlob>> {
+        let sql = if thumb {
+            "SELECT 'image/jpeg' AS content_type, sha256, thumb AS bytes FROM images WHERE id = $1"
+        } else {
+            "SELECT content_type, sha256, original AS bytes FROM images WHERE id = $1"
+        };
+        read!(self, |pool| {
+            let row = sqlx::query(sql).bind(id).fetch_optional(pool).await.map_err(backend)?;
+            match row {
+                Some(r) => Ok(Some(ImageBlob {
+                    content_type: r.try_get("content_type").map_err(backend)?,
+                    sha256: r.try_get("sha256").map_err(backend)?,
+                    bytes: r.try_get("bytes").map_err(backend)?,
+                })),
+                None => Ok(None),
+            }
+        })
+    }
+
+    async fn delete_image(&self, owner: ImageOwner, owner_id: &str, image_id: &str) -> StoreResult<()> {
+        let now = OffsetDateTime::now_utc();
+        write_tx!(self, |tx| {
+            let done = sqlx::query("DELETE FROM images WHERE id = $1 AND owner_kind = $2 AND owner_id = $3")
+                .bind(image_id)
+                .bind(owner.as_str())
+                .bind(owner_id)
+                .execute(&mut *tx)
+                .await
+                .map_err(backend)?;
+            if done.rows_affected() == 0 {
+                return Err(StoreError::NotFound("image"));
+            }
+            let topic = match owner {
+                ImageOwner::Product => "product.changed",
+                ImageOwner::Property => "property.changed",
+            };
+            outbox!(tx, topic, serde_json::json!({"id": owner_id}).to_string(), now);
+        });
+        Ok(())
     }
 
     async fn product_by_slug(&self, slug: &str) -> StoreResult<Option<ProductRecord>> {

@@ -60,7 +60,7 @@ pub(crate) fn decode_err(what: &str, value: &str) -> StoreError {
     StoreError::Backend(format!("stored {what} {value:?} cannot be read"))
 }
 
-const ORG_COLUMNS: &str = "id, kind, slug, name, country, currency, created_at";
+const ORG_COLUMNS: &str = "id, kind, slug, name, country, currency, story, created_at";
 const USER_COLUMNS: &str = "id, email, display_name, password_hash, is_operator, created_at";
 
 fn org_from<R: Row>(row: &R) -> StoreResult<Org>
@@ -77,6 +77,7 @@ where
         name: row.try_get("name").map_err(backend)?,
         country: row.try_get("country").map_err(backend)?,
         currency: row.try_get("currency").map_err(backend)?,
+        story: row.try_get("story").map_err(backend)?,
         created_at: from_micros(row.try_get("created_at").map_err(backend)?),
     })
 }
@@ -272,6 +273,7 @@ impl Store for SqlStore {
             name: org.name,
             country: org.country,
             currency: org.currency,
+            story: String::new(),
             created_at: from_micros(micros(now)),
         };
         write_tx!(self, |tx| {
@@ -291,6 +293,23 @@ impl Store for SqlStore {
             outbox!(tx, "org.created", payload, now);
         });
         Ok(created)
+    }
+
+    async fn set_org_story(&self, org_id: &str, story: &str) -> StoreResult<()> {
+        let now = OffsetDateTime::now_utc();
+        write_tx!(self, |tx| {
+            let done = sqlx::query("UPDATE orgs SET story = $1 WHERE id = $2")
+                .bind(story)
+                .bind(org_id)
+                .execute(&mut *tx)
+                .await
+                .map_err(backend)?;
+            if done.rows_affected() == 0 {
+                return Err(StoreError::NotFound("organisation"));
+            }
+            outbox!(tx, "org.changed", serde_json::json!({"id": org_id}).to_string(), now);
+        });
+        Ok(())
     }
 
     async fn org_by_slug(&self, slug: &str) -> StoreResult<Option<Org>> {
@@ -395,7 +414,7 @@ impl Store for SqlStore {
     }
 
     async fn memberships(&self, user_id: &str) -> StoreResult<Vec<Org>> {
-        let sql = "SELECT o.id, o.kind, o.slug, o.name, o.country, o.currency, o.created_at \
+        let sql = "SELECT o.id, o.kind, o.slug, o.name, o.country, o.currency, o.story, o.created_at \
                    FROM memberships m JOIN orgs o ON o.id = m.org_id WHERE m.user_id = $1 ORDER BY o.name";
         read!(self, |pool| {
             let rows = sqlx::query(sql).bind(user_id).fetch_all(pool).await.map_err(backend)?;

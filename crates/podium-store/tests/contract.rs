@@ -48,6 +48,10 @@ contract!(
     products_are_created_whole_with_their_parts,
     product_handles_and_skus_are_unique_per_shop,
     products_filter_and_page_newest_first,
+    saving_products_updates_by_handle_and_sku_keeping_reservations,
+    a_failed_save_changes_nothing,
+    images_are_stored_in_order_and_served_whole,
+    shops_keep_a_story,
 );
 
 use podium_app::catalogue::{NewProduct, NewProperty, NewVariant, ProductFilter, ProductStatus, Translation};
@@ -205,6 +209,122 @@ async fn product_handles_and_skus_are_unique_per_shop(store: Arc<dyn Store>) {
     let mut bad = product(&c, "bad-cat", "no-such-category", 0);
     bad.variants.clear();
     assert!(matches!(store.create_product(bad).await, Err(StoreError::NotFound(_))));
+}
+
+async fn saving_products_updates_by_handle_and_sku_keeping_reservations(store: Arc<dyn Store>) {
+    let c = catalogue(&store, "hanok").await;
+    let created = store.create_product(product(&c, "plush", "plush-and-mascots", 3)).await.expect("create");
+    let mut edit = product(&c, "plush", "home", 0);
+    edit.translations[1].title = "Soohorang plush, 30 cm".into();
+    edit.variants.remove(1); // "plush-m" goes
+    edit.variants[0].price = Money::new(39000, Currency::KRW);
+    edit.variants[0].explicit_prices = vec![Money::new(2900, Currency::USD)];
+    edit.variants[0].stock = vec![(c.location_id.clone(), 12)];
+    edit.variants.push(NewVariant {
+        sku: "plush-l".into(),
+        options: vec![("Size".into(), "L".into()), ("Colour".into(), "White".into())],
+        gtin: None,
+        price: Money::new(41000, Currency::KRW),
+        explicit_prices: vec![],
+        stock: vec![(c.location_id.clone(), 2)],
+    });
+    let seen = std::sync::Mutex::new(Vec::new());
+    let progress = |n: usize| seen.lock().expect("lock").push(n);
+    let fresh = product(&c, "scarf", "scarves", 0);
+    let saved = store.save_products(&c.shop_id, vec![edit, fresh], &progress).await.expect("save");
+    assert_eq!(*seen.lock().expect("lock"), [1, 2]);
+    let plush = &saved[0];
+    assert_eq!(
+        (plush.id.as_str(), plush.slug.as_str()),
+        (created.id.as_str(), "hanok-plush"),
+        "an update keeps id and slug"
+    );
+    assert_eq!(plush.created_at, created.created_at, "and its creation time");
+    assert_eq!(plush.category_slug, "home");
+    assert!(plush.translations.iter().any(|t| t.title == "Soohorang plush, 30 cm"));
+    assert_eq!(plush.variants.iter().map(|v| v.sku.as_str()).collect::<Vec<_>>(), ["plush-s", "plush-l"]);
+    assert_eq!(plush.variants[0].id, created.variants[0].id, "a kept SKU keeps its variant");
+    assert_eq!(plush.variants[0].price, Money::new(39000, Currency::KRW));
+    assert_eq!(plush.variants[0].explicit_prices, vec![Money::new(2900, Currency::USD)]);
+    assert_eq!(plush.variants[0].stock, vec![(c.location_id.clone(), 12)]);
+    assert_eq!(plush.available(), 14);
+    assert_eq!(saved[1].slug, "hanok-scarf");
+    // The removed variant's SKU is free again.
+    let mut reuse = product(&c, "reuse", "scarves", 0);
+    reuse.variants.truncate(1);
+    reuse.variants[0].sku = "plush-m".into();
+    store.create_product(reuse).await.expect("the SKU of a removed variant may be used again");
+    let events = store.outbox_after(0, 1000).await.expect("outbox");
+    assert!(events.iter().filter(|e| e.topic == "product.changed" && e.payload.contains(&created.id)).count() >= 2);
+}
+
+async fn a_failed_save_changes_nothing(store: Arc<dyn Store>) {
+    let c = catalogue(&store, "hanok").await;
+    store.create_product(product(&c, "plush", "plush-and-mascots", 0)).await.expect("create");
+    let mut edit = product(&c, "plush", "home", 0);
+    edit.translations[1].title = "Changed".into();
+    let mut clash = product(&c, "mug", "mugs", 0);
+    clash.variants[0].stock = vec![(c.location_id.clone(), -5)];
+    let r = store.save_products(&c.shop_id, vec![edit, clash], &|_| {}).await;
+    assert!(matches!(r, Err(StoreError::Conflict { field: "stock" })), "{r:?}");
+    let plush = store.product_by_slug("hanok-plush").await.expect("find").expect("exists");
+    assert_eq!(plush.category_slug, "plush-and-mascots", "the first product's update was rolled back");
+    assert!(!plush.translations.iter().any(|t| t.title == "Changed"));
+    assert!(store.product_by_slug("hanok-mug").await.expect("find").is_none());
+}
+
+async fn images_are_stored_in_order_and_served_whole(store: Arc<dyn Store>) {
+    use podium_app::catalogue::{ImageOwner, NewImage};
+    let c = catalogue(&store, "hanok").await;
+    let p = store.create_product(product(&c, "plush", "plush-and-mascots", 0)).await.expect("create");
+    let image = |owner, owner_id: &str, byte: u8| NewImage {
+        owner,
+        owner_id: owner_id.into(),
+        content_type: "image/png".into(),
+        width: 800,
+        height: 600,
+        alt: format!("view {byte}"),
+        sha256: format!("{byte:064}"),
+        original: vec![byte; 70_000],
+        thumb: vec![byte, 1, 2],
+    };
+    let first = store.add_image(image(ImageOwner::Product, &p.id, 1)).await.expect("add");
+    let second = store.add_image(image(ImageOwner::Product, &p.id, 2)).await.expect("add");
+    let found = store.product_by_slug("hanok-plush").await.expect("find").expect("exists");
+    assert_eq!(found.images.iter().map(|i| i.id.as_str()).collect::<Vec<_>>(), [first.id.as_str(), second.id.as_str()]);
+    assert_eq!((found.images[0].width, found.images[0].alt.as_str()), (800, "view 1"));
+    let blob = store.image(&second.id, false).await.expect("read").expect("exists");
+    assert_eq!((blob.content_type.as_str(), blob.bytes.len()), ("image/png", 70_000));
+    assert!(blob.bytes.iter().all(|b| *b == 2));
+    let thumb = store.image(&second.id, true).await.expect("read").expect("exists");
+    assert_eq!((thumb.content_type.as_str(), thumb.bytes), ("image/jpeg", vec![2, 1, 2]));
+    assert!(matches!(
+        store.add_image(image(ImageOwner::Product, "no-such-product", 3)).await,
+        Err(StoreError::NotFound(_))
+    ));
+    assert!(matches!(
+        store.delete_image(ImageOwner::Product, "someone-else", &first.id).await,
+        Err(StoreError::NotFound(_))
+    ));
+    store.delete_image(ImageOwner::Product, &p.id, &first.id).await.expect("delete");
+    assert!(store.image(&first.id, false).await.expect("read").is_none());
+    // A property keeps one emblem; a new one replaces it.
+    let old = store.add_image(image(ImageOwner::Property, &c.property_id, 4)).await.expect("emblem");
+    let new = store.add_image(image(ImageOwner::Property, &c.property_id, 5)).await.expect("emblem");
+    assert!(store.image(&old.id, false).await.expect("read").is_none());
+    let prop = store.property_by_slug("pyeongchang-2018").await.expect("find").expect("exists");
+    assert_eq!(prop.emblem.map(|e| e.id), Some(new.id.clone()));
+    let again = store.product_by_slug("hanok-plush").await.expect("find").expect("exists");
+    assert_eq!(again.property.emblem.map(|e| e.id), Some(new.id));
+}
+
+async fn shops_keep_a_story(store: Arc<dyn Store>) {
+    let shop = store.create_org(shop("hanok")).await.expect("shop");
+    assert_eq!(shop.story, "");
+    store.set_org_story(&shop.id, "We print by hand in Jeonju.\n\nSince 1998.").await.expect("story");
+    let found = store.org_by_slug("hanok").await.expect("find").expect("exists");
+    assert_eq!(found.story, "We print by hand in Jeonju.\n\nSince 1998.");
+    assert!(matches!(store.set_org_story("missing", "x").await, Err(StoreError::NotFound(_))));
 }
 
 async fn products_filter_and_page_newest_first(store: Arc<dyn Store>) {

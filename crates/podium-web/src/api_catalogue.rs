@@ -239,19 +239,14 @@ pub async fn listing(state: &AppState, tr: &Tr, currency: Currency, p: ListingPa
     let result = state.search.index.search(&query).map_err(ApiError::internal)?;
     let ids: Vec<String> = result.hits.iter().map(|h| h.id.clone()).collect();
     let products = state.store.products_by_ids(&ids).await?;
-    let rates = RateTable::new(state.store.latest_rates().await?);
+    let reference = state.reference.get(state.store.as_ref()).await?;
+    let rates = reference.rates.clone();
     let items = products.iter().filter_map(|p| summary(p, tr, currency, &rates)).collect();
-    let properties = state.store.properties().await?;
-    let shops = state.store.orgs_of_kind(podium_domain::role::OrgKind::Shop).await?;
     let f = &result.facets;
     let facets = FacetsJson {
-        property: facet(&f.property, |s| {
-            properties.iter().find(|p| p.slug == s).map(|p| p.name.clone()).unwrap_or_else(|| s.to_string())
-        }),
+        property: facet(&f.property, |s| reference.property_name(s).to_string()),
         category: facet(&f.category, |s| category_name(tr, s)),
-        shop: facet(&f.shop, |s| {
-            shops.iter().find(|o| o.slug == s).map(|o| o.name.clone()).unwrap_or_else(|| s.to_string())
-        }),
+        shop: facet(&f.shop, |s| reference.shop_name(s).to_string()),
         shop_country: facet(&f.shop_country, |c| {
             Country::parse(c).map(|c| tr.country(c)).unwrap_or_else(|_| c.to_string())
         }),
@@ -356,7 +351,7 @@ pub async fn product(
         Some(p) if p.status == ProductStatus::Live && !p.variants.is_empty() => p,
         _ => return Err(ApiError::not_found(format!("no product {slug:?}"))),
     };
-    let rates = RateTable::new(state.store.latest_rates().await?);
+    let rates = state.reference.get(state.store.as_ref()).await?.rates.clone();
     let summary = summary(&p, &tr, currency, &rates)
         .ok_or_else(|| ApiError::invalid("currency", format!("no exchange rate for {currency}")))?;
     let description = storefront::text(&p, tr.lang).map(|t| t.translation.description.clone()).unwrap_or_default();

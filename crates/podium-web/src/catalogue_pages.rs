@@ -102,6 +102,8 @@ struct ListingPage {
     page: i64,
     pages: i64,
     page_text: String,
+    emblem: Option<String>,
+    story: Vec<String>,
 }
 
 struct Listing {
@@ -109,6 +111,10 @@ struct Listing {
     subheading: String,
     crumbs: Vec<Opt>,
     filter: ProductFilter,
+    /// A property's emblem image id.
+    emblem: Option<String>,
+    /// A shop's story, by paragraph.
+    story: Vec<String>,
 }
 
 async fn render_listing(state: &AppState, v: Visitor, listing: Listing, page: i64) -> Result<Response, PageError> {
@@ -116,7 +122,7 @@ async fn render_listing(state: &AppState, v: Visitor, listing: Listing, page: i6
     let internal = |e: podium_app::StoreError| PageError::internal(tr.clone(), e);
     let filter = ProductFilter { live_only: true, limit: PER_PAGE, offset: (page - 1) * PER_PAGE, ..listing.filter };
     let (products, total) = state.store.products(&filter).await.map_err(internal)?;
-    let rates = RateTable::new(state.store.latest_rates().await.map_err(internal)?);
+    let rates = state.reference.get(state.store.as_ref()).await.map_err(internal)?.rates.clone();
     let pages = ((total + PER_PAGE - 1) / PER_PAGE).max(1);
     if page > pages {
         return Err(PageError::not_found(tr));
@@ -132,6 +138,8 @@ async fn render_listing(state: &AppState, v: Visitor, listing: Listing, page: i6
         page,
         pages,
         page_text: tr.tn("pager-page", &[("page", &page.to_string()), ("pages", &pages.to_string())]),
+        emblem: listing.emblem,
+        story: listing.story,
     };
     Ok(render(v, StatusCode::OK, page_view))
 }
@@ -152,6 +160,8 @@ async fn all_products(
         heading,
         subheading: String::new(),
         filter: ProductFilter::default(),
+        emblem: None,
+        story: Vec::new(),
     };
     render_listing(&state, v, listing, q.page()).await
 }
@@ -171,6 +181,8 @@ async fn property(
         heading: p.name.clone(),
         subheading: tr.t1("listing-property-by", "licensor", &p.licensor_name),
         filter: ProductFilter { property_slug: Some(p.slug), ..Default::default() },
+        emblem: p.emblem.map(|e| e.id),
+        story: Vec::new(),
     };
     render_listing(&state, v, listing, q.page()).await
 }
@@ -198,6 +210,8 @@ async fn category(
         heading: category_name(&tr, &slug),
         subheading: String::new(),
         filter: ProductFilter { category_slugs: tree.subtree(&slug), ..Default::default() },
+        emblem: None,
+        story: Vec::new(),
     };
     render_listing(&state, v, listing, q.page()).await
 }
@@ -219,6 +233,8 @@ async fn shop(
         heading: tr.tn("shop-title", &[("shop", &org.name), ("country", &country)]),
         subheading: tr.tn("product-shop-based", &[("shop", &org.name), ("country", &country)]),
         filter: ProductFilter { shop_slug: Some(org.slug), ..Default::default() },
+        emblem: None,
+        story: org.story.split("\n\n").map(str::trim).filter(|p| !p.is_empty()).map(str::to_string).collect(),
     };
     render_listing(&state, v, listing, q.page()).await
 }
@@ -250,6 +266,8 @@ struct ProductPage {
     weight: String,
     shop_note: String,
     image_alt: String,
+    /// Uploaded images (id, alt); the drawn illustration stands in when there are none.
+    images: Vec<(String, String)>,
     json_ld: String,
 }
 
@@ -273,7 +291,7 @@ async fn product(
         Some(p) if p.status == podium_app::catalogue::ProductStatus::Live && !p.variants.is_empty() => p,
         _ => return Err(PageError::not_found(tr)),
     };
-    let rates = RateTable::new(state.store.latest_rates().await.map_err(internal)?);
+    let rates = state.reference.get(state.store.as_ref()).await.map_err(internal)?.rates.clone();
     let currency = v.prefs.currency;
     let Some(text) = storefront::text(&p, tr.lang) else { return Err(PageError::not_found(tr)) };
     // The chosen variant, else the first one in stock, else the first.
@@ -318,7 +336,10 @@ async fn product(
         "sku": storefront::public_sku(&p.shop.slug, &variant.sku),
         "gtin14": variant.gtin,
         "brand": {"@type": "Brand", "name": p.property.name},
-        "image": format!("/products/{}/art.svg", p.slug),
+        "image": match p.images.first() {
+            Some(i) => format!("/media/{}", i.id),
+            None => format!("/products/{}/art.svg", p.slug),
+        },
         "offers": {
             "@type": "Offer",
             "price": price.amount(),
@@ -365,6 +386,18 @@ async fn product(
         weight: format!("{} g", p.weight_grams),
         shop_note: tr.tn("product-shop-based", &[("shop", &p.shop.name), ("country", &shop_country)]),
         image_alt: tr.t1("product-image-alt", "title", &text.translation.title),
+        images: p
+            .images
+            .iter()
+            .map(|i| {
+                let alt = if i.alt.is_empty() {
+                    tr.t1("product-image-alt", "title", &text.translation.title)
+                } else {
+                    i.alt.clone()
+                };
+                (i.id.clone(), alt)
+            })
+            .collect(),
         json_ld,
         slug: p.slug,
     };

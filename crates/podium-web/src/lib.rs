@@ -14,7 +14,9 @@ pub mod i18n;
 mod layout;
 pub mod ops;
 mod pages;
+pub mod reference;
 mod search_page;
+mod shop_console;
 
 use std::sync::Arc;
 
@@ -45,6 +47,8 @@ pub struct AppState {
     pub config: WebConfig,
     /// This node's search index and the outbox position it has caught up to.
     pub search: Arc<podium_search::Follower>,
+    /// Rates, properties and shops, reloaded only when the outbox moves.
+    pub reference: Arc<reference::ReferenceCache>,
 }
 
 impl AppState {
@@ -54,7 +58,14 @@ impl AppState {
         config: WebConfig,
         search: Arc<podium_search::Follower>,
     ) -> Result<Self, String> {
-        Ok(AppState { store, clock, i18n: Arc::new(i18n::I18n::load()?), config, search })
+        Ok(AppState {
+            store,
+            clock,
+            i18n: Arc::new(i18n::I18n::load()?),
+            config,
+            search,
+            reference: Arc::new(reference::ReferenceCache::default()),
+        })
     }
 }
 
@@ -64,6 +75,7 @@ pub fn router(state: AppState) -> Router {
         .merge(pages::routes())
         .merge(catalogue_pages::routes())
         .merge(search_page::routes())
+        .merge(shop_console::routes())
         .merge(api::routes())
         .merge(ops::routes())
         .fallback(pages::not_found)

@@ -306,9 +306,30 @@ struct ConsolePage {
     orgs: Vec<OrgView>,
     rates: Vec<RateRow>,
     rates_stale: bool,
+    properties: Vec<PropertyAdmin>,
+    emblem_notice: Option<String>,
+    emblem_failed: bool,
 }
 
-async fn console(State(state): State<AppState>, v: Visitor, Path(role): Path<String>) -> Result<Response, PageError> {
+/// A licensor's property in the console, with its emblem.
+struct PropertyAdmin {
+    slug: String,
+    name: String,
+    emblem: Option<String>,
+}
+
+#[derive(Deserialize, Default)]
+struct ConsoleQuery {
+    #[serde(default)]
+    emblem: String,
+}
+
+async fn console(
+    State(state): State<AppState>,
+    v: Visitor,
+    Path(role): Path<String>,
+    Query(cq): Query<ConsoleQuery>,
+) -> Result<Response, PageError> {
     let tr = v.tr.clone();
     let Some(principal) = v.principal.clone() else {
         return Ok(v.respond(Redirect::to(&format!("/signin?next=/console/{}", urlencode(&role)))));
@@ -348,6 +369,26 @@ async fn console(State(state): State<AppState>, v: Visitor, Path(role): Path<Str
     } else {
         (Vec::new(), false)
     };
+    let properties = if role == Role::Licensor {
+        let mine: Vec<&str> = principal.orgs_of(OrgKind::Licensor).map(|o| o.id.as_str()).collect();
+        let all = state.store.properties().await.map_err(|e| PageError::internal(tr.clone(), e))?;
+        all.into_iter()
+            .filter(|p| mine.contains(&p.licensor_id.as_str()))
+            .map(|p| PropertyAdmin { slug: p.slug, name: p.name, emblem: p.emblem.map(|e| e.id) })
+            .collect()
+    } else {
+        Vec::new()
+    };
+    let emblem_failed = cq.emblem.starts_with("error-");
+    let emblem_notice = match cq.emblem.as_str() {
+        "" => None,
+        "saved" => Some(tr.t("emblem-saved")),
+        "error-empty" => Some(tr.t("images-error-empty")),
+        "error-large" => Some(tr.t("images-error-large")),
+        "error-type" => Some(tr.t("images-error-type")),
+        "error-pixels" => Some(tr.t("images-error-pixels")),
+        _ => Some(tr.t("images-error-corrupt")),
+    };
     let roles = principal
         .roles()
         .into_iter()
@@ -368,6 +409,9 @@ async fn console(State(state): State<AppState>, v: Visitor, Path(role): Path<Str
         orgs,
         rates,
         rates_stale,
+        properties,
+        emblem_notice,
+        emblem_failed,
     };
     Ok(render(v, StatusCode::OK, page))
 }

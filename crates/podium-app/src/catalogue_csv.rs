@@ -1,0 +1,782 @@
+//! Product CSV import and export.
+//!
+//! The format follows Shopify's product CSV where the meaning is the same, so a shop moving to
+//! Podium can start from the file it already has, and adds Podium's own columns:
+//!
+//! | Column | Meaning |
+//! |---|---|
+//! | `Handle` | the product's handle in the shop (required on every row) |
+//! | `Title`, `Body (HTML)` | title and description in the product's `Language` |
+//! | `Vendor` | the shop's name (written on export, ignored on import: `--shop` decides) |
+//! | `Type` | the category slug, used when `Category` is empty |
+//! | `Tags` | comma-separated tags |
+//! | `Status` | `active` (live) or `draft` |
+//! | `Option1 Name` … `Option3 Value` | variant options such as Size and Colour |
+//! | `Variant SKU` | unique within the shop (required) |
+//! | `Variant Price` | in the shop's currency, as a decimal: `35000`, `24.50` |
+//! | `Variant Barcode` | a GTIN-8/12/13/14; its check digit is verified |
+//! | `Variant Grams` | the product's shipping weight (read from its first variant) |
+//! | `Variant Inventory Qty` | units on hand at the shop's first stock location |
+//! | `Image Src`, `Image Alt Text` | gallery images (export only: images are uploaded in the console) |
+//! | `Property` | slug of the licensed property (required) |
+//! | `Category` | slug of the category |
+//! | `HS Code` | 6 to 10 digits (required: duties depend on it) |
+//! | `Origin Country` | ISO 3166-1 alpha-2 (required) |
+//! | `Language` | the language of `Title` and `Body (HTML)` and the fallback for the others (default `en`) |
+//! | `Title (fr)`, `Body (fr)`, … | the other languages: `en`, `fr`, `zh-Hans`, `ja`, `ko` |
+//! | `Variant Prices` | explicit prices in other currencies: `USD 25.00; JPY 3800` |
+//! | `Variant Stock` | on hand per location: `Nairobi workshop=12; Seoul=4` (wins over `Variant Inventory Qty`) |
+//!
+//! The first row of a handle carries the product's fields; further rows of the same handle
+//! add variants. Other columns (Shopify's SEO fields and the like) are ignored and listed.
+//!
+//! **All or nothing:** a file is checked whole first and every bad row is reported with its line
+//! number; if any row is bad nothing is saved. A good file is saved in one transaction. Products
+//! are matched by handle (created or updated) and variants by SKU; products of the shop that
+//! are not in the file are left alone.
+
+use std::collections::{BTreeMap, HashMap, HashSet};
+
+use podium_domain::catalogue::{parse_gtin, parse_hs_code, validate_slug, CategoryTree};
+use podium_domain::money::parse_minor;
+use podium_domain::{Country, Currency, Lang, Money};
+use time::OffsetDateTime;
+
+use crate::catalogue::{NewProduct, NewVariant, ProductRecord, ProductStatus, StockLocation, Translation};
+use crate::ports::{Org, StoreError};
+use crate::Store;
+
+/// Every column Podium writes, in order.
+pub fn columns() -> Vec<String> {
+    let mut c: Vec<String> = [
+        "Handle",
+        "Title",
+        "Body (HTML)",
+        "Vendor",
+        "Type",
+        "Tags",
+        "Status",
+        "Option1 Name",
+        "Option1 Value",
+        "Option2 Name",
+        "Option2 Value",
+        "Option3 Name",
+        "Option3 Value",
+        "Variant SKU",
+        "Variant Price",
+        "Variant Barcode",
+        "Variant Grams",
+        "Variant Inventory Qty",
+        "Image Src",
+        "Image Alt Text",
+        "Property",
+        "Category",
+        "HS Code",
+        "Origin Country",
+        "Language",
+    ]
+    .iter()
+    .map(|s| s.to_string())
+    .collect();
+    for lang in Lang::ALL {
+        c.push(format!("Title ({})", lang.tag()));
+        c.push(format!("Body ({})", lang.tag()));
+    }
+    c.push("Variant Prices".into());
+    c.push("Variant Stock".into());
+    c
+}
+
+/// A bad row: its line in the file (1 is the header) and why.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RowError {
+    pub line: u64,
+    pub message: String,
+}
+
+impl std::fmt::Display for RowError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        if self.line == 0 {
+            write!(f, "{}", self.message)
+        } else {
+            write!(f, "line {}: {}", self.line, self.message)
+        }
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum ImportError {
+    #[error("no shop is called {0:?}")]
+    UnknownShop(String),
+    #[error("the file has {} bad row(s); nothing was imported", .0.len())]
+    Rows(Vec<RowError>),
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+/// What an import did.
+#[derive(Debug, Clone, Default)]
+pub struct ImportReport {
+    pub created: usize,
+    pub updated: usize,
+    pub variants: usize,
+    /// Things worth knowing that did not stop the import (ignored columns, images not fetched).
+    pub notes: Vec<String>,
+}
+
+/// What a file is checked against.
+pub struct ImportContext<'a> {
+    pub shop: &'a Org,
+    pub currency: Currency,
+    pub properties: HashMap<String, String>,
+    pub categories: &'a CategoryTree,
+    pub locations: &'a [StockLocation],
+    /// The shop's products now, to tell creates from updates and to keep SKUs unique.
+    pub existing: &'a [ProductRecord],
+    pub now: OffsetDateTime,
+}
+
+/// A parsed, checked file ready to save.
+#[derive(Debug, Clone)]
+pub struct Parsed {
+    pub products: Vec<NewProduct>,
+    pub notes: Vec<String>,
+}
+
+struct Columns {
+    index: HashMap<String, usize>,
+}
+
+impl Columns {
+    fn get<'r>(&self, row: &'r csv::StringRecord, name: &str) -> &'r str {
+        self.index.get(&name.to_ascii_lowercase()).and_then(|i| row.get(*i)).map(str::trim).unwrap_or("")
+    }
+}
+
+/// Body (HTML) to plain text: paragraphs and line breaks become newlines, other tags go, and the
+/// common entities are decoded.
+pub fn html_to_text(html: &str) -> String {
+    let mut out = String::with_capacity(html.len());
+    let mut rest = html;
+    while let Some(start) = rest.find('<') {
+        out.push_str(&rest[..start]);
+        let Some(end) = rest[start..].find('>') else {
+            out.push_str(&rest[start..]);
+            rest = "";
+            break;
+        };
+        let tag = rest[start + 1..start + end].trim().to_ascii_lowercase();
+        if tag == "/p" || tag.starts_with("br") {
+            out.push('\n');
+        }
+        rest = &rest[start + end + 1..];
+    }
+    out.push_str(rest);
+    let decoded = out
+        .replace("&lt;", "<")
+        .replace("&gt;", ">")
+        .replace("&quot;", "\"")
+        .replace("&#39;", "'")
+        .replace("&nbsp;", " ")
+        .replace("&amp;", "&");
+    decoded.trim().to_string()
+}
+
+/// Plain text to Body (HTML): each line a paragraph, special characters escaped.
+pub fn text_to_html(text: &str) -> String {
+    text.lines()
+        .map(|l| {
+            let esc = l.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;").replace('"', "&quot;");
+            format!("<p>{esc}</p>")
+        })
+        .collect()
+}
+
+struct Draft {
+    line: u64,
+    product: NewProduct,
+    option_names: Vec<String>,
+}
+
+/// Reads and checks a whole file. Returns every problem found, not just the first.
+pub fn parse(data: &[u8], ctx: &ImportContext, progress: &dyn Fn(u64, u64)) -> Result<Parsed, Vec<RowError>> {
+    let mut errors: Vec<RowError> = Vec::new();
+    let mut notes: Vec<String> = Vec::new();
+    let text = match std::str::from_utf8(data.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(data)) {
+        Ok(t) => t,
+        Err(e) => {
+            return Err(vec![RowError { line: 0, message: format!("the file is not UTF-8 text ({e})") }]);
+        }
+    };
+    let total_lines = text.lines().count().saturating_sub(1) as u64;
+    let mut reader = csv::ReaderBuilder::new().flexible(true).from_reader(text.as_bytes());
+    let headers = match reader.headers() {
+        Ok(h) => h.clone(),
+        Err(e) => return Err(vec![RowError { line: 1, message: format!("the header cannot be read: {e}") }]),
+    };
+    let known: HashSet<String> = columns().iter().map(|c| c.to_ascii_lowercase()).collect();
+    let index: HashMap<String, usize> =
+        headers.iter().enumerate().map(|(i, h)| (h.trim().to_ascii_lowercase(), i)).collect();
+    if !index.contains_key("handle") {
+        return Err(vec![RowError { line: 1, message: "there is no Handle column".into() }]);
+    }
+    let ignored: Vec<&str> = headers.iter().filter(|h| !known.contains(&h.trim().to_ascii_lowercase())).collect();
+    if !ignored.is_empty() {
+        notes.push(format!("ignored columns: {}", ignored.join(", ")));
+    }
+    let cols = Columns { index };
+    let mut drafts: Vec<Draft> = Vec::new();
+    let mut by_handle: HashMap<String, usize> = HashMap::new();
+    let mut sku_lines: HashMap<String, u64> = HashMap::new();
+    let mut external_images = 0usize;
+    for record in reader.records() {
+        let (line, row) = match record {
+            Ok(r) => (r.position().map(|p| p.line()).unwrap_or(0), r),
+            Err(e) => {
+                let line = e.position().map(|p| p.line()).unwrap_or(0);
+                errors.push(RowError { line, message: format!("the row cannot be read: {e}") });
+                continue;
+            }
+        };
+        progress(line.saturating_sub(1).min(total_lines), total_lines);
+        if row.iter().all(|f| f.trim().is_empty()) {
+            continue;
+        }
+        let mut bad = |message: String| errors.push(RowError { line, message });
+        let handle = cols.get(&row, "Handle");
+        if validate_slug(handle).is_err() {
+            bad(format!("Handle {handle:?} must be 1 to 80 lowercase letters, digits and single hyphens"));
+            continue;
+        }
+        let image = cols.get(&row, "Image Src");
+        if !image.is_empty() && !image.contains("/media/") {
+            external_images += 1;
+        }
+        let slot = match by_handle.get(handle) {
+            Some(i) => *i,
+            None => match product_head(&|c| cols.get(&row, c).to_string(), handle, ctx) {
+                Ok(d) => {
+                    drafts.push(Draft { line, product: d.0, option_names: d.1 });
+                    by_handle.insert(handle.to_string(), drafts.len() - 1);
+                    drafts.len() - 1
+                }
+                Err(problems) => {
+                    for p in problems {
+                        bad(p.message);
+                    }
+                    // The row's variant is checked too, so one pass finds everything wrong with it.
+                    let get = |c: &str| cols.get(&row, c).to_string();
+                    let names: Vec<String> = (1..=3)
+                        .map(|i| get(&format!("Option{i} Name")))
+                        .take_while(|n| !n.is_empty() && n != "Title")
+                        .collect();
+                    if let Err(problems) = variant(&get, &names, ctx) {
+                        for p in problems {
+                            bad(p.message);
+                        }
+                    }
+                    // Keep the handle so its later rows are not reported as new products.
+                    by_handle.insert(handle.to_string(), usize::MAX);
+                    continue;
+                }
+            },
+        };
+        if slot == usize::MAX {
+            continue;
+        }
+        let sku = cols.get(&row, "Variant SKU");
+        let price = cols.get(&row, "Variant Price");
+        let has_options = (1..=3).any(|i| !cols.get(&row, &format!("Option{i} Value")).is_empty());
+        if sku.is_empty() && price.is_empty() && !has_options {
+            continue; // an image-only row
+        }
+        match variant(&|c| cols.get(&row, c).to_string(), &drafts[slot].option_names, ctx) {
+            Ok(v) => {
+                if let Some(first) = sku_lines.get(&v.sku) {
+                    bad(format!("Variant SKU {:?} is already used on line {first}", v.sku));
+                    continue;
+                }
+                sku_lines.insert(v.sku.clone(), line);
+                drafts[slot].product.variants.push(v);
+            }
+            Err(problems) => {
+                for p in problems {
+                    bad(p.message);
+                }
+            }
+        }
+    }
+    progress(total_lines, total_lines);
+    for d in &drafts {
+        if d.product.variants.is_empty() {
+            errors.push(RowError {
+                line: d.line,
+                message: format!("product {:?} has no variant: give a Variant SKU and Variant Price", d.product.handle),
+            });
+        }
+    }
+    // A SKU may move between products of the file, but not take one from a product left out of it.
+    let in_file: HashSet<&str> = drafts.iter().map(|d| d.product.handle.as_str()).collect();
+    for p in ctx.existing.iter().filter(|p| !in_file.contains(p.handle.as_str())) {
+        for v in &p.variants {
+            if let Some(line) = sku_lines.get(&v.sku) {
+                errors.push(RowError {
+                    line: *line,
+                    message: format!("Variant SKU {:?} already belongs to product {:?} of this shop", v.sku, p.handle),
+                });
+            }
+        }
+    }
+    if external_images > 0 {
+        notes.push(format!(
+            "{external_images} Image Src address(es) outside Podium were not fetched; upload images in the console"
+        ));
+    }
+    if drafts.is_empty() && errors.is_empty() {
+        errors.push(RowError { line: 0, message: "the file has no products".into() });
+    }
+    if errors.is_empty() {
+        Ok(Parsed { products: drafts.into_iter().map(|d| d.product).collect(), notes })
+    } else {
+        errors.sort_by_key(|e| e.line);
+        Err(errors)
+    }
+}
+
+/// A problem with one field, named by its column.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FieldError {
+    pub column: String,
+    pub message: String,
+}
+
+fn field_err(column: &str, message: String) -> FieldError {
+    FieldError { column: column.to_string(), message }
+}
+
+/// Reads a product's own fields (everything but its variants) through `get`, which returns a
+/// column's trimmed value or "" — a CSV row or the console's form. Returns the product and its
+/// option names, or every problem found.
+pub fn product_head(
+    get: &dyn Fn(&str) -> String,
+    handle: &str,
+    ctx: &ImportContext,
+) -> Result<(NewProduct, Vec<String>), Vec<FieldError>> {
+    let mut errors: Vec<FieldError> = Vec::new();
+    let lang_tag = get("Language");
+    let fallback = if lang_tag.is_empty() {
+        Lang::En
+    } else {
+        Lang::from_tag(&lang_tag).unwrap_or_else(|| {
+            errors.push(field_err("Language", format!("Language {lang_tag:?} is not one of en, fr, zh-Hans, ja, ko")));
+            Lang::En
+        })
+    };
+    let mut translations: BTreeMap<&'static str, Translation> = BTreeMap::new();
+    let title = get("Title");
+    if !title.is_empty() {
+        translations.insert(
+            fallback.tag(),
+            Translation { lang: fallback, title: title.clone(), description: html_to_text(&get("Body (HTML)")) },
+        );
+    }
+    for lang in Lang::ALL {
+        let t = get(&format!("Title ({})", lang.tag()));
+        if t.is_empty() {
+            continue;
+        }
+        let description = html_to_text(&get(&format!("Body ({})", lang.tag())));
+        match translations.get(lang.tag()) {
+            Some(existing) if existing.title != t || existing.description != description => errors.push(field_err(
+                &format!("Title ({})", lang.tag()),
+                format!("Title ({0}) differs from Title, which is already in {0}; leave one of them empty", lang.tag()),
+            )),
+            Some(_) => {}
+            None => {
+                translations.insert(lang.tag(), Translation { lang, title: t.clone(), description });
+            }
+        }
+    }
+    if !translations.contains_key(fallback.tag()) {
+        errors.push(field_err(
+            &format!("Title ({})", fallback.tag()),
+            format!("Title is required in the product's language ({})", fallback.tag()),
+        ));
+    }
+    let property = get("Property");
+    let property = property.as_str();
+    let property_id = match ctx.properties.get(property) {
+        Some(id) => id.clone(),
+        None if property.is_empty() => {
+            errors.push(field_err("Property", "Property is required: the slug of the licensed property".into()));
+            String::new()
+        }
+        None => {
+            errors.push(field_err("Property", format!("Property {property:?} does not exist")));
+            String::new()
+        }
+    };
+    let category = match get("Category") {
+        c if c.is_empty() => get("Type"),
+        c => c,
+    };
+    if category.is_empty() {
+        errors.push(field_err("Category", "Category is required".into()));
+    } else if !ctx.categories.contains(&category) {
+        errors.push(field_err("Category", format!("Category {category:?} does not exist")));
+    }
+    let hs = get("HS Code");
+    let hs_code = match parse_hs_code(&hs) {
+        Ok(h) => h,
+        Err(_) if hs.is_empty() => {
+            errors.push(field_err("HS Code", "HS Code is required (6 to 10 digits)".into()));
+            String::new()
+        }
+        Err(e) => {
+            errors.push(field_err("HS Code", e.to_string()));
+            String::new()
+        }
+    };
+    let origin = get("Origin Country");
+    let origin_country = match Country::parse(&origin) {
+        Ok(c) => c.code().to_string(),
+        Err(_) => {
+            errors.push(field_err(
+                "Origin Country",
+                format!("Origin Country {origin:?} is not an ISO 3166-1 alpha-2 code"),
+            ));
+            String::new()
+        }
+    };
+    let grams = get("Variant Grams");
+    let weight_grams = match grams.parse::<f64>() {
+        _ if grams.is_empty() => 0,
+        Ok(g) if g >= 0.0 && g.fract() == 0.0 && g < 1e9 => g as i64,
+        _ => {
+            errors.push(field_err("Variant Grams", format!("Variant Grams {grams:?} is not a whole number of grams")));
+            0
+        }
+    };
+    let status = match get("Status").to_ascii_lowercase().as_str() {
+        "" | "active" | "live" => ProductStatus::Live,
+        "draft" | "archived" => ProductStatus::Draft,
+        other => {
+            errors.push(field_err("Status", format!("Status {other:?} is not active or draft")));
+            ProductStatus::Draft
+        }
+    };
+    let mut tags: Vec<String> = Vec::new();
+    for t in get("Tags").split(',').map(str::trim).filter(|t| !t.is_empty()) {
+        if !tags.iter().any(|x| x == t) {
+            tags.push(t.to_string());
+        }
+    }
+    let option_names: Vec<String> =
+        (1..=3).map(|i| get(&format!("Option{i} Name"))).take_while(|n| !n.is_empty() && n != "Title").collect();
+    if !errors.is_empty() {
+        return Err(errors);
+    }
+    let created_at = ctx.existing.iter().find(|p| p.handle == handle).map(|p| p.created_at).unwrap_or(ctx.now);
+    Ok((
+        NewProduct {
+            shop_id: ctx.shop.id.clone(),
+            property_id,
+            category_slug: category,
+            handle: handle.to_string(),
+            fallback_lang: fallback,
+            tags,
+            hs_code,
+            origin_country,
+            weight_grams,
+            status,
+            translations: translations.into_values().collect(),
+            variants: Vec::new(),
+            created_at,
+        },
+        option_names,
+    ))
+}
+
+/// Reads one variant through `get` (see [`product_head`]).
+pub fn variant(
+    get: &dyn Fn(&str) -> String,
+    option_names: &[String],
+    ctx: &ImportContext,
+) -> Result<NewVariant, Vec<FieldError>> {
+    let mut errors: Vec<FieldError> = Vec::new();
+    let default_location = ctx.locations.first();
+    let sku = get("Variant SKU");
+    if sku.is_empty() {
+        errors.push(field_err("Variant SKU", "Variant SKU is required".into()));
+    } else if sku.chars().count() > 64 {
+        errors.push(field_err("Variant SKU", format!("Variant SKU {sku:?} is longer than 64 characters")));
+    }
+    let price_text = get("Variant Price");
+    let price = match parse_minor(&price_text, ctx.currency) {
+        Ok(m) if m >= 0 => Money::new(m, ctx.currency),
+        _ => {
+            errors.push(field_err(
+                "Variant Price",
+                format!("Variant Price {price_text:?} is not an amount in {}", ctx.currency.code()),
+            ));
+            Money::zero(ctx.currency)
+        }
+    };
+    let mut options = Vec::new();
+    for (i, name) in option_names.iter().enumerate() {
+        let value = get(&format!("Option{} Value", i + 1));
+        if value.is_empty() {
+            errors.push(field_err(
+                &format!("Option{} Value", i + 1),
+                format!("Option{} Value is required: the product has option {name:?}", i + 1),
+            ));
+        } else {
+            options.push((name.clone(), value));
+        }
+    }
+    let barcode = get("Variant Barcode");
+    let barcode = barcode.trim_start_matches('\'');
+    let gtin = if barcode.is_empty() {
+        None
+    } else {
+        match parse_gtin(barcode) {
+            Ok(g) => Some(g),
+            Err(e) => {
+                errors.push(field_err("Variant Barcode", format!("Variant Barcode: {e}")));
+                None
+            }
+        }
+    };
+    let mut explicit_prices: Vec<Money> = Vec::new();
+    for part in get("Variant Prices").split(';').map(str::trim).filter(|p| !p.is_empty()) {
+        match Money::parse(part) {
+            Ok(m) if m.minor >= 0 && m.currency != ctx.currency => {
+                if explicit_prices.iter().any(|x| x.currency == m.currency) {
+                    errors
+                        .push(field_err("Variant Prices", format!("Variant Prices gives {} twice", m.currency.code())));
+                } else {
+                    explicit_prices.push(m);
+                }
+            }
+            Ok(m) if m.currency == ctx.currency => errors.push(field_err(
+                "Variant Prices",
+                format!("Variant Prices: {part:?} is in the shop's own currency; use Variant Price"),
+            )),
+            _ => errors.push(field_err(
+                "Variant Prices",
+                format!("Variant Prices: {part:?} is not an amount with a currency, like \"USD 25.00\""),
+            )),
+        }
+    }
+    explicit_prices.sort_by(|a, b| a.currency.code().cmp(b.currency.code()));
+    let mut stock: Vec<(String, i64)> = Vec::new();
+    let per_location = get("Variant Stock");
+    if !per_location.is_empty() {
+        for part in per_location.split(';').map(str::trim).filter(|p| !p.is_empty()) {
+            let Some((name, qty)) = part.rsplit_once('=') else {
+                errors.push(field_err(
+                    "Variant Stock",
+                    format!("Variant Stock: {part:?} should read \"location=units\""),
+                ));
+                continue;
+            };
+            let Some(loc) = ctx.locations.iter().find(|l| l.name == name.trim()) else {
+                errors.push(field_err(
+                    "Variant Stock",
+                    format!("Variant Stock: the shop has no stock location {:?}", name.trim()),
+                ));
+                continue;
+            };
+            match qty.trim().parse::<i64>() {
+                Ok(n) if n >= 0 => stock.push((loc.id.clone(), n)),
+                _ => errors.push(field_err(
+                    "Variant Stock",
+                    format!("Variant Stock: {:?} is not a number of units", qty.trim()),
+                )),
+            }
+        }
+    } else {
+        let qty = get("Variant Inventory Qty");
+        if !qty.is_empty() {
+            match (qty.parse::<i64>(), default_location) {
+                (Ok(n), Some(loc)) if n >= 0 => stock.push((loc.id.clone(), n)),
+                (Ok(n), None) if n >= 0 => errors.push(field_err(
+                    "Variant Inventory Qty",
+                    "Variant Inventory Qty needs a stock location; add one to the shop first".into(),
+                )),
+                _ => errors.push(field_err(
+                    "Variant Inventory Qty",
+                    format!("Variant Inventory Qty {qty:?} is not a number of units"),
+                )),
+            }
+        }
+    }
+    if errors.is_empty() {
+        Ok(NewVariant { sku, options, gtin, price, explicit_prices, stock })
+    } else {
+        Err(errors)
+    }
+}
+
+/// Writes products in the import format, so an export imports back unchanged. `media_base`
+/// prefixes image addresses (the site's public address).
+pub fn export(products: &[ProductRecord], locations: &[StockLocation], media_base: &str) -> String {
+    let cols = columns();
+    let mut w = csv::WriterBuilder::new().from_writer(Vec::new());
+    let _ = w.write_record(&cols);
+    let at = |name: &str| cols.iter().position(|c| c == name).unwrap_or(0);
+    let location_name =
+        |id: &str| locations.iter().find(|l| l.id == id).map(|l| l.name.clone()).unwrap_or_else(|| id.to_string());
+    for p in products {
+        let rows = p.variants.len().max(p.images.len()).max(1);
+        for i in 0..rows {
+            let mut r = vec![String::new(); cols.len()];
+            r[at("Handle")] = p.handle.clone();
+            if i == 0 {
+                if let Some(t) = p.translations.iter().find(|t| t.lang == p.fallback_lang) {
+                    r[at("Title")] = t.title.clone();
+                    r[at("Body (HTML)")] = text_to_html(&t.description);
+                }
+                for t in p.translations.iter().filter(|t| t.lang != p.fallback_lang) {
+                    r[at(&format!("Title ({})", t.lang.tag()))] = t.title.clone();
+                    r[at(&format!("Body ({})", t.lang.tag()))] = text_to_html(&t.description);
+                }
+                r[at("Vendor")] = p.shop.name.clone();
+                r[at("Type")] = p.category_slug.clone();
+                r[at("Tags")] = p.tags.join(", ");
+                r[at("Status")] = if p.status == ProductStatus::Live { "active" } else { "draft" }.into();
+                r[at("Property")] = p.property.slug.clone();
+                r[at("Category")] = p.category_slug.clone();
+                r[at("HS Code")] = p.hs_code.clone();
+                r[at("Origin Country")] = p.origin_country.clone();
+                r[at("Language")] = p.fallback_lang.tag().into();
+                r[at("Variant Grams")] = p.weight_grams.to_string();
+                for (k, (name, _)) in p.variants.first().map(|v| v.options.as_slice()).unwrap_or(&[]).iter().enumerate()
+                {
+                    r[at(&format!("Option{} Name", k + 1))] = name.clone();
+                }
+            }
+            if let Some(v) = p.variants.get(i) {
+                for (k, (_, value)) in v.options.iter().enumerate().take(3) {
+                    r[at(&format!("Option{} Value", k + 1))] = value.clone();
+                }
+                r[at("Variant SKU")] = v.sku.clone();
+                r[at("Variant Price")] = v.price.amount();
+                // GTINs are kept as GTIN-14; a leading zero pad is dropped for the common lengths.
+                r[at("Variant Barcode")] = v.gtin.as_deref().map(short_gtin).unwrap_or_default();
+                r[at("Variant Inventory Qty")] = v.stock.iter().map(|s| s.1).sum::<i64>().to_string();
+                r[at("Variant Prices")] = v
+                    .explicit_prices
+                    .iter()
+                    .map(|m| format!("{} {}", m.currency.code(), m.amount()))
+                    .collect::<Vec<_>>()
+                    .join("; ");
+                r[at("Variant Stock")] =
+                    v.stock.iter().map(|(loc, n)| format!("{}={n}", location_name(loc))).collect::<Vec<_>>().join("; ");
+            }
+            if let Some(img) = p.images.get(i) {
+                r[at("Image Src")] = format!("{media_base}/media/{}", img.id);
+                r[at("Image Alt Text")] = img.alt.clone();
+            }
+            let _ = w.write_record(&r);
+        }
+    }
+    w.into_inner().map(|b| String::from_utf8_lossy(&b).into_owned()).unwrap_or_default()
+}
+
+fn short_gtin(g: &str) -> String {
+    let trimmed = g.trim_start_matches('0');
+    for len in [8, 12, 13, 14] {
+        if trimmed.len() <= len {
+            return format!("{trimmed:0>len$}");
+        }
+    }
+    g.to_string()
+}
+
+/// Every product of a shop, drafts included, for export and import checks.
+pub async fn shop_products(store: &dyn Store, shop_slug: &str) -> Result<Vec<ProductRecord>, StoreError> {
+    let filter = crate::catalogue::ProductFilter {
+        shop_slug: Some(shop_slug.to_string()),
+        live_only: false,
+        limit: i64::MAX / 2,
+        ..Default::default()
+    };
+    Ok(store.products(&filter).await?.0)
+}
+
+/// Checks a file against the shop and saves it whole, or reports every bad row and saves nothing.
+/// `progress(stage, done, total)` follows the check (`"check"`) and the save (`"save"`).
+pub async fn import(
+    store: &dyn Store,
+    shop_slug: &str,
+    data: &[u8],
+    now: OffsetDateTime,
+    progress: &(dyn Fn(&str, u64, u64) + Sync),
+) -> Result<ImportReport, ImportError> {
+    let shop = store
+        .org_by_slug(shop_slug)
+        .await?
+        .filter(|o| o.kind == podium_domain::role::OrgKind::Shop)
+        .ok_or_else(|| ImportError::UnknownShop(shop_slug.to_string()))?;
+    let currency = Currency::parse(&shop.currency).map_err(|_| StoreError::Backend("shop currency".into()))?;
+    let properties = store.properties().await?.into_iter().map(|p| (p.slug, p.id)).collect();
+    let categories = CategoryTree::new(store.categories().await?.into_iter().map(|c| (c.slug, c.parent)));
+    let locations = store.stock_locations(&shop.id).await?;
+    let existing = shop_products(store, shop_slug).await?;
+    let ctx = ImportContext {
+        shop: &shop,
+        currency,
+        properties,
+        categories: &categories,
+        locations: &locations,
+        existing: &existing,
+        now,
+    };
+    let parsed = parse(data, &ctx, &|done, total| progress("check", done, total)).map_err(ImportError::Rows)?;
+    let known: HashSet<&str> = existing.iter().map(|p| p.handle.as_str()).collect();
+    let mut report = ImportReport { notes: parsed.notes, ..Default::default() };
+    for p in &parsed.products {
+        report.variants += p.variants.len();
+        if known.contains(p.handle.as_str()) {
+            report.updated += 1;
+        } else {
+            report.created += 1;
+        }
+    }
+    let total = parsed.products.len() as u64;
+    store.save_products(&shop.id, parsed.products, &|n| progress("save", n as u64, total)).await?;
+    Ok(report)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn body_html_round_trips_plain_text() {
+        let text = "Hand-printed in Nairobi.\nSizes run large & wide <really>.";
+        assert_eq!(html_to_text(&text_to_html(text)), text);
+        assert_eq!(
+            html_to_text("<p>One<br/>Two</p><p><strong>Three</strong> &amp; four</p>"),
+            "One\nTwo\nThree & four"
+        );
+    }
+
+    #[test]
+    fn gtins_are_written_at_their_usual_length() {
+        assert_eq!(short_gtin("04006381333931"), "4006381333931");
+        assert_eq!(short_gtin("00000096385074"), "96385074");
+        assert_eq!(short_gtin("00012345678905"), "012345678905");
+    }
+
+    #[test]
+    fn the_columns_include_shopify_names_and_every_language() {
+        let c = columns();
+        for name in
+            ["Handle", "Body (HTML)", "Option1 Name", "Variant SKU", "Variant Barcode", "Image Src", "Title (ko)"]
+        {
+            assert!(c.iter().any(|x| x == name), "{name}");
+        }
+    }
+}

@@ -1,0 +1,54 @@
+//! Reference data that most storefront requests need — exchange rates, properties, shops —
+//! loaded once per change instead of once per request. Every change to them is written to the
+//! outbox in the same transaction, so the cache is keyed by the outbox head: one indexed
+//! lookup tells whether anything may have changed since it was filled.
+
+use std::sync::{Arc, RwLock};
+
+use podium_app::catalogue::Property;
+use podium_app::{Org, Store, StoreResult};
+use podium_domain::role::OrgKind;
+use podium_domain::RateTable;
+
+pub struct Reference {
+    pub rates: RateTable,
+    pub properties: Vec<Property>,
+    pub shops: Vec<Org>,
+}
+
+impl Reference {
+    pub fn property_name<'a>(&'a self, slug: &'a str) -> &'a str {
+        self.properties.iter().find(|p| p.slug == slug).map(|p| p.name.as_str()).unwrap_or(slug)
+    }
+
+    pub fn shop_name<'a>(&'a self, slug: &'a str) -> &'a str {
+        self.shops.iter().find(|o| o.slug == slug).map(|o| o.name.as_str()).unwrap_or(slug)
+    }
+}
+
+#[derive(Default)]
+pub struct ReferenceCache {
+    current: RwLock<Option<(i64, Arc<Reference>)>>,
+}
+
+impl ReferenceCache {
+    pub async fn get(&self, store: &dyn Store) -> StoreResult<Arc<Reference>> {
+        let head = store.outbox_head().await?;
+        if let Ok(guard) = self.current.read() {
+            if let Some((at, r)) = guard.as_ref() {
+                if *at == head {
+                    return Ok(r.clone());
+                }
+            }
+        }
+        let fresh = Arc::new(Reference {
+            rates: RateTable::new(store.latest_rates().await?),
+            properties: store.properties().await?,
+            shops: store.orgs_of_kind(OrgKind::Shop).await?,
+        });
+        if let Ok(mut guard) = self.current.write() {
+            *guard = Some((head, fresh.clone()));
+        }
+        Ok(fresh)
+    }
+}
