@@ -31,7 +31,7 @@ for _ in $(seq "${REINDEX_RUNS:-$RUNS}"); do
   out=$("$BIN" reindex --database-url "$URL" --data-dir "$DIR/data")
   rates+=("$(sed -E 's/.*\(([0-9]+) per second\).*/\1/' <<<"$out")")
 done
-echo "index build: median $(printf '%s\n' "${rates[@]}" | median) products/s over $RUNS rebuilds (${rates[*]})"
+[ "${#rates[@]}" -eq 0 ] || echo "index build: median $(printf '%s\n' "${rates[@]}" | median) products/s over $RUNS rebuilds (${rates[*]})"
 
 "$BIN" serve --database-url "$URL" --addr "127.0.0.1:$PORT" --data-dir "$DIR/data" >"$DIR/serve.log" 2>&1 &
 PID=$!

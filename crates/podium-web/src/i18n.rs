@@ -149,6 +149,11 @@ mod tests {
             "category-mugs",
             "pager-label",
             "shop-title",
+            "col-actions",
+            "field-body",
+            "field-option-value",
+            "images-title",
+            "field-sku",
         ];
         let i18n = I18n::load().expect("messages load");
         for lang in [Lang::Fr, Lang::ZhHans, Lang::Ja, Lang::Ko] {
