@@ -37,7 +37,7 @@ pub async fn rebuild(
     // Loading a chunk from the database overlaps with turning the previous one into documents
     // on a blocking thread (and tantivy indexing on its own), which keeps both cores busy.
     let mut pending: Option<tokio::task::JoinHandle<Result<(), SearchError>>> = None;
-    for chunk in ids.chunks(500) {
+    for chunk in ids.chunks(1000) {
         let page = store.products_by_ids(chunk).await?;
         if let Some(previous) = pending.take() {
             previous.await.map_err(|e| SearchError::Directory(e.to_string()))??;

@@ -666,7 +666,7 @@ impl CatalogueStore for SqlStore {
     async fn products_by_ids(&self, ids: &[String]) -> StoreResult<Vec<ProductRecord>> {
         let mut out = Vec::with_capacity(ids.len());
         // Bounded IN lists keep every backend within its parameter limit.
-        for chunk in ids.chunks(500) {
+        for chunk in ids.chunks(1000) {
             out.extend(self.load_products(chunk).await?);
         }
         Ok(out)
