@@ -31,6 +31,8 @@ fn every_subcommand_has_help() {
         vec!["migrate", "--help"],
         vec!["import", "--help"],
         vec!["import", "fx", "--help"],
+        vec!["import", "products", "--help"],
+        vec!["export", "products", "--help"],
     ] {
         let (code, out, _) = run(&args);
         assert_eq!(code, 0, "{args:?}");
@@ -52,6 +54,18 @@ fn bad_input_exits_non_zero_with_one_line() {
         (
             &["serve", "--database-url", "sqlite:///tmp/podium-cli-unused.db", "--default-country", "XX"],
             "--default-country",
+        ),
+        (
+            &[
+                "import",
+                "products",
+                "/no/such/products.csv",
+                "--shop",
+                "x",
+                "--database-url",
+                "sqlite:///tmp/podium-cli-unused.db",
+            ],
+            "cannot read /no/such/products.csv",
         ),
     ];
     for (args, expected) in cases {
