@@ -383,11 +383,7 @@ async fn console(
     let emblem_notice = match cq.emblem.as_str() {
         "" => None,
         "saved" => Some(tr.t("emblem-saved")),
-        "error-empty" => Some(tr.t("images-error-empty")),
-        "error-large" => Some(tr.t("images-error-large")),
-        "error-type" => Some(tr.t("images-error-type")),
-        "error-pixels" => Some(tr.t("images-error-pixels")),
-        _ => Some(tr.t("images-error-corrupt")),
+        other => Some(crate::shop_console::image_error_message(&tr, other.trim_start_matches("error-"))),
     };
     let roles = principal
         .roles()

@@ -13,7 +13,7 @@ use axum::http::{header, HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
 use axum::{Form, Router};
-use podium_app::catalogue::{ImageOwner, ProductRecord, ProductStatus, StockLocation};
+use podium_app::catalogue::{ImageOwner, NewImage, ProductRecord, ProductStatus, StockLocation};
 use podium_app::catalogue_csv::{self, FieldError, ImportContext, ImportError};
 use podium_app::{media, Org, StoreError};
 use podium_domain::catalogue::{validate_slug, CategoryTree};
@@ -669,16 +669,9 @@ async fn upload_image(
         return Err(PageError::not_found(v.tr.clone()));
     };
     let alt = up.fields.get("alt").cloned().unwrap_or_default();
-    let prepared = match (up.too_large, up.file) {
-        (true, _) => Err(media::MediaError::TooLarge(media::MAX_BYTES + 1)),
-        (false, None) => Err(media::MediaError::Empty),
-        (false, Some(bytes)) => {
-            let id = product.id.clone();
-            tokio::task::spawn_blocking(move || media::prepare(bytes, ImageOwner::Product, &id, &alt))
-                .await
-                .map_err(|e| PageError::internal(v.tr.clone(), e))?
-        }
-    };
+    let prepared = prepare_upload(up.too_large, up.file, ImageOwner::Product, product.id.clone(), alt)
+        .await
+        .map_err(|e| PageError::internal(v.tr.clone(), e))?;
     match prepared {
         Ok(image) => {
             state.store.add_image(image).await.map_err(internal(&v.tr))?;
@@ -694,13 +687,33 @@ async fn upload_image(
     }
 }
 
+/// Checks an uploaded file and draws its thumbnail on a blocking thread (decoding is CPU work).
+async fn prepare_upload(
+    too_large: bool,
+    file: Option<Vec<u8>>,
+    owner: ImageOwner,
+    owner_id: String,
+    alt: String,
+) -> Result<Result<NewImage, media::MediaError>, tokio::task::JoinError> {
+    match (too_large, file) {
+        (true, _) => Ok(Err(media::MediaError::TooLarge(media::MAX_BYTES + 1))),
+        (false, None) => Ok(Err(media::MediaError::Empty)),
+        (false, Some(bytes)) => {
+            tokio::task::spawn_blocking(move || media::prepare(bytes, owner, &owner_id, &alt)).await
+        }
+    }
+}
+
+/// The message for an upload problem, in the visitor's language.
 fn image_error(tr: &Tr, e: &media::MediaError) -> String {
-    match e {
-        media::MediaError::Empty => tr.t("images-error-empty"),
-        media::MediaError::TooLarge(_) => tr.t("images-error-large"),
-        media::MediaError::UnknownType => tr.t("images-error-type"),
-        media::MediaError::TooManyPixels(..) => tr.t("images-error-pixels"),
-        media::MediaError::Corrupt(_) => tr.t("images-error-corrupt"),
+    image_error_message(tr, image_error_code(e))
+}
+
+/// The message for an upload problem's code (see [`image_error_code`]).
+pub fn image_error_message(tr: &Tr, code: &str) -> String {
+    match code {
+        "empty" | "large" | "type" | "pixels" => tr.t(&format!("images-error-{code}")),
+        _ => tr.t("images-error-corrupt"),
     }
 }
 
@@ -822,16 +835,10 @@ async fn upload_emblem(
     if !principal.orgs_of(OrgKind::Licensor).any(|o| o.id == property.licensor_id) {
         return Err(PageError::forbidden(v.tr.clone()));
     }
-    let prepared = match (up.too_large, up.file) {
-        (true, _) => Err(media::MediaError::TooLarge(media::MAX_BYTES + 1)),
-        (false, None) => Err(media::MediaError::Empty),
-        (false, Some(bytes)) => {
-            let (id, alt) = (property.id.clone(), property.name.clone());
-            tokio::task::spawn_blocking(move || media::prepare(bytes, ImageOwner::Property, &id, &alt))
-                .await
-                .map_err(|e| PageError::internal(v.tr.clone(), e))?
-        }
-    };
+    let prepared =
+        prepare_upload(up.too_large, up.file, ImageOwner::Property, property.id.clone(), property.name.clone())
+            .await
+            .map_err(|e| PageError::internal(v.tr.clone(), e))?;
     let outcome = match prepared {
         Ok(image) => {
             state.store.add_image(image).await.map_err(internal(&v.tr))?;
