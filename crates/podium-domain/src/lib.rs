@@ -3,11 +3,14 @@
 //! This crate must never do IO, spawn tasks or know about SQL or HTTP. Everything here is
 //! deterministic and unit- or property-tested; the `app` crate wires it to storage and the web.
 
+pub mod approval;
+pub mod authenticity;
 pub mod catalogue;
 pub mod country;
 pub mod currency;
 pub mod fx;
 pub mod lang;
+pub mod licensing;
 pub mod money;
 pub mod ranking;
 pub mod role;
