@@ -144,6 +144,10 @@ pub struct ProductRecord {
     pub variants: Vec<VariantRecord>,
     /// Uploaded images in gallery order (none for products that use their drawn illustration).
     pub images: Vec<ImageRef>,
+    /// When the licensor first approved the product at the final stage; fans see only approved products.
+    pub approved_at: Option<OffsetDateTime>,
+    /// The shop's agreements with the property's licensor, which decide where and when it sells.
+    pub agreements: Vec<podium_domain::licensing::Agreement>,
 }
 
 /// An image as pages link it: `/media/{id}` and `/media/{id}/thumb`.
@@ -221,6 +225,8 @@ pub trait CatalogueStore: Send + Sync {
     /// `Conflict { field: "handle" }` or `Conflict { field: "sku" }` when taken in the shop.
     async fn create_product(&self, p: NewProduct) -> StoreResult<ProductRecord>;
     async fn product_by_slug(&self, slug: &str) -> StoreResult<Option<ProductRecord>>;
+    /// The shop's products with these handles (unknown handles are skipped).
+    async fn products_by_handles(&self, shop_id: &str, handles: &[String]) -> StoreResult<Vec<ProductRecord>>;
     /// The ids of every live product, for rebuilding indexes.
     async fn live_product_ids(&self) -> StoreResult<Vec<String>>;
     /// Full records of these products, in the order given; unknown ids are skipped.

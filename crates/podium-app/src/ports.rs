@@ -81,7 +81,7 @@ pub struct OutboxEvent {
 }
 
 #[async_trait]
-pub trait Store: crate::catalogue::CatalogueStore + Send + Sync {
+pub trait Store: crate::catalogue::CatalogueStore + crate::licensing::LicensingStore + Send + Sync {
     /// "sqlite" or "postgres", for logs and `/readyz`.
     fn backend(&self) -> &'static str;
     /// Applies pending migrations; idempotent.

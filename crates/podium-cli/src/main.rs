@@ -103,6 +103,16 @@ pub struct HttpArgs {
     /// Mark cookies Secure; set this when Podium is served over HTTPS.
     #[arg(long, env = "PODIUM_SECURE_COOKIES")]
     pub secure_cookies: bool,
+    /// A request header a trusted proxy sets to the client's country (e.g. CF-IPCountry), used
+    /// to record where authenticity codes are verified from.
+    #[arg(long, env = "PODIUM_COUNTRY_HEADER")]
+    pub country_header: Option<String>,
+    /// Authenticity look-ups allowed per client per minute.
+    #[arg(long, env = "PODIUM_VERIFY_PER_MINUTE", default_value_t = 30)]
+    pub verify_per_minute: i64,
+    /// A code verified more often than this is flagged as suspicious.
+    #[arg(long, env = "PODIUM_SUSPICIOUS_AFTER", default_value_t = 20)]
+    pub suspicious_after: u64,
 }
 
 #[derive(Args)]

@@ -43,7 +43,13 @@ pub async fn serve(url: &str, http: &HttpArgs, data_dir: &Path, demo_mode: Optio
 
     let search = open_search(store.as_ref(), data_dir).await?;
     tokio::spawn(search.clone().run(store.clone(), Duration::from_millis(500)));
-    let config = WebConfig { default_country, secure_cookies: http.secure_cookies };
+    let config = WebConfig {
+        default_country,
+        secure_cookies: http.secure_cookies,
+        country_header: http.country_header.clone().filter(|h| !h.trim().is_empty()),
+        verify_per_minute: http.verify_per_minute.max(1),
+        suspicious_after: http.suspicious_after,
+    };
     let state = AppState::new(store.clone(), clock.clone(), config, search).map_err(|e| anyhow::anyhow!(e))?;
     let app = podium_web::router(state);
     let listener =

@@ -222,12 +222,12 @@ impl RightsSet {
 
     /// The deepest granted category that covers `category`, as its depth (root = 1); 0 when none does.
     fn category_depth(&self, tree: &CategoryTree, category: &str) -> usize {
-        let path = tree.path(category);
-        self.categories.iter().filter_map(|g| path.iter().position(|p| p == g).map(|i| i + 1)).max().unwrap_or(0)
+        self.depth_in_path(&tree.path(category))
     }
 
-    fn covers_category(&self, tree: &CategoryTree, category: &str) -> bool {
-        self.category_depth(tree, category) > 0
+    /// Like `category_depth`, given the category's path from the root.
+    fn depth_in_path(&self, path: &[String]) -> usize {
+        self.categories.iter().filter_map(|g| path.iter().position(|p| p == g).map(|i| i + 1)).max().unwrap_or(0)
     }
 
     fn categories_overlap(&self, other: &RightsSet, tree: &CategoryTree) -> bool {
@@ -376,12 +376,17 @@ pub fn micros(t: OffsetDateTime) -> i64 {
 /// Every window in which [`sellable`] could say yes: `sellable(..., c, t).is_ok()` exactly when
 /// some window covers `c` at `t` (a property test holds the two together).
 pub fn sale_windows(offer: Offer<'_>, agreements: &[Agreement], tree: &CategoryTree) -> Vec<SaleWindow> {
+    sale_windows_in_path(offer, agreements, &tree.path(offer.category))
+}
+
+/// [`sale_windows`] given the product category's path from the root (as the search index holds it).
+pub fn sale_windows_in_path(offer: Offer<'_>, agreements: &[Agreement], path: &[String]) -> Vec<SaleWindow> {
     let Some(approved_at) = offer.approved_at else { return Vec::new() };
     let mut out = Vec::new();
     for agreement in agreements.iter().filter(|a| a.status == AgreementStatus::Active) {
         for rights in &agreement.rights {
             if rights.properties.iter().any(|p| p == offer.property_id)
-                && rights.covers_category(tree, offer.category)
+                && rights.depth_in_path(path) > 0
                 && rights.channels.contains(&Channel::Online)
             {
                 let window = SaleWindow {

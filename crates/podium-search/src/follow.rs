@@ -67,13 +67,19 @@ pub async fn catch_up(index: &SearchIndex, store: &dyn Store, from: i64) -> Resu
         if events.iter().any(|e| e.topic == "fx.rates_updated" || e.topic == "property.changed") {
             return Box::pin(rebuild(index, store, &|_, _| {})).await;
         }
+        let payload = |e: &podium_app::OutboxEvent| serde_json::from_str::<serde_json::Value>(&e.payload).ok();
         let mut ids: Vec<String> = events
             .iter()
             .filter(|e| e.topic == "product.changed")
-            .filter_map(|e| {
-                serde_json::from_str::<serde_json::Value>(&e.payload).ok()?["id"].as_str().map(str::to_string)
-            })
+            .filter_map(|e| payload(e)?["id"].as_str().map(str::to_string))
             .collect();
+        // An agreement change (suspension, a new rights set) moves every product it licenses.
+        for e in events.iter().filter(|e| e.topic == "agreement.changed") {
+            let Some(v) = payload(e) else { continue };
+            if let (Some(shop), Some(licensor)) = (v["licensee_id"].as_str(), v["licensor_id"].as_str()) {
+                ids.extend(store.product_ids_under(shop, licensor).await?);
+            }
+        }
         ids.sort();
         ids.dedup();
         let products = store.products_by_ids(&ids).await?;

@@ -9,7 +9,8 @@ use std::sync::{Arc, Mutex, RwLock};
 
 use podium_app::catalogue::{ProductRecord, ProductStatus};
 use podium_app::storefront;
-use podium_domain::{Currency, Lang, RateTable};
+use podium_domain::licensing::{self, SaleWindow, Territory};
+use podium_domain::{Country, Currency, Lang, RateTable};
 use tantivy::collector::{Collector, SegmentCollector};
 use tantivy::columnar::Column;
 use tantivy::query::{AllQuery, BooleanQuery, BoostQuery, FuzzyTermQuery, Occur, Query, TermQuery};
@@ -73,9 +74,16 @@ pub struct Summary {
     pub in_stock: bool,
     pub titles: Vec<(Lang, String)>,
     pub fallback: Lang,
+    /// Where and when the product may be sold (its licences), checked at query time.
+    pub windows: Vec<SaleWindow>,
 }
 
 impl Summary {
+    /// Whether the product is on sale at `at_us` (to `country`, when given).
+    pub fn on_sale(&self, country: Option<Country>, at_us: i64) -> bool {
+        on_sale(&self.windows, country, at_us)
+    }
+
     pub fn title(&self, lang: Lang) -> &str {
         podium_domain::catalogue::resolve_lang(&self.titles, |t| t.0, lang, self.fallback)
             .map(|r| r.value.1.as_str())
@@ -174,6 +182,14 @@ pub struct SearchQuery {
     pub limit: usize,
     /// Price band edges in EUR cents, ascending; counts come back per band.
     pub price_edges_eur: Vec<i64>,
+    /// Only products that may be delivered to this country (the fan's ship-to).
+    pub country: Option<Country>,
+    /// The moment licences are checked at, in microseconds since the epoch; `None` is now.
+    pub at_us: Option<i64>,
+}
+
+fn on_sale(windows: &[SaleWindow], country: Option<Country>, at_us: i64) -> bool {
+    windows.iter().any(|w| w.open(at_us) && country.is_none_or(|c| w.territory.covers(c)))
 }
 
 #[derive(Debug, Clone, Default)]
@@ -250,6 +266,8 @@ struct Catalog {
     by_key: HashMap<u64, u32, Fast>,
     compact: Vec<Compact>,
     summaries: Vec<Option<Summary>>,
+    /// Each slot's sale windows (a copy of the summary's, next to the compact record).
+    windows: Vec<Vec<SaleWindow>>,
     free: Vec<u32>,
     shops: Names,
     properties: Names,
@@ -299,18 +317,21 @@ impl Catalog {
                 None => {
                     self.compact.push(compact);
                     self.summaries.push(None);
+                    self.windows.push(Vec::new());
                     (self.compact.len() - 1) as u32
                 }
             },
         };
         self.by_key.insert(key, slot);
         self.compact[slot as usize] = compact;
+        self.windows[slot as usize] = s.windows.clone();
         self.summaries[slot as usize] = Some(s);
     }
 
     fn remove(&mut self, key: u64) {
         if let Some(slot) = self.by_key.remove(&key) {
             self.summaries[slot as usize] = None;
+            self.windows[slot as usize] = Vec::new();
             self.free.push(slot);
         }
     }
@@ -464,6 +485,7 @@ impl SearchIndex {
             in_stock: p.available() > 0,
             titles: p.translations.iter().map(|t| (t.lang, t.title.clone())).collect(),
             fallback: p.fallback_lang,
+            windows: licensing::sale_windows_in_path(podium_app::licensing::offer_of(p), &p.agreements, categories),
         };
         doc.add_text(f.summary, encode_summary(&summary));
         (doc, summary)
@@ -487,12 +509,13 @@ impl SearchIndex {
             }
             for p in products {
                 writer.delete_term(Term::from_field_text(self.fields.id, &p.id));
-                if p.status == ProductStatus::Live && !p.variants.is_empty() {
-                    let (doc, summary) = self.document(p, rates, &category_path(&p.category_slug));
-                    writer.add_document(doc)?;
-                    updates.push((key_of(&p.id), Some(summary)));
-                } else {
-                    updates.push((key_of(&p.id), None));
+                match indexable(p) {
+                    true => {
+                        let (doc, summary) = self.document(p, rates, &category_path(&p.category_slug));
+                        writer.add_document(doc)?;
+                        updates.push((key_of(&p.id), Some(summary)));
+                    }
+                    false => updates.push((key_of(&p.id), None)),
                 }
             }
         }
@@ -528,7 +551,7 @@ impl SearchIndex {
     ) -> Result<(), SearchError> {
         let writer = self.writer.lock().map_err(|_| SearchError::Directory("index writer poisoned".into()))?;
         let mut summaries = Vec::with_capacity(products.len());
-        for p in products.iter().filter(|p| p.status == ProductStatus::Live && !p.variants.is_empty()) {
+        for p in products.iter().filter(|p| indexable(p)) {
             let (doc, summary) = self.document(p, rates, &category_path(&p.category_slug));
             writer.add_document(doc)?;
             summaries.push((key_of(&p.id), summary));
@@ -643,9 +666,11 @@ impl SearchIndex {
         // compact sort key per match. Ties fall back to the newest, then to the slot, so pages
         // never shuffle between requests.
         let mut keys: Vec<(i64, i64, u32)> = Vec::with_capacity(hits.len());
+        let at_us = q.at_us.unwrap_or_else(|| licensing::micros(time::OffsetDateTime::now_utc()));
         for (key, score) in hits {
             let Some((slot, c)) = catalog.get(key) else { continue };
-            if (q.in_stock_only && !c.in_stock)
+            if !on_sale(&catalog.windows[slot as usize], q.country, at_us)
+                || (q.in_stock_only && !c.in_stock)
                 || q.price_eur.is_some_and(|(from, to)| c.price_eur < from || c.price_eur >= to)
             {
                 continue;
@@ -694,18 +719,27 @@ impl SearchIndex {
     }
 
     /// Up to `limit` products whose titles start like `q` as typed so far, best first.
-    pub fn suggest(&self, q: &str, limit: usize) -> Result<Vec<Summary>, SearchError> {
+    pub fn suggest(&self, q: &str, country: Option<Country>, limit: usize) -> Result<Vec<Summary>, SearchError> {
         let Some(query) = self.text_query(q.trim(), true) else { return Ok(Vec::new()) };
         let searcher = self.reader.searcher();
         let mut hits = searcher.search(&query, &KeyCollector { scoring: true })?;
         hits.sort_by(|a, b| b.1.total_cmp(&a.1).then(a.0.cmp(&b.0)));
         let catalog = self.catalog.read().map_err(poisoned)?;
+        let now = licensing::micros(time::OffsetDateTime::now_utc());
         Ok(hits
             .into_iter()
-            .filter_map(|(k, _)| catalog.get(k).and_then(|(slot, _)| catalog.summary(slot)).cloned())
+            .filter_map(|(k, _)| catalog.get(k).and_then(|(slot, _)| catalog.summary(slot)))
+            .filter(|s| s.on_sale(country, now))
+            .cloned()
             .take(limit)
             .collect())
     }
+}
+
+/// Fans only ever see live products with variants that the licensor approved at the final stage;
+/// whether a licence covers them is checked per query.
+fn indexable(p: &ProductRecord) -> bool {
+    p.status == ProductStatus::Live && !p.variants.is_empty() && p.approved_at.is_some()
 }
 
 /// Puts the `n` smallest keys, in order, at the front: a partial selection, then a sort of
@@ -766,6 +800,9 @@ struct StoredSummary<'a> {
     titles: Vec<(Cow<'a, str>, Cow<'a, str>)>,
     #[serde(borrow)]
     fallback: Cow<'a, str>,
+    /// (territory as text, from, until) per window.
+    #[serde(default)]
+    windows: Vec<(String, i64, i64)>,
 }
 
 fn encode_summary(s: &Summary) -> String {
@@ -781,6 +818,7 @@ fn encode_summary(s: &Summary) -> String {
         in_stock: s.in_stock,
         titles: s.titles.iter().map(|(l, t)| (Cow::Borrowed(l.tag()), Cow::Borrowed(t.as_str()))).collect(),
         fallback: Cow::Borrowed(s.fallback.tag()),
+        windows: s.windows.iter().map(|w| (w.territory.to_string(), w.from_us, w.until_us)).collect(),
     };
     serde_json::to_string(&stored).unwrap_or_default()
 }
@@ -799,5 +837,12 @@ fn decode_summary(json: &str) -> Option<Summary> {
         in_stock: s.in_stock,
         titles: s.titles.into_iter().filter_map(|(l, t)| Some((Lang::from_tag(&l)?, t.into_owned()))).collect(),
         fallback: Lang::from_tag(&s.fallback)?,
+        windows: s
+            .windows
+            .into_iter()
+            .filter_map(|(t, from_us, until_us)| {
+                Some(SaleWindow { territory: Territory::parse(&t).ok()?, from_us, until_us })
+            })
+            .collect(),
     })
 }

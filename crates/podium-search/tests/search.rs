@@ -236,7 +236,7 @@ async fn an_index_on_disk_reopens_where_it_left_off() {
     assert_eq!(reopened_at, position);
     assert_eq!(index.len(), 240, "summaries come back from the stored documents");
     assert!(index.search(&query("雪の結晶")).expect("search").total > 0);
-    let suggestions = index.suggest("snowfl", 5).expect("suggest");
+    let suggestions = index.suggest("snowfl", None, 5).expect("suggest");
     assert!(!suggestions.is_empty() && suggestions.iter().all(|s| s.title(Lang::En).contains("Snowflake")));
 }
 

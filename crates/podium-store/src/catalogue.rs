@@ -86,7 +86,7 @@ impl SqlStore {
         let n = ids.len();
         let heads_sql = format!(
             "SELECT p.id, p.slug, p.handle, p.category_slug, p.fallback_lang, p.tags, p.hs_code, p.origin_country, \
-             p.weight_grams, p.status, p.created_at, \
+             p.weight_grams, p.status, p.created_at, p.approved_at, \
              s.id AS shop_id, s.slug AS shop_slug, s.name AS shop_name, s.country AS shop_country, s.currency AS shop_currency, \
              pr.id AS property_id, pr.licensor_id, l.slug AS licensor_slug, l.name AS licensor_name, pr.slug AS property_slug, \
              pr.name AS property_name, pr.sport, im.id AS emblem_id, im.width AS emblem_width, \
@@ -162,6 +162,8 @@ impl SqlStore {
                     translations: Vec::new(),
                     variants: Vec::new(),
                     images: Vec::new(),
+                    approved_at: row.try_get::<Option<i64>, _>("approved_at").map_err(backend)?.map(from_micros),
+                    agreements: Vec::new(),
                 };
                 heads.insert(record.id.clone(), record);
             }
@@ -240,6 +242,21 @@ impl SqlStore {
                 }
             }
         });
+        // The agreements between each shop and its products' licensors decide where they sell.
+        let mut shops: Vec<String> = heads.values().map(|h| h.shop.id.clone()).collect();
+        shops.sort();
+        shops.dedup();
+        if !shops.is_empty() {
+            let filter = format!("WHERE a.licensee_id IN ({})", placeholders(1, shops.len()));
+            let agreements = self.load_agreements(&filter, &shops).await?;
+            for h in heads.values_mut() {
+                h.agreements = agreements
+                    .iter()
+                    .filter(|a| a.terms.licensee_id == h.shop.id && a.terms.licensor_id == h.property.licensor_id)
+                    .map(|a| a.terms.clone())
+                    .collect();
+            }
+        }
         Ok(ids.iter().filter_map(|id| heads.remove(id)).collect())
     }
 }
@@ -652,6 +669,25 @@ impl CatalogueStore for SqlStore {
             Some(id) => Ok(self.load_products(&[id]).await?.pop()),
             None => Ok(None),
         }
+    }
+
+    async fn products_by_handles(&self, shop_id: &str, handles: &[String]) -> StoreResult<Vec<ProductRecord>> {
+        let mut out = Vec::new();
+        for chunk in handles.chunks(500) {
+            let sql = format!(
+                "SELECT id FROM products WHERE shop_id = $1 AND handle IN ({}) ORDER BY id",
+                placeholders(2, chunk.len())
+            );
+            let ids: Vec<String> = read!(self, |pool| {
+                let mut q = sqlx::query_scalar::<_, String>(&sql).bind(shop_id);
+                for h in chunk {
+                    q = q.bind(h);
+                }
+                q.fetch_all(pool).await.map_err(backend)?
+            });
+            out.extend(self.load_products(&ids).await?);
+        }
+        Ok(out)
     }
 
     async fn live_product_ids(&self) -> StoreResult<Vec<String>> {

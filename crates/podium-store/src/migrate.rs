@@ -26,12 +26,14 @@ pub(crate) const SQLITE: &[Migration] = migrations!("sqlite":
     1 "foundation" "0001_foundation.sql",
     2 "catalogue" "0002_catalogue.sql",
     3 "media" "0003_media.sql",
+    4 "licensing" "0004_licensing.sql",
 );
 
 pub(crate) const POSTGRES: &[Migration] = migrations!("postgres":
     1 "foundation" "0001_foundation.sql",
     2 "catalogue" "0002_catalogue.sql",
     3 "media" "0003_media.sql",
+    4 "licensing" "0004_licensing.sql",
 );
 
 pub(crate) const CREATE_TABLE: &str = "CREATE TABLE IF NOT EXISTS podium_migrations (

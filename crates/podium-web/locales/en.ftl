@@ -282,3 +282,40 @@ emblem-none = No emblem yet.
 console-licensor-properties = Your properties
 shop-story-title = Our story
 product-gallery = Product images
+
+## Licensing on the storefront
+reason-territory = Not available for delivery to { $country }.
+reason-term = Not on sale at the moment: the licence for this product is outside its term.
+reason-off-sale = Not on sale at the moment: the rights holder has paused this licence.
+product-preview = Preview: fans cannot see this product until the licensor approves it at the final stage.
+
+## Authenticity
+verify-title = Check that it is genuine
+verify-intro = Every officially licensed item sold on Podium carries a code on its label. Type it here, or scan the QR code, to see who made it and under which licence.
+verify-code-label = Code on the label
+verify-code-hint = 13 letters and digits, such as 7K3M-Q9PX-2WDR-H. Hyphens and spaces do not matter.
+verify-submit = Check
+verify-genuine-title = Genuine
+verify-genuine-body = This code was issued by the rights holder for the item below.
+verify-suspicious-title = Genuine code, but suspicious
+verify-suspicious-body = This code exists, but it has been checked from more than one country or unusually often: the label may have been copied. Ask the seller, or contact the shop below.
+verify-unknown-title = Unknown code
+verify-unknown-body = No licensed item carries this code. Check that you typed it as printed; if you did, the item may not be genuine.
+verify-malformed-title = That is not a code
+verify-malformed-length = A code has 13 letters and digits; this has { $count }.
+verify-malformed-symbol = Codes never contain “{ $symbol }”: they use digits and letters other than I, L, O and U.
+verify-malformed-check = This code has a typing mistake: its last character does not match the others. Check it against the label.
+verify-bad-gtin = The product number in this link is not a valid GTIN-14 (its check digit is wrong).
+verify-limited-title = Too many checks
+verify-limited-body = To keep codes from being guessed, each visitor may check a limited number per minute. Try again in { $seconds } seconds.
+verify-product = Product
+verify-licensee = Made and sold by
+verify-licensor = Licensed by
+verify-property = Property
+verify-issued = Code issued
+verify-first = First checked
+verify-count = Times checked
+verify-never = Never before
+verify-country-unknown = country unknown
+verify-see-product = See this product in the shop
+nav-verify = Verify an item

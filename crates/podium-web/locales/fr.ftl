@@ -282,3 +282,40 @@ emblem-none = Pas encore d’emblème.
 console-licensor-properties = Vos propriétés
 shop-story-title = Notre histoire
 product-gallery = Images du produit
+
+## Licensing on the storefront
+reason-territory = Non disponible pour une livraison vers : { $country }.
+reason-term = Pas en vente pour le moment : la licence de ce produit n’est pas en cours de validité.
+reason-off-sale = Pas en vente pour le moment : le titulaire des droits a suspendu cette licence.
+product-preview = Aperçu : les fans ne verront ce produit qu’après l’approbation finale du concédant.
+
+## Authenticity
+verify-title = Vérifier l’authenticité
+verify-intro = Chaque article sous licence officielle vendu sur Podium porte un code sur son étiquette. Saisissez-le ici, ou scannez le code QR, pour savoir qui l’a fabriqué et sous quelle licence.
+verify-code-label = Code de l’étiquette
+verify-code-hint = 13 lettres et chiffres, par exemple 7K3M-Q9PX-2WDR-H. Les tirets et espaces sont ignorés.
+verify-submit = Vérifier
+verify-genuine-title = Authentique
+verify-genuine-body = Ce code a été émis par le titulaire des droits pour l’article ci-dessous.
+verify-suspicious-title = Code authentique, mais suspect
+verify-suspicious-body = Ce code existe, mais il a été vérifié depuis plusieurs pays ou un nombre inhabituel de fois : l’étiquette a peut-être été copiée. Interrogez le vendeur ou contactez la boutique ci-dessous.
+verify-unknown-title = Code inconnu
+verify-unknown-body = Aucun article sous licence ne porte ce code. Vérifiez votre saisie ; si elle est exacte, l’article n’est peut-être pas authentique.
+verify-malformed-title = Ce n’est pas un code valide
+verify-malformed-length = Un code compte 13 lettres et chiffres ; celui-ci en a { $count }.
+verify-malformed-symbol = Les codes ne contiennent jamais « { $symbol } » : ils utilisent des chiffres et les lettres sauf I, L, O et U.
+verify-malformed-check = Ce code comporte une faute de frappe : son dernier caractère ne correspond pas aux autres. Comparez-le à l’étiquette.
+verify-bad-gtin = Le numéro de produit de ce lien n’est pas un GTIN-14 valide (chiffre de contrôle erroné).
+verify-limited-title = Trop de vérifications
+verify-limited-body = Pour éviter que les codes soient devinés, chaque visiteur est limité à quelques vérifications par minute. Réessayez dans { $seconds } secondes.
+verify-product = Produit
+verify-licensee = Fabriqué et vendu par
+verify-licensor = Sous licence de
+verify-property = Propriété
+verify-issued = Code émis le
+verify-first = Première vérification
+verify-count = Nombre de vérifications
+verify-never = Jamais auparavant
+verify-country-unknown = pays inconnu
+verify-see-product = Voir ce produit dans la boutique
+nav-verify = Vérifier un article

@@ -282,3 +282,40 @@ emblem-none = エンブレムはまだありません。
 console-licensor-properties = あなたのライセンス対象
 shop-story-title = 私たちのストーリー
 product-gallery = 商品画像
+
+## Licensing on the storefront
+reason-territory = { $country }へのお届けはできません。
+reason-term = 現在販売していません：この商品のライセンスは有効期間外です。
+reason-off-sale = 現在販売していません：権利者がこのライセンスを停止しています。
+product-preview = プレビュー：ライセンサーが最終承認するまで、ファンにはこの商品は表示されません。
+
+## Authenticity
+verify-title = 正規品かどうか確認する
+verify-intro = Podium で販売される公式ライセンス商品には、ラベルにコードが付いています。ここに入力するか QR コードを読み取ると、製造元とライセンスを確認できます。
+verify-code-label = ラベルのコード
+verify-code-hint = 英数字13文字（例：7K3M-Q9PX-2WDR-H）。ハイフンや空白は無視されます。
+verify-submit = 確認する
+verify-genuine-title = 正規品です
+verify-genuine-body = このコードは、下記の商品のために権利者が発行したものです。
+verify-suspicious-title = 正規のコードですが、不審な点があります
+verify-suspicious-body = このコードは存在しますが、複数の国から、または異常に多く確認されています。ラベルが複製された可能性があります。販売者か下記のショップにお問い合わせください。
+verify-unknown-title = 不明なコード
+verify-unknown-body = このコードの付いたライセンス商品はありません。印刷どおりに入力したかご確認ください。正しければ、正規品ではない可能性があります。
+verify-malformed-title = コードの形式が正しくありません
+verify-malformed-length = コードは英数字13文字です。入力は{ $count }文字です。
+verify-malformed-symbol = コードに「{ $symbol }」は使われません。数字と、I・L・O・U 以外の英字です。
+verify-malformed-check = 入力ミスがあります。最後の文字がほかの文字と合いません。ラベルと照らし合わせてください。
+verify-bad-gtin = このリンクの商品番号は有効な GTIN-14 ではありません（チェックデジットが不正）。
+verify-limited-title = 確認の回数が多すぎます
+verify-limited-body = コードの推測を防ぐため、1分あたりの確認回数に上限があります。{ $seconds }秒後にもう一度お試しください。
+verify-product = 商品
+verify-licensee = 製造・販売
+verify-licensor = ライセンサー
+verify-property = プロパティ
+verify-issued = 発行日
+verify-first = 初回確認
+verify-count = 確認回数
+verify-never = これまでなし
+verify-country-unknown = 国不明
+verify-see-product = ショップでこの商品を見る
+nav-verify = 正規品確認

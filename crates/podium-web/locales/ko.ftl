@@ -282,3 +282,40 @@ emblem-none = 아직 엠블럼이 없습니다.
 console-licensor-properties = 내 라이선스 대상
 shop-story-title = 우리 이야기
 product-gallery = 상품 이미지
+
+## Licensing on the storefront
+reason-territory = { $country }(으)로는 배송할 수 없습니다.
+reason-term = 지금은 판매하지 않습니다: 이 상품의 라이선스 기간이 아닙니다.
+reason-off-sale = 지금은 판매하지 않습니다: 권리자가 이 라이선스를 중지했습니다.
+product-preview = 미리보기: 라이선서가 최종 승인하기 전에는 팬에게 이 상품이 보이지 않습니다.
+
+## Authenticity
+verify-title = 정품 확인
+verify-intro = Podium에서 판매되는 모든 공식 라이선스 상품의 라벨에는 코드가 있습니다. 여기에 입력하거나 QR 코드를 스캔하면 누가 어떤 라이선스로 만들었는지 볼 수 있습니다.
+verify-code-label = 라벨의 코드
+verify-code-hint = 영문자와 숫자 13자리입니다(예: 7K3M-Q9PX-2WDR-H). 하이픈과 공백은 상관없습니다.
+verify-submit = 확인
+verify-genuine-title = 정품입니다
+verify-genuine-body = 이 코드는 권리자가 아래 상품을 위해 발급한 것입니다.
+verify-suspicious-title = 정품 코드이지만 의심스럽습니다
+verify-suspicious-body = 이 코드는 존재하지만 여러 나라에서 또는 비정상적으로 자주 확인되었습니다. 라벨이 복제되었을 수 있으니 판매자나 아래 상점에 문의하세요.
+verify-unknown-title = 알 수 없는 코드
+verify-unknown-body = 이 코드가 붙은 라이선스 상품은 없습니다. 인쇄된 대로 입력했는지 확인하세요. 맞다면 정품이 아닐 수 있습니다.
+verify-malformed-title = 올바른 코드 형식이 아닙니다
+verify-malformed-length = 코드는 영문자와 숫자 13자리입니다. 입력한 것은 { $count }자리입니다.
+verify-malformed-symbol = 코드에는 “{ $symbol }”가 없습니다. 숫자와 I, L, O, U를 제외한 영문자만 씁니다.
+verify-malformed-check = 입력 실수가 있습니다. 마지막 문자가 나머지와 맞지 않습니다. 라벨과 비교해 보세요.
+verify-bad-gtin = 이 링크의 상품 번호는 올바른 GTIN-14가 아닙니다(검증 숫자 오류).
+verify-limited-title = 확인 횟수가 너무 많습니다
+verify-limited-body = 코드 추측을 막기 위해 분당 확인 횟수가 제한됩니다. { $seconds }초 후에 다시 시도하세요.
+verify-product = 상품
+verify-licensee = 제조·판매
+verify-licensor = 라이선서
+verify-property = 프로퍼티
+verify-issued = 발급일
+verify-first = 최초 확인
+verify-count = 확인 횟수
+verify-never = 이전에 없음
+verify-country-unknown = 국가 알 수 없음
+verify-see-product = 상점에서 이 상품 보기
+nav-verify = 정품 확인

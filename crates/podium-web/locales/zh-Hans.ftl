@@ -282,3 +282,40 @@ emblem-none = 还没有徽标。
 console-licensor-properties = 您的授权 IP
 shop-story-title = 我们的故事
 product-gallery = 商品图片
+
+## Licensing on the storefront
+reason-territory = 不支持配送至{ $country }。
+reason-term = 暂不出售：该商品的授权不在有效期内。
+reason-off-sale = 暂不出售：权利人已暂停该授权。
+product-preview = 预览：权利人终审批准前，粉丝看不到此商品。
+
+## Authenticity
+verify-title = 验证真伪
+verify-intro = Podium 上销售的每件官方授权商品的标签上都有一个验证码。在此输入或扫描二维码，即可查看制造商和授权信息。
+verify-code-label = 标签上的验证码
+verify-code-hint = 13 位字母和数字，例如 7K3M-Q9PX-2WDR-H。连字符和空格可忽略。
+verify-submit = 验证
+verify-genuine-title = 正品
+verify-genuine-body = 此验证码由权利人为以下商品签发。
+verify-suspicious-title = 验证码真实，但存在疑点
+verify-suspicious-body = 此验证码存在，但已从多个国家或异常频繁地被查询：标签可能被复制。请询问卖家或联系以下店铺。
+verify-unknown-title = 未知的验证码
+verify-unknown-body = 没有任何授权商品使用此验证码。请核对输入；若无误，该商品可能不是正品。
+verify-malformed-title = 这不是有效的验证码
+verify-malformed-length = 验证码为 13 位字母和数字；您输入了 { $count } 位。
+verify-malformed-symbol = 验证码不含“{ $symbol }”：只使用数字和除 I、L、O、U 以外的字母。
+verify-malformed-check = 验证码有输入错误：最后一位与其他位不匹配。请对照标签核对。
+verify-bad-gtin = 此链接中的商品编号不是有效的 GTIN-14（校验位错误）。
+verify-limited-title = 查询过于频繁
+verify-limited-body = 为防止验证码被猜测，每位访客每分钟的查询次数有限。请在 { $seconds } 秒后重试。
+verify-product = 商品
+verify-licensee = 制造与销售
+verify-licensor = 授权方
+verify-property = 授权项目
+verify-issued = 签发日期
+verify-first = 首次验证
+verify-count = 验证次数
+verify-never = 此前从未
+verify-country-unknown = 国家未知
+verify-see-product = 在店铺中查看此商品
+nav-verify = 验证商品

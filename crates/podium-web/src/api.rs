@@ -30,11 +30,11 @@ use crate::AppState;
 #[openapi(
     info(title = "Podium API", description = "The marketplace for officially licensed merchandise. Money is integer minor units with a currency; errors are RFC 9457 problem+json."),
     paths(create_session, delete_session, me, context, fx_rates, fx_convert, crate::api_catalogue::products,
-        crate::api_catalogue::product, crate::api_catalogue::suggest, crate::ops::healthz, crate::ops::readyz),
+        crate::api_catalogue::product, crate::api_catalogue::suggest, crate::verify::api_verify, crate::ops::healthz, crate::ops::readyz),
     components(schemas(Problem, Health, MoneyJson, SessionCreated, SignInBody, Me, ContextJson, RateJson, RatesJson, ConversionJson,
-        crate::api_catalogue::ProductsJson, crate::api_catalogue::ProductJson, crate::api_catalogue::SuggestionsJson)),
+        crate::api_catalogue::ProductsJson, crate::api_catalogue::ProductJson, crate::api_catalogue::SuggestionsJson, crate::verify::AuthenticityJson)),
     modifiers(&BearerAuth),
-    tags((name = "accounts"), (name = "storefront"), (name = "fx"), (name = "operations"))
+    tags((name = "accounts"), (name = "storefront"), (name = "fx"), (name = "authenticity"), (name = "operations"))
 )]
 pub struct ApiDoc;
 
@@ -62,6 +62,7 @@ pub fn routes() -> Router<AppState> {
         .route("/products", get(crate::api_catalogue::products))
         .route("/products/{slug}", get(crate::api_catalogue::product))
         .route("/suggest", get(crate::api_catalogue::suggest))
+        .route("/authenticity/{code}", get(crate::verify::api_verify))
         .route_layer(axum::middleware::from_fn(validate_locale_params))
         .fallback(api_not_found);
     Router::new().merge(SwaggerUi::new("/api/docs").url("/api/v1/openapi.json", ApiDoc::openapi())).nest("/api/v1", v1)

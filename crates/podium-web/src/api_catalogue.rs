@@ -7,10 +7,13 @@ use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::Json;
 use podium_app::catalogue::{ProductRecord, ProductStatus};
+use podium_app::licensing::offer_of;
 use podium_app::storefront;
+use podium_domain::licensing::{self, NotSellable};
 use podium_domain::{Country, Currency, Lang, Money, RateTable};
 use podium_search::{SearchQuery, Sort};
 use serde::{Deserialize, Serialize};
+use time::OffsetDateTime;
 use utoipa::{IntoParams, ToSchema};
 
 use crate::api::MoneyJson;
@@ -141,6 +144,15 @@ fn number(
     }
 }
 
+/// Why a product cannot be bought, in the reader's language.
+pub fn not_sellable_text(tr: &Tr, reason: &NotSellable) -> String {
+    match reason {
+        NotSellable::Territory(c) => tr.t1("reason-territory", "country", &tr.country(*c)),
+        NotSellable::Expired(_) | NotSellable::NotYet(_) => tr.t("reason-term"),
+        _ => tr.t("reason-off-sale"),
+    }
+}
+
 pub fn summary(p: &ProductRecord, tr: &Tr, currency: Currency, rates: &RateTable) -> Option<ProductSummary> {
     let text = storefront::text(p, tr.lang)?;
     let price = storefront::from_price(p, currency, rates).ok().flatten()?;
@@ -219,6 +231,8 @@ pub struct ListingParams {
     pub sort: Option<Sort>,
     pub page: usize,
     pub per_page: usize,
+    /// Only products that may be delivered there (their licences checked now).
+    pub country: Option<Country>,
 }
 
 /// Runs a search and shapes it for a page or the API.
@@ -234,6 +248,7 @@ pub async fn listing(state: &AppState, tr: &Tr, currency: Currency, p: ListingPa
         offset: (p.page - 1) * p.per_page,
         limit: p.per_page,
         price_edges_eur: PRICE_EDGES_EUR.to_vec(),
+        country: p.country,
         ..Default::default()
     };
     let result = state.search.index.search(&query).map_err(ApiError::internal)?;
@@ -297,6 +312,10 @@ pub async fn products(
         sort,
         page,
         per_page,
+        country: match q.country.as_deref() {
+            None | Some("") => None,
+            Some(c) => Some(Country::parse(c).map_err(|e| ApiError::invalid("country", e.to_string()))?),
+        },
     };
     let l = listing(&state, &tr, currency, params).await?;
     Ok(Json(ProductsJson { total: l.total, page, per_page, items: l.items, facets: l.facets }))
@@ -348,12 +367,20 @@ pub async fn product(
     let tr = Tr { i18n: state.i18n.clone(), lang: parse_lang(&q.lang) };
     let currency = presentment(&state, &q.country, &q.currency)?;
     let p = match state.store.product_by_slug(&slug).await? {
-        Some(p) if p.status == ProductStatus::Live && !p.variants.is_empty() => p,
+        Some(p) if p.status == ProductStatus::Live && !p.variants.is_empty() && p.approved_at.is_some() => p,
         _ => return Err(ApiError::not_found(format!("no product {slug:?}"))),
     };
+    let country = match q.country.as_deref() {
+        Some(c) => Country::parse(c).map_err(|e| ApiError::invalid("country", e.to_string()))?,
+        None => state.config.default_country,
+    };
     let rates = state.reference.get(state.store.as_ref()).await?.rates.clone();
-    let summary = summary(&p, &tr, currency, &rates)
+    let mut summary = summary(&p, &tr, currency, &rates)
         .ok_or_else(|| ApiError::invalid("currency", format!("no exchange rate for {currency}")))?;
+    let tree = state.reference.get(state.store.as_ref()).await?.categories.clone();
+    let verdict = licensing::sellable(offer_of(&p), &p.agreements, &tree, country, OffsetDateTime::now_utc());
+    summary.sellable = verdict.is_ok();
+    let not_sellable_reason = verdict.err().map(|r| not_sellable_text(&tr, &r));
     let description = storefront::text(&p, tr.lang).map(|t| t.translation.description.clone()).unwrap_or_default();
     let variants = p
         .variants
@@ -367,7 +394,7 @@ pub async fn product(
         })
         .collect();
     let licence = LicenceJson { licensor: p.property.licensor_name.clone(), property: p.property.name.clone() };
-    Ok(Json(ProductJson { summary, description, variants, licence, not_sellable_reason: None }))
+    Ok(Json(ProductJson { summary, description, variants, licence, not_sellable_reason }))
 }
 
 #[derive(Deserialize, IntoParams)]
@@ -398,7 +425,7 @@ pub async fn suggest(
 ) -> Result<(StatusCode, Json<SuggestionsJson>), ApiError> {
     let lang = parse_lang(&q.lang);
     let text: String = q.q.unwrap_or_default().chars().take(100).collect();
-    let hits = state.search.index.suggest(&text, 8).map_err(ApiError::internal)?;
+    let hits = state.search.index.suggest(&text, None, 8).map_err(ApiError::internal)?;
     let suggestions =
         hits.iter().map(|h| Suggestion { text: h.title(lang).to_string(), slug: h.slug.clone() }).collect();
     Ok((StatusCode::OK, Json(SuggestionsJson { suggestions })))

@@ -119,10 +119,25 @@ struct Listing {
 
 async fn render_listing(state: &AppState, v: Visitor, listing: Listing, page: i64) -> Result<Response, PageError> {
     let tr = v.tr.clone();
-    let internal = |e: podium_app::StoreError| PageError::internal(tr.clone(), e);
-    let filter = ProductFilter { live_only: true, limit: PER_PAGE, offset: (page - 1) * PER_PAGE, ..listing.filter };
-    let (products, total) = state.store.products(&filter).await.map_err(internal)?;
-    let rates = state.reference.get(state.store.as_ref()).await.map_err(internal)?.rates.clone();
+    // Listings come from the search index, which applies each product's licences for the
+    // fan's country at this moment.
+    let f = listing.filter;
+    let params = crate::api_catalogue::ListingParams {
+        q: String::new(),
+        price: None,
+        in_stock: false,
+        property: f.property_slug,
+        category: f.category_slugs.into_iter().next(),
+        shop: f.shop_slug,
+        sort: Some(podium_search::Sort::Newest),
+        page: page.clamp(1, 10_000) as usize,
+        per_page: PER_PAGE as usize,
+        country: Some(v.prefs.country),
+    };
+    let found = crate::api_catalogue::listing(state, &tr, v.prefs.currency, params)
+        .await
+        .map_err(|e| PageError::internal(tr.clone(), e.detail))?;
+    let (products, total, rates) = (found.products, found.total as i64, found.rates);
     let pages = ((total + PER_PAGE - 1) / PER_PAGE).max(1);
     if page > pages {
         return Err(PageError::not_found(tr));
@@ -209,7 +224,7 @@ async fn category(
         crumbs,
         heading: category_name(&tr, &slug),
         subheading: String::new(),
-        filter: ProductFilter { category_slugs: tree.subtree(&slug), ..Default::default() },
+        filter: ProductFilter { category_slugs: vec![slug.clone()], ..Default::default() },
         emblem: None,
         story: Vec::new(),
     };
@@ -269,6 +284,10 @@ struct ProductPage {
     /// Uploaded images (id, alt); the drawn illustration stands in when there are none.
     images: Vec<(String, String)>,
     json_ld: String,
+    /// Why the fan cannot buy it (their country is not covered, the licence is not active).
+    unavailable: Option<String>,
+    /// Shown to the shop and licensor when fans cannot see the product yet.
+    preview: Option<String>,
 }
 
 fn option_label(tr: &Tr, name: &str) -> String {
@@ -288,10 +307,33 @@ async fn product(
     let tr = v.tr.clone();
     let internal = |e: podium_app::StoreError| PageError::internal(tr.clone(), e);
     let p = match state.store.product_by_slug(&slug).await.map_err(internal)? {
-        Some(p) if p.status == podium_app::catalogue::ProductStatus::Live && !p.variants.is_empty() => p,
+        Some(p) if !p.variants.is_empty() => p,
         _ => return Err(PageError::not_found(tr)),
     };
-    let rates = state.reference.get(state.store.as_ref()).await.map_err(internal)?.rates.clone();
+    // Fans see only live products the licensor approved; the shop and the licensor may preview.
+    let insider = v
+        .principal
+        .as_ref()
+        .is_some_and(|pr| pr.orgs.iter().any(|o| o.id == p.shop.id || o.id == p.property.licensor_id));
+    let public = p.status == podium_app::catalogue::ProductStatus::Live && p.approved_at.is_some();
+    if !public && !insider {
+        return Err(PageError::not_found(tr));
+    }
+    let reference = state.reference.get(state.store.as_ref()).await.map_err(internal)?;
+    let rates = reference.rates.clone();
+    let verdict = podium_domain::licensing::sellable(
+        podium_app::licensing::offer_of(&p),
+        &p.agreements,
+        &reference.categories,
+        v.prefs.country,
+        time::OffsetDateTime::now_utc(),
+    );
+    let unavailable = match &verdict {
+        Err(podium_domain::licensing::NotSellable::NotApproved) => None,
+        Err(reason) => Some(crate::api_catalogue::not_sellable_text(&tr, reason)),
+        Ok(_) => None,
+    };
+    let preview = (!public).then(|| tr.t("product-preview"));
     let currency = v.prefs.currency;
     let Some(text) = storefront::text(&p, tr.lang) else { return Err(PageError::not_found(tr)) };
     // The chosen variant, else the first one in stock, else the first.
@@ -400,6 +442,8 @@ async fn product(
             .collect(),
         json_ld,
         slug: p.slug,
+        unavailable,
+        preview,
     };
     Ok(render(v, StatusCode::OK, page))
 }

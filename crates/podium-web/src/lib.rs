@@ -12,11 +12,13 @@ pub mod context;
 pub mod error;
 pub mod i18n;
 mod layout;
+mod licence_console;
 pub mod ops;
 mod pages;
 pub mod reference;
 mod search_page;
 mod shop_console;
+mod verify;
 
 use std::sync::Arc;
 
@@ -31,11 +33,23 @@ pub struct WebConfig {
     pub default_country: Country,
     /// Mark cookies `Secure` (set when Podium is served over HTTPS).
     pub secure_cookies: bool,
+    /// A header a trusted proxy sets to the client's ISO country (where codes are verified from).
+    pub country_header: Option<String>,
+    /// Authenticity look-ups allowed per client per minute.
+    pub verify_per_minute: i64,
+    /// Verifications after which a code is flagged as suspicious.
+    pub suspicious_after: u64,
 }
 
 impl Default for WebConfig {
     fn default() -> Self {
-        WebConfig { default_country: Country::parse("US").expect("US is an ISO 3166 country"), secure_cookies: false }
+        WebConfig {
+            default_country: Country::parse("US").expect("US is an ISO 3166 country"),
+            secure_cookies: false,
+            country_header: None,
+            verify_per_minute: 30,
+            suspicious_after: 20,
+        }
     }
 }
 
@@ -76,6 +90,8 @@ pub fn router(state: AppState) -> Router {
         .merge(catalogue_pages::routes())
         .merge(search_page::routes())
         .merge(shop_console::routes())
+        .merge(verify::routes())
+        .merge(licence_console::routes())
         .merge(api::routes())
         .merge(ops::routes())
         .fallback(pages::not_found)

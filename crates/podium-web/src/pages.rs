@@ -85,9 +85,22 @@ async fn home(State(state): State<AppState>, v: Visitor) -> Result<Response, Pag
     let store = state.store.as_ref();
     let properties = store.properties().await.map_err(internal)?;
     let shops = store.orgs_of_kind(OrgKind::Shop).await.map_err(internal)?;
-    let newest = podium_app::catalogue::ProductFilter { live_only: true, limit: 8, ..Default::default() };
-    let (products, _) = store.products(&newest).await.map_err(internal)?;
-    let rates = podium_domain::RateTable::new(store.latest_rates().await.map_err(internal)?);
+    let newest = crate::api_catalogue::ListingParams {
+        q: String::new(),
+        price: None,
+        in_stock: false,
+        property: None,
+        category: None,
+        shop: None,
+        sort: Some(podium_search::Sort::Newest),
+        page: 1,
+        per_page: 8,
+        country: Some(v.prefs.country),
+    };
+    let found = crate::api_catalogue::listing(&state, &tr, v.prefs.currency, newest)
+        .await
+        .map_err(|e| PageError::internal(tr.clone(), e.detail))?;
+    let (products, rates) = (found.products, found.rates);
     let country = tr.country(v.prefs.country);
     let prices_for = tr.tn("home-hero-prices", &[("currency", v.prefs.currency.code()), ("country", &country)]);
     let page = HomePage {

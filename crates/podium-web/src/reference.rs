@@ -7,6 +7,7 @@ use std::sync::{Arc, RwLock};
 
 use podium_app::catalogue::Property;
 use podium_app::{Org, Store, StoreResult};
+use podium_domain::catalogue::CategoryTree;
 use podium_domain::role::OrgKind;
 use podium_domain::RateTable;
 
@@ -14,6 +15,8 @@ pub struct Reference {
     pub rates: RateTable,
     pub properties: Vec<Property>,
     pub shops: Vec<Org>,
+    /// The category tree (categories are fixed by migrations, so loading them with the rest is enough).
+    pub categories: CategoryTree,
 }
 
 impl Reference {
@@ -45,6 +48,7 @@ impl ReferenceCache {
             rates: RateTable::new(store.latest_rates().await?),
             properties: store.properties().await?,
             shops: store.orgs_of_kind(OrgKind::Shop).await?,
+            categories: CategoryTree::new(store.categories().await?.into_iter().map(|c| (c.slug, c.parent))),
         });
         if let Ok(mut guard) = self.current.write() {
             *guard = Some((head, fresh.clone()));

@@ -94,6 +94,7 @@ async fn search(
         sort,
         page,
         per_page: PER_PAGE as usize,
+        country: Some(v.prefs.country),
     };
     let result =
         listing(&state, &tr, v.prefs.currency, params).await.map_err(|e| PageError::internal(tr.clone(), e.detail))?;

@@ -247,7 +247,7 @@ pub async fn generate_from(
                 stock: vec![(location.id.clone(), ((n * 7 + v_i * 3) % 30) as i64)],
             })
             .collect();
-        store
+        let created = store
             .create_product(NewProduct {
                 shop_id: shop.id.clone(),
                 property_id: property.id.clone(),
@@ -264,6 +264,8 @@ pub async fn generate_from(
                 created_at: now - Duration::days(30) - Duration::seconds(n as i64),
             })
             .await?;
+        // Generated products count as approved by their licensor a month ago.
+        store.mark_approved(&[created.id], now - Duration::days(30)).await?;
         if (n - first) % 100 == 99 {
             progress(n - first + 1);
         }

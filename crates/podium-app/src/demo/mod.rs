@@ -11,6 +11,7 @@ use time::OffsetDateTime;
 mod catalogue;
 pub use catalogue::generate_from;
 mod catalogue_data;
+mod licensing;
 
 use crate::accounts;
 use crate::ports::{NewOrg, Store, StoreError};
@@ -152,6 +153,7 @@ pub async fn seed(store: &dyn Store, now: OffsetDateTime) -> Result<Seeded, Stor
         .collect();
     store.save_rates(&rates).await?;
     let products = catalogue::seed(store, now, &podium_domain::RateTable::new(rates)).await?;
+    licensing::seed(store, now).await?;
     Ok(Seeded::Created { products })
 }
 
