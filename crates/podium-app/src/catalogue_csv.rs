@@ -120,6 +120,9 @@ pub struct ImportReport {
     pub created: usize,
     pub updated: usize,
     pub variants: usize,
+    /// Approved products whose changes went to the licensor as revisions (their approved
+    /// version stays on sale until the revision is approved).
+    pub sent_for_review: usize,
     /// Things worth knowing that did not stop the import (ignored columns, images not fetched).
     pub notes: Vec<String>,
 }
@@ -745,7 +748,12 @@ pub async fn import(
         }
     }
     let total = parsed.products.len() as u64;
-    store.save_products(&shop.id, parsed.products, &|n| progress("save", n as u64, total)).await?;
+    let who = crate::licensing::ActingUser { name: shop.name.clone() };
+    let (_, revisions) = crate::licensing::save_with_review(store, &who, &shop.id, parsed.products, &|n| {
+        progress("save", n as u64, total)
+    })
+    .await?;
+    report.sent_for_review = revisions;
     Ok(report)
 }
 

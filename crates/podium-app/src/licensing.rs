@@ -866,7 +866,7 @@ pub async fn issue_codes(
     product_slug: &str,
     sku: &str,
     quantity: i64,
-    random: &mut dyn FnMut() -> u64,
+    random: &mut (dyn FnMut() -> u64 + Send),
 ) -> LicensingResult<CodeBatch> {
     if !(1..=MAX_BATCH).contains(&quantity) {
         return Err(LicensingError::Invalid(format!("issue between 1 and {MAX_BATCH} codes at a time")));

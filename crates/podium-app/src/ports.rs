@@ -88,6 +88,9 @@ pub trait Store: crate::catalogue::CatalogueStore + crate::licensing::LicensingS
     async fn migrate(&self) -> StoreResult<()>;
     /// True when the database answers and every migration this binary knows is applied.
     async fn is_ready(&self) -> StoreResult<bool>;
+    /// Tells databases apart (it changes when a database is created anew), so a node's search
+    /// index built from one database is never taken for another's.
+    async fn database_id(&self) -> StoreResult<String>;
 
     async fn create_org(&self, org: NewOrg) -> StoreResult<Org>;
     async fn org_by_slug(&self, slug: &str) -> StoreResult<Option<Org>>;

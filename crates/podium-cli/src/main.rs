@@ -291,6 +291,12 @@ async fn run(command: Command) -> Result<()> {
                         report.updated,
                         report.variants
                     );
+                    if report.sent_for_review > 0 {
+                        println!(
+                            "{} approved products changed what the licensor approved: sent for review (the approved versions stay on sale)",
+                            report.sent_for_review
+                        );
+                    }
                     Ok(())
                 }
                 Err(podium_app::catalogue_csv::ImportError::Rows(rows)) => {

@@ -114,7 +114,16 @@ pub async fn open_search(store: &dyn podium_app::Store, data_dir: &Path) -> Resu
     let dir = data_dir.join("search");
     let (index, position) = podium_search::SearchIndex::open(&dir)
         .with_context(|| format!("cannot open the search index in {} (is another podium using it?)", dir.display()))?;
-    let position = if position == 0 && index.is_empty() {
+    // An index built from another database (a demo file deleted and created again, another URL)
+    // is rebuilt rather than trusted.
+    let marker = data_dir.join("search-database");
+    let database = store.database_id().await.context("cannot read the database identity")?;
+    let same_database = std::fs::read_to_string(&marker).is_ok_and(|m| m.trim() == database);
+    if !same_database && !index.is_empty() {
+        tracing::info!("the search index was built from another database; rebuilding it");
+    }
+    std::fs::write(&marker, &database).with_context(|| format!("cannot write {}", marker.display()))?;
+    let position = if !same_database || (position == 0 && index.is_empty()) {
         let bar = crate::progress_bar("Indexing products");
         let reached = podium_search::rebuild(&index, store, &|done, total| {
             bar.set_length(total);

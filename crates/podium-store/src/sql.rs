@@ -264,6 +264,16 @@ impl Store for SqlStore {
         Ok(applied == Some(latest))
     }
 
+    async fn database_id(&self) -> StoreResult<String> {
+        let created: Option<i64> = read!(self, |pool| {
+            sqlx::query_scalar("SELECT applied_at FROM podium_migrations WHERE version = 1")
+                .fetch_optional(pool)
+                .await
+                .map_err(backend)?
+        });
+        Ok(format!("{}-{}", self.backend(), created.unwrap_or(0)))
+    }
+
     async fn create_org(&self, org: NewOrg) -> StoreResult<Org> {
         let now = OffsetDateTime::now_utc();
         let created = Org {

@@ -321,8 +321,11 @@ async fn product(
     }
     let reference = state.reference.get(state.store.as_ref()).await.map_err(internal)?;
     let rates = reference.rates.clone();
+    // A preview (not approved yet) is checked as if approved now, so the shop sees where it will sell.
+    let mut offer = podium_app::licensing::offer_of(&p);
+    offer.approved_at = offer.approved_at.or(Some(time::OffsetDateTime::now_utc()));
     let verdict = podium_domain::licensing::sellable(
-        podium_app::licensing::offer_of(&p),
+        offer,
         &p.agreements,
         &reference.categories,
         v.prefs.country,

@@ -85,6 +85,7 @@ struct ProductRow {
     slug: String,
     title: String,
     live: bool,
+    approved: bool,
     variants: usize,
     available: i64,
     price: String,
@@ -129,6 +130,7 @@ async fn shop_page(
                 .map(|t| t.translation.title.clone())
                 .unwrap_or_else(|| p.handle.clone()),
             live: p.status == ProductStatus::Live,
+            approved: p.approved_at.is_some(),
             variants: p.variants.len(),
             available: p.available(),
             price: p
@@ -468,6 +470,7 @@ async fn edit_product(
     let values = values_of(product, &ctx.locations);
     let notice = match n.saved.as_str() {
         "product" => Some(v.tr.t("product-form-saved")),
+        "revision" => Some(v.tr.t("product-form-revision")),
         "image" => Some(v.tr.t("images-saved")),
         _ => None,
     };
@@ -596,10 +599,16 @@ async fn save_product(
     }
     if let (Some(p), true) = (product.as_mut(), errors.is_empty()) {
         p.variants = variants;
-        let saved = state.store.save_products(&ctx.shop.id, vec![p.clone()], &|_| {}).await;
+        let who = podium_app::licensing::ActingUser {
+            name: v.principal.as_ref().map(|p| p.user.display_name.clone()).unwrap_or_default(),
+        };
+        let saved =
+            podium_app::licensing::save_with_review(state.store.as_ref(), &who, &ctx.shop.id, vec![p.clone()], &|_| {})
+                .await;
         match saved {
-            Ok(_) => {
-                let to = format!("/console/shops/{}/products/{handle_value}?saved=product", ctx.shop.slug);
+            Ok((_, revisions)) => {
+                let what = if revisions > 0 { "revision" } else { "product" };
+                let to = format!("/console/shops/{}/products/{handle_value}?saved={what}", ctx.shop.slug);
                 return Ok(v.respond(Redirect::to(&to)));
             }
             Err(StoreError::Conflict { field: "sku" }) => {
@@ -774,7 +783,11 @@ async fn import_csv(
                     ("variants", &report.variants.to_string()),
                 ],
             );
-            shop_page(&state, v, shop, StatusCode::OK, Some(notice), Vec::new(), report.notes).await
+            let mut notes = report.notes;
+            if report.sent_for_review > 0 {
+                notes.push(v.tr.t1("console-shop-import-review", "count", &report.sent_for_review.to_string()));
+            }
+            shop_page(&state, v, shop, StatusCode::OK, Some(notice), Vec::new(), notes).await
         }
         Err(ImportError::Rows(rows)) => {
             let errors = rows.iter().map(|r| r.to_string()).collect();

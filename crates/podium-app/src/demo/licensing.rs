@@ -102,7 +102,15 @@ async fn walk(
         let to = state.apply(*action, actor, &stages).map_err(|e| StoreError::Backend(e.to_string()))?;
         let who = if actor == Actor::Licensor { licensor_name } else { product.shop.name.as_str() };
         let name = if *action == Action::Resubmit { "resubmitted" } else { action.as_str() };
-        store.transition_submission(&sub.id, state, to, event(name, who, comment), None, None, at).await?;
+        // Every licensor decision is in the audit log, the demo's included.
+        let audit = (actor == Actor::Licensor).then(|| AuditEntry {
+            org_id: product.property.licensor_id.clone(),
+            actor_name: who.to_string(),
+            action: format!("submission.{}", action.as_str()),
+            subject: format!("{} · {}", product.handle, stages.name(state.stage)),
+            detail: comment.to_string(),
+        });
+        store.transition_submission(&sub.id, state, to, event(name, who, comment), None, audit, at).await?;
         state = to;
     }
     store.submission(&sub.id).await?.ok_or(StoreError::NotFound("demo submission"))
@@ -200,7 +208,11 @@ pub async fn seed(store: &dyn Store, now: OffsetDateTime) -> Result<(), StoreErr
             let queued = QUEUE.iter().find(|(s, prop, stem, _, _)| {
                 s == shop_slug && p.property.slug == *prop && p.handle.ends_with(&format!("-{stem}"))
             });
-            let licensor_name = p.property.licensor_name.as_str();
+            let licensor_name = if p.property.licensor_slug == "team-kenya" {
+                "Wanjiru Kamau"
+            } else {
+                p.property.licensor_name.as_str()
+            };
             let start = now - Duration::days(70) + Duration::minutes((p.created_at.unix_timestamp() % 600) / 10);
             match queued {
                 None if p.property.licensor_slug == "team-kenya" => {
