@@ -155,6 +155,19 @@ pub struct NewSubmission {
     pub at: OffsetDateTime,
 }
 
+/// One step of a submission: from a state to another, recorded in its history.
+#[derive(Debug, Clone)]
+pub struct Transition {
+    pub from: State,
+    pub to: State,
+    pub event: NewEvent,
+    /// Replaces the stored proposal when given.
+    pub proposal: Option<Option<String>>,
+    /// The audit entry for a licensor's decision.
+    pub audit: Option<AuditEntry>,
+    pub at: OffsetDateTime,
+}
+
 #[derive(Debug, Clone, Default)]
 pub struct SubmissionFilter {
     pub licensor_id: Option<String>,
@@ -237,19 +250,9 @@ pub trait LicensingStore: Send + Sync {
     async fn submission(&self, id: &str) -> StoreResult<Option<SubmissionRecord>>;
     /// Matching submissions, oldest waiting first, with their history.
     async fn submissions(&self, filter: &SubmissionFilter) -> StoreResult<Vec<SubmissionRecord>>;
-    /// Moves a submission from `from` to `to` with its history entry; false when it had moved on.
-    /// Reaching `Approved` marks the product approved (the first time) and tells other nodes.
-    /// `proposal` replaces the stored proposal when given.
-    async fn transition_submission(
-        &self,
-        id: &str,
-        from: State,
-        to: State,
-        event: NewEvent,
-        proposal: Option<Option<String>>,
-        audit: Option<AuditEntry>,
-        at: OffsetDateTime,
-    ) -> StoreResult<bool>;
+    /// Moves a submission as `t` says, with its history entry; false when it had moved on from
+    /// `t.from`. Reaching `Approved` marks the product approved (the first time) and tells other nodes.
+    async fn transition_submission(&self, id: &str, t: Transition) -> StoreResult<bool>;
     async fn attachment(&self, id: &str) -> StoreResult<Option<AttachmentBlob>>;
     /// Marks products approved at `at` without a submission history: for products whose
     /// approval happened outside Podium (generated benchmark catalogues).
@@ -545,8 +548,9 @@ pub async fn decide(
     );
     let event =
         NewEvent { action: action.as_str().into(), actor_name: who.name.clone(), comment: comment.into(), attachments };
-    if !store.transition_submission(&sub.id, sub.state, to, event, None, Some(entry), OffsetDateTime::now_utc()).await?
-    {
+    let step =
+        Transition { from: sub.state, to, event, proposal: None, audit: Some(entry), at: OffsetDateTime::now_utc() };
+    if !store.transition_submission(&sub.id, step).await? {
         return Err(LicensingError::Stale);
     }
     store.submission(&sub.id).await?.ok_or(LicensingError::NotFound)
@@ -573,7 +577,8 @@ pub async fn resubmit(
         attachments: Vec::new(),
     };
     let proposal = proposal.map(Some);
-    if !store.transition_submission(&sub.id, sub.state, to, event, proposal, None, OffsetDateTime::now_utc()).await? {
+    let step = Transition { from: sub.state, to, event, proposal, audit: None, at: OffsetDateTime::now_utc() };
+    if !store.transition_submission(&sub.id, step).await? {
         return Err(LicensingError::Stale);
     }
     store.submission(&sub.id).await?.ok_or(LicensingError::NotFound)
@@ -800,30 +805,26 @@ async fn open_revision(
         // waiting keeps its place and takes the newer proposal.
         Some(s) if s.state.status == Status::NeedsRevision => {
             let to = State::new(s.state.stage);
-            store
-                .transition_submission(
-                    &s.id,
-                    s.state,
-                    to,
-                    event("resubmitted"),
-                    Some(Some(json)),
-                    None,
-                    OffsetDateTime::now_utc(),
-                )
-                .await?;
+            let step = Transition {
+                from: s.state,
+                to,
+                event: event("resubmitted"),
+                proposal: Some(Some(json)),
+                audit: None,
+                at: OffsetDateTime::now_utc(),
+            };
+            store.transition_submission(&s.id, step).await?;
         }
         Some(s) => {
-            store
-                .transition_submission(
-                    &s.id,
-                    s.state,
-                    s.state,
-                    event("updated"),
-                    Some(Some(json)),
-                    None,
-                    OffsetDateTime::now_utc(),
-                )
-                .await?;
+            let step = Transition {
+                from: s.state,
+                to: s.state,
+                event: event("updated"),
+                proposal: Some(Some(json)),
+                audit: None,
+                at: OffsetDateTime::now_utc(),
+            };
+            store.transition_submission(&s.id, step).await?;
         }
         None => {
             let stages = stages_of(&approved.property.licensor_id);

@@ -730,8 +730,8 @@ impl SearchIndex {
             .into_iter()
             .filter_map(|(k, _)| catalog.get(k).and_then(|(slot, _)| catalog.summary(slot)))
             .filter(|s| s.on_sale(country, now))
-            .cloned()
             .take(limit)
+            .cloned()
             .collect())
     }
 }

@@ -30,7 +30,8 @@ fn titles(index: &SearchIndex, q: &str, lang: Lang) -> (usize, Vec<String>) {
 #[tokio::test(flavor = "multi_thread")]
 async fn finds_products_in_each_language() {
     let (_db, index) = demo_index(Backend::Sqlite).await;
-    assert_eq!(index.len(), 240);
+    // 240 demo products, 9 of them still waiting for their licensor's approval.
+    assert_eq!(index.len(), 231);
     for (q, lang, must_contain) in [
         ("雪の結晶", Lang::Ja, "雪の結晶"),
         ("눈꽃 티셔츠", Lang::Ko, "눈꽃 티셔츠"),
@@ -100,11 +101,12 @@ async fn facets_count_after_filters_and_filters_narrow() {
     let all = index
         .search(&SearchQuery { limit: 10, price_edges_eur: vec![1500, 3000], ..Default::default() })
         .expect("search");
-    assert_eq!(all.total, 240);
-    assert_eq!(all.facets.property.values().sum::<u64>(), 240);
+    // The 231 approved products less the 10 under Thames Pin's suspended Team Kenya licence.
+    assert_eq!(all.total, 221);
+    assert_eq!(all.facets.property.values().sum::<u64>(), 221);
     assert_eq!(all.facets.shop.len(), 8);
-    assert_eq!(all.facets.category.get("apparel"), Some(&96));
-    assert_eq!(all.facets.price_bands.iter().sum::<u64>(), 240);
+    assert_eq!(all.facets.category.get("apparel"), Some(&92));
+    assert_eq!(all.facets.price_bands.iter().sum::<u64>(), 221);
     let kenya = index
         .search(&SearchQuery {
             property: Some("team-kenya".into()),
@@ -113,11 +115,12 @@ async fn facets_count_after_filters_and_filters_narrow() {
             ..Default::default()
         })
         .expect("search");
-    assert_eq!(kenya.total, 16, "four shops × four apparel items");
+    assert_eq!(kenya.total, 12, "four shops × four apparel items, less the suspended licence's four");
     assert_eq!(kenya.facets.property.len(), 1);
     assert!(kenya.hits.iter().all(|h| h.property == "team-kenya" && h.categories.contains(&"apparel".to_string())));
     let cheap_first =
         index.search(&SearchQuery { sort: Some(Sort::PriceAsc), limit: 240, ..Default::default() }).expect("search");
+    assert_eq!(cheap_first.hits.len(), 221);
     assert!(cheap_first.hits.windows(2).all(|w| w[0].price_eur <= w[1].price_eur));
     let page2 = index.search(&SearchQuery { offset: 20, limit: 20, ..Default::default() }).expect("search");
     let page1 = index.search(&SearchQuery { offset: 0, limit: 40, ..Default::default() }).expect("search");
@@ -185,6 +188,10 @@ async fn changes_arrive_through_the_outbox() {
         .create_product(new_product(&shop, &property, "gold-medal-replica", "Gold medal replica"))
         .await
         .expect("create");
+    follower.step(store.as_ref()).await.expect("catch up");
+    assert_eq!(follower.index.search(&query("medal replica")).expect("search").total, 0, "not approved yet");
+    let id = store.product_by_slug("hanok-threads-gold-medal-replica").await.expect("find").expect("created").id;
+    store.mark_approved(&[id], time::OffsetDateTime::now_utc()).await.expect("approve");
     assert_eq!(follower.index.search(&query("medal replica")).expect("search").total, 0, "not yet caught up");
     follower.step(store.as_ref()).await.expect("catch up");
     assert_eq!(follower.index.search(&query("medal replica")).expect("search").total, 1);
@@ -206,11 +213,12 @@ async fn two_nodes_on_one_postgres_stay_in_step() {
     }
     // A change committed through "node A" (any writer on the database)...
     let (shop, property) = shop_and_property(store.as_ref()).await;
-    let started = Instant::now();
-    store
+    let created = store
         .create_product(new_product(&shop, &property, "curling-stone", "Miniature curling stone"))
         .await
         .expect("create");
+    let started = Instant::now();
+    store.mark_approved(&[created.id], time::OffsetDateTime::now_utc()).await.expect("approve");
     // ...is searchable on both nodes within two seconds.
     for node in &nodes {
         loop {
@@ -221,6 +229,82 @@ async fn two_nodes_on_one_postgres_stay_in_step() {
             tokio::time::sleep(Duration::from_millis(50)).await;
         }
     }
+}
+
+/// Products of Savannah Stitch under Team Kenya that fans in `country` can find on this node.
+fn savannah_kenya(node: &Follower, country: &str) -> usize {
+    let q = SearchQuery {
+        shop: Some("savannah-stitch".into()),
+        property: Some("team-kenya".into()),
+        country: Some(podium_domain::Country::parse(country).expect("country")),
+        limit: 50,
+        ..Default::default()
+    };
+    node.index.search(&q).expect("search").total
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn suspending_an_agreement_takes_its_products_off_sale_on_every_node() {
+    use podium_app::licensing::{self, ActingUser};
+    use podium_domain::licensing::AgreementStatus;
+    let db = TestDb::demo(Backend::Postgres).await;
+    let store: Arc<dyn Store> = db.dyn_store();
+    let mut nodes = Vec::new();
+    for _ in 0..2 {
+        let index = SearchIndex::in_memory().expect("index");
+        let position = rebuild(&index, store.as_ref(), &|_, _| {}).await.expect("rebuild");
+        let follower = Follower::new(Arc::new(index), position);
+        tokio::spawn(follower.clone().run(store.clone(), Duration::from_millis(200)));
+        nodes.push(follower);
+    }
+    let before = savannah_kenya(&nodes[0], "KE");
+    assert!(before >= 5, "the demo sells Savannah Stitch's Team Kenya range ({before})");
+    assert_eq!(savannah_kenya(&nodes[1], "FR"), before, "worldwide");
+    let licensor = store.org_by_slug("team-kenya").await.expect("find").expect("licensor");
+    let agreement = store
+        .agreements_of(&licensor.id)
+        .await
+        .expect("agreements")
+        .into_iter()
+        .find(|a| a.licensee.slug == "savannah-stitch")
+        .expect("the demo agreement");
+    let who = ActingUser { name: "Wanjiru Kamau".into() };
+    let started = Instant::now();
+    licensing::change_agreement_status(
+        store.as_ref(),
+        &who,
+        &licensor.id,
+        &agreement.terms.id,
+        AgreementStatus::Suspended,
+    )
+    .await
+    .expect("suspend");
+    for node in &nodes {
+        while savannah_kenya(node, "KE") != 0 {
+            assert!(started.elapsed() < Duration::from_secs(2), "still on sale after 2 s");
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+    }
+    // Reinstating puts them back, again everywhere.
+    licensing::change_agreement_status(
+        store.as_ref(),
+        &who,
+        &licensor.id,
+        &agreement.terms.id,
+        AgreementStatus::Active,
+    )
+    .await
+    .expect("reinstate");
+    let started = Instant::now();
+    for node in &nodes {
+        while savannah_kenya(node, "KE") != before {
+            assert!(started.elapsed() < Duration::from_secs(2), "not back on sale after 2 s");
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+    }
+    let log = store.audit_log(&licensor.id, 10).await.expect("audit");
+    assert_eq!(log[0].entry.action, "agreement.reinstate");
+    assert_eq!(log[1].entry.action, "agreement.suspend");
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -234,7 +318,7 @@ async fn an_index_on_disk_reopens_where_it_left_off() {
     };
     let (index, reopened_at) = SearchIndex::open(dir.path()).expect("reopen");
     assert_eq!(reopened_at, position);
-    assert_eq!(index.len(), 240, "summaries come back from the stored documents");
+    assert_eq!(index.len(), 231, "summaries come back from the stored documents");
     assert!(index.search(&query("雪の結晶")).expect("search").total > 0);
     let suggestions = index.suggest("snowfl", None, 5).expect("suggest");
     assert!(!suggestions.is_empty() && suggestions.iter().all(|s| s.title(Lang::En).contains("Snowflake")));
@@ -255,7 +339,8 @@ async fn synthetic_editions_are_searchable_in_every_language() {
         .expect("generate more");
     let index = SearchIndex::in_memory().expect("index");
     rebuild(&index, store.as_ref(), &|_, _| {}).await.expect("rebuild");
-    assert_eq!(index.len(), 240 + 72);
-    assert_eq!(index.search(&query("edition")).expect("search").total, 72);
+    assert_eq!(index.len(), 231 + 72);
+    // Three of the 72 fall under Thames Pin's suspended Team Kenya licence: indexed, not on sale.
+    assert_eq!(index.search(&query("edition")).expect("search").total, 69);
     assert!(index.search(&query("第1弾")).expect("search").total > 0, "Japanese edition titles");
 }

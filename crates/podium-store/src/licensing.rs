@@ -8,7 +8,7 @@ use async_trait::async_trait;
 use podium_app::licensing::{
     AgreementRecord, AttachmentBlob, AttachmentRef, AuditEntry, AuditRecord, CodeBatch, CodeState, LicensingStore,
     NewAgreement, NewBatch, NewEvent, NewSubmission, OrgRef, SubmissionEvent, SubmissionFilter, SubmissionKind,
-    SubmissionRecord,
+    SubmissionRecord, Transition,
 };
 use podium_app::{StoreError, StoreResult};
 use podium_domain::approval::{Stages, State, Status};
@@ -106,6 +106,7 @@ type SubmissionRow = (
     i64,
 );
 type EventRow = (String, String, i64, String, String, String, i64);
+type AttachmentRow = (String, String, String, String);
 
 fn submission_from(r: SubmissionRow) -> StoreResult<SubmissionRecord> {
     let (
@@ -336,13 +337,13 @@ impl SqlStore {
                  JOIN submission_events e ON e.id = a.event_id WHERE e.submission_id IN ({}) ORDER BY a.created_at, a.id",
                 placeholders(1, chunk.len())
             );
-            let (events, attachments): (Vec<EventRow>, Vec<(String, String, String, String)>) = read!(self, |pool| {
+            let (events, attachments): (Vec<EventRow>, Vec<AttachmentRow>) = read!(self, |pool| {
                 let mut q = sqlx::query_as::<_, EventRow>(&ev_sql);
                 for id in chunk {
                     q = q.bind(id);
                 }
                 let events = q.fetch_all(pool).await.map_err(backend)?;
-                let mut q = sqlx::query_as::<_, (String, String, String, String)>(&att_sql);
+                let mut q = sqlx::query_as::<_, AttachmentRow>(&att_sql);
                 for id in chunk {
                     q = q.bind(id);
                 }
@@ -561,16 +562,8 @@ impl LicensingStore for SqlStore {
         self.load_submissions(&filter, &binds).await
     }
 
-    async fn transition_submission(
-        &self,
-        id: &str,
-        from: State,
-        to: State,
-        event: NewEvent,
-        proposal: Option<Option<String>>,
-        audit: Option<AuditEntry>,
-        now: OffsetDateTime,
-    ) -> StoreResult<bool> {
+    async fn transition_submission(&self, id: &str, t: Transition) -> StoreResult<bool> {
+        let Transition { from, to, event, proposal, audit, at: now } = t;
         Ok(write_tx!(self, |tx| {
             let n = sqlx::query(
                 "UPDATE submissions SET stage = $4, status = $5, updated_at = $6, \

@@ -480,3 +480,6 @@ wait-one-minutes = 1 minute
 agreement-selloff = Sell-off until { $date }
 agreement-reference-input = Reference (for example TK-AC-2026)
 licences-approved = { $count } approved products
+
+## Licensing consoles, downloads
+codes-csv = CSV

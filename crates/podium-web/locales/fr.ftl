@@ -480,3 +480,6 @@ wait-one-minutes = 1 minute
 agreement-selloff = Écoulement jusqu’au { $date }
 agreement-reference-input = Référence (par exemple TK-AC-2026)
 licences-approved = { $count } produits approuvés
+
+## Licensing consoles, downloads
+codes-csv = CSV

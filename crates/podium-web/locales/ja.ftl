@@ -480,3 +480,6 @@ wait-one-minutes = 1 分
 agreement-selloff = { $date }まで在庫処分期間
 agreement-reference-input = 契約番号（例：TK-AC-2026）
 licences-approved = 承認済みの商品 { $count } 件
+
+## Licensing consoles, downloads
+codes-csv = CSV ファイル

@@ -480,3 +480,6 @@ wait-one-minutes = 1분
 agreement-selloff = { $date }까지 재고 처분 기간
 agreement-reference-input = 계약 번호(예: TK-AC-2026)
 licences-approved = 승인된 상품 { $count }개
+
+## Licensing consoles, downloads
+codes-csv = CSV 파일

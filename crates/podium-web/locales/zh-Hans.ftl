@@ -480,3 +480,6 @@ wait-one-minutes = 1 分钟
 agreement-selloff = 清货期至 { $date }
 agreement-reference-input = 编号（例如 TK-AC-2026）
 licences-approved = { $count } 个已批准商品
+
+## Licensing consoles, downloads
+codes-csv = CSV 文件

@@ -154,6 +154,14 @@ mod tests {
             "field-option-value",
             "images-title",
             "field-sku",
+            "stage-concept",
+            "stage-production",
+            "stage-final",
+            "field-description",
+            "codes-quantity",
+            "codes-csv",
+            "audit-what",
+            "wait-one-minutes",
         ];
         let i18n = I18n::load().expect("messages load");
         for lang in [Lang::Fr, Lang::ZhHans, Lang::Ja, Lang::Ko] {

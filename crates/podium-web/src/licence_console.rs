@@ -58,13 +58,13 @@ fn internal(tr: &Tr) -> impl Fn(StoreError) -> PageError + '_ {
 }
 
 /// The organisation of `kind`, when the signed-in user belongs to it; else the sign-in page or 403.
-fn member_of(v: &Visitor, slug: &str, kind: OrgKind, path: &str) -> Result<Org, Response> {
+fn member_of(v: &Visitor, slug: &str, kind: OrgKind, path: &str) -> Result<Org, Box<Response>> {
     let Some(p) = &v.principal else {
-        return Err(Redirect::to(&format!("/signin?next={path}")).into_response());
+        return Err(Box::new(Redirect::to(&format!("/signin?next={path}")).into_response()));
     };
     match p.orgs_of(kind).find(|o| o.slug == slug) {
         Some(o) => Ok(o.clone()),
-        None => Err(PageError::forbidden(v.tr.clone()).into_response()),
+        None => Err(Box::new(PageError::forbidden(v.tr.clone()).into_response())),
     }
 }
 
@@ -72,7 +72,7 @@ macro_rules! member_or_return {
     ($v:expr, $slug:expr, $kind:expr, $path:expr) => {
         match member_of(&$v, &$slug, $kind, &$path) {
             Ok(o) => o,
-            Err(r) => return Ok($v.respond(r)),
+            Err(r) => return Ok($v.respond(*r)),
         }
     };
 }
@@ -654,6 +654,14 @@ struct AgreementPage {
     notice: Option<String>,
 }
 
+/// What the rights form held, to show it again with an error.
+#[derive(Default, Clone)]
+struct RightsDraft {
+    form: RightsForm,
+    properties: Vec<String>,
+    categories: Vec<String>,
+}
+
 #[derive(Deserialize, Default, Clone)]
 struct RightsForm {
     #[serde(default)]
@@ -677,11 +685,11 @@ async fn agreement_page(
     v: Visitor,
     org: Org,
     id: &str,
-    form: RightsForm,
-    chosen: (Vec<String>, Vec<String>),
+    draft: RightsDraft,
     error: Option<String>,
     notice: Option<String>,
 ) -> Result<Response, PageError> {
+    let RightsDraft { form, properties: chosen_properties, categories: chosen_categories } = draft;
     let tr = v.tr.clone();
     let a = match licensing::own_agreement(state.store.as_ref(), &org.id, id).await {
         Ok(a) => a,
@@ -708,13 +716,18 @@ async fn agreement_page(
         properties: props
             .into_iter()
             .filter(|p| p.licensor_id == org.id)
-            .map(|p| Opt { selected: chosen.0.contains(&p.id), value: p.id, label: p.name, extra: String::new() })
+            .map(|p| Opt {
+                selected: chosen_properties.contains(&p.id),
+                value: p.id,
+                label: p.name,
+                extra: String::new(),
+            })
             .collect(),
         categories: cats
             .into_iter()
             .filter(|c| c.parent.is_none())
             .map(|c| Opt {
-                selected: chosen.1.contains(&c.slug),
+                selected: chosen_categories.contains(&c.slug),
                 label: crate::catalogue_pages::category_name(&tr, &c.slug),
                 value: c.slug,
                 extra: String::new(),
@@ -754,7 +767,7 @@ async fn agreement(
         "" => None,
         s => Some(v.tr.t(&format!("agreement-saved-{s}"))),
     };
-    agreement_page(&state, v, org, &id, form, (Vec::new(), Vec::new()), None, notice).await
+    agreement_page(&state, v, org, &id, RightsDraft { form, ..Default::default() }, None, notice).await
 }
 
 #[derive(Deserialize)]
@@ -783,7 +796,7 @@ async fn agreement_status(
         Err(LicensingError::Store(e)) => Err(PageError::internal(v.tr.clone(), e)),
         Err(e) => {
             let msg = error_text(&v.tr, &e);
-            agreement_page(&state, v, org, &id, RightsForm::default(), (Vec::new(), Vec::new()), Some(msg), None).await
+            agreement_page(&state, v, org, &id, RightsDraft::default(), Some(msg), None).await
         }
     }
 }
@@ -823,38 +836,11 @@ async fn add_rights(
         exclusive: one("exclusive"),
         retail: one("retail"),
     };
-    let chosen = (many("property"), many("category"));
+    let draft = RightsDraft { form, properties: many("property"), categories: many("category") };
     let tr = v.tr.clone();
-    let fail = |msg: String| (msg, form.clone(), chosen.clone());
-    let built: Result<RightsSet, (String, RightsForm, (Vec<String>, Vec<String>))> = (|| {
-        let territory = Territory::parse(&form.territory).map_err(|e| fail(e.to_string()))?;
-        let start = parse_date(&form.start).ok_or_else(|| fail(tr.t("rights-bad-start")))?;
-        let end = parse_date(&form.end).ok_or_else(|| fail(tr.t("rights-bad-end")))?;
-        let selloff_end = match form.selloff.trim() {
-            "" => None,
-            s => Some(parse_date(s).ok_or_else(|| fail(tr.t("rights-bad-selloff")))?),
-        };
-        let royalty_bp = parse_rate(&form.rate).ok_or_else(|| fail(tr.t("rights-bad-rate")))?;
-        let mut channels = vec![Channel::Online];
-        if !form.retail.is_empty() {
-            channels.push(Channel::Retail);
-        }
-        Ok(RightsSet {
-            id: uuid_like(),
-            properties: chosen.0.clone(),
-            categories: chosen.1.clone(),
-            territory,
-            channels,
-            start,
-            end,
-            selloff_end,
-            royalty_bp,
-            exclusive: !form.exclusive.is_empty(),
-        })
-    })();
-    let rights = match built {
+    let rights = match build_rights(&tr, &draft) {
         Ok(r) => r,
-        Err((msg, form, chosen)) => return agreement_page(&state, v, org, &id, form, chosen, Some(msg), None).await,
+        Err(msg) => return agreement_page(&state, v, org, &id, draft, Some(msg), None).await,
     };
     match licensing::grant_rights(state.store.as_ref(), &acting(&v), &org.id, &id, rights).await {
         Ok(()) => Ok(v.respond(Redirect::to(&format!("/console/licensing/{}/agreements/{id}?saved=rights", org.slug)))),
@@ -862,9 +848,38 @@ async fn add_rights(
         Err(LicensingError::Store(e)) => Err(PageError::internal(tr, e)),
         Err(e) => {
             let msg = error_text(&tr, &e);
-            agreement_page(&state, v, org, &id, form, chosen, Some(msg), None).await
+            agreement_page(&state, v, org, &id, draft, Some(msg), None).await
         }
     }
+}
+
+/// The rights set a filled-in form describes, or what is wrong with it.
+fn build_rights(tr: &Tr, draft: &RightsDraft) -> Result<RightsSet, String> {
+    let form = &draft.form;
+    let territory = Territory::parse(&form.territory).map_err(|e| e.to_string())?;
+    let start = parse_date(&form.start).ok_or_else(|| tr.t("rights-bad-start"))?;
+    let end = parse_date(&form.end).ok_or_else(|| tr.t("rights-bad-end"))?;
+    let selloff_end = match form.selloff.trim() {
+        "" => None,
+        s => Some(parse_date(s).ok_or_else(|| tr.t("rights-bad-selloff"))?),
+    };
+    let royalty_bp = parse_rate(&form.rate).ok_or_else(|| tr.t("rights-bad-rate"))?;
+    let mut channels = vec![Channel::Online];
+    if !form.retail.is_empty() {
+        channels.push(Channel::Retail);
+    }
+    Ok(RightsSet {
+        id: uuid_like(),
+        properties: draft.properties.clone(),
+        categories: draft.categories.clone(),
+        territory,
+        channels,
+        start,
+        end,
+        selloff_end,
+        royalty_bp,
+        exclusive: !form.exclusive.is_empty(),
+    })
 }
 
 fn uuid_like() -> String {
@@ -1120,7 +1135,7 @@ async fn audit(State(state): State<AppState>, v: Visitor, Path(slug): Path<Strin
     let entries = log
         .into_iter()
         .map(|r| {
-            let key = format!("audit-{}", r.entry.action.replace('.', "-").replace('_', "-"));
+            let key = format!("audit-{}", r.entry.action.replace(['.', '_'], "-"));
             let what = if tr.i18n.has(tr.lang, &key) { tr.t(&key) } else { r.entry.action.clone() };
             (date(r.created_at), r.entry.actor_name, what, r.entry.subject, r.entry.detail)
         })

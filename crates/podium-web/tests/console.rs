@@ -105,10 +105,18 @@ async fn create_edit_and_publish(backend: Backend) {
     assert_eq!(ok.header("location"), "/console/shops/hanok-threads/products/tiger-scarf?saved=product");
     let edit = app.get("/console/shops/hanok-threads/products/tiger-scarf?saved=product").await;
     assert!(edit.body.contains("value=\"SCARF-WHT\"") && edit.body.contains("value=\"USD 22.00\""));
-    // Fans see it at once on the product page, in Korean and with its stock.
-    let page = app.get("/products/hanok-threads-tiger-scarf?lang=ko&country=KR").await;
+    // Fans cannot see it until the licensor approves it; the shop sees a preview.
+    let preview = app.get("/products/hanok-threads-tiger-scarf?lang=ko&country=KR").await;
+    assert_eq!(preview.status, StatusCode::OK);
+    assert!(preview.body.contains("data-testid=\"preview\""));
+    let hidden = app.get_anonymous("/products/hanok-threads-tiger-scarf?lang=ko&country=KR").await;
+    assert_eq!(hidden.status, StatusCode::NOT_FOUND, "not approved yet");
+    // Once approved at the final stage, fans see it in Korean and with its price.
+    app.approve_through_final("hanok-threads-tiger-scarf").await;
+    let page = app.get_anonymous("/products/hanok-threads-tiger-scarf?lang=ko&country=KR").await;
     assert_eq!(page.status, StatusCode::OK);
     assert!(page.body.contains("수호랑 목도리") && page.body.contains("₩29,000"), "{}", page.body);
+    assert!(!page.body.contains("data-testid=\"preview\""));
     // A second save with the same handle is refused beside the handle field.
     let again = app.post_form("/console/shops/hanok-threads/products", &fields).await;
     assert_eq!(again.status, StatusCode::UNPROCESSABLE_ENTITY);
@@ -138,7 +146,11 @@ async fn create_edit_and_publish(backend: Backend) {
     let record = app.db.store.product_by_slug("hanok-threads-tiger-scarf").await.expect("read").expect("exists");
     assert_eq!(record.variants.len(), 1);
     assert_eq!((record.variants[0].price.minor, record.available()), (31000, 3));
-    assert_eq!(app.get("/products/hanok-threads-tiger-scarf").await.status, StatusCode::NOT_FOUND, "drafts are hidden");
+    assert_eq!(
+        app.get_anonymous("/products/hanok-threads-tiger-scarf").await.status,
+        StatusCode::NOT_FOUND,
+        "drafts are hidden"
+    );
 }
 
 #[tokio::test]

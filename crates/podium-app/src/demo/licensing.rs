@@ -14,7 +14,7 @@ use time::{Duration, OffsetDateTime};
 use super::catalogue_data::{PROPERTIES, SHOPS};
 use crate::catalogue::{ProductFilter, ProductRecord};
 use crate::licensing::{
-    AuditEntry, NewAgreement, NewBatch, NewEvent, NewSubmission, Proposal, SubmissionKind, SubmissionRecord,
+    AuditEntry, NewAgreement, NewBatch, NewEvent, NewSubmission, Proposal, SubmissionKind, SubmissionRecord, Transition,
 };
 use crate::ports::{Store, StoreError};
 
@@ -110,7 +110,8 @@ async fn walk(
             subject: format!("{} · {}", product.handle, stages.name(state.stage)),
             detail: comment.to_string(),
         });
-        store.transition_submission(&sub.id, state, to, event(name, who, comment), None, audit, at).await?;
+        let step = Transition { from: state, to, event: event(name, who, comment), proposal: None, audit, at };
+        store.transition_submission(&sub.id, step).await?;
         state = to;
     }
     store.submission(&sub.id).await?.ok_or(StoreError::NotFound("demo submission"))

@@ -10,6 +10,7 @@ use axum::body::Body;
 use axum::http::{header, Request, StatusCode};
 use axum::Router;
 use http_body_util::BodyExt;
+use podium_app::catalogue::CatalogueStore;
 use podium_app::SystemClock;
 use podium_store::testing::{Backend, TestDb};
 use podium_web::{AppState, WebConfig};
@@ -19,6 +20,8 @@ pub struct TestApp {
     pub db: TestDb,
     pub router: Router,
     pub cookies: BTreeMap<String, String>,
+    /// This node's search index; tests call `step` where a node would catch up in the background.
+    pub search: Arc<podium_search::Follower>,
 }
 
 pub struct Reply {
@@ -51,8 +54,47 @@ impl TestApp {
         let index = podium_search::SearchIndex::in_memory().expect("index");
         let position = podium_search::rebuild(&index, db.store.as_ref(), &|_, _| {}).await.expect("index the demo");
         let search = podium_search::Follower::new(Arc::new(index), position);
-        let state = AppState::new(db.dyn_store(), Arc::new(SystemClock), WebConfig::default(), search).expect("state");
-        TestApp { router: podium_web::router(state), db, cookies: BTreeMap::new() }
+        let state =
+            AppState::new(db.dyn_store(), Arc::new(SystemClock), WebConfig::default(), search.clone()).expect("state");
+        TestApp { router: podium_web::router(state), db, cookies: BTreeMap::new(), search }
+    }
+
+    /// Brings this node's search index up to date with the database.
+    pub async fn catch_up(&self) {
+        self.search.step(self.db.store.as_ref()).await.expect("catch up");
+    }
+
+    /// A GET from someone who is not signed in (this client's cookies are kept for later).
+    pub async fn get_anonymous(&mut self, uri: &str) -> Reply {
+        let saved = std::mem::take(&mut self.cookies);
+        let reply = self.get(uri).await;
+        self.cookies = saved;
+        reply
+    }
+
+    /// Submits a shop's product and has its licensor approve it through every stage, as the
+    /// use cases do it for the consoles.
+    pub async fn approve_through_final(&self, product_slug: &str) {
+        use podium_app::licensing::{self, ActingUser};
+        use podium_domain::approval::Action;
+        let store = self.db.store.as_ref();
+        let product = store.product_by_slug(product_slug).await.expect("read").expect("product exists");
+        let merchant = ActingUser { name: "Ji-woo Han".into() };
+        let sub = licensing::submit_product(store, &merchant, &product.shop.id, &product, "").await.expect("submit");
+        let licensor = ActingUser { name: "A licensor".into() };
+        for _ in 0..sub.stages.names().len() {
+            licensing::decide(
+                store,
+                &licensor,
+                &product.property.licensor_id,
+                &sub.id,
+                Action::Approve,
+                "",
+                Vec::new(),
+            )
+            .await
+            .expect("approve");
+        }
     }
 
     pub async fn send(&mut self, req: Request<Body>) -> Reply {
