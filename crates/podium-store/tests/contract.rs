@@ -52,6 +52,10 @@ contract!(
     a_failed_save_changes_nothing,
     images_are_stored_in_order_and_served_whole,
     shops_keep_a_story,
+    agreements_keep_their_rights_sets_and_change_status_conditionally,
+    submissions_move_conditionally_and_approval_marks_the_product,
+    products_carry_their_licences,
+    codes_are_issued_whole_and_verifications_counted,
 );
 
 use podium_app::catalogue::{NewProduct, NewProperty, NewVariant, ProductFilter, ProductStatus, Translation};
@@ -599,4 +603,295 @@ async fn each_test_database_is_fresh_and_removed() {
             }
         }
     }
+}
+
+mod licensing_cases {
+    use std::sync::Arc;
+
+    use podium_app::licensing::{AuditEntry, NewAgreement, NewEvent, NewSubmission, SubmissionKind, Transition};
+    use podium_app::Store;
+    use podium_domain::approval::{Stages, State};
+    use podium_domain::licensing::{Channel, RightsSet, Territory};
+    use podium_domain::Currency;
+    use time::macros::date;
+
+    pub fn audit(org: &str, action: &str) -> AuditEntry {
+        AuditEntry {
+            org_id: org.into(),
+            actor_name: "Tester".into(),
+            action: action.into(),
+            subject: "subject".into(),
+            detail: String::new(),
+        }
+    }
+
+    pub fn rights(id: &str, property: &str, territory: &str) -> RightsSet {
+        RightsSet {
+            id: id.into(),
+            properties: vec![property.into()],
+            categories: vec!["apparel".into(), "collectibles".into()],
+            territory: Territory::parse(territory).expect("territory"),
+            channels: vec![Channel::Online, Channel::Retail],
+            start: date!(2026 - 01 - 01),
+            end: date!(2027 - 01 - 01),
+            selloff_end: Some(date!(2027 - 03 - 01)),
+            royalty_bp: 875,
+            exclusive: false,
+        }
+    }
+
+    pub fn event(action: &str) -> NewEvent {
+        NewEvent { action: action.into(), actor_name: "Tester".into(), comment: String::new(), attachments: Vec::new() }
+    }
+
+    /// A licensed shop with one product: (licensor id, shop id, product id, agreement id).
+    pub async fn licensed(store: &Arc<dyn Store>, shop_slug: &str) -> (String, String, String, String) {
+        let c = super::catalogue(store, shop_slug).await;
+        let p = store.create_product(super::product(&c, "plush", "collectibles", 1)).await.expect("product");
+        let licensor = p.property.licensor_id.clone();
+        let a = store
+            .create_agreement(
+                NewAgreement {
+                    reference: format!("REF-{shop_slug}"),
+                    licensor_id: licensor.clone(),
+                    licensee_id: c.shop_id.clone(),
+                    royalty_currency: Currency::KRW,
+                    advance_minor: 0,
+                    minimum_guarantee_minor: 0,
+                },
+                audit(&licensor, "agreement.create"),
+            )
+            .await
+            .expect("agreement");
+        (licensor, c.shop_id, p.id, a.terms.id)
+    }
+
+    pub async fn submit(store: &Arc<dyn Store>, product: &str, shop: &str, licensor: &str) -> String {
+        store
+            .create_submission(NewSubmission {
+                product_id: product.into(),
+                shop_id: shop.into(),
+                licensor_id: licensor.into(),
+                kind: SubmissionKind::New,
+                stages: Stages::default(),
+                stage: 0,
+                proposal: None,
+                event: event("submitted"),
+                at: time::OffsetDateTime::now_utc(),
+            })
+            .await
+            .expect("submit")
+            .id
+    }
+
+    pub fn step(from: State, to: State, action: &str) -> Transition {
+        Transition { from, to, event: event(action), proposal: None, audit: None, at: time::OffsetDateTime::now_utc() }
+    }
+}
+
+use podium_app::licensing::{NewAttachment as Attachment, NewBatch as Batch, SubmissionFilter as Filter};
+use podium_domain::approval::{State as St, Status as Stt};
+use podium_domain::licensing::AgreementStatus as AS;
+use StoreError as Err;
+
+async fn agreements_keep_their_rights_sets_and_change_status_conditionally(store: Arc<dyn Store>) {
+    use licensing_cases::*;
+    let (licensor, shop, _, agreement) = licensed(&store, "rights-shop").await;
+    let property = store.property_by_slug("pyeongchang-2018").await.expect("find").expect("property").id;
+    let again = store
+        .create_agreement(
+            podium_app::licensing::NewAgreement {
+                reference: "REF-rights-shop".into(),
+                licensor_id: licensor.clone(),
+                licensee_id: shop.clone(),
+                royalty_currency: Currency::KRW,
+                advance_minor: 0,
+                minimum_guarantee_minor: 0,
+            },
+            audit(&licensor, "agreement.create"),
+        )
+        .await;
+    assert!(matches!(again, Err(Err::Conflict { field: "reference" })), "references are unique");
+    let head = store.outbox_head().await.expect("head");
+    store
+        .save_rights_set(&agreement, &rights("r1", &property, "worldwide except JP"), audit(&licensor, "x"))
+        .await
+        .expect("r1");
+    store.save_rights_set(&agreement, &rights("r2", &property, "KR, KE"), audit(&licensor, "x")).await.expect("r2");
+    let mut edited = rights("r1", &property, "worldwide except JP, CN");
+    edited.exclusive = true;
+    edited.selloff_end = None;
+    store.save_rights_set(&agreement, &edited, audit(&licensor, "x")).await.expect("edit r1");
+    let a = store.agreement(&agreement).await.expect("read").expect("exists");
+    assert_eq!(a.terms.status, AS::Draft);
+    assert_eq!(a.terms.rights.len(), 2, "an edit replaces, it does not add");
+    assert_eq!(a.terms.rights[0], edited, "round trip of every field, in order");
+    assert_eq!(a.terms.rights[1], rights("r2", &property, "KR, KE"));
+    assert_eq!((a.licensor.id.as_str(), a.licensee.id.as_str()), (licensor.as_str(), shop.as_str()));
+    assert!(store.outbox_head().await.expect("head") > head, "rights changes reach other nodes");
+    // Status changes happen only from the state the caller saw.
+    assert!(store.set_agreement_status(&agreement, AS::Draft, AS::Active, audit(&licensor, "a")).await.expect("go"));
+    assert!(!store
+        .set_agreement_status(&agreement, AS::Draft, AS::Suspended, audit(&licensor, "b"))
+        .await
+        .expect("stale"));
+    assert_eq!(store.agreement(&agreement).await.expect("read").expect("exists").terms.status, AS::Active);
+    let mine = store.agreements_of(&shop).await.expect("of shop");
+    assert_eq!(mine.len(), 1);
+    assert_eq!(store.agreements_of(&licensor).await.expect("of licensor").len(), 1);
+    assert_eq!(store.product_ids_under(&shop, &licensor).await.expect("ids").len(), 1);
+}
+
+async fn submissions_move_conditionally_and_approval_marks_the_product(store: Arc<dyn Store>) {
+    use licensing_cases::*;
+    let (licensor, shop, product, _) = licensed(&store, "approval-shop").await;
+    let id = submit(&store, &product, &shop, &licensor).await;
+    let open = store
+        .submissions(&Filter { licensor_id: Some(licensor.clone()), open_only: true, ..Default::default() })
+        .await
+        .expect("queue");
+    assert_eq!(open.len(), 1);
+    assert_eq!((open[0].state, open[0].events.len()), (St::new(0), 1));
+    // A decision with a comment and a file.
+    let mut revise = step(St::new(0), St { stage: 0, status: Stt::NeedsRevision }, "needs_revision");
+    revise.event.comment = "Use the crest's green.".into();
+    revise.event.attachments =
+        vec![Attachment { filename: "proof.png".into(), content_type: "image/png".into(), bytes: vec![1, 2, 3] }];
+    revise.audit = Some(audit(&licensor, "submission.needs_revision"));
+    assert!(store.transition_submission(&id, revise.clone()).await.expect("revise"));
+    assert!(!store.transition_submission(&id, revise).await.expect("twice"), "a stale decision changes nothing");
+    let s = store.submission(&id).await.expect("read").expect("exists");
+    assert_eq!(s.state.status, Stt::NeedsRevision);
+    let file = &s.events[1].attachments[0];
+    assert_eq!((s.events[1].comment.as_str(), file.filename.as_str()), ("Use the crest's green.", "proof.png"));
+    let blob = store.attachment(&file.id).await.expect("read").expect("stored");
+    assert_eq!((blob.bytes, blob.licensor_id, blob.shop_id), (vec![1, 2, 3], licensor.clone(), shop.clone()));
+    // Resubmit with a proposal, then approve through Final.
+    let mut again = step(s.state, St::new(0), "resubmitted");
+    again.proposal = Some(Some("{\"x\":1}".into()));
+    assert!(store.transition_submission(&id, again).await.expect("resubmit"));
+    assert_eq!(store.submission(&id).await.expect("read").expect("exists").proposal.as_deref(), Some("{\"x\":1}"));
+    for stage in 0..3 {
+        assert!(store
+            .transition_submission(&id, step(St::new(stage), St::new(stage + 1), "approve"))
+            .await
+            .expect("up"));
+        let p = store.products_by_ids(std::slice::from_ref(&product)).await.expect("read");
+        assert_eq!(p[0].approved_at, None, "not before Final");
+    }
+    let head = store.outbox_head().await.expect("head");
+    let done = St { stage: 3, status: Stt::Approved };
+    assert!(store.transition_submission(&id, step(St::new(3), done, "approve")).await.expect("final"));
+    let p = store.products_by_ids(std::slice::from_ref(&product)).await.expect("read");
+    assert!(p[0].approved_at.is_some(), "Final approval marks the product");
+    assert!(store.outbox_head().await.expect("head") > head, "and tells the search index");
+    let open = store
+        .submissions(&Filter { shop_id: Some(shop.clone()), open_only: true, ..Default::default() })
+        .await
+        .expect("open");
+    assert!(open.is_empty());
+    let all = store.submissions(&Filter { product_id: Some(product), ..Default::default() }).await.expect("all");
+    assert_eq!(all[0].events.len(), 7, "submitted, revise, resubmitted, four approvals");
+}
+
+async fn products_carry_their_licences(store: Arc<dyn Store>) {
+    use licensing_cases::*;
+    let (licensor, _, product, agreement) = licensed(&store, "carry-shop").await;
+    let property = store.property_by_slug("pyeongchang-2018").await.expect("find").expect("property").id;
+    store.save_rights_set(&agreement, &rights("c1", &property, "KR"), audit(&licensor, "x")).await.expect("rights");
+    let (_, _, other_product, _) = licensed(&store, "other-carry-shop").await;
+    let loaded = store.products_by_ids(&[product.clone(), other_product]).await.expect("read");
+    assert_eq!(loaded[0].agreements.len(), 1, "its shop's agreement with the property's licensor");
+    assert_eq!(loaded[0].agreements[0].rights[0].id, "c1");
+    assert_eq!(loaded[1].agreements.len(), 1);
+    assert!(loaded[1].agreements[0].rights.is_empty(), "another shop's agreements are its own");
+    let at = time::OffsetDateTime::now_utc();
+    store.mark_approved(std::slice::from_ref(&product), at).await.expect("approve");
+    let p = store.product_by_slug("carry-shop-plush").await.expect("read").expect("exists");
+    assert_eq!(p.approved_at.map(|t| t.unix_timestamp()), Some(at.unix_timestamp()));
+}
+
+async fn codes_are_issued_whole_and_verifications_counted(store: Arc<dyn Store>) {
+    use licensing_cases::*;
+    let (licensor, shop, product, _) = licensed(&store, "codes-shop").await;
+    let p = store.products_by_ids(std::slice::from_ref(&product)).await.expect("read").remove(0);
+    let batch = |variant: &str| Batch {
+        licensor_id: licensor.clone(),
+        shop_id: shop.clone(),
+        product_id: product.clone(),
+        variant_id: variant.into(),
+        issued_by: "Tester".into(),
+        at: time::OffsetDateTime::now_utc(),
+    };
+    let codes: Vec<String> = (0..450).map(|i| format!("CODE{i:09}")).collect();
+    let b = store.issue_codes(batch(&p.variants[0].id), &codes, audit(&licensor, "codes.issue")).await.expect("issue");
+    assert_eq!((b.quantity, b.verified, b.variant_sku.as_str()), (450, 0, "plush-s"));
+    let listed = store.batch_codes(&b.id).await.expect("codes");
+    assert_eq!(listed.iter().map(|c| c.code.clone()).collect::<Vec<_>>(), codes, "in issue order");
+    // A repeated code refuses the whole batch.
+    let clash = vec!["FRESH0000001".to_string(), codes[7].clone()];
+    assert!(matches!(
+        store.issue_codes(batch(&p.variants[1].id), &clash, audit(&licensor, "codes.issue")).await,
+        Err(Err::Conflict { field: "code" })
+    ));
+    assert_eq!(store.code_batches(&shop).await.expect("batches").len(), 1, "nothing of the refused batch stays");
+    let t0 = time::OffsetDateTime::now_utc();
+    let first = store.record_verification(&codes[0], "KE", t0).await.expect("verify").expect("known");
+    assert_eq!((first.verifications, first.first_country.as_deref(), first.countries), (1, Some("KE"), 1));
+    let later = t0 + time::Duration::days(1);
+    let second = store.record_verification(&codes[0], "GB", later).await.expect("verify").expect("known");
+    assert_eq!((second.verifications, second.first_country.as_deref(), second.countries), (2, Some("KE"), 2));
+    assert_eq!(second.first_verified_at.map(|t| t.unix_timestamp()), Some(t0.unix_timestamp()));
+    let unknown = store.record_verification(&codes[1], "", t0).await.expect("verify").expect("known");
+    assert_eq!((unknown.first_country, unknown.countries), (None, 0), "an unknown country is not a country");
+    assert!(store.record_verification("NOSUCHCODE000", "KE", t0).await.expect("verify").is_none());
+    assert_eq!(store.code_batch(&b.id).await.expect("read").expect("exists").verified, 2);
+}
+
+async fn audit_log_is_append_only(backend: Backend) {
+    use licensing_cases::*;
+    let db = TestDb::new(backend).await;
+    let store = db.dyn_store();
+    let (licensor, _, _, agreement) = licensed(&store, "audit-shop").await;
+    store
+        .set_agreement_status(&agreement, AS::Draft, AS::Active, audit(&licensor, "agreement.activate"))
+        .await
+        .expect("go");
+    let log = store.audit_log(&licensor, 10).await.expect("log");
+    assert_eq!(
+        log.iter().map(|r| r.entry.action.as_str()).collect::<Vec<_>>(),
+        ["agreement.activate", "agreement.create"]
+    );
+    // The database itself refuses to change or remove entries, whoever asks.
+    let attempts = ["UPDATE audit_log SET detail = 'forged'", "DELETE FROM audit_log"];
+    for sql in attempts {
+        let refused = match backend {
+            Backend::Sqlite => {
+                let path = db.url.trim_start_matches("sqlite://");
+                let pool = sqlx::SqlitePool::connect(&format!("sqlite://{path}")).await.expect("connect");
+                let r = sqlx::query(sql).execute(&pool).await.map(|_| ());
+                pool.close().await;
+                r
+            }
+            Backend::Postgres => {
+                let pool = sqlx::PgPool::connect(&db.url).await.expect("connect");
+                let r = sqlx::query(sql).execute(&pool).await.map(|_| ());
+                pool.close().await;
+                r
+            }
+        };
+        let err = refused.expect_err(sql).to_string();
+        assert!(err.contains("append-only"), "{sql}: {err}");
+    }
+    assert_eq!(store.audit_log(&licensor, 10).await.expect("log"), log, "nothing changed");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn audit_log_is_append_only_sqlite() {
+    audit_log_is_append_only(Backend::Sqlite).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn audit_log_is_append_only_postgres() {
+    audit_log_is_append_only(Backend::Postgres).await;
 }
