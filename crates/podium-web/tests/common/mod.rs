@@ -162,3 +162,68 @@ impl TestApp {
         .await
     }
 }
+
+fn unescape(s: &str) -> String {
+    s.replace("&#34;", "\"").replace("&#39;", "'").replace("&lt;", "<").replace("&gt;", ">").replace("&amp;", "&")
+}
+
+fn attr(tag: &str, name: &str) -> Option<String> {
+    let marker = format!(" {name}=\"");
+    let start = tag.find(&marker)? + marker.len();
+    let end = tag[start..].find('"')? + start;
+    Some(unescape(&tag[start..end]))
+}
+
+impl Reply {
+    /// The fields a browser would submit from the POST form to `action`, as the page filled
+    /// them in: inputs with their values (checked boxes only), textareas, and each select's
+    /// selected (else first) option.
+    pub fn form_fields(&self, action: &str) -> Vec<(String, String)> {
+        let start = self
+            .body
+            .find(&format!("method=\"post\" action=\"{action}\""))
+            .unwrap_or_else(|| panic!("no form posting to {action}"));
+        let end = self.body[start..].find("</form>").map(|e| e + start).expect("form ends");
+        let form = &self.body[start..end];
+        let mut out = Vec::new();
+        let mut rest = form;
+        while let Some(i) = rest.find('<') {
+            rest = &rest[i..];
+            let tag_end = rest.find('>').unwrap_or(rest.len());
+            let tag = &rest[..tag_end];
+            if tag.starts_with("<input") {
+                let kind = attr(tag, "type").unwrap_or_default();
+                let checked = tag.contains(" checked");
+                if let Some(name) = attr(tag, "name") {
+                    if !(matches!(kind.as_str(), "checkbox" | "radio") && !checked) && kind != "file" {
+                        out.push((name, attr(tag, "value").unwrap_or_default()));
+                    }
+                }
+            } else if tag.starts_with("<textarea") {
+                if let Some(name) = attr(tag, "name") {
+                    let body = &rest[tag_end + 1..];
+                    let close = body.find("</textarea>").unwrap_or(0);
+                    out.push((name, unescape(&body[..close])));
+                }
+            } else if tag.starts_with("<select") {
+                if let Some(name) = attr(tag, "name") {
+                    let body = &rest[tag_end..];
+                    let close = body.find("</select>").unwrap_or(body.len());
+                    let options = &body[..close];
+                    let mut first = None;
+                    let mut chosen = None;
+                    for opt in options.split("<option").skip(1) {
+                        let value = attr(&format!(" {opt}"), "value").unwrap_or_default();
+                        first.get_or_insert(value.clone());
+                        if opt.split('>').next().unwrap_or("").contains(" selected") {
+                            chosen = Some(value);
+                        }
+                    }
+                    out.push((name, chosen.or(first).unwrap_or_default()));
+                }
+            }
+            rest = &rest[1..];
+        }
+        out
+    }
+}
