@@ -483,3 +483,11 @@ licences-approved = { $count } approved products
 
 ## Licensing consoles, downloads
 codes-csv = CSV
+
+## Licensing consoles, agreement terms
+agreement-advance = Advance (in the royalty currency)
+agreement-minimum = Annual minimum guarantee
+agreement-bad-amount = Give the advance and minimum guarantee as amounts in { $currency }, such as 5000 or 1250.50.
+rights-edit = Edit
+rights-editing = Edit this rights set
+rights-save = Save rights set

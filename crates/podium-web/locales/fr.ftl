@@ -483,3 +483,11 @@ licences-approved = { $count } produits approuvés
 
 ## Licensing consoles, downloads
 codes-csv = CSV
+
+## Licensing consoles, agreement terms
+agreement-advance = Avance (dans la devise des redevances)
+agreement-minimum = Minimum garanti annuel
+agreement-bad-amount = Indiquez l’avance et le minimum garanti en { $currency }, par exemple 5000 ou 1250.50.
+rights-edit = Modifier
+rights-editing = Modifier cet ensemble de droits
+rights-save = Enregistrer

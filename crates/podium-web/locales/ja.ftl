@@ -483,3 +483,11 @@ licences-approved = 承認済みの商品 { $count } 件
 
 ## Licensing consoles, downloads
 codes-csv = CSV ファイル
+
+## Licensing consoles, agreement terms
+agreement-advance = 前払金（ロイヤリティ通貨）
+agreement-minimum = 年間最低保証額
+agreement-bad-amount = 前払金と最低保証額は { $currency } の金額で入力してください（例：5000、1250.50）。
+rights-edit = 編集
+rights-editing = この権利セットを編集
+rights-save = 権利セットを保存

@@ -483,3 +483,11 @@ licences-approved = 승인된 상품 { $count }개
 
 ## Licensing consoles, downloads
 codes-csv = CSV 파일
+
+## Licensing consoles, agreement terms
+agreement-advance = 선급금(로열티 통화)
+agreement-minimum = 연간 최소 보장액
+agreement-bad-amount = 선급금과 최소 보장액을 { $currency } 금액으로 입력하세요(예: 5000, 1250.50).
+rights-edit = 편집
+rights-editing = 이 권리 세트 편집
+rights-save = 권리 세트 저장

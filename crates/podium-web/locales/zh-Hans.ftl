@@ -483,3 +483,11 @@ licences-approved = { $count } 个已批准商品
 
 ## Licensing consoles, downloads
 codes-csv = CSV 文件
+
+## Licensing consoles, agreement terms
+agreement-advance = 预付款（以版税币种计）
+agreement-minimum = 年度最低保证金
+agreement-bad-amount = 请以 { $currency } 填写预付款和最低保证金，例如 5000 或 1250.50。
+rights-edit = 编辑
+rights-editing = 编辑此权利组合
+rights-save = 保存权利组合

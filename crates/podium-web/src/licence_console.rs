@@ -452,6 +452,7 @@ async fn attachment(State(state): State<AppState>, v: Visitor, Path(id): Path<St
 // Agreements.
 
 struct RightsView {
+    id: String,
     properties: String,
     categories: String,
     territory: String,
@@ -468,6 +469,9 @@ struct AgreementView {
     party: String,
     status: String,
     status_code: &'static str,
+    /// Advance and annual minimum guarantee, formatted in the royalty currency.
+    advance: String,
+    minimum: String,
     rights: Vec<RightsView>,
 }
 
@@ -478,6 +482,7 @@ fn agreement_view(tr: &Tr, a: &AgreementRecord, names: &[(String, String)], lice
         .rights
         .iter()
         .map(|r| RightsView {
+            id: r.id.clone(),
             properties: r
                 .properties
                 .iter()
@@ -520,6 +525,8 @@ fn agreement_view(tr: &Tr, a: &AgreementRecord, names: &[(String, String)], lice
         party: if licensor_side { a.licensee.name.clone() } else { a.licensor.name.clone() },
         status,
         status_code,
+        advance: podium_domain::Money::new(a.advance_minor, a.royalty_currency).formatted(),
+        minimum: podium_domain::Money::new(a.minimum_guarantee_minor, a.royalty_currency).formatted(),
         rights,
     }
 }
@@ -606,6 +613,19 @@ struct NewAgreementForm {
     licensee: String,
     #[serde(default)]
     currency: String,
+    #[serde(default)]
+    advance: String,
+    #[serde(default)]
+    minimum: String,
+}
+
+/// An amount typed in major units ("5000", "1250.50"); empty is zero.
+fn parse_amount(s: &str, currency: Currency) -> Option<i64> {
+    let s = s.trim().replace([',', ' '], "");
+    if s.is_empty() {
+        return Some(0);
+    }
+    podium_domain::money::parse_minor(&s, currency).ok().filter(|m| *m >= 0)
 }
 
 async fn create_agreement(
@@ -622,13 +642,19 @@ async fn create_agreement(
         return agreements_page(&state, v, org, Some(e), f.reference).await;
     };
     let currency = Currency::parse(&f.currency).unwrap_or(Currency::EUR);
+    let (Some(advance_minor), Some(minimum_guarantee_minor)) =
+        (parse_amount(&f.advance, currency), parse_amount(&f.minimum, currency))
+    else {
+        let e = v.tr.t1("agreement-bad-amount", "currency", currency.code());
+        return agreements_page(&state, v, org, Some(e), f.reference).await;
+    };
     let new = NewAgreement {
         reference: f.reference.clone(),
         licensor_id: org.id.clone(),
         licensee_id: shop.id.clone(),
         royalty_currency: currency,
-        advance_minor: 0,
-        minimum_guarantee_minor: 0,
+        advance_minor,
+        minimum_guarantee_minor,
     };
     match licensing::create_agreement(state.store.as_ref(), &acting(&v), new).await {
         Ok(a) => Ok(v.respond(Redirect::to(&format!("/console/licensing/{}/agreements/{}", org.slug, a.terms.id)))),
@@ -650,6 +676,8 @@ struct AgreementPage {
     properties: Vec<Opt>,
     categories: Vec<Opt>,
     form: RightsForm,
+    /// The id of the rights set being edited; empty when adding one.
+    editing: String,
     error: Option<String>,
     notice: Option<String>,
 }
@@ -657,6 +685,8 @@ struct AgreementPage {
 /// What the rights form held, to show it again with an error.
 #[derive(Default, Clone)]
 struct RightsDraft {
+    /// The rights set being edited; empty for a new one.
+    editing: String,
     form: RightsForm,
     properties: Vec<String>,
     categories: Vec<String>,
@@ -689,7 +719,7 @@ async fn agreement_page(
     error: Option<String>,
     notice: Option<String>,
 ) -> Result<Response, PageError> {
-    let RightsDraft { form, properties: chosen_properties, categories: chosen_categories } = draft;
+    let RightsDraft { editing, form, properties: chosen_properties, categories: chosen_categories } = draft;
     let tr = v.tr.clone();
     let a = match licensing::own_agreement(state.store.as_ref(), &org.id, id).await {
         Ok(a) => a,
@@ -735,6 +765,7 @@ async fn agreement_page(
             .collect(),
         org,
         form,
+        editing,
         error,
         notice,
     };
@@ -746,6 +777,9 @@ async fn agreement_page(
 struct AgreementQuery {
     #[serde(default)]
     saved: String,
+    /// A rights set to edit: the form below is filled with it.
+    #[serde(default)]
+    edit: String,
 }
 
 async fn agreement(
@@ -756,18 +790,42 @@ async fn agreement(
 ) -> Result<Response, PageError> {
     let org = member_or_return!(v, slug, OrgKind::Licensor, format!("/console/licensing/{slug}/agreements/{id}"));
     let today = OffsetDateTime::now_utc().date();
-    let form = RightsForm {
-        territory: "worldwide".into(),
-        start: today.to_string(),
-        end: today.replace_year(today.year() + 2).unwrap_or(today).to_string(),
-        rate: "10".into(),
-        ..Default::default()
-    };
     let notice = match q.saved.as_str() {
         "" => None,
         s => Some(v.tr.t(&format!("agreement-saved-{s}"))),
     };
-    agreement_page(&state, v, org, &id, RightsDraft { form, ..Default::default() }, None, notice).await
+    let existing = match licensing::own_agreement(state.store.as_ref(), &org.id, &id).await {
+        Ok(a) => a.terms.rights.into_iter().find(|r| r.id == q.edit),
+        Err(LicensingError::Store(e)) => return Err(PageError::internal(v.tr.clone(), e)),
+        Err(_) => return Err(PageError::not_found(v.tr.clone())),
+    };
+    let draft = match existing {
+        Some(r) => RightsDraft {
+            editing: r.id.clone(),
+            form: RightsForm {
+                territory: r.territory.to_string(),
+                start: r.start.to_string(),
+                end: r.end.to_string(),
+                selloff: r.selloff_end.map(|d| d.to_string()).unwrap_or_default(),
+                rate: format!("{}.{:02}", r.royalty_bp / 100, r.royalty_bp % 100),
+                exclusive: if r.exclusive { "1".into() } else { String::new() },
+                retail: if r.channels.contains(&Channel::Retail) { "1".into() } else { String::new() },
+            },
+            properties: r.properties,
+            categories: r.categories,
+        },
+        None => RightsDraft {
+            form: RightsForm {
+                territory: "worldwide".into(),
+                start: today.to_string(),
+                end: today.replace_year(today.year() + 2).unwrap_or(today).to_string(),
+                rate: "10".into(),
+                ..Default::default()
+            },
+            ..Default::default()
+        },
+    };
+    agreement_page(&state, v, org, &id, draft, None, notice).await
 }
 
 #[derive(Deserialize)]
@@ -836,7 +894,8 @@ async fn add_rights(
         exclusive: one("exclusive"),
         retail: one("retail"),
     };
-    let draft = RightsDraft { form, properties: many("property"), categories: many("category") };
+    let draft =
+        RightsDraft { editing: one("rights_id"), form, properties: many("property"), categories: many("category") };
     let tr = v.tr.clone();
     let rights = match build_rights(&tr, &draft) {
         Ok(r) => r,
@@ -869,7 +928,7 @@ fn build_rights(tr: &Tr, draft: &RightsDraft) -> Result<RightsSet, String> {
         channels.push(Channel::Retail);
     }
     Ok(RightsSet {
-        id: uuid_like(),
+        id: if draft.editing.is_empty() { uuid_like() } else { draft.editing.clone() },
         properties: draft.properties.clone(),
         categories: draft.categories.clone(),
         territory,

@@ -577,3 +577,73 @@ async fn verification_answers_genuine_suspicious_unknown_malformed_and_rate_limi
     assert_eq!(page.status, StatusCode::TOO_MANY_REQUESTS);
     assert!(page.header("retry-after").parse::<i64>().is_ok());
 }
+
+#[tokio::test]
+async fn a_licensor_drafts_an_agreement_grants_and_edits_rights_and_activates_it() {
+    let mut app = TestApp::new(Backend::Postgres).await;
+    licensor(&mut app).await;
+    let page = app.get("/console/licensing/team-kenya/agreements").await;
+    let action = "/console/licensing/team-kenya/agreements";
+    let shop = org_id(&app, "atelier-chamonix").await;
+    let mut fields = page.form_fields(action);
+    for (k, v) in &mut fields {
+        match k.as_str() {
+            "reference" => *v = "TK-AC-2026".into(),
+            "licensee" => *v = shop.clone(),
+            "currency" => *v = "EUR".into(),
+            "advance" => *v = "5,000".into(),
+            "minimum" => *v = "12000.50".into(),
+            _ => {}
+        }
+    }
+    let pairs: Vec<(&str, &str)> = fields.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+    let r = app.post_form(action, &pairs).await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
+    let uri = r.header("location").to_string();
+    let id = uri.rsplit('/').next().expect("id").to_string();
+    let a = app.db.store.agreement(&id).await.expect("read").expect("created");
+    assert_eq!((a.advance_minor, a.minimum_guarantee_minor, a.royalty_currency.code()), (500_000, 1_200_050, "EUR"));
+    let page = app.get(&uri).await;
+    assert!(page.body.contains("€5,000.00") && page.body.contains("€12,000.50"));
+    // A draft without rights cannot be activated.
+    let csrf = page.csrf();
+    let r = app.post_form(&format!("{uri}/status"), &[("csrf_token", &csrf), ("to", "active")]).await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(r.body.contains("add a rights set before activating"));
+    // Grant Team Kenya apparel in France, then widen it to France and Belgium.
+    let property = app.db.store.property_by_slug("team-kenya").await.expect("find").expect("property").id;
+    let mut rights = page.form_fields(&format!("{uri}/rights"));
+    for (k, v) in &mut rights {
+        if k == "territory" {
+            *v = "FR".into();
+        }
+    }
+    rights.push(("property".into(), property.clone()));
+    rights.push(("category".into(), "apparel".into()));
+    let pairs: Vec<(&str, &str)> = rights.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+    assert_eq!(app.post_form(&format!("{uri}/rights"), &pairs).await.status, StatusCode::SEE_OTHER);
+    let set = app.db.store.agreement(&id).await.expect("read").expect("exists").terms.rights[0].id.clone();
+    let edit = app.get(&format!("{uri}?edit={set}")).await;
+    let mut rights = edit.form_fields(&format!("{uri}/rights"));
+    assert!(rights.iter().any(|(k, v)| k == "rights_id" && v == &set), "the form edits that rights set");
+    assert!(rights.iter().any(|(k, v)| k == "property" && v == &property), "its properties stay ticked");
+    for (k, v) in &mut rights {
+        if k == "territory" {
+            *v = "FR, BE".into();
+        }
+    }
+    let pairs: Vec<(&str, &str)> = rights.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+    assert_eq!(app.post_form(&format!("{uri}/rights"), &pairs).await.status, StatusCode::SEE_OTHER);
+    let a = app.db.store.agreement(&id).await.expect("read").expect("exists");
+    assert_eq!(a.terms.rights.len(), 1);
+    assert_eq!(a.terms.rights[0].territory.to_string(), "BE, FR");
+    let r = app.post_form(&format!("{uri}/status"), &[("csrf_token", &csrf), ("to", "active")]).await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER);
+    let licensor_id = org_id(&app, "team-kenya").await;
+    let actions: Vec<String> =
+        app.db.store.audit_log(&licensor_id, 4).await.expect("log").into_iter().map(|r| r.entry.action).collect();
+    assert_eq!(actions, ["agreement.activate", "agreement.rights", "agreement.rights", "agreement.create"]);
+    // The licensee sees it among its licences.
+    as_user(&mut app, "merchant@podium.example", "merchant-demo-2026").await;
+    assert_eq!(app.get("/console/shops/atelier-chamonix/licences").await.status, StatusCode::FORBIDDEN, "not its shop");
+}
