@@ -1,5 +1,5 @@
 // A merchant adds a product in the console (first with a mistake, shown beside its field),
-// uploads an image, and a fan finds the product in search with its image.
+// uploads an image and sees it in the preview, which fans cannot open until the licensor approves.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
@@ -61,7 +61,7 @@ function png(size) {
   ]);
 }
 
-test('a merchant adds a product with an image and fans find it', async () => {
+test('a merchant adds a product with an image, previewed until the licensor approves it', async () => {
   const context = await browser.newContext({ locale: 'en-GB', viewport: { width: 1280, height: 900 } });
   const page = await context.newPage();
   await page.goto(`${podium.base}/signin`);
@@ -97,20 +97,17 @@ test('a merchant adds a product with an image and fans find it', async () => {
   assert.equal(await page.locator('.image-grid img').count(), 1);
   await page.screenshot({ path: join(shots, 'console-product-edit.png'), fullPage: true });
 
-  // A fan finds it by search within a few seconds, and the product page shows the image.
-  const fan = await browser.newPage();
-  let found = false;
-  for (let i = 0; i < 30 && !found; i++) {
-    await fan.goto(`${podium.base}/search?q=gold+band+tote&lang=en`);
-    found = (await fan.locator('.card a[href="/products/hanok-threads-gold-band-tote"]').count()) > 0;
-    if (!found) await new Promise((r) => setTimeout(r, 200));
-  }
-  assert.ok(found, 'the new product is searchable');
-  await fan.goto(`${podium.base}/products/hanok-threads-gold-band-tote?lang=en&country=KR`);
-  const src = await fan.getAttribute('.gallery img.main', 'src');
+  // Until the licensor approves it, fans cannot see it; the shop sees a preview with its image.
+  await page.goto(`${podium.base}/products/hanok-threads-gold-band-tote?lang=en&country=KR`);
+  assert.match(await page.textContent('[data-testid=preview]'), /fans cannot see this product/);
+  const src = await page.getAttribute('.gallery img.main', 'src');
   assert.match(src, /^\/media\//);
-  const ok = await fan.evaluate(async (u) => (await fetch(u)).headers.get('cache-control'), src);
+  const ok = await page.evaluate(async (u) => (await fetch(u)).headers.get('cache-control'), src);
   assert.match(ok, /immutable/);
-  await fan.screenshot({ path: join(shots, 'product-with-image.png') });
+  await page.screenshot({ path: join(shots, 'product-with-image.png') });
+  const fan = await browser.newPage();
+  const hidden = await fan.goto(`${podium.base}/products/hanok-threads-gold-band-tote?lang=en&country=KR`);
+  assert.equal(hidden.status(), 404);
+  await fan.close();
   await context.close();
 });

@@ -157,7 +157,10 @@ async fn form(v: Visitor, Query(q): Query<FormQuery>) -> Response {
         // Spaces and hyphens people type are dropped; the page itself reads the code forgivingly.
         let clean: String = code.chars().filter(|c| c.is_ascii_alphanumeric()).take(40).collect();
         if !clean.is_empty() {
-            return Redirect::to(&format!("/verify/{clean}")).into_response();
+            // A well-formed code goes to its canonical address (upper case, O and I read as 0 and 1).
+            let canonical =
+                Code::parse(&clean).map(|c| c.as_str().to_string()).unwrap_or_else(|_| clean.to_uppercase());
+            return Redirect::to(&format!("/verify/{canonical}")).into_response();
         }
     }
     let tr = v.tr.clone();
