@@ -403,6 +403,8 @@ pub struct SuggestQuery {
     /// What the fan has typed so far.
     pub q: Option<String>,
     pub lang: Option<String>,
+    /// Only products that may be delivered to this country (ISO 3166-1 alpha-2).
+    pub country: Option<String>,
 }
 
 #[derive(Serialize, ToSchema)]
@@ -425,7 +427,11 @@ pub async fn suggest(
 ) -> Result<(StatusCode, Json<SuggestionsJson>), ApiError> {
     let lang = parse_lang(&q.lang);
     let text: String = q.q.unwrap_or_default().chars().take(100).collect();
-    let hits = state.search.index.suggest(&text, None, 8).map_err(ApiError::internal)?;
+    let country = match q.country.as_deref() {
+        None | Some("") => None,
+        Some(c) => Some(Country::parse(c).map_err(|e| ApiError::invalid("country", e.to_string()))?),
+    };
+    let hits = state.search.index.suggest(&text, country, 8).map_err(ApiError::internal)?;
     let suggestions =
         hits.iter().map(|h| Suggestion { text: h.title(lang).to_string(), slug: h.slug.clone() }).collect();
     Ok((StatusCode::OK, Json(SuggestionsJson { suggestions })))

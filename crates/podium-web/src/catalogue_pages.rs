@@ -453,10 +453,18 @@ async fn product(
 
 /// A deterministic illustration per product: the property's colours, a pattern chosen by the
 /// category, and the property's initials. Drawn on request, so nothing is downloaded or stored.
-async fn art(State(state): State<AppState>, Path(slug): Path<String>) -> Response {
+async fn art(State(state): State<AppState>, v: Visitor, Path(slug): Path<String>) -> Response {
     let product = match state.store.product_by_slug(&slug).await {
-        Ok(Some(p)) => p,
-        Ok(None) => return StatusCode::NOT_FOUND.into_response(),
+        // Like the product page: fans see approved products only; the shop and licensor preview.
+        Ok(Some(p))
+            if p.approved_at.is_some()
+                || v.principal
+                    .as_ref()
+                    .is_some_and(|pr| pr.orgs.iter().any(|o| o.id == p.shop.id || o.id == p.property.licensor_id)) =>
+        {
+            p
+        }
+        Ok(_) => return StatusCode::NOT_FOUND.into_response(),
         Err(e) => {
             tracing::error!(error = %e, "art lookup failed");
             return StatusCode::INTERNAL_SERVER_ERROR.into_response();

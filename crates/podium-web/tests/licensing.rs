@@ -105,9 +105,24 @@ async fn products_whose_licence_excludes_japan_are_not_offered_there_and_say_why
     assert!(page.body.contains("Not available for delivery to Japan."));
     let page = app.get(&format!("/products/{slug}?country=JP&lang=fr")).await;
     assert!(page.body.contains("Non disponible pour une livraison vers : Japon."));
-    // Search pages apply the same rule for the fan's country.
+    // Search pages and suggestions apply the same rule for the fan's country.
     let search = app.get("/search?q=kenya&country=JP&lang=en&shop=jade-lantern").await;
     assert!(!search.body.contains(&slug));
+    let title = api["title"].as_str().expect("title").to_string();
+    let typed: String = title.chars().take(title.len() - 2).collect();
+    let q: String = form_urlencoded::byte_serialize(typed.as_bytes()).collect();
+    let in_jp = app.get(&format!("/api/v1/suggest?q={q}&lang=en&country=JP")).await.json();
+    let in_ke = app.get(&format!("/api/v1/suggest?q={q}&lang=en&country=KE")).await.json();
+    let slugs = |j: &serde_json::Value| -> Vec<String> {
+        j["suggestions"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .filter_map(|s| s["slug"].as_str().map(str::to_string))
+            .collect()
+    };
+    assert!(slugs(&in_ke).contains(&slug), "{in_ke}");
+    assert!(!slugs(&in_jp).contains(&slug), "{in_jp}");
 }
 
 #[tokio::test]
@@ -126,6 +141,7 @@ async fn products_short_of_final_approval_are_invisible_to_fans() {
     assert_eq!(stages.len(), 4, "concept, pre-production, production and final");
     for s in new {
         assert_eq!(app.get(&format!("/products/{}", s.product_slug)).await.status, StatusCode::NOT_FOUND);
+        assert_eq!(app.get(&format!("/products/{}/art.svg", s.product_slug)).await.status, StatusCode::NOT_FOUND);
         assert_eq!(app.get(&format!("/api/v1/products/{}", s.product_slug)).await.status, StatusCode::NOT_FOUND);
         let listing = app.get(&format!("/shops/{}?country=KE", s.shop.slug)).await;
         assert!(!listing.body.contains(&s.product_slug), "{} listed", s.product_slug);

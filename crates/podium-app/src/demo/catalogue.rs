@@ -212,6 +212,7 @@ pub async fn generate_from(
             .ok_or(StoreError::NotFound("demo stock location"))?;
         shops.push((shop, location, city, Lang::from_tag(fallback).unwrap_or_default(), licensed));
     }
+    let mut approved = Vec::with_capacity(500);
     for n in first..first + count {
         let (shop, location, city, fallback_lang, licensed) = &shops[n % shops.len()];
         let prop_i = (n / shops.len()) % 3;
@@ -264,12 +265,17 @@ pub async fn generate_from(
                 created_at: now - Duration::days(30) - Duration::seconds(n as i64),
             })
             .await?;
-        // Generated products count as approved by their licensor a month ago.
-        store.mark_approved(&[created.id], now - Duration::days(30)).await?;
+        // Generated products count as approved by their licensor a month ago (marked in batches).
+        approved.push(created.id);
+        if approved.len() == 500 {
+            store.mark_approved(&approved, now - Duration::days(30)).await?;
+            approved.clear();
+        }
         if (n - first) % 100 == 99 {
             progress(n - first + 1);
         }
     }
+    store.mark_approved(&approved, now - Duration::days(30)).await?;
     progress(count);
     Ok(count)
 }

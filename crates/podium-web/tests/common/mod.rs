@@ -195,7 +195,8 @@ impl Reply {
                 let kind = attr(tag, "type").unwrap_or_default();
                 let checked = tag.contains(" checked");
                 if let Some(name) = attr(tag, "name") {
-                    if !(matches!(kind.as_str(), "checkbox" | "radio") && !checked) && kind != "file" {
+                    let unchecked = matches!(kind.as_str(), "checkbox" | "radio") && !checked;
+                    if !unchecked && kind != "file" {
                         out.push((name, attr(tag, "value").unwrap_or_default()));
                     }
                 }
