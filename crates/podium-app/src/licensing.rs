@@ -531,13 +531,13 @@ pub async fn decide(
     }
     // A revision approved at Final replaces the approved version; apply it first so a crash in
     // between leaves the submission waiting (approving again re-applies the same proposal).
+    let product = store.products_by_ids(std::slice::from_ref(&sub.product_id)).await?;
     if to.status == Status::Approved && sub.kind == SubmissionKind::Revision {
-        if let Some(json) = &sub.proposal {
+        if let (Some(json), Some(live)) = (&sub.proposal, product.first()) {
             let proposal = Proposal::from_json(json).map_err(LicensingError::Invalid)?;
-            store.save_products(&sub.shop.id, vec![proposal.0], &|_| {}).await?;
+            store.save_products(&sub.shop.id, vec![with_live_trade(proposal.0, live)], &|_| {}).await?;
         }
     }
-    let product = store.products_by_ids(std::slice::from_ref(&sub.product_id)).await?;
     let title = product.first().map(|p| p.handle.clone()).unwrap_or_default();
     let entry = audit(
         licensor_id,
@@ -751,6 +751,24 @@ pub fn price_and_stock_only(approved: &ProductRecord, edit: &NewProduct) -> NewP
         variants,
         created_at: approved.created_at,
     }
+}
+
+/// A proposal as it goes on sale: what the licensor approved (texts, category, property, new
+/// variants) with the prices, stock, tags and status the shop has set since it was proposed.
+pub fn with_live_trade(mut proposal: NewProduct, live: &ProductRecord) -> NewProduct {
+    for v in &mut proposal.variants {
+        if let Some(now) = live.variants.iter().find(|x| x.sku == v.sku) {
+            v.price = now.price;
+            v.explicit_prices = now.explicit_prices.clone();
+            v.stock = now.stock.clone();
+        }
+    }
+    proposal.tags = live.tags.clone();
+    proposal.status = live.status;
+    proposal.hs_code = live.hs_code.clone();
+    proposal.origin_country = live.origin_country.clone();
+    proposal.weight_grams = live.weight_grams;
+    proposal
 }
 
 /// Saves a merchant's edit of products. Unapproved products change at once; for an approved

@@ -272,6 +272,17 @@ async fn editing_an_approved_product_is_reviewed_while_the_approved_version_stay
     assert_eq!(p.variants[0].price.minor, 39000, "prices need no approval");
     let fan = app.get_anonymous(&format!("/products/{slug}?country=KR&lang=en")).await;
     assert!(fan.body.contains(&old) && !fan.body.contains("Nairobi edition"));
+    // Meanwhile the shop changes the price again: no review needed, the revision keeps its place.
+    let edit = app.get(uri).await;
+    let mut fields = edit.form_fields(uri);
+    for (k, v) in &mut fields {
+        if k == "Variant Price.0" {
+            *v = "41000".into();
+        }
+    }
+    let pairs: Vec<(&str, &str)> = fields.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+    let r = app.post_form(uri, &pairs).await;
+    assert!(r.header("location").ends_with("saved=product"), "{}", r.header("location"));
     // The licensor reviews the change at production, then final.
     let licensor_id = org_id(&app, "team-kenya").await;
     let revision = app
@@ -291,7 +302,7 @@ async fn editing_an_approved_product_is_reviewed_while_the_approved_version_stay
     }
     let p = app.db.store.product_by_slug(slug).await.expect("read").expect("exists");
     assert_eq!(title(&p), format!("{old} — Nairobi edition"), "applied once approved at Final");
-    assert_eq!(p.variants[0].price.minor, 39000);
+    assert_eq!(p.variants[0].price.minor, 41000, "with the price set since, not the one proposed");
     assert!(app
         .db
         .store
