@@ -398,8 +398,11 @@ pub async fn grant_rights(
         if rights.exclusive { " · exclusive" } else { "" }
     );
     let entry = audit(licensor_id, who, "agreement.rights", &agreement.terms.reference, detail);
-    store.save_rights_set(agreement_id, &rights, entry).await?;
-    Ok(())
+    match store.save_rights_set(agreement_id, &rights, entry).await {
+        // The id of a rights set of another agreement, sent back by a tampered form.
+        Err(StoreError::Conflict { .. }) => Err(LicensingError::NotFound),
+        other => Ok(other?),
+    }
 }
 
 pub async fn change_agreement_status(
@@ -487,10 +490,12 @@ pub async fn submit_product(
     let open = store
         .submissions(&SubmissionFilter { product_id: Some(product.id.clone()), open_only: true, ..Default::default() })
         .await?;
+    let waiting = || LicensingError::Invalid("this product is already waiting for the licensor".into());
     if !open.is_empty() {
-        return Err(LicensingError::Invalid("this product is already waiting for the licensor".into()));
+        return Err(waiting());
     }
-    Ok(store
+    // Two clicks at once: the database keeps one open submission per product.
+    let created = store
         .create_submission(NewSubmission {
             product_id: product.id.clone(),
             shop_id: shop_id.to_string(),
@@ -507,7 +512,11 @@ pub async fn submit_product(
             },
             at: OffsetDateTime::now_utc(),
         })
-        .await?)
+        .await;
+    match created {
+        Err(StoreError::Conflict { .. }) => Err(waiting()),
+        other => Ok(other?),
+    }
 }
 
 /// A licensor decides a submission waiting at its current stage.
@@ -809,59 +818,69 @@ async fn open_revision(
     proposal: NewProduct,
 ) -> StoreResult<()> {
     let json = Proposal(proposal).to_json();
-    let open = store
-        .submissions(&SubmissionFilter { product_id: Some(approved.id.clone()), open_only: true, ..Default::default() })
-        .await?;
     let event = |action: &str| NewEvent {
         action: action.into(),
         actor_name: who.name.clone(),
         comment: String::new(),
         attachments: Vec::new(),
     };
-    match open.into_iter().find(|s| s.kind == SubmissionKind::Revision) {
-        // A revision sent back for changes is resubmitted with the new proposal; one still
-        // waiting keeps its place and takes the newer proposal.
-        Some(s) if s.state.status == Status::NeedsRevision => {
-            let to = State::new(s.state.stage);
-            let step = Transition {
-                from: s.state,
-                to,
-                event: event("resubmitted"),
-                proposal: Some(Some(json)),
-                audit: None,
-                at: OffsetDateTime::now_utc(),
-            };
-            store.transition_submission(&s.id, step).await?;
-        }
-        Some(s) => {
-            let step = Transition {
-                from: s.state,
-                to: s.state,
-                event: event("updated"),
-                proposal: Some(Some(json)),
-                audit: None,
-                at: OffsetDateTime::now_utc(),
-            };
-            store.transition_submission(&s.id, step).await?;
-        }
-        None => {
-            let stages = stages_of(&approved.property.licensor_id);
-            store
-                .create_submission(NewSubmission {
-                    product_id: approved.id.clone(),
-                    shop_id: approved.shop.id.clone(),
-                    licensor_id: approved.property.licensor_id.clone(),
-                    kind: SubmissionKind::Revision,
-                    stage: stages.revision_start(),
-                    stages,
-                    proposal: Some(json),
-                    event: event("submitted"),
-                    at: OffsetDateTime::now_utc(),
-                })
-                .await?;
+    // Twice at most: when another save opens the revision between our read and our insert, the
+    // second round finds it and updates it.
+    for _ in 0..2 {
+        let open = store
+            .submissions(&SubmissionFilter {
+                product_id: Some(approved.id.clone()),
+                open_only: true,
+                ..Default::default()
+            })
+            .await?;
+        let step = |s: &SubmissionRecord, to: State, action: &str| Transition {
+            from: s.state,
+            to,
+            event: event(action),
+            proposal: Some(Some(json.clone())),
+            audit: None,
+            at: OffsetDateTime::now_utc(),
+        };
+        match open.into_iter().find(|s| s.kind == SubmissionKind::Revision) {
+            // A revision sent back for changes is resubmitted with the new proposal; one still
+            // waiting keeps its place and takes the newer proposal.
+            Some(s) if s.state.status == Status::NeedsRevision => {
+                if store.transition_submission(&s.id, step(&s, State::new(s.state.stage), "resubmitted")).await? {
+                    return Ok(());
+                }
+            }
+            Some(s) => {
+                if store.transition_submission(&s.id, step(&s, s.state, "updated")).await? {
+                    return Ok(());
+                }
+            }
+            None => {
+                let stages = stages_of(&approved.property.licensor_id);
+                let created = store
+                    .create_submission(NewSubmission {
+                        product_id: approved.id.clone(),
+                        shop_id: approved.shop.id.clone(),
+                        licensor_id: approved.property.licensor_id.clone(),
+                        kind: SubmissionKind::Revision,
+                        stage: stages.revision_start(),
+                        stages,
+                        proposal: Some(json.clone()),
+                        event: event("submitted"),
+                        at: OffsetDateTime::now_utc(),
+                    })
+                    .await;
+                match created {
+                    Err(StoreError::Conflict { .. }) => continue,
+                    other => {
+                        other?;
+                        return Ok(());
+                    }
+                }
+            }
         }
     }
-    Ok(())
+    Err(StoreError::Backend("the revision kept changing while it was being saved; try again".into()))
 }
 
 /// Whether the product's Production stage is approved (codes may be issued from then on).

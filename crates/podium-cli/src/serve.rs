@@ -115,9 +115,13 @@ pub async fn open_search(store: &dyn podium_app::Store, data_dir: &Path) -> Resu
     let (index, position) = podium_search::SearchIndex::open(&dir)
         .with_context(|| format!("cannot open the search index in {} (is another podium using it?)", dir.display()))?;
     // An index built from another database (a demo file deleted and created again, another URL)
-    // is rebuilt rather than trusted.
+    // or by a binary that stored documents differently is rebuilt rather than trusted.
     let marker = data_dir.join("search-database");
-    let database = store.database_id().await.context("cannot read the database identity")?;
+    let database = format!(
+        "{} index-format {}",
+        store.database_id().await.context("cannot read the database identity")?,
+        podium_search::INDEX_FORMAT
+    );
     let same_database = std::fs::read_to_string(&marker).is_ok_and(|m| m.trim() == database);
     if !same_database && !index.is_empty() {
         tracing::info!("the search index was built from another database; rebuilding it");

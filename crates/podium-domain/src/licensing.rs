@@ -9,7 +9,7 @@ use time::{Date, OffsetDateTime, Time};
 use crate::catalogue::CategoryTree;
 use crate::Country;
 
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub enum Territory {
     /// Only these countries.
     Only(Vec<Country>),
@@ -350,7 +350,7 @@ fn sale_until(rights: &RightsSet, approved_at: OffsetDateTime) -> Date {
 
 /// A stretch of time and a territory where a product may be sold; what the search index keeps
 /// so that terms and sell-off periods are checked at query time without any event.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub struct SaleWindow {
     pub territory: Territory,
     /// Microseconds since the Unix epoch, inclusive.

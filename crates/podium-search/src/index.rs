@@ -74,16 +74,9 @@ pub struct Summary {
     pub in_stock: bool,
     pub titles: Vec<(Lang, String)>,
     pub fallback: Lang,
-    /// Where and when the product may be sold (its licences), checked at query time.
-    pub windows: Vec<SaleWindow>,
 }
 
 impl Summary {
-    /// Whether the product is on sale at `at_us` (to `country`, when given).
-    pub fn on_sale(&self, country: Option<Country>, at_us: i64) -> bool {
-        on_sale(&self.windows, country, at_us)
-    }
-
     pub fn title(&self, lang: Lang) -> &str {
         podium_domain::catalogue::resolve_lang(&self.titles, |t| t.0, lang, self.fallback)
             .map(|r| r.value.1.as_str())
@@ -266,8 +259,11 @@ struct Catalog {
     by_key: HashMap<u64, u32, Fast>,
     compact: Vec<Compact>,
     summaries: Vec<Option<Summary>>,
-    /// Each slot's sale windows (a copy of the summary's, next to the compact record).
-    windows: Vec<Vec<SaleWindow>>,
+    /// Each slot's sale windows, as an index into `window_sets`: products under the same
+    /// licence share one list.
+    windows: Vec<u32>,
+    window_sets: Vec<Vec<SaleWindow>>,
+    window_ids: HashMap<Vec<SaleWindow>, u32, Fast>,
     free: Vec<u32>,
     shops: Names,
     properties: Names,
@@ -291,7 +287,23 @@ impl Catalog {
         self.summaries.get(slot as usize).and_then(Option::as_ref)
     }
 
-    fn insert(&mut self, key: u64, s: Summary) {
+    fn window_set(&mut self, windows: Vec<SaleWindow>) -> u32 {
+        if let Some(id) = self.window_ids.get(&windows) {
+            return *id;
+        }
+        let id = self.window_sets.len() as u32;
+        self.window_sets.push(windows.clone());
+        self.window_ids.insert(windows, id);
+        id
+    }
+
+    /// Where and when the product in `slot` may be sold (its licences).
+    fn windows_of(&self, slot: u32) -> &[SaleWindow] {
+        self.windows.get(slot as usize).and_then(|w| self.window_sets.get(*w as usize)).map_or(&[], Vec::as_slice)
+    }
+
+    fn insert(&mut self, key: u64, s: Summary, windows: Vec<SaleWindow>) {
+        let window_set = self.window_set(windows);
         let mut path = Vec::with_capacity(s.categories.len());
         for c in &s.categories {
             path.push(self.categories.intern(c));
@@ -317,21 +329,20 @@ impl Catalog {
                 None => {
                     self.compact.push(compact);
                     self.summaries.push(None);
-                    self.windows.push(Vec::new());
+                    self.windows.push(0);
                     (self.compact.len() - 1) as u32
                 }
             },
         };
         self.by_key.insert(key, slot);
         self.compact[slot as usize] = compact;
-        self.windows[slot as usize] = s.windows.clone();
+        self.windows[slot as usize] = window_set;
         self.summaries[slot as usize] = Some(s);
     }
 
     fn remove(&mut self, key: u64) {
         if let Some(slot) = self.by_key.remove(&key) {
             self.summaries[slot as usize] = None;
-            self.windows[slot as usize] = Vec::new();
             self.free.push(slot);
         }
     }
@@ -426,8 +437,10 @@ impl SearchIndex {
             let store = segment.get_store_reader(64).map_err(|e| SearchError::Directory(e.to_string()))?;
             for doc_id in segment.doc_ids_alive() {
                 let doc: TantivyDocument = store.get(doc_id)?;
-                if let Some(s) = doc.get_first(self.fields.summary).and_then(|v| v.as_str()).and_then(decode_summary) {
-                    catalog.insert(key_of(&s.id), s);
+                if let Some((s, w)) =
+                    doc.get_first(self.fields.summary).and_then(|v| v.as_str()).and_then(decode_summary)
+                {
+                    catalog.insert(key_of(&s.id), s, w);
                 }
             }
         }
@@ -443,7 +456,12 @@ impl SearchIndex {
         self.len() == 0
     }
 
-    fn document(&self, p: &ProductRecord, rates: &RateTable, categories: &[String]) -> (TantivyDocument, Summary) {
+    fn document(
+        &self,
+        p: &ProductRecord,
+        rates: &RateTable,
+        categories: &[String],
+    ) -> (TantivyDocument, Summary, Vec<SaleWindow>) {
         let f = self.fields;
         let mut doc = TantivyDocument::default();
         doc.add_text(f.id, &p.id);
@@ -485,10 +503,10 @@ impl SearchIndex {
             in_stock: p.available() > 0,
             titles: p.translations.iter().map(|t| (t.lang, t.title.clone())).collect(),
             fallback: p.fallback_lang,
-            windows: licensing::sale_windows_in_path(podium_app::licensing::offer_of(p), &p.agreements, categories),
         };
-        doc.add_text(f.summary, encode_summary(&summary));
-        (doc, summary)
+        let windows = licensing::sale_windows_in_path(podium_app::licensing::offer_of(p), &p.agreements, categories);
+        doc.add_text(f.summary, encode_summary(&summary, &windows));
+        (doc, summary, windows)
     }
 
     /// Adds or replaces products (drafts are removed), removes `deleted` ids, and commits with
@@ -511,9 +529,9 @@ impl SearchIndex {
                 writer.delete_term(Term::from_field_text(self.fields.id, &p.id));
                 match indexable(p) {
                     true => {
-                        let (doc, summary) = self.document(p, rates, &category_path(&p.category_slug));
+                        let (doc, summary, windows) = self.document(p, rates, &category_path(&p.category_slug));
                         writer.add_document(doc)?;
-                        updates.push((key_of(&p.id), Some(summary)));
+                        updates.push((key_of(&p.id), Some((summary, windows))));
                     }
                     false => updates.push((key_of(&p.id), None)),
                 }
@@ -526,7 +544,7 @@ impl SearchIndex {
         }
         for (k, s) in updates {
             match s {
-                Some(s) => catalog.insert(k, s),
+                Some((s, w)) => catalog.insert(k, s, w),
                 None => catalog.remove(k),
             }
         }
@@ -552,14 +570,14 @@ impl SearchIndex {
         let writer = self.writer.lock().map_err(|_| SearchError::Directory("index writer poisoned".into()))?;
         let mut summaries = Vec::with_capacity(products.len());
         for p in products.iter().filter(|p| indexable(p)) {
-            let (doc, summary) = self.document(p, rates, &category_path(&p.category_slug));
+            let (doc, summary, windows) = self.document(p, rates, &category_path(&p.category_slug));
             writer.add_document(doc)?;
-            summaries.push((key_of(&p.id), summary));
+            summaries.push((key_of(&p.id), summary, windows));
         }
         drop(writer);
         let mut catalog = self.catalog.write().map_err(poisoned)?;
-        for (k, s) in summaries {
-            catalog.insert(k, s);
+        for (k, s, w) in summaries {
+            catalog.insert(k, s, w);
         }
         Ok(())
     }
@@ -669,7 +687,7 @@ impl SearchIndex {
         let at_us = q.at_us.unwrap_or_else(|| licensing::micros(time::OffsetDateTime::now_utc()));
         for (key, score) in hits {
             let Some((slot, c)) = catalog.get(key) else { continue };
-            if !on_sale(&catalog.windows[slot as usize], q.country, at_us)
+            if !on_sale(catalog.windows_of(slot), q.country, at_us)
                 || (q.in_stock_only && !c.in_stock)
                 || q.price_eur.is_some_and(|(from, to)| c.price_eur < from || c.price_eur >= to)
             {
@@ -728,8 +746,9 @@ impl SearchIndex {
         let now = licensing::micros(time::OffsetDateTime::now_utc());
         Ok(hits
             .into_iter()
-            .filter_map(|(k, _)| catalog.get(k).and_then(|(slot, _)| catalog.summary(slot)))
-            .filter(|s| s.on_sale(country, now))
+            .filter_map(|(k, _)| catalog.get(k).map(|(slot, _)| slot))
+            .filter(|slot| on_sale(catalog.windows_of(*slot), country, now))
+            .filter_map(|slot| catalog.summary(slot))
             .take(limit)
             .cloned()
             .collect())
@@ -805,7 +824,7 @@ struct StoredSummary<'a> {
     windows: Vec<(String, i64, i64)>,
 }
 
-fn encode_summary(s: &Summary) -> String {
+fn encode_summary(s: &Summary, windows: &[SaleWindow]) -> String {
     let stored = StoredSummary {
         id: Cow::Borrowed(&s.id),
         slug: Cow::Borrowed(&s.slug),
@@ -818,14 +837,21 @@ fn encode_summary(s: &Summary) -> String {
         in_stock: s.in_stock,
         titles: s.titles.iter().map(|(l, t)| (Cow::Borrowed(l.tag()), Cow::Borrowed(t.as_str()))).collect(),
         fallback: Cow::Borrowed(s.fallback.tag()),
-        windows: s.windows.iter().map(|w| (w.territory.to_string(), w.from_us, w.until_us)).collect(),
+        windows: windows.iter().map(|w| (w.territory.to_string(), w.from_us, w.until_us)).collect(),
     };
     serde_json::to_string(&stored).unwrap_or_default()
 }
 
-fn decode_summary(json: &str) -> Option<Summary> {
+fn decode_summary(json: &str) -> Option<(Summary, Vec<SaleWindow>)> {
     let s: StoredSummary = serde_json::from_str(json).ok()?;
-    Some(Summary {
+    let windows = s
+        .windows
+        .into_iter()
+        .filter_map(|(t, from_us, until_us)| {
+            Some(SaleWindow { territory: Territory::parse(&t).ok()?, from_us, until_us })
+        })
+        .collect();
+    let summary = Summary {
         id: s.id.into_owned(),
         slug: s.slug.into_owned(),
         shop: s.shop.into_owned(),
@@ -837,12 +863,6 @@ fn decode_summary(json: &str) -> Option<Summary> {
         in_stock: s.in_stock,
         titles: s.titles.into_iter().filter_map(|(l, t)| Some((Lang::from_tag(&l)?, t.into_owned()))).collect(),
         fallback: Lang::from_tag(&s.fallback)?,
-        windows: s
-            .windows
-            .into_iter()
-            .filter_map(|(t, from_us, until_us)| {
-                Some(SaleWindow { territory: Territory::parse(&t).ok()?, from_us, until_us })
-            })
-            .collect(),
-    })
+    };
+    Some((summary, windows))
 }

@@ -11,4 +11,8 @@ mod follow;
 mod index;
 
 pub use follow::{catch_up, rebuild, Follower};
+/// The stored document format; a node whose index was written in another format rebuilds it.
+/// 2: documents carry each product's licence sale windows.
+pub const INDEX_FORMAT: u32 = 2;
+
 pub use index::{typo_distance, Facets, SearchError, SearchIndex, SearchQuery, SearchResult, Sort, Summary};

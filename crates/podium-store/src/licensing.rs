@@ -534,7 +534,7 @@ impl LicensingStore for SqlStore {
             .bind(micros(now))
             .execute(&mut *tx)
             .await
-            .map_err(backend)?;
+            .map_err(conflict("submission"))?;
             event!(tx, &id, s.stage, &s.event, now);
         });
         self.submission(&id).await?.ok_or(StoreError::NotFound("submission"))

@@ -746,6 +746,20 @@ async fn submissions_move_conditionally_and_approval_marks_the_product(store: Ar
     use licensing_cases::*;
     let (licensor, shop, product, _) = licensed(&store, "approval-shop").await;
     let id = submit(&store, &product, &shop, &licensor).await;
+    let second = store
+        .create_submission(podium_app::licensing::NewSubmission {
+            product_id: product.clone(),
+            shop_id: shop.clone(),
+            licensor_id: licensor.clone(),
+            kind: podium_app::licensing::SubmissionKind::Revision,
+            stages: podium_domain::approval::Stages::default(),
+            stage: 2,
+            proposal: None,
+            event: event("submitted"),
+            at: time::OffsetDateTime::now_utc(),
+        })
+        .await;
+    assert!(matches!(second, Err(Err::Conflict { field: "submission" })), "one open submission per product");
     let open = store
         .submissions(&Filter { licensor_id: Some(licensor.clone()), open_only: true, ..Default::default() })
         .await

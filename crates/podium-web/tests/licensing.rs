@@ -408,6 +408,13 @@ async fn an_overlapping_exclusive_grant_is_refused_and_names_the_conflict() {
     assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
     let log = app.db.store.audit_log(&licensor_id, 1).await.expect("log");
     assert_eq!(log[0].entry.action, "agreement.rights");
+    // A rights set of another agreement cannot be edited through this one.
+    let other = agreements.iter().find(|a| a.terms.id != target.terms.id).expect("another").terms.rights[0].id.clone();
+    let mut tampered = fields.clone();
+    tampered.retain(|(k, _)| k != "rights_id");
+    tampered.push(("rights_id".into(), other));
+    let pairs: Vec<(&str, &str)> = tampered.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+    assert_eq!(app.post_form(&action, &pairs).await.status, StatusCode::NOT_FOUND);
     // Bad input is explained, not a crash.
     for (k, v) in &mut fields {
         if k == "rate" {

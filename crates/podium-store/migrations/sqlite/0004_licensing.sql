@@ -55,6 +55,8 @@ CREATE TABLE submissions (
 CREATE INDEX submissions_queue ON submissions (licensor_id, status, waiting_since);
 CREATE INDEX submissions_by_shop ON submissions (shop_id, updated_at);
 CREATE INDEX submissions_by_product ON submissions (product_id, created_at);
+-- A product has at most one submission open at a time.
+CREATE UNIQUE INDEX submissions_one_open ON submissions (product_id) WHERE status IN ('submitted', 'needs_revision');
 
 CREATE TABLE submission_events (
     id             TEXT PRIMARY KEY,
