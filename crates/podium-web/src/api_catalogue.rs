@@ -235,6 +235,24 @@ pub struct ListingParams {
     pub country: Option<Country>,
 }
 
+impl ListingParams {
+    /// Browsing without a query, newest first, for fans shipping to `country`.
+    pub fn newest(country: Country, page: usize, per_page: usize) -> ListingParams {
+        ListingParams {
+            q: String::new(),
+            price: None,
+            in_stock: false,
+            property: None,
+            category: None,
+            shop: None,
+            sort: Some(Sort::Newest),
+            page,
+            per_page,
+            country: Some(country),
+        }
+    }
+}
+
 /// Runs a search and shapes it for a page or the API.
 pub async fn listing(state: &AppState, tr: &Tr, currency: Currency, p: ListingParams) -> Result<Listing, ApiError> {
     let query = SearchQuery {

@@ -123,16 +123,14 @@ async fn render_listing(state: &AppState, v: Visitor, listing: Listing, page: i6
     // fan's country at this moment.
     let f = listing.filter;
     let params = crate::api_catalogue::ListingParams {
-        q: String::new(),
-        price: None,
-        in_stock: false,
         property: f.property_slug,
         category: f.category_slugs.into_iter().next(),
         shop: f.shop_slug,
-        sort: Some(podium_search::Sort::Newest),
-        page: page.clamp(1, 10_000) as usize,
-        per_page: PER_PAGE as usize,
-        country: Some(v.prefs.country),
+        ..crate::api_catalogue::ListingParams::newest(
+            v.prefs.country,
+            page.clamp(1, 10_000) as usize,
+            PER_PAGE as usize,
+        )
     };
     let found = crate::api_catalogue::listing(state, &tr, v.prefs.currency, params)
         .await
@@ -311,12 +309,8 @@ async fn product(
         _ => return Err(PageError::not_found(tr)),
     };
     // Fans see only live products the licensor approved; the shop and the licensor may preview.
-    let insider = v
-        .principal
-        .as_ref()
-        .is_some_and(|pr| pr.orgs.iter().any(|o| o.id == p.shop.id || o.id == p.property.licensor_id));
     let public = p.status == podium_app::catalogue::ProductStatus::Live && p.approved_at.is_some();
-    if !public && !insider {
+    if !public && !insider(&v, &p) {
         return Err(PageError::not_found(tr));
     }
     let reference = state.reference.get(state.store.as_ref()).await.map_err(internal)?;
@@ -451,19 +445,18 @@ async fn product(
     Ok(render(v, StatusCode::OK, page))
 }
 
+/// Whether the visitor belongs to the product's shop or to its property's licensor, who may see
+/// it before fans can.
+fn insider(v: &Visitor, p: &ProductRecord) -> bool {
+    v.principal.as_ref().is_some_and(|pr| pr.orgs.iter().any(|o| o.id == p.shop.id || o.id == p.property.licensor_id))
+}
+
 /// A deterministic illustration per product: the property's colours, a pattern chosen by the
 /// category, and the property's initials. Drawn on request, so nothing is downloaded or stored.
 async fn art(State(state): State<AppState>, v: Visitor, Path(slug): Path<String>) -> Response {
     let product = match state.store.product_by_slug(&slug).await {
         // Like the product page: fans see approved products only; the shop and licensor preview.
-        Ok(Some(p))
-            if p.approved_at.is_some()
-                || v.principal
-                    .as_ref()
-                    .is_some_and(|pr| pr.orgs.iter().any(|o| o.id == p.shop.id || o.id == p.property.licensor_id)) =>
-        {
-            p
-        }
+        Ok(Some(p)) if p.approved_at.is_some() || insider(&v, &p) => p,
         Ok(_) => return StatusCode::NOT_FOUND.into_response(),
         Err(e) => {
             tracing::error!(error = %e, "art lookup failed");

@@ -85,18 +85,7 @@ async fn home(State(state): State<AppState>, v: Visitor) -> Result<Response, Pag
     let store = state.store.as_ref();
     let properties = store.properties().await.map_err(internal)?;
     let shops = store.orgs_of_kind(OrgKind::Shop).await.map_err(internal)?;
-    let newest = crate::api_catalogue::ListingParams {
-        q: String::new(),
-        price: None,
-        in_stock: false,
-        property: None,
-        category: None,
-        shop: None,
-        sort: Some(podium_search::Sort::Newest),
-        page: 1,
-        per_page: 8,
-        country: Some(v.prefs.country),
-    };
+    let newest = crate::api_catalogue::ListingParams::newest(v.prefs.country, 1, 8);
     let found = crate::api_catalogue::listing(&state, &tr, v.prefs.currency, newest)
         .await
         .map_err(|e| PageError::internal(tr.clone(), e.detail))?;
