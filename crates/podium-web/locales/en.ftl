@@ -491,3 +491,12 @@ agreement-bad-amount = Give the advance and minimum guarantee as amounts in { $c
 rights-edit = Edit
 rights-editing = Edit this rights set
 rights-save = Save rights set
+
+## Licensor properties
+property-add = Add a property
+property-name = Name (a team, a Games, a heritage programme)
+property-sport = Sport (optional)
+property-add-button = Add property
+property-added = The property was added. Grant it in an agreement so licensees can make products for it.
+property-taken = A property with that name already exists.
+property-invalid = Give the property a name of 1 to 100 characters, with some Latin letters or digits for its web address.

@@ -491,3 +491,12 @@ agreement-bad-amount = Indiquez l’avance et le minimum garanti en { $currency 
 rights-edit = Modifier
 rights-editing = Modifier cet ensemble de droits
 rights-save = Enregistrer
+
+## Licensor properties
+property-add = Ajouter une propriété
+property-name = Nom (une équipe, des Jeux, un programme patrimonial)
+property-sport = Sport (facultatif)
+property-add-button = Ajouter
+property-added = La propriété a été ajoutée. Accordez-la dans un contrat pour que des licenciés puissent créer des produits.
+property-taken = Une propriété porte déjà ce nom.
+property-invalid = Donnez à la propriété un nom de 1 à 100 caractères, avec des lettres latines ou des chiffres pour son adresse web.

@@ -491,3 +491,12 @@ agreement-bad-amount = 前払金と最低保証額は { $currency } の金額で
 rights-edit = 編集
 rights-editing = この権利セットを編集
 rights-save = 権利セットを保存
+
+## Licensor properties
+property-add = プロパティを追加
+property-name = 名称（チーム、大会、ヘリテージ・プログラム）
+property-sport = 競技（任意）
+property-add-button = 追加する
+property-added = プロパティを追加しました。契約で付与すると、ライセンシーが商品を作れるようになります。
+property-taken = 同じ名前のプロパティがすでにあります。
+property-invalid = 1〜100文字の名前を付けてください。URL 用にラテン文字か数字を含めてください。

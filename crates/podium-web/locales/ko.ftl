@@ -491,3 +491,12 @@ agreement-bad-amount = 선급금과 최소 보장액을 { $currency } 금액으�
 rights-edit = 편집
 rights-editing = 이 권리 세트 편집
 rights-save = 권리 세트 저장
+
+## Licensor properties
+property-add = 프로퍼티 추가
+property-name = 이름(팀, 대회, 헤리티지 프로그램)
+property-sport = 종목(선택)
+property-add-button = 추가
+property-added = 프로퍼티를 추가했습니다. 계약에서 부여하면 라이선시가 상품을 만들 수 있습니다.
+property-taken = 같은 이름의 프로퍼티가 이미 있습니다.
+property-invalid = 1~100자의 이름을 입력하세요. 웹 주소를 위해 로마자나 숫자를 포함하세요.

@@ -491,3 +491,12 @@ agreement-bad-amount = 请以 { $currency } 填写预付款和最低保证金，
 rights-edit = 编辑
 rights-editing = 编辑此权利组合
 rights-save = 保存权利组合
+
+## Licensor properties
+property-add = 添加授权项目
+property-name = 名称（球队、赛事或遗产项目）
+property-sport = 运动项目（可选）
+property-add-button = 添加
+property-added = 已添加授权项目。请在协议中授予，被授权方才能为其制作商品。
+property-taken = 已有同名的授权项目。
+property-invalid = 请填写 1 到 100 个字符的名称，并包含拉丁字母或数字以生成网址。

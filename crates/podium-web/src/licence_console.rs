@@ -46,6 +46,7 @@ pub fn routes() -> Router<AppState> {
         .route("/console/licensing/{org}/codes/{batch}/codes.csv", get(codes_csv))
         .route("/console/licensing/{org}/codes/{batch}/labels.svg", get(codes_svg))
         .route("/console/licensing/{org}/audit", get(audit))
+        .route("/console/licensing/{org}/properties", post(add_property))
         .route("/console/shops/{shop}/licences", get(my_licences))
         .route("/console/shops/{shop}/products/{handle}/submit", post(submit))
         .route("/console/shops/{shop}/submissions/{id}/resubmit", post(resubmit))
@@ -1201,6 +1202,47 @@ async fn audit(State(state): State<AppState>, v: Visitor, Path(slug): Path<Strin
         .collect();
     let layout = Layout::new(&v);
     Ok(render(v, StatusCode::OK, AuditPage { layout, org, entries }))
+}
+
+// ---------------------------------------------------------------------------------------------
+// Properties.
+
+#[derive(Deserialize)]
+struct PropertyForm {
+    csrf_token: String,
+    #[serde(default)]
+    name: String,
+    #[serde(default)]
+    sport: String,
+}
+
+/// Adds a property (a team, a Games) to the licensor's portfolio; its slug comes from its name.
+async fn add_property(
+    State(state): State<AppState>,
+    v: Visitor,
+    Path(slug): Path<String>,
+    Form(f): Form<PropertyForm>,
+) -> Result<Response, PageError> {
+    v.check_csrf(&f.csrf_token)?;
+    let org = member_or_return!(v, slug, OrgKind::Licensor, "/console/licensor");
+    let name = f.name.trim();
+    let property_slug = podium_domain::catalogue::slugify(name);
+    let outcome = if name.is_empty() || name.chars().count() > 100 || property_slug.is_empty() {
+        "invalid"
+    } else {
+        let new = podium_app::catalogue::NewProperty {
+            licensor_id: org.id.clone(),
+            slug: property_slug,
+            name: name.to_string(),
+            sport: f.sport.trim().chars().take(60).collect(),
+        };
+        match state.store.create_property(new).await {
+            Ok(_) => "added",
+            Err(StoreError::Conflict { .. }) => "taken",
+            Err(e) => return Err(PageError::internal(v.tr.clone(), e)),
+        }
+    };
+    Ok(v.respond(Redirect::to(&format!("/console/licensor?property={outcome}"))))
 }
 
 // ---------------------------------------------------------------------------------------------

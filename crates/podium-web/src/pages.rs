@@ -311,6 +311,9 @@ struct ConsolePage {
     properties: Vec<PropertyAdmin>,
     emblem_notice: Option<String>,
     emblem_failed: bool,
+    /// The outcome of adding a property, and whether it failed.
+    property_notice: Option<String>,
+    property_failed: bool,
 }
 
 /// A licensor's property in the console, with its emblem.
@@ -324,6 +327,8 @@ struct PropertyAdmin {
 struct ConsoleQuery {
     #[serde(default)]
     emblem: String,
+    #[serde(default)]
+    property: String,
 }
 
 async fn console(
@@ -381,6 +386,11 @@ async fn console(
     } else {
         Vec::new()
     };
+    let property_failed = matches!(cq.property.as_str(), "taken" | "invalid");
+    let property_notice = match cq.property.as_str() {
+        "added" | "taken" | "invalid" => Some(tr.t(&format!("property-{}", cq.property))),
+        _ => None,
+    };
     let emblem_failed = cq.emblem.starts_with("error-");
     let emblem_notice = match cq.emblem.as_str() {
         "" => None,
@@ -410,6 +420,8 @@ async fn console(
         properties,
         emblem_notice,
         emblem_failed,
+        property_notice,
+        property_failed,
     };
     Ok(render(v, StatusCode::OK, page))
 }

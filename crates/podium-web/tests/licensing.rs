@@ -681,3 +681,38 @@ async fn a_licensor_drafts_an_agreement_grants_and_edits_rights_and_activates_it
     as_user(&mut app, "merchant@podium.example", "merchant-demo-2026").await;
     assert_eq!(app.get("/console/shops/atelier-chamonix/licences").await.status, StatusCode::FORBIDDEN, "not its shop");
 }
+
+#[tokio::test]
+async fn a_licensor_adds_a_property_to_its_portfolio() {
+    let mut app = TestApp::new(Backend::Sqlite).await;
+    licensor(&mut app).await;
+    let console = app.get("/console/licensor").await;
+    let action = "/console/licensing/team-kenya/properties";
+    let mut fields = console.form_fields(action);
+    for (k, v) in &mut fields {
+        match k.as_str() {
+            "name" => *v = "Kenya Sevens".into(),
+            "sport" => *v = "rugby sevens".into(),
+            _ => {}
+        }
+    }
+    let pairs: Vec<(&str, &str)> = fields.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+    let r = app.post_form(action, &pairs).await;
+    assert_eq!(r.header("location"), "/console/licensor?property=added");
+    let p = app.db.store.property_by_slug("kenya-sevens").await.expect("read").expect("created");
+    assert_eq!(
+        (p.name.as_str(), p.licensor_slug.as_str(), p.sport.as_str()),
+        ("Kenya Sevens", "team-kenya", "rugby sevens")
+    );
+    assert_eq!(app.post_form(action, &pairs).await.header("location"), "/console/licensor?property=taken");
+    let page = app.get("/console/licensor?property=taken").await;
+    assert!(page.body.contains("already exists"));
+    let blank: Vec<(&str, &str)> = pairs.iter().map(|(k, v)| (*k, if *k == "name" { "   " } else { *v })).collect();
+    assert_eq!(app.post_form(action, &blank).await.header("location"), "/console/licensor?property=invalid");
+    // It can be granted at once.
+    let agreement = app.db.store.agreements_of(&org_id(&app, "team-kenya").await).await.expect("a")[0].terms.id.clone();
+    let page = app.get(&format!("/console/licensing/team-kenya/agreements/{agreement}")).await;
+    assert!(page.body.contains("Kenya Sevens"));
+    merchant(&mut app).await;
+    assert_eq!(app.post_form(action, &pairs).await.status, StatusCode::FORBIDDEN);
+}
