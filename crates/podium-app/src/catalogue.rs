@@ -157,6 +157,8 @@ pub struct ImageRef {
     pub width: u32,
     pub height: u32,
     pub alt: String,
+    /// Added to an approved product and waiting for the licensor: not shown to fans yet.
+    pub pending: bool,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -186,6 +188,8 @@ pub struct NewImage {
     pub sha256: String,
     pub original: Vec<u8>,
     pub thumb: Vec<u8>,
+    /// Hold it back from fans until the licensor approves (see [`ImageRef::pending`]).
+    pub pending: bool,
 }
 
 /// Stored image bytes, as served.
@@ -197,6 +201,11 @@ pub struct ImageBlob {
 }
 
 impl ProductRecord {
+    /// The images fans see: those the licensor has approved.
+    pub fn public_images(&self) -> impl Iterator<Item = &ImageRef> {
+        self.images.iter().filter(|i| !i.pending)
+    }
+
     pub fn available(&self) -> i64 {
         self.variants.iter().map(|v| v.available).sum()
     }

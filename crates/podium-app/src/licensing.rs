@@ -883,6 +883,70 @@ async fn open_revision(
     Err(StoreError::Backend("the revision kept changing while it was being saved; try again".into()))
 }
 
+/// The product as it stands, as a proposal (for a revision that changes only its images).
+pub fn proposal_from(p: &ProductRecord) -> NewProduct {
+    use crate::catalogue::{NewVariant, Translation};
+    NewProduct {
+        shop_id: p.shop.id.clone(),
+        property_id: p.property.id.clone(),
+        category_slug: p.category_slug.clone(),
+        handle: p.handle.clone(),
+        fallback_lang: p.fallback_lang,
+        tags: p.tags.clone(),
+        hs_code: p.hs_code.clone(),
+        origin_country: p.origin_country.clone(),
+        weight_grams: p.weight_grams,
+        status: p.status,
+        translations: p
+            .translations
+            .iter()
+            .map(|t| Translation { lang: t.lang, title: t.title.clone(), description: t.description.clone() })
+            .collect(),
+        variants: p
+            .variants
+            .iter()
+            .map(|v| NewVariant {
+                sku: v.sku.clone(),
+                options: v.options.clone(),
+                gtin: v.gtin.clone(),
+                price: v.price,
+                explicit_prices: v.explicit_prices.clone(),
+                stock: v.stock.clone(),
+            })
+            .collect(),
+        created_at: p.created_at,
+    }
+}
+
+/// Adds an image to a product. Before approval it is part of what the licensor reviews anyway;
+/// on an approved product it waits, hidden from fans, in a revision (opened if none is open,
+/// keeping any proposal already there) until the licensor approves it at Final.
+pub async fn add_product_image(
+    store: &dyn Store,
+    who: &ActingUser,
+    product: &ProductRecord,
+    mut image: crate::catalogue::NewImage,
+) -> StoreResult<crate::catalogue::ImageRef> {
+    image.pending = product.approved_at.is_some();
+    let added = store.add_image(image).await?;
+    if added.pending {
+        let open = store
+            .submissions(&SubmissionFilter {
+                product_id: Some(product.id.clone()),
+                open_only: true,
+                ..Default::default()
+            })
+            .await?;
+        let proposal =
+            match open.iter().find(|s| s.kind == SubmissionKind::Revision).and_then(|s| s.proposal.as_deref()) {
+                Some(json) => Proposal::from_json(json).map(|p| p.0).unwrap_or_else(|_| proposal_from(product)),
+                None => proposal_from(product),
+            };
+        open_revision(store, who, product, proposal).await?;
+    }
+    Ok(added)
+}
+
 /// Whether the product's Production stage is approved (codes may be issued from then on).
 pub fn production_approved(subs: &[SubmissionRecord], product: &ProductRecord) -> bool {
     product.approved_at.is_some()

@@ -71,6 +71,7 @@ pub fn prepare(bytes: Vec<u8>, owner: ImageOwner, owner_id: &str, alt: &str) -> 
     let decoded = reader.decode().map_err(|e| MediaError::Corrupt(e.to_string()))?;
     let thumb = thumbnail(&decoded)?;
     Ok(NewImage {
+        pending: false,
         owner,
         owner_id: owner_id.to_string(),
         content_type: content_type.to_string(),

@@ -34,6 +34,7 @@ where
 {
     let Some(id) = row.try_get::<Option<String>, _>("emblem_id").map_err(backend)? else { return Ok(None) };
     Ok(Some(ImageRef {
+        pending: false,
         id,
         width: row.try_get::<Option<i64>, _>("emblem_width").map_err(backend)?.unwrap_or(0) as u32,
         height: row.try_get::<Option<i64>, _>("emblem_height").map_err(backend)?.unwrap_or(0) as u32,
@@ -112,7 +113,7 @@ impl SqlStore {
             placeholders(1, n)
         );
         let img_sql = format!(
-            "SELECT id, owner_id, width, height, alt FROM images WHERE owner_kind = 'product' AND owner_id IN ({}) \
+            "SELECT id, owner_id, width, height, alt, pending FROM images WHERE owner_kind = 'product' AND owner_id IN ({}) \
              ORDER BY owner_id, position",
             placeholders(1, n)
         );
@@ -238,6 +239,7 @@ impl SqlStore {
                         width: row.try_get::<i64, _>("width").map_err(backend)? as u32,
                         height: row.try_get::<i64, _>("height").map_err(backend)? as u32,
                         alt: row.try_get("alt").map_err(backend)?,
+                        pending: row.try_get::<i64, _>("pending").map_err(backend)? != 0,
                     });
                 }
             }
@@ -590,7 +592,7 @@ impl CatalogueStore for SqlStore {
             .map_err(backend)?;
             sqlx::query(
                 "INSERT INTO images (id, owner_kind, owner_id, position, content_type, width, height, alt, sha256, \
-                 original, thumb, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)",
+                 original, thumb, created_at, pending) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)",
             )
             .bind(&id)
             .bind(image.owner.as_str())
@@ -604,6 +606,7 @@ impl CatalogueStore for SqlStore {
             .bind(&image.original)
             .bind(&image.thumb)
             .bind(micros(now))
+            .bind(i64::from(image.pending))
             .execute(&mut *tx)
             .await
             .map_err(backend)?;
@@ -613,7 +616,7 @@ impl CatalogueStore for SqlStore {
             };
             outbox!(tx, topic, serde_json::json!({"id": image.owner_id}).to_string(), now);
         });
-        Ok(ImageRef { id, width: image.width, height: image.height, alt: image.alt })
+        Ok(ImageRef { id, width: image.width, height: image.height, alt: image.alt, pending: image.pending })
     }
 
     async fn image(&self, id: &str, thumb: bool) -> StoreResult<Option<ImageBlob>> {

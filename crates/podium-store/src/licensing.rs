@@ -602,6 +602,14 @@ impl LicensingStore for SqlStore {
                     .execute(&mut *tx)
                     .await
                     .map_err(backend)?;
+                    // Images that waited for this approval go on show with it.
+                    sqlx::query(
+                        "UPDATE images SET pending = 0 WHERE owner_kind = 'product' AND owner_id = $1 AND pending = 1",
+                    )
+                    .bind(&product)
+                    .execute(&mut *tx)
+                    .await
+                    .map_err(backend)?;
                     outbox!(tx, "product.changed", serde_json::json!({"id": product}).to_string(), now);
                 }
             }

@@ -291,6 +291,7 @@ async fn images_are_stored_in_order_and_served_whole(store: Arc<dyn Store>) {
         sha256: format!("{byte:064}"),
         original: vec![byte; 70_000],
         thumb: vec![byte, 1, 2],
+        pending: false,
     };
     let first = store.add_image(image(ImageOwner::Product, &p.id, 1)).await.expect("add");
     let second = store.add_image(image(ImageOwner::Product, &p.id, 2)).await.expect("add");

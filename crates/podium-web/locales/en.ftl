@@ -500,3 +500,8 @@ property-add-button = Add property
 property-added = The property was added. Grant it in an agreement so licensees can make products for it.
 property-taken = A property with that name already exists.
 property-invalid = Give the property a name of 1 to 100 characters, with some Latin letters or digits for its web address.
+
+## Images under review
+images-saved-review = Image added. This product is approved, so the new image waits for the licensor: fans see it once the revision is approved at the final stage.
+images-pending = Awaiting approval
+submission-new-images = New images

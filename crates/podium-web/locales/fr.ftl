@@ -500,3 +500,8 @@ property-add-button = Ajouter
 property-added = La propriété a été ajoutée. Accordez-la dans un contrat pour que des licenciés puissent créer des produits.
 property-taken = Une propriété porte déjà ce nom.
 property-invalid = Donnez à la propriété un nom de 1 à 100 caractères, avec des lettres latines ou des chiffres pour son adresse web.
+
+## Images under review
+images-saved-review = Image ajoutée. Ce produit est approuvé : la nouvelle image attend le concédant et sera visible des fans après l’approbation finale de la révision.
+images-pending = En attente d’approbation
+submission-new-images = Nouvelles images

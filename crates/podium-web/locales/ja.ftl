@@ -500,3 +500,8 @@ property-add-button = 追加する
 property-added = プロパティを追加しました。契約で付与すると、ライセンシーが商品を作れるようになります。
 property-taken = 同じ名前のプロパティがすでにあります。
 property-invalid = 1〜100文字の名前を付けてください。URL 用にラテン文字か数字を含めてください。
+
+## Images under review
+images-saved-review = 画像を追加しました。承認済みの商品なので、新しい画像はライセンサーの審査待ちです。改訂が最終承認されるとファンに表示されます。
+images-pending = 承認待ち
+submission-new-images = 新しい画像

@@ -500,3 +500,8 @@ property-add-button = 추가
 property-added = 프로퍼티를 추가했습니다. 계약에서 부여하면 라이선시가 상품을 만들 수 있습니다.
 property-taken = 같은 이름의 프로퍼티가 이미 있습니다.
 property-invalid = 1~100자의 이름을 입력하세요. 웹 주소를 위해 로마자나 숫자를 포함하세요.
+
+## Images under review
+images-saved-review = 이미지를 추가했습니다. 승인된 상품이므로 새 이미지는 라이선서의 검토를 기다립니다. 개정이 최종 승인되면 팬에게 보입니다.
+images-pending = 승인 대기
+submission-new-images = 새 이미지

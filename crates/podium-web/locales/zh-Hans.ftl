@@ -500,3 +500,8 @@ property-add-button = 添加
 property-added = 已添加授权项目。请在协议中授予，被授权方才能为其制作商品。
 property-taken = 已有同名的授权项目。
 property-invalid = 请填写 1 到 100 个字符的名称，并包含拉丁字母或数字以生成网址。
+
+## Images under review
+images-saved-review = 已添加图片。该商品已获批准，新图片需等待权利人审核，修订终审通过后粉丝才能看到。
+images-pending = 等待审批
+submission-new-images = 新图片

@@ -331,6 +331,7 @@ async fn product(
         Ok(_) => None,
     };
     let preview = (!public).then(|| tr.t("product-preview"));
+    let show_pending = insider(&v, &p);
     let currency = v.prefs.currency;
     let Some(text) = storefront::text(&p, tr.lang) else { return Err(PageError::not_found(tr)) };
     // The chosen variant, else the first one in stock, else the first.
@@ -375,7 +376,7 @@ async fn product(
         "sku": storefront::public_sku(&p.shop.slug, &variant.sku),
         "gtin14": variant.gtin,
         "brand": {"@type": "Brand", "name": p.property.name},
-        "image": match p.images.first() {
+        "image": match p.public_images().next() {
             Some(i) => format!("/media/{}", i.id),
             None => format!("/products/{}/art.svg", p.slug),
         },
@@ -425,9 +426,11 @@ async fn product(
         weight: format!("{} g", p.weight_grams),
         shop_note: tr.tn("product-shop-based", &[("shop", &p.shop.name), ("country", &shop_country)]),
         image_alt: tr.t1("product-image-alt", "title", &text.translation.title),
+        // Images waiting for the licensor show in the shop's and licensor's preview only.
         images: p
             .images
             .iter()
+            .filter(|i| !i.pending || show_pending)
             .map(|i| {
                 let alt = if i.alt.is_empty() {
                     tr.t1("product-image-alt", "title", &text.translation.title)

@@ -249,6 +249,8 @@ struct SubmissionPage {
     variants: Vec<String>,
     /// For revisions: (field, approved, proposed) where they differ.
     changes: Vec<(String, String, String)>,
+    /// Images added to an approved product, waiting for this decision: (id, alt).
+    new_images: Vec<(String, String)>,
     history: Vec<EventView>,
     error: Option<String>,
     comment: String,
@@ -313,6 +315,9 @@ async fn submission_page(
             changes.push((tr.t("field-new-variant"), String::new(), nv.sku.clone()));
         }
     }
+    // Images added since approval wait for this decision.
+    let new_images: Vec<(String, String)> =
+        p.images.iter().filter(|i| i.pending).map(|i| (i.id.clone(), i.alt.clone())).collect();
     let now = OffsetDateTime::now_utc();
     let page = SubmissionPage {
         layout: Layout::new(&v),
@@ -329,7 +334,7 @@ async fn submission_page(
         waited: waited(&tr, s.waiting_since, now),
         can_decide: s.state.status == Status::Submitted,
         preview_url: format!("/products/{}", p.slug),
-        image: match p.images.first() {
+        image: match p.public_images().next() {
             Some(i) => format!("/media/{}/thumb", i.id),
             None => format!("/products/{}/art.svg", p.slug),
         },
@@ -342,6 +347,7 @@ async fn submission_page(
             })
             .collect(),
         changes,
+        new_images,
         history: history(&tr, &s),
         error,
         comment,

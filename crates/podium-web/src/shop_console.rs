@@ -211,6 +211,8 @@ struct VariantRow {
 struct ImageView {
     id: String,
     alt: String,
+    /// Waiting for the licensor: fans do not see it yet.
+    pending: bool,
 }
 
 #[derive(Template)]
@@ -431,7 +433,12 @@ fn form_page(
         columns,
         variants,
         images: product
-            .map(|p| p.images.iter().map(|i| ImageView { id: i.id.clone(), alt: i.alt.clone() }).collect())
+            .map(|p| {
+                p.images
+                    .iter()
+                    .map(|i| ImageView { id: i.id.clone(), alt: i.alt.clone(), pending: i.pending })
+                    .collect()
+            })
             .unwrap_or_default(),
         image_error,
     }
@@ -472,6 +479,7 @@ async fn edit_product(
         "product" => Some(v.tr.t("product-form-saved")),
         "revision" => Some(v.tr.t("product-form-revision")),
         "image" => Some(v.tr.t("images-saved")),
+        "image-review" => Some(v.tr.t("images-saved-review")),
         _ => None,
     };
     let page = form_page(&v, &ctx, &values, &HashMap::new(), Some(&handle), Some(product), notice, None);
@@ -683,8 +691,14 @@ async fn upload_image(
         .map_err(|e| PageError::internal(v.tr.clone(), e))?;
     match prepared {
         Ok(image) => {
-            state.store.add_image(image).await.map_err(internal(&v.tr))?;
-            Ok(v.respond(Redirect::to(&format!("/console/shops/{}/products/{handle}?saved=image", ctx.shop.slug))))
+            let who = podium_app::licensing::ActingUser {
+                name: v.principal.as_ref().map(|p| p.user.display_name.clone()).unwrap_or_default(),
+            };
+            let added = podium_app::licensing::add_product_image(state.store.as_ref(), &who, product, image)
+                .await
+                .map_err(internal(&v.tr))?;
+            let saved = if added.pending { "image-review" } else { "image" };
+            Ok(v.respond(Redirect::to(&format!("/console/shops/{}/products/{handle}?saved={saved}", ctx.shop.slug))))
         }
         Err(e) => {
             let values = values_of(product, &ctx.locations);

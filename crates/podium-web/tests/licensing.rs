@@ -716,3 +716,58 @@ async fn a_licensor_adds_a_property_to_its_portfolio() {
     merchant(&mut app).await;
     assert_eq!(app.post_form(action, &pairs).await.status, StatusCode::FORBIDDEN);
 }
+
+fn png(w: u32, h: u32) -> Vec<u8> {
+    let img = image::RgbImage::from_fn(w, h, |x, y| image::Rgb([(x % 256) as u8, 90, (y % 256) as u8]));
+    let mut out = std::io::Cursor::new(Vec::new());
+    img.write_to(&mut out, image::ImageFormat::Png).expect("encode");
+    out.into_inner()
+}
+
+#[tokio::test]
+async fn an_image_added_to_an_approved_product_waits_for_the_licensor() {
+    let mut app = TestApp::new(Backend::Sqlite).await;
+    merchant(&mut app).await;
+    let uri = "/console/shops/hanok-threads/products/kenya-ice-lions-face-off-tee";
+    let edit = app.get(uri).await;
+    let csrf = edit.csrf();
+    let bytes = png(640, 480);
+    let r = multipart(
+        &mut app,
+        &format!("{uri}/images"),
+        &[("csrf_token", &csrf), ("alt", "On the ice")],
+        &[("file", "ice.png", &bytes)],
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
+    assert!(r.header("location").ends_with("saved=image-review"));
+    let slug = "hanok-threads-kenya-ice-lions-face-off-tee";
+    let p = app.db.store.product_by_slug(slug).await.expect("read").expect("exists");
+    assert_eq!(p.images.len(), 1);
+    assert!(p.images[0].pending);
+    let image = p.images[0].id.clone();
+    let fan = app.get_anonymous(&format!("/products/{slug}?country=KR")).await;
+    assert!(!fan.body.contains(&image), "fans do not see it yet");
+    let own = app.get(&format!("/products/{slug}?country=KR")).await;
+    assert!(own.body.contains(&image), "the shop sees it in its preview");
+    assert!(app.get(uri).await.body.contains("data-testid=\"image-pending\""));
+    // The licensor sees it with the revision, and approving at Final puts it on show.
+    let revision = app
+        .db
+        .store
+        .submissions(&SubmissionFilter { product_id: Some(p.id.clone()), open_only: true, ..Default::default() })
+        .await
+        .expect("open")
+        .pop()
+        .expect("a revision");
+    licensor(&mut app).await;
+    let page = app.get(&format!("/console/licensing/team-kenya/submissions/{}", revision.id)).await;
+    assert!(page.body.contains("data-testid=\"new-images\"") && page.body.contains(&image));
+    for _ in 0..2 {
+        assert_eq!(decide(&mut app, &revision.id, "approve", "").await.status, StatusCode::SEE_OTHER);
+    }
+    let p = app.db.store.product_by_slug(slug).await.expect("read").expect("exists");
+    assert!(!p.images[0].pending);
+    let fan = app.get_anonymous(&format!("/products/{slug}?country=KR")).await;
+    assert!(fan.body.contains(&format!("/media/{image}")));
+}

@@ -5,6 +5,10 @@
 -- only approved products.
 ALTER TABLE products ADD COLUMN approved_at BIGINT;
 
+-- An image added to an approved product waits for the licensor (1) and is shown to fans once the
+-- revision it belongs to is approved at the final stage (0).
+ALTER TABLE images ADD COLUMN pending BIGINT NOT NULL DEFAULT 0;
+
 CREATE TABLE agreements (
     id                       TEXT PRIMARY KEY,
     reference                TEXT NOT NULL UNIQUE,
