@@ -447,7 +447,7 @@ pub fn licences_for<'a>(product: &ProductRecord, agreements: &'a [AgreementRecor
         .collect()
 }
 
-/// Whether some rights set of the shop's active (or draft) agreements covers the property and
+/// Whether some rights set of the shop's active agreements covers the property and
 /// category, whatever the territory and time: the condition for submitting a product.
 pub fn may_submit(agreements: &[Agreement], property_id: &str, category: &str, tree: &CategoryTree) -> bool {
     agreements.iter().filter(|a| matches!(a.status, AgreementStatus::Active)).any(|a| {
