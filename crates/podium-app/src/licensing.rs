@@ -233,7 +233,8 @@ pub trait LicensingStore: Send + Sync {
     async fn agreement(&self, id: &str) -> StoreResult<Option<AgreementRecord>>;
     /// Agreements where the organisation is licensor or licensee, newest first, with rights sets.
     async fn agreements_of(&self, org_id: &str) -> StoreResult<Vec<AgreementRecord>>;
-    /// Adds the rights set, or replaces the one with the same id in that agreement.
+    /// Adds the rights set, or replaces the one with the same id in that agreement
+    /// (`NotFound` when that id belongs to another agreement).
     async fn save_rights_set(&self, agreement_id: &str, rights: &RightsSet, audit: AuditEntry) -> StoreResult<()>;
     /// Moves the agreement from `from` to `to`; false when it was no longer `from`.
     async fn set_agreement_status(
@@ -400,7 +401,7 @@ pub async fn grant_rights(
     let entry = audit(licensor_id, who, "agreement.rights", &agreement.terms.reference, detail);
     match store.save_rights_set(agreement_id, &rights, entry).await {
         // The id of a rights set of another agreement, sent back by a tampered form.
-        Err(StoreError::Conflict { .. }) => Err(LicensingError::NotFound),
+        Err(StoreError::NotFound(_)) => Err(LicensingError::NotFound),
         other => Ok(other?),
     }
 }

@@ -419,10 +419,17 @@ impl LicensingStore for SqlStore {
         let agreement = self.agreement(agreement_id).await?.ok_or(StoreError::NotFound("agreement"))?;
         let channels: Vec<&str> = r.channels.iter().map(|c| c.as_str()).collect();
         write_tx!(self, |tx| {
-            let updated = sqlx::query(
-                "UPDATE rights_sets SET properties = $3, categories = $4, territory = $5, channels = $6, \
-                 start_date = $7, end_date = $8, selloff_end = $9, royalty_bp = $10, exclusive = $11 \
-                 WHERE id = $1 AND agreement_id = $2",
+            // Insert, or replace the set with this id in this agreement; a set of another
+            // agreement is left alone (and reported as not found).
+            let written = sqlx::query(
+                "INSERT INTO rights_sets (id, agreement_id, position, properties, categories, territory, channels, \
+                 start_date, end_date, selloff_end, royalty_bp, exclusive, created_at) \
+                 VALUES ($1, $2, (SELECT COALESCE(MAX(position), 0) + 1 FROM rights_sets WHERE agreement_id = $2), \
+                 $3, $4, $5, $6, $7, $8, $9, $10, $11, $12) \
+                 ON CONFLICT (id) DO UPDATE SET properties = excluded.properties, categories = excluded.categories, \
+                 territory = excluded.territory, channels = excluded.channels, start_date = excluded.start_date, \
+                 end_date = excluded.end_date, selloff_end = excluded.selloff_end, royalty_bp = excluded.royalty_bp, \
+                 exclusive = excluded.exclusive WHERE rights_sets.agreement_id = excluded.agreement_id",
             )
             .bind(&r.id)
             .bind(agreement_id)
@@ -435,32 +442,13 @@ impl LicensingStore for SqlStore {
             .bind(r.selloff_end.map(date_text))
             .bind(i64::from(r.royalty_bp))
             .bind(i64::from(r.exclusive))
+            .bind(micros(now))
             .execute(&mut *tx)
             .await
             .map_err(backend)?
             .rows_affected();
-            if updated == 0 {
-                sqlx::query(
-                    "INSERT INTO rights_sets (id, agreement_id, position, properties, categories, territory, channels, \
-                     start_date, end_date, selloff_end, royalty_bp, exclusive, created_at) \
-                     VALUES ($1, $2, (SELECT COALESCE(MAX(position), 0) + 1 FROM rights_sets WHERE agreement_id = $2), \
-                     $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)",
-                )
-                .bind(&r.id)
-                .bind(agreement_id)
-                .bind(r.properties.join(" "))
-                .bind(r.categories.join(" "))
-                .bind(r.territory.to_string())
-                .bind(channels.join(" "))
-                .bind(date_text(r.start))
-                .bind(date_text(r.end))
-                .bind(r.selloff_end.map(date_text))
-                .bind(i64::from(r.royalty_bp))
-                .bind(i64::from(r.exclusive))
-                .bind(micros(now))
-                .execute(&mut *tx)
-                .await
-                .map_err(conflict("rights set"))?;
+            if written == 0 {
+                return Err(StoreError::NotFound("rights set"));
             }
             sqlx::query("UPDATE agreements SET updated_at = $2 WHERE id = $1")
                 .bind(agreement_id)

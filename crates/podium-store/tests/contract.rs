@@ -741,6 +741,14 @@ async fn agreements_keep_their_rights_sets_and_change_status_conditionally(store
     assert_eq!(mine.len(), 1);
     assert_eq!(store.agreements_of(&licensor).await.expect("of licensor").len(), 1);
     assert_eq!(store.product_ids_under(&shop, &licensor).await.expect("ids").len(), 1);
+    // A rights set id of another agreement is never taken over.
+    let (other_licensor, _, _, other) = licensed(&store, "rights-shop-two").await;
+    let stolen = store.save_rights_set(&other, &rights("r2", &property, "JP"), audit(&other_licensor, "x")).await;
+    assert!(matches!(stolen, Err(Err::NotFound(_))), "{stolen:?}");
+    assert_eq!(
+        store.agreement(&agreement).await.expect("read").expect("exists").terms.rights[1],
+        rights("r2", &property, "KR, KE")
+    );
 }
 
 async fn submissions_move_conditionally_and_approval_marks_the_product(store: Arc<dyn Store>) {

@@ -120,6 +120,15 @@ fn error_text(tr: &Tr, e: &LicensingError) -> String {
     }
 }
 
+/// A page shown again with an error is a 422; otherwise a 200.
+fn status_for(error: &Option<String>) -> StatusCode {
+    if error.is_some() {
+        StatusCode::UNPROCESSABLE_ENTITY
+    } else {
+        StatusCode::OK
+    }
+}
+
 fn date(t: OffsetDateTime) -> String {
     let d = t.date();
     format!("{d} {:02}:{:02} UTC", t.hour(), t.minute())
@@ -352,8 +361,7 @@ async fn submission_page(
         error,
         comment,
     };
-    let status = if page.error.is_some() { StatusCode::UNPROCESSABLE_ENTITY } else { StatusCode::OK };
-    Ok(render(v, status, page))
+    Ok(render(v, status_for(&page.error), page))
 }
 
 async fn submission(
@@ -598,8 +606,7 @@ async fn agreements_page(
         error,
         reference,
     };
-    let status = if page.error.is_some() { StatusCode::UNPROCESSABLE_ENTITY } else { StatusCode::OK };
-    Ok(render(v, status, page))
+    Ok(render(v, status_for(&page.error), page))
 }
 
 async fn agreements(
@@ -776,8 +783,7 @@ async fn agreement_page(
         error,
         notice,
     };
-    let status = if page.error.is_some() { StatusCode::UNPROCESSABLE_ENTITY } else { StatusCode::OK };
-    Ok(render(v, status, page))
+    Ok(render(v, status_for(&page.error), page))
 }
 
 #[derive(Deserialize, Default)]
@@ -1030,8 +1036,7 @@ async fn codes_page(
         error,
         notice,
     };
-    let status = if page.error.is_some() { StatusCode::UNPROCESSABLE_ENTITY } else { StatusCode::OK };
-    Ok(render(v, status, page))
+    Ok(render(v, status_for(&page.error), page))
 }
 
 #[derive(Deserialize, Default)]
@@ -1354,8 +1359,7 @@ async fn licences_page(
         error,
         notice,
     };
-    let status = if page.error.is_some() { StatusCode::UNPROCESSABLE_ENTITY } else { StatusCode::OK };
-    Ok(render(v, status, page))
+    Ok(render(v, status_for(&page.error), page))
 }
 
 #[derive(Deserialize, Default)]

@@ -247,35 +247,7 @@ pub async fn seed(store: &dyn Store, now: OffsetDateTime) -> Result<(), StoreErr
         // An approved product with a revision waiting: a new title proposed.
         if *shop_slug == "savannah-stitch" {
             if let Some(p) = products.iter().find(|p| p.property.slug == "team-kenya" && p.handle.ends_with("-tee")) {
-                let mut proposal = crate::licensing::price_and_stock_only(
-                    p,
-                    &crate::catalogue::NewProduct {
-                        shop_id: p.shop.id.clone(),
-                        property_id: p.property.id.clone(),
-                        category_slug: p.category_slug.clone(),
-                        handle: p.handle.clone(),
-                        fallback_lang: p.fallback_lang,
-                        tags: p.tags.clone(),
-                        hs_code: p.hs_code.clone(),
-                        origin_country: p.origin_country.clone(),
-                        weight_grams: p.weight_grams,
-                        status: p.status,
-                        translations: Vec::new(),
-                        variants: p
-                            .variants
-                            .iter()
-                            .map(|v| crate::catalogue::NewVariant {
-                                sku: v.sku.clone(),
-                                options: v.options.clone(),
-                                gtin: v.gtin.clone(),
-                                price: v.price,
-                                explicit_prices: v.explicit_prices.clone(),
-                                stock: v.stock.clone(),
-                            })
-                            .collect(),
-                        created_at: p.created_at,
-                    },
-                );
+                let mut proposal = crate::licensing::proposal_from(p);
                 for t in &mut proposal.translations {
                     if t.lang == podium_domain::Lang::En {
                         t.title = format!("{} — Nairobi 2026 edition", t.title);
