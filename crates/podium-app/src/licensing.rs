@@ -277,6 +277,10 @@ pub trait LicensingStore: Send + Sync {
 
     /// The organisation's audit log, newest first.
     async fn audit_log(&self, org_id: &str, limit: i64) -> StoreResult<Vec<AuditRecord>>;
+
+    /// A licensor's own approval stages (`None`: the default four).
+    async fn approval_stages(&self, licensor_id: &str) -> StoreResult<Option<Stages>>;
+    async fn set_approval_stages(&self, licensor_id: &str, stages: &Stages, audit: AuditEntry) -> StoreResult<()>;
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -458,9 +462,34 @@ pub fn may_submit(agreements: &[Agreement], property_id: &str, category: &str, t
     })
 }
 
-/// The licensor's stages (every licensor uses the default four for now).
-pub fn stages_of(_licensor_id: &str) -> Stages {
-    Stages::default()
+/// The stages a licensor reviews new submissions in: its own, else the default four. A
+/// submission keeps the stages it started with.
+pub async fn stages_of(store: &dyn Store, licensor_id: &str) -> StoreResult<Stages> {
+    Ok(store.approval_stages(licensor_id).await?.unwrap_or_default())
+}
+
+/// The most stages a licensor may set.
+pub const MAX_STAGES: usize = 8;
+
+/// Sets a licensor's stages from a list such as `design, colour-proof, final` (lowercase
+/// letters, digits and hyphens; one to eight, no repeats). Submissions already open keep theirs.
+pub async fn set_stages(store: &dyn Store, who: &ActingUser, licensor_id: &str, text: &str) -> LicensingResult<Stages> {
+    let names: Vec<String> =
+        text.split([',', ' ', '\n', '\r', ';']).map(|s| s.trim().to_lowercase()).filter(|s| !s.is_empty()).collect();
+    if names.is_empty() || names.len() > MAX_STAGES {
+        return Err(LicensingError::Invalid(format!(
+            "name between 1 and {MAX_STAGES} stages, the last one being final"
+        )));
+    }
+    if let Some(bad) = names.iter().find(|n| podium_domain::catalogue::validate_slug(n).is_err() || n.len() > 40) {
+        return Err(LicensingError::Invalid(format!(
+            "{bad:?} cannot be a stage: use lowercase letters, digits and hyphens"
+        )));
+    }
+    let stages = Stages::new(names).ok_or_else(|| LicensingError::Invalid("each stage may appear only once".into()))?;
+    let entry = audit(licensor_id, who, "approval.stages", "", stages.names().join(" → "));
+    store.set_approval_stages(licensor_id, &stages, entry).await?;
+    Ok(stages)
 }
 
 /// Submits a product for approval at the first stage. Refused when no active rights set of the
@@ -502,7 +531,7 @@ pub async fn submit_product(
             shop_id: shop_id.to_string(),
             licensor_id: product.property.licensor_id.clone(),
             kind: SubmissionKind::New,
-            stages: stages_of(&product.property.licensor_id),
+            stages: stages_of(store, &product.property.licensor_id).await?,
             stage: 0,
             proposal: None,
             event: NewEvent {
@@ -857,7 +886,7 @@ async fn open_revision(
                 }
             }
             None => {
-                let stages = stages_of(&approved.property.licensor_id);
+                let stages = stages_of(store, &approved.property.licensor_id).await?;
                 let created = store
                     .create_submission(NewSubmission {
                         product_id: approved.id.clone(),

@@ -381,6 +381,35 @@ impl SqlStore {
 
 #[async_trait]
 impl LicensingStore for SqlStore {
+    async fn approval_stages(&self, licensor_id: &str) -> StoreResult<Option<Stages>> {
+        let text: Option<String> = read!(self, |pool| {
+            sqlx::query_scalar("SELECT approval_stages FROM orgs WHERE id = $1")
+                .bind(licensor_id)
+                .fetch_optional(pool)
+                .await
+                .map_err(backend)?
+        });
+        Ok(text.and_then(|t| Stages::new(t.split_whitespace().map(str::to_string).collect())))
+    }
+
+    async fn set_approval_stages(&self, licensor_id: &str, stages: &Stages, audit: AuditEntry) -> StoreResult<()> {
+        let now = OffsetDateTime::now_utc();
+        write_tx!(self, |tx| {
+            let n = sqlx::query("UPDATE orgs SET approval_stages = $2 WHERE id = $1 AND kind = 'licensor'")
+                .bind(licensor_id)
+                .bind(stages.names().join(" "))
+                .execute(&mut *tx)
+                .await
+                .map_err(backend)?
+                .rows_affected();
+            if n == 0 {
+                return Err(StoreError::NotFound("licensor"));
+            }
+            audit!(tx, &audit, now);
+        });
+        Ok(())
+    }
+
     async fn create_agreement(&self, a: NewAgreement, audit: AuditEntry) -> StoreResult<AgreementRecord> {
         let id = new_id();
         let now = OffsetDateTime::now_utc();

@@ -505,3 +505,11 @@ property-invalid = Give the property a name of 1 to 100 characters, with some La
 images-saved-review = Image added. This product is approved, so the new image waits for the licensor: fans see it once the revision is approved at the final stage.
 images-pending = Awaiting approval
 submission-new-images = New images
+
+## Approval stages
+stages-title = Approval stages
+stages-label = Stages for new submissions, in order
+stages-hint = Lowercase words with hyphens, separated by commas, ending with the final approval — for example: concept, pre-production, production, final. Submissions already open keep their stages.
+stages-save = Save stages
+stages-saved = Stages saved: new submissions follow them.
+audit-approval-stages = Approval stages set

@@ -505,3 +505,11 @@ property-invalid = Donnez à la propriété un nom de 1 à 100 caractères, avec
 images-saved-review = Image ajoutée. Ce produit est approuvé : la nouvelle image attend le concédant et sera visible des fans après l’approbation finale de la révision.
 images-pending = En attente d’approbation
 submission-new-images = Nouvelles images
+
+## Approval stages
+stages-title = Étapes d’approbation
+stages-label = Étapes des nouvelles soumissions, dans l’ordre
+stages-hint = Mots en minuscules avec des tirets, séparés par des virgules, l’approbation finale en dernier — par exemple : concept, pre-production, production, final. Les soumissions en cours gardent leurs étapes.
+stages-save = Enregistrer les étapes
+stages-saved = Étapes enregistrées : les nouvelles soumissions les suivront.
+audit-approval-stages = Étapes d’approbation définies

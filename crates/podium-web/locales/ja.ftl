@@ -505,3 +505,11 @@ property-invalid = 1〜100文字の名前を付けてください。URL 用に�
 images-saved-review = 画像を追加しました。承認済みの商品なので、新しい画像はライセンサーの審査待ちです。改訂が最終承認されるとファンに表示されます。
 images-pending = 承認待ち
 submission-new-images = 新しい画像
+
+## Approval stages
+stages-title = 承認の段階
+stages-label = 新しい提出の段階（順番に）
+stages-hint = 小文字とハイフンの語をカンマで区切り、最後を最終承認にします（例：concept, pre-production, production, final）。進行中の提出は元の段階のままです。
+stages-save = 段階を保存
+stages-saved = 段階を保存しました。新しい提出はこの段階で進みます。
+audit-approval-stages = 承認の段階を設定

@@ -505,3 +505,11 @@ property-invalid = 1~100자의 이름을 입력하세요. 웹 주소를 위해 �
 images-saved-review = 이미지를 추가했습니다. 승인된 상품이므로 새 이미지는 라이선서의 검토를 기다립니다. 개정이 최종 승인되면 팬에게 보입니다.
 images-pending = 승인 대기
 submission-new-images = 새 이미지
+
+## Approval stages
+stages-title = 승인 단계
+stages-label = 새 제출의 단계(순서대로)
+stages-hint = 하이픈을 쓸 수 있는 소문자 단어를 쉼표로 구분하고 마지막을 최종 승인으로 하세요(예: concept, pre-production, production, final). 진행 중인 제출은 기존 단계를 유지합니다.
+stages-save = 단계 저장
+stages-saved = 단계를 저장했습니다. 새 제출부터 적용됩니다.
+audit-approval-stages = 승인 단계 설정

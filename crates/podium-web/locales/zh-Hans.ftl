@@ -505,3 +505,11 @@ property-invalid = 请填写 1 到 100 个字符的名称，并包含拉丁字�
 images-saved-review = 已添加图片。该商品已获批准，新图片需等待权利人审核，修订终审通过后粉丝才能看到。
 images-pending = 等待审批
 submission-new-images = 新图片
+
+## Approval stages
+stages-title = 审批阶段
+stages-label = 新提交的审批阶段（按顺序）
+stages-hint = 用逗号分隔的小写英文单词（可含连字符），最后一项为终审，例如：concept, pre-production, production, final。已在进行中的提交保持原有阶段。
+stages-save = 保存阶段
+stages-saved = 阶段已保存，新提交将按此审批。
+audit-approval-stages = 设置审批阶段

@@ -47,6 +47,7 @@ pub fn routes() -> Router<AppState> {
         .route("/console/licensing/{org}/codes/{batch}/labels.svg", get(codes_svg))
         .route("/console/licensing/{org}/audit", get(audit))
         .route("/console/licensing/{org}/properties", post(add_property))
+        .route("/console/licensing/{org}/stages", post(set_stages))
         .route("/console/shops/{shop}/licences", get(my_licences))
         .route("/console/shops/{shop}/products/{handle}/submit", post(submit))
         .route("/console/shops/{shop}/submissions/{id}/resubmit", post(resubmit))
@@ -99,10 +100,12 @@ fn waited(tr: &Tr, since: OffsetDateTime, now: OffsetDateTime) -> String {
 fn stage_label(tr: &Tr, stage: &str) -> String {
     let key = format!("stage-{stage}");
     if tr.i18n.has(tr.lang, &key) {
-        tr.t(&key)
-    } else {
-        stage.to_string()
+        return tr.t(&key);
     }
+    // A licensor's own stage: "colour-proof" reads "Colour proof".
+    let words = stage.replace('-', " ");
+    let mut chars = words.chars();
+    chars.next().map(|c| c.to_uppercase().chain(chars).collect()).unwrap_or_default()
 }
 
 fn status_label(tr: &Tr, s: Status) -> String {
@@ -158,8 +161,12 @@ struct QueuePage {
     layout: Layout,
     org: Org,
     stages: Vec<StageCount>,
+    /// The licensor's stages as typed in the settings form.
+    stage_list: String,
     rows: Vec<QueueRow>,
     sent_back: Vec<QueueRow>,
+    notice: Option<String>,
+    error: Option<String>,
 }
 
 async fn titles_of(state: &AppState, tr: &Tr, subs: &[SubmissionRecord]) -> Result<Vec<String>, PageError> {
@@ -190,7 +197,12 @@ fn queue_row(tr: &Tr, s: &SubmissionRecord, title: String, now: OffsetDateTime) 
     }
 }
 
-async fn queue(State(state): State<AppState>, v: Visitor, Path(slug): Path<String>) -> Result<Response, PageError> {
+async fn queue(
+    State(state): State<AppState>,
+    v: Visitor,
+    Path(slug): Path<String>,
+    Query(q): Query<QueueQuery>,
+) -> Result<Response, PageError> {
     let org = member_or_return!(v, slug, OrgKind::Licensor, format!("/console/licensing/{slug}"));
     let tr = v.tr.clone();
     let subs = state
@@ -200,7 +212,7 @@ async fn queue(State(state): State<AppState>, v: Visitor, Path(slug): Path<Strin
         .map_err(internal(&tr))?;
     let titles = titles_of(&state, &tr, &subs).await?;
     let now = OffsetDateTime::now_utc();
-    let stages = licensing::stages_of(&org.id);
+    let stages = licensing::stages_of(state.store.as_ref(), &org.id).await.map_err(internal(&tr))?;
     let mut rows = Vec::new();
     let mut sent_back = Vec::new();
     for (s, title) in subs.iter().zip(titles) {
@@ -211,17 +223,72 @@ async fn queue(State(state): State<AppState>, v: Visitor, Path(slug): Path<Strin
             sent_back.push(row);
         }
     }
+    // Submissions keep the stages they started with, so they are counted by stage name.
     let counts = stages
         .names()
         .iter()
-        .enumerate()
-        .map(|(i, name)| StageCount {
+        .map(|name| StageCount {
             label: stage_label(&tr, name),
-            count: subs.iter().filter(|s| s.state.status == Status::Submitted && s.state.stage == i).count(),
+            count: subs.iter().filter(|s| s.state.status == Status::Submitted && s.stage_name() == name).count(),
         })
         .collect();
-    let page = QueuePage { layout: Layout::new(&v), org, stages: counts, rows, sent_back };
+    let notice = match q.stages.as_str() {
+        "saved" => Some(tr.t("stages-saved")),
+        _ => None,
+    };
+    let page = QueuePage {
+        layout: Layout::new(&v),
+        org,
+        stages: counts,
+        stage_list: stages.names().join(", "),
+        rows,
+        sent_back,
+        notice,
+        error: None,
+    };
     Ok(render(v, StatusCode::OK, page))
+}
+
+#[derive(Deserialize, Default)]
+struct QueueQuery {
+    #[serde(default)]
+    stages: String,
+}
+
+#[derive(Deserialize)]
+struct StagesForm {
+    csrf_token: String,
+    #[serde(default)]
+    stages: String,
+}
+
+/// Sets the licensor's approval stages for new submissions.
+async fn set_stages(
+    State(state): State<AppState>,
+    v: Visitor,
+    Path(slug): Path<String>,
+    Form(f): Form<StagesForm>,
+) -> Result<Response, PageError> {
+    v.check_csrf(&f.csrf_token)?;
+    let org = member_or_return!(v, slug, OrgKind::Licensor, format!("/console/licensing/{slug}"));
+    match licensing::set_stages(state.store.as_ref(), &acting(&v), &org.id, &f.stages).await {
+        Ok(_) => Ok(v.respond(Redirect::to(&format!("/console/licensing/{}?stages=saved", org.slug)))),
+        Err(LicensingError::Store(e)) => Err(PageError::internal(v.tr.clone(), e)),
+        Err(e) => {
+            let tr = v.tr.clone();
+            let page = QueuePage {
+                layout: Layout::new(&v),
+                org,
+                stages: Vec::new(),
+                stage_list: f.stages.chars().take(400).collect(),
+                rows: Vec::new(),
+                sent_back: Vec::new(),
+                notice: None,
+                error: Some(error_text(&tr, &e)),
+            };
+            Ok(render(v, StatusCode::UNPROCESSABLE_ENTITY, page))
+        }
+    }
 }
 
 // ---------------------------------------------------------------------------------------------

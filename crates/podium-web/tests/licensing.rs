@@ -771,3 +771,62 @@ async fn an_image_added_to_an_approved_product_waits_for_the_licensor() {
     let fan = app.get_anonymous(&format!("/products/{slug}?country=KR")).await;
     assert!(fan.body.contains(&format!("/media/{image}")));
 }
+
+#[tokio::test]
+async fn a_licensor_sets_its_own_approval_stages() {
+    let mut app = TestApp::new(Backend::Postgres).await;
+    licensor(&mut app).await;
+    let queue = app.get("/console/licensing/team-kenya").await;
+    let action = "/console/licensing/team-kenya/stages";
+    let fields = queue.form_fields(action);
+    assert!(fields.iter().any(|(k, v)| k == "stages" && v == "concept, pre-production, production, final"));
+    let csrf = queue.csrf();
+    let r = app.post_form(action, &[("csrf_token", &csrf), ("stages", "Design!, final")]).await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(r.body.contains("cannot be a stage"), "{}", r.body);
+    let r = app.post_form(action, &[("csrf_token", &csrf), ("stages", "final, final")]).await;
+    assert!(r.body.contains("only once"));
+    let r = app.post_form(action, &[("csrf_token", &csrf), ("stages", "colour-proof, final")]).await;
+    assert_eq!(r.header("location"), "/console/licensing/team-kenya?stages=saved");
+    let queue = app.get("/console/licensing/team-kenya?stages=saved").await;
+    assert!(queue.body.contains("Colour proof") && queue.body.contains("new submissions follow them"));
+    // Submissions already open keep their four stages; a new one follows the two.
+    merchant(&mut app).await;
+    let shop = app.db.store.org_by_slug("hanok-threads").await.expect("find").expect("shop");
+    let mut product = podium_app::licensing::proposal_from(
+        &app.db.store.product_by_slug("hanok-threads-kenya-ice-lions-face-off-tee").await.expect("r").expect("p"),
+    );
+    product.handle = "two-stage-scarf".into();
+    product.shop_id = shop.id;
+    for (i, v) in product.variants.iter_mut().enumerate() {
+        v.sku = format!("TWO-{i}");
+    }
+    app.db.store.create_product(product).await.expect("create");
+    let licences = app.get("/console/shops/hanok-threads/licences").await;
+    let submit = "/console/shops/hanok-threads/products/two-stage-scarf/submit";
+    let fields = licences.form_fields(submit);
+    let pairs: Vec<(&str, &str)> = fields.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+    assert_eq!(app.post_form(submit, &pairs).await.status, StatusCode::SEE_OTHER);
+    let licensor_id = org_id(&app, "team-kenya").await;
+    let subs = app
+        .db
+        .store
+        .submissions(&SubmissionFilter {
+            licensor_id: Some(licensor_id.clone()),
+            open_only: true,
+            ..Default::default()
+        })
+        .await
+        .expect("queue");
+    let new = subs.iter().find(|s| s.product_handle == "two-stage-scarf").expect("submitted");
+    assert_eq!(new.stages.names(), ["colour-proof", "final"]);
+    assert!(subs.iter().filter(|s| s.product_handle != "two-stage-scarf").all(|s| s.stages.names().len() == 4));
+    licensor(&mut app).await;
+    for _ in 0..2 {
+        assert_eq!(decide(&mut app, &new.id, "approve", "").await.status, StatusCode::SEE_OTHER);
+    }
+    let p = app.db.store.product_by_slug("hanok-threads-two-stage-scarf").await.expect("read").expect("exists");
+    assert!(p.approved_at.is_some(), "approved after its two stages");
+    let log = app.db.store.audit_log(&licensor_id, 10).await.expect("log");
+    assert!(log.iter().any(|r| r.entry.action == "approval.stages" && r.entry.detail == "colour-proof → final"));
+}

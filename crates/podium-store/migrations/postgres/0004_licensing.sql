@@ -9,6 +9,9 @@ ALTER TABLE products ADD COLUMN approved_at BIGINT;
 -- revision it belongs to is approved at the final stage (0).
 ALTER TABLE images ADD COLUMN pending BIGINT NOT NULL DEFAULT 0;
 
+-- A licensor's approval stages, space-separated slugs in order (empty: the default four).
+ALTER TABLE orgs ADD COLUMN approval_stages TEXT NOT NULL DEFAULT '';
+
 CREATE TABLE agreements (
     id                       TEXT PRIMARY KEY,
     reference                TEXT NOT NULL UNIQUE,
