@@ -119,6 +119,28 @@ impl RateTable {
         Ok(Money::new(minor, to))
     }
 
+    /// Compares `amount`, converted exactly (unrounded) into `other`'s currency, with `other`.
+    pub fn cmp_converted(&self, amount: Money, other: Money) -> Result<std::cmp::Ordering, FxError> {
+        if amount.currency == other.currency {
+            return Ok(amount.minor.cmp(&other.minor));
+        }
+        let (to, from) = (self.per_eur(other.currency)?, self.per_eur(amount.currency)?);
+        let overflow = || FxError::Overflow(amount, other.currency);
+        // amount × 10^(et−es) × (mt/10^st) / (ms/10^ss)  vs  other, cross-multiplied in integers.
+        let (mt, st) = (to.mantissa(), to.scale());
+        let (ms, ss) = (from.mantissa(), from.scale());
+        let (et, es) = (i32::from(other.currency.exponent()), i32::from(amount.currency.exponent()));
+        let left = i128::from(amount.minor)
+            .checked_mul(mt)
+            .and_then(|v| v.checked_mul(pow10(ss + (et - es).max(0) as u32)?))
+            .ok_or_else(overflow)?;
+        let right = i128::from(other.minor)
+            .checked_mul(ms)
+            .and_then(|v| v.checked_mul(pow10(st + (es - et).max(0) as u32)?))
+            .ok_or_else(overflow)?;
+        Ok(left.cmp(&right))
+    }
+
     pub fn len(&self) -> usize {
         self.rates.len()
     }

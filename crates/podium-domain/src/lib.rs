@@ -9,6 +9,7 @@ pub mod catalogue;
 pub mod country;
 pub mod currency;
 pub mod fx;
+pub mod landed;
 pub mod lang;
 pub mod licensing;
 pub mod money;
