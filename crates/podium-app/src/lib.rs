@@ -17,6 +17,7 @@ pub mod licensing;
 pub mod media;
 pub mod ports;
 pub mod storefront;
+pub mod trade_rules;
 
 pub use clock::{Clock, FixedClock, SystemClock};
 pub use ports::{NewOrg, NewUser, Org, OutboxEvent, SessionRecord, Store, StoreError, StoreResult, User};
