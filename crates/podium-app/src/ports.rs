@@ -130,6 +130,12 @@ pub trait Store: crate::catalogue::CatalogueStore + crate::licensing::LicensingS
     /// For each currency, the latest rate dated on or before `date`.
     async fn rates_on(&self, date: Date) -> StoreResult<Vec<Rate>>;
 
+    /// Stores an imported trade-rules file (already checked) as the one that applies from now,
+    /// and tells other nodes.
+    async fn save_trade_rules(&self, source: &str, imported_by: &str) -> StoreResult<()>;
+    /// The newest imported trade-rules file: (source, who imported it, when).
+    async fn latest_trade_rules(&self) -> StoreResult<Option<(String, String, OffsetDateTime)>>;
+
     /// Outbox events with a position greater than `after`, oldest first, at most `limit`.
     /// Only positions every earlier writer has committed are returned, so a reader that
     /// remembers its last position never skips one.

@@ -110,6 +110,46 @@ impl Checker<'_> {
     }
 }
 
+#[derive(Debug, thiserror::Error)]
+pub enum ImportRulesError {
+    #[error("{} problem(s) in the rules file", .0.len())]
+    Rules(Vec<RuleError>),
+    #[error(transparent)]
+    Store(#[from] crate::StoreError),
+}
+
+/// Checks a rules file and, when it has no problem, makes it the rules that apply from now.
+/// Returns the rules. A file with any problem changes nothing.
+pub async fn import(store: &dyn crate::Store, text: &str, imported_by: &str) -> Result<TradeRules, ImportRulesError> {
+    let rules = parse(text).map_err(ImportRulesError::Rules)?;
+    store.save_trade_rules(text, imported_by).await?;
+    Ok(rules)
+}
+
+/// Where the rules in force come from.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum RulesSource {
+    /// Podium's shipped illustrative defaults.
+    Defaults,
+    Imported {
+        by: String,
+        at: time::OffsetDateTime,
+    },
+}
+
+/// The rules that apply now: the newest import, else the shipped defaults.
+pub async fn current(store: &dyn crate::Store) -> crate::StoreResult<(TradeRules, RulesSource)> {
+    if let Some((text, by, at)) = store.latest_trade_rules().await? {
+        // Stored files were checked on import; one that no longer reads falls back visibly.
+        match parse(&text) {
+            Ok(rules) => return Ok((rules, RulesSource::Imported { by, at })),
+            Err(e) => tracing::error!(problems = e.len(), "stored trade rules no longer parse; using the defaults"),
+        }
+    }
+    let rules = parse(DEFAULT_RULES).unwrap_or_else(|_| podium_domain::landed::default_rules());
+    Ok((rules, RulesSource::Defaults))
+}
+
 /// Reads a rules file; on any problem, every problem found.
 pub fn parse(text: &str) -> Result<TradeRules, Vec<RuleError>> {
     let file: File = toml::from_str(text).map_err(|e| {

@@ -156,6 +156,14 @@ enum ImportCommand {
         #[command(flatten)]
         db: DbArgs,
     },
+    /// Import trade rules (VAT, duty, thresholds per country) from a TOML file; see
+    /// docs/trade-rules.md. The whole file is checked first; a file with any problem changes nothing.
+    TradeRules {
+        /// The TOML file to read.
+        file: PathBuf,
+        #[command(flatten)]
+        db: DbArgs,
+    },
     /// Import a shop's products from a CSV file (Shopify's product columns plus Podium's; see
     /// docs/product-csv.md). All or nothing: a file with any bad row changes nothing.
     Products {
@@ -328,6 +336,27 @@ async fn run(command: Command) -> Result<()> {
                 None => print!("{csv}"),
             }
             Ok(())
+        }
+        Command::Import(ImportCommand::TradeRules { file, db }) => {
+            let url = db.url()?;
+            let text = std::fs::read_to_string(&file).with_context(|| format!("cannot read {}", file.display()))?;
+            let store = podium_store::connect(&url).await?;
+            store.migrate().await.context("migration failed")?;
+            let by = format!("podium import trade-rules {}", file.display());
+            match podium_app::trade_rules::import(store.as_ref(), &text, &by).await {
+                Ok(rules) => {
+                    let codes: Vec<String> = rules.countries.iter().map(|c| c.country.code().to_string()).collect();
+                    println!("imported trade rules for {} countries ({})", codes.len(), codes.join(", "));
+                    Ok(())
+                }
+                Err(podium_app::trade_rules::ImportRulesError::Rules(problems)) => {
+                    for p in &problems {
+                        eprintln!("{}: {p}", file.display());
+                    }
+                    bail!("{} was not imported: {} problem(s); nothing was changed", file.display(), problems.len())
+                }
+                Err(e) => Err(anyhow::Error::new(e).context(format!("{} was not imported", file.display()))),
+            }
         }
         Command::Import(ImportCommand::Fx { file, source, db }) => {
             let url = db.url()?;

@@ -108,6 +108,31 @@ async fn import_fx_reads_ecb_files_and_refuses_bad_ones_whole() {
     );
 }
 
+#[tokio::test(flavor = "multi_thread")]
+async fn import_trade_rules_checks_the_whole_file_and_refuses_bad_ones() {
+    let db = TestDb::new(Backend::Postgres).await;
+    let dir = tempfile::tempdir().expect("tmp");
+    let bad = dir.path().join("rules.toml");
+    std::fs::write(
+        &bad,
+        "[[country]]\ncode = \"XX\"\nvat_bp = 1900\nprices_include_tax = true\nduty_default_bp = 99999\n",
+    )
+    .expect("write");
+    let (code, _, err) = run(&["import", "trade-rules", bad.to_str().expect("utf-8"), "--database-url", &db.url]);
+    assert_ne!(code, 0);
+    assert!(err.contains("line 2: country[1].code") && err.contains("line 5: country[1].duty_default_bp"), "{err}");
+    assert!(err.trim_end().ends_with("2 problem(s); nothing was changed"), "{err}");
+    assert!(db.store.latest_trade_rules().await.expect("read").is_none(), "nothing stored");
+    let good = dir.path().join("default.toml");
+    std::fs::write(&good, podium_app::trade_rules::DEFAULT_RULES).expect("write");
+    let (code, out, err) = run(&["import", "trade-rules", good.to_str().expect("utf-8"), "--database-url", &db.url]);
+    assert_eq!(code, 0, "{err}");
+    assert_eq!(out.trim(), "imported trade rules for 12 countries (DE, FR, IT, ES, NL, GB, AU, US, JP, KR, CN, KE)");
+    let (rules, source) = podium_app::trade_rules::current(db.store.as_ref()).await.expect("current");
+    assert_eq!(rules, podium_domain::landed::default_rules());
+    assert!(matches!(source, podium_app::trade_rules::RulesSource::Imported { .. }));
+}
+
 struct Server(std::process::Child);
 
 impl Drop for Server {

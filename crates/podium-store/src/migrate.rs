@@ -27,6 +27,7 @@ pub(crate) const SQLITE: &[Migration] = migrations!("sqlite":
     2 "catalogue" "0002_catalogue.sql",
     3 "media" "0003_media.sql",
     4 "licensing" "0004_licensing.sql",
+    5 "trade rules" "0005_trade_rules.sql",
 );
 
 pub(crate) const POSTGRES: &[Migration] = migrations!("postgres":
@@ -34,6 +35,7 @@ pub(crate) const POSTGRES: &[Migration] = migrations!("postgres":
     2 "catalogue" "0002_catalogue.sql",
     3 "media" "0003_media.sql",
     4 "licensing" "0004_licensing.sql",
+    5 "trade rules" "0005_trade_rules.sql",
 );
 
 pub(crate) const CREATE_TABLE: &str = "CREATE TABLE IF NOT EXISTS podium_migrations (

@@ -264,6 +264,34 @@ impl Store for SqlStore {
         Ok(applied == Some(latest))
     }
 
+    async fn save_trade_rules(&self, source: &str, imported_by: &str) -> StoreResult<()> {
+        let now = OffsetDateTime::now_utc();
+        write_tx!(self, |tx| {
+            sqlx::query("INSERT INTO trade_rules (id, source, imported_by, imported_at) VALUES ($1, $2, $3, $4)")
+                .bind(new_id())
+                .bind(source)
+                .bind(imported_by)
+                .bind(micros(now))
+                .execute(&mut *tx)
+                .await
+                .map_err(backend)?;
+            outbox!(tx, "trade_rules.changed", "{}", now);
+        });
+        Ok(())
+    }
+
+    async fn latest_trade_rules(&self) -> StoreResult<Option<(String, String, OffsetDateTime)>> {
+        let row: Option<(String, String, i64)> = read!(self, |pool| {
+            sqlx::query_as(
+                "SELECT source, imported_by, imported_at FROM trade_rules ORDER BY imported_at DESC, id DESC LIMIT 1",
+            )
+            .fetch_optional(pool)
+            .await
+            .map_err(backend)?
+        });
+        Ok(row.map(|(s, by, at)| (s, by, from_micros(at))))
+    }
+
     async fn database_id(&self) -> StoreResult<String> {
         let created: Option<i64> = read!(self, |pool| {
             sqlx::query_scalar("SELECT applied_at FROM podium_migrations WHERE version = 1")

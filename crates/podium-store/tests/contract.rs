@@ -56,7 +56,18 @@ contract!(
     submissions_move_conditionally_and_approval_marks_the_product,
     products_carry_their_licences,
     codes_are_issued_whole_and_verifications_counted,
+    the_newest_trade_rules_apply,
 );
+
+async fn the_newest_trade_rules_apply(store: Arc<dyn Store>) {
+    assert!(store.latest_trade_rules().await.expect("read").is_none());
+    let head = store.outbox_head().await.expect("head");
+    store.save_trade_rules("# first", "operator@podium.example").await.expect("save");
+    store.save_trade_rules("# second", "podium import trade-rules").await.expect("save");
+    let (source, by, _) = store.latest_trade_rules().await.expect("read").expect("stored");
+    assert_eq!((source.as_str(), by.as_str()), ("# second", "podium import trade-rules"));
+    assert_eq!(store.outbox_head().await.expect("head"), head + 2, "other nodes learn of each import");
+}
 
 use podium_app::catalogue::{NewProduct, NewProperty, NewVariant, ProductFilter, ProductStatus, Translation};
 use podium_domain::{Lang, Money};
