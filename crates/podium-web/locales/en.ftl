@@ -513,3 +513,26 @@ stages-hint = Lowercase words with hyphens, separated by commas, ending with the
 stages-save = Save stages
 stages-saved = Stages saved: new submissions follow them.
 audit-approval-stages = Approval stages set
+
+## Trade rules
+rules-title = Trade rules
+rules-intro = VAT or GST, duty and thresholds per destination: what fans are charged at checkout so nothing is owed on delivery.
+rules-source-defaults = In force: Podium's shipped defaults.
+rules-source-imported = In force: the file imported by { $by } on { $at }.
+rules-illustrative = These defaults are illustrative: verify them with your customs advisor before charging real customers.
+rules-country = Destination
+rules-vat = VAT / GST on imports
+rules-threshold = Threshold today
+rules-duty = Default duty
+rules-de-minimis = nothing charged under it
+rules-low-value = VAT at checkout under it
+rules-no-threshold = none: duty and tax on every order
+rules-others = Destinations not listed are unmodelled: nothing is collected at checkout and fans are told duties and taxes may be due on delivery.
+rules-upload = Import a rules file
+rules-file = TOML file (the format is in docs/trade-rules.md)
+rules-import = Check and import
+rules-imported = Imported: rules for { $count } countries are in force.
+rules-refused = The file was not imported; nothing changed. Fix these and upload it again:
+rules-too-large = The file is larger than 1 MB.
+rules-not-text = The file is not text (UTF-8).
+rules-empty = Choose a rules file to import.

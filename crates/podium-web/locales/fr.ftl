@@ -513,3 +513,26 @@ stages-hint = Mots en minuscules avec des tirets, séparés par des virgules, l�
 stages-save = Enregistrer les étapes
 stages-saved = Étapes enregistrées : les nouvelles soumissions les suivront.
 audit-approval-stages = Étapes d’approbation définies
+
+## Trade rules
+rules-title = Règles douanières et fiscales
+rules-intro = TVA, droits et seuils par destination : ce que les fans paient au paiement pour ne rien devoir à la livraison.
+rules-source-defaults = En vigueur : les règles par défaut de Podium.
+rules-source-imported = En vigueur : le fichier importé par { $by } le { $at }.
+rules-illustrative = Ces valeurs par défaut sont indicatives : faites-les vérifier par votre conseiller en douane avant de facturer de vrais clients.
+rules-country = Pays de destination
+rules-vat = TVA à l’importation
+rules-threshold = Seuil actuel
+rules-duty = Droit par défaut
+rules-de-minimis = rien à payer en dessous
+rules-low-value = TVA au paiement en dessous
+rules-no-threshold = aucun : droits et taxes sur chaque commande
+rules-others = Les destinations absentes ne sont pas modélisées : rien n’est perçu au paiement et les fans sont prévenus que des droits et taxes peuvent être dus à la livraison.
+rules-upload = Importer un fichier de règles
+rules-file = Fichier TOML (format décrit dans docs/trade-rules.md)
+rules-import = Vérifier et importer
+rules-imported = Importé : les règles de { $count } pays sont en vigueur.
+rules-refused = Le fichier n’a pas été importé ; rien n’a changé. Corrigez ceci puis renvoyez-le :
+rules-too-large = Le fichier dépasse 1 Mo.
+rules-not-text = Le fichier n’est pas du texte (UTF-8).
+rules-empty = Choisissez un fichier de règles à importer.

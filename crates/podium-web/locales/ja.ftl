@@ -513,3 +513,26 @@ stages-hint = 小文字とハイフンの語をカンマで区切り、最後を
 stages-save = 段階を保存
 stages-saved = 段階を保存しました。新しい提出はこの段階で進みます。
 audit-approval-stages = 承認の段階を設定
+
+## Trade rules
+rules-title = 貿易ルール
+rules-intro = 配送先ごとの付加価値税・関税・しきい値です。購入時に支払うので、受け取り時の支払いはありません。
+rules-source-defaults = 適用中：Podium の既定ルール。
+rules-source-imported = 適用中：{ $by } が { $at } に取り込んだファイル。
+rules-illustrative = この既定値は参考用です。実際に請求する前に通関の専門家に確認してください。
+rules-country = 配送先
+rules-vat = 輸入時の付加価値税
+rules-threshold = 現在のしきい値
+rules-duty = 既定の関税率
+rules-de-minimis = 以下は非課税
+rules-low-value = 以下は購入時に付加価値税
+rules-no-threshold = なし：すべての注文に関税と税
+rules-others = 表にない配送先は対象外です。購入時には徴収せず、受け取り時に関税・税がかかる場合があるとお知らせします。
+rules-upload = ルールファイルを取り込む
+rules-file = TOML ファイル（形式は docs/trade-rules.md）
+rules-import = 確認して取り込む
+rules-imported = 取り込みました。{ $count } か国のルールが適用中です。
+rules-refused = ファイルは取り込まれず、何も変わっていません。次を直して再度アップロードしてください：
+rules-too-large = ファイルが 1 MB を超えています。
+rules-not-text = ファイルがテキスト（UTF-8）ではありません。
+rules-empty = 取り込むルールファイルを選んでください。

@@ -513,3 +513,26 @@ stages-hint = 하이픈을 쓸 수 있는 소문자 단어를 쉼표로 구분�
 stages-save = 단계 저장
 stages-saved = 단계를 저장했습니다. 새 제출부터 적용됩니다.
 audit-approval-stages = 승인 단계 설정
+
+## Trade rules
+rules-title = 무역 규칙
+rules-intro = 배송지별 부가세, 관세, 기준액입니다. 결제 시 모두 내므로 받을 때 낼 금액이 없습니다.
+rules-source-defaults = 적용 중: Podium 기본 규칙.
+rules-source-imported = 적용 중: { $by }님이 { $at }에 가져온 파일.
+rules-illustrative = 이 기본값은 예시입니다. 실제 고객에게 청구하기 전에 관세 전문가에게 확인하세요.
+rules-country = 배송지
+rules-vat = 수입 부가세
+rules-threshold = 현재 기준액
+rules-duty = 기본 관세율
+rules-de-minimis = 이하 면세
+rules-low-value = 이하 결제 시 부가세
+rules-no-threshold = 없음: 모든 주문에 관세와 세금
+rules-others = 목록에 없는 배송지는 계산하지 않습니다. 결제 시 받지 않으며, 받을 때 관세와 세금이 있을 수 있다고 안내합니다.
+rules-upload = 규칙 파일 가져오기
+rules-file = TOML 파일(형식은 docs/trade-rules.md)
+rules-import = 검사 후 가져오기
+rules-imported = 가져왔습니다. { $count }개 나라의 규칙이 적용됩니다.
+rules-refused = 파일을 가져오지 않았으며 바뀐 것은 없습니다. 다음을 고친 뒤 다시 올리세요:
+rules-too-large = 파일이 1MB를 넘습니다.
+rules-not-text = 파일이 텍스트(UTF-8)가 아닙니다.
+rules-empty = 가져올 규칙 파일을 고르세요.

@@ -513,3 +513,26 @@ stages-hint = 用逗号分隔的小写英文单词（可含连字符），最后
 stages-save = 保存阶段
 stages-saved = 阶段已保存，新提交将按此审批。
 audit-approval-stages = 设置审批阶段
+
+## Trade rules
+rules-title = 贸易规则
+rules-intro = 各目的地的增值税、关税和起征点：粉丝在结账时支付，收货时无需再付。
+rules-source-defaults = 当前生效：Podium 内置的默认规则。
+rules-source-imported = 当前生效：{ $by } 于 { $at } 导入的文件。
+rules-illustrative = 这些默认值仅供参考：向真实顾客收费前，请向您的报关顾问核实。
+rules-country = 目的地
+rules-vat = 进口增值税
+rules-threshold = 当前起征点
+rules-duty = 默认关税
+rules-de-minimis = 以下免征
+rules-low-value = 以下在结账时征收增值税
+rules-no-threshold = 无：每笔订单均征收关税和税费
+rules-others = 未列出的目的地不建模：结账时不收取，并提示粉丝收货时可能需支付关税和税费。
+rules-upload = 导入规则文件
+rules-file = TOML 文件（格式见 docs/trade-rules.md）
+rules-import = 检查并导入
+rules-imported = 已导入：{ $count } 个国家的规则已生效。
+rules-refused = 文件未导入，规则未变。请修正以下问题后重新上传：
+rules-too-large = 文件超过 1 MB。
+rules-not-text = 文件不是文本（UTF-8）。
+rules-empty = 请选择要导入的规则文件。

@@ -16,6 +16,7 @@ mod licence_console;
 pub mod ops;
 mod pages;
 pub mod reference;
+mod rules_console;
 mod search_page;
 mod shop_console;
 mod verify;
@@ -91,6 +92,7 @@ pub fn router(state: AppState) -> Router {
         .merge(search_page::routes())
         .merge(shop_console::routes())
         .merge(verify::routes())
+        .merge(rules_console::routes())
         .merge(licence_console::routes())
         .merge(api::routes())
         .merge(ops::routes())

@@ -656,3 +656,43 @@ async fn the_search_page_filters_by_facet_links() {
     let r = app.get("/search?q=hodie&lang=en").await;
     assert!(r.body.contains("Hoodie"), "a misspelt query still finds hoodies");
 }
+
+#[tokio::test]
+async fn the_operator_imports_trade_rules_and_bad_files_change_nothing() {
+    let mut app = TestApp::new(Backend::Sqlite).await;
+    assert_eq!(app.get("/console/operator/trade-rules").await.status, StatusCode::SEE_OTHER, "sign in first");
+    app.sign_in("merchant@podium.example", "merchant-demo-2026").await;
+    assert_eq!(app.get("/console/operator/trade-rules").await.status, StatusCode::FORBIDDEN);
+    app.cookies.clear();
+    app.sign_in("operator@podium.example", "operator-demo-2026").await;
+    let console = app.get("/console/operator").await;
+    assert!(console.body.contains("href=\"/console/operator/trade-rules\""));
+    let page = app.get("/console/operator/trade-rules?lang=en").await;
+    assert_eq!(page.status, StatusCode::OK);
+    assert!(page.body.contains("Podium&#39;s shipped defaults") || page.body.contains("Podium's shipped defaults"));
+    assert!(page.body.contains("verify them with your customs advisor"));
+    assert!(page.body.contains("Germany (DE)") && page.body.contains("19.00 %") && page.body.contains("€150.00"));
+    let csrf = page.csrf();
+    let upload = |text: &'static str| {
+        let boundary = "rulesboundary";
+        let body = format!(
+            "--{boundary}\r\nContent-Disposition: form-data; name=\"csrf_token\"\r\n\r\n{csrf}\r\n--{boundary}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"rules.toml\"\r\nContent-Type: text/plain\r\n\r\n{text}\r\n--{boundary}--\r\n"
+        );
+        axum::http::Request::post("/console/operator/trade-rules?lang=en")
+            .header(axum::http::header::CONTENT_TYPE, format!("multipart/form-data; boundary={boundary}"))
+            .body(axum::body::Body::from(body))
+            .expect("request")
+    };
+    let bad = app.send(upload("[[country]]\ncode = \"KE\"\nvat_bp = 1600\nprices_include_tax = true\nduty_default_bp = 2500\nduty = [ { hs = \"abc\", bp = 10 } ]\n")).await;
+    assert_eq!(bad.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(bad.body.contains("line 6: country[1].duty[1].hs"), "{}", bad.body);
+    let store: &dyn podium_app::Store = app.db.store.as_ref();
+    assert!(store.latest_trade_rules().await.expect("read").is_none(), "nothing changed");
+    let good = app
+        .send(upload("[[country]]\ncode = \"KE\"\nvat_bp = 1600\nprices_include_tax = true\nduty_default_bp = 2500\n"))
+        .await;
+    assert_eq!(good.status, StatusCode::SEE_OTHER, "{}", good.body);
+    let page = app.get("/console/operator/trade-rules?imported=1&lang=en").await;
+    assert!(page.body.contains("imported by operator@podium.example"));
+    assert!(page.body.contains("Kenya (KE)") && !page.body.contains("Germany (DE)"));
+}

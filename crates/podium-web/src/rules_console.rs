@@ -1,0 +1,178 @@
+//! The operator's trade rules: which rules are in force (the shipped illustrative defaults or
+//! the newest import), country by country, and an upload that checks the whole file and reports
+//! every problem with its line and field before anything changes.
+
+use askama::Template;
+use axum::extract::{DefaultBodyLimit, Multipart, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Redirect, Response};
+use axum::routing::get;
+use axum::Router;
+use podium_app::trade_rules::{self, ImportRulesError, RulesSource};
+use podium_domain::landed::{ThresholdKind, TradeRules};
+use podium_domain::Role;
+use serde::Deserialize;
+
+use crate::context::Visitor;
+use crate::error::PageError;
+use crate::i18n::Tr;
+use crate::layout::Layout;
+use crate::pages::render;
+use crate::AppState;
+
+/// Rules files are small; a megabyte leaves plenty of room.
+const MAX_RULES_BYTES: usize = 1024 * 1024;
+
+pub fn routes() -> Router<AppState> {
+    Router::new()
+        .route("/console/operator/trade-rules", get(page).post(upload))
+        .layer(DefaultBodyLimit::max(MAX_RULES_BYTES + 16 * 1024))
+}
+
+struct CountryRow {
+    country: String,
+    vat: String,
+    threshold: String,
+    duty: String,
+}
+
+#[derive(Template)]
+#[template(path = "trade_rules.html")]
+struct RulesPage {
+    layout: Layout,
+    source: String,
+    defaults: bool,
+    rows: Vec<CountryRow>,
+    errors: Vec<String>,
+    notice: Option<String>,
+}
+
+fn percent(bp: u32) -> String {
+    format!("{}.{:02} %", bp / 100, bp % 100)
+}
+
+fn rows(tr: &Tr, rules: &TradeRules) -> Vec<CountryRow> {
+    let today = time::OffsetDateTime::now_utc().date();
+    rules
+        .countries
+        .iter()
+        .map(|c| {
+            let current = c.low_value.iter().filter(|r| r.from <= today).max_by_key(|r| r.from);
+            let threshold = match current.and_then(|r| r.threshold.map(|t| (r, t))) {
+                Some((r, t)) => {
+                    let kind = match r.kind {
+                        ThresholdKind::DeMinimis => tr.t("rules-de-minimis"),
+                        ThresholdKind::LowValue => tr.t("rules-low-value"),
+                    };
+                    format!("{} · {kind}", t.formatted())
+                }
+                None => tr.t("rules-no-threshold"),
+            };
+            CountryRow {
+                country: format!("{} ({})", tr.country(c.country), c.country.code()),
+                vat: percent(c.vat_bp),
+                threshold,
+                duty: percent(c.duty_default_bp),
+            }
+        })
+        .collect()
+}
+
+/// Operators only: anyone else is sent to sign in or refused.
+fn operator_or(v: &Visitor) -> Result<(), Box<Response>> {
+    match &v.principal {
+        None => Err(Box::new(Redirect::to("/signin?next=/console/operator/trade-rules").into_response())),
+        Some(p) if p.has_role(Role::Operator) => Ok(()),
+        Some(_) => Err(Box::new(PageError::forbidden(v.tr.clone()).into_response())),
+    }
+}
+
+async fn render_page(
+    state: &AppState,
+    v: Visitor,
+    errors: Vec<String>,
+    notice: Option<String>,
+) -> Result<Response, PageError> {
+    let tr = v.tr.clone();
+    let (rules, source) =
+        trade_rules::current(state.store.as_ref()).await.map_err(|e| PageError::internal(tr.clone(), e))?;
+    let (source_text, defaults) = match source {
+        RulesSource::Defaults => (tr.t("rules-source-defaults"), true),
+        RulesSource::Imported { by, at } => {
+            (tr.tn("rules-source-imported", &[("by", &by), ("at", &format!("{} UTC", at.date()))]), false)
+        }
+    };
+    let status = if errors.is_empty() { StatusCode::OK } else { StatusCode::UNPROCESSABLE_ENTITY };
+    let page =
+        RulesPage { layout: Layout::new(&v), source: source_text, defaults, rows: rows(&tr, &rules), errors, notice };
+    Ok(render(v, status, page))
+}
+
+#[derive(Deserialize, Default)]
+struct PageQuery {
+    #[serde(default)]
+    imported: String,
+}
+
+async fn page(
+    State(state): State<AppState>,
+    v: Visitor,
+    axum::extract::Query(q): axum::extract::Query<PageQuery>,
+) -> Result<Response, PageError> {
+    if let Err(r) = operator_or(&v) {
+        return Ok(v.respond(*r));
+    }
+    let notice = (!q.imported.is_empty()).then(|| v.tr.t1("rules-imported", "count", &q.imported));
+    render_page(&state, v, Vec::new(), notice).await
+}
+
+async fn upload(State(state): State<AppState>, v: Visitor, mut form: Multipart) -> Result<Response, PageError> {
+    let mut csrf = String::new();
+    let mut file: Option<Vec<u8>> = None;
+    let mut too_large = false;
+    loop {
+        match form.next_field().await {
+            Ok(Some(field)) => {
+                let name = field.name().unwrap_or("").to_string();
+                match field.bytes().await {
+                    Ok(bytes) if name == "csrf_token" => csrf = String::from_utf8_lossy(&bytes).into_owned(),
+                    Ok(bytes) if name == "file" => file = Some(bytes.to_vec()),
+                    Ok(_) => {}
+                    Err(_) => {
+                        too_large = true;
+                        break;
+                    }
+                }
+            }
+            Ok(None) => break,
+            Err(_) => {
+                too_large = true;
+                break;
+            }
+        }
+    }
+    if !too_large {
+        v.check_csrf(&csrf)?;
+    }
+    if let Err(r) = operator_or(&v) {
+        return Ok(v.respond(*r));
+    }
+    let tr = v.tr.clone();
+    let text = match (too_large, file.map(String::from_utf8)) {
+        (true, _) => return render_page(&state, v, vec![tr.t("rules-too-large")], None).await,
+        (false, Some(Ok(text))) if !text.trim().is_empty() => text,
+        (false, Some(Err(_))) => return render_page(&state, v, vec![tr.t("rules-not-text")], None).await,
+        _ => return render_page(&state, v, vec![tr.t("rules-empty")], None).await,
+    };
+    let by = v.principal.as_ref().map(|p| p.user.email.clone()).unwrap_or_default();
+    match trade_rules::import(state.store.as_ref(), &text, &by).await {
+        Ok(rules) => {
+            Ok(v.respond(Redirect::to(&format!("/console/operator/trade-rules?imported={}", rules.countries.len()))))
+        }
+        Err(ImportRulesError::Rules(problems)) => {
+            let errors = problems.iter().map(|p| p.to_string()).collect();
+            render_page(&state, v, errors, None).await
+        }
+        Err(ImportRulesError::Store(e)) => Err(PageError::internal(tr, e)),
+    }
+}
