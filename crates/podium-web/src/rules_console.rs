@@ -126,34 +126,13 @@ async fn page(
     render_page(&state, v, Vec::new(), notice).await
 }
 
-async fn upload(State(state): State<AppState>, v: Visitor, mut form: Multipart) -> Result<Response, PageError> {
-    let mut csrf = String::new();
-    let mut file: Option<Vec<u8>> = None;
-    let mut too_large = false;
-    loop {
-        match form.next_field().await {
-            Ok(Some(field)) => {
-                let name = field.name().unwrap_or("").to_string();
-                match field.bytes().await {
-                    Ok(bytes) if name == "csrf_token" => csrf = String::from_utf8_lossy(&bytes).into_owned(),
-                    Ok(bytes) if name == "file" => file = Some(bytes.to_vec()),
-                    Ok(_) => {}
-                    Err(_) => {
-                        too_large = true;
-                        break;
-                    }
-                }
-            }
-            Ok(None) => break,
-            Err(_) => {
-                too_large = true;
-                break;
-            }
-        }
-    }
+async fn upload(State(state): State<AppState>, v: Visitor, form: Multipart) -> Result<Response, PageError> {
+    let up = crate::shop_console::read_upload(form).await;
+    let too_large = up.too_large;
     if !too_large {
-        v.check_csrf(&csrf)?;
+        v.check_csrf(up.fields.get("csrf_token").map(String::as_str).unwrap_or(""))?;
     }
+    let file = up.file;
     if let Err(r) = operator_or(&v) {
         return Ok(v.respond(*r));
     }

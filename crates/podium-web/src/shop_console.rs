@@ -633,14 +633,14 @@ async fn save_product(
 }
 
 /// A multipart form read whole: text fields and at most one file.
-struct Upload {
-    fields: HashMap<String, String>,
-    file: Option<Vec<u8>>,
+pub(crate) struct Upload {
+    pub fields: HashMap<String, String>,
+    pub file: Option<Vec<u8>>,
     /// The file was larger than the route's limit.
-    too_large: bool,
+    pub too_large: bool,
 }
 
-async fn read_upload(mut form: Multipart) -> Upload {
+pub(crate) async fn read_upload(mut form: Multipart) -> Upload {
     let mut up = Upload { fields: HashMap::new(), file: None, too_large: false };
     loop {
         match form.next_field().await {
