@@ -749,7 +749,7 @@ pub async fn import(
     }
     let total = parsed.products.len() as u64;
     let who = crate::licensing::ActingUser { name: shop.name.clone() };
-    let (_, revisions) = crate::licensing::save_with_review(store, &who, &shop.id, parsed.products, &|n| {
+    let (_, revisions) = crate::licensing::save_with_review(store, &who, &shop.id, parsed.products, &existing, &|n| {
         progress("save", n as u64, total)
     })
     .await?;

@@ -755,41 +755,23 @@ pub fn needs_review(approved: &ProductRecord, edit: &NewProduct) -> bool {
 /// What is applied at once when an approved product is edited: the approved content with the
 /// edit's prices, stock, status and removed variants.
 pub fn price_and_stock_only(approved: &ProductRecord, edit: &NewProduct) -> NewProduct {
-    use crate::catalogue::{NewVariant, Translation};
-    let variants = approved
-        .variants
-        .iter()
-        .filter_map(|a| {
-            let e = edit.variants.iter().find(|v| v.sku == a.sku)?;
-            Some(NewVariant {
-                sku: a.sku.clone(),
-                options: a.options.clone(),
-                gtin: a.gtin.clone(),
-                price: e.price,
-                explicit_prices: e.explicit_prices.clone(),
-                stock: e.stock.clone(),
-            })
-        })
-        .collect();
-    NewProduct {
-        shop_id: edit.shop_id.clone(),
-        property_id: approved.property.id.clone(),
-        category_slug: approved.category_slug.clone(),
-        handle: approved.handle.clone(),
-        fallback_lang: approved.fallback_lang,
-        tags: edit.tags.clone(),
-        hs_code: edit.hs_code.clone(),
-        origin_country: edit.origin_country.clone(),
-        weight_grams: edit.weight_grams,
-        status: edit.status,
-        translations: approved
-            .translations
-            .iter()
-            .map(|t| Translation { lang: t.lang, title: t.title.clone(), description: t.description.clone() })
-            .collect(),
-        variants,
-        created_at: approved.created_at,
-    }
+    let mut kept = proposal_from(approved);
+    kept.variants.retain_mut(|v| match edit.variants.iter().find(|e| e.sku == v.sku) {
+        Some(e) => {
+            v.price = e.price;
+            v.explicit_prices = e.explicit_prices.clone();
+            v.stock = e.stock.clone();
+            true
+        }
+        None => false,
+    });
+    kept.shop_id = edit.shop_id.clone();
+    kept.tags = edit.tags.clone();
+    kept.hs_code = edit.hs_code.clone();
+    kept.origin_country = edit.origin_country.clone();
+    kept.weight_grams = edit.weight_grams;
+    kept.status = edit.status;
+    kept
 }
 
 /// A proposal as it goes on sale: what the licensor approved (texts, category, property, new
@@ -812,18 +794,18 @@ pub fn with_live_trade(mut proposal: NewProduct, live: &ProductRecord) -> NewPro
 
 /// Saves a merchant's edit of products. Unapproved products change at once; for an approved
 /// product, price and stock apply at once and any change the licensor must see becomes (or
-/// updates) an open revision. Returns how many revisions were opened or updated.
+/// updates) an open revision. `existing` holds the shop's products as they stand (callers have
+/// them already). Returns how many revisions were opened or updated.
 pub async fn save_with_review(
     store: &dyn Store,
     who: &ActingUser,
     shop_id: &str,
     products: Vec<NewProduct>,
+    existing: &[ProductRecord],
     progress: &(dyn Fn(usize) + Sync),
 ) -> StoreResult<(Vec<ProductRecord>, usize)> {
     let mut apply = Vec::with_capacity(products.len());
     let mut revisions: Vec<(ProductRecord, NewProduct)> = Vec::new();
-    let handles: Vec<String> = products.iter().map(|p| p.handle.clone()).collect();
-    let existing = store.products_by_handles(shop_id, &handles).await?;
     for p in products {
         match existing.iter().find(|a| a.handle == p.handle && a.approved_at.is_some()) {
             Some(a) if needs_review(a, &p) => {

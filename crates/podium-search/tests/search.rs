@@ -198,11 +198,8 @@ async fn changes_arrive_through_the_outbox() {
     assert_eq!(follower.position(), store.outbox_head().await.expect("head"));
 }
 
-#[tokio::test(flavor = "multi_thread")]
-async fn two_nodes_on_one_postgres_stay_in_step() {
-    let db = TestDb::demo(Backend::Postgres).await;
-    let store: Arc<dyn Store> = db.dyn_store();
-    // Two nodes: each its own index, following the same database.
+/// Two nodes: each its own index, following the same database in the background.
+async fn two_nodes(store: &Arc<dyn Store>) -> Vec<Arc<Follower>> {
     let mut nodes = Vec::new();
     for _ in 0..2 {
         let index = SearchIndex::in_memory().expect("index");
@@ -211,6 +208,14 @@ async fn two_nodes_on_one_postgres_stay_in_step() {
         tokio::spawn(follower.clone().run(store.clone(), Duration::from_millis(200)));
         nodes.push(follower);
     }
+    nodes
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn two_nodes_on_one_postgres_stay_in_step() {
+    let db = TestDb::demo(Backend::Postgres).await;
+    let store: Arc<dyn Store> = db.dyn_store();
+    let nodes = two_nodes(&store).await;
     // A change committed through "node A" (any writer on the database)...
     let (shop, property) = shop_and_property(store.as_ref()).await;
     let created = store
@@ -249,14 +254,7 @@ async fn suspending_an_agreement_takes_its_products_off_sale_on_every_node() {
     use podium_domain::licensing::AgreementStatus;
     let db = TestDb::demo(Backend::Postgres).await;
     let store: Arc<dyn Store> = db.dyn_store();
-    let mut nodes = Vec::new();
-    for _ in 0..2 {
-        let index = SearchIndex::in_memory().expect("index");
-        let position = rebuild(&index, store.as_ref(), &|_, _| {}).await.expect("rebuild");
-        let follower = Follower::new(Arc::new(index), position);
-        tokio::spawn(follower.clone().run(store.clone(), Duration::from_millis(200)));
-        nodes.push(follower);
-    }
+    let nodes = two_nodes(&store).await;
     let before = savannah_kenya(&nodes[0], "KE");
     assert!(before >= 5, "the demo sells Savannah Stitch's Team Kenya range ({before})");
     assert_eq!(savannah_kenya(&nodes[1], "FR"), before, "worldwide");

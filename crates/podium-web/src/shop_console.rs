@@ -610,9 +610,15 @@ async fn save_product(
         let who = podium_app::licensing::ActingUser {
             name: v.principal.as_ref().map(|p| p.user.display_name.clone()).unwrap_or_default(),
         };
-        let saved =
-            podium_app::licensing::save_with_review(state.store.as_ref(), &who, &ctx.shop.id, vec![p.clone()], &|_| {})
-                .await;
+        let saved = podium_app::licensing::save_with_review(
+            state.store.as_ref(),
+            &who,
+            &ctx.shop.id,
+            vec![p.clone()],
+            &ctx.existing,
+            &|_| {},
+        )
+        .await;
         match saved {
             Ok((_, revisions)) => {
                 let what = if revisions > 0 { "revision" } else { "product" };

@@ -19,7 +19,6 @@ use utoipa::ToSchema;
 
 use crate::context::{client_of, Visitor};
 use crate::error::{ApiError, PageError};
-use crate::i18n::Tr;
 use crate::layout::Layout;
 use crate::pages::render;
 use crate::AppState;
@@ -77,8 +76,7 @@ struct VerifyPage {
     product_url: Option<String>,
 }
 
-fn date(tr: &Tr, t: OffsetDateTime) -> String {
-    let _ = tr;
+fn date(t: OffsetDateTime) -> String {
     format!("{} UTC", t.date())
 }
 
@@ -100,13 +98,13 @@ fn verify_page(v: &Visitor, typed: &str, outcome: Outcome) -> (StatusCode, Verif
                     product_url = Some(format!("/products/{}", p.slug));
                 }
             }
-            facts.push((tr.t("verify-issued"), date(tr, s.issued_at)));
+            facts.push((tr.t("verify-issued"), date(s.issued_at)));
             let first = match (s.first_verified_at, &s.first_country) {
                 (Some(at), Some(c)) => {
                     let country = Country::parse(c).map(|c| tr.country(c)).unwrap_or_else(|_| c.clone());
-                    format!("{} · {}", date(tr, at), country)
+                    format!("{} · {}", date(at), country)
                 }
-                (Some(at), None) => format!("{} · {}", date(tr, at), tr.t("verify-country-unknown")),
+                (Some(at), None) => format!("{} · {}", date(at), tr.t("verify-country-unknown")),
                 _ => tr.t("verify-never"),
             };
             facts.push((tr.t("verify-first"), first));
@@ -183,10 +181,7 @@ async fn page(
     Path(code): Path<String>,
 ) -> Result<Response, PageError> {
     let outcome = look_up(&state, &parts, &code).await.map_err(|e| PageError::internal(v.tr.clone(), e))?;
-    let limited = matches!(outcome, Outcome::Limited(_)).then(|| match &outcome {
-        Outcome::Limited(s) => *s,
-        _ => 0,
-    });
+    let limited = if let Outcome::Limited(secs) = outcome { Some(secs) } else { None };
     let (status, page) = verify_page(&v, &code, outcome);
     let mut response = render(v, status, page);
     if let Some(secs) = limited {

@@ -6,7 +6,7 @@ mod common;
 
 use axum::body::Body;
 use axum::http::{header, Request, StatusCode};
-use common::{Reply, TestApp};
+use common::{as_pairs, Reply, TestApp};
 use podium_app::catalogue::CatalogueStore;
 use podium_app::licensing::{LicensingStore, SubmissionFilter};
 use podium_app::Store;
@@ -212,7 +212,7 @@ async fn a_licensor_sends_back_a_submission_and_the_merchant_resubmits_until_fin
     let mut fields = licences.form_fields(&action);
     fields.retain(|(k, _)| k != "comment");
     fields.push(("comment".into(), "Crest moved.".into()));
-    let pairs: Vec<(&str, &str)> = fields.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+    let pairs = as_pairs(&fields);
     let r = app.post_form(&action, &pairs).await;
     assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
     // Approved through every stage.
@@ -259,7 +259,7 @@ async fn editing_an_approved_product_is_reviewed_while_the_approved_version_stay
             _ => {}
         }
     }
-    let pairs: Vec<(&str, &str)> = fields.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+    let pairs = as_pairs(&fields);
     let r = app.post_form(uri, &pairs).await;
     assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
     assert!(r.header("location").ends_with("saved=revision"));
@@ -280,7 +280,7 @@ async fn editing_an_approved_product_is_reviewed_while_the_approved_version_stay
             *v = "41000".into();
         }
     }
-    let pairs: Vec<(&str, &str)> = fields.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+    let pairs = as_pairs(&fields);
     let r = app.post_form(uri, &pairs).await;
     assert!(r.header("location").ends_with("saved=product"), "{}", r.header("location"));
     // The licensor reviews the change at production, then final.
@@ -352,7 +352,7 @@ async fn a_merchant_submits_only_what_a_licence_covers() {
     let licences = app.get("/console/shops/hanok-threads/licences").await;
     let action = "/console/shops/hanok-threads/products/unlicensed-poster/submit";
     let fields = licences.form_fields(action);
-    let pairs: Vec<(&str, &str)> = fields.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+    let pairs = as_pairs(&fields);
     let r = app.post_form(action, &pairs).await;
     assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
     assert!(r.body.contains("none of your active licences covers Team Kenya"), "{}", r.body);
@@ -364,7 +364,7 @@ async fn a_merchant_submits_only_what_a_licence_covers() {
     let licences = app.get("/console/shops/hanok-threads/licences").await;
     let action = "/console/shops/hanok-threads/products/licensed-poster/submit";
     let fields = licences.form_fields(action);
-    let pairs: Vec<(&str, &str)> = fields.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+    let pairs = as_pairs(&fields);
     let r = app.post_form(action, &pairs).await;
     assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
     let twice = app.post_form(action, &pairs).await;
@@ -389,7 +389,7 @@ async fn an_overlapping_exclusive_grant_is_refused_and_names_the_conflict() {
     fields.push(("property".into(), property));
     fields.push(("category".into(), "apparel".into()));
     fields.push(("exclusive".into(), "1".into()));
-    let pairs: Vec<(&str, &str)> = fields.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+    let pairs = as_pairs(&fields);
     let r = app.post_form(&action, &pairs).await;
     assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", r.body);
     assert!(r.body.contains("Refused: an exclusive grant cannot overlap agreement TK-"), "{}", r.body);
@@ -403,7 +403,7 @@ async fn an_overlapping_exclusive_grant_is_refused_and_names_the_conflict() {
         }
     }
     fields.retain(|(k, _)| k != "exclusive");
-    let pairs: Vec<(&str, &str)> = fields.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+    let pairs = as_pairs(&fields);
     let r = app.post_form(&action, &pairs).await;
     assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
     let log = app.db.store.audit_log(&licensor_id, 1).await.expect("log");
@@ -413,7 +413,7 @@ async fn an_overlapping_exclusive_grant_is_refused_and_names_the_conflict() {
     let mut tampered = fields.clone();
     tampered.retain(|(k, _)| k != "rights_id");
     tampered.push(("rights_id".into(), other));
-    let pairs: Vec<(&str, &str)> = tampered.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+    let pairs = as_pairs(&tampered);
     assert_eq!(app.post_form(&action, &pairs).await.status, StatusCode::NOT_FOUND);
     // Bad input is explained, not a crash.
     for (k, v) in &mut fields {
@@ -421,7 +421,7 @@ async fn an_overlapping_exclusive_grant_is_refused_and_names_the_conflict() {
             *v = "150".into();
         }
     }
-    let pairs: Vec<(&str, &str)> = fields.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+    let pairs = as_pairs(&fields);
     let r = app.post_form(&action, &pairs).await;
     assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
     assert!(r.body.contains("between 0 and 100"));
@@ -630,7 +630,7 @@ async fn a_licensor_drafts_an_agreement_grants_and_edits_rights_and_activates_it
             _ => {}
         }
     }
-    let pairs: Vec<(&str, &str)> = fields.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+    let pairs = as_pairs(&fields);
     let r = app.post_form(action, &pairs).await;
     assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
     let uri = r.header("location").to_string();
@@ -654,7 +654,7 @@ async fn a_licensor_drafts_an_agreement_grants_and_edits_rights_and_activates_it
     }
     rights.push(("property".into(), property.clone()));
     rights.push(("category".into(), "apparel".into()));
-    let pairs: Vec<(&str, &str)> = rights.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+    let pairs = as_pairs(&rights);
     assert_eq!(app.post_form(&format!("{uri}/rights"), &pairs).await.status, StatusCode::SEE_OTHER);
     let set = app.db.store.agreement(&id).await.expect("read").expect("exists").terms.rights[0].id.clone();
     let edit = app.get(&format!("{uri}?edit={set}")).await;
@@ -666,7 +666,7 @@ async fn a_licensor_drafts_an_agreement_grants_and_edits_rights_and_activates_it
             *v = "FR, BE".into();
         }
     }
-    let pairs: Vec<(&str, &str)> = rights.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+    let pairs = as_pairs(&rights);
     assert_eq!(app.post_form(&format!("{uri}/rights"), &pairs).await.status, StatusCode::SEE_OTHER);
     let a = app.db.store.agreement(&id).await.expect("read").expect("exists");
     assert_eq!(a.terms.rights.len(), 1);
@@ -696,7 +696,7 @@ async fn a_licensor_adds_a_property_to_its_portfolio() {
             _ => {}
         }
     }
-    let pairs: Vec<(&str, &str)> = fields.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+    let pairs = as_pairs(&fields);
     let r = app.post_form(action, &pairs).await;
     assert_eq!(r.header("location"), "/console/licensor?property=added");
     let p = app.db.store.property_by_slug("kenya-sevens").await.expect("read").expect("created");
@@ -805,7 +805,7 @@ async fn a_licensor_sets_its_own_approval_stages() {
     let licences = app.get("/console/shops/hanok-threads/licences").await;
     let submit = "/console/shops/hanok-threads/products/two-stage-scarf/submit";
     let fields = licences.form_fields(submit);
-    let pairs: Vec<(&str, &str)> = fields.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+    let pairs = as_pairs(&fields);
     assert_eq!(app.post_form(submit, &pairs).await.status, StatusCode::SEE_OTHER);
     let licensor_id = org_id(&app, "team-kenya").await;
     let subs = app

@@ -163,6 +163,11 @@ impl TestApp {
     }
 }
 
+/// Form fields as `post_form` takes them.
+pub fn as_pairs(fields: &[(String, String)]) -> Vec<(&str, &str)> {
+    fields.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect()
+}
+
 fn unescape(s: &str) -> String {
     s.replace("&#34;", "\"").replace("&#39;", "'").replace("&lt;", "<").replace("&gt;", ">").replace("&amp;", "&")
 }
