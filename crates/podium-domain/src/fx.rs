@@ -124,21 +124,29 @@ impl RateTable {
         if amount.currency == other.currency {
             return Ok(amount.minor.cmp(&other.minor));
         }
-        let (to, from) = (self.per_eur(other.currency)?, self.per_eur(amount.currency)?);
-        let overflow = || FxError::Overflow(amount, other.currency);
+        let (left, right) = self.cmp_factors(amount.currency, other)?;
+        let left = i128::from(amount.minor).checked_mul(left).ok_or(FxError::Overflow(amount, other.currency))?;
+        Ok(left.cmp(&right))
+    }
+
+    /// `(left, right)` such that an amount of `minor` units of `currency`, converted exactly into
+    /// `other`'s currency, compares with `other` as `minor × left` compares with `right`.
+    pub fn cmp_factors(&self, currency: Currency, other: Money) -> Result<(i128, i128), FxError> {
+        if currency == other.currency {
+            return Ok((1, i128::from(other.minor)));
+        }
+        let (to, from) = (self.per_eur(other.currency)?, self.per_eur(currency)?);
+        let overflow = || FxError::Overflow(other, currency);
         // amount × 10^(et−es) × (mt/10^st) / (ms/10^ss)  vs  other, cross-multiplied in integers.
         let (mt, st) = (to.mantissa(), to.scale());
         let (ms, ss) = (from.mantissa(), from.scale());
-        let (et, es) = (i32::from(other.currency.exponent()), i32::from(amount.currency.exponent()));
-        let left = i128::from(amount.minor)
-            .checked_mul(mt)
-            .and_then(|v| v.checked_mul(pow10(ss + (et - es).max(0) as u32)?))
-            .ok_or_else(overflow)?;
+        let (et, es) = (i32::from(other.currency.exponent()), i32::from(currency.exponent()));
+        let left = mt.checked_mul(pow10(ss + (et - es).max(0) as u32).ok_or_else(overflow)?).ok_or_else(overflow)?;
         let right = i128::from(other.minor)
             .checked_mul(ms)
             .and_then(|v| v.checked_mul(pow10(st + (es - et).max(0) as u32)?))
             .ok_or_else(overflow)?;
-        Ok(left.cmp(&right))
+        Ok((left, right))
     }
 
     pub fn len(&self) -> usize {

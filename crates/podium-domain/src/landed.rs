@@ -210,6 +210,60 @@ pub fn landed_cost(rules: &TradeRules, c: &Consignment, rates: &RateTable) -> Re
     result(Regime::Standard, percent(vat_base, to.vat_bp), duty)
 }
 
+/// The display price of DESIGN §3.1 for one destination, presentment currency and day: the net
+/// price plus, where the destination's prices include tax, the VAT a one-item consignment would
+/// be charged there (no shipping, no duty). Built once per query; [`DisplayPricer::price`] is
+/// then a few integer operations per product, so listings can sort and band by it.
+#[derive(Debug, Clone)]
+pub struct DisplayPricer<'a> {
+    rules: &'a TradeRules,
+    to: Option<&'a CountryRules>,
+    /// Under the threshold: `net × left ≤ right` (the threshold converted exactly, unrounded).
+    threshold: Option<(ThresholdKind, i128, i128)>,
+}
+
+impl<'a> DisplayPricer<'a> {
+    pub fn new(
+        rules: &'a TradeRules,
+        ship_to: Country,
+        currency: Currency,
+        date: Date,
+        rates: &RateTable,
+    ) -> Result<Self, FxError> {
+        let to = rules.country(ship_to).filter(|r| r.prices_include_tax);
+        let mut threshold = None;
+        if let Some(rule) = to.and_then(|r| r.low_value_on(date)) {
+            if let Some(limit) = rule.threshold {
+                let (left, right) = rates.cmp_factors(currency, limit)?;
+                threshold = Some((rule.kind, left, right));
+            }
+        }
+        Ok(DisplayPricer { rules, to, threshold })
+    }
+
+    /// The display price (minor units of the presentment currency) of `net` shipped from
+    /// `ship_from`, with this HS code.
+    pub fn price(&self, ship_from: Country, hs_code: &str, net: i64) -> i64 {
+        let Some(to) = self.to else { return net };
+        let same_union = ship_from == to.country
+            || (to.customs_union.is_some()
+                && self.rules.country(ship_from).and_then(|f| f.customs_union.as_ref()) == to.customs_union.as_ref());
+        if same_union {
+            return net.saturating_add(percent(net, to.domestic_vat_bp));
+        }
+        if let Some((kind, left, right)) = self.threshold {
+            if i128::from(net).saturating_mul(left) <= right {
+                return match kind {
+                    ThresholdKind::DeMinimis => net,
+                    ThresholdKind::LowValue => net.saturating_add(percent(net, to.vat_bp)),
+                };
+            }
+        }
+        let duty = div_round_half_even(i128::from(net) * i128::from(to.duty_bp(hs_code)), 10_000) as i64;
+        net.saturating_add(percent(net.saturating_add(duty), to.vat_bp))
+    }
+}
+
 fn day(y: i32, m: u8, d: u8) -> Date {
     time::Month::try_from(m).ok().and_then(|m| Date::from_calendar_date(y, m, d).ok()).unwrap_or(Date::MIN)
 }
@@ -504,6 +558,31 @@ mod tests {
             let mut reversed = cons.clone();
             reversed.lines.reverse();
             prop_assert_eq!(landed_cost(&default_rules(), &reversed, &rates()).expect("quote"), q);
+        }
+
+        #[test]
+        fn the_display_price_is_net_plus_the_vat_of_a_one_item_consignment(
+            net in 0i64..2_000_000,
+            hs in proptest::sample::select(vec!["610910", "950300", "420222", "711719"]),
+            to in proptest::sample::select(vec!["DE", "FR", "GB", "AU", "US", "JP", "KR", "KE", "CN", "CA"]),
+            from in proptest::sample::select(vec!["KR", "FR", "US", "JP", "CN", "KE", "GB", "AU"]),
+            currency in proptest::sample::select(vec!["EUR", "KRW", "JPY", "USD", "GBP", "AUD"]),
+            after in any::<bool>(),
+        ) {
+            let date = if after { AFTER() } else { day(2025, 8, 1) };
+            let currency = Currency::parse(currency).expect("currency");
+            let (from, to) = (c(from).expect("from"), c(to).expect("to"));
+            let rules = default_rules();
+            let pricer = DisplayPricer::new(&rules, to, currency, date, &rates()).expect("pricer");
+            let cons = Consignment { ship_from: from, ship_to: to, date, lines: vec![Line { hs_code: hs.into(), net: Money::new(net, currency) }], shipping: Money::zero(currency) };
+            let inclusive = rules.country(to).is_some_and(|r| r.prices_include_tax);
+            match landed_cost(&rules, &cons, &rates()) {
+                Ok(q) if inclusive => prop_assert_eq!(pricer.price(from, hs, net), net + q.vat.minor),
+                _ => prop_assert!(!inclusive || to.code() == "CN"),
+            }
+            if !inclusive {
+                prop_assert_eq!(pricer.price(from, hs, net), net);
+            }
         }
     }
 }

@@ -15,6 +15,7 @@ pub mod licensing;
 pub mod money;
 pub mod ranking;
 pub mod role;
+pub mod shipping;
 
 pub use country::Country;
 pub use currency::Currency;
