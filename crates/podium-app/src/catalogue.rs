@@ -148,6 +148,11 @@ pub struct ProductRecord {
     pub approved_at: Option<OffsetDateTime>,
     /// The shop's agreements with the property's licensor, which decide where and when it sells.
     pub agreements: Vec<podium_domain::licensing::Agreement>,
+    /// The profile assigned to this product, when it has one of its own.
+    pub shipping_profile_id: Option<String>,
+    /// The profile it ships with: its own, else the shop's default (`None` only for a shop
+    /// without any profile, which ships nowhere).
+    pub shipping: Option<podium_domain::shipping::ShippingProfile>,
 }
 
 /// An image as pages link it: `/media/{id}` and `/media/{id}/thumb`.
@@ -204,6 +209,11 @@ impl ProductRecord {
     /// The images fans see: those the licensor has approved.
     pub fn public_images(&self) -> impl Iterator<Item = &ImageRef> {
         self.images.iter().filter(|i| !i.pending)
+    }
+
+    /// True when a zone of the product's shipping profile covers `country`.
+    pub fn ships_to(&self, country: podium_domain::Country) -> bool {
+        self.shipping.as_ref().is_some_and(|p| p.covers(country))
     }
 
     pub fn available(&self) -> i64 {

@@ -16,6 +16,8 @@ pub mod fx_import;
 pub mod licensing;
 pub mod media;
 pub mod ports;
+pub mod quote;
+pub mod shipping;
 pub mod storefront;
 pub mod trade_rules;
 

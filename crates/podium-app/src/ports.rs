@@ -81,7 +81,9 @@ pub struct OutboxEvent {
 }
 
 #[async_trait]
-pub trait Store: crate::catalogue::CatalogueStore + crate::licensing::LicensingStore + Send + Sync {
+pub trait Store:
+    crate::catalogue::CatalogueStore + crate::licensing::LicensingStore + crate::shipping::ShippingStore + Send + Sync
+{
     /// "sqlite" or "postgres", for logs and `/readyz`.
     fn backend(&self) -> &'static str;
     /// Applies pending migrations; idempotent.

@@ -87,7 +87,7 @@ impl SqlStore {
         let n = ids.len();
         let heads_sql = format!(
             "SELECT p.id, p.slug, p.handle, p.category_slug, p.fallback_lang, p.tags, p.hs_code, p.origin_country, \
-             p.weight_grams, p.status, p.created_at, p.approved_at, \
+             p.weight_grams, p.status, p.created_at, p.approved_at, p.shipping_profile_id, \
              s.id AS shop_id, s.slug AS shop_slug, s.name AS shop_name, s.country AS shop_country, s.currency AS shop_currency, \
              pr.id AS property_id, pr.licensor_id, l.slug AS licensor_slug, l.name AS licensor_name, pr.slug AS property_slug, \
              pr.name AS property_name, pr.sport, im.id AS emblem_id, im.width AS emblem_width, \
@@ -165,6 +165,8 @@ impl SqlStore {
                     images: Vec::new(),
                     approved_at: row.try_get::<Option<i64>, _>("approved_at").map_err(backend)?.map(from_micros),
                     agreements: Vec::new(),
+                    shipping_profile_id: row.try_get("shipping_profile_id").map_err(backend)?,
+                    shipping: None,
                 };
                 heads.insert(record.id.clone(), record);
             }
@@ -257,6 +259,15 @@ impl SqlStore {
                     .filter(|a| a.terms.licensee_id == h.shop.id && a.terms.licensor_id == h.property.licensor_id)
                     .map(|a| a.terms.clone())
                     .collect();
+            }
+            // Each product ships with its own profile, else its shop's default.
+            let profiles = self.load_profiles(&shops).await?;
+            for h in heads.values_mut() {
+                h.shipping = profiles
+                    .iter()
+                    .find(|(_, p)| Some(&p.id) == h.shipping_profile_id.as_ref())
+                    .or_else(|| profiles.iter().find(|(shop, p)| *shop == h.shop.id && p.is_default))
+                    .map(|(_, p)| p.clone());
             }
         }
         Ok(ids.iter().filter_map(|id| heads.remove(id)).collect())

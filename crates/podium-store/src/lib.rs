@@ -11,6 +11,7 @@ mod dialect;
 mod licensing;
 mod macros;
 mod migrate;
+mod shipping;
 mod sql;
 pub mod testing;
 

@@ -28,6 +28,7 @@ pub(crate) const SQLITE: &[Migration] = migrations!("sqlite":
     3 "media" "0003_media.sql",
     4 "licensing" "0004_licensing.sql",
     5 "trade rules" "0005_trade_rules.sql",
+    6 "shipping" "0006_shipping.sql",
 );
 
 pub(crate) const POSTGRES: &[Migration] = migrations!("postgres":
@@ -36,6 +37,7 @@ pub(crate) const POSTGRES: &[Migration] = migrations!("postgres":
     3 "media" "0003_media.sql",
     4 "licensing" "0004_licensing.sql",
     5 "trade rules" "0005_trade_rules.sql",
+    6 "shipping" "0006_shipping.sql",
 );
 
 pub(crate) const CREATE_TABLE: &str = "CREATE TABLE IF NOT EXISTS podium_migrations (

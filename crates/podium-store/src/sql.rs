@@ -326,6 +326,29 @@ impl Store for SqlStore {
                 .execute(&mut *tx)
                 .await
                 .map_err(conflict("slug"))?;
+            // A new shop ships everywhere, free, until its merchant sets rates (as migration 0006
+            // did for shops that existed before profiles).
+            if created.kind == OrgKind::Shop {
+                let profile = format!("default-{}", created.id);
+                sqlx::query(
+                    "INSERT INTO shipping_profiles (id, shop_id, name, is_default, created_at) VALUES ($1, $2, 'Standard', 1, $3)",
+                )
+                .bind(&profile)
+                .bind(&created.id)
+                .bind(micros(now))
+                .execute(&mut *tx)
+                .await
+                .map_err(backend)?;
+                sqlx::query(
+                    "INSERT INTO shipping_zones (profile_id, position, name, countries, flat_minor, per_item_minor, \
+                     currency, days_min, days_max) VALUES ($1, 0, 'Worldwide', '*', 0, 0, $2, 5, 15)",
+                )
+                .bind(&profile)
+                .bind(&created.currency)
+                .execute(&mut *tx)
+                .await
+                .map_err(backend)?;
+            }
             let payload =
                 serde_json::json!({"id": created.id, "kind": created.kind.as_str(), "slug": created.slug}).to_string();
             outbox!(tx, "org.created", payload, now);

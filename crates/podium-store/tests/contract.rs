@@ -57,7 +57,74 @@ contract!(
     products_carry_their_licences,
     codes_are_issued_whole_and_verifications_counted,
     the_newest_trade_rules_apply,
+    shipping_profiles_keep_one_default_and_products_use_it_unless_assigned,
 );
+
+async fn shipping_profiles_keep_one_default_and_products_use_it_unless_assigned(store: Arc<dyn Store>) {
+    use podium_domain::shipping::{ShippingProfile, Zone};
+    use podium_domain::Country;
+    let c = catalogue(&store, "ship-shop").await;
+    let created = store.create_product(product(&c, "cap", "headwear", 1)).await.expect("product");
+    // A new shop ships everywhere, free, with its default profile.
+    let profiles = store.shipping_profiles(&c.shop_id).await.expect("profiles");
+    assert_eq!(profiles.len(), 1);
+    assert!(profiles[0].is_default && profiles[0].zones[0].rest_of_world);
+    assert!(created.ships_to(Country::parse("CA").expect("ca")));
+    let krw = |minor| Money::new(minor, Currency::KRW);
+    let zone = |name: &str, countries: &[&str], flat| Zone {
+        name: name.into(),
+        countries: countries.iter().map(|c| Country::parse(c).expect("country")).collect(),
+        rest_of_world: countries.is_empty(),
+        flat: krw(flat),
+        per_item: krw(1000),
+        days_min: 2,
+        days_max: 5,
+    };
+    let asia = ShippingProfile {
+        id: String::new(),
+        name: "Asia only".into(),
+        is_default: true,
+        zones: vec![zone("Korea", &["KR"], 3000), zone("Nearby", &["JP", "CN"], 12000)],
+    };
+    let head = store.outbox_head().await.expect("head");
+    let asia = store.save_shipping_profile(&c.shop_id, &asia).await.expect("save");
+    assert!(store.outbox_head().await.expect("head") > head, "the index learns of it");
+    let profiles = store.shipping_profiles(&c.shop_id).await.expect("profiles");
+    assert_eq!(profiles.iter().filter(|p| p.is_default).count(), 1, "the new default took over");
+    assert_eq!(profiles[0], asia, "zones round-trip in order");
+    let p = store.product_by_slug("ship-shop-cap").await.expect("read").expect("exists");
+    assert!(p.ships_to(Country::parse("JP").expect("jp")) && !p.ships_to(Country::parse("FR").expect("fr")));
+    // Another profile assigned to the product wins over the default.
+    let world = ShippingProfile {
+        id: String::new(),
+        name: "Worldwide tracked".into(),
+        is_default: false,
+        zones: vec![zone("World", &[], 25000)],
+    };
+    let world = store.save_shipping_profile(&c.shop_id, &world).await.expect("save");
+    let duplicate = ShippingProfile { id: String::new(), ..world.clone() };
+    assert!(matches!(
+        store.save_shipping_profile(&c.shop_id, &duplicate).await,
+        Err(StoreError::Conflict { field: "name" })
+    ));
+    assert_eq!(
+        store.assign_shipping_profile(&c.shop_id, std::slice::from_ref(&p.id), Some(&world.id)).await.expect("assign"),
+        1
+    );
+    let p = store.product_by_slug("ship-shop-cap").await.expect("read").expect("exists");
+    assert_eq!(p.shipping_profile_id.as_deref(), Some(world.id.as_str()));
+    assert!(p.ships_to(Country::parse("FR").expect("fr")));
+    // Another shop cannot assign its products to this profile, nor delete it.
+    let other = catalogue(&store, "other-ship-shop").await;
+    assert!(store.assign_shipping_profile(&other.shop_id, &[p.id.clone()], Some(&world.id)).await.is_err());
+    assert!(store.delete_shipping_profile(&other.shop_id, &world.id).await.is_err());
+    // The default cannot be deleted; deleting another sends its products back to the default.
+    assert!(store.delete_shipping_profile(&c.shop_id, &asia.id).await.is_err());
+    store.delete_shipping_profile(&c.shop_id, &world.id).await.expect("delete");
+    let p = store.product_by_slug("ship-shop-cap").await.expect("read").expect("exists");
+    assert_eq!(p.shipping_profile_id, None);
+    assert_eq!(p.shipping.map(|s| s.id), Some(asia.id));
+}
 
 async fn the_newest_trade_rules_apply(store: Arc<dyn Store>) {
     assert!(store.latest_trade_rules().await.expect("read").is_none());
