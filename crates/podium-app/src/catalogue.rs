@@ -246,6 +246,8 @@ pub trait CatalogueStore: Send + Sync {
     async fn product_by_slug(&self, slug: &str) -> StoreResult<Option<ProductRecord>>;
     /// The shop's products with these handles (unknown handles are skipped).
     async fn products_by_handles(&self, shop_id: &str, handles: &[String]) -> StoreResult<Vec<ProductRecord>>;
+    /// For each (shop slug, shop's SKU) that exists: `(shop slug, sku, product id)`.
+    async fn product_ids_by_skus(&self, skus: &[(String, String)]) -> StoreResult<Vec<(String, String, String)>>;
     /// The ids of every live product, for rebuilding indexes.
     async fn live_product_ids(&self) -> StoreResult<Vec<String>>;
     /// Full records of these products, in the order given; unknown ids are skipped.

@@ -19,6 +19,8 @@ pub trait ShippingStore: Send + Sync {
     async fn save_shipping_profile(&self, shop_id: &str, profile: &ShippingProfile) -> StoreResult<ShippingProfile>;
     /// Deletes a profile that is not the default; its products fall back to the default.
     async fn delete_shipping_profile(&self, shop_id: &str, profile_id: &str) -> StoreResult<()>;
+    /// The ids of every product of the shop (a profile change moves them all).
+    async fn product_ids_of_shop(&self, shop_id: &str) -> StoreResult<Vec<String>>;
     /// Gives these products of the shop a profile of their own (`None`: the shop's default).
     /// Returns how many products changed.
     async fn assign_shipping_profile(

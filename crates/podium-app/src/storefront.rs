@@ -1,8 +1,11 @@
 //! What a fan sees of a product in their language and currency: the resolved text, the price of
-//! each variant (explicit price in that currency, else converted at current rates).
+//! each variant (explicit price in that currency, else converted at current rates), and the
+//! display price of DESIGN §3.1 for the fan's country.
 
 use podium_domain::fx::FxError;
-use podium_domain::{catalogue, Currency, Lang, Money, RateTable};
+use podium_domain::landed::{DisplayPricer, TradeRules};
+use podium_domain::{catalogue, Country, Currency, Lang, Money, RateTable};
+use time::Date;
 
 use crate::catalogue::{ProductRecord, Translation, VariantRecord};
 
@@ -31,6 +34,45 @@ pub fn from_price(p: &ProductRecord, currency: Currency, rates: &RateTable) -> R
         }
     }
     Ok(lowest)
+}
+
+/// Where a fan is shopping from and in what currency, with the rates and trade rules in force.
+#[derive(Debug, Clone, Copy)]
+pub struct Presentment<'a> {
+    pub ship_to: Country,
+    pub currency: Currency,
+    pub rates: &'a RateTable,
+    pub rules: &'a TradeRules,
+    pub date: Date,
+}
+
+impl Presentment<'_> {
+    /// The display price of a net amount in the presentment currency for this product: the
+    /// net price plus, where the fan's country shows prices with tax, the VAT a one-item
+    /// consignment from the shop's country would be charged. Search listings compute the same
+    /// number from the index (`podium_search`), so cards, sorting and pages agree.
+    pub fn display(&self, p: &ProductRecord, net: Money) -> Result<Money, FxError> {
+        let pricer = DisplayPricer::new(self.rules, self.ship_to, self.currency, self.date, self.rates)?;
+        let from = Country::parse(&p.shop.country).unwrap_or(self.ship_to);
+        Ok(Money::new(pricer.price(from, &p.hs_code, net.minor), net.currency))
+    }
+
+    pub fn variant_price(&self, p: &ProductRecord, v: &VariantRecord) -> Result<Money, FxError> {
+        self.display(p, variant_price(v, self.currency, self.rates)?)
+    }
+
+    /// The lowest display price among the variants, or `None` without variants.
+    pub fn from_price(&self, p: &ProductRecord) -> Result<Option<Money>, FxError> {
+        match from_price(p, self.currency, self.rates)? {
+            Some(net) => self.display(p, net).map(Some),
+            None => Ok(None),
+        }
+    }
+
+    /// True when prices in the fan's country are shown with tax included.
+    pub fn includes_tax(&self) -> bool {
+        self.rules.country(self.ship_to).is_some_and(|r| r.prices_include_tax)
+    }
 }
 
 /// The marketplace-wide SKU of a variant: the shop's own code prefixed by the shop's slug.

@@ -38,23 +38,44 @@ pub fn convert_minor(
     to: Currency,
     to_per_eur: Decimal,
 ) -> Result<i64, FxError> {
-    if from_per_eur <= Decimal::ZERO {
-        return Err(FxError::NonPositiveRate(from, from_per_eur));
+    Conversion::new(from, from_per_eur, to, to_per_eur)?.apply(minor)
+}
+
+/// A conversion from one currency to another as one fraction of integers, worked out once and
+/// applied to many amounts (listings convert every matching product's price).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Conversion {
+    from: Currency,
+    to: Currency,
+    num: i128,
+    den: i128,
+}
+
+impl Conversion {
+    pub fn new(from: Currency, from_per_eur: Decimal, to: Currency, to_per_eur: Decimal) -> Result<Self, FxError> {
+        if from_per_eur <= Decimal::ZERO {
+            return Err(FxError::NonPositiveRate(from, from_per_eur));
+        }
+        if to_per_eur <= Decimal::ZERO {
+            return Err(FxError::NonPositiveRate(to, to_per_eur));
+        }
+        let overflow = || FxError::Overflow(Money::new(1, from), to);
+        // rate = mantissa / 10^scale, so  minor × 10^(et−es) × (mt/10^st) / (ms/10^ss)
+        //   = minor × mt × 10^ss × 10^max(et−es,0)  /  (ms × 10^st × 10^max(es−et,0))
+        let (mt, st) = (to_per_eur.mantissa(), to_per_eur.scale());
+        let (ms, ss) = (from_per_eur.mantissa(), from_per_eur.scale());
+        let (et, es) = (i32::from(to.exponent()), i32::from(from.exponent()));
+        let num = mt.checked_mul(pow10(ss + (et - es).max(0) as u32).ok_or_else(overflow)?).ok_or_else(overflow)?;
+        let den = ms.checked_mul(pow10(st + (es - et).max(0) as u32).ok_or_else(overflow)?).ok_or_else(overflow)?;
+        Ok(Conversion { from, to, num, den })
     }
-    if to_per_eur <= Decimal::ZERO {
-        return Err(FxError::NonPositiveRate(to, to_per_eur));
+
+    /// `minor` units of the source currency in the target's minor units, rounded half-even once.
+    pub fn apply(&self, minor: i64) -> Result<i64, FxError> {
+        let overflow = || FxError::Overflow(Money::new(minor, self.from), self.to);
+        let num = i128::from(minor).checked_mul(self.num).ok_or_else(overflow)?;
+        i64::try_from(div_round_half_even(num, self.den)).map_err(|_| overflow())
     }
-    let overflow = || FxError::Overflow(Money::new(minor, from), to);
-    // rate = mantissa / 10^scale, so  minor × 10^(et−es) × (mt/10^st) / (ms/10^ss)
-    //   = minor × mt × 10^ss × 10^max(et−es,0)  /  (ms × 10^st × 10^max(es−et,0))
-    let (mt, st) = (to_per_eur.mantissa(), to_per_eur.scale());
-    let (ms, ss) = (from_per_eur.mantissa(), from_per_eur.scale());
-    let (et, es) = (i32::from(to.exponent()), i32::from(from.exponent()));
-    let mut num = i128::from(minor).checked_mul(mt).ok_or_else(overflow)?;
-    num = num.checked_mul(pow10(ss + (et - es).max(0) as u32).ok_or_else(overflow)?).ok_or_else(overflow)?;
-    let den = ms.checked_mul(pow10(st + (es - et).max(0) as u32).ok_or_else(overflow)?).ok_or_else(overflow)?;
-    let q = div_round_half_even(num, den);
-    i64::try_from(q).map_err(|_| overflow())
 }
 
 fn pow10(e: u32) -> Option<i128> {
@@ -108,6 +129,11 @@ impl RateTable {
             return Ok(Decimal::ONE);
         }
         self.rates.get(&c).map(|r| r.per_eur).ok_or(FxError::MissingRate(c))
+    }
+
+    /// The conversion from `from` to `to` at these rates.
+    pub fn conversion(&self, from: Currency, to: Currency) -> Result<Conversion, FxError> {
+        Conversion::new(from, self.per_eur(from)?, to, self.per_eur(to)?)
     }
 
     pub fn convert(&self, amount: Money, to: Currency) -> Result<Money, FxError> {

@@ -244,11 +244,28 @@ impl<'a> DisplayPricer<'a> {
     /// The display price (minor units of the presentment currency) of `net` shipped from
     /// `ship_from`, with this HS code.
     pub fn price(&self, ship_from: Country, hs_code: &str, net: i64) -> i64 {
+        self.price_with(self.domestic(ship_from), self.duty_bp(hs_code), net)
+    }
+
+    /// True when goods from `ship_from` travel as a domestic sale (same country or customs union).
+    pub fn domestic(&self, ship_from: Country) -> bool {
+        self.to.is_some_and(|to| {
+            ship_from == to.country
+                || (to.customs_union.is_some()
+                    && self.rules.country(ship_from).and_then(|f| f.customs_union.as_ref()) == to.customs_union.as_ref())
+        })
+    }
+
+    /// The destination's duty rate for an HS code (0 where prices are shown net).
+    pub fn duty_bp(&self, hs_code: &str) -> u32 {
+        self.to.map_or(0, |to| to.duty_bp(hs_code))
+    }
+
+    /// [`Self::price`] with the origin and duty rate worked out beforehand (once per shop
+    /// country and HS code in a listing, rather than once per product).
+    pub fn price_with(&self, domestic: bool, duty_bp: u32, net: i64) -> i64 {
         let Some(to) = self.to else { return net };
-        let same_union = ship_from == to.country
-            || (to.customs_union.is_some()
-                && self.rules.country(ship_from).and_then(|f| f.customs_union.as_ref()) == to.customs_union.as_ref());
-        if same_union {
+        if domestic {
             return net.saturating_add(percent(net, to.domestic_vat_bp));
         }
         if let Some((kind, left, right)) = self.threshold {
@@ -259,7 +276,7 @@ impl<'a> DisplayPricer<'a> {
                 };
             }
         }
-        let duty = div_round_half_even(i128::from(net) * i128::from(to.duty_bp(hs_code)), 10_000) as i64;
+        let duty = div_round_half_even(i128::from(net) * i128::from(duty_bp), 10_000) as i64;
         net.saturating_add(percent(net.saturating_add(duty), to.vat_bp))
     }
 }

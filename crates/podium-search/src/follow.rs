@@ -80,6 +80,12 @@ pub async fn catch_up(index: &SearchIndex, store: &dyn Store, from: i64) -> Resu
                 ids.extend(store.product_ids_under(shop, licensor).await?);
             }
         }
+        // A shipping profile change moves where the shop's products are offered.
+        for e in events.iter().filter(|e| e.topic == "shipping.changed") {
+            if let Some(shop) = payload(e).and_then(|v| v["shop_id"].as_str().map(str::to_string)) {
+                ids.extend(store.product_ids_of_shop(&shop).await?);
+            }
+        }
         ids.sort();
         ids.dedup();
         let products = store.products_by_ids(&ids).await?;

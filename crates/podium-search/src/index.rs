@@ -10,7 +10,9 @@ use std::sync::{Arc, Mutex, RwLock};
 use podium_app::catalogue::{ProductRecord, ProductStatus};
 use podium_app::storefront;
 use podium_domain::licensing::{self, SaleWindow, Territory};
-use podium_domain::{Country, Currency, Lang, RateTable};
+use podium_domain::landed::{DisplayPricer, TradeRules};
+use podium_domain::{Country, Currency, Lang, Money, RateTable};
+use time::Date;
 use tantivy::collector::{Collector, SegmentCollector};
 use tantivy::columnar::Column;
 use tantivy::query::{AllQuery, BooleanQuery, BoostQuery, FuzzyTermQuery, Occur, Query, TermQuery};
@@ -74,6 +76,64 @@ pub struct Summary {
     pub in_stock: bool,
     pub titles: Vec<(Lang, String)>,
     pub fallback: Lang,
+    pub hs_code: String,
+    /// Where its shipping profile delivers.
+    pub ships_to: ShipsTo,
+    /// The lowest variant price in the shop's currency: listings convert it per query.
+    pub native: Option<Money>,
+    /// The lowest variant price in each currency some variant has an explicit price in.
+    pub explicit: Vec<Money>,
+    /// The display price the query that returned this summary sorted and banded it by (`None`
+    /// when the query asked for no pricing); not stored.
+    pub price: Option<Money>,
+}
+
+/// The countries a product's shipping profile covers.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Default)]
+pub struct ShipsTo {
+    pub rest_of_world: bool,
+    pub countries: Vec<Country>,
+}
+
+impl ShipsTo {
+    pub fn of(p: &ProductRecord) -> ShipsTo {
+        let Some(profile) = &p.shipping else { return ShipsTo::default() };
+        let mut countries: Vec<Country> = profile.zones.iter().flat_map(|z| z.countries.iter().copied()).collect();
+        countries.sort_unstable();
+        countries.dedup();
+        ShipsTo { rest_of_world: profile.zones.iter().any(|z| z.rest_of_world), countries }
+    }
+
+    pub fn covers(&self, c: Country) -> bool {
+        self.rest_of_world || self.countries.binary_search(&c).is_ok()
+    }
+
+    fn encode(&self) -> String {
+        if self.rest_of_world {
+            return "*".into();
+        }
+        self.countries.iter().map(Country::code).collect::<Vec<_>>().join(",")
+    }
+
+    fn decode(s: &str) -> ShipsTo {
+        if s == "*" {
+            return ShipsTo { rest_of_world: true, countries: Vec::new() };
+        }
+        let mut countries: Vec<Country> = s.split(',').filter_map(|c| Country::parse(c).ok()).collect();
+        countries.sort_unstable();
+        ShipsTo { rest_of_world: false, countries }
+    }
+}
+
+/// How a query prices products: the display price of DESIGN §3.1 for this destination and
+/// presentment currency, at these rates and trade rules, on this day.
+#[derive(Debug, Clone)]
+pub struct Pricing {
+    pub ship_to: Country,
+    pub currency: Currency,
+    pub rules: Arc<TradeRules>,
+    pub rates: Arc<RateTable>,
+    pub date: Date,
 }
 
 impl Summary {
@@ -167,14 +227,18 @@ pub struct SearchQuery {
     pub shop: Option<String>,
     pub shop_country: Option<String>,
     pub in_stock_only: bool,
-    /// Only products whose price (EUR cents, lowest variant) lies in `[from, to)`.
-    pub price_eur: Option<(i64, i64)>,
+    /// Only products whose price (lowest variant; minor units of the pricing currency, EUR
+    /// cents without pricing) lies in `[from, to)`.
+    pub price: Option<(i64, i64)>,
     /// `None` means relevance with a query and newest without one.
     pub sort: Option<Sort>,
     pub offset: usize,
     pub limit: usize,
-    /// Price band edges in EUR cents, ascending; counts come back per band.
-    pub price_edges_eur: Vec<i64>,
+    /// Price band edges in the same units as `price`, ascending; counts come back per band.
+    pub price_edges: Vec<i64>,
+    /// Sort, band and filter by the display price for a destination and currency; without it,
+    /// by the net price in EUR.
+    pub pricing: Option<Pricing>,
     /// Only products that may be delivered to this country (the fan's ship-to).
     pub country: Option<Country>,
     /// The moment licences are checked at, in microseconds since the epoch; `None` is now.
@@ -249,8 +313,15 @@ struct Compact {
     /// The product's own category; its ancestors are counted from `Catalog::paths`.
     category: u32,
     in_stock: bool,
+    /// Some variant has an explicit price in another currency (see `Summary::explicit`).
+    explicit: bool,
     price_eur: i64,
+    /// The lowest price in the shop's currency (`i64::MAX` when unknown).
+    native: i64,
+    native_currency: Currency,
     created: i64,
+    hs: u32,
+    ships_to: u32,
 }
 
 /// The in-memory side of the index: one slot per live product, found by the product's key.
@@ -264,6 +335,12 @@ struct Catalog {
     windows: Vec<u32>,
     window_sets: Vec<Vec<SaleWindow>>,
     window_ids: HashMap<Vec<SaleWindow>, u32, Fast>,
+    /// Shipping coverage, interned like the windows: products of one profile share it.
+    ship_sets: Vec<ShipsTo>,
+    ship_ids: HashMap<ShipsTo, u32, Fast>,
+    hs_codes: Names,
+    /// Every shop currency among the products (a handful).
+    currencies: Vec<Currency>,
     free: Vec<u32>,
     shops: Names,
     properties: Names,
@@ -297,6 +374,16 @@ impl Catalog {
         id
     }
 
+    fn ship_set(&mut self, ships: &ShipsTo) -> u32 {
+        if let Some(id) = self.ship_ids.get(ships) {
+            return *id;
+        }
+        let id = self.ship_sets.len() as u32;
+        self.ship_sets.push(ships.clone());
+        self.ship_ids.insert(ships.clone(), id);
+        id
+    }
+
     /// Where and when the product in `slot` may be sold (its licences).
     fn windows_of(&self, slot: u32) -> &[SaleWindow] {
         self.windows.get(slot as usize).and_then(|w| self.window_sets.get(*w as usize)).map_or(&[], Vec::as_slice)
@@ -319,9 +406,17 @@ impl Catalog {
             country: self.countries.intern(&s.shop_country),
             category,
             in_stock: s.in_stock,
+            explicit: !s.explicit.is_empty(),
             price_eur: s.price_eur,
+            native: s.native.map_or(i64::MAX, |m| m.minor),
+            native_currency: s.native.map_or(Currency::EUR, |m| m.currency),
             created: s.created,
+            hs: self.hs_codes.intern(&s.hs_code),
+            ships_to: self.ship_set(&s.ships_to),
         };
+        if !self.currencies.contains(&compact.native_currency) {
+            self.currencies.push(compact.native_currency);
+        }
         let slot = match self.by_key.get(&key) {
             Some(slot) => *slot,
             None => match self.free.pop() {
@@ -503,6 +598,13 @@ impl SearchIndex {
             in_stock: p.available() > 0,
             titles: p.translations.iter().map(|t| (t.lang, t.title.clone())).collect(),
             fallback: p.fallback_lang,
+            hs_code: p.hs_code.clone(),
+            ships_to: ShipsTo::of(p),
+            native: Currency::parse(&p.shop.currency)
+                .ok()
+                .and_then(|c| storefront::from_price(p, c, rates).ok().flatten()),
+            explicit: explicit_from_prices(p, rates),
+            price: None,
         };
         let windows = licensing::sale_windows_in_path(podium_app::licensing::offer_of(p), &p.agreements, categories);
         doc.add_text(f.summary, encode_summary(&summary, &windows));
@@ -678,7 +780,8 @@ impl SearchIndex {
         let mut property = vec![0u64; catalog.properties.names.len()];
         let mut country = vec![0u64; catalog.countries.names.len()];
         let mut leaf = vec![0u64; catalog.categories.names.len()];
-        let mut price_bands = vec![0u64; q.price_edges_eur.len() + 1];
+        let mut price_bands = vec![0u64; q.price_edges.len() + 1];
+        let pricer = ListingPricer::new(q.pricing.as_ref(), &catalog);
         let mut in_stock = 0u64;
         // One pass over the matches: the filters the index does not hold, facet counts, and a
         // compact sort key per match. Ties fall back to the newest, then to the slot, so pages
@@ -688,9 +791,13 @@ impl SearchIndex {
         for (key, score) in hits {
             let Some((slot, c)) = catalog.get(key) else { continue };
             if !on_sale(catalog.windows_of(slot), q.country, at_us)
+                || q.country.is_some_and(|to| !catalog.ship_sets[c.ships_to as usize].covers(to))
                 || (q.in_stock_only && !c.in_stock)
-                || q.price_eur.is_some_and(|(from, to)| c.price_eur < from || c.price_eur >= to)
             {
+                continue;
+            }
+            let price = pricer.price(&catalog, slot, c);
+            if q.price.is_some_and(|(from, to)| price < from || price >= to) {
                 continue;
             }
             shop[c.shop as usize] += 1;
@@ -698,11 +805,11 @@ impl SearchIndex {
             country[c.country as usize] += 1;
             leaf[c.category as usize] += 1;
             in_stock += u64::from(c.in_stock);
-            price_bands[q.price_edges_eur.iter().take_while(|e| c.price_eur >= **e).count()] += 1;
+            price_bands[q.price_edges.iter().take_while(|e| price >= **e).count()] += 1;
             let primary = match sort {
                 Sort::Relevance => -((f64::from(score) * 1e6) as i64),
-                Sort::PriceAsc => c.price_eur,
-                Sort::PriceDesc => -c.price_eur,
+                Sort::PriceAsc => price,
+                Sort::PriceDesc => -price,
                 Sort::Newest => -c.created,
             };
             keys.push((primary, -c.created, slot));
@@ -732,7 +839,15 @@ impl SearchIndex {
             keys.truncate(end);
             keys.iter().map(|k| k.2).collect()
         };
-        let hits = order.into_iter().skip(q.offset).filter_map(|slot| catalog.summary(slot).cloned()).collect();
+        let hits = order
+            .into_iter()
+            .skip(q.offset)
+            .filter_map(|slot| {
+                let mut s = catalog.summary(slot)?.clone();
+                s.price = pricer.money(pricer.price(&catalog, slot, &catalog.compact[slot as usize]));
+                Some(s)
+            })
+            .collect();
         Ok(SearchResult { total, hits, facets })
     }
 
@@ -746,12 +861,79 @@ impl SearchIndex {
         let now = licensing::micros(time::OffsetDateTime::now_utc());
         Ok(hits
             .into_iter()
-            .filter_map(|(k, _)| catalog.get(k).map(|(slot, _)| slot))
+            .filter_map(|(k, _)| catalog.get(k))
+            .filter(|(_, c)| country.is_none_or(|to| catalog.ship_sets[c.ships_to as usize].covers(to)))
+            .map(|(slot, _)| slot)
             .filter(|slot| on_sale(catalog.windows_of(*slot), country, now))
             .filter_map(|slot| catalog.summary(slot))
             .take(limit)
             .cloned()
             .collect())
+    }
+}
+
+/// The lowest variant price (explicit, else converted at the indexing rates, which a rates
+/// change rebuilds) in every currency that some variant has an explicit price in.
+fn explicit_from_prices(p: &ProductRecord, rates: &RateTable) -> Vec<Money> {
+    let mut currencies: Vec<Currency> =
+        p.variants.iter().flat_map(|v| v.explicit_prices.iter().map(|m| m.currency)).collect();
+    currencies.sort_unstable();
+    currencies.dedup();
+    currencies.into_iter().filter_map(|c| storefront::from_price(p, c, rates).ok().flatten()).collect()
+}
+
+/// A query's pricing worked out once: the conversion from EUR, and per shop country and HS
+/// code what the display price needs, so each match costs a few integer operations.
+struct ListingPricer<'a> {
+    pricing: Option<(&'a Pricing, DisplayPricer<'a>)>,
+    /// From each shop currency met so far into the presentment currency.
+    conversions: Vec<(Currency, Option<podium_domain::fx::Conversion>)>,
+    domestic: Vec<bool>,
+    duty: Vec<u32>,
+}
+
+impl<'a> ListingPricer<'a> {
+    fn new(pricing: Option<&'a Pricing>, catalog: &Catalog) -> ListingPricer<'a> {
+        let ready = pricing.and_then(|p| {
+            let pricer = DisplayPricer::new(&p.rules, p.ship_to, p.currency, p.date, &p.rates).ok()?;
+            Some((p, pricer))
+        });
+        let (domestic, duty) = match &ready {
+            Some((_, pricer)) => (
+                catalog.countries.names.iter().map(|c| Country::parse(c).is_ok_and(|c| pricer.domestic(c))).collect(),
+                catalog.hs_codes.names.iter().map(|hs| pricer.duty_bp(hs)).collect(),
+            ),
+            None => (Vec::new(), Vec::new()),
+        };
+        let conversions = match &ready {
+            Some((p, _)) => catalog.currencies.iter().map(|c| (*c, p.rates.conversion(*c, p.currency).ok())).collect(),
+            None => Vec::new(),
+        };
+        ListingPricer { pricing: ready, conversions, domestic, duty }
+    }
+
+    /// The product's display price in the query's currency (its EUR net price without pricing).
+    fn price(&self, catalog: &Catalog, slot: u32, c: &Compact) -> i64 {
+        let Some((pricing, pricer)) = &self.pricing else { return c.price_eur };
+        if c.native == i64::MAX {
+            return i64::MAX;
+        }
+        let explicit = c
+            .explicit
+            .then(|| catalog.summary(slot))
+            .flatten()
+            .and_then(|s| s.explicit.iter().find(|m| m.currency == pricing.currency))
+            .map(|m| m.minor);
+        let conversion = self.conversions.iter().find(|(cur, _)| *cur == c.native_currency).and_then(|(_, conv)| *conv);
+        let Some(net) = explicit.or_else(|| conversion?.apply(c.native).ok()) else { return i64::MAX };
+        let domestic = self.domestic.get(c.country as usize).copied().unwrap_or(false);
+        let duty = self.duty.get(c.hs as usize).copied().unwrap_or(0);
+        pricer.price_with(domestic, duty, net)
+    }
+
+    fn money(&self, minor: i64) -> Option<Money> {
+        let (pricing, _) = self.pricing.as_ref()?;
+        (minor != i64::MAX).then(|| Money::new(minor, pricing.currency))
     }
 }
 
@@ -822,6 +1004,16 @@ struct StoredSummary<'a> {
     /// (territory as text, from, until) per window.
     #[serde(default)]
     windows: Vec<(String, i64, i64)>,
+    #[serde(borrow, default)]
+    hs: Cow<'a, str>,
+    /// `*`, or the covered countries separated by commas.
+    #[serde(borrow, default)]
+    ships: Cow<'a, str>,
+    #[serde(default)]
+    native: Option<(String, i64)>,
+    /// (currency, minor) per explicit lowest price.
+    #[serde(default)]
+    explicit: Vec<(String, i64)>,
 }
 
 fn encode_summary(s: &Summary, windows: &[SaleWindow]) -> String {
@@ -838,6 +1030,10 @@ fn encode_summary(s: &Summary, windows: &[SaleWindow]) -> String {
         titles: s.titles.iter().map(|(l, t)| (Cow::Borrowed(l.tag()), Cow::Borrowed(t.as_str()))).collect(),
         fallback: Cow::Borrowed(s.fallback.tag()),
         windows: windows.iter().map(|w| (w.territory.to_string(), w.from_us, w.until_us)).collect(),
+        hs: Cow::Borrowed(&s.hs_code),
+        ships: Cow::Owned(s.ships_to.encode()),
+        native: s.native.map(|m| (m.currency.code().to_string(), m.minor)),
+        explicit: s.explicit.iter().map(|m| (m.currency.code().to_string(), m.minor)).collect(),
     };
     serde_json::to_string(&stored).unwrap_or_default()
 }
@@ -863,6 +1059,15 @@ fn decode_summary(json: &str) -> Option<(Summary, Vec<SaleWindow>)> {
         in_stock: s.in_stock,
         titles: s.titles.into_iter().filter_map(|(l, t)| Some((Lang::from_tag(&l)?, t.into_owned()))).collect(),
         fallback: Lang::from_tag(&s.fallback)?,
+        hs_code: s.hs.into_owned(),
+        ships_to: ShipsTo::decode(&s.ships),
+        native: s.native.and_then(|(c, minor)| Some(Money::new(minor, Currency::parse(&c).ok()?))),
+        explicit: s
+            .explicit
+            .into_iter()
+            .filter_map(|(c, minor)| Some(Money::new(minor, Currency::parse(&c).ok()?)))
+            .collect(),
+        price: None,
     };
     Some((summary, windows))
 }

@@ -13,6 +13,9 @@ mod index;
 pub use follow::{catch_up, rebuild, Follower};
 /// The stored document format; a node whose index was written in another format rebuilds it.
 /// 2: documents carry each product's licence sale windows.
-pub const INDEX_FORMAT: u32 = 2;
+/// 3: and its HS code, shipping coverage and explicit prices (display prices per query).
+pub const INDEX_FORMAT: u32 = 3;
 
-pub use index::{typo_distance, Facets, SearchError, SearchIndex, SearchQuery, SearchResult, Sort, Summary};
+pub use index::{
+    typo_distance, Facets, Pricing, SearchError, SearchIndex, SearchQuery, SearchResult, ShipsTo, Sort, Summary,
+};

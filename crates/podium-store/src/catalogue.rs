@@ -704,6 +704,25 @@ impl CatalogueStore for SqlStore {
         Ok(out)
     }
 
+    async fn product_ids_by_skus(&self, skus: &[(String, String)]) -> StoreResult<Vec<(String, String, String)>> {
+        if skus.is_empty() {
+            return Ok(Vec::new());
+        }
+        let pairs: Vec<String> =
+            (0..skus.len()).map(|i| format!("(o.slug = ${} AND v.sku = ${})", 2 * i + 1, 2 * i + 2)).collect();
+        let sql = format!(
+            "SELECT o.slug, v.sku, v.product_id FROM variants v JOIN orgs o ON o.id = v.shop_id WHERE {}",
+            pairs.join(" OR ")
+        );
+        read!(self, |pool| {
+            let mut q = sqlx::query_as::<_, (String, String, String)>(&sql);
+            for (shop, sku) in skus {
+                q = q.bind(shop).bind(sku);
+            }
+            q.fetch_all(pool).await.map_err(backend)
+        })
+    }
+
     async fn live_product_ids(&self) -> StoreResult<Vec<String>> {
         read!(self, |pool| {
             sqlx::query_scalar::<_, String>("SELECT id FROM products WHERE status = 'live' ORDER BY id")

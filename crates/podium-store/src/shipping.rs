@@ -190,6 +190,16 @@ impl ShippingStore for SqlStore {
         Ok(())
     }
 
+    async fn product_ids_of_shop(&self, shop_id: &str) -> StoreResult<Vec<String>> {
+        read!(self, |pool| {
+            sqlx::query_scalar::<_, String>("SELECT id FROM products WHERE shop_id = $1 ORDER BY id")
+                .bind(shop_id)
+                .fetch_all(pool)
+                .await
+                .map_err(backend)
+        })
+    }
+
     async fn assign_shipping_profile(
         &self,
         shop_id: &str,

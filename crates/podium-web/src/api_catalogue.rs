@@ -1,17 +1,17 @@
 //! The catalogue API: `GET /api/v1/products` (search, filters, facets, sorts, pages),
 //! `GET /api/v1/products/{slug}` and `GET /api/v1/suggest`.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::Json;
-use podium_app::catalogue::{ProductRecord, ProductStatus};
-use podium_app::licensing::offer_of;
-use podium_app::storefront;
-use podium_domain::licensing::{self, NotSellable};
+use podium_app::catalogue::{ProductRecord, ProductStatus, VariantRecord};
+use podium_app::quote::{self, Undeliverable};
+use podium_app::storefront::{self, Presentment};
+use podium_domain::licensing::NotSellable;
 use podium_domain::{Country, Currency, Lang, Money, RateTable};
-use podium_search::{SearchQuery, Sort};
+use podium_search::{Pricing, SearchQuery, Sort};
 use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
 use utoipa::{IntoParams, ToSchema};
@@ -22,8 +22,47 @@ use crate::error::{ApiError, Problem};
 use crate::i18n::Tr;
 use crate::AppState;
 
-/// Price bands for the facet, as edges in EUR cents; shown converted to the presentment currency.
+/// Price bands for the facet, as edges in EUR cents; each currency uses them converted and
+/// rounded to a round figure (20 EUR is 20 USD, 3,000 JPY or 30,000 KRW).
 pub const PRICE_EDGES_EUR: [i64; 3] = [2000, 4000, 6000];
+
+/// The facet's band edges in `currency`'s minor units: the EUR edges converted and rounded to
+/// the nearest 1, 2 or 5 × a power of ten, at least one major unit, ascending and distinct.
+pub fn price_edges(currency: Currency, rates: &RateTable) -> Vec<i64> {
+    let unit = 10i64.pow(u32::from(currency.exponent()));
+    let mut edges: Vec<i64> = PRICE_EDGES_EUR
+        .iter()
+        .filter_map(|e| rates.convert(Money::new(*e, Currency::EUR), currency).ok())
+        .map(|m| {
+            let mut p = unit;
+            while p.saturating_mul(10) <= m.minor {
+                p = p.saturating_mul(10);
+            }
+            [p, 2 * p, 5 * p, 10 * p].into_iter().min_by_key(|c| (c - m.minor).abs()).unwrap_or(p)
+        })
+        .collect();
+    edges.dedup();
+    edges
+}
+
+/// Who prices are for: the ship-to country and the presentment currency.
+#[derive(Debug, Clone, Copy)]
+pub struct Shopper {
+    pub ship_to: Country,
+    pub currency: Currency,
+}
+
+impl Shopper {
+    pub fn presentment<'a>(&self, reference: &'a crate::reference::Reference) -> Presentment<'a> {
+        Presentment {
+            ship_to: self.ship_to,
+            currency: self.currency,
+            rates: &reference.rates,
+            rules: &reference.rules,
+            date: OffsetDateTime::now_utc().date(),
+        }
+    }
+}
 
 #[derive(Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
@@ -42,7 +81,8 @@ pub struct ProductsQuery {
     pub category: Option<String>,
     /// A shop slug.
     pub shop: Option<String>,
-    /// A price band from the `price` facet, e.g. `2000-4000` (EUR cents; open ends allowed).
+    /// A price band from the `price` facet, e.g. `2000-4000` (minor units of the presentment
+    /// currency; open ends allowed).
     pub price: Option<String>,
     /// `true` to list only products in stock.
     pub in_stock: Option<String>,
@@ -77,8 +117,11 @@ pub struct ProductSummary {
     pub shop: ShopJson,
     pub property: Named,
     pub category: Named,
-    /// The lowest variant price in the presentment currency.
+    /// The display price: the lowest variant's net price in the presentment currency plus,
+    /// where the ship-to country shows prices with tax, the VAT one item would be charged.
     pub price: MoneyJson,
+    /// True when `price` includes VAT or GST (the ship-to country's convention).
+    pub price_includes_tax: bool,
     pub sellable: bool,
     pub in_stock: bool,
     pub url: String,
@@ -116,15 +159,18 @@ fn parse_lang(v: &Option<String>) -> Lang {
     v.as_deref().and_then(Lang::from_tag).unwrap_or_default()
 }
 
-fn presentment(state: &AppState, country: &Option<String>, currency: &Option<String>) -> Result<Currency, ApiError> {
-    let country = match country.as_deref() {
-        Some(c) => Country::parse(c).map_err(|e| ApiError::invalid("country", e.to_string()))?,
-        None => state.config.default_country,
+/// The shopper a request prices for: its `country` (else the marketplace's default) and its
+/// `currency` (else the country's).
+pub fn shopper(state: &AppState, country: &Option<String>, currency: &Option<String>) -> Result<Shopper, ApiError> {
+    let ship_to = match country.as_deref() {
+        Some(c) if !c.is_empty() => Country::parse(c).map_err(|e| ApiError::invalid("country", e.to_string()))?,
+        _ => state.config.default_country,
     };
-    match currency.as_deref() {
-        Some(c) => Currency::parse(c).map_err(|e| ApiError::invalid("currency", e.to_string())),
-        None => Ok(country.default_currency()),
-    }
+    let currency = match currency.as_deref() {
+        Some(c) if !c.is_empty() => Currency::parse(c).map_err(|e| ApiError::invalid("currency", e.to_string()))?,
+        _ => ship_to.default_currency(),
+    };
+    Ok(Shopper { ship_to, currency })
 }
 
 fn number(
@@ -153,9 +199,9 @@ pub fn not_sellable_text(tr: &Tr, reason: &NotSellable) -> String {
     }
 }
 
-pub fn summary(p: &ProductRecord, tr: &Tr, currency: Currency, rates: &RateTable) -> Option<ProductSummary> {
+/// A product as listings show it, at the display price given.
+pub fn summary(p: &ProductRecord, tr: &Tr, price: Money, includes_tax: bool) -> Option<ProductSummary> {
     let text = storefront::text(p, tr.lang)?;
-    let price = storefront::from_price(p, currency, rates).ok().flatten()?;
     Some(ProductSummary {
         id: p.id.clone(),
         slug: p.slug.clone(),
@@ -165,31 +211,26 @@ pub fn summary(p: &ProductRecord, tr: &Tr, currency: Currency, rates: &RateTable
         property: Named { slug: p.property.slug.clone(), name: p.property.name.clone() },
         category: Named { slug: p.category_slug.clone(), name: category_name(tr, &p.category_slug) },
         price: price.into(),
+        price_includes_tax: includes_tax,
         sellable: true,
         in_stock: p.available() > 0,
         url: format!("/products/{}", p.slug),
     })
 }
 
-fn price_bands(tr: &Tr, counts: &[u64], currency: Currency, rates: &RateTable) -> Vec<FacetValue> {
-    let edge =
-        |e: i64| rates.convert(Money::new(e, Currency::EUR), currency).map(|m| m.formatted()).unwrap_or_default();
+fn price_bands(tr: &Tr, counts: &[u64], currency: Currency, edges: &[i64]) -> Vec<FacetValue> {
+    let edge = |e: i64| Money::new(e, currency).formatted();
     counts
         .iter()
         .enumerate()
+        .filter(|_| !edges.is_empty())
         .map(|(i, count)| {
             let (value, label) = match i {
-                0 => {
-                    (format!("-{}", PRICE_EDGES_EUR[0]), tr.t1("facet-price-under", "price", &edge(PRICE_EDGES_EUR[0])))
+                0 => (format!("-{}", edges[0]), tr.t1("facet-price-under", "price", &edge(edges[0]))),
+                n if n == edges.len() => {
+                    (format!("{}-", edges[n - 1]), tr.t1("facet-price-over", "price", &edge(edges[n - 1])))
                 }
-                n if n == PRICE_EDGES_EUR.len() => (
-                    format!("{}-", PRICE_EDGES_EUR[n - 1]),
-                    tr.t1("facet-price-over", "price", &edge(PRICE_EDGES_EUR[n - 1])),
-                ),
-                n => (
-                    format!("{}-{}", PRICE_EDGES_EUR[n - 1], PRICE_EDGES_EUR[n]),
-                    format!("{} – {}", edge(PRICE_EDGES_EUR[n - 1]), edge(PRICE_EDGES_EUR[n])),
-                ),
+                n => (format!("{}-{}", edges[n - 1], edges[n]), format!("{} – {}", edge(edges[n - 1]), edge(edges[n]))),
             };
             FacetValue { value, label, count: *count }
         })
@@ -210,10 +251,17 @@ pub struct Listing {
     pub facets: FacetsJson,
     /// The page's full records, in result order, for pages that show more than the summary.
     pub products: Vec<ProductRecord>,
-    pub rates: RateTable,
+    /// Each product's display price by id, as the index sorted and banded it.
+    pub prices: HashMap<String, Money>,
 }
 
-/// Parses a price band value (`-2000`, `2000-4000`, `6000-`) into `[from, to)` EUR cents.
+impl Listing {
+    pub fn price_of(&self, p: &ProductRecord) -> Option<Money> {
+        self.prices.get(&p.id).copied()
+    }
+}
+
+/// Parses a price band value (`-2000`, `2000-4000`, `6000-`) into `[from, to)` minor units.
 pub fn parse_band(v: &str) -> Option<(i64, i64)> {
     let (a, b) = v.split_once('-')?;
     let from = if a.is_empty() { i64::MIN } else { a.parse().ok()? };
@@ -254,27 +302,40 @@ impl ListingParams {
 }
 
 /// Runs a search and shapes it for a page or the API.
-pub async fn listing(state: &AppState, tr: &Tr, currency: Currency, p: ListingParams) -> Result<Listing, ApiError> {
+pub async fn listing(state: &AppState, tr: &Tr, shopper: Shopper, p: ListingParams) -> Result<Listing, ApiError> {
+    let reference = state.reference.get(state.store.as_ref()).await?;
+    let currency = shopper.currency;
+    let edges = price_edges(currency, &reference.rates);
     let query = SearchQuery {
         q: p.q,
         property: p.property,
         category: p.category,
         shop: p.shop,
-        price_eur: p.price,
+        price: p.price,
         in_stock_only: p.in_stock,
         sort: p.sort,
         offset: (p.page - 1) * p.per_page,
         limit: p.per_page,
-        price_edges_eur: PRICE_EDGES_EUR.to_vec(),
+        price_edges: edges.clone(),
+        pricing: Some(Pricing {
+            ship_to: shopper.ship_to,
+            currency,
+            rules: reference.rules.clone(),
+            rates: reference.rates.clone(),
+            date: OffsetDateTime::now_utc().date(),
+        }),
         country: p.country,
         ..Default::default()
     };
     let result = state.search.index.search(&query).map_err(ApiError::internal)?;
     let ids: Vec<String> = result.hits.iter().map(|h| h.id.clone()).collect();
+    let prices: HashMap<String, Money> = result.hits.iter().filter_map(|h| Some((h.id.clone(), h.price?))).collect();
     let products = state.store.products_by_ids(&ids).await?;
-    let reference = state.reference.get(state.store.as_ref()).await?;
-    let rates = reference.rates.clone();
-    let items = products.iter().filter_map(|p| summary(p, tr, currency, &rates)).collect();
+    let includes_tax = shopper.presentment(&reference).includes_tax();
+    let items = products
+        .iter()
+        .filter_map(|p| summary(p, tr, *prices.get(&p.id)?, includes_tax))
+        .collect();
     let f = &result.facets;
     let facets = FacetsJson {
         property: facet(&f.property, |s| reference.property_name(s).to_string()),
@@ -283,10 +344,10 @@ pub async fn listing(state: &AppState, tr: &Tr, currency: Currency, p: ListingPa
         shop_country: facet(&f.shop_country, |c| {
             Country::parse(c).map(|c| tr.country(c)).unwrap_or_else(|_| c.to_string())
         }),
-        price: price_bands(tr, &f.price_bands, currency, &rates),
+        price: price_bands(tr, &f.price_bands, currency, &edges),
         in_stock: f.in_stock,
     };
-    Ok(Listing { total: result.total, items, facets, products, rates })
+    Ok(Listing { total: result.total, items, facets, products, prices })
 }
 
 /// Search and browse the catalogue.
@@ -298,7 +359,7 @@ pub async fn products(
 ) -> Result<Json<ProductsJson>, ApiError> {
     let lang = parse_lang(&q.lang);
     let tr = Tr { i18n: state.i18n.clone(), lang };
-    let currency = presentment(&state, &q.country, &q.currency)?;
+    let shopper = shopper(&state, &q.country, &q.currency)?;
     let sort = match q.sort.as_deref() {
         None | Some("") => None,
         Some(s) => Some(
@@ -335,7 +396,7 @@ pub async fn products(
             Some(c) => Some(Country::parse(c).map_err(|e| ApiError::invalid("country", e.to_string()))?),
         },
     };
-    let l = listing(&state, &tr, currency, params).await?;
+    let l = listing(&state, &tr, shopper, params).await?;
     Ok(Json(ProductsJson { total: l.total, page, per_page, items: l.items, facets: l.facets }))
 }
 
@@ -372,6 +433,28 @@ pub struct ProductJson {
     pub licence: LicenceJson,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub not_sellable_reason: Option<String>,
+    /// One item of the cheapest variant in stock delivered to the ship-to country: goods,
+    /// shipping, VAT and duty, as `POST /api/v1/quotes` would quote it. Absent when the
+    /// product cannot be delivered there or nothing is in stock.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub delivered: Option<crate::api_quotes::ConsignmentJson>,
+}
+
+/// Why a product cannot be delivered to a country, in the reader's language.
+pub fn undeliverable_text(tr: &Tr, reason: &Undeliverable) -> String {
+    match reason {
+        Undeliverable::Licence(r) => not_sellable_text(tr, r),
+        Undeliverable::NoShipping(c) => tr.t1("reason-territory", "country", &tr.country(*c)),
+        Undeliverable::OutOfStock { .. } | Undeliverable::UnknownSku => tr.t("product-out-of-stock"),
+    }
+}
+
+/// The variant a delivered price is shown for: the cheapest one in stock.
+pub fn cheapest_in_stock<'p>(p: &'p ProductRecord, pres: &Presentment<'_>) -> Option<&'p VariantRecord> {
+    p.variants
+        .iter()
+        .filter(|v| v.available > 0)
+        .min_by_key(|v| storefront::variant_price(v, pres.currency, pres.rates).map_or(i64::MAX, |m| m.minor))
 }
 
 /// One product with its variants, prices in the presentment currency and licence.
@@ -383,22 +466,28 @@ pub async fn product(
     Query(q): Query<ProductQuery>,
 ) -> Result<Json<ProductJson>, ApiError> {
     let tr = Tr { i18n: state.i18n.clone(), lang: parse_lang(&q.lang) };
-    let currency = presentment(&state, &q.country, &q.currency)?;
+    let shopper = shopper(&state, &q.country, &q.currency)?;
+    let currency = shopper.currency;
     let p = match state.store.product_by_slug(&slug).await? {
         Some(p) if p.status == ProductStatus::Live && !p.variants.is_empty() && p.approved_at.is_some() => p,
         _ => return Err(ApiError::not_found(format!("no product {slug:?}"))),
     };
-    let country = match q.country.as_deref() {
-        Some(c) => Country::parse(c).map_err(|e| ApiError::invalid("country", e.to_string()))?,
-        None => state.config.default_country,
-    };
-    let rates = state.reference.get(state.store.as_ref()).await?.rates.clone();
-    let mut summary = summary(&p, &tr, currency, &rates)
-        .ok_or_else(|| ApiError::invalid("currency", format!("no exchange rate for {currency}")))?;
-    let tree = state.reference.get(state.store.as_ref()).await?.categories.clone();
-    let verdict = licensing::sellable(offer_of(&p), &p.agreements, &tree, country, OffsetDateTime::now_utc());
+    let reference = state.reference.get(state.store.as_ref()).await?;
+    let pres = shopper.presentment(&reference);
+    let no_rate = || ApiError::invalid("currency", format!("no exchange rate for {currency}"));
+    let price = pres.from_price(&p).ok().flatten().ok_or_else(no_rate)?;
+    let mut summary = summary(&p, &tr, price, pres.includes_tax()).ok_or_else(no_rate)?;
+    let ctx = crate::api_quotes::context(&reference);
+    let verdict = quote::deliverable(&p, shopper.ship_to, &ctx);
     summary.sellable = verdict.is_ok();
-    let not_sellable_reason = verdict.err().map(|r| not_sellable_text(&tr, &r));
+    let not_sellable_reason = verdict.as_ref().err().map(|r| undeliverable_text(&tr, r));
+    let delivered = match (verdict, cheapest_in_stock(&p, &pres)) {
+        (Ok(()), Some(v)) => quote::delivered(state.store.as_ref(), &p, v, shopper.ship_to, currency, &ctx)
+            .await
+            .ok()
+            .and_then(|q| q.consignments.first().map(crate::api_quotes::consignment_json)),
+        _ => None,
+    };
     let description = storefront::text(&p, tr.lang).map(|t| t.translation.description.clone()).unwrap_or_default();
     let variants = p
         .variants
@@ -406,13 +495,13 @@ pub async fn product(
         .map(|v| VariantJson {
             sku: storefront::public_sku(&p.shop.slug, &v.sku),
             options: v.options.iter().cloned().collect(),
-            price: storefront::variant_price(v, currency, &rates).unwrap_or(v.price).into(),
+            price: pres.variant_price(&p, v).unwrap_or(v.price).into(),
             available: v.available,
             gtin: v.gtin.clone(),
         })
         .collect();
     let licence = LicenceJson { licensor: p.property.licensor_name.clone(), property: p.property.name.clone() };
-    Ok(Json(ProductJson { summary, description, variants, licence, not_sellable_reason }))
+    Ok(Json(ProductJson { summary, description, variants, licence, not_sellable_reason, delivered }))
 }
 
 #[derive(Deserialize, IntoParams)]

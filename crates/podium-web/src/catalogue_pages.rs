@@ -10,7 +10,7 @@ use axum::Router;
 use podium_app::catalogue::{ProductFilter, ProductRecord};
 use podium_app::storefront;
 use podium_domain::catalogue::CategoryTree;
-use podium_domain::{Country, RateTable};
+use podium_domain::Country;
 use serde::Deserialize;
 
 use crate::context::Visitor;
@@ -43,9 +43,10 @@ pub struct Card {
     pub sold_out: bool,
 }
 
-pub fn card(tr: &Tr, p: &ProductRecord, v: &Visitor, rates: &RateTable) -> Card {
+/// A card for a listed product at the display price the listing found (`None`: no rate for the
+/// chosen currency, so the shop's own price stands in).
+pub fn card(tr: &Tr, p: &ProductRecord, price: Option<podium_domain::Money>) -> Card {
     let text = storefront::text(p, tr.lang);
-    let price = storefront::from_price(p, v.prefs.currency, rates).ok().flatten();
     Card {
         slug: p.slug.clone(),
         title: text.as_ref().map(|t| t.translation.title.clone()).unwrap_or_else(|| p.handle.clone()),
@@ -132,15 +133,15 @@ async fn render_listing(state: &AppState, v: Visitor, listing: Listing, page: i6
             PER_PAGE as usize,
         )
     };
-    let found = crate::api_catalogue::listing(state, &tr, v.prefs.currency, params)
+    let found = crate::api_catalogue::listing(state, &tr, v.shopper(), params)
         .await
         .map_err(|e| PageError::internal(tr.clone(), e.detail))?;
-    let (products, total, rates) = (found.products, found.total as i64, found.rates);
+    let total = found.total as i64;
     let pages = ((total + PER_PAGE - 1) / PER_PAGE).max(1);
     if page > pages {
         return Err(PageError::not_found(tr));
     }
-    let cards = products.iter().map(|p| card(&tr, p, &v, &rates)).collect();
+    let cards = found.products.iter().map(|p| card(&tr, p, found.price_of(p))).collect();
     let page_view = ListingPage {
         layout: Layout::new(&v),
         heading: listing.heading,
@@ -284,8 +285,53 @@ struct ProductPage {
     json_ld: String,
     /// Why the fan cannot buy it (their country is not covered, the licence is not active).
     unavailable: Option<String>,
+    /// Whether the price includes VAT or GST, or is shown before sales tax.
+    price_note: String,
+    /// One item delivered to the fan's country, duties and taxes paid.
+    delivered: Option<Delivered>,
     /// Shown to the shop and licensor when fans cannot see the product yet.
     preview: Option<String>,
+}
+
+/// The delivered price of one item and how it is made up.
+struct Delivered {
+    headline: String,
+    /// (label, amount) rows: goods, shipping, VAT, duty.
+    rows: Vec<(String, String)>,
+    total: String,
+    /// Which rule applied, in a sentence.
+    regime: String,
+    ships: String,
+}
+
+fn delivered_view(tr: &Tr, c: &podium_app::quote::QuotedConsignment, ship_to: Country, inclusive: bool) -> Delivered {
+    use podium_domain::landed::Regime;
+    let country = tr.country(ship_to);
+    let total = c.cost.total.formatted();
+    let headline = match c.cost.regime {
+        Regime::Unmodelled => tr.tn("delivered-unmodelled", &[("country", &country), ("price", &total)]),
+        _ if inclusive => tr.tn("delivered-incl", &[("country", &country), ("price", &total)]),
+        _ => tr.tn("delivered-plus", &[("country", &country), ("price", &total)]),
+    };
+    Delivered {
+        headline,
+        rows: vec![
+            (tr.t("delivered-goods"), c.cost.goods.formatted()),
+            (tr.t("delivered-shipping"), c.cost.shipping.formatted()),
+            (tr.t("delivered-vat"), c.cost.vat.formatted()),
+            (tr.t("delivered-duty"), c.cost.duty.formatted()),
+        ],
+        total,
+        regime: tr.t1(&format!("regime-{}", c.cost.regime.as_str().replace('_', "-")), "country", &country),
+        ships: tr.tn(
+            "delivered-ships",
+            &[
+                ("country", &tr.country(c.ship_from)),
+                ("min", &c.days_min.to_string()),
+                ("max", &c.days_max.to_string()),
+            ],
+        ),
+    }
 }
 
 fn option_label(tr: &Tr, name: &str) -> String {
@@ -314,7 +360,6 @@ async fn product(
         return Err(PageError::not_found(tr));
     }
     let reference = state.reference.get(state.store.as_ref()).await.map_err(internal)?;
-    let rates = reference.rates.clone();
     // A preview (not approved yet) is checked as if approved now, so the shop sees where it will sell.
     let mut offer = podium_app::licensing::offer_of(&p);
     offer.approved_at = offer.approved_at.or(Some(time::OffsetDateTime::now_utc()));
@@ -328,8 +373,11 @@ async fn product(
     let unavailable = match &verdict {
         Err(podium_domain::licensing::NotSellable::NotApproved) => None,
         Err(reason) => Some(crate::api_catalogue::not_sellable_text(&tr, reason)),
+        // Licensed there, but no zone of its shipping profile reaches the country.
+        Ok(_) if !p.ships_to(v.prefs.country) => Some(tr.t1("reason-territory", "country", &tr.country(v.prefs.country))),
         Ok(_) => None,
     };
+    let pres = v.shopper().presentment(&reference);
     let preview = (!public).then(|| tr.t("product-preview"));
     let show_pending = insider(&v, &p);
     let currency = v.prefs.currency;
@@ -341,8 +389,7 @@ async fn product(
         .and_then(|sku| p.variants.iter().position(|x| x.sku == sku))
         .or_else(|| p.variants.iter().position(|x| x.available > 0))
         .unwrap_or(0);
-    let price_of =
-        |i: usize| storefront::variant_price(&p.variants[i], currency, &rates).unwrap_or(p.variants[i].price);
+    let price_of = |i: usize| pres.variant_price(&p, &p.variants[i]).unwrap_or(p.variants[i].price);
     let variant = &p.variants[selected];
     let option_name =
         variant.options.first().map(|(n, _)| option_label(&tr, n)).unwrap_or_else(|| tr.t("product-choose"));
@@ -367,6 +414,22 @@ async fn product(
         .extend(tree.path(&p.category_slug).iter().map(|s| crumb(category_name(&tr, s), &format!("/categories/{s}"))));
     crumbs.push(crumb(text.translation.title.clone(), ""));
     let price = price_of(selected);
+    let delivered = match (&unavailable, public && variant.available > 0) {
+        (None, true) => {
+            let ctx = crate::api_quotes::context(&reference);
+            podium_app::quote::delivered(state.store.as_ref(), &p, variant, v.prefs.country, currency, &ctx)
+                .await
+                .ok()
+                .and_then(|q| q.consignments.into_iter().next())
+                .map(|c| delivered_view(&tr, &c, v.prefs.country, pres.includes_tax()))
+        }
+        _ => None,
+    };
+    let price_note = if pres.includes_tax() {
+        tr.t1("product-price-incl", "country", &tr.country(v.prefs.country))
+    } else {
+        tr.t("product-price-net")
+    };
     let shop_country = country_name(&tr, &p.shop.country);
     let json_ld = serde_json::json!({
         "@context": "https://schema.org",
@@ -444,6 +507,8 @@ async fn product(
         slug: p.slug,
         unavailable,
         preview,
+        price_note,
+        delivered,
     };
     Ok(render(v, StatusCode::OK, page))
 }

@@ -44,6 +44,13 @@ pub struct Prefs {
     pub fallbacks: Vec<Fallback>,
 }
 
+impl Visitor {
+    /// Who this visitor's prices are for: their ship-to country and presentment currency.
+    pub fn shopper(&self) -> crate::api_catalogue::Shopper {
+        crate::api_catalogue::Shopper { ship_to: self.prefs.country, currency: self.prefs.currency }
+    }
+}
+
 /// Everything a page needs to know about the request before it renders.
 pub struct Visitor {
     pub prefs: Prefs,

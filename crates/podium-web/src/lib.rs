@@ -7,6 +7,7 @@
 
 pub mod api;
 mod api_catalogue;
+mod api_quotes;
 mod catalogue_pages;
 pub mod context;
 pub mod error;

@@ -86,10 +86,9 @@ async fn home(State(state): State<AppState>, v: Visitor) -> Result<Response, Pag
     let properties = store.properties().await.map_err(internal)?;
     let shops = store.orgs_of_kind(OrgKind::Shop).await.map_err(internal)?;
     let newest = crate::api_catalogue::ListingParams::newest(v.prefs.country, 1, 8);
-    let found = crate::api_catalogue::listing(&state, &tr, v.prefs.currency, newest)
+    let found = crate::api_catalogue::listing(&state, &tr, v.shopper(), newest)
         .await
         .map_err(|e| PageError::internal(tr.clone(), e.detail))?;
-    let (products, rates) = (found.products, found.rates);
     let country = tr.country(v.prefs.country);
     let prices_for = tr.tn("home-hero-prices", &[("currency", v.prefs.currency.code()), ("country", &country)]);
     let page = HomePage {
@@ -105,7 +104,7 @@ async fn home(State(state): State<AppState>, v: Visitor) -> Result<Response, Pag
             })
             .collect(),
         shops: shops.iter().map(|o| org_view(&tr, o)).collect(),
-        cards: products.iter().map(|p| crate::catalogue_pages::card(&tr, p, &v, &rates)).collect(),
+        cards: found.products.iter().map(|p| crate::catalogue_pages::card(&tr, p, found.price_of(p))).collect(),
     };
     Ok(render(v, StatusCode::OK, page))
 }

@@ -1,4 +1,4 @@
-//! Reference data that most storefront requests need — exchange rates, properties, shops —
+//! Reference data that most storefront requests need — exchange rates, trade rules, properties, shops —
 //! loaded once per change instead of once per request. Every change to them is written to the
 //! outbox in the same transaction, so the cache is keyed by the outbox head: one indexed
 //! lookup tells whether anything may have changed since it was filled.
@@ -9,10 +9,13 @@ use podium_app::catalogue::Property;
 use podium_app::{Org, Store, StoreResult};
 use podium_domain::catalogue::CategoryTree;
 use podium_domain::role::OrgKind;
+use podium_domain::landed::TradeRules;
 use podium_domain::RateTable;
 
 pub struct Reference {
-    pub rates: RateTable,
+    pub rates: Arc<RateTable>,
+    /// The trade rules in force (the newest import, else the shipped defaults).
+    pub rules: Arc<TradeRules>,
     pub properties: Vec<Property>,
     pub shops: Vec<Org>,
     /// The category tree (categories are fixed by migrations, so loading them with the rest is enough).
@@ -45,7 +48,8 @@ impl ReferenceCache {
             }
         }
         let fresh = Arc::new(Reference {
-            rates: RateTable::new(store.latest_rates().await?),
+            rates: Arc::new(RateTable::new(store.latest_rates().await?)),
+            rules: Arc::new(podium_app::trade_rules::current(store).await?.0),
             properties: store.properties().await?,
             shops: store.orgs_of_kind(OrgKind::Shop).await?,
             categories: CategoryTree::new(store.categories().await?.into_iter().map(|c| (c.slug, c.parent))),

@@ -97,8 +97,8 @@ async fn search(
         country: Some(v.prefs.country),
     };
     let result =
-        listing(&state, &tr, v.prefs.currency, params).await.map_err(|e| PageError::internal(tr.clone(), e.detail))?;
-    let cards = result.products.iter().map(|p| card(&tr, p, &v, &result.rates)).collect();
+        listing(&state, &tr, v.shopper(), params).await.map_err(|e| PageError::internal(tr.clone(), e.detail))?;
+    let cards = result.products.iter().map(|p| card(&tr, p, result.price_of(p))).collect();
     let current =
         [("q", q.as_str()), ("property", &property), ("category", &category), ("shop", &shop), ("sort", &sort_value)];
     let link = |key: &str, value: &str| {

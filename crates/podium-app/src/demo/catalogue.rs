@@ -131,10 +131,16 @@ pub async fn seed(store: &dyn Store, now: OffsetDateTime, rates: &RateTable) -> 
                     .map(|(v_i, value)| {
                         // Bigger sizes cost a little more.
                         let price = nice(base + base * v_i as i64 / 10);
-                        let explicit_prices = if *shop_slug == "hanok-threads" && item.stem == "tee" {
-                            vec![Money::new(nice(item.eur_cents * 108 / 100), Currency::USD)]
-                        } else {
-                            Vec::new()
+                        // Two shops price some items for a foreign market by hand: Hanok Threads
+                        // its T-shirts in US dollars, Atelier Chamonix its scarves in pounds.
+                        let explicit_prices = match (*shop_slug, item.stem) {
+                            ("hanok-threads", "tee") => {
+                                vec![Money::new(nice(item.eur_cents * 108 / 100), Currency::USD)]
+                            }
+                            ("atelier-chamonix", "scarf") => {
+                                vec![Money::new(nice(item.eur_cents * 85 / 100 + v_i as i64 * 200), Currency::GBP)]
+                            }
+                            _ => Vec::new(),
                         };
                         let seed = shop_i * 31 + item_i * 7 + prop_i * 13 + v_i * 3;
                         NewVariant {

@@ -12,6 +12,7 @@ mod catalogue;
 pub use catalogue::generate_from;
 mod catalogue_data;
 mod licensing;
+mod shipping;
 
 use crate::accounts;
 use crate::ports::{NewOrg, Store, StoreError};
@@ -152,7 +153,9 @@ pub async fn seed(store: &dyn Store, now: OffsetDateTime) -> Result<Seeded, Stor
         })
         .collect();
     store.save_rates(&rates).await?;
-    let products = catalogue::seed(store, now, &podium_domain::RateTable::new(rates)).await?;
+    let fx = podium_domain::RateTable::new(rates);
+    let products = catalogue::seed(store, now, &fx).await?;
+    shipping::seed(store, &fx).await?;
     licensing::seed(store, now).await?;
     Ok(Seeded::Created { products })
 }
