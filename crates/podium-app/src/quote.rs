@@ -80,7 +80,9 @@ pub enum Undeliverable {
     Licence(NotSellable),
     /// No zone of the product's shipping profile covers the country.
     NoShipping(Country),
-    OutOfStock { available: i64 },
+    OutOfStock {
+        available: i64,
+    },
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -233,14 +235,7 @@ pub fn price(
             shop: product.shop.name.clone(),
             reason: "the shop has no country to ship from".into(),
         })?;
-        resolved.push(Resolved {
-            index: i,
-            sku: l.sku.clone(),
-            product,
-            variant,
-            quantity: l.quantity,
-            ship_from,
-        });
+        resolved.push(Resolved { index: i, sku: l.sku.clone(), product, variant, quantity: l.quantity, ship_from });
     }
     // One consignment per shop and ship-from country, in the order lines first name them.
     let mut groups: Vec<(String, Country, Vec<&Resolved<'_>>)> = Vec::new();
@@ -336,9 +331,8 @@ fn ship_from(
 ) -> Option<Country> {
     let here = locations.get(&p.shop.id).map(Vec::as_slice).unwrap_or(&[]);
     let country_of = |id: &str| here.iter().find(|(l, _)| l == id).map(|(_, c)| *c);
-    let enough = here
-        .iter()
-        .find_map(|(id, c)| v.stock.iter().find(|(l, n)| l == id && *n >= i64::from(quantity)).map(|_| *c));
+    let enough =
+        here.iter().find_map(|(id, c)| v.stock.iter().find(|(l, n)| l == id && *n >= i64::from(quantity)).map(|_| *c));
     enough
         .or_else(|| v.stock.iter().max_by_key(|(_, n)| *n).and_then(|(l, _)| country_of(l)))
         .or_else(|| Country::parse(&p.shop.country).ok())

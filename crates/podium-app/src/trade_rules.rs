@@ -154,7 +154,16 @@ pub async fn current(store: &dyn crate::Store) -> crate::StoreResult<(TradeRules
 pub fn parse(text: &str) -> Result<TradeRules, Vec<RuleError>> {
     let file: File = toml::from_str(text).map_err(|e| {
         let line = e.span().map(|s| line_of(text, s.start)).unwrap_or(1);
-        vec![RuleError { line, field: String::new(), message: e.message().trim().to_string() }]
+        // A syntax or type error names no field; the key written on that line is the one.
+        let field = text
+            .lines()
+            .nth(line.saturating_sub(1))
+            .and_then(|l| l.split_once('='))
+            .map(|(key, _)| key.trim())
+            .filter(|key| !key.is_empty() && key.chars().all(|c| c.is_ascii_alphanumeric() || c == '_'))
+            .unwrap_or_default()
+            .to_string();
+        vec![RuleError { line, field, message: e.message().trim().to_string() }]
     })?;
     let mut ck = Checker { text, errors: Vec::new() };
     let mut countries: Vec<CountryRules> = Vec::new();

@@ -133,6 +133,53 @@ async fn import_trade_rules_checks_the_whole_file_and_refuses_bad_ones() {
     assert!(matches!(source, podium_app::trade_rules::RulesSource::Imported { .. }));
 }
 
+/// Quotes one Rocky Ridge hoodie delivered to `country` with the rules in force.
+async fn hoodie_quote(store: &dyn Store, country: &str) -> podium_app::quote::Quote {
+    use podium_app::quote::{quote, LineRequest, QuoteContext};
+    let rates = podium_domain::RateTable::new(store.latest_rates().await.expect("rates"));
+    let (rules, _) = podium_app::trade_rules::current(store).await.expect("rules");
+    let cats = store.categories().await.expect("categories");
+    let tree = podium_domain::catalogue::CategoryTree::new(cats.into_iter().map(|c| (c.slug, c.parent)));
+    let ctx = QuoteContext { rates: &rates, rules: &rules, tree: &tree, at: time::OffsetDateTime::now_utc() };
+    let to = podium_domain::Country::parse(country).expect("country");
+    let line = LineRequest { sku: "rocky-ridge:HOODIE-OH-S".into(), quantity: 1 };
+    quote(store, to, to.default_currency(), &[line], &ctx).await.expect("quote")
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn an_imported_rules_file_changes_the_next_quote_and_a_broken_one_changes_nothing() {
+    use podium_domain::landed::Regime;
+    let db = TestDb::demo(Backend::Sqlite).await;
+    let dir = tempfile::tempdir().expect("tmp");
+    assert_eq!(hoodie_quote(db.store.as_ref(), "CA").await.consignments[0].cost.regime, Regime::Unmodelled);
+    assert_eq!(hoodie_quote(db.store.as_ref(), "KE").await.consignments[0].cost.regime, Regime::Standard);
+    // The operator adds Canada (5 % GST, 18 % on hoodies, no threshold) and gives Kenya a
+    // 20,000 KES de minimis.
+    // Kenya is the last country of the defaults, so a low-value table appended belongs to it.
+    let mut text = podium_app::trade_rules::DEFAULT_RULES.to_string();
+    text.push_str(
+        "\n[[country.low_value]]\nfrom = \"2020-01-01\"\nthreshold = \"20000.00 KES\"\nkind = \"de_minimis\"\n",
+    );
+    text.push_str("\n[[country]]\ncode = \"CA\"\nvat_bp = 500\nprices_include_tax = false\nduty_default_bp = 800\n");
+    text.push_str("duty = [ { hs = \"6110\", bp = 1800 } ]\n");
+    let file = dir.path().join("custom.toml");
+    std::fs::write(&file, &text).expect("write");
+    let (code, out, err) = run(&["import", "trade-rules", file.to_str().expect("utf-8"), "--database-url", &db.url]);
+    assert_eq!(code, 0, "{out}{err}");
+    let ca = hoodie_quote(db.store.as_ref(), "CA").await;
+    let c = &ca.consignments[0].cost;
+    assert_eq!(c.regime, Regime::Standard);
+    assert_eq!(c.duty.minor, (c.goods.minor * 1800 + 5000) / 10_000, "18 % duty on the hoodie");
+    assert_eq!(hoodie_quote(db.store.as_ref(), "KE").await.consignments[0].cost.regime, Regime::DeMinimis);
+    // A broken file is refused with line numbers and the custom rules stay in force.
+    let broken = dir.path().join("broken.toml");
+    std::fs::write(&broken, text.replace("vat_bp = 500", "vat_bp = \"five\"")).expect("write");
+    let (code, _, err) = run(&["import", "trade-rules", broken.to_str().expect("utf-8"), "--database-url", &db.url]);
+    assert_ne!(code, 0);
+    assert!(err.contains("line ") && err.contains("vat_bp") && err.contains("nothing was changed"), "{err}");
+    assert_eq!(hoodie_quote(db.store.as_ref(), "CA").await.consignments[0].cost.regime, Regime::Standard);
+}
+
 struct Server(std::process::Child);
 
 impl Drop for Server {

@@ -252,7 +252,8 @@ impl<'a> DisplayPricer<'a> {
         self.to.is_some_and(|to| {
             ship_from == to.country
                 || (to.customs_union.is_some()
-                    && self.rules.country(ship_from).and_then(|f| f.customs_union.as_ref()) == to.customs_union.as_ref())
+                    && self.rules.country(ship_from).and_then(|f| f.customs_union.as_ref())
+                        == to.customs_union.as_ref())
         })
     }
 

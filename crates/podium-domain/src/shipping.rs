@@ -125,11 +125,7 @@ pub struct Shipping {
 /// the least). The estimate runs from the latest minimum to the latest maximum.
 pub fn consignment_shipping(items: &[(&Zone, u32)]) -> Result<Shipping, ShippingError> {
     let items: Vec<&(&Zone, u32)> = items.iter().filter(|(_, q)| *q > 0).collect();
-    let first = items
-        .iter()
-        .max_by_key(|(z, _)| (z.flat.minor, z.per_item.minor))
-        .ok_or(ShippingError::Empty)?
-        .0;
+    let first = items.iter().max_by_key(|(z, _)| (z.flat.minor, z.per_item.minor)).ok_or(ShippingError::Empty)?.0;
     let currency = first.flat.currency;
     if items.iter().any(|(z, _)| z.flat.currency != currency || z.per_item.currency != currency) {
         return Err(ShippingError::MixedCurrency);

@@ -9,10 +9,9 @@ use std::sync::{Arc, Mutex, RwLock};
 
 use podium_app::catalogue::{ProductRecord, ProductStatus};
 use podium_app::storefront;
-use podium_domain::licensing::{self, SaleWindow, Territory};
 use podium_domain::landed::{DisplayPricer, TradeRules};
+use podium_domain::licensing::{self, SaleWindow, Territory};
 use podium_domain::{Country, Currency, Lang, Money, RateTable};
-use time::Date;
 use tantivy::collector::{Collector, SegmentCollector};
 use tantivy::columnar::Column;
 use tantivy::query::{AllQuery, BooleanQuery, BoostQuery, FuzzyTermQuery, Occur, Query, TermQuery};
@@ -20,6 +19,7 @@ use tantivy::schema::{
     Field, IndexRecordOption, Schema, TextFieldIndexing, TextOptions, Value, FAST, INDEXED, STORED, STRING,
 };
 use tantivy::{DocId, Index, IndexReader, IndexWriter, Score, SegmentOrdinal, SegmentReader, TantivyDocument, Term};
+use time::Date;
 
 use crate::analysis::{self, CJK, EN, FR, WORDS};
 

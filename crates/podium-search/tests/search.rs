@@ -98,9 +98,8 @@ async fn tolerates_real_misspellings() {
 #[tokio::test(flavor = "multi_thread")]
 async fn facets_count_after_filters_and_filters_narrow() {
     let (_db, index) = demo_index(Backend::Sqlite).await;
-    let all = index
-        .search(&SearchQuery { limit: 10, price_edges: vec![1500, 3000], ..Default::default() })
-        .expect("search");
+    let all =
+        index.search(&SearchQuery { limit: 10, price_edges: vec![1500, 3000], ..Default::default() }).expect("search");
     // The 231 approved products less the 10 under Thames Pin's suspended Team Kenya licence.
     assert_eq!(all.total, 221);
     assert_eq!(all.facets.property.values().sum::<u64>(), 221);

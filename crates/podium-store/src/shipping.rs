@@ -126,15 +126,16 @@ impl ShippingStore for SqlStore {
                 .await
                 .map_err(conflict("name"))?;
             } else {
-                let done =
-                    sqlx::query("UPDATE shipping_profiles SET name = $3, is_default = $4 WHERE id = $1 AND shop_id = $2")
-                        .bind(&saved.id)
-                        .bind(shop_id)
-                        .bind(&saved.name)
-                        .bind(i64::from(saved.is_default))
-                        .execute(&mut *tx)
-                        .await
-                        .map_err(conflict("name"))?;
+                let done = sqlx::query(
+                    "UPDATE shipping_profiles SET name = $3, is_default = $4 WHERE id = $1 AND shop_id = $2",
+                )
+                .bind(&saved.id)
+                .bind(shop_id)
+                .bind(&saved.name)
+                .bind(i64::from(saved.is_default))
+                .execute(&mut *tx)
+                .await
+                .map_err(conflict("name"))?;
                 if done.rows_affected() == 0 {
                     return Err(StoreError::NotFound("shipping profile"));
                 }
@@ -170,12 +171,14 @@ impl ShippingStore for SqlStore {
     async fn delete_shipping_profile(&self, shop_id: &str, profile_id: &str) -> StoreResult<()> {
         let now = OffsetDateTime::now_utc();
         write_tx!(self, |tx| {
-            sqlx::query("UPDATE products SET shipping_profile_id = NULL WHERE shop_id = $1 AND shipping_profile_id = $2")
-                .bind(shop_id)
-                .bind(profile_id)
-                .execute(&mut *tx)
-                .await
-                .map_err(backend)?;
+            sqlx::query(
+                "UPDATE products SET shipping_profile_id = NULL WHERE shop_id = $1 AND shipping_profile_id = $2",
+            )
+            .bind(shop_id)
+            .bind(profile_id)
+            .execute(&mut *tx)
+            .await
+            .map_err(backend)?;
             let done = sqlx::query("DELETE FROM shipping_profiles WHERE id = $1 AND shop_id = $2 AND is_default = 0")
                 .bind(profile_id)
                 .bind(shop_id)

@@ -332,10 +332,7 @@ pub async fn listing(state: &AppState, tr: &Tr, shopper: Shopper, p: ListingPara
     let prices: HashMap<String, Money> = result.hits.iter().filter_map(|h| Some((h.id.clone(), h.price?))).collect();
     let products = state.store.products_by_ids(&ids).await?;
     let includes_tax = shopper.presentment(&reference).includes_tax();
-    let items = products
-        .iter()
-        .filter_map(|p| summary(p, tr, *prices.get(&p.id)?, includes_tax))
-        .collect();
+    let items = products.iter().filter_map(|p| summary(p, tr, *prices.get(&p.id)?, includes_tax)).collect();
     let f = &result.facets;
     let facets = FacetsJson {
         property: facet(&f.property, |s| reference.property_name(s).to_string()),

@@ -183,8 +183,11 @@ pub async fn create_quote(
         None | Some("") => ship_to.default_currency(),
         Some(c) => Currency::parse(c).map_err(|e| ApiError::invalid("currency", e.to_string()))?,
     };
-    let lines: Vec<LineRequest> =
-        body.lines.into_iter().map(|l| LineRequest { sku: l.sku.chars().take(200).collect(), quantity: l.quantity }).collect();
+    let lines: Vec<LineRequest> = body
+        .lines
+        .into_iter()
+        .map(|l| LineRequest { sku: l.sku.chars().take(200).collect(), quantity: l.quantity })
+        .collect();
     let reference = state.reference.get(state.store.as_ref()).await?;
     let q = quote::quote(state.store.as_ref(), ship_to, currency, &lines, &context(&reference))
         .await

@@ -374,7 +374,9 @@ async fn product(
         Err(podium_domain::licensing::NotSellable::NotApproved) => None,
         Err(reason) => Some(crate::api_catalogue::not_sellable_text(&tr, reason)),
         // Licensed there, but no zone of its shipping profile reaches the country.
-        Ok(_) if !p.ships_to(v.prefs.country) => Some(tr.t1("reason-territory", "country", &tr.country(v.prefs.country))),
+        Ok(_) if !p.ships_to(v.prefs.country) => {
+            Some(tr.t1("reason-territory", "country", &tr.country(v.prefs.country)))
+        }
         Ok(_) => None,
     };
     let pres = v.shopper().presentment(&reference);

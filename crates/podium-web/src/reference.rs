@@ -8,8 +8,8 @@ use std::sync::{Arc, RwLock};
 use podium_app::catalogue::Property;
 use podium_app::{Org, Store, StoreResult};
 use podium_domain::catalogue::CategoryTree;
-use podium_domain::role::OrgKind;
 use podium_domain::landed::TradeRules;
+use podium_domain::role::OrgKind;
 use podium_domain::RateTable;
 
 pub struct Reference {

@@ -458,26 +458,27 @@ async fn product_pages_show_translated_content_prices_and_variants() {
     assert_eq!(r.status, StatusCode::OK);
     assert!(r.body.contains("케냐 아이스 라이언스 페이스오프 티셔츠"), "Korean title");
     assert!(r.body.contains("서울의 작은 공방 Hanok Threads에서 만든 티셔츠입니다."), "Korean description");
-    // KRW is the shop's own currency: the stored price shows unconverted.
+    // KRW is the shop's own currency: the stored net price 43,000 shows with Korea's 10 % VAT,
+    // as Korean prices are shown (a domestic sale: Hanok Threads is in Seoul).
     assert!(
-        r.body.contains("data-testid=\"price\">₩43,000<"),
+        r.body.contains("data-testid=\"price\">₩47,300<"),
         "{}",
         &r.body[r.body.find("data-testid").unwrap_or(0)..][..80]
     );
     // Choosing another variant without JavaScript: a GET with ?variant=.
-    let r = app.get(&format!("{slug}?variant=TEE-KIL-XL")).await;
+    let r = app.get(&format!("{slug}?variant=TEE-KIL-XL&country=KR")).await;
     assert!(r.body.contains("value=\"TEE-KIL-XL\" checked"));
     assert!(
         r.body.contains("<input type=\"hidden\" name=\"variant\" value=\"TEE-KIL-XL\">"),
         "currency changes keep the variant"
     );
-    assert!(r.body.contains("data-testid=\"price\">₩56,000<"));
+    assert!(r.body.contains("data-testid=\"price\">₩61,600<"), "56,000 + 10 %");
     // Hanok Threads set an explicit USD price for its T-shirts: it wins over conversion.
-    let r = app.get(&format!("{slug}?currency=USD&variant=TEE-KIL-S")).await;
-    assert!(r.body.contains("data-testid=\"price\">$31.00<"), "explicit USD price");
-    let r = app.get(&format!("{slug}?currency=EUR&variant=TEE-KIL-S")).await;
-    // 43,000 KRW at 1478.94 per EUR = 29.0748… → €29.07
-    assert!(r.body.contains("data-testid=\"price\">€29.07<"));
+    let r = app.get(&format!("{slug}?currency=USD&variant=TEE-KIL-S&country=KR")).await;
+    assert!(r.body.contains("data-testid=\"price\">$34.10<"), "explicit 31.00 USD + 10 % VAT");
+    let r = app.get(&format!("{slug}?currency=EUR&variant=TEE-KIL-S&country=KR")).await;
+    // 43,000 KRW at 1478.94 per EUR = 29.0748… → €29.07, plus 10 % (2.907 → 2.91) = €31.98
+    assert!(r.body.contains("data-testid=\"price\">€31.98<"));
     // Breadcrumbs through the category tree, and schema.org JSON-LD.
     assert!(r.body.contains("href=\"/categories/apparel\"") && r.body.contains("href=\"/categories/t-shirts\""));
     let ld_start = r.body.find("application/ld+json\">").expect("json-ld") + "application/ld+json\">".len();
@@ -485,7 +486,7 @@ async fn product_pages_show_translated_content_prices_and_variants() {
     let ld: serde_json::Value = serde_json::from_str(&r.body[ld_start..ld_end]).expect("valid JSON-LD");
     assert_eq!(
         (ld["@type"].as_str(), ld["offers"]["priceCurrency"].as_str(), ld["offers"]["price"].as_str()),
-        (Some("Product"), Some("EUR"), Some("29.07"))
+        (Some("Product"), Some("EUR"), Some("31.98"))
     );
     assert_eq!(ld["sku"], "hanok-threads:TEE-KIL-S");
     let r = app.get(&format!("{slug}/art.svg")).await;
