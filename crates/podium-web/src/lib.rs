@@ -19,6 +19,7 @@ mod pages;
 pub mod reference;
 mod rules_console;
 mod search_page;
+mod shipping_console;
 mod shop_console;
 mod verify;
 
@@ -92,6 +93,7 @@ pub fn router(state: AppState) -> Router {
         .merge(catalogue_pages::routes())
         .merge(search_page::routes())
         .merge(shop_console::routes())
+        .merge(shipping_console::routes())
         .merge(verify::routes())
         .merge(rules_console::routes())
         .merge(licence_console::routes())

@@ -56,14 +56,14 @@ fn internal(tr: &Tr) -> impl Fn(StoreError) -> PageError + '_ {
 }
 
 /// Why a console page is refused.
-enum Denied {
+pub(crate) enum Denied {
     /// Not signed in: go to the sign-in page, then back here.
     SignIn(String),
     Forbidden,
 }
 
 /// The shop, when the signed-in user belongs to it.
-fn my_shop(v: &Visitor, slug: &str) -> Result<Org, Denied> {
+pub(crate) fn my_shop(v: &Visitor, slug: &str) -> Result<Org, Denied> {
     let Some(p) = &v.principal else {
         return Err(Denied::SignIn(format!("/signin?next=/console/shops/{slug}")));
     };
@@ -72,13 +72,16 @@ fn my_shop(v: &Visitor, slug: &str) -> Result<Org, Denied> {
 
 macro_rules! shop_or_return {
     ($v:expr, $slug:expr) => {
-        match my_shop(&$v, &$slug) {
+        match $crate::shop_console::my_shop(&$v, &$slug) {
             Ok(shop) => shop,
-            Err(Denied::SignIn(to)) => return Ok($v.respond(Redirect::to(&to))),
-            Err(Denied::Forbidden) => return Err(PageError::forbidden($v.tr.clone())),
+            Err($crate::shop_console::Denied::SignIn(to)) => return Ok($v.respond(axum::response::Redirect::to(&to))),
+            Err($crate::shop_console::Denied::Forbidden) => {
+                return Err($crate::error::PageError::forbidden($v.tr.clone()))
+            }
         }
     };
 }
+pub(crate) use shop_or_return;
 
 struct ProductRow {
     handle: String,

@@ -5,6 +5,8 @@ mod common;
 
 use axum::http::StatusCode;
 use common::TestApp;
+use podium_app::catalogue::CatalogueStore;
+use podium_app::shipping::ShippingStore;
 use podium_store::testing::Backend;
 use serde_json::{json, Value};
 
@@ -241,4 +243,105 @@ async fn an_imported_rule_change_moves_the_next_quote() {
     let (goods, shipping) = (minor(&c["goods"]), minor(&c["shipping"]));
     assert_eq!(minor(&c["duty"]), percent(goods, 1800));
     assert_eq!(minor(&c["vat"]), percent(goods + shipping + percent(goods, 1800), 500));
+}
+
+#[tokio::test]
+async fn a_merchant_sets_shipping_profiles_and_fans_see_where_products_ship() {
+    let mut app = TestApp::new(Backend::Sqlite).await;
+    // Only the shop's own people reach its shipping page.
+    let r = app.get("/console/shops/hanok-threads/shipping").await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER, "signed out: to the sign-in page");
+    app.sign_in("fan@podium.example", "fan-demo-2026").await;
+    assert_eq!(app.get("/console/shops/hanok-threads/shipping").await.status, StatusCode::FORBIDDEN);
+    let csrf = app.get("/").await.csrf();
+    app.post_form("/signout", &[("csrf_token", &csrf)]).await;
+    app.sign_in("merchant@podium.example", "merchant-demo-2026").await;
+    let console = app.get("/console/shops/hanok-threads?lang=en").await;
+    assert!(console.body.contains("href=\"/console/shops/hanok-threads/shipping\""), "one click from the shop console");
+    let page = app.get("/console/shops/hanok-threads/shipping?lang=en").await;
+    assert_eq!(page.status, StatusCode::OK);
+    assert!(page.body.contains("value=\"Standard\"") && page.body.contains("value=\"Small parcel\""));
+    let csrf = page.csrf();
+    // A mistyped country is refused with the zone named, and what was typed stays.
+    let mut form = vec![
+        ("csrf_token", csrf.as_str()),
+        ("id", ""),
+        ("name", "Korea only"),
+        ("zone.0.name", "Korea"),
+        ("zone.0.countries", "KR, XX"),
+        ("zone.0.flat", "3000"),
+        ("zone.0.per_item", "500"),
+        ("zone.0.days_min", "1"),
+        ("zone.0.days_max", "2"),
+    ];
+    let r = app.post_form("/console/shops/hanok-threads/shipping?lang=en", &form).await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(r.body.contains("Zone “Korea”: “XX” is not a country code such as FR or JP."), "{}", r.body.len());
+    assert!(r.body.contains("value=\"KR, XX\""), "the input is kept");
+    form[4] = ("zone.0.countries", "KR");
+    let r = app.post_form("/console/shops/hanok-threads/shipping", &form).await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER);
+    // Give the Kenya Ice Lions tee (licensed for Korea and Kenya) the Korea-only profile.
+    let tee = app
+        .db
+        .store
+        .product_by_slug("hanok-threads-kenya-ice-lions-face-off-tee")
+        .await
+        .expect("read")
+        .expect("product");
+    let page = app.get("/console/shops/hanok-threads/shipping").await;
+    let korea = app
+        .db
+        .store
+        .shipping_profiles(&tee.shop.id)
+        .await
+        .expect("profiles")
+        .into_iter()
+        .find(|p| p.name == "Korea only")
+        .expect("saved");
+    assert_eq!(korea.zones[0].flat.minor, 3000);
+    let field = format!("product.{}", tee.id);
+    let r = app
+        .post_form("/console/shops/hanok-threads/shipping/assign", &[("csrf_token", &page.csrf()), (&field, &korea.id)])
+        .await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER);
+    app.catch_up().await;
+    let slug = "hanok-threads-kenya-ice-lions-face-off-tee";
+    let ke = app.get(&format!("/api/v1/products/{slug}?country=KE&lang=en")).await.json();
+    assert_eq!(
+        (ke["sellable"].as_bool(), ke["not_sellable_reason"].as_str()),
+        (Some(false), Some("Not available for delivery to Kenya."))
+    );
+    let kr = app.get(&format!("/api/v1/products/{slug}?country=KR")).await.json();
+    assert_eq!(kr["delivered"]["shipping"]["minor"], 3000, "the new zone's flat rate");
+    let listed = app.get("/api/v1/products?country=KE&shop=hanok-threads&per_page=100").await.json();
+    assert!(listed["items"].as_array().is_some_and(|i| i.iter().all(|p| p["slug"] != slug)), "not listed in Kenya");
+    // The default profile cannot be deleted; another can, and its products go back to the default.
+    let standard = app
+        .db
+        .store
+        .shipping_profiles(&tee.shop.id)
+        .await
+        .expect("profiles")
+        .into_iter()
+        .find(|p| p.is_default)
+        .expect("default");
+    let r = app
+        .post_form(
+            &format!("/console/shops/hanok-threads/shipping/{}/delete?lang=en", standard.id),
+            &[("csrf_token", &page.csrf())],
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(r.body.contains("The default profile cannot be deleted"));
+    let r = app
+        .post_form(
+            &format!("/console/shops/hanok-threads/shipping/{}/delete", korea.id),
+            &[("csrf_token", &page.csrf())],
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER);
+    app.catch_up().await;
+    let ke = app.get(&format!("/api/v1/products/{slug}?country=KE")).await.json();
+    assert_eq!(ke["sellable"], true);
 }
