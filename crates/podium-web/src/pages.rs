@@ -307,6 +307,8 @@ struct ConsolePage {
     orgs: Vec<OrgView>,
     rates: Vec<RateRow>,
     rates_stale: bool,
+    rates_notice: Option<String>,
+    rates_failed: bool,
     properties: Vec<PropertyAdmin>,
     emblem_notice: Option<String>,
     emblem_failed: bool,
@@ -326,6 +328,9 @@ struct PropertyAdmin {
 struct ConsoleQuery {
     #[serde(default)]
     emblem: String,
+    /// The outcome of a rates upload or manual rate: `imported-N`, `manual`, `error-…`.
+    #[serde(default)]
+    rates: String,
     #[serde(default)]
     property: String,
 }
@@ -396,6 +401,19 @@ async fn console(
         "saved" => Some(tr.t("emblem-saved")),
         other => Some(crate::shop_console::image_error_message(&tr, other.trim_start_matches("error-"))),
     };
+    let rates_failed = cq.rates.starts_with("error-");
+    let rates_notice = match cq.rates.as_str() {
+        "" => None,
+        "manual" => Some(tr.t("rates-manual-saved")),
+        r if r.starts_with("imported-") => Some(tr.t1("rates-imported", "count", r.trim_start_matches("imported-"))),
+        r if r.starts_with("error-line-") => {
+            Some(tr.t1("rates-error-line", "line", r.trim_start_matches("error-line-")))
+        }
+        "error-large" | "error-empty" | "error-currency" | "error-rate" | "error-source" => {
+            Some(tr.t(&format!("rates-{}", cq.rates)))
+        }
+        _ => None,
+    };
     let roles = principal
         .roles()
         .into_iter()
@@ -416,6 +434,8 @@ async fn console(
         orgs,
         rates,
         rates_stale,
+        rates_notice,
+        rates_failed,
         properties,
         emblem_notice,
         emblem_failed,

@@ -6,8 +6,8 @@ use askama::Template;
 use axum::extract::{DefaultBodyLimit, Multipart, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
-use axum::routing::get;
-use axum::Router;
+use axum::routing::{get, post};
+use axum::{Form, Router};
 use podium_app::trade_rules::{self, ImportRulesError, RulesSource};
 use podium_domain::landed::{ThresholdKind, TradeRules};
 use podium_domain::Role;
@@ -26,7 +26,9 @@ const MAX_RULES_BYTES: usize = 1024 * 1024;
 pub fn routes() -> Router<AppState> {
     Router::new()
         .route("/console/operator/trade-rules", get(page).post(upload))
+        .route("/console/operator/rates", post(upload_rates))
         .layer(DefaultBodyLimit::max(MAX_RULES_BYTES + 16 * 1024))
+        .route("/console/operator/rates/manual", post(manual_rate))
 }
 
 struct CountryRow {
@@ -81,7 +83,7 @@ fn rows(tr: &Tr, rules: &TradeRules) -> Vec<CountryRow> {
 /// Operators only: anyone else is sent to sign in or refused.
 fn operator_or(v: &Visitor) -> Result<(), Box<Response>> {
     match &v.principal {
-        None => Err(Box::new(Redirect::to("/signin?next=/console/operator/trade-rules").into_response())),
+        None => Err(Box::new(Redirect::to(&format!("/signin?next={}", v.path)).into_response())),
         Some(p) if p.has_role(Role::Operator) => Ok(()),
         Some(_) => Err(Box::new(PageError::forbidden(v.tr.clone()).into_response())),
     }
@@ -154,4 +156,74 @@ async fn upload(State(state): State<AppState>, v: Visitor, form: Multipart) -> R
         }
         Err(ImportRulesError::Store(e)) => Err(PageError::internal(tr, e)),
     }
+}
+
+/// An ECB file (daily XML or CSV) uploaded from the operator console, read by the same code as
+/// `podium import fx`; the console says how many rates came in, or which line is wrong.
+async fn upload_rates(State(state): State<AppState>, v: Visitor, form: Multipart) -> Result<Response, PageError> {
+    let up = crate::shop_console::read_upload(form).await;
+    if !up.too_large {
+        v.check_csrf(up.fields.get("csrf_token").map(String::as_str).unwrap_or(""))?;
+    }
+    if let Err(r) = operator_or(&v) {
+        return Ok(v.respond(*r));
+    }
+    let back = |q: &str| Redirect::to(&format!("/console/operator?rates={q}#rates-title"));
+    let text = match (up.too_large, up.file.map(String::from_utf8)) {
+        (false, Some(Ok(text))) if !text.trim().is_empty() => text,
+        (true, _) => return Ok(v.respond(back("error-large"))),
+        _ => return Ok(v.respond(back("error-empty"))),
+    };
+    match podium_app::fx_import::import(state.store.as_ref(), &text, "ECB").await {
+        Ok(report) => Ok(v.respond(back(&format!("imported-{}", report.rates.len())))),
+        Err(podium_app::fx_import::FxImportError::Invalid { line, .. }) => {
+            Ok(v.respond(back(&format!("error-line-{line}"))))
+        }
+        Err(podium_app::fx_import::FxImportError::Empty) => Ok(v.respond(back("error-empty"))),
+        Err(podium_app::fx_import::FxImportError::Store(e)) => Err(PageError::internal(v.tr.clone(), e)),
+    }
+}
+
+#[derive(Deserialize)]
+struct ManualRate {
+    #[serde(default)]
+    csrf_token: String,
+    #[serde(default)]
+    currency: String,
+    #[serde(default)]
+    per_eur: String,
+    #[serde(default)]
+    source: String,
+}
+
+/// A rate the ECB does not publish (KES, for one), entered by hand with its source, dated today.
+async fn manual_rate(
+    State(state): State<AppState>,
+    v: Visitor,
+    Form(f): Form<ManualRate>,
+) -> Result<Response, PageError> {
+    v.check_csrf(&f.csrf_token)?;
+    if let Err(r) = operator_or(&v) {
+        return Ok(v.respond(*r));
+    }
+    let back = |q: &str| Redirect::to(&format!("/console/operator?rates={q}#rates-title"));
+    let Ok(currency) = podium_domain::Currency::parse(f.currency.trim().to_ascii_uppercase().as_str()) else {
+        return Ok(v.respond(back("error-currency")));
+    };
+    let per_eur = match f.per_eur.trim().replace(',', ".").parse::<rust_decimal::Decimal>() {
+        Ok(d) if d > rust_decimal::Decimal::ZERO && currency != podium_domain::Currency::EUR => d,
+        _ => return Ok(v.respond(back("error-rate"))),
+    };
+    let source: String = f.source.trim().chars().take(200).collect();
+    if source.is_empty() {
+        return Ok(v.respond(back("error-source")));
+    }
+    let rate = podium_domain::Rate {
+        currency,
+        per_eur,
+        date: state.clock.now().date(),
+        source: format!("operator: {source}"),
+    };
+    state.store.save_rates(&[rate]).await.map_err(|e| PageError::internal(v.tr.clone(), e))?;
+    Ok(v.respond(back("manual")))
 }

@@ -290,3 +290,61 @@ async fn shop_stories_and_property_emblems_show_on_public_pages() {
     let public = app.get(&format!("/properties/{property}")).await;
     assert!(public.body.contains("class=\"emblem\""), "the emblem shows on the property page");
 }
+
+#[tokio::test]
+async fn the_operator_imports_ecb_rates_and_enters_the_ones_the_ecb_lacks() {
+    let mut app = TestApp::new(Backend::Sqlite).await;
+    app.sign_in("merchant@podium.example", "merchant-demo-2026").await;
+    let csrf = app.get("/").await.csrf();
+    let xml = "<gesmes:Envelope xmlns:gesmes=\"http://www.gesmes.org/xml/2002-08-01\" \
+               xmlns=\"http://www.ecb.int/vocabulary/2002-08-01/eurofxref\"><Cube><Cube time='2026-11-27'>\
+               <Cube currency='USD' rate='1.2000'/><Cube currency='JPY' rate='150.00'/></Cube></Cube></gesmes:Envelope>";
+    let r =
+        post_multipart(&mut app, "/console/operator/rates", &[("csrf_token", &csrf)], ("daily.xml", xml.as_bytes()))
+            .await;
+    assert_eq!(r.status, StatusCode::FORBIDDEN, "merchants do not set rates");
+    let csrf = app.get("/").await.csrf();
+    app.post_form("/signout", &[("csrf_token", &csrf)]).await;
+    app.sign_in("operator@podium.example", "operator-demo-2026").await;
+    let console = app.get("/console/operator?lang=en").await;
+    assert!(console.body.contains("action=\"/console/operator/rates\""), "the upload is on the console");
+    let csrf = console.csrf();
+    let r =
+        post_multipart(&mut app, "/console/operator/rates", &[("csrf_token", &csrf)], ("daily.xml", xml.as_bytes()))
+            .await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER);
+    let page = app.get(r.header("location")).await;
+    assert!(page.body.contains("Imported 2 rates."), "told what came in");
+    assert!(page
+        .body
+        .contains("<th scope=\"row\">USD</th><td class=\"num\">1.2000</td><td>2026-11-27</td><td>ECB</td>"));
+    // A file that is not ECB data changes nothing and says so.
+    let r = post_multipart(&mut app, "/console/operator/rates", &[("csrf_token", &csrf)], ("x.csv", b"hello")).await;
+    let page = app.get(&format!("{}&lang=en", r.header("location").replace('#', "&x=#"))).await;
+    assert!(page.body.contains("Nothing changed."), "{}", r.header("location"));
+    assert!(page.body.contains("<td class=\"num\">1.2000</td>"));
+    // KES is entered by hand, with its source, dated today.
+    let r = app
+        .post_form(
+            "/console/operator/rates/manual",
+            &[("csrf_token", &csrf), ("currency", "kes"), ("per_eur", "140.25"), ("source", "Central Bank of Kenya")],
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER);
+    let page = app.get("/console/operator?lang=en").await;
+    assert!(page.body.contains("<td class=\"num\">140.25</td>"));
+    assert!(page.body.contains("operator: Central Bank of Kenya"));
+    let r = app
+        .post_form(
+            "/console/operator/rates/manual",
+            &[("csrf_token", &csrf), ("currency", "KES"), ("per_eur", "-3"), ("source", "x")],
+        )
+        .await;
+    assert!(r.header("location").contains("error-rate"));
+    // The new rates price the storefront at once.
+    app.catch_up().await;
+    let p = app.get("/api/v1/products/rocky-ridge-olympic-heritage-laurel-tee?country=US&currency=EUR").await.json();
+    let usd = app.get("/api/v1/products/rocky-ridge-olympic-heritage-laurel-tee?country=US").await.json();
+    let (eur, usd) = (p["price"]["minor"].as_i64().unwrap_or(0), usd["price"]["minor"].as_i64().unwrap_or(0));
+    assert!((eur * 12 - usd * 10).abs() <= 6, "converted at 1.2000 USD per EUR: {usd} → {eur}");
+}
