@@ -162,6 +162,7 @@ mod tests {
             "codes-csv",
             "audit-what",
             "wait-one-minutes",
+            "shipping-zone",
         ];
         let i18n = I18n::load().expect("messages load");
         for lang in [Lang::Fr, Lang::ZhHans, Lang::Ja, Lang::Ko] {
