@@ -73,5 +73,15 @@ echo "catalogue: $TOTAL products; medians of $RUNS runs of $DURATION"
 report "search, 1 client (7 mixed queries)" 1 "$DIR/queries.lua"
 report "search, 32 connections" 32 "$DIR/queries.lua"
 report "product page, 32 connections" 32 "/products/hanok-threads-kenya-ice-lions-face-off-tee?lang=ja"
+# A quote of two consignments (Tokyo and Denver to Germany), where the binary has quotes.
+if curl -fs -o /dev/null -XPOST -H 'content-type: application/json' -d '{"country":"DE","lines":[{"sku":"kumo-craft:TEE-OH-M","quantity":1}]}' "http://127.0.0.1:$PORT/api/v1/quotes"; then
+  cat >"$DIR/quote.lua" <<'LUA'
+wrk.method = "POST"
+wrk.path = "/api/v1/quotes"
+wrk.headers["Content-Type"] = "application/json"
+wrk.body = '{"country":"DE","lines":[{"sku":"kumo-craft:TEE-OH-M","quantity":2},{"sku":"kumo-craft:PIN-OH-GOLD","quantity":1},{"sku":"rocky-ridge:HOODIE-OH-S","quantity":1}]}'
+LUA
+  report "quote (2 consignments), 32 connections" 32 "$DIR/quote.lua"
+fi
 RSS_AFTER=$(awk '/VmRSS/ {print $2}' "/proc/$PID/status")
 echo "server memory: idle $((RSS_IDLE / 1024)) MiB, after the run $((RSS_AFTER / 1024)) MiB"

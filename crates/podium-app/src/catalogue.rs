@@ -153,6 +153,9 @@ pub struct ProductRecord {
     /// The profile it ships with: its own, else the shop's default (`None` only for a shop
     /// without any profile, which ships nowhere).
     pub shipping: Option<podium_domain::shipping::ShippingProfile>,
+    /// The stock locations holding this product, as (location id, country), in location order:
+    /// where its consignments ship from.
+    pub locations: Vec<(String, String)>,
 }
 
 /// An image as pages link it: `/media/{id}` and `/media/{id}/thumb`.

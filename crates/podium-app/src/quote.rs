@@ -3,8 +3,6 @@
 //! shipping, VAT and duty from the landed-cost engine. The cart and checkout build on this; the
 //! product page quotes one item of a variant.
 
-use std::collections::HashMap;
-
 use podium_domain::catalogue::CategoryTree;
 use podium_domain::fx::FxError;
 use podium_domain::landed::{self, Consignment, LandedCost, LandedCostError, Regime, TradeRules};
@@ -76,6 +74,8 @@ pub struct Quote {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Undeliverable {
     UnknownSku,
+    /// The shop has taken the product off sale (a draft).
+    OffSale,
     /// The licence does not allow selling it there now.
     Licence(NotSellable),
     /// No zone of the product's shipping profile covers the country.
@@ -107,6 +107,7 @@ pub enum QuoteError {
 fn describe(reason: &Undeliverable) -> String {
     match reason {
         Undeliverable::UnknownSku => "no product has this SKU".into(),
+        Undeliverable::OffSale => "the shop has taken this product off sale".into(),
         Undeliverable::Licence(NotSellable::Territory(c)) => {
             format!("the licence does not cover sales to {}", c.english_name())
         }
@@ -126,6 +127,9 @@ fn split_sku(sku: &str) -> Option<(&str, &str)> {
 
 /// Whether a product may be sold and shipped to `ship_to` now, else why not.
 pub fn deliverable(p: &ProductRecord, ship_to: Country, ctx: &QuoteContext<'_>) -> Result<(), Undeliverable> {
+    if p.status != crate::catalogue::ProductStatus::Live {
+        return Err(Undeliverable::OffSale);
+    }
     licensing::sellable(offer_of(p), &p.agreements, ctx.tree, ship_to, ctx.at).map_err(Undeliverable::Licence)?;
     if !p.ships_to(ship_to) {
         return Err(Undeliverable::NoShipping(ship_to));
@@ -171,49 +175,27 @@ pub async fn quote(
     ids.sort();
     ids.dedup();
     let products = store.products_by_ids(&ids).await?;
-    let mut locations: HashMap<String, Vec<(String, Country)>> = HashMap::new();
-    for p in &products {
-        if !locations.contains_key(&p.shop.id) {
-            let here = store
-                .stock_locations(&p.shop.id)
-                .await?
-                .into_iter()
-                .filter_map(|l| Some((l.id, Country::parse(&l.country).ok()?)))
-                .collect();
-            locations.insert(p.shop.id.clone(), here);
-        }
-    }
-    price(ship_to, currency, lines, &products, &locations, ctx)
+    price(ship_to, currency, lines, &products, ctx)
 }
 
 /// One item of a variant delivered to `ship_to`: the product page's delivered price.
-pub async fn delivered(
-    store: &dyn Store,
+pub fn delivered(
     p: &ProductRecord,
     v: &VariantRecord,
     ship_to: Country,
     currency: Currency,
     ctx: &QuoteContext<'_>,
 ) -> Result<Quote, QuoteError> {
-    let here = store
-        .stock_locations(&p.shop.id)
-        .await?
-        .into_iter()
-        .filter_map(|l| Some((l.id, Country::parse(&l.country).ok()?)))
-        .collect();
-    let locations = HashMap::from([(p.shop.id.clone(), here)]);
     let line = LineRequest { sku: public_sku(&p.shop.slug, &v.sku), quantity: 1 };
-    price(ship_to, currency, std::slice::from_ref(&line), std::slice::from_ref(p), &locations, ctx)
+    price(ship_to, currency, std::slice::from_ref(&line), std::slice::from_ref(p), ctx)
 }
 
-/// The pure half of [`quote`]: prices lines against already loaded products and the shops'
-/// stock locations (`shop id → [(location id, country)]`).
+/// The pure half of [`quote`]: prices lines against already loaded products.
 pub fn price(
     ship_to: Country,
     currency: Currency,
     lines: &[LineRequest],
     products: &[ProductRecord],
-    locations: &HashMap<String, Vec<(String, Country)>>,
     ctx: &QuoteContext<'_>,
 ) -> Result<Quote, QuoteError> {
     let mut resolved: Vec<Resolved<'_>> = Vec::with_capacity(lines.len());
@@ -231,7 +213,7 @@ pub fn price(
         if asked + i64::from(l.quantity) > variant.available {
             return Err(bad(Undeliverable::OutOfStock { available: (variant.available - asked).max(0) }));
         }
-        let ship_from = ship_from(product, variant, l.quantity, locations).ok_or_else(|| QuoteError::Consignment {
+        let ship_from = ship_from(product, variant, l.quantity).ok_or_else(|| QuoteError::Consignment {
             shop: product.shop.name.clone(),
             reason: "the shop has no country to ship from".into(),
         })?;
@@ -323,16 +305,11 @@ pub fn price(
 
 /// The country a line ships from: the first stock location (in the shop's order) that holds
 /// enough units, else the one holding the most, else the shop's own country.
-fn ship_from(
-    p: &ProductRecord,
-    v: &VariantRecord,
-    quantity: u32,
-    locations: &HashMap<String, Vec<(String, Country)>>,
-) -> Option<Country> {
-    let here = locations.get(&p.shop.id).map(Vec::as_slice).unwrap_or(&[]);
-    let country_of = |id: &str| here.iter().find(|(l, _)| l == id).map(|(_, c)| *c);
-    let enough =
-        here.iter().find_map(|(id, c)| v.stock.iter().find(|(l, n)| l == id && *n >= i64::from(quantity)).map(|_| *c));
+fn ship_from(p: &ProductRecord, v: &VariantRecord, quantity: u32) -> Option<Country> {
+    let country_of = |id: &str| p.locations.iter().find(|(l, _)| l == id).and_then(|(_, c)| Country::parse(c).ok());
+    let enough = p.locations.iter().find_map(|(id, c)| {
+        v.stock.iter().find(|(l, n)| l == id && *n >= i64::from(quantity)).and_then(|_| Country::parse(c).ok())
+    });
     enough
         .or_else(|| v.stock.iter().max_by_key(|(_, n)| *n).and_then(|(l, _)| country_of(l)))
         .or_else(|| Country::parse(&p.shop.country).ok())

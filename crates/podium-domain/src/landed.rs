@@ -535,6 +535,64 @@ mod tests {
         assert_eq!((q.regime, q.duty), (Regime::Standard, m("18.02 EUR")));
     }
 
+    /// Every row of the default table: one unit under, exactly at and one unit over its
+    /// threshold, and the day before the threshold took effect (no rule then: `standard`).
+    #[test]
+    fn every_row_of_the_default_table_under_at_and_over_its_threshold() {
+        use Regime::{DeMinimis as Dm, LowValue as Lv, Standard as St};
+        // (ship-to, threshold in its currency, regime at or under, first effective day)
+        let rows: [(&str, &str, Regime, Date); 10] = [
+            ("DE", "150.00 EUR", Lv, day(2021, 7, 1)),
+            ("FR", "150.00 EUR", Lv, day(2021, 7, 1)),
+            ("IT", "150.00 EUR", Lv, day(2021, 7, 1)),
+            ("ES", "150.00 EUR", Lv, day(2021, 7, 1)),
+            ("NL", "150.00 EUR", Lv, day(2021, 7, 1)),
+            ("GB", "135.00 GBP", Lv, day(2021, 1, 1)),
+            ("AU", "1000.00 AUD", Lv, day(2018, 7, 1)),
+            ("JP", "10000 JPY", Dm, day(2000, 1, 1)),
+            ("CN", "5000.00 CNY", Lv, day(2019, 1, 1)),
+            ("US", "800.00 USD", Dm, day(2016, 3, 10)),
+        ];
+        for (to, threshold, under, from) in rows {
+            let t = m(threshold);
+            let at = Money::new(t.minor, t.currency);
+            let date = if to == "US" { day(2025, 8, 28) } else { AFTER() };
+            let q = |goods: Money, date: Date| {
+                landed_cost(
+                    &default_rules(),
+                    &Consignment {
+                        ship_from: c("KR").expect("kr"),
+                        ship_to: c(to).expect("to"),
+                        date,
+                        lines: vec![Line { hs_code: "420222".into(), net: goods }],
+                        shipping: Money::zero(goods.currency),
+                    },
+                    &rates(),
+                )
+            };
+            let under_one = Money::new(t.minor - 1, t.currency);
+            let over_one = Money::new(t.minor + 1, t.currency);
+            assert_eq!(q(under_one, date).map(|x| x.regime), Ok(under), "{to} under");
+            assert_eq!(q(at, date).map(|x| x.regime), Ok(under), "{to} at the threshold");
+            match to {
+                "CN" => assert!(matches!(q(over_one, date), Err(LandedCostError::OverLimit { .. }))),
+                _ => assert_eq!(q(over_one, date).map(|x| x.regime), Ok(St), "{to} over"),
+            }
+            let before = from.previous_day().expect("a day before");
+            if to != "CN" {
+                assert_eq!(q(under_one, before).map(|x| x.regime), Ok(St), "{to} before {from}");
+            }
+            // Under the threshold, the parts still add up and a de minimis charges nothing.
+            let x = q(under_one, date).expect("quote");
+            assert_eq!(x.total.minor, x.goods.minor + x.shipping.minor + x.vat.minor + x.duty.minor);
+            if under == Dm {
+                assert_eq!((x.vat.minor, x.duty.minor), (0, 0), "{to}");
+            }
+        }
+        // Korea's threshold is in USD: checked in the test of Japan and Korea, unrounded in KRW.
+        // Kenya has none: every import is standard, as the Kenya test shows.
+    }
+
     #[test]
     fn bad_consignments_are_refused() {
         let rules = default_rules();

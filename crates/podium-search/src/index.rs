@@ -98,10 +98,14 @@ pub struct ShipsTo {
 impl ShipsTo {
     pub fn of(p: &ProductRecord) -> ShipsTo {
         let Some(profile) = &p.shipping else { return ShipsTo::default() };
+        // A rest-of-the-world zone covers every country: no list to keep.
+        if profile.zones.iter().any(|z| z.rest_of_world) {
+            return ShipsTo { rest_of_world: true, countries: Vec::new() };
+        }
         let mut countries: Vec<Country> = profile.zones.iter().flat_map(|z| z.countries.iter().copied()).collect();
         countries.sort_unstable();
         countries.dedup();
-        ShipsTo { rest_of_world: profile.zones.iter().any(|z| z.rest_of_world), countries }
+        ShipsTo { rest_of_world: false, countries }
     }
 
     pub fn covers(&self, c: Country) -> bool {

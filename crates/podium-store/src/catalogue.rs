@@ -118,7 +118,8 @@ impl SqlStore {
             placeholders(1, n)
         );
         let stock_sql = format!(
-            "SELECT sl.variant_id, sl.location_id, sl.on_hand FROM stock_levels sl JOIN variants v ON v.id = sl.variant_id \
+            "SELECT sl.variant_id, v.product_id, sl.location_id, sl.on_hand, loc.country FROM stock_levels sl \
+             JOIN variants v ON v.id = sl.variant_id JOIN stock_locations loc ON loc.id = sl.location_id \
              WHERE v.product_id IN ({}) ORDER BY sl.location_id",
             placeholders(1, n)
         );
@@ -167,6 +168,7 @@ impl SqlStore {
                     agreements: Vec::new(),
                     shipping_profile_id: row.try_get("shipping_profile_id").map_err(backend)?,
                     shipping: None,
+                    locations: Vec::new(),
                 };
                 heads.insert(record.id.clone(), record);
             }
@@ -202,10 +204,14 @@ impl SqlStore {
             }
             for row in q.fetch_all(pool).await.map_err(backend)? {
                 let vid: String = row.try_get("variant_id").map_err(backend)?;
-                stock
-                    .entry(vid)
-                    .or_default()
-                    .push((row.try_get("location_id").map_err(backend)?, row.try_get("on_hand").map_err(backend)?));
+                let pid: String = row.try_get("product_id").map_err(backend)?;
+                let location: String = row.try_get("location_id").map_err(backend)?;
+                if let Some(h) = heads.get_mut(&pid) {
+                    if !h.locations.iter().any(|(l, _)| *l == location) {
+                        h.locations.push((location.clone(), row.try_get("country").map_err(backend)?));
+                    }
+                }
+                stock.entry(vid).or_default().push((location, row.try_get("on_hand").map_err(backend)?));
             }
             let mut q = sqlx::query(&var_sql);
             for id in ids {

@@ -94,6 +94,7 @@ async fn shipping_profiles_keep_one_default_and_products_use_it_unless_assigned(
     assert_eq!(profiles[0], asia, "zones round-trip in order");
     let p = store.product_by_slug("ship-shop-cap").await.expect("read").expect("exists");
     assert!(p.ships_to(Country::parse("JP").expect("jp")) && !p.ships_to(Country::parse("FR").expect("fr")));
+    assert_eq!(p.locations, vec![(c.location_id.clone(), "KR".to_string())], "it ships from its stock location");
     // Another profile assigned to the product wins over the default.
     let world = ShippingProfile {
         id: String::new(),

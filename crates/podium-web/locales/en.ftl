@@ -602,3 +602,4 @@ rates-error-empty = The file holds no exchange rates (expected the ECB XML or CS
 rates-error-currency = Enter an ISO 4217 currency code such as KES.
 rates-error-rate = Enter how many units of the currency one euro buys, a positive number such as 136.50.
 rates-error-source = Say where the rate comes from.
+reason-shop-off-sale = The shop has taken this item off sale.

@@ -602,3 +602,4 @@ rates-error-empty = Le fichier ne contient aucun cours (format XML ou CSV de la 
 rates-error-currency = Saisissez un code de devise ISO 4217, par exemple KES.
 rates-error-rate = Indiquez combien d'unités de la devise vaut un euro, un nombre positif comme 136.50.
 rates-error-source = Indiquez d'où vient ce cours.
+reason-shop-off-sale = La boutique a retiré cet article de la vente.

@@ -602,3 +602,4 @@ rates-error-empty = ファイルに為替レートがありません（ECB の X
 rates-error-currency = KES のような ISO 4217 通貨コードを入力してください。
 rates-error-rate = 1 ユーロあたりの通貨単位数を正の数で入力してください（例：136.50）。
 rates-error-source = レートの出典を入力してください。
+reason-shop-off-sale = ショップがこの商品の販売を停止しました。

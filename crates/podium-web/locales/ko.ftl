@@ -602,3 +602,4 @@ rates-error-empty = 파일에 환율이 없습니다(ECB XML 또는 CSV 형식�
 rates-error-currency = KES 같은 ISO 4217 통화 코드를 입력하세요.
 rates-error-rate = 1유로로 살 수 있는 통화 단위 수를 136.50 같은 양수로 입력하세요.
 rates-error-source = 환율의 출처를 입력하세요.
+reason-shop-off-sale = 상점이 이 상품의 판매를 중단했습니다.

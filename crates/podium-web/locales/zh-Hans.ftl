@@ -602,3 +602,4 @@ rates-error-empty = 文件中没有汇率（应为欧洲央行 XML 或 CSV 格�
 rates-error-currency = 请输入 ISO 4217 货币代码，例如 KES。
 rates-error-rate = 请输入 1 欧元可兑换的该货币数量，须为正数，例如 136.50。
 rates-error-source = 请注明汇率来源。
+reason-shop-off-sale = 店铺已将此商品下架。

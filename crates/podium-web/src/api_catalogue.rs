@@ -442,6 +442,7 @@ pub fn undeliverable_text(tr: &Tr, reason: &Undeliverable) -> String {
     match reason {
         Undeliverable::Licence(r) => not_sellable_text(tr, r),
         Undeliverable::NoShipping(c) => tr.t1("reason-territory", "country", &tr.country(*c)),
+        Undeliverable::OffSale => tr.t("reason-shop-off-sale"),
         Undeliverable::OutOfStock { .. } | Undeliverable::UnknownSku => tr.t("product-out-of-stock"),
     }
 }
@@ -479,8 +480,7 @@ pub async fn product(
     summary.sellable = verdict.is_ok();
     let not_sellable_reason = verdict.as_ref().err().map(|r| undeliverable_text(&tr, r));
     let delivered = match (verdict, cheapest_in_stock(&p, &pres)) {
-        (Ok(()), Some(v)) => quote::delivered(state.store.as_ref(), &p, v, shopper.ship_to, currency, &ctx)
-            .await
+        (Ok(()), Some(v)) => quote::delivered(&p, v, shopper.ship_to, currency, &ctx)
             .ok()
             .and_then(|q| q.consignments.first().map(crate::api_quotes::consignment_json)),
         _ => None,

@@ -419,8 +419,7 @@ async fn product(
     let delivered = match (&unavailable, public && variant.available > 0) {
         (None, true) => {
             let ctx = crate::api_quotes::context(&reference);
-            podium_app::quote::delivered(state.store.as_ref(), &p, variant, v.prefs.country, currency, &ctx)
-                .await
+            podium_app::quote::delivered(&p, variant, v.prefs.country, currency, &ctx)
                 .ok()
                 .and_then(|q| q.consignments.into_iter().next())
                 .map(|c| delivered_view(&tr, &c, v.prefs.country, pres.includes_tax()))

@@ -271,6 +271,11 @@ fn read_profile(
     (f, result)
 }
 
+/// The CSRF token of a form read as pairs.
+fn csrf_of(pairs: &[(String, String)]) -> &str {
+    pairs.iter().find(|(k, _)| k == "csrf_token").map(|(_, v)| v.as_str()).unwrap_or("")
+}
+
 /// The profile error in the reader's language.
 fn profile_error_text(tr: &Tr, e: &ProfileError) -> String {
     use podium_domain::shipping::ShippingError as S;
@@ -298,8 +303,7 @@ async fn save_profile(
     Path(slug): Path<String>,
     Form(pairs): Form<Vec<(String, String)>>,
 ) -> Result<Response, PageError> {
-    let csrf = pairs.iter().find(|(k, _)| k == "csrf_token").map(|(_, v)| v.as_str()).unwrap_or("");
-    v.check_csrf(csrf)?;
+    v.check_csrf(csrf_of(&pairs))?;
     let shop = shop_or_return!(v, slug);
     let currency = Currency::parse(&shop.currency).unwrap_or(Currency::EUR);
     let (mut form, read) = read_profile(&v.tr, &pairs, currency);
@@ -353,8 +357,7 @@ async fn assign(
     Path(slug): Path<String>,
     Form(pairs): Form<Vec<(String, String)>>,
 ) -> Result<Response, PageError> {
-    let csrf = pairs.iter().find(|(k, _)| k == "csrf_token").map(|(_, v)| v.as_str()).unwrap_or("");
-    v.check_csrf(csrf)?;
+    v.check_csrf(csrf_of(&pairs))?;
     let shop = shop_or_return!(v, slug);
     let tr = v.tr.clone();
     let internal = |e: podium_app::StoreError| PageError::internal(tr.clone(), e);

@@ -290,15 +290,9 @@ async fn a_merchant_sets_shipping_profiles_and_fans_see_where_products_ship() {
         .expect("read")
         .expect("product");
     let page = app.get("/console/shops/hanok-threads/shipping").await;
-    let korea = app
-        .db
-        .store
-        .shipping_profiles(&tee.shop.id)
-        .await
-        .expect("profiles")
-        .into_iter()
-        .find(|p| p.name == "Korea only")
-        .expect("saved");
+    let profiles = app.db.store.shipping_profiles(&tee.shop.id).await.expect("profiles");
+    let korea = profiles.iter().find(|p| p.name == "Korea only").cloned().expect("saved");
+    let standard = profiles.iter().find(|p| p.is_default).cloned().expect("default");
     assert_eq!(korea.zones[0].flat.minor, 3000);
     let field = format!("product.{}", tee.id);
     let r = app
@@ -317,15 +311,6 @@ async fn a_merchant_sets_shipping_profiles_and_fans_see_where_products_ship() {
     let listed = app.get("/api/v1/products?country=KE&shop=hanok-threads&per_page=100").await.json();
     assert!(listed["items"].as_array().is_some_and(|i| i.iter().all(|p| p["slug"] != slug)), "not listed in Kenya");
     // The default profile cannot be deleted; another can, and its products go back to the default.
-    let standard = app
-        .db
-        .store
-        .shipping_profiles(&tee.shop.id)
-        .await
-        .expect("profiles")
-        .into_iter()
-        .find(|p| p.is_default)
-        .expect("default");
     let r = app
         .post_form(
             &format!("/console/shops/hanok-threads/shipping/{}/delete?lang=en", standard.id),
