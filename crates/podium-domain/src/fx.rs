@@ -85,19 +85,27 @@ fn pow10(e: u32) -> Option<i128> {
 /// `num / den` rounded half to even. `den` must be positive.
 pub fn div_round_half_even(num: i128, den: i128) -> i128 {
     debug_assert!(den > 0);
-    let q = num.div_euclid(den);
-    let r = num.rem_euclid(den); // 0 ≤ r < den, so num = q·den + r with q the floor
-    let twice = r * 2;
-    match twice.cmp(&den) {
+    // Most amounts fit in 64 bits, where division is several times cheaper (listings divide
+    // once per matching product).
+    if let (Ok(n), Ok(d)) = (i64::try_from(num), i64::try_from(den)) {
+        let (q, r) = (n.div_euclid(d), n.rem_euclid(d));
+        return i128::from(round_quotient(q, r, d));
+    }
+    let (q, r) = (num.div_euclid(den), num.rem_euclid(den));
+    round_quotient(q, r, den)
+}
+
+/// Rounds the floor quotient `q` of a division with remainder `0 ≤ r < den` half to even.
+/// Compares `r` with `den − r` rather than `2r` with `den`, which cannot overflow.
+fn round_quotient<T>(q: T, r: T, den: T) -> T
+where
+    T: Copy + Ord + std::ops::Sub<Output = T> + std::ops::Add<Output = T> + std::ops::Rem<Output = T> + From<u8>,
+{
+    match r.cmp(&(den - r)) {
         std::cmp::Ordering::Less => q,
-        std::cmp::Ordering::Greater => q + 1,
-        std::cmp::Ordering::Equal => {
-            if q % 2 == 0 {
-                q
-            } else {
-                q + 1
-            }
-        }
+        std::cmp::Ordering::Greater => q + T::from(1),
+        std::cmp::Ordering::Equal if q % T::from(2) == T::from(0) => q,
+        std::cmp::Ordering::Equal => q + T::from(1),
     }
 }
 

@@ -76,16 +76,24 @@ pub struct Summary {
     pub in_stock: bool,
     pub titles: Vec<(Lang, String)>,
     pub fallback: Lang,
-    pub hs_code: String,
-    /// Where its shipping profile delivers.
-    pub ships_to: ShipsTo,
-    /// The lowest variant price in the shop's currency: listings convert it per query.
-    pub native: Option<Money>,
-    /// The lowest variant price in each currency some variant has an explicit price in.
-    pub explicit: Vec<Money>,
     /// The display price the query that returned this summary sorted and banded it by (`None`
     /// when the query asked for no pricing); not stored.
     pub price: Option<Money>,
+}
+
+/// What the index keeps of a product besides its summary, packed or interned in the catalogue
+/// rather than held per product.
+#[derive(Debug, Clone, Default)]
+struct Extra {
+    /// Where and when its licences let it sell.
+    windows: Vec<SaleWindow>,
+    hs_code: String,
+    /// Where its shipping profile delivers.
+    ships_to: ShipsTo,
+    /// The lowest variant price in the shop's currency: listings convert it per query.
+    native: Option<Money>,
+    /// The lowest variant price in each currency some variant has an explicit price in.
+    explicit: Vec<Money>,
 }
 
 /// The countries a product's shipping profile covers.
@@ -343,6 +351,8 @@ struct Catalog {
     ship_sets: Vec<ShipsTo>,
     ship_ids: HashMap<ShipsTo, u32, Fast>,
     hs_codes: Names,
+    /// Explicit prices of the few slots that have them (see `Extra::explicit`).
+    explicit: HashMap<u32, Vec<Money>, Fast>,
     /// Every shop currency among the products (a handful).
     currencies: Vec<Currency>,
     free: Vec<u32>,
@@ -393,8 +403,8 @@ impl Catalog {
         self.windows.get(slot as usize).and_then(|w| self.window_sets.get(*w as usize)).map_or(&[], Vec::as_slice)
     }
 
-    fn insert(&mut self, key: u64, s: Summary, windows: Vec<SaleWindow>) {
-        let window_set = self.window_set(windows);
+    fn insert(&mut self, key: u64, s: Summary, extra: Extra) {
+        let window_set = self.window_set(extra.windows);
         let mut path = Vec::with_capacity(s.categories.len());
         for c in &s.categories {
             path.push(self.categories.intern(c));
@@ -410,13 +420,13 @@ impl Catalog {
             country: self.countries.intern(&s.shop_country),
             category,
             in_stock: s.in_stock,
-            explicit: !s.explicit.is_empty(),
+            explicit: !extra.explicit.is_empty(),
             price_eur: s.price_eur,
-            native: s.native.map_or(i64::MAX, |m| m.minor),
-            native_currency: s.native.map_or(Currency::EUR, |m| m.currency),
+            native: extra.native.map_or(i64::MAX, |m| m.minor),
+            native_currency: extra.native.map_or(Currency::EUR, |m| m.currency),
             created: s.created,
-            hs: self.hs_codes.intern(&s.hs_code),
-            ships_to: self.ship_set(&s.ships_to),
+            hs: self.hs_codes.intern(&extra.hs_code),
+            ships_to: self.ship_set(&extra.ships_to),
         };
         if !self.currencies.contains(&compact.native_currency) {
             self.currencies.push(compact.native_currency);
@@ -436,12 +446,18 @@ impl Catalog {
         self.by_key.insert(key, slot);
         self.compact[slot as usize] = compact;
         self.windows[slot as usize] = window_set;
+        if extra.explicit.is_empty() {
+            self.explicit.remove(&slot);
+        } else {
+            self.explicit.insert(slot, extra.explicit);
+        }
         self.summaries[slot as usize] = Some(s);
     }
 
     fn remove(&mut self, key: u64) {
         if let Some(slot) = self.by_key.remove(&key) {
             self.summaries[slot as usize] = None;
+            self.explicit.remove(&slot);
             self.free.push(slot);
         }
     }
@@ -536,10 +552,10 @@ impl SearchIndex {
             let store = segment.get_store_reader(64).map_err(|e| SearchError::Directory(e.to_string()))?;
             for doc_id in segment.doc_ids_alive() {
                 let doc: TantivyDocument = store.get(doc_id)?;
-                if let Some((s, w)) =
+                if let Some((s, extra)) =
                     doc.get_first(self.fields.summary).and_then(|v| v.as_str()).and_then(decode_summary)
                 {
-                    catalog.insert(key_of(&s.id), s, w);
+                    catalog.insert(key_of(&s.id), s, extra);
                 }
             }
         }
@@ -560,7 +576,7 @@ impl SearchIndex {
         p: &ProductRecord,
         rates: &RateTable,
         categories: &[String],
-    ) -> (TantivyDocument, Summary, Vec<SaleWindow>) {
+    ) -> (TantivyDocument, Summary, Extra) {
         let f = self.fields;
         let mut doc = TantivyDocument::default();
         doc.add_text(f.id, &p.id);
@@ -602,17 +618,19 @@ impl SearchIndex {
             in_stock: p.available() > 0,
             titles: p.translations.iter().map(|t| (t.lang, t.title.clone())).collect(),
             fallback: p.fallback_lang,
+            price: None,
+        };
+        let extra = Extra {
+            windows: licensing::sale_windows_in_path(podium_app::licensing::offer_of(p), &p.agreements, categories),
             hs_code: p.hs_code.clone(),
             ships_to: ShipsTo::of(p),
             native: Currency::parse(&p.shop.currency)
                 .ok()
                 .and_then(|c| storefront::from_price(p, c, rates).ok().flatten()),
             explicit: explicit_from_prices(p, rates),
-            price: None,
         };
-        let windows = licensing::sale_windows_in_path(podium_app::licensing::offer_of(p), &p.agreements, categories);
-        doc.add_text(f.summary, encode_summary(&summary, &windows));
-        (doc, summary, windows)
+        doc.add_text(f.summary, encode_summary(&summary, &extra));
+        (doc, summary, extra)
     }
 
     /// Adds or replaces products (drafts are removed), removes `deleted` ids, and commits with
@@ -635,9 +653,9 @@ impl SearchIndex {
                 writer.delete_term(Term::from_field_text(self.fields.id, &p.id));
                 match indexable(p) {
                     true => {
-                        let (doc, summary, windows) = self.document(p, rates, &category_path(&p.category_slug));
+                        let (doc, summary, extra) = self.document(p, rates, &category_path(&p.category_slug));
                         writer.add_document(doc)?;
-                        updates.push((key_of(&p.id), Some((summary, windows))));
+                        updates.push((key_of(&p.id), Some((summary, extra))));
                     }
                     false => updates.push((key_of(&p.id), None)),
                 }
@@ -650,7 +668,7 @@ impl SearchIndex {
         }
         for (k, s) in updates {
             match s {
-                Some((s, w)) => catalog.insert(k, s, w),
+                Some((s, extra)) => catalog.insert(k, s, extra),
                 None => catalog.remove(k),
             }
         }
@@ -676,14 +694,14 @@ impl SearchIndex {
         let writer = self.writer.lock().map_err(|_| SearchError::Directory("index writer poisoned".into()))?;
         let mut summaries = Vec::with_capacity(products.len());
         for p in products.iter().filter(|p| indexable(p)) {
-            let (doc, summary, windows) = self.document(p, rates, &category_path(&p.category_slug));
+            let (doc, summary, extra) = self.document(p, rates, &category_path(&p.category_slug));
             writer.add_document(doc)?;
-            summaries.push((key_of(&p.id), summary, windows));
+            summaries.push((key_of(&p.id), summary, extra));
         }
         drop(writer);
         let mut catalog = self.catalog.write().map_err(poisoned)?;
-        for (k, s, w) in summaries {
-            catalog.insert(k, s, w);
+        for (k, s, extra) in summaries {
+            catalog.insert(k, s, extra);
         }
         Ok(())
     }
@@ -924,9 +942,9 @@ impl<'a> ListingPricer<'a> {
         }
         let explicit = c
             .explicit
-            .then(|| catalog.summary(slot))
+            .then(|| catalog.explicit.get(&slot))
             .flatten()
-            .and_then(|s| s.explicit.iter().find(|m| m.currency == pricing.currency))
+            .and_then(|prices| prices.iter().find(|m| m.currency == pricing.currency))
             .map(|m| m.minor);
         let conversion = self.conversions.iter().find(|(cur, _)| *cur == c.native_currency).and_then(|(_, conv)| *conv);
         let Some(net) = explicit.or_else(|| conversion?.apply(c.native).ok()) else { return i64::MAX };
@@ -1020,7 +1038,7 @@ struct StoredSummary<'a> {
     explicit: Vec<(String, i64)>,
 }
 
-fn encode_summary(s: &Summary, windows: &[SaleWindow]) -> String {
+fn encode_summary(s: &Summary, extra: &Extra) -> String {
     let stored = StoredSummary {
         id: Cow::Borrowed(&s.id),
         slug: Cow::Borrowed(&s.slug),
@@ -1033,24 +1051,34 @@ fn encode_summary(s: &Summary, windows: &[SaleWindow]) -> String {
         in_stock: s.in_stock,
         titles: s.titles.iter().map(|(l, t)| (Cow::Borrowed(l.tag()), Cow::Borrowed(t.as_str()))).collect(),
         fallback: Cow::Borrowed(s.fallback.tag()),
-        windows: windows.iter().map(|w| (w.territory.to_string(), w.from_us, w.until_us)).collect(),
-        hs: Cow::Borrowed(&s.hs_code),
-        ships: Cow::Owned(s.ships_to.encode()),
-        native: s.native.map(|m| (m.currency.code().to_string(), m.minor)),
-        explicit: s.explicit.iter().map(|m| (m.currency.code().to_string(), m.minor)).collect(),
+        windows: extra.windows.iter().map(|w| (w.territory.to_string(), w.from_us, w.until_us)).collect(),
+        hs: Cow::Borrowed(&extra.hs_code),
+        ships: Cow::Owned(extra.ships_to.encode()),
+        native: extra.native.map(|m| (m.currency.code().to_string(), m.minor)),
+        explicit: extra.explicit.iter().map(|m| (m.currency.code().to_string(), m.minor)).collect(),
     };
     serde_json::to_string(&stored).unwrap_or_default()
 }
 
-fn decode_summary(json: &str) -> Option<(Summary, Vec<SaleWindow>)> {
+fn decode_summary(json: &str) -> Option<(Summary, Extra)> {
     let s: StoredSummary = serde_json::from_str(json).ok()?;
-    let windows = s
-        .windows
-        .into_iter()
-        .filter_map(|(t, from_us, until_us)| {
-            Some(SaleWindow { territory: Territory::parse(&t).ok()?, from_us, until_us })
-        })
-        .collect();
+    let extra = Extra {
+        windows: s
+            .windows
+            .into_iter()
+            .filter_map(|(t, from_us, until_us)| {
+                Some(SaleWindow { territory: Territory::parse(&t).ok()?, from_us, until_us })
+            })
+            .collect(),
+        hs_code: s.hs.into_owned(),
+        ships_to: ShipsTo::decode(&s.ships),
+        native: s.native.and_then(|(c, minor)| Some(Money::new(minor, Currency::parse(&c).ok()?))),
+        explicit: s
+            .explicit
+            .into_iter()
+            .filter_map(|(c, minor)| Some(Money::new(minor, Currency::parse(&c).ok()?)))
+            .collect(),
+    };
     let summary = Summary {
         id: s.id.into_owned(),
         slug: s.slug.into_owned(),
@@ -1063,15 +1091,7 @@ fn decode_summary(json: &str) -> Option<(Summary, Vec<SaleWindow>)> {
         in_stock: s.in_stock,
         titles: s.titles.into_iter().filter_map(|(l, t)| Some((Lang::from_tag(&l)?, t.into_owned()))).collect(),
         fallback: Lang::from_tag(&s.fallback)?,
-        hs_code: s.hs.into_owned(),
-        ships_to: ShipsTo::decode(&s.ships),
-        native: s.native.and_then(|(c, minor)| Some(Money::new(minor, Currency::parse(&c).ok()?))),
-        explicit: s
-            .explicit
-            .into_iter()
-            .filter_map(|(c, minor)| Some(Money::new(minor, Currency::parse(&c).ok()?)))
-            .collect(),
         price: None,
     };
-    Some((summary, windows))
+    Some((summary, extra))
 }

@@ -319,6 +319,35 @@ async fn an_index_on_disk_reopens_where_it_left_off() {
     assert!(index.search(&query("雪の結晶")).expect("search").total > 0);
     let suggestions = index.suggest("snowfl", None, 5).expect("suggest");
     assert!(!suggestions.is_empty() && suggestions.iter().all(|s| s.title(Lang::En).contains("Snowflake")));
+    // Shipping coverage and prices come back too: Savannah Stitch does not ship to Japan, and
+    // Atelier Chamonix's scarves keep their explicit GBP price (£27.00, £32.40 with UK VAT).
+    let shop = |country: &str| SearchQuery {
+        shop: Some("savannah-stitch".into()),
+        country: Some(podium_domain::Country::parse(country).expect("country")),
+        limit: 5,
+        ..Default::default()
+    };
+    assert_eq!(index.search(&shop("JP")).expect("search").total, 0);
+    assert!(index.search(&shop("FR")).expect("search").total > 0);
+    let gb = podium_domain::Country::parse("GB").expect("gb");
+    let pricing = podium_search::Pricing {
+        ship_to: gb,
+        currency: Currency::GBP,
+        rules: Arc::new(podium_domain::landed::default_rules()),
+        rates: Arc::new(podium_domain::RateTable::new(db.store.latest_rates().await.expect("rates"))),
+        date: time::OffsetDateTime::now_utc().date(),
+    };
+    let scarves = SearchQuery {
+        q: "scarf".into(),
+        shop: Some("atelier-chamonix".into()),
+        country: Some(gb),
+        pricing: Some(pricing),
+        limit: 10,
+        ..Default::default()
+    };
+    let hits = index.search(&scarves).expect("search").hits;
+    assert!(!hits.is_empty());
+    assert!(hits.iter().all(|h| h.price == Some(Money::new(3240, Currency::GBP))), "{:?}", hits[0].price);
 }
 
 #[tokio::test(flavor = "multi_thread")]

@@ -714,12 +714,19 @@ impl CatalogueStore for SqlStore {
         if skus.is_empty() {
             return Ok(Vec::new());
         }
-        let pairs: Vec<String> =
-            (0..skus.len()).map(|i| format!("(o.slug = ${} AND v.sku = ${})", 2 * i + 1, 2 * i + 2)).collect();
-        let sql = format!(
-            "SELECT o.slug, v.sku, v.product_id FROM variants v JOIN orgs o ON o.id = v.shop_id WHERE {}",
-            pairs.join(" OR ")
-        );
+        // Each pair looks up the shop by its unique slug, then the variant by the (shop, SKU)
+        // unique index: a few index probes however large the catalogue.
+        let pairs: Vec<String> = (0..skus.len())
+            .map(|i| {
+                format!(
+                    "SELECT o.slug, v.sku, v.product_id FROM orgs o JOIN variants v ON v.shop_id = o.id \
+                     WHERE o.slug = ${} AND v.sku = ${}",
+                    2 * i + 1,
+                    2 * i + 2
+                )
+            })
+            .collect();
+        let sql = pairs.join(" UNION ALL ");
         read!(self, |pool| {
             let mut q = sqlx::query_as::<_, (String, String, String)>(&sql);
             for (shop, sku) in skus {
