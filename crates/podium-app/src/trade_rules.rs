@@ -263,6 +263,15 @@ mod tests {
     use super::*;
 
     #[test]
+    fn a_value_of_the_wrong_type_is_named_by_its_line_and_key() {
+        let text = "[[country]]\ncode = \"CA\"\nvat_bp = \"five\"\nprices_include_tax = false\nduty_default_bp = 800\n";
+        let errors = parse(text).expect_err("refused");
+        assert_eq!(errors.len(), 1);
+        assert_eq!((errors[0].line, errors[0].field.as_str()), (3, "vat_bp"), "{}", errors[0]);
+        assert!(errors[0].to_string().starts_with("line 3: vat_bp: invalid type"));
+    }
+
+    #[test]
     fn the_shipped_file_is_the_default_table() {
         let rules = parse(DEFAULT_RULES).expect("the default rules parse");
         assert_eq!(rules, podium_domain::landed::default_rules());
