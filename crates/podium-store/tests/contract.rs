@@ -117,7 +117,7 @@ async fn shipping_profiles_keep_one_default_and_products_use_it_unless_assigned(
     assert!(p.ships_to(Country::parse("FR").expect("fr")));
     // Another shop cannot assign its products to this profile, nor delete it.
     let other = catalogue(&store, "other-ship-shop").await;
-    assert!(store.assign_shipping_profile(&other.shop_id, &[p.id.clone()], Some(&world.id)).await.is_err());
+    assert!(store.assign_shipping_profile(&other.shop_id, std::slice::from_ref(&p.id), Some(&world.id)).await.is_err());
     assert!(store.delete_shipping_profile(&other.shop_id, &world.id).await.is_err());
     // The default cannot be deleted; deleting another sends its products back to the default.
     assert!(store.delete_shipping_profile(&c.shop_id, &asia.id).await.is_err());

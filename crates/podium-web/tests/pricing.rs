@@ -114,7 +114,7 @@ async fn quotes_follow_the_default_trade_rules_in_every_modelled_country() {
     let (_, q) = quote(&mut app, "DE", basket()).await;
     let kumo = &q["consignments"][0];
     assert_eq!(
-        [&kumo["goods"], &kumo["shipping"], &kumo["vat"], &kumo["duty"], &kumo["total"]].map(|m| minor(m)),
+        [&kumo["goods"], &kumo["shipping"], &kumo["vat"], &kumo["duty"], &kumo["total"]].map(minor),
         [7256, 1823, 1725, 600, 11404]
     );
     // China refuses a consignment over 5,000 CNY as a whole, and says so.
