@@ -13,6 +13,8 @@ pub mod landed;
 pub mod lang;
 pub mod licensing;
 pub mod money;
+pub mod order;
+pub mod payment;
 pub mod ranking;
 pub mod role;
 pub mod shipping;
