@@ -13,6 +13,7 @@ pub mod catalogue_csv;
 pub mod clock;
 pub mod demo;
 pub mod fx_import;
+pub mod inventory;
 pub mod licensing;
 pub mod media;
 pub mod ports;

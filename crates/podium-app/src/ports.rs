@@ -82,7 +82,12 @@ pub struct OutboxEvent {
 
 #[async_trait]
 pub trait Store:
-    crate::catalogue::CatalogueStore + crate::licensing::LicensingStore + crate::shipping::ShippingStore + Send + Sync
+    crate::catalogue::CatalogueStore
+    + crate::licensing::LicensingStore
+    + crate::shipping::ShippingStore
+    + crate::inventory::InventoryStore
+    + Send
+    + Sync
 {
     /// "sqlite" or "postgres", for logs and `/readyz`.
     fn backend(&self) -> &'static str;

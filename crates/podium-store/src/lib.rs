@@ -8,6 +8,7 @@
 
 mod catalogue;
 mod dialect;
+mod inventory;
 mod licensing;
 mod macros;
 mod migrate;

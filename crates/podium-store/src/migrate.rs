@@ -29,6 +29,7 @@ pub(crate) const SQLITE: &[Migration] = migrations!("sqlite":
     4 "licensing" "0004_licensing.sql",
     5 "trade rules" "0005_trade_rules.sql",
     6 "shipping" "0006_shipping.sql",
+    7 "reservations" "0007_reservations.sql",
 );
 
 pub(crate) const POSTGRES: &[Migration] = migrations!("postgres":
@@ -38,6 +39,7 @@ pub(crate) const POSTGRES: &[Migration] = migrations!("postgres":
     4 "licensing" "0004_licensing.sql",
     5 "trade rules" "0005_trade_rules.sql",
     6 "shipping" "0006_shipping.sql",
+    7 "reservations" "0007_reservations.sql",
 );
 
 pub(crate) const CREATE_TABLE: &str = "CREATE TABLE IF NOT EXISTS podium_migrations (

@@ -58,7 +58,79 @@ contract!(
     codes_are_issued_whole_and_verifications_counted,
     the_newest_trade_rules_apply,
     shipping_profiles_keep_one_default_and_products_use_it_unless_assigned,
+    sixty_four_buyers_never_oversell_a_hundred_units,
+    reservations_settle_once_and_expire,
 );
+
+/// A variant with `units` on hand at one location; returns its id.
+async fn stocked_variant(store: &Arc<dyn Store>, shop: &str, units: i64) -> String {
+    let c = catalogue(store, shop).await;
+    let mut p = product(&c, "jersey", "t-shirts", 0);
+    p.variants.truncate(1);
+    p.variants[0].stock = vec![(c.location_id.clone(), units)];
+    let created = store.create_product(p).await.expect("product");
+    created.variants[0].id.clone()
+}
+
+async fn sixty_four_buyers_never_oversell_a_hundred_units(store: Arc<dyn Store>) {
+    let variant = stocked_variant(&store, "rush-shop", 100).await;
+    let until = time::OffsetDateTime::now_utc() + Duration::minutes(15);
+    let mut buyers = tokio::task::JoinSet::new();
+    for _ in 0..64 {
+        let (store, variant) = (store.clone(), variant.clone());
+        buyers.spawn(async move {
+            let (mut bought, mut refused) = (0u32, 0u32);
+            // Each buyer takes one unit at a time until refused.
+            loop {
+                match store.reserve(&variant, 1, until).await.expect("reserve") {
+                    Some(r) => {
+                        assert!(store.capture_reservation(&r.id).await.expect("capture"), "captured once");
+                        bought += 1;
+                    }
+                    None => {
+                        refused += 1;
+                        break;
+                    }
+                }
+                let levels = store.stock_levels(&variant).await.expect("levels");
+                assert!(levels.iter().all(|l| 0 <= l.reserved && l.reserved <= l.on_hand), "{levels:?}");
+            }
+            (bought, refused)
+        });
+    }
+    let (mut sold, mut refusals) = (0, 0);
+    while let Some(done) = buyers.join_next().await {
+        let (bought, refused) = done.expect("buyer");
+        sold += bought;
+        refusals += refused;
+    }
+    assert_eq!(sold, 100, "exactly the units on hand were sold");
+    assert_eq!(refusals, 64, "every buyer was finally told it is sold out");
+    let levels = store.stock_levels(&variant).await.expect("levels");
+    assert_eq!((levels[0].on_hand, levels[0].reserved), (0, 0));
+}
+
+async fn reservations_settle_once_and_expire(store: Arc<dyn Store>) {
+    let variant = stocked_variant(&store, "hold-shop", 3).await;
+    let now = time::OffsetDateTime::now_utc();
+    let a = store.reserve(&variant, 2, now + Duration::minutes(15)).await.expect("reserve").expect("held");
+    assert!(store.reserve(&variant, 2, now + Duration::minutes(15)).await.expect("reserve").is_none(), "only 1 free");
+    // A decline releases the units; releasing or capturing again changes nothing.
+    assert!(store.release_reservation(&a.id).await.expect("release"));
+    assert!(!store.release_reservation(&a.id).await.expect("release"));
+    assert!(!store.capture_reservation(&a.id).await.expect("capture"));
+    let levels = store.stock_levels(&variant).await.expect("levels");
+    assert_eq!((levels[0].on_hand, levels[0].reserved), (3, 0));
+    // An abandoned checkout's hold runs out and the sweep gives its units back, once.
+    let b = store.reserve(&variant, 3, now - Duration::seconds(1)).await.expect("reserve").expect("held");
+    assert_eq!(store.release_expired(now).await.expect("sweep"), 1);
+    assert_eq!(store.release_expired(now).await.expect("sweep"), 0);
+    assert!(!store.capture_reservation(&b.id).await.expect("capture"), "too late to capture");
+    let c = store.reserve(&variant, 3, now + Duration::minutes(15)).await.expect("reserve").expect("held");
+    assert!(store.capture_reservation(&c.id).await.expect("capture"));
+    let levels = store.stock_levels(&variant).await.expect("levels");
+    assert_eq!((levels[0].on_hand, levels[0].reserved), (0, 0));
+}
 
 async fn shipping_profiles_keep_one_default_and_products_use_it_unless_assigned(store: Arc<dyn Store>) {
     use podium_domain::shipping::{ShippingProfile, Zone};
