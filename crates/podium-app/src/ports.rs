@@ -86,6 +86,7 @@ pub trait Store:
     + crate::licensing::LicensingStore
     + crate::shipping::ShippingStore
     + crate::inventory::InventoryStore
+    + crate::cart::CartStore
     + Send
     + Sync
 {

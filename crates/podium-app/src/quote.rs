@@ -104,7 +104,8 @@ pub enum QuoteError {
     Store(#[from] StoreError),
 }
 
-fn describe(reason: &Undeliverable) -> String {
+/// Why a line cannot be delivered, in a sentence (the API's detail).
+pub fn describe(reason: &Undeliverable) -> String {
     match reason {
         Undeliverable::UnknownSku => "no product has this SKU".into(),
         Undeliverable::OffSale => "the shop has taken this product off sale".into(),
@@ -166,6 +167,12 @@ pub async fn quote(
             return Err(QuoteError::Quantity { line: i + 1 });
         }
     }
+    let products = load_products(store, lines).await?;
+    price(ship_to, currency, lines, &products, ctx)
+}
+
+/// The products the lines' SKUs belong to (unknown SKUs are simply absent).
+pub async fn load_products(store: &dyn Store, lines: &[LineRequest]) -> Result<Vec<ProductRecord>, StoreError> {
     let mut wanted: Vec<(String, String)> =
         lines.iter().filter_map(|l| split_sku(&l.sku)).map(|(s, c)| (s.to_string(), c.to_string())).collect();
     wanted.sort();
@@ -174,8 +181,7 @@ pub async fn quote(
     let mut ids: Vec<String> = found.iter().map(|(_, _, id)| id.clone()).collect();
     ids.sort();
     ids.dedup();
-    let products = store.products_by_ids(&ids).await?;
-    price(ship_to, currency, lines, &products, ctx)
+    store.products_by_ids(&ids).await
 }
 
 /// One item of a variant delivered to `ship_to`: the product page's delivered price.

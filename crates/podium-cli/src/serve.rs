@@ -75,11 +75,30 @@ pub async fn serve(url: &str, http: &HttpArgs, data_dir: &Path, demo_mode: Optio
         })
     };
 
+    // Stock held by abandoned checkouts goes back on sale when its hold runs out; every node
+    // sweeps, and each release is conditional, so none is released twice.
+    let holds = {
+        let store = store.clone();
+        let clock = clock.clone();
+        tokio::spawn(async move {
+            let mut tick = tokio::time::interval(Duration::from_secs(15));
+            loop {
+                tick.tick().await;
+                match store.release_expired(clock.now()).await {
+                    Ok(n) if n > 0 => tracing::info!(released = n, "expired stock reservations released"),
+                    Ok(_) => {}
+                    Err(e) => tracing::warn!(error = %e, "reservation sweep failed"),
+                }
+            }
+        })
+    };
+
     axum::serve(listener, app.into_make_service_with_connect_info::<SocketAddr>())
         .with_graceful_shutdown(shutdown_signal())
         .await
         .context("server error")?;
     sweeper.abort();
+    holds.abort();
     tracing::info!("stopped");
     Ok(())
 }

@@ -6,6 +6,7 @@
 //! `BEGIN IMMEDIATE`, the PostgreSQL outbox lock) the difference sits in [`dialect`].
 //! Migrations live in one folder per backend. This crate holds no business rules.
 
+mod cart;
 mod catalogue;
 mod dialect;
 mod inventory;

@@ -30,6 +30,7 @@ pub(crate) const SQLITE: &[Migration] = migrations!("sqlite":
     5 "trade rules" "0005_trade_rules.sql",
     6 "shipping" "0006_shipping.sql",
     7 "reservations" "0007_reservations.sql",
+    8 "carts" "0008_carts.sql",
 );
 
 pub(crate) const POSTGRES: &[Migration] = migrations!("postgres":
@@ -40,6 +41,7 @@ pub(crate) const POSTGRES: &[Migration] = migrations!("postgres":
     5 "trade rules" "0005_trade_rules.sql",
     6 "shipping" "0006_shipping.sql",
     7 "reservations" "0007_reservations.sql",
+    8 "carts" "0008_carts.sql",
 );
 
 pub(crate) const CREATE_TABLE: &str = "CREATE TABLE IF NOT EXISTS podium_migrations (

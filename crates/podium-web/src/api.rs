@@ -30,10 +30,11 @@ use crate::AppState;
 #[openapi(
     info(title = "Podium API", description = "The marketplace for officially licensed merchandise. Money is integer minor units with a currency; errors are RFC 9457 problem+json."),
     paths(create_session, delete_session, me, context, fx_rates, fx_convert, crate::api_catalogue::products,
-        crate::api_catalogue::product, crate::api_catalogue::suggest, crate::api_quotes::create_quote, crate::verify::api_verify, crate::ops::healthz, crate::ops::readyz),
+        crate::api_catalogue::product, crate::api_catalogue::suggest, crate::api_quotes::create_quote, crate::api_quotes::create_cart, crate::api_quotes::get_cart, crate::api_quotes::add_cart_line, crate::verify::api_verify, crate::ops::healthz, crate::ops::readyz),
     components(schemas(Problem, Health, MoneyJson, SessionCreated, SignInBody, Me, ContextJson, RateJson, RatesJson, ConversionJson,
         crate::api_catalogue::ProductsJson, crate::api_catalogue::ProductJson, crate::api_catalogue::SuggestionsJson, crate::verify::AuthenticityJson,
-        crate::api_quotes::QuoteBody, crate::api_quotes::QuoteJson)),
+        crate::api_quotes::QuoteBody, crate::api_quotes::QuoteJson, crate::api_quotes::NewCartBody,
+        crate::api_quotes::CartJson, crate::api_quotes::AddLineBody)),
     modifiers(&BearerAuth),
     tags((name = "accounts"), (name = "storefront"), (name = "fx"), (name = "authenticity"), (name = "operations"))
 )]
@@ -64,6 +65,9 @@ pub fn routes() -> Router<AppState> {
         .route("/products/{slug}", get(crate::api_catalogue::product))
         .route("/suggest", get(crate::api_catalogue::suggest))
         .route("/quotes", post(crate::api_quotes::create_quote))
+        .route("/carts", post(crate::api_quotes::create_cart))
+        .route("/carts/{id}", get(crate::api_quotes::get_cart))
+        .route("/carts/{id}/lines", post(crate::api_quotes::add_cart_line))
         .route("/authenticity/{code}", get(crate::verify::api_verify))
         .route_layer(axum::middleware::from_fn(validate_locale_params))
         .fallback(api_not_found);

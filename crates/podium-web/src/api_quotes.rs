@@ -194,3 +194,127 @@ pub async fn create_quote(
         .map_err(quote_problem)?;
     Ok(Json(quote_json(&q)))
 }
+
+#[derive(Deserialize, ToSchema)]
+#[schema(example = json!({"country": "KR", "currency": "KRW"}))]
+pub struct NewCartBody {
+    /// Ship-to country (ISO 3166-1 alpha-2).
+    pub country: String,
+    /// Presentment currency (ISO 4217); defaults from the country.
+    pub currency: Option<String>,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct SetAsideJson {
+    pub sku: String,
+    pub quantity: i64,
+    /// Why it cannot be checked out now.
+    pub reason: String,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct CartJson {
+    /// The cart's token: keep it to add lines and check out.
+    pub id: String,
+    pub country: String,
+    pub currency: String,
+    /// One per shop and ship-from country, as `POST /api/v1/quotes` gives them.
+    pub consignments: Vec<ConsignmentJson>,
+    pub total: MoneyJson,
+    /// Lines that cannot be delivered now (licence, territory, shipping, stock), with why.
+    pub set_aside: Vec<SetAsideJson>,
+}
+
+fn cart_json(c: &podium_app::cart::PricedCart) -> Result<CartJson, ApiError> {
+    let currency = Currency::parse(&c.cart.currency).map_err(ApiError::internal)?;
+    Ok(CartJson {
+        id: c.cart.id.clone(),
+        country: c.cart.country.clone(),
+        currency: c.cart.currency.clone(),
+        consignments: c.quote.iter().flat_map(|q| q.consignments.iter().map(consignment_json)).collect(),
+        total: c.quote.as_ref().map_or(podium_domain::Money::zero(currency), |q| q.total).into(),
+        set_aside: c
+            .set_aside
+            .iter()
+            .map(|(sku, quantity, reason)| SetAsideJson {
+                sku: sku.clone(),
+                quantity: *quantity,
+                reason: quote::describe(reason),
+            })
+            .collect(),
+    })
+}
+
+fn cart_problem(e: podium_app::cart::CartError) -> ApiError {
+    use podium_app::cart::CartError;
+    match e {
+        CartError::NotFound => ApiError::not_found("no such cart"),
+        CartError::Quantity | CartError::TooManyLines => ApiError::invalid("quantity", e.to_string()),
+        CartError::Line { .. } => ApiError::new(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "undeliverable-line",
+            "This item cannot be delivered there",
+            e.to_string(),
+        )
+        .field("sku"),
+        CartError::Quote(q) => quote_problem(q),
+        CartError::Store(s) => s.into(),
+    }
+}
+
+/// Start a cart for a ship-to country and currency.
+#[utoipa::path(post, path = "/api/v1/carts", tag = "storefront", request_body = NewCartBody,
+    responses((status = 201, body = CartJson), (status = 422, body = Problem)))]
+pub async fn create_cart(
+    State(state): State<AppState>,
+    ApiJson(body): ApiJson<NewCartBody>,
+) -> Result<(StatusCode, Json<CartJson>), ApiError> {
+    let ship_to = Country::parse(&body.country).map_err(|e| ApiError::invalid("country", e.to_string()))?;
+    let currency = match body.currency.as_deref() {
+        None | Some("") => ship_to.default_currency(),
+        Some(c) => Currency::parse(c).map_err(|e| ApiError::invalid("currency", e.to_string()))?,
+    };
+    let id = podium_app::cart::new_cart_id();
+    let cart = state.store.create_cart(&id, ship_to.code(), currency.code()).await?;
+    let priced = podium_app::cart::PricedCart { cart, quote: None, set_aside: Vec::new() };
+    Ok((StatusCode::CREATED, Json(cart_json(&priced)?)))
+}
+
+/// A cart, priced now: consignments with shipping, VAT and duty, and any lines set aside.
+#[utoipa::path(get, path = "/api/v1/carts/{id}", tag = "storefront", params(("id" = String, Path, description = "The cart's token")),
+    responses((status = 200, body = CartJson), (status = 404, body = Problem)))]
+pub async fn get_cart(
+    State(state): State<AppState>,
+    axum::extract::Path(id): axum::extract::Path<String>,
+) -> Result<Json<CartJson>, ApiError> {
+    let cart = state.store.cart(&id).await?.ok_or_else(|| ApiError::not_found("no such cart"))?;
+    let reference = state.reference.get(state.store.as_ref()).await?;
+    let priced =
+        podium_app::cart::price_cart(state.store.as_ref(), cart, &context(&reference)).await.map_err(cart_problem)?;
+    Ok(Json(cart_json(&priced)?))
+}
+
+#[derive(Deserialize, ToSchema)]
+#[schema(example = json!({"sku": "hanok-threads:TEE-PC-M", "quantity": 1}))]
+pub struct AddLineBody {
+    pub sku: String,
+    pub quantity: i64,
+}
+
+/// Add a quantity of a variant to the cart; a line that cannot be delivered to the cart's
+/// country now is refused with the reason.
+#[utoipa::path(post, path = "/api/v1/carts/{id}/lines", tag = "storefront", request_body = AddLineBody,
+    params(("id" = String, Path, description = "The cart's token")),
+    responses((status = 200, body = CartJson), (status = 404, body = Problem), (status = 422, body = Problem)))]
+pub async fn add_cart_line(
+    State(state): State<AppState>,
+    axum::extract::Path(id): axum::extract::Path<String>,
+    ApiJson(body): ApiJson<AddLineBody>,
+) -> Result<Json<CartJson>, ApiError> {
+    let reference = state.reference.get(state.store.as_ref()).await?;
+    let sku: String = body.sku.chars().take(200).collect();
+    let priced = podium_app::cart::add_line(state.store.as_ref(), &id, &sku, body.quantity, &context(&reference))
+        .await
+        .map_err(cart_problem)?;
+    Ok(Json(cart_json(&priced)?))
+}

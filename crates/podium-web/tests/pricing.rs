@@ -330,3 +330,68 @@ async fn a_merchant_sets_shipping_profiles_and_fans_see_where_products_ship() {
     let ke = app.get(&format!("/api/v1/products/{slug}?country=KE")).await.json();
     assert_eq!(ke["sellable"], true);
 }
+
+#[tokio::test]
+async fn a_cart_prices_each_shop_as_the_quote_does_and_sets_aside_what_cannot_be_delivered() {
+    let mut app = TestApp::new(Backend::Sqlite).await;
+    let r = app.post_json("/api/v1/carts", json!({"country": "KR"}), &[]).await;
+    assert_eq!(r.status, StatusCode::CREATED);
+    let cart = r.json();
+    assert_eq!((cart["currency"].as_str(), cart["total"]["minor"].as_i64()), (Some("KRW"), Some(0)));
+    let id = cart["id"].as_str().expect("id").to_string();
+    assert_eq!(id.len(), 48, "a random token, not a guessable number");
+    let lines_url = format!("/api/v1/carts/{id}/lines");
+    // A Korean T-shirt and a British pin: two shops, two consignments, priced like a quote.
+    for (sku, quantity) in [("hanok-threads:TEE-OH-M", 1), ("thames-pin:PIN-OH-GOLD", 2), ("hanok-threads:TEE-OH-M", 1)]
+    {
+        let r = app.post_json(&lines_url, json!({"sku": sku, "quantity": quantity}), &[]).await;
+        assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+    }
+    let cart = app.get(&format!("/api/v1/carts/{id}")).await.json();
+    let (_, q) = quote(
+        &mut app,
+        "KR",
+        json!([{"sku": "hanok-threads:TEE-OH-M", "quantity": 2}, {"sku": "thames-pin:PIN-OH-GOLD", "quantity": 2}]),
+    )
+    .await;
+    assert_eq!(cart["consignments"], q["consignments"], "the cart's consignments are the quote's");
+    assert_eq!(cart["total"], q["total"]);
+    assert_eq!(cart["consignments"][0]["regime"], "domestic");
+    // What cannot be delivered to Korea is refused with the reason; nonsense is refused too.
+    let r = app.post_json(&lines_url, json!({"sku": "savannah-stitch:TEE-OH-M", "quantity": 1}), &[]).await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(r.json()["detail"]
+        .as_str()
+        .is_some_and(|d| d.ends_with("the shop does not ship this product to South Korea")));
+    let r = app.post_json(&lines_url, json!({"sku": "hanok-threads:TEE-OH-M", "quantity": 0}), &[]).await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(app.get("/api/v1/carts/no-such-cart").await.status, StatusCode::NOT_FOUND);
+    // A line that becomes undeliverable is set aside with its reason, and the rest still prices.
+    let slug = cart["consignments"][0]["lines"][0]["product"].as_str().expect("slug").to_string();
+    let tee = app.db.store.product_by_slug(&slug).await.expect("read").expect("the tee of TEE-OH-M");
+    let japan_only = podium_domain::shipping::ShippingProfile {
+        id: String::new(),
+        name: "Japan only".into(),
+        is_default: false,
+        zones: vec![podium_domain::shipping::Zone {
+            name: "Japan".into(),
+            countries: vec![podium_domain::Country::parse("JP").expect("jp")],
+            rest_of_world: false,
+            flat: podium_domain::Money::new(5000, podium_domain::Currency::KRW),
+            per_item: podium_domain::Money::new(0, podium_domain::Currency::KRW),
+            days_min: 2,
+            days_max: 4,
+        }],
+    };
+    let saved = app.db.store.save_shipping_profile(&tee.shop.id, &japan_only).await.expect("save");
+    app.db
+        .store
+        .assign_shipping_profile(&tee.shop.id, std::slice::from_ref(&tee.id), Some(&saved.id))
+        .await
+        .expect("assign");
+    let cart = app.get(&format!("/api/v1/carts/{id}")).await.json();
+    assert_eq!(cart["set_aside"][0]["sku"], "hanok-threads:TEE-OH-M", "{cart}");
+    assert_eq!(cart["set_aside"][0]["reason"], "the shop does not ship this product to South Korea");
+    assert_eq!(cart["consignments"].as_array().map(Vec::len), Some(1), "the pins still price");
+    assert_eq!(cart["consignments"][0]["shop"], "thames-pin");
+}

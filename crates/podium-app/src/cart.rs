@@ -1,0 +1,123 @@
+//! Carts (DESIGN §3.7): lines from several shops, priced on every read as a quote for the
+//! cart's country and currency — one consignment per shop with its shipping, VAT and duty.
+//! Lines that can no longer be delivered (a licence ended, a territory, stock) are set aside
+//! with their reason and cannot be checked out.
+
+use async_trait::async_trait;
+use podium_domain::{Country, Currency};
+use rand::RngCore;
+use time::OffsetDateTime;
+
+use crate::ports::{StoreError, StoreResult};
+use crate::quote::{self, LineRequest, Quote, QuoteContext, QuoteError, Undeliverable, MAX_LINES, MAX_QUANTITY};
+use crate::Store;
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CartRecord {
+    pub id: String,
+    pub country: String,
+    pub currency: String,
+    /// (marketplace SKU, quantity) in the order they were first added.
+    pub lines: Vec<(String, i64)>,
+    pub created_at: OffsetDateTime,
+}
+
+#[async_trait]
+pub trait CartStore: Send + Sync {
+    async fn create_cart(&self, id: &str, country: &str, currency: &str) -> StoreResult<CartRecord>;
+    async fn cart(&self, id: &str) -> StoreResult<Option<CartRecord>>;
+    /// Sets a line's quantity (adding the line when new); 0 removes it.
+    async fn set_cart_line(&self, cart_id: &str, sku: &str, quantity: i64) -> StoreResult<()>;
+}
+
+/// A cart id: 24 random bytes, hex. Holding it is what lets a guest use the cart.
+pub fn new_cart_id() -> String {
+    let mut bytes = [0u8; 24];
+    rand::thread_rng().fill_bytes(&mut bytes);
+    hex::encode(bytes)
+}
+
+/// A cart priced now: the quote of the lines that can be delivered, and the others with why.
+#[derive(Debug, Clone)]
+pub struct PricedCart {
+    pub cart: CartRecord,
+    pub quote: Option<Quote>,
+    pub set_aside: Vec<(String, i64, Undeliverable)>,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum CartError {
+    #[error("no such cart")]
+    NotFound,
+    #[error("a cart holds at most {MAX_LINES} lines")]
+    TooManyLines,
+    #[error("the quantity must be from 1 to {MAX_QUANTITY}")]
+    Quantity,
+    #[error("{sku}: {reason}")]
+    Line { sku: String, reason: String },
+    #[error(transparent)]
+    Quote(#[from] QuoteError),
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+/// Prices a cart: each line checked on its own (so one bad line does not hide the others),
+/// then the deliverable ones quoted together.
+pub async fn price_cart(store: &dyn Store, cart: CartRecord, ctx: &QuoteContext<'_>) -> Result<PricedCart, CartError> {
+    let ship_to = Country::parse(&cart.country).map_err(|e| StoreError::Backend(e.to_string()))?;
+    let currency = Currency::parse(&cart.currency).map_err(|e| StoreError::Backend(e.to_string()))?;
+    let requests: Vec<LineRequest> = cart
+        .lines
+        .iter()
+        .map(|(sku, q)| LineRequest { sku: sku.clone(), quantity: u32::try_from(*q).unwrap_or(u32::MAX) })
+        .collect();
+    let products = quote::load_products(store, &requests).await?;
+    let mut good = Vec::with_capacity(requests.len());
+    let mut set_aside = Vec::new();
+    for line in requests {
+        match quote::price(ship_to, currency, std::slice::from_ref(&line), &products, ctx) {
+            Err(QuoteError::Line { reason, .. }) => set_aside.push((line.sku, i64::from(line.quantity), reason)),
+            _ => good.push(line),
+        }
+    }
+    let quote = if good.is_empty() { None } else { Some(quote::price(ship_to, currency, &good, &products, ctx)?) };
+    Ok(PricedCart { cart, quote, set_aside })
+}
+
+/// Adds `quantity` of a SKU to the cart, refusing a line that could not be delivered to the
+/// cart's country now (the reason in the error).
+pub async fn add_line(
+    store: &dyn Store,
+    cart_id: &str,
+    sku: &str,
+    quantity: i64,
+    ctx: &QuoteContext<'_>,
+) -> Result<PricedCart, CartError> {
+    if !(1..=i64::from(MAX_QUANTITY)).contains(&quantity) {
+        return Err(CartError::Quantity);
+    }
+    let cart = store.cart(cart_id).await?.ok_or(CartError::NotFound)?;
+    let already = cart.lines.iter().find(|(s, _)| s == sku).map_or(0, |(_, q)| *q);
+    if already == 0 && cart.lines.len() >= MAX_LINES {
+        return Err(CartError::TooManyLines);
+    }
+    let total = already + quantity;
+    if total > i64::from(MAX_QUANTITY) {
+        return Err(CartError::Quantity);
+    }
+    let ship_to = Country::parse(&cart.country).map_err(|e| StoreError::Backend(e.to_string()))?;
+    let currency = Currency::parse(&cart.currency).map_err(|e| StoreError::Backend(e.to_string()))?;
+    let line = LineRequest { sku: sku.to_string(), quantity: u32::try_from(total).unwrap_or(u32::MAX) };
+    let products = quote::load_products(store, std::slice::from_ref(&line)).await?;
+    match quote::price(ship_to, currency, std::slice::from_ref(&line), &products, ctx) {
+        Err(QuoteError::Line { reason, .. }) => {
+            return Err(CartError::Line { sku: sku.to_string(), reason: quote::describe(&reason) });
+        }
+        Err(QuoteError::Store(s)) => return Err(CartError::Store(s)),
+        // A consignment-level refusal (China's limit) shows on the cart, not here.
+        _ => {}
+    }
+    store.set_cart_line(cart_id, sku, total).await?;
+    let cart = store.cart(cart_id).await?.ok_or(CartError::NotFound)?;
+    price_cart(store, cart, ctx).await
+}

@@ -1,0 +1,94 @@
+//! The cart half of [`SqlStore`].
+
+use async_trait::async_trait;
+use podium_app::cart::{CartRecord, CartStore};
+use podium_app::{StoreError, StoreResult};
+use time::OffsetDateTime;
+
+use crate::macros::{read, write_tx};
+use crate::sql::{backend, from_micros, micros, SqlStore};
+
+#[async_trait]
+impl CartStore for SqlStore {
+    async fn create_cart(&self, id: &str, country: &str, currency: &str) -> StoreResult<CartRecord> {
+        let now = OffsetDateTime::now_utc();
+        write_tx!(self, |tx| {
+            sqlx::query(
+                "INSERT INTO carts (id, country, currency, created_at, updated_at) VALUES ($1, $2, $3, $4, $4)",
+            )
+            .bind(id)
+            .bind(country)
+            .bind(currency)
+            .bind(micros(now))
+            .execute(&mut *tx)
+            .await
+            .map_err(backend)?;
+        });
+        Ok(CartRecord {
+            id: id.to_string(),
+            country: country.to_string(),
+            currency: currency.to_string(),
+            lines: Vec::new(),
+            created_at: from_micros(micros(now)),
+        })
+    }
+
+    async fn cart(&self, id: &str) -> StoreResult<Option<CartRecord>> {
+        let (head, lines): (Option<(String, String, i64)>, Vec<(String, i64)>) = read!(self, |pool| {
+            let head = sqlx::query_as("SELECT country, currency, created_at FROM carts WHERE id = $1")
+                .bind(id)
+                .fetch_optional(pool)
+                .await
+                .map_err(backend)?;
+            let lines = sqlx::query_as("SELECT sku, quantity FROM cart_lines WHERE cart_id = $1 ORDER BY position")
+                .bind(id)
+                .fetch_all(pool)
+                .await
+                .map_err(backend)?;
+            (head, lines)
+        });
+        Ok(head.map(|(country, currency, created_at)| CartRecord {
+            id: id.to_string(),
+            country,
+            currency,
+            lines,
+            created_at: from_micros(created_at),
+        }))
+    }
+
+    async fn set_cart_line(&self, cart_id: &str, sku: &str, quantity: i64) -> StoreResult<()> {
+        let now = OffsetDateTime::now_utc();
+        write_tx!(self, |tx| {
+            let touched = sqlx::query("UPDATE carts SET updated_at = $2 WHERE id = $1")
+                .bind(cart_id)
+                .bind(micros(now))
+                .execute(&mut *tx)
+                .await
+                .map_err(backend)?;
+            if touched.rows_affected() == 0 {
+                return Err(StoreError::NotFound("cart"));
+            }
+            if quantity <= 0 {
+                sqlx::query("DELETE FROM cart_lines WHERE cart_id = $1 AND sku = $2")
+                    .bind(cart_id)
+                    .bind(sku)
+                    .execute(&mut *tx)
+                    .await
+                    .map_err(backend)?;
+            } else {
+                sqlx::query(
+                    "INSERT INTO cart_lines (cart_id, sku, quantity, position) VALUES ($1, $2, $3, $4) \
+                     ON CONFLICT (cart_id, sku) DO UPDATE SET quantity = excluded.quantity",
+                )
+                .bind(cart_id)
+                .bind(sku)
+                .bind(quantity)
+                .bind(micros(now))
+                .execute(&mut *tx)
+                .await
+                .map_err(backend)?;
+            }
+        });
+        Ok(())
+    }
+}
