@@ -15,7 +15,7 @@ use axum::routing::{delete, get, post};
 use axum::{Json, Router};
 use axum_extra::extract::CookieJar;
 use podium_app::accounts::{self, Principal, SignInError};
-use podium_domain::{Country, Currency, Lang, Money, RateTable};
+use podium_domain::{Country, Currency, Lang, Money, Rate, RateTable};
 use serde::{Deserialize, Serialize};
 use subtle::ConstantTimeEq;
 use utoipa::{OpenApi, ToSchema};
@@ -343,6 +343,17 @@ pub struct RateJson {
     pub source: String,
 }
 
+impl From<&Rate> for RateJson {
+    fn from(r: &Rate) -> Self {
+        RateJson {
+            currency: r.currency.code().into(),
+            per_eur: r.per_eur.to_string(),
+            date: r.date.to_string(),
+            source: r.source.clone(),
+        }
+    }
+}
+
 #[derive(Serialize, ToSchema)]
 pub struct RatesJson {
     pub rates: Vec<RateJson>,
@@ -356,18 +367,7 @@ async fn fx_rates(State(state): State<AppState>) -> Result<Json<RatesJson>, ApiE
     let rates = state.store.latest_rates().await?;
     let today = state.clock.now().date();
     let stale = podium_domain::fx::any_stale(&rates, today);
-    Ok(Json(RatesJson {
-        rates: rates
-            .into_iter()
-            .map(|r| RateJson {
-                currency: r.currency.code().into(),
-                per_eur: r.per_eur.to_string(),
-                date: r.date.to_string(),
-                source: r.source,
-            })
-            .collect(),
-        stale,
-    }))
+    Ok(Json(RatesJson { rates: rates.iter().map(RateJson::from).collect(), stale }))
 }
 
 #[derive(Deserialize, utoipa::IntoParams)]
@@ -402,15 +402,6 @@ async fn fx_convert(
     let amount = Money::new(minor, from);
     let table = RateTable::new(state.store.latest_rates().await?);
     let converted = table.convert(amount, to).map_err(|e| ApiError::invalid("to", e.to_string()))?;
-    let rates = [from, to]
-        .into_iter()
-        .filter_map(|c| table.get(c))
-        .map(|r| RateJson {
-            currency: r.currency.code().into(),
-            per_eur: r.per_eur.to_string(),
-            date: r.date.to_string(),
-            source: r.source.clone(),
-        })
-        .collect();
+    let rates = [from, to].into_iter().filter_map(|c| table.get(c)).map(RateJson::from).collect();
     Ok(Json(ConversionJson { from: amount.into(), to: converted.into(), rates }))
 }

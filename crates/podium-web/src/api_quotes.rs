@@ -6,7 +6,7 @@ use axum::extract::State;
 use axum::http::StatusCode;
 use axum::Json;
 use podium_app::quote::{self, LineRequest, Quote, QuoteContext, QuoteError, QuotedConsignment};
-use podium_domain::{Country, Currency, Rate};
+use podium_domain::{Country, Currency};
 use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
 use utoipa::ToSchema;
@@ -83,15 +83,6 @@ pub struct QuoteJson {
     pub rates: Vec<RateJson>,
 }
 
-pub fn rate_json(r: &Rate) -> RateJson {
-    RateJson {
-        currency: r.currency.code().into(),
-        per_eur: r.per_eur.normalize().to_string(),
-        date: r.date.to_string(),
-        source: r.source.clone(),
-    }
-}
-
 pub fn consignment_json(c: &QuotedConsignment) -> ConsignmentJson {
     ConsignmentJson {
         shop: c.shop_slug.clone(),
@@ -125,7 +116,7 @@ pub fn quote_json(q: &Quote) -> QuoteJson {
         currency: q.currency.code().into(),
         consignments: q.consignments.iter().map(consignment_json).collect(),
         total: q.total.into(),
-        rates: q.rates.iter().map(rate_json).collect(),
+        rates: q.rates.iter().map(RateJson::from).collect(),
     }
 }
 
