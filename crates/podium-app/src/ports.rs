@@ -87,6 +87,8 @@ pub trait Store:
     + crate::shipping::ShippingStore
     + crate::inventory::InventoryStore
     + crate::cart::CartStore
+    + crate::orders::OrderStore
+    + crate::payments::SandboxStore
     + Send
     + Sync
 {

@@ -13,6 +13,8 @@ mod inventory;
 mod licensing;
 mod macros;
 mod migrate;
+mod orders;
+mod sandbox;
 mod shipping;
 mod sql;
 pub mod testing;

@@ -31,6 +31,7 @@ pub(crate) const SQLITE: &[Migration] = migrations!("sqlite":
     6 "shipping" "0006_shipping.sql",
     7 "reservations" "0007_reservations.sql",
     8 "carts" "0008_carts.sql",
+    9 "orders" "0009_orders.sql",
 );
 
 pub(crate) const POSTGRES: &[Migration] = migrations!("postgres":
@@ -42,6 +43,7 @@ pub(crate) const POSTGRES: &[Migration] = migrations!("postgres":
     6 "shipping" "0006_shipping.sql",
     7 "reservations" "0007_reservations.sql",
     8 "carts" "0008_carts.sql",
+    9 "orders" "0009_orders.sql",
 );
 
 pub(crate) const CREATE_TABLE: &str = "CREATE TABLE IF NOT EXISTS podium_migrations (

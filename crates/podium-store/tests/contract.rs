@@ -60,6 +60,10 @@ contract!(
     shipping_profiles_keep_one_default_and_products_use_it_unless_assigned,
     sixty_four_buyers_never_oversell_a_hundred_units,
     reservations_settle_once_and_expire,
+    orders_reserve_all_or_nothing_and_settle_once,
+    idempotency_keys_claim_once_and_replay,
+    mails_are_claimed_once_and_sent_once,
+    sandbox_changes_are_conditional_and_queue_webhooks,
 );
 
 /// A variant with `units` on hand at one location; returns its id.
@@ -1068,4 +1072,213 @@ async fn audit_log_is_append_only_sqlite() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn audit_log_is_append_only_postgres() {
     audit_log_is_append_only(Backend::Postgres).await;
+}
+
+fn new_order(shop_id: &str, lines: &[(&str, i64)], now: time::OffsetDateTime) -> podium_app::orders::NewOrder {
+    use podium_app::orders::{Address, NewConsignment, NewOrder, NewOrderLine};
+    let id = podium_app::checkout::new_order_number();
+    NewOrder {
+        id: id.clone(),
+        number: id,
+        token_hash: "hash".into(),
+        cart_id: None,
+        user_id: None,
+        email: "fan@example.com".into(),
+        lang: "ko".into(),
+        address: Address { name: "Fan".into(), line1: "1 Road".into(), city: "Seoul".into(), country: "KR".into(), ..Default::default() },
+        currency: "KRW".into(),
+        total: 1000,
+        consignments: vec![NewConsignment {
+            shop_id: shop_id.into(),
+            ship_from: "KR".into(),
+            regime: "domestic".into(),
+            goods: 1000,
+            shipping: 0,
+            vat: 0,
+            duty: 0,
+            total: 1000,
+            days_min: 1,
+            days_max: 3,
+            lines: lines
+                .iter()
+                .map(|(variant, q)| NewOrderLine {
+                    product_id: "p".into(),
+                    variant_id: (*variant).into(),
+                    sku: format!("sku-{variant}"),
+                    title: "Jersey".into(),
+                    quantity: *q,
+                    unit: 500,
+                    net: 500 * q,
+                    vat: 0,
+                    duty: 0,
+                })
+                .collect(),
+        }],
+        reserve_until: now + Duration::minutes(15),
+        created_at: now,
+    }
+}
+
+async fn orders_reserve_all_or_nothing_and_settle_once(store: Arc<dyn Store>) {
+    use podium_app::orders::{MailKind, MarkPaid, NewMail};
+    use podium_domain::order::OrderStatus;
+    let a = stocked_variant(&store, "order-shop-a", 2).await;
+    let b = stocked_variant(&store, "order-shop-b", 1).await;
+    let shop = store.org_by_slug("order-shop-a").await.expect("find").expect("shop");
+    let now = time::OffsetDateTime::now_utc();
+    // Two of a and two of b: b has one, so nothing at all is reserved.
+    let refused = new_order(&shop.id, &[(&a, 2), (&b, 2)], now);
+    let sold_out = store.place_order(&refused).await.expect("place").expect_err("sold out");
+    assert_eq!(sold_out.sku, format!("sku-{b}"));
+    assert!(store.order(&refused.id).await.expect("read").is_none(), "no order was written");
+    assert_eq!(store.stock_levels(&a).await.expect("levels")[0].reserved, 0, "a's units were given back");
+
+    let placed = new_order(&shop.id, &[(&a, 2), (&b, 1)], now);
+    store.place_order(&placed).await.expect("place").expect("reserved");
+    let o = store.order(&placed.id).await.expect("read").expect("order");
+    assert_eq!(o.status, OrderStatus::PendingPayment);
+    assert_eq!(o.consignments.len(), 1);
+    assert_eq!(o.consignments[0].lines.len(), 2);
+    assert_eq!(o.consignments[0].return_window_days, 14);
+    assert_eq!(store.stock_levels(&a).await.expect("levels")[0].reserved, 2);
+    let mail = NewMail {
+        kind: MailKind::OrderConfirmation,
+        recipient: o.email.clone(),
+        lang: "ko".into(),
+        order_id: o.id.clone(),
+        consignment_id: None,
+    };
+    assert_eq!(store.mark_paid(&o.id, &mail, now).await.expect("paid"), MarkPaid::Paid);
+    assert_eq!(store.mark_paid(&o.id, &mail, now).await.expect("paid"), MarkPaid::NotPending, "once");
+    assert!(!store.cancel_order(&o.id, "late", now).await.expect("cancel"), "a paid order is not cancelled");
+    let levels = store.stock_levels(&a).await.expect("levels");
+    assert_eq!((levels[0].on_hand, levels[0].reserved), (0, 0), "sold");
+
+    // A cancelled order gives its units back; its reservations cannot be captured afterwards.
+    let c = stocked_variant(&store, "order-shop-c", 1).await;
+    let again = new_order(&shop.id, &[(&c, 1)], now);
+    store.place_order(&again).await.expect("place").expect("reserved");
+    assert!(store.cancel_order(&again.id, "card_declined", now).await.expect("cancel"));
+    assert_eq!(store.mark_paid(&again.id, &mail, now).await.expect("paid"), MarkPaid::NotPending);
+    let levels = store.stock_levels(&c).await.expect("levels");
+    assert_eq!((levels[0].on_hand, levels[0].reserved), (1, 0));
+    let o = store.order(&again.id).await.expect("read").expect("order");
+    assert_eq!((o.status, o.failure.as_deref()), (OrderStatus::Cancelled, Some("card_declined")));
+
+    // A hold that ran out and was swept cannot be paid for: nothing changes.
+    let late = new_order(&shop.id, &[(&c, 1)], now - Duration::minutes(20));
+    store.place_order(&late).await.expect("place").expect("reserved");
+    assert_eq!(store.release_expired(now).await.expect("sweep"), 1);
+    assert_eq!(store.mark_paid(&late.id, &mail, now).await.expect("paid"), MarkPaid::ReservationLost);
+    let o = store.order(&late.id).await.expect("read").expect("order");
+    assert_eq!(o.status, OrderStatus::PendingPayment, "rolled back whole");
+    assert_eq!(store.stock_levels(&c).await.expect("levels")[0].on_hand, 1);
+}
+
+async fn idempotency_keys_claim_once_and_replay(store: Arc<dyn Store>) {
+    use podium_app::orders::IdempotencyClaim;
+    let now = time::OffsetDateTime::now_utc();
+    let lease = Duration::seconds(30);
+    assert_eq!(store.claim_idempotency("cart", "k1", "h1", now, lease).await.expect("claim"), IdempotencyClaim::Claimed);
+    assert_eq!(store.claim_idempotency("cart", "k1", "h1", now, lease).await.expect("claim"), IdempotencyClaim::Running);
+    assert_eq!(store.claim_idempotency("cart", "k1", "h2", now, lease).await.expect("claim"), IdempotencyClaim::Mismatch);
+    store.finish_idempotency("cart", "k1", Some((201, "{}"))).await.expect("finish");
+    assert_eq!(
+        store.claim_idempotency("cart", "k1", "h1", now, lease).await.expect("claim"),
+        IdempotencyClaim::Done(201, "{}".into())
+    );
+    // Another scope is another key.
+    assert_eq!(store.claim_idempotency("other", "k1", "h2", now, lease).await.expect("claim"), IdempotencyClaim::Claimed);
+    // A holder that died: its lease ends and one of the racers takes over.
+    assert_eq!(store.claim_idempotency("cart", "k2", "h", now, lease).await.expect("claim"), IdempotencyClaim::Claimed);
+    let later = now + Duration::seconds(31);
+    let mut racers = tokio::task::JoinSet::new();
+    for _ in 0..8 {
+        let store = store.clone();
+        racers.spawn(async move { store.claim_idempotency("cart", "k2", "h", later, lease).await.expect("claim") });
+    }
+    let mut claimed = 0;
+    while let Some(c) = racers.join_next().await {
+        if c.expect("racer") == IdempotencyClaim::Claimed {
+            claimed += 1;
+        }
+    }
+    assert_eq!(claimed, 1, "one racer takes over");
+    // Letting a key go allows a fresh attempt.
+    store.finish_idempotency("cart", "k2", None).await.expect("release");
+    assert_eq!(store.claim_idempotency("cart", "k2", "h", later, lease).await.expect("claim"), IdempotencyClaim::Claimed);
+}
+
+async fn mails_are_claimed_once_and_sent_once(store: Arc<dyn Store>) {
+    use podium_app::orders::{MailKind, NewMail};
+    let a = stocked_variant(&store, "mail-shop", 5).await;
+    let shop = store.org_by_slug("mail-shop").await.expect("find").expect("shop");
+    let now = time::OffsetDateTime::now_utc();
+    let o = new_order(&shop.id, &[(&a, 1)], now);
+    store.place_order(&o).await.expect("place").expect("reserved");
+    let mail = NewMail { kind: MailKind::OrderConfirmation, recipient: "fan@example.com".into(), lang: "ja".into(), order_id: o.id.clone(), consignment_id: None };
+    store.mark_paid(&o.id, &mail, now).await.expect("paid");
+    let lease = Duration::seconds(60);
+    let (x, y) = tokio::join!(store.claim_mails(now, lease, 10), store.claim_mails(now, lease, 10));
+    let (x, y) = (x.expect("claim"), y.expect("claim"));
+    assert_eq!(x.len() + y.len(), 1, "one claimer gets it");
+    let m = x.into_iter().chain(y).next().expect("mail");
+    assert_eq!((m.kind, m.lang.as_str(), m.order_id.as_str()), (MailKind::OrderConfirmation, "ja", o.id.as_str()));
+    // A sender that died: after the lease it is claimed again; once sent, never again.
+    assert!(store.claim_mails(now + Duration::seconds(61), lease, 10).await.expect("claim").len() == 1);
+    store.mail_sent(&m.id, now).await.expect("sent");
+    assert!(store.claim_mails(now + Duration::seconds(200), lease, 10).await.expect("claim").is_empty());
+    assert!(store.first_webhook("evt_1", now).await.expect("first"));
+    assert!(!store.first_webhook("evt_1", now).await.expect("again"), "a duplicate is recognised");
+}
+
+async fn sandbox_changes_are_conditional_and_queue_webhooks(store: Arc<dyn Store>) {
+    use podium_app::payments::{PaymentState, PaymentStatus, QueuedWebhook, SandboxChange};
+    let now = time::OffsetDateTime::now_utc().replace_nanosecond(0).expect("whole second");
+    let p = PaymentState {
+        id: "pay_1".into(),
+        reference: "order-1".into(),
+        amount: 5000,
+        currency: "GBP".into(),
+        status: PaymentStatus::Authorized,
+        decline_code: None,
+        captured: 0,
+        refunded: 0,
+        brand: "visa".into(),
+        last4: "4242".into(),
+        fingerprint: "fp".into(),
+        created_at: now,
+    };
+    let hook = |id: &str, seq: i64, at| QueuedWebhook {
+        seq,
+        event_id: id.into(),
+        payload: format!(r#"{{"id":"{id}","payment_id":"pay_1"}}"#),
+        deliver_at: at,
+    };
+    store.sandbox_insert(&p, &[hook("evt_a", 0, now), hook("evt_a", 1, now + Duration::seconds(5))]).await.expect("insert");
+    assert_eq!(store.sandbox_payment("pay_1").await.expect("read"), Some(p.clone()));
+    assert_eq!(store.sandbox_payments_for("order-1").await.expect("read").len(), 1);
+    let capture = SandboxChange {
+        payment_id: "pay_1".into(),
+        from: vec![PaymentStatus::Authorized],
+        to: PaymentStatus::Captured,
+        captured: 5000,
+        refunded: 0,
+        expect_refunded: None,
+    };
+    let (hb, hc) = ([hook("evt_b", 0, now)], [hook("evt_c", 0, now)]);
+    let (x, y) = tokio::join!(store.sandbox_change(&capture, &hb, now), store.sandbox_change(&capture, &hc, now));
+    let done: Vec<_> = [x.expect("change"), y.expect("change")].into_iter().flatten().collect();
+    assert_eq!(done.len(), 1, "captured once");
+    assert_eq!((done[0].status, done[0].captured), (PaymentStatus::Captured, 5000));
+    // The queue: what is due now, claimed once; the duplicate waits for its time.
+    let due = store.sandbox_due_webhooks(now, Duration::seconds(30), 10).await.expect("due");
+    assert_eq!(due.len(), 2, "evt_a and one capture event: {due:?}");
+    assert!(store.sandbox_due_webhooks(now, Duration::seconds(30), 10).await.expect("due").is_empty(), "leased");
+    for w in &due {
+        store.sandbox_webhook_delivered(&w.event_id, w.seq, now).await.expect("delivered");
+    }
+    assert_eq!(store.sandbox_webhooks_waiting().await.expect("waiting"), 1);
+    let later = store.sandbox_due_webhooks(now + Duration::seconds(6), Duration::seconds(30), 10).await.expect("due");
+    assert_eq!((later.len(), later[0].seq), (1, 1), "the copy arrives later");
 }

@@ -1,0 +1,458 @@
+//! Checkout and what follows it (DESIGN §3.7): the cart priced once more, the order written with
+//! every line's stock reserved (all or nothing), the card authorized and captured outside that
+//! transaction, the order marked paid with its reservations captured. A decline cancels the order
+//! and releases its stock; a card that needs a second step leaves the order pending with its
+//! stock held for the confirmation window.
+//!
+//! [`settle`] brings an order in line with what the provider says about its payment; checkout,
+//! the second step's return, webhooks and the restart sweep all call it, so whichever arrives
+//! first does the work and the others find nothing left to do.
+
+use podium_domain::order::{largest_remainder, OrderStatus};
+use podium_domain::payment::CardNumber;
+use podium_domain::{Country, Currency, Lang, Money};
+use rand::RngCore;
+use sha2::{Digest, Sha256};
+use time::OffsetDateTime;
+
+use crate::catalogue::ProductRecord;
+use crate::orders::{
+    Address, MailKind, MarkPaid, NewConsignment, NewMail, NewOrder, NewOrderLine, OrderRecord, PaymentFacts,
+};
+use crate::payments::{AuthorizeRequest, PaymentError, PaymentProvider, PaymentState, PaymentStatus};
+use crate::ports::StoreError;
+use crate::quote::{self, LineRequest, QuoteContext, QuoteError, Undeliverable};
+use crate::storefront::{self, public_sku};
+use crate::Store;
+
+/// How long stock stays reserved for a payment (and the second step's window).
+pub const RESERVATION_MINUTES: i64 = 15;
+/// Orders still pending this long after checkout without a payment are looked at by the sweep.
+pub const SETTLE_AFTER_SECS: i64 = 30;
+
+/// Field limits of the checkout form.
+pub const MAX_FIELD: usize = 200;
+
+#[derive(Debug, Clone)]
+pub struct CheckoutRequest {
+    pub email: String,
+    pub address: Address,
+    pub card_number: String,
+    pub lang: Lang,
+    pub user_id: Option<String>,
+}
+
+/// A placed order and the token that lets a guest read it.
+#[derive(Debug, Clone)]
+pub struct Placed {
+    pub order: OrderRecord,
+    pub token: String,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum CheckoutError {
+    #[error("no such cart")]
+    CartNotFound,
+    #[error("the cart is empty")]
+    EmptyCart,
+    /// A form field is missing or wrong: (field, why).
+    #[error("{0}: {1}")]
+    Invalid(&'static str, String),
+    /// A line cannot be delivered any more (licence, territory, off sale).
+    #[error("{sku}: {reason}")]
+    Unavailable { sku: String, reason: String },
+    /// Not enough stock for a line, now or at the moment of reserving.
+    #[error("{sku} is sold out")]
+    SoldOut { sku: String },
+    /// A consignment the destination refuses (China's limit).
+    #[error("{0}")]
+    Consignment(String),
+    /// The card was declined; the order was cancelled and nothing stays reserved.
+    #[error("the card was declined ({code})")]
+    Declined { code: String, order: Box<OrderRecord> },
+    #[error("the payment provider failed: {0}")]
+    Provider(String),
+    #[error(transparent)]
+    Quote(QuoteError),
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+impl From<PaymentError> for CheckoutError {
+    fn from(e: PaymentError) -> Self {
+        match e {
+            PaymentError::Store(s) => CheckoutError::Store(s),
+            PaymentError::UnknownCard => CheckoutError::Invalid("card_number", e.to_string()),
+            other => CheckoutError::Provider(other.to_string()),
+        }
+    }
+}
+
+fn random_token(bytes: usize) -> String {
+    let mut b = vec![0u8; bytes];
+    rand::thread_rng().fill_bytes(&mut b);
+    hex::encode(b)
+}
+
+pub fn token_hash(token: &str) -> String {
+    hex::encode(Sha256::digest(token.as_bytes()))
+}
+
+/// An order number a fan can read out: `PD-` and 8 Crockford base-32 symbols (40 random bits).
+pub fn new_order_number() -> String {
+    const ALPHABET: &[u8; 32] = b"0123456789ABCDEFGHJKMNPQRSTVWXYZ";
+    let mut b = [0u8; 5];
+    rand::thread_rng().fill_bytes(&mut b);
+    let mut n = b.iter().fold(0u64, |acc, x| (acc << 8) | u64::from(*x));
+    let mut s = [0u8; 8];
+    for c in s.iter_mut().rev() {
+        *c = ALPHABET[usize::try_from(n & 31).unwrap_or(0)];
+        n >>= 5;
+    }
+    format!("PD-{}-{}", String::from_utf8_lossy(&s[..4]), String::from_utf8_lossy(&s[4..]))
+}
+
+fn check_field(field: &'static str, value: &str, required: bool) -> Result<(), CheckoutError> {
+    if required && value.trim().is_empty() {
+        return Err(CheckoutError::Invalid(field, "is required".into()));
+    }
+    if value.chars().count() > MAX_FIELD {
+        return Err(CheckoutError::Invalid(field, format!("is longer than {MAX_FIELD} characters")));
+    }
+    if value.chars().any(char::is_control) {
+        return Err(CheckoutError::Invalid(field, "contains control characters".into()));
+    }
+    Ok(())
+}
+
+/// Validates the request's fields (before anything is reserved).
+pub fn validate(req: &CheckoutRequest) -> Result<CardNumber, CheckoutError> {
+    check_field("email", &req.email, true)?;
+    let email = req.email.trim();
+    match email.split_once('@') {
+        Some((local, domain)) if !local.is_empty() && domain.contains('.') && !email.contains(' ') => {}
+        _ => return Err(CheckoutError::Invalid("email", "is not an e-mail address".into())),
+    }
+    let a = &req.address;
+    check_field("shipping_address.name", &a.name, true)?;
+    check_field("shipping_address.line1", &a.line1, true)?;
+    check_field("shipping_address.line2", &a.line2, false)?;
+    check_field("shipping_address.city", &a.city, true)?;
+    check_field("shipping_address.postal_code", &a.postal_code, false)?;
+    CardNumber::parse(&req.card_number).map_err(|e| CheckoutError::Invalid("payment.card_number", e.to_string()))
+}
+
+/// Builds the order from the cart's quote: lines grouped per consignment as the quote grouped
+/// them, each consignment's VAT and duty attributed to its lines by largest remainder of net.
+fn build_order(
+    q: &quote::Quote,
+    products: &[ProductRecord],
+    lang: Lang,
+) -> Result<(Vec<NewConsignment>, i64), CheckoutError> {
+    let mut consignments = Vec::with_capacity(q.consignments.len());
+    for c in &q.consignments {
+        let weights: Vec<i64> = c.lines.iter().map(|l| l.net.minor).collect();
+        let split = |total: i64| {
+            largest_remainder(total, &weights)
+                .ok_or_else(|| CheckoutError::Consignment("the consignment's amounts cannot be split".into()))
+        };
+        let vats = split(c.cost.vat.minor)?;
+        let duties = split(c.cost.duty.minor)?;
+        let mut lines = Vec::with_capacity(c.lines.len());
+        for (i, l) in c.lines.iter().enumerate() {
+            let (p, v) = products
+                .iter()
+                .find_map(|p| {
+                    p.variants.iter().find(|v| public_sku(&p.shop.slug, &v.sku) == l.sku).map(|v| (p, v))
+                })
+                .ok_or_else(|| CheckoutError::Unavailable { sku: l.sku.clone(), reason: "no product has this SKU".into() })?;
+            let title = storefront::text(p, lang).map(|t| t.translation.title.clone()).unwrap_or_else(|| p.slug.clone());
+            lines.push(NewOrderLine {
+                product_id: p.id.clone(),
+                variant_id: v.id.clone(),
+                sku: l.sku.clone(),
+                title,
+                quantity: i64::from(l.quantity),
+                unit: l.unit.minor,
+                net: l.net.minor,
+                vat: vats[i],
+                duty: duties[i],
+            });
+        }
+        let shop_id = products
+            .iter()
+            .find(|p| p.shop.slug == c.shop_slug)
+            .map(|p| p.shop.id.clone())
+            .ok_or_else(|| CheckoutError::Consignment("unknown shop".into()))?;
+        consignments.push(NewConsignment {
+            shop_id,
+            ship_from: c.ship_from.code().to_string(),
+            regime: c.cost.regime.as_str().to_string(),
+            goods: c.cost.goods.minor,
+            shipping: c.cost.shipping.minor,
+            vat: c.cost.vat.minor,
+            duty: c.cost.duty.minor,
+            total: c.cost.total.minor,
+            days_min: i64::from(c.days_min),
+            days_max: i64::from(c.days_max),
+            lines,
+        });
+    }
+    Ok((consignments, q.total.minor))
+}
+
+/// Checks out a cart: validates, prices, reserves (all or nothing), pays.
+pub async fn checkout(
+    store: &dyn Store,
+    provider: &dyn PaymentProvider,
+    cart_id: &str,
+    req: &CheckoutRequest,
+    ctx: &QuoteContext<'_>,
+) -> Result<Placed, CheckoutError> {
+    let card = validate(req)?;
+    let cart = store.cart(cart_id).await?.ok_or(CheckoutError::CartNotFound)?;
+    if cart.lines.is_empty() {
+        return Err(CheckoutError::EmptyCart);
+    }
+    let ship_to = Country::parse(&cart.country).map_err(|e| StoreError::Backend(e.to_string()))?;
+    let currency = Currency::parse(&cart.currency).map_err(|e| StoreError::Backend(e.to_string()))?;
+    let requests: Vec<LineRequest> = cart
+        .lines
+        .iter()
+        .map(|(sku, q)| LineRequest { sku: sku.clone(), quantity: u32::try_from(*q).unwrap_or(u32::MAX) })
+        .collect();
+    let products = quote::load_products(store, &requests).await?;
+    let q = quote::price(ship_to, currency, &requests, &products, ctx).map_err(|e| match e {
+        QuoteError::Line { sku, reason: Undeliverable::OutOfStock { .. }, .. } => CheckoutError::SoldOut { sku },
+        QuoteError::Line { sku, reason, .. } => CheckoutError::Unavailable { sku, reason: quote::describe(&reason) },
+        QuoteError::Consignment { shop, reason } => CheckoutError::Consignment(format!("the consignment from {shop}: {reason}")),
+        QuoteError::Store(s) => CheckoutError::Store(s),
+        other => CheckoutError::Quote(other),
+    })?;
+    let (consignments, total) = build_order(&q, &products, req.lang)?;
+    let now = ctx.at;
+    let token = random_token(24);
+    let order = NewOrder {
+        id: random_token(16),
+        number: new_order_number(),
+        token_hash: token_hash(&token),
+        cart_id: Some(cart.id.clone()),
+        user_id: req.user_id.clone(),
+        email: req.email.trim().to_string(),
+        lang: req.lang.tag().to_string(),
+        address: Address {
+            name: req.address.name.trim().to_string(),
+            line1: req.address.line1.trim().to_string(),
+            line2: req.address.line2.trim().to_string(),
+            city: req.address.city.trim().to_string(),
+            postal_code: req.address.postal_code.trim().to_string(),
+            country: ship_to.code().to_string(),
+        },
+        currency: currency.code().to_string(),
+        total,
+        consignments,
+        reserve_until: now + time::Duration::minutes(RESERVATION_MINUTES),
+        created_at: now,
+    };
+    if let Err(sold_out) = store.place_order(&order).await? {
+        return Err(CheckoutError::SoldOut { sku: sold_out.sku });
+    }
+    // The order and its reservations are committed; the provider is called outside that
+    // transaction. A crash from here on leaves a pending order that `settle` completes or
+    // cancels on restart, according to what the provider says.
+    let payment = provider
+        .authorize(AuthorizeRequest { reference: &order.id, amount: Money::new(total, currency), card: &card })
+        .await;
+    let payment = match payment {
+        Ok(p) => p,
+        Err(e) => {
+            store.cancel_order(&order.id, "the payment could not be started", now).await?;
+            return Err(e.into());
+        }
+    };
+    fault_point("after-authorize");
+    let next_action = (payment.status == PaymentStatus::RequiresAction)
+        .then(|| format!("/sandbox/payments/{}/confirm", payment.id));
+    store
+        .record_payment(
+            &order.id,
+            &PaymentFacts {
+                payment_id: payment.id.clone(),
+                brand: payment.brand.clone(),
+                last4: payment.last4.clone(),
+                fingerprint: payment.fingerprint.clone(),
+                next_action,
+            },
+            now,
+        )
+        .await?;
+    settle_with(store, provider, &order.id, Some(payment), now).await?;
+    let placed = store.order(&order.id).await?.ok_or(StoreError::NotFound("order"))?;
+    if placed.status == OrderStatus::Cancelled {
+        let code = placed.failure.clone().unwrap_or_else(|| "card_declined".into());
+        return Err(CheckoutError::Declined { code, order: Box::new(placed) });
+    }
+    Ok(Placed { order: placed, token })
+}
+
+/// For crash tests: `PODIUM_FAULT=abort-after-authorize` makes the process die at that point,
+/// as a power cut would. Unset (always, outside those tests) it does nothing.
+fn fault_point(name: &str) {
+    if std::env::var("PODIUM_FAULT").is_ok_and(|f| f.strip_prefix("abort-") == Some(name)) {
+        tracing::error!(point = name, "PODIUM_FAULT: aborting the process here");
+        std::process::abort();
+    }
+}
+
+/// Brings an order in line with its payment at the provider.
+pub async fn settle(
+    store: &dyn Store,
+    provider: &dyn PaymentProvider,
+    order_id: &str,
+    now: OffsetDateTime,
+) -> Result<OrderStatus, CheckoutError> {
+    settle_with(store, provider, order_id, None, now).await
+}
+
+async fn settle_with(
+    store: &dyn Store,
+    provider: &dyn PaymentProvider,
+    order_id: &str,
+    known: Option<PaymentState>,
+    now: OffsetDateTime,
+) -> Result<OrderStatus, CheckoutError> {
+    let Some(order) = store.order(order_id).await? else { return Err(StoreError::NotFound("order").into()) };
+    let payments = match known {
+        Some(p) => vec![p],
+        None => provider.payments_for(order_id).await?,
+    };
+    let expired = now >= order.created_at + time::Duration::minutes(RESERVATION_MINUTES);
+    if order.status != OrderStatus::PendingPayment {
+        // No charge without an order: a payment left behind by a cancelled order goes back.
+        if order.status == OrderStatus::Cancelled {
+            for p in &payments {
+                give_back(provider, p).await?;
+            }
+        }
+        return Ok(order.status);
+    }
+    let Some(payment) = payments.last().cloned() else {
+        // Never reached the provider (or died before it answered): after a grace period the
+        // order is cancelled and its stock released.
+        if now >= order.created_at + time::Duration::seconds(SETTLE_AFTER_SECS) {
+            store.cancel_order(order_id, "payment_not_started", now).await?;
+            return Ok(OrderStatus::Cancelled);
+        }
+        return Ok(OrderStatus::PendingPayment);
+    };
+    if order.payment_id.is_none() {
+        store
+            .record_payment(
+                order_id,
+                &PaymentFacts {
+                    payment_id: payment.id.clone(),
+                    brand: payment.brand.clone(),
+                    last4: payment.last4.clone(),
+                    fingerprint: payment.fingerprint.clone(),
+                    next_action: None,
+                },
+                now,
+            )
+            .await?;
+    }
+    match payment.status {
+        PaymentStatus::Authorized | PaymentStatus::Captured => {
+            let captured = if payment.status == PaymentStatus::Authorized {
+                provider.capture(&payment.id).await?
+            } else {
+                payment.clone()
+            };
+            let mail = NewMail {
+                kind: MailKind::OrderConfirmation,
+                recipient: order.email.clone(),
+                lang: order.lang.clone(),
+                order_id: order.id.clone(),
+                consignment_id: None,
+            };
+            match store.mark_paid(order_id, &mail, now).await? {
+                MarkPaid::Paid => Ok(OrderStatus::Paid),
+                MarkPaid::NotPending => {
+                    let again = store.order(order_id).await?.map_or(OrderStatus::Cancelled, |o| o.status);
+                    if again == OrderStatus::Cancelled {
+                        give_back(provider, &captured).await?;
+                    }
+                    Ok(again)
+                }
+                MarkPaid::ReservationLost => {
+                    store.cancel_order(order_id, "reservation_expired", now).await?;
+                    give_back(provider, &captured).await?;
+                    Ok(OrderStatus::Cancelled)
+                }
+            }
+        }
+        PaymentStatus::RequiresAction => {
+            if expired {
+                provider.void(&payment.id).await?;
+                store.cancel_order(order_id, "confirmation_timed_out", now).await?;
+                Ok(OrderStatus::Cancelled)
+            } else {
+                Ok(OrderStatus::PendingPayment)
+            }
+        }
+        PaymentStatus::Declined => {
+            let code = payment.decline_code.as_deref().unwrap_or("card_declined");
+            store.cancel_order(order_id, code, now).await?;
+            Ok(OrderStatus::Cancelled)
+        }
+        PaymentStatus::Voided | PaymentStatus::Refunded => {
+            store.cancel_order(order_id, "payment_voided", now).await?;
+            Ok(OrderStatus::Cancelled)
+        }
+    }
+}
+
+/// Voids an authorization or refunds what is left of a capture.
+async fn give_back(provider: &dyn PaymentProvider, p: &PaymentState) -> Result<(), CheckoutError> {
+    let current = provider.retrieve(&p.id).await?.unwrap_or_else(|| p.clone());
+    match current.status {
+        PaymentStatus::Authorized | PaymentStatus::RequiresAction => {
+            provider.void(&current.id).await?;
+        }
+        PaymentStatus::Captured | PaymentStatus::Refunded if current.refunded < current.captured => {
+            provider.refund(&current.id, current.captured - current.refunded).await?;
+        }
+        _ => {}
+    }
+    Ok(())
+}
+
+/// The restart and periodic sweep: every order pending longer than the grace period is settled
+/// against its payment. Returns how many orders changed state.
+pub async fn reconcile(
+    store: &dyn Store,
+    provider: &dyn PaymentProvider,
+    now: OffsetDateTime,
+) -> Result<u64, CheckoutError> {
+    let ids = store.pending_orders(now - time::Duration::seconds(SETTLE_AFTER_SECS), 500).await?;
+    let mut changed = 0;
+    for id in ids {
+        if settle(store, provider, &id, now).await? != OrderStatus::PendingPayment {
+            changed += 1;
+        }
+    }
+    Ok(changed)
+}
+
+/// A verified webhook: applied once (by event id); the order is settled against the payment's
+/// state at the provider, not the event's, so late and reordered events do no harm.
+pub async fn on_webhook(
+    store: &dyn Store,
+    provider: &dyn PaymentProvider,
+    event: &crate::payments::WebhookEvent,
+    now: OffsetDateTime,
+) -> Result<bool, CheckoutError> {
+    if store.order(&event.reference).await?.is_some() {
+        settle(store, provider, &event.reference, now).await?;
+    }
+    Ok(store.first_webhook(&event.id, now).await?)
+}

@@ -1,0 +1,338 @@
+//! Orders as they are kept (DESIGN §3.7): one order per checkout, one consignment per shop and
+//! ship-from country, lines with the reservation that holds their stock; the store port that
+//! writes them, each change in one transaction with the e-mail that announces it.
+
+use async_trait::async_trait;
+use podium_domain::order::{ConsignmentStatus, OrderStatus};
+use time::OffsetDateTime;
+
+use crate::ports::StoreResult;
+
+/// Where a consignment goes.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct Address {
+    pub name: String,
+    pub line1: String,
+    pub line2: String,
+    pub city: String,
+    pub postal_code: String,
+    /// ISO 3166-1 alpha-2: the cart's country.
+    pub country: String,
+}
+
+#[derive(Debug, Clone)]
+pub struct NewOrderLine {
+    pub product_id: String,
+    pub variant_id: String,
+    /// The marketplace-wide SKU.
+    pub sku: String,
+    pub title: String,
+    pub quantity: i64,
+    pub unit: i64,
+    pub net: i64,
+    /// The consignment's VAT and duty attributable to this line (largest remainder by net).
+    pub vat: i64,
+    pub duty: i64,
+}
+
+#[derive(Debug, Clone)]
+pub struct NewConsignment {
+    pub shop_id: String,
+    pub ship_from: String,
+    pub regime: String,
+    pub goods: i64,
+    pub shipping: i64,
+    pub vat: i64,
+    pub duty: i64,
+    pub total: i64,
+    pub days_min: i64,
+    pub days_max: i64,
+    pub lines: Vec<NewOrderLine>,
+}
+
+#[derive(Debug, Clone)]
+pub struct NewOrder {
+    pub id: String,
+    pub number: String,
+    pub token_hash: String,
+    pub cart_id: Option<String>,
+    pub user_id: Option<String>,
+    pub email: String,
+    pub lang: String,
+    pub address: Address,
+    pub currency: String,
+    pub total: i64,
+    pub consignments: Vec<NewConsignment>,
+    /// How long the stock stays reserved for the payment.
+    pub reserve_until: OffsetDateTime,
+    pub created_at: OffsetDateTime,
+}
+
+/// The order could not reserve a line's stock: sold out (nothing was written).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SoldOut {
+    pub sku: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OrderLine {
+    pub id: String,
+    pub product_id: String,
+    pub variant_id: String,
+    pub sku: String,
+    pub title: String,
+    pub quantity: i64,
+    pub unit: i64,
+    pub net: i64,
+    pub vat: i64,
+    pub duty: i64,
+    pub reservation_id: String,
+    pub refunded_quantity: i64,
+    /// The authenticity code on each unit shipped, in unit order.
+    pub codes: Vec<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ReturnRecord {
+    pub id: String,
+    pub status: String,
+    pub reason: String,
+    pub amount: i64,
+    pub restock: bool,
+    /// (order line id, quantity)
+    pub lines: Vec<(String, i64)>,
+    pub created_at: OffsetDateTime,
+    pub decided_at: Option<OffsetDateTime>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ConsignmentRecord {
+    pub id: String,
+    pub order_id: String,
+    pub shop_id: String,
+    pub shop_slug: String,
+    pub shop_name: String,
+    pub ship_from: String,
+    pub regime: String,
+    pub goods: i64,
+    pub shipping: i64,
+    pub vat: i64,
+    pub duty: i64,
+    pub total: i64,
+    pub refunded: i64,
+    pub days_min: i64,
+    pub days_max: i64,
+    pub return_window_days: i64,
+    pub status: ConsignmentStatus,
+    pub carrier: Option<String>,
+    pub tracking: Option<String>,
+    pub accepted_at: Option<OffsetDateTime>,
+    pub shipped_at: Option<OffsetDateTime>,
+    pub delivered_at: Option<OffsetDateTime>,
+    pub lines: Vec<OrderLine>,
+    pub returns: Vec<ReturnRecord>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OrderRecord {
+    pub id: String,
+    pub number: String,
+    pub token_hash: String,
+    pub cart_id: Option<String>,
+    pub user_id: Option<String>,
+    pub email: String,
+    pub lang: String,
+    pub address: Address,
+    pub currency: String,
+    pub total: i64,
+    pub refunded: i64,
+    pub status: OrderStatus,
+    pub failure: Option<String>,
+    pub payment_id: Option<String>,
+    pub card_brand: Option<String>,
+    pub card_last4: Option<String>,
+    pub card_fingerprint: Option<String>,
+    pub next_action: Option<String>,
+    pub created_at: OffsetDateTime,
+    pub paid_at: Option<OffsetDateTime>,
+    pub consignments: Vec<ConsignmentRecord>,
+}
+
+/// An e-mail to send once what it announces has committed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NewMail {
+    pub kind: MailKind,
+    pub recipient: String,
+    pub lang: String,
+    pub order_id: String,
+    pub consignment_id: Option<String>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum MailKind {
+    OrderConfirmation,
+    Shipped,
+    Refunded,
+}
+
+impl MailKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            MailKind::OrderConfirmation => "order_confirmation",
+            MailKind::Shipped => "shipped",
+            MailKind::Refunded => "refunded",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<MailKind> {
+        [MailKind::OrderConfirmation, MailKind::Shipped, MailKind::Refunded].into_iter().find(|k| k.as_str() == s)
+    }
+}
+
+/// A mail claimed for sending.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct QueuedMail {
+    pub id: String,
+    pub kind: MailKind,
+    pub recipient: String,
+    pub lang: String,
+    pub order_id: String,
+    pub consignment_id: Option<String>,
+    pub created_at: OffsetDateTime,
+}
+
+/// The payment facts an order keeps (never the card number).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PaymentFacts {
+    pub payment_id: String,
+    pub brand: String,
+    pub last4: String,
+    pub fingerprint: String,
+    pub next_action: Option<String>,
+}
+
+/// What marking an order paid found.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum MarkPaid {
+    /// Paid now: every reservation captured into a sale.
+    Paid,
+    /// It was no longer waiting for payment (paid or cancelled already): nothing changed.
+    NotPending,
+    /// A reservation had run out and was released: nothing changed; the payment must go back.
+    ReservationLost,
+}
+
+/// A consignment as its shop lists it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ShopConsignment {
+    pub id: String,
+    pub order_number: String,
+    pub status: ConsignmentStatus,
+    pub country: String,
+    pub currency: String,
+    pub total: i64,
+    pub units: i64,
+    pub ship_name: String,
+    pub created_at: OffsetDateTime,
+    pub open_returns: i64,
+}
+
+/// A fulfilment step a merchant takes.
+#[derive(Debug, Clone)]
+pub enum Fulfil {
+    Accept,
+    /// Carrier, tracking number, and the code for each unit: (order line id, unit index, code).
+    Ship { carrier: String, tracking: String, codes: Vec<(String, i64, String)> },
+    Deliver,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum FulfilRefused {
+    /// The consignment is not in a state that allows the step.
+    State(ConsignmentStatus),
+    /// A code is not one issued to the shop for that line's variant, or is already on a unit.
+    Code(String),
+}
+
+/// An accepted return's refund, worked out by the use case.
+#[derive(Debug, Clone)]
+pub struct RefundPlan {
+    pub return_id: String,
+    pub consignment_id: String,
+    pub amount: i64,
+    /// (order line id, quantity refunded)
+    pub lines: Vec<(String, i64)>,
+    /// Restock at the reservation's location.
+    pub restock: bool,
+    /// The whole consignment comes back (shipping too).
+    pub whole: bool,
+}
+
+#[async_trait]
+pub trait OrderStore: Send + Sync {
+    /// Writes the order (pending payment) and reserves every line's stock, all or nothing.
+    async fn place_order(&self, order: &NewOrder) -> StoreResult<Result<(), SoldOut>>;
+    async fn order(&self, id: &str) -> StoreResult<Option<OrderRecord>>;
+    async fn order_by_number(&self, number: &str) -> StoreResult<Option<OrderRecord>>;
+    /// Records what the provider said about the payment.
+    async fn record_payment(&self, order_id: &str, facts: &PaymentFacts, now: OffsetDateTime) -> StoreResult<()>;
+    /// Pending payment → paid: captures every reservation, empties the cart, queues the mail.
+    async fn mark_paid(&self, order_id: &str, mail: &NewMail, now: OffsetDateTime) -> StoreResult<MarkPaid>;
+    /// Pending payment → cancelled, releasing every reservation. False when it was not pending.
+    async fn cancel_order(&self, order_id: &str, failure: &str, now: OffsetDateTime) -> StoreResult<bool>;
+    /// Orders still waiting for payment that were created before `before`.
+    async fn pending_orders(&self, before: OffsetDateTime, limit: i64) -> StoreResult<Vec<String>>;
+    async fn orders_of_user(&self, user_id: &str, limit: i64) -> StoreResult<Vec<OrderRecord>>;
+    async fn shop_consignments(&self, shop_id: &str, limit: i64) -> StoreResult<Vec<ShopConsignment>>;
+    /// The order a consignment belongs to, with that consignment's id.
+    async fn order_of_consignment(&self, consignment_id: &str) -> StoreResult<Option<OrderRecord>>;
+    /// Takes a fulfilment step, conditional on the consignment's state, with the mail it sends.
+    async fn fulfil(
+        &self,
+        consignment_id: &str,
+        step: &Fulfil,
+        mail: Option<&NewMail>,
+        now: OffsetDateTime,
+    ) -> StoreResult<Result<(), FulfilRefused>>;
+    /// Codes issued to the shop for the variant that no unit carries yet, oldest first.
+    async fn free_codes(&self, shop_id: &str, variant_id: &str, limit: i64) -> StoreResult<Vec<String>>;
+    async fn request_return(
+        &self,
+        consignment_id: &str,
+        lines: &[(String, i64)],
+        reason: &str,
+        now: OffsetDateTime,
+    ) -> StoreResult<String>;
+    /// Records a refund the provider made: lines refunded, amounts, stock restored, statuses,
+    /// the mail. Conditional on the return still being requested; false when it was not.
+    async fn record_refund(&self, plan: &RefundPlan, mail: &NewMail, now: OffsetDateTime) -> StoreResult<bool>;
+    async fn refuse_return(&self, return_id: &str, now: OffsetDateTime) -> StoreResult<bool>;
+    /// Claims up to `limit` unsent mails for `lease`.
+    async fn claim_mails(&self, now: OffsetDateTime, lease: time::Duration, limit: i64) -> StoreResult<Vec<QueuedMail>>;
+    async fn mail_sent(&self, id: &str, now: OffsetDateTime) -> StoreResult<()>;
+    /// A webhook event id seen for the first time: true; seen before: false.
+    async fn first_webhook(&self, event_id: &str, now: OffsetDateTime) -> StoreResult<bool>;
+    /// Idempotency: claims `(scope, key)` for a request with this hash.
+    async fn claim_idempotency(
+        &self,
+        scope: &str,
+        key: &str,
+        request_hash: &str,
+        now: OffsetDateTime,
+        lease: time::Duration,
+    ) -> StoreResult<IdempotencyClaim>;
+    /// Stores the answer to replay; `None` lets the key go (the request may be retried afresh).
+    async fn finish_idempotency(&self, scope: &str, key: &str, answer: Option<(u16, &str)>) -> StoreResult<()>;
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum IdempotencyClaim {
+    /// First (or the earlier holder's lease ran out): go ahead.
+    Claimed,
+    /// Finished before: replay this status and body.
+    Done(u16, String),
+    /// Another request with this key is running.
+    Running,
+    /// The key was used with another request body.
+    Mismatch,
+}

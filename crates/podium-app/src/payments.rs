@@ -1,0 +1,428 @@
+//! Payments (DESIGN §3.7): the [`PaymentProvider`] port — authorize, capture, void, refund and
+//! signed webhooks — and the built-in [`SandboxProvider`], which behaves like a card processor:
+//! it keeps its own books (in the database, so any node may serve the next step), declines the
+//! test cards of DESIGN §4, asks for a second step on one of them, and announces every change
+//! by webhooks queued to arrive late, sometimes twice, in no particular order. It sees a card
+//! number only while authorizing and keeps the brand, last four digits and a keyed fingerprint.
+
+use std::sync::Arc;
+
+use async_trait::async_trait;
+use podium_domain::payment::{self, CardNumber, SandboxCard, WebhookError};
+use podium_domain::Money;
+use rand::Rng;
+use serde::{Deserialize, Serialize};
+use time::OffsetDateTime;
+
+use crate::ports::{StoreError, StoreResult};
+use crate::Clock;
+
+/// Where a payment stands at the provider.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum PaymentStatus {
+    /// Waiting for the cardholder's second step.
+    RequiresAction,
+    Authorized,
+    Captured,
+    Voided,
+    Declined,
+    /// Captured and then refunded in part or whole (`refunded` says how much).
+    Refunded,
+}
+
+impl PaymentStatus {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            PaymentStatus::RequiresAction => "requires_action",
+            PaymentStatus::Authorized => "authorized",
+            PaymentStatus::Captured => "captured",
+            PaymentStatus::Voided => "voided",
+            PaymentStatus::Declined => "declined",
+            PaymentStatus::Refunded => "refunded",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<PaymentStatus> {
+        [
+            PaymentStatus::RequiresAction,
+            PaymentStatus::Authorized,
+            PaymentStatus::Captured,
+            PaymentStatus::Voided,
+            PaymentStatus::Declined,
+            PaymentStatus::Refunded,
+        ]
+        .into_iter()
+        .find(|x| x.as_str() == s)
+    }
+
+    /// Money has been taken (and not all of it given back necessarily).
+    pub fn charged(self) -> bool {
+        matches!(self, PaymentStatus::Captured | PaymentStatus::Refunded)
+    }
+}
+
+/// A payment as the provider reports it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PaymentState {
+    pub id: String,
+    /// The order the payment is for.
+    pub reference: String,
+    pub amount: i64,
+    pub currency: String,
+    pub status: PaymentStatus,
+    pub decline_code: Option<String>,
+    pub captured: i64,
+    pub refunded: i64,
+    pub brand: String,
+    pub last4: String,
+    pub fingerprint: String,
+    pub created_at: OffsetDateTime,
+}
+
+/// What authorizing asks for.
+pub struct AuthorizeRequest<'a> {
+    pub reference: &'a str,
+    pub amount: Money,
+    pub card: &'a CardNumber,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum PaymentError {
+    #[error("no such payment")]
+    NotFound,
+    /// The payment is not in a state that allows this (capturing a declined payment, say).
+    #[error("the payment is {0}")]
+    State(&'static str),
+    #[error("the amount is not possible: {0}")]
+    Amount(&'static str),
+    #[error("the card is not one the sandbox knows")]
+    UnknownCard,
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+/// A verified webhook: which event, and which payment it concerns.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct WebhookEvent {
+    pub id: String,
+    #[serde(rename = "type")]
+    pub kind: String,
+    pub payment_id: String,
+    pub reference: String,
+    pub created_at: i64,
+}
+
+/// The three Standard Webhooks headers.
+#[derive(Debug, Clone, Default)]
+pub struct WebhookHeaders {
+    pub id: String,
+    pub timestamp: String,
+    pub signature: String,
+}
+
+#[async_trait]
+pub trait PaymentProvider: Send + Sync {
+    fn name(&self) -> &'static str;
+    /// Authorizes the amount on the card. A decline is an answer (status `declined` with its
+    /// code), not an error.
+    async fn authorize(&self, req: AuthorizeRequest<'_>) -> Result<PaymentState, PaymentError>;
+    /// Captures an authorized payment in full; capturing a captured payment is a no-op.
+    async fn capture(&self, payment_id: &str) -> Result<PaymentState, PaymentError>;
+    /// Cancels an authorization (or a payment still waiting for its second step); voiding a
+    /// voided or declined payment is a no-op.
+    async fn void(&self, payment_id: &str) -> Result<PaymentState, PaymentError>;
+    /// Gives back part or all of what was captured.
+    async fn refund(&self, payment_id: &str, amount: i64) -> Result<PaymentState, PaymentError>;
+    async fn retrieve(&self, payment_id: &str) -> Result<Option<PaymentState>, PaymentError>;
+    /// Every payment made for a reference, oldest first (how a restart finds out what happened).
+    async fn payments_for(&self, reference: &str) -> Result<Vec<PaymentState>, PaymentError>;
+    /// Checks a webhook's signature and age and reads it.
+    fn verify_webhook(&self, headers: &WebhookHeaders, body: &[u8], now: OffsetDateTime)
+        -> Result<WebhookEvent, WebhookError>;
+}
+
+/// A change of a sandbox payment, written with the webhooks that announce it.
+#[derive(Debug, Clone)]
+pub struct SandboxChange {
+    pub payment_id: String,
+    /// The states it may be in for the change to apply (the change is conditional).
+    pub from: Vec<PaymentStatus>,
+    pub to: PaymentStatus,
+    pub captured: i64,
+    pub refunded: i64,
+    /// When set, the change applies only if the refunded total is still this.
+    pub expect_refunded: Option<i64>,
+}
+
+/// One queued webhook delivery.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct QueuedWebhook {
+    pub seq: i64,
+    pub event_id: String,
+    pub payload: String,
+    pub deliver_at: OffsetDateTime,
+}
+
+/// The sandbox's books, kept by the store.
+#[async_trait]
+pub trait SandboxStore: Send + Sync {
+    async fn sandbox_insert(&self, p: &PaymentState, webhooks: &[QueuedWebhook]) -> StoreResult<()>;
+    async fn sandbox_payment(&self, id: &str) -> StoreResult<Option<PaymentState>>;
+    async fn sandbox_payments_for(&self, reference: &str) -> StoreResult<Vec<PaymentState>>;
+    /// Applies the change when the payment is in one of `from`, with its webhooks, in one
+    /// transaction; `None` when it was not (someone else moved it first).
+    async fn sandbox_change(
+        &self,
+        change: &SandboxChange,
+        webhooks: &[QueuedWebhook],
+        now: OffsetDateTime,
+    ) -> StoreResult<Option<PaymentState>>;
+    /// Claims up to `limit` webhooks due at `now` for `lease` (another node skips them meanwhile).
+    async fn sandbox_due_webhooks(
+        &self,
+        now: OffsetDateTime,
+        lease: time::Duration,
+        limit: i64,
+    ) -> StoreResult<Vec<QueuedWebhook>>;
+    async fn sandbox_webhook_delivered(&self, event_id: &str, seq: i64, now: OffsetDateTime) -> StoreResult<()>;
+    /// Webhooks queued and not yet delivered.
+    async fn sandbox_webhooks_waiting(&self) -> StoreResult<i64>;
+}
+
+/// The built-in sandbox provider.
+pub struct SandboxProvider {
+    store: Arc<dyn crate::Store>,
+    clock: Arc<dyn Clock>,
+    secret: Vec<u8>,
+    /// Webhooks wait between these many milliseconds before they may be delivered.
+    delay_ms: (u64, u64),
+    /// The chance (in percent) that an event is queued a second time.
+    duplicate_percent: u32,
+}
+
+impl SandboxProvider {
+    pub fn new(store: Arc<dyn crate::Store>, clock: Arc<dyn Clock>, secret: Vec<u8>) -> Self {
+        SandboxProvider { store, clock, secret, delay_ms: (200, 2_000), duplicate_percent: 30 }
+    }
+
+    /// Sets how late (min, max milliseconds) webhooks arrive and how often one arrives twice.
+    pub fn with_webhooks(mut self, delay_ms: (u64, u64), duplicate_percent: u32) -> Self {
+        self.delay_ms = (delay_ms.0.min(delay_ms.1), delay_ms.1);
+        self.duplicate_percent = duplicate_percent.min(100);
+        self
+    }
+
+    pub fn secret(&self) -> &[u8] {
+        &self.secret
+    }
+
+    /// The webhooks announcing `kind` for the payment: one, sometimes two, each at a random delay.
+    fn webhooks(&self, kind: &str, p: &PaymentState, now: OffsetDateTime) -> Vec<QueuedWebhook> {
+        let mut rng = rand::thread_rng();
+        let event = WebhookEvent {
+            id: format!("evt_{}", random_hex(12)),
+            kind: kind.to_string(),
+            payment_id: p.id.clone(),
+            reference: p.reference.clone(),
+            created_at: now.unix_timestamp(),
+        };
+        let payload = serde_json::to_string(&event).unwrap_or_default();
+        let copies = if rng.gen_range(0..100) < self.duplicate_percent { 2 } else { 1 };
+        (0..copies)
+            .map(|seq| {
+                let delay = rng.gen_range(self.delay_ms.0..=self.delay_ms.1);
+                QueuedWebhook {
+                    seq,
+                    event_id: event.id.clone(),
+                    payload: payload.clone(),
+                    deliver_at: now + time::Duration::milliseconds(i64::try_from(delay).unwrap_or(i64::MAX)),
+                }
+            })
+            .collect()
+    }
+
+    async fn change(
+        &self,
+        id: &str,
+        from: &[PaymentStatus],
+        to: PaymentStatus,
+        kind: &str,
+        amounts: impl FnOnce(&PaymentState) -> (i64, i64),
+    ) -> Result<Option<PaymentState>, PaymentError> {
+        let now = self.clock.now();
+        let current = self.store.sandbox_payment(id).await?.ok_or(PaymentError::NotFound)?;
+        let (captured, refunded) = amounts(&current);
+        let mut next = current.clone();
+        next.status = to;
+        next.captured = captured;
+        next.refunded = refunded;
+        let hooks = self.webhooks(kind, &next, now);
+        let change =
+            SandboxChange { payment_id: id.to_string(), from: from.to_vec(), to, captured, refunded, expect_refunded: None };
+        Ok(self.store.sandbox_change(&change, &hooks, now).await?)
+    }
+
+    /// The cardholder's second step: authorizes a payment waiting for it (or declines it when
+    /// `approve` is false). Answers the payment as it stands afterwards.
+    pub async fn confirm(&self, payment_id: &str, approve: bool) -> Result<PaymentState, PaymentError> {
+        let (to, kind) = if approve {
+            (PaymentStatus::Authorized, "payment.authorized")
+        } else {
+            (PaymentStatus::Declined, "payment.declined")
+        };
+        let changed = self.change(payment_id, &[PaymentStatus::RequiresAction], to, kind, |p| (p.captured, p.refunded)).await?;
+        match changed {
+            Some(p) => Ok(p),
+            None => self.store.sandbox_payment(payment_id).await?.ok_or(PaymentError::NotFound),
+        }
+    }
+
+    /// Signs a queued webhook for delivery: the headers and the body.
+    pub fn sign(&self, w: &QueuedWebhook, now: OffsetDateTime) -> (WebhookHeaders, String) {
+        let ts = now.unix_timestamp();
+        let signature = payment::sign_webhook(&self.secret, &w.event_id, ts, w.payload.as_bytes());
+        (WebhookHeaders { id: w.event_id.clone(), timestamp: ts.to_string(), signature }, w.payload.clone())
+    }
+}
+
+fn random_hex(bytes: usize) -> String {
+    let mut b = vec![0u8; bytes];
+    rand::thread_rng().fill(&mut b[..]);
+    hex::encode(b)
+}
+
+#[async_trait]
+impl PaymentProvider for SandboxProvider {
+    fn name(&self) -> &'static str {
+        "sandbox"
+    }
+
+    async fn authorize(&self, req: AuthorizeRequest<'_>) -> Result<PaymentState, PaymentError> {
+        let card = SandboxCard::of(req.card).map_err(|_| PaymentError::UnknownCard)?;
+        if req.amount.minor < 0 {
+            return Err(PaymentError::Amount("negative"));
+        }
+        let now = self.clock.now();
+        let (status, kind) = match card {
+            SandboxCard::Succeeds => (PaymentStatus::Authorized, "payment.authorized"),
+            SandboxCard::RequiresAction => (PaymentStatus::RequiresAction, "payment.requires_action"),
+            SandboxCard::Declined | SandboxCard::InsufficientFunds => (PaymentStatus::Declined, "payment.declined"),
+        };
+        let p = PaymentState {
+            id: format!("pay_{}", random_hex(12)),
+            reference: req.reference.to_string(),
+            amount: req.amount.minor,
+            currency: req.amount.currency.code().to_string(),
+            status,
+            decline_code: card.decline_code().map(str::to_string),
+            captured: 0,
+            refunded: 0,
+            brand: req.card.brand().to_string(),
+            last4: req.card.last4().to_string(),
+            fingerprint: req.card.fingerprint(&self.secret),
+            created_at: now,
+        };
+        let hooks = self.webhooks(kind, &p, now);
+        self.store.sandbox_insert(&p, &hooks).await?;
+        Ok(p)
+    }
+
+    async fn capture(&self, payment_id: &str) -> Result<PaymentState, PaymentError> {
+        let done = self
+            .change(payment_id, &[PaymentStatus::Authorized], PaymentStatus::Captured, "payment.captured", |p| {
+                (p.amount, p.refunded)
+            })
+            .await?;
+        if let Some(p) = done {
+            return Ok(p);
+        }
+        let p = self.store.sandbox_payment(payment_id).await?.ok_or(PaymentError::NotFound)?;
+        if p.status.charged() {
+            Ok(p)
+        } else {
+            Err(PaymentError::State(p.status.as_str()))
+        }
+    }
+
+    async fn void(&self, payment_id: &str) -> Result<PaymentState, PaymentError> {
+        let done = self
+            .change(
+                payment_id,
+                &[PaymentStatus::Authorized, PaymentStatus::RequiresAction],
+                PaymentStatus::Voided,
+                "payment.voided",
+                |p| (p.captured, p.refunded),
+            )
+            .await?;
+        if let Some(p) = done {
+            return Ok(p);
+        }
+        let p = self.store.sandbox_payment(payment_id).await?.ok_or(PaymentError::NotFound)?;
+        match p.status {
+            PaymentStatus::Voided | PaymentStatus::Declined => Ok(p),
+            other => Err(PaymentError::State(other.as_str())),
+        }
+    }
+
+    async fn refund(&self, payment_id: &str, amount: i64) -> Result<PaymentState, PaymentError> {
+        if amount <= 0 {
+            return Err(PaymentError::Amount("a refund must be positive"));
+        }
+        let current = self.store.sandbox_payment(payment_id).await?.ok_or(PaymentError::NotFound)?;
+        if !current.status.charged() {
+            return Err(PaymentError::State(current.status.as_str()));
+        }
+        if current.refunded + amount > current.captured {
+            return Err(PaymentError::Amount("more than what is left to refund"));
+        }
+        // Conditional on the refunded total it was computed from, so two refunds never both
+        // pass the check above against the same balance.
+        let now = self.clock.now();
+        let mut next = current.clone();
+        next.status = PaymentStatus::Refunded;
+        next.refunded = current.refunded + amount;
+        let hooks = self.webhooks("payment.refunded", &next, now);
+        let change = SandboxChange {
+            payment_id: payment_id.to_string(),
+            from: vec![current.status],
+            to: PaymentStatus::Refunded,
+            captured: current.captured,
+            refunded: next.refunded,
+            expect_refunded: Some(current.refunded),
+        };
+        match self.store.sandbox_change(&change, &hooks, now).await? {
+            Some(p) if p.refunded == next.refunded => Ok(p),
+            _ => Err(PaymentError::State("changing; try again")),
+        }
+    }
+
+    async fn retrieve(&self, payment_id: &str) -> Result<Option<PaymentState>, PaymentError> {
+        Ok(self.store.sandbox_payment(payment_id).await?)
+    }
+
+    async fn payments_for(&self, reference: &str) -> Result<Vec<PaymentState>, PaymentError> {
+        Ok(self.store.sandbox_payments_for(reference).await?)
+    }
+
+    fn verify_webhook(
+        &self,
+        headers: &WebhookHeaders,
+        body: &[u8],
+        now: OffsetDateTime,
+    ) -> Result<WebhookEvent, WebhookError> {
+        payment::verify_webhook(
+            &self.secret,
+            &headers.id,
+            &headers.timestamp,
+            &headers.signature,
+            body,
+            now.unix_timestamp(),
+        )?;
+        let event: WebhookEvent = serde_json::from_slice(body).map_err(|_| WebhookError::Missing)?;
+        if event.id != headers.id {
+            return Err(WebhookError::BadSignature);
+        }
+        Ok(event)
+    }
+}

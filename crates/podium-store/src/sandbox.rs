@@ -1,0 +1,224 @@
+//! The sandbox payment provider's books in [`SqlStore`]: payments, conditional changes, and the
+//! webhook queue (claimed with a lease so one node delivers each copy).
+
+use async_trait::async_trait;
+use podium_app::payments::{PaymentState, PaymentStatus, QueuedWebhook, SandboxChange, SandboxStore};
+use podium_app::StoreResult;
+use sqlx::Row;
+use time::OffsetDateTime;
+
+use crate::macros::{read, write_tx};
+use crate::sql::{backend, decode_err, from_micros, micros, SqlStore};
+
+const PAYMENT_SELECT: &str = "SELECT id, reference, amount, currency, status, decline_code, captured, refunded, \
+    fingerprint, brand, last4, created_at FROM sandbox_payments";
+
+fn payment_from<R: Row>(r: &R) -> StoreResult<PaymentState>
+where
+    for<'a> &'a str: sqlx::ColumnIndex<R>,
+    String: for<'x> sqlx::Decode<'x, R::Database> + sqlx::Type<R::Database>,
+    Option<String>: for<'x> sqlx::Decode<'x, R::Database> + sqlx::Type<R::Database>,
+    i64: for<'x> sqlx::Decode<'x, R::Database> + sqlx::Type<R::Database>,
+{
+    let s = |c: &str| r.try_get::<String, _>(c).map_err(backend);
+    let i = |c: &str| r.try_get::<i64, _>(c).map_err(backend);
+    let status = s("status")?;
+    Ok(PaymentState {
+        id: s("id")?,
+        reference: s("reference")?,
+        amount: i("amount")?,
+        currency: s("currency")?,
+        status: PaymentStatus::parse(&status).ok_or_else(|| decode_err("payment status", &status))?,
+        decline_code: r.try_get("decline_code").map_err(backend)?,
+        captured: i("captured")?,
+        refunded: i("refunded")?,
+        fingerprint: s("fingerprint")?,
+        brand: s("brand")?,
+        last4: s("last4")?,
+        created_at: from_micros(i("created_at")?),
+    })
+}
+
+macro_rules! queue_webhooks {
+    ($tx:ident, $hooks:expr) => {{
+        for w in $hooks {
+            sqlx::query(
+                "INSERT INTO sandbox_webhooks (seq, event_id, payment_id, payload, deliver_at) \
+                 VALUES ($1, $2, $3, $4, $5)",
+            )
+            .bind(w.seq)
+            .bind(&w.event_id)
+            .bind(payment_of(&w.payload))
+            .bind(&w.payload)
+            .bind(micros(w.deliver_at))
+            .execute(&mut *$tx)
+            .await
+            .map_err(backend)?;
+        }
+    }};
+}
+
+/// The payment id inside a queued event's JSON.
+fn payment_of(payload: &str) -> String {
+    serde_json::from_str::<serde_json::Value>(payload)
+        .ok()
+        .and_then(|v| v.get("payment_id").and_then(|p| p.as_str()).map(str::to_string))
+        .unwrap_or_default()
+}
+
+#[async_trait]
+impl SandboxStore for SqlStore {
+    async fn sandbox_insert(&self, p: &PaymentState, webhooks: &[QueuedWebhook]) -> StoreResult<()> {
+        write_tx!(self, |tx| {
+            sqlx::query(
+                "INSERT INTO sandbox_payments (id, reference, amount, currency, status, decline_code, captured, \
+                 refunded, fingerprint, brand, last4, created_at, updated_at) \
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $12)",
+            )
+            .bind(&p.id)
+            .bind(&p.reference)
+            .bind(p.amount)
+            .bind(&p.currency)
+            .bind(p.status.as_str())
+            .bind(&p.decline_code)
+            .bind(p.captured)
+            .bind(p.refunded)
+            .bind(&p.fingerprint)
+            .bind(&p.brand)
+            .bind(&p.last4)
+            .bind(micros(p.created_at))
+            .execute(&mut *tx)
+            .await
+            .map_err(backend)?;
+            queue_webhooks!(tx, webhooks);
+        });
+        Ok(())
+    }
+
+    async fn sandbox_payment(&self, id: &str) -> StoreResult<Option<PaymentState>> {
+        let sql = format!("{PAYMENT_SELECT} WHERE id = $1");
+        read!(self, |pool| {
+            match sqlx::query(&sql).bind(id).fetch_optional(pool).await.map_err(backend)? {
+                Some(row) => payment_from(&row).map(Some),
+                None => Ok(None),
+            }
+        })
+    }
+
+    async fn sandbox_payments_for(&self, reference: &str) -> StoreResult<Vec<PaymentState>> {
+        let sql = format!("{PAYMENT_SELECT} WHERE reference = $1 ORDER BY created_at, id");
+        read!(self, |pool| {
+            sqlx::query(&sql)
+                .bind(reference)
+                .fetch_all(pool)
+                .await
+                .map_err(backend)?
+                .iter()
+                .map(payment_from)
+                .collect()
+        })
+    }
+
+    async fn sandbox_change(
+        &self,
+        change: &SandboxChange,
+        webhooks: &[QueuedWebhook],
+        now: OffsetDateTime,
+    ) -> StoreResult<Option<PaymentState>> {
+        let from: Vec<&str> = change.from.iter().map(|s| s.as_str()).collect();
+        let list = (0..from.len()).map(|i| format!("${}", i + 6)).collect::<Vec<_>>().join(", ");
+        let sql = format!(
+            "UPDATE sandbox_payments SET status = $2, captured = $3, refunded = $4, updated_at = $5 \
+             WHERE id = $1 AND status IN ({list}){}",
+            if change.expect_refunded.is_some() { format!(" AND refunded = ${}", from.len() + 6) } else { String::new() }
+        );
+        let changed = write_tx!(self, |tx| {
+            let mut q = sqlx::query(&sql)
+                .bind(&change.payment_id)
+                .bind(change.to.as_str())
+                .bind(change.captured)
+                .bind(change.refunded)
+                .bind(micros(now));
+            for f in &from {
+                q = q.bind(*f);
+            }
+            if let Some(r) = change.expect_refunded {
+                q = q.bind(r);
+            }
+            let done = q.execute(&mut *tx).await.map_err(backend)?.rows_affected() == 1;
+            if done {
+                queue_webhooks!(tx, webhooks);
+            }
+            done
+        });
+        if changed {
+            self.sandbox_payment(&change.payment_id).await
+        } else {
+            Ok(None)
+        }
+    }
+
+    async fn sandbox_due_webhooks(
+        &self,
+        now: OffsetDateTime,
+        lease: time::Duration,
+        limit: i64,
+    ) -> StoreResult<Vec<QueuedWebhook>> {
+        let at = micros(now);
+        let due: Vec<(String, i64)> = read!(self, |pool| {
+            sqlx::query_as(
+                "SELECT event_id, seq FROM sandbox_webhooks WHERE delivered_at IS NULL AND deliver_at <= $1 \
+                 AND lease_until <= $1 ORDER BY deliver_at LIMIT $2",
+            )
+            .bind(at)
+            .bind(limit)
+            .fetch_all(pool)
+            .await
+            .map_err(backend)?
+        });
+        let mut claimed = Vec::with_capacity(due.len());
+        for (event_id, seq) in due {
+            let row: Option<(String, i64)> = write_tx!(self, |tx| {
+                sqlx::query_as(
+                    "UPDATE sandbox_webhooks SET lease_until = $3, attempts = attempts + 1 \
+                     WHERE event_id = $1 AND seq = $2 AND delivered_at IS NULL AND lease_until <= $4 \
+                     RETURNING payload, deliver_at",
+                )
+                .bind(&event_id)
+                .bind(seq)
+                .bind(micros(now + lease))
+                .bind(at)
+                .fetch_optional(&mut *tx)
+                .await
+                .map_err(backend)?
+            });
+            if let Some((payload, deliver_at)) = row {
+                claimed.push(QueuedWebhook { seq, event_id, payload, deliver_at: from_micros(deliver_at) });
+            }
+        }
+        Ok(claimed)
+    }
+
+    async fn sandbox_webhook_delivered(&self, event_id: &str, seq: i64, now: OffsetDateTime) -> StoreResult<()> {
+        write_tx!(self, |tx| {
+            sqlx::query("UPDATE sandbox_webhooks SET delivered_at = $3 WHERE event_id = $1 AND seq = $2")
+                .bind(event_id)
+                .bind(seq)
+                .bind(micros(now))
+                .execute(&mut *tx)
+                .await
+                .map_err(backend)?;
+        });
+        Ok(())
+    }
+
+    async fn sandbox_webhooks_waiting(&self) -> StoreResult<i64> {
+        let (n,): (i64,) = read!(self, |pool| {
+            sqlx::query_as("SELECT COUNT(*) FROM sandbox_webhooks WHERE delivered_at IS NULL")
+                .fetch_one(pool)
+                .await
+                .map_err(backend)?
+        });
+        Ok(n)
+    }
+}
