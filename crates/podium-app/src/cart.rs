@@ -19,6 +19,9 @@ pub struct CartRecord {
     pub currency: String,
     /// (marketplace SKU, quantity) in the order they were first added.
     pub lines: Vec<(String, i64)>,
+    /// What the checkout's address step saved (empty until then).
+    pub email: String,
+    pub address: crate::orders::Address,
     pub created_at: OffsetDateTime,
 }
 
@@ -28,6 +31,8 @@ pub trait CartStore: Send + Sync {
     async fn cart(&self, id: &str) -> StoreResult<Option<CartRecord>>;
     /// Sets a line's quantity (adding the line when new); 0 removes it.
     async fn set_cart_line(&self, cart_id: &str, sku: &str, quantity: i64) -> StoreResult<()>;
+    /// Saves the checkout's address step on the cart (the country stays the cart's).
+    async fn set_cart_contact(&self, cart_id: &str, email: &str, address: &crate::orders::Address) -> StoreResult<()>;
 }
 
 /// A cart id: 24 random bytes, hex. Holding it is what lets a guest use the cart.
@@ -55,6 +60,8 @@ pub enum CartError {
     Quantity,
     #[error("{sku}: {reason}")]
     Line { sku: String, reason: String },
+    #[error("{sku} is sold out")]
+    SoldOut { sku: String },
     #[error(transparent)]
     Quote(#[from] QuoteError),
     #[error(transparent)]
@@ -110,6 +117,9 @@ pub async fn add_line(
     let line = LineRequest { sku: sku.to_string(), quantity: u32::try_from(total).unwrap_or(u32::MAX) };
     let products = quote::load_products(store, std::slice::from_ref(&line)).await?;
     match quote::price(ship_to, currency, std::slice::from_ref(&line), &products, ctx) {
+        Err(QuoteError::Line { reason: Undeliverable::OutOfStock { .. }, .. }) => {
+            return Err(CartError::SoldOut { sku: sku.to_string() });
+        }
         Err(QuoteError::Line { reason, .. }) => {
             return Err(CartError::Line { sku: sku.to_string(), reason: quote::describe(&reason) });
         }

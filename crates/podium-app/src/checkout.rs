@@ -19,7 +19,7 @@ use crate::catalogue::ProductRecord;
 use crate::orders::{
     Address, MailKind, MarkPaid, NewConsignment, NewMail, NewOrder, NewOrderLine, OrderRecord, PaymentFacts,
 };
-use crate::payments::{AuthorizeRequest, PaymentError, PaymentProvider, PaymentState, PaymentStatus};
+use crate::payments::{AuthorizeRequest, PaymentError, PaymentProvider, PaymentSource, PaymentState, PaymentStatus};
 use crate::ports::StoreError;
 use crate::quote::{self, LineRequest, QuoteContext, QuoteError, Undeliverable};
 use crate::storefront::{self, public_sku};
@@ -37,9 +37,14 @@ pub const MAX_FIELD: usize = 200;
 pub struct CheckoutRequest {
     pub email: String,
     pub address: Address,
+    /// A card number (the API) …
     pub card_number: String,
+    /// … or a payment method the sandbox's card form made (the checkout pages).
+    pub payment_method: Option<String>,
     pub lang: Lang,
     pub user_id: Option<String>,
+    /// The marketplace's key for order tokens (see [`order_token`]).
+    pub token_key: Vec<u8>,
 }
 
 /// A placed order and the token that lets a guest read it.
@@ -82,7 +87,8 @@ impl From<PaymentError> for CheckoutError {
     fn from(e: PaymentError) -> Self {
         match e {
             PaymentError::Store(s) => CheckoutError::Store(s),
-            PaymentError::UnknownCard => CheckoutError::Invalid("card_number", e.to_string()),
+            PaymentError::UnknownCard => CheckoutError::Invalid("payment.card_number", e.to_string()),
+            PaymentError::UnknownMethod => CheckoutError::Invalid("payment.method", e.to_string()),
             other => CheckoutError::Provider(other.to_string()),
         }
     }
@@ -94,8 +100,22 @@ fn random_token(bytes: usize) -> String {
     hex::encode(b)
 }
 
+/// The token that lets a guest read an order: a keyed hash of its id, so e-mails can carry the
+/// link later without the token being stored anywhere (the order keeps only its hash).
+pub fn order_token(key: &[u8], order_id: &str) -> String {
+    use hmac::{Hmac, Mac};
+    let Ok(mut mac) = Hmac::<Sha256>::new_from_slice(key) else { return String::new() };
+    mac.update(b"podium-order-token:");
+    mac.update(order_id.as_bytes());
+    hex::encode(&mac.finalize().into_bytes()[..24])
+}
+
 pub fn token_hash(token: &str) -> String {
-    hex::encode(Sha256::digest(token.as_bytes()))
+    sha256_hex(token.as_bytes())
+}
+
+pub fn sha256_hex(bytes: &[u8]) -> String {
+    hex::encode(Sha256::digest(bytes))
 }
 
 /// An order number a fan can read out: `PD-` and 8 Crockford base-32 symbols (40 random bits).
@@ -126,7 +146,7 @@ fn check_field(field: &'static str, value: &str, required: bool) -> Result<(), C
 }
 
 /// Validates the request's fields (before anything is reserved).
-pub fn validate(req: &CheckoutRequest) -> Result<CardNumber, CheckoutError> {
+pub fn validate(req: &CheckoutRequest) -> Result<Option<CardNumber>, CheckoutError> {
     check_field("email", &req.email, true)?;
     let email = req.email.trim();
     match email.split_once('@') {
@@ -139,7 +159,12 @@ pub fn validate(req: &CheckoutRequest) -> Result<CardNumber, CheckoutError> {
     check_field("shipping_address.line2", &a.line2, false)?;
     check_field("shipping_address.city", &a.city, true)?;
     check_field("shipping_address.postal_code", &a.postal_code, false)?;
-    CardNumber::parse(&req.card_number).map_err(|e| CheckoutError::Invalid("payment.card_number", e.to_string()))
+    if req.payment_method.is_some() {
+        return Ok(None);
+    }
+    CardNumber::parse(&req.card_number)
+        .map(Some)
+        .map_err(|e| CheckoutError::Invalid("payment.card_number", e.to_string()))
 }
 
 /// Builds the order from the cart's quote: lines grouped per consignment as the quote grouped
@@ -162,11 +187,13 @@ fn build_order(
         for (i, l) in c.lines.iter().enumerate() {
             let (p, v) = products
                 .iter()
-                .find_map(|p| {
-                    p.variants.iter().find(|v| public_sku(&p.shop.slug, &v.sku) == l.sku).map(|v| (p, v))
-                })
-                .ok_or_else(|| CheckoutError::Unavailable { sku: l.sku.clone(), reason: "no product has this SKU".into() })?;
-            let title = storefront::text(p, lang).map(|t| t.translation.title.clone()).unwrap_or_else(|| p.slug.clone());
+                .find_map(|p| p.variants.iter().find(|v| public_sku(&p.shop.slug, &v.sku) == l.sku).map(|v| (p, v)))
+                .ok_or_else(|| CheckoutError::Unavailable {
+                    sku: l.sku.clone(),
+                    reason: "no product has this SKU".into(),
+                })?;
+            let title =
+                storefront::text(p, lang).map(|t| t.translation.title.clone()).unwrap_or_else(|| p.slug.clone());
             lines.push(NewOrderLine {
                 product_id: p.id.clone(),
                 variant_id: v.id.clone(),
@@ -225,15 +252,18 @@ pub async fn checkout(
     let q = quote::price(ship_to, currency, &requests, &products, ctx).map_err(|e| match e {
         QuoteError::Line { sku, reason: Undeliverable::OutOfStock { .. }, .. } => CheckoutError::SoldOut { sku },
         QuoteError::Line { sku, reason, .. } => CheckoutError::Unavailable { sku, reason: quote::describe(&reason) },
-        QuoteError::Consignment { shop, reason } => CheckoutError::Consignment(format!("the consignment from {shop}: {reason}")),
+        QuoteError::Consignment { shop, reason } => {
+            CheckoutError::Consignment(format!("the consignment from {shop}: {reason}"))
+        }
         QuoteError::Store(s) => CheckoutError::Store(s),
         other => CheckoutError::Quote(other),
     })?;
     let (consignments, total) = build_order(&q, &products, req.lang)?;
     let now = ctx.at;
-    let token = random_token(24);
+    let id = random_token(16);
+    let token = order_token(&req.token_key, &id);
     let order = NewOrder {
-        id: random_token(16),
+        id,
         number: new_order_number(),
         token_hash: token_hash(&token),
         cart_id: Some(cart.id.clone()),
@@ -261,7 +291,15 @@ pub async fn checkout(
     // transaction. A crash from here on leaves a pending order that `settle` completes or
     // cancels on restart, according to what the provider says.
     let payment = provider
-        .authorize(AuthorizeRequest { reference: &order.id, amount: Money::new(total, currency), card: &card })
+        .authorize(AuthorizeRequest {
+            reference: &order.id,
+            amount: Money::new(total, currency),
+            source: match (&card, &req.payment_method) {
+                (Some(c), _) => PaymentSource::Card(c),
+                (None, Some(m)) => PaymentSource::Method(m),
+                (None, None) => return Err(CheckoutError::Invalid("payment", "no card was given".into())),
+            },
+        })
         .await;
     let payment = match payment {
         Ok(p) => p,
@@ -271,8 +309,8 @@ pub async fn checkout(
         }
     };
     fault_point("after-authorize");
-    let next_action = (payment.status == PaymentStatus::RequiresAction)
-        .then(|| format!("/sandbox/payments/{}/confirm", payment.id));
+    let next_action =
+        (payment.status == PaymentStatus::RequiresAction).then(|| format!("/sandbox/payments/{}/confirm", payment.id));
     store
         .record_payment(
             &order.id,

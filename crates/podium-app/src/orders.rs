@@ -242,7 +242,11 @@ pub struct ShopConsignment {
 pub enum Fulfil {
     Accept,
     /// Carrier, tracking number, and the code for each unit: (order line id, unit index, code).
-    Ship { carrier: String, tracking: String, codes: Vec<(String, i64, String)> },
+    Ship {
+        carrier: String,
+        tracking: String,
+        codes: Vec<(String, i64, String)>,
+    },
     Deliver,
 }
 
@@ -308,7 +312,8 @@ pub trait OrderStore: Send + Sync {
     async fn record_refund(&self, plan: &RefundPlan, mail: &NewMail, now: OffsetDateTime) -> StoreResult<bool>;
     async fn refuse_return(&self, return_id: &str, now: OffsetDateTime) -> StoreResult<bool>;
     /// Claims up to `limit` unsent mails for `lease`.
-    async fn claim_mails(&self, now: OffsetDateTime, lease: time::Duration, limit: i64) -> StoreResult<Vec<QueuedMail>>;
+    async fn claim_mails(&self, now: OffsetDateTime, lease: time::Duration, limit: i64)
+        -> StoreResult<Vec<QueuedMail>>;
     async fn mail_sent(&self, id: &str, now: OffsetDateTime) -> StoreResult<()>;
     /// A webhook event id seen for the first time: true; seen before: false.
     async fn first_webhook(&self, event_id: &str, now: OffsetDateTime) -> StoreResult<bool>;
@@ -321,6 +326,8 @@ pub trait OrderStore: Send + Sync {
         now: OffsetDateTime,
         lease: time::Duration,
     ) -> StoreResult<IdempotencyClaim>;
+    /// The secret every node shares under `name`: `candidate` if none was made before.
+    async fn shared_secret(&self, name: &str, candidate: &str) -> StoreResult<String>;
     /// Stores the answer to replay; `None` lets the key go (the request may be retried afresh).
     async fn finish_idempotency(&self, scope: &str, key: &str, answer: Option<(u16, &str)>) -> StoreResult<()>;
 }

@@ -80,11 +80,30 @@ pub struct PaymentState {
     pub created_at: OffsetDateTime,
 }
 
+/// What pays: a card number handed over directly (the API), or a payment method the
+/// provider's card form made of it earlier (the checkout pages).
+#[derive(Clone, Copy)]
+pub enum PaymentSource<'a> {
+    Card(&'a CardNumber),
+    Method(&'a str),
+}
+
 /// What authorizing asks for.
 pub struct AuthorizeRequest<'a> {
     pub reference: &'a str,
     pub amount: Money,
-    pub card: &'a CardNumber,
+    pub source: PaymentSource<'a>,
+}
+
+/// A card kept by the provider as a token: what it will do and how to show it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PaymentMethod {
+    pub id: String,
+    pub behaviour: String,
+    pub brand: String,
+    pub last4: String,
+    pub fingerprint: String,
+    pub created_at: OffsetDateTime,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -98,6 +117,8 @@ pub enum PaymentError {
     Amount(&'static str),
     #[error("the card is not one the sandbox knows")]
     UnknownCard,
+    #[error("no such payment method")]
+    UnknownMethod,
     #[error(transparent)]
     Store(#[from] StoreError),
 }
@@ -138,8 +159,12 @@ pub trait PaymentProvider: Send + Sync {
     /// Every payment made for a reference, oldest first (how a restart finds out what happened).
     async fn payments_for(&self, reference: &str) -> Result<Vec<PaymentState>, PaymentError>;
     /// Checks a webhook's signature and age and reads it.
-    fn verify_webhook(&self, headers: &WebhookHeaders, body: &[u8], now: OffsetDateTime)
-        -> Result<WebhookEvent, WebhookError>;
+    fn verify_webhook(
+        &self,
+        headers: &WebhookHeaders,
+        body: &[u8],
+        now: OffsetDateTime,
+    ) -> Result<WebhookEvent, WebhookError>;
 }
 
 /// A change of a sandbox payment, written with the webhooks that announce it.
@@ -188,6 +213,8 @@ pub trait SandboxStore: Send + Sync {
     async fn sandbox_webhook_delivered(&self, event_id: &str, seq: i64, now: OffsetDateTime) -> StoreResult<()>;
     /// Webhooks queued and not yet delivered.
     async fn sandbox_webhooks_waiting(&self) -> StoreResult<i64>;
+    async fn sandbox_save_method(&self, m: &PaymentMethod) -> StoreResult<()>;
+    async fn sandbox_method(&self, id: &str) -> StoreResult<Option<PaymentMethod>>;
 }
 
 /// The built-in sandbox provider.
@@ -258,8 +285,14 @@ impl SandboxProvider {
         next.captured = captured;
         next.refunded = refunded;
         let hooks = self.webhooks(kind, &next, now);
-        let change =
-            SandboxChange { payment_id: id.to_string(), from: from.to_vec(), to, captured, refunded, expect_refunded: None };
+        let change = SandboxChange {
+            payment_id: id.to_string(),
+            from: from.to_vec(),
+            to,
+            captured,
+            refunded,
+            expect_refunded: None,
+        };
         Ok(self.store.sandbox_change(&change, &hooks, now).await?)
     }
 
@@ -271,11 +304,27 @@ impl SandboxProvider {
         } else {
             (PaymentStatus::Declined, "payment.declined")
         };
-        let changed = self.change(payment_id, &[PaymentStatus::RequiresAction], to, kind, |p| (p.captured, p.refunded)).await?;
+        let changed =
+            self.change(payment_id, &[PaymentStatus::RequiresAction], to, kind, |p| (p.captured, p.refunded)).await?;
         match changed {
             Some(p) => Ok(p),
             None => self.store.sandbox_payment(payment_id).await?.ok_or(PaymentError::NotFound),
         }
+    }
+
+    /// The provider's card form: turns a test card into a payment method token (`pm_…`).
+    pub async fn tokenize(&self, card: &CardNumber) -> Result<PaymentMethod, PaymentError> {
+        let behaviour = SandboxCard::of(card).map_err(|_| PaymentError::UnknownCard)?;
+        let m = PaymentMethod {
+            id: format!("pm_{}", random_hex(16)),
+            behaviour: behaviour.as_str().to_string(),
+            brand: card.brand().to_string(),
+            last4: card.last4().to_string(),
+            fingerprint: card.fingerprint(&self.secret),
+            created_at: self.clock.now(),
+        };
+        self.store.sandbox_save_method(&m).await?;
+        Ok(m)
     }
 
     /// Signs a queued webhook for delivery: the headers and the body.
@@ -299,7 +348,18 @@ impl PaymentProvider for SandboxProvider {
     }
 
     async fn authorize(&self, req: AuthorizeRequest<'_>) -> Result<PaymentState, PaymentError> {
-        let card = SandboxCard::of(req.card).map_err(|_| PaymentError::UnknownCard)?;
+        let (card, brand, last4, fingerprint) = match req.source {
+            PaymentSource::Card(c) => (
+                SandboxCard::of(c).map_err(|_| PaymentError::UnknownCard)?,
+                c.brand().to_string(),
+                c.last4().to_string(),
+                c.fingerprint(&self.secret),
+            ),
+            PaymentSource::Method(id) => {
+                let m = self.store.sandbox_method(id).await?.ok_or(PaymentError::UnknownMethod)?;
+                (SandboxCard::parse(&m.behaviour).ok_or(PaymentError::UnknownMethod)?, m.brand, m.last4, m.fingerprint)
+            }
+        };
         if req.amount.minor < 0 {
             return Err(PaymentError::Amount("negative"));
         }
@@ -318,9 +378,9 @@ impl PaymentProvider for SandboxProvider {
             decline_code: card.decline_code().map(str::to_string),
             captured: 0,
             refunded: 0,
-            brand: req.card.brand().to_string(),
-            last4: req.card.last4().to_string(),
-            fingerprint: req.card.fingerprint(&self.secret),
+            brand,
+            last4,
+            fingerprint,
             created_at: now,
         };
         let hooks = self.webhooks(kind, &p, now);

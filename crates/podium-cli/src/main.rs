@@ -113,6 +113,16 @@ pub struct HttpArgs {
     /// A code verified more often than this is flagged as suspicious.
     #[arg(long, env = "PODIUM_SUSPICIOUS_AFTER", default_value_t = 20)]
     pub suspicious_after: u64,
+    /// The address fans reach Podium at, for links in e-mails (default: the listen address).
+    #[arg(long, env = "PODIUM_PUBLIC_URL")]
+    pub public_url: Option<String>,
+    /// Send e-mail through this SMTP relay (host:port, plain). Without it, e-mails are written
+    /// as .eml files in the data directory's `mail` folder.
+    #[arg(long, env = "PODIUM_SMTP")]
+    pub smtp: Option<String>,
+    /// The From address of e-mails sent by SMTP.
+    #[arg(long, env = "PODIUM_MAIL_FROM", default_value = "orders@podium.example")]
+    pub mail_from: String,
 }
 
 #[derive(Args)]

@@ -49,9 +49,19 @@ pub async fn serve(url: &str, http: &HttpArgs, data_dir: &Path, demo_mode: Optio
         country_header: http.country_header.clone().filter(|h| !h.trim().is_empty()),
         verify_per_minute: http.verify_per_minute.max(1),
         suspicious_after: http.suspicious_after,
+        // Every node of the marketplace reads the same key from the database (made once).
+        shared_secret: podium_web::Secret(
+            hex::decode(
+                store
+                    .shared_secret("marketplace", &hex::encode(podium_web::Secret::random().0))
+                    .await
+                    .context("cannot read the marketplace key")?,
+            )
+            .context("the stored marketplace key is not hex")?,
+        ),
     };
     let state = AppState::new(store.clone(), clock.clone(), config, search).map_err(|e| anyhow::anyhow!(e))?;
-    let app = podium_web::router(state);
+    let app = podium_web::router(state.clone());
     let listener =
         tokio::net::TcpListener::bind(http.addr).await.with_context(|| format!("cannot listen on {}", http.addr))?;
     let local = listener.local_addr().context("no local address")?;
@@ -93,14 +103,71 @@ pub async fn serve(url: &str, http: &HttpArgs, data_dir: &Path, demo_mode: Optio
         })
     };
 
+    let public_url =
+        http.public_url.clone().unwrap_or_else(|| format!("http://{local}")).trim_end_matches('/').to_string();
+    let transport = match &http.smtp {
+        Some(addr) => podium_web::workers::MailTransport::Smtp { addr: addr.clone(), from: http.mail_from.clone() },
+        None => podium_web::workers::MailTransport::Files(data_dir.join("mail")),
+    };
+    let workers = spawn_workers(state, local.to_string(), transport, public_url);
+
     axum::serve(listener, app.into_make_service_with_connect_info::<SocketAddr>())
         .with_graceful_shutdown(shutdown_signal())
         .await
         .context("server error")?;
     sweeper.abort();
     holds.abort();
+    for w in workers {
+        w.abort();
+    }
     tracing::info!("stopped");
     Ok(())
+}
+
+/// The sandbox's webhooks (posted to this node's own endpoint), the mail queue, and the sweep
+/// that settles orders left waiting for payment — first at start, so a node that died between
+/// authorizing a card and committing the order puts it right as it comes back.
+fn spawn_workers(
+    state: AppState,
+    addr: String,
+    transport: podium_web::workers::MailTransport,
+    public_url: String,
+) -> Vec<tokio::task::JoinHandle<()>> {
+    use podium_web::workers;
+    let hooks = {
+        let state = state.clone();
+        tokio::spawn(async move {
+            let mut tick = tokio::time::interval(Duration::from_millis(250));
+            loop {
+                tick.tick().await;
+                workers::deliver_webhooks(&state, &addr).await;
+            }
+        })
+    };
+    let mail = {
+        let state = state.clone();
+        tokio::spawn(async move {
+            let mut tick = tokio::time::interval(Duration::from_secs(1));
+            loop {
+                tick.tick().await;
+                let n = workers::send_mails(&state, &transport, &public_url).await;
+                if n > 0 {
+                    tracing::info!(sent = n, "e-mails sent");
+                }
+            }
+        })
+    };
+    let settle = tokio::spawn(async move {
+        let mut tick = tokio::time::interval(Duration::from_secs(10));
+        loop {
+            tick.tick().await;
+            let n = workers::reconcile(&state).await;
+            if n > 0 {
+                tracing::info!(settled = n, "orders waiting for payment settled");
+            }
+        }
+    });
+    vec![hooks, mail, settle]
 }
 
 /// Tops the catalogue up to the demo's 240 products plus `wanted` synthetic ones.

@@ -111,6 +111,21 @@ impl SandboxCard {
         }
     }
 
+    pub fn as_str(self) -> &'static str {
+        match self {
+            SandboxCard::Succeeds => "succeeds",
+            SandboxCard::Declined => "declined",
+            SandboxCard::InsufficientFunds => "insufficient_funds",
+            SandboxCard::RequiresAction => "requires_action",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<SandboxCard> {
+        [SandboxCard::Succeeds, SandboxCard::Declined, SandboxCard::InsufficientFunds, SandboxCard::RequiresAction]
+            .into_iter()
+            .find(|c| c.as_str() == s)
+    }
+
     /// The decline code a provider reports, when the card is declined.
     pub fn decline_code(self) -> Option<&'static str> {
         match self {

@@ -2,6 +2,7 @@
 
 use async_trait::async_trait;
 use podium_app::cart::{CartRecord, CartStore};
+use podium_app::orders::Address;
 use podium_app::{StoreError, StoreResult};
 use time::OffsetDateTime;
 
@@ -29,17 +30,23 @@ impl CartStore for SqlStore {
             country: country.to_string(),
             currency: currency.to_string(),
             lines: Vec::new(),
+            email: String::new(),
+            address: Address { country: country.to_string(), ..Address::default() },
             created_at: from_micros(micros(now)),
         })
     }
 
     async fn cart(&self, id: &str) -> StoreResult<Option<CartRecord>> {
-        let (head, lines): (Option<(String, String, i64)>, Vec<(String, i64)>) = read!(self, |pool| {
-            let head = sqlx::query_as("SELECT country, currency, created_at FROM carts WHERE id = $1")
-                .bind(id)
-                .fetch_optional(pool)
-                .await
-                .map_err(backend)?;
+        type Head = (String, String, i64, String, String, String, String, String, String);
+        let (head, lines): (Option<Head>, Vec<(String, i64)>) = read!(self, |pool| {
+            let head = sqlx::query_as(
+                "SELECT country, currency, created_at, email, ship_name, ship_line1, ship_line2, ship_city, \
+                 ship_postal_code FROM carts WHERE id = $1",
+            )
+            .bind(id)
+            .fetch_optional(pool)
+            .await
+            .map_err(backend)?;
             let lines = sqlx::query_as("SELECT sku, quantity FROM cart_lines WHERE cart_id = $1 ORDER BY position")
                 .bind(id)
                 .fetch_all(pool)
@@ -47,8 +54,10 @@ impl CartStore for SqlStore {
                 .map_err(backend)?;
             (head, lines)
         });
-        Ok(head.map(|(country, currency, created_at)| CartRecord {
+        Ok(head.map(|(country, currency, created_at, email, name, line1, line2, city, postal_code)| CartRecord {
             id: id.to_string(),
+            address: Address { name, line1, line2, city, postal_code, country: country.clone() },
+            email,
             country,
             currency,
             lines,
@@ -87,6 +96,31 @@ impl CartStore for SqlStore {
                 .execute(&mut *tx)
                 .await
                 .map_err(backend)?;
+            }
+        });
+        Ok(())
+    }
+
+    async fn set_cart_contact(&self, cart_id: &str, email: &str, a: &Address) -> StoreResult<()> {
+        let now = OffsetDateTime::now_utc();
+        write_tx!(self, |tx| {
+            let done = sqlx::query(
+                "UPDATE carts SET email = $2, ship_name = $3, ship_line1 = $4, ship_line2 = $5, ship_city = $6, \
+                 ship_postal_code = $7, updated_at = $8 WHERE id = $1",
+            )
+            .bind(cart_id)
+            .bind(email)
+            .bind(&a.name)
+            .bind(&a.line1)
+            .bind(&a.line2)
+            .bind(&a.city)
+            .bind(&a.postal_code)
+            .bind(micros(now))
+            .execute(&mut *tx)
+            .await
+            .map_err(backend)?;
+            if done.rows_affected() == 0 {
+                return Err(StoreError::NotFound("cart"));
             }
         });
         Ok(())

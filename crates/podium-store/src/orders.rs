@@ -161,11 +161,12 @@ impl SqlStore {
              WHERE c.order_id IN (SELECT id FROM orders WHERE {filter} ORDER BY created_at DESC LIMIT $2) \
              ORDER BY u.line_id, u.unit"
             .replace("{filter}", filter);
-        let returns_sql = "SELECT r.id, r.consignment_id, r.status, r.reason, r.amount, r.restock, r.created_at, r.decided_at \
+        let returns_sql =
+            "SELECT r.id, r.consignment_id, r.status, r.reason, r.amount, r.restock, r.created_at, r.decided_at \
              FROM returns r JOIN consignments c ON c.id = r.consignment_id \
              WHERE c.order_id IN (SELECT id FROM orders WHERE {filter} ORDER BY created_at DESC LIMIT $2) \
              ORDER BY r.created_at"
-            .replace("{filter}", filter);
+                .replace("{filter}", filter);
         let rlines_sql = "SELECT rl.return_id, rl.line_id, rl.quantity FROM return_lines rl \
              JOIN returns r ON r.id = rl.return_id JOIN consignments c ON c.id = r.consignment_id \
              WHERE c.order_id IN (SELECT id FROM orders WHERE {filter} ORDER BY created_at DESC LIMIT $2)"
@@ -586,7 +587,8 @@ impl OrderStore for SqlStore {
         rows.into_iter()
             .map(|(id, order_number, status, country, currency, total, units, ship_name, created_at, open_returns)| {
                 Ok(ShopConsignment {
-                    status: ConsignmentStatus::parse(&status).ok_or_else(|| decode_err("consignment status", &status))?,
+                    status: ConsignmentStatus::parse(&status)
+                        .ok_or_else(|| decode_err("consignment status", &status))?,
                     id,
                     order_number,
                     country,
@@ -636,7 +638,8 @@ impl OrderStore for SqlStore {
                     .fetch_optional(&mut *tx)
                     .await
                     .map_err(backend)?;
-                let s = now_status.and_then(|(s,)| ConsignmentStatus::parse(&s)).unwrap_or(ConsignmentStatus::Cancelled);
+                let s =
+                    now_status.and_then(|(s,)| ConsignmentStatus::parse(&s)).unwrap_or(ConsignmentStatus::Cancelled);
                 return Ok(Err(FulfilRefused::State(s)));
             }
             if let Fulfil::Ship { carrier, tracking, codes } = step {
@@ -803,7 +806,12 @@ impl OrderStore for SqlStore {
         Ok(done)
     }
 
-    async fn claim_mails(&self, now: OffsetDateTime, lease: time::Duration, limit: i64) -> StoreResult<Vec<QueuedMail>> {
+    async fn claim_mails(
+        &self,
+        now: OffsetDateTime,
+        lease: time::Duration,
+        limit: i64,
+    ) -> StoreResult<Vec<QueuedMail>> {
         let at = micros(now);
         let until = micros(now + lease);
         let candidates: Vec<(String,)> = read!(self, |pool| {
@@ -935,6 +943,23 @@ impl OrderStore for SqlStore {
             }
         });
         Ok(claim)
+    }
+
+    async fn shared_secret(&self, name: &str, candidate: &str) -> StoreResult<String> {
+        let (value,): (String,) = write_tx!(self, |tx| {
+            sqlx::query("INSERT INTO shared_secrets (name, value) VALUES ($1, $2) ON CONFLICT DO NOTHING")
+                .bind(name)
+                .bind(candidate)
+                .execute(&mut *tx)
+                .await
+                .map_err(backend)?;
+            sqlx::query_as("SELECT value FROM shared_secrets WHERE name = $1")
+                .bind(name)
+                .fetch_one(&mut *tx)
+                .await
+                .map_err(backend)?
+        });
+        Ok(value)
     }
 
     async fn finish_idempotency(&self, scope: &str, key: &str, answer: Option<(u16, &str)>) -> StoreResult<()> {

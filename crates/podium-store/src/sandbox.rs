@@ -2,7 +2,7 @@
 //! webhook queue (claimed with a lease so one node delivers each copy).
 
 use async_trait::async_trait;
-use podium_app::payments::{PaymentState, PaymentStatus, QueuedWebhook, SandboxChange, SandboxStore};
+use podium_app::payments::{PaymentMethod, PaymentState, PaymentStatus, QueuedWebhook, SandboxChange, SandboxStore};
 use podium_app::StoreResult;
 use sqlx::Row;
 use time::OffsetDateTime;
@@ -108,14 +108,7 @@ impl SandboxStore for SqlStore {
     async fn sandbox_payments_for(&self, reference: &str) -> StoreResult<Vec<PaymentState>> {
         let sql = format!("{PAYMENT_SELECT} WHERE reference = $1 ORDER BY created_at, id");
         read!(self, |pool| {
-            sqlx::query(&sql)
-                .bind(reference)
-                .fetch_all(pool)
-                .await
-                .map_err(backend)?
-                .iter()
-                .map(payment_from)
-                .collect()
+            sqlx::query(&sql).bind(reference).fetch_all(pool).await.map_err(backend)?.iter().map(payment_from).collect()
         })
     }
 
@@ -130,7 +123,11 @@ impl SandboxStore for SqlStore {
         let sql = format!(
             "UPDATE sandbox_payments SET status = $2, captured = $3, refunded = $4, updated_at = $5 \
              WHERE id = $1 AND status IN ({list}){}",
-            if change.expect_refunded.is_some() { format!(" AND refunded = ${}", from.len() + 6) } else { String::new() }
+            if change.expect_refunded.is_some() {
+                format!(" AND refunded = ${}", from.len() + 6)
+            } else {
+                String::new()
+            }
         );
         let changed = write_tx!(self, |tx| {
             let mut q = sqlx::query(&sql)
@@ -210,6 +207,46 @@ impl SandboxStore for SqlStore {
                 .map_err(backend)?;
         });
         Ok(())
+    }
+
+    async fn sandbox_save_method(&self, m: &PaymentMethod) -> StoreResult<()> {
+        write_tx!(self, |tx| {
+            sqlx::query(
+                "INSERT INTO sandbox_payment_methods (id, behaviour, brand, last4, fingerprint, created_at) \
+                 VALUES ($1, $2, $3, $4, $5, $6)",
+            )
+            .bind(&m.id)
+            .bind(&m.behaviour)
+            .bind(&m.brand)
+            .bind(&m.last4)
+            .bind(&m.fingerprint)
+            .bind(micros(m.created_at))
+            .execute(&mut *tx)
+            .await
+            .map_err(backend)?;
+        });
+        Ok(())
+    }
+
+    async fn sandbox_method(&self, id: &str) -> StoreResult<Option<PaymentMethod>> {
+        type Row = (String, String, String, String, i64);
+        let row: Option<Row> = read!(self, |pool| {
+            sqlx::query_as(
+                "SELECT behaviour, brand, last4, fingerprint, created_at FROM sandbox_payment_methods WHERE id = $1",
+            )
+            .bind(id)
+            .fetch_optional(pool)
+            .await
+            .map_err(backend)?
+        });
+        Ok(row.map(|(behaviour, brand, last4, fingerprint, created_at)| PaymentMethod {
+            id: id.to_string(),
+            behaviour,
+            brand,
+            last4,
+            fingerprint,
+            created_at: from_micros(created_at),
+        }))
     }
 
     async fn sandbox_webhooks_waiting(&self) -> StoreResult<i64> {

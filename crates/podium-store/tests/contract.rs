@@ -1085,7 +1085,13 @@ fn new_order(shop_id: &str, lines: &[(&str, i64)], now: time::OffsetDateTime) ->
         user_id: None,
         email: "fan@example.com".into(),
         lang: "ko".into(),
-        address: Address { name: "Fan".into(), line1: "1 Road".into(), city: "Seoul".into(), country: "KR".into(), ..Default::default() },
+        address: Address {
+            name: "Fan".into(),
+            line1: "1 Road".into(),
+            city: "Seoul".into(),
+            country: "KR".into(),
+            ..Default::default()
+        },
         currency: "KRW".into(),
         total: 1000,
         consignments: vec![NewConsignment {
@@ -1179,16 +1185,28 @@ async fn idempotency_keys_claim_once_and_replay(store: Arc<dyn Store>) {
     use podium_app::orders::IdempotencyClaim;
     let now = time::OffsetDateTime::now_utc();
     let lease = Duration::seconds(30);
-    assert_eq!(store.claim_idempotency("cart", "k1", "h1", now, lease).await.expect("claim"), IdempotencyClaim::Claimed);
-    assert_eq!(store.claim_idempotency("cart", "k1", "h1", now, lease).await.expect("claim"), IdempotencyClaim::Running);
-    assert_eq!(store.claim_idempotency("cart", "k1", "h2", now, lease).await.expect("claim"), IdempotencyClaim::Mismatch);
+    assert_eq!(
+        store.claim_idempotency("cart", "k1", "h1", now, lease).await.expect("claim"),
+        IdempotencyClaim::Claimed
+    );
+    assert_eq!(
+        store.claim_idempotency("cart", "k1", "h1", now, lease).await.expect("claim"),
+        IdempotencyClaim::Running
+    );
+    assert_eq!(
+        store.claim_idempotency("cart", "k1", "h2", now, lease).await.expect("claim"),
+        IdempotencyClaim::Mismatch
+    );
     store.finish_idempotency("cart", "k1", Some((201, "{}"))).await.expect("finish");
     assert_eq!(
         store.claim_idempotency("cart", "k1", "h1", now, lease).await.expect("claim"),
         IdempotencyClaim::Done(201, "{}".into())
     );
     // Another scope is another key.
-    assert_eq!(store.claim_idempotency("other", "k1", "h2", now, lease).await.expect("claim"), IdempotencyClaim::Claimed);
+    assert_eq!(
+        store.claim_idempotency("other", "k1", "h2", now, lease).await.expect("claim"),
+        IdempotencyClaim::Claimed
+    );
     // A holder that died: its lease ends and one of the racers takes over.
     assert_eq!(store.claim_idempotency("cart", "k2", "h", now, lease).await.expect("claim"), IdempotencyClaim::Claimed);
     let later = now + Duration::seconds(31);
@@ -1206,7 +1224,10 @@ async fn idempotency_keys_claim_once_and_replay(store: Arc<dyn Store>) {
     assert_eq!(claimed, 1, "one racer takes over");
     // Letting a key go allows a fresh attempt.
     store.finish_idempotency("cart", "k2", None).await.expect("release");
-    assert_eq!(store.claim_idempotency("cart", "k2", "h", later, lease).await.expect("claim"), IdempotencyClaim::Claimed);
+    assert_eq!(
+        store.claim_idempotency("cart", "k2", "h", later, lease).await.expect("claim"),
+        IdempotencyClaim::Claimed
+    );
 }
 
 async fn mails_are_claimed_once_and_sent_once(store: Arc<dyn Store>) {
@@ -1216,7 +1237,13 @@ async fn mails_are_claimed_once_and_sent_once(store: Arc<dyn Store>) {
     let now = time::OffsetDateTime::now_utc();
     let o = new_order(&shop.id, &[(&a, 1)], now);
     store.place_order(&o).await.expect("place").expect("reserved");
-    let mail = NewMail { kind: MailKind::OrderConfirmation, recipient: "fan@example.com".into(), lang: "ja".into(), order_id: o.id.clone(), consignment_id: None };
+    let mail = NewMail {
+        kind: MailKind::OrderConfirmation,
+        recipient: "fan@example.com".into(),
+        lang: "ja".into(),
+        order_id: o.id.clone(),
+        consignment_id: None,
+    };
     store.mark_paid(&o.id, &mail, now).await.expect("paid");
     let lease = Duration::seconds(60);
     let (x, y) = tokio::join!(store.claim_mails(now, lease, 10), store.claim_mails(now, lease, 10));
@@ -1255,7 +1282,10 @@ async fn sandbox_changes_are_conditional_and_queue_webhooks(store: Arc<dyn Store
         payload: format!(r#"{{"id":"{id}","payment_id":"pay_1"}}"#),
         deliver_at: at,
     };
-    store.sandbox_insert(&p, &[hook("evt_a", 0, now), hook("evt_a", 1, now + Duration::seconds(5))]).await.expect("insert");
+    store
+        .sandbox_insert(&p, &[hook("evt_a", 0, now), hook("evt_a", 1, now + Duration::seconds(5))])
+        .await
+        .expect("insert");
     assert_eq!(store.sandbox_payment("pay_1").await.expect("read"), Some(p.clone()));
     assert_eq!(store.sandbox_payments_for("order-1").await.expect("read").len(), 1);
     let capture = SandboxChange {

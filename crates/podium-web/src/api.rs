@@ -30,11 +30,17 @@ use crate::AppState;
 #[openapi(
     info(title = "Podium API", description = "The marketplace for officially licensed merchandise. Money is integer minor units with a currency; errors are RFC 9457 problem+json."),
     paths(create_session, delete_session, me, context, fx_rates, fx_convert, crate::api_catalogue::products,
-        crate::api_catalogue::product, crate::api_catalogue::suggest, crate::api_quotes::create_quote, crate::api_quotes::create_cart, crate::api_quotes::get_cart, crate::api_quotes::add_cart_line, crate::verify::api_verify, crate::ops::healthz, crate::ops::readyz),
+        crate::api_catalogue::product, crate::api_catalogue::suggest, crate::api_quotes::create_quote, crate::api_quotes::create_cart, crate::api_quotes::get_cart, crate::api_quotes::add_cart_line,
+        crate::api_orders::checkout_cart, crate::api_orders::get_order, crate::api_orders::my_orders, crate::api_orders::request_return,
+        crate::api_orders::shop_consignments, crate::api_orders::accept, crate::api_orders::ship, crate::api_orders::deliver,
+        crate::api_orders::accept_return, crate::api_orders::sandbox_webhook, crate::verify::api_verify, crate::ops::healthz, crate::ops::readyz),
     components(schemas(Problem, Health, MoneyJson, SessionCreated, SignInBody, Me, ContextJson, RateJson, RatesJson, ConversionJson,
         crate::api_catalogue::ProductsJson, crate::api_catalogue::ProductJson, crate::api_catalogue::SuggestionsJson, crate::verify::AuthenticityJson,
         crate::api_quotes::QuoteBody, crate::api_quotes::QuoteJson, crate::api_quotes::NewCartBody,
-        crate::api_quotes::CartJson, crate::api_quotes::AddLineBody)),
+        crate::api_quotes::CartJson, crate::api_quotes::AddLineBody,
+        crate::api_orders::CheckoutBody, crate::api_orders::PlacedJson, crate::api_orders::OrderJson, crate::api_orders::OrderListJson,
+        crate::api_orders::ShopConsignmentsJson, crate::api_orders::OrderConsignmentJson, crate::api_orders::ShipBody,
+        crate::api_orders::ReturnBody, crate::api_orders::DecideReturnBody)),
     modifiers(&BearerAuth),
     tags((name = "accounts"), (name = "storefront"), (name = "fx"), (name = "authenticity"), (name = "operations"))
 )]
@@ -68,6 +74,16 @@ pub fn routes() -> Router<AppState> {
         .route("/carts", post(crate::api_quotes::create_cart))
         .route("/carts/{id}", get(crate::api_quotes::get_cart))
         .route("/carts/{id}/lines", post(crate::api_quotes::add_cart_line))
+        .route("/carts/{id}/checkout", post(crate::api_orders::checkout_cart))
+        .route("/orders", get(crate::api_orders::my_orders))
+        .route("/orders/{number}", get(crate::api_orders::get_order))
+        .route("/orders/{number}/returns", post(crate::api_orders::request_return))
+        .route("/shops/{shop}/consignments", get(crate::api_orders::shop_consignments))
+        .route("/consignments/{id}/accept", post(crate::api_orders::accept))
+        .route("/consignments/{id}/ship", post(crate::api_orders::ship))
+        .route("/consignments/{id}/deliver", post(crate::api_orders::deliver))
+        .route("/consignments/{id}/returns/{rid}/accept", post(crate::api_orders::accept_return))
+        .route("/webhooks/sandbox", post(crate::api_orders::sandbox_webhook))
         .route("/authenticity/{code}", get(crate::verify::api_verify))
         .route_layer(axum::middleware::from_fn(validate_locale_params))
         .fallback(api_not_found);

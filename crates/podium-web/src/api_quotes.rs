@@ -248,6 +248,16 @@ fn cart_problem(e: podium_app::cart::CartError) -> ApiError {
             e.to_string(),
         )
         .field("sku"),
+        CartError::SoldOut { ref sku } => {
+            let sku = sku.clone();
+            ApiError::new(
+                StatusCode::CONFLICT,
+                "sold-out",
+                "Sold out",
+                format!("{sku} is sold out: not enough stock is left"),
+            )
+            .field("sku")
+        }
         CartError::Quote(q) => quote_problem(q),
         CartError::Store(s) => s.into(),
     }
@@ -296,7 +306,7 @@ pub struct AddLineBody {
 /// country now is refused with the reason.
 #[utoipa::path(post, path = "/api/v1/carts/{id}/lines", tag = "storefront", request_body = AddLineBody,
     params(("id" = String, Path, description = "The cart's token")),
-    responses((status = 200, body = CartJson), (status = 404, body = Problem), (status = 422, body = Problem)))]
+    responses((status = 200, body = CartJson), (status = 404, body = Problem), (status = 409, body = Problem, description = "Sold out"), (status = 422, body = Problem)))]
 pub async fn add_cart_line(
     State(state): State<AppState>,
     axum::extract::Path(id): axum::extract::Path<String>,

@@ -86,15 +86,22 @@ impl From<podium_app::StoreError> for ApiError {
     }
 }
 
-impl IntoResponse for ApiError {
-    fn into_response(self) -> Response {
-        let problem = Problem {
+impl ApiError {
+    /// The problem document this error answers with.
+    pub fn problem(&self) -> Problem {
+        Problem {
             kind: format!("urn:podium:problem:{}", self.slug),
             title: self.title.to_string(),
             status: self.status.as_u16(),
-            detail: self.detail,
-            field: self.field,
-        };
+            detail: self.detail.clone(),
+            field: self.field.clone(),
+        }
+    }
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        let problem = self.problem();
         let body = serde_json::to_vec(&problem).unwrap_or_default();
         let mut response = (self.status, body).into_response();
         let headers = response.headers_mut();

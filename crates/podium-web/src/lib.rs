@@ -7,6 +7,7 @@
 
 pub mod api;
 mod api_catalogue;
+pub mod api_orders;
 mod api_quotes;
 mod catalogue_pages;
 pub mod context;
@@ -22,6 +23,7 @@ mod search_page;
 mod shipping_console;
 mod shop_console;
 mod verify;
+pub mod workers;
 
 use std::sync::Arc;
 
@@ -42,6 +44,28 @@ pub struct WebConfig {
     pub verify_per_minute: i64,
     /// Verifications after which a code is flagged as suspicious.
     pub suspicious_after: u64,
+    /// The marketplace's shared key: the sandbox provider's webhook signatures and card
+    /// fingerprints, and order tokens. Every node of one marketplace must use the same.
+    pub shared_secret: Secret,
+}
+
+/// Bytes that never show in logs.
+#[derive(Clone)]
+pub struct Secret(pub Vec<u8>);
+
+impl std::fmt::Debug for Secret {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Secret(…)")
+    }
+}
+
+impl Secret {
+    pub fn random() -> Secret {
+        use rand::RngCore;
+        let mut b = vec![0u8; 32];
+        rand::thread_rng().fill_bytes(&mut b);
+        Secret(b)
+    }
 }
 
 impl Default for WebConfig {
@@ -52,6 +76,7 @@ impl Default for WebConfig {
             country_header: None,
             verify_per_minute: 30,
             suspicious_after: 20,
+            shared_secret: Secret::random(),
         }
     }
 }
@@ -66,6 +91,8 @@ pub struct AppState {
     pub search: Arc<podium_search::Follower>,
     /// Rates, properties and shops, reloaded only when the outbox moves.
     pub reference: Arc<reference::ReferenceCache>,
+    /// The built-in sandbox payment provider.
+    pub sandbox: Arc<podium_app::payments::SandboxProvider>,
 }
 
 impl AppState {
@@ -75,7 +102,13 @@ impl AppState {
         config: WebConfig,
         search: Arc<podium_search::Follower>,
     ) -> Result<Self, String> {
+        let sandbox = Arc::new(podium_app::payments::SandboxProvider::new(
+            store.clone(),
+            clock.clone(),
+            config.shared_secret.0.clone(),
+        ));
         Ok(AppState {
+            sandbox,
             store,
             clock,
             i18n: Arc::new(i18n::I18n::load()?),

@@ -175,3 +175,28 @@ CREATE TABLE mails (
     sent_at         BIGINT
 );
 CREATE INDEX mails_unsent ON mails (sent_at, created_at);
+
+-- Secrets every node must share (the sandbox's webhook and fingerprint key), made once.
+CREATE TABLE shared_secrets (
+    name   TEXT PRIMARY KEY,
+    value  TEXT NOT NULL
+);
+
+-- A card handed to the sandbox by the checkout's payment form becomes a payment method: what the
+-- card will do, its brand, last four and fingerprint. The number itself is never kept.
+CREATE TABLE sandbox_payment_methods (
+    id           TEXT PRIMARY KEY,
+    behaviour    TEXT NOT NULL,
+    brand        TEXT NOT NULL,
+    last4        TEXT NOT NULL,
+    fingerprint  TEXT NOT NULL,
+    created_at   BIGINT NOT NULL
+);
+
+-- What the fan typed in the checkout's address step, kept on the cart between steps.
+ALTER TABLE carts ADD COLUMN email TEXT NOT NULL DEFAULT '';
+ALTER TABLE carts ADD COLUMN ship_name TEXT NOT NULL DEFAULT '';
+ALTER TABLE carts ADD COLUMN ship_line1 TEXT NOT NULL DEFAULT '';
+ALTER TABLE carts ADD COLUMN ship_line2 TEXT NOT NULL DEFAULT '';
+ALTER TABLE carts ADD COLUMN ship_city TEXT NOT NULL DEFAULT '';
+ALTER TABLE carts ADD COLUMN ship_postal_code TEXT NOT NULL DEFAULT '';

@@ -22,6 +22,8 @@ pub struct TestApp {
     pub cookies: BTreeMap<String, String>,
     /// This node's search index; tests call `step` where a node would catch up in the background.
     pub search: Arc<podium_search::Follower>,
+    /// The state the router serves, for the background work a node runs (webhooks, mail).
+    pub state: AppState,
 }
 
 pub struct Reply {
@@ -56,7 +58,7 @@ impl TestApp {
         let search = podium_search::Follower::new(Arc::new(index), position);
         let state =
             AppState::new(db.dyn_store(), Arc::new(SystemClock), WebConfig::default(), search.clone()).expect("state");
-        TestApp { router: podium_web::router(state), db, cookies: BTreeMap::new(), search }
+        TestApp { router: podium_web::router(state.clone()), state, db, cookies: BTreeMap::new(), search }
     }
 
     /// Brings this node's search index up to date with the database.

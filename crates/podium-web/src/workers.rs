@@ -1,0 +1,280 @@
+//! Background work every node runs: delivering the sandbox provider's queued webhooks (signed,
+//! over HTTP, to the marketplace's webhook endpoint), sending queued e-mails through the mail
+//! transport, and settling orders left waiting for payment (after a crash, say).
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+use podium_app::checkout;
+use podium_app::orders::{MailKind, OrderRecord, QueuedMail};
+use podium_app::payments::WebhookHeaders;
+use podium_domain::{Currency, Lang, Money};
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+
+use crate::i18n::Tr;
+use crate::AppState;
+
+/// A queued webhook, signed and ready to post.
+pub struct SignedWebhook {
+    pub event_id: String,
+    pub seq: i64,
+    pub headers: WebhookHeaders,
+    pub body: String,
+}
+
+/// Claims the webhooks due now and signs them (the caller posts them and marks them delivered).
+pub async fn due_webhooks(state: &AppState, limit: i64) -> Vec<SignedWebhook> {
+    let now = state.clock.now();
+    match state.store.sandbox_due_webhooks(now, time::Duration::seconds(30), limit).await {
+        Ok(due) => due
+            .into_iter()
+            .map(|w| {
+                let (headers, body) = state.sandbox.sign(&w, now);
+                SignedWebhook { event_id: w.event_id, seq: w.seq, headers, body }
+            })
+            .collect(),
+        Err(e) => {
+            tracing::warn!(error = %e, "could not read the webhook queue");
+            Vec::new()
+        }
+    }
+}
+
+/// Posts one webhook over HTTP/1.1 to `addr` (host:port) and `path`; true on a 2xx answer.
+pub async fn post_webhook(addr: &str, path: &str, w: &SignedWebhook) -> bool {
+    let attempt = async {
+        let mut stream = tokio::net::TcpStream::connect(addr).await?;
+        let request = format!(
+            "POST {path} HTTP/1.1\r\nHost: {addr}\r\nContent-Type: application/json\r\nContent-Length: {}\r\n\
+             webhook-id: {}\r\nwebhook-timestamp: {}\r\nwebhook-signature: {}\r\nConnection: close\r\n\r\n{}",
+            w.body.len(),
+            w.headers.id,
+            w.headers.timestamp,
+            w.headers.signature,
+            w.body
+        );
+        stream.write_all(request.as_bytes()).await?;
+        let mut head = [0u8; 12];
+        stream.read_exact(&mut head).await?;
+        Ok::<bool, std::io::Error>(head.starts_with(b"HTTP/1.1 2"))
+    };
+    match tokio::time::timeout(Duration::from_secs(10), attempt).await {
+        Ok(Ok(ok)) => ok,
+        Ok(Err(e)) => {
+            tracing::warn!(error = %e, event = %w.event_id, "webhook delivery failed; it will be retried");
+            false
+        }
+        Err(_) => false,
+    }
+}
+
+/// Delivers what is due to this node's own webhook endpoint; returns how many were accepted.
+pub async fn deliver_webhooks(state: &AppState, addr: &str) -> usize {
+    let mut delivered = 0;
+    for w in due_webhooks(state, 50).await {
+        if post_webhook(addr, "/api/v1/webhooks/sandbox", &w).await {
+            if let Err(e) = state.store.sandbox_webhook_delivered(&w.event_id, w.seq, state.clock.now()).await {
+                tracing::warn!(error = %e, "could not mark a webhook delivered");
+            }
+            delivered += 1;
+        }
+    }
+    delivered
+}
+
+/// Where e-mails go.
+#[derive(Debug, Clone)]
+pub enum MailTransport {
+    /// Each message as an RFC 5322 `.eml` file named by its id (so a retry overwrites, never
+    /// duplicates).
+    Files(PathBuf),
+    /// An SMTP relay, plain text (`host:port`), for a local relay or a test server.
+    Smtp { addr: String, from: String },
+}
+
+/// A composed message.
+pub struct Message {
+    pub to: String,
+    pub subject: String,
+    pub body: String,
+}
+
+fn money(minor: i64, currency: &str) -> String {
+    Money::new(minor, Currency::parse(currency).unwrap_or(Currency::EUR)).formatted()
+}
+
+/// Composes a queued mail in the recipient's language from the order as it stands.
+pub fn compose(state: &AppState, mail: &QueuedMail, order: &OrderRecord, base_url: &str) -> Message {
+    let tr = Tr { i18n: state.i18n.clone(), lang: Lang::from_tag(&mail.lang).unwrap_or(Lang::En) };
+    let token = checkout::order_token(&state.config.shared_secret.0, &order.id);
+    let link = format!("{base_url}/orders/{}?token={token}&lang={}", order.number, tr.lang.tag());
+    let mut body = String::new();
+    let (subject, intro) = match mail.kind {
+        MailKind::OrderConfirmation => (
+            tr.t1("mail-order-subject", "number", &order.number),
+            tr.t1("mail-order-intro", "total", &money(order.total, &order.currency)),
+        ),
+        MailKind::Shipped => (tr.t1("mail-shipped-subject", "number", &order.number), tr.t("mail-shipped-intro")),
+        MailKind::Refunded => (tr.t1("mail-refunded-subject", "number", &order.number), tr.t("mail-refunded-intro")),
+    };
+    body.push_str(&intro);
+    body.push_str("\n\n");
+    for c in &order.consignments {
+        if mail.consignment_id.as_deref().is_some_and(|id| id != c.id) {
+            continue;
+        }
+        body.push_str(&format!("— {} —\n", c.shop_name));
+        for l in &c.lines {
+            body.push_str(&format!("  {} × {}  {}\n", l.quantity, l.title, money(l.net, &order.currency)));
+            for code in &l.codes {
+                body.push_str(&format!("    {}: {base_url}/verify/{code}\n", tr.t("mail-verify")));
+            }
+        }
+        match mail.kind {
+            MailKind::OrderConfirmation => body.push_str(&format!(
+                "  {} {}  ·  {} {}  ·  {} {}  ·  {} {}\n",
+                tr.t("checkout-shipping"),
+                money(c.shipping, &order.currency),
+                tr.t("checkout-vat"),
+                money(c.vat, &order.currency),
+                tr.t("checkout-duty"),
+                money(c.duty, &order.currency),
+                tr.t("checkout-total"),
+                money(c.total, &order.currency)
+            )),
+            MailKind::Shipped => body.push_str(&format!(
+                "  {}: {} {}\n",
+                tr.t("order-tracking"),
+                c.carrier.as_deref().unwrap_or(""),
+                c.tracking.as_deref().unwrap_or("")
+            )),
+            MailKind::Refunded => {
+                body.push_str(&format!("  {}: {}\n", tr.t("order-refunded"), money(c.refunded, &order.currency)))
+            }
+        }
+        body.push('\n');
+    }
+    body.push_str(&format!("{}\n{link}\n", tr.t("mail-see-order")));
+    Message { to: mail.recipient.clone(), subject, body }
+}
+
+/// RFC 2047 encoding of a header with non-ASCII text.
+fn header_text(s: &str) -> String {
+    if s.is_ascii() {
+        s.to_string()
+    } else {
+        use base64::Engine;
+        format!("=?UTF-8?B?{}?=", base64::engine::general_purpose::STANDARD.encode(s.as_bytes()))
+    }
+}
+
+fn rfc5322(id: &str, from: &str, m: &Message, at: time::OffsetDateTime) -> String {
+    let date = at.format(&time::format_description::well_known::Rfc2822).unwrap_or_default();
+    format!(
+        "From: {from}\r\nTo: {}\r\nSubject: {}\r\nDate: {date}\r\nMessage-ID: <{id}@podium>\r\nMIME-Version: 1.0\r\n\
+         Content-Type: text/plain; charset=utf-8\r\nContent-Transfer-Encoding: 8bit\r\n\r\n{}\r\n",
+        m.to,
+        header_text(&m.subject),
+        m.body.replace('\n', "\r\n")
+    )
+}
+
+async fn smtp_send(addr: &str, from: &str, to: &str, data: &str) -> std::io::Result<()> {
+    use tokio::io::{AsyncBufReadExt, BufReader};
+    let stream = tokio::net::TcpStream::connect(addr).await?;
+    let (r, mut w) = stream.into_split();
+    let mut lines = BufReader::new(r).lines();
+    async fn expect(
+        lines: &mut tokio::io::Lines<tokio::io::BufReader<tokio::net::tcp::OwnedReadHalf>>,
+        code: &str,
+    ) -> std::io::Result<()> {
+        loop {
+            let line = lines.next_line().await?.unwrap_or_default();
+            if !line.starts_with(code) {
+                return Err(std::io::Error::other(format!("SMTP: expected {code}, got {line:?}")));
+            }
+            // "250-" continues, "250 " ends a reply.
+            if line.as_bytes().get(3) != Some(&b'-') {
+                return Ok(());
+            }
+        }
+    }
+    expect(&mut lines, "220").await?;
+    for (cmd, code) in [
+        ("EHLO podium\r\n".to_string(), "250"),
+        (format!("MAIL FROM:<{from}>\r\n"), "250"),
+        (format!("RCPT TO:<{to}>\r\n"), "250"),
+        ("DATA\r\n".to_string(), "354"),
+    ] {
+        w.write_all(cmd.as_bytes()).await?;
+        expect(&mut lines, code).await?;
+    }
+    // Dot-stuffing: a line starting with "." gets another.
+    let stuffed = data.replace("\r\n.", "\r\n..");
+    w.write_all(stuffed.as_bytes()).await?;
+    w.write_all(b"\r\n.\r\n").await?;
+    expect(&mut lines, "250").await?;
+    w.write_all(b"QUIT\r\n").await?;
+    Ok(())
+}
+
+/// Sends the queued mails: claimed with a lease (one node sends each), marked sent once sent.
+/// Returns how many went out.
+pub async fn send_mails(state: &AppState, transport: &MailTransport, base_url: &str) -> usize {
+    let now = state.clock.now();
+    let claimed = match state.store.claim_mails(now, time::Duration::seconds(120), 20).await {
+        Ok(c) => c,
+        Err(e) => {
+            tracing::warn!(error = %e, "could not read the mail queue");
+            return 0;
+        }
+    };
+    let mut sent = 0;
+    for mail in claimed {
+        let order = match state.store.order(&mail.order_id).await {
+            Ok(Some(o)) => o,
+            Ok(None) => continue,
+            Err(e) => {
+                tracing::warn!(error = %e, "could not read a mail's order");
+                continue;
+            }
+        };
+        let message = compose(state, &mail, &order, base_url);
+        let outcome = match transport {
+            MailTransport::Files(dir) => {
+                let text = rfc5322(&mail.id, "Podium <orders@podium.example>", &message, mail.created_at);
+                let path = dir.join(format!("{}-{}.eml", mail.created_at.unix_timestamp(), mail.id));
+                match tokio::fs::create_dir_all(dir).await {
+                    Ok(()) => tokio::fs::write(&path, text).await,
+                    Err(e) => Err(e),
+                }
+            }
+            MailTransport::Smtp { addr, from } => {
+                let text = rfc5322(&mail.id, from, &message, mail.created_at);
+                smtp_send(addr, from, &message.to, &text).await
+            }
+        };
+        match outcome {
+            Ok(()) => {
+                if let Err(e) = state.store.mail_sent(&mail.id, state.clock.now()).await {
+                    tracing::warn!(error = %e, "could not mark a mail sent");
+                } else {
+                    sent += 1;
+                }
+            }
+            Err(e) => tracing::warn!(error = %e, mail = %mail.id, "sending a mail failed; it will be retried"),
+        }
+    }
+    sent
+}
+
+/// Settles orders left waiting for payment; returns how many changed.
+pub async fn reconcile(state: &AppState) -> u64 {
+    match checkout::reconcile(state.store.as_ref(), state.sandbox.as_ref(), state.clock.now()).await {
+        Ok(n) => n,
+        Err(e) => {
+            tracing::warn!(error = %e, "settling pending orders failed");
+            0
+        }
+    }
+}

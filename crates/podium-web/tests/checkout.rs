@@ -1,0 +1,442 @@
+//! Checkout, payments, orders and fulfilment through the HTTP API, on SQLite and PostgreSQL.
+
+mod common;
+
+use axum::http::StatusCode;
+use common::TestApp;
+use podium_app::catalogue::CatalogueStore;
+use podium_app::inventory::InventoryStore;
+use podium_app::orders::OrderStore;
+use podium_app::payments::{PaymentProvider, PaymentStatus, SandboxStore};
+use podium_store::testing::Backend;
+use serde_json::{json, Value};
+
+const KR_TEE: &str = "hanok-threads:TEE-OH-M";
+const GB_PIN: &str = "thames-pin:PIN-OH-GOLD";
+
+fn address(country: &str) -> Value {
+    json!({"name": "Kim Min-ji", "line1": "12 Sejong-daero", "city": "Seoul", "postal_code": "04524", "country": country})
+}
+
+fn body(card: &str) -> Value {
+    json!({"email": "minji@example.com", "shipping_address": address("KR"), "lang": "ko",
+           "payment": {"method": "sandbox_card", "card_number": card}})
+}
+
+async fn cart(app: &mut TestApp, country: &str, lines: &[(&str, i64)]) -> String {
+    let r = app.post_json("/api/v1/carts", json!({"country": country}), &[]).await;
+    assert_eq!(r.status, StatusCode::CREATED, "{}", r.body);
+    let id = r.json()["id"].as_str().expect("id").to_string();
+    for (sku, q) in lines {
+        let r = app.post_json(&format!("/api/v1/carts/{id}/lines"), json!({"sku": sku, "quantity": q}), &[]).await;
+        assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+    }
+    id
+}
+
+async fn variant_id(app: &TestApp, sku: &str) -> String {
+    let (shop, code) = sku.split_once(':').expect("marketplace sku");
+    let found = app.db.store.product_ids_by_skus(&[(shop.to_string(), code.to_string())]).await.expect("find");
+    let product = app.db.store.products_by_ids(&[found[0].2.clone()]).await.expect("read").remove(0);
+    product.variants.iter().find(|v| v.sku == code).expect("variant").id.clone()
+}
+
+/// (on_hand, reserved) summed over locations.
+async fn stock(app: &TestApp, sku: &str) -> (i64, i64) {
+    let levels = app.db.store.stock_levels(&variant_id(app, sku).await).await.expect("levels");
+    levels.iter().fold((0, 0), |(h, r), l| (h + l.on_hand, r + l.reserved))
+}
+
+/// Sets a variant's units on hand (at its first location, the others emptied).
+async fn set_stock(app: &TestApp, sku: &str, units: i64) {
+    let (shop, code) = sku.split_once(':').expect("marketplace sku");
+    let found = app.db.store.product_ids_by_skus(&[(shop.to_string(), code.to_string())]).await.expect("find");
+    let product = app.db.store.products_by_ids(&[found[0].2.clone()]).await.expect("read").remove(0);
+    let mut edit = podium_app::licensing::proposal_from(&product);
+    for v in edit.variants.iter_mut().filter(|v| v.sku == code) {
+        let first =
+            v.stock.first().map(|(l, _)| l.clone()).or_else(|| product.locations.first().map(|(l, _)| l.clone()));
+        v.stock = first.into_iter().map(|l| (l, units)).collect();
+    }
+    app.db.store.save_products(&product.shop.id, vec![edit], &|_| {}).await.expect("save stock");
+}
+
+async fn checkout(app: &mut TestApp, cart: &str, body: Value, key: Option<&str>) -> common::Reply {
+    let headers: Vec<(&str, &str)> = key.map(|k| vec![("idempotency-key", k)]).unwrap_or_default();
+    app.post_json(&format!("/api/v1/carts/{cart}/checkout"), body, &headers).await
+}
+
+async fn a_korean_fan_buys_from_a_korean_and_a_british_shop(backend: Backend) {
+    let mut app = TestApp::new(backend).await;
+    // Enough pins to pass Korea's 150 USD threshold: the British consignment pays VAT and duty.
+    set_stock(&app, GB_PIN, 40).await;
+    let before = (stock(&app, KR_TEE).await, stock(&app, GB_PIN).await);
+    let id = cart(&mut app, "KR", &[(KR_TEE, 1), (GB_PIN, 17)]).await;
+    let quoted = app
+        .post_json(
+            "/api/v1/quotes",
+            json!({"country": "KR", "lines": [{"sku": KR_TEE, "quantity": 1}, {"sku": GB_PIN, "quantity": 17}]}),
+            &[],
+        )
+        .await
+        .json();
+    let r = checkout(&mut app, &id, body("4242424242424242"), Some("first-try")).await;
+    assert_eq!(r.status, StatusCode::CREATED, "{}", r.body);
+    let placed = r.json();
+    let order = &placed["order"];
+    assert_eq!(order["status"], "paid");
+    assert_eq!(order["currency"], "KRW");
+    assert!(order["number"].as_str().is_some_and(|n| n.starts_with("PD-") && n.len() == 12), "{order}");
+    assert_eq!(order["total"], quoted["total"], "the fan pays what the quote said");
+    let consignments = order["consignments"].as_array().expect("consignments");
+    assert_eq!(consignments.len(), 2, "one per shop");
+    for (c, q) in consignments.iter().zip(quoted["consignments"].as_array().expect("quoted")) {
+        assert_eq!(c["shop"]["slug"], q["shop"]);
+        for part in ["goods", "shipping", "vat", "duty", "total"] {
+            assert_eq!(c[part], q[part], "{part} of {}", c["shop"]["slug"]);
+        }
+        assert_eq!(c["status"], "new");
+    }
+    assert_eq!(consignments[1]["regime"], "standard", "the British pins pay Korean VAT and duty: {}", consignments[1]);
+    assert!(consignments[1]["vat"]["minor"].as_i64() > Some(0));
+    assert!(consignments[1]["duty"]["minor"].as_i64() > Some(0));
+    // Line VAT and duty add up to the consignment's.
+    for c in consignments {
+        let sum = |part: &str| {
+            c["lines"].as_array().expect("lines").iter().map(|l| l[part]["minor"].as_i64().expect("minor")).sum::<i64>()
+        };
+        assert_eq!(Some(sum("vat")), c["vat"]["minor"].as_i64());
+        assert_eq!(Some(sum("duty")), c["duty"]["minor"].as_i64());
+    }
+    // Stock sold, nothing left reserved; the cart is empty.
+    assert_eq!(stock(&app, KR_TEE).await, (before.0 .0 - 1, 0));
+    assert_eq!(stock(&app, GB_PIN).await, (before.1 .0 - 17, 0));
+    assert!(app.get(&format!("/api/v1/carts/{id}")).await.json()["consignments"].as_array().is_some_and(Vec::is_empty));
+    // The order reads with its token only.
+    let number = order["number"].as_str().expect("number").to_string();
+    let token = placed["token"].as_str().expect("token").to_string();
+    assert_eq!(app.get(&format!("/api/v1/orders/{number}")).await.status, StatusCode::NOT_FOUND);
+    assert_eq!(app.get(&format!("/api/v1/orders/{number}?token=nope")).await.status, StatusCode::NOT_FOUND);
+    let read = app.get(&format!("/api/v1/orders/{number}?token={token}")).await;
+    assert_eq!(read.status, StatusCode::OK);
+    assert_eq!(read.json()["total"], order["total"]);
+    // One charge at the provider, captured, for the total; the card is kept as brand and last four.
+    let payments = app.state.sandbox.payments_for(order["id"].as_str().expect("id")).await.expect("payments");
+    assert_eq!(payments.len(), 1);
+    assert_eq!(
+        (payments[0].status, Some(payments[0].captured)),
+        (PaymentStatus::Captured, order["total"]["minor"].as_i64())
+    );
+    assert_eq!((order["payment"]["brand"].as_str(), order["payment"]["last4"].as_str()), (Some("Visa"), Some("4242")));
+    // The confirmation e-mail, in Korean, written once as an .eml file.
+    let dir = tempfile::tempdir().expect("dir");
+    let transport = podium_web::workers::MailTransport::Files(dir.path().to_path_buf());
+    assert_eq!(podium_web::workers::send_mails(&app.state, &transport, "http://shop.test").await, 1);
+    assert_eq!(podium_web::workers::send_mails(&app.state, &transport, "http://shop.test").await, 0, "never twice");
+    let files: Vec<_> = std::fs::read_dir(dir.path()).expect("dir").collect();
+    assert_eq!(files.len(), 1);
+    let eml = std::fs::read_to_string(files[0].as_ref().expect("file").path()).expect("read");
+    assert!(eml.contains("To: minji@example.com"), "{eml}");
+    assert!(eml.contains("결제가 완료되었습니다"), "Korean body: {eml}");
+    assert!(eml.contains(&format!("http://shop.test/orders/{number}?token={token}")), "a link that opens the order");
+    assert!(!eml.contains("4242424242424242"));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_korean_fan_buys_from_a_korean_and_a_british_shop_sqlite() {
+    a_korean_fan_buys_from_a_korean_and_a_british_shop(Backend::Sqlite).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_korean_fan_buys_from_a_korean_and_a_british_shop_postgres() {
+    a_korean_fan_buys_from_a_korean_and_a_british_shop(Backend::Postgres).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn declined_cards_answer_402_and_leave_nothing_reserved() {
+    let mut app = TestApp::new(Backend::Sqlite).await;
+    let before = stock(&app, KR_TEE).await;
+    let id = cart(&mut app, "KR", &[(KR_TEE, 2)]).await;
+    for (card, code) in [("4000000000000002", "card_declined"), ("4000000000009995", "insufficient_funds")] {
+        let r = checkout(&mut app, &id, body(card), Some(card)).await;
+        assert_eq!(r.status, StatusCode::PAYMENT_REQUIRED, "{}", r.body);
+        assert_eq!(r.header("content-type"), "application/problem+json");
+        let p = r.json();
+        assert!(p["detail"].as_str().is_some_and(|d| d.contains(code) && d.contains("nothing is reserved")), "{p}");
+        assert_eq!(stock(&app, KR_TEE).await, before, "nothing sold, nothing held");
+        // The same request again answers the same, without a second attempt at the card.
+        let again = checkout(&mut app, &id, body(card), Some(card)).await;
+        assert_eq!((again.status, again.body.clone()), (r.status, r.body.clone()));
+        assert_eq!(again.header("idempotent-replayed"), "true");
+    }
+    // The cart is still there to pay with another card.
+    let r = checkout(&mut app, &id, body("4242424242424242"), Some("good card")).await;
+    assert_eq!(r.status, StatusCode::CREATED, "{}", r.body);
+    assert_eq!(stock(&app, KR_TEE).await, (before.0 - 2, 0));
+    // Bad input is a 422 naming the field, and reserves nothing.
+    let id = cart(&mut app, "KR", &[(KR_TEE, 1)]).await;
+    for (bad, field) in [
+        (
+            json!({"email": "x", "shipping_address": address("KR"), "payment": {"method": "sandbox_card", "card_number": "4242424242424242"}}),
+            "email",
+        ),
+        (
+            json!({"email": "a@b.co", "shipping_address": address("KR"), "payment": {"method": "sandbox_card", "card_number": "4242424242424241"}}),
+            "payment.card_number",
+        ),
+        (
+            json!({"email": "a@b.co", "shipping_address": address("JP"), "payment": {"method": "sandbox_card", "card_number": "4242424242424242"}}),
+            "shipping_address.country",
+        ),
+        (
+            json!({"email": "a@b.co", "shipping_address": {"name": "", "line1": "x", "city": "y", "country": "KR"}, "payment": {"method": "sandbox_card", "card_number": "4242424242424242"}}),
+            "shipping_address.name",
+        ),
+    ] {
+        let r = checkout(&mut app, &id, bad, None).await;
+        assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", r.body);
+        assert_eq!(r.json()["field"], field);
+    }
+    assert_eq!(stock(&app, KR_TEE).await.1, 0);
+    assert_eq!(checkout(&mut app, "no-such-cart", body("4242424242424242"), None).await.status, StatusCode::NOT_FOUND);
+    let r = app.post_json(&format!("/api/v1/carts/{id}/checkout"), json!({"nonsense": true}), &[]).await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
+}
+
+/// The second-step card: 201 pending with a next action; the stock stays held until the fan
+/// confirms; the webhooks that follow, delivered late, twice and in reverse order, change
+/// nothing more.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_card_that_needs_a_second_step_waits_and_webhooks_are_harmless() {
+    let mut app = TestApp::new(Backend::Sqlite).await;
+    let before = stock(&app, GB_PIN).await;
+    let id = cart(&mut app, "KR", &[(GB_PIN, 1)]).await;
+    let r = checkout(&mut app, &id, body("4000002500003155"), None).await;
+    assert_eq!(r.status, StatusCode::CREATED, "{}", r.body);
+    let order = r.json()["order"].clone();
+    assert_eq!(order["status"], "pending_payment");
+    let next = order["next_action"].as_str().expect("next action").to_string();
+    assert!(next.starts_with("/sandbox/payments/pay_") && next.ends_with("/confirm"), "{next}");
+    assert_eq!(stock(&app, GB_PIN).await, (before.0, 1), "held for the confirmation");
+    // The fan confirms at the provider; the order learns of it from the webhooks alone.
+    let payment_id = next.trim_start_matches("/sandbox/payments/").trim_end_matches("/confirm");
+    app.state.sandbox.confirm(payment_id, true).await.expect("confirm");
+    let later = app.state.clock.now() + time::Duration::seconds(10);
+    let mut hooks = Vec::new();
+    while app.db.store.sandbox_webhooks_waiting().await.expect("waiting") > 0 {
+        let due = app.db.store.sandbox_due_webhooks(later, time::Duration::seconds(30), 100).await.expect("due");
+        assert!(!due.is_empty());
+        for w in due {
+            app.db.store.sandbox_webhook_delivered(&w.event_id, w.seq, later).await.expect("mark");
+            hooks.push(w);
+        }
+    }
+    assert!(hooks.len() >= 2, "requires_action and authorized at least: {hooks:?}");
+    hooks.reverse();
+    let now = app.state.clock.now();
+    let mut answers = Vec::new();
+    for w in hooks.iter().chain(hooks.iter()) {
+        let (h, body) = app.state.sandbox.sign(w, now);
+        let r = app
+            .send(
+                axum::http::Request::post("/api/v1/webhooks/sandbox")
+                    .header("content-type", "application/json")
+                    .header("webhook-id", &h.id)
+                    .header("webhook-timestamp", &h.timestamp)
+                    .header("webhook-signature", &h.signature)
+                    .body(axum::body::Body::from(body))
+                    .expect("request"),
+            )
+            .await;
+        assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+        answers.push(r.json()["duplicate"].as_bool().expect("duplicate flag"));
+    }
+    let distinct = hooks.iter().map(|w| w.event_id.clone()).collect::<std::collections::BTreeSet<_>>().len();
+    assert_eq!(answers.iter().filter(|d| !**d).count(), distinct, "each event applied once: {answers:?}");
+    let o = app.db.store.order(order["id"].as_str().expect("id")).await.expect("read").expect("order");
+    assert_eq!(o.status.as_str(), "paid");
+    assert_eq!(stock(&app, GB_PIN).await, (before.0 - 1, 0), "sold once");
+    let payments = app.state.sandbox.payments_for(&o.id).await.expect("payments");
+    assert_eq!((payments.len(), payments[0].status), (1, PaymentStatus::Captured));
+    let mails = app.db.store.claim_mails(now, time::Duration::seconds(60), 10).await.expect("mails");
+    assert_eq!(mails.len(), 1, "one confirmation");
+    // A forged or stale webhook is refused.
+    let (h, body) = app.state.sandbox.sign(&hooks[0], now - time::Duration::minutes(10));
+    let stale = app
+        .send(
+            axum::http::Request::post("/api/v1/webhooks/sandbox")
+                .header("webhook-id", &h.id)
+                .header("webhook-timestamp", &h.timestamp)
+                .header("webhook-signature", &h.signature)
+                .body(axum::body::Body::from(body.clone()))
+                .expect("request"),
+        )
+        .await;
+    assert_eq!(stale.status, StatusCode::BAD_REQUEST);
+    let (h, _) = app.state.sandbox.sign(&hooks[0], now);
+    let forged = app
+        .send(
+            axum::http::Request::post("/api/v1/webhooks/sandbox")
+                .header("webhook-id", &h.id)
+                .header("webhook-timestamp", &h.timestamp)
+                .header("webhook-signature", "v1,AAAA")
+                .body(axum::body::Body::from(body))
+                .expect("request"),
+        )
+        .await;
+    assert_eq!(forged.status, StatusCode::BAD_REQUEST);
+}
+
+/// A second-step payment never confirmed: once its window passes the sweep voids it and the
+/// stock goes back on sale.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_unconfirmed_payment_is_voided_and_its_stock_released() {
+    let mut app = TestApp::new(Backend::Sqlite).await;
+    let before = stock(&app, GB_PIN).await;
+    let id = cart(&mut app, "KR", &[(GB_PIN, 1)]).await;
+    let order = checkout(&mut app, &id, body("4000002500003155"), None).await.json()["order"].clone();
+    let order_id = order["id"].as_str().expect("id");
+    let later = app.state.clock.now() + time::Duration::minutes(16);
+    let changed =
+        podium_app::checkout::reconcile(app.db.store.as_ref(), app.state.sandbox.as_ref(), later).await.expect("sweep");
+    assert_eq!(changed, 1);
+    let o = app.db.store.order(order_id).await.expect("read").expect("order");
+    assert_eq!((o.status.as_str(), o.failure.as_deref()), ("cancelled", Some("confirmation_timed_out")));
+    assert_eq!(stock(&app, GB_PIN).await, before);
+    let p = app.state.sandbox.payments_for(order_id).await.expect("payments");
+    assert_eq!(p[0].status, PaymentStatus::Voided);
+    // Confirming afterwards cannot charge: the payment is void.
+    let after = app.state.sandbox.confirm(&p[0].id, true).await.expect("confirm");
+    assert_eq!(after.status, PaymentStatus::Voided);
+}
+
+async fn retries_with_one_key_make_one_order(backend: Backend) {
+    let mut first = TestApp::new(backend).await;
+    let id = cart(&mut first, "KR", &[(KR_TEE, 1)]).await;
+    let before = stock(&first, KR_TEE).await;
+    // Eight copies of one request at once (a client retrying over a flaky network).
+    let mut tasks = tokio::task::JoinSet::new();
+    for _ in 0..8 {
+        let router = first.router.clone();
+        let id = id.clone();
+        tasks.spawn(async move {
+            use tower::ServiceExt;
+            let req = axum::http::Request::post(format!("/api/v1/carts/{id}/checkout"))
+                .header("content-type", "application/json")
+                .header("idempotency-key", "retry-me")
+                .body(axum::body::Body::from(body("4242424242424242").to_string()))
+                .expect("request");
+            let res = router.oneshot(req).await.expect("answer");
+            let status = res.status();
+            let bytes = http_body_util::BodyExt::collect(res.into_body()).await.expect("body").to_bytes();
+            (status, serde_json::from_slice::<Value>(&bytes).expect("json"))
+        });
+    }
+    let mut numbers = std::collections::BTreeSet::new();
+    while let Some(done) = tasks.join_next().await {
+        let (status, json) = done.expect("task");
+        assert_eq!(status, StatusCode::CREATED, "{json}");
+        numbers.insert(json["order"]["number"].as_str().expect("number").to_string());
+    }
+    assert_eq!(numbers.len(), 1, "one order for every retry");
+    let number = numbers.into_iter().next().expect("number");
+    let order = first.db.store.order_by_number(&number).await.expect("read").expect("order");
+    assert_eq!(first.state.sandbox.payments_for(&order.id).await.expect("payments").len(), 1, "charged once");
+    assert_eq!(stock(&first, KR_TEE).await, (before.0 - 1, 0), "one unit sold");
+    // The same key with another body is refused.
+    let mut other = body("4242424242424242");
+    other["email"] = json!("someone.else@example.com");
+    let r = checkout(&mut first, &id, other, Some("retry-me")).await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(r.json()["field"], "Idempotency-Key");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn retries_with_one_key_make_one_order_sqlite() {
+    retries_with_one_key_make_one_order(Backend::Sqlite).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn retries_with_one_key_make_one_order_postgres() {
+    retries_with_one_key_make_one_order(Backend::Postgres).await;
+}
+
+/// DESIGN §3.7's stock rule through the real checkout: 64 buyers, one unit at a time until
+/// refused, race for 100 units.
+async fn sixty_four_buyers_race_for_a_hundred_units(backend: Backend) {
+    let app = TestApp::new(backend).await;
+    set_stock(&app, KR_TEE, 100).await;
+    let variant = variant_id(&app, KR_TEE).await;
+    let mut buyers = tokio::task::JoinSet::new();
+    for _ in 0..64 {
+        let router = app.router.clone();
+        let store = app.db.store.clone();
+        let variant = variant.clone();
+        buyers.spawn(async move {
+            use tower::ServiceExt;
+            let call = |req: axum::http::Request<axum::body::Body>| {
+                let router = router.clone();
+                async move {
+                    let res = router.oneshot(req).await.expect("answer");
+                    let status = res.status();
+                    let bytes = http_body_util::BodyExt::collect(res.into_body()).await.expect("body").to_bytes();
+                    (status, serde_json::from_slice::<Value>(&bytes).unwrap_or(Value::Null))
+                }
+            };
+            let json_req = |uri: String, v: Value| {
+                axum::http::Request::post(uri)
+                    .header("content-type", "application/json")
+                    .body(axum::body::Body::from(v.to_string()))
+                    .expect("request")
+            };
+            let (mut orders, mut refusals) = (Vec::new(), 0);
+            loop {
+                let (_, c) = call(json_req("/api/v1/carts".into(), json!({"country": "KR"}))).await;
+                let id = c["id"].as_str().expect("cart").to_string();
+                let (status, _) =
+                    call(json_req(format!("/api/v1/carts/{id}/lines"), json!({"sku": KR_TEE, "quantity": 1}))).await;
+                if status == StatusCode::CONFLICT {
+                    // Sold out already when adding to the cart: the same 409.
+                    refusals += 1;
+                    break;
+                }
+                assert_eq!(status, StatusCode::OK);
+                let (status, placed) =
+                    call(json_req(format!("/api/v1/carts/{id}/checkout"), body("4242424242424242"))).await;
+                let levels = store.stock_levels(&variant).await.expect("levels");
+                assert!(levels.iter().all(|l| 0 <= l.reserved && l.reserved <= l.on_hand), "{levels:?}");
+                match status {
+                    StatusCode::CREATED => orders.push(placed["order"]["number"].as_str().expect("number").to_string()),
+                    StatusCode::CONFLICT => {
+                        assert_eq!(placed["title"], "Sold out", "{placed}");
+                        refusals += 1;
+                        break;
+                    }
+                    other => panic!("unexpected {other}: {placed}"),
+                }
+            }
+            (orders, refusals)
+        });
+    }
+    let (mut orders, mut refusals) = (Vec::new(), 0);
+    while let Some(done) = buyers.join_next().await {
+        let (o, r) = done.expect("buyer");
+        orders.extend(o);
+        refusals += r;
+    }
+    orders.sort();
+    orders.dedup();
+    assert_eq!(orders.len(), 100, "exactly 100 orders");
+    assert_eq!(refusals, 64, "every buyer was finally refused");
+    assert_eq!(stock(&app, KR_TEE).await, (0, 0), "100 units sold, none held");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn sixty_four_buyers_race_for_a_hundred_units_sqlite() {
+    sixty_four_buyers_race_for_a_hundred_units(Backend::Sqlite).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn sixty_four_buyers_race_for_a_hundred_units_postgres() {
+    sixty_four_buyers_race_for_a_hundred_units(Backend::Postgres).await;
+}
