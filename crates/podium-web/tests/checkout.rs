@@ -440,3 +440,119 @@ async fn sixty_four_buyers_race_for_a_hundred_units_sqlite() {
 async fn sixty_four_buyers_race_for_a_hundred_units_postgres() {
     sixty_four_buyers_race_for_a_hundred_units(Backend::Postgres).await;
 }
+
+async fn bearer(app: &mut TestApp, email: &str, password: &str) -> String {
+    let r = app.post_json("/api/v1/sessions", json!({"email": email, "password": password}), &[]).await;
+    assert_eq!(r.status, StatusCode::CREATED, "{}", r.body);
+    format!("Bearer {}", r.json()["token"].as_str().expect("token"))
+}
+
+/// Issues `n` authenticity codes for a variant to its shop, as its licensor does.
+async fn issue_codes(app: &TestApp, sku: &str, n: i64) -> Vec<String> {
+    let (shop, code) = sku.split_once(':').expect("marketplace sku");
+    let found = app.db.store.product_ids_by_skus(&[(shop.to_string(), code.to_string())]).await.expect("find");
+    let product = app.db.store.products_by_ids(&[found[0].2.clone()]).await.expect("read").remove(0);
+    let who = podium_app::licensing::ActingUser { name: "Licensing desk".into() };
+    let mut rng = rand::random::<u64>;
+    podium_app::licensing::issue_codes(app.db.store.as_ref(), &who, &product.property.licensor_id, &product.slug, code, n, &mut rng)
+        .await
+        .expect("issue");
+    let variant = variant_id(app, sku).await;
+    app.db.store.free_codes(&product.shop.id, &variant, n).await.expect("codes")
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_shop_fulfils_its_consignment_and_the_fan_returns_part_of_it() {
+    let mut app = TestApp::new(Backend::Sqlite).await;
+    let id = cart(&mut app, "KR", &[(KR_TEE, 2), (GB_PIN, 1)]).await;
+    let placed = checkout(&mut app, &id, body("4242424242424242"), None).await.json();
+    let number = placed["order"]["number"].as_str().expect("number").to_string();
+    let token = placed["token"].as_str().expect("token").to_string();
+    let hanok = placed["order"]["consignments"][0].clone();
+    let thames = placed["order"]["consignments"][1].clone();
+    assert_eq!(hanok["shop"]["slug"], "hanok-threads");
+    let cid = hanok["id"].as_str().expect("id").to_string();
+    let line = hanok["lines"][0]["id"].as_str().expect("line").to_string();
+
+    let merchant = bearer(&mut app, "merchant@podium.example", "merchant-demo-2026").await;
+    let auth = [("authorization", merchant.as_str())];
+    // The shop sees its consignment and not the other shop's.
+    let list = app.get_with("/api/v1/shops/hanok-threads/consignments", &auth).await.json();
+    let ids: Vec<&str> = list["items"].as_array().expect("items").iter().filter_map(|c| c["id"].as_str()).collect();
+    assert!(ids.contains(&cid.as_str()));
+    assert!(!ids.contains(&thames["id"].as_str().expect("id")));
+    assert_eq!(app.get_with("/api/v1/shops/thames-pin/consignments", &auth).await.status, StatusCode::FORBIDDEN);
+    let other = format!("/api/v1/consignments/{}/accept", thames["id"].as_str().expect("id"));
+    assert_eq!(app.post_json(&other, json!({}), &auth).await.status, StatusCode::NOT_FOUND, "not its consignment");
+    // Shipping before accepting is refused; accept, then ship with a code on each unit.
+    let ship_url = format!("/api/v1/consignments/{cid}/ship");
+    let codes = issue_codes(&app, KR_TEE, 3).await;
+    let ship = json!({"carrier": "CJ Logistics", "tracking": "6896-2231-0042", "codes": [{"line": line, "codes": [codes[0], codes[1]]}]});
+    assert_eq!(app.post_json(&ship_url, ship.clone(), &auth).await.status, StatusCode::CONFLICT);
+    assert_eq!(app.post_json(&format!("/api/v1/consignments/{cid}/accept"), json!({}), &auth).await.status, StatusCode::OK);
+    // One code short, a code of another product, or one code twice: refused, nothing shipped.
+    for bad in [
+        json!({"carrier": "CJ", "tracking": "1", "codes": [{"line": line, "codes": [codes[0]]}]}),
+        json!({"carrier": "CJ", "tracking": "1", "codes": [{"line": line, "codes": [codes[0], "ABCDEFGHJKMNP"]}]}),
+        json!({"carrier": "CJ", "tracking": "1", "codes": [{"line": line, "codes": [codes[0], codes[0]]}]}),
+        json!({"carrier": "", "tracking": "1", "codes": [{"line": line, "codes": [codes[0], codes[1]]}]}),
+    ] {
+        let r = app.post_json(&ship_url, bad, &auth).await;
+        assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", r.body);
+    }
+    let r = app.post_json(&ship_url, ship, &auth).await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+    assert_eq!((r.json()["status"].as_str(), r.json()["tracking"].as_str()), (Some("shipped"), Some("6896-2231-0042")));
+    // The fan's order shows tracking and a verify link per unit; the link verifies.
+    let order = app.get(&format!("/api/v1/orders/{number}?token={token}")).await.json();
+    let unit_codes = order["consignments"][0]["lines"][0]["codes"].as_array().expect("codes").clone();
+    assert_eq!(unit_codes.len(), 2);
+    let verify = unit_codes[0]["verify_url"].as_str().expect("url").to_string();
+    assert_eq!(verify, format!("/verify/{}", codes[0]));
+    let v = app.get(&format!("/api/v1/authenticity/{}", codes[0])).await.json();
+    assert_eq!(v["status"], "genuine");
+    // Returns only once delivered; then within the window.
+    let ret = json!({"consignment": cid, "lines": [{"line": line, "quantity": 1}], "reason": "Too small"});
+    let returns_url = format!("/api/v1/orders/{number}/returns?token={token}");
+    assert_eq!(app.post_json(&returns_url, ret.clone(), &[]).await.status, StatusCode::CONFLICT);
+    assert_eq!(app.post_json(&format!("/api/v1/consignments/{cid}/deliver"), json!({}), &auth).await.status, StatusCode::OK);
+    let too_many = json!({"consignment": cid, "lines": [{"line": line, "quantity": 3}]});
+    assert_eq!(app.post_json(&returns_url, too_many, &[]).await.status, StatusCode::UNPROCESSABLE_ENTITY);
+    let r = app.post_json(&returns_url, ret, &[]).await;
+    assert_eq!(r.status, StatusCode::CREATED, "{}", r.body);
+    let rid = r.json()["consignments"][0]["returns"][0]["id"].as_str().expect("return").to_string();
+    // The shop accepts with restocking: one unit's share (goods, VAT, duty) goes back to the card.
+    let stock_before = stock(&app, KR_TEE).await;
+    let r = app.post_json(&format!("/api/v1/consignments/{cid}/returns/{rid}/accept"), json!({"restock": true}), &auth).await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+    let c = r.json();
+    let l = &c["lines"][0];
+    let share = |part: &str| l[part]["minor"].as_i64().expect("minor");
+    let line_total = share("net") + share("vat") + share("duty");
+    let expected = podium_app::fulfilment::line_share(line_total, 2, 1);
+    assert_eq!(c["refunded"]["minor"].as_i64(), Some(expected));
+    assert_eq!(c["status"], "delivered", "half of it came back: not refunded whole");
+    assert_eq!(stock(&app, KR_TEE).await.0, stock_before.0 + 1, "restocked");
+    let order = app.get(&format!("/api/v1/orders/{number}?token={token}")).await.json();
+    assert_eq!(order["status"], "partially_refunded");
+    assert_eq!(order["refunded"]["minor"].as_i64(), Some(expected));
+    let payment = app.state.sandbox.payments_for(order["id"].as_str().expect("id")).await.expect("payments").remove(0);
+    assert_eq!(payment.refunded, expected, "the provider gave back the same");
+    // Accepting again refunds nothing more.
+    let again = app.post_json(&format!("/api/v1/consignments/{cid}/returns/{rid}/accept"), json!({"restock": true}), &auth).await;
+    assert_eq!(again.status, StatusCode::NOT_FOUND);
+    // The rest comes back too: the consignment is refunded whole, shipping included.
+    let r = app
+        .post_json(&returns_url, json!({"consignment": cid, "lines": [{"line": line, "quantity": 1}], "reason": "Also too small"}), &[])
+        .await;
+    let rid = r.json()["consignments"][0]["returns"][1]["id"].as_str().expect("return").to_string();
+    let c = app.post_json(&format!("/api/v1/consignments/{cid}/returns/{rid}/accept"), json!({}), &auth).await.json();
+    assert_eq!(c["status"], "refunded");
+    assert_eq!(c["refunded"], c["total"], "goods, VAT, duty and shipping all back");
+    let payment = app.state.sandbox.payments_for(order["id"].as_str().expect("id")).await.expect("payments").remove(0);
+    assert_eq!(Some(payment.refunded), c["total"]["minor"].as_i64());
+    // Shipped and refunded e-mails were queued besides the confirmation.
+    let mails = app.db.store.claim_mails(app.state.clock.now(), time::Duration::seconds(60), 10).await.expect("mails");
+    let kinds: Vec<&str> = mails.iter().map(|m| m.kind.as_str()).collect();
+    assert_eq!(kinds, ["order_confirmation", "shipped", "refunded", "refunded"]);
+}
