@@ -31,6 +31,11 @@ pub trait CartStore: Send + Sync {
     async fn cart(&self, id: &str) -> StoreResult<Option<CartRecord>>;
     /// Sets a line's quantity (adding the line when new); 0 removes it.
     async fn set_cart_line(&self, cart_id: &str, sku: &str, quantity: i64) -> StoreResult<()>;
+    /// The newest cart of a signed-in fan.
+    async fn user_cart(&self, user_id: &str) -> StoreResult<Option<String>>;
+    async fn set_cart_owner(&self, cart_id: &str, user_id: &str) -> StoreResult<()>;
+    /// Moves the cart to another ship-to country and currency (it is priced afresh on read).
+    async fn set_cart_place(&self, cart_id: &str, country: &str, currency: &str) -> StoreResult<()>;
     /// Saves the checkout's address step on the cart (the country stays the cart's).
     async fn set_cart_contact(&self, cart_id: &str, email: &str, address: &crate::orders::Address) -> StoreResult<()>;
 }
@@ -48,6 +53,8 @@ pub struct PricedCart {
     pub cart: CartRecord,
     pub quote: Option<Quote>,
     pub set_aside: Vec<(String, i64, Undeliverable)>,
+    /// The products the lines belong to (for titles and images).
+    pub products: Vec<crate::catalogue::ProductRecord>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -88,7 +95,7 @@ pub async fn price_cart(store: &dyn Store, cart: CartRecord, ctx: &QuoteContext<
         }
     }
     let quote = if good.is_empty() { None } else { Some(quote::price(ship_to, currency, &good, &products, ctx)?) };
-    Ok(PricedCart { cart, quote, set_aside })
+    Ok(PricedCart { cart, quote, set_aside, products })
 }
 
 /// Adds `quantity` of a SKU to the cart, refusing a line that could not be delivered to the
@@ -130,4 +137,31 @@ pub async fn add_line(
     store.set_cart_line(cart_id, sku, total).await?;
     let cart = store.cart(cart_id).await?.ok_or(CartError::NotFound)?;
     price_cart(store, cart, ctx).await
+}
+
+/// Signing in with a guest cart: the fan's own cart (from another visit) takes the guest's
+/// lines, or the guest cart becomes theirs. Returns the cart to keep using.
+pub async fn adopt(store: &dyn Store, guest: Option<&str>, user_id: &str) -> Result<Option<String>, StoreError> {
+    let mine = store.user_cart(user_id).await?;
+    let guest = match guest {
+        Some(g) => store.cart(g).await?,
+        None => None,
+    };
+    match (mine, guest) {
+        (Some(mine), Some(g)) if mine != g.id => {
+            let current = store.cart(&mine).await?.map(|c| c.lines).unwrap_or_default();
+            for (sku, q) in &g.lines {
+                let had = current.iter().find(|(s, _)| s == sku).map_or(0, |(_, q)| *q);
+                store.set_cart_line(&mine, sku, (had + q).min(i64::from(MAX_QUANTITY))).await?;
+                store.set_cart_line(&g.id, sku, 0).await?;
+            }
+            Ok(Some(mine))
+        }
+        (Some(mine), _) => Ok(Some(mine)),
+        (None, Some(g)) => {
+            store.set_cart_owner(&g.id, user_id).await?;
+            Ok(Some(g.id))
+        }
+        (None, None) => Ok(None),
+    }
 }

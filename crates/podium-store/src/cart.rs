@@ -125,4 +125,41 @@ impl CartStore for SqlStore {
         });
         Ok(())
     }
+
+    async fn user_cart(&self, user_id: &str) -> StoreResult<Option<String>> {
+        let row: Option<(String,)> = read!(self, |pool| {
+            sqlx::query_as("SELECT id FROM carts WHERE user_id = $1 ORDER BY updated_at DESC LIMIT 1")
+                .bind(user_id)
+                .fetch_optional(pool)
+                .await
+                .map_err(backend)?
+        });
+        Ok(row.map(|(id,)| id))
+    }
+
+    async fn set_cart_owner(&self, cart_id: &str, user_id: &str) -> StoreResult<()> {
+        write_tx!(self, |tx| {
+            sqlx::query("UPDATE carts SET user_id = $2 WHERE id = $1")
+                .bind(cart_id)
+                .bind(user_id)
+                .execute(&mut *tx)
+                .await
+                .map_err(backend)?;
+        });
+        Ok(())
+    }
+
+    async fn set_cart_place(&self, cart_id: &str, country: &str, currency: &str) -> StoreResult<()> {
+        write_tx!(self, |tx| {
+            sqlx::query("UPDATE carts SET country = $2, currency = $3, updated_at = $4 WHERE id = $1")
+                .bind(cart_id)
+                .bind(country)
+                .bind(currency)
+                .bind(micros(OffsetDateTime::now_utc()))
+                .execute(&mut *tx)
+                .await
+                .map_err(backend)?;
+        });
+        Ok(())
+    }
 }

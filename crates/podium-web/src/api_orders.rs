@@ -295,17 +295,39 @@ fn replay(status: u16, body: String) -> Response {
         .into_response()
 }
 
+/// Runs `work` once per (scope, key, body) and answers as an API response (see
+/// [`idempotent_raw`]); a replayed answer carries `Idempotent-Replayed: true`.
+pub async fn idempotent<F, Fut>(state: &AppState, scope: &str, key: Option<String>, body: &[u8], work: F) -> Response
+where
+    F: FnOnce() -> Fut,
+    Fut: std::future::Future<Output = (StatusCode, String)>,
+{
+    let (status, body, replayed) = idempotent_raw(state, scope, key, body, work).await;
+    if replayed {
+        replay(status.as_u16(), body)
+    } else {
+        replay_fresh(status, body)
+    }
+}
+
 /// Runs `work` once per (scope, key, body): a retry with the same body gets the stored answer,
 /// one with another body 422, one that arrives while the first runs waits for it (409 if it
 /// cannot finish in time). 5xx answers are not stored, so such a request may be retried.
-pub async fn idempotent<F, Fut>(state: &AppState, scope: &str, key: Option<String>, body: &[u8], work: F) -> Response
+/// Answers (status, body, replayed).
+pub async fn idempotent_raw<F, Fut>(
+    state: &AppState,
+    scope: &str,
+    key: Option<String>,
+    body: &[u8],
+    work: F,
+) -> (StatusCode, String, bool)
 where
     F: FnOnce() -> Fut,
     Fut: std::future::Future<Output = (StatusCode, String)>,
 {
     let Some(key) = key else {
         let (status, body) = work().await;
-        return replay_fresh(status, body);
+        return (status, body, false);
     };
     let hash = checkout::sha256_hex(body);
     let started = tokio::time::Instant::now();
@@ -313,27 +335,33 @@ where
         let now = state.clock.now();
         let lease = time::Duration::seconds(IDEMPOTENCY_LEASE_SECS);
         match state.store.claim_idempotency(scope, &key, &hash, now, lease).await {
-            Err(e) => return ApiError::from(e).into_response(),
-            Ok(IdempotencyClaim::Done(status, body)) => return replay(status, body),
+            Err(e) => return problem_body(ApiError::from(e), false),
+            Ok(IdempotencyClaim::Done(status, body)) => {
+                return (StatusCode::from_u16(status).unwrap_or(StatusCode::OK), body, true)
+            }
             Ok(IdempotencyClaim::Mismatch) => {
-                return ApiError::new(
-                    StatusCode::UNPROCESSABLE_ENTITY,
-                    "idempotency-key-reused",
-                    "Idempotency key reused",
-                    "this Idempotency-Key was used with a different request body; use a new key for a new request",
+                return problem_body(
+                    ApiError::new(
+                        StatusCode::UNPROCESSABLE_ENTITY,
+                        "idempotency-key-reused",
+                        "Idempotency key reused",
+                        "this Idempotency-Key was used with a different request body; use a new key for a new request",
+                    )
+                    .field("Idempotency-Key"),
+                    false,
                 )
-                .field("Idempotency-Key")
-                .into_response()
             }
             Ok(IdempotencyClaim::Running) => {
                 if started.elapsed() > IDEMPOTENCY_WAIT {
-                    return ApiError::new(
-                        StatusCode::CONFLICT,
-                        "idempotency-in-progress",
-                        "The first request is still running",
-                        "a request with this Idempotency-Key is still being processed; retry shortly",
-                    )
-                    .into_response();
+                    return problem_body(
+                        ApiError::new(
+                            StatusCode::CONFLICT,
+                            "idempotency-in-progress",
+                            "The first request is still running",
+                            "a request with this Idempotency-Key is still being processed; retry shortly",
+                        ),
+                        false,
+                    );
                 }
                 tokio::time::sleep(Duration::from_millis(50)).await;
             }
@@ -344,7 +372,7 @@ where
                 if let Err(e) = state.store.finish_idempotency(scope, &key, answer).await {
                     tracing::warn!(error = %e, "could not store the idempotent answer");
                 }
-                return replay_fresh(status, out);
+                return (status, out, false);
             }
         }
     }
@@ -355,9 +383,9 @@ fn replay_fresh(status: StatusCode, body: String) -> Response {
     (status, [(axum::http::header::CONTENT_TYPE, ctype)], body).into_response()
 }
 
-fn problem_body(e: ApiError) -> (StatusCode, String) {
+fn problem_body(e: ApiError, replayed: bool) -> (StatusCode, String, bool) {
     let status = e.status;
-    (status, serde_json::to_string(&e.problem()).unwrap_or_default())
+    (status, serde_json::to_string(&e.problem()).unwrap_or_default(), replayed)
 }
 
 /// Check out a cart: the stock of every line is reserved, the card authorized and captured, and
@@ -387,7 +415,10 @@ pub async fn checkout_cart(
     idempotent(&state, &scope, key, &body.clone(), || async move {
         match run_checkout(&worker, &id, user_id, &body).await {
             Ok(placed) => (StatusCode::CREATED, serde_json::to_string(&placed).unwrap_or_default()),
-            Err(e) => problem_body(e),
+            Err(e) => {
+                let (status, body, _) = problem_body(e, false);
+                (status, body)
+            }
         }
     })
     .await

@@ -277,7 +277,7 @@ pub async fn create_cart(
     };
     let id = podium_app::cart::new_cart_id();
     let cart = state.store.create_cart(&id, ship_to.code(), currency.code()).await?;
-    let priced = podium_app::cart::PricedCart { cart, quote: None, set_aside: Vec::new() };
+    let priced = podium_app::cart::PricedCart { cart, quote: None, set_aside: Vec::new(), products: Vec::new() };
     Ok((StatusCode::CREATED, Json(cart_json(&priced)?)))
 }
 

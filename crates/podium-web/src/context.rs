@@ -22,6 +22,8 @@ use crate::AppState;
 
 pub const SESSION_COOKIE: &str = "podium_session";
 pub const CSRF_COOKIE: &str = "podium_csrf";
+/// The visitor's cart token.
+pub const CART_COOKIE: &str = "podium_cart";
 const LANG_COOKIE: &str = "podium_lang";
 const COUNTRY_COOKIE: &str = "podium_country";
 const CURRENCY_COOKIE: &str = "podium_currency";
@@ -242,6 +244,25 @@ impl Visitor {
             .same_site(SameSite::Lax)
             .secure(self.secure_cookies)
             .max_age(accounts::SESSION_TTL)
+            .build();
+        self.jar = self.jar.clone().add(cookie);
+    }
+
+    /// The cart this browser holds, if any.
+    pub fn cart_id(&self) -> Option<String> {
+        self.jar
+            .get(CART_COOKIE)
+            .map(|c| c.value().to_string())
+            .filter(|v| v.len() == 48 && v.bytes().all(|b| b.is_ascii_hexdigit()))
+    }
+
+    pub fn set_cart(&mut self, id: &str) {
+        let cookie = Cookie::build((CART_COOKIE, id.to_string()))
+            .path("/")
+            .http_only(true)
+            .same_site(SameSite::Lax)
+            .secure(self.secure_cookies)
+            .max_age(time::Duration::days(60))
             .build();
         self.jar = self.jar.clone().add(cookie);
     }

@@ -141,6 +141,9 @@ mod tests {
         // most likely an untranslated message.
         const SAME_IN_SOME: &[&str] = &[
             "site-name",
+            "checkout-total",
+            "checkout-email",
+            "order-paid-total",
             "role-fan",
             "rates-date",
             "rates-source",

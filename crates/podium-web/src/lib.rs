@@ -10,12 +10,14 @@ mod api_catalogue;
 pub mod api_orders;
 mod api_quotes;
 mod catalogue_pages;
+mod checkout_pages;
 pub mod context;
 pub mod error;
 pub mod i18n;
 mod layout;
 mod licence_console;
 pub mod ops;
+mod orders_console;
 mod pages;
 pub mod reference;
 mod rules_console;
@@ -124,9 +126,11 @@ pub fn router(state: AppState) -> Router {
     Router::new()
         .merge(pages::routes())
         .merge(catalogue_pages::routes())
+        .merge(checkout_pages::routes())
         .merge(search_page::routes())
         .merge(shop_console::routes())
         .merge(shipping_console::routes())
+        .merge(orders_console::routes())
         .merge(verify::routes())
         .merge(rules_console::routes())
         .merge(licence_console::routes())

@@ -164,6 +164,12 @@ async fn signin(
     let (status, error) = match result {
         Ok(session) => {
             v.set_session(&session.token);
+            // A guest cart joins the fan's own cart (or becomes it).
+            match podium_app::cart::adopt(state.store.as_ref(), v.cart_id().as_deref(), &session.user.id).await {
+                Ok(Some(cart)) => v.set_cart(&cart),
+                Ok(None) => {}
+                Err(e) => tracing::warn!(error = %e, "could not keep the guest cart"),
+            }
             return Ok(v.respond(Redirect::to(&safe_next(&form.next))));
         }
         Err(SignInError::InvalidCredentials) => (StatusCode::UNAUTHORIZED, v.tr.t("signin-error-credentials")),

@@ -454,9 +454,17 @@ async fn issue_codes(app: &TestApp, sku: &str, n: i64) -> Vec<String> {
     let product = app.db.store.products_by_ids(&[found[0].2.clone()]).await.expect("read").remove(0);
     let who = podium_app::licensing::ActingUser { name: "Licensing desk".into() };
     let mut rng = rand::random::<u64>;
-    podium_app::licensing::issue_codes(app.db.store.as_ref(), &who, &product.property.licensor_id, &product.slug, code, n, &mut rng)
-        .await
-        .expect("issue");
+    podium_app::licensing::issue_codes(
+        app.db.store.as_ref(),
+        &who,
+        &product.property.licensor_id,
+        &product.slug,
+        code,
+        n,
+        &mut rng,
+    )
+    .await
+    .expect("issue");
     let variant = variant_id(app, sku).await;
     app.db.store.free_codes(&product.shop.id, &variant, n).await.expect("codes")
 }
@@ -489,7 +497,10 @@ async fn the_shop_fulfils_its_consignment_and_the_fan_returns_part_of_it() {
     let codes = issue_codes(&app, KR_TEE, 3).await;
     let ship = json!({"carrier": "CJ Logistics", "tracking": "6896-2231-0042", "codes": [{"line": line, "codes": [codes[0], codes[1]]}]});
     assert_eq!(app.post_json(&ship_url, ship.clone(), &auth).await.status, StatusCode::CONFLICT);
-    assert_eq!(app.post_json(&format!("/api/v1/consignments/{cid}/accept"), json!({}), &auth).await.status, StatusCode::OK);
+    assert_eq!(
+        app.post_json(&format!("/api/v1/consignments/{cid}/accept"), json!({}), &auth).await.status,
+        StatusCode::OK
+    );
     // One code short, a code of another product, or one code twice: refused, nothing shipped.
     for bad in [
         json!({"carrier": "CJ", "tracking": "1", "codes": [{"line": line, "codes": [codes[0]]}]}),
@@ -515,7 +526,10 @@ async fn the_shop_fulfils_its_consignment_and_the_fan_returns_part_of_it() {
     let ret = json!({"consignment": cid, "lines": [{"line": line, "quantity": 1}], "reason": "Too small"});
     let returns_url = format!("/api/v1/orders/{number}/returns?token={token}");
     assert_eq!(app.post_json(&returns_url, ret.clone(), &[]).await.status, StatusCode::CONFLICT);
-    assert_eq!(app.post_json(&format!("/api/v1/consignments/{cid}/deliver"), json!({}), &auth).await.status, StatusCode::OK);
+    assert_eq!(
+        app.post_json(&format!("/api/v1/consignments/{cid}/deliver"), json!({}), &auth).await.status,
+        StatusCode::OK
+    );
     let too_many = json!({"consignment": cid, "lines": [{"line": line, "quantity": 3}]});
     assert_eq!(app.post_json(&returns_url, too_many, &[]).await.status, StatusCode::UNPROCESSABLE_ENTITY);
     let r = app.post_json(&returns_url, ret, &[]).await;
@@ -523,7 +537,9 @@ async fn the_shop_fulfils_its_consignment_and_the_fan_returns_part_of_it() {
     let rid = r.json()["consignments"][0]["returns"][0]["id"].as_str().expect("return").to_string();
     // The shop accepts with restocking: one unit's share (goods, VAT, duty) goes back to the card.
     let stock_before = stock(&app, KR_TEE).await;
-    let r = app.post_json(&format!("/api/v1/consignments/{cid}/returns/{rid}/accept"), json!({"restock": true}), &auth).await;
+    let r = app
+        .post_json(&format!("/api/v1/consignments/{cid}/returns/{rid}/accept"), json!({"restock": true}), &auth)
+        .await;
     assert_eq!(r.status, StatusCode::OK, "{}", r.body);
     let c = r.json();
     let l = &c["lines"][0];
@@ -539,11 +555,17 @@ async fn the_shop_fulfils_its_consignment_and_the_fan_returns_part_of_it() {
     let payment = app.state.sandbox.payments_for(order["id"].as_str().expect("id")).await.expect("payments").remove(0);
     assert_eq!(payment.refunded, expected, "the provider gave back the same");
     // Accepting again refunds nothing more.
-    let again = app.post_json(&format!("/api/v1/consignments/{cid}/returns/{rid}/accept"), json!({"restock": true}), &auth).await;
+    let again = app
+        .post_json(&format!("/api/v1/consignments/{cid}/returns/{rid}/accept"), json!({"restock": true}), &auth)
+        .await;
     assert_eq!(again.status, StatusCode::NOT_FOUND);
     // The rest comes back too: the consignment is refunded whole, shipping included.
     let r = app
-        .post_json(&returns_url, json!({"consignment": cid, "lines": [{"line": line, "quantity": 1}], "reason": "Also too small"}), &[])
+        .post_json(
+            &returns_url,
+            json!({"consignment": cid, "lines": [{"line": line, "quantity": 1}], "reason": "Also too small"}),
+            &[],
+        )
         .await;
     let rid = r.json()["consignments"][0]["returns"][1]["id"].as_str().expect("return").to_string();
     let c = app.post_json(&format!("/api/v1/consignments/{cid}/returns/{rid}/accept"), json!({}), &auth).await.json();

@@ -17,7 +17,7 @@ use podium_web::{AppState, WebConfig};
 use tower::ServiceExt;
 
 pub struct TestApp {
-    pub db: TestDb,
+    pub db: Arc<TestDb>,
     pub router: Router,
     pub cookies: BTreeMap<String, String>,
     /// This node's search index; tests call `step` where a node would catch up in the background.
@@ -58,7 +58,18 @@ impl TestApp {
         let search = podium_search::Follower::new(Arc::new(index), position);
         let state =
             AppState::new(db.dyn_store(), Arc::new(SystemClock), WebConfig::default(), search.clone()).expect("state");
-        TestApp { router: podium_web::router(state.clone()), state, db, cookies: BTreeMap::new(), search }
+        TestApp { router: podium_web::router(state.clone()), state, db: Arc::new(db), cookies: BTreeMap::new(), search }
+    }
+
+    /// Another browser on the same node and database (its own cookies).
+    pub fn clone_app(&self) -> TestApp {
+        TestApp {
+            db: self.db.clone(),
+            router: self.router.clone(),
+            cookies: BTreeMap::new(),
+            search: self.search.clone(),
+            state: self.state.clone(),
+        }
     }
 
     /// Brings this node's search index up to date with the database.

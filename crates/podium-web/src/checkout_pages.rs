@@ -1,0 +1,1034 @@
+//! The fan's side of buying, without JavaScript: add to cart, the cart (one consignment per
+//! shop with its shipping, VAT, duty and total), the checkout steps (address → shipping →
+//! payment → review → place), the sandbox provider's card form and second-step page, and the
+//! order page with tracking, verify links and returns.
+
+use askama::Template;
+use axum::extract::{Path, Query, State};
+use axum::http::StatusCode;
+use axum::response::{Redirect, Response};
+use axum::routing::{get, post};
+use axum::{Form, Router};
+use podium_app::cart::{self, CartError, PricedCart};
+use podium_app::checkout::{self, CheckoutError, CheckoutRequest};
+use podium_app::fulfilment::{self, FulfilError};
+use podium_app::orders::{Address, OrderRecord};
+use podium_app::payments::{PaymentProvider, PaymentStatus};
+use podium_app::quote::{self, QuotedConsignment};
+use podium_app::storefront;
+use podium_domain::landed::Regime;
+use podium_domain::order::{ConsignmentStatus, OrderStatus};
+use podium_domain::payment::CardNumber;
+use podium_domain::{Country, Currency, Money};
+use serde::Deserialize;
+
+use crate::context::Visitor;
+use crate::error::PageError;
+use crate::i18n::Tr;
+use crate::layout::Layout;
+use crate::pages::render;
+use crate::AppState;
+
+pub fn routes() -> Router<AppState> {
+    Router::new()
+        .route("/cart", get(cart_page))
+        .route("/cart/add", post(add))
+        .route("/cart/lines", post(set_line))
+        .route("/checkout", get(checkout_page))
+        .route("/checkout/address", post(save_address))
+        .route("/checkout/place", post(place))
+        .route("/sandbox/cards", post(sandbox_card))
+        .route("/sandbox/payments/{id}/confirm", get(confirm_page).post(confirm))
+        .route("/orders/{number}", get(order_page))
+        .route("/orders/{number}/returns", post(ask_return))
+        .route("/account/orders", get(my_orders))
+}
+
+pub(crate) fn money(minor: i64, currency: &str) -> String {
+    Money::new(minor, Currency::parse(currency).unwrap_or(Currency::EUR)).formatted()
+}
+
+struct LineView {
+    sku: String,
+    title: String,
+    url: String,
+    quantity: u32,
+    unit: String,
+    net: String,
+}
+
+struct ConsignmentView {
+    shop_name: String,
+    ship_from: String,
+    days: String,
+    lines: Vec<LineView>,
+    goods: String,
+    shipping: String,
+    vat: String,
+    duty: String,
+    total: String,
+    note: String,
+}
+
+struct SetAsideView {
+    sku: String,
+    title: String,
+    quantity: i64,
+    reason: String,
+}
+
+/// The cart as pages draw it.
+struct CartView {
+    consignments: Vec<ConsignmentView>,
+    set_aside: Vec<SetAsideView>,
+    total: String,
+    country: String,
+    /// "Delivered to …, prices in …".
+    delivering: String,
+    empty: bool,
+}
+
+fn title_of(tr: &Tr, priced: &PricedCart, sku: &str) -> (String, String) {
+    let (shop, code) = sku.split_once(':').unwrap_or(("", sku));
+    priced
+        .products
+        .iter()
+        .find(|p| p.shop.slug == shop && p.variants.iter().any(|v| v.sku == code))
+        .map(|p| {
+            let title =
+                storefront::text(p, tr.lang).map(|t| t.translation.title.clone()).unwrap_or_else(|| p.slug.clone());
+            let variant = p
+                .variants
+                .iter()
+                .find(|v| v.sku == code)
+                .map(|v| v.options.iter().map(|(_, val)| val.as_str()).collect::<Vec<_>>().join(" · "))
+                .unwrap_or_default();
+            let title = if variant.is_empty() { title } else { format!("{title} — {variant}") };
+            (title, format!("/products/{}", p.slug))
+        })
+        .unwrap_or_else(|| (sku.to_string(), String::new()))
+}
+
+fn regime_note(tr: &Tr, c: &QuotedConsignment) -> String {
+    match c.cost.regime {
+        Regime::Domestic => tr.t("checkout-note-domestic"),
+        Regime::DeMinimis => tr.t("checkout-note-de-minimis"),
+        Regime::Unmodelled => tr.t("checkout-note-unmodelled"),
+        Regime::LowValue | Regime::Standard => tr.t("checkout-note-paid"),
+    }
+}
+
+fn cart_view(tr: &Tr, priced: &PricedCart) -> CartView {
+    let currency = priced.cart.currency.clone();
+    let consignments = priced
+        .quote
+        .iter()
+        .flat_map(|q| q.consignments.iter())
+        .map(|c| ConsignmentView {
+            shop_name: c.shop_name.clone(),
+            ship_from: tr.country(c.ship_from),
+            days: tr.tn("checkout-days", &[("min", &c.days_min.to_string()), ("max", &c.days_max.to_string())]),
+            lines: c
+                .lines
+                .iter()
+                .map(|l| {
+                    let (title, url) = title_of(tr, priced, &l.sku);
+                    LineView {
+                        sku: l.sku.clone(),
+                        title,
+                        url,
+                        quantity: l.quantity,
+                        unit: l.unit.formatted(),
+                        net: l.net.formatted(),
+                    }
+                })
+                .collect(),
+            goods: c.cost.goods.formatted(),
+            shipping: c.cost.shipping.formatted(),
+            vat: c.cost.vat.formatted(),
+            duty: c.cost.duty.formatted(),
+            total: c.cost.total.formatted(),
+            note: regime_note(tr, c),
+        })
+        .collect::<Vec<_>>();
+    let set_aside = priced
+        .set_aside
+        .iter()
+        .map(|(sku, quantity, reason)| SetAsideView {
+            sku: sku.clone(),
+            title: title_of(tr, priced, sku).0,
+            quantity: *quantity,
+            reason: quote::describe(reason),
+        })
+        .collect::<Vec<_>>();
+    let country = Country::parse(&priced.cart.country).map(|c| tr.country(c)).unwrap_or_default();
+    CartView {
+        delivering: tr.tn("cart-delivering", &[("country", &country), ("currency", &currency)]),
+        empty: consignments.is_empty() && set_aside.is_empty(),
+        consignments,
+        set_aside,
+        total: priced.quote.as_ref().map_or_else(|| money(0, &currency), |q| q.total.formatted()),
+        country,
+    }
+}
+
+#[derive(Template)]
+#[template(path = "cart.html")]
+struct CartPage {
+    layout: Layout,
+    cart: CartView,
+    error: Option<String>,
+}
+
+/// The visitor's cart, following their ship-to country and currency (a new one when none).
+async fn visitor_cart(state: &AppState, v: &mut Visitor, create: bool) -> Result<Option<String>, PageError> {
+    let tr = v.tr.clone();
+    let internal = |e: podium_app::StoreError| PageError::internal(tr.clone(), e);
+    let mut id = v.cart_id();
+    if id.is_none() {
+        if let Some(p) = &v.principal {
+            id = state.store.user_cart(&p.user.id).await.map_err(internal)?;
+        }
+    }
+    let found = match &id {
+        Some(id) => state.store.cart(id).await.map_err(internal)?,
+        None => None,
+    };
+    let (country, currency) = (v.prefs.country.code(), v.prefs.currency.code());
+    match found {
+        Some(c) => {
+            if c.country != country || c.currency != currency {
+                state.store.set_cart_place(&c.id, country, currency).await.map_err(internal)?;
+            }
+            if v.cart_id().as_deref() != Some(c.id.as_str()) {
+                v.set_cart(&c.id);
+            }
+            Ok(Some(c.id))
+        }
+        None if create => {
+            let id = cart::new_cart_id();
+            state.store.create_cart(&id, country, currency).await.map_err(internal)?;
+            if let Some(p) = &v.principal {
+                state.store.set_cart_owner(&id, &p.user.id).await.map_err(internal)?;
+            }
+            v.set_cart(&id);
+            Ok(Some(id))
+        }
+        None => Ok(None),
+    }
+}
+
+async fn priced(state: &AppState, tr: &Tr, id: &str) -> Result<Option<PricedCart>, PageError> {
+    let internal = |e: String| PageError::internal(tr.clone(), e);
+    let Some(c) = state.store.cart(id).await.map_err(|e| internal(e.to_string()))? else { return Ok(None) };
+    let reference = state.reference.get(state.store.as_ref()).await.map_err(|e| internal(e.to_string()))?;
+    let mut ctx = crate::api_quotes::context(&reference);
+    ctx.at = state.clock.now();
+    cart::price_cart(state.store.as_ref(), c, &ctx).await.map(Some).map_err(|e| internal(e.to_string()))
+}
+
+async fn show_cart(
+    state: &AppState,
+    mut v: Visitor,
+    status: StatusCode,
+    error: Option<String>,
+) -> Result<Response, PageError> {
+    let id = visitor_cart(state, &mut v, false).await?;
+    let p = match id {
+        Some(id) => priced(state, &v.tr, &id).await?,
+        None => None,
+    };
+    let view = match &p {
+        Some(p) => cart_view(&v.tr, p),
+        None => CartView {
+            consignments: Vec::new(),
+            set_aside: Vec::new(),
+            total: money(0, v.prefs.currency.code()),
+            country: v.tr.country(v.prefs.country),
+            delivering: v.tr.tn(
+                "cart-delivering",
+                &[("country", &v.tr.country(v.prefs.country)), ("currency", v.prefs.currency.code())],
+            ),
+            empty: true,
+        },
+    };
+    let page = CartPage { layout: Layout::new(&v), cart: view, error };
+    Ok(render(v, status, page))
+}
+
+async fn cart_page(State(state): State<AppState>, v: Visitor) -> Result<Response, PageError> {
+    show_cart(&state, v, StatusCode::OK, None).await
+}
+
+#[derive(Deserialize)]
+struct LineForm {
+    #[serde(default)]
+    csrf_token: String,
+    #[serde(default)]
+    sku: String,
+    #[serde(default)]
+    quantity: String,
+}
+
+fn cart_error_text(tr: &Tr, e: &CartError) -> String {
+    match e {
+        CartError::SoldOut { .. } => tr.t("cart-error-sold-out"),
+        CartError::Quantity => tr.t("cart-error-quantity"),
+        CartError::TooManyLines => tr.t("cart-error-full"),
+        CartError::Line { reason, .. } => tr.t1("cart-error-undeliverable", "reason", reason),
+        other => other.to_string(),
+    }
+}
+
+async fn add(State(state): State<AppState>, mut v: Visitor, Form(f): Form<LineForm>) -> Result<Response, PageError> {
+    v.check_csrf(&f.csrf_token)?;
+    let quantity: i64 = f.quantity.trim().parse().unwrap_or(0);
+    let sku: String = f.sku.chars().take(200).collect();
+    let Some(id) = visitor_cart(&state, &mut v, true).await? else { return Err(PageError::not_found(v.tr.clone())) };
+    let reference =
+        state.reference.get(state.store.as_ref()).await.map_err(|e| PageError::internal(v.tr.clone(), e))?;
+    let mut ctx = crate::api_quotes::context(&reference);
+    ctx.at = state.clock.now();
+    match cart::add_line(state.store.as_ref(), &id, &sku, quantity, &ctx).await {
+        Ok(_) => Ok(v.respond(Redirect::to("/cart"))),
+        Err(CartError::Store(e)) => Err(PageError::internal(v.tr.clone(), e)),
+        Err(e) => {
+            let status = if matches!(e, CartError::SoldOut { .. }) {
+                StatusCode::CONFLICT
+            } else {
+                StatusCode::UNPROCESSABLE_ENTITY
+            };
+            let text = cart_error_text(&v.tr, &e);
+            show_cart(&state, v, status, Some(text)).await
+        }
+    }
+}
+
+/// Changes a line's quantity (0 removes it).
+async fn set_line(
+    State(state): State<AppState>,
+    mut v: Visitor,
+    Form(f): Form<LineForm>,
+) -> Result<Response, PageError> {
+    v.check_csrf(&f.csrf_token)?;
+    let Some(id) = visitor_cart(&state, &mut v, false).await? else { return Ok(v.respond(Redirect::to("/cart"))) };
+    let quantity: i64 = f.quantity.trim().parse().unwrap_or(-1);
+    if !(0..=i64::from(quote::MAX_QUANTITY)).contains(&quantity) {
+        let text = v.tr.t("cart-error-quantity");
+        return show_cart(&state, v, StatusCode::UNPROCESSABLE_ENTITY, Some(text)).await;
+    }
+    let sku: String = f.sku.chars().take(200).collect();
+    if quantity > 0 {
+        // Setting, not adding: clear then add through the rules (stock, delivery).
+        let current = state.store.cart(&id).await.map_err(|e| PageError::internal(v.tr.clone(), e))?;
+        let had = current.and_then(|c| c.lines.into_iter().find(|(s, _)| *s == sku)).map_or(0, |(_, q)| q);
+        if quantity > had {
+            let reference =
+                state.reference.get(state.store.as_ref()).await.map_err(|e| PageError::internal(v.tr.clone(), e))?;
+            let mut ctx = crate::api_quotes::context(&reference);
+            ctx.at = state.clock.now();
+            if let Err(e) = cart::add_line(state.store.as_ref(), &id, &sku, quantity - had, &ctx).await {
+                let text = cart_error_text(&v.tr, &e);
+                return show_cart(&state, v, StatusCode::CONFLICT, Some(text)).await;
+            }
+            return Ok(v.respond(Redirect::to("/cart")));
+        }
+    }
+    state.store.set_cart_line(&id, &sku, quantity).await.map_err(|e| PageError::internal(v.tr.clone(), e))?;
+    Ok(v.respond(Redirect::to("/cart")))
+}
+
+struct StepView {
+    label: String,
+    href: String,
+    state: &'static str,
+}
+
+struct AddressView {
+    email: String,
+    name: String,
+    line1: String,
+    line2: String,
+    city: String,
+    postal_code: String,
+}
+
+struct CardView {
+    id: String,
+    label: String,
+}
+
+#[derive(Template)]
+#[template(path = "checkout.html")]
+struct CheckoutPage {
+    layout: Layout,
+    step: &'static str,
+    steps: Vec<StepView>,
+    cart: CartView,
+    address: AddressView,
+    card: Option<CardView>,
+    error: Option<String>,
+    idempotency_key: String,
+}
+
+#[derive(Deserialize, Default)]
+struct StepQuery {
+    #[serde(default)]
+    step: String,
+    #[serde(default)]
+    pm: String,
+    #[serde(default)]
+    error: String,
+}
+
+const STEPS: [&str; 4] = ["address", "shipping", "payment", "review"];
+
+fn steps(tr: &Tr, current: &str, reachable: usize) -> Vec<StepView> {
+    let at = STEPS.iter().position(|s| *s == current).unwrap_or(0);
+    STEPS
+        .iter()
+        .enumerate()
+        .map(|(i, s)| StepView {
+            label: tr.t(&format!("checkout-step-{s}")),
+            href: if i <= reachable && *s != "review" { format!("/checkout?step={s}") } else { String::new() },
+            state: if i == at {
+                "current"
+            } else if i < at {
+                "done"
+            } else {
+                "todo"
+            },
+        })
+        .collect()
+}
+
+fn address_ok(email: &str, a: &Address) -> bool {
+    !email.is_empty() && !a.name.is_empty() && !a.line1.is_empty() && !a.city.is_empty()
+}
+
+async fn show_checkout(
+    state: &AppState,
+    mut v: Visitor,
+    step: &str,
+    status: StatusCode,
+    error: Option<String>,
+    typed: Option<AddressView>,
+    pm: &str,
+) -> Result<Response, PageError> {
+    let Some(id) = visitor_cart(state, &mut v, false).await? else { return Ok(v.respond(Redirect::to("/cart"))) };
+    let Some(p) = priced(state, &v.tr, &id).await? else { return Ok(v.respond(Redirect::to("/cart"))) };
+    if p.quote.is_none() || !p.set_aside.is_empty() {
+        // Nothing to buy, or lines to sort out first: the cart says which.
+        return Ok(v.respond(Redirect::to("/cart")));
+    }
+    let have_address = address_ok(&p.cart.email, &p.cart.address);
+    let mut step = STEPS.iter().copied().find(|s| *s == step).unwrap_or("address");
+    if !have_address && step != "address" {
+        step = "address";
+    }
+    let card = if step == "review" {
+        match state.store.sandbox_method(pm).await.map_err(|e| PageError::internal(v.tr.clone(), e))? {
+            Some(m) => Some(CardView { id: m.id, label: format!("{} •••• {}", m.brand, m.last4) }),
+            None => {
+                step = "payment";
+                None
+            }
+        }
+    } else {
+        None
+    };
+    let a = &p.cart.address;
+    let address = typed.unwrap_or(AddressView {
+        email: p.cart.email.clone(),
+        name: a.name.clone(),
+        line1: a.line1.clone(),
+        line2: a.line2.clone(),
+        city: a.city.clone(),
+        postal_code: a.postal_code.clone(),
+    });
+    let reachable = if have_address { 2 } else { 0 };
+    let page = CheckoutPage {
+        layout: Layout::new(&v),
+        steps: steps(&v.tr, step, reachable),
+        step,
+        cart: cart_view(&v.tr, &p),
+        address,
+        card,
+        error,
+        idempotency_key: cart::new_cart_id(),
+    };
+    Ok(render(v, status, page))
+}
+
+async fn checkout_page(
+    State(state): State<AppState>,
+    v: Visitor,
+    Query(q): Query<StepQuery>,
+) -> Result<Response, PageError> {
+    let error = match q.error.as_str() {
+        "card" => Some(v.tr.t("checkout-error-card")),
+        _ => None,
+    };
+    let status = if error.is_some() { StatusCode::UNPROCESSABLE_ENTITY } else { StatusCode::OK };
+    let step = if q.step.is_empty() { "address" } else { q.step.as_str() };
+    show_checkout(&state, v, step, status, error, None, &q.pm).await
+}
+
+#[derive(Deserialize)]
+struct AddressForm {
+    #[serde(default)]
+    csrf_token: String,
+    #[serde(default)]
+    email: String,
+    #[serde(default)]
+    name: String,
+    #[serde(default)]
+    line1: String,
+    #[serde(default)]
+    line2: String,
+    #[serde(default)]
+    city: String,
+    #[serde(default)]
+    postal_code: String,
+}
+
+async fn save_address(
+    State(state): State<AppState>,
+    mut v: Visitor,
+    Form(f): Form<AddressForm>,
+) -> Result<Response, PageError> {
+    v.check_csrf(&f.csrf_token)?;
+    let Some(id) = visitor_cart(&state, &mut v, false).await? else { return Ok(v.respond(Redirect::to("/cart"))) };
+    let clip = |s: &str| s.trim().chars().take(checkout::MAX_FIELD + 1).collect::<String>();
+    let address = Address {
+        name: clip(&f.name),
+        line1: clip(&f.line1),
+        line2: clip(&f.line2),
+        city: clip(&f.city),
+        postal_code: clip(&f.postal_code),
+        country: v.prefs.country.code().to_string(),
+    };
+    let email = clip(&f.email);
+    // The same rules as the checkout itself, with a sandbox card standing in for the payment.
+    let probe = CheckoutRequest {
+        email: email.clone(),
+        address: address.clone(),
+        card_number: String::new(),
+        payment_method: Some(String::new()),
+        lang: v.prefs.lang,
+        user_id: None,
+        token_key: Vec::new(),
+    };
+    if let Err(CheckoutError::Invalid(field, _)) = checkout::validate(&probe) {
+        let text = v.tr.t(&format!("checkout-error-{}", field.trim_start_matches("shipping_address.")));
+        let typed = AddressView {
+            email,
+            name: address.name,
+            line1: address.line1,
+            line2: address.line2,
+            city: address.city,
+            postal_code: address.postal_code,
+        };
+        return show_checkout(&state, v, "address", StatusCode::UNPROCESSABLE_ENTITY, Some(text), Some(typed), "")
+            .await;
+    }
+    state.store.set_cart_contact(&id, &email, &address).await.map_err(|e| PageError::internal(v.tr.clone(), e))?;
+    Ok(v.respond(Redirect::to("/checkout?step=shipping")))
+}
+
+#[derive(Deserialize)]
+struct CardForm {
+    #[serde(default)]
+    card_number: String,
+}
+
+/// The sandbox provider's card form handler: the card becomes a payment method token and the
+/// browser goes back to the review step with it. The number goes no further than this.
+async fn sandbox_card(State(state): State<AppState>, v: Visitor, Form(f): Form<CardForm>) -> Response {
+    let made = match CardNumber::parse(&f.card_number) {
+        Ok(card) => state.sandbox.tokenize(&card).await.ok(),
+        Err(_) => None,
+    };
+    match made {
+        Some(m) => v.respond(Redirect::to(&format!("/checkout?step=review&pm={}", m.id))),
+        None => v.respond(Redirect::to("/checkout?step=payment&error=card")),
+    }
+}
+
+#[derive(Deserialize)]
+struct PlaceForm {
+    #[serde(default)]
+    csrf_token: String,
+    #[serde(default)]
+    pm: String,
+    #[serde(default)]
+    idempotency_key: String,
+}
+
+fn checkout_error_text(tr: &Tr, e: &CheckoutError) -> String {
+    match e {
+        CheckoutError::Declined { code, .. } if code == "insufficient_funds" => tr.t("checkout-error-funds"),
+        CheckoutError::Declined { .. } => tr.t("checkout-error-declined"),
+        CheckoutError::SoldOut { .. } => tr.t("cart-error-sold-out"),
+        CheckoutError::Unavailable { reason, .. } => tr.t1("cart-error-undeliverable", "reason", reason),
+        CheckoutError::Invalid(..) => tr.t("checkout-error-card"),
+        other => other.to_string(),
+    }
+}
+
+/// Places the order: idempotent per review page (a double click makes one order).
+async fn place(State(state): State<AppState>, mut v: Visitor, Form(f): Form<PlaceForm>) -> Result<Response, PageError> {
+    v.check_csrf(&f.csrf_token)?;
+    let Some(id) = visitor_cart(&state, &mut v, false).await? else { return Ok(v.respond(Redirect::to("/cart"))) };
+    let cart = state.store.cart(&id).await.map_err(|e| PageError::internal(v.tr.clone(), e))?;
+    let Some(cart) = cart else { return Ok(v.respond(Redirect::to("/cart"))) };
+    let key = (!f.idempotency_key.is_empty()).then(|| f.idempotency_key.chars().take(100).collect::<String>());
+    // The key is made per review page; the same key with the same card is the same order
+    // (the cart is emptied once paid, so the lines cannot be part of what is compared).
+    let body = f.pm.clone();
+    let req = CheckoutRequest {
+        email: cart.email.clone(),
+        address: cart.address.clone(),
+        card_number: String::new(),
+        payment_method: Some(f.pm.chars().take(100).collect()),
+        lang: v.prefs.lang,
+        user_id: v.principal.as_ref().map(|p| p.user.id.clone()),
+        token_key: state.config.shared_secret.0.clone(),
+    };
+    let worker = state.clone();
+    let tr = v.tr.clone();
+    let cart_id = id.clone();
+    // The answer kept for a repeated click: where to go (2xx) or what went wrong (4xx).
+    let (status, answer, _) = crate::api_orders::idempotent_raw(
+        &state,
+        &format!("checkout-page:{id}"),
+        key,
+        body.as_bytes(),
+        || async move {
+            let reference = match worker.reference.get(worker.store.as_ref()).await {
+                Ok(r) => r,
+                Err(e) => return (StatusCode::INTERNAL_SERVER_ERROR, e.to_string()),
+            };
+            let mut ctx = crate::api_quotes::context(&reference);
+            ctx.at = worker.clock.now();
+            match checkout::checkout(worker.store.as_ref(), worker.sandbox.as_ref(), &cart_id, &req, &ctx).await {
+                Ok(placed) => {
+                    let to = match &placed.order.next_action {
+                        Some(next) if placed.order.status == OrderStatus::PendingPayment => next.clone(),
+                        _ => format!("/orders/{}?token={}&placed=1", placed.order.number, placed.token),
+                    };
+                    (StatusCode::SEE_OTHER, to)
+                }
+                Err(CheckoutError::Store(e)) => (StatusCode::INTERNAL_SERVER_ERROR, e.to_string()),
+                Err(e) => {
+                    let status = match e {
+                        CheckoutError::Declined { .. } => StatusCode::PAYMENT_REQUIRED,
+                        CheckoutError::SoldOut { .. } => StatusCode::CONFLICT,
+                        _ => StatusCode::UNPROCESSABLE_ENTITY,
+                    };
+                    (status, checkout_error_text(&tr, &e))
+                }
+            }
+        },
+    )
+    .await;
+    if status == StatusCode::SEE_OTHER {
+        return Ok(v.respond(Redirect::to(&answer)));
+    }
+    if status.is_server_error() {
+        return Err(PageError::internal(v.tr.clone(), answer));
+    }
+    let step = if status == StatusCode::PAYMENT_REQUIRED { "payment" } else { "review" };
+    let pm = if step == "review" { f.pm } else { String::new() };
+    show_checkout(&state, v, step, status, Some(answer), None, &pm).await
+}
+
+#[derive(Template)]
+#[template(path = "sandbox_confirm.html")]
+struct ConfirmPage {
+    layout: Layout,
+    payment_id: String,
+    ask: String,
+    done: Option<String>,
+}
+
+async fn confirm_page(
+    State(state): State<AppState>,
+    v: Visitor,
+    Path(id): Path<String>,
+) -> Result<Response, PageError> {
+    let Some(p) = state.sandbox.retrieve(&id).await.map_err(|e| PageError::internal(v.tr.clone(), e))? else {
+        return Err(PageError::not_found(v.tr.clone()));
+    };
+    let done =
+        (p.status != PaymentStatus::RequiresAction).then(|| v.tr.t1("sandbox-already", "status", p.status.as_str()));
+    let page = ConfirmPage {
+        layout: Layout::new(&v),
+        payment_id: p.id.clone(),
+        ask: v.tr.tn(
+            "sandbox-ask",
+            &[("amount", &money(p.amount, &p.currency)), ("card", &format!("{} •••• {}", p.brand, p.last4))],
+        ),
+        done,
+    };
+    Ok(render(v, StatusCode::OK, page))
+}
+
+#[derive(Deserialize)]
+struct ConfirmForm {
+    #[serde(default)]
+    csrf_token: String,
+    #[serde(default)]
+    decision: String,
+}
+
+/// The cardholder's answer: the payment is authorized (or declined), the order settled against
+/// it at once, and the browser returns to the order.
+async fn confirm(
+    State(state): State<AppState>,
+    v: Visitor,
+    Path(id): Path<String>,
+    Form(f): Form<ConfirmForm>,
+) -> Result<Response, PageError> {
+    v.check_csrf(&f.csrf_token)?;
+    let tr = v.tr.clone();
+    let fail = |e: podium_app::payments::PaymentError| PageError::internal(tr.clone(), e);
+    let Some(p) = state.sandbox.retrieve(&id).await.map_err(fail)? else {
+        return Err(PageError::not_found(v.tr.clone()));
+    };
+    state.sandbox.confirm(&id, f.decision == "approve").await.map_err(fail)?;
+    let now = state.clock.now();
+    if let Err(e) = checkout::settle(state.store.as_ref(), state.sandbox.as_ref(), &p.reference, now).await {
+        tracing::warn!(error = %e, "settling after the second step failed; the sweep will retry");
+    }
+    let order = state.store.order(&p.reference).await.map_err(|e| PageError::internal(v.tr.clone(), e))?;
+    let Some(order) = order else { return Err(PageError::not_found(v.tr.clone())) };
+    let token = checkout::order_token(&state.config.shared_secret.0, &order.id);
+    Ok(v.respond(Redirect::to(&format!("/orders/{}?token={token}&placed=1", order.number))))
+}
+
+struct CodeView {
+    code: String,
+    grouped: String,
+}
+
+struct OrderLineView {
+    id: String,
+    title: String,
+    quantity: i64,
+    refunded: i64,
+    returnable: i64,
+    net: String,
+    codes: Vec<CodeView>,
+}
+
+struct ReturnView {
+    refunded: bool,
+    status: String,
+    amount: String,
+    reason: String,
+}
+
+struct OrderConsignmentView {
+    id: String,
+    shop_name: String,
+    status: String,
+    status_class: &'static str,
+    progress: Vec<StepView>,
+    carrier: String,
+    tracking: String,
+    ship_from: String,
+    days: String,
+    lines: Vec<OrderLineView>,
+    goods: String,
+    shipping: String,
+    vat: String,
+    duty: String,
+    total: String,
+    refunded: Option<String>,
+    can_return: bool,
+    return_until: String,
+    returns: Vec<ReturnView>,
+}
+
+#[derive(Template)]
+#[template(path = "order.html")]
+struct OrderPage {
+    layout: Layout,
+    number: String,
+    token: String,
+    status: String,
+    status_class: &'static str,
+    headline: String,
+    placed: bool,
+    created: String,
+    email: String,
+    address: Vec<String>,
+    card: String,
+    total: String,
+    refunded: Option<String>,
+    next_action: Option<String>,
+    consignments: Vec<OrderConsignmentView>,
+    notice: Option<String>,
+    error: Option<String>,
+}
+
+fn order_status_text(tr: &Tr, o: &OrderRecord) -> (String, &'static str, String) {
+    let label = tr.t(&format!("order-status-{}", o.status.as_str()));
+    let (class, headline) = match o.status {
+        OrderStatus::Paid | OrderStatus::Completed => ("good", tr.t("order-headline-paid")),
+        OrderStatus::PendingPayment => ("wait", tr.t("order-headline-pending")),
+        OrderStatus::Cancelled => (
+            "bad",
+            match o.failure.as_deref() {
+                Some("card_declined") => tr.t("checkout-error-declined"),
+                Some("insufficient_funds") => tr.t("checkout-error-funds"),
+                _ => tr.t("order-headline-cancelled"),
+            },
+        ),
+        OrderStatus::PartiallyRefunded | OrderStatus::Refunded => ("wait", tr.t("order-headline-refunded")),
+    };
+    (label, class, headline)
+}
+
+pub(crate) fn consignment_status(tr: &Tr, s: ConsignmentStatus) -> (String, &'static str) {
+    let class = match s {
+        ConsignmentStatus::Delivered | ConsignmentStatus::Completed => "good",
+        ConsignmentStatus::Cancelled | ConsignmentStatus::Refunded => "bad",
+        _ => "wait",
+    };
+    (tr.t(&format!("consignment-status-{}", s.as_str())), class)
+}
+
+fn progress(tr: &Tr, s: ConsignmentStatus) -> Vec<StepView> {
+    use ConsignmentStatus::*;
+    let order = [New, Accepted, Shipped, Delivered];
+    let at = order.iter().position(|x| *x == s).unwrap_or(match s {
+        Completed => 3,
+        _ => 0,
+    });
+    order
+        .iter()
+        .enumerate()
+        .map(|(i, x)| StepView {
+            label: tr.t(&format!("consignment-status-{}", x.as_str())),
+            href: String::new(),
+            state: if i < at || matches!(s, Completed) {
+                "done"
+            } else if i == at {
+                "current"
+            } else {
+                "todo"
+            },
+        })
+        .collect()
+}
+
+fn order_page_view(v: &Visitor, o: &OrderRecord, token: &str, now: time::OffsetDateTime) -> OrderPage {
+    let tr = &v.tr;
+    let cur = o.currency.as_str();
+    let (status, status_class, headline) = order_status_text(tr, o);
+    let date = |t: time::OffsetDateTime| format!("{}", t.date());
+    let consignments = o
+        .consignments
+        .iter()
+        .map(|c| {
+            let (label, class) = consignment_status(tr, c.status);
+            let deadline = fulfilment::return_deadline(c);
+            let can_return = c.status == ConsignmentStatus::Delivered
+                && deadline.is_some_and(|d| now <= d)
+                && c.lines.iter().any(|l| fulfilment::returnable(c, &l.id) > 0);
+            OrderConsignmentView {
+                id: c.id.clone(),
+                shop_name: c.shop_name.clone(),
+                status: label,
+                status_class: class,
+                progress: progress(tr, c.status),
+                carrier: c.carrier.clone().unwrap_or_default(),
+                tracking: c.tracking.clone().unwrap_or_default(),
+                ship_from: Country::parse(&c.ship_from).map(|x| tr.country(x)).unwrap_or_default(),
+                days: tr.tn("checkout-days", &[("min", &c.days_min.to_string()), ("max", &c.days_max.to_string())]),
+                lines: c
+                    .lines
+                    .iter()
+                    .map(|l| OrderLineView {
+                        id: l.id.clone(),
+                        title: l.title.clone(),
+                        quantity: l.quantity,
+                        refunded: l.refunded_quantity,
+                        returnable: fulfilment::returnable(c, &l.id),
+                        net: money(l.net, cur),
+                        codes: l
+                            .codes
+                            .iter()
+                            .map(|code| CodeView {
+                                code: code.clone(),
+                                grouped: podium_domain::authenticity::Code::parse(code)
+                                    .map(|x| x.grouped())
+                                    .unwrap_or_else(|_| code.clone()),
+                            })
+                            .collect(),
+                    })
+                    .collect(),
+                goods: money(c.goods, cur),
+                shipping: money(c.shipping, cur),
+                vat: money(c.vat, cur),
+                duty: money(c.duty, cur),
+                total: money(c.total, cur),
+                refunded: (c.refunded > 0).then(|| money(c.refunded, cur)),
+                can_return,
+                return_until: deadline.map(date).unwrap_or_default(),
+                returns: c
+                    .returns
+                    .iter()
+                    .map(|r| ReturnView {
+                        refunded: r.status == "refunded",
+                        status: tr.t(&format!("return-status-{}", r.status)),
+                        amount: money(r.amount, cur),
+                        reason: r.reason.clone(),
+                    })
+                    .collect(),
+            }
+        })
+        .collect();
+    let a = &o.address;
+    let country = Country::parse(&a.country).map(|c| tr.country(c)).unwrap_or_default();
+    OrderPage {
+        layout: Layout::new(v),
+        number: o.number.clone(),
+        token: token.to_string(),
+        status,
+        status_class,
+        headline,
+        placed: false,
+        created: date(o.created_at),
+        email: o.email.clone(),
+        address: [
+            a.name.clone(),
+            a.line1.clone(),
+            a.line2.clone(),
+            format!("{} {}", a.postal_code, a.city).trim().to_string(),
+            country,
+        ]
+        .into_iter()
+        .filter(|s| !s.is_empty())
+        .collect(),
+        card: match (&o.card_brand, &o.card_last4) {
+            (Some(b), Some(l)) => format!("{b} •••• {l}"),
+            _ => String::new(),
+        },
+        total: money(o.total, cur),
+        refunded: (o.refunded > 0).then(|| money(o.refunded, cur)),
+        next_action: o.next_action.clone().filter(|_| o.status == OrderStatus::PendingPayment),
+        consignments,
+        notice: None,
+        error: None,
+    }
+}
+
+#[derive(Deserialize, Default)]
+struct OrderQuery {
+    #[serde(default)]
+    token: String,
+    #[serde(default)]
+    placed: String,
+    #[serde(default)]
+    returned: String,
+}
+
+async fn order_page(
+    State(state): State<AppState>,
+    v: Visitor,
+    Path(number): Path<String>,
+    Query(q): Query<OrderQuery>,
+) -> Result<Response, PageError> {
+    let token = (!q.token.is_empty()).then_some(q.token.as_str());
+    let o = crate::api_orders::readable_order(&state, &number, v.principal.as_ref(), token)
+        .await
+        .map_err(|e| PageError::internal(v.tr.clone(), e.detail))?;
+    let Some(o) = o else { return Err(PageError::not_found(v.tr.clone())) };
+    let mut page = order_page_view(&v, &o, &q.token, state.clock.now());
+    page.placed = q.placed == "1" && o.status != OrderStatus::Cancelled;
+    if q.returned == "1" {
+        page.notice = Some(v.tr.t("return-requested"));
+    }
+    Ok(render(v, StatusCode::OK, page))
+}
+
+async fn ask_return(
+    State(state): State<AppState>,
+    v: Visitor,
+    Path(number): Path<String>,
+    Form(pairs): Form<Vec<(String, String)>>,
+) -> Result<Response, PageError> {
+    let get = |k: &str| pairs.iter().find(|(n, _)| n == k).map(|(_, x)| x.clone()).unwrap_or_default();
+    v.check_csrf(&get("csrf_token"))?;
+    let token = get("token");
+    let o = crate::api_orders::readable_order(
+        &state,
+        &number,
+        v.principal.as_ref(),
+        (!token.is_empty()).then_some(token.as_str()),
+    )
+    .await
+    .map_err(|e| PageError::internal(v.tr.clone(), e.detail))?;
+    let Some(o) = o else { return Err(PageError::not_found(v.tr.clone())) };
+    let consignment = get("consignment");
+    let lines: Vec<(String, i64)> = pairs
+        .iter()
+        .filter_map(|(k, x)| k.strip_prefix("qty.").map(|id| (id.to_string(), x.trim().parse::<i64>().unwrap_or(0))))
+        .take(200)
+        .collect();
+    let reason: String = get("reason").chars().take(fulfilment::MAX_REASON + 1).collect();
+    match fulfilment::request_return(state.store.as_ref(), &o, &consignment, &lines, &reason, state.clock.now()).await {
+        Ok(_) => Ok(v.respond(Redirect::to(&format!("/orders/{}?token={token}&returned=1", o.number)))),
+        Err(FulfilError::Store(e)) => Err(PageError::internal(v.tr.clone(), e)),
+        Err(e) => {
+            let text = match e {
+                FulfilError::WindowClosed(_) => v.tr.t("return-error-window"),
+                FulfilError::Invalid("reason", _) => v.tr.t("return-error-reason"),
+                _ => v.tr.t("return-error-lines"),
+            };
+            let mut page = order_page_view(&v, &o, &token, state.clock.now());
+            page.error = Some(text);
+            Ok(render(v, StatusCode::UNPROCESSABLE_ENTITY, page))
+        }
+    }
+}
+
+struct OrderRow {
+    number: String,
+    date: String,
+    status: String,
+    status_class: &'static str,
+    total: String,
+    shops: String,
+}
+
+#[derive(Template)]
+#[template(path = "my_orders.html")]
+struct MyOrdersPage {
+    layout: Layout,
+    orders: Vec<OrderRow>,
+}
+
+async fn my_orders(State(state): State<AppState>, v: Visitor) -> Result<Response, PageError> {
+    let Some(p) = &v.principal else { return Ok(v.respond(Redirect::to("/signin?next=/account/orders"))) };
+    let orders = state.store.orders_of_user(&p.user.id, 100).await.map_err(|e| PageError::internal(v.tr.clone(), e))?;
+    let rows = orders
+        .iter()
+        .map(|o| {
+            let (status, status_class, _) = order_status_text(&v.tr, o);
+            OrderRow {
+                number: o.number.clone(),
+                date: format!("{}", o.created_at.date()),
+                status,
+                status_class,
+                total: money(o.total, &o.currency),
+                shops: o.consignments.iter().map(|c| c.shop_name.as_str()).collect::<Vec<_>>().join(", "),
+            }
+        })
+        .collect();
+    let page = MyOrdersPage { layout: Layout::new(&v), orders: rows };
+    Ok(render(v, StatusCode::OK, page))
+}
