@@ -1,0 +1,294 @@
+//! Several `podium serve` processes on one database, as a scaled-out marketplace runs: stock
+//! never oversells across nodes, a retried checkout makes one order whichever node it lands
+//! on, and a node killed between authorizing a card and committing the order is put right when
+//! it comes back.
+
+use std::io::{BufRead, BufReader};
+use std::process::{Child, Command, Stdio};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use podium_app::catalogue::CatalogueStore;
+use podium_app::inventory::InventoryStore;
+use podium_app::orders::OrderStore;
+use podium_app::payments::{PaymentStatus, SandboxStore};
+use podium_store::testing::{Backend, TestDb};
+use serde_json::{json, Value};
+
+const KR_TEE: &str = "hanok-threads:TEE-OH-M";
+
+struct Node {
+    child: Child,
+    addr: String,
+    _data: tempfile::TempDir,
+}
+
+impl Drop for Node {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn start(url: &str, fault: Option<&str>) -> Node {
+    let data = tempfile::tempdir().expect("tmp");
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_podium"));
+    cmd.env_remove("PODIUM_DATABASE_URL")
+        .env_remove("DATABASE_URL")
+        .env("PODIUM_LOG", "warn")
+        .args(["serve", "--database-url", url, "--addr", "127.0.0.1:0", "--data-dir"])
+        .arg(data.path())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null());
+    match fault {
+        Some(f) => cmd.env("PODIUM_FAULT", f),
+        None => cmd.env_remove("PODIUM_FAULT"),
+    };
+    let mut child = cmd.spawn().expect("serve starts");
+    let stdout = child.stdout.take().expect("stdout");
+    let mut lines = BufReader::new(stdout).lines();
+    let deadline = Instant::now() + Duration::from_secs(60);
+    let mut addr = None;
+    while Instant::now() < deadline {
+        match lines.next() {
+            Some(Ok(line)) => {
+                if let Some(rest) = line.strip_prefix("Podium is serving http://") {
+                    addr = rest.split('/').next().map(str::to_string);
+                    break;
+                }
+            }
+            _ => break,
+        }
+    }
+    // Keep reading so the child never blocks on a full pipe.
+    std::thread::spawn(move || for _ in lines {});
+    Node { child, addr: addr.expect("podium reported its address"), _data: data }
+}
+
+/// One HTTP/1.1 request over a raw socket: (status, body). A dropped connection is status 0.
+async fn call(addr: &str, method: &str, path: &str, body: Option<&Value>, headers: &[(&str, &str)]) -> (u16, Value) {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let Ok(mut s) = tokio::net::TcpStream::connect(addr).await else { return (0, Value::Null) };
+    let body = body.map(Value::to_string).unwrap_or_default();
+    let extra: String = headers.iter().map(|(k, v)| format!("{k}: {v}\r\n")).collect();
+    let req = format!(
+        "{method} {path} HTTP/1.1\r\nHost: {addr}\r\nContent-Type: application/json\r\nContent-Length: {}\r\n{extra}Connection: close\r\n\r\n{body}",
+        body.len()
+    );
+    if s.write_all(req.as_bytes()).await.is_err() {
+        return (0, Value::Null);
+    }
+    let mut buf = Vec::new();
+    if s.read_to_end(&mut buf).await.is_err() {
+        return (0, Value::Null);
+    }
+    let text = String::from_utf8_lossy(&buf).into_owned();
+    let status = text.split_whitespace().nth(1).and_then(|s| s.parse().ok()).unwrap_or(0);
+    let json = text.split_once("\r\n\r\n").and_then(|(_, b)| serde_json::from_str(b).ok()).unwrap_or(Value::Null);
+    (status, json)
+}
+
+fn checkout_body(card: &str) -> Value {
+    json!({"email": "fan@example.com", "payment": {"method": "sandbox_card", "card_number": card},
+           "shipping_address": {"name": "Kim", "line1": "12 Sejong-daero", "city": "Seoul", "postal_code": "04524", "country": "KR"}})
+}
+
+async fn cart(addr: &str, sku: &str) -> (u16, String) {
+    let (_, c) = call(addr, "POST", "/api/v1/carts", Some(&json!({"country": "KR"})), &[]).await;
+    let id = c["id"].as_str().expect("cart").to_string();
+    let (status, _) =
+        call(addr, "POST", &format!("/api/v1/carts/{id}/lines"), Some(&json!({"sku": sku, "quantity": 1})), &[]).await;
+    (status, id)
+}
+
+async fn variant(store: &dyn podium_app::Store, sku: &str) -> (String, podium_app::catalogue::ProductRecord) {
+    let (shop, code) = sku.split_once(':').expect("sku");
+    let found = store.product_ids_by_skus(&[(shop.to_string(), code.to_string())]).await.expect("find");
+    let p = store.products_by_ids(&[found[0].2.clone()]).await.expect("read").remove(0);
+    (p.variants.iter().find(|v| v.sku == code).expect("variant").id.clone(), p)
+}
+
+async fn set_stock(store: &dyn podium_app::Store, sku: &str, units: i64) -> String {
+    let (id, p) = variant(store, sku).await;
+    let code = sku.split_once(':').expect("sku").1;
+    let mut edit = podium_app::licensing::proposal_from(&p);
+    for v in edit.variants.iter_mut().filter(|v| v.sku == code) {
+        let first = p.locations.first().map(|(l, _)| l.clone()).expect("a location");
+        v.stock = vec![(first, units)];
+    }
+    store.save_products(&p.shop.id, vec![edit], &|_| {}).await.expect("stock");
+    id
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn two_nodes_sell_exactly_a_hundred_units_to_sixty_four_buyers() {
+    let db = TestDb::demo(Backend::Postgres).await;
+    let variant_id = set_stock(db.store.as_ref(), KR_TEE, 100).await;
+    let nodes = [start(&db.url, None), start(&db.url, None)];
+    let addrs: Arc<Vec<String>> = Arc::new(nodes.iter().map(|n| n.addr.clone()).collect());
+    let watching = Arc::new(std::sync::atomic::AtomicBool::new(true));
+    // Someone watches the stock all along: 0 ≤ reserved ≤ on_hand at every look.
+    let watcher = {
+        let store = db.dyn_store();
+        let (variant_id, watching) = (variant_id.clone(), watching.clone());
+        tokio::spawn(async move {
+            let mut looks = 0;
+            while watching.load(std::sync::atomic::Ordering::Relaxed) {
+                for l in store.stock_levels(&variant_id).await.expect("levels") {
+                    assert!(0 <= l.reserved && l.reserved <= l.on_hand, "{l:?}");
+                }
+                looks += 1;
+                tokio::time::sleep(Duration::from_millis(5)).await;
+            }
+            looks
+        })
+    };
+    let mut buyers = tokio::task::JoinSet::new();
+    for b in 0..64usize {
+        let addrs = addrs.clone();
+        buyers.spawn(async move {
+            let (mut orders, mut refusals) = (Vec::new(), Vec::new());
+            for round in 0.. {
+                // The cart on one node, the checkout on the other.
+                let (status, id) = cart(&addrs[(b + round) % 2], KR_TEE).await;
+                if status == 409 {
+                    refusals.push(409);
+                    break;
+                }
+                assert_eq!(status, 200);
+                let path = format!("/api/v1/carts/{id}/checkout");
+                let (status, body) =
+                    call(&addrs[(b + round + 1) % 2], "POST", &path, Some(&checkout_body("4242424242424242")), &[])
+                        .await;
+                match status {
+                    201 => orders.push(body["order"]["number"].as_str().expect("number").to_string()),
+                    409 => {
+                        assert_eq!(body["title"], "Sold out");
+                        refusals.push(409);
+                        break;
+                    }
+                    other => panic!("unexpected {other}: {body}"),
+                }
+            }
+            (orders, refusals)
+        });
+    }
+    let (mut orders, mut refusals) = (Vec::new(), Vec::new());
+    while let Some(done) = buyers.join_next().await {
+        let (o, r) = done.expect("buyer");
+        orders.extend(o);
+        refusals.extend(r);
+    }
+    watching.store(false, std::sync::atomic::Ordering::Relaxed);
+    let looks = watcher.await.expect("watcher");
+    orders.sort();
+    orders.dedup();
+    assert_eq!(orders.len(), 100, "exactly 100 orders across both nodes");
+    assert_eq!(refusals.len(), 64, "every buyer finally refused, each with 409");
+    let levels = db.store.stock_levels(&variant_id).await.expect("levels");
+    assert_eq!((levels[0].on_hand, levels[0].reserved), (0, 0));
+    assert!(looks > 10, "the stock was watched throughout ({looks} looks)");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn retries_landing_on_two_nodes_make_one_order_and_one_charge() {
+    let db = TestDb::demo(Backend::Postgres).await;
+    let nodes = [start(&db.url, None), start(&db.url, None)];
+    let (_, id) = cart(&nodes[0].addr, KR_TEE).await;
+    let mut retries = tokio::task::JoinSet::new();
+    for i in 0..8 {
+        let addr = nodes[i % 2].addr.clone();
+        let path = format!("/api/v1/carts/{id}/checkout");
+        retries.spawn(async move {
+            call(
+                &addr,
+                "POST",
+                &path,
+                Some(&checkout_body("4242424242424242")),
+                &[("Idempotency-Key", "flaky-network-1")],
+            )
+            .await
+        });
+    }
+    let mut numbers = Vec::new();
+    while let Some(done) = retries.join_next().await {
+        let (status, body) = done.expect("retry");
+        assert_eq!(status, 201, "{body}");
+        numbers.push(body["order"]["number"].as_str().expect("number").to_string());
+    }
+    numbers.dedup();
+    assert_eq!(numbers.len(), 1, "every retry got the same order");
+    let order = db.store.order_by_number(&numbers[0]).await.expect("read").expect("order");
+    let payments = db.store.sandbox_payments_for(&order.id).await.expect("payments");
+    assert_eq!(payments.len(), 1, "charged once");
+    // The same key with another body is refused on either node.
+    let mut other = checkout_body("4242424242424242");
+    other["email"] = json!("someone@example.com");
+    let (status, body) = call(
+        &nodes[1].addr,
+        "POST",
+        &format!("/api/v1/carts/{id}/checkout"),
+        Some(&other),
+        &[("Idempotency-Key", "flaky-network-1")],
+    )
+    .await;
+    assert_eq!((status, body["field"].as_str()), (422, Some("Idempotency-Key")));
+}
+
+async fn killed_after_authorizing(backend: Backend) {
+    let db = TestDb::demo(backend).await;
+    let (variant_id, _) = variant(db.store.as_ref(), KR_TEE).await;
+    let before = db.store.stock_levels(&variant_id).await.expect("levels");
+    let on_hand: i64 = before.iter().map(|l| l.on_hand).sum();
+    let mut node = start(&db.url, Some("abort-after-authorize"));
+    let (_, id) = cart(&node.addr, KR_TEE).await;
+    let (status, _) = call(
+        &node.addr,
+        "POST",
+        &format!("/api/v1/carts/{id}/checkout"),
+        Some(&checkout_body("4242424242424242")),
+        &[],
+    )
+    .await;
+    assert_eq!(status, 0, "the node died mid-request");
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while node.child.try_wait().expect("wait").is_none() {
+        assert!(Instant::now() < deadline, "the node should have aborted");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    // Left behind: an order waiting for payment with its stock held, and an authorized card.
+    let pending = db.store.pending_orders(time::OffsetDateTime::now_utc(), 10).await.expect("pending");
+    assert_eq!(pending.len(), 1);
+    let order_id = pending[0].clone();
+    let payments = db.store.sandbox_payments_for(&order_id).await.expect("payments");
+    assert_eq!((payments.len(), payments[0].status), (1, PaymentStatus::Authorized), "charged without an order yet");
+    let held: i64 = db.store.stock_levels(&variant_id).await.expect("levels").iter().map(|l| l.reserved).sum();
+    assert_eq!(held, 1);
+    // The node comes back (without the fault) and puts it right.
+    let _node = start(&db.url, None);
+    let deadline = Instant::now() + Duration::from_secs(30);
+    let order = loop {
+        let o = db.store.order(&order_id).await.expect("read").expect("order");
+        if o.status.as_str() != "pending_payment" {
+            break o;
+        }
+        assert!(Instant::now() < deadline, "the order was not reconciled");
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    };
+    assert_eq!(order.status.as_str(), "paid", "completed: the payment is captured and the order stands");
+    let p = db.store.sandbox_payment(&payments[0].id).await.expect("read").expect("payment");
+    assert_eq!((p.status, p.captured), (PaymentStatus::Captured, order.total));
+    let after = db.store.stock_levels(&variant_id).await.expect("levels");
+    assert_eq!(after.iter().map(|l| l.on_hand).sum::<i64>(), on_hand - 1, "one unit sold");
+    assert_eq!(after.iter().map(|l| l.reserved).sum::<i64>(), 0, "nothing left held");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_node_killed_after_authorizing_is_reconciled_on_restart_sqlite() {
+    killed_after_authorizing(Backend::Sqlite).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_node_killed_after_authorizing_is_reconciled_on_restart_postgres() {
+    killed_after_authorizing(Backend::Postgres).await;
+}
