@@ -8,7 +8,6 @@ use std::process::{Child, Command, Stdio};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use podium_app::catalogue::CatalogueStore;
 use podium_app::inventory::InventoryStore;
 use podium_app::orders::OrderStore;
 use podium_app::payments::{PaymentStatus, SandboxStore};
