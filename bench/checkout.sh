@@ -1,0 +1,50 @@
+#!/usr/bin/env bash
+# Checkout under load, on SQLite and on PostgreSQL, against a release `podium demo`:
+#  - throughput: CONNECTIONS clients each buying 1–3 different variants per order across the
+#    demo catalogue for SECONDS (orders/s, p50/p99 of the checkout request);
+#  - flash sale: UNITS of one variant, BUYERS clients buying one unit at a time until sold out
+#    (orders/s, p50/p99, and the oversell count, checked in the database: it must be 0).
+# Each measure runs RUNS times; compare the medians.
+#
+#   bench/checkout.sh     # RUNS=3 CONNECTIONS=32 SECONDS=15 UNITS=1000 BUYERS=256 BACKENDS="sqlite postgres"
+set -euo pipefail
+cd "$(dirname "$0")/.."
+RUNS="${RUNS:-3}"; CONNECTIONS="${CONNECTIONS:-32}"; SECONDS_EACH="${SECONDS:-15}"
+UNITS="${UNITS:-1000}"; BUYERS="${BUYERS:-256}"; BACKENDS="${BACKENDS:-sqlite postgres}"
+PG_ADMIN="${PG_ADMIN:-postgres://postgres@127.0.0.1:5432/postgres}"
+cargo build --release --bin podium --example checkout_load --quiet
+TARGET="${CARGO_TARGET_DIR:-target}/release"
+BIN="$TARGET/podium"; LOAD="$TARGET/examples/checkout_load"
+DIR="$(mktemp -d)"; PORT="${PORT:-18282}"
+PID=""; PGDB=""
+cleanup() {
+  [ -z "$PID" ] || { kill "$PID" 2>/dev/null; wait "$PID" 2>/dev/null || true; }
+  [ -z "$PGDB" ] || psql -q "$PG_ADMIN" -c "DROP DATABASE IF EXISTS $PGDB" >/dev/null 2>&1 || true
+  rm -rf "$DIR"
+}
+trap cleanup EXIT
+
+for backend in $BACKENDS; do
+  case "$backend" in
+    sqlite) URL="sqlite://$DIR/bench.db"; ARGS=(--db "$DIR/bench.db") ;;
+    postgres)
+      command -v psql >/dev/null || { echo "bench/checkout.sh: psql is needed for PostgreSQL" >&2; exit 1; }
+      PGDB="podium_bench_$$"
+      psql -q "$PG_ADMIN" -c "CREATE DATABASE $PGDB" >/dev/null
+      URL="${PG_ADMIN%/*}/$PGDB"; ARGS=(--database-url "$URL") ;;
+    *) echo "unknown backend $backend" >&2; exit 1 ;;
+  esac
+  echo "== $backend"
+  PODIUM_LOG=warn "$BIN" demo "${ARGS[@]}" --addr "127.0.0.1:$PORT" --data-dir "$DIR/data-$backend" >"$DIR/log-$backend" 2>&1 &
+  PID=$!
+  for _ in $(seq 300); do curl -fs "http://127.0.0.1:$PORT/healthz" >/dev/null && break; sleep 0.2; done
+  sleep 1
+  for run in $(seq "$RUNS"); do
+    "$LOAD" throughput "127.0.0.1:$PORT" "$URL" "$CONNECTIONS" "$SECONDS_EACH"
+  done
+  for run in $(seq "$RUNS"); do
+    "$LOAD" flash "127.0.0.1:$PORT" "$URL" "$UNITS" "$BUYERS"
+  done
+  kill "$PID"; wait "$PID" 2>/dev/null || true; PID=""
+  if [ "$backend" = postgres ]; then psql -q "$PG_ADMIN" -c "DROP DATABASE $PGDB" >/dev/null; PGDB=""; fi
+done
