@@ -134,7 +134,8 @@ async fn throughput(addr: String, url: String, connections: usize, seconds: u64)
             while Instant::now() < deadline {
                 // One to three different variants, one unit each, spread over the catalogue.
                 let k = 1 + n % 3;
-                let lines: Vec<(String, i64)> = (0..k).map(|j| (skus[(n * 31 + j * 977) % skus.len()].clone(), 1)).collect();
+                let lines: Vec<(String, i64)> =
+                    (0..k).map(|j| (skus[(n * 31 + j * 977) % skus.len()].clone(), 1)).collect();
                 n += connections;
                 let (status, took) = buy(&mut conn, &lines).await;
                 match status {
