@@ -159,7 +159,10 @@ pub fn validate(req: &CheckoutRequest) -> Result<Option<CardNumber>, CheckoutErr
     check_field("shipping_address.line2", &a.line2, false)?;
     check_field("shipping_address.city", &a.city, true)?;
     check_field("shipping_address.postal_code", &a.postal_code, false)?;
-    if req.payment_method.is_some() {
+    if let Some(m) = &req.payment_method {
+        if m.trim().is_empty() || m.chars().count() > MAX_FIELD {
+            return Err(CheckoutError::Invalid("payment.method", "is not a payment method".into()));
+        }
         return Ok(None);
     }
     CardNumber::parse(&req.card_number)

@@ -25,11 +25,25 @@ pub async fn serve(url: &str, http: &HttpArgs, data_dir: &Path, demo_mode: Optio
     let store = podium_store::connect(url).await?;
     store.migrate().await.context("migration failed")?;
     let clock: Arc<dyn Clock> = Arc::new(SystemClock);
+    // Every node of the marketplace reads the same key from the database (made once).
+    let shared_secret = hex::decode(
+        store
+            .shared_secret("marketplace", &hex::encode(podium_web::Secret::random().0))
+            .await
+            .context("cannot read the marketplace key")?,
+    )
+    .context("the stored marketplace key is not hex")?;
 
     if let Some(demo_args) = demo_mode {
         match demo::seed(store.as_ref(), clock.now()).await.context("creating the demo marketplace failed")? {
             demo::Seeded::Created { products } => {
-                println!("Created the demo marketplace ({products} products) in {}", podium_store::redact(url))
+                let orders = demo::orders::seed(store.clone(), clock.now(), &shared_secret)
+                    .await
+                    .context("placing the demo orders failed")?;
+                println!(
+                    "Created the demo marketplace ({products} products, {orders} orders) in {}",
+                    podium_store::redact(url)
+                )
             }
             demo::Seeded::AlreadyThere => println!("Using the existing marketplace in {}", podium_store::redact(url)),
         }
@@ -49,16 +63,7 @@ pub async fn serve(url: &str, http: &HttpArgs, data_dir: &Path, demo_mode: Optio
         country_header: http.country_header.clone().filter(|h| !h.trim().is_empty()),
         verify_per_minute: http.verify_per_minute.max(1),
         suspicious_after: http.suspicious_after,
-        // Every node of the marketplace reads the same key from the database (made once).
-        shared_secret: podium_web::Secret(
-            hex::decode(
-                store
-                    .shared_secret("marketplace", &hex::encode(podium_web::Secret::random().0))
-                    .await
-                    .context("cannot read the marketplace key")?,
-            )
-            .context("the stored marketplace key is not hex")?,
-        ),
+        shared_secret: podium_web::Secret(shared_secret),
     };
     let state = AppState::new(store.clone(), clock.clone(), config, search).map_err(|e| anyhow::anyhow!(e))?;
     let app = podium_web::router(state.clone());

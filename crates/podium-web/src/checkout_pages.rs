@@ -514,7 +514,7 @@ async fn save_address(
         email: email.clone(),
         address: address.clone(),
         card_number: String::new(),
-        payment_method: Some(String::new()),
+        payment_method: Some("pm_chosen_later".into()),
         lang: v.prefs.lang,
         user_id: None,
         token_key: Vec::new(),
@@ -539,20 +539,27 @@ async fn save_address(
 #[derive(Deserialize)]
 struct CardForm {
     #[serde(default)]
+    csrf_token: String,
+    #[serde(default)]
     card_number: String,
 }
 
 /// The sandbox provider's card form handler: the card becomes a payment method token and the
 /// browser goes back to the review step with it. The number goes no further than this.
-async fn sandbox_card(State(state): State<AppState>, v: Visitor, Form(f): Form<CardForm>) -> Response {
+async fn sandbox_card(
+    State(state): State<AppState>,
+    v: Visitor,
+    Form(f): Form<CardForm>,
+) -> Result<Response, PageError> {
+    v.check_csrf(&f.csrf_token)?;
     let made = match CardNumber::parse(&f.card_number) {
         Ok(card) => state.sandbox.tokenize(&card).await.ok(),
         Err(_) => None,
     };
-    match made {
+    Ok(match made {
         Some(m) => v.respond(Redirect::to(&format!("/checkout?step=review&pm={}", m.id))),
         None => v.respond(Redirect::to("/checkout?step=payment&error=card")),
-    }
+    })
 }
 
 #[derive(Deserialize)]
@@ -1018,7 +1025,17 @@ async fn my_orders(State(state): State<AppState>, v: Visitor) -> Result<Response
     let rows = orders
         .iter()
         .map(|o| {
-            let (status, status_class, _) = order_status_text(&v.tr, o);
+            let (mut status, mut status_class, _) = order_status_text(&v.tr, o);
+            if o.status == OrderStatus::Paid {
+                // A paid order is as far along as its parcels are.
+                let mut labels: Vec<(String, &'static str)> =
+                    o.consignments.iter().map(|c| consignment_status(&v.tr, c.status)).collect();
+                labels.dedup();
+                if let Some((_, class)) = labels.first() {
+                    status_class = class;
+                }
+                status = labels.into_iter().map(|(l, _)| l).collect::<Vec<_>>().join(" · ");
+            }
             OrderRow {
                 number: o.number.clone(),
                 date: format!("{}", o.created_at.date()),

@@ -470,8 +470,17 @@ async fn issue_codes(app: &TestApp, sku: &str, n: i64) -> Vec<String> {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn the_shop_fulfils_its_consignment_and_the_fan_returns_part_of_it() {
-    let mut app = TestApp::new(Backend::Sqlite).await;
+async fn the_shop_fulfils_its_consignment_and_the_fan_returns_part_of_it_sqlite() {
+    the_shop_fulfils_its_consignment_and_the_fan_returns_part_of_it(Backend::Sqlite).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_shop_fulfils_its_consignment_and_the_fan_returns_part_of_it_postgres() {
+    the_shop_fulfils_its_consignment_and_the_fan_returns_part_of_it(Backend::Postgres).await;
+}
+
+async fn the_shop_fulfils_its_consignment_and_the_fan_returns_part_of_it(backend: Backend) {
+    let mut app = TestApp::new(backend).await;
     let id = cart(&mut app, "KR", &[(KR_TEE, 2), (GB_PIN, 1)]).await;
     let placed = checkout(&mut app, &id, body("4242424242424242"), None).await.json();
     let number = placed["order"]["number"].as_str().expect("number").to_string();
@@ -577,4 +586,66 @@ async fn the_shop_fulfils_its_consignment_and_the_fan_returns_part_of_it() {
     let mails = app.db.store.claim_mails(app.state.clock.now(), time::Duration::seconds(60), 10).await.expect("mails");
     let kinds: Vec<&str> = mails.iter().map(|m| m.kind.as_str()).collect();
     assert_eq!(kinds, ["order_confirmation", "shipped", "refunded", "refunded"]);
+}
+
+/// A one-message SMTP server: answers the dialogue and hands back what DATA carried.
+async fn smtp_server() -> (String, tokio::task::JoinHandle<(String, String)>) {
+    use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
+    let addr = listener.local_addr().expect("addr").to_string();
+    let task = tokio::spawn(async move {
+        let (socket, _) = listener.accept().await.expect("accept");
+        let (r, mut w) = socket.into_split();
+        let mut lines = BufReader::new(r).lines();
+        w.write_all(b"220 test ESMTP\r\n").await.expect("greet");
+        let (mut rcpt, mut data, mut in_data) = (String::new(), String::new(), false);
+        while let Some(line) = lines.next_line().await.expect("read") {
+            if in_data {
+                if line == "." {
+                    in_data = false;
+                    w.write_all(b"250 queued\r\n").await.expect("write");
+                } else {
+                    data.push_str(&line);
+                    data.push('\n');
+                }
+                continue;
+            }
+            let reply: &[u8] = if line.starts_with("EHLO") {
+                b"250-test\r\n250 8BITMIME\r\n"
+            } else if let Some(to) = line.strip_prefix("RCPT TO:") {
+                rcpt = to.to_string();
+                b"250 ok\r\n"
+            } else if line == "DATA" {
+                in_data = true;
+                b"354 go on\r\n"
+            } else if line == "QUIT" {
+                w.write_all(b"221 bye\r\n").await.expect("write");
+                break;
+            } else {
+                b"250 ok\r\n"
+            };
+            w.write_all(reply).await.expect("write");
+        }
+        (rcpt, data)
+    });
+    (addr, task)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn mails_go_through_smtp_when_configured() {
+    let mut app = TestApp::new(Backend::Sqlite).await;
+    let id = cart(&mut app, "JP", &[(GB_PIN, 1)]).await;
+    let mut b = body("4242424242424242");
+    b["shipping_address"] = json!({"name": "Sato Yui", "line1": "1-1 Marunouchi", "city": "Tokyo", "postal_code": "100-0005", "country": "JP"});
+    b["lang"] = json!("ja");
+    let r = checkout(&mut app, &id, b, None).await;
+    assert_eq!(r.status, StatusCode::CREATED, "{}", r.body);
+    let (addr, server) = smtp_server().await;
+    let transport = podium_web::workers::MailTransport::Smtp { addr, from: "orders@podium.example".into() };
+    assert_eq!(podium_web::workers::send_mails(&app.state, &transport, "https://shop.example").await, 1);
+    let (rcpt, data) = server.await.expect("server");
+    assert_eq!(rcpt, "<minji@example.com>");
+    assert!(data.contains("Subject: =?UTF-8?B?"), "a Japanese subject, encoded: {data}");
+    assert!(data.contains("お支払いが完了しました"), "a Japanese body: {data}");
+    assert_eq!(podium_web::workers::send_mails(&app.state, &transport, "https://shop.example").await, 0, "sent once");
 }

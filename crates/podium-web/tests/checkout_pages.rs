@@ -62,7 +62,13 @@ async fn to_review(app: &mut TestApp, card: &str) -> common::Reply {
     assert!(shipping.body.contains("data-testid=\"shipping-step\""));
     let payment = app.get("/checkout?step=payment").await;
     assert!(payment.body.contains("action=\"/sandbox/cards\""), "the card form posts to the sandbox provider");
-    let r = app.post_form("/sandbox/cards", &[("card_number", card)]).await;
+    let mut fields = payment.form_fields("/sandbox/cards");
+    for (k, v) in fields.iter_mut() {
+        if k == "card_number" {
+            *v = card.to_string();
+        }
+    }
+    let r = app.post_form("/sandbox/cards", &as_pairs(&fields)).await;
     let to = r.header("location").to_string();
     assert!(to.starts_with("/checkout?step=review&pm=pm_"), "{to}");
     let review = app.get(&to).await;

@@ -12,6 +12,7 @@ mod catalogue;
 pub use catalogue::generate_from;
 mod catalogue_data;
 mod licensing;
+pub mod orders;
 mod shipping;
 
 use crate::accounts;

@@ -1,0 +1,154 @@
+//! Demo orders: the demo fan's purchases from Hanok Threads in every state a parcel goes
+//! through — new, being prepared, shipped with codes on its units, delivered with a return
+//! asked for — and one refused card, all made by the real checkout with the sandbox provider,
+//! so the fan's "My orders" and the merchant's console have something to show.
+
+use std::sync::Arc;
+
+use podium_domain::catalogue::CategoryTree;
+use podium_domain::{Lang, RateTable};
+use time::OffsetDateTime;
+
+use crate::checkout::{self, CheckoutRequest};
+use crate::fulfilment::{self, FulfilStep, Shipment};
+use crate::orders::Address;
+use crate::payments::SandboxProvider;
+use crate::quote::QuoteContext;
+use crate::{FixedClock, Store, StoreError};
+
+/// How far each demo order goes.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Step {
+    Paid,
+    Accepted,
+    Shipped,
+    Delivered,
+    Declined,
+}
+
+const SHOP: &str = "hanok-threads";
+
+/// Places the demo orders; returns how many were placed. `key` is the marketplace key (order
+/// tokens, card fingerprints).
+pub async fn seed(store: Arc<dyn Store>, now: OffsetDateTime, key: &[u8]) -> Result<usize, StoreError> {
+    let s = store.as_ref();
+    let Some(fan) = s.user_by_email("fan@podium.example").await? else { return Ok(0) };
+    let Some(shop) = s.org_by_slug(SHOP).await? else { return Ok(0) };
+    let rates = RateTable::new(s.latest_rates().await?);
+    let rules = crate::trade_rules::current(s).await?.0;
+    let tree = CategoryTree::new(s.categories().await?.into_iter().map(|c| (c.slug, c.parent)));
+    let ctx = QuoteContext { rates: &rates, rules: &rules, tree: &tree, at: now };
+    let provider = SandboxProvider::new(store.clone(), Arc::new(FixedClock::new(now)), key.to_vec());
+    // One variant each, of products on sale, with a unit in stock.
+    let ids = s.product_ids_of_shop(&shop.id).await?;
+    let products = s.products_by_ids(&ids).await?;
+    let mut candidates = Vec::new();
+    for p in products.iter().filter(|p| p.approved_at.is_some() && p.status == crate::catalogue::ProductStatus::Live) {
+        if let Some(v) = p.variants.iter().find(|v| v.available >= 1) {
+            candidates.push((p, v));
+        }
+    }
+    let plan = [
+        (Step::Delivered, Lang::Ko, "4242424242424242"),
+        (Step::Shipped, Lang::Ko, "4242424242424242"),
+        (Step::Accepted, Lang::En, "4242424242424242"),
+        (Step::Paid, Lang::Ko, "4242424242424242"),
+        (Step::Declined, Lang::Ko, "4000000000000002"),
+    ];
+    let mut random = rand::random::<u64>;
+    let mut placed = 0;
+    for ((step, lang, card), (product, variant)) in plan.into_iter().zip(candidates.iter().step_by(3)) {
+        let sku = format!("{SHOP}:{}", variant.sku);
+        if matches!(step, Step::Shipped | Step::Delivered) && s.free_codes(&shop.id, &variant.id, 1).await?.is_empty() {
+            // The licensor issues labels for it, as it would once production is approved.
+            let who = crate::licensing::ActingUser { name: "Wanjiru Kamau".into() };
+            let licensor = &product.property.licensor_id;
+            if crate::licensing::issue_codes(s, &who, licensor, &product.slug, &variant.sku, 12, &mut random)
+                .await
+                .is_err()
+            {
+                continue;
+            }
+        }
+        let cart = crate::cart::new_cart_id();
+        s.create_cart(&cart, "KR", "KRW").await?;
+        s.set_cart_owner(&cart, &fan.id).await?;
+        if crate::cart::add_line(s, &cart, &sku, 1, &ctx).await.is_err() {
+            continue;
+        }
+        let req = CheckoutRequest {
+            email: fan.email.clone(),
+            address: Address {
+                name: "박민아 (Mina Park)".into(),
+                line1: "서울특별시 종로구 세종대로 175".into(),
+                line2: "3층".into(),
+                city: "서울".into(),
+                postal_code: "03154".into(),
+                country: "KR".into(),
+            },
+            card_number: card.into(),
+            payment_method: None,
+            lang,
+            user_id: Some(fan.id.clone()),
+            token_key: key.to_vec(),
+        };
+        let order = match checkout::checkout(s, &provider, &cart, &req, &ctx).await {
+            Ok(p) => p.order,
+            Err(checkout::CheckoutError::Declined { .. }) if step == Step::Declined => {
+                placed += 1;
+                continue;
+            }
+            Err(checkout::CheckoutError::Store(e)) => return Err(e),
+            Err(e) => return Err(StoreError::Backend(format!("demo order: {e}"))),
+        };
+        placed += 1;
+        let Some(c) = order.consignments.first() else { continue };
+        let steps: &[FulfilStep] = match step {
+            Step::Paid | Step::Declined => &[],
+            Step::Accepted => &[FulfilStep::Accept],
+            Step::Shipped | Step::Delivered => &[FulfilStep::Accept],
+        };
+        for f in steps {
+            fulfil(s, &shop.id, &c.id, f.clone(), now).await?;
+        }
+        if matches!(step, Step::Shipped | Step::Delivered) {
+            let line = &c.lines[0];
+            let codes = s.free_codes(&shop.id, &line.variant_id, line.quantity).await?;
+            let shipment = Shipment {
+                carrier: "CJ대한통운".into(),
+                tracking: format!("6896{:08}", placed * 7_331),
+                codes: vec![(line.id.clone(), codes)],
+            };
+            fulfil(s, &shop.id, &c.id, FulfilStep::Ship(shipment), now).await?;
+        }
+        if step == Step::Delivered {
+            fulfil(s, &shop.id, &c.id, FulfilStep::Deliver, now).await?;
+            let order = s.order(&order.id).await?.ok_or(StoreError::NotFound("demo order"))?;
+            let line = order.consignments[0].lines[0].id.clone();
+            fulfilment::request_return(
+                s,
+                &order,
+                &c.id,
+                &[(line, 1)],
+                "사이즈가 조금 작아요. 한 치수 큰 것으로 교환하고 싶습니다.",
+                now,
+            )
+            .await
+            .map_err(|e| StoreError::Backend(format!("demo return: {e}")))?;
+        }
+    }
+    Ok(placed)
+}
+
+async fn fulfil(
+    s: &dyn Store,
+    shop: &str,
+    consignment: &str,
+    step: FulfilStep,
+    now: OffsetDateTime,
+) -> Result<(), StoreError> {
+    fulfilment::fulfil(s, shop, consignment, step, now).await.map_err(|e| match e {
+        fulfilment::FulfilError::Store(s) => s,
+        other => StoreError::Backend(format!("demo fulfilment: {other}")),
+    })
+}
