@@ -314,21 +314,6 @@ pub async fn checkout(
         }
     };
     fault_point("after-authorize");
-    let next_action =
-        (payment.status == PaymentStatus::RequiresAction).then(|| format!("/sandbox/payments/{}/confirm", payment.id));
-    store
-        .record_payment(
-            &order.id,
-            &PaymentFacts {
-                payment_id: payment.id.clone(),
-                brand: payment.brand.clone(),
-                last4: payment.last4.clone(),
-                fingerprint: payment.fingerprint.clone(),
-                next_action,
-            },
-            now,
-        )
-        .await?;
     settle_with(store, provider, &order.id, Some(payment), now).await?;
     let placed = store.order(&order.id).await?.ok_or(StoreError::NotFound("order"))?;
     if placed.status == OrderStatus::Cancelled {
@@ -364,21 +349,29 @@ async fn settle_with(
     known: Option<PaymentState>,
     now: OffsetDateTime,
 ) -> Result<OrderStatus, CheckoutError> {
+    // Most calls (webhooks after the checkout finished) find the order settled: one query.
+    let Some(status) = store.order_status(order_id).await? else { return Err(StoreError::NotFound("order").into()) };
+    match status {
+        OrderStatus::PendingPayment => {}
+        OrderStatus::Cancelled => {
+            // No charge without an order: a payment left behind by a cancelled order goes back.
+            let payments = match known {
+                Some(p) => vec![p],
+                None => provider.payments_for(order_id).await?,
+            };
+            for p in &payments {
+                give_back(provider, p).await?;
+            }
+            return Ok(status);
+        }
+        settled => return Ok(settled),
+    }
     let Some(order) = store.order(order_id).await? else { return Err(StoreError::NotFound("order").into()) };
     let payments = match known {
         Some(p) => vec![p],
         None => provider.payments_for(order_id).await?,
     };
     let expired = now >= order.created_at + time::Duration::minutes(RESERVATION_MINUTES);
-    if order.status != OrderStatus::PendingPayment {
-        // No charge without an order: a payment left behind by a cancelled order goes back.
-        if order.status == OrderStatus::Cancelled {
-            for p in &payments {
-                give_back(provider, p).await?;
-            }
-        }
-        return Ok(order.status);
-    }
     let Some(payment) = payments.last().cloned() else {
         // Never reached the provider (or died before it answered): after a grace period the
         // order is cancelled and its stock released.
@@ -388,20 +381,18 @@ async fn settle_with(
         }
         return Ok(OrderStatus::PendingPayment);
     };
-    if order.payment_id.is_none() {
-        store
-            .record_payment(
-                order_id,
-                &PaymentFacts {
-                    payment_id: payment.id.clone(),
-                    brand: payment.brand.clone(),
-                    last4: payment.last4.clone(),
-                    fingerprint: payment.fingerprint.clone(),
-                    next_action: None,
-                },
-                now,
-            )
-            .await?;
+    let facts = PaymentFacts {
+        payment_id: payment.id.clone(),
+        brand: payment.brand.clone(),
+        last4: payment.last4.clone(),
+        fingerprint: payment.fingerprint.clone(),
+        next_action: payment.next_action(),
+    };
+    // The payment's facts go with whatever the order becomes; a paid order records them in
+    // the same transaction that marks it paid.
+    let known_facts = order.payment_id.as_deref() == Some(payment.id.as_str());
+    if !known_facts && !matches!(payment.status, PaymentStatus::Authorized | PaymentStatus::Captured) {
+        store.record_payment(order_id, &facts, now).await?;
     }
     match payment.status {
         PaymentStatus::Authorized | PaymentStatus::Captured => {
@@ -417,7 +408,7 @@ async fn settle_with(
                 order_id: order.id.clone(),
                 consignment_id: None,
             };
-            match store.mark_paid(order_id, &mail, now).await? {
+            match store.mark_paid(order_id, (!known_facts).then_some(&facts), &mail, now).await? {
                 MarkPaid::Paid => Ok(OrderStatus::Paid),
                 MarkPaid::NotPending => {
                     let again = store.order(order_id).await?.map_or(OrderStatus::Cancelled, |o| o.status);
@@ -496,7 +487,7 @@ pub async fn on_webhook(
     event: &crate::payments::WebhookEvent,
     now: OffsetDateTime,
 ) -> Result<bool, CheckoutError> {
-    if store.order(&event.reference).await?.is_some() {
+    if store.order_status(&event.reference).await?.is_some() {
         settle(store, provider, &event.reference, now).await?;
     }
     Ok(store.first_webhook(&event.id, now).await?)

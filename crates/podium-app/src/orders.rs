@@ -280,8 +280,17 @@ pub trait OrderStore: Send + Sync {
     async fn order_by_number(&self, number: &str) -> StoreResult<Option<OrderRecord>>;
     /// Records what the provider said about the payment.
     async fn record_payment(&self, order_id: &str, facts: &PaymentFacts, now: OffsetDateTime) -> StoreResult<()>;
-    /// Pending payment → paid: captures every reservation, empties the cart, queues the mail.
-    async fn mark_paid(&self, order_id: &str, mail: &NewMail, now: OffsetDateTime) -> StoreResult<MarkPaid>;
+    /// Pending payment → paid: captures every reservation, records the payment's facts (when
+    /// given), empties the cart, queues the mail.
+    async fn mark_paid(
+        &self,
+        order_id: &str,
+        facts: Option<&PaymentFacts>,
+        mail: &NewMail,
+        now: OffsetDateTime,
+    ) -> StoreResult<MarkPaid>;
+    /// Just the order's status (the cheap check before settling).
+    async fn order_status(&self, id: &str) -> StoreResult<Option<OrderStatus>>;
     /// Pending payment → cancelled, releasing every reservation. False when it was not pending.
     async fn cancel_order(&self, order_id: &str, failure: &str, now: OffsetDateTime) -> StoreResult<bool>;
     /// Orders still waiting for payment that were created before `before`.

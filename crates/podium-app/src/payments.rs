@@ -88,6 +88,13 @@ pub enum PaymentSource<'a> {
     Method(&'a str),
 }
 
+impl PaymentState {
+    /// Where the cardholder takes the second step, while the payment waits for it.
+    pub fn next_action(&self) -> Option<String> {
+        (self.status == PaymentStatus::RequiresAction).then(|| format!("/sandbox/payments/{}/confirm", self.id))
+    }
+}
+
 /// What authorizing asks for.
 pub struct AuthorizeRequest<'a> {
     pub reference: &'a str,

@@ -438,15 +438,27 @@ impl OrderStore for SqlStore {
         Ok(())
     }
 
-    async fn mark_paid(&self, order_id: &str, mail: &NewMail, now: OffsetDateTime) -> StoreResult<MarkPaid> {
+    async fn mark_paid(
+        &self,
+        order_id: &str,
+        facts: Option<&PaymentFacts>,
+        mail: &NewMail,
+        now: OffsetDateTime,
+    ) -> StoreResult<MarkPaid> {
         let at = micros(now);
         let outcome = write_tx!(self, |tx| {
             let cart: Option<(Option<String>,)> = sqlx::query_as(
-                "UPDATE orders SET status = 'paid', paid_at = $2, updated_at = $2, next_action = NULL \
+                "UPDATE orders SET status = 'paid', paid_at = $2, updated_at = $2, next_action = NULL, \
+                 payment_id = COALESCE($3, payment_id), card_brand = COALESCE($4, card_brand), \
+                 card_last4 = COALESCE($5, card_last4), card_fingerprint = COALESCE($6, card_fingerprint) \
                  WHERE id = $1 AND status = 'pending_payment' RETURNING cart_id",
             )
             .bind(order_id)
             .bind(at)
+            .bind(facts.map(|f| f.payment_id.as_str()))
+            .bind(facts.map(|f| f.brand.as_str()))
+            .bind(facts.map(|f| f.last4.as_str()))
+            .bind(facts.map(|f| f.fingerprint.as_str()))
             .fetch_optional(&mut *tx)
             .await
             .map_err(backend)?;
@@ -546,6 +558,17 @@ impl OrderStore for SqlStore {
             true
         });
         Ok(cancelled)
+    }
+
+    async fn order_status(&self, id: &str) -> StoreResult<Option<OrderStatus>> {
+        let row: Option<(String,)> = read!(self, |pool| {
+            sqlx::query_as("SELECT status FROM orders WHERE id = $1")
+                .bind(id)
+                .fetch_optional(pool)
+                .await
+                .map_err(backend)?
+        });
+        row.map(|(s,)| OrderStatus::parse(&s).ok_or_else(|| decode_err("order status", &s))).transpose()
     }
 
     async fn pending_orders(&self, before: OffsetDateTime, limit: i64) -> StoreResult<Vec<String>> {
@@ -814,34 +837,27 @@ impl OrderStore for SqlStore {
     ) -> StoreResult<Vec<QueuedMail>> {
         let at = micros(now);
         let until = micros(now + lease);
-        let candidates: Vec<(String,)> = read!(self, |pool| {
+        type Row = (String, String, String, String, String, Option<String>, i64);
+        // One conditional statement claims a batch; what another node claimed meanwhile no
+        // longer matches and stays with it.
+        let rows: Vec<Row> = write_tx!(self, |tx| {
             sqlx::query_as(
-                "SELECT id FROM mails WHERE sent_at IS NULL AND lease_until <= $1 ORDER BY created_at LIMIT $2",
+                "UPDATE mails SET lease_until = $2, attempts = attempts + 1 \
+                 WHERE sent_at IS NULL AND lease_until <= $1 AND id IN \
+                   (SELECT id FROM mails WHERE sent_at IS NULL AND lease_until <= $1 ORDER BY created_at LIMIT $3) \
+                 RETURNING id, kind, recipient, lang, order_id, consignment_id, created_at",
             )
             .bind(at)
+            .bind(until)
             .bind(limit)
-            .fetch_all(pool)
+            .fetch_all(&mut *tx)
             .await
             .map_err(backend)?
         });
-        let mut claimed = Vec::with_capacity(candidates.len());
-        for (id,) in candidates {
-            type Row = (String, String, String, String, Option<String>, i64);
-            let row: Option<Row> = write_tx!(self, |tx| {
-                sqlx::query_as(
-                    "UPDATE mails SET lease_until = $2, attempts = attempts + 1 \
-                     WHERE id = $1 AND sent_at IS NULL AND lease_until <= $3 \
-                     RETURNING kind, recipient, lang, order_id, consignment_id, created_at",
-                )
-                .bind(&id)
-                .bind(until)
-                .bind(at)
-                .fetch_optional(&mut *tx)
-                .await
-                .map_err(backend)?
-            });
-            if let Some((kind, recipient, lang, order_id, consignment_id, created_at)) = row {
-                claimed.push(QueuedMail {
+        let mut claimed = rows
+            .into_iter()
+            .map(|(id, kind, recipient, lang, order_id, consignment_id, created_at)| {
+                Ok(QueuedMail {
                     kind: MailKind::parse(&kind).ok_or_else(|| decode_err("mail kind", &kind))?,
                     id,
                     recipient,
@@ -849,9 +865,10 @@ impl OrderStore for SqlStore {
                     order_id,
                     consignment_id,
                     created_at: from_micros(created_at),
-                });
-            }
-        }
+                })
+            })
+            .collect::<StoreResult<Vec<_>>>()?;
+        claimed.sort_by_key(|m| m.created_at);
         Ok(claimed)
     }
 

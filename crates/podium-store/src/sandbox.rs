@@ -162,37 +162,33 @@ impl SandboxStore for SqlStore {
         limit: i64,
     ) -> StoreResult<Vec<QueuedWebhook>> {
         let at = micros(now);
-        let due: Vec<(String, i64)> = read!(self, |pool| {
+        // One conditional statement claims a batch: a row another node claimed meanwhile no
+        // longer matches `lease_until <= now` and is left to it.
+        let rows: Vec<(String, i64, String, i64)> = write_tx!(self, |tx| {
             sqlx::query_as(
-                "SELECT event_id, seq FROM sandbox_webhooks WHERE delivered_at IS NULL AND deliver_at <= $1 \
-                 AND lease_until <= $1 ORDER BY deliver_at LIMIT $2",
+                "UPDATE sandbox_webhooks SET lease_until = $2, attempts = attempts + 1 \
+                 WHERE delivered_at IS NULL AND deliver_at <= $1 AND lease_until <= $1 \
+                 AND (event_id, seq) IN (SELECT event_id, seq FROM sandbox_webhooks \
+                   WHERE delivered_at IS NULL AND deliver_at <= $1 AND lease_until <= $1 ORDER BY deliver_at LIMIT $3) \
+                 RETURNING event_id, seq, payload, deliver_at",
             )
             .bind(at)
+            .bind(micros(now + lease))
             .bind(limit)
-            .fetch_all(pool)
+            .fetch_all(&mut *tx)
             .await
             .map_err(backend)?
         });
-        let mut claimed = Vec::with_capacity(due.len());
-        for (event_id, seq) in due {
-            let row: Option<(String, i64)> = write_tx!(self, |tx| {
-                sqlx::query_as(
-                    "UPDATE sandbox_webhooks SET lease_until = $3, attempts = attempts + 1 \
-                     WHERE event_id = $1 AND seq = $2 AND delivered_at IS NULL AND lease_until <= $4 \
-                     RETURNING payload, deliver_at",
-                )
-                .bind(&event_id)
-                .bind(seq)
-                .bind(micros(now + lease))
-                .bind(at)
-                .fetch_optional(&mut *tx)
-                .await
-                .map_err(backend)?
-            });
-            if let Some((payload, deliver_at)) = row {
-                claimed.push(QueuedWebhook { seq, event_id, payload, deliver_at: from_micros(deliver_at) });
-            }
-        }
+        let mut claimed: Vec<QueuedWebhook> = rows
+            .into_iter()
+            .map(|(event_id, seq, payload, deliver_at)| QueuedWebhook {
+                seq,
+                event_id,
+                payload,
+                deliver_at: from_micros(deliver_at),
+            })
+            .collect();
+        claimed.sort_by_key(|w| w.deliver_at);
         Ok(claimed)
     }
 

@@ -1154,8 +1154,19 @@ async fn orders_reserve_all_or_nothing_and_settle_once(store: Arc<dyn Store>) {
         order_id: o.id.clone(),
         consignment_id: None,
     };
-    assert_eq!(store.mark_paid(&o.id, &mail, now).await.expect("paid"), MarkPaid::Paid);
-    assert_eq!(store.mark_paid(&o.id, &mail, now).await.expect("paid"), MarkPaid::NotPending, "once");
+    let facts = podium_app::orders::PaymentFacts {
+        payment_id: "pay_1".into(),
+        brand: "Visa".into(),
+        last4: "4242".into(),
+        fingerprint: "fp".into(),
+        next_action: None,
+    };
+    assert_eq!(store.mark_paid(&o.id, Some(&facts), &mail, now).await.expect("paid"), MarkPaid::Paid);
+    assert_eq!(store.mark_paid(&o.id, None, &mail, now).await.expect("paid"), MarkPaid::NotPending, "once");
+    let paid = store.order(&o.id).await.expect("read").expect("order");
+    assert_eq!((paid.payment_id.as_deref(), paid.card_last4.as_deref()), (Some("pay_1"), Some("4242")));
+    assert_eq!(store.order_status(&o.id).await.expect("status"), Some(OrderStatus::Paid));
+    assert_eq!(store.order_status("nope").await.expect("status"), None);
     assert!(!store.cancel_order(&o.id, "late", now).await.expect("cancel"), "a paid order is not cancelled");
     let levels = store.stock_levels(&a).await.expect("levels");
     assert_eq!((levels[0].on_hand, levels[0].reserved), (0, 0), "sold");
@@ -1165,7 +1176,7 @@ async fn orders_reserve_all_or_nothing_and_settle_once(store: Arc<dyn Store>) {
     let again = new_order(&shop.id, &[(&c, 1)], now);
     store.place_order(&again).await.expect("place").expect("reserved");
     assert!(store.cancel_order(&again.id, "card_declined", now).await.expect("cancel"));
-    assert_eq!(store.mark_paid(&again.id, &mail, now).await.expect("paid"), MarkPaid::NotPending);
+    assert_eq!(store.mark_paid(&again.id, None, &mail, now).await.expect("paid"), MarkPaid::NotPending);
     let levels = store.stock_levels(&c).await.expect("levels");
     assert_eq!((levels[0].on_hand, levels[0].reserved), (1, 0));
     let o = store.order(&again.id).await.expect("read").expect("order");
@@ -1175,7 +1186,7 @@ async fn orders_reserve_all_or_nothing_and_settle_once(store: Arc<dyn Store>) {
     let late = new_order(&shop.id, &[(&c, 1)], now - Duration::minutes(20));
     store.place_order(&late).await.expect("place").expect("reserved");
     assert_eq!(store.release_expired(now).await.expect("sweep"), 1);
-    assert_eq!(store.mark_paid(&late.id, &mail, now).await.expect("paid"), MarkPaid::ReservationLost);
+    assert_eq!(store.mark_paid(&late.id, None, &mail, now).await.expect("paid"), MarkPaid::ReservationLost);
     let o = store.order(&late.id).await.expect("read").expect("order");
     assert_eq!(o.status, OrderStatus::PendingPayment, "rolled back whole");
     assert_eq!(store.stock_levels(&c).await.expect("levels")[0].on_hand, 1);
@@ -1244,7 +1255,7 @@ async fn mails_are_claimed_once_and_sent_once(store: Arc<dyn Store>) {
         order_id: o.id.clone(),
         consignment_id: None,
     };
-    store.mark_paid(&o.id, &mail, now).await.expect("paid");
+    store.mark_paid(&o.id, None, &mail, now).await.expect("paid");
     let lease = Duration::seconds(60);
     let (x, y) = tokio::join!(store.claim_mails(now, lease, 10), store.claim_mails(now, lease, 10));
     let (x, y) = (x.expect("claim"), y.expect("claim"));
