@@ -75,16 +75,22 @@ pub enum CartError {
     Store(#[from] StoreError),
 }
 
-/// Prices a cart: each line checked on its own (so one bad line does not hide the others),
-/// then the deliverable ones quoted together.
-pub async fn price_cart(store: &dyn Store, cart: CartRecord, ctx: &QuoteContext<'_>) -> Result<PricedCart, CartError> {
+/// Where the cart ships, in what currency, and its lines as quote requests.
+pub fn requests(cart: &CartRecord) -> Result<(Country, Currency, Vec<LineRequest>), StoreError> {
     let ship_to = Country::parse(&cart.country).map_err(|e| StoreError::Backend(e.to_string()))?;
     let currency = Currency::parse(&cart.currency).map_err(|e| StoreError::Backend(e.to_string()))?;
-    let requests: Vec<LineRequest> = cart
+    let lines = cart
         .lines
         .iter()
         .map(|(sku, q)| LineRequest { sku: sku.clone(), quantity: u32::try_from(*q).unwrap_or(u32::MAX) })
         .collect();
+    Ok((ship_to, currency, lines))
+}
+
+/// Prices a cart: each line checked on its own (so one bad line does not hide the others),
+/// then the deliverable ones quoted together.
+pub async fn price_cart(store: &dyn Store, cart: CartRecord, ctx: &QuoteContext<'_>) -> Result<PricedCart, CartError> {
+    let (ship_to, currency, requests) = requests(&cart)?;
     let products = quote::load_products(store, &requests).await?;
     let mut good = Vec::with_capacity(requests.len());
     let mut set_aside = Vec::new();

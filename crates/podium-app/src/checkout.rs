@@ -10,7 +10,7 @@
 
 use podium_domain::order::{largest_remainder, OrderStatus};
 use podium_domain::payment::CardNumber;
-use podium_domain::{Country, Currency, Lang, Money};
+use podium_domain::{Lang, Money};
 use rand::RngCore;
 use sha2::{Digest, Sha256};
 use time::OffsetDateTime;
@@ -21,7 +21,7 @@ use crate::orders::{
 };
 use crate::payments::{AuthorizeRequest, PaymentError, PaymentProvider, PaymentSource, PaymentState, PaymentStatus};
 use crate::ports::StoreError;
-use crate::quote::{self, LineRequest, QuoteContext, QuoteError, Undeliverable};
+use crate::quote::{self, QuoteContext, QuoteError, Undeliverable};
 use crate::storefront::{self, public_sku};
 use crate::Store;
 
@@ -246,13 +246,7 @@ pub async fn checkout(
     if cart.lines.is_empty() {
         return Err(CheckoutError::EmptyCart);
     }
-    let ship_to = Country::parse(&cart.country).map_err(|e| StoreError::Backend(e.to_string()))?;
-    let currency = Currency::parse(&cart.currency).map_err(|e| StoreError::Backend(e.to_string()))?;
-    let requests: Vec<LineRequest> = cart
-        .lines
-        .iter()
-        .map(|(sku, q)| LineRequest { sku: sku.clone(), quantity: u32::try_from(*q).unwrap_or(u32::MAX) })
-        .collect();
+    let (ship_to, currency, requests) = crate::cart::requests(&cart)?;
     let products = quote::load_products(store, &requests).await?;
     let q = quote::price(ship_to, currency, &requests, &products, ctx).map_err(|e| match e {
         QuoteError::Line { sku, reason: Undeliverable::OutOfStock { .. }, .. } => CheckoutError::SoldOut { sku },

@@ -115,18 +115,25 @@ impl InventoryStore for SqlStore {
     }
 }
 
+/// How stock changes when a reservation is settled: a capture is a sale (on_hand and reserved
+/// fall together), a release gives the units back (reserved falls). Binds quantity, variant,
+/// location.
+pub(crate) fn stock_sql(to: &str) -> &'static str {
+    match to {
+        "captured" => {
+            "UPDATE stock_levels SET on_hand = on_hand - $1, reserved = reserved - $1 \
+             WHERE variant_id = $2 AND location_id = $3"
+        }
+        _ => "UPDATE stock_levels SET reserved = reserved - $1 WHERE variant_id = $2 AND location_id = $3",
+    }
+}
+
 impl SqlStore {
     /// Moves a held reservation to `captured` (a sale: on_hand and reserved fall together) or
     /// `released` (reserved falls), in one transaction that starts with the conditional state
     /// change, so a reservation is settled once however many callers race.
     async fn settle(&self, id: &str, to: &'static str) -> StoreResult<bool> {
-        let stock_sql = match to {
-            "captured" => {
-                "UPDATE stock_levels SET on_hand = on_hand - $1, reserved = reserved - $1 \
-                 WHERE variant_id = $2 AND location_id = $3"
-            }
-            _ => "UPDATE stock_levels SET reserved = reserved - $1 WHERE variant_id = $2 AND location_id = $3",
-        };
+        let stock_sql = stock_sql(to);
         let settled = write_tx!(self, |tx| {
             let held: Option<(String, String, i64)> = sqlx::query_as(
                 "UPDATE reservations SET state = $2 WHERE id = $1 AND state = 'held' \

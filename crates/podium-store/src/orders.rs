@@ -244,6 +244,47 @@ impl SqlStore {
     }
 }
 
+/// Settles every reservation of the order's lines (`"captured"`: sold; `"released"`: given
+/// back) inside the transaction `$tx`, each conditional on its still being held, in variant
+/// order; evaluates to how many were no longer held.
+macro_rules! settle_reservations {
+    ($tx:ident, $order_id:expr, $to:literal) => {{
+        let held: Vec<(String,)> = sqlx::query_as(
+            "SELECT l.reservation_id FROM order_lines l JOIN consignments c ON c.id = l.consignment_id \
+             WHERE c.order_id = $1 ORDER BY l.variant_id",
+        )
+        .bind($order_id)
+        .fetch_all(&mut *$tx)
+        .await
+        .map_err(backend)?;
+        let mut gone = 0usize;
+        for (rid,) in held {
+            let r: Option<(String, String, i64)> = sqlx::query_as(
+                "UPDATE reservations SET state = $2 WHERE id = $1 AND state = 'held' \
+                 RETURNING variant_id, location_id, quantity",
+            )
+            .bind(&rid)
+            .bind($to)
+            .fetch_optional(&mut *$tx)
+            .await
+            .map_err(backend)?;
+            match r {
+                Some((variant_id, location_id, quantity)) => {
+                    sqlx::query(crate::inventory::stock_sql($to))
+                        .bind(quantity)
+                        .bind(&variant_id)
+                        .bind(&location_id)
+                        .execute(&mut *$tx)
+                        .await
+                        .map_err(backend)?;
+                }
+                None => gone += 1,
+            }
+        }
+        gone
+    }};
+}
+
 /// Queues a mail inside the transaction `$tx`.
 macro_rules! queue_mail {
     ($tx:ident, $mail:expr, $now:expr) => {{
@@ -463,35 +504,9 @@ impl OrderStore for SqlStore {
             .await
             .map_err(backend)?;
             let Some((cart_id,)) = cart else { return Ok(MarkPaid::NotPending) };
-            let held: Vec<(String,)> = sqlx::query_as(
-                "SELECT l.reservation_id FROM order_lines l JOIN consignments c ON c.id = l.consignment_id \
-                 WHERE c.order_id = $1 ORDER BY l.variant_id",
-            )
-            .bind(order_id)
-            .fetch_all(&mut *tx)
-            .await
-            .map_err(backend)?;
-            for (rid,) in held {
-                let r: Option<(String, String, i64)> = sqlx::query_as(
-                    "UPDATE reservations SET state = 'captured' WHERE id = $1 AND state = 'held' \
-                     RETURNING variant_id, location_id, quantity",
-                )
-                .bind(&rid)
-                .fetch_optional(&mut *tx)
-                .await
-                .map_err(backend)?;
-                // Rolled back whole: the order stays pending, nothing is captured.
-                let Some((variant_id, location_id, quantity)) = r else { return Ok(MarkPaid::ReservationLost) };
-                sqlx::query(
-                    "UPDATE stock_levels SET on_hand = on_hand - $1, reserved = reserved - $1 \
-                     WHERE variant_id = $2 AND location_id = $3",
-                )
-                .bind(quantity)
-                .bind(&variant_id)
-                .bind(&location_id)
-                .execute(&mut *tx)
-                .await
-                .map_err(backend)?;
+            // Rolled back whole if one is no longer held: the order stays pending, nothing sold.
+            if settle_reservations!(tx, order_id, "captured") > 0 {
+                return Ok(MarkPaid::ReservationLost);
             }
             if let Some(cart_id) = cart_id {
                 sqlx::query("DELETE FROM cart_lines WHERE cart_id = $1")
@@ -526,35 +541,8 @@ impl OrderStore for SqlStore {
                 .execute(&mut *tx)
                 .await
                 .map_err(backend)?;
-            let held: Vec<(String,)> = sqlx::query_as(
-                "SELECT l.reservation_id FROM order_lines l JOIN consignments c ON c.id = l.consignment_id \
-                 WHERE c.order_id = $1 ORDER BY l.variant_id",
-            )
-            .bind(order_id)
-            .fetch_all(&mut *tx)
-            .await
-            .map_err(backend)?;
-            for (rid,) in held {
-                let r: Option<(String, String, i64)> = sqlx::query_as(
-                    "UPDATE reservations SET state = 'released' WHERE id = $1 AND state = 'held' \
-                     RETURNING variant_id, location_id, quantity",
-                )
-                .bind(&rid)
-                .fetch_optional(&mut *tx)
-                .await
-                .map_err(backend)?;
-                if let Some((variant_id, location_id, quantity)) = r {
-                    sqlx::query(
-                        "UPDATE stock_levels SET reserved = reserved - $1 WHERE variant_id = $2 AND location_id = $3",
-                    )
-                    .bind(quantity)
-                    .bind(&variant_id)
-                    .bind(&location_id)
-                    .execute(&mut *tx)
-                    .await
-                    .map_err(backend)?;
-                }
-            }
+            // Already released by the expiry sweep is fine: nothing is held either way.
+            settle_reservations!(tx, order_id, "released");
             true
         });
         Ok(cancelled)
