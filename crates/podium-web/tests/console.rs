@@ -296,9 +296,13 @@ async fn the_operator_imports_ecb_rates_and_enters_the_ones_the_ecb_lacks() {
     let mut app = TestApp::new(Backend::Sqlite).await;
     app.sign_in("merchant@podium.example", "merchant-demo-2026").await;
     let csrf = app.get("/").await.csrf();
-    let xml = "<gesmes:Envelope xmlns:gesmes=\"http://www.gesmes.org/xml/2002-08-01\" \
-               xmlns=\"http://www.ecb.int/vocabulary/2002-08-01/eurofxref\"><Cube><Cube time='2026-11-27'>\
-               <Cube currency='USD' rate='1.2000'/><Cube currency='JPY' rate='150.00'/></Cube></Cube></gesmes:Envelope>";
+    // Today's rates: newer than the demo's (yesterday's), so they are the ones shown.
+    let today = time::OffsetDateTime::now_utc().date();
+    let xml = format!(
+        "<gesmes:Envelope xmlns:gesmes=\"http://www.gesmes.org/xml/2002-08-01\" \
+         xmlns=\"http://www.ecb.int/vocabulary/2002-08-01/eurofxref\"><Cube><Cube time='{today}'>\
+         <Cube currency='USD' rate='1.2000'/><Cube currency='JPY' rate='150.00'/></Cube></Cube></gesmes:Envelope>"
+    );
     let r =
         post_multipart(&mut app, "/console/operator/rates", &[("csrf_token", &csrf)], ("daily.xml", xml.as_bytes()))
             .await;
@@ -317,7 +321,7 @@ async fn the_operator_imports_ecb_rates_and_enters_the_ones_the_ecb_lacks() {
     assert!(page.body.contains("Imported 2 rates."), "told what came in");
     assert!(page
         .body
-        .contains("<th scope=\"row\">USD</th><td class=\"num\">1.2000</td><td>2026-11-27</td><td>ECB</td>"));
+        .contains(&format!("<th scope=\"row\">USD</th><td class=\"num\">1.2000</td><td>{today}</td><td>ECB</td>")));
     // A file that is not ECB data changes nothing and says so.
     let r = post_multipart(&mut app, "/console/operator/rates", &[("csrf_token", &csrf)], ("x.csv", b"hello")).await;
     let page = app.get(&format!("{}&lang=en", r.header("location").replace('#', "&x=#"))).await;
