@@ -45,6 +45,8 @@ pub struct CheckoutRequest {
     pub user_id: Option<String>,
     /// The marketplace's key for order tokens (see [`order_token`]).
     pub token_key: Vec<u8>,
+    /// The platform's commission on net goods, fixed on the order.
+    pub commission_bp: u32,
 }
 
 /// A placed order and the token that lets a guest read it.
@@ -175,8 +177,10 @@ pub fn validate(req: &CheckoutRequest) -> Result<Option<CardNumber>, CheckoutErr
 fn build_order(
     q: &quote::Quote,
     products: &[ProductRecord],
-    lang: Lang,
+    req: &CheckoutRequest,
+    ctx: &QuoteContext<'_>,
 ) -> Result<(Vec<NewConsignment>, i64), CheckoutError> {
+    let lang = req.lang;
     let mut consignments = Vec::with_capacity(q.consignments.len());
     for c in &q.consignments {
         let weights: Vec<i64> = c.lines.iter().map(|l| l.net.minor).collect();
@@ -199,7 +203,22 @@ fn build_order(
                 storefront::text(p, lang).map(|t| t.translation.title.clone()).unwrap_or_else(|| p.slug.clone());
             let options: Vec<&str> = v.options.iter().map(|(_, value)| value.as_str()).collect();
             let title = if options.is_empty() { title } else { format!("{title} — {}", options.join(" · ")) };
+            // The licence it sells under now (the quote just checked there is one).
+            let cover = podium_domain::licensing::sellable(
+                crate::licensing::offer_of(p),
+                &p.agreements,
+                ctx.tree,
+                q.ship_to,
+                ctx.at,
+            )
+            .map_err(|reason| CheckoutError::Unavailable {
+                sku: l.sku.clone(),
+                reason: quote::describe(&Undeliverable::Licence(reason)),
+            })?;
             lines.push(NewOrderLine {
+                licensor_id: cover.agreement.licensor_id.clone(),
+                agreement_id: cover.agreement.id.clone(),
+                royalty_bp: cover.rights.royalty_bp,
                 product_id: p.id.clone(),
                 variant_id: v.id.clone(),
                 sku: l.sku.clone(),
@@ -227,6 +246,7 @@ fn build_order(
             total: c.cost.total.minor,
             days_min: i64::from(c.days_min),
             days_max: i64::from(c.days_max),
+            commission_bp: req.commission_bp,
             lines,
         });
     }
@@ -257,7 +277,7 @@ pub async fn checkout(
         QuoteError::Store(s) => CheckoutError::Store(s),
         other => CheckoutError::Quote(other),
     })?;
-    let (consignments, total) = build_order(&q, &products, req.lang)?;
+    let (consignments, total) = build_order(&q, &products, req, ctx)?;
     let now = ctx.at;
     let id = random_token(16);
     let token = order_token(&req.token_key, &id);
@@ -402,7 +422,8 @@ async fn settle_with(
                 order_id: order.id.clone(),
                 consignment_id: None,
             };
-            match store.mark_paid(order_id, (!known_facts).then_some(&facts), &mail, now).await? {
+            let postings = crate::ledger::capture_batch(&order)?;
+            match store.mark_paid(order_id, (!known_facts).then_some(&facts), &mail, &postings, now).await? {
                 MarkPaid::Paid => Ok(OrderStatus::Paid),
                 MarkPaid::NotPending => {
                     let again = store.order(order_id).await?.map_or(OrderStatus::Cancelled, |o| o.status);

@@ -261,7 +261,8 @@ pub async fn accept_return(
         order_id: order.id.clone(),
         consignment_id: Some(c.id.clone()),
     };
-    if !store.record_refund(&plan, &mail, now).await? {
+    let postings = crate::ledger::refund_batch(&order, &c, &plan)?;
+    if !store.record_refund(&plan, &mail, &postings, now).await? {
         return Err(FulfilError::ReturnNotFound);
     }
     Ok(plan.amount)

@@ -17,6 +17,7 @@ pub mod demo;
 pub mod fulfilment;
 pub mod fx_import;
 pub mod inventory;
+pub mod ledger;
 pub mod licensing;
 pub mod media;
 pub mod orders;

@@ -33,6 +33,10 @@ pub struct NewOrderLine {
     /// The consignment's VAT and duty attributable to this line (largest remainder by net).
     pub vat: i64,
     pub duty: i64,
+    /// The licence it sells under: the licensor owed the royalty, the agreement and its rate.
+    pub licensor_id: String,
+    pub agreement_id: String,
+    pub royalty_bp: u32,
 }
 
 #[derive(Debug, Clone)]
@@ -47,6 +51,8 @@ pub struct NewConsignment {
     pub total: i64,
     pub days_min: i64,
     pub days_max: i64,
+    /// The platform's commission on net goods at checkout.
+    pub commission_bp: u32,
     pub lines: Vec<NewOrderLine>,
 }
 
@@ -88,6 +94,9 @@ pub struct OrderLine {
     pub duty: i64,
     pub reservation_id: String,
     pub refunded_quantity: i64,
+    pub licensor_id: String,
+    pub agreement_id: String,
+    pub royalty_bp: u32,
     /// The authenticity code on each unit shipped, in unit order.
     pub codes: Vec<String>,
 }
@@ -123,6 +132,7 @@ pub struct ConsignmentRecord {
     pub days_min: i64,
     pub days_max: i64,
     pub return_window_days: i64,
+    pub commission_bp: u32,
     pub status: ConsignmentStatus,
     pub carrier: Option<String>,
     pub tracking: Option<String>,
@@ -287,6 +297,7 @@ pub trait OrderStore: Send + Sync {
         order_id: &str,
         facts: Option<&PaymentFacts>,
         mail: &NewMail,
+        postings: &[podium_domain::ledger::Transfer],
         now: OffsetDateTime,
     ) -> StoreResult<MarkPaid>;
     /// Just the order's status (the cheap check before settling).
@@ -318,7 +329,13 @@ pub trait OrderStore: Send + Sync {
     ) -> StoreResult<String>;
     /// Records a refund the provider made: lines refunded, amounts, stock restored, statuses,
     /// the mail. Conditional on the return still being requested; false when it was not.
-    async fn record_refund(&self, plan: &RefundPlan, mail: &NewMail, now: OffsetDateTime) -> StoreResult<bool>;
+    async fn record_refund(
+        &self,
+        plan: &RefundPlan,
+        mail: &NewMail,
+        postings: &[podium_domain::ledger::Transfer],
+        now: OffsetDateTime,
+    ) -> StoreResult<bool>;
     async fn refuse_return(&self, return_id: &str, now: OffsetDateTime) -> StoreResult<bool>;
     /// Claims up to `limit` unsent mails for `lease`.
     async fn claim_mails(&self, now: OffsetDateTime, lease: time::Duration, limit: i64)

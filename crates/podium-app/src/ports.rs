@@ -89,6 +89,7 @@ pub trait Store:
     + crate::cart::CartStore
     + crate::orders::OrderStore
     + crate::payments::SandboxStore
+    + crate::ledger::LedgerStore
     + Send
     + Sync
 {

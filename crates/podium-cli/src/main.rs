@@ -51,6 +51,9 @@ enum Command {
     /// Export data to files.
     #[command(subcommand)]
     Export(ExportCommand),
+    /// Check the money ledger.
+    #[command(subcommand)]
+    Ledger(LedgerCommand),
     /// Rebuild this node's search index from the database (stop the node first).
     Reindex {
         #[command(flatten)]
@@ -120,6 +123,9 @@ pub struct HttpArgs {
     /// as .eml files in the data directory's `mail` folder.
     #[arg(long, env = "PODIUM_SMTP")]
     pub smtp: Option<String>,
+    /// The platform's commission on each order's net goods, in basis points (1000 = 10 %).
+    #[arg(long, env = "PODIUM_COMMISSION_BP", default_value_t = 1000)]
+    pub commission_bp: u32,
     /// The From address of e-mails sent by SMTP.
     #[arg(long, env = "PODIUM_MAIL_FROM", default_value = "orders@podium.example")]
     pub mail_from: String,
@@ -182,6 +188,17 @@ enum ImportCommand {
         /// The shop the products belong to (its slug).
         #[arg(long)]
         shop: String,
+        #[command(flatten)]
+        db: DbArgs,
+    },
+}
+
+#[derive(Subcommand)]
+enum LedgerCommand {
+    /// Recompute every balance from the transfers, check every transfer's currency, every
+    /// limit and that each captured consignment's credits equal what was captured; exits
+    /// non-zero naming the first breach.
+    Verify {
         #[command(flatten)]
         db: DbArgs,
     },
@@ -255,6 +272,21 @@ async fn run(command: Command) -> Result<()> {
                 None => format!("sqlite://{}", args.db.display()),
             };
             serve::serve(&url, &args.http, &args.data_dir, Some(serve::Demo { products: args.products })).await
+        }
+        Command::Ledger(LedgerCommand::Verify { db }) => {
+            let url = db.url()?;
+            let store = podium_store::connect(&url).await?;
+            store.migrate().await.context("migration failed")?;
+            match podium_app::ledger::verify(store.as_ref()).await.context("reading the ledger failed")? {
+                Ok(v) => {
+                    println!(
+                        "the ledger balances: {} accounts, {} transfers, {} captured consignments agree",
+                        v.accounts, v.transfers, v.consignments
+                    );
+                    Ok(())
+                }
+                Err(breach) => anyhow::bail!("ledger breach: {breach}"),
+            }
         }
         Command::Reindex { db, data_dir } => {
             let url = db.url()?;

@@ -33,6 +33,7 @@ fn every_subcommand_has_help() {
         vec!["import", "fx", "--help"],
         vec!["import", "products", "--help"],
         vec!["export", "products", "--help"],
+        vec!["ledger", "verify", "--help"],
     ] {
         let (code, out, _) = run(&args);
         assert_eq!(code, 0, "{args:?}");

@@ -280,6 +280,15 @@ async fn killed_after_authorizing(backend: Backend) {
     let after = db.store.stock_levels(&variant_id).await.expect("levels");
     assert_eq!(after.iter().map(|l| l.on_hand).sum::<i64>(), on_hand - 1, "one unit sold");
     assert_eq!(after.iter().map(|l| l.reserved).sum::<i64>(), 0, "nothing left held");
+    // The ledger holds the capture, split, exactly once.
+    let out = Command::new(env!("CARGO_BIN_EXE_podium"))
+        .args(["ledger", "verify", "--database-url", &db.url])
+        .env("PODIUM_LOG", "warn")
+        .output()
+        .expect("verify runs");
+    let said = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success(), "{said} {}", String::from_utf8_lossy(&out.stderr));
+    assert!(said.contains("1 captured consignments agree"), "{said}");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

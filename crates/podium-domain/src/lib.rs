@@ -11,6 +11,7 @@ pub mod currency;
 pub mod fx;
 pub mod landed;
 pub mod lang;
+pub mod ledger;
 pub mod licensing;
 pub mod money;
 pub mod order;

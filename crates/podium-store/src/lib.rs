@@ -10,6 +10,7 @@ mod cart;
 mod catalogue;
 mod dialect;
 mod inventory;
+mod ledger;
 mod licensing;
 mod macros;
 mod migrate;

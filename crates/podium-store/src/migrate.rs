@@ -32,6 +32,7 @@ pub(crate) const SQLITE: &[Migration] = migrations!("sqlite":
     7 "reservations" "0007_reservations.sql",
     8 "carts" "0008_carts.sql",
     9 "orders" "0009_orders.sql",
+    10 "ledger" "0010_ledger.sql",
 );
 
 pub(crate) const POSTGRES: &[Migration] = migrations!("postgres":
@@ -44,6 +45,7 @@ pub(crate) const POSTGRES: &[Migration] = migrations!("postgres":
     7 "reservations" "0007_reservations.sql",
     8 "carts" "0008_carts.sql",
     9 "orders" "0009_orders.sql",
+    10 "ledger" "0010_ledger.sql",
 );
 
 pub(crate) const CREATE_TABLE: &str = "CREATE TABLE IF NOT EXISTS podium_migrations (

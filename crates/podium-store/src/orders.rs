@@ -12,6 +12,7 @@ use podium_domain::order::{ConsignmentStatus, OrderStatus};
 use sqlx::Row;
 use time::OffsetDateTime;
 
+use crate::ledger::post_transfers;
 use crate::macros::{read, write_tx};
 use crate::sql::{backend, decode_err, from_micros, micros, new_id, SqlStore};
 
@@ -21,11 +22,12 @@ const ORDER_SELECT: &str = "SELECT id, number, token_hash, cart_id, user_id, ema
 
 const CONSIGNMENT_SELECT: &str = "SELECT c.id, c.order_id, c.shop_id, o.slug AS shop_slug, o.name AS shop_name, \
     c.ship_from, c.regime, c.goods, c.shipping, c.vat, c.duty, c.total, c.refunded, c.days_min, c.days_max, \
-    c.return_window_days, c.status, c.carrier, c.tracking, c.accepted_at, c.shipped_at, c.delivered_at \
-    FROM consignments c JOIN orgs o ON o.id = c.shop_id";
+    c.return_window_days, c.commission_bp, c.status, c.carrier, c.tracking, c.accepted_at, c.shipped_at, \
+    c.delivered_at FROM consignments c JOIN orgs o ON o.id = c.shop_id";
 
 const LINE_SELECT: &str = "SELECT l.id, l.consignment_id, l.product_id, l.variant_id, l.sku, l.title, l.quantity, \
-    l.unit, l.net, l.vat, l.duty, l.reservation_id, l.refunded_quantity FROM order_lines l \
+    l.unit, l.net, l.vat, l.duty, l.reservation_id, l.refunded_quantity, l.licensor_id, l.agreement_id, \
+    l.royalty_bp FROM order_lines l \
     JOIN consignments c ON c.id = l.consignment_id";
 
 fn order_from<R: Row>(r: &R) -> StoreResult<OrderRecord>
@@ -100,6 +102,7 @@ where
         days_min: i("days_min")?,
         days_max: i("days_max")?,
         return_window_days: i("return_window_days")?,
+        commission_bp: u32::try_from(i("commission_bp")?).unwrap_or(0),
         status: ConsignmentStatus::parse(&status).ok_or_else(|| decode_err("consignment status", &status))?,
         carrier: r.try_get("carrier").map_err(backend)?,
         tracking: r.try_get("tracking").map_err(backend)?,
@@ -136,6 +139,9 @@ where
             duty: i("duty")?,
             reservation_id: s("reservation_id")?,
             refunded_quantity: i("refunded_quantity")?,
+            licensor_id: s("licensor_id")?,
+            agreement_id: s("agreement_id")?,
+            royalty_bp: u32::try_from(i("royalty_bp")?).unwrap_or(0),
             codes: Vec::new(),
         },
     ))
@@ -397,8 +403,8 @@ impl OrderStore for SqlStore {
                 let cid = new_id();
                 sqlx::query(
                     "INSERT INTO consignments (id, order_id, position, shop_id, ship_from, regime, goods, shipping, \
-                     vat, duty, total, days_min, days_max, return_window_days, status) \
-                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, \
+                     vat, duty, total, days_min, days_max, commission_bp, return_window_days, status) \
+                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, \
                      COALESCE((SELECT return_window_days FROM orgs WHERE id = $4), 14), 'new')",
                 )
                 .bind(&cid)
@@ -414,6 +420,7 @@ impl OrderStore for SqlStore {
                 .bind(c.total)
                 .bind(c.days_min)
                 .bind(c.days_max)
+                .bind(i64::from(c.commission_bp))
                 .execute(&mut *tx)
                 .await
                 .map_err(backend)?;
@@ -425,8 +432,8 @@ impl OrderStore for SqlStore {
                         .ok_or(StoreError::NotFound("reservation"))?;
                     sqlx::query(
                         "INSERT INTO order_lines (id, consignment_id, position, product_id, variant_id, sku, title, \
-                         quantity, unit, net, vat, duty, reservation_id) \
-                         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)",
+                         quantity, unit, net, vat, duty, reservation_id, licensor_id, agreement_id, royalty_bp) \
+                         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16)",
                     )
                     .bind(new_id())
                     .bind(&cid)
@@ -441,6 +448,9 @@ impl OrderStore for SqlStore {
                     .bind(l.vat)
                     .bind(l.duty)
                     .bind(reservation)
+                    .bind(&l.licensor_id)
+                    .bind(&l.agreement_id)
+                    .bind(i64::from(l.royalty_bp))
                     .execute(&mut *tx)
                     .await
                     .map_err(backend)?;
@@ -484,6 +494,7 @@ impl OrderStore for SqlStore {
         order_id: &str,
         facts: Option<&PaymentFacts>,
         mail: &NewMail,
+        postings: &[podium_domain::ledger::Transfer],
         now: OffsetDateTime,
     ) -> StoreResult<MarkPaid> {
         let at = micros(now);
@@ -515,6 +526,8 @@ impl OrderStore for SqlStore {
                     .await
                     .map_err(backend)?;
             }
+            // What was captured, split in the ledger in the same transaction.
+            post_transfers!(tx, format!("capture:{order_id}"), postings, now);
             queue_mail!(tx, mail, now);
             MarkPaid::Paid
         });
@@ -740,7 +753,13 @@ impl OrderStore for SqlStore {
         Ok(id)
     }
 
-    async fn record_refund(&self, plan: &RefundPlan, mail: &NewMail, now: OffsetDateTime) -> StoreResult<bool> {
+    async fn record_refund(
+        &self,
+        plan: &RefundPlan,
+        mail: &NewMail,
+        postings: &[podium_domain::ledger::Transfer],
+        now: OffsetDateTime,
+    ) -> StoreResult<bool> {
         let at = micros(now);
         let done = write_tx!(self, |tx| {
             let r = sqlx::query(
@@ -797,6 +816,7 @@ impl OrderStore for SqlStore {
             .execute(&mut *tx)
             .await
             .map_err(backend)?;
+            post_transfers!(tx, format!("refund:{}", plan.return_id), postings, now);
             queue_mail!(tx, mail, now);
             true
         });

@@ -64,6 +64,7 @@ contract!(
     idempotency_keys_claim_once_and_replay,
     mails_are_claimed_once_and_sent_once,
     sandbox_changes_are_conditional_and_queue_webhooks,
+    ledger_batches_post_once_and_keep_balances,
 );
 
 /// A variant with `units` on hand at one location; returns its id.
@@ -1105,6 +1106,7 @@ fn new_order(shop_id: &str, lines: &[(&str, i64)], now: time::OffsetDateTime) ->
             total: 1000,
             days_min: 1,
             days_max: 3,
+            commission_bp: 1_000,
             lines: lines
                 .iter()
                 .map(|(variant, q)| NewOrderLine {
@@ -1117,6 +1119,9 @@ fn new_order(shop_id: &str, lines: &[(&str, i64)], now: time::OffsetDateTime) ->
                     net: 500 * q,
                     vat: 0,
                     duty: 0,
+                    licensor_id: "licensor".into(),
+                    agreement_id: "agreement".into(),
+                    royalty_bp: 1_000,
                 })
                 .collect(),
         }],
@@ -1161,8 +1166,8 @@ async fn orders_reserve_all_or_nothing_and_settle_once(store: Arc<dyn Store>) {
         fingerprint: "fp".into(),
         next_action: None,
     };
-    assert_eq!(store.mark_paid(&o.id, Some(&facts), &mail, now).await.expect("paid"), MarkPaid::Paid);
-    assert_eq!(store.mark_paid(&o.id, None, &mail, now).await.expect("paid"), MarkPaid::NotPending, "once");
+    assert_eq!(store.mark_paid(&o.id, Some(&facts), &mail, &[], now).await.expect("paid"), MarkPaid::Paid);
+    assert_eq!(store.mark_paid(&o.id, None, &mail, &[], now).await.expect("paid"), MarkPaid::NotPending, "once");
     let paid = store.order(&o.id).await.expect("read").expect("order");
     assert_eq!((paid.payment_id.as_deref(), paid.card_last4.as_deref()), (Some("pay_1"), Some("4242")));
     assert_eq!(store.order_status(&o.id).await.expect("status"), Some(OrderStatus::Paid));
@@ -1176,7 +1181,7 @@ async fn orders_reserve_all_or_nothing_and_settle_once(store: Arc<dyn Store>) {
     let again = new_order(&shop.id, &[(&c, 1)], now);
     store.place_order(&again).await.expect("place").expect("reserved");
     assert!(store.cancel_order(&again.id, "card_declined", now).await.expect("cancel"));
-    assert_eq!(store.mark_paid(&again.id, None, &mail, now).await.expect("paid"), MarkPaid::NotPending);
+    assert_eq!(store.mark_paid(&again.id, None, &mail, &[], now).await.expect("paid"), MarkPaid::NotPending);
     let levels = store.stock_levels(&c).await.expect("levels");
     assert_eq!((levels[0].on_hand, levels[0].reserved), (1, 0));
     let o = store.order(&again.id).await.expect("read").expect("order");
@@ -1186,7 +1191,7 @@ async fn orders_reserve_all_or_nothing_and_settle_once(store: Arc<dyn Store>) {
     let late = new_order(&shop.id, &[(&c, 1)], now - Duration::minutes(20));
     store.place_order(&late).await.expect("place").expect("reserved");
     assert_eq!(store.release_expired(now).await.expect("sweep"), 1);
-    assert_eq!(store.mark_paid(&late.id, None, &mail, now).await.expect("paid"), MarkPaid::ReservationLost);
+    assert_eq!(store.mark_paid(&late.id, None, &mail, &[], now).await.expect("paid"), MarkPaid::ReservationLost);
     let o = store.order(&late.id).await.expect("read").expect("order");
     assert_eq!(o.status, OrderStatus::PendingPayment, "rolled back whole");
     assert_eq!(store.stock_levels(&c).await.expect("levels")[0].on_hand, 1);
@@ -1255,7 +1260,7 @@ async fn mails_are_claimed_once_and_sent_once(store: Arc<dyn Store>) {
         order_id: o.id.clone(),
         consignment_id: None,
     };
-    store.mark_paid(&o.id, None, &mail, now).await.expect("paid");
+    store.mark_paid(&o.id, None, &mail, &[], now).await.expect("paid");
     let lease = Duration::seconds(60);
     let (x, y) = tokio::join!(store.claim_mails(now, lease, 10), store.claim_mails(now, lease, 10));
     let (x, y) = (x.expect("claim"), y.expect("claim"));
@@ -1322,4 +1327,111 @@ async fn sandbox_changes_are_conditional_and_queue_webhooks(store: Arc<dyn Store
     assert_eq!(store.sandbox_webhooks_waiting().await.expect("waiting"), 1);
     let later = store.sandbox_due_webhooks(now + Duration::seconds(6), Duration::seconds(30), 10).await.expect("due");
     assert_eq!((later.len(), later[0].seq), (1, 1), "the copy arrives later");
+}
+
+/// Runs one SQL statement outside the store (as someone with database access would).
+async fn raw_sql(db: &TestDb, backend: Backend, sql: &str) -> Result<u64, String> {
+    match backend {
+        Backend::Sqlite => {
+            let path = db.url.trim_start_matches("sqlite://");
+            let pool = sqlx::SqlitePool::connect(&format!("sqlite://{path}")).await.expect("connect");
+            let r = sqlx::query(sql).execute(&pool).await.map(|r| r.rows_affected()).map_err(|e| e.to_string());
+            pool.close().await;
+            r
+        }
+        Backend::Postgres => {
+            let pool = sqlx::PgPool::connect(&db.url).await.expect("connect");
+            let r = sqlx::query(sql).execute(&pool).await.map(|r| r.rows_affected()).map_err(|e| e.to_string());
+            pool.close().await;
+            r
+        }
+    }
+}
+
+mod ledger_cases {
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn ledger_is_append_only_and_verify_catches_a_forged_balance_sqlite() {
+        super::ledger_is_append_only_and_verify_catches_a_forged_balance(podium_store::testing::Backend::Sqlite).await;
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn ledger_is_append_only_and_verify_catches_a_forged_balance_postgres() {
+        super::ledger_is_append_only_and_verify_catches_a_forged_balance(podium_store::testing::Backend::Postgres)
+            .await;
+    }
+}
+
+fn transfer(
+    id: &str,
+    debit: (&str, podium_domain::ledger::AccountKind),
+    credit: (&str, podium_domain::ledger::AccountKind),
+    amount: i64,
+) -> podium_domain::ledger::Transfer {
+    use podium_domain::ledger::{AccountKey, Transfer};
+    Transfer {
+        id: id.into(),
+        debit: AccountKey::new(debit.0, debit.1, Currency::EUR),
+        credit: AccountKey::new(credit.0, credit.1, Currency::EUR),
+        amount,
+        code: "capture",
+        reference: format!("ref-{id}"),
+    }
+}
+
+async fn ledger_batches_post_once_and_keep_balances(store: Arc<dyn Store>) {
+    use podium_domain::ledger::AccountKind as K;
+    let now = time::OffsetDateTime::now_utc();
+    let clearing = ("sandbox", K::ProviderClearing);
+    let batch = [
+        transfer("t1", clearing, ("FR", K::TaxPayable), 2_000),
+        transfer("t2", clearing, ("shop", K::MerchantPending), 8_000),
+    ];
+    store.post_batch("b1", &batch, now).await.expect("post");
+    // Posting it again (a retry) changes nothing.
+    store.post_batch("b1", &batch, now).await.expect("again");
+    let balance = |accounts: &[podium_app::ledger::AccountRow], id: &str| {
+        accounts.iter().find(|a| a.id == id).map(|a| (a.debits, a.credits))
+    };
+    let accounts = store.ledger_accounts().await.expect("accounts");
+    assert_eq!(balance(&accounts, "provider_clearing:sandbox:EUR"), Some((10_000, 0)));
+    assert_eq!(balance(&accounts, "tax_payable:FR:EUR"), Some((0, 2_000)));
+    assert_eq!(store.ledger_transfers().await.expect("transfers").len(), 2);
+    // The same id with another amount is refused.
+    let forged = [transfer("t1", clearing, ("FR", K::TaxPayable), 9_999)];
+    assert!(matches!(store.post_batch("b2", &forged, now).await, Err(StoreError::Conflict { .. })));
+    // A batch that would take tax payable below zero is refused whole.
+    let refund = [
+        transfer("r1", ("shop", K::MerchantPending), clearing, 1_000),
+        transfer("r2", ("FR", K::TaxPayable), clearing, 2_500),
+    ];
+    assert!(store.post_batch("b3", &refund, now).await.is_err());
+    let after = store.ledger_accounts().await.expect("accounts");
+    assert_eq!(after, accounts, "nothing moved");
+    assert_eq!(store.ledger_transfers().await.expect("transfers").len(), 2, "nothing written");
+    // A shop's available balance may go negative (recovered from the next payout).
+    store
+        .post_batch("b4", &[transfer("r3", ("shop", K::MerchantAvailable), clearing, 500)], now)
+        .await
+        .expect("may go negative");
+    assert_eq!(podium_app::ledger::verify(store.as_ref()).await.expect("verify").map(|v| v.transfers), Ok(3));
+}
+
+async fn ledger_is_append_only_and_verify_catches_a_forged_balance(backend: Backend) {
+    use podium_domain::ledger::AccountKind as K;
+    let db = TestDb::new(backend).await;
+    let store = db.dyn_store();
+    let now = time::OffsetDateTime::now_utc();
+    let clearing = ("sandbox", K::ProviderClearing);
+    store.post_batch("b1", &[transfer("t1", clearing, ("KR", K::TaxPayable), 700)], now).await.expect("post");
+    for sql in ["UPDATE ledger_transfers SET amount = 1", "DELETE FROM ledger_transfers"] {
+        let err = raw_sql(&db, backend, sql).await.expect_err(sql);
+        assert!(err.contains("append-only"), "{sql}: {err}");
+    }
+    assert!(podium_app::ledger::verify(store.as_ref()).await.expect("verify").is_ok());
+    // Someone edits a cached balance behind the ledger's back: verify names the account.
+    raw_sql(&db, backend, "UPDATE ledger_accounts SET credits = 800 WHERE id = 'tax_payable:KR:EUR'")
+        .await
+        .expect("edit");
+    let breach = podium_app::ledger::verify(store.as_ref()).await.expect("verify").expect_err("breach");
+    assert!(breach.contains("tax_payable:KR:EUR"), "{breach}");
 }

@@ -466,6 +466,7 @@ async fn run_checkout(
         lang,
         user_id,
         token_key: state.config.shared_secret.0.clone(),
+        commission_bp: state.config.commission_bp,
     };
     let reference = state.reference.get(state.store.as_ref()).await?;
     let mut ctx = crate::api_quotes::context(&reference);

@@ -518,6 +518,7 @@ async fn save_address(
         lang: v.prefs.lang,
         user_id: None,
         token_key: Vec::new(),
+        commission_bp: 0,
     };
     if let Err(CheckoutError::Invalid(field, _)) = checkout::validate(&probe) {
         let text = v.tr.t(&format!("checkout-error-{}", field.trim_start_matches("shipping_address.")));
@@ -601,6 +602,7 @@ async fn place(State(state): State<AppState>, mut v: Visitor, Form(f): Form<Plac
         lang: v.prefs.lang,
         user_id: v.principal.as_ref().map(|p| p.user.id.clone()),
         token_key: state.config.shared_secret.0.clone(),
+        commission_bp: state.config.commission_bp,
     };
     let worker = state.clone();
     let tr = v.tr.clone();

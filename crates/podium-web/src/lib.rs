@@ -49,6 +49,8 @@ pub struct WebConfig {
     /// The marketplace's shared key: the sandbox provider's webhook signatures and card
     /// fingerprints, and order tokens. Every node of one marketplace must use the same.
     pub shared_secret: Secret,
+    /// The platform's commission on net goods, in basis points, fixed on each order.
+    pub commission_bp: u32,
 }
 
 /// Bytes that never show in logs.
@@ -79,6 +81,7 @@ impl Default for WebConfig {
             verify_per_minute: 30,
             suspicious_after: 20,
             shared_secret: Secret::random(),
+            commission_bp: podium_app::ledger::DEFAULT_COMMISSION_BP,
         }
     }
 }

@@ -268,13 +268,23 @@ pub async fn send_mails(state: &AppState, transport: &MailTransport, base_url: &
     sent
 }
 
-/// Settles orders left waiting for payment; returns how many changed.
+/// Settles orders left waiting for payment and completes delivered consignments whose return
+/// window has passed (releasing their shops' money); returns how many changed.
 pub async fn reconcile(state: &AppState) -> u64 {
-    match checkout::reconcile(state.store.as_ref(), state.sandbox.as_ref(), state.clock.now()).await {
+    let now = state.clock.now();
+    let settled = match checkout::reconcile(state.store.as_ref(), state.sandbox.as_ref(), now).await {
         Ok(n) => n,
         Err(e) => {
             tracing::warn!(error = %e, "settling pending orders failed");
             0
         }
-    }
+    };
+    let completed = match podium_app::ledger::complete_due(state.store.as_ref(), now).await {
+        Ok(n) => n,
+        Err(e) => {
+            tracing::warn!(error = %e, "completing delivered consignments failed");
+            0
+        }
+    };
+    settled + completed
 }

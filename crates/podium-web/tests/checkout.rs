@@ -6,6 +6,7 @@ use axum::http::StatusCode;
 use common::TestApp;
 use podium_app::catalogue::CatalogueStore;
 use podium_app::inventory::InventoryStore;
+use podium_app::ledger::LedgerStore;
 use podium_app::orders::OrderStore;
 use podium_app::payments::{PaymentProvider, PaymentStatus, SandboxStore};
 use podium_store::testing::Backend;
@@ -582,6 +583,15 @@ async fn the_shop_fulfils_its_consignment_and_the_fan_returns_part_of_it(backend
     assert_eq!(c["refunded"], c["total"], "goods, VAT, duty and shipping all back");
     let payment = app.state.sandbox.payments_for(order["id"].as_str().expect("id")).await.expect("payments").remove(0);
     assert_eq!(Some(payment.refunded), c["total"]["minor"].as_i64());
+    // The ledger: the capture was split and both refunds reversed it, to the cent.
+    let verified = podium_app::ledger::verify(app.db.store.as_ref()).await.expect("verify").expect("balances");
+    assert!(verified.consignments >= 2);
+    let transfers = app.db.store.ledger_transfers_for(&cid).await.expect("transfers");
+    let captured: i64 = transfers.iter().filter(|t| t.code == "capture").map(|t| t.amount).sum();
+    assert_eq!(Some(captured), c["total"]["minor"].as_i64(), "the capture credits add up to the parcel");
+    let accounts = app.db.store.ledger_accounts().await.expect("accounts");
+    let pending = accounts.iter().find(|a| a.id.starts_with("merchant_pending:")).expect("pending");
+    assert!(pending.credits > 0);
     // Shipped and refunded e-mails were queued besides the confirmation.
     let mails = app.db.store.claim_mails(app.state.clock.now(), time::Duration::seconds(60), 10).await.expect("mails");
     let kinds: Vec<&str> = mails.iter().map(|m| m.kind.as_str()).collect();
@@ -648,4 +658,50 @@ async fn mails_go_through_smtp_when_configured() {
     assert!(data.contains("Subject: =?UTF-8?B?"), "a Japanese subject, encoded: {data}");
     assert!(data.contains("お支払いが完了しました"), "a Japanese body: {data}");
     assert_eq!(podium_web::workers::send_mails(&app.state, &transport, "https://shop.example").await, 0, "sent once");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_ledger_splits_each_capture_and_releases_the_shops_money_after_the_window() {
+    use podium_app::ledger;
+    let mut app = TestApp::new(Backend::Sqlite).await;
+    let id = cart(&mut app, "KR", &[(KR_TEE, 1), (GB_PIN, 2)]).await;
+    let order = checkout(&mut app, &id, body("4242424242424242"), None).await.json()["order"].clone();
+    let verified = ledger::verify(app.db.store.as_ref()).await.expect("verify").expect("balances");
+    assert_eq!(verified.consignments, 2);
+    let accounts = app.db.store.ledger_accounts().await.expect("accounts");
+    let balance = |prefix: &str| -> i64 {
+        accounts.iter().filter(|a| a.id.starts_with(prefix)).map(|a| a.credits - a.debits).sum()
+    };
+    let total = order["total"]["minor"].as_i64().expect("total");
+    let clearing: i64 = accounts.iter().filter(|a| a.kind == "provider_clearing").map(|a| a.debits - a.credits).sum();
+    assert_eq!(clearing, total, "the provider holds what was paid");
+    let vat: i64 =
+        order["consignments"].as_array().expect("c").iter().map(|c| c["vat"]["minor"].as_i64().expect("vat")).sum();
+    assert_eq!(balance("tax_payable:KR:"), vat, "Korean VAT to remit");
+    assert!(balance("royalty_payable:") > 0, "royalties owed to the licensors");
+    assert!(balance("commission:platform:") > 0);
+    // Delivered, and the window passes: the sweep releases the shop's money.
+    let merchant = bearer(&mut app, "merchant@podium.example", "merchant-demo-2026").await;
+    let auth = [("authorization", merchant.as_str())];
+    let cid = order["consignments"][0]["id"].as_str().expect("id").to_string();
+    let line = order["consignments"][0]["lines"][0]["id"].as_str().expect("line").to_string();
+    let codes = issue_codes(&app, KR_TEE, 1).await;
+    app.post_json(&format!("/api/v1/consignments/{cid}/accept"), json!({}), &auth).await;
+    let ship = json!({"carrier": "CJ", "tracking": "1", "codes": [{"line": line, "codes": codes}]});
+    assert_eq!(app.post_json(&format!("/api/v1/consignments/{cid}/ship"), ship, &auth).await.status, StatusCode::OK);
+    app.post_json(&format!("/api/v1/consignments/{cid}/deliver"), json!({}), &auth).await;
+    let now = app.state.clock.now();
+    assert_eq!(ledger::complete_due(app.db.store.as_ref(), now).await.expect("sweep"), 0, "the window is open");
+    let later = now + time::Duration::days(15);
+    assert_eq!(ledger::complete_due(app.db.store.as_ref(), later).await.expect("sweep"), 1);
+    assert_eq!(ledger::complete_due(app.db.store.as_ref(), later).await.expect("sweep"), 0, "once");
+    let accounts = app.db.store.ledger_accounts().await.expect("accounts");
+    let shop = accounts.iter().find(|a| a.id.starts_with("merchant_available:")).expect("available");
+    assert!(shop.credits > 0, "the shop's money is available");
+    let pending =
+        accounts.iter().find(|a| a.id == shop.id.replace("merchant_available", "merchant_pending")).expect("pending");
+    assert_eq!(pending.credits - pending.debits, 0, "nothing left pending for that shop");
+    assert!(ledger::verify(app.db.store.as_ref()).await.expect("verify").is_ok());
+    let o = app.db.store.order_of_consignment(&cid).await.expect("read").expect("order");
+    assert_eq!(o.consignments.iter().find(|c| c.id == cid).map(|c| c.status.as_str()), Some("completed"));
 }

@@ -91,6 +91,7 @@ pub async fn seed(store: Arc<dyn Store>, now: OffsetDateTime, key: &[u8]) -> Res
             lang,
             user_id: Some(fan.id.clone()),
             token_key: key.to_vec(),
+            commission_bp: crate::ledger::DEFAULT_COMMISSION_BP,
         };
         let order = match checkout::checkout(s, &provider, &cart, &req, &ctx).await {
             Ok(p) => p.order,

@@ -1,0 +1,549 @@
+//! The money ledger, the pure parts (DESIGN §3.8): accounts `(owner, kind, currency)`, transfers
+//! that debit one account and credit another by a positive amount in one currency, batches that
+//! must balance, balances on each account's normal side with the limits that apply to them, and
+//! the postings of a captured consignment and of a refund, allocated so every batch adds up to
+//! the cent.
+
+use std::collections::BTreeMap;
+
+use crate::order::largest_remainder;
+use crate::Currency;
+
+/// The side on which an account's balance grows.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Side {
+    Debit,
+    Credit,
+}
+
+/// What an account is for. The owner says whose: a country for taxes, a licensor for
+/// royalties, a shop for what it is owed, `platform` for the marketplace's own.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum AccountKind {
+    /// Money the payment provider holds for the marketplace (an asset).
+    ProviderClearing,
+    /// VAT collected for a destination country, to remit.
+    TaxPayable,
+    /// Import duty collected for a destination country, to remit.
+    DutyPayable,
+    /// Royalties owed to a licensor.
+    RoyaltyPayable,
+    /// The platform's commission (revenue).
+    Commission,
+    /// What a shop will be owed once the parcel is delivered and its return window has passed.
+    MerchantPending,
+    /// What a shop is owed and may be paid out.
+    MerchantAvailable,
+}
+
+impl AccountKind {
+    pub const ALL: [AccountKind; 7] = [
+        AccountKind::ProviderClearing,
+        AccountKind::TaxPayable,
+        AccountKind::DutyPayable,
+        AccountKind::RoyaltyPayable,
+        AccountKind::Commission,
+        AccountKind::MerchantPending,
+        AccountKind::MerchantAvailable,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            AccountKind::ProviderClearing => "provider_clearing",
+            AccountKind::TaxPayable => "tax_payable",
+            AccountKind::DutyPayable => "duty_payable",
+            AccountKind::RoyaltyPayable => "royalty_payable",
+            AccountKind::Commission => "commission",
+            AccountKind::MerchantPending => "merchant_pending",
+            AccountKind::MerchantAvailable => "merchant_available",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<AccountKind> {
+        AccountKind::ALL.into_iter().find(|k| k.as_str() == s)
+    }
+
+    /// The side its balance grows on.
+    pub fn normal(self) -> Side {
+        match self {
+            AccountKind::ProviderClearing => Side::Debit,
+            _ => Side::Credit,
+        }
+    }
+
+    /// Whether its balance may go below zero. A shop's available balance may: a refund after
+    /// its money was released is drawn from it and recovered from the next payout; so may a
+    /// licensor's royalties, for a refund after they were paid.
+    pub fn may_go_negative(self) -> bool {
+        matches!(self, AccountKind::MerchantAvailable | AccountKind::RoyaltyPayable)
+    }
+}
+
+/// An account: whose, what for, in which currency.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct AccountKey {
+    pub owner: String,
+    pub kind: AccountKind,
+    pub currency: Currency,
+}
+
+impl AccountKey {
+    pub fn new(owner: impl Into<String>, kind: AccountKind, currency: Currency) -> AccountKey {
+        AccountKey { owner: owner.into(), kind, currency }
+    }
+}
+
+/// The owner of the platform's own accounts.
+pub const PLATFORM: &str = "platform";
+/// The owner of the provider clearing account.
+pub const PROVIDER: &str = "sandbox";
+
+/// One movement of money: `amount` (minor units, > 0) from `debit` to `credit`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Transfer {
+    /// Chosen by the caller so a retry is harmless: the same id is one transfer.
+    pub id: String,
+    pub debit: AccountKey,
+    pub credit: AccountKey,
+    pub amount: i64,
+    /// What it is for (`capture`, `refund`, `release`, …), for statements and checks.
+    pub code: &'static str,
+    /// What it belongs to: a consignment (capture, release) or a return (refund).
+    pub reference: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum LedgerError {
+    #[error("transfer {0}: the amount must be positive")]
+    NotPositive(String),
+    #[error("transfer {0}: both accounts must be in one currency")]
+    MixedCurrency(String),
+    #[error("transfer {0}: it debits and credits the same account")]
+    SameAccount(String),
+    #[error("transfer {0} appears twice in the batch")]
+    Duplicate(String),
+    #[error("{kind} of {owner} in {currency} would go below zero")]
+    Negative { owner: String, kind: &'static str, currency: Currency },
+    #[error("the rates add up to more than 100 %")]
+    Rates,
+    #[error("the amounts are too large")]
+    Overflow,
+}
+
+/// Checks a batch on its own: positive amounts, one currency per transfer, distinct ids.
+/// (Each transfer debits what it credits, so a batch that passes balances per currency.)
+pub fn check_batch(batch: &[Transfer]) -> Result<(), LedgerError> {
+    let mut ids: Vec<&str> = Vec::with_capacity(batch.len());
+    for t in batch {
+        if t.amount <= 0 {
+            return Err(LedgerError::NotPositive(t.id.clone()));
+        }
+        if t.debit.currency != t.credit.currency {
+            return Err(LedgerError::MixedCurrency(t.id.clone()));
+        }
+        if t.debit == t.credit {
+            return Err(LedgerError::SameAccount(t.id.clone()));
+        }
+        ids.push(&t.id);
+    }
+    ids.sort_unstable();
+    if let Some(w) = ids.windows(2).find(|w| w[0] == w[1]) {
+        return Err(LedgerError::Duplicate(w[0].to_string()));
+    }
+    Ok(())
+}
+
+/// Per currency, what a batch debits and what it credits (equal for any valid batch).
+pub fn totals(batch: &[Transfer]) -> BTreeMap<Currency, (i64, i64)> {
+    let mut out: BTreeMap<Currency, (i64, i64)> = BTreeMap::new();
+    for t in batch {
+        let e = out.entry(t.debit.currency).or_default();
+        e.0 += t.amount;
+        let e = out.entry(t.credit.currency).or_default();
+        e.1 += t.amount;
+    }
+    out
+}
+
+/// Debits and credits posted to an account.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Posted {
+    pub debits: i64,
+    pub credits: i64,
+}
+
+impl Posted {
+    /// The balance on the account's normal side.
+    pub fn balance(self, kind: AccountKind) -> i64 {
+        match kind.normal() {
+            Side::Debit => self.debits - self.credits,
+            Side::Credit => self.credits - self.debits,
+        }
+    }
+}
+
+/// Applies a batch to balances, all or nothing: refused when an account that may not go
+/// negative would.
+pub fn apply(balances: &mut BTreeMap<AccountKey, Posted>, batch: &[Transfer]) -> Result<(), LedgerError> {
+    check_batch(batch)?;
+    let mut next = balances.clone();
+    for t in batch {
+        let d = next.entry(t.debit.clone()).or_default();
+        d.debits = d.debits.checked_add(t.amount).ok_or(LedgerError::Overflow)?;
+        let c = next.entry(t.credit.clone()).or_default();
+        c.credits = c.credits.checked_add(t.amount).ok_or(LedgerError::Overflow)?;
+    }
+    for t in batch {
+        for key in [&t.debit, &t.credit] {
+            let posted = next.get(key).copied().unwrap_or_default();
+            if !key.kind.may_go_negative() && posted.balance(key.kind) < 0 {
+                return Err(LedgerError::Negative {
+                    owner: key.owner.clone(),
+                    kind: key.kind.as_str(),
+                    currency: key.currency,
+                });
+            }
+        }
+    }
+    *balances = next;
+    Ok(())
+}
+
+/// `amount × bp / 10000`, rounded half-even to the minor unit (DESIGN §3.9: per line).
+pub fn rate_of(amount: i64, bp: u32) -> Result<i64, LedgerError> {
+    let n = i128::from(amount) * i128::from(bp);
+    let (q, r) = (n / 10_000, n % 10_000);
+    let rounded = match (r * 2).cmp(&10_000) {
+        std::cmp::Ordering::Greater => q + 1,
+        std::cmp::Ordering::Less => q,
+        std::cmp::Ordering::Equal => q + (q & 1),
+    };
+    i64::try_from(rounded).map_err(|_| LedgerError::Overflow)
+}
+
+/// One line of a captured consignment as the ledger needs it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LineMoney {
+    pub net: i64,
+    pub vat: i64,
+    pub duty: i64,
+    pub quantity: i64,
+    /// The licensor the royalty is owed to, and its rate.
+    pub licensor: String,
+    pub royalty_bp: u32,
+}
+
+/// A consignment at capture.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Captured<'a> {
+    pub consignment: &'a str,
+    pub shop: &'a str,
+    /// The destination country (taxes and duties are owed there).
+    pub country: &'a str,
+    pub currency: Currency,
+    pub shipping: i64,
+    pub lines: &'a [LineMoney],
+    pub commission_bp: u32,
+}
+
+/// What a line's royalty and the platform's commission on it are.
+pub fn line_cuts(line: &LineMoney, commission_bp: u32) -> Result<(i64, i64), LedgerError> {
+    if line.royalty_bp.saturating_add(commission_bp) > 10_000 {
+        return Err(LedgerError::Rates);
+    }
+    Ok((rate_of(line.net, line.royalty_bp)?, rate_of(line.net, commission_bp)?))
+}
+
+/// The postings of a captured consignment (DESIGN §3.8): from the provider clearing account to
+/// tax and duty payable (the destination country), royalty payable (each licensor), the
+/// platform's commission and the shop's pending balance — together exactly what was captured.
+pub fn capture_postings(c: &Captured<'_>) -> Result<Vec<Transfer>, LedgerError> {
+    let clearing = AccountKey::new(PROVIDER, AccountKind::ProviderClearing, c.currency);
+    let mut vat = 0i64;
+    let mut duty = 0i64;
+    let mut goods = 0i64;
+    let mut commission = 0i64;
+    let mut royalties: BTreeMap<&str, i64> = BTreeMap::new();
+    for l in c.lines {
+        let (royalty, cut) = line_cuts(l, c.commission_bp)?;
+        vat += l.vat;
+        duty += l.duty;
+        goods += l.net;
+        commission += cut;
+        *royalties.entry(l.licensor.as_str()).or_default() += royalty;
+    }
+    let royalty: i64 = royalties.values().sum();
+    let merchant = goods + c.shipping - royalty - commission;
+    if merchant < 0 {
+        return Err(LedgerError::Rates);
+    }
+    let id = |what: &str| format!("capture:{}:{what}", c.consignment);
+    let mut out = Vec::new();
+    let mut push = |tid: String, credit: AccountKey, amount: i64| {
+        if amount > 0 {
+            out.push(Transfer {
+                id: tid,
+                debit: clearing.clone(),
+                credit,
+                amount,
+                code: "capture",
+                reference: c.consignment.to_string(),
+            });
+        }
+    };
+    push(id("vat"), AccountKey::new(c.country, AccountKind::TaxPayable, c.currency), vat);
+    push(id("duty"), AccountKey::new(c.country, AccountKind::DutyPayable, c.currency), duty);
+    for (licensor, amount) in &royalties {
+        push(
+            id(&format!("royalty:{licensor}")),
+            AccountKey::new(*licensor, AccountKind::RoyaltyPayable, c.currency),
+            *amount,
+        );
+    }
+    push(id("commission"), AccountKey::new(PLATFORM, AccountKind::Commission, c.currency), commission);
+    push(id("merchant"), AccountKey::new(c.shop, AccountKind::MerchantPending, c.currency), merchant);
+    Ok(out)
+}
+
+/// What a refund gives back of a line: `units` more of its `quantity`, `already` refunded
+/// before. Every part is the change in its largest-remainder share, so refunding all units in
+/// any number of steps reverses the line exactly.
+fn share(total: i64, quantity: i64, refunded: i64) -> i64 {
+    largest_remainder(total, &[refunded, quantity - refunded]).map_or(0, |p| p[0])
+}
+
+/// A refund of units of a consignment's lines: (line, units already refunded, units now).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Refunded<'a> {
+    pub id: &'a str,
+    pub captured: &'a Captured<'a>,
+    pub units: &'a [(usize, i64, i64)],
+    /// The whole consignment has now come back: the shipping goes back too.
+    pub whole: bool,
+    /// The shop's money was already released to its available balance.
+    pub released: bool,
+}
+
+/// The reverse postings of a refund: line by line the goods, VAT, duty, royalty and commission
+/// attributable to the refunded units; what the fan gets back is what leaves the clearing
+/// account.
+pub fn refund_postings(r: &Refunded<'_>) -> Result<Vec<Transfer>, LedgerError> {
+    let c = r.captured;
+    let clearing = AccountKey::new(PROVIDER, AccountKind::ProviderClearing, c.currency);
+    let (mut vat, mut duty, mut goods, mut commission) = (0i64, 0i64, 0i64, 0i64);
+    let mut royalties: BTreeMap<&str, i64> = BTreeMap::new();
+    for &(i, before, now) in r.units {
+        let Some(l) = c.lines.get(i) else { continue };
+        let (royalty, cut) = line_cuts(l, c.commission_bp)?;
+        let part = |total: i64| share(total, l.quantity, before + now) - share(total, l.quantity, before);
+        vat += part(l.vat);
+        duty += part(l.duty);
+        goods += part(l.net);
+        commission += part(cut);
+        *royalties.entry(l.licensor.as_str()).or_default() += part(royalty);
+    }
+    let royalty: i64 = royalties.values().sum();
+    let shipping = if r.whole { c.shipping } else { 0 };
+    let merchant = goods + shipping - royalty - commission;
+    let merchant_kind = if r.released { AccountKind::MerchantAvailable } else { AccountKind::MerchantPending };
+    let id = |what: &str| format!("refund:{}:{what}", r.id);
+    let mut out = Vec::new();
+    let mut push = |tid: String, debit: AccountKey, amount: i64| {
+        if amount > 0 {
+            out.push(Transfer {
+                id: tid,
+                debit,
+                credit: clearing.clone(),
+                amount,
+                code: "refund",
+                reference: r.id.to_string(),
+            });
+        }
+    };
+    push(id("vat"), AccountKey::new(c.country, AccountKind::TaxPayable, c.currency), vat);
+    push(id("duty"), AccountKey::new(c.country, AccountKind::DutyPayable, c.currency), duty);
+    for (licensor, amount) in &royalties {
+        push(
+            id(&format!("royalty:{licensor}")),
+            AccountKey::new(*licensor, AccountKind::RoyaltyPayable, c.currency),
+            *amount,
+        );
+    }
+    push(id("commission"), AccountKey::new(PLATFORM, AccountKind::Commission, c.currency), commission);
+    push(id("merchant"), AccountKey::new(c.shop, merchant_kind, c.currency), merchant);
+    Ok(out)
+}
+
+/// Sum of what a batch takes out of (capture: puts into) the clearing account.
+pub fn clearing_total(batch: &[Transfer]) -> i64 {
+    batch
+        .iter()
+        .map(|t| match (t.debit.kind, t.credit.kind) {
+            (AccountKind::ProviderClearing, _) => t.amount,
+            (_, AccountKind::ProviderClearing) => -t.amount,
+            _ => 0,
+        })
+        .sum()
+}
+
+#[cfg(test)]
+mod tests {
+    use proptest::prelude::*;
+
+    use super::*;
+
+    fn krw() -> Currency {
+        Currency::parse("KRW").expect("KRW")
+    }
+
+    fn line(net: i64, vat: i64, duty: i64, q: i64, licensor: &str, bp: u32) -> LineMoney {
+        LineMoney { net, vat, duty, quantity: q, licensor: licensor.into(), royalty_bp: bp }
+    }
+
+    #[test]
+    fn a_capture_credits_exactly_what_was_captured() {
+        let lines = [line(51_000, 5_100, 0, 1, "team-kenya", 1_000), line(286_485, 33_947, 22_919, 3, "ioc", 1_200)];
+        let c = Captured {
+            consignment: "c1",
+            shop: "hanok",
+            country: "KR",
+            currency: krw(),
+            shipping: 6_700,
+            lines: &lines,
+            commission_bp: 1_000,
+        };
+        let batch = capture_postings(&c).expect("postings");
+        check_batch(&batch).expect("valid");
+        let captured = 51_000 + 5_100 + 286_485 + 33_947 + 22_919 + 6_700;
+        assert_eq!(clearing_total(&batch), captured);
+        let credit = |kind, owner: &str| {
+            batch.iter().find(|t| t.credit.kind == kind && t.credit.owner == owner).map(|t| t.amount)
+        };
+        assert_eq!(credit(AccountKind::TaxPayable, "KR"), Some(39_047));
+        assert_eq!(credit(AccountKind::DutyPayable, "KR"), Some(22_919));
+        assert_eq!(credit(AccountKind::RoyaltyPayable, "team-kenya"), Some(5_100));
+        // 286,485 × 12 % = 34,378.2 → 34,378 (half-even per line).
+        assert_eq!(credit(AccountKind::RoyaltyPayable, "ioc"), Some(34_378));
+        // 5,100 + 28,648.5 → 28,648 (half-even: the 8 is even).
+        assert_eq!(credit(AccountKind::Commission, PLATFORM), Some(5_100 + 28_648));
+        assert_eq!(
+            credit(AccountKind::MerchantPending, "hanok"),
+            Some(51_000 + 286_485 + 6_700 - 5_100 - 34_378 - 5_100 - 28_648)
+        );
+        // Retried, it is the same transfers (the same ids).
+        assert_eq!(capture_postings(&c).expect("again"), batch);
+    }
+
+    #[test]
+    fn half_even_rates() {
+        assert_eq!(rate_of(25, 1_000).expect("rate"), 2); // 2.5 → 2
+        assert_eq!(rate_of(35, 1_000).expect("rate"), 4); // 3.5 → 4
+        assert_eq!(rate_of(34, 1_000).expect("rate"), 3);
+        assert_eq!(rate_of(36, 1_000).expect("rate"), 4);
+        assert_eq!(rate_of(0, 1_000).expect("rate"), 0);
+    }
+
+    #[test]
+    fn balances_refuse_what_would_go_negative_and_change_nothing() {
+        let eur = Currency::EUR;
+        let clearing = AccountKey::new(PROVIDER, AccountKind::ProviderClearing, eur);
+        let tax = AccountKey::new("FR", AccountKind::TaxPayable, eur);
+        let shop = AccountKey::new("s", AccountKind::MerchantAvailable, eur);
+        let mut balances = BTreeMap::new();
+        let t = |id: &str, debit: &AccountKey, credit: &AccountKey, amount| Transfer {
+            id: id.into(),
+            debit: debit.clone(),
+            credit: credit.clone(),
+            amount,
+            code: "test",
+            reference: "test".into(),
+        };
+        apply(&mut balances, &[t("a", &clearing, &tax, 100)]).expect("capture");
+        assert_eq!(balances[&tax].balance(AccountKind::TaxPayable), 100);
+        assert_eq!(balances[&clearing].balance(AccountKind::ProviderClearing), 100);
+        let before = balances.clone();
+        let err =
+            apply(&mut balances, &[t("b", &tax, &clearing, 60), t("c", &tax, &clearing, 60)]).expect_err("negative");
+        assert!(matches!(err, LedgerError::Negative { kind: "tax_payable", .. }));
+        assert_eq!(balances, before, "all or nothing");
+        // A shop's available balance may go negative (recovered from the next payout).
+        apply(&mut balances, &[t("d", &shop, &clearing, 50)]).expect("may go negative");
+        assert_eq!(balances[&shop].balance(AccountKind::MerchantAvailable), -50);
+        assert!(matches!(check_batch(&[t("e", &tax, &clearing, 0)]), Err(LedgerError::NotPositive(_))));
+        assert!(matches!(check_batch(&[t("e", &tax, &tax, 1)]), Err(LedgerError::SameAccount(_))));
+        assert!(matches!(
+            check_batch(&[t("e", &tax, &clearing, 1), t("e", &tax, &clearing, 1)]),
+            Err(LedgerError::Duplicate(_))
+        ));
+        let usd = AccountKey::new("s", AccountKind::MerchantAvailable, Currency::parse("USD").expect("USD"));
+        assert!(matches!(check_batch(&[t("f", &usd, &clearing, 1)]), Err(LedgerError::MixedCurrency(_))));
+    }
+
+    fn arb_lines() -> impl Strategy<Value = Vec<LineMoney>> {
+        prop::collection::vec(
+            (0i64..5_000_000, 0i64..1_000_000, 0i64..500_000, 1i64..6, 0usize..3, 0u32..3_000).prop_map(
+                |(net, vat, duty, q, who, bp)| line(net, vat, duty, q, ["ioc", "pocog", "team-kenya"][who], bp),
+            ),
+            1..5,
+        )
+    }
+
+    proptest! {
+        /// Captures credit exactly what was captured; refunds of every unit, in any steps,
+        /// reverse it exactly (shipping with the last); no account that may not go negative does.
+        #[test]
+        fn captures_and_refunds_in_any_steps_balance(
+            lines in arb_lines(),
+            shipping in 0i64..100_000,
+            commission_bp in 0u32..2_000,
+            steps in prop::collection::vec((0usize..5, 1i64..4), 0..12),
+            released in any::<bool>(),
+        ) {
+            let c = Captured { consignment: "c", shop: "s", country: "KR", currency: krw(), shipping, lines: &lines, commission_bp };
+            let capture = capture_postings(&c).expect("capture");
+            let captured: i64 = lines.iter().map(|l| l.net + l.vat + l.duty).sum::<i64>() + shipping;
+            prop_assert_eq!(clearing_total(&capture), captured);
+            let mut balances = BTreeMap::new();
+            apply(&mut balances, &capture).expect("capture applies");
+            if released {
+                // The shop's money moves to its available balance.
+                let pending = AccountKey::new("s", AccountKind::MerchantPending, krw());
+                let amount = balances.get(&pending).map_or(0, |p| p.balance(AccountKind::MerchantPending));
+                if amount > 0 {
+                    let t = Transfer { id: "release".into(), debit: pending, credit: AccountKey::new("s", AccountKind::MerchantAvailable, krw()), amount, code: "release", reference: "c".into() };
+                    apply(&mut balances, &[t]).expect("release");
+                }
+            }
+            let mut refunded = vec![0i64; lines.len()];
+            let mut given_back = 0;
+            let mut n = 0;
+            let mut refund = |units: Vec<(usize, i64, i64)>, whole: bool, balances: &mut BTreeMap<AccountKey, Posted>| {
+                n += 1;
+                let id = format!("r{n}");
+                let r = Refunded { id: &id, captured: &c, units: &units, whole, released };
+                let batch = refund_postings(&r).expect("refund");
+                apply(balances, &batch).expect("refund applies");
+                -clearing_total(&batch)
+            };
+            for (i, want) in steps {
+                let i = i % lines.len();
+                let units = want.min(lines[i].quantity - refunded[i]);
+                if units > 0 {
+                    let all = refunded.iter().zip(&lines).enumerate().all(|(j, (r, l))| if j == i { r + units == l.quantity } else { *r == l.quantity });
+                    given_back += refund(vec![(i, refunded[i], units)], all, &mut balances);
+                    refunded[i] += units;
+                }
+            }
+            // The rest comes back in one go.
+            let rest: Vec<(usize, i64, i64)> = lines.iter().enumerate().filter(|(i, l)| refunded[*i] < l.quantity).map(|(i, l)| (i, refunded[i], l.quantity - refunded[i])).collect();
+            let already_whole = rest.is_empty();
+            if !already_whole {
+                given_back += refund(rest, true, &mut balances);
+            }
+            prop_assert_eq!(given_back, captured, "everything captured went back");
+            for (key, posted) in &balances {
+                prop_assert_eq!(posted.balance(key.kind), 0, "{:?} is back to zero", key);
+            }
+        }
+    }
+}

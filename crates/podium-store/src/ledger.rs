@@ -1,0 +1,206 @@
+//! The ledger half of [`SqlStore`]: accounts with their posted debits and credits, and
+//! transfers that are only appended (a trigger refuses updates and deletes). A batch is posted
+//! in one transaction: its accounts made if new, each transfer inserted once by its id, and the
+//! accounts' totals moved in account order (so concurrent batches never deadlock), where a
+//! CHECK refuses a balance that may not go negative.
+
+use async_trait::async_trait;
+use podium_app::ledger::{AccountRow, LedgerStore, TransferRow};
+use podium_app::StoreResult;
+use podium_domain::ledger::Transfer;
+use time::OffsetDateTime;
+
+use crate::macros::{read, write_tx};
+use crate::sql::{backend, micros, SqlStore};
+
+/// Posts `$transfers` (a `&[Transfer]`) as batch `$batch` inside `$tx`.
+macro_rules! post_transfers {
+    ($tx:ident, $batch:expr, $transfers:expr, $now:expr) => {{
+        let transfers: &[podium_domain::ledger::Transfer] = $transfers;
+        let mut moves: std::collections::BTreeMap<String, (i64, i64)> = std::collections::BTreeMap::new();
+        for t in transfers {
+            for key in [&t.debit, &t.credit] {
+                sqlx::query(
+                    "INSERT INTO ledger_accounts (id, owner, kind, currency, may_go_negative) \
+                     VALUES ($1, $2, $3, $4, $5) ON CONFLICT DO NOTHING",
+                )
+                .bind(podium_app::ledger::account_id(key))
+                .bind(&key.owner)
+                .bind(key.kind.as_str())
+                .bind(key.currency.code())
+                .bind(i64::from(key.kind.may_go_negative()))
+                .execute(&mut *$tx)
+                .await
+                .map_err(crate::sql::backend)?;
+            }
+            let (debit, credit) = (podium_app::ledger::account_id(&t.debit), podium_app::ledger::account_id(&t.credit));
+            let inserted = sqlx::query(
+                "INSERT INTO ledger_transfers (id, batch_id, debit_account, credit_account, amount, currency, code, \
+                 reference, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) ON CONFLICT DO NOTHING",
+            )
+            .bind(&t.id)
+            .bind($batch)
+            .bind(&debit)
+            .bind(&credit)
+            .bind(t.amount)
+            .bind(t.debit.currency.code())
+            .bind(t.code)
+            .bind(&t.reference)
+            .bind(crate::sql::micros($now))
+            .execute(&mut *$tx)
+            .await
+            .map_err(crate::sql::backend)?;
+            if inserted.rows_affected() == 1 {
+                moves.entry(debit).or_default().0 += t.amount;
+                moves.entry(credit).or_default().1 += t.amount;
+            } else {
+                // Posted before: it must be the same transfer, or the id was reused.
+                let same: Option<(i64,)> = sqlx::query_as(
+                    "SELECT amount FROM ledger_transfers WHERE id = $1 AND debit_account = $2 AND credit_account = $3",
+                )
+                .bind(&t.id)
+                .bind(&debit)
+                .bind(&credit)
+                .fetch_optional(&mut *$tx)
+                .await
+                .map_err(crate::sql::backend)?;
+                if same.map(|(a,)| a) != Some(t.amount) {
+                    return Err(podium_app::StoreError::Conflict { field: "transfer id" });
+                }
+            }
+        }
+        for (account, (debits, credits)) in moves {
+            sqlx::query("UPDATE ledger_accounts SET debits = debits + $2, credits = credits + $3 WHERE id = $1")
+                .bind(&account)
+                .bind(debits)
+                .bind(credits)
+                .execute(&mut *$tx)
+                .await
+                .map_err(crate::sql::backend)?;
+        }
+    }};
+}
+pub(crate) use post_transfers;
+
+#[async_trait]
+impl LedgerStore for SqlStore {
+    async fn post_batch(&self, batch_id: &str, transfers: &[Transfer], now: OffsetDateTime) -> StoreResult<()> {
+        write_tx!(self, |tx| {
+            post_transfers!(tx, batch_id, transfers, now);
+        });
+        Ok(())
+    }
+
+    async fn ledger_accounts(&self) -> StoreResult<Vec<AccountRow>> {
+        let rows: Vec<(String, String, String, String, i64, i64)> = read!(self, |pool| {
+            sqlx::query_as("SELECT id, owner, kind, currency, debits, credits FROM ledger_accounts ORDER BY id")
+                .fetch_all(pool)
+                .await
+                .map_err(backend)?
+        });
+        Ok(rows
+            .into_iter()
+            .map(|(id, owner, kind, currency, debits, credits)| AccountRow {
+                id,
+                owner,
+                kind,
+                currency,
+                debits,
+                credits,
+            })
+            .collect())
+    }
+
+    async fn ledger_transfers(&self) -> StoreResult<Vec<TransferRow>> {
+        self.transfers_where("1 = 1 OR reference = $1", "").await
+    }
+
+    async fn ledger_transfers_for(&self, reference: &str) -> StoreResult<Vec<TransferRow>> {
+        self.transfers_where("reference = $1", reference).await
+    }
+
+    async fn captured_consignments(&self) -> StoreResult<Vec<(String, i64)>> {
+        read!(self, |pool| {
+            sqlx::query_as(
+                "SELECT c.id, c.total FROM consignments c JOIN orders o ON o.id = c.order_id \
+                 WHERE o.paid_at IS NOT NULL ORDER BY c.id",
+            )
+            .fetch_all(pool)
+            .await
+            .map_err(backend)
+        })
+    }
+
+    async fn consignments_to_complete(&self, now: OffsetDateTime, limit: i64) -> StoreResult<Vec<String>> {
+        let rows: Vec<(String,)> = read!(self, |pool| {
+            sqlx::query_as(
+                "SELECT c.id FROM consignments c WHERE c.status = 'delivered' \
+                 AND c.delivered_at + c.return_window_days * 86400000000 <= $1 \
+                 AND NOT EXISTS (SELECT 1 FROM returns r WHERE r.consignment_id = c.id AND r.status = 'requested') \
+                 ORDER BY c.delivered_at LIMIT $2",
+            )
+            .bind(micros(now))
+            .bind(limit)
+            .fetch_all(pool)
+            .await
+            .map_err(backend)?
+        });
+        Ok(rows.into_iter().map(|(id,)| id).collect())
+    }
+
+    async fn complete_consignment(&self, id: &str, release: &[Transfer], now: OffsetDateTime) -> StoreResult<bool> {
+        let done = write_tx!(self, |tx| {
+            let moved = sqlx::query(
+                "UPDATE consignments SET status = 'completed' WHERE id = $1 AND status = 'delivered' \
+                 AND NOT EXISTS (SELECT 1 FROM returns r WHERE r.consignment_id = $1 AND r.status = 'requested')",
+            )
+            .bind(id)
+            .execute(&mut *tx)
+            .await
+            .map_err(backend)?;
+            if moved.rows_affected() == 0 {
+                return Ok(false);
+            }
+            post_transfers!(tx, format!("release:{id}"), release, now);
+            // An order is completed once every consignment is.
+            sqlx::query(
+                "UPDATE orders SET status = 'completed', updated_at = $2 WHERE status = 'paid' \
+                 AND id = (SELECT order_id FROM consignments WHERE id = $1) \
+                 AND NOT EXISTS (SELECT 1 FROM consignments c WHERE c.order_id = orders.id \
+                   AND c.status NOT IN ('completed', 'cancelled', 'refunded'))",
+            )
+            .bind(id)
+            .bind(micros(now))
+            .execute(&mut *tx)
+            .await
+            .map_err(backend)?;
+            true
+        });
+        Ok(done)
+    }
+}
+
+impl SqlStore {
+    async fn transfers_where(&self, filter: &str, bind: &str) -> StoreResult<Vec<TransferRow>> {
+        type Row = (String, String, String, String, i64, String, String, String);
+        let sql = format!(
+            "SELECT id, batch_id, debit_account, credit_account, amount, currency, code, reference \
+             FROM ledger_transfers WHERE {filter} ORDER BY created_at, id"
+        );
+        let rows: Vec<Row> =
+            read!(self, |pool| { sqlx::query_as(&sql).bind(bind).fetch_all(pool).await.map_err(backend)? });
+        Ok(rows
+            .into_iter()
+            .map(|(id, batch_id, debit_account, credit_account, amount, currency, code, reference)| TransferRow {
+                id,
+                batch_id,
+                debit_account,
+                credit_account,
+                amount,
+                currency,
+                code,
+                reference,
+            })
+            .collect())
+    }
+}
