@@ -218,6 +218,7 @@ fn build_order(
             lines.push(NewOrderLine {
                 licensor_id: cover.agreement.licensor_id.clone(),
                 agreement_id: cover.agreement.id.clone(),
+                rights_id: cover.rights.id.clone(),
                 royalty_bp: cover.rights.royalty_bp,
                 product_id: p.id.clone(),
                 variant_id: v.id.clone(),
@@ -302,6 +303,7 @@ pub async fn checkout(
         consignments,
         reserve_until: now + time::Duration::minutes(RESERVATION_MINUTES),
         created_at: now,
+        fx_snapshot: ctx.rates.snapshot(),
     };
     if let Err(sold_out) = store.place_order(&order).await? {
         return Err(CheckoutError::SoldOut { sku: sold_out.sku });

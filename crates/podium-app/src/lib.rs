@@ -24,6 +24,7 @@ pub mod orders;
 pub mod payments;
 pub mod ports;
 pub mod quote;
+pub mod royalties;
 pub mod shipping;
 pub mod storefront;
 pub mod trade_rules;

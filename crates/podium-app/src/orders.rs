@@ -36,6 +36,7 @@ pub struct NewOrderLine {
     /// The licence it sells under: the licensor owed the royalty, the agreement and its rate.
     pub licensor_id: String,
     pub agreement_id: String,
+    pub rights_id: String,
     pub royalty_bp: u32,
 }
 
@@ -72,6 +73,8 @@ pub struct NewOrder {
     /// How long the stock stays reserved for the payment.
     pub reserve_until: OffsetDateTime,
     pub created_at: OffsetDateTime,
+    /// The exchange rates at checkout ([`podium_domain::RateTable::snapshot`]).
+    pub fx_snapshot: String,
 }
 
 /// The order could not reserve a line's stock: sold out (nothing was written).
@@ -96,6 +99,7 @@ pub struct OrderLine {
     pub refunded_quantity: i64,
     pub licensor_id: String,
     pub agreement_id: String,
+    pub rights_id: String,
     pub royalty_bp: u32,
     /// The authenticity code on each unit shipped, in unit order.
     pub codes: Vec<String>,
@@ -165,6 +169,7 @@ pub struct OrderRecord {
     pub next_action: Option<String>,
     pub created_at: OffsetDateTime,
     pub paid_at: Option<OffsetDateTime>,
+    pub fx_snapshot: String,
     pub consignments: Vec<ConsignmentRecord>,
 }
 
@@ -352,10 +357,28 @@ pub trait OrderStore: Send + Sync {
         now: OffsetDateTime,
         lease: time::Duration,
     ) -> StoreResult<IdempotencyClaim>;
+    /// Every line paid under the agreement, with its refunds.
+    async fn royalty_lines(&self, agreement_id: &str) -> StoreResult<Vec<RoyaltyLine>>;
     /// The secret every node shares under `name`: `candidate` if none was made before.
     async fn shared_secret(&self, name: &str, candidate: &str) -> StoreResult<String>;
     /// Stores the answer to replay; `None` lets the key go (the request may be retried afresh).
     async fn finish_idempotency(&self, scope: &str, key: &str, answer: Option<(u16, &str)>) -> StoreResult<()>;
+}
+
+/// An order line sold under an agreement, as a royalty statement reads it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RoyaltyLine {
+    pub line_id: String,
+    pub paid_at: OffsetDateTime,
+    pub currency: String,
+    pub fx_snapshot: String,
+    pub country: String,
+    pub rights_id: String,
+    pub net: i64,
+    pub royalty_bp: u32,
+    pub quantity: i64,
+    /// Refunds of its units: (when, how many), oldest first.
+    pub refunds: Vec<(OffsetDateTime, i64)>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]

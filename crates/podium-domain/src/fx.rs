@@ -132,6 +132,28 @@ impl RateTable {
         self.rates.get(&c)
     }
 
+    /// The rates as text to keep with an order (`EUR=1;KRW=1467.3;…`, sorted), so what it is
+    /// later converted at is the rate locked at checkout.
+    pub fn snapshot(&self) -> String {
+        let mut parts: Vec<String> =
+            self.rates.values().map(|r| format!("{}={}", r.currency.code(), r.per_eur.normalize())).collect();
+        parts.sort();
+        parts.join(";")
+    }
+
+    /// Reads a [`snapshot`](Self::snapshot) back; parts that do not read are left out.
+    pub fn from_snapshot(text: &str, date: Date) -> RateTable {
+        RateTable::new(text.split(';').filter_map(|part| {
+            let (code, rate) = part.split_once('=')?;
+            Some(Rate {
+                currency: Currency::parse(code).ok()?,
+                per_eur: rate.parse().ok()?,
+                date,
+                source: "locked at checkout".into(),
+            })
+        }))
+    }
+
     fn per_eur(&self, c: Currency) -> Result<Decimal, FxError> {
         if c == Currency::EUR {
             return Ok(Decimal::ONE);

@@ -18,6 +18,7 @@ pub mod order;
 pub mod payment;
 pub mod ranking;
 pub mod role;
+pub mod royalty;
 pub mod shipping;
 
 pub use country::Country;

@@ -5,7 +5,8 @@
 use async_trait::async_trait;
 use podium_app::orders::{
     Address, ConsignmentRecord, Fulfil, FulfilRefused, IdempotencyClaim, MailKind, MarkPaid, NewMail, NewOrder,
-    OrderLine, OrderRecord, OrderStore, PaymentFacts, QueuedMail, RefundPlan, ReturnRecord, ShopConsignment, SoldOut,
+    OrderLine, OrderRecord, OrderStore, PaymentFacts, QueuedMail, RefundPlan, ReturnRecord, RoyaltyLine,
+    ShopConsignment, SoldOut,
 };
 use podium_app::{StoreError, StoreResult};
 use podium_domain::order::{ConsignmentStatus, OrderStatus};
@@ -18,7 +19,7 @@ use crate::sql::{backend, decode_err, from_micros, micros, new_id, SqlStore};
 
 const ORDER_SELECT: &str = "SELECT id, number, token_hash, cart_id, user_id, email, lang, country, currency, \
     ship_name, ship_line1, ship_line2, ship_city, ship_postal_code, total, refunded, status, failure, payment_id, \
-    card_brand, card_last4, card_fingerprint, next_action, created_at, paid_at FROM orders";
+    card_brand, card_last4, card_fingerprint, next_action, created_at, paid_at, fx_snapshot FROM orders";
 
 const CONSIGNMENT_SELECT: &str = "SELECT c.id, c.order_id, c.shop_id, o.slug AS shop_slug, o.name AS shop_name, \
     c.ship_from, c.regime, c.goods, c.shipping, c.vat, c.duty, c.total, c.refunded, c.days_min, c.days_max, \
@@ -27,7 +28,7 @@ const CONSIGNMENT_SELECT: &str = "SELECT c.id, c.order_id, c.shop_id, o.slug AS 
 
 const LINE_SELECT: &str = "SELECT l.id, l.consignment_id, l.product_id, l.variant_id, l.sku, l.title, l.quantity, \
     l.unit, l.net, l.vat, l.duty, l.reservation_id, l.refunded_quantity, l.licensor_id, l.agreement_id, \
-    l.royalty_bp FROM order_lines l \
+    l.rights_id, l.royalty_bp FROM order_lines l \
     JOIN consignments c ON c.id = l.consignment_id";
 
 fn order_from<R: Row>(r: &R) -> StoreResult<OrderRecord>
@@ -69,6 +70,7 @@ where
         next_action: o("next_action")?,
         created_at: from_micros(r.try_get("created_at").map_err(backend)?),
         paid_at: r.try_get::<Option<i64>, _>("paid_at").map_err(backend)?.map(from_micros),
+        fx_snapshot: s("fx_snapshot")?,
         consignments: Vec::new(),
     })
 }
@@ -141,6 +143,7 @@ where
             refunded_quantity: i("refunded_quantity")?,
             licensor_id: s("licensor_id")?,
             agreement_id: s("agreement_id")?,
+            rights_id: s("rights_id")?,
             royalty_bp: u32::try_from(i("royalty_bp")?).unwrap_or(0),
             codes: Vec::new(),
         },
@@ -377,8 +380,9 @@ impl OrderStore for SqlStore {
             let a = &order.address;
             sqlx::query(
                 "INSERT INTO orders (id, number, token_hash, cart_id, user_id, email, lang, country, currency, \
-                 ship_name, ship_line1, ship_line2, ship_city, ship_postal_code, total, status, created_at, updated_at) \
-                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, 'pending_payment', $16, $16)",
+                 ship_name, ship_line1, ship_line2, ship_city, ship_postal_code, total, status, created_at, updated_at, \
+                 fx_snapshot) \
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, 'pending_payment', $16, $16, $17)",
             )
             .bind(&order.id)
             .bind(&order.number)
@@ -396,6 +400,7 @@ impl OrderStore for SqlStore {
             .bind(&a.postal_code)
             .bind(order.total)
             .bind(now)
+            .bind(&order.fx_snapshot)
             .execute(&mut *tx)
             .await
             .map_err(crate::sql::conflict("number"))?;
@@ -432,8 +437,8 @@ impl OrderStore for SqlStore {
                         .ok_or(StoreError::NotFound("reservation"))?;
                     sqlx::query(
                         "INSERT INTO order_lines (id, consignment_id, position, product_id, variant_id, sku, title, \
-                         quantity, unit, net, vat, duty, reservation_id, licensor_id, agreement_id, royalty_bp) \
-                         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16)",
+                         quantity, unit, net, vat, duty, reservation_id, licensor_id, agreement_id, royalty_bp, rights_id) \
+                         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17)",
                     )
                     .bind(new_id())
                     .bind(&cid)
@@ -451,6 +456,7 @@ impl OrderStore for SqlStore {
                     .bind(&l.licensor_id)
                     .bind(&l.agreement_id)
                     .bind(i64::from(l.royalty_bp))
+                    .bind(&l.rights_id)
                     .execute(&mut *tx)
                     .await
                     .map_err(backend)?;
@@ -968,6 +974,51 @@ impl OrderStore for SqlStore {
             }
         });
         Ok(claim)
+    }
+
+    async fn royalty_lines(&self, agreement_id: &str) -> StoreResult<Vec<RoyaltyLine>> {
+        type Line = (String, i64, String, String, String, String, i64, i64, i64);
+        let (lines, refunds): (Vec<Line>, Vec<(String, i64, i64)>) = read!(self, |pool| {
+            let lines = sqlx::query_as(
+                "SELECT l.id, o.paid_at, o.currency, o.fx_snapshot, o.country, l.rights_id, l.net, l.royalty_bp, \
+                 l.quantity FROM order_lines l JOIN consignments c ON c.id = l.consignment_id \
+                 JOIN orders o ON o.id = c.order_id WHERE l.agreement_id = $1 AND o.paid_at IS NOT NULL \
+                 ORDER BY o.paid_at, l.id",
+            )
+            .bind(agreement_id)
+            .fetch_all(pool)
+            .await
+            .map_err(backend)?;
+            let refunds = sqlx::query_as(
+                "SELECT rl.line_id, r.decided_at, rl.quantity FROM return_lines rl \
+                 JOIN returns r ON r.id = rl.return_id JOIN order_lines l ON l.id = rl.line_id \
+                 WHERE l.agreement_id = $1 AND r.status = 'refunded' ORDER BY r.decided_at",
+            )
+            .bind(agreement_id)
+            .fetch_all(pool)
+            .await
+            .map_err(backend)?;
+            (lines, refunds)
+        });
+        Ok(lines
+            .into_iter()
+            .map(|(line_id, paid_at, currency, fx_snapshot, country, rights_id, net, royalty_bp, quantity)| {
+                let refunds =
+                    refunds.iter().filter(|(l, _, _)| *l == line_id).map(|(_, at, q)| (from_micros(*at), *q)).collect();
+                RoyaltyLine {
+                    paid_at: from_micros(paid_at),
+                    currency,
+                    fx_snapshot,
+                    country,
+                    rights_id,
+                    net,
+                    royalty_bp: u32::try_from(royalty_bp).unwrap_or(0),
+                    quantity,
+                    refunds,
+                    line_id,
+                }
+            })
+            .collect())
     }
 
     async fn shared_secret(&self, name: &str, candidate: &str) -> StoreResult<String> {

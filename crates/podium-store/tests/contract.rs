@@ -1121,12 +1121,14 @@ fn new_order(shop_id: &str, lines: &[(&str, i64)], now: time::OffsetDateTime) ->
                     duty: 0,
                     licensor_id: "licensor".into(),
                     agreement_id: "agreement".into(),
+                    rights_id: "rights".into(),
                     royalty_bp: 1_000,
                 })
                 .collect(),
         }],
         reserve_until: now + Duration::minutes(15),
         created_at: now,
+        fx_snapshot: "EUR=1;KRW=1467.3".into(),
     }
 }
 

@@ -24,6 +24,7 @@ mod rules_console;
 mod search_page;
 mod shipping_console;
 mod shop_console;
+mod statements;
 mod verify;
 pub mod workers;
 
@@ -134,6 +135,7 @@ pub fn router(state: AppState) -> Router {
         .merge(shop_console::routes())
         .merge(shipping_console::routes())
         .merge(orders_console::routes())
+        .merge(statements::routes())
         .merge(verify::routes())
         .merge(rules_console::routes())
         .merge(licence_console::routes())

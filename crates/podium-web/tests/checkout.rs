@@ -705,3 +705,60 @@ async fn the_ledger_splits_each_capture_and_releases_the_shops_money_after_the_w
     let o = app.db.store.order_of_consignment(&cid).await.expect("read").expect("order");
     assert_eq!(o.consignments.iter().find(|c| c.id == cid).map(|c| c.status.as_str()), Some("completed"));
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_royalty_statement_matches_the_orders_sold_under_the_agreement() {
+    use podium_app::licensing::LicensingStore;
+    let mut app = TestApp::new(Backend::Sqlite).await;
+    let id = cart(&mut app, "KR", &[("hanok-threads:TEE-KIL-L", 2)]).await;
+    let placed = checkout(&mut app, &id, body("4242424242424242"), None).await;
+    assert_eq!(placed.status, StatusCode::CREATED, "{}", placed.body);
+    let order = app
+        .db
+        .store
+        .order_by_number(placed.json()["order"]["number"].as_str().expect("n"))
+        .await
+        .expect("read")
+        .expect("o");
+    let line = order.consignments[0].lines[0].clone();
+    let agreement = app.db.store.agreement(&line.agreement_id).await.expect("read").expect("the licence it sold under");
+    assert_eq!(agreement.licensor.slug, "team-kenya");
+    // By hand: the line's royalty in won, converted to the agreement's currency at the rates
+    // locked on the order.
+    let royalty_krw = podium_domain::ledger::rate_of(line.net, line.royalty_bp).expect("rate");
+    let rates = podium_domain::RateTable::from_snapshot(&order.fx_snapshot, order.created_at.date());
+    let krw = podium_domain::Currency::parse("KRW").expect("KRW");
+    let convert =
+        |m: i64| rates.convert(podium_domain::Money::new(m, krw), agreement.royalty_currency).expect("rate").minor;
+    let quarter = podium_domain::royalty::Quarter::of(order.created_at.date()).to_string();
+    let url = format!("/console/statements/{}?quarter={quarter}", agreement.terms.id);
+    // The licensor and the licensee read the same figures; a fan reads nothing.
+    app.sign_in("licensor@podium.example", "licensor-demo-2026").await;
+    let page = app.get(&format!("{url}&lang=en")).await;
+    assert_eq!(page.status, StatusCode::OK, "{}", page.body);
+    let expected = podium_domain::Money::new(convert(royalty_krw), agreement.royalty_currency).formatted();
+    assert!(page.body.contains(&expected), "royalty {expected} on the statement");
+    let csv = app.get(&format!("{url}&format=csv")).await;
+    assert_eq!(csv.header("content-type"), "text/csv; charset=utf-8");
+    let total = csv.body.lines().find(|l| l.contains(",total,")).expect("total row").to_string();
+    assert!(
+        total.ends_with(&format!(
+            ",{},{},{}",
+            convert(line.net),
+            convert(royalty_krw),
+            agreement.royalty_currency.code()
+        )),
+        "{total}"
+    );
+    let mut merchant = app.clone_app();
+    merchant.sign_in("merchant@podium.example", "merchant-demo-2026").await;
+    let theirs = merchant.get(&format!("{url}&format=csv")).await;
+    assert_eq!(theirs.body, csv.body, "the licensee reads the same statement");
+    let mut fan = app.clone_app();
+    fan.sign_in("fan@podium.example", "fan-demo-2026").await;
+    assert_eq!(fan.get(&url).await.status, StatusCode::NOT_FOUND);
+    // A quarter without sales still has its statement.
+    let empty = app.get(&format!("/console/statements/{}?quarter=2026-Q1&lang=en", agreement.terms.id)).await;
+    assert_eq!(empty.status, StatusCode::OK);
+    assert!(empty.body.contains("No sales under this agreement this quarter"));
+}

@@ -41,6 +41,9 @@ CREATE TRIGGER ledger_transfers_no_change BEFORE UPDATE OR DELETE ON ledger_tran
 -- What each order line owes: the licence it sold under and the rate, fixed at checkout.
 ALTER TABLE order_lines ADD COLUMN licensor_id TEXT NOT NULL DEFAULT '';
 ALTER TABLE order_lines ADD COLUMN agreement_id TEXT NOT NULL DEFAULT '';
+ALTER TABLE order_lines ADD COLUMN rights_id TEXT NOT NULL DEFAULT '';
 ALTER TABLE order_lines ADD COLUMN royalty_bp BIGINT NOT NULL DEFAULT 0;
+-- The exchange rates at checkout (statements convert at them).
+ALTER TABLE orders ADD COLUMN fx_snapshot TEXT NOT NULL DEFAULT '';
 -- The platform's commission rate at checkout.
 ALTER TABLE consignments ADD COLUMN commission_bp BIGINT NOT NULL DEFAULT 0;
