@@ -22,6 +22,7 @@ pub mod licensing;
 pub mod media;
 pub mod orders;
 pub mod payments;
+pub mod payouts;
 pub mod ports;
 pub mod quote;
 pub mod royalties;

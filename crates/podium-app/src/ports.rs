@@ -90,6 +90,7 @@ pub trait Store:
     + crate::orders::OrderStore
     + crate::payments::SandboxStore
     + crate::ledger::LedgerStore
+    + crate::payouts::PayoutStore
     + Send
     + Sync
 {

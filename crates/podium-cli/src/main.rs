@@ -54,6 +54,9 @@ enum Command {
     /// Check the money ledger.
     #[command(subcommand)]
     Ledger(LedgerCommand),
+    /// Pay shops and licensors.
+    #[command(subcommand)]
+    Payouts(PayoutsCommand),
     /// Rebuild this node's search index from the database (stop the node first).
     Reindex {
         #[command(flatten)]
@@ -126,6 +129,9 @@ pub struct HttpArgs {
     /// The platform's commission on each order's net goods, in basis points (1000 = 10 %).
     #[arg(long, env = "PODIUM_COMMISSION_BP", default_value_t = 1000)]
     pub commission_bp: u32,
+    /// Make the sandbox payout provider refuse payouts to this payee (its slug); repeatable.
+    #[arg(long = "sandbox-payout-fail-for", value_name = "SLUG")]
+    pub sandbox_payout_fail_for: Vec<String>,
     /// The From address of e-mails sent by SMTP.
     #[arg(long, env = "PODIUM_MAIL_FROM", default_value = "orders@podium.example")]
     pub mail_from: String,
@@ -201,6 +207,20 @@ enum LedgerCommand {
     Verify {
         #[command(flatten)]
         db: DbArgs,
+    },
+}
+
+#[derive(Subcommand)]
+enum PayoutsCommand {
+    /// Pay every shop's available balance and every licensor's royalties, converted to the
+    /// payee's currency at the latest rates, through the sandbox payout provider; a failed
+    /// payout is reversed and paid by the next run.
+    Run {
+        #[command(flatten)]
+        db: DbArgs,
+        /// Make the sandbox provider refuse payouts to this payee (its slug); repeatable.
+        #[arg(long = "sandbox-fail-for", value_name = "SLUG")]
+        fail_for: Vec<String>,
     },
 }
 
@@ -287,6 +307,30 @@ async fn run(command: Command) -> Result<()> {
                 }
                 Err(breach) => anyhow::bail!("ledger breach: {breach}"),
             }
+        }
+        Command::Payouts(PayoutsCommand::Run { db, fail_for }) => {
+            let url = db.url()?;
+            let store = podium_store::connect(&url).await?;
+            store.migrate().await.context("migration failed")?;
+            let rates = podium_domain::RateTable::new(store.latest_rates().await?);
+            let provider = podium_app::payouts::SandboxPayouts::new(store.clone(), fail_for);
+            let now = time::OffsetDateTime::now_utc();
+            let summary = podium_app::payouts::run(store.as_ref(), &provider, &rates, "podium payouts run", now)
+                .await
+                .context("the payout run failed")?;
+            for p in &summary.payouts {
+                let amount = podium_domain::Currency::parse(&p.currency)
+                    .map(|c| podium_domain::Money::new(p.amount, c).formatted())
+                    .unwrap_or_else(|_| p.amount.to_string());
+                match &p.failure {
+                    None => println!("  paid    {:<36} {amount}", p.payee_name),
+                    Some(why) => {
+                        println!("  FAILED  {:<36} {amount}: {why} (reversed; paid by the next run)", p.payee_name)
+                    }
+                }
+            }
+            println!("payout run {}: {} paid, {} failed", summary.run_id, summary.paid, summary.failed);
+            Ok(())
         }
         Command::Reindex { db, data_dir } => {
             let url = db.url()?;

@@ -65,6 +65,7 @@ pub async fn serve(url: &str, http: &HttpArgs, data_dir: &Path, demo_mode: Optio
         suspicious_after: http.suspicious_after,
         shared_secret: podium_web::Secret(shared_secret),
         commission_bp: http.commission_bp.min(10_000),
+        sandbox_payout_failures: http.sandbox_payout_fail_for.clone(),
     };
     let state = AppState::new(store.clone(), clock.clone(), config, search).map_err(|e| anyhow::anyhow!(e))?;
     let app = podium_web::router(state.clone());

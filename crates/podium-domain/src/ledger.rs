@@ -34,10 +34,14 @@ pub enum AccountKind {
     MerchantPending,
     /// What a shop is owed and may be paid out.
     MerchantAvailable,
+    /// The platform's holdings per currency, through which payouts change currency.
+    FxLiquidity,
+    /// What has been paid out to a payee, in the payee's currency.
+    PaidOut,
 }
 
 impl AccountKind {
-    pub const ALL: [AccountKind; 7] = [
+    pub const ALL: [AccountKind; 9] = [
         AccountKind::ProviderClearing,
         AccountKind::TaxPayable,
         AccountKind::DutyPayable,
@@ -45,6 +49,8 @@ impl AccountKind {
         AccountKind::Commission,
         AccountKind::MerchantPending,
         AccountKind::MerchantAvailable,
+        AccountKind::FxLiquidity,
+        AccountKind::PaidOut,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -56,6 +62,8 @@ impl AccountKind {
             AccountKind::Commission => "commission",
             AccountKind::MerchantPending => "merchant_pending",
             AccountKind::MerchantAvailable => "merchant_available",
+            AccountKind::FxLiquidity => "fx_liquidity",
+            AccountKind::PaidOut => "paid_out",
         }
     }
 
@@ -75,6 +83,11 @@ impl AccountKind {
     /// its money was released is drawn from it and recovered from the next payout; so may a
     /// licensor's royalties, for a refund after they were paid.
     pub fn may_go_negative(self) -> bool {
+        matches!(self, AccountKind::MerchantAvailable | AccountKind::RoyaltyPayable | AccountKind::FxLiquidity)
+    }
+
+    /// Balances that are paid out to their owner.
+    pub fn payable_to_owner(self) -> bool {
         matches!(self, AccountKind::MerchantAvailable | AccountKind::RoyaltyPayable)
     }
 }
@@ -372,6 +385,60 @@ pub fn refund_postings(r: &Refunded<'_>) -> Result<Vec<Transfer>, LedgerError> {
     push(id("commission"), AccountKey::new(PLATFORM, AccountKind::Commission, c.currency), commission);
     push(id("merchant"), AccountKey::new(c.shop, merchant_kind, c.currency), merchant);
     Ok(out)
+}
+
+/// The transfers of a payout: each of the payee's balances (`from`, in its own currency) moves
+/// to the platform's FX liquidity in that currency, and the converted total leaves the liquidity
+/// of the payee's currency to what has been paid out to the payee.
+pub fn payout_postings(
+    payout: &str,
+    payee: &str,
+    from: &[(AccountKey, i64)],
+    to: Currency,
+    converted: i64,
+) -> Result<Vec<Transfer>, LedgerError> {
+    let mut out = Vec::with_capacity(from.len() + 1);
+    for (key, amount) in from.iter().filter(|(_, a)| *a != 0) {
+        let liquidity = AccountKey::new(PLATFORM, AccountKind::FxLiquidity, key.currency);
+        // A balance below zero (a refund after the money was released) is settled by the
+        // payout too: it is made whole from the liquidity and taken off what is paid.
+        let (debit, credit) = if *amount > 0 { (key.clone(), liquidity) } else { (liquidity, key.clone()) };
+        out.push(Transfer {
+            id: format!("payout:{payout}:{}:{}", key.kind.as_str(), key.currency.code()),
+            debit,
+            credit,
+            amount: amount.abs(),
+            code: "payout",
+            reference: payout.to_string(),
+        });
+    }
+    if converted > 0 {
+        out.push(Transfer {
+            id: format!("payout:{payout}:paid"),
+            debit: AccountKey::new(PLATFORM, AccountKind::FxLiquidity, to),
+            credit: AccountKey::new(payee, AccountKind::PaidOut, to),
+            amount: converted,
+            code: "payout",
+            reference: payout.to_string(),
+        });
+    }
+    check_batch(&out)?;
+    Ok(out)
+}
+
+/// The reversal of a failed payout's transfers: each one back, as a new transfer.
+pub fn reverse(batch: &[Transfer], code: &'static str) -> Vec<Transfer> {
+    batch
+        .iter()
+        .map(|t| Transfer {
+            id: format!("reverse:{}", t.id),
+            debit: t.credit.clone(),
+            credit: t.debit.clone(),
+            amount: t.amount,
+            code,
+            reference: t.reference.clone(),
+        })
+        .collect()
 }
 
 /// Sum of what a batch takes out of (capture: puts into) the clearing account.

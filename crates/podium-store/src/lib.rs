@@ -15,6 +15,7 @@ mod licensing;
 mod macros;
 mod migrate;
 mod orders;
+mod payouts;
 mod sandbox;
 mod shipping;
 mod sql;

@@ -33,6 +33,7 @@ pub(crate) const SQLITE: &[Migration] = migrations!("sqlite":
     8 "carts" "0008_carts.sql",
     9 "orders" "0009_orders.sql",
     10 "ledger" "0010_ledger.sql",
+    11 "payouts" "0011_payouts.sql",
 );
 
 pub(crate) const POSTGRES: &[Migration] = migrations!("postgres":
@@ -46,6 +47,7 @@ pub(crate) const POSTGRES: &[Migration] = migrations!("postgres":
     8 "carts" "0008_carts.sql",
     9 "orders" "0009_orders.sql",
     10 "ledger" "0010_ledger.sql",
+    11 "payouts" "0011_payouts.sql",
 );
 
 pub(crate) const CREATE_TABLE: &str = "CREATE TABLE IF NOT EXISTS podium_migrations (

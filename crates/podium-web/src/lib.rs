@@ -19,6 +19,7 @@ mod licence_console;
 pub mod ops;
 mod orders_console;
 mod pages;
+mod payouts_console;
 pub mod reference;
 mod rules_console;
 mod search_page;
@@ -52,6 +53,8 @@ pub struct WebConfig {
     pub shared_secret: Secret,
     /// The platform's commission on net goods, in basis points, fixed on each order.
     pub commission_bp: u32,
+    /// Payees (slugs) the sandbox payout provider refuses, to try failures.
+    pub sandbox_payout_failures: Vec<String>,
 }
 
 /// Bytes that never show in logs.
@@ -83,6 +86,7 @@ impl Default for WebConfig {
             suspicious_after: 20,
             shared_secret: Secret::random(),
             commission_bp: podium_app::ledger::DEFAULT_COMMISSION_BP,
+            sandbox_payout_failures: Vec::new(),
         }
     }
 }
@@ -136,6 +140,7 @@ pub fn router(state: AppState) -> Router {
         .merge(shipping_console::routes())
         .merge(orders_console::routes())
         .merge(statements::routes())
+        .merge(payouts_console::routes())
         .merge(verify::routes())
         .merge(rules_console::routes())
         .merge(licence_console::routes())

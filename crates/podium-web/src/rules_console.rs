@@ -81,7 +81,7 @@ fn rows(tr: &Tr, rules: &TradeRules) -> Vec<CountryRow> {
 }
 
 /// Operators only: anyone else is sent to sign in or refused.
-fn operator_or(v: &Visitor) -> Result<(), Box<Response>> {
+pub(crate) fn operator_or(v: &Visitor) -> Result<(), Box<Response>> {
     match &v.principal {
         None => Err(Box::new(Redirect::to(&format!("/signin?next={}", v.path)).into_response())),
         Some(p) if p.has_role(Role::Operator) => Ok(()),

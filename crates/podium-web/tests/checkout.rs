@@ -762,3 +762,100 @@ async fn a_royalty_statement_matches_the_orders_sold_under_the_agreement() {
     assert_eq!(empty.status, StatusCode::OK);
     assert!(empty.body.contains("No sales under this agreement this quarter"));
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn payouts_pay_released_money_and_royalties_and_a_failed_one_is_reversed_then_paid() {
+    use podium_app::payouts::{self, PayoutStore, SandboxPayouts};
+    let mut app = TestApp::new(Backend::Sqlite).await;
+    let id = cart(&mut app, "KR", &[(KR_TEE, 1), (GB_PIN, 2)]).await;
+    let order = checkout(&mut app, &id, body("4242424242424242"), None).await.json()["order"].clone();
+    let merchant = bearer(&mut app, "merchant@podium.example", "merchant-demo-2026").await;
+    let auth = [("authorization", merchant.as_str())];
+    let cid = order["consignments"][0]["id"].as_str().expect("id").to_string();
+    let line = order["consignments"][0]["lines"][0]["id"].as_str().expect("line").to_string();
+    let codes = issue_codes(&app, KR_TEE, 1).await;
+    app.post_json(&format!("/api/v1/consignments/{cid}/accept"), json!({}), &auth).await;
+    let ship = json!({"carrier": "CJ", "tracking": "1", "codes": [{"line": line, "codes": codes}]});
+    app.post_json(&format!("/api/v1/consignments/{cid}/ship"), ship, &auth).await;
+    app.post_json(&format!("/api/v1/consignments/{cid}/deliver"), json!({}), &auth).await;
+    let later = app.state.clock.now() + time::Duration::days(15);
+    podium_app::ledger::complete_due(app.db.store.as_ref(), later).await.expect("release");
+    let store = app.db.dyn_store();
+    let rates = podium_domain::RateTable::new(store.latest_rates().await.expect("rates"));
+    let balance = |accounts: &[podium_app::ledger::AccountRow], prefix: &str| -> i64 {
+        accounts.iter().filter(|a| a.id.starts_with(prefix)).map(|a| a.credits - a.debits).sum()
+    };
+    let before = app.db.store.ledger_accounts().await.expect("accounts");
+    let available = balance(&before, "merchant_available:");
+    assert!(available > 0);
+    // The bank refuses Hanok Threads: its payout is reversed, nothing lost; royalties are paid.
+    let failing = SandboxPayouts::new(store.clone(), vec!["hanok-threads".into()]);
+    let first = payouts::run(store.as_ref(), &failing, &rates, "test", later).await.expect("run");
+    assert_eq!(first.failed, 1, "{first:?}");
+    assert!(first.paid >= 1, "the licensors' royalties were paid: {first:?}");
+    let after = app.db.store.ledger_accounts().await.expect("accounts");
+    assert_eq!(balance(&after, "merchant_available:"), available, "the shop's money is back, to be paid next time");
+    assert_eq!(balance(&after, "royalty_payable:"), 0, "royalties paid out");
+    assert!(podium_app::ledger::verify(store.as_ref()).await.expect("verify").is_ok());
+    // The next run pays it, in the shop's currency; a run after that has nothing to pay.
+    let working = SandboxPayouts::new(store.clone(), Vec::new());
+    let second = payouts::run(store.as_ref(), &working, &rates, "test", later).await.expect("run");
+    assert_eq!((second.paid, second.failed), (1, 0), "{second:?}");
+    let paid = &second.payouts[0];
+    assert_eq!(
+        (paid.payee_name.as_str(), paid.currency.as_str(), paid.status.as_str()),
+        ("Hanok Threads", "KRW", "paid")
+    );
+    assert_eq!(paid.amount, available, "KRW to a KRW shop: no conversion");
+    let after = app.db.store.ledger_accounts().await.expect("accounts");
+    assert_eq!(balance(&after, "merchant_available:"), 0);
+    assert!(podium_app::ledger::verify(store.as_ref()).await.expect("verify").is_ok());
+    let third = payouts::run(store.as_ref(), &working, &rates, "test", later).await.expect("run");
+    assert_eq!((third.paid, third.failed), (0, 0));
+    let all = app.db.store.payouts(None, 50).await.expect("payouts");
+    assert_eq!(all.iter().filter(|p| p.status == "failed").count(), 1);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_operator_runs_payouts_from_the_console_and_payees_read_their_statements() {
+    let mut app = TestApp::new(Backend::Sqlite).await;
+    let id = cart(&mut app, "KR", &[(KR_TEE, 1)]).await;
+    let placed = checkout(&mut app, &id, body("4242424242424242"), None).await;
+    assert_eq!(placed.status, StatusCode::CREATED);
+    // A merchant may not run payouts.
+    let mut merchant = app.clone_app();
+    merchant.sign_in("merchant@podium.example", "merchant-demo-2026").await;
+    let csrf = merchant.get("/").await.csrf();
+    assert_eq!(
+        merchant.post_form("/console/operator/payouts", &[("csrf_token", &csrf)]).await.status,
+        StatusCode::FORBIDDEN
+    );
+    let mut operator = app.clone_app();
+    operator.sign_in("operator@podium.example", "operator-demo-2026").await;
+    let page = operator.get("/console/operator/payouts?lang=en").await;
+    assert_eq!(page.status, StatusCode::OK);
+    let r = operator
+        .post_form(
+            "/console/operator/payouts",
+            &page
+                .form_fields("/console/operator/payouts")
+                .iter()
+                .map(|(k, v)| (k.as_str(), v.as_str()))
+                .collect::<Vec<_>>(),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER);
+    let after = operator.get(&format!("{}&lang=en", r.header("location"))).await;
+    assert!(after.body.contains("Payout run done"), "{}", after.body);
+    // Royalties are owed at capture: the licensor is paid; the shop's money is still pending.
+    let link = {
+        let at = after.body.find("href=\"/console/payouts/").expect("a payout") + "href=\"".len();
+        after.body[at..].split('"').next().expect("href").to_string()
+    };
+    let statement = operator.get(&format!("{link}?lang=en")).await;
+    assert!(statement.body.contains("Royalties"), "{}", statement.body);
+    let csv = operator.get(&format!("{link}?format=csv")).await;
+    assert!(csv.body.starts_with("payout,payee,status,"));
+    assert!(csv.body.contains(",paid,royalty_payable,KRW,"), "{}", csv.body);
+    assert_eq!(merchant.get(&link).await.status, StatusCode::NOT_FOUND, "not the shop's payout");
+}

@@ -1,0 +1,235 @@
+//! Payouts (DESIGN §3.8): a run pays every shop's available balance and every licensor's
+//! royalties, converted to the payee's currency at the day's rates through the platform's FX
+//! liquidity accounts, by a [`PayoutProvider`]. A payout is written with its ledger transfers
+//! before the provider is asked; a failure is reversed by new transfers (nothing is lost, and the
+//! next run pays it); a payout left "sending" by a crash is settled by the next run, which asks
+//! the provider again under the same id (the provider pays each id once).
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
+use async_trait::async_trait;
+use podium_domain::ledger::{self, AccountKey, AccountKind, Transfer};
+use podium_domain::role::OrgKind;
+use podium_domain::{Currency, Money, RateTable};
+use rand::RngCore;
+use time::OffsetDateTime;
+
+use crate::ports::{StoreError, StoreResult};
+use crate::Store;
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PayoutRecord {
+    pub id: String,
+    pub run_id: String,
+    pub payee_id: String,
+    pub payee_name: String,
+    pub currency: String,
+    pub amount: i64,
+    pub status: String,
+    pub failure: Option<String>,
+    pub provider_ref: Option<String>,
+    /// (account kind, currency, amount, rate to the payout currency as text)
+    pub parts: Vec<(String, String, i64, String)>,
+    pub created_at: OffsetDateTime,
+}
+
+#[async_trait]
+pub trait PayoutStore: Send + Sync {
+    async fn create_payout_run(&self, id: &str, by: &str, now: OffsetDateTime) -> StoreResult<()>;
+    async fn finish_payout_run(&self, id: &str, now: OffsetDateTime) -> StoreResult<()>;
+    /// Writes the payout ("sending") and posts its transfers, in one transaction.
+    async fn start_payout(&self, p: &PayoutRecord, transfers: &[Transfer], now: OffsetDateTime) -> StoreResult<()>;
+    /// Sending → paid, or → failed with the reversal posted, in one transaction; false when it
+    /// was no longer sending.
+    async fn settle_payout(
+        &self,
+        id: &str,
+        outcome: Result<&str, &str>,
+        reversal: &[Transfer],
+        now: OffsetDateTime,
+    ) -> StoreResult<bool>;
+    async fn payouts_sending(&self) -> StoreResult<Vec<PayoutRecord>>;
+    /// Newest first; for one payee when given.
+    async fn payouts(&self, payee_id: Option<&str>, limit: i64) -> StoreResult<Vec<PayoutRecord>>;
+    async fn payout(&self, id: &str) -> StoreResult<Option<PayoutRecord>>;
+    /// The sandbox's record of a transfer: made once per payout id.
+    async fn sandbox_pay(&self, payout_id: &str, payee: &str, amount: Money, now: OffsetDateTime) -> StoreResult<()>;
+}
+
+#[async_trait]
+pub trait PayoutProvider: Send + Sync {
+    /// Pays `amount` to the payee; the same payout id is paid once however often it is asked.
+    /// `Ok(reference)` or `Err(why it failed)`.
+    async fn pay(&self, payout_id: &str, payee_slug: &str, amount: Money) -> StoreResult<Result<String, String>>;
+}
+
+/// The sandbox payout provider: pays everyone, except the payees it is told to fail for.
+pub struct SandboxPayouts {
+    store: Arc<dyn Store>,
+    fail_for: Vec<String>,
+}
+
+impl SandboxPayouts {
+    pub fn new(store: Arc<dyn Store>, fail_for: Vec<String>) -> Self {
+        SandboxPayouts { store, fail_for }
+    }
+}
+
+#[async_trait]
+impl PayoutProvider for SandboxPayouts {
+    async fn pay(&self, payout_id: &str, payee_slug: &str, amount: Money) -> StoreResult<Result<String, String>> {
+        if self.fail_for.iter().any(|s| s == payee_slug) {
+            return Ok(Err("the payee's bank refused the transfer (sandbox)".into()));
+        }
+        self.store.sandbox_pay(payout_id, payee_slug, amount, OffsetDateTime::now_utc()).await?;
+        Ok(Ok(format!("sbx_{payout_id}")))
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct RunSummary {
+    pub run_id: String,
+    pub paid: usize,
+    pub failed: usize,
+    pub payouts: Vec<PayoutRecord>,
+}
+
+fn new_id() -> String {
+    let mut b = [0u8; 12];
+    rand::thread_rng().fill_bytes(&mut b);
+    format!("po_{}", hex::encode(b))
+}
+
+/// The transfers of a payout, rebuilt from its record (to reverse a failed one).
+fn transfers_of(p: &PayoutRecord) -> StoreResult<Vec<Transfer>> {
+    let to = Currency::parse(&p.currency).map_err(|e| StoreError::Backend(e.to_string()))?;
+    let mut from = Vec::with_capacity(p.parts.len());
+    for (kind, currency, amount, _) in &p.parts {
+        let kind = AccountKind::parse(kind).ok_or_else(|| StoreError::Backend(format!("payout part kind {kind}")))?;
+        let currency = Currency::parse(currency).map_err(|e| StoreError::Backend(e.to_string()))?;
+        from.push((AccountKey::new(p.payee_id.clone(), kind, currency), *amount));
+    }
+    ledger::payout_postings(&p.id, &p.payee_id, &from, to, p.amount).map_err(|e| StoreError::Backend(e.to_string()))
+}
+
+async fn settle(
+    store: &dyn Store,
+    provider: &dyn PayoutProvider,
+    p: &PayoutRecord,
+    slug: &str,
+    now: OffsetDateTime,
+) -> StoreResult<bool> {
+    let currency = Currency::parse(&p.currency).map_err(|e| StoreError::Backend(e.to_string()))?;
+    match provider.pay(&p.id, slug, Money::new(p.amount, currency)).await? {
+        Ok(reference) => {
+            store.settle_payout(&p.id, Ok(&reference), &[], now).await?;
+            Ok(true)
+        }
+        Err(why) => {
+            let reversal = ledger::reverse(&transfers_of(p)?, "payout_reversal");
+            store.settle_payout(&p.id, Err(&why), &reversal, now).await?;
+            Ok(false)
+        }
+    }
+}
+
+/// Runs payouts: settles any left sending, then pays every positive balance.
+pub async fn run(
+    store: &dyn Store,
+    provider: &dyn PayoutProvider,
+    rates: &RateTable,
+    by: &str,
+    now: OffsetDateTime,
+) -> StoreResult<RunSummary> {
+    let mut orgs = store.orgs_of_kind(OrgKind::Shop).await?;
+    orgs.extend(store.orgs_of_kind(OrgKind::Licensor).await?);
+    let slug_of = |id: &str| orgs.iter().find(|o| o.id == id).map(|o| o.slug.clone()).unwrap_or_default();
+    let run_id = new_id().replace("po_", "run_");
+    store.create_payout_run(&run_id, by, now).await?;
+    let mut summary = RunSummary { run_id: run_id.clone(), ..RunSummary::default() };
+    for p in store.payouts_sending().await? {
+        if settle(store, provider, &p, &slug_of(&p.payee_id), now).await? {
+            summary.paid += 1;
+        } else {
+            summary.failed += 1;
+        }
+    }
+    // Every payable balance, by payee.
+    let mut by_payee: BTreeMap<String, Vec<(AccountKey, i64)>> = BTreeMap::new();
+    for a in store.ledger_accounts().await? {
+        let Some(kind) = AccountKind::parse(&a.kind).filter(|k| k.payable_to_owner()) else { continue };
+        let currency = Currency::parse(&a.currency).map_err(|e| StoreError::Backend(e.to_string()))?;
+        let balance = ledger::Posted { debits: a.debits, credits: a.credits }.balance(kind);
+        if balance != 0 {
+            by_payee.entry(a.owner.clone()).or_default().push((AccountKey::new(a.owner, kind, currency), balance));
+        }
+    }
+    for (payee, from) in by_payee {
+        let Some(org) = orgs.iter().find(|o| o.id == payee) else { continue };
+        let to = Currency::parse(&org.currency).map_err(|e| StoreError::Backend(e.to_string()))?;
+        let mut total = 0i64;
+        let mut parts = Vec::with_capacity(from.len());
+        for (key, amount) in &from {
+            let converted = rates
+                .convert(Money::new(*amount, key.currency), to)
+                .map_err(|e| StoreError::Backend(format!("payout to {}: {e}", org.slug)))?;
+            let rate = match (rates.get(key.currency), rates.get(to)) {
+                (Some(f), Some(t)) if f.per_eur > rust_decimal::Decimal::ZERO => {
+                    (t.per_eur / f.per_eur).round_dp(6).to_string()
+                }
+                _ => "1".into(),
+            };
+            total += converted.minor;
+            parts.push((key.kind.as_str().to_string(), key.currency.code().to_string(), *amount, rate));
+        }
+        if total <= 0 {
+            // Owed by the payee (refunds after release): recovered from a later payout.
+            continue;
+        }
+        let id = new_id();
+        let transfers =
+            ledger::payout_postings(&id, &payee, &from, to, total).map_err(|e| StoreError::Backend(e.to_string()))?;
+        let record = PayoutRecord {
+            id: id.clone(),
+            run_id: run_id.clone(),
+            payee_id: payee.clone(),
+            payee_name: org.name.clone(),
+            currency: to.code().to_string(),
+            amount: total,
+            status: "sending".into(),
+            failure: None,
+            provider_ref: None,
+            parts,
+            created_at: now,
+        };
+        match store.start_payout(&record, &transfers, now).await {
+            Ok(()) => {}
+            // Another run paid these balances meanwhile.
+            Err(StoreError::Conflict { .. }) => continue,
+            Err(e) => return Err(e),
+        }
+        if settle(store, provider, &record, &org.slug, now).await? {
+            summary.paid += 1;
+        } else {
+            summary.failed += 1;
+        }
+    }
+    store.finish_payout_run(&run_id, now).await?;
+    summary.payouts = store.payouts(None, 500).await?.into_iter().filter(|p| p.run_id == run_id).collect();
+    Ok(summary)
+}
+
+/// What a payee may read: its own payouts (operators read all).
+pub fn parts_text(parts: &[(String, String, i64, String)]) -> String {
+    parts.iter().map(|(k, c, a, r)| format!("{k}:{c}:{a}:{r}")).collect::<Vec<_>>().join(";")
+}
+
+pub fn parse_parts(text: &str) -> Vec<(String, String, i64, String)> {
+    text.split(';')
+        .filter_map(|p| {
+            let mut it = p.split(':');
+            Some((it.next()?.to_string(), it.next()?.to_string(), it.next()?.parse().ok()?, it.next()?.to_string()))
+        })
+        .collect()
+}

@@ -1,0 +1,180 @@
+//! Payouts in the consoles: the operator runs them (a button does what `podium payouts run`
+//! does) and sees every payout; a payee's members read their own payouts' statements, as a
+//! page or CSV.
+
+use askama::Template;
+use axum::extract::{Path, Query, State};
+use axum::http::{header, StatusCode};
+use axum::response::{IntoResponse, Redirect, Response};
+use axum::routing::get;
+use axum::{Form, Router};
+use podium_app::payouts::{self, PayoutRecord, SandboxPayouts};
+use podium_domain::{Currency, Money};
+use serde::Deserialize;
+
+use crate::context::Visitor;
+use crate::error::PageError;
+use crate::layout::Layout;
+use crate::pages::render;
+use crate::rules_console::operator_or;
+use crate::AppState;
+
+pub fn routes() -> Router<AppState> {
+    Router::new().route("/console/operator/payouts", get(list).post(run)).route("/console/payouts/{id}", get(statement))
+}
+
+fn money(minor: i64, currency: &str) -> String {
+    Currency::parse(currency).map(|c| Money::new(minor, c).formatted()).unwrap_or_else(|_| minor.to_string())
+}
+
+struct Row {
+    id: String,
+    payee: String,
+    amount: String,
+    status: String,
+    status_class: &'static str,
+    failure: String,
+    date: String,
+}
+
+fn row(v: &Visitor, p: &PayoutRecord) -> Row {
+    Row {
+        id: p.id.clone(),
+        payee: p.payee_name.clone(),
+        amount: money(p.amount, &p.currency),
+        status: v.tr.t(&format!("payout-status-{}", p.status)),
+        status_class: match p.status.as_str() {
+            "paid" => "good",
+            "failed" => "bad",
+            _ => "wait",
+        },
+        failure: p.failure.clone().unwrap_or_default(),
+        date: format!("{}", p.created_at.date()),
+    }
+}
+
+#[derive(Template)]
+#[template(path = "payouts_console.html")]
+struct ListPage {
+    layout: Layout,
+    rows: Vec<Row>,
+    notice: Option<String>,
+}
+
+#[derive(Deserialize, Default)]
+struct ListQuery {
+    #[serde(default)]
+    paid: String,
+    #[serde(default)]
+    failed: String,
+}
+
+async fn list(State(state): State<AppState>, v: Visitor, Query(q): Query<ListQuery>) -> Result<Response, PageError> {
+    if let Err(r) = operator_or(&v) {
+        return Ok(v.respond(*r));
+    }
+    let all = state.store.payouts(None, 200).await.map_err(|e| PageError::internal(v.tr.clone(), e))?;
+    let notice = (!q.paid.is_empty())
+        .then(|| v.tr.tn("payouts-ran", &[("paid", q.paid.as_str()), ("failed", q.failed.as_str())]));
+    let page = ListPage { layout: Layout::new(&v), rows: all.iter().map(|p| row(&v, p)).collect(), notice };
+    Ok(render(v, StatusCode::OK, page))
+}
+
+#[derive(Deserialize)]
+struct RunForm {
+    #[serde(default)]
+    csrf_token: String,
+}
+
+async fn run(State(state): State<AppState>, v: Visitor, Form(f): Form<RunForm>) -> Result<Response, PageError> {
+    v.check_csrf(&f.csrf_token)?;
+    if let Err(r) = operator_or(&v) {
+        return Ok(v.respond(*r));
+    }
+    let tr = v.tr.clone();
+    let internal = |e: podium_app::StoreError| PageError::internal(tr.clone(), e);
+    let reference = state.reference.get(state.store.as_ref()).await.map_err(internal)?;
+    let provider = SandboxPayouts::new(state.store.clone(), state.config.sandbox_payout_failures.clone());
+    let by = v.principal.as_ref().map(|p| p.user.email.clone()).unwrap_or_default();
+    let summary = payouts::run(state.store.as_ref(), &provider, &reference.rates, &by, state.clock.now())
+        .await
+        .map_err(internal)?;
+    Ok(v.respond(Redirect::to(&format!("/console/operator/payouts?paid={}&failed={}", summary.paid, summary.failed))))
+}
+
+struct Part {
+    from: String,
+    amount: String,
+    rate: String,
+}
+
+#[derive(Template)]
+#[template(path = "payout.html")]
+struct StatementPage {
+    layout: Layout,
+    p: Row,
+    currency: String,
+    reference: String,
+    parts: Vec<Part>,
+}
+
+#[derive(Deserialize, Default)]
+struct StatementQuery {
+    #[serde(default)]
+    format: String,
+}
+
+async fn statement(
+    State(state): State<AppState>,
+    v: Visitor,
+    Path(id): Path<String>,
+    Query(q): Query<StatementQuery>,
+) -> Result<Response, PageError> {
+    let Some(principal) = &v.principal else {
+        return Ok(v.respond(Redirect::to(&format!("/signin?next=/console/payouts/{id}"))));
+    };
+    let Some(p) = state.store.payout(&id).await.map_err(|e| PageError::internal(v.tr.clone(), e))? else {
+        return Err(PageError::not_found(v.tr.clone()));
+    };
+    let mine =
+        principal.orgs.iter().any(|o| o.id == p.payee_id) || principal.has_role(podium_domain::role::Role::Operator);
+    if !mine {
+        return Err(PageError::not_found(v.tr.clone()));
+    }
+    if q.format == "csv" {
+        let mut out =
+            String::from("payout,payee,status,from_account,from_currency,from_amount,rate,paid_currency,paid_amount\n");
+        for (kind, cur, amount, rate) in &p.parts {
+            out.push_str(&format!(
+                "{},{},{},{kind},{cur},{amount},{rate},{},{}\n",
+                p.id,
+                p.payee_name.replace(',', " "),
+                p.status,
+                p.currency,
+                p.amount
+            ));
+        }
+        let name = format!("attachment; filename=\"payout-{}.csv\"", p.id);
+        return Ok(v.respond(
+            ([(header::CONTENT_TYPE, "text/csv; charset=utf-8".to_string()), (header::CONTENT_DISPOSITION, name)], out)
+                .into_response(),
+        ));
+    }
+    let parts = p
+        .parts
+        .iter()
+        .map(|(kind, cur, amount, rate)| Part {
+            from: v.tr.t(&format!("payout-from-{kind}")),
+            amount: money(*amount, cur),
+            rate: format!("1 {cur} = {rate} {}", p.currency),
+        })
+        .collect();
+    let page = StatementPage {
+        layout: Layout::new(&v),
+        p: row(&v, &p),
+        currency: p.currency.clone(),
+        reference: p.provider_ref.clone().unwrap_or_default(),
+        parts,
+    };
+    Ok(render(v, StatusCode::OK, page))
+}
