@@ -661,9 +661,18 @@ async fn mails_go_through_smtp_when_configured() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn the_ledger_splits_each_capture_and_releases_the_shops_money_after_the_window() {
+async fn the_ledger_splits_each_capture_and_releases_the_shops_money_after_the_window_sqlite() {
+    the_ledger_splits_each_capture_and_releases_the_shops_money_after_the_window(Backend::Sqlite).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_ledger_splits_each_capture_and_releases_the_shops_money_after_the_window_postgres() {
+    the_ledger_splits_each_capture_and_releases_the_shops_money_after_the_window(Backend::Postgres).await;
+}
+
+async fn the_ledger_splits_each_capture_and_releases_the_shops_money_after_the_window(backend: Backend) {
     use podium_app::ledger;
-    let mut app = TestApp::new(Backend::Sqlite).await;
+    let mut app = TestApp::new(backend).await;
     let id = cart(&mut app, "KR", &[(KR_TEE, 1), (GB_PIN, 2)]).await;
     let order = checkout(&mut app, &id, body("4242424242424242"), None).await.json()["order"].clone();
     let verified = ledger::verify(app.db.store.as_ref()).await.expect("verify").expect("balances");
@@ -764,9 +773,18 @@ async fn a_royalty_statement_matches_the_orders_sold_under_the_agreement() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn payouts_pay_released_money_and_royalties_and_a_failed_one_is_reversed_then_paid() {
+async fn payouts_pay_released_money_and_royalties_and_a_failed_one_is_reversed_then_paid_sqlite() {
+    payouts_pay_released_money_and_royalties_and_a_failed_one_is_reversed_then_paid(Backend::Sqlite).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn payouts_pay_released_money_and_royalties_and_a_failed_one_is_reversed_then_paid_postgres() {
+    payouts_pay_released_money_and_royalties_and_a_failed_one_is_reversed_then_paid(Backend::Postgres).await;
+}
+
+async fn payouts_pay_released_money_and_royalties_and_a_failed_one_is_reversed_then_paid(backend: Backend) {
     use podium_app::payouts::{self, PayoutStore, SandboxPayouts};
-    let mut app = TestApp::new(Backend::Sqlite).await;
+    let mut app = TestApp::new(backend).await;
     let id = cart(&mut app, "KR", &[(KR_TEE, 1), (GB_PIN, 2)]).await;
     let order = checkout(&mut app, &id, body("4242424242424242"), None).await.json()["order"].clone();
     let merchant = bearer(&mut app, "merchant@podium.example", "merchant-demo-2026").await;
