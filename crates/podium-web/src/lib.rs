@@ -12,6 +12,7 @@ mod api_quotes;
 mod catalogue_pages;
 mod checkout_pages;
 pub mod context;
+mod dashboards;
 pub mod error;
 pub mod i18n;
 mod layout;
@@ -141,6 +142,7 @@ pub fn router(state: AppState) -> Router {
         .merge(orders_console::routes())
         .merge(statements::routes())
         .merge(payouts_console::routes())
+        .merge(dashboards::routes())
         .merge(verify::routes())
         .merge(rules_console::routes())
         .merge(licence_console::routes())

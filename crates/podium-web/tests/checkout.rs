@@ -877,3 +877,29 @@ async fn the_operator_runs_payouts_from_the_console_and_payees_read_their_statem
     assert!(csv.body.contains(",paid,royalty_payable,KRW,"), "{}", csv.body);
     assert_eq!(merchant.get(&link).await.status, StatusCode::NOT_FOUND, "not the shop's payout");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn money_dashboards_show_each_role_its_own_figures() {
+    let mut app = TestApp::new(Backend::Sqlite).await;
+    let id = cart(&mut app, "KR", &[("hanok-threads:TEE-KIL-L", 1), (GB_PIN, 1)]).await;
+    assert_eq!(checkout(&mut app, &id, body("4242424242424242"), None).await.status, StatusCode::CREATED);
+    let mut licensor = app.clone_app();
+    licensor.sign_in("licensor@podium.example", "licensor-demo-2026").await;
+    let page = licensor.get("/console/licensing/team-kenya/royalties?lang=en").await;
+    assert_eq!(page.status, StatusCode::OK);
+    assert!(page.body.contains("<svg") && page.body.contains("By licensee") && page.body.contains("Hanok Threads"));
+    assert!(page.body.contains("KES"), "in the agreement's currency");
+    let mut merchant = app.clone_app();
+    merchant.sign_in("merchant@podium.example", "merchant-demo-2026").await;
+    let money = merchant.get("/console/shops/hanok-threads/money?lang=en").await;
+    assert_eq!(money.status, StatusCode::OK);
+    assert!(money.body.contains("Pending (parcels not yet past their return window)"));
+    assert_eq!(merchant.get("/console/shops/thames-pin/money").await.status, StatusCode::FORBIDDEN);
+    assert_eq!(merchant.get("/console/operator/money").await.status, StatusCode::FORBIDDEN);
+    let mut operator = app.clone_app();
+    operator.sign_in("operator@podium.example", "operator-demo-2026").await;
+    let ops = operator.get("/console/operator/money?lang=en").await;
+    assert_eq!(ops.status, StatusCode::OK);
+    assert!(ops.body.contains("South Korea · KRW"), "Korean VAT to remit: {}", ops.body);
+    assert_eq!(app.get_anonymous("/console/operator/money").await.status, StatusCode::SEE_OTHER);
+}
