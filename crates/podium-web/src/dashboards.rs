@@ -43,7 +43,7 @@ fn escape(s: &str) -> String {
 
 fn chart(title: String, rows: Vec<(String, i64, String)>) -> Chart {
     let max = rows.iter().map(|(_, v, _)| v.abs()).max().unwrap_or(0).max(1);
-    let (label_w, bar_w, row_h) = (150i64, 360i64, 26i64);
+    let (label_w, bar_w, row_h) = (200i64, 340i64, 26i64);
     let height = row_h * i64::try_from(rows.len()).unwrap_or(0) + 8;
     let mut svg = format!(
         "<svg xmlns=\"http://www.w3.org/2000/svg\" viewBox=\"0 0 {w} {height}\" width=\"100%\" role=\"img\" aria-label=\"{t}\">",
@@ -52,6 +52,9 @@ fn chart(title: String, rows: Vec<(String, i64, String)>) -> Chart {
     );
     for (i, (label, value, shown)) in rows.iter().enumerate() {
         let y = row_h * i64::try_from(i).unwrap_or(0) + 4;
+        // Long names are shortened in the drawing; the table below has them whole.
+        let label: String =
+            if label.chars().count() > 26 { label.chars().take(25).chain(['…']).collect() } else { label.clone() };
         let len = (value.abs() * bar_w / max).max(i64::from(*value != 0));
         let fill = if *value < 0 { "#b45309" } else { "#0f5f4a" };
         svg.push_str(&format!(
@@ -60,7 +63,7 @@ fn chart(title: String, rows: Vec<(String, i64, String)>) -> Chart {
              <text x=\"{vx}\" y=\"{ty}\" font-size=\"12\" fill=\"#5b6470\">{v}</text>",
             lx = label_w - 8,
             ty = y + 14,
-            l = escape(label),
+            l = escape(&label),
             bx = label_w,
             h = row_h - 8,
             vx = label_w + len + 6,

@@ -142,8 +142,10 @@ pub async fn seed(store: &dyn Store, now: OffsetDateTime) -> Result<(), StoreErr
                         licensor_id: licensor.id.clone(),
                         licensee_id: shop.id.clone(),
                         royalty_currency: Currency::parse(&licensor.currency).unwrap_or(Currency::EUR),
-                        advance_minor: 0,
-                        minimum_guarantee_minor: 0,
+                        // Team Kenya's agreement with Hanok Threads has an advance and an annual
+                        // minimum the shop's sales do not reach, so its statement shows both.
+                        advance_minor: if matches!(shape, Shape::KoreaAndKenya) { 500_000 } else { 0 },
+                        minimum_guarantee_minor: if matches!(shape, Shape::KoreaAndKenya) { 6_000_000 } else { 0 },
                     },
                     audit(&licensor.id, "agreement.create", &reference),
                 )

@@ -31,6 +31,157 @@ const SHOP: &str = "hanok-threads";
 /// Places the demo orders; returns how many were placed. `key` is the marketplace key (order
 /// tokens, card fingerprints).
 pub async fn seed(store: Arc<dyn Store>, now: OffsetDateTime, key: &[u8]) -> Result<usize, StoreError> {
+    let history = history(store.clone(), now, key).await?;
+    Ok(history + recent(store, now, key).await?)
+}
+
+/// Destinations the history's orders go to, in turn.
+const DESTINATIONS: &[&str] = &["KR", "JP", "FR", "US", "GB", "KE", "AU", "DE"];
+
+/// Five months of orders across the shops, fulfilled, delivered, some returned, with payouts at
+/// the end of two months: so statements, dashboards and payouts have a history.
+async fn history(store: Arc<dyn Store>, now: OffsetDateTime, key: &[u8]) -> Result<usize, StoreError> {
+    let s = store.as_ref();
+    let Some(fan) = s.user_by_email("fan@podium.example").await? else { return Ok(0) };
+    let rates = RateTable::new(s.latest_rates().await?);
+    let rules = crate::trade_rules::current(s).await?.0;
+    let tree = CategoryTree::new(s.categories().await?.into_iter().map(|c| (c.slug, c.parent)));
+    let who = crate::licensing::ActingUser { name: "Licensing desk".into() };
+    let mut random = rand::random::<u64>;
+    // A pool of variants, each with a destination it can be delivered to, and codes issued.
+    let start = now - time::Duration::days(160);
+    let ctx_then = QuoteContext { rates: &rates, rules: &rules, tree: &tree, at: start };
+    let mut pool: Vec<(String, String, String)> = Vec::new(); // (sku, country, shop id)
+    for shop in s.orgs_of_kind(podium_domain::role::OrgKind::Shop).await? {
+        let ids = s.product_ids_of_shop(&shop.id).await?;
+        let mut taken = 0;
+        // Two products at most per licensor, so every licence of the shop sells something.
+        let mut per_licensor: std::collections::HashMap<String, usize> = std::collections::HashMap::new();
+        for p in s.products_by_ids(&ids).await? {
+            if taken == 4 || p.approved_at.is_none() || p.status != crate::catalogue::ProductStatus::Live {
+                continue;
+            }
+            if per_licensor.get(&p.property.licensor_id).copied().unwrap_or(0) >= 2 {
+                continue;
+            }
+            let Some(v) = p.variants.iter().find(|v| v.available >= 6) else { continue };
+            let Some(country) = DESTINATIONS.iter().copied().find(|c| {
+                podium_domain::Country::parse(c).is_ok_and(|c| crate::quote::deliverable(&p, c, &ctx_then).is_ok())
+            }) else {
+                continue;
+            };
+            let licensor = p.property.licensor_id.clone();
+            if crate::licensing::issue_codes(s, &who, &licensor, &p.slug, &v.sku, 6, &mut random).await.is_err() {
+                continue;
+            }
+            pool.push((format!("{}:{}", shop.slug, v.sku), country.to_string(), shop.id.clone()));
+            *per_licensor.entry(p.property.licensor_id.clone()).or_default() += 1;
+            taken += 1;
+        }
+    }
+    if pool.is_empty() {
+        return Ok(0);
+    }
+    let payouts = crate::payouts::SandboxPayouts::new(store.clone(), Vec::new());
+    let mut placed = 0;
+    let mut n = 0usize;
+    for month in (1..=5i64).rev() {
+        let base = now - time::Duration::days(month * 30);
+        for i in 0..6i64 {
+            let at = base + time::Duration::days(i * 4) + time::Duration::hours(9 + i);
+            let (sku, country, shop_id) = pool[n % pool.len()].clone();
+            n += 1;
+            let ctx = QuoteContext { rates: &rates, rules: &rules, tree: &tree, at };
+            let currency = podium_domain::Country::parse(&country)
+                .map(|c| c.default_currency())
+                .map_err(|e| StoreError::Backend(e.to_string()))?;
+            let cart = crate::cart::new_cart_id();
+            s.create_cart(&cart, &country, currency.code()).await?;
+            s.set_cart_owner(&cart, &fan.id).await?;
+            if crate::cart::add_line(s, &cart, &sku, 1, &ctx).await.is_err() {
+                continue;
+            }
+            let provider = SandboxProvider::new(store.clone(), Arc::new(FixedClock::new(at)), key.to_vec());
+            let req = CheckoutRequest {
+                email: fan.email.clone(),
+                address: Address {
+                    name: "Mina Park".into(),
+                    line1: "12 Harbour Road".into(),
+                    line2: String::new(),
+                    city: "Harbourside".into(),
+                    postal_code: "10001".into(),
+                    country: country.clone(),
+                },
+                card_number: "4242424242424242".into(),
+                payment_method: None,
+                lang: Lang::En,
+                user_id: Some(fan.id.clone()),
+                token_key: key.to_vec(),
+                commission_bp: crate::ledger::DEFAULT_COMMISSION_BP,
+            };
+            let order = match checkout::checkout(s, &provider, &cart, &req, &ctx).await {
+                Ok(p) => p.order,
+                Err(checkout::CheckoutError::Store(e)) => return Err(e),
+                Err(_) => continue,
+            };
+            placed += 1;
+            let Some(c) = order.consignments.first() else { continue };
+            fulfil(s, &shop_id, &c.id, FulfilStep::Accept, at + time::Duration::days(1)).await?;
+            let line = &c.lines[0];
+            let codes = s.free_codes(&shop_id, &line.variant_id, line.quantity).await?;
+            if i64::try_from(codes.len()).unwrap_or(0) < line.quantity {
+                continue;
+            }
+            let shipment = Shipment {
+                carrier: "DHL Express".into(),
+                tracking: format!("JD01{:012}", n * 7_919),
+                codes: vec![(line.id.clone(), codes)],
+            };
+            fulfil(s, &shop_id, &c.id, FulfilStep::Ship(shipment), at + time::Duration::days(2)).await?;
+            let delivered = at + time::Duration::days(6);
+            if delivered >= now {
+                continue;
+            }
+            fulfil(s, &shop_id, &c.id, FulfilStep::Deliver, delivered).await?;
+            // Now and then a fan sends something back and the shop refunds it.
+            if i == 2 && month % 2 == 0 {
+                let order = s.order(&order.id).await?.ok_or(StoreError::NotFound("demo order"))?;
+                let rid = fulfilment::request_return(
+                    s,
+                    &order,
+                    &c.id,
+                    &[(line.id.clone(), 1)],
+                    "It does not fit, sorry.",
+                    delivered + time::Duration::days(3),
+                )
+                .await
+                .map_err(|e| StoreError::Backend(format!("demo return: {e}")))?;
+                let sandbox = SandboxProvider::new(store.clone(), Arc::new(FixedClock::new(delivered)), key.to_vec());
+                fulfilment::accept_return(
+                    s,
+                    &sandbox,
+                    &shop_id,
+                    &c.id,
+                    &rid,
+                    true,
+                    delivered + time::Duration::days(4),
+                )
+                .await
+                .map_err(|e| StoreError::Backend(format!("demo refund: {e}")))?;
+            }
+        }
+        let month_end = base + time::Duration::days(29);
+        crate::ledger::complete_due(s, month_end).await?;
+        if month % 2 == 0 {
+            crate::payouts::run(s, &payouts, &rates, "demo", month_end).await?;
+        }
+    }
+    crate::ledger::complete_due(s, now).await?;
+    Ok(placed)
+}
+
+/// The demo fan's recent orders from Hanok Threads, one in each state.
+async fn recent(store: Arc<dyn Store>, now: OffsetDateTime, key: &[u8]) -> Result<usize, StoreError> {
     let s = store.as_ref();
     let Some(fan) = s.user_by_email("fan@podium.example").await? else { return Ok(0) };
     let Some(shop) = s.org_by_slug(SHOP).await? else { return Ok(0) };
