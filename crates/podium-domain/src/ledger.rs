@@ -613,4 +613,65 @@ mod tests {
             }
         }
     }
+
+    proptest! {
+        /// Random captures in several currencies for several shops, releases, and payouts that
+        /// convert every shop's balances into its own currency at random rates: every batch is
+        /// valid, no limited account goes negative, each payout empties what it pays from, and
+        /// what was paid out equals the conversions.
+        #[test]
+        fn payouts_through_fx_liquidity_keep_every_invariant(
+            orders in prop::collection::vec((0usize..3, 0usize..3, 1i64..2_000_000, 0i64..200_000), 1..12),
+            rates in prop::collection::vec(1i64..5_000, 3),
+        ) {
+            let currencies = [Currency::EUR, Currency::parse("KRW").expect("KRW"), Currency::parse("JPY").expect("JPY")];
+            let shops = ["a", "b", "c"];
+            let mut balances = BTreeMap::new();
+            for (n, (shop, cur, net, shipping)) in orders.iter().enumerate() {
+                let lines = [line(*net, net / 10, 0, 1, "ioc", 1_000)];
+                let id = format!("c{n}");
+                let c = Captured { consignment: &id, shop: shops[*shop], country: "KR", currency: currencies[*cur], shipping: *shipping, lines: &lines, commission_bp: 1_000 };
+                apply(&mut balances, &capture_postings(&c).expect("capture")).expect("capture applies");
+                // Released at once.
+                let pending = AccountKey::new(shops[*shop], AccountKind::MerchantPending, currencies[*cur]);
+                let amount = balances.get(&pending).map_or(0, |p| p.balance(AccountKind::MerchantPending));
+                if amount > 0 {
+                    let t = Transfer { id: format!("release:{id}"), debit: pending, credit: AccountKey::new(shops[*shop], AccountKind::MerchantAvailable, currencies[*cur]), amount, code: "release", reference: id.clone() };
+                    apply(&mut balances, &[t]).expect("release");
+                }
+            }
+            let clearing_before: i64 = balances.iter().filter(|(k, _)| k.kind == AccountKind::ProviderClearing).map(|(k, p)| p.balance(k.kind)).sum();
+            for (i, shop) in shops.iter().enumerate() {
+                let to = currencies[i];
+                let from: Vec<(AccountKey, i64)> = balances
+                    .iter()
+                    .filter(|(k, _)| k.owner == *shop && k.kind == AccountKind::MerchantAvailable)
+                    .map(|(k, p)| (k.clone(), p.balance(k.kind)))
+                    .collect();
+                // A made-up conversion: each currency's amount × its rate / the target's rate.
+                let rate = |c: Currency| rates[currencies.iter().position(|x| *x == c).expect("known")];
+                let converted: i64 = from.iter().map(|(k, a)| a * rate(k.currency) / rate(to)).sum();
+                if from.is_empty() || converted <= 0 {
+                    continue;
+                }
+                let batch = payout_postings(&format!("p{i}"), shop, &from, to, converted).expect("payout");
+                apply(&mut balances, &batch).expect("payout applies");
+                for (k, _) in &from {
+                    prop_assert_eq!(balances[k].balance(k.kind), 0, "{:?} paid out whole", k);
+                }
+                let paid = AccountKey::new(*shop, AccountKind::PaidOut, to);
+                prop_assert_eq!(balances[&paid].balance(AccountKind::PaidOut), converted);
+                // A refused payout reversed leaves the balances as they were before it.
+                let before = balances.clone();
+                apply(&mut balances, &reverse(&batch, "payout_reversal")).expect("reversal applies");
+                apply(&mut balances, &batch.iter().map(|t| Transfer { id: format!("again:{}", t.id), ..t.clone() }).collect::<Vec<_>>()).expect("paid again");
+                for (k, p) in &before {
+                    prop_assert_eq!(balances[k].balance(k.kind), p.balance(k.kind));
+                }
+            }
+            // The provider still holds exactly what was captured: payouts move liabilities only.
+            let clearing_after: i64 = balances.iter().filter(|(k, _)| k.kind == AccountKind::ProviderClearing).map(|(k, p)| p.balance(k.kind)).sum();
+            prop_assert_eq!(clearing_before, clearing_after);
+        }
+    }
 }
