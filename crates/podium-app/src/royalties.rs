@@ -71,3 +71,58 @@ pub async fn statement(store: &dyn Store, agreement: &AgreementRecord, quarter: 
     let entries = entries(store, agreement).await?;
     Ok(royalty::statement(terms(agreement), quarter, &entries))
 }
+
+/// Charges every minimum-guarantee shortfall whose contract year has ended: the licensee's
+/// available balance pays the licensor the difference between the annual minimum and the
+/// year's royalties (DESIGN §3.9). Each charge's transfer id names the agreement and the year's
+/// end, so running this again (on any node) charges nothing twice. Returns how many were charged.
+pub async fn charge_minimums(store: &dyn Store, now: time::OffsetDateTime) -> StoreResult<usize> {
+    use podium_domain::ledger::{AccountKey, AccountKind, Transfer};
+    let mut charged = 0;
+    for licensor in store.orgs_of_kind(podium_domain::role::OrgKind::Licensor).await? {
+        for a in store.agreements_of(&licensor.id).await? {
+            if a.licensor.id != licensor.id || a.minimum_guarantee_minor <= 0 {
+                continue;
+            }
+            let t = terms(&a);
+            let mut entries: Option<Vec<Entry>> = None;
+            for k in 1..100 {
+                let year_end = t.contract_start.replace_year(t.contract_start.year() + k).unwrap_or(t.contract_start);
+                if year_end > now.date() {
+                    break;
+                }
+                let year_start =
+                    t.contract_start.replace_year(t.contract_start.year() + k - 1).unwrap_or(t.contract_start);
+                let id = format!("minimum:{}:{year_end}", a.terms.id);
+                if !store.ledger_transfers_for(&a.terms.id).await?.iter().all(|x| x.id != id) {
+                    continue;
+                }
+                if entries.is_none() {
+                    entries = Some(self::entries(store, &a).await?);
+                }
+                let royalties: i64 = entries
+                    .iter()
+                    .flatten()
+                    .filter(|e| e.on >= year_start && e.on < year_end)
+                    .map(|e| if e.returned { -e.royalty } else { e.royalty })
+                    .sum();
+                let shortfall = a.minimum_guarantee_minor - royalties;
+                if shortfall <= 0 {
+                    continue;
+                }
+                let cur = a.royalty_currency;
+                let transfer = Transfer {
+                    id,
+                    debit: AccountKey::new(a.licensee.id.clone(), AccountKind::MerchantAvailable, cur),
+                    credit: AccountKey::new(a.licensor.id.clone(), AccountKind::RoyaltyPayable, cur),
+                    amount: shortfall,
+                    code: "minimum_guarantee",
+                    reference: a.terms.id.clone(),
+                };
+                store.post_batch(&format!("minimum:{}", a.terms.id), &[transfer], now).await?;
+                charged += 1;
+            }
+        }
+    }
+    Ok(charged)
+}

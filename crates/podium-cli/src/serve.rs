@@ -88,6 +88,13 @@ pub async fn serve(url: &str, http: &HttpArgs, data_dir: &Path, demo_mode: Optio
                     Ok(_) => {}
                     Err(e) => tracing::warn!(error = %e, "session sweep failed"),
                 }
+                // Minimum-guarantee shortfalls of contract years that have ended (each charged
+                // once, whichever node gets there first).
+                match podium_app::royalties::charge_minimums(store.as_ref(), clock.now()).await {
+                    Ok(n) if n > 0 => tracing::info!(charged = n, "minimum-guarantee shortfalls charged"),
+                    Ok(_) => {}
+                    Err(e) => tracing::warn!(error = %e, "minimum-guarantee sweep failed"),
+                }
             }
         })
     };

@@ -903,3 +903,33 @@ async fn money_dashboards_show_each_role_its_own_figures() {
     assert!(ops.body.contains("South Korea · KRW"), "Korean VAT to remit: {}", ops.body);
     assert_eq!(app.get_anonymous("/console/operator/money").await.status, StatusCode::SEE_OTHER);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_minimum_guarantee_shortfall_is_charged_once_when_the_contract_year_ends() {
+    use podium_app::licensing::LicensingStore;
+    let app = TestApp::new(Backend::Sqlite).await;
+    let store = app.db.dyn_store();
+    let now = app.state.clock.now();
+    // Team Kenya's agreement with Hanok Threads: an annual minimum of 60,000 KES, no sales.
+    let charged =
+        podium_app::royalties::charge_minimums(store.as_ref(), now + time::Duration::days(1)).await.expect("charge");
+    assert_eq!(charged, 1);
+    assert_eq!(
+        podium_app::royalties::charge_minimums(store.as_ref(), now + time::Duration::days(1)).await.expect("again"),
+        0,
+        "once"
+    );
+    let hanok = store.org_by_slug("hanok-threads").await.expect("read").expect("shop");
+    let accounts = store.ledger_accounts().await.expect("accounts");
+    let owed = accounts
+        .iter()
+        .find(|a| a.id == format!("merchant_available:{}:KES", hanok.id))
+        .expect("the shop's KES balance");
+    assert_eq!(owed.credits - owed.debits, -6_000_000, "the shortfall is drawn from the licensee's balance");
+    let kenya = store.org_by_slug("team-kenya").await.expect("read").expect("licensor");
+    let agreements = store.agreements_of(&kenya.id).await.expect("agreements");
+    let a = agreements.iter().find(|a| a.licensee.id == hanok.id).expect("the agreement");
+    let transfers = store.ledger_transfers_for(&a.terms.id).await.expect("transfers");
+    assert_eq!((transfers.len(), transfers[0].code.as_str(), transfers[0].amount), (1, "minimum_guarantee", 6_000_000));
+    assert!(podium_app::ledger::verify(store.as_ref()).await.expect("verify").is_ok());
+}

@@ -32,7 +32,10 @@ const SHOP: &str = "hanok-threads";
 /// tokens, card fingerprints).
 pub async fn seed(store: Arc<dyn Store>, now: OffsetDateTime, key: &[u8]) -> Result<usize, StoreError> {
     let history = history(store.clone(), now, key).await?;
-    Ok(history + recent(store, now, key).await?)
+    let recent = recent(store.clone(), now, key).await?;
+    // Contract years that have ended charge their minimum-guarantee shortfalls.
+    crate::royalties::charge_minimums(store.as_ref(), now).await?;
+    Ok(history + recent)
 }
 
 /// Destinations the history's orders go to, in turn.
