@@ -906,7 +906,6 @@ async fn money_dashboards_show_each_role_its_own_figures() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_minimum_guarantee_shortfall_is_charged_once_when_the_contract_year_ends() {
-    use podium_app::licensing::LicensingStore;
     let app = TestApp::new(Backend::Sqlite).await;
     let store = app.db.dyn_store();
     let now = app.state.clock.now();
