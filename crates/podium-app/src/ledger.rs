@@ -82,39 +82,33 @@ pub fn lines_of(c: &ConsignmentRecord) -> Vec<LineMoney> {
         .collect()
 }
 
+/// A consignment as the ledger's posting rules read it (its lines from `lines_of`).
+fn captured<'a>(order: &'a OrderRecord, c: &'a ConsignmentRecord, lines: &'a [LineMoney]) -> StoreResult<Captured<'a>> {
+    Ok(Captured {
+        consignment: &c.id,
+        shop: &c.shop_id,
+        country: &order.address.country,
+        currency: Currency::parse(&order.currency).map_err(|e| StoreError::Backend(e.to_string()))?,
+        shipping: c.shipping,
+        lines,
+        commission_bp: c.commission_bp,
+    })
+}
+
 /// The postings of a paid order: each consignment's split of what was captured.
 pub fn capture_batch(order: &OrderRecord) -> StoreResult<Vec<Transfer>> {
-    let currency = Currency::parse(&order.currency).map_err(|e| StoreError::Backend(e.to_string()))?;
     let mut out = Vec::new();
     for c in &order.consignments {
         let lines = lines_of(c);
-        let captured = Captured {
-            consignment: &c.id,
-            shop: &c.shop_id,
-            country: &order.address.country,
-            currency,
-            shipping: c.shipping,
-            lines: &lines,
-            commission_bp: c.commission_bp,
-        };
-        out.extend(ledger::capture_postings(&captured).map_err(err)?);
+        out.extend(ledger::capture_postings(&captured(order, c, &lines)?).map_err(err)?);
     }
     Ok(out)
 }
 
 /// The reverse postings of a refund.
 pub fn refund_batch(order: &OrderRecord, c: &ConsignmentRecord, plan: &RefundPlan) -> StoreResult<Vec<Transfer>> {
-    let currency = Currency::parse(&order.currency).map_err(|e| StoreError::Backend(e.to_string()))?;
     let lines = lines_of(c);
-    let captured = Captured {
-        consignment: &c.id,
-        shop: &c.shop_id,
-        country: &order.address.country,
-        currency,
-        shipping: c.shipping,
-        lines: &lines,
-        commission_bp: c.commission_bp,
-    };
+    let captured = captured(order, c, &lines)?;
     let units: Vec<(usize, i64, i64)> = plan
         .lines
         .iter()

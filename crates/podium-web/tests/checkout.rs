@@ -690,15 +690,7 @@ async fn the_ledger_splits_each_capture_and_releases_the_shops_money_after_the_w
     assert!(balance("royalty_payable:") > 0, "royalties owed to the licensors");
     assert!(balance("commission:platform:") > 0);
     // Delivered, and the window passes: the sweep releases the shop's money.
-    let merchant = bearer(&mut app, "merchant@podium.example", "merchant-demo-2026").await;
-    let auth = [("authorization", merchant.as_str())];
-    let cid = order["consignments"][0]["id"].as_str().expect("id").to_string();
-    let line = order["consignments"][0]["lines"][0]["id"].as_str().expect("line").to_string();
-    let codes = issue_codes(&app, KR_TEE, 1).await;
-    app.post_json(&format!("/api/v1/consignments/{cid}/accept"), json!({}), &auth).await;
-    let ship = json!({"carrier": "CJ", "tracking": "1", "codes": [{"line": line, "codes": codes}]});
-    assert_eq!(app.post_json(&format!("/api/v1/consignments/{cid}/ship"), ship, &auth).await.status, StatusCode::OK);
-    app.post_json(&format!("/api/v1/consignments/{cid}/deliver"), json!({}), &auth).await;
+    let cid = deliver_the_korean_parcel(&mut app, &order).await;
     let now = app.state.clock.now();
     assert_eq!(ledger::complete_due(app.db.store.as_ref(), now).await.expect("sweep"), 0, "the window is open");
     let later = now + time::Duration::days(15);
@@ -787,15 +779,7 @@ async fn payouts_pay_released_money_and_royalties_and_a_failed_one_is_reversed_t
     let mut app = TestApp::new(backend).await;
     let id = cart(&mut app, "KR", &[(KR_TEE, 1), (GB_PIN, 2)]).await;
     let order = checkout(&mut app, &id, body("4242424242424242"), None).await.json()["order"].clone();
-    let merchant = bearer(&mut app, "merchant@podium.example", "merchant-demo-2026").await;
-    let auth = [("authorization", merchant.as_str())];
-    let cid = order["consignments"][0]["id"].as_str().expect("id").to_string();
-    let line = order["consignments"][0]["lines"][0]["id"].as_str().expect("line").to_string();
-    let codes = issue_codes(&app, KR_TEE, 1).await;
-    app.post_json(&format!("/api/v1/consignments/{cid}/accept"), json!({}), &auth).await;
-    let ship = json!({"carrier": "CJ", "tracking": "1", "codes": [{"line": line, "codes": codes}]});
-    app.post_json(&format!("/api/v1/consignments/{cid}/ship"), ship, &auth).await;
-    app.post_json(&format!("/api/v1/consignments/{cid}/deliver"), json!({}), &auth).await;
+    deliver_the_korean_parcel(&mut app, &order).await;
     let later = app.state.clock.now() + time::Duration::days(15);
     podium_app::ledger::complete_due(app.db.store.as_ref(), later).await.expect("release");
     let store = app.db.dyn_store();
@@ -931,4 +915,20 @@ async fn a_minimum_guarantee_shortfall_is_charged_once_when_the_contract_year_en
     let transfers = store.ledger_transfers_for(&a.terms.id).await.expect("transfers");
     assert_eq!((transfers.len(), transfers[0].code.as_str(), transfers[0].amount), (1, "minimum_guarantee", 6_000_000));
     assert!(podium_app::ledger::verify(store.as_ref()).await.expect("verify").is_ok());
+}
+
+/// Hanok Threads accepts, ships (with a code on its one tee) and delivers the order's first
+/// consignment; returns the consignment's id.
+async fn deliver_the_korean_parcel(app: &mut TestApp, order: &Value) -> String {
+    let merchant = bearer(app, "merchant@podium.example", "merchant-demo-2026").await;
+    let auth = [("authorization", merchant.as_str())];
+    let cid = order["consignments"][0]["id"].as_str().expect("id").to_string();
+    let line = order["consignments"][0]["lines"][0]["id"].as_str().expect("line").to_string();
+    let codes = issue_codes(app, KR_TEE, 1).await;
+    app.post_json(&format!("/api/v1/consignments/{cid}/accept"), json!({}), &auth).await;
+    let ship = json!({"carrier": "CJ", "tracking": "1", "codes": [{"line": line, "codes": codes}]});
+    assert_eq!(app.post_json(&format!("/api/v1/consignments/{cid}/ship"), ship, &auth).await.status, StatusCode::OK);
+    let r = app.post_json(&format!("/api/v1/consignments/{cid}/deliver"), json!({}), &auth).await;
+    assert_eq!(r.status, StatusCode::OK);
+    cid
 }
