@@ -112,11 +112,11 @@ impl LedgerStore for SqlStore {
     }
 
     async fn ledger_transfers(&self) -> StoreResult<Vec<TransferRow>> {
-        self.transfers_where("1 = 1 OR reference = $1", "").await
+        self.transfers_where(None).await
     }
 
     async fn ledger_transfers_for(&self, reference: &str) -> StoreResult<Vec<TransferRow>> {
-        self.transfers_where("reference = $1", reference).await
+        self.transfers_where(Some(reference)).await
     }
 
     async fn captured_consignments(&self) -> StoreResult<Vec<(String, i64)>> {
@@ -181,14 +181,24 @@ impl LedgerStore for SqlStore {
 }
 
 impl SqlStore {
-    async fn transfers_where(&self, filter: &str, bind: &str) -> StoreResult<Vec<TransferRow>> {
+    /// Every transfer, or those of one reference, oldest first.
+    async fn transfers_where(&self, reference: Option<&str>) -> StoreResult<Vec<TransferRow>> {
         type Row = (String, String, String, String, i64, String, String, String);
-        let sql = format!(
-            "SELECT id, batch_id, debit_account, credit_account, amount, currency, code, reference \
-             FROM ledger_transfers WHERE {filter} ORDER BY created_at, id"
-        );
-        let rows: Vec<Row> =
-            read!(self, |pool| { sqlx::query_as(&sql).bind(bind).fetch_all(pool).await.map_err(backend)? });
+        const SELECT: &str = "SELECT id, batch_id, debit_account, credit_account, amount, currency, code, reference \
+             FROM ledger_transfers";
+        let rows: Vec<Row> = read!(self, |pool| {
+            match reference {
+                Some(r) => sqlx::query_as(&format!("{SELECT} WHERE reference = $1 ORDER BY created_at, id"))
+                    .bind(r)
+                    .fetch_all(pool)
+                    .await
+                    .map_err(backend)?,
+                None => sqlx::query_as(&format!("{SELECT} ORDER BY created_at, id"))
+                    .fetch_all(pool)
+                    .await
+                    .map_err(backend)?,
+            }
+        });
         Ok(rows
             .into_iter()
             .map(|(id, batch_id, debit_account, credit_account, amount, currency, code, reference)| TransferRow {
