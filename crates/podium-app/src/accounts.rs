@@ -158,7 +158,8 @@ pub async fn sign_up(store: &dyn Store, email: &str, password: &str, display_nam
     })
 }
 
-fn random_hex(bytes: usize) -> String {
+/// `bytes` random bytes, hex: tokens and ids nobody can guess.
+pub(crate) fn random_hex(bytes: usize) -> String {
     let mut buf = vec![0u8; bytes];
     rand::thread_rng().fill_bytes(&mut buf);
     hex::encode(buf)

@@ -5,7 +5,6 @@
 
 use async_trait::async_trait;
 use podium_domain::{Country, Currency};
-use rand::RngCore;
 use time::OffsetDateTime;
 
 use crate::ports::{StoreError, StoreResult};
@@ -42,9 +41,7 @@ pub trait CartStore: Send + Sync {
 
 /// A cart id: 24 random bytes, hex. Holding it is what lets a guest use the cart.
 pub fn new_cart_id() -> String {
-    let mut bytes = [0u8; 24];
-    rand::thread_rng().fill_bytes(&mut bytes);
-    hex::encode(bytes)
+    crate::accounts::random_hex(24)
 }
 
 /// A cart priced now: the quote of the lines that can be delivered, and the others with why.

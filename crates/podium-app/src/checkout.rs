@@ -96,12 +96,6 @@ impl From<PaymentError> for CheckoutError {
     }
 }
 
-fn random_token(bytes: usize) -> String {
-    let mut b = vec![0u8; bytes];
-    rand::thread_rng().fill_bytes(&mut b);
-    hex::encode(b)
-}
-
 /// The token that lets a guest read an order: a keyed hash of its id, so e-mails can carry the
 /// link later without the token being stored anywhere (the order keeps only its hash).
 pub fn order_token(key: &[u8], order_id: &str) -> String {
@@ -110,10 +104,6 @@ pub fn order_token(key: &[u8], order_id: &str) -> String {
     mac.update(b"podium-order-token:");
     mac.update(order_id.as_bytes());
     hex::encode(&mac.finalize().into_bytes()[..24])
-}
-
-pub fn token_hash(token: &str) -> String {
-    sha256_hex(token.as_bytes())
 }
 
 pub fn sha256_hex(bytes: &[u8]) -> String {
@@ -280,12 +270,12 @@ pub async fn checkout(
     })?;
     let (consignments, total) = build_order(&q, &products, req, ctx)?;
     let now = ctx.at;
-    let id = random_token(16);
+    let id = crate::accounts::random_hex(16);
     let token = order_token(&req.token_key, &id);
     let order = NewOrder {
         id,
         number: new_order_number(),
-        token_hash: token_hash(&token),
+        token_hash: crate::accounts::token_hash(&token),
         cart_id: Some(cart.id.clone()),
         user_id: req.user_id.clone(),
         email: req.email.trim().to_string(),
@@ -342,7 +332,9 @@ pub async fn checkout(
 /// For crash tests: `PODIUM_FAULT=abort-after-authorize` makes the process die at that point,
 /// as a power cut would. Unset (always, outside those tests) it does nothing.
 fn fault_point(name: &str) {
-    if std::env::var("PODIUM_FAULT").is_ok_and(|f| f.strip_prefix("abort-") == Some(name)) {
+    static FAULT: std::sync::OnceLock<Option<String>> = std::sync::OnceLock::new();
+    let fault = FAULT.get_or_init(|| std::env::var("PODIUM_FAULT").ok());
+    if fault.as_deref().and_then(|f| f.strip_prefix("abort-")) == Some(name) {
         tracing::error!(point = name, "PODIUM_FAULT: aborting the process here");
         std::process::abort();
     }
@@ -504,8 +496,10 @@ pub async fn on_webhook(
     event: &crate::payments::WebhookEvent,
     now: OffsetDateTime,
 ) -> Result<bool, CheckoutError> {
-    if store.order_status(&event.reference).await?.is_some() {
-        settle(store, provider, &event.reference, now).await?;
+    match settle(store, provider, &event.reference, now).await {
+        // An event about a payment for no order of ours is recorded and otherwise ignored.
+        Ok(_) | Err(CheckoutError::Store(StoreError::NotFound(_))) => {}
+        Err(e) => return Err(e),
     }
     Ok(store.first_webhook(&event.id, now).await?)
 }

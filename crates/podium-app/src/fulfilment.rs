@@ -4,7 +4,7 @@
 //! provider, line by line, stock restored if the shop says so) or refuses.
 
 use podium_domain::authenticity::Code;
-use podium_domain::order::{largest_remainder, ConsignmentStatus};
+use podium_domain::order::{unit_share, ConsignmentStatus};
 use time::OffsetDateTime;
 
 use crate::orders::{ConsignmentRecord, Fulfil, FulfilRefused, MailKind, NewMail, OrderRecord, RefundPlan};
@@ -199,12 +199,6 @@ pub async fn request_return(
     Ok(store.request_return(consignment_id, &asked, reason, now).await?)
 }
 
-/// What `refunded` of `quantity` units of a line is worth: its goods, VAT and duty shared by
-/// largest remainder, so refunding every unit, in any steps, gives back the line exactly.
-pub fn line_share(line_total: i64, quantity: i64, refunded: i64) -> i64 {
-    largest_remainder(line_total, &[refunded, quantity - refunded]).map_or(0, |p| p[0])
-}
-
 /// Works out the refund of a return: per line the change in its share, plus shipping when the
 /// whole consignment has now come back.
 pub fn refund_plan(c: &ConsignmentRecord, return_id: &str, restock: bool) -> Option<RefundPlan> {
@@ -214,8 +208,8 @@ pub fn refund_plan(c: &ConsignmentRecord, return_id: &str, restock: bool) -> Opt
     for line in &c.lines {
         let q = r.lines.iter().find(|(id, _)| *id == line.id).map_or(0, |(_, q)| *q);
         let total = line.net + line.vat + line.duty;
-        let before = line_share(total, line.quantity, line.refunded_quantity);
-        let after = line_share(total, line.quantity, line.refunded_quantity + q);
+        let before = unit_share(total, line.quantity, line.refunded_quantity);
+        let after = unit_share(total, line.quantity, line.refunded_quantity + q);
         amount += after - before;
         left += line.quantity - line.refunded_quantity - q;
     }

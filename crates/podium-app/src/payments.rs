@@ -192,6 +192,7 @@ pub struct SandboxChange {
 pub struct QueuedWebhook {
     pub seq: i64,
     pub event_id: String,
+    pub payment_id: String,
     pub payload: String,
     pub deliver_at: OffsetDateTime,
 }
@@ -255,7 +256,7 @@ impl SandboxProvider {
     fn webhooks(&self, kind: &str, p: &PaymentState, now: OffsetDateTime) -> Vec<QueuedWebhook> {
         let mut rng = rand::thread_rng();
         let event = WebhookEvent {
-            id: format!("evt_{}", random_hex(12)),
+            id: format!("evt_{}", crate::accounts::random_hex(12)),
             kind: kind.to_string(),
             payment_id: p.id.clone(),
             reference: p.reference.clone(),
@@ -269,6 +270,7 @@ impl SandboxProvider {
                 QueuedWebhook {
                     seq,
                     event_id: event.id.clone(),
+                    payment_id: event.payment_id.clone(),
                     payload: payload.clone(),
                     deliver_at: now + time::Duration::milliseconds(i64::try_from(delay).unwrap_or(i64::MAX)),
                 }
@@ -323,7 +325,7 @@ impl SandboxProvider {
     pub async fn tokenize(&self, card: &CardNumber) -> Result<PaymentMethod, PaymentError> {
         let behaviour = SandboxCard::of(card).map_err(|_| PaymentError::UnknownCard)?;
         let m = PaymentMethod {
-            id: format!("pm_{}", random_hex(16)),
+            id: format!("pm_{}", crate::accounts::random_hex(16)),
             behaviour: behaviour.as_str().to_string(),
             brand: card.brand().to_string(),
             last4: card.last4().to_string(),
@@ -340,12 +342,6 @@ impl SandboxProvider {
         let signature = payment::sign_webhook(&self.secret, &w.event_id, ts, w.payload.as_bytes());
         (WebhookHeaders { id: w.event_id.clone(), timestamp: ts.to_string(), signature }, w.payload.clone())
     }
-}
-
-fn random_hex(bytes: usize) -> String {
-    let mut b = vec![0u8; bytes];
-    rand::thread_rng().fill(&mut b[..]);
-    hex::encode(b)
 }
 
 #[async_trait]
@@ -377,7 +373,7 @@ impl PaymentProvider for SandboxProvider {
             SandboxCard::Declined | SandboxCard::InsufficientFunds => (PaymentStatus::Declined, "payment.declined"),
         };
         let p = PaymentState {
-            id: format!("pay_{}", random_hex(12)),
+            id: format!("pay_{}", crate::accounts::random_hex(12)),
             reference: req.reference.to_string(),
             amount: req.amount.minor,
             currency: req.amount.currency.code().to_string(),

@@ -12,7 +12,6 @@ use async_trait::async_trait;
 use podium_domain::ledger::{self, AccountKey, AccountKind, Transfer};
 use podium_domain::role::OrgKind;
 use podium_domain::{Currency, Money, RateTable};
-use rand::RngCore;
 use time::OffsetDateTime;
 
 use crate::ports::{StoreError, StoreResult};
@@ -95,10 +94,8 @@ pub struct RunSummary {
     pub payouts: Vec<PayoutRecord>,
 }
 
-fn new_id() -> String {
-    let mut b = [0u8; 12];
-    rand::thread_rng().fill_bytes(&mut b);
-    format!("po_{}", hex::encode(b))
+fn new_id(prefix: &str) -> String {
+    format!("{prefix}_{}", crate::accounts::random_hex(12))
 }
 
 /// The transfers of a payout, rebuilt from its record (to reverse a failed one).
@@ -145,7 +142,7 @@ pub async fn run(
     let mut orgs = store.orgs_of_kind(OrgKind::Shop).await?;
     orgs.extend(store.orgs_of_kind(OrgKind::Licensor).await?);
     let slug_of = |id: &str| orgs.iter().find(|o| o.id == id).map(|o| o.slug.clone()).unwrap_or_default();
-    let run_id = new_id().replace("po_", "run_");
+    let run_id = new_id("run");
     store.create_payout_run(&run_id, by, now).await?;
     let mut summary = RunSummary { run_id: run_id.clone(), ..RunSummary::default() };
     for p in store.payouts_sending().await? {
@@ -187,7 +184,7 @@ pub async fn run(
             // Owed by the payee (refunds after release): recovered from a later payout.
             continue;
         }
-        let id = new_id();
+        let id = new_id("po");
         let transfers =
             ledger::payout_postings(&id, &payee, &from, to, total).map_err(|e| StoreError::Backend(e.to_string()))?;
         let record = PayoutRecord {
@@ -220,7 +217,7 @@ pub async fn run(
     Ok(summary)
 }
 
-/// What a payee may read: its own payouts (operators read all).
+/// A payout's parts as stored: `kind:CUR:amount:rate`, separated by `;`.
 pub fn parts_text(parts: &[(String, String, i64, String)]) -> String {
     parts.iter().map(|(k, c, a, r)| format!("{k}:{c}:{a}:{r}")).collect::<Vec<_>>().join(";")
 }

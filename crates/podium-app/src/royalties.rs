@@ -4,17 +4,13 @@
 //! order was placed; returns taken off line by line, as the ledger reverses them.
 
 use podium_domain::ledger::rate_of;
-use podium_domain::order::largest_remainder;
+use podium_domain::order::unit_share;
 use podium_domain::royalty::{self, Entry, Quarter, Statement, Terms};
 use podium_domain::{Currency, Money, RateTable};
 
 use crate::licensing::AgreementRecord;
 use crate::ports::{StoreError, StoreResult};
 use crate::Store;
-
-fn share(total: i64, quantity: i64, refunded: i64) -> i64 {
-    largest_remainder(total, &[refunded, quantity - refunded]).map_or(0, |p| p[0])
-}
 
 /// The entries of an agreement so far, in its royalty currency.
 pub async fn entries(store: &dyn Store, agreement: &AgreementRecord) -> StoreResult<Vec<Entry>> {
@@ -40,7 +36,7 @@ pub async fn entries(store: &dyn Store, agreement: &AgreementRecord) -> StoreRes
         });
         let mut before = 0;
         for (at, q) in &l.refunds {
-            let part = |total: i64| share(total, l.quantity, before + q) - share(total, l.quantity, before);
+            let part = |total: i64| unit_share(total, l.quantity, before + q) - unit_share(total, l.quantity, before);
             out.push(Entry {
                 on: at.date(),
                 country: l.country.clone(),

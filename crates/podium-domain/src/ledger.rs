@@ -6,7 +6,7 @@
 
 use std::collections::BTreeMap;
 
-use crate::order::largest_remainder;
+use crate::order::unit_share;
 use crate::Currency;
 
 /// The side on which an account's balance grows.
@@ -166,18 +166,6 @@ pub fn check_batch(batch: &[Transfer]) -> Result<(), LedgerError> {
     Ok(())
 }
 
-/// Per currency, what a batch debits and what it credits (equal for any valid batch).
-pub fn totals(batch: &[Transfer]) -> BTreeMap<Currency, (i64, i64)> {
-    let mut out: BTreeMap<Currency, (i64, i64)> = BTreeMap::new();
-    for t in batch {
-        let e = out.entry(t.debit.currency).or_default();
-        e.0 += t.amount;
-        let e = out.entry(t.credit.currency).or_default();
-        e.1 += t.amount;
-    }
-    out
-}
-
 /// Debits and credits posted to an account.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct Posted {
@@ -318,13 +306,6 @@ pub fn capture_postings(c: &Captured<'_>) -> Result<Vec<Transfer>, LedgerError> 
     Ok(out)
 }
 
-/// What a refund gives back of a line: `units` more of its `quantity`, `already` refunded
-/// before. Every part is the change in its largest-remainder share, so refunding all units in
-/// any number of steps reverses the line exactly.
-fn share(total: i64, quantity: i64, refunded: i64) -> i64 {
-    largest_remainder(total, &[refunded, quantity - refunded]).map_or(0, |p| p[0])
-}
-
 /// A refund of units of a consignment's lines: (line, units already refunded, units now).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Refunded<'a> {
@@ -348,7 +329,7 @@ pub fn refund_postings(r: &Refunded<'_>) -> Result<Vec<Transfer>, LedgerError> {
     for &(i, before, now) in r.units {
         let Some(l) = c.lines.get(i) else { continue };
         let (royalty, cut) = line_cuts(l, c.commission_bp)?;
-        let part = |total: i64| share(total, l.quantity, before + now) - share(total, l.quantity, before);
+        let part = |total: i64| unit_share(total, l.quantity, before + now) - unit_share(total, l.quantity, before);
         vat += part(l.vat);
         duty += part(l.duty);
         goods += part(l.net);

@@ -119,6 +119,13 @@ impl ConsignmentStatus {
     }
 }
 
+/// What `refunded` of `quantity` units of something worth `total` are worth: their
+/// largest-remainder share, so giving back every unit, in any number of steps (each step the
+/// change in this share), gives back `total` exactly.
+pub fn unit_share(total: i64, quantity: i64, refunded: i64) -> i64 {
+    largest_remainder(total, &[refunded, quantity - refunded]).map_or(0, |p| p[0])
+}
+
 /// Splits `total` (minor units, ≥ 0) in proportion to `weights` (≥ 0) so the parts add up to
 /// `total` exactly: each part is the floor of its share, and the units left over go one each to
 /// the largest remainders (ties to the earlier part). All-zero weights split nothing: every

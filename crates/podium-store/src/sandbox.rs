@@ -48,7 +48,7 @@ macro_rules! queue_webhooks {
             )
             .bind(w.seq)
             .bind(&w.event_id)
-            .bind(payment_of(&w.payload))
+            .bind(&w.payment_id)
             .bind(&w.payload)
             .bind(micros(w.deliver_at))
             .execute(&mut *$tx)
@@ -56,14 +56,6 @@ macro_rules! queue_webhooks {
             .map_err(backend)?;
         }
     }};
-}
-
-/// The payment id inside a queued event's JSON.
-fn payment_of(payload: &str) -> String {
-    serde_json::from_str::<serde_json::Value>(payload)
-        .ok()
-        .and_then(|v| v.get("payment_id").and_then(|p| p.as_str()).map(str::to_string))
-        .unwrap_or_default()
 }
 
 #[async_trait]
@@ -164,13 +156,13 @@ impl SandboxStore for SqlStore {
         let at = micros(now);
         // One conditional statement claims a batch: a row another node claimed meanwhile no
         // longer matches `lease_until <= now` and is left to it.
-        let rows: Vec<(String, i64, String, i64)> = write_tx!(self, |tx| {
+        let rows: Vec<(String, i64, String, String, i64)> = write_tx!(self, |tx| {
             sqlx::query_as(
                 "UPDATE sandbox_webhooks SET lease_until = $2, attempts = attempts + 1 \
                  WHERE delivered_at IS NULL AND deliver_at <= $1 AND lease_until <= $1 \
                  AND (event_id, seq) IN (SELECT event_id, seq FROM sandbox_webhooks \
                    WHERE delivered_at IS NULL AND deliver_at <= $1 AND lease_until <= $1 ORDER BY deliver_at LIMIT $3) \
-                 RETURNING event_id, seq, payload, deliver_at",
+                 RETURNING event_id, seq, payment_id, payload, deliver_at",
             )
             .bind(at)
             .bind(micros(now + lease))
@@ -181,9 +173,10 @@ impl SandboxStore for SqlStore {
         });
         let mut claimed: Vec<QueuedWebhook> = rows
             .into_iter()
-            .map(|(event_id, seq, payload, deliver_at)| QueuedWebhook {
+            .map(|(event_id, seq, payment_id, payload, deliver_at)| QueuedWebhook {
                 seq,
                 event_id,
+                payment_id,
                 payload,
                 deliver_at: from_micros(deliver_at),
             })

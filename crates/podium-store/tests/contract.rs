@@ -1297,6 +1297,7 @@ async fn sandbox_changes_are_conditional_and_queue_webhooks(store: Arc<dyn Store
     let hook = |id: &str, seq: i64, at| QueuedWebhook {
         seq,
         event_id: id.into(),
+        payment_id: "pay_1".into(),
         payload: format!(r#"{{"id":"{id}","payment_id":"pay_1"}}"#),
         deliver_at: at,
     };

@@ -491,7 +491,8 @@ pub async fn readable_order(
 ) -> Result<Option<OrderRecord>, ApiError> {
     let Some(o) = state.store.order_by_number(number).await? else { return Ok(None) };
     let by_user = principal.is_some_and(|p| o.user_id.as_deref() == Some(p.user.id.as_str()));
-    let by_token = token.is_some_and(|t| bool::from(checkout::token_hash(t).as_bytes().ct_eq(o.token_hash.as_bytes())));
+    let by_token = token
+        .is_some_and(|t| bool::from(podium_app::accounts::token_hash(t).as_bytes().ct_eq(o.token_hash.as_bytes())));
     Ok((by_user || by_token).then_some(o))
 }
 

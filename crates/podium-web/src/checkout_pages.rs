@@ -44,6 +44,7 @@ pub fn routes() -> Router<AppState> {
         .route("/account/orders", get(my_orders))
 }
 
+/// An amount in minor units of a currency given by its code, as pages and e-mails show it.
 pub(crate) fn money(minor: i64, currency: &str) -> String {
     Money::new(minor, Currency::parse(currency).unwrap_or(Currency::EUR)).formatted()
 }

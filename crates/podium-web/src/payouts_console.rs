@@ -9,9 +9,10 @@ use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::get;
 use axum::{Form, Router};
 use podium_app::payouts::{self, PayoutRecord, SandboxPayouts};
-use podium_domain::{Currency, Money};
+
 use serde::Deserialize;
 
+use crate::checkout_pages::money;
 use crate::context::Visitor;
 use crate::error::PageError;
 use crate::layout::Layout;
@@ -21,10 +22,6 @@ use crate::AppState;
 
 pub fn routes() -> Router<AppState> {
     Router::new().route("/console/operator/payouts", get(list).post(run)).route("/console/payouts/{id}", get(statement))
-}
-
-fn money(minor: i64, currency: &str) -> String {
-    Currency::parse(currency).map(|c| Money::new(minor, c).formatted()).unwrap_or_else(|_| minor.to_string())
 }
 
 struct Row {

@@ -8,9 +8,10 @@ use std::time::Duration;
 use podium_app::checkout;
 use podium_app::orders::{MailKind, OrderRecord, QueuedMail};
 use podium_app::payments::WebhookHeaders;
-use podium_domain::{Currency, Lang, Money};
+use podium_domain::Lang;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
+use crate::checkout_pages::money;
 use crate::i18n::Tr;
 use crate::AppState;
 
@@ -97,10 +98,6 @@ pub struct Message {
     pub to: String,
     pub subject: String,
     pub body: String,
-}
-
-fn money(minor: i64, currency: &str) -> String {
-    Money::new(minor, Currency::parse(currency).unwrap_or(Currency::EUR)).formatted()
 }
 
 /// Composes a queued mail in the recipient's language from the order as it stands.

@@ -555,7 +555,7 @@ async fn the_shop_fulfils_its_consignment_and_the_fan_returns_part_of_it(backend
     let l = &c["lines"][0];
     let share = |part: &str| l[part]["minor"].as_i64().expect("minor");
     let line_total = share("net") + share("vat") + share("duty");
-    let expected = podium_app::fulfilment::line_share(line_total, 2, 1);
+    let expected = podium_domain::order::unit_share(line_total, 2, 1);
     assert_eq!(c["refunded"]["minor"].as_i64(), Some(expected));
     assert_eq!(c["status"], "delivered", "half of it came back: not refunded whole");
     assert_eq!(stock(&app, KR_TEE).await.0, stock_before.0 + 1, "restocked");
