@@ -1,85 +1,18 @@
-//! The inventory half of [`SqlStore`]: reservations by conditional update, capture, release
-//! and the expiry sweep. Every change is one transaction whose first statement is conditional,
-//! so concurrent checkouts on any number of nodes can never push `reserved` past `on_hand`.
+//! The inventory half of [`SqlStore`]: the expiry sweep, stock levels, and how settling a
+//! reservation moves stock (shared with the orders' transactions, which take and settle
+//! reservations). Every release is conditional, so sweeps on any number of nodes release each
+//! expired hold once.
 
 use async_trait::async_trait;
-use podium_app::inventory::{InventoryStore, Reservation, StockLevel};
+use podium_app::inventory::{InventoryStore, StockLevel};
 use podium_app::StoreResult;
 use time::OffsetDateTime;
 
 use crate::macros::{read, write_tx};
-use crate::sql::{backend, from_micros, micros, new_id, SqlStore};
+use crate::sql::{backend, micros, SqlStore};
 
 #[async_trait]
 impl InventoryStore for SqlStore {
-    async fn reserve(
-        &self,
-        variant_id: &str,
-        quantity: i64,
-        expires_at: OffsetDateTime,
-    ) -> StoreResult<Option<Reservation>> {
-        if quantity <= 0 {
-            return Ok(None);
-        }
-        let now = OffsetDateTime::now_utc();
-        let locations: Vec<(String,)> = read!(self, |pool| {
-            sqlx::query_as("SELECT location_id FROM stock_levels WHERE variant_id = $1 ORDER BY location_id")
-                .bind(variant_id)
-                .fetch_all(pool)
-                .await
-                .map_err(backend)?
-        });
-        for (location_id,) in locations {
-            let id = new_id();
-            let taken = write_tx!(self, |tx| {
-                let done = sqlx::query(
-                    "UPDATE stock_levels SET reserved = reserved + $1 \
-                     WHERE variant_id = $2 AND location_id = $3 AND on_hand - reserved >= $1",
-                )
-                .bind(quantity)
-                .bind(variant_id)
-                .bind(&location_id)
-                .execute(&mut *tx)
-                .await
-                .map_err(backend)?;
-                if done.rows_affected() == 1 {
-                    sqlx::query(
-                        "INSERT INTO reservations (id, variant_id, location_id, quantity, state, expires_at, created_at) \
-                         VALUES ($1, $2, $3, $4, 'held', $5, $6)",
-                    )
-                    .bind(&id)
-                    .bind(variant_id)
-                    .bind(&location_id)
-                    .bind(quantity)
-                    .bind(micros(expires_at))
-                    .bind(micros(now))
-                    .execute(&mut *tx)
-                    .await
-                    .map_err(backend)?;
-                }
-                done.rows_affected() == 1
-            });
-            if taken {
-                return Ok(Some(Reservation {
-                    id,
-                    variant_id: variant_id.to_string(),
-                    location_id,
-                    quantity,
-                    expires_at: from_micros(micros(expires_at)),
-                }));
-            }
-        }
-        Ok(None)
-    }
-
-    async fn capture_reservation(&self, id: &str) -> StoreResult<bool> {
-        self.settle(id, "captured").await
-    }
-
-    async fn release_reservation(&self, id: &str) -> StoreResult<bool> {
-        self.settle(id, "released").await
-    }
-
     async fn release_expired(&self, now: OffsetDateTime) -> StoreResult<u64> {
         let due: Vec<(String,)> = read!(self, |pool| {
             sqlx::query_as("SELECT id FROM reservations WHERE state = 'held' AND expires_at <= $1 ORDER BY expires_at")

@@ -77,22 +77,37 @@ async fn stocked_variant(store: &Arc<dyn Store>, shop: &str, units: i64) -> Stri
     created.variants[0].id.clone()
 }
 
+/// The mail the paid transition queues (what it says does not matter here).
+fn confirmation(order_id: &str) -> podium_app::orders::NewMail {
+    podium_app::orders::NewMail {
+        kind: podium_app::orders::MailKind::OrderConfirmation,
+        recipient: "fan@example.com".into(),
+        lang: "en".into(),
+        order_id: order_id.into(),
+        consignment_id: None,
+    }
+}
+
 async fn sixty_four_buyers_never_oversell_a_hundred_units(store: Arc<dyn Store>) {
+    use podium_app::orders::MarkPaid;
     let variant = stocked_variant(&store, "rush-shop", 100).await;
-    let until = time::OffsetDateTime::now_utc() + Duration::minutes(15);
+    let shop = store.org_by_slug("rush-shop").await.expect("find").expect("shop");
     let mut buyers = tokio::task::JoinSet::new();
     for _ in 0..64 {
-        let (store, variant) = (store.clone(), variant.clone());
+        let (store, variant, shop) = (store.clone(), variant.clone(), shop.id.clone());
         buyers.spawn(async move {
             let (mut bought, mut refused) = (0u32, 0u32);
             // Each buyer takes one unit at a time until refused.
             loop {
-                match store.reserve(&variant, 1, until).await.expect("reserve") {
-                    Some(r) => {
-                        assert!(store.capture_reservation(&r.id).await.expect("capture"), "captured once");
+                let now = time::OffsetDateTime::now_utc();
+                let order = new_order(&shop, &[(&variant, 1)], now);
+                match store.place_order(&order).await.expect("place") {
+                    Ok(()) => {
+                        let paid = store.mark_paid(&order.id, None, &confirmation(&order.id), &[], now).await;
+                        assert_eq!(paid.expect("paid"), MarkPaid::Paid, "captured once");
                         bought += 1;
                     }
-                    None => {
+                    Err(_) => {
                         refused += 1;
                         break;
                     }
@@ -116,23 +131,32 @@ async fn sixty_four_buyers_never_oversell_a_hundred_units(store: Arc<dyn Store>)
 }
 
 async fn reservations_settle_once_and_expire(store: Arc<dyn Store>) {
+    use podium_app::orders::MarkPaid;
     let variant = stocked_variant(&store, "hold-shop", 3).await;
+    let shop = store.org_by_slug("hold-shop").await.expect("find").expect("shop").id;
     let now = time::OffsetDateTime::now_utc();
-    let a = store.reserve(&variant, 2, now + Duration::minutes(15)).await.expect("reserve").expect("held");
-    assert!(store.reserve(&variant, 2, now + Duration::minutes(15)).await.expect("reserve").is_none(), "only 1 free");
+    let a = new_order(&shop, &[(&variant, 2)], now);
+    store.place_order(&a).await.expect("place").expect("held");
+    assert!(store.place_order(&new_order(&shop, &[(&variant, 2)], now)).await.expect("place").is_err(), "only 1 free");
     // A decline releases the units; releasing or capturing again changes nothing.
-    assert!(store.release_reservation(&a.id).await.expect("release"));
-    assert!(!store.release_reservation(&a.id).await.expect("release"));
-    assert!(!store.capture_reservation(&a.id).await.expect("capture"));
+    assert!(store.cancel_order(&a.id, "card_declined", now).await.expect("release"));
+    assert!(!store.cancel_order(&a.id, "card_declined", now).await.expect("release"));
+    assert_eq!(
+        store.mark_paid(&a.id, None, &confirmation(&a.id), &[], now).await.expect("capture"),
+        MarkPaid::NotPending
+    );
     let levels = store.stock_levels(&variant).await.expect("levels");
     assert_eq!((levels[0].on_hand, levels[0].reserved), (3, 0));
     // An abandoned checkout's hold runs out and the sweep gives its units back, once.
-    let b = store.reserve(&variant, 3, now - Duration::seconds(1)).await.expect("reserve").expect("held");
+    let b = new_order(&shop, &[(&variant, 3)], now - Duration::minutes(15) - Duration::seconds(1));
+    store.place_order(&b).await.expect("place").expect("held");
     assert_eq!(store.release_expired(now).await.expect("sweep"), 1);
     assert_eq!(store.release_expired(now).await.expect("sweep"), 0);
-    assert!(!store.capture_reservation(&b.id).await.expect("capture"), "too late to capture");
-    let c = store.reserve(&variant, 3, now + Duration::minutes(15)).await.expect("reserve").expect("held");
-    assert!(store.capture_reservation(&c.id).await.expect("capture"));
+    let late = store.mark_paid(&b.id, None, &confirmation(&b.id), &[], now).await.expect("capture");
+    assert_eq!(late, MarkPaid::ReservationLost, "too late to capture");
+    let c = new_order(&shop, &[(&variant, 3)], now);
+    store.place_order(&c).await.expect("place").expect("held");
+    assert_eq!(store.mark_paid(&c.id, None, &confirmation(&c.id), &[], now).await.expect("capture"), MarkPaid::Paid);
     let levels = store.stock_levels(&variant).await.expect("levels");
     assert_eq!((levels[0].on_hand, levels[0].reserved), (0, 0));
 }
