@@ -440,6 +440,11 @@ pub async fn change_agreement_status(
     if !store.set_agreement_status(agreement_id, from, to, entry).await? {
         return Err(LicensingError::Stale);
     }
+    if to == AgreementStatus::Active {
+        // Signed: the advance is paid now (the hourly sweep posts it if this fails).
+        let signed = AgreementRecord { terms: Agreement { status: to, ..agreement.terms }, ..agreement };
+        crate::royalties::post_advance(store, &signed, time::OffsetDateTime::now_utc()).await?;
+    }
     Ok(())
 }
 

@@ -1,5 +1,5 @@
 //! Payouts (DESIGN §3.8): a run pays every shop's available balance and every licensor's
-//! royalties, converted to the payee's currency at the day's rates through the platform's FX
+//! royalties (after recouping advances), and remits each country's taxes and duties, converted to the payee's currency at the day's rates through the platform's FX
 //! liquidity accounts, by a [`PayoutProvider`]. A payout is written with its ledger transfers
 //! before the provider is asked; a failure is reversed by new transfers (nothing is lost, and the
 //! next run pays it); a payout left "sending" by a crash is settled by the next run, which asks
@@ -152,10 +152,16 @@ pub async fn run(
             summary.failed += 1;
         }
     }
-    // Every payable balance, by payee.
+    // Advances are recouped from royalties before any royalty is paid out.
+    crate::royalties::recoup(store, now).await?;
+    // Every payable balance, by payee: shops and licensors, and each country's authorities for
+    // the taxes and duties collected there.
     let mut by_payee: BTreeMap<String, Vec<(AccountKey, i64)>> = BTreeMap::new();
     for a in store.ledger_accounts().await? {
-        let Some(kind) = AccountKind::parse(&a.kind).filter(|k| k.payable_to_owner()) else { continue };
+        let Some(kind) = AccountKind::parse(&a.kind).filter(|k| k.payable_to_owner() || k.remitted_to_authority())
+        else {
+            continue;
+        };
         let currency = Currency::parse(&a.currency).map_err(|e| StoreError::Backend(e.to_string()))?;
         let balance = ledger::Posted { debits: a.debits, credits: a.credits }.balance(kind);
         if balance != 0 {
@@ -163,14 +169,14 @@ pub async fn run(
         }
     }
     for (payee, from) in by_payee {
-        let Some(org) = orgs.iter().find(|o| o.id == payee) else { continue };
-        let to = Currency::parse(&org.currency).map_err(|e| StoreError::Backend(e.to_string()))?;
+        let Some(to) = payee_of(&orgs, &payee, &from) else { continue };
+        let (name, slug, to) = to?;
         let mut total = 0i64;
         let mut parts = Vec::with_capacity(from.len());
         for (key, amount) in &from {
             let converted = rates
                 .convert(Money::new(*amount, key.currency), to)
-                .map_err(|e| StoreError::Backend(format!("payout to {}: {e}", org.slug)))?;
+                .map_err(|e| StoreError::Backend(format!("payout to {slug}: {e}")))?;
             let rate = match (rates.get(key.currency), rates.get(to)) {
                 (Some(f), Some(t)) if f.per_eur > rust_decimal::Decimal::ZERO => {
                     (t.per_eur / f.per_eur).round_dp(6).to_string()
@@ -191,7 +197,7 @@ pub async fn run(
             id: id.clone(),
             run_id: run_id.clone(),
             payee_id: payee.clone(),
-            payee_name: org.name.clone(),
+            payee_name: name,
             currency: to.code().to_string(),
             amount: total,
             status: "sending".into(),
@@ -206,7 +212,7 @@ pub async fn run(
             Err(StoreError::Conflict { .. }) => continue,
             Err(e) => return Err(e),
         }
-        if settle(store, provider, &record, &org.slug, now).await? {
+        if settle(store, provider, &record, &slug, now).await? {
             summary.paid += 1;
         } else {
             summary.failed += 1;
@@ -215,6 +221,33 @@ pub async fn run(
     store.finish_payout_run(&run_id, now).await?;
     summary.payouts = store.payouts(None, 500).await?.into_iter().filter(|p| p.run_id == run_id).collect();
     Ok(summary)
+}
+
+/// The slug the provider pays for a country's tax and customs authorities.
+pub fn authority_slug(country: &str) -> String {
+    format!("authority-{}", country.to_ascii_lowercase())
+}
+
+/// Who a payee is: (name, the slug the provider pays, the currency paid in) — a shop or a
+/// licensor in its own currency, or a country's authorities (remittances, in the country's
+/// currency); `None` for an owner that is neither.
+fn payee_of(
+    orgs: &[crate::ports::Org],
+    payee: &str,
+    from: &[(AccountKey, i64)],
+) -> Option<StoreResult<(String, String, Currency)>> {
+    if let Some(org) = orgs.iter().find(|o| o.id == payee) {
+        return Some(
+            Currency::parse(&org.currency)
+                .map(|c| (org.name.clone(), org.slug.clone(), c))
+                .map_err(|e| StoreError::Backend(e.to_string())),
+        );
+    }
+    if !from.iter().all(|(k, _)| k.kind.remitted_to_authority()) {
+        return None;
+    }
+    let country = podium_domain::Country::parse(payee).ok()?;
+    Some(Ok((payee.to_string(), authority_slug(payee), country.default_currency())))
 }
 
 /// A payout's parts as stored: `kind:CUR:amount:rate`, separated by `;`.

@@ -4,8 +4,10 @@
 //! order was placed; returns taken off line by line, as the ledger reverses them.
 
 use podium_domain::ledger::rate_of;
+use podium_domain::ledger::{AccountKey, AccountKind, Transfer};
+use podium_domain::licensing::AgreementStatus;
 use podium_domain::order::unit_share;
-use podium_domain::royalty::{self, Entry, Quarter, Statement, Terms};
+use podium_domain::royalty::{self, Accrued, Entry, Quarter, Statement, Terms};
 use podium_domain::{Currency, Money, RateTable};
 
 use crate::licensing::AgreementRecord;
@@ -73,52 +75,177 @@ pub async fn statement(store: &dyn Store, agreement: &AgreementRecord, quarter: 
 /// year's royalties (DESIGN §3.9). Each charge's transfer id names the agreement and the year's
 /// end, so running this again (on any node) charges nothing twice. Returns how many were charged.
 pub async fn charge_minimums(store: &dyn Store, now: time::OffsetDateTime) -> StoreResult<usize> {
-    use podium_domain::ledger::{AccountKey, AccountKind, Transfer};
     let mut charged = 0;
-    for licensor in store.orgs_of_kind(podium_domain::role::OrgKind::Licensor).await? {
-        for a in store.agreements_of(&licensor.id).await? {
-            if a.licensor.id != licensor.id || a.minimum_guarantee_minor <= 0 {
+    for a in all_agreements(store).await? {
+        if a.minimum_guarantee_minor <= 0 {
+            continue;
+        }
+        let t = terms(&a);
+        let mut entries: Option<Vec<Entry>> = None;
+        for k in 1..100 {
+            let year_end = t.contract_start.replace_year(t.contract_start.year() + k).unwrap_or(t.contract_start);
+            if year_end > now.date() {
+                break;
+            }
+            let year_start = t.contract_start.replace_year(t.contract_start.year() + k - 1).unwrap_or(t.contract_start);
+            let id = format!("minimum:{}:{year_end}", a.terms.id);
+            if !store.ledger_transfers_for(&a.terms.id).await?.iter().all(|x| x.id != id) {
                 continue;
             }
-            let t = terms(&a);
-            let mut entries: Option<Vec<Entry>> = None;
-            for k in 1..100 {
-                let year_end = t.contract_start.replace_year(t.contract_start.year() + k).unwrap_or(t.contract_start);
-                if year_end > now.date() {
-                    break;
-                }
-                let year_start =
-                    t.contract_start.replace_year(t.contract_start.year() + k - 1).unwrap_or(t.contract_start);
-                let id = format!("minimum:{}:{year_end}", a.terms.id);
-                if !store.ledger_transfers_for(&a.terms.id).await?.iter().all(|x| x.id != id) {
-                    continue;
-                }
-                if entries.is_none() {
-                    entries = Some(self::entries(store, &a).await?);
-                }
-                let royalties: i64 = entries
-                    .iter()
-                    .flatten()
-                    .filter(|e| e.on >= year_start && e.on < year_end)
-                    .map(|e| if e.returned { -e.royalty } else { e.royalty })
-                    .sum();
-                let shortfall = a.minimum_guarantee_minor - royalties;
-                if shortfall <= 0 {
-                    continue;
-                }
-                let cur = a.royalty_currency;
-                let transfer = Transfer {
-                    id,
-                    debit: AccountKey::new(a.licensee.id.clone(), AccountKind::MerchantAvailable, cur),
-                    credit: AccountKey::new(a.licensor.id.clone(), AccountKind::RoyaltyPayable, cur),
-                    amount: shortfall,
-                    code: "minimum_guarantee",
-                    reference: a.terms.id.clone(),
-                };
-                store.post_batch(&format!("minimum:{}", a.terms.id), &[transfer], now).await?;
-                charged += 1;
+            if entries.is_none() {
+                entries = Some(self::entries(store, &a).await?);
             }
+            let royalties: i64 = entries
+                .iter()
+                .flatten()
+                .filter(|e| e.on >= year_start && e.on < year_end)
+                .map(|e| if e.returned { -e.royalty } else { e.royalty })
+                .sum();
+            let shortfall = a.minimum_guarantee_minor - royalties;
+            if shortfall <= 0 {
+                continue;
+            }
+            let cur = a.royalty_currency;
+            let transfer = Transfer {
+                id,
+                debit: AccountKey::new(a.licensee.id.clone(), AccountKind::MerchantAvailable, cur),
+                credit: AccountKey::new(a.licensor.id.clone(), AccountKind::RoyaltyPayable, cur),
+                amount: shortfall,
+                code: "minimum_guarantee",
+                reference: a.terms.id.clone(),
+            };
+            store.post_batch(&format!("minimum:{}", a.terms.id), &[transfer], now).await?;
+            charged += 1;
         }
     }
     Ok(charged)
+}
+
+/// Every agreement of every licensor (each once).
+async fn all_agreements(store: &dyn Store) -> StoreResult<Vec<AgreementRecord>> {
+    let mut out = Vec::new();
+    for licensor in store.orgs_of_kind(podium_domain::role::OrgKind::Licensor).await? {
+        out.extend(store.agreements_of(&licensor.id).await?.into_iter().filter(|a| a.licensor.id == licensor.id));
+    }
+    Ok(out)
+}
+
+/// The ledger transfer of an agreement's advance: paid at signing, from the licensee's balance
+/// (recovered from its payouts) to the licensor's royalties (paid by the next payout run).
+fn advance_transfer(a: &AgreementRecord) -> Transfer {
+    let cur = a.royalty_currency;
+    Transfer {
+        id: format!("advance:{}", a.terms.id),
+        debit: AccountKey::new(a.licensee.id.clone(), AccountKind::MerchantAvailable, cur),
+        credit: AccountKey::new(a.licensor.id.clone(), AccountKind::RoyaltyPayable, cur),
+        amount: a.advance_minor,
+        code: "advance",
+        reference: a.terms.id.clone(),
+    }
+}
+
+/// Posts the advance of every signed agreement (active, or once active) whose advance is not
+/// in the ledger yet (DESIGN §3.9). The transfer id names the agreement, so running this on
+/// any node, any number of times, posts each advance once. Returns how many were posted.
+pub async fn post_advances(store: &dyn Store, now: time::OffsetDateTime) -> StoreResult<usize> {
+    let mut posted = 0;
+    for a in all_agreements(store).await? {
+        if post_advance(store, &a, now).await? {
+            posted += 1;
+        }
+    }
+    Ok(posted)
+}
+
+/// Posts one agreement's advance if it is signed and not posted yet; true when it posted.
+pub async fn post_advance(store: &dyn Store, a: &AgreementRecord, now: time::OffsetDateTime) -> StoreResult<bool> {
+    if a.advance_minor <= 0 || a.terms.status == AgreementStatus::Draft {
+        return Ok(false);
+    }
+    let t = advance_transfer(a);
+    if store.ledger_transfers_for(&a.terms.id).await?.iter().any(|x| x.id == t.id) {
+        return Ok(false);
+    }
+    match store.post_batch(&t.id.clone(), &[t], now).await {
+        Ok(()) => Ok(true),
+        // Posted meanwhile with another amount (the advance was edited after signing): the
+        // first posting stands; a correction is a new transfer.
+        Err(StoreError::Conflict { .. }) => Ok(false),
+        Err(e) => Err(e),
+    }
+}
+
+/// Each sale's royalty under an agreement, net of returns, in its currency and converted at
+/// the order's locked rates, oldest first.
+async fn accrued(store: &dyn Store, a: &AgreementRecord) -> StoreResult<Vec<Accrued>> {
+    let mut lines = store.royalty_lines(&a.terms.id).await?;
+    lines.sort_by(|x, y| (x.paid_at, &x.line_id).cmp(&(y.paid_at, &y.line_id)));
+    let mut out = Vec::with_capacity(lines.len());
+    for l in lines {
+        let currency = Currency::parse(&l.currency).map_err(|e| StoreError::Backend(e.to_string()))?;
+        let royalty = rate_of(l.net, l.royalty_bp).map_err(|e| StoreError::Backend(e.to_string()))?;
+        let returned: i64 = l.refunds.iter().map(|(_, q)| q).sum();
+        let kept = royalty - unit_share(royalty, l.quantity, returned);
+        let converted = RateTable::from_snapshot(&l.fx_snapshot, l.paid_at.date())
+            .convert(Money::new(kept, currency), a.royalty_currency)
+            .map_err(|e| StoreError::Backend(format!("order line {}: {e}", l.line_id)))?
+            .minor;
+        out.push(Accrued { currency, royalty: kept, converted });
+    }
+    Ok(out)
+}
+
+/// Recoups advances before royalties are paid out (DESIGN §3.9): for each agreement whose
+/// advance is posted, the royalties accrued under it — up to the advance, oldest sales first —
+/// move from the licensor's royalties back to the licensee's balance, in the currencies they
+/// were paid in. What was recouped before is counted from the ledger, so each run posts only
+/// the difference (a return of a recouped sale gives some back). Returns the transfers posted.
+pub async fn recoup(store: &dyn Store, now: time::OffsetDateTime) -> StoreResult<usize> {
+    let mut posted = 0;
+    for a in all_agreements(store).await? {
+        if a.advance_minor <= 0 {
+            continue;
+        }
+        let done = store.ledger_transfers_for(&a.terms.id).await?;
+        let Some(advance) = done.iter().find(|x| x.code == "advance") else { continue };
+        let want = royalty::recoupment(advance.amount, &accrued(store, &a).await?);
+        let mut currencies: Vec<Currency> = want.keys().copied().collect();
+        for x in done.iter().filter(|x| x.code == "recoup") {
+            if let Ok(c) = Currency::parse(&x.currency) {
+                if !currencies.contains(&c) {
+                    currencies.push(c);
+                }
+            }
+        }
+        for cur in currencies {
+            let licensor = AccountKey::new(a.licensor.id.clone(), AccountKind::RoyaltyPayable, cur);
+            let licensee = AccountKey::new(a.licensee.id.clone(), AccountKind::MerchantAvailable, cur);
+            let from_licensor = crate::ledger::account_id(&licensor);
+            let earlier: Vec<&crate::ledger::TransferRow> =
+                done.iter().filter(|x| x.code == "recoup" && x.currency == cur.code()).collect();
+            let so_far: i64 =
+                earlier.iter().map(|x| if x.debit_account == from_licensor { x.amount } else { -x.amount }).sum();
+            let delta = want.get(&cur).copied().unwrap_or(0) - so_far;
+            if delta == 0 {
+                continue;
+            }
+            let (debit, credit) = if delta > 0 { (licensor, licensee) } else { (licensee, licensor) };
+            let t = Transfer {
+                // Numbered by what came before, so two runs at once post the same transfer.
+                id: format!("recoup:{}:{}:{}", a.terms.id, cur.code(), earlier.len() + 1),
+                debit,
+                credit,
+                amount: delta.abs(),
+                code: "recoup",
+                reference: a.terms.id.clone(),
+            };
+            match store.post_batch(&t.id.clone(), &[t], now).await {
+                Ok(()) => posted += 1,
+                // Another run posted this step with what it saw; the next run evens it out.
+                Err(StoreError::Conflict { .. }) => {}
+                Err(e) => return Err(e),
+            }
+        }
+    }
+    Ok(posted)
 }

@@ -88,8 +88,12 @@ pub async fn serve(url: &str, http: &HttpArgs, data_dir: &Path, demo_mode: Optio
                     Ok(_) => {}
                     Err(e) => tracing::warn!(error = %e, "session sweep failed"),
                 }
-                // Minimum-guarantee shortfalls of contract years that have ended (each charged
+                // Advances of agreements signed while their own posting failed, and
+                // minimum-guarantee shortfalls of contract years that have ended (each posted
                 // once, whichever node gets there first).
+                if let Err(e) = podium_app::royalties::post_advances(store.as_ref(), clock.now()).await {
+                    tracing::warn!(error = %e, "advance sweep failed");
+                }
                 match podium_app::royalties::charge_minimums(store.as_ref(), clock.now()).await {
                     Ok(n) if n > 0 => tracing::info!(charged = n, "minimum-guarantee shortfalls charged"),
                     Ok(_) => {}

@@ -81,9 +81,22 @@ impl AccountKind {
 
     /// Whether its balance may go below zero. A shop's available balance may: a refund after
     /// its money was released is drawn from it and recovered from the next payout; so may a
-    /// licensor's royalties, for a refund after they were paid.
+    /// licensor's royalties, for a refund after they were paid, and a country's taxes and
+    /// duties, for a refund after they were remitted (set off against the next remittance).
     pub fn may_go_negative(self) -> bool {
-        matches!(self, AccountKind::MerchantAvailable | AccountKind::RoyaltyPayable | AccountKind::FxLiquidity)
+        matches!(
+            self,
+            AccountKind::MerchantAvailable
+                | AccountKind::RoyaltyPayable
+                | AccountKind::FxLiquidity
+                | AccountKind::TaxPayable
+                | AccountKind::DutyPayable
+        )
+    }
+
+    /// Balances remitted to a country's authorities (the owner is the country's code).
+    pub fn remitted_to_authority(self) -> bool {
+        matches!(self, AccountKind::TaxPayable | AccountKind::DutyPayable)
     }
 
     /// Balances that are paid out to their owner.
@@ -495,7 +508,7 @@ mod tests {
     fn balances_refuse_what_would_go_negative_and_change_nothing() {
         let eur = Currency::EUR;
         let clearing = AccountKey::new(PROVIDER, AccountKind::ProviderClearing, eur);
-        let tax = AccountKey::new("FR", AccountKind::TaxPayable, eur);
+        let tax = AccountKey::new(PLATFORM, AccountKind::Commission, eur);
         let shop = AccountKey::new("s", AccountKind::MerchantAvailable, eur);
         let mut balances = BTreeMap::new();
         let t = |id: &str, debit: &AccountKey, credit: &AccountKey, amount| Transfer {
@@ -507,12 +520,12 @@ mod tests {
             reference: "test".into(),
         };
         apply(&mut balances, &[t("a", &clearing, &tax, 100)]).expect("capture");
-        assert_eq!(balances[&tax].balance(AccountKind::TaxPayable), 100);
+        assert_eq!(balances[&tax].balance(AccountKind::Commission), 100);
         assert_eq!(balances[&clearing].balance(AccountKind::ProviderClearing), 100);
         let before = balances.clone();
         let err =
             apply(&mut balances, &[t("b", &tax, &clearing, 60), t("c", &tax, &clearing, 60)]).expect_err("negative");
-        assert!(matches!(err, LedgerError::Negative { kind: "tax_payable", .. }));
+        assert!(matches!(err, LedgerError::Negative { kind: "commission", .. }));
         assert_eq!(balances, before, "all or nothing");
         // A shop's available balance may go negative (recovered from the next payout).
         apply(&mut balances, &[t("d", &shop, &clearing, 50)]).expect("may go negative");

@@ -189,6 +189,50 @@ pub fn statement(terms: Terms, quarter: Quarter, entries: &[Entry]) -> Statement
     Statement { quarter, total, by_territory, by_rights, advance, recouped_before, recouped_now, payable, shortfall }
 }
 
+/// A sale's royalty as the ledger holds it: in the currency it was paid in, and converted to
+/// the agreement's currency at the rates locked on its order (both net of what was returned).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Accrued {
+    pub currency: crate::Currency,
+    pub royalty: i64,
+    pub converted: i64,
+}
+
+/// How much of each currency's royalties goes back to the licensee to recoup an advance
+/// (DESIGN §3.9): the sales in the order they were made, each recouped whole while the advance
+/// lasts, the one that reaches it in proportion (half-even), none after it.
+pub fn recoupment(advance: i64, sales: &[Accrued]) -> BTreeMap<crate::Currency, i64> {
+    let mut left = advance.max(0);
+    let mut out: BTreeMap<crate::Currency, i64> = BTreeMap::new();
+    for s in sales {
+        if left == 0 {
+            break;
+        }
+        if s.royalty <= 0 || s.converted <= 0 {
+            continue;
+        }
+        let part = if s.converted <= left {
+            left -= s.converted;
+            s.royalty
+        } else {
+            let n = i128::from(s.royalty) * i128::from(left);
+            let d = i128::from(s.converted);
+            let (q, r) = (n / d, n % d);
+            let rounded = match (r * 2).cmp(&d) {
+                std::cmp::Ordering::Greater => q + 1,
+                std::cmp::Ordering::Less => q,
+                std::cmp::Ordering::Equal => q + (q & 1),
+            };
+            left = 0;
+            i64::try_from(rounded).unwrap_or(s.royalty).min(s.royalty)
+        };
+        if part > 0 {
+            *out.entry(s.currency).or_default() += part;
+        }
+    }
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use time::macros::date;
@@ -242,5 +286,43 @@ mod tests {
         assert_eq!(s.total, Part::default());
         assert!(s.by_territory.is_empty() && s.shortfall.is_none());
         assert_eq!(s.payable, 0);
+    }
+
+    fn accrued(code: &str, royalty: i64, converted: i64) -> Accrued {
+        Accrued { currency: crate::Currency::parse(code).expect("currency"), royalty, converted }
+    }
+
+    #[test]
+    fn recoupment_takes_sales_in_order_until_the_advance_is_met() {
+        let sales = [accrued("KRW", 8_160, 753), accrued("EUR", 1_000, 13_650), accrued("KRW", 4_000, 369)];
+        // Everything, when the royalties stay under the advance.
+        let all = recoupment(50_000, &sales);
+        assert_eq!(all.get(&crate::Currency::parse("KRW").expect("KRW")), Some(&12_160));
+        assert_eq!(all.get(&crate::Currency::EUR), Some(&1_000));
+        // 753 recouped whole, then 1,000 of the EUR sale's 13,650 (73.26… → 73), nothing after.
+        let part = recoupment(1_753, &sales);
+        assert_eq!(part.get(&crate::Currency::parse("KRW").expect("KRW")), Some(&8_160));
+        assert_eq!(part.get(&crate::Currency::EUR), Some(&73));
+        assert!(recoupment(0, &sales).is_empty());
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn recoupment_never_takes_more_than_the_advance_or_the_royalties(
+            advance in 0i64..2_000_000,
+            sales in proptest::collection::vec((1i64..100_000, 1i64..100_000), 0..20),
+        ) {
+            let sales: Vec<Accrued> = sales.into_iter().map(|(r, c)| accrued("EUR", r, c)).collect();
+            let taken = recoupment(advance, &sales).get(&crate::Currency::EUR).copied().unwrap_or(0);
+            let royalties: i64 = sales.iter().map(|s| s.royalty).sum();
+            let converted: i64 = sales.iter().map(|s| s.converted).sum();
+            proptest::prop_assert!(taken <= royalties);
+            if converted <= advance {
+                proptest::prop_assert_eq!(taken, royalties);
+            }
+            // A larger advance never recoups less.
+            let more = recoupment(advance + 1_000, &sales).get(&crate::Currency::EUR).copied().unwrap_or(0);
+            proptest::prop_assert!(more >= taken);
+        }
     }
 }

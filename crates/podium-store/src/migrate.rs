@@ -34,6 +34,7 @@ pub(crate) const SQLITE: &[Migration] = migrations!("sqlite":
     9 "orders" "0009_orders.sql",
     10 "ledger" "0010_ledger.sql",
     11 "payouts" "0011_payouts.sql",
+    12 "remittances" "0012_remittances.sql",
 );
 
 pub(crate) const POSTGRES: &[Migration] = migrations!("postgres":
@@ -48,6 +49,7 @@ pub(crate) const POSTGRES: &[Migration] = migrations!("postgres":
     9 "orders" "0009_orders.sql",
     10 "ledger" "0010_ledger.sql",
     11 "payouts" "0011_payouts.sql",
+    12 "remittances" "0012_remittances.sql",
 );
 
 pub(crate) const CREATE_TABLE: &str = "CREATE TABLE IF NOT EXISTS podium_migrations (

@@ -13,8 +13,9 @@ use crate::ledger::post_transfers;
 use crate::macros::{read, write_tx};
 use crate::sql::{backend, from_micros, micros, SqlStore};
 
-const PAYOUT_SELECT: &str = "SELECT p.id, p.run_id, p.payee_id, o.name, p.currency, p.amount, p.status, p.failure, \
-    p.provider_ref, p.parts, p.created_at FROM payouts p JOIN orgs o ON o.id = p.payee_id";
+const PAYOUT_SELECT: &str =
+    "SELECT p.id, p.run_id, p.payee_id, COALESCE(o.name, p.payee_id), p.currency, p.amount, p.status, p.failure, \
+    p.provider_ref, p.parts, p.created_at FROM payouts p LEFT JOIN orgs o ON o.id = p.payee_id";
 
 type Row = (String, String, String, String, String, i64, String, Option<String>, Option<String>, String, i64);
 

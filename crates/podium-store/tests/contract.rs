@@ -1426,10 +1426,10 @@ async fn ledger_batches_post_once_and_keep_balances(store: Arc<dyn Store>) {
     // The same id with another amount is refused.
     let forged = [transfer("t1", clearing, ("FR", K::TaxPayable), 9_999)];
     assert!(matches!(store.post_batch("b2", &forged, now).await, Err(StoreError::Conflict { .. })));
-    // A batch that would take tax payable below zero is refused whole.
+    // A batch that would take the shop's pending money below zero is refused whole.
     let refund = [
-        transfer("r1", ("shop", K::MerchantPending), clearing, 1_000),
-        transfer("r2", ("FR", K::TaxPayable), clearing, 2_500),
+        transfer("r1", ("FR", K::TaxPayable), clearing, 1_000),
+        transfer("r2", ("shop", K::MerchantPending), clearing, 8_500),
     ];
     assert!(store.post_batch("b3", &refund, now).await.is_err());
     let after = store.ledger_accounts().await.expect("accounts");

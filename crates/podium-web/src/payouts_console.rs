@@ -34,10 +34,18 @@ struct Row {
     date: String,
 }
 
+/// The payee as people read it: the organisation, or a country's authorities for a remittance.
+fn payee(v: &Visitor, p: &PayoutRecord) -> String {
+    match podium_domain::Country::parse(&p.payee_id) {
+        Ok(c) if p.payee_name == p.payee_id => v.tr.t1("payout-authority", "country", &v.tr.country(c)),
+        _ => p.payee_name.clone(),
+    }
+}
+
 fn row(v: &Visitor, p: &PayoutRecord) -> Row {
     Row {
         id: p.id.clone(),
-        payee: p.payee_name.clone(),
+        payee: payee(v, p),
         amount: money(p.amount, &p.currency),
         status: v.tr.t(&format!("payout-status-{}", p.status)),
         status_class: match p.status.as_str() {
@@ -145,7 +153,7 @@ async fn statement(
             out.push_str(&format!(
                 "{},{},{},{kind},{cur},{amount},{rate},{},{}\n",
                 p.id,
-                p.payee_name.replace(',', " "),
+                payee(&v, &p).replace(',', " "),
                 p.status,
                 p.currency,
                 p.amount

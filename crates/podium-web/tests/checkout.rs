@@ -849,13 +849,22 @@ async fn the_operator_runs_payouts_from_the_console_and_payees_read_their_statem
     assert_eq!(r.status, StatusCode::SEE_OTHER);
     let after = operator.get(&format!("{}&lang=en", r.header("location"))).await;
     assert!(after.body.contains("Payout run done"), "{}", after.body);
-    // Royalties are owed at capture: the licensor is paid; the shop's money is still pending.
-    let link = {
-        let at = after.body.find("href=\"/console/payouts/").expect("a payout") + "href=\"".len();
-        after.body[at..].split('"').next().expect("href").to_string()
-    };
-    let statement = operator.get(&format!("{link}?lang=en")).await;
-    assert!(statement.body.contains("Royalties"), "{}", statement.body);
+    // Royalties are owed at capture: the licensor is paid; the shop's money is still pending;
+    // Korea's VAT is remitted.
+    assert!(after.body.contains("Tax and customs authorities · South Korea"), "{}", after.body);
+    let links: Vec<String> = after
+        .body
+        .split("href=\"/console/payouts/")
+        .skip(1)
+        .filter_map(|rest| rest.split('"').next().map(|id| format!("/console/payouts/{id}")))
+        .collect();
+    let mut link = String::new();
+    for l in &links {
+        if operator.get(&format!("{l}?lang=en")).await.body.contains("Royalties") {
+            link = l.clone();
+        }
+    }
+    assert!(!link.is_empty(), "a royalty payout among {links:?}");
     let csv = operator.get(&format!("{link}?format=csv")).await;
     assert!(csv.body.starts_with("payout,payee,status,"));
     assert!(csv.body.contains(",paid,royalty_payable,KRW,"), "{}", csv.body);
@@ -920,15 +929,89 @@ async fn a_minimum_guarantee_shortfall_is_charged_once_when_the_contract_year_en
 /// Hanok Threads accepts, ships (with a code on its one tee) and delivers the order's first
 /// consignment; returns the consignment's id.
 async fn deliver_the_korean_parcel(app: &mut TestApp, order: &Value) -> String {
+    deliver_first_parcel(app, order, KR_TEE, 1).await
+}
+
+/// The shop accepts, ships (a code on each of the `units` of `sku`, its first line) and delivers
+/// the order's first consignment; returns the consignment's id.
+async fn deliver_first_parcel(app: &mut TestApp, order: &Value, sku: &str, units: i64) -> String {
     let merchant = bearer(app, "merchant@podium.example", "merchant-demo-2026").await;
     let auth = [("authorization", merchant.as_str())];
     let cid = order["consignments"][0]["id"].as_str().expect("id").to_string();
     let line = order["consignments"][0]["lines"][0]["id"].as_str().expect("line").to_string();
-    let codes = issue_codes(app, KR_TEE, 1).await;
+    let codes = issue_codes(app, sku, units).await;
     app.post_json(&format!("/api/v1/consignments/{cid}/accept"), json!({}), &auth).await;
     let ship = json!({"carrier": "CJ", "tracking": "1", "codes": [{"line": line, "codes": codes}]});
     assert_eq!(app.post_json(&format!("/api/v1/consignments/{cid}/ship"), ship, &auth).await.status, StatusCode::OK);
     let r = app.post_json(&format!("/api/v1/consignments/{cid}/deliver"), json!({}), &auth).await;
     assert_eq!(r.status, StatusCode::OK);
     cid
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_advance_is_recouped_before_royalties_are_paid_and_taxes_are_remitted_sqlite() {
+    an_advance_is_recouped_before_royalties_are_paid_and_taxes_are_remitted(Backend::Sqlite).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_advance_is_recouped_before_royalties_are_paid_and_taxes_are_remitted_postgres() {
+    an_advance_is_recouped_before_royalties_are_paid_and_taxes_are_remitted(Backend::Postgres).await;
+}
+
+async fn an_advance_is_recouped_before_royalties_are_paid_and_taxes_are_remitted(backend: Backend) {
+    use podium_app::payouts::{self, SandboxPayouts};
+    let mut app = TestApp::new(backend).await;
+    let store = app.db.dyn_store();
+    let now = app.state.clock.now();
+    let kenya = store.org_by_slug("team-kenya").await.expect("read").expect("licensor");
+    let hanok = store.org_by_slug("hanok-threads").await.expect("read").expect("shop");
+    // Team Kenya ↔ Hanok Threads was signed with a 5,000 KES advance: posted once.
+    assert_eq!(podium_app::royalties::post_advances(store.as_ref(), now).await.expect("advances"), 1);
+    assert_eq!(podium_app::royalties::post_advances(store.as_ref(), now).await.expect("again"), 0, "once");
+    let balance = |accounts: &[podium_app::ledger::AccountRow], id: String| -> i64 {
+        accounts.iter().find(|a| a.id == id).map(|a| a.credits - a.debits).unwrap_or(0)
+    };
+    // A Korean fan buys two Kenya Ice Lions tees under that agreement: 8 % of 102,000 KRW.
+    let id = cart(&mut app, "KR", &[("hanok-threads:TEE-KIL-L", 2)]).await;
+    let placed = checkout(&mut app, &id, body("4242424242424242"), None).await.json();
+    let order = placed["order"].clone();
+    let vat = order["consignments"][0]["vat"]["minor"].as_i64().expect("vat")
+        + order["consignments"][0]["duty"]["minor"].as_i64().expect("duty");
+    let cid = deliver_first_parcel(&mut app, &order, "hanok-threads:TEE-KIL-L", 2).await;
+    let rates = podium_domain::RateTable::new(store.latest_rates().await.expect("rates"));
+    let working = SandboxPayouts::new(store.clone(), Vec::new());
+    let run = payouts::run(store.as_ref(), &working, &rates, "test", now).await.expect("run");
+    // The royalty went back to the licensee against the advance; the licensor was paid the
+    // advance alone; Korea's VAT and duty were remitted in won.
+    let accounts = store.ledger_accounts().await.expect("accounts");
+    assert_eq!(balance(&accounts, format!("royalty_payable:{}:KRW", kenya.id)), 0);
+    assert_eq!(balance(&accounts, format!("merchant_available:{}:KRW", hanok.id)), 8_160, "recouped");
+    assert_eq!(balance(&accounts, format!("merchant_available:{}:KES", hanok.id)), -500_000, "the advance, owed");
+    let to_kenya = run.payouts.iter().find(|p| p.payee_id == kenya.id).expect("Team Kenya paid");
+    assert_eq!((to_kenya.amount, to_kenya.currency.as_str()), (500_000, "KES"), "{to_kenya:?}");
+    let to_korea = run.payouts.iter().find(|p| p.payee_id == "KR").expect("Korea remitted");
+    assert_eq!((to_korea.amount, to_korea.currency.as_str(), to_korea.status.as_str()), (vat, "KRW", "paid"));
+    assert!(run.payouts.iter().all(|p| p.payee_id != hanok.id), "the shop owes more than it has: nothing paid");
+    assert_eq!(balance(&accounts, "tax_payable:KR:KRW".into()), 0);
+    assert!(podium_app::ledger::verify(store.as_ref()).await.expect("verify").is_ok());
+    // One tee comes back after all that was paid: its VAT is set off against Korea's next
+    // remittance, and half the recoupment goes back to the licensor's side.
+    let o = store.order(order["id"].as_str().expect("id")).await.expect("read").expect("order");
+    let line = o.consignments[0].lines[0].id.clone();
+    let rid = podium_app::fulfilment::request_return(store.as_ref(), &o, &cid, &[(line, 1)], "Too big", now)
+        .await
+        .expect("return");
+    podium_app::fulfilment::accept_return(store.as_ref(), app.state.sandbox.as_ref(), &hanok.id, &cid, &rid, true, now)
+        .await
+        .expect("refund");
+    let accounts = store.ledger_accounts().await.expect("accounts");
+    assert!(balance(&accounts, "tax_payable:KR:KRW".into()) < 0, "refunded after remittance");
+    assert_eq!(balance(&accounts, format!("royalty_payable:{}:KRW", kenya.id)), -4_080);
+    assert!(podium_app::ledger::verify(store.as_ref()).await.expect("verify").is_ok());
+    let again = payouts::run(store.as_ref(), &working, &rates, "test", now).await.expect("run");
+    let accounts = store.ledger_accounts().await.expect("accounts");
+    assert_eq!(balance(&accounts, format!("royalty_payable:{}:KRW", kenya.id)), 0, "only the kept tee recouped");
+    assert_eq!(balance(&accounts, format!("merchant_available:{}:KRW", hanok.id)), 4_080);
+    assert!(again.payouts.iter().all(|p| p.payee_id != "KR"), "Korea is owed nothing until more VAT comes in");
+    assert!(podium_app::ledger::verify(store.as_ref()).await.expect("verify").is_ok());
 }

@@ -31,6 +31,8 @@ const SHOP: &str = "hanok-threads";
 /// Places the demo orders; returns how many were placed. `key` is the marketplace key (order
 /// tokens, card fingerprints).
 pub async fn seed(store: Arc<dyn Store>, now: OffsetDateTime, key: &[u8]) -> Result<usize, StoreError> {
+    // Signed agreements' advances were paid when the season began.
+    crate::royalties::post_advances(store.as_ref(), now - time::Duration::days(170)).await?;
     let history = history(store.clone(), now, key).await?;
     let recent = recent(store.clone(), now, key).await?;
     // Contract years that have ended charge their minimum-guarantee shortfalls.
@@ -61,7 +63,7 @@ async fn history(store: Arc<dyn Store>, now: OffsetDateTime, key: &[u8]) -> Resu
         // Two products at most per licensor, so every licence of the shop sells something.
         let mut per_licensor: std::collections::HashMap<String, usize> = std::collections::HashMap::new();
         for p in s.products_by_ids(&ids).await? {
-            if taken == 4 || p.approved_at.is_none() || p.status != crate::catalogue::ProductStatus::Live {
+            if taken == 6 || p.approved_at.is_none() || p.status != crate::catalogue::ProductStatus::Live {
                 continue;
             }
             if per_licensor.get(&p.property.licensor_id).copied().unwrap_or(0) >= 2 {
