@@ -1,15 +1,15 @@
 #!/usr/bin/env bash
 # Checkout under load, on SQLite and on PostgreSQL, against a release `podium demo`:
 #  - throughput: CONNECTIONS clients each buying 1–3 different variants per order across the
-#    demo catalogue for SECONDS (orders/s, p50/p99 of the checkout request);
+#    demo catalogue for DURATION seconds (orders/s, p50/p99 of the checkout request);
 #  - flash sale: UNITS of one variant, BUYERS clients buying one unit at a time until sold out
 #    (orders/s, p50/p99, and the oversell count, checked in the database: it must be 0).
 # Each measure runs RUNS times; compare the medians.
 #
-#   bench/checkout.sh     # RUNS=3 CONNECTIONS=32 SECONDS=15 UNITS=1000 BUYERS=256 BACKENDS="sqlite postgres"
+#   bench/checkout.sh     # RUNS=3 CONNECTIONS=32 DURATION=15 UNITS=1000 BUYERS=256 BACKENDS="sqlite postgres"
 set -euo pipefail
 cd "$(dirname "$0")/.."
-RUNS="${RUNS:-3}"; CONNECTIONS="${CONNECTIONS:-32}"; SECONDS_EACH="${SECONDS:-15}"
+RUNS="${RUNS:-3}"; CONNECTIONS="${CONNECTIONS:-32}"; SECONDS_EACH="${DURATION:-15}"
 UNITS="${UNITS:-1000}"; BUYERS="${BUYERS:-256}"; BACKENDS="${BACKENDS:-sqlite postgres}"
 PG_ADMIN="${PG_ADMIN:-postgres://postgres@127.0.0.1:5432/postgres}"
 cargo build --release --bin podium --example checkout_load --quiet

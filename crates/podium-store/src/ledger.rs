@@ -13,54 +13,78 @@ use time::OffsetDateTime;
 use crate::macros::{read, write_tx};
 use crate::sql::{backend, micros, SqlStore};
 
-/// Posts `$transfers` (a `&[Transfer]`) as batch `$batch` inside `$tx`.
+/// Posts `$transfers` (a `&[Transfer]`) as batch `$batch` inside `$tx`, in a few statements
+/// whatever the batch's size: the accounts it names made if new (one insert), the transfers
+/// inserted once by id (one insert, returning those that are new), then each account's totals
+/// moved by what the new transfers add up to, in account order (so concurrent batches never
+/// deadlock), where the CHECK refuses a balance that may not go negative.
 macro_rules! post_transfers {
     ($tx:ident, $batch:expr, $transfers:expr, $now:expr) => {{
         let transfers: &[podium_domain::ledger::Transfer] = $transfers;
-        let mut moves: std::collections::BTreeMap<String, (i64, i64)> = std::collections::BTreeMap::new();
-        for t in transfers {
-            for key in [&t.debit, &t.credit] {
-                sqlx::query(
-                    "INSERT INTO ledger_accounts (id, owner, kind, currency, may_go_negative) \
-                     VALUES ($1, $2, $3, $4, $5) ON CONFLICT DO NOTHING",
-                )
-                .bind(podium_app::ledger::account_id(key))
-                .bind(&key.owner)
-                .bind(key.kind.as_str())
-                .bind(key.currency.code())
-                .bind(i64::from(key.kind.may_go_negative()))
-                .execute(&mut *$tx)
-                .await
-                .map_err(crate::sql::backend)?;
+        if !transfers.is_empty() {
+            let batch: String = $batch.into();
+            let ids: Vec<(String, String)> = transfers
+                .iter()
+                .map(|t| (podium_app::ledger::account_id(&t.debit), podium_app::ledger::account_id(&t.credit)))
+                .collect();
+            let mut accounts: std::collections::BTreeMap<&str, &podium_domain::ledger::AccountKey> =
+                std::collections::BTreeMap::new();
+            for (t, (debit, credit)) in transfers.iter().zip(&ids) {
+                accounts.insert(debit, &t.debit);
+                accounts.insert(credit, &t.credit);
             }
-            let (debit, credit) = (podium_app::ledger::account_id(&t.debit), podium_app::ledger::account_id(&t.credit));
-            let inserted = sqlx::query(
+            let sql = crate::ledger::values_sql(
+                "INSERT INTO ledger_accounts (id, owner, kind, currency, may_go_negative) VALUES ",
+                accounts.len(),
+                5,
+                " ON CONFLICT DO NOTHING",
+            );
+            let mut q = sqlx::query(&sql);
+            for (id, key) in &accounts {
+                q = q
+                    .bind(*id)
+                    .bind(&key.owner)
+                    .bind(key.kind.as_str())
+                    .bind(key.currency.code())
+                    .bind(i64::from(key.kind.may_go_negative()));
+            }
+            q.execute(&mut *$tx).await.map_err(crate::sql::backend)?;
+            let sql = crate::ledger::values_sql(
                 "INSERT INTO ledger_transfers (id, batch_id, debit_account, credit_account, amount, currency, code, \
-                 reference, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) ON CONFLICT DO NOTHING",
-            )
-            .bind(&t.id)
-            .bind($batch)
-            .bind(&debit)
-            .bind(&credit)
-            .bind(t.amount)
-            .bind(t.debit.currency.code())
-            .bind(t.code)
-            .bind(&t.reference)
-            .bind(crate::sql::micros($now))
-            .execute(&mut *$tx)
-            .await
-            .map_err(crate::sql::backend)?;
-            if inserted.rows_affected() == 1 {
-                moves.entry(debit).or_default().0 += t.amount;
-                moves.entry(credit).or_default().1 += t.amount;
-            } else {
+                 reference, created_at) VALUES ",
+                transfers.len(),
+                9,
+                " ON CONFLICT DO NOTHING RETURNING id",
+            );
+            let mut q = sqlx::query_as::<_, (String,)>(&sql);
+            for (t, (debit, credit)) in transfers.iter().zip(&ids) {
+                q = q
+                    .bind(&t.id)
+                    .bind(&batch)
+                    .bind(debit)
+                    .bind(credit)
+                    .bind(t.amount)
+                    .bind(t.debit.currency.code())
+                    .bind(t.code)
+                    .bind(&t.reference)
+                    .bind(crate::sql::micros($now));
+            }
+            let inserted: std::collections::HashSet<String> =
+                q.fetch_all(&mut *$tx).await.map_err(crate::sql::backend)?.into_iter().map(|(id,)| id).collect();
+            let mut moves: std::collections::BTreeMap<&str, (i64, i64)> = std::collections::BTreeMap::new();
+            for (t, (debit, credit)) in transfers.iter().zip(&ids) {
+                if inserted.contains(&t.id) {
+                    moves.entry(debit).or_default().0 += t.amount;
+                    moves.entry(credit).or_default().1 += t.amount;
+                    continue;
+                }
                 // Posted before: it must be the same transfer, or the id was reused.
                 let same: Option<(i64,)> = sqlx::query_as(
                     "SELECT amount FROM ledger_transfers WHERE id = $1 AND debit_account = $2 AND credit_account = $3",
                 )
                 .bind(&t.id)
-                .bind(&debit)
-                .bind(&credit)
+                .bind(debit)
+                .bind(credit)
                 .fetch_optional(&mut *$tx)
                 .await
                 .map_err(crate::sql::backend)?;
@@ -68,15 +92,15 @@ macro_rules! post_transfers {
                     return Err(podium_app::StoreError::Conflict { field: "transfer id" });
                 }
             }
-        }
-        for (account, (debits, credits)) in moves {
-            sqlx::query("UPDATE ledger_accounts SET debits = debits + $2, credits = credits + $3 WHERE id = $1")
-                .bind(&account)
-                .bind(debits)
-                .bind(credits)
-                .execute(&mut *$tx)
-                .await
-                .map_err(crate::sql::backend)?;
+            for (account, (debits, credits)) in moves {
+                sqlx::query("UPDATE ledger_accounts SET debits = debits + $2, credits = credits + $3 WHERE id = $1")
+                    .bind(account)
+                    .bind(debits)
+                    .bind(credits)
+                    .execute(&mut *$tx)
+                    .await
+                    .map_err(crate::sql::backend)?;
+            }
         }
     }};
 }
@@ -178,6 +202,22 @@ impl LedgerStore for SqlStore {
         });
         Ok(done)
     }
+}
+
+/// `head (…), (…) tail` with `rows` groups of `cols` numbered placeholders.
+pub(crate) fn values_sql(head: &str, rows: usize, cols: usize, tail: &str) -> String {
+    use std::fmt::Write as _;
+    let mut sql = String::with_capacity(head.len() + tail.len() + rows * cols * 5);
+    sql.push_str(head);
+    for r in 0..rows {
+        sql.push_str(if r == 0 { "(" } else { ", (" });
+        for c in 0..cols {
+            let _ = write!(sql, "{}${}", if c == 0 { "" } else { ", " }, r * cols + c + 1);
+        }
+        sql.push(')');
+    }
+    sql.push_str(tail);
+    sql
 }
 
 impl SqlStore {
