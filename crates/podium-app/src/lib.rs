@@ -28,6 +28,7 @@ pub mod quote;
 pub mod royalties;
 pub mod shipping;
 pub mod storefront;
+pub mod stories;
 pub mod trade_rules;
 
 pub use clock::{Clock, FixedClock, SystemClock};

@@ -91,6 +91,7 @@ pub trait Store:
     + crate::payments::SandboxStore
     + crate::ledger::LedgerStore
     + crate::payouts::PayoutStore
+    + crate::stories::StoryStore
     + Send
     + Sync
 {

@@ -8,6 +8,7 @@ pub mod authenticity;
 pub mod catalogue;
 pub mod country;
 pub mod currency;
+pub mod drop;
 pub mod fx;
 pub mod landed;
 pub mod lang;
@@ -20,6 +21,7 @@ pub mod ranking;
 pub mod role;
 pub mod royalty;
 pub mod shipping;
+pub mod story;
 
 pub use country::Country;
 pub use currency::Currency;

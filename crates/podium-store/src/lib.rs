@@ -19,6 +19,7 @@ mod payouts;
 mod sandbox;
 mod shipping;
 mod sql;
+mod stories;
 pub mod testing;
 
 use std::sync::Arc;

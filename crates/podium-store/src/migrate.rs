@@ -35,6 +35,7 @@ pub(crate) const SQLITE: &[Migration] = migrations!("sqlite":
     10 "ledger" "0010_ledger.sql",
     11 "payouts" "0011_payouts.sql",
     12 "remittances" "0012_remittances.sql",
+    13 "engagement" "0013_engagement.sql",
 );
 
 pub(crate) const POSTGRES: &[Migration] = migrations!("postgres":
@@ -50,6 +51,7 @@ pub(crate) const POSTGRES: &[Migration] = migrations!("postgres":
     10 "ledger" "0010_ledger.sql",
     11 "payouts" "0011_payouts.sql",
     12 "remittances" "0012_remittances.sql",
+    13 "engagement" "0013_engagement.sql",
 );
 
 pub(crate) const CREATE_TABLE: &str = "CREATE TABLE IF NOT EXISTS podium_migrations (

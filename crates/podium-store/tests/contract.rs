@@ -65,6 +65,8 @@ contract!(
     mails_are_claimed_once_and_sent_once,
     sandbox_changes_are_conditional_and_queue_webhooks,
     ledger_batches_post_once_and_keep_balances,
+    stories_keep_their_texts_and_products_and_move_through_review,
+    follows_shape_the_feed,
 );
 
 /// A variant with `units` on hand at one location; returns its id.
@@ -1461,4 +1463,134 @@ async fn ledger_is_append_only_and_verify_catches_a_forged_balance(backend: Back
         .expect("edit");
     let breach = podium_app::ledger::verify(store.as_ref()).await.expect("verify").expect_err("breach");
     assert!(breach.contains("tax_payable:KR:EUR"), "{breach}");
+}
+
+use podium_app::stories::{FollowKind, StoryDraft, StoryQuery, StoryText};
+use podium_domain::story::StoryStatus;
+
+fn draft(property_id: &str, product_id: &str, title: &str) -> StoryDraft {
+    StoryDraft {
+        property_id: Some(property_id.into()),
+        video_url: "https://youtu.be/abc".into(),
+        cover: String::new(),
+        texts: vec![
+            StoryText { lang: Lang::Ko, title: format!("{title} (ko)"), summary: String::new(), body: "본문".into() },
+            StoryText { lang: Lang::En, title: title.into(), summary: "A summary".into(), body: "Body".into() },
+        ],
+        product_ids: vec![product_id.into()],
+    }
+}
+
+async fn stories_keep_their_texts_and_products_and_move_through_review(store: Arc<dyn Store>) {
+    let c = catalogue(&store, "story-shop").await;
+    let product = store.create_product(product(&c, "tee", "apparel", 0)).await.expect("product");
+    let t0 = datetime!(2026-11-01 09:00 UTC);
+    let d = draft(&c.property_id, &product.id, "Roller blades to ice");
+    store.create_story("st_1", "roller-blades-to-ice", &c.shop_id, &d, t0).await.expect("create");
+    assert!(matches!(
+        store.create_story("st_2", "roller-blades-to-ice", &c.shop_id, &d, t0).await,
+        Err(StoreError::Conflict { field: "slug" })
+    ));
+    let s = store.story_by_slug("roller-blades-to-ice").await.expect("read").expect("story");
+    assert_eq!((s.id.as_str(), s.status, s.author.id.as_str()), ("st_1", StoryStatus::Draft, c.shop_id.as_str()));
+    assert_eq!(s.draft.texts.iter().map(|t| t.lang).collect::<Vec<_>>(), [Lang::En, Lang::Ko], "in language order");
+    assert_eq!(s.draft.product_ids, std::slice::from_ref(&product.id));
+    assert_eq!(s.property.as_ref().map(|p| p.id.as_str()), Some(c.property_id.as_str()));
+    let licensor = store.org_by_slug("pyeongchang").await.expect("read").expect("licensor");
+    assert_eq!(s.licensor_id.as_deref(), Some(licensor.id.as_str()));
+    // Editing replaces the texts and products.
+    let mut edited = d.clone();
+    edited.texts.truncate(1);
+    edited.product_ids.clear();
+    assert!(store.update_story("st_1", &edited, t0).await.expect("update"));
+    assert!(!store.update_story("st_none", &edited, t0).await.expect("update"));
+    let s = store.story("st_1").await.expect("read").expect("story");
+    assert_eq!((s.draft.texts.len(), s.draft.product_ids.len()), (1, 0));
+    // Review: only from the state it was read in; publishing stamps the time once.
+    let head = store.outbox_head().await.expect("head");
+    assert!(store.set_story_status("st_1", StoryStatus::Draft, StoryStatus::InReview, "", t0).await.expect("submit"));
+    assert!(!store.set_story_status("st_1", StoryStatus::Draft, StoryStatus::InReview, "", t0).await.expect("stale"));
+    let queue = store
+        .stories(&StoryQuery {
+            status: Some(StoryStatus::InReview),
+            licensor_id: Some(licensor.id.clone()),
+            limit: 10,
+            ..StoryQuery::default()
+        })
+        .await
+        .expect("queue");
+    assert_eq!(queue.len(), 1);
+    let t1 = t0 + Duration::hours(1);
+    assert!(store.set_story_status("st_1", StoryStatus::InReview, StoryStatus::Published, "", t1).await.expect("ok"));
+    assert_eq!(store.outbox_head().await.expect("head"), head + 1, "publishing is announced");
+    let s = store.story("st_1").await.expect("read").expect("story");
+    assert_eq!((s.status, s.published_at), (StoryStatus::Published, Some(t1)));
+    // Found by words of its title in any language, and not by others.
+    let found = |text: &str| StoryQuery {
+        text: Some(text.into()),
+        status: Some(StoryStatus::Published),
+        limit: 10,
+        ..StoryQuery::default()
+    };
+    assert_eq!(store.stories(&found("(KO)")).await.expect("search").len(), 1);
+    assert_eq!(store.stories(&found("nothing like it")).await.expect("search").len(), 0);
+    assert_eq!(store.stories(&found("100%")).await.expect("search").len(), 0, "wildcards are text");
+}
+
+async fn follows_shape_the_feed(store: Arc<dyn Store>) {
+    let c = catalogue(&store, "feed-shop").await;
+    let fan = store
+        .create_user(NewUser {
+            email: "follower@example.com".into(),
+            display_name: "F".into(),
+            password_hash: "x".into(),
+        })
+        .await
+        .expect("fan");
+    let old = store.create_product(product(&c, "old", "apparel", 0)).await.expect("product");
+    let new = store.create_product(product(&c, "new", "apparel", 0)).await.expect("product");
+    let t0 = datetime!(2026-11-01 09:00 UTC);
+    store.mark_approved(std::slice::from_ref(&old.id), t0).await.expect("approve");
+    store.mark_approved(std::slice::from_ref(&new.id), t0 + Duration::days(2)).await.expect("approve");
+    store
+        .create_story("st_f", "feed-story", &c.shop_id, &draft(&c.property_id, &new.id, "Feed"), t0)
+        .await
+        .expect("story");
+    store
+        .set_story_status("st_f", StoryStatus::Draft, StoryStatus::Published, "", t0 + Duration::days(1))
+        .await
+        .expect("pub");
+    let later = t0 + Duration::days(10);
+    // Nothing followed: an empty feed.
+    assert!(store.followed_products(&fan.id, later, 10).await.expect("feed").is_empty());
+    let feed_stories = |before| StoryQuery {
+        status: Some(StoryStatus::Published),
+        followed_by: Some(fan.id.clone()),
+        before: Some(before),
+        limit: 10,
+        ..StoryQuery::default()
+    };
+    assert!(store.stories(&feed_stories(later)).await.expect("feed").is_empty());
+    // Following the property brings its products (newest first) and stories.
+    store.follow(&fan.id, FollowKind::Property, &c.property_id, t0).await.expect("follow");
+    store.follow(&fan.id, FollowKind::Property, &c.property_id, t0).await.expect("twice is once");
+    assert_eq!(store.follower_count(FollowKind::Property, &c.property_id).await.expect("count"), 1);
+    let products = store.followed_products(&fan.id, later, 10).await.expect("feed");
+    assert_eq!(products.iter().map(|p| p.0.as_str()).collect::<Vec<_>>(), [new.id.as_str(), old.id.as_str()]);
+    assert_eq!(
+        store.followed_products(&fan.id, t0 + Duration::days(1), 10).await.expect("page").len(),
+        1,
+        "older page"
+    );
+    assert_eq!(store.stories(&feed_stories(later)).await.expect("feed").len(), 1);
+    // Following the shop instead finds the same.
+    store.unfollow(&fan.id, FollowKind::Property, &c.property_id).await.expect("unfollow");
+    assert!(store.follows_of(&fan.id).await.expect("follows").is_empty());
+    store.follow(&fan.id, FollowKind::Shop, &c.shop_id, t0).await.expect("follow shop");
+    assert_eq!(store.followed_products(&fan.id, later, 10).await.expect("feed").len(), 2);
+    assert_eq!(store.stories(&feed_stories(later)).await.expect("feed").len(), 1);
+    assert_eq!(store.follows_of(&fan.id).await.expect("follows"), [(FollowKind::Shop, c.shop_id.clone())]);
+    // The feed remembers when it was read.
+    assert_eq!(store.mark_feed_read(&fan.id, later).await.expect("read"), None);
+    assert_eq!(store.mark_feed_read(&fan.id, later + Duration::days(1)).await.expect("read"), Some(later));
 }
