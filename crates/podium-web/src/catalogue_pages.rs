@@ -105,6 +105,20 @@ struct ListingPage {
     page_text: String,
     emblem: Option<String>,
     story: Vec<String>,
+    follow: Option<crate::stories_pages::FollowView>,
+    stories: Vec<crate::stories_pages::StoryCard>,
+    atom: Option<String>,
+}
+
+/// What a property's or a shop's page adds: its follow button, its stories, its Atom feed.
+#[derive(Default)]
+struct Following {
+    kind: Option<podium_app::stories::FollowKind>,
+    target_id: String,
+    path: String,
+    /// Stories about the property (`property`) or by the shop (`author`).
+    property_id: Option<String>,
+    author_id: Option<String>,
 }
 
 struct Listing {
@@ -116,6 +130,7 @@ struct Listing {
     emblem: Option<String>,
     /// A shop's story, by paragraph.
     story: Vec<String>,
+    following: Following,
 }
 
 async fn render_listing(state: &AppState, v: Visitor, listing: Listing, page: i64) -> Result<Response, PageError> {
@@ -142,6 +157,17 @@ async fn render_listing(state: &AppState, v: Visitor, listing: Listing, page: i6
         return Err(PageError::not_found(tr));
     }
     let cards = found.products.iter().map(|p| card(&tr, p, found.price_of(p))).collect();
+    let f = &listing.following;
+    let follow = match f.kind {
+        Some(kind) => Some(crate::stories_pages::follow_view(state, &v, kind, &f.target_id, &f.path).await?),
+        None => None,
+    };
+    let stories = if f.kind.is_some() {
+        crate::stories_pages::stories_for(state, &tr, f.property_id.as_deref(), f.author_id.as_deref(), 6).await?
+    } else {
+        Vec::new()
+    };
+    let atom = f.kind.is_some().then(|| format!("{}/feed.atom", f.path));
     let page_view = ListingPage {
         layout: Layout::new(&v),
         heading: listing.heading,
@@ -154,6 +180,9 @@ async fn render_listing(state: &AppState, v: Visitor, listing: Listing, page: i6
         page_text: tr.tn("pager-page", &[("page", &page.to_string()), ("pages", &pages.to_string())]),
         emblem: listing.emblem,
         story: listing.story,
+        follow,
+        stories,
+        atom,
     };
     Ok(render(v, StatusCode::OK, page_view))
 }
@@ -176,6 +205,7 @@ async fn all_products(
         filter: ProductFilter::default(),
         emblem: None,
         story: Vec::new(),
+        following: Following::default(),
     };
     render_listing(&state, v, listing, q.page()).await
 }
@@ -194,6 +224,13 @@ async fn property(
         crumbs: vec![home_crumb(&tr), crumb(tr.t("nav-properties"), ""), crumb(p.name.clone(), "")],
         heading: p.name.clone(),
         subheading: tr.t1("listing-property-by", "licensor", &p.licensor_name),
+        following: Following {
+            kind: Some(podium_app::stories::FollowKind::Property),
+            target_id: p.id.clone(),
+            path: format!("/properties/{}", p.slug),
+            property_id: Some(p.id.clone()),
+            author_id: None,
+        },
         filter: ProductFilter { property_slug: Some(p.slug), ..Default::default() },
         emblem: p.emblem.map(|e| e.id),
         story: Vec::new(),
@@ -226,6 +263,7 @@ async fn category(
         filter: ProductFilter { category_slugs: vec![slug.clone()], ..Default::default() },
         emblem: None,
         story: Vec::new(),
+        following: Following::default(),
     };
     render_listing(&state, v, listing, q.page()).await
 }
@@ -246,6 +284,13 @@ async fn shop(
         crumbs: vec![home_crumb(&tr), crumb(tr.t("nav-shops"), ""), crumb(org.name.clone(), "")],
         heading: tr.tn("shop-title", &[("shop", &org.name), ("country", &country)]),
         subheading: tr.tn("product-shop-based", &[("shop", &org.name), ("country", &country)]),
+        following: Following {
+            kind: Some(podium_app::stories::FollowKind::Shop),
+            target_id: org.id.clone(),
+            path: format!("/shops/{}", org.slug),
+            property_id: None,
+            author_id: Some(org.id.clone()),
+        },
         filter: ProductFilter { shop_slug: Some(org.slug), ..Default::default() },
         emblem: None,
         story: org.story.split("\n\n").map(str::trim).filter(|p| !p.is_empty()).map(str::to_string).collect(),

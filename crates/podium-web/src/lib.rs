@@ -27,6 +27,7 @@ mod search_page;
 mod shipping_console;
 mod shop_console;
 mod statements;
+mod stories_pages;
 mod verify;
 pub mod workers;
 
@@ -141,6 +142,7 @@ pub fn router(state: AppState) -> Router {
         .merge(shipping_console::routes())
         .merge(orders_console::routes())
         .merge(statements::routes())
+        .merge(stories_pages::routes())
         .merge(payouts_console::routes())
         .merge(dashboards::routes())
         .merge(verify::routes())

@@ -27,6 +27,7 @@ pub fn routes() -> Router<AppState> {
         .route("/console", get(console_home))
         .route("/console/{role}", get(console))
         .route("/static/podium.css", get(stylesheet))
+        .route("/static/story.js", get(story_script))
 }
 
 pub(crate) fn render(v: Visitor, status: StatusCode, page: impl Template) -> Response {
@@ -43,6 +44,16 @@ async fn stylesheet() -> impl IntoResponse {
             (axum::http::header::CACHE_CONTROL, "public, max-age=3600"),
         ],
         include_str!("../static/podium.css"),
+    )
+}
+
+async fn story_script() -> impl IntoResponse {
+    (
+        [
+            (axum::http::header::CONTENT_TYPE, "text/javascript; charset=utf-8"),
+            (axum::http::header::CACHE_CONTROL, "public, max-age=3600"),
+        ],
+        include_str!("../static/story.js"),
     )
 }
 
@@ -77,6 +88,7 @@ struct HomePage {
     properties: Vec<Opt>,
     shops: Vec<OrgView>,
     cards: Vec<crate::catalogue_pages::Card>,
+    stories: Vec<crate::stories_pages::StoryCard>,
 }
 
 async fn home(State(state): State<AppState>, v: Visitor) -> Result<Response, PageError> {
@@ -105,6 +117,7 @@ async fn home(State(state): State<AppState>, v: Visitor) -> Result<Response, Pag
             .collect(),
         shops: shops.iter().map(|o| org_view(&tr, o)).collect(),
         cards: found.products.iter().map(|p| crate::catalogue_pages::card(&tr, p, found.price_of(p))).collect(),
+        stories: crate::stories_pages::stories_for(&state, &tr, None, None, 3).await?,
     };
     Ok(render(v, StatusCode::OK, page))
 }

@@ -14,6 +14,7 @@ mod catalogue_data;
 mod licensing;
 pub mod orders;
 mod shipping;
+mod stories;
 
 use crate::accounts;
 use crate::ports::{NewOrg, Store, StoreError};
@@ -158,6 +159,7 @@ pub async fn seed(store: &dyn Store, now: OffsetDateTime) -> Result<Seeded, Stor
     let products = catalogue::seed(store, now, &fx).await?;
     shipping::seed(store, &fx).await?;
     licensing::seed(store, now).await?;
+    stories::seed(store, now).await?;
     Ok(Seeded::Created { products })
 }
 

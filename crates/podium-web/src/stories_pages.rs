@@ -1,0 +1,1053 @@
+//! Stories, following and the fan's feed, as pages: the stories index and a story's page with
+//! its featured products (only those the fan can buy, at the fan's price, with an add-to-cart
+//! button), follow buttons, the feed (what the followed properties, shops and licensors
+//! published and released, newest first, what is new since the last visit marked), the fan's
+//! follows, Atom feeds per property and shop, and the consoles where licensors and shops write
+//! stories and licensors review the stories shops write about their properties.
+
+use askama::Template;
+use axum::extract::{Path, Query, State};
+use axum::http::{header, HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Redirect, Response};
+use axum::routing::{get, post};
+use axum::{Form, Router};
+use podium_app::catalogue::{ProductFilter, ProductRecord};
+use podium_app::stories::{
+    self, Author, FeedItem, FollowKind, StoryDraft, StoryQuery, StoryRecord, StoryText, StoryUseError,
+};
+use podium_app::{Org, StoreError};
+use podium_domain::role::OrgKind;
+use podium_domain::story::{self, Block, StoryStatus, Video};
+use podium_domain::Lang;
+use serde::Deserialize;
+use time::OffsetDateTime;
+
+use crate::catalogue_pages::Card;
+use crate::context::Visitor;
+use crate::error::PageError;
+use crate::i18n::Tr;
+use crate::layout::Layout;
+use crate::pages::render;
+use crate::AppState;
+
+pub fn routes() -> Router<AppState> {
+    Router::new()
+        .route("/stories", get(index))
+        .route("/stories/{slug}", get(page))
+        .route("/follow", post(follow))
+        .route("/feed", get(feed))
+        .route("/account/follows", get(follows))
+        .route("/properties/{slug}/feed.atom", get(property_atom))
+        .route("/shops/{slug}/feed.atom", get(shop_atom))
+        .route("/console/stories/{org}", get(console_list).post(console_create))
+        .route("/console/stories/{org}/{id}", get(console_edit).post(console_save))
+        .route("/console/stories/{org}/{id}/publish", post(console_publish))
+        .route("/console/stories/{org}/{id}/withdraw", post(console_withdraw))
+        .route("/console/licensing/{org}/stories", get(review_queue))
+        .route("/console/licensing/{org}/stories/{id}/review", post(review))
+}
+
+const PER_PAGE: i64 = 12;
+
+fn internal(tr: &Tr) -> impl Fn(StoreError) -> PageError + '_ {
+    move |e| PageError::internal(tr.clone(), e)
+}
+
+/// A day as pages show dates elsewhere (ISO 8601, the same in every language).
+fn date(at: OffsetDateTime) -> String {
+    at.date().to_string()
+}
+
+/// A story as a card shows it.
+pub struct StoryCard {
+    pub slug: String,
+    pub title: String,
+    pub teaser: String,
+    pub lang: &'static str,
+    pub is_fallback: bool,
+    pub byline: String,
+    pub date: String,
+    pub cover: String,
+}
+
+pub fn story_card(tr: &Tr, s: &StoryRecord) -> StoryCard {
+    let text = s.text(tr.lang);
+    let teaser = text
+        .map(|t| {
+            if t.summary.is_empty() {
+                story::parse_body(&t.body).map(|b| story::teaser(&b, 180)).unwrap_or_default()
+            } else {
+                t.summary.clone()
+            }
+        })
+        .unwrap_or_default();
+    StoryCard {
+        slug: s.slug.clone(),
+        title: text.map(|t| t.title.clone()).unwrap_or_default(),
+        teaser,
+        lang: text.map(|t| t.lang.tag()).unwrap_or("en"),
+        is_fallback: text.is_some_and(|t| t.lang != tr.lang),
+        byline: match &s.property {
+            Some(p) if p.id != s.author.id => {
+                tr.tn("story-by-about", &[("author", &s.author.name), ("property", &p.name)])
+            }
+            _ => tr.t1("story-by", "author", &s.author.name),
+        },
+        date: s.published_at.map(date).unwrap_or_default(),
+        cover: s.draft.cover.clone(),
+    }
+}
+
+/// The published stories about a property or by an organisation, newest first (for the pages
+/// of properties and shops).
+pub async fn stories_for(
+    state: &AppState,
+    tr: &Tr,
+    property_id: Option<&str>,
+    author_id: Option<&str>,
+    limit: i64,
+) -> Result<Vec<StoryCard>, PageError> {
+    let found = state
+        .store
+        .stories(&StoryQuery {
+            status: Some(StoryStatus::Published),
+            property_id: property_id.map(str::to_string),
+            author_id: author_id.map(str::to_string),
+            limit,
+            ..StoryQuery::default()
+        })
+        .await
+        .map_err(internal(tr))?;
+    Ok(found.iter().map(|s| story_card(tr, s)).collect())
+}
+
+/// A follow button's state: what, whom, how many follow, whether the visitor does.
+pub struct FollowView {
+    pub kind: &'static str,
+    pub target: String,
+    pub following: bool,
+    pub count_text: String,
+    pub back: String,
+}
+
+pub async fn follow_view(
+    state: &AppState,
+    v: &Visitor,
+    kind: FollowKind,
+    target_id: &str,
+    back: &str,
+) -> Result<FollowView, PageError> {
+    let tr = &v.tr;
+    let count = state.store.follower_count(kind, target_id).await.map_err(internal(tr))?;
+    let following = match &v.principal {
+        Some(p) => state
+            .store
+            .follows_of(&p.user.id)
+            .await
+            .map_err(internal(tr))?
+            .iter()
+            .any(|(k, t)| *k == kind && t == target_id),
+        None => false,
+    };
+    Ok(FollowView {
+        kind: kind.as_str(),
+        target: target_id.to_string(),
+        following,
+        count_text: if count == 1 {
+            tr.t("follow-count-one")
+        } else {
+            tr.t1("follow-count", "count", &count.to_string())
+        },
+        back: back.to_string(),
+    })
+}
+
+#[derive(Deserialize, Default)]
+struct ListQuery {
+    #[serde(default)]
+    before: String,
+}
+
+fn before_of(q: &ListQuery) -> Option<OffsetDateTime> {
+    q.before.parse::<i128>().ok().and_then(|us| OffsetDateTime::from_unix_timestamp_nanos(us.saturating_mul(1000)).ok())
+}
+
+fn cursor(at: OffsetDateTime) -> String {
+    (at.unix_timestamp_nanos() / 1000).to_string()
+}
+
+#[derive(Template)]
+#[template(path = "stories.html")]
+struct IndexPage {
+    layout: Layout,
+    stories: Vec<StoryCard>,
+    next: Option<String>,
+}
+
+async fn index(State(state): State<AppState>, v: Visitor, Query(q): Query<ListQuery>) -> Result<Response, PageError> {
+    let tr = v.tr.clone();
+    let found = state
+        .store
+        .stories(&StoryQuery {
+            status: Some(StoryStatus::Published),
+            before: before_of(&q),
+            limit: PER_PAGE + 1,
+            ..StoryQuery::default()
+        })
+        .await
+        .map_err(internal(&tr))?;
+    let next = (found.len() as i64 > PER_PAGE)
+        .then(|| found.get(PER_PAGE as usize - 1).and_then(|s| s.published_at).map(cursor))
+        .flatten();
+    let stories = found.iter().take(PER_PAGE as usize).map(|s| story_card(&tr, s)).collect();
+    let page = IndexPage { layout: Layout::new(&v), stories, next };
+    Ok(render(v, StatusCode::OK, page))
+}
+
+struct BlockView {
+    kind: &'static str,
+    text: String,
+    src: String,
+}
+
+fn blocks(body: &str) -> Vec<BlockView> {
+    story::parse_body(body)
+        .unwrap_or_default()
+        .into_iter()
+        .map(|b| match b {
+            Block::Heading(t) => BlockView { kind: "h", text: t, src: String::new() },
+            Block::Paragraph(t) => BlockView { kind: "p", text: t, src: String::new() },
+            Block::Image { src, alt } => BlockView { kind: "img", text: alt, src },
+        })
+        .collect()
+}
+
+/// A featured product as the story shows it: a card, and the SKU its add-to-cart button adds.
+struct Featured {
+    id: String,
+    card: Card,
+    sku: String,
+}
+
+/// The featured products the visitor can buy where they ship to, at their price.
+async fn featured(state: &AppState, v: &Visitor, ids: &[String]) -> Result<Vec<Featured>, PageError> {
+    let tr = &v.tr;
+    let products: Vec<ProductRecord> = state.store.products_by_ids(ids).await.map_err(internal(tr))?;
+    let reference = state.reference.get(state.store.as_ref()).await.map_err(internal(tr))?;
+    let pres = v.shopper().presentment(&reference);
+    let now = state.clock.now();
+    let mut out = Vec::new();
+    for id in ids {
+        let Some(p) = products.iter().find(|p| &p.id == id) else { continue };
+        let public = p.status == podium_app::catalogue::ProductStatus::Live && p.approved_at.is_some();
+        let sellable = podium_domain::licensing::sellable(
+            podium_app::licensing::offer_of(p),
+            &p.agreements,
+            &reference.categories,
+            v.prefs.country,
+            now,
+        )
+        .is_ok();
+        let Some(variant) = p.variants.iter().find(|x| x.available > 0).or(p.variants.first()) else { continue };
+        if !public || !sellable || !p.ships_to(v.prefs.country) {
+            continue;
+        }
+        let price = pres.variant_price(p, variant).ok();
+        out.push(Featured {
+            id: p.id.clone(),
+            card: crate::catalogue_pages::card(tr, p, price),
+            sku: if variant.available > 0 { format!("{}:{}", p.shop.slug, variant.sku) } else { String::new() },
+        });
+    }
+    Ok(out)
+}
+
+#[derive(Template)]
+#[template(path = "story.html")]
+struct StoryPage {
+    layout: Layout,
+    title: String,
+    lang: &'static str,
+    is_fallback: bool,
+    byline: String,
+    date: String,
+    cover: String,
+    blocks: Vec<BlockView>,
+    video: Option<Video>,
+    featured: Vec<Featured>,
+    follow: Option<FollowView>,
+    preview: Option<String>,
+    about_href: String,
+}
+
+/// Whether the visitor may see the story before it is published: its author's members, and
+/// the reviewing licensor's.
+fn insider(v: &Visitor, s: &StoryRecord) -> bool {
+    v.principal
+        .as_ref()
+        .is_some_and(|p| p.orgs.iter().any(|o| o.id == s.author.id || Some(&o.id) == s.licensor_id.as_ref()))
+}
+
+async fn page(State(state): State<AppState>, v: Visitor, Path(slug): Path<String>) -> Result<Response, PageError> {
+    let tr = v.tr.clone();
+    let Some(s) = state.store.story_by_slug(&slug).await.map_err(internal(&tr))? else {
+        return Err(PageError::not_found(tr));
+    };
+    let published = s.status == StoryStatus::Published;
+    if !published && !insider(&v, &s) {
+        return Err(PageError::not_found(tr));
+    }
+    let Some(text) = s.text(tr.lang).cloned() else { return Err(PageError::not_found(tr)) };
+    let featured = featured(&state, &v, &s.draft.product_ids).await?;
+    let back = format!("/stories/{}", s.slug);
+    let follow = match &s.property {
+        Some(p) => Some(follow_view(&state, &v, FollowKind::Property, &p.id, &back).await?),
+        None => None,
+    };
+    let card = story_card(&tr, &s);
+    let page = StoryPage {
+        layout: Layout::new(&v),
+        title: text.title.clone(),
+        lang: text.lang.tag(),
+        is_fallback: text.lang != tr.lang,
+        byline: card.byline,
+        date: card.date,
+        cover: s.draft.cover.clone(),
+        blocks: blocks(&text.body),
+        video: (!s.draft.video_url.is_empty()).then(|| Video::parse(&s.draft.video_url).ok()).flatten(),
+        featured,
+        follow,
+        preview: (!published).then(|| tr.t(&format!("story-status-{}", s.status.as_str()))),
+        about_href: s.property.as_ref().map(|p| format!("/properties/{}", p.slug)).unwrap_or_default(),
+    };
+    Ok(render(v, StatusCode::OK, page))
+}
+
+#[derive(Deserialize)]
+struct FollowForm {
+    #[serde(default)]
+    csrf_token: String,
+    #[serde(default)]
+    kind: String,
+    #[serde(default)]
+    target: String,
+    #[serde(default)]
+    back: String,
+    #[serde(default)]
+    unfollow: String,
+}
+
+/// Only same-site paths are followed back.
+fn safe_back(back: &str) -> &str {
+    if back.starts_with('/') && !back.starts_with("//") && !back.contains('\\') {
+        back
+    } else {
+        "/feed"
+    }
+}
+
+async fn follow(State(state): State<AppState>, v: Visitor, Form(f): Form<FollowForm>) -> Result<Response, PageError> {
+    v.check_csrf(&f.csrf_token)?;
+    let back = safe_back(&f.back).to_string();
+    let Some(p) = &v.principal else {
+        return Ok(v.respond(Redirect::to(&format!("/signin?next={back}"))));
+    };
+    let tr = v.tr.clone();
+    let Some(kind) = FollowKind::parse(&f.kind) else { return Err(PageError::not_found(tr)) };
+    // Only what exists may be followed.
+    let exists = match kind {
+        FollowKind::Property => state.store.properties().await.map_err(internal(&tr))?.iter().any(|x| x.id == f.target),
+        FollowKind::Shop | FollowKind::Licensor => {
+            let org_kind = if kind == FollowKind::Shop { OrgKind::Shop } else { OrgKind::Licensor };
+            state.store.orgs_of_kind(org_kind).await.map_err(internal(&tr))?.iter().any(|o| o.id == f.target)
+        }
+    };
+    if !exists {
+        return Err(PageError::not_found(tr));
+    }
+    if f.unfollow.is_empty() {
+        state.store.follow(&p.user.id, kind, &f.target, state.clock.now()).await.map_err(internal(&tr))?;
+    } else {
+        state.store.unfollow(&p.user.id, kind, &f.target).await.map_err(internal(&tr))?;
+    }
+    Ok(v.respond(Redirect::to(&back)))
+}
+
+struct FeedEntry {
+    is_new: bool,
+    when: String,
+    story: Option<StoryCard>,
+    product: Option<Card>,
+}
+
+#[derive(Template)]
+#[template(path = "feed.html")]
+struct FeedPage {
+    layout: Layout,
+    entries: Vec<FeedEntry>,
+    next: Option<String>,
+    follows_nothing: bool,
+}
+
+async fn feed(State(state): State<AppState>, v: Visitor, Query(q): Query<ListQuery>) -> Result<Response, PageError> {
+    let Some(p) = v.principal.clone() else {
+        return Ok(v.respond(Redirect::to("/signin?next=/feed")));
+    };
+    let tr = v.tr.clone();
+    let store = state.store.as_ref();
+    let now = state.clock.now();
+    let before = before_of(&q);
+    // The first page marks the feed read; what is newer than the last read is "new".
+    let seen =
+        if before.is_none() { store.mark_feed_read(&p.user.id, now).await.map_err(internal(&tr))? } else { None };
+    let follows_nothing = store.follows_of(&p.user.id).await.map_err(internal(&tr))?.is_empty();
+    let items = stories::feed(store, &p.user.id, before.unwrap_or(now + time::Duration::seconds(1)), PER_PAGE + 1)
+        .await
+        .map_err(internal(&tr))?;
+    let next = (items.len() as i64 > PER_PAGE).then(|| cursor(items[PER_PAGE as usize - 1].0));
+    let product_ids: Vec<String> = items
+        .iter()
+        .filter_map(|(_, i)| match i {
+            FeedItem::Product(id) => Some(id.clone()),
+            FeedItem::Story(_) => None,
+        })
+        .collect();
+    let mut cards = featured(&state, &v, &product_ids).await?;
+    let mut entries = Vec::new();
+    for (at, item) in items.into_iter().take(PER_PAGE as usize) {
+        let (story, product) = match item {
+            FeedItem::Story(s) => (Some(story_card(&tr, &s)), None),
+            FeedItem::Product(id) => {
+                // Products the fan cannot buy where they are do not appear.
+                let Some(i) = cards.iter().position(|f| f.id == id) else { continue };
+                (None, Some(cards.remove(i).card))
+            }
+        };
+        entries.push(FeedEntry { is_new: seen.is_some_and(|s| at > s), when: date(at), story, product });
+    }
+    let page = FeedPage { layout: Layout::new(&v), entries, next, follows_nothing };
+    Ok(render(v, StatusCode::OK, page))
+}
+
+struct FollowRow {
+    kind: &'static str,
+    kind_label: String,
+    target: String,
+    name: String,
+    href: String,
+}
+
+#[derive(Template)]
+#[template(path = "follows.html")]
+struct FollowsPage {
+    layout: Layout,
+    rows: Vec<FollowRow>,
+}
+
+async fn follows(State(state): State<AppState>, v: Visitor) -> Result<Response, PageError> {
+    let Some(p) = v.principal.clone() else {
+        return Ok(v.respond(Redirect::to("/signin?next=/account/follows")));
+    };
+    let tr = v.tr.clone();
+    let store = state.store.as_ref();
+    let properties = store.properties().await.map_err(internal(&tr))?;
+    let mut orgs = store.orgs_of_kind(OrgKind::Shop).await.map_err(internal(&tr))?;
+    orgs.extend(store.orgs_of_kind(OrgKind::Licensor).await.map_err(internal(&tr))?);
+    let mut rows = Vec::new();
+    for (kind, target) in store.follows_of(&p.user.id).await.map_err(internal(&tr))? {
+        let (name, href) = match kind {
+            FollowKind::Property => match properties.iter().find(|x| x.id == target) {
+                Some(x) => (x.name.clone(), format!("/properties/{}", x.slug)),
+                None => continue,
+            },
+            FollowKind::Shop => match orgs.iter().find(|o| o.id == target) {
+                Some(o) => (o.name.clone(), format!("/shops/{}", o.slug)),
+                None => continue,
+            },
+            FollowKind::Licensor => match orgs.iter().find(|o| o.id == target) {
+                Some(o) => (o.name.clone(), format!("/stories?licensor={}", o.slug)),
+                None => continue,
+            },
+        };
+        rows.push(FollowRow {
+            kind: kind.as_str(),
+            kind_label: tr.t(&format!("follow-kind-{}", kind.as_str())),
+            target,
+            name,
+            href,
+        });
+    }
+    let page = FollowsPage { layout: Layout::new(&v), rows };
+    Ok(render(v, StatusCode::OK, page))
+}
+
+/// What an Atom feed is of: the node's origin, a title, and the page it mirrors.
+struct Feed<'a> {
+    origin: String,
+    title: &'a str,
+    path: &'a str,
+}
+
+/// An Atom feed of a property's or a shop's stories and newly approved products, newest first.
+fn atom(tr: &Tr, feed: &Feed<'_>, stories: &[StoryRecord], products: &[ProductRecord]) -> Response {
+    fn esc(s: &str) -> String {
+        s.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;").replace('"', "&quot;")
+    }
+    let base = &feed.origin;
+    let entry = |path: &str, title: &str, at: OffsetDateTime, author: &str, summary: &str| {
+        format!(
+            "<entry><id>{base}{path}</id><title>{}</title><link href=\"{base}{path}\"/><updated>{}</updated>\
+             <author><name>{}</name></author><summary>{}</summary></entry>",
+            esc(title),
+            rfc3339(at),
+            esc(author),
+            esc(summary),
+        )
+    };
+    let mut entries: Vec<(OffsetDateTime, String)> = Vec::new();
+    for s in stories {
+        let Some(at) = s.published_at else { continue };
+        let card = story_card(tr, s);
+        entries.push((at, entry(&format!("/stories/{}", s.slug), &card.title, at, &s.author.name, &card.teaser)));
+    }
+    for p in products {
+        let Some(at) = p.approved_at else { continue };
+        let title = podium_app::storefront::text(p, tr.lang).map(|t| t.translation.title.clone()).unwrap_or_default();
+        let summary = tr.t1("feed-new-product", "shop", &p.shop.name);
+        entries.push((at, entry(&format!("/products/{}", p.slug), &title, at, &p.shop.name, &summary)));
+    }
+    entries.sort_by_key(|e| std::cmp::Reverse(e.0));
+    entries.truncate(30);
+    let updated = entries.first().map(|e| rfc3339(e.0)).unwrap_or_else(|| rfc3339(OffsetDateTime::UNIX_EPOCH));
+    let mut xml = format!(
+        "<?xml version=\"1.0\" encoding=\"utf-8\"?>\n<feed xmlns=\"http://www.w3.org/2005/Atom\" xml:lang=\"{lang}\">\
+         <id>{base}{path}/feed.atom</id><title>{title}</title><updated>{updated}</updated>\
+         <link rel=\"self\" href=\"{base}{path}/feed.atom\"/><link href=\"{base}{path}\"/>",
+        lang = tr.lang.tag(),
+        path = feed.path,
+        title = esc(feed.title),
+    );
+    for (_, e) in entries {
+        xml.push_str(&e);
+    }
+    xml.push_str("</feed>\n");
+    ([(header::CONTENT_TYPE, "application/atom+xml; charset=utf-8")], xml).into_response()
+}
+
+fn rfc3339(at: OffsetDateTime) -> String {
+    at.format(&time::format_description::well_known::Rfc3339).unwrap_or_default()
+}
+
+/// The newest approved, live products of a property or a shop, for its Atom feed.
+async fn newest_products(state: &AppState, tr: &Tr, filter: ProductFilter) -> Result<Vec<ProductRecord>, PageError> {
+    let filter = ProductFilter { live_only: true, limit: 500, ..filter };
+    let (mut products, _) = state.store.products(&filter).await.map_err(internal(tr))?;
+    products.retain(|p| p.approved_at.is_some());
+    products.sort_by_key(|p| std::cmp::Reverse(p.approved_at));
+    products.truncate(20);
+    Ok(products)
+}
+
+/// Where the node is reached, for the feed's absolute links.
+fn origin(headers: &HeaderMap) -> String {
+    let host = headers.get(header::HOST).and_then(|h| h.to_str().ok()).unwrap_or("localhost");
+    let host: String =
+        host.chars().filter(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | ':' | '-' | '[' | ']')).collect();
+    let https = headers.get("x-forwarded-proto").and_then(|h| h.to_str().ok()) == Some("https");
+    format!("{}://{host}", if https { "https" } else { "http" })
+}
+
+async fn property_atom(
+    State(state): State<AppState>,
+    v: Visitor,
+    headers: HeaderMap,
+    Path(slug): Path<String>,
+) -> Result<Response, PageError> {
+    let tr = v.tr.clone();
+    let Some(p) = state.store.property_by_slug(&slug).await.map_err(internal(&tr))? else {
+        return Err(PageError::not_found(tr));
+    };
+    let stories = state
+        .store
+        .stories(&StoryQuery {
+            status: Some(StoryStatus::Published),
+            property_id: Some(p.id.clone()),
+            limit: 20,
+            ..StoryQuery::default()
+        })
+        .await
+        .map_err(internal(&tr))?;
+    let filter = ProductFilter { property_slug: Some(slug.clone()), ..ProductFilter::default() };
+    let products = newest_products(&state, &tr, filter).await?;
+    let path = format!("/properties/{slug}");
+    let feed = Feed { origin: origin(&headers), title: &p.name, path: &path };
+    let body = atom(&v.tr, &feed, &stories, &products);
+    Ok(v.respond(body))
+}
+
+async fn shop_atom(
+    State(state): State<AppState>,
+    v: Visitor,
+    headers: HeaderMap,
+    Path(slug): Path<String>,
+) -> Result<Response, PageError> {
+    let tr = v.tr.clone();
+    let Some(shop) = state.store.org_by_slug(&slug).await.map_err(internal(&tr))?.filter(|o| o.kind == OrgKind::Shop)
+    else {
+        return Err(PageError::not_found(tr));
+    };
+    let stories = state
+        .store
+        .stories(&StoryQuery {
+            status: Some(StoryStatus::Published),
+            author_id: Some(shop.id.clone()),
+            limit: 20,
+            ..StoryQuery::default()
+        })
+        .await
+        .map_err(internal(&tr))?;
+    let filter = ProductFilter { shop_slug: Some(slug.clone()), ..ProductFilter::default() };
+    let products = newest_products(&state, &tr, filter).await?;
+    let path = format!("/shops/{slug}");
+    let feed = Feed { origin: origin(&headers), title: &shop.name, path: &path };
+    let body = atom(&v.tr, &feed, &stories, &products);
+    Ok(v.respond(body))
+}
+
+// ---------------------------------------------------------------------------------------------
+// Consoles: writing stories (licensors and shops) and reviewing them (licensors).
+
+/// The licensor or shop the signed-in user belongs to, or the sign-in page / 403.
+fn author_of(v: &Visitor, slug: &str, path: &str) -> Result<Org, Box<Response>> {
+    let Some(p) = &v.principal else {
+        return Err(Box::new(Redirect::to(&format!("/signin?next={path}")).into_response()));
+    };
+    match p.orgs.iter().find(|o| o.slug == slug && matches!(o.kind, OrgKind::Shop | OrgKind::Licensor)) {
+        Some(o) => Ok(o.clone()),
+        None => Err(Box::new(PageError::forbidden(v.tr.clone()).into_response())),
+    }
+}
+
+macro_rules! author_or_return {
+    ($v:expr, $slug:expr, $path:expr) => {
+        match author_of(&$v, &$slug, &$path) {
+            Ok(o) => o,
+            Err(r) => return Ok($v.respond(*r)),
+        }
+    };
+}
+
+struct ConsoleRow {
+    id: String,
+    title: String,
+    status: String,
+    status_class: &'static str,
+    note: String,
+    date: String,
+}
+
+fn status_class(s: StoryStatus) -> &'static str {
+    match s {
+        StoryStatus::Published => "good",
+        StoryStatus::Rejected => "bad",
+        StoryStatus::InReview => "wait",
+        _ => "",
+    }
+}
+
+fn console_row(tr: &Tr, s: &StoryRecord) -> ConsoleRow {
+    ConsoleRow {
+        id: s.id.clone(),
+        title: s.text(tr.lang).map(|t| t.title.clone()).unwrap_or_default(),
+        status: tr.t(&format!("story-status-{}", s.status.as_str())),
+        status_class: status_class(s.status),
+        note: s.review_note.clone(),
+        date: date(s.updated_at),
+    }
+}
+
+/// One language's fields in the story form.
+struct LangFields {
+    tag: &'static str,
+    name: String,
+    title: String,
+    summary: String,
+    body: String,
+}
+
+/// A product the author may feature, ticked when it is.
+struct Pick {
+    id: String,
+    label: String,
+    checked: bool,
+}
+
+#[derive(Template)]
+#[template(path = "story_form.html")]
+struct FormPage {
+    layout: Layout,
+    org_slug: String,
+    org_name: String,
+    /// Empty for a new story.
+    id: String,
+    slug: String,
+    status: String,
+    status_class: &'static str,
+    can_publish: bool,
+    can_withdraw: bool,
+    review_note: String,
+    error: Option<String>,
+    langs: Vec<LangFields>,
+    properties: Vec<crate::layout::Opt>,
+    video_url: String,
+    cover: String,
+    products: Vec<Pick>,
+    rows: Vec<ConsoleRow>,
+}
+
+async fn form_page(
+    state: &AppState,
+    v: &Visitor,
+    org: &Org,
+    story: Option<&StoryRecord>,
+    draft: &StoryDraft,
+    error: Option<String>,
+) -> Result<FormPage, PageError> {
+    let tr = &v.tr;
+    let store = state.store.as_ref();
+    let own_properties: Vec<podium_app::catalogue::Property> = store
+        .properties()
+        .await
+        .map_err(internal(tr))?
+        .into_iter()
+        .filter(|p| org.kind == OrgKind::Shop || p.licensor_id == org.id)
+        .collect();
+    let mut records = Vec::new();
+    let filters: Vec<ProductFilter> = match org.kind {
+        OrgKind::Shop => vec![ProductFilter { shop_slug: Some(org.slug.clone()), ..ProductFilter::default() }],
+        _ => own_properties
+            .iter()
+            .map(|p| ProductFilter { property_slug: Some(p.slug.clone()), ..ProductFilter::default() })
+            .collect(),
+    };
+    for f in filters {
+        let (found, _) =
+            store.products(&ProductFilter { live_only: true, limit: 500, ..f }).await.map_err(internal(tr))?;
+        records.extend(found);
+    }
+    let mut products: Vec<Pick> = records
+        .iter()
+        .filter(|p| p.approved_at.is_some())
+        .map(|p| Pick {
+            id: p.id.clone(),
+            label: podium_app::storefront::text(p, tr.lang).map(|t| t.translation.title.clone()).unwrap_or_default()
+                + &if org.kind == OrgKind::Shop { String::new() } else { format!(" · {}", p.shop.name) },
+            checked: draft.product_ids.contains(&p.id),
+        })
+        .collect();
+    products.sort_by(|a, b| b.checked.cmp(&a.checked).then_with(|| a.label.cmp(&b.label)));
+    products.truncate(200);
+    let mut properties = vec![crate::layout::Opt {
+        value: String::new(),
+        label: tr.t("story-no-property"),
+        selected: draft.property_id.is_none(),
+        extra: String::new(),
+    }];
+    properties.extend(own_properties.iter().map(|p| crate::layout::Opt {
+        value: p.id.clone(),
+        label: p.name.clone(),
+        selected: draft.property_id.as_deref() == Some(p.id.as_str()),
+        extra: String::new(),
+    }));
+    let langs = Lang::ALL
+        .iter()
+        .map(|l| {
+            let t = draft.texts.iter().find(|t| t.lang == *l);
+            LangFields {
+                tag: l.tag(),
+                name: tr.t(&format!("lang-{}", l.tag())),
+                title: t.map(|t| t.title.clone()).unwrap_or_default(),
+                summary: t.map(|t| t.summary.clone()).unwrap_or_default(),
+                body: t.map(|t| t.body.clone()).unwrap_or_default(),
+            }
+        })
+        .collect();
+    let rows = store
+        .stories(&StoryQuery { author_id: Some(org.id.clone()), limit: 100, ..StoryQuery::default() })
+        .await
+        .map_err(internal(tr))?
+        .iter()
+        .map(|s| console_row(tr, s))
+        .collect();
+    Ok(FormPage {
+        layout: Layout::new(v),
+        org_slug: org.slug.clone(),
+        org_name: org.name.clone(),
+        id: story.map(|s| s.id.clone()).unwrap_or_default(),
+        slug: story.map(|s| s.slug.clone()).unwrap_or_default(),
+        status: story.map(|s| tr.t(&format!("story-status-{}", s.status.as_str()))).unwrap_or_default(),
+        status_class: story.map(|s| status_class(s.status)).unwrap_or(""),
+        can_publish: story.is_some_and(|s| !matches!(s.status, StoryStatus::Published | StoryStatus::InReview)),
+        can_withdraw: story.is_some_and(|s| s.status == StoryStatus::Published),
+        review_note: story.map(|s| s.review_note.clone()).unwrap_or_default(),
+        error,
+        langs,
+        properties,
+        video_url: draft.video_url.clone(),
+        cover: draft.cover.clone(),
+        products,
+        rows,
+    })
+}
+
+async fn console_list(
+    State(state): State<AppState>,
+    v: Visitor,
+    Path(org): Path<String>,
+) -> Result<Response, PageError> {
+    let org = author_or_return!(v, org, format!("/console/stories/{org}"));
+    let page = form_page(&state, &v, &org, None, &StoryDraft::default(), None).await?;
+    Ok(render(v, StatusCode::OK, page))
+}
+
+async fn console_edit(
+    State(state): State<AppState>,
+    v: Visitor,
+    Path((org, id)): Path<(String, String)>,
+) -> Result<Response, PageError> {
+    let org = author_or_return!(v, org, format!("/console/stories/{org}/{id}"));
+    let author = Author { org_id: org.id.clone(), kind: org.kind };
+    let s = match stories::own(state.store.as_ref(), &author, &id).await {
+        Ok(s) => s,
+        Err(_) => return Err(PageError::not_found(v.tr.clone())),
+    };
+    let page = form_page(&state, &v, &org, Some(&s), &s.draft, None).await?;
+    Ok(render(v, StatusCode::OK, page))
+}
+
+/// The story form as posted: `title_{lang}`, `summary_{lang}`, `body_{lang}` for each language,
+/// the property, video, cover and ticked products.
+fn draft_from(fields: &[(String, String)]) -> (String, StoryDraft) {
+    let get = |name: &str| fields.iter().find(|(k, _)| k == name).map(|(_, v)| v.clone()).unwrap_or_default();
+    let texts = Lang::ALL
+        .iter()
+        .map(|l| StoryText {
+            lang: *l,
+            title: get(&format!("title_{}", l.tag())),
+            summary: get(&format!("summary_{}", l.tag())),
+            body: get(&format!("body_{}", l.tag())),
+        })
+        .collect();
+    let property = get("property");
+    (
+        get("csrf_token"),
+        StoryDraft {
+            property_id: (!property.is_empty()).then_some(property),
+            video_url: get("video_url"),
+            cover: get("cover"),
+            texts,
+            product_ids: fields.iter().filter(|(k, _)| k == "product").map(|(_, v)| v.clone()).collect(),
+        },
+    )
+}
+
+fn use_error_text(tr: &Tr, e: &StoryUseError) -> Option<String> {
+    match e {
+        StoryUseError::Invalid(why) => Some(why.clone()),
+        StoryUseError::Stale => Some(tr.t("story-stale")),
+        _ => None,
+    }
+}
+
+async fn console_create(
+    State(state): State<AppState>,
+    v: Visitor,
+    Path(org): Path<String>,
+    Form(fields): Form<Vec<(String, String)>>,
+) -> Result<Response, PageError> {
+    let (csrf, draft) = draft_from(&fields);
+    v.check_csrf(&csrf)?;
+    let org = author_or_return!(v, org, format!("/console/stories/{org}"));
+    let author = Author { org_id: org.id.clone(), kind: org.kind };
+    match stories::create(state.store.as_ref(), &author, draft.clone(), state.clock.now()).await {
+        Ok(s) => Ok(v.respond(Redirect::to(&format!("/console/stories/{}/{}?saved=1", org.slug, s.id)))),
+        Err(e) => match use_error_text(&v.tr, &e) {
+            Some(why) => {
+                let page = form_page(&state, &v, &org, None, &draft, Some(why)).await?;
+                Ok(render(v, StatusCode::UNPROCESSABLE_ENTITY, page))
+            }
+            None => Err(PageError::internal(v.tr.clone(), e)),
+        },
+    }
+}
+
+async fn console_save(
+    State(state): State<AppState>,
+    v: Visitor,
+    Path((org, id)): Path<(String, String)>,
+    Form(fields): Form<Vec<(String, String)>>,
+) -> Result<Response, PageError> {
+    let (csrf, draft) = draft_from(&fields);
+    v.check_csrf(&csrf)?;
+    let org = author_or_return!(v, org, format!("/console/stories/{org}/{id}"));
+    let author = Author { org_id: org.id.clone(), kind: org.kind };
+    match stories::update(state.store.as_ref(), &author, &id, draft.clone(), state.clock.now()).await {
+        Ok(s) => Ok(v.respond(Redirect::to(&format!("/console/stories/{}/{}?saved=1", org.slug, s.id)))),
+        Err(StoryUseError::NotFound) => Err(PageError::not_found(v.tr.clone())),
+        Err(e) => match use_error_text(&v.tr, &e) {
+            Some(why) => {
+                let s = stories::own(state.store.as_ref(), &author, &id).await.ok();
+                let page = form_page(&state, &v, &org, s.as_ref(), &draft, Some(why)).await?;
+                Ok(render(v, StatusCode::UNPROCESSABLE_ENTITY, page))
+            }
+            None => Err(PageError::internal(v.tr.clone(), e)),
+        },
+    }
+}
+
+#[derive(Deserialize)]
+struct CsrfForm {
+    #[serde(default)]
+    csrf_token: String,
+}
+
+async fn console_publish(
+    State(state): State<AppState>,
+    v: Visitor,
+    Path((org, id)): Path<(String, String)>,
+    Form(f): Form<CsrfForm>,
+) -> Result<Response, PageError> {
+    v.check_csrf(&f.csrf_token)?;
+    let org = author_or_return!(v, org, format!("/console/stories/{org}/{id}"));
+    let author = Author { org_id: org.id.clone(), kind: org.kind };
+    match stories::publish(state.store.as_ref(), &author, &id, state.clock.now()).await {
+        Ok(to) => Ok(v.respond(Redirect::to(&format!("/console/stories/{}/{id}?now={}", org.slug, to.as_str())))),
+        Err(StoryUseError::NotFound) => Err(PageError::not_found(v.tr.clone())),
+        Err(e) => match use_error_text(&v.tr, &e) {
+            Some(why) => {
+                let s = stories::own(state.store.as_ref(), &author, &id).await.ok();
+                let draft = s.as_ref().map(|s| s.draft.clone()).unwrap_or_default();
+                let page = form_page(&state, &v, &org, s.as_ref(), &draft, Some(why)).await?;
+                Ok(render(v, StatusCode::CONFLICT, page))
+            }
+            None => Err(PageError::internal(v.tr.clone(), e)),
+        },
+    }
+}
+
+async fn console_withdraw(
+    State(state): State<AppState>,
+    v: Visitor,
+    Path((org, id)): Path<(String, String)>,
+    Form(f): Form<CsrfForm>,
+) -> Result<Response, PageError> {
+    v.check_csrf(&f.csrf_token)?;
+    let org = author_or_return!(v, org, format!("/console/stories/{org}/{id}"));
+    let author = Author { org_id: org.id.clone(), kind: org.kind };
+    match stories::withdraw(state.store.as_ref(), &author, &id, state.clock.now()).await {
+        Ok(()) => Ok(v.respond(Redirect::to(&format!("/console/stories/{}/{id}", org.slug)))),
+        Err(StoryUseError::NotFound) => Err(PageError::not_found(v.tr.clone())),
+        Err(e) => Err(PageError::internal(v.tr.clone(), e)),
+    }
+}
+
+struct ReviewRow {
+    id: String,
+    slug: String,
+    title: String,
+    byline: String,
+    date: String,
+}
+
+#[derive(Template)]
+#[template(path = "story_reviews.html")]
+struct ReviewPage {
+    layout: Layout,
+    org_slug: String,
+    org_name: String,
+    rows: Vec<ReviewRow>,
+    done: Option<String>,
+}
+
+#[derive(Deserialize, Default)]
+struct DoneQuery {
+    #[serde(default)]
+    done: String,
+}
+
+async fn review_queue(
+    State(state): State<AppState>,
+    v: Visitor,
+    Path(org): Path<String>,
+    Query(q): Query<DoneQuery>,
+) -> Result<Response, PageError> {
+    let org = author_or_return!(v, org, format!("/console/licensing/{org}/stories"));
+    if org.kind != OrgKind::Licensor {
+        return Err(PageError::forbidden(v.tr.clone()));
+    }
+    let tr = v.tr.clone();
+    let waiting = state
+        .store
+        .stories(&StoryQuery {
+            status: Some(StoryStatus::InReview),
+            licensor_id: Some(org.id.clone()),
+            limit: 200,
+            ..StoryQuery::default()
+        })
+        .await
+        .map_err(internal(&tr))?;
+    let rows = waiting
+        .iter()
+        .map(|s| {
+            let card = story_card(&tr, s);
+            ReviewRow {
+                id: s.id.clone(),
+                slug: s.slug.clone(),
+                title: card.title,
+                byline: card.byline,
+                date: date(s.updated_at),
+            }
+        })
+        .collect();
+    let done = match q.done.as_str() {
+        "published" => Some(tr.t("story-review-approved")),
+        "rejected" => Some(tr.t("story-review-rejected")),
+        "note" => Some(tr.t("story-review-note-needed")),
+        _ => None,
+    };
+    let page = ReviewPage { layout: Layout::new(&v), org_slug: org.slug, org_name: org.name, rows, done };
+    Ok(render(v, StatusCode::OK, page))
+}
+
+#[derive(Deserialize)]
+struct ReviewForm {
+    #[serde(default)]
+    csrf_token: String,
+    #[serde(default)]
+    decision: String,
+    #[serde(default)]
+    note: String,
+}
+
+async fn review(
+    State(state): State<AppState>,
+    v: Visitor,
+    Path((org, id)): Path<(String, String)>,
+    Form(f): Form<ReviewForm>,
+) -> Result<Response, PageError> {
+    v.check_csrf(&f.csrf_token)?;
+    let org = author_or_return!(v, org, format!("/console/licensing/{org}/stories"));
+    if org.kind != OrgKind::Licensor {
+        return Err(PageError::forbidden(v.tr.clone()));
+    }
+    let approve = f.decision == "approve";
+    match stories::review(state.store.as_ref(), &org.id, &id, approve, &f.note, state.clock.now()).await {
+        Ok(to) => Ok(v.respond(Redirect::to(&format!("/console/licensing/{}/stories?done={}", org.slug, to.as_str())))),
+        Err(StoryUseError::NotFound) => Err(PageError::not_found(v.tr.clone())),
+        Err(StoryUseError::Invalid(_)) => {
+            Ok(v.respond(Redirect::to(&format!("/console/licensing/{}/stories?done=note", org.slug))))
+        }
+        Err(StoryUseError::Stale) => Ok(v.respond(Redirect::to(&format!("/console/licensing/{}/stories", org.slug)))),
+        Err(e) => Err(PageError::internal(v.tr.clone(), e)),
+    }
+}

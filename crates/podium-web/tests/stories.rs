@@ -1,0 +1,167 @@
+//! Stories, follows and the feed through the pages: a shop writes a story about a licensor's
+//! property, the licensor reviews it (another licensor cannot), fans see only what is
+//! published and only the products they can buy; following needs a session and shapes the
+//! feed; the Atom feeds read as Atom.
+
+mod common;
+
+use axum::http::StatusCode;
+use common::TestApp;
+use podium_app::stories::StoryQuery;
+use podium_domain::story::StoryStatus;
+use podium_store::testing::Backend;
+
+/// The fields of the story form with `title` and `body` in English and the given property.
+fn story_form<'a>(csrf: &'a str, title: &'a str, body: &'a str, property: &'a str) -> Vec<(&'a str, &'a str)> {
+    vec![("csrf_token", csrf), ("title_en", title), ("body_en", body), ("property", property)]
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_shops_story_waits_for_its_licensor_and_fans_see_only_what_is_published() {
+    let mut app = TestApp::new(Backend::Sqlite).await;
+    let store = app.db.dyn_store();
+    let kenya = store.property_by_slug("kenya-ice-lions").await.expect("read").expect("property");
+    let mut merchant = app.clone_app();
+    merchant.sign_in("merchant@podium.example", "merchant-demo-2026").await;
+    let page = merchant.get("/console/stories/hanok-threads?lang=en").await;
+    assert_eq!(page.status, StatusCode::OK, "{}", page.body);
+    let csrf = page.csrf();
+    // Bad input is refused with the reason and nothing is written.
+    let bad = merchant
+        .post_form(
+            "/console/stories/hanok-threads",
+            &story_form(&csrf, "Stitching for the Ice Lions", "![x](javascript:alert(1))", &kenya.id),
+        )
+        .await;
+    assert_eq!(bad.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(bad.body.contains("an https address"), "{}", bad.body);
+    let untitled = merchant.post_form("/console/stories/hanok-threads", &story_form(&csrf, "", "", &kenya.id)).await;
+    assert_eq!(untitled.status, StatusCode::UNPROCESSABLE_ENTITY);
+    // Another shop's console is not the merchant's.
+    assert_eq!(merchant.get("/console/stories/thames-pin").await.status, StatusCode::FORBIDDEN);
+    let made = merchant
+        .post_form(
+            "/console/stories/hanok-threads",
+            &story_form(
+                &csrf,
+                "Stitching for the Ice Lions",
+                "## Why\n\nBecause they learnt on roller blades.",
+                &kenya.id,
+            ),
+        )
+        .await;
+    assert_eq!(made.status, StatusCode::SEE_OTHER, "{}", made.body);
+    let edit = made.header("location").split('?').next().expect("path").to_string();
+    let id = edit.rsplit('/').next().expect("id").to_string();
+    // A draft is not public; its author previews it.
+    assert_eq!(app.get_anonymous("/stories/stitching-for-the-ice-lions").await.status, StatusCode::NOT_FOUND);
+    assert_eq!(merchant.get("/stories/stitching-for-the-ice-lions").await.status, StatusCode::OK);
+    // Publishing a shop's story about Team Kenya's team sends it to Team Kenya.
+    let sent = merchant.post_form(&format!("{edit}/publish"), &[("csrf_token", &csrf)]).await;
+    assert_eq!(sent.status, StatusCode::SEE_OTHER);
+    assert!(sent.header("location").ends_with("now=in_review"), "{}", sent.header("location"));
+    assert_eq!(app.get_anonymous("/stories/stitching-for-the-ice-lions").await.status, StatusCode::NOT_FOUND);
+    // Only Team Kenya's licensor reviews it; sending back needs a note.
+    let mut licensor = app.clone_app();
+    licensor.sign_in("licensor@podium.example", "licensor-demo-2026").await;
+    let queue = licensor.get("/console/licensing/team-kenya/stories?lang=en").await;
+    assert!(queue.body.contains("Stitching for the Ice Lions"), "{}", queue.body);
+    let lcsrf = queue.csrf();
+    let review = format!("/console/licensing/team-kenya/stories/{id}/review");
+    let no_note = licensor.post_form(&review, &[("csrf_token", &lcsrf), ("decision", "reject")]).await;
+    assert!(no_note.header("location").ends_with("done=note"));
+    assert_eq!(merchant.get(&review).await.status, StatusCode::METHOD_NOT_ALLOWED);
+    let stranger = merchant.post_form(&review, &[("csrf_token", &csrf), ("decision", "approve")]).await;
+    assert_eq!(stranger.status, StatusCode::FORBIDDEN, "a shop cannot review");
+    let sent_back = licensor
+        .post_form(&review, &[("csrf_token", &lcsrf), ("decision", "reject"), ("note", "Name the team in full.")])
+        .await;
+    assert!(sent_back.header("location").ends_with("done=rejected"));
+    let mine = merchant.get(&format!("{edit}?lang=en")).await;
+    assert!(mine.body.contains("Name the team in full."), "the shop reads the note");
+    let again = merchant.post_form(&format!("{edit}/publish"), &[("csrf_token", &csrf)]).await;
+    assert!(again.header("location").ends_with("now=in_review"));
+    let approved = licensor.post_form(&review, &[("csrf_token", &lcsrf), ("decision", "approve")]).await;
+    assert!(approved.header("location").ends_with("done=published"));
+    let public = app.get_anonymous("/stories/stitching-for-the-ice-lions?lang=en").await;
+    assert_eq!(public.status, StatusCode::OK);
+    assert!(public.body.contains("<h2>Why</h2>"), "the body's heading");
+    // The story is on the team's page and the stories index.
+    assert!(app
+        .get_anonymous("/properties/kenya-ice-lions?lang=en")
+        .await
+        .body
+        .contains("Stitching for the Ice Lions"));
+    assert!(app.get_anonymous("/stories?lang=en").await.body.contains("Stitching for the Ice Lions"));
+    let published = store
+        .stories(&StoryQuery { status: Some(StoryStatus::Published), limit: 50, ..StoryQuery::default() })
+        .await
+        .expect("stories");
+    assert!(published.iter().any(|s| s.id == id));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn featured_products_show_only_where_the_fan_can_buy_them() {
+    let mut app = TestApp::new(Backend::Sqlite).await;
+    // Team Kenya's story features a Savannah Stitch tee (Kenya's licence does not reach Korea in
+    // the demo) and a Hanok Threads tee (it does).
+    let story = "/stories/ice-hockey-learnt-on-roller-blades";
+    let kr = app.get_anonymous(&format!("{story}?country=KR&lang=en")).await;
+    assert_eq!(kr.status, StatusCode::OK);
+    assert!(kr.body.contains("Hanok Threads") && kr.body.contains("₩"), "priced in won for Korea");
+    assert!(kr.body.contains("name=\"sku\" value=\"hanok-threads:"), "with an add-to-cart button");
+    let ke = app.get_anonymous(&format!("{story}?country=KE&lang=en")).await;
+    assert!(ke.body.contains("KES") || ke.body.contains("Ksh"), "priced in shillings for Kenya");
+    // In another language, the story in that language.
+    let ja = app.get_anonymous(&format!("{story}?lang=ja")).await;
+    assert!(ja.body.contains("ローラーブレードで覚えたアイスホッケー"));
+    assert_eq!(app.get_anonymous("/stories/no-such-story").await.status, StatusCode::NOT_FOUND);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn following_shapes_the_feed_and_atom_feeds_read_as_atom() {
+    let mut app = TestApp::new(Backend::Sqlite).await;
+    let store = app.db.dyn_store();
+    let shop = store.org_by_slug("savannah-stitch").await.expect("read").expect("shop");
+    // Anonymous visitors are asked to sign in; a follow without the CSRF token is refused.
+    let anon = app.get("/signin").await.csrf();
+    let r = app
+        .post_form(
+            "/follow",
+            &[("csrf_token", &anon), ("kind", "shop"), ("target", &shop.id), ("back", "/shops/savannah-stitch")],
+        )
+        .await;
+    assert_eq!((r.status, r.header("location")), (StatusCode::SEE_OTHER, "/signin?next=/shops/savannah-stitch"));
+    app.sign_in("fan@podium.example", "fan-demo-2026").await;
+    let page = app.get("/shops/savannah-stitch?lang=en").await;
+    assert!(page.body.contains("0 followers"), "{}", page.body);
+    let csrf = page.csrf();
+    assert_eq!(app.post_form("/follow", &[("kind", "shop"), ("target", &shop.id)]).await.status, StatusCode::FORBIDDEN);
+    let bogus = app.post_form("/follow", &[("csrf_token", &csrf), ("kind", "shop"), ("target", "nope")]).await;
+    assert_eq!(bogus.status, StatusCode::NOT_FOUND);
+    let ok = app
+        .post_form(
+            "/follow",
+            &[("csrf_token", &csrf), ("kind", "shop"), ("target", &shop.id), ("back", "https://evil.example/")],
+        )
+        .await;
+    assert_eq!((ok.status, ok.header("location")), (StatusCode::SEE_OTHER, "/feed"), "only same-site paths back");
+    assert!(app.get("/shops/savannah-stitch?lang=en").await.body.contains("1 follower"));
+    let follows = app.get("/account/follows?lang=en").await;
+    assert!(follows.body.contains("Savannah Stitch"));
+    // The shop's newly approved products reach the fan's feed (where they can be bought).
+    let feed = app.get("/feed?lang=en&country=KE").await;
+    assert_eq!(feed.status, StatusCode::OK);
+    assert!(feed.body.contains("Savannah Stitch"), "{}", feed.body);
+    // Unfollowing takes them away again.
+    app.post_form("/follow", &[("csrf_token", &csrf), ("kind", "shop"), ("target", &shop.id), ("unfollow", "1")]).await;
+    assert!(app.get("/shops/savannah-stitch?lang=en").await.body.contains("0 followers"));
+    assert_eq!(app.get_anonymous("/feed").await.header("location"), "/signin?next=/feed");
+    // Atom.
+    let atom = app.get_anonymous("/properties/kenya-ice-lions/feed.atom").await;
+    assert_eq!(atom.header("content-type"), "application/atom+xml; charset=utf-8");
+    assert!(atom.body.starts_with("<?xml") && atom.body.contains("<feed xmlns=\"http://www.w3.org/2005/Atom\""));
+    assert!(atom.body.contains("/stories/ice-hockey-learnt-on-roller-blades"));
+    assert!(app.get_anonymous("/shops/thames-pin/feed.atom").await.body.contains("Forty pins a day"));
+    assert_eq!(app.get_anonymous("/shops/team-kenya/feed.atom").await.status, StatusCode::NOT_FOUND, "not a shop");
+}
