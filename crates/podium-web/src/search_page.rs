@@ -58,6 +58,8 @@ struct SearchPage {
     page_text: String,
     prev_url: String,
     next_url: String,
+    /// Stories whose title or summary has the words (first page only).
+    stories: Vec<crate::stories_pages::StoryCard>,
 }
 
 fn url(pairs: &[(&str, &str)]) -> String {
@@ -188,7 +190,13 @@ async fn search(
             .filter(|(_, v)| !v.is_empty())
             .map(|(k, v)| Opt { value: k.to_string(), label: v.to_string(), selected: false, extra: String::new() })
             .collect();
+    let stories = if q.trim().is_empty() || page > 1 {
+        Vec::new()
+    } else {
+        crate::stories_pages::stories_matching(&state, &tr, &q, 3).await?
+    };
     let page_view = SearchPage {
+        stories,
         layout: Layout::with_query(&v, &q),
         heading: if q.is_empty() { tr.t("search-title") } else { tr.t1("search-results-for", "q", &q) },
         groups,

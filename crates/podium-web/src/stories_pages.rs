@@ -121,6 +121,21 @@ pub async fn stories_for(
     Ok(found.iter().map(|s| story_card(tr, s)).collect())
 }
 
+/// Published stories whose title or summary holds the words, newest first (search results).
+pub async fn stories_matching(state: &AppState, tr: &Tr, q: &str, limit: i64) -> Result<Vec<StoryCard>, PageError> {
+    let found = state
+        .store
+        .stories(&StoryQuery {
+            status: Some(StoryStatus::Published),
+            text: Some(q.chars().take(100).collect()),
+            limit,
+            ..StoryQuery::default()
+        })
+        .await
+        .map_err(internal(tr))?;
+    Ok(found.iter().map(|s| story_card(tr, s)).collect())
+}
+
 /// A follow button's state: what, whom, how many follow, whether the visitor does.
 pub struct FollowView {
     pub kind: &'static str,

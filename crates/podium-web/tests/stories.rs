@@ -165,3 +165,16 @@ async fn following_shapes_the_feed_and_atom_feeds_read_as_atom() {
     assert!(app.get_anonymous("/shops/thames-pin/feed.atom").await.body.contains("Forty pins a day"));
     assert_eq!(app.get_anonymous("/shops/team-kenya/feed.atom").await.status, StatusCode::NOT_FOUND, "not a shop");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn search_results_show_matching_stories() {
+    let mut app = TestApp::new(Backend::Sqlite).await;
+    let found = app.get_anonymous("/search?q=ducks&lang=en").await;
+    assert!(found.body.contains("data-testid=\"story-results\""), "{}", found.body);
+    assert!(found.body.contains("The sculler who let the ducks pass"));
+    // In Japanese too, by the Japanese title.
+    let ja = app.get_anonymous("/search?q=%E3%82%AB%E3%83%A2&lang=ja").await;
+    assert!(ja.body.contains("カモに道を譲ったスカル選手"));
+    let none = app.get_anonymous("/search?q=zeppelin&lang=en").await;
+    assert!(!none.body.contains("data-testid=\"story-results\""));
+}
