@@ -188,6 +188,8 @@ pub enum MailKind {
     OrderConfirmation,
     Shipped,
     Refunded,
+    /// A new story of something the recipient follows (its `order_id` holds the story's id).
+    Story,
 }
 
 impl MailKind {
@@ -196,11 +198,14 @@ impl MailKind {
             MailKind::OrderConfirmation => "order_confirmation",
             MailKind::Shipped => "shipped",
             MailKind::Refunded => "refunded",
+            MailKind::Story => "story",
         }
     }
 
     pub fn parse(s: &str) -> Option<MailKind> {
-        [MailKind::OrderConfirmation, MailKind::Shipped, MailKind::Refunded].into_iter().find(|k| k.as_str() == s)
+        [MailKind::OrderConfirmation, MailKind::Shipped, MailKind::Refunded, MailKind::Story]
+            .into_iter()
+            .find(|k| k.as_str() == s)
     }
 }
 

@@ -144,6 +144,12 @@ pub trait StoryStore: Send + Sync {
     ) -> StoreResult<Vec<(String, OffsetDateTime)>>;
     /// When the user last read the feed; sets it to `now` and returns the previous value.
     async fn mark_feed_read(&self, user_id: &str, now: OffsetDateTime) -> StoreResult<Option<OffsetDateTime>>;
+    /// Whether new stories of what the user follows are e-mailed to them.
+    async fn story_mails(&self, user_id: &str) -> StoreResult<bool>;
+    /// Turns those e-mails on or off (in the language given).
+    async fn set_story_mails(&self, user_id: &str, on: bool, lang: Lang) -> StoreResult<()>;
+    /// Turns them off for the address; false when no account has it.
+    async fn unsubscribe_stories(&self, email: &str) -> StoreResult<bool>;
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -325,6 +331,23 @@ pub async fn review(
         return Err(StoryUseError::Stale);
     }
     Ok(to)
+}
+
+/// The signature of a one-click unsubscribe link for `email` (a keyed hash, so the link works
+/// without signing in and cannot be made for someone else's address).
+pub fn unsubscribe_signature(key: &[u8], email: &str) -> String {
+    use hmac::{Hmac, Mac};
+    let Ok(mut mac) = Hmac::<sha2::Sha256>::new_from_slice(key) else { return String::new() };
+    mac.update(b"podium-unsubscribe-stories:");
+    mac.update(email.trim().to_lowercase().as_bytes());
+    hex::encode(&mac.finalize().into_bytes()[..20])
+}
+
+/// Whether `signature` is the one for `email`, compared in constant time.
+pub fn unsubscribe_signature_ok(key: &[u8], email: &str, signature: &str) -> bool {
+    use subtle::ConstantTimeEq;
+    let expected = unsubscribe_signature(key, email);
+    !expected.is_empty() && expected.as_bytes().ct_eq(signature.as_bytes()).into()
 }
 
 /// One entry of a fan's feed.

@@ -253,6 +253,24 @@ impl StoryStore for SqlStore {
             }
             if to == StoryStatus::Published {
                 outbox!(tx, "story.published", id, now);
+                // An e-mail to each follower who asked for them, once per story whatever
+                // happens to it later (the mail's id names the story and the reader).
+                sqlx::query(
+                    "INSERT INTO mails (id, kind, recipient, lang, order_id, created_at) \
+                     SELECT DISTINCT 'story:' || CAST($1 AS TEXT) || ':' || u.id, 'story', u.email, u.lang, \
+                       CAST($1 AS TEXT), $2 \
+                     FROM users u JOIN follows f ON f.user_id = u.id \
+                     JOIN stories s ON s.id = CAST($1 AS TEXT) LEFT JOIN properties p ON p.id = s.property_id \
+                     WHERE u.story_mails = 1 AND ((f.kind = 'property' AND f.target_id = s.property_id) \
+                       OR (f.kind IN ('shop', 'licensor') AND f.target_id = s.author_org_id) \
+                       OR (f.kind = 'licensor' AND f.target_id = p.licensor_id)) \
+                     ON CONFLICT DO NOTHING",
+                )
+                .bind(id)
+                .bind(micros(now))
+                .execute(&mut *tx)
+                .await
+                .map_err(backend)?;
             }
             true
         });
@@ -383,6 +401,42 @@ impl StoryStore for SqlStore {
             .map_err(backend)?
         });
         Ok(rows.into_iter().map(|(id, at)| (id, from_micros(at))).collect())
+    }
+
+    async fn story_mails(&self, user_id: &str) -> StoreResult<bool> {
+        let row: Option<(i64,)> = read!(self, |pool| {
+            sqlx::query_as("SELECT story_mails FROM users WHERE id = $1")
+                .bind(user_id)
+                .fetch_optional(pool)
+                .await
+                .map_err(backend)?
+        });
+        Ok(row.is_some_and(|(on,)| on == 1))
+    }
+
+    async fn set_story_mails(&self, user_id: &str, on: bool, lang: Lang) -> StoreResult<()> {
+        write_tx!(self, |tx| {
+            sqlx::query("UPDATE users SET story_mails = $2, lang = $3 WHERE id = $1")
+                .bind(user_id)
+                .bind(i64::from(on))
+                .bind(lang.tag())
+                .execute(&mut *tx)
+                .await
+                .map_err(backend)?;
+        });
+        Ok(())
+    }
+
+    async fn unsubscribe_stories(&self, email: &str) -> StoreResult<bool> {
+        let done = write_tx!(self, |tx| {
+            sqlx::query("UPDATE users SET story_mails = 0 WHERE LOWER(email) = LOWER($1)")
+                .bind(email.trim())
+                .execute(&mut *tx)
+                .await
+                .map_err(backend)?
+                .rows_affected()
+        });
+        Ok(done > 0)
     }
 
     async fn mark_feed_read(&self, user_id: &str, now: OffsetDateTime) -> StoreResult<Option<OffsetDateTime>> {

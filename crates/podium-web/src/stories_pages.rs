@@ -37,6 +37,8 @@ pub fn routes() -> Router<AppState> {
         .route("/follow", post(follow))
         .route("/feed", get(feed))
         .route("/account/follows", get(follows))
+        .route("/account/notifications", post(notifications))
+        .route("/unsubscribe", get(unsubscribe))
         .route("/properties/{slug}/feed.atom", get(property_atom))
         .route("/shops/{slug}/feed.atom", get(shop_atom))
         .route("/console/stories/{org}", get(console_list).post(console_create))
@@ -457,9 +459,21 @@ struct FollowRow {
 struct FollowsPage {
     layout: Layout,
     rows: Vec<FollowRow>,
+    story_mails: bool,
+    saved: bool,
 }
 
-async fn follows(State(state): State<AppState>, v: Visitor) -> Result<Response, PageError> {
+#[derive(Deserialize, Default)]
+struct SavedQuery {
+    #[serde(default)]
+    saved: String,
+}
+
+async fn follows(
+    State(state): State<AppState>,
+    v: Visitor,
+    Query(q): Query<SavedQuery>,
+) -> Result<Response, PageError> {
     let Some(p) = v.principal.clone() else {
         return Ok(v.respond(Redirect::to("/signin?next=/account/follows")));
     };
@@ -492,8 +506,63 @@ async fn follows(State(state): State<AppState>, v: Visitor) -> Result<Response, 
             href,
         });
     }
-    let page = FollowsPage { layout: Layout::new(&v), rows };
+    let story_mails = store.story_mails(&p.user.id).await.map_err(internal(&tr))?;
+    let page = FollowsPage { layout: Layout::new(&v), rows, story_mails, saved: !q.saved.is_empty() };
     Ok(render(v, StatusCode::OK, page))
+}
+
+#[derive(Deserialize)]
+struct NotificationsForm {
+    #[serde(default)]
+    csrf_token: String,
+    #[serde(default)]
+    story_mails: String,
+}
+
+/// Turns the new-story e-mails on or off, in the language the fan reads the page in.
+async fn notifications(
+    State(state): State<AppState>,
+    v: Visitor,
+    Form(f): Form<NotificationsForm>,
+) -> Result<Response, PageError> {
+    v.check_csrf(&f.csrf_token)?;
+    let Some(p) = &v.principal else {
+        return Ok(v.respond(Redirect::to("/signin?next=/account/follows")));
+    };
+    let on = !f.story_mails.is_empty();
+    state.store.set_story_mails(&p.user.id, on, v.tr.lang).await.map_err(internal(&v.tr))?;
+    Ok(v.respond(Redirect::to("/account/follows?saved=1")))
+}
+
+#[derive(Deserialize, Default)]
+struct UnsubscribeQuery {
+    #[serde(default)]
+    email: String,
+    #[serde(default)]
+    sig: String,
+}
+
+#[derive(Template)]
+#[template(path = "unsubscribed.html")]
+struct UnsubscribedPage {
+    layout: Layout,
+    done: bool,
+}
+
+/// The one-click unsubscribe link of the new-story e-mails: signed for the address, so it works
+/// without signing in and cannot be forged for another address.
+async fn unsubscribe(
+    State(state): State<AppState>,
+    v: Visitor,
+    Query(q): Query<UnsubscribeQuery>,
+) -> Result<Response, PageError> {
+    let valid = podium_app::stories::unsubscribe_signature_ok(&state.config.shared_secret.0, &q.email, &q.sig);
+    if valid {
+        state.store.unsubscribe_stories(&q.email).await.map_err(internal(&v.tr))?;
+    }
+    let status = if valid { StatusCode::OK } else { StatusCode::BAD_REQUEST };
+    let page = UnsubscribedPage { layout: Layout::new(&v), done: valid };
+    Ok(render(v, status, page))
 }
 
 /// What an Atom feed is of: the node's origin, a title, and the page it mirrors.

@@ -100,6 +100,29 @@ pub struct Message {
     pub body: String,
 }
 
+/// Composes a new-story mail in the recipient's language, with a one-click unsubscribe link.
+pub fn compose_story(
+    state: &AppState,
+    mail: &QueuedMail,
+    story: &podium_app::stories::StoryRecord,
+    base_url: &str,
+) -> Message {
+    let tr = Tr { i18n: state.i18n.clone(), lang: Lang::from_tag(&mail.lang).unwrap_or(Lang::En) };
+    let card = crate::stories_pages::story_card(&tr, story);
+    let sig = podium_app::stories::unsubscribe_signature(&state.config.shared_secret.0, &mail.recipient);
+    let email: String = form_urlencoded::byte_serialize(mail.recipient.as_bytes()).collect();
+    let body = format!(
+        "{}\n\n{}\n\n{}\n{base_url}/stories/{}?lang={}\n\n--\n{}\n{base_url}/unsubscribe?email={email}&sig={sig}\n",
+        card.byline,
+        card.teaser,
+        tr.t("mail-story-read"),
+        story.slug,
+        tr.lang.tag(),
+        tr.t("mail-story-unsubscribe"),
+    );
+    Message { to: mail.recipient.clone(), subject: tr.t1("mail-story-subject", "title", &card.title), body }
+}
+
 /// Composes a queued mail in the recipient's language from the order as it stands.
 pub fn compose(state: &AppState, mail: &QueuedMail, order: &OrderRecord, base_url: &str) -> Message {
     let tr = Tr { i18n: state.i18n.clone(), lang: Lang::from_tag(&mail.lang).unwrap_or(Lang::En) };
@@ -112,7 +135,10 @@ pub fn compose(state: &AppState, mail: &QueuedMail, order: &OrderRecord, base_ur
             tr.t1("mail-order-intro", "total", &money(order.total, &order.currency)),
         ),
         MailKind::Shipped => (tr.t1("mail-shipped-subject", "number", &order.number), tr.t("mail-shipped-intro")),
-        MailKind::Refunded => (tr.t1("mail-refunded-subject", "number", &order.number), tr.t("mail-refunded-intro")),
+        // (Story mails are composed by `compose_story`.)
+        MailKind::Refunded | MailKind::Story => {
+            (tr.t1("mail-refunded-subject", "number", &order.number), tr.t("mail-refunded-intro"))
+        }
     };
     body.push_str(&intro);
     body.push_str("\n\n");
@@ -145,7 +171,7 @@ pub fn compose(state: &AppState, mail: &QueuedMail, order: &OrderRecord, base_ur
                 c.carrier.as_deref().unwrap_or(""),
                 c.tracking.as_deref().unwrap_or("")
             )),
-            MailKind::Refunded => {
+            MailKind::Refunded | MailKind::Story => {
                 body.push_str(&format!("  {}: {}\n", tr.t("order-refunded"), money(c.refunded, &order.currency)))
             }
         }
@@ -228,15 +254,24 @@ pub async fn send_mails(state: &AppState, transport: &MailTransport, base_url: &
     };
     let mut sent = 0;
     for mail in claimed {
-        let order = match state.store.order(&mail.order_id).await {
-            Ok(Some(o)) => o,
-            Ok(None) => continue,
-            Err(e) => {
-                tracing::warn!(error = %e, "could not read a mail's order");
-                continue;
-            }
+        let message = match mail.kind {
+            MailKind::Story => match state.store.story(&mail.order_id).await {
+                Ok(Some(s)) => compose_story(state, &mail, &s, base_url),
+                Ok(None) => continue,
+                Err(e) => {
+                    tracing::warn!(error = %e, "could not read a mail's story");
+                    continue;
+                }
+            },
+            _ => match state.store.order(&mail.order_id).await {
+                Ok(Some(o)) => compose(state, &mail, &o, base_url),
+                Ok(None) => continue,
+                Err(e) => {
+                    tracing::warn!(error = %e, "could not read a mail's order");
+                    continue;
+                }
+            },
         };
-        let message = compose(state, &mail, &order, base_url);
         let outcome = match transport {
             MailTransport::Files(dir) => {
                 let text = rfc5322(&mail.id, "Podium <orders@podium.example>", &message, mail.created_at);

@@ -178,3 +178,50 @@ async fn search_results_show_matching_stories() {
     let none = app.get_anonymous("/search?q=zeppelin&lang=en").await;
     assert!(!none.body.contains("data-testid=\"story-results\""));
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn followers_who_asked_get_a_new_story_by_mail_and_unsubscribe_in_one_click() {
+    let mut app = TestApp::new(Backend::Sqlite).await;
+    let store = app.db.dyn_store();
+    // The demo fan follows the Kenya Ice Lions and asks for story e-mails, in French.
+    let mut fan = app.clone_app();
+    fan.sign_in("fan@podium.example", "fan-demo-2026").await;
+    let page = fan.get("/account/follows?lang=fr").await;
+    assert!(!page.body.contains("data-testid=\"story-mails\" checked"), "off until asked");
+    let csrf = page.csrf();
+    let saved = fan.post_form("/account/notifications?lang=fr", &[("csrf_token", &csrf), ("story_mails", "1")]).await;
+    assert_eq!(saved.header("location"), "/account/follows?saved=1");
+    // Team Kenya publishes a story about the team (its own property: live at once).
+    let kenya = store.property_by_slug("kenya-ice-lions").await.expect("read").expect("property");
+    let mut licensor = app.clone_app();
+    licensor.sign_in("licensor@podium.example", "licensor-demo-2026").await;
+    let lcsrf = licensor.get("/console/stories/team-kenya").await.csrf();
+    let made = licensor
+        .post_form(
+            "/console/stories/team-kenya",
+            &story_form(&lcsrf, "Our first away game", "We flew to Cape Town.", &kenya.id),
+        )
+        .await;
+    let edit = made.header("location").split('?').next().expect("path").to_string();
+    let live = licensor.post_form(&format!("{edit}/publish"), &[("csrf_token", &lcsrf)]).await;
+    assert!(live.header("location").ends_with("now=published"), "{}", live.header("location"));
+    // One mail to the fan, in French, with a signed one-click unsubscribe link.
+    let dir = tempfile::tempdir().expect("dir");
+    let transport = podium_web::workers::MailTransport::Files(dir.path().to_path_buf());
+    assert_eq!(podium_web::workers::send_mails(&app.state, &transport, "http://shop.test").await, 1);
+    let file = std::fs::read_dir(dir.path()).expect("dir").next().expect("a mail").expect("entry").path();
+    let eml = std::fs::read_to_string(file).expect("read");
+    assert!(eml.contains("To: fan@podium.example"), "{eml}");
+    assert!(eml.contains("http://shop.test/stories/our-first-away-game?lang=fr"), "{eml}");
+    let link = eml.lines().find(|l| l.contains("/unsubscribe?")).expect("unsubscribe link").trim().to_string();
+    let path = link.trim_start_matches("http://shop.test");
+    // A forged signature does nothing; the real link unsubscribes without signing in.
+    let forged = path.replace("sig=", "sig=00");
+    assert_eq!(app.get_anonymous(&forged).await.status, StatusCode::BAD_REQUEST);
+    let fan_user = store.user_by_email("fan@podium.example").await.expect("read").expect("fan");
+    assert!(store.story_mails(&fan_user.id).await.expect("read"));
+    assert_eq!(app.get_anonymous(path).await.status, StatusCode::OK);
+    assert!(!store.story_mails(&fan_user.id).await.expect("read"), "unsubscribed");
+    // Each mail goes once.
+    assert_eq!(podium_web::workers::send_mails(&app.state, &transport, "http://shop.test").await, 0);
+}
