@@ -14,6 +14,7 @@ pub mod catalogue_csv;
 pub mod checkout;
 pub mod clock;
 pub mod demo;
+pub mod drops;
 pub mod fulfilment;
 pub mod fx_import;
 pub mod inventory;

@@ -92,6 +92,7 @@ pub trait Store:
     + crate::ledger::LedgerStore
     + crate::payouts::PayoutStore
     + crate::stories::StoryStore
+    + crate::drops::DropStore
     + Send
     + Sync
 {

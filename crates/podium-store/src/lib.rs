@@ -9,6 +9,7 @@
 mod cart;
 mod catalogue;
 mod dialect;
+mod drops;
 mod inventory;
 mod ledger;
 mod licensing;

@@ -36,6 +36,7 @@ pub(crate) const SQLITE: &[Migration] = migrations!("sqlite":
     11 "payouts" "0011_payouts.sql",
     12 "remittances" "0012_remittances.sql",
     13 "engagement" "0013_engagement.sql",
+    14 "drops" "0014_drops.sql",
 );
 
 pub(crate) const POSTGRES: &[Migration] = migrations!("postgres":
@@ -52,6 +53,7 @@ pub(crate) const POSTGRES: &[Migration] = migrations!("postgres":
     11 "payouts" "0011_payouts.sql",
     12 "remittances" "0012_remittances.sql",
     13 "engagement" "0013_engagement.sql",
+    14 "drops" "0014_drops.sql",
 );
 
 pub(crate) const CREATE_TABLE: &str = "CREATE TABLE IF NOT EXISTS podium_migrations (

@@ -67,6 +67,7 @@ contract!(
     ledger_batches_post_once_and_keep_balances,
     stories_keep_their_texts_and_products_and_move_through_review,
     follows_shape_the_feed,
+    drops_admit_in_queue_order_once_whatever_the_nodes,
 );
 
 /// A variant with `units` on hand at one location; returns its id.
@@ -1593,4 +1594,76 @@ async fn follows_shape_the_feed(store: Arc<dyn Store>) {
     // The feed remembers when it was read.
     assert_eq!(store.mark_feed_read(&fan.id, later).await.expect("read"), None);
     assert_eq!(store.mark_feed_read(&fan.id, later + Duration::days(1)).await.expect("read"), Some(later));
+}
+
+async fn drops_admit_in_queue_order_once_whatever_the_nodes(store: Arc<dyn Store>) {
+    use podium_app::drops::NewDrop;
+    let c = catalogue(&store, "drop-shop").await;
+    let product = store.create_product(product(&c, "drop-tee", "apparel", 0)).await.expect("product");
+    let start = datetime!(2026-12-01 12:00 UTC);
+    let new = |variant: &str| NewDrop {
+        shop_id: c.shop_id.clone(),
+        product_id: product.id.clone(),
+        variant_id: variant.to_string(),
+        quantity: 5,
+        per_fan: 2,
+        starts_at: start,
+    };
+    let d = store.create_drop(&new(&product.variants[0].id), start - Duration::days(1)).await.expect("drop");
+    assert!(store.open_drops(start - Duration::minutes(1)).await.expect("open").is_empty(), "not before the start");
+    let mut fans = Vec::new();
+    for i in 0..9 {
+        let u = store
+            .create_user(NewUser {
+                email: format!("drop-fan-{i}@example.com"),
+                display_name: format!("F{i}"),
+                password_hash: "x".into(),
+            })
+            .await
+            .expect("fan");
+        fans.push(u.id);
+    }
+    // Eight fans arrive in the lobby; their draws put them in reverse arrival order. A second
+    // arrival keeps the first place.
+    for (i, fan) in fans.iter().take(8).enumerate() {
+        let joined = start - Duration::minutes(10) + Duration::seconds(i as i64);
+        store.join_drop(&d.id, fan, (8 - i as i64) * 1_000, joined).await.expect("join");
+    }
+    let again = store.join_drop(&d.id, &fans[0], 1, start - Duration::minutes(1)).await.expect("again");
+    assert_eq!(again.joined_at, start - Duration::minutes(10), "first place kept");
+    // One arrives after the start: behind everyone.
+    let late = podium_domain::drop::queue_key(start + Duration::seconds(5), start, 0);
+    store.join_drop(&d.id, &fans[8], late, start + Duration::seconds(5)).await.expect("late");
+    assert_eq!(store.open_drops(start).await.expect("open").len(), 1);
+    let window = Duration::minutes(10);
+    assert_eq!(store.admit(&d.id, 3, start, window).await.expect("admit"), 3);
+    assert_eq!(store.admit(&d.id, 3, start, window).await.expect("again"), 0, "three are inside already");
+    let order = store.admitted_order(&d.id).await.expect("order");
+    assert_eq!(order, [fans[7].clone(), fans[6].clone(), fans[5].clone()], "by draw, not by arrival");
+    let entry = store.drop_entry(&d.id, &fans[7]).await.expect("read").expect("entry");
+    assert!(entry.may_buy(start + Duration::minutes(9)) && !entry.may_buy(start + Duration::minutes(10)));
+    let p = store.drop_progress(&d.id, start).await.expect("progress");
+    assert_eq!((p.waiting, p.admitted, p.left), (6, 3, 0));
+    // Their windows run out; two units are left: the next two in the queue.
+    let later = start + Duration::minutes(11);
+    assert_eq!(store.admit(&d.id, 2, later, window).await.expect("admit"), 2);
+    let p = store.drop_progress(&d.id, later).await.expect("progress");
+    assert_eq!((p.waiting, p.admitted, p.left), (4, 2, 3));
+    // Everyone else, the late arrival last.
+    assert_eq!(store.admit(&d.id, 100, later + Duration::seconds(1), window).await.expect("admit"), 4);
+    assert_eq!(store.admitted_order(&d.id).await.expect("order").last(), Some(&fans[8]));
+    // Two nodes admitting at once admit no more than the units allow.
+    let d2 = store.create_drop(&new(&product.variants[0].id), start).await.expect("drop");
+    for (i, fan) in fans.iter().enumerate() {
+        store.join_drop(&d2.id, fan, i as i64, start - Duration::minutes(1)).await.expect("join");
+    }
+    let (a, b) = tokio::join!(store.admit(&d2.id, 4, start, window), store.admit(&d2.id, 4, start, window));
+    assert_eq!(a.expect("a") + b.expect("b"), 4);
+    // A closed drop admits nobody and is no longer open.
+    assert!(store.close_drop(&d2.id, start).await.expect("close"));
+    assert!(!store.close_drop(&d2.id, start).await.expect("once"));
+    assert_eq!(store.admit(&d2.id, 100, start, window).await.expect("closed"), 0);
+    assert!(store.open_drops(start).await.expect("open").iter().all(|x| x.id != d2.id));
+    store.alert_me(&d.id, &fans[0], start).await.expect("alert");
+    store.alert_me(&d.id, &fans[0], start).await.expect("alert twice is once");
 }

@@ -1,0 +1,156 @@
+//! Limited drops (the fan-engagement issue): a shop schedules a release of one variant; fans who
+//! arrive in the waiting room before the start are admitted in random order at the start, later
+//! ones first come first served; admission lives in the database, so any node serves any fan.
+
+use async_trait::async_trait;
+use podium_domain::drop::{self, DropError, Phase};
+use time::OffsetDateTime;
+
+use crate::ports::{StoreError, StoreResult};
+use crate::Store;
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NewDrop {
+    pub shop_id: String,
+    pub product_id: String,
+    pub variant_id: String,
+    pub quantity: i64,
+    pub per_fan: i64,
+    pub starts_at: OffsetDateTime,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DropRecord {
+    pub id: String,
+    pub shop_id: String,
+    pub product_id: String,
+    pub variant_id: String,
+    pub quantity: i64,
+    pub per_fan: i64,
+    pub starts_at: OffsetDateTime,
+    pub closed_at: Option<OffsetDateTime>,
+    pub created_at: OffsetDateTime,
+}
+
+/// A fan's place in a drop's waiting room.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DropEntry {
+    pub user_id: String,
+    pub joined_at: OffsetDateTime,
+    pub admitted_at: Option<OffsetDateTime>,
+    pub expires_at: Option<OffsetDateTime>,
+}
+
+impl DropEntry {
+    /// Admitted and still inside the checkout window.
+    pub fn may_buy(&self, now: OffsetDateTime) -> bool {
+        self.admitted_at.is_some() && self.expires_at.is_some_and(|e| e > now)
+    }
+}
+
+/// How a drop is going, for the shop's live view.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct DropProgress {
+    /// In the waiting room, not admitted yet.
+    pub waiting: i64,
+    /// Admitted and inside their window.
+    pub admitted: i64,
+    /// Admitted whose window ran out.
+    pub left: i64,
+}
+
+#[async_trait]
+pub trait DropStore: Send + Sync {
+    async fn create_drop(&self, d: &NewDrop, now: OffsetDateTime) -> StoreResult<DropRecord>;
+    async fn drop_by_id(&self, id: &str) -> StoreResult<Option<DropRecord>>;
+    /// The product's drops, newest start first.
+    async fn drops_of_product(&self, product_id: &str) -> StoreResult<Vec<DropRecord>>;
+    async fn drops_of_shop(&self, shop_id: &str) -> StoreResult<Vec<DropRecord>>;
+    /// Drops started and not closed (what the admission sweep looks at).
+    async fn open_drops(&self, now: OffsetDateTime) -> StoreResult<Vec<DropRecord>>;
+    async fn close_drop(&self, id: &str, now: OffsetDateTime) -> StoreResult<bool>;
+    /// Enters the fan in the waiting room with `queue_key`, or returns their existing entry
+    /// (a second arrival keeps the first place: no redrawing).
+    async fn join_drop(
+        &self,
+        drop_id: &str,
+        user_id: &str,
+        queue_key: i64,
+        now: OffsetDateTime,
+    ) -> StoreResult<DropEntry>;
+    async fn drop_entry(&self, drop_id: &str, user_id: &str) -> StoreResult<Option<DropEntry>>;
+    /// Admits, in queue order, as many waiting fans as `available` units allow beyond the
+    /// admitted fans still inside their window; one admission at a time per drop (the drop's
+    /// row is locked), so nodes admitting at once never admit twice. Returns how many.
+    async fn admit(
+        &self,
+        drop_id: &str,
+        available: i64,
+        now: OffsetDateTime,
+        window: time::Duration,
+    ) -> StoreResult<i64>;
+    /// The admission order so far: user ids by admission, then queue place.
+    async fn admitted_order(&self, drop_id: &str) -> StoreResult<Vec<String>>;
+    async fn drop_progress(&self, drop_id: &str, now: OffsetDateTime) -> StoreResult<DropProgress>;
+    /// "Notify me": remembered once per fan.
+    async fn alert_me(&self, drop_id: &str, user_id: &str, now: OffsetDateTime) -> StoreResult<()>;
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum DropUseError {
+    #[error(transparent)]
+    Invalid(#[from] DropError),
+    #[error("{0}")]
+    Refused(String),
+    #[error("not found")]
+    NotFound,
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+/// Schedules a drop of one of the shop's variants; the shop must hold the units.
+pub async fn schedule(store: &dyn Store, d: NewDrop, now: OffsetDateTime) -> Result<DropRecord, DropUseError> {
+    drop::check_new(d.quantity, d.per_fan, d.starts_at, now)?;
+    let Some(p) = store.products_by_ids(std::slice::from_ref(&d.product_id)).await?.pop() else {
+        return Err(DropUseError::NotFound);
+    };
+    if p.shop.id != d.shop_id {
+        return Err(DropUseError::NotFound);
+    }
+    let Some(v) = p.variants.iter().find(|v| v.id == d.variant_id) else { return Err(DropUseError::NotFound) };
+    if v.available < d.quantity {
+        return Err(DropUseError::Refused(format!("only {} in stock for this variant", v.available)));
+    }
+    let overlapping =
+        store.drops_of_product(&d.product_id).await?.into_iter().any(|x| {
+            x.variant_id == d.variant_id && x.closed_at.is_none() && x.starts_at + time::Duration::days(1) > now
+        });
+    if overlapping {
+        return Err(DropUseError::Refused("this variant already has a drop scheduled".into()));
+    }
+    Ok(store.create_drop(&d, now).await?)
+}
+
+/// The drop's phase now, given the units still available.
+pub fn phase_of(d: &DropRecord, available: i64, now: OffsetDateTime) -> Phase {
+    drop::phase(d.starts_at, d.closed_at.is_some(), available.min(d.quantity), now)
+}
+
+/// A fan arrives: entered with a random place when they come before the start (nobody is
+/// admitted before it), or behind everyone in the lobby when they come later.
+pub async fn join(store: &dyn Store, d: &DropRecord, user_id: &str, now: OffsetDateTime) -> StoreResult<DropEntry> {
+    let key = drop::queue_key(now, d.starts_at, rand::random::<u64>());
+    store.join_drop(&d.id, user_id, key, now).await
+}
+
+/// Admits fans into every open drop as its units allow (every node runs this; the store admits
+/// one batch at a time per drop). Returns how many were admitted.
+pub async fn admit_due(store: &dyn Store, now: OffsetDateTime) -> StoreResult<i64> {
+    let mut admitted = 0;
+    for d in store.open_drops(now).await? {
+        let Some(p) = store.products_by_ids(std::slice::from_ref(&d.product_id)).await?.pop() else { continue };
+        let available = p.variants.iter().find(|v| v.id == d.variant_id).map(|v| v.available).unwrap_or(0);
+        admitted += store.admit(&d.id, available.min(d.quantity), now, drop::ADMISSION).await?;
+    }
+    Ok(admitted)
+}
