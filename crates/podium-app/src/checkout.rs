@@ -79,6 +79,9 @@ pub enum CheckoutError {
     Declined { code: String, order: Box<OrderRecord> },
     #[error("the payment provider failed: {0}")]
     Provider(String),
+    /// A line is in a limited drop the fan may not buy from now (nothing is kept).
+    #[error("{0}")]
+    Drop(crate::drops::DropRefusal),
     #[error(transparent)]
     Quote(QuoteError),
     #[error(transparent)]
@@ -295,8 +298,14 @@ pub async fn checkout(
         created_at: now,
         fx_snapshot: ctx.rates.snapshot(),
     };
+    // Lines in a limited drop: only admitted fans, within the per-fan limit.
+    let gated = crate::drops::gate(store, &order, now).await?;
     if let Err(sold_out) = store.place_order(&order).await? {
         return Err(CheckoutError::SoldOut { sku: sold_out.sku });
+    }
+    if let Err(refusal) = crate::drops::claim(store, &gated, &order, None, now).await? {
+        store.cancel_order(&order.id, "over the drop's per-fan limit", now).await?;
+        return Err(CheckoutError::Drop(refusal));
     }
     // The order and its reservations are committed; the provider is called outside that
     // transaction. A crash from here on leaves a pending order that `settle` completes or
@@ -320,6 +329,12 @@ pub async fn checkout(
         }
     };
     fault_point("after-authorize");
+    // The same card counts against a drop's per-fan limit whatever the account.
+    if let Err(refusal) = crate::drops::claim(store, &gated, &order, Some(&payment.fingerprint), now).await? {
+        store.cancel_order(&order.id, "over the drop's per-fan limit for this card", now).await?;
+        settle_with(store, provider, &order.id, Some(payment), now).await?;
+        return Err(CheckoutError::Drop(refusal));
+    }
     settle_with(store, provider, &order.id, Some(payment), now).await?;
     let placed = store.order(&order.id).await?.ok_or(StoreError::NotFound("order"))?;
     if placed.status == OrderStatus::Cancelled {

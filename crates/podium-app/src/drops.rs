@@ -57,6 +57,8 @@ pub struct DropProgress {
     pub admitted: i64,
     /// Admitted whose window ran out.
     pub left: i64,
+    /// Units bought (orders not cancelled).
+    pub bought: i64,
 }
 
 #[async_trait]
@@ -92,6 +94,20 @@ pub trait DropStore: Send + Sync {
     /// The admission order so far: user ids by admission, then queue place.
     async fn admitted_order(&self, drop_id: &str) -> StoreResult<Vec<String>>;
     async fn drop_progress(&self, drop_id: &str, now: OffsetDateTime) -> StoreResult<DropProgress>;
+    /// Takes `units` slots of the per-fan `limit` for `holder` (`user:…` or `card:…`) for the
+    /// order; `Ok(Err(already))` when that would pass the limit (nothing taken). Slots of
+    /// cancelled orders (or of orders that never came to be) are given back first.
+    async fn claim_drop(
+        &self,
+        drop_id: &str,
+        holder: &str,
+        order_id: &str,
+        units: i64,
+        limit: i64,
+        now: OffsetDateTime,
+    ) -> StoreResult<Result<(), i64>>;
+    /// Queues the "it is open" e-mail for each fan who asked, once per fan and drop.
+    async fn queue_drop_alerts(&self, drop_id: &str, now: OffsetDateTime) -> StoreResult<u64>;
     /// "Notify me": remembered once per fan.
     async fn alert_me(&self, drop_id: &str, user_id: &str, now: OffsetDateTime) -> StoreResult<()>;
 }
@@ -109,8 +125,13 @@ pub enum DropUseError {
 }
 
 /// Schedules a drop of one of the shop's variants; the shop must hold the units.
-pub async fn schedule(store: &dyn Store, d: NewDrop, now: OffsetDateTime) -> Result<DropRecord, DropUseError> {
-    drop::check_new(d.quantity, d.per_fan, d.starts_at, now)?;
+pub async fn schedule(
+    store: &dyn Store,
+    d: NewDrop,
+    now: OffsetDateTime,
+    min_lead: time::Duration,
+) -> Result<DropRecord, DropUseError> {
+    drop::check_new(d.quantity, d.per_fan, d.starts_at, now, min_lead)?;
     let Some(p) = store.products_by_ids(std::slice::from_ref(&d.product_id)).await?.pop() else {
         return Err(DropUseError::NotFound);
     };
@@ -143,14 +164,90 @@ pub async fn join(store: &dyn Store, d: &DropRecord, user_id: &str, now: OffsetD
     store.join_drop(&d.id, user_id, key, now).await
 }
 
-/// Admits fans into every open drop as its units allow (every node runs this; the store admits
-/// one batch at a time per drop). Returns how many were admitted.
+/// Admits fans into every open drop as its units allow, and queues the "it is open" e-mails
+/// (every node runs this; the store admits one batch at a time per drop and mails each fan
+/// once). Returns how many were admitted.
 pub async fn admit_due(store: &dyn Store, now: OffsetDateTime) -> StoreResult<i64> {
     let mut admitted = 0;
     for d in store.open_drops(now).await? {
+        store.queue_drop_alerts(&d.id, now).await?;
         let Some(p) = store.products_by_ids(std::slice::from_ref(&d.product_id)).await?.pop() else { continue };
         let available = p.variants.iter().find(|v| v.id == d.variant_id).map(|v| v.available).unwrap_or(0);
         admitted += store.admit(&d.id, available.min(d.quantity), now, drop::ADMISSION).await?;
     }
     Ok(admitted)
+}
+
+/// Why a fan may not buy from a drop now.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum DropRefusal {
+    #[error("this product is in a limited drop that opens at {0} UTC")]
+    NotOpen(OffsetDateTime),
+    #[error("this product is in a limited drop: join its waiting room and buy once you are admitted")]
+    NotAdmitted,
+    #[error(transparent)]
+    Limit(#[from] drop::LimitError),
+}
+
+/// The drops an order's lines are in, with the units of each (for [`claim`]); refused when a
+/// drop has not opened or the buyer is not admitted.
+pub async fn gate(
+    store: &dyn Store,
+    order: &crate::orders::NewOrder,
+    now: OffsetDateTime,
+) -> Result<Vec<(DropRecord, i64)>, crate::checkout::CheckoutError> {
+    use crate::checkout::CheckoutError;
+    let mut gated: Vec<(DropRecord, i64)> = Vec::new();
+    for line in order.consignments.iter().flat_map(|c| &c.lines) {
+        let Some(d) = store
+            .drops_of_product(&line.product_id)
+            .await?
+            .into_iter()
+            .find(|d| d.variant_id == line.variant_id && d.closed_at.is_none())
+        else {
+            continue;
+        };
+        if now < d.starts_at {
+            return Err(CheckoutError::Drop(DropRefusal::NotOpen(d.starts_at)));
+        }
+        let admitted = match &order.user_id {
+            Some(u) => store.drop_entry(&d.id, u).await?.is_some_and(|e| e.may_buy(now)),
+            None => false,
+        };
+        if !admitted {
+            return Err(CheckoutError::Drop(DropRefusal::NotAdmitted));
+        }
+        match gated.iter_mut().find(|(x, _)| x.id == d.id) {
+            Some((_, units)) => *units += line.quantity,
+            None => gated.push((d, line.quantity)),
+        }
+    }
+    Ok(gated)
+}
+
+/// Takes the order's units from the per-fan limit of each drop it buys from: the account's
+/// (`card` `None`) or the card's (its fingerprint from the payment provider).
+pub async fn claim(
+    store: &dyn Store,
+    gated: &[(DropRecord, i64)],
+    order: &crate::orders::NewOrder,
+    card: Option<&str>,
+    now: OffsetDateTime,
+) -> StoreResult<Result<(), DropRefusal>> {
+    for (d, units) in gated {
+        let holder = match (card, &order.user_id) {
+            (Some(fp), _) if !fp.is_empty() => format!("card:{fp}"),
+            (Some(_), _) => continue,
+            (None, Some(u)) => format!("user:{u}"),
+            (None, None) => continue,
+        };
+        if let Err(already) = store.claim_drop(&d.id, &holder, &order.id, *units, d.per_fan, now).await? {
+            let refusal = match card {
+                Some(_) => drop::LimitError::Card { limit: d.per_fan, already },
+                None => drop::LimitError::Account { limit: d.per_fan, already },
+            };
+            return Ok(Err(DropRefusal::Limit(refusal)));
+        }
+    }
+    Ok(Ok(()))
 }

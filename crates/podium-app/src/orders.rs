@@ -190,6 +190,8 @@ pub enum MailKind {
     Refunded,
     /// A new story of something the recipient follows (its `order_id` holds the story's id).
     Story,
+    /// A drop the recipient asked to hear about has opened (`order_id` holds the drop's id).
+    DropOpen,
 }
 
 impl MailKind {
@@ -199,11 +201,12 @@ impl MailKind {
             MailKind::Shipped => "shipped",
             MailKind::Refunded => "refunded",
             MailKind::Story => "story",
+            MailKind::DropOpen => "drop_open",
         }
     }
 
     pub fn parse(s: &str) -> Option<MailKind> {
-        [MailKind::OrderConfirmation, MailKind::Shipped, MailKind::Refunded, MailKind::Story]
+        [MailKind::OrderConfirmation, MailKind::Shipped, MailKind::Refunded, MailKind::Story, MailKind::DropOpen]
             .into_iter()
             .find(|k| k.as_str() == s)
     }

@@ -132,6 +132,9 @@ pub struct HttpArgs {
     /// Make the sandbox payout provider refuse payouts to this payee (its slug); repeatable.
     #[arg(long = "sandbox-payout-fail-for", value_name = "SLUG")]
     pub sandbox_payout_fail_for: Vec<String>,
+    /// How many seconds ahead of its start a shop must schedule a drop (lower it for demos).
+    #[arg(long, env = "PODIUM_DROP_MIN_LEAD_SECONDS", default_value_t = 300)]
+    pub drop_min_lead_seconds: u32,
     /// The From address of e-mails sent by SMTP.
     #[arg(long, env = "PODIUM_MAIL_FROM", default_value = "orders@podium.example")]
     pub mail_from: String,

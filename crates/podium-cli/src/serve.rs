@@ -66,6 +66,7 @@ pub async fn serve(url: &str, http: &HttpArgs, data_dir: &Path, demo_mode: Optio
         shared_secret: podium_web::Secret(shared_secret),
         commission_bp: http.commission_bp.min(10_000),
         sandbox_payout_failures: http.sandbox_payout_fail_for.clone(),
+        drop_min_lead: time::Duration::seconds(i64::from(http.drop_min_lead_seconds)),
     };
     let state = AppState::new(store.clone(), clock.clone(), config, search).map_err(|e| anyhow::anyhow!(e))?;
     let app = podium_web::router(state.clone());
@@ -121,6 +122,24 @@ pub async fn serve(url: &str, http: &HttpArgs, data_dir: &Path, demo_mode: Optio
         })
     };
 
+    // Drops: fans are let in as units allow, and those who asked are told a drop opened; every
+    // node runs this, the store admits one batch at a time per drop and mails each fan once.
+    let admissions = {
+        let store = store.clone();
+        let clock = clock.clone();
+        tokio::spawn(async move {
+            let mut tick = tokio::time::interval(Duration::from_secs(2));
+            loop {
+                tick.tick().await;
+                match podium_app::drops::admit_due(store.as_ref(), clock.now()).await {
+                    Ok(n) if n > 0 => tracing::info!(admitted = n, "fans admitted to drops"),
+                    Ok(_) => {}
+                    Err(e) => tracing::warn!(error = %e, "drop admission sweep failed"),
+                }
+            }
+        })
+    };
+
     let public_url =
         http.public_url.clone().unwrap_or_else(|| format!("http://{local}")).trim_end_matches('/').to_string();
     let transport = match &http.smtp {
@@ -135,6 +154,7 @@ pub async fn serve(url: &str, http: &HttpArgs, data_dir: &Path, demo_mode: Optio
         .context("server error")?;
     sweeper.abort();
     holds.abort();
+    admissions.abort();
     for w in workers {
         w.abort();
     }

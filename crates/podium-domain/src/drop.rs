@@ -101,20 +101,29 @@ pub enum DropError {
     Quantity,
     #[error("the per-fan limit must be between 1 and {MAX_PER_FAN}")]
     Limit,
-    #[error("a drop must start at least five minutes from now")]
-    TooSoon,
+    #[error("a drop must start at least {0} minutes from now, so fans can gather")]
+    TooSoon(i64),
 }
 
-/// Checks a drop a shop schedules.
-pub fn check_new(quantity: i64, per_fan: i64, starts_at: OffsetDateTime, now: OffsetDateTime) -> Result<(), DropError> {
+/// How long before its start a drop must be scheduled, unless the marketplace says otherwise.
+pub const MIN_LEAD: Duration = Duration::minutes(5);
+
+/// Checks a drop a shop schedules, `min_lead` ahead of its start at least.
+pub fn check_new(
+    quantity: i64,
+    per_fan: i64,
+    starts_at: OffsetDateTime,
+    now: OffsetDateTime,
+    min_lead: Duration,
+) -> Result<(), DropError> {
     if !(1..=100_000).contains(&quantity) {
         return Err(DropError::Quantity);
     }
     if !(1..=MAX_PER_FAN).contains(&per_fan) {
         return Err(DropError::Limit);
     }
-    if starts_at < now + Duration::minutes(5) {
-        return Err(DropError::TooSoon);
+    if starts_at < now + min_lead {
+        return Err(DropError::TooSoon(min_lead.whole_minutes()));
     }
     Ok(())
 }
@@ -154,10 +163,10 @@ mod tests {
         assert_eq!(within_limit(2, 0, 0, 2), Ok(()));
         assert_eq!(within_limit(2, 1, 0, 2), Err(LimitError::Account { limit: 2, already: 1 }));
         assert_eq!(within_limit(2, 0, 2, 1), Err(LimitError::Card { limit: 2, already: 2 }));
-        assert_eq!(check_new(0, 1, START, START - Duration::hours(1)), Err(DropError::Quantity));
-        assert_eq!(check_new(10, 11, START, START - Duration::hours(1)), Err(DropError::Limit));
-        assert_eq!(check_new(10, 2, START, START - Duration::minutes(1)), Err(DropError::TooSoon));
-        assert_eq!(check_new(10, 2, START, START - Duration::hours(1)), Ok(()));
+        assert_eq!(check_new(0, 1, START, START - Duration::hours(1), MIN_LEAD), Err(DropError::Quantity));
+        assert_eq!(check_new(10, 11, START, START - Duration::hours(1), MIN_LEAD), Err(DropError::Limit));
+        assert_eq!(check_new(10, 2, START, START - Duration::minutes(1), MIN_LEAD), Err(DropError::TooSoon(5)));
+        assert_eq!(check_new(10, 2, START, START - Duration::hours(1), MIN_LEAD), Ok(()));
     }
 
     /// Eight fans arrive in the lobby one after the other; over many drops, the first to

@@ -213,12 +213,14 @@ impl DropStore for SqlStore {
     }
 
     async fn drop_progress(&self, drop_id: &str, now: OffsetDateTime) -> StoreResult<DropProgress> {
-        let (waiting, admitted, left): (i64, i64, i64) = read!(self, |pool| {
+        let (waiting, admitted, left, bought): (i64, i64, i64, i64) = read!(self, |pool| {
             sqlx::query_as(
                 "SELECT \
                    COALESCE(SUM(CASE WHEN admitted_at IS NULL THEN 1 ELSE 0 END), 0), \
                    COALESCE(SUM(CASE WHEN admitted_at IS NOT NULL AND expires_at > $2 THEN 1 ELSE 0 END), 0), \
-                   COALESCE(SUM(CASE WHEN admitted_at IS NOT NULL AND expires_at <= $2 THEN 1 ELSE 0 END), 0) \
+                   COALESCE(SUM(CASE WHEN admitted_at IS NOT NULL AND expires_at <= $2 THEN 1 ELSE 0 END), 0), \
+                   (SELECT COUNT(*) FROM drop_claims c JOIN orders o ON o.id = c.order_id \
+                    WHERE c.drop_id = $1 AND c.holder LIKE 'user:%' AND o.status <> 'cancelled') \
                  FROM drop_entries WHERE drop_id = $1",
             )
             .bind(drop_id)
@@ -227,7 +229,78 @@ impl DropStore for SqlStore {
             .await
             .map_err(backend)?
         });
-        Ok(DropProgress { waiting, admitted, left })
+        Ok(DropProgress { waiting, admitted, left, bought })
+    }
+
+    async fn claim_drop(
+        &self,
+        drop_id: &str,
+        holder: &str,
+        order_id: &str,
+        units: i64,
+        limit: i64,
+        now: OffsetDateTime,
+    ) -> StoreResult<Result<(), i64>> {
+        let at = micros(now);
+        let outcome = write_tx!(self, |tx| {
+            sqlx::query(
+                "DELETE FROM drop_claims WHERE drop_id = $1 AND holder = $2 AND order_id <> $3 AND ( \
+                   order_id IN (SELECT id FROM orders WHERE status = 'cancelled') \
+                   OR (created_at < $4 AND NOT EXISTS (SELECT 1 FROM orders o WHERE o.id = drop_claims.order_id)))",
+            )
+            .bind(drop_id)
+            .bind(holder)
+            .bind(order_id)
+            .bind(at - 60_000_000)
+            .execute(&mut *tx)
+            .await
+            .map_err(backend)?;
+            let (taken,): (i64,) =
+                sqlx::query_as("SELECT COUNT(*) FROM drop_claims WHERE drop_id = $1 AND holder = $2")
+                    .bind(drop_id)
+                    .bind(holder)
+                    .fetch_one(&mut *tx)
+                    .await
+                    .map_err(backend)?;
+            if taken + units > limit {
+                return Ok(Err(taken));
+            }
+            let sql = crate::ledger::values_sql(
+                "INSERT INTO drop_claims (drop_id, holder, slot, order_id, created_at) VALUES ",
+                usize::try_from(units).unwrap_or(0),
+                5,
+                "",
+            );
+            let mut q = sqlx::query(&sql);
+            for slot in taken + 1..=taken + units {
+                q = q.bind(drop_id).bind(holder).bind(slot).bind(order_id).bind(at);
+            }
+            match q.execute(&mut *tx).await {
+                Ok(_) => Ok(()),
+                // Another checkout took these slots a moment ago.
+                Err(e) if e.as_database_error().is_some_and(|d| d.is_unique_violation()) => return Ok(Err(taken)),
+                Err(e) => return Err(backend(e)),
+            }
+        });
+        Ok(outcome)
+    }
+
+    async fn queue_drop_alerts(&self, drop_id: &str, now: OffsetDateTime) -> StoreResult<u64> {
+        let queued = write_tx!(self, |tx| {
+            sqlx::query(
+                "INSERT INTO mails (id, kind, recipient, lang, order_id, created_at) \
+                 SELECT 'drop:' || a.drop_id || ':' || u.id, 'drop_open', u.email, u.lang, a.drop_id, $2 \
+                 FROM drop_alerts a JOIN users u ON u.id = a.user_id WHERE a.drop_id = $1 \
+                 ON CONFLICT DO NOTHING",
+            )
+            .bind(drop_id)
+            .bind(micros(now))
+            .execute(&mut *tx)
+            .await
+            .map_err(backend)?
+            .rows_affected()
+        });
+        Ok(queued)
     }
 
     async fn alert_me(&self, drop_id: &str, user_id: &str, now: OffsetDateTime) -> StoreResult<()> {

@@ -263,6 +263,9 @@ pub fn checkout_problem(e: CheckoutError) -> ApiError {
                 order.number
             ),
         ),
+        CheckoutError::Drop(why) => {
+            ApiError::new(StatusCode::CONFLICT, "drop-refused", "Not available to you in this drop", why.to_string())
+        }
         CheckoutError::Provider(why) => {
             ApiError::new(StatusCode::BAD_GATEWAY, "payment-provider", "The payment provider failed", why)
         }

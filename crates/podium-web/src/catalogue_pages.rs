@@ -336,6 +336,10 @@ struct ProductPage {
     delivered: Option<Delivered>,
     /// Shown to the shop and licensor when fans cannot see the product yet.
     preview: Option<String>,
+    /// Its limited drop, if it has one now.
+    drop: Option<crate::drops_pages::DropView>,
+    /// The chosen variant sells only through its drop's waiting room.
+    gated: bool,
 }
 
 /// The delivered price of one item and how it is made up.
@@ -507,7 +511,11 @@ async fn product(
         selected: false,
         extra: String::new(),
     });
+    let drop = crate::drops_pages::product_drop(&state, &tr, &p.id).await?;
+    let gated = drop.as_ref().is_some_and(|d| d.variant_id == variant.id && d.phase != "ended");
     let page = ProductPage {
+        drop,
+        gated,
         layout,
         crumbs,
         title: text.translation.title.clone(),

@@ -574,6 +574,23 @@ struct PlaceForm {
     idempotency_key: String,
 }
 
+/// Why a drop refused the fan, in their language.
+pub(crate) fn drop_refusal_text(tr: &Tr, why: &podium_app::drops::DropRefusal) -> String {
+    use podium_app::drops::DropRefusal;
+    use podium_domain::drop::LimitError;
+    match why {
+        DropRefusal::NotOpen(at) => {
+            tr.t1("drop-refused-not-open", "at", &format!("{} {:02}:{:02} UTC", at.date(), at.hour(), at.minute()))
+        }
+        DropRefusal::NotAdmitted => tr.t("drop-refused-not-admitted"),
+        DropRefusal::Limit(LimitError::Account { limit, .. }) => {
+            tr.t1("drop-refused-limit", "limit", &limit.to_string())
+        }
+        DropRefusal::Limit(LimitError::Card { limit, .. }) => tr.t1("drop-refused-card", "limit", &limit.to_string()),
+        DropRefusal::Limit(LimitError::Invalid) => tr.t("drop-refused-not-admitted"),
+    }
+}
+
 fn checkout_error_text(tr: &Tr, e: &CheckoutError) -> String {
     match e {
         CheckoutError::Declined { code, .. } if code == "insufficient_funds" => tr.t("checkout-error-funds"),
@@ -581,6 +598,7 @@ fn checkout_error_text(tr: &Tr, e: &CheckoutError) -> String {
         CheckoutError::SoldOut { .. } => tr.t("cart-error-sold-out"),
         CheckoutError::Unavailable { reason, .. } => tr.t1("cart-error-undeliverable", "reason", reason),
         CheckoutError::Invalid(..) => tr.t("checkout-error-card"),
+        CheckoutError::Drop(why) => drop_refusal_text(tr, why),
         other => other.to_string(),
     }
 }
@@ -633,7 +651,7 @@ async fn place(State(state): State<AppState>, mut v: Visitor, Form(f): Form<Plac
                 Err(e) => {
                     let status = match e {
                         CheckoutError::Declined { .. } => StatusCode::PAYMENT_REQUIRED,
-                        CheckoutError::SoldOut { .. } => StatusCode::CONFLICT,
+                        CheckoutError::SoldOut { .. } | CheckoutError::Drop(_) => StatusCode::CONFLICT,
                         _ => StatusCode::UNPROCESSABLE_ENTITY,
                     };
                     (status, checkout_error_text(&tr, &e))

@@ -13,6 +13,7 @@ mod catalogue_pages;
 mod checkout_pages;
 pub mod context;
 mod dashboards;
+mod drops_pages;
 pub mod error;
 pub mod i18n;
 mod layout;
@@ -57,6 +58,8 @@ pub struct WebConfig {
     pub commission_bp: u32,
     /// Payees (slugs) the sandbox payout provider refuses, to try failures.
     pub sandbox_payout_failures: Vec<String>,
+    /// How far ahead of its start a drop must be scheduled.
+    pub drop_min_lead: time::Duration,
 }
 
 /// Bytes that never show in logs.
@@ -89,6 +92,7 @@ impl Default for WebConfig {
             shared_secret: Secret::random(),
             commission_bp: podium_app::ledger::DEFAULT_COMMISSION_BP,
             sandbox_payout_failures: Vec::new(),
+            drop_min_lead: podium_domain::drop::MIN_LEAD,
         }
     }
 }
@@ -143,6 +147,7 @@ pub fn router(state: AppState) -> Router {
         .merge(orders_console::routes())
         .merge(statements::routes())
         .merge(stories_pages::routes())
+        .merge(drops_pages::routes())
         .merge(payouts_console::routes())
         .merge(dashboards::routes())
         .merge(verify::routes())

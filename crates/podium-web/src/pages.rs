@@ -28,6 +28,7 @@ pub fn routes() -> Router<AppState> {
         .route("/console/{role}", get(console))
         .route("/static/podium.css", get(stylesheet))
         .route("/static/story.js", get(story_script))
+        .route("/static/drop.js", get(drop_script))
 }
 
 pub(crate) fn render(v: Visitor, status: StatusCode, page: impl Template) -> Response {
@@ -54,6 +55,16 @@ async fn story_script() -> impl IntoResponse {
             (axum::http::header::CACHE_CONTROL, "public, max-age=3600"),
         ],
         include_str!("../static/story.js"),
+    )
+}
+
+async fn drop_script() -> impl IntoResponse {
+    (
+        [
+            (axum::http::header::CONTENT_TYPE, "text/javascript; charset=utf-8"),
+            (axum::http::header::CACHE_CONTROL, "public, max-age=3600"),
+        ],
+        include_str!("../static/drop.js"),
     )
 }
 

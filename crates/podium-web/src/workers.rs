@@ -123,6 +123,27 @@ pub fn compose_story(
     Message { to: mail.recipient.clone(), subject: tr.t1("mail-story-subject", "title", &card.title), body }
 }
 
+/// Composes the "it is open" mail of a drop, in the recipient's language.
+pub async fn compose_drop(
+    state: &AppState,
+    mail: &QueuedMail,
+    base_url: &str,
+) -> Result<Option<Message>, podium_app::StoreError> {
+    let tr = Tr { i18n: state.i18n.clone(), lang: Lang::from_tag(&mail.lang).unwrap_or(Lang::En) };
+    let Some(d) = state.store.drop_by_id(&mail.order_id).await? else { return Ok(None) };
+    let Some(p) = state.store.products_by_ids(std::slice::from_ref(&d.product_id)).await?.pop() else {
+        return Ok(None);
+    };
+    let title = podium_app::storefront::text(&p, tr.lang).map(|t| t.translation.title.clone()).unwrap_or_default();
+    let body = format!(
+        "{}\n\n{base_url}/drops/{}?lang={}\n",
+        tr.t1("mail-drop-intro", "limit", &d.per_fan.to_string()),
+        d.id,
+        tr.lang.tag()
+    );
+    Ok(Some(Message { to: mail.recipient.clone(), subject: tr.t1("mail-drop-subject", "title", &title), body }))
+}
+
 /// Composes a queued mail in the recipient's language from the order as it stands.
 pub fn compose(state: &AppState, mail: &QueuedMail, order: &OrderRecord, base_url: &str) -> Message {
     let tr = Tr { i18n: state.i18n.clone(), lang: Lang::from_tag(&mail.lang).unwrap_or(Lang::En) };
@@ -135,8 +156,8 @@ pub fn compose(state: &AppState, mail: &QueuedMail, order: &OrderRecord, base_ur
             tr.t1("mail-order-intro", "total", &money(order.total, &order.currency)),
         ),
         MailKind::Shipped => (tr.t1("mail-shipped-subject", "number", &order.number), tr.t("mail-shipped-intro")),
-        // (Story mails are composed by `compose_story`.)
-        MailKind::Refunded | MailKind::Story => {
+        // (Story and drop mails are composed by `compose_story` and `compose_drop`.)
+        MailKind::Refunded | MailKind::Story | MailKind::DropOpen => {
             (tr.t1("mail-refunded-subject", "number", &order.number), tr.t("mail-refunded-intro"))
         }
     };
@@ -171,7 +192,7 @@ pub fn compose(state: &AppState, mail: &QueuedMail, order: &OrderRecord, base_ur
                 c.carrier.as_deref().unwrap_or(""),
                 c.tracking.as_deref().unwrap_or("")
             )),
-            MailKind::Refunded | MailKind::Story => {
+            MailKind::Refunded | MailKind::Story | MailKind::DropOpen => {
                 body.push_str(&format!("  {}: {}\n", tr.t("order-refunded"), money(c.refunded, &order.currency)))
             }
         }
@@ -260,6 +281,14 @@ pub async fn send_mails(state: &AppState, transport: &MailTransport, base_url: &
                 Ok(None) => continue,
                 Err(e) => {
                     tracing::warn!(error = %e, "could not read a mail's story");
+                    continue;
+                }
+            },
+            MailKind::DropOpen => match compose_drop(state, &mail, base_url).await {
+                Ok(Some(m)) => m,
+                Ok(None) => continue,
+                Err(e) => {
+                    tracing::warn!(error = %e, "could not read a mail's drop");
                     continue;
                 }
             },

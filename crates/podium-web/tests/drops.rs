@@ -3,9 +3,12 @@
 
 mod common;
 
+use common::shop::body;
 use common::TestApp;
 use podium_app::drops::{self, NewDrop};
+use podium_app::inventory::InventoryStore;
 use podium_store::testing::Backend;
+use serde_json::json;
 use time::Duration;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -25,14 +28,15 @@ async fn lobby_arrivals_are_admitted_in_random_order_over_many_drops() {
         starts_at,
     };
     // Scheduling refuses what cannot be honoured.
-    assert!(drops::schedule(store.as_ref(), NewDrop { per_fan: 11, ..new(now + Duration::hours(1)) }, now)
+    let lead = podium_domain::drop::MIN_LEAD;
+    assert!(drops::schedule(store.as_ref(), NewDrop { per_fan: 11, ..new(now + Duration::hours(1)) }, now, lead)
         .await
         .is_err());
-    assert!(drops::schedule(store.as_ref(), new(now + Duration::minutes(1)), now).await.is_err(), "too soon");
+    assert!(drops::schedule(store.as_ref(), new(now + Duration::minutes(1)), now, lead).await.is_err(), "too soon");
     let big = NewDrop { quantity: variant.available + 1, ..new(now + Duration::hours(1)) };
-    assert!(drops::schedule(store.as_ref(), big, now).await.is_err(), "more than in stock");
-    let scheduled = drops::schedule(store.as_ref(), new(now + Duration::hours(1)), now).await.expect("schedule");
-    assert!(drops::schedule(store.as_ref(), new(now + Duration::hours(2)), now).await.is_err(), "one at a time");
+    assert!(drops::schedule(store.as_ref(), big, now, lead).await.is_err(), "more than in stock");
+    let scheduled = drops::schedule(store.as_ref(), new(now + Duration::hours(1)), now, lead).await.expect("schedule");
+    assert!(drops::schedule(store.as_ref(), new(now + Duration::hours(2)), now, lead).await.is_err(), "one at a time");
     store.close_drop(&scheduled.id, now).await.expect("close");
 
     // Five fans arrive in the lobby one after the other, in the same order each time.
@@ -69,4 +73,142 @@ async fn lobby_arrivals_are_admitted_in_random_order_over_many_drops() {
     let chi: f64 = first_admitted.iter().map(|&c| (c as f64 - expected).powi(2) / expected).sum();
     assert!(chi < 18.47, "first admitted by arrival position: {first_admitted:?} (chi-square {chi:.1})");
     assert!(first_admitted.iter().all(|&c| c > 0), "every arrival position was admitted first sometimes");
+}
+
+/// A fan with an API token (a new account, or a demo one).
+async fn fan_token(app: &mut TestApp, email: &str, password: &str, create: bool) -> String {
+    if create {
+        let mut guest = app.clone_app();
+        guest.cookies.clear();
+        let csrf = guest.get("/signup").await.csrf();
+        let r = guest
+            .post_form(
+                "/signup",
+                &[("csrf_token", &csrf), ("display_name", "Drop fan"), ("email", email), ("password", password)],
+            )
+            .await;
+        assert_eq!(r.status, axum::http::StatusCode::SEE_OTHER, "{}", r.body);
+    }
+    let r = app.post_json("/api/v1/sessions", json!({"email": email, "password": password}), &[]).await;
+    format!("Bearer {}", r.json()["token"].as_str().expect("token"))
+}
+
+async fn buy(app: &mut TestApp, token: &str, sku: &str, quantity: i64) -> common::Reply {
+    let auth = [("authorization", token)];
+    let cart = app.post_json("/api/v1/carts", json!({"country": "KR"}), &auth).await.json()["id"]
+        .as_str()
+        .expect("cart")
+        .to_string();
+    let r =
+        app.post_json(&format!("/api/v1/carts/{cart}/lines"), json!({"sku": sku, "quantity": quantity}), &auth).await;
+    assert_eq!(r.status, axum::http::StatusCode::OK, "{}", r.body);
+    app.post_json(&format!("/api/v1/carts/{cart}/checkout"), body("4242424242424242"), &auth).await
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn only_admitted_fans_buy_and_no_more_than_the_limit_by_account_or_card() {
+    use axum::http::StatusCode;
+    let mut app = TestApp::new(Backend::Sqlite).await;
+    let store = app.db.dyn_store();
+    let now = app.state.clock.now();
+    let product =
+        store.product_by_slug("hanok-threads-kenya-ice-lions-face-off-tee").await.expect("read").expect("tee");
+    let variant = product.variants.iter().find(|v| v.available >= 5).expect("in stock").clone();
+    let sku = format!("hanok-threads:{}", variant.sku);
+    // The shop schedules a drop from its console: the product page shows the countdown and
+    // "notify me", and no add-to-cart for that variant.
+    let mut merchant = app.clone_app();
+    merchant.sign_in("merchant@podium.example", "merchant-demo-2026").await;
+    let page = merchant.get("/console/shops/hanok-threads/drops?lang=en").await;
+    assert_eq!(page.status, StatusCode::OK);
+    let csrf = page.csrf();
+    let at = now + Duration::minutes(30);
+    let starts = format!("{}T{:02}:{:02}", at.date(), at.hour(), at.minute());
+    let choice = format!("{}|{}", product.id, variant.id);
+    let too_soon = format!("{}T{:02}:{:02}", now.date(), now.hour(), now.minute());
+    let r = merchant
+        .post_form(
+            "/console/shops/hanok-threads/drops",
+            &[
+                ("csrf_token", &csrf),
+                ("variant", &choice),
+                ("quantity", "4"),
+                ("per_fan", "2"),
+                ("starts_at", &too_soon),
+            ],
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "too soon");
+    let r = merchant
+        .post_form(
+            "/console/shops/hanok-threads/drops",
+            &[("csrf_token", &csrf), ("variant", &choice), ("quantity", "4"), ("per_fan", "2"), ("starts_at", &starts)],
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
+    assert_eq!(
+        app.clone_app().get("/console/shops/thames-pin/drops").await.status,
+        StatusCode::SEE_OTHER,
+        "signed out: sign in"
+    );
+    let d = store.drops_of_product(&product.id).await.expect("drops").remove(0);
+    let shown =
+        app.get_anonymous(&format!("/products/{}?variant={}&lang=en&country=KR", product.slug, variant.sku)).await;
+    assert!(shown.body.contains("data-testid=\"countdown\"") && shown.body.contains("data-testid=\"notify-me\""));
+    assert!(!shown.body.contains("data-testid=\"add-to-cart\""), "sold only through the drop");
+    let fan = fan_token(&mut app, "fan@podium.example", "fan-demo-2026", false).await;
+    let early = buy(&mut app, &fan, &sku, 1).await;
+    assert_eq!(early.status, StatusCode::CONFLICT, "{}", early.body);
+    assert!(early.body.contains("opens at"), "{}", early.body);
+
+    // A drop that has just opened (made directly: the console needs a lead time).
+    store.close_drop(&d.id, now).await.expect("close the scheduled one");
+    let open = store
+        .create_drop(
+            &podium_app::drops::NewDrop {
+                shop_id: product.shop.id.clone(),
+                product_id: product.id.clone(),
+                variant_id: variant.id.clone(),
+                quantity: 4,
+                per_fan: 2,
+                starts_at: now - Duration::seconds(1),
+            },
+            now,
+        )
+        .await
+        .expect("drop");
+    // Not in the waiting room: refused, nothing held.
+    let before = app.db.store.stock_levels(&variant.id).await.expect("stock").iter().map(|l| l.reserved).sum::<i64>();
+    let r = buy(&mut app, &fan, &sku, 1).await;
+    assert_eq!(r.status, StatusCode::CONFLICT);
+    assert!(r.body.contains("waiting room"), "{}", r.body);
+    // The fan enters the waiting room (pages) and is admitted.
+    let mut fan_pages = app.clone_app();
+    fan_pages.sign_in("fan@podium.example", "fan-demo-2026").await;
+    let room = fan_pages.get(&format!("/drops/{}?lang=en", open.id)).await;
+    let csrf = room.csrf();
+    let joined = fan_pages.post_form(&format!("/drops/{}/join", open.id), &[("csrf_token", &csrf)]).await;
+    assert_eq!(joined.header("location"), format!("/drops/{}", open.id));
+    let room = fan_pages.get(&format!("/drops/{}?lang=en", open.id)).await;
+    assert!(room.body.contains("You are in!"), "{}", room.body);
+    // Two units (the limit) sell; a third is refused for the account.
+    assert_eq!(buy(&mut app, &fan, &sku, 2).await.status, StatusCode::CREATED);
+    let third = buy(&mut app, &fan, &sku, 1).await;
+    assert_eq!(third.status, StatusCode::CONFLICT);
+    assert!(third.body.contains("at most 2 per fan"), "{}", third.body);
+    // Another account paying with the same card is refused too, and the payment given back.
+    let other = fan_token(&mut app, "second-fan@example.com", "a-long-password-1", true).await;
+    let mut other_pages = app.clone_app();
+    other_pages.sign_in("second-fan@example.com", "a-long-password-1").await;
+    let csrf = other_pages.get(&format!("/drops/{}", open.id)).await.csrf();
+    other_pages.post_form(&format!("/drops/{}/join", open.id), &[("csrf_token", &csrf)]).await;
+    other_pages.get(&format!("/drops/{}", open.id)).await;
+    let same_card = buy(&mut app, &other, &sku, 1).await;
+    assert_eq!(same_card.status, StatusCode::CONFLICT, "{}", same_card.body);
+    assert!(same_card.body.contains("this card"), "{}", same_card.body);
+    let after = app.db.store.stock_levels(&variant.id).await.expect("stock").iter().map(|l| l.reserved).sum::<i64>();
+    assert_eq!(after, before, "nothing stays held for refused orders");
+    // The shop sees the drop's progress.
+    let console = merchant.get("/console/shops/hanok-threads/drops?lang=en").await;
+    assert!(console.body.contains("data-testid=\"bought\">2<"), "{}", console.body);
 }

@@ -34,3 +34,15 @@ CREATE TABLE drop_alerts (
     created_at  BIGINT NOT NULL,
     PRIMARY KEY (drop_id, user_id)
 );
+
+-- The per-fan limit: each unit a fan's account or card buys in a drop takes a numbered slot
+-- (1 to the limit), so two checkouts at once cannot both take the last one. Slots of cancelled
+-- orders are given back when the next claim is made.
+CREATE TABLE drop_claims (
+    drop_id     TEXT NOT NULL REFERENCES drops (id),
+    holder      TEXT NOT NULL,
+    slot        BIGINT NOT NULL,
+    order_id    TEXT NOT NULL,
+    created_at  BIGINT NOT NULL,
+    PRIMARY KEY (drop_id, holder, slot)
+);
