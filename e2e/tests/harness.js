@@ -33,11 +33,11 @@ async function freePort() {
   });
 }
 
-export async function startPodium() {
+export async function startPodium(extraArgs = []) {
   const dir = mkdtempSync(join(tmpdir(), 'podium-e2e-'));
   const port = await freePort();
   const base = `http://127.0.0.1:${port}`;
-  const child = spawn(podiumBinary(), ['demo', '--db', join(dir, 'demo.db'), '--addr', `127.0.0.1:${port}`, '--data-dir', join(dir, 'data')], {
+  const child = spawn(podiumBinary(), ['demo', '--db', join(dir, 'demo.db'), '--addr', `127.0.0.1:${port}`, '--data-dir', join(dir, 'data'), ...extraArgs], {
     stdio: ['ignore', 'pipe', 'pipe'],
     env: { ...process.env, PODIUM_LOG: 'warn' },
   });

@@ -164,6 +164,15 @@ pub async fn join(store: &dyn Store, d: &DropRecord, user_id: &str, now: OffsetD
     store.join_drop(&d.id, user_id, key, now).await
 }
 
+/// The units a drop can still sell: its quantity less what its orders hold, at most what is in
+/// stock.
+pub async fn units_left(store: &dyn Store, d: &DropRecord, now: OffsetDateTime) -> StoreResult<i64> {
+    let Some(p) = store.products_by_ids(std::slice::from_ref(&d.product_id)).await?.pop() else { return Ok(0) };
+    let stock = p.variants.iter().find(|v| v.id == d.variant_id).map(|v| v.available).unwrap_or(0);
+    let sold = store.drop_progress(&d.id, now).await?.bought;
+    Ok(stock.min(d.quantity - sold).max(0))
+}
+
 /// Admits fans into every open drop as its units allow, and queues the "it is open" e-mails
 /// (every node runs this; the store admits one batch at a time per drop and mails each fan
 /// once). Returns how many were admitted.
@@ -171,9 +180,8 @@ pub async fn admit_due(store: &dyn Store, now: OffsetDateTime) -> StoreResult<i6
     let mut admitted = 0;
     for d in store.open_drops(now).await? {
         store.queue_drop_alerts(&d.id, now).await?;
-        let Some(p) = store.products_by_ids(std::slice::from_ref(&d.product_id)).await?.pop() else { continue };
-        let available = p.variants.iter().find(|v| v.id == d.variant_id).map(|v| v.available).unwrap_or(0);
-        admitted += store.admit(&d.id, available.min(d.quantity), now, drop::ADMISSION).await?;
+        let left = units_left(store, &d, now).await?;
+        admitted += store.admit(&d.id, left, now, drop::ADMISSION).await?;
     }
     Ok(admitted)
 }
@@ -187,6 +195,8 @@ pub enum DropRefusal {
     NotAdmitted,
     #[error(transparent)]
     Limit(#[from] drop::LimitError),
+    #[error("this drop is sold out")]
+    SoldOut,
 }
 
 /// The drops an order's lines are in, with the units of each (for [`claim`]); refused when a
@@ -235,6 +245,19 @@ pub async fn claim(
     now: OffsetDateTime,
 ) -> StoreResult<Result<(), DropRefusal>> {
     for (d, units) in gated {
+        // The drop's own quantity first (once per order): slots 1 to the quantity, whoever
+        // holds them; a clash with another checkout taking the same slots is tried again.
+        if card.is_none() {
+            let mut tries = 0;
+            loop {
+                match store.claim_drop(&d.id, "drop", &order.id, *units, d.quantity, now).await? {
+                    Ok(()) => break,
+                    Err(taken) if taken + units > d.quantity => return Ok(Err(DropRefusal::SoldOut)),
+                    Err(_) if tries < 8 => tries += 1,
+                    Err(_) => return Ok(Err(DropRefusal::SoldOut)),
+                }
+            }
+        }
         let holder = match (card, &order.user_id) {
             (Some(fp), _) if !fp.is_empty() => format!("card:{fp}"),
             (Some(_), _) => continue,

@@ -945,3 +945,4 @@ drops-starts-at = Starts at (UTC)
 mail-drop-subject = { $title } is on sale now
 mail-drop-intro = The drop you asked about has opened. Enter the waiting room; at most { $limit } per fan.
 drops-console-link = Drops
+drops-admission-order = Admission order

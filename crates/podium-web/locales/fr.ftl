@@ -945,3 +945,4 @@ drops-starts-at = Ouverture (UTC)
 mail-drop-subject = { $title } est en vente
 mail-drop-intro = L'édition limitée que vous attendiez est ouverte. Entrez dans la salle d'attente ; { $limit } au plus par personne.
 drops-console-link = Éditions limitées
+drops-admission-order = Ordre d'admission

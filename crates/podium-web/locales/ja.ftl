@@ -945,3 +945,4 @@ drops-starts-at = 開始時刻（UTC）
 mail-drop-subject = { $title } の販売が始まりました
 mail-drop-intro = お知らせを希望されたドロップが始まりました。待合室にお入りください（お一人様 { $limit } 点まで）。
 drops-console-link = ドロップ
+drops-admission-order = 入場の順番

@@ -511,7 +511,7 @@ async fn product(
         selected: false,
         extra: String::new(),
     });
-    let drop = crate::drops_pages::product_drop(&state, &tr, &p.id).await?;
+    let drop = crate::drops_pages::product_drop(&state, &tr, &p).await?;
     let gated = drop.as_ref().is_some_and(|d| d.variant_id == variant.id && d.phase != "ended");
     let page = ProductPage {
         drop,

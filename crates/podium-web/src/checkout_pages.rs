@@ -588,6 +588,7 @@ pub(crate) fn drop_refusal_text(tr: &Tr, why: &podium_app::drops::DropRefusal) -
         }
         DropRefusal::Limit(LimitError::Card { limit, .. }) => tr.t1("drop-refused-card", "limit", &limit.to_string()),
         DropRefusal::Limit(LimitError::Invalid) => tr.t("drop-refused-not-admitted"),
+        DropRefusal::SoldOut => tr.t("cart-error-sold-out"),
     }
 }
 

@@ -51,11 +51,9 @@ fn countdown(tr: &Tr, left: time::Duration) -> String {
     }
 }
 
-/// The units the drop can still sell: its quantity, at most what is in stock.
+/// The units the drop can still sell.
 async fn available(state: &AppState, d: &DropRecord) -> Result<i64, StoreError> {
-    let p = state.store.products_by_ids(std::slice::from_ref(&d.product_id)).await?.pop();
-    let stock = p.and_then(|p| p.variants.into_iter().find(|v| v.id == d.variant_id)).map(|v| v.available).unwrap_or(0);
-    Ok(stock.min(d.quantity))
+    drops::units_left(state.store.as_ref(), d, state.clock.now()).await
 }
 
 /// The drop box on a product page.
@@ -71,7 +69,12 @@ pub struct DropView {
 }
 
 /// The product's current drop (not closed, or ended within a week), as its page shows it.
-pub async fn product_drop(state: &AppState, tr: &Tr, product_id: &str) -> Result<Option<DropView>, PageError> {
+pub async fn product_drop(
+    state: &AppState,
+    tr: &Tr,
+    product: &podium_app::catalogue::ProductRecord,
+) -> Result<Option<DropView>, PageError> {
+    let product_id = &product.id;
     let now = state.clock.now();
     let Some(d) = state
         .store
@@ -85,10 +88,17 @@ pub async fn product_drop(state: &AppState, tr: &Tr, product_id: &str) -> Result
     };
     let left = available(state, &d).await.map_err(internal(tr))?;
     let phase = drops::phase_of(&d, left, now);
+    let variant = product
+        .variants
+        .iter()
+        .find(|v| v.id == d.variant_id)
+        .map(|v| v.options.iter().map(|(_, o)| o.as_str()).collect::<Vec<_>>().join(" / "))
+        .unwrap_or_default();
+    let headline = tr.t(&format!("drop-phase-{}", phase.as_str()));
     Ok(Some(DropView {
         id: d.id.clone(),
         phase: phase.as_str(),
-        headline: tr.t(&format!("drop-phase-{}", phase.as_str())),
+        headline: if variant.is_empty() { headline } else { format!("{headline} · {variant}") },
         countdown: countdown(tr, d.starts_at - now),
         starts_epoch: d.starts_at.unix_timestamp(),
         facts: tr.tn(
@@ -259,6 +269,8 @@ struct DropRow {
     left: i64,
     bought: i64,
     open: bool,
+    /// The admitted fans' names, in the order they were let in.
+    admission: String,
 }
 
 #[derive(Template)]
@@ -324,7 +336,16 @@ async fn console_page(
             .find(|p| p.id == d.product_id)
             .and_then(|p| podium_app::storefront::text(p, tr.lang).map(|t| t.translation.title.clone()))
             .unwrap_or_default();
+        let mut names = Vec::new();
+        if matches!(phase, Phase::Open) {
+            for user in store.admitted_order(&d.id).await.map_err(internal(tr))?.iter().take(50) {
+                if let Some(u) = store.user_by_id(user).await.map_err(internal(tr))? {
+                    names.push(u.display_name);
+                }
+            }
+        }
         rows.push(DropRow {
+            admission: names.join(" → "),
             id: d.id.clone(),
             title,
             starts: when(d.starts_at),
@@ -373,9 +394,14 @@ struct ScheduleForm {
     starts_at: String,
 }
 
+/// `YYYY-MM-DDTHH:MM`, or with seconds, read as UTC.
 fn parse_start(s: &str) -> Option<OffsetDateTime> {
-    let format = time::macros::format_description!("[year]-[month]-[day]T[hour]:[minute]");
-    time::PrimitiveDateTime::parse(s.trim(), &format).ok().map(|p| p.assume_utc())
+    let minutes = time::macros::format_description!("[year]-[month]-[day]T[hour]:[minute]");
+    let seconds = time::macros::format_description!("[year]-[month]-[day]T[hour]:[minute]:[second]");
+    time::PrimitiveDateTime::parse(s.trim(), &minutes)
+        .or_else(|_| time::PrimitiveDateTime::parse(s.trim(), &seconds))
+        .ok()
+        .map(|p| p.assume_utc())
 }
 
 async fn schedule(

@@ -11,6 +11,7 @@ use time::OffsetDateTime;
 mod catalogue;
 pub use catalogue::generate_from;
 mod catalogue_data;
+mod drops;
 mod licensing;
 pub mod orders;
 mod shipping;
@@ -160,6 +161,7 @@ pub async fn seed(store: &dyn Store, now: OffsetDateTime) -> Result<Seeded, Stor
     shipping::seed(store, &fx).await?;
     licensing::seed(store, now).await?;
     stories::seed(store, now).await?;
+    drops::seed(store, now).await?;
     Ok(Seeded::Created { products })
 }
 
