@@ -106,6 +106,9 @@ pub trait DropStore: Send + Sync {
         limit: i64,
         now: OffsetDateTime,
     ) -> StoreResult<Result<(), i64>>;
+    /// Drops announced before `before` of what the user follows (the product's property, its
+    /// licensor, or the shop), newest first.
+    async fn followed_drops(&self, user_id: &str, before: OffsetDateTime, limit: i64) -> StoreResult<Vec<DropRecord>>;
     /// Queues the "it is open" e-mail for each fan who asked, once per fan and drop.
     async fn queue_drop_alerts(&self, drop_id: &str, now: OffsetDateTime) -> StoreResult<u64>;
     /// "Notify me": remembered once per fan.

@@ -356,6 +356,8 @@ pub enum FeedItem {
     Story(Box<StoryRecord>),
     /// A newly approved product (its id).
     Product(String),
+    /// A limited drop announced.
+    Drop(Box<crate::drops::DropRecord>),
 }
 
 /// A page of the feed: entries published before `before`, newest first, with when each was.
@@ -375,10 +377,12 @@ pub async fn feed(
         })
         .await?;
     let products = store.followed_products(user_id, before, limit).await?;
+    let drops = store.followed_drops(user_id, before, limit).await?;
     let mut items: Vec<(OffsetDateTime, FeedItem)> = stories
         .into_iter()
         .map(|s| (s.published_at.unwrap_or(s.updated_at), FeedItem::Story(Box::new(s))))
         .chain(products.into_iter().map(|(id, at)| (at, FeedItem::Product(id))))
+        .chain(drops.into_iter().map(|d| (d.created_at, FeedItem::Drop(Box::new(d)))))
         .collect();
     items.sort_by_key(|b| std::cmp::Reverse(b.0));
     items.truncate(usize::try_from(limit).unwrap_or(0));

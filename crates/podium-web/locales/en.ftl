@@ -946,3 +946,5 @@ mail-drop-subject = { $title } is on sale now
 mail-drop-intro = The drop you asked about has opened. Enter the waiting room; at most { $limit } per fan.
 drops-console-link = Drops
 drops-admission-order = Admission order
+feed-kind-drop = Limited drop
+feed-drop = { $quantity } units from { $at } — enter the waiting room

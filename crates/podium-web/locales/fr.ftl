@@ -946,3 +946,5 @@ mail-drop-subject = { $title } est en vente
 mail-drop-intro = L'édition limitée que vous attendiez est ouverte. Entrez dans la salle d'attente ; { $limit } au plus par personne.
 drops-console-link = Éditions limitées
 drops-admission-order = Ordre d'admission
+feed-kind-drop = Édition limitée
+feed-drop = { $quantity } pièces à partir du { $at } — entrer dans la salle d'attente

@@ -946,3 +946,5 @@ mail-drop-subject = { $title } の販売が始まりました
 mail-drop-intro = お知らせを希望されたドロップが始まりました。待合室にお入りください（お一人様 { $limit } 点まで）。
 drops-console-link = ドロップ
 drops-admission-order = 入場の順番
+feed-kind-drop = 数量限定ドロップ
+feed-drop = { $at } から { $quantity } 点限定 — 待合室へ

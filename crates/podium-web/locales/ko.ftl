@@ -946,3 +946,5 @@ mail-drop-subject = { $title } 판매가 시작되었습니다
 mail-drop-intro = 알림을 신청하신 드롭이 시작되었습니다. 대기실에 입장하세요. 1인당 최대 { $limit }개입니다.
 drops-console-link = 드롭
 drops-admission-order = 입장 순서
+feed-kind-drop = 한정 드롭
+feed-drop = { $at }부터 { $quantity }개 한정 — 대기실로

@@ -946,3 +946,5 @@ mail-drop-subject = { $title } 现已发售
 mail-drop-intro = 您关注的限量发售已开始。请进入候场室；每人最多 { $limit } 件。
 drops-console-link = 限量发售
 drops-admission-order = 进入顺序
+feed-kind-drop = 限量发售
+feed-drop = { $at } 起限量 { $quantity } 件——进入候场室

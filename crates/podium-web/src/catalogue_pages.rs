@@ -33,6 +33,7 @@ pub fn routes() -> Router<AppState> {
 }
 
 /// A product as a card shows it.
+#[derive(Clone)]
 pub struct Card {
     pub slug: String,
     pub title: String,
@@ -106,6 +107,8 @@ struct ListingPage {
     emblem: Option<String>,
     story: Vec<String>,
     follow: Option<crate::stories_pages::FollowView>,
+    /// A team's licensor, followed apart.
+    follow_licensor: Option<crate::stories_pages::FollowView>,
     stories: Vec<crate::stories_pages::StoryCard>,
     atom: Option<String>,
 }
@@ -119,6 +122,8 @@ struct Following {
     /// Stories about the property (`property`) or by the shop (`author`).
     property_id: Option<String>,
     author_id: Option<String>,
+    /// A team's licensor (id, name), followed apart.
+    licensor: Option<(String, String)>,
 }
 
 struct Listing {
@@ -168,6 +173,16 @@ async fn render_listing(state: &AppState, v: Visitor, listing: Listing, page: i6
         Vec::new()
     };
     let atom = f.kind.is_some().then(|| format!("{}/feed.atom", f.path));
+    let follow_licensor = match &f.licensor {
+        Some((id, name)) => {
+            let mut view =
+                crate::stories_pages::follow_view(state, &v, podium_app::stories::FollowKind::Licensor, id, &f.path)
+                    .await?;
+            view.who = name.clone();
+            Some(view)
+        }
+        None => None,
+    };
     let page_view = ListingPage {
         layout: Layout::new(&v),
         heading: listing.heading,
@@ -181,6 +196,7 @@ async fn render_listing(state: &AppState, v: Visitor, listing: Listing, page: i6
         emblem: listing.emblem,
         story: listing.story,
         follow,
+        follow_licensor,
         stories,
         atom,
     };
@@ -230,6 +246,7 @@ async fn property(
             path: format!("/properties/{}", p.slug),
             property_id: Some(p.id.clone()),
             author_id: None,
+            licensor: Some((p.licensor_id.clone(), p.licensor_name.clone())),
         },
         filter: ProductFilter { property_slug: Some(p.slug), ..Default::default() },
         emblem: p.emblem.map(|e| e.id),
@@ -290,6 +307,7 @@ async fn shop(
             path: format!("/shops/{}", org.slug),
             property_id: None,
             author_id: Some(org.id.clone()),
+            licensor: None,
         },
         filter: ProductFilter { shop_slug: Some(org.slug), ..Default::default() },
         emblem: None,

@@ -140,6 +140,8 @@ pub async fn stories_matching(state: &AppState, tr: &Tr, q: &str, limit: i64) ->
 
 /// A follow button's state: what, whom, how many follow, whether the visitor does.
 pub struct FollowView {
+    /// Whom the button follows, when the page is about something else (a team's licensor).
+    pub who: String,
     pub kind: &'static str,
     pub target: String,
     pub following: bool,
@@ -167,6 +169,7 @@ pub async fn follow_view(
         None => false,
     };
     Ok(FollowView {
+        who: String::new(),
         kind: kind.as_str(),
         target: target_id.to_string(),
         following,
@@ -183,6 +186,9 @@ pub async fn follow_view(
 struct ListQuery {
     #[serde(default)]
     before: String,
+    /// Only the stories about this licensor's properties.
+    #[serde(default)]
+    licensor: String,
 }
 
 fn before_of(q: &ListQuery) -> Option<OffsetDateTime> {
@@ -203,10 +209,18 @@ struct IndexPage {
 
 async fn index(State(state): State<AppState>, v: Visitor, Query(q): Query<ListQuery>) -> Result<Response, PageError> {
     let tr = v.tr.clone();
+    let licensor = match q.licensor.as_str() {
+        "" => None,
+        slug => match state.store.org_by_slug(slug).await.map_err(internal(&tr))? {
+            Some(o) if o.kind == OrgKind::Licensor => Some(o.id),
+            _ => return Err(PageError::not_found(tr)),
+        },
+    };
     let found = state
         .store
         .stories(&StoryQuery {
             status: Some(StoryStatus::Published),
+            licensor_id: licensor,
             before: before_of(&q),
             limit: PER_PAGE + 1,
             ..StoryQuery::default()
@@ -395,6 +409,8 @@ struct FeedEntry {
     when: String,
     story: Option<StoryCard>,
     product: Option<Card>,
+    /// A drop: what it says, and where it is.
+    drop: Option<(String, String)>,
 }
 
 #[derive(Template)]
@@ -426,21 +442,41 @@ async fn feed(State(state): State<AppState>, v: Visitor, Query(q): Query<ListQue
         .iter()
         .filter_map(|(_, i)| match i {
             FeedItem::Product(id) => Some(id.clone()),
+            FeedItem::Drop(d) => Some(d.product_id.clone()),
             FeedItem::Story(_) => None,
         })
         .collect();
     let mut cards = featured(&state, &v, &product_ids).await?;
     let mut entries = Vec::new();
     for (at, item) in items.into_iter().take(PER_PAGE as usize) {
-        let (story, product) = match item {
-            FeedItem::Story(s) => (Some(story_card(&tr, &s)), None),
+        let (story, product, drop) = match item {
+            FeedItem::Story(s) => (Some(story_card(&tr, &s)), None, None),
             FeedItem::Product(id) => {
                 // Products the fan cannot buy where they are do not appear.
                 let Some(i) = cards.iter().position(|f| f.id == id) else { continue };
-                (None, Some(cards.remove(i).card))
+                (None, Some(cards.remove(i).card), None)
+            }
+            FeedItem::Drop(d) => {
+                let Some(f) = cards.iter().find(|f| f.id == d.product_id) else { continue };
+                let what = tr.tn(
+                    "feed-drop",
+                    &[
+                        ("quantity", &d.quantity.to_string()),
+                        (
+                            "at",
+                            &format!(
+                                "{} {:02}:{:02} UTC",
+                                d.starts_at.date(),
+                                d.starts_at.hour(),
+                                d.starts_at.minute()
+                            ),
+                        ),
+                    ],
+                );
+                (None, Some(f.card.clone()), Some((what, format!("/drops/{}", d.id))))
             }
         };
-        entries.push(FeedEntry { is_new: seen.is_some_and(|s| at > s), when: date(at), story, product });
+        entries.push(FeedEntry { is_new: seen.is_some_and(|s| at > s), when: date(at), story, product, drop });
     }
     let page = FeedPage { layout: Layout::new(&v), entries, next, follows_nothing };
     Ok(render(v, StatusCode::OK, page))

@@ -208,6 +208,9 @@ async fn only_admitted_fans_buy_and_no_more_than_the_limit_by_account_or_card() 
     assert!(same_card.body.contains("this card"), "{}", same_card.body);
     let after = app.db.store.stock_levels(&variant.id).await.expect("stock").iter().map(|l| l.reserved).sum::<i64>();
     assert_eq!(after, before, "nothing stays held for refused orders");
+    // The demo fan follows the Kenya Ice Lions: both drops of their tee are in the feed.
+    let feed = fan_pages.get("/feed?lang=en&country=KR").await;
+    assert!(feed.body.contains("data-testid=\"feed-drop\""), "{}", feed.body);
     // The shop sees the drop's progress.
     let console = merchant.get("/console/shops/hanok-threads/drops?lang=en").await;
     assert!(console.body.contains("data-testid=\"bought\">2<"), "{}", console.body);

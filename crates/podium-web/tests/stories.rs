@@ -157,6 +157,15 @@ async fn following_shapes_the_feed_and_atom_feeds_read_as_atom() {
     app.post_form("/follow", &[("csrf_token", &csrf), ("kind", "shop"), ("target", &shop.id), ("unfollow", "1")]).await;
     assert!(app.get("/shops/savannah-stitch?lang=en").await.body.contains("0 followers"));
     assert_eq!(app.get_anonymous("/feed").await.header("location"), "/signin?next=/feed");
+    // A team's page also follows its licensor, apart.
+    let kenya = store.org_by_slug("team-kenya").await.expect("read").expect("licensor");
+    let team = app.get("/properties/kenya-ice-lions?lang=en").await;
+    assert!(team.body.contains("name=\"kind\" value=\"licensor\""));
+    app.post_form("/follow", &[("csrf_token", &csrf), ("kind", "licensor"), ("target", &kenya.id)]).await;
+    assert!(app.get("/account/follows?lang=en").await.body.contains("Rights holder"));
+    let theirs = app.get_anonymous("/stories?licensor=team-kenya&lang=en").await;
+    assert!(theirs.body.contains("Ice hockey, learnt on roller blades") && !theirs.body.contains("Forty pins"));
+    assert_eq!(app.get_anonymous("/stories?licensor=hanok-threads").await.status, StatusCode::NOT_FOUND);
     // Atom.
     let atom = app.get_anonymous("/properties/kenya-ice-lions/feed.atom").await;
     assert_eq!(atom.header("content-type"), "application/atom+xml; charset=utf-8");
