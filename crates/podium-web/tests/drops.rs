@@ -187,6 +187,21 @@ async fn only_admitted_fans_buy_and_no_more_than_the_limit_by_account_or_card() 
     fan_pages.sign_in("fan@podium.example", "fan-demo-2026").await;
     let room = fan_pages.get(&format!("/drops/{}?lang=en", open.id)).await;
     let csrf = room.csrf();
+    // It asked to be told: the sweep queues the "on sale now" e-mail once.
+    let told = fan_pages.post_form(&format!("/drops/{}/notify", open.id), &[("csrf_token", &csrf)]).await;
+    assert_eq!(told.header("location"), format!("/drops/{}?notify=1", open.id));
+    podium_app::drops::admit_due(store.as_ref(), app.state.clock.now()).await.expect("sweep");
+    podium_app::drops::admit_due(store.as_ref(), app.state.clock.now()).await.expect("again");
+    let dir = tempfile::tempdir().expect("dir");
+    let transport = podium_web::workers::MailTransport::Files(dir.path().to_path_buf());
+    podium_web::workers::send_mails(&app.state, &transport, "http://shop.test").await;
+    let mails: Vec<String> = std::fs::read_dir(dir.path())
+        .expect("dir")
+        .map(|e| std::fs::read_to_string(e.expect("entry").path()).expect("read"))
+        .filter(|m| m.contains(&format!("/drops/{}", open.id)))
+        .collect();
+    assert_eq!(mails.len(), 1, "one 'on sale now' mail");
+    assert!(mails[0].contains("To: fan@podium.example"));
     let joined = fan_pages.post_form(&format!("/drops/{}/join", open.id), &[("csrf_token", &csrf)]).await;
     assert_eq!(joined.header("location"), format!("/drops/{}", open.id));
     let room = fan_pages.get(&format!("/drops/{}?lang=en", open.id)).await;
