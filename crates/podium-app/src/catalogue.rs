@@ -173,6 +173,8 @@ pub struct ImageRef {
 pub enum ImageOwner {
     Product,
     Property,
+    /// Uploaded by a licensor or shop for its stories.
+    Org,
 }
 
 impl ImageOwner {
@@ -180,6 +182,7 @@ impl ImageOwner {
         match self {
             ImageOwner::Product => "product",
             ImageOwner::Property => "property",
+            ImageOwner::Org => "org",
         }
     }
 }
@@ -271,6 +274,8 @@ pub trait CatalogueStore: Send + Sync {
     /// Stores an image and appends it to its owner's gallery (a property keeps one emblem: a new
     /// one replaces the old).
     async fn add_image(&self, image: NewImage) -> StoreResult<ImageRef>;
+    /// An organisation's story images, newest first.
+    async fn org_images(&self, org_id: &str) -> StoreResult<Vec<ImageRef>>;
     /// The original (`thumb = false`) or thumbnail bytes of an image.
     async fn image(&self, id: &str, thumb: bool) -> StoreResult<Option<ImageBlob>>;
     /// Removes an image from its owner's gallery.

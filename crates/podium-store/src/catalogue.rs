@@ -280,6 +280,16 @@ impl SqlStore {
     }
 }
 
+/// The outbox topic that tells other nodes an image owner changed (story images change
+/// nothing the search index or the caches hold).
+fn changed_topic(owner: ImageOwner) -> Option<&'static str> {
+    match owner {
+        ImageOwner::Product => Some("product.changed"),
+        ImageOwner::Property => Some("property.changed"),
+        ImageOwner::Org => None,
+    }
+}
+
 #[async_trait]
 impl CatalogueStore for SqlStore {
     async fn create_property(&self, p: NewProperty) -> StoreResult<Property> {
@@ -579,6 +589,29 @@ impl CatalogueStore for SqlStore {
         self.products_by_ids(&ids).await
     }
 
+    async fn org_images(&self, org_id: &str) -> StoreResult<Vec<ImageRef>> {
+        let rows: Vec<(String, i64, i64, String)> = read!(self, |pool| {
+            sqlx::query_as(
+                "SELECT id, width, height, alt FROM images WHERE owner_kind = 'org' AND owner_id = $1 \
+                 ORDER BY position DESC LIMIT 200",
+            )
+            .bind(org_id)
+            .fetch_all(pool)
+            .await
+            .map_err(backend)?
+        });
+        Ok(rows
+            .into_iter()
+            .map(|(id, width, height, alt)| ImageRef {
+                id,
+                width: u32::try_from(width).unwrap_or(0),
+                height: u32::try_from(height).unwrap_or(0),
+                alt,
+                pending: false,
+            })
+            .collect())
+    }
+
     async fn add_image(&self, image: NewImage) -> StoreResult<ImageRef> {
         let id = new_id();
         let now = OffsetDateTime::now_utc();
@@ -586,6 +619,7 @@ impl CatalogueStore for SqlStore {
             let owner_sql = match image.owner {
                 ImageOwner::Product => "SELECT id FROM products WHERE id = $1",
                 ImageOwner::Property => "SELECT id FROM properties WHERE id = $1",
+                ImageOwner::Org => "SELECT id FROM orgs WHERE id = $1",
             };
             let owner: Option<String> =
                 sqlx::query_scalar(owner_sql).bind(&image.owner_id).fetch_optional(&mut *tx).await.map_err(backend)?;
@@ -627,11 +661,9 @@ impl CatalogueStore for SqlStore {
             .execute(&mut *tx)
             .await
             .map_err(backend)?;
-            let topic = match image.owner {
-                ImageOwner::Product => "product.changed",
-                ImageOwner::Property => "property.changed",
-            };
-            outbox!(tx, topic, serde_json::json!({"id": image.owner_id}).to_string(), now);
+            if let Some(topic) = changed_topic(image.owner) {
+                outbox!(tx, topic, serde_json::json!({"id": image.owner_id}).to_string(), now);
+            }
         });
         Ok(ImageRef { id, width: image.width, height: image.height, alt: image.alt, pending: image.pending })
     }
@@ -668,11 +700,9 @@ impl CatalogueStore for SqlStore {
             if done.rows_affected() == 0 {
                 return Err(StoreError::NotFound("image"));
             }
-            let topic = match owner {
-                ImageOwner::Product => "product.changed",
-                ImageOwner::Property => "property.changed",
-            };
-            outbox!(tx, topic, serde_json::json!({"id": owner_id}).to_string(), now);
+            if let Some(topic) = changed_topic(owner) {
+                outbox!(tx, topic, serde_json::json!({"id": owner_id}).to_string(), now);
+            }
         });
         Ok(())
     }

@@ -720,7 +720,7 @@ async fn upload_image(
 }
 
 /// Checks an uploaded file and draws its thumbnail on a blocking thread (decoding is CPU work).
-async fn prepare_upload(
+pub(crate) async fn prepare_upload(
     too_large: bool,
     file: Option<Vec<u8>>,
     owner: ImageOwner,

@@ -31,7 +31,12 @@ use crate::pages::render;
 use crate::AppState;
 
 pub fn routes() -> Router<AppState> {
+    let uploads = Router::new()
+        .route("/console/stories/{org}/images", post(upload_image))
+        // The 8 MiB image limit plus room for the form's other fields.
+        .layer(axum::extract::DefaultBodyLimit::max(podium_app::media::MAX_BYTES + 64 * 1024));
     Router::new()
+        .merge(uploads)
         .route("/stories", get(index))
         .route("/stories/{slug}", get(page))
         .route("/follow", post(follow))
@@ -823,6 +828,9 @@ struct FormPage {
     cover: String,
     products: Vec<Pick>,
     rows: Vec<ConsoleRow>,
+    /// The organisation's uploaded images: (id, the line that shows it in a story).
+    images: Vec<(String, String)>,
+    image_notice: Option<String>,
 }
 
 async fn form_page(
@@ -899,7 +907,16 @@ async fn form_page(
         .iter()
         .map(|s| console_row(tr, s))
         .collect();
+    let images = store
+        .org_images(&org.id)
+        .await
+        .map_err(internal(tr))?
+        .into_iter()
+        .map(|i| (i.id.clone(), format!("![{}](/media/{})", i.alt, i.id)))
+        .collect();
     Ok(FormPage {
+        images,
+        image_notice: None,
         layout: Layout::new(v),
         org_slug: org.slug.clone(),
         org_name: org.name.clone(),
@@ -920,20 +937,77 @@ async fn form_page(
     })
 }
 
+#[derive(Deserialize, Default)]
+struct ImageQuery {
+    #[serde(default)]
+    image: String,
+}
+
+fn image_notice(tr: &Tr, q: &ImageQuery) -> Option<String> {
+    match q.image.as_str() {
+        "" => None,
+        "saved" => Some(tr.t("story-image-saved")),
+        code => Some(crate::shop_console::image_error_message(tr, code.trim_start_matches("error-"))),
+    }
+}
+
 async fn console_list(
     State(state): State<AppState>,
     v: Visitor,
     Path(org): Path<String>,
+    Query(q): Query<ImageQuery>,
 ) -> Result<Response, PageError> {
     let org = author_or_return!(v, org, format!("/console/stories/{org}"));
-    let page = form_page(&state, &v, &org, None, &StoryDraft::default(), None).await?;
+    let mut page = form_page(&state, &v, &org, None, &StoryDraft::default(), None).await?;
+    page.image_notice = image_notice(&v.tr, &q);
     Ok(render(v, StatusCode::OK, page))
+}
+
+/// An image for the organisation's stories: checked by its content, re-encoded, stored; the
+/// form then shows the line that puts it in a story.
+async fn upload_image(
+    State(state): State<AppState>,
+    v: Visitor,
+    Path(org): Path<String>,
+    form: axum::extract::Multipart,
+) -> Result<Response, PageError> {
+    let up = crate::shop_console::read_upload(form).await;
+    // An oversized body is refused before its fields can be read; it changes nothing.
+    if !up.too_large {
+        v.check_csrf(up.fields.get("csrf_token").map(String::as_str).unwrap_or(""))?;
+    }
+    let org = author_or_return!(v, org, format!("/console/stories/{org}"));
+    let story: String = up
+        .fields
+        .get("story")
+        .map(|s| s.chars().filter(|c| c.is_ascii_alphanumeric() || *c == '_').collect())
+        .unwrap_or_default();
+    let back = if story.is_empty() { String::new() } else { format!("/{story}") };
+    let alt = up.fields.get("alt").cloned().unwrap_or_default().chars().take(200).collect::<String>();
+    let prepared = crate::shop_console::prepare_upload(
+        up.too_large,
+        up.file,
+        podium_app::catalogue::ImageOwner::Org,
+        org.id.clone(),
+        alt,
+    )
+    .await
+    .map_err(|e| PageError::internal(v.tr.clone(), e))?;
+    let outcome = match prepared {
+        Ok(image) => {
+            state.store.add_image(image).await.map_err(internal(&v.tr))?;
+            "saved".to_string()
+        }
+        Err(e) => format!("error-{}", crate::shop_console::image_error_code(&e)),
+    };
+    Ok(v.respond(Redirect::to(&format!("/console/stories/{}{back}?image={outcome}", org.slug))))
 }
 
 async fn console_edit(
     State(state): State<AppState>,
     v: Visitor,
     Path((org, id)): Path<(String, String)>,
+    Query(q): Query<ImageQuery>,
 ) -> Result<Response, PageError> {
     let org = author_or_return!(v, org, format!("/console/stories/{org}/{id}"));
     let author = Author { org_id: org.id.clone(), kind: org.kind };
@@ -941,7 +1015,8 @@ async fn console_edit(
         Ok(s) => s,
         Err(_) => return Err(PageError::not_found(v.tr.clone())),
     };
-    let page = form_page(&state, &v, &org, Some(&s), &s.draft, None).await?;
+    let mut page = form_page(&state, &v, &org, Some(&s), &s.draft, None).await?;
+    page.image_notice = image_notice(&v.tr, &q);
     Ok(render(v, StatusCode::OK, page))
 }
 

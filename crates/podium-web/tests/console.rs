@@ -3,41 +3,10 @@
 
 mod common;
 
-use axum::body::Body;
-use axum::http::{header, Request, StatusCode};
-use common::{Reply, TestApp};
+use axum::http::StatusCode;
+use common::{png, post_multipart, TestApp};
 use podium_app::catalogue::CatalogueStore;
 use podium_store::testing::Backend;
-
-fn png(w: u32, h: u32) -> Vec<u8> {
-    let img = image::RgbImage::from_fn(w, h, |x, y| image::Rgb([(x % 256) as u8, (y % 256) as u8, 120]));
-    let mut out = std::io::Cursor::new(Vec::new());
-    img.write_to(&mut out, image::ImageFormat::Png).expect("encode");
-    out.into_inner()
-}
-
-/// A multipart form with text fields and one file.
-async fn post_multipart(app: &mut TestApp, uri: &str, fields: &[(&str, &str)], file: (&str, &[u8])) -> Reply {
-    let boundary = "podiumboundary7MA4YWxkTrZu0gW";
-    let mut body: Vec<u8> = Vec::new();
-    for (k, v) in fields {
-        body.extend(format!("--{boundary}\r\nContent-Disposition: form-data; name=\"{k}\"\r\n\r\n{v}\r\n").as_bytes());
-    }
-    body.extend(
-        format!(
-            "--{boundary}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"{}\"\r\nContent-Type: application/octet-stream\r\n\r\n",
-            file.0
-        )
-        .as_bytes(),
-    );
-    body.extend(file.1);
-    body.extend(format!("\r\n--{boundary}--\r\n").as_bytes());
-    let req = Request::post(uri)
-        .header(header::CONTENT_TYPE, format!("multipart/form-data; boundary={boundary}"))
-        .body(Body::from(body))
-        .expect("request");
-    app.send(req).await
-}
 
 async fn merchant(backend: Backend) -> TestApp {
     let mut app = TestApp::new(backend).await;

@@ -234,3 +234,57 @@ async fn followers_who_asked_get_a_new_story_by_mail_and_unsubscribe_in_one_clic
     // Each mail goes once.
     assert_eq!(podium_web::workers::send_mails(&app.state, &transport, "http://shop.test").await, 0);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn authors_upload_images_checked_by_content_and_place_them_in_stories() {
+    let mut app = TestApp::new(Backend::Sqlite).await;
+    app.sign_in("licensor@podium.example", "licensor-demo-2026").await;
+    let page = app.get("/console/stories/team-kenya?lang=en").await;
+    let csrf = page.csrf();
+    // Not an image, whatever its name: refused with the reason, nothing stored.
+    let r = common::post_multipart(
+        &mut app,
+        "/console/stories/team-kenya/images",
+        &[("csrf_token", &csrf), ("alt", "x")],
+        ("team.png", b"%PDF-1.7 not an image"),
+    )
+    .await;
+    assert_eq!(r.header("location"), "/console/stories/team-kenya?image=error-type");
+    let refused = app.get(&format!("{}&lang=en", r.header("location"))).await;
+    assert!(refused.body.contains("not a PNG, JPEG, WebP or GIF"), "{}", refused.body);
+    let png = common::png(64, 48);
+    let r = common::post_multipart(
+        &mut app,
+        "/console/stories/team-kenya/images",
+        &[("csrf_token", &csrf), ("alt", "The team on the ice")],
+        ("team.png", &png),
+    )
+    .await;
+    assert_eq!(r.header("location"), "/console/stories/team-kenya?image=saved");
+    let form = app.get("/console/stories/team-kenya?image=saved&lang=en").await;
+    let at = form.body.find("![The team on the ice](/media/").expect("the line to copy");
+    let line: String = form.body[at..].chars().take_while(|c| *c != '<').collect();
+    let id = line.trim_start_matches("![The team on the ice](/media/").trim_end_matches(')').to_string();
+    assert_eq!(app.get_anonymous(&format!("/media/{id}")).await.status, StatusCode::OK);
+    // A story with the line shows the image.
+    let kenya = app.db.dyn_store().property_by_slug("kenya-ice-lions").await.expect("read").expect("team");
+    let body = format!("First paragraph.\n\n{line}\n\nLast paragraph.");
+    let made =
+        app.post_form("/console/stories/team-kenya", &story_form(&csrf, "On the ice at last", &body, &kenya.id)).await;
+    let edit = made.header("location").split('?').next().expect("path").to_string();
+    app.post_form(&format!("{edit}/publish"), &[("csrf_token", &csrf)]).await;
+    let story = app.get_anonymous("/stories/on-the-ice-at-last?lang=en").await;
+    assert!(story.body.contains(&format!("<img src=\"/media/{id}\" alt=\"The team on the ice\"")), "{}", story.body);
+    // Another organisation's console cannot upload for Team Kenya.
+    let mut merchant = app.clone_app();
+    merchant.sign_in("merchant@podium.example", "merchant-demo-2026").await;
+    let mcsrf = merchant.get("/console/stories/hanok-threads").await.csrf();
+    let r = common::post_multipart(
+        &mut merchant,
+        "/console/stories/team-kenya/images",
+        &[("csrf_token", &mcsrf)],
+        ("a.png", &png),
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::FORBIDDEN);
+}

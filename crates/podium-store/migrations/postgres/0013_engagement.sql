@@ -50,3 +50,7 @@ CREATE INDEX follows_by_target ON follows (kind, target_id);
 ALTER TABLE users ADD COLUMN feed_seen_at BIGINT;
 ALTER TABLE users ADD COLUMN story_mails BIGINT NOT NULL DEFAULT 0;
 ALTER TABLE users ADD COLUMN lang TEXT NOT NULL DEFAULT 'en';
+
+-- Images an organisation uploads for its stories (owner_kind 'org').
+ALTER TABLE images DROP CONSTRAINT images_owner_kind_check;
+ALTER TABLE images ADD CONSTRAINT images_owner_kind_check CHECK (owner_kind IN ('product', 'property', 'org'));

@@ -50,3 +50,27 @@ CREATE INDEX follows_by_target ON follows (kind, target_id);
 ALTER TABLE users ADD COLUMN feed_seen_at BIGINT;
 ALTER TABLE users ADD COLUMN story_mails BIGINT NOT NULL DEFAULT 0;
 ALTER TABLE users ADD COLUMN lang TEXT NOT NULL DEFAULT 'en';
+
+-- Images an organisation uploads for its stories (owner_kind 'org').
+CREATE TABLE images_next (
+    id            TEXT PRIMARY KEY,
+    owner_kind    TEXT NOT NULL CHECK (owner_kind IN ('product', 'property', 'org')),
+    owner_id      TEXT NOT NULL,
+    position      BIGINT NOT NULL,
+    content_type  TEXT NOT NULL,
+    width         BIGINT NOT NULL,
+    height        BIGINT NOT NULL,
+    alt           TEXT NOT NULL DEFAULT '',
+    sha256        TEXT NOT NULL,
+    original      BLOB NOT NULL,
+    thumb         BLOB NOT NULL,
+    created_at    BIGINT NOT NULL,
+    pending       BIGINT NOT NULL DEFAULT 0
+);
+INSERT INTO images_next (id, owner_kind, owner_id, position, content_type, width, height, alt, sha256, original,
+    thumb, created_at, pending)
+    SELECT id, owner_kind, owner_id, position, content_type, width, height, alt, sha256, original, thumb, created_at,
+    pending FROM images;
+DROP TABLE images;
+ALTER TABLE images_next RENAME TO images;
+CREATE INDEX images_by_owner ON images (owner_kind, owner_id, position);
