@@ -286,23 +286,22 @@ impl DropStore for SqlStore {
     }
 
     async fn followed_drops(&self, user_id: &str, before: OffsetDateTime, limit: i64) -> StoreResult<Vec<DropRecord>> {
+        let sql = format!(
+            "SELECT d.id, d.shop_id, d.product_id, d.variant_id, d.quantity, d.per_fan, d.starts_at, d.closed_at, \
+             d.created_at FROM drops d JOIN products pr ON pr.id = d.product_id \
+             JOIN properties p ON p.id = pr.property_id \
+             WHERE d.created_at < $2 AND EXISTS (SELECT 1 FROM follows f WHERE f.user_id = $1 AND {}) \
+             ORDER BY d.created_at DESC, d.id LIMIT $3",
+            crate::stories::follow_reaches("pr.property_id", "d.shop_id", "p.licensor_id")
+        );
         let rows: Vec<DropRow> = read!(self, |pool| {
-            sqlx::query_as(
-                "SELECT d.id, d.shop_id, d.product_id, d.variant_id, d.quantity, d.per_fan, d.starts_at, d.closed_at, \
-                 d.created_at FROM drops d JOIN products pr ON pr.id = d.product_id \
-                 JOIN properties p ON p.id = pr.property_id \
-                 WHERE d.created_at < $2 AND EXISTS (SELECT 1 FROM follows f WHERE f.user_id = $1 AND \
-                   ((f.kind = 'property' AND f.target_id = pr.property_id) \
-                   OR (f.kind = 'shop' AND f.target_id = d.shop_id) \
-                   OR (f.kind = 'licensor' AND f.target_id = p.licensor_id))) \
-                 ORDER BY d.created_at DESC, d.id LIMIT $3",
-            )
-            .bind(user_id)
-            .bind(micros(before))
-            .bind(limit.clamp(1, 200))
-            .fetch_all(pool)
-            .await
-            .map_err(backend)?
+            sqlx::query_as(&sql)
+                .bind(user_id)
+                .bind(micros(before))
+                .bind(limit.clamp(1, 200))
+                .fetch_all(pool)
+                .await
+                .map_err(backend)?
         });
         Ok(rows.into_iter().map(record).collect())
     }

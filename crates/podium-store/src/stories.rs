@@ -18,6 +18,18 @@ const STORY_SELECT: &str = "SELECT s.id, s.slug, s.author_org_id, o.slug AS auth
     s.video_url, s.cover, s.review_note, s.created_at, s.updated_at, s.published_at \
     FROM stories s JOIN orgs o ON o.id = s.author_org_id LEFT JOIN properties p ON p.id = s.property_id";
 
+/// The condition that a follow `f` reaches something about `property`, by `org` (its shop or
+/// authoring organisation, followed as a shop or a licensor) under `licensor`: the one rule of
+/// who hears of what (feed stories, products and drops, story e-mails). Arguments are column
+/// names.
+pub(crate) fn follow_reaches(property: &str, org: &str, licensor: &str) -> String {
+    format!(
+        "((f.kind = 'property' AND f.target_id = {property}) \
+         OR (f.kind IN ('shop', 'licensor') AND f.target_id = {org}) \
+         OR (f.kind = 'licensor' AND f.target_id = {licensor}))"
+    )
+}
+
 /// `$first, $first+1, …` for `n` values.
 fn placeholders(first: usize, n: usize) -> String {
     (first..first + n).map(|i| format!("${i}")).collect::<Vec<_>>().join(", ")
@@ -255,22 +267,16 @@ impl StoryStore for SqlStore {
                 outbox!(tx, "story.published", id, now);
                 // An e-mail to each follower who asked for them, once per story whatever
                 // happens to it later (the mail's id names the story and the reader).
-                sqlx::query(
+                let sql = format!(
                     "INSERT INTO mails (id, kind, recipient, lang, order_id, created_at) \
                      SELECT DISTINCT 'story:' || CAST($1 AS TEXT) || ':' || u.id, 'story', u.email, u.lang, \
                        CAST($1 AS TEXT), $2 \
                      FROM users u JOIN follows f ON f.user_id = u.id \
                      JOIN stories s ON s.id = CAST($1 AS TEXT) LEFT JOIN properties p ON p.id = s.property_id \
-                     WHERE u.story_mails = 1 AND ((f.kind = 'property' AND f.target_id = s.property_id) \
-                       OR (f.kind IN ('shop', 'licensor') AND f.target_id = s.author_org_id) \
-                       OR (f.kind = 'licensor' AND f.target_id = p.licensor_id)) \
-                     ON CONFLICT DO NOTHING",
-                )
-                .bind(id)
-                .bind(micros(now))
-                .execute(&mut *tx)
-                .await
-                .map_err(backend)?;
+                     WHERE u.story_mails = 1 AND {} ON CONFLICT DO NOTHING",
+                    follow_reaches("s.property_id", "s.author_org_id", "p.licensor_id")
+                );
+                sqlx::query(&sql).bind(id).bind(micros(now)).execute(&mut *tx).await.map_err(backend)?;
             }
             true
         });
@@ -299,10 +305,8 @@ impl StoryStore for SqlStore {
         if let Some(u) = &q.followed_by {
             let n = next(&mut binds, Bind::Text(u.clone()));
             sql += &format!(
-                " AND EXISTS (SELECT 1 FROM follows f WHERE f.user_id = {n} AND \
-                 ((f.kind = 'property' AND f.target_id = s.property_id) \
-                 OR (f.kind IN ('shop', 'licensor') AND f.target_id = s.author_org_id) \
-                 OR (f.kind = 'licensor' AND f.target_id = p.licensor_id)))"
+                " AND EXISTS (SELECT 1 FROM follows f WHERE f.user_id = {n} AND {})",
+                follow_reaches("s.property_id", "s.author_org_id", "p.licensor_id")
             );
         }
         if let Some(text) = &q.text {
@@ -383,22 +387,21 @@ impl StoryStore for SqlStore {
         before: OffsetDateTime,
         limit: i64,
     ) -> StoreResult<Vec<(String, OffsetDateTime)>> {
+        let sql = format!(
+            "SELECT pr.id, pr.approved_at FROM products pr JOIN properties p ON p.id = pr.property_id \
+             WHERE pr.approved_at IS NOT NULL AND pr.status = 'live' AND pr.approved_at < $2 \
+             AND EXISTS (SELECT 1 FROM follows f WHERE f.user_id = $1 AND {}) \
+             ORDER BY pr.approved_at DESC, pr.id LIMIT $3",
+            follow_reaches("pr.property_id", "pr.shop_id", "p.licensor_id")
+        );
         let rows: Vec<(String, i64)> = read!(self, |pool| {
-            sqlx::query_as(
-                "SELECT pr.id, pr.approved_at FROM products pr JOIN properties p ON p.id = pr.property_id \
-                 WHERE pr.approved_at IS NOT NULL AND pr.status = 'live' AND pr.approved_at < $2 \
-                 AND EXISTS (SELECT 1 FROM follows f WHERE f.user_id = $1 AND \
-                   ((f.kind = 'property' AND f.target_id = pr.property_id) \
-                   OR (f.kind = 'shop' AND f.target_id = pr.shop_id) \
-                   OR (f.kind = 'licensor' AND f.target_id = p.licensor_id))) \
-                 ORDER BY pr.approved_at DESC, pr.id LIMIT $3",
-            )
-            .bind(user_id)
-            .bind(micros(before))
-            .bind(limit.clamp(1, 200))
-            .fetch_all(pool)
-            .await
-            .map_err(backend)?
+            sqlx::query_as(&sql)
+                .bind(user_id)
+                .bind(micros(before))
+                .bind(limit.clamp(1, 200))
+                .fetch_all(pool)
+                .await
+                .map_err(backend)?
         });
         Ok(rows.into_iter().map(|(id, at)| (id, from_micros(at))).collect())
     }

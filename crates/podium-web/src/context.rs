@@ -336,3 +336,10 @@ mod tests {
         assert_eq!((p.lang, p.fallbacks.len()), (Lang::En, 1));
     }
 }
+
+/// A form that carries only its CSRF token (a button that does one thing).
+#[derive(serde::Deserialize)]
+pub(crate) struct CsrfForm {
+    #[serde(default)]
+    pub csrf_token: String,
+}

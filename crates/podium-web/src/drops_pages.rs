@@ -16,7 +16,7 @@ use podium_domain::role::OrgKind;
 use serde::Deserialize;
 use time::OffsetDateTime;
 
-use crate::context::Visitor;
+use crate::context::{CsrfForm, Visitor};
 use crate::error::PageError;
 use crate::i18n::Tr;
 use crate::layout::{Layout, Opt};
@@ -107,12 +107,6 @@ pub async fn product_drop(
         ),
         variant_id: d.variant_id.clone(),
     }))
-}
-
-#[derive(Deserialize)]
-struct CsrfForm {
-    #[serde(default)]
-    csrf_token: String,
 }
 
 async fn find(state: &AppState, tr: &Tr, id: &str) -> Result<DropRecord, PageError> {

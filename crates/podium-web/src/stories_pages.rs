@@ -23,7 +23,7 @@ use serde::Deserialize;
 use time::OffsetDateTime;
 
 use crate::catalogue_pages::Card;
-use crate::context::Visitor;
+use crate::context::{CsrfForm, Visitor};
 use crate::error::PageError;
 use crate::i18n::Tr;
 use crate::layout::Layout;
@@ -692,22 +692,10 @@ async fn property_atom(
     let Some(p) = state.store.property_by_slug(&slug).await.map_err(internal(&tr))? else {
         return Err(PageError::not_found(tr));
     };
-    let stories = state
-        .store
-        .stories(&StoryQuery {
-            status: Some(StoryStatus::Published),
-            property_id: Some(p.id.clone()),
-            limit: 20,
-            ..StoryQuery::default()
-        })
-        .await
-        .map_err(internal(&tr))?;
-    let filter = ProductFilter { property_slug: Some(slug.clone()), ..ProductFilter::default() };
-    let products = newest_products(&state, &tr, filter).await?;
-    let path = format!("/properties/{slug}");
-    let feed = Feed { origin: origin(&headers), title: &p.name, path: &path };
-    let body = atom(&v.tr, &feed, &stories, &products);
-    Ok(v.respond(body))
+    let stories = StoryQuery { property_id: Some(p.id.clone()), ..StoryQuery::default() };
+    let products = ProductFilter { property_slug: Some(slug.clone()), ..ProductFilter::default() };
+    let feed = Feed { origin: origin(&headers), title: &p.name, path: &format!("/properties/{slug}") };
+    atom_of(&state, v, &feed, stories, products).await
 }
 
 async fn shop_atom(
@@ -721,21 +709,25 @@ async fn shop_atom(
     else {
         return Err(PageError::not_found(tr));
     };
-    let stories = state
-        .store
-        .stories(&StoryQuery {
-            status: Some(StoryStatus::Published),
-            author_id: Some(shop.id.clone()),
-            limit: 20,
-            ..StoryQuery::default()
-        })
-        .await
-        .map_err(internal(&tr))?;
-    let filter = ProductFilter { shop_slug: Some(slug.clone()), ..ProductFilter::default() };
-    let products = newest_products(&state, &tr, filter).await?;
-    let path = format!("/shops/{slug}");
-    let feed = Feed { origin: origin(&headers), title: &shop.name, path: &path };
-    let body = atom(&v.tr, &feed, &stories, &products);
+    let stories = StoryQuery { author_id: Some(shop.id.clone()), ..StoryQuery::default() };
+    let products = ProductFilter { shop_slug: Some(slug.clone()), ..ProductFilter::default() };
+    let feed = Feed { origin: origin(&headers), title: &shop.name, path: &format!("/shops/{slug}") };
+    atom_of(&state, v, &feed, stories, products).await
+}
+
+/// The Atom feed of the published stories and the newest products a query and a filter find.
+async fn atom_of(
+    state: &AppState,
+    v: Visitor,
+    feed: &Feed<'_>,
+    stories: StoryQuery,
+    products: ProductFilter,
+) -> Result<Response, PageError> {
+    let tr = v.tr.clone();
+    let query = StoryQuery { status: Some(StoryStatus::Published), limit: 20, ..stories };
+    let stories = state.store.stories(&query).await.map_err(internal(&tr))?;
+    let products = newest_products(state, &tr, products).await?;
+    let body = atom(&tr, feed, &stories, &products);
     Ok(v.respond(body))
 }
 
@@ -1098,12 +1090,6 @@ async fn console_save(
             None => Err(PageError::internal(v.tr.clone(), e)),
         },
     }
-}
-
-#[derive(Deserialize)]
-struct CsrfForm {
-    #[serde(default)]
-    csrf_token: String,
 }
 
 async fn console_publish(
