@@ -182,8 +182,16 @@ pub async fn units_left(store: &dyn Store, d: &DropRecord, now: OffsetDateTime) 
 pub async fn admit_due(store: &dyn Store, now: OffsetDateTime) -> StoreResult<i64> {
     let mut admitted = 0;
     for d in store.open_drops(now).await? {
-        store.queue_drop_alerts(&d.id, now).await?;
+        // The "it is open" mails go in the first hour (each once; later sweeps add nothing).
+        if now - d.starts_at < time::Duration::hours(1) {
+            store.queue_drop_alerts(&d.id, now).await?;
+        }
         let left = units_left(store, &d, now).await?;
+        if left == 0 && store.drop_progress(&d.id, now).await?.admitted == 0 {
+            // Sold out and nobody inside a checkout window: the drop is over.
+            store.close_drop(&d.id, now).await?;
+            continue;
+        }
         admitted += store.admit(&d.id, left, now, drop::ADMISSION).await?;
     }
     Ok(admitted)
