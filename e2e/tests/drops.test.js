@@ -35,6 +35,20 @@ const pad = (n) => String(n).padStart(2, '0');
 const utc = (d) => `${d.getUTCFullYear()}-${pad(d.getUTCMonth() + 1)}-${pad(d.getUTCDate())}T${pad(d.getUTCHours())}:${pad(d.getUTCMinutes())}:${pad(d.getUTCSeconds())}`;
 
 test('fans who wait are let in in random order and never buy more than there is', async () => {
+  // Eight fans sign up first.
+  const fans = [];
+  for (let i = 1; i <= 8; i++) {
+    const ctx = await browser.newContext({ locale: 'en-GB' });
+    const page = await ctx.newPage();
+    const email = `drop-fan-${i}-${Date.now()}@example.com`;
+    await page.goto(`${podium.base}/signup`);
+    await page.fill('#display_name', `Fan ${i}`);
+    await page.fill('#email', email);
+    await page.fill('#password', 'drop-fan-password-1');
+    await Promise.all([page.waitForURL((u) => !u.pathname.startsWith('/signup')), page.click('form.stack button[type=submit]')]);
+    fans.push({ name: `Fan ${i}`, email, page });
+  }
+
   // The shop schedules the drop: 5 units, at most 2 per fan, starting shortly.
   const shopCtx = await browser.newContext({ locale: 'en-GB', viewport: { width: 1280, height: 900 } });
   const shop = await shopCtx.newPage();
@@ -46,33 +60,23 @@ test('fans who wait are let in in random order and never buy more than there is'
   const options = await shop.$$eval('select[name=variant] option', (os) => os.map((o) => ({ value: o.value, text: o.textContent })));
   const choice = options.find((o) => /Kenya Ice Lions Face-off T-shirt/.test(o.text) && Number((o.text.match(/\((\d+) in stock\)/) || [])[1]) >= 10);
   assert.ok(choice, 'a tee with stock to drop');
-  const startsAt = new Date(Date.now() + 25_000);
+  const startsAt = new Date(Date.now() + 20_000);
   await shop.selectOption('select[name=variant]', choice.value);
   await shop.fill('input[name=quantity]', '5');
   await shop.fill('input[name=per_fan]', '2');
   await shop.fill('input[name=starts_at]', utc(startsAt));
   await Promise.all([shop.waitForURL(/\/drops$/), shop.click('[data-testid=schedule-drop]')]);
-  // The demo has drops of its own: this one is the tee's, the only one starting this minute.
+  // The demo has drops of its own: this one is the tee's.
   const row = shop.locator('[data-testid=drops] tbody tr', { hasText: 'Kenya Ice Lions Face-off T-shirt' });
   assert.equal(await row.count(), 1);
   const roomHref = await row.locator('a').first().getAttribute('href');
   assert.match(roomHref, /^\/drops\//);
 
-  // Eight fans sign up and enter the waiting room one after the other.
-  const fans = [];
-  for (let i = 1; i <= 8; i++) {
-    const ctx = await browser.newContext({ locale: 'en-GB' });
-    const page = await ctx.newPage();
-    const email = `drop-fan-${i}-${Date.now()}@example.com`;
-    await page.goto(`${podium.base}/signup`);
-    await page.fill('#display_name', `Fan ${i}`);
-    await page.fill('#email', email);
-    await page.fill('#password', 'drop-fan-password-1');
-    await Promise.all([page.waitForURL((u) => !u.pathname.startsWith('/signup')), page.click('form.stack button[type=submit]')]);
-    await page.goto(`${podium.base}${roomHref}?lang=en`);
-    await Promise.all([page.waitForURL(new RegExp(`${roomHref}$`)), page.click('[data-testid=join-drop]')]);
-    assert.match(await page.textContent('[data-testid=room-status]'), /waiting room/);
-    fans.push({ name: `Fan ${i}`, email, page });
+  // They enter the waiting room one after the other, all before the start.
+  for (const f of fans) {
+    await f.page.goto(`${podium.base}${roomHref}?lang=en`);
+    await Promise.all([f.page.waitForURL(new RegExp(`${roomHref}$`)), f.page.click('[data-testid=join-drop]')]);
+    assert.match(await f.page.textContent('[data-testid=room-status]'), /waiting room/, `${f.name} is in before the start`);
   }
   await fans[0].page.screenshot({ path: join(shots, 'drop-lobby.png'), fullPage: true });
 
