@@ -5,7 +5,7 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
-import { startPodium, launchBrowser } from './harness.js';
+import { startPodium, launchBrowser, signIn } from './harness.js';
 
 let podium;
 let browser;
@@ -51,11 +51,7 @@ test('fans who wait are let in in random order and never buy more than there is'
 
   // The shop schedules the drop: 5 units, at most 2 per fan, starting shortly.
   const shopCtx = await browser.newContext({ locale: 'en-GB', viewport: { width: 1280, height: 900 } });
-  const shop = await shopCtx.newPage();
-  await shop.goto(`${podium.base}/signin`);
-  await shop.fill('#email', 'merchant@podium.example');
-  await shop.fill('#password', 'merchant-demo-2026');
-  await Promise.all([shop.waitForURL(/\/console/), shop.click('form.stack button[type=submit]')]);
+  const shop = await signIn(shopCtx, podium.base, 'merchant@podium.example', 'merchant-demo-2026');
   await shop.goto(`${podium.base}/console/shops/hanok-threads/drops?lang=en`);
   const options = await shop.$$eval('select[name=variant] option', (os) => os.map((o) => ({ value: o.value, text: o.textContent })));
   const choice = options.find((o) => /Kenya Ice Lions Face-off T-shirt/.test(o.text) && Number((o.text.match(/\((\d+) in stock\)/) || [])[1]) >= 10);

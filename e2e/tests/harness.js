@@ -78,3 +78,13 @@ export const ACCOUNTS = [
   { role: 'licensor', email: 'licensor@podium.example', password: 'licensor-demo-2026' },
   { role: 'operator', email: 'operator@podium.example', password: 'operator-demo-2026' },
 ];
+
+// Signs in through the sign-in page in a new page of `context`; returns that page.
+export async function signIn(context, base, email, password) {
+  const page = await context.newPage();
+  await page.goto(`${base}/signin`);
+  await page.fill('#email', email);
+  await page.fill('#password', password);
+  await Promise.all([page.waitForURL(/\/console/), page.click('form.stack button[type=submit]')]);
+  return page;
+}

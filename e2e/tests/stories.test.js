@@ -5,7 +5,7 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
-import { startPodium, launchBrowser } from './harness.js';
+import { startPodium, launchBrowser, signIn as signInAt } from './harness.js';
 
 let podium;
 let browser;
@@ -21,14 +21,8 @@ after(async () => {
   await podium?.stop();
 });
 
-async function signIn(context, email, password) {
-  const page = await context.newPage();
-  await page.goto(`${podium.base}/signin`);
-  await page.fill('#email', email);
-  await page.fill('#password', password);
-  await Promise.all([page.waitForURL(/\/console/), page.click('form.stack button[type=submit]')]);
-  return page;
-}
+
+const signIn = (context, email, password) => signInAt(context, podium.base, email, password);
 
 test('a fan reads a story, buys from it, follows the team and sees its new product in the feed', async () => {
   const fanCtx = await browser.newContext({ locale: 'ko-KR', viewport: { width: 1280, height: 900 } });
