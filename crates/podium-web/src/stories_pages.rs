@@ -787,6 +787,8 @@ fn console_row(tr: &Tr, s: &StoryRecord) -> ConsoleRow {
 struct LangFields {
     tag: &'static str,
     name: String,
+    /// Shown open: the author's own language, or one already written.
+    open: bool,
     title: String,
     summary: String,
     body: String,
@@ -886,6 +888,7 @@ async fn form_page(
             LangFields {
                 tag: l.tag(),
                 name: tr.t(&format!("lang-{}", l.tag())),
+                open: *l == tr.lang || t.is_some_and(|t| !t.title.is_empty() || !t.body.is_empty()),
                 title: t.map(|t| t.title.clone()).unwrap_or_default(),
                 summary: t.map(|t| t.summary.clone()).unwrap_or_default(),
                 body: t.map(|t| t.body.clone()).unwrap_or_default(),
