@@ -137,6 +137,7 @@ impl AppState {
 
 /// The whole application: pages, API, operational endpoints, with logging and metrics.
 pub fn router(state: AppState) -> Router {
+    let tls = state.config.secure_cookies;
     Router::new()
         .merge(pages::routes())
         .merge(catalogue_pages::routes())
@@ -158,7 +159,7 @@ pub fn router(state: AppState) -> Router {
         .fallback(pages::not_found)
         .with_state(state)
         .layer(axum::middleware::from_fn(ops::track))
-        .layer(axum::middleware::from_fn(ops::security_headers))
+        .layer(axum::middleware::from_fn_with_state(tls, ops::security_headers))
         .layer(
             tower_http::trace::TraceLayer::new_for_http()
                 .make_span_with(tower_http::trace::DefaultMakeSpan::new().level(tracing::Level::INFO))

@@ -706,3 +706,36 @@ async fn the_operator_imports_trade_rules_and_bad_files_change_nothing() {
     assert!(page.body.contains("imported by operator@podium.example"));
     assert!(page.body.contains("Kenya (KE)") && !page.body.contains("Germany (DE)"));
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn every_response_carries_the_security_headers_and_tls_adds_hsts_and_secure_cookies() {
+    let mut app = TestApp::new(Backend::Sqlite).await;
+    for path in ["/", "/products/hanok-threads-kenya-ice-lions-face-off-tee", "/api/v1/products", "/no-such-page"] {
+        let r = app.get(path).await;
+        let csp = r.header("content-security-policy").to_string();
+        let script = csp.split(';').find(|d| d.trim().starts_with("script-src")).expect("script-src").to_string();
+        assert!(!script.contains("unsafe-inline") && script.contains("'self'"), "{path}: {csp}");
+        assert!(csp.contains("frame-ancestors 'none'"), "{path}: {csp}");
+        assert_eq!(r.header("x-content-type-options"), "nosniff", "{path}");
+        assert_eq!(r.header("referrer-policy"), "strict-origin-when-cross-origin", "{path}");
+        assert_eq!(r.header("strict-transport-security"), "", "{path}: no HSTS over plain HTTP");
+    }
+    // Cookies are HttpOnly and SameSite, and Secure only under TLS.
+    let cookies = |r: &common::Reply| -> Vec<String> {
+        r.headers.get_all("set-cookie").iter().filter_map(|v| v.to_str().ok()).map(str::to_string).collect()
+    };
+    let mut fresh = app.clone_app();
+    fresh.get("/signin").await;
+    let signed = fresh.sign_in("fan@podium.example", "fan-demo-2026").await;
+    let set = cookies(&signed);
+    assert!(!set.is_empty(), "signing in sets the session cookie");
+    for c in &set {
+        assert!(c.contains("HttpOnly") && c.contains("SameSite=Lax") && !c.contains("Secure"), "{c}");
+    }
+    let mut tls = app.with_config(podium_web::WebConfig { secure_cookies: true, ..podium_web::WebConfig::default() });
+    let r = tls.get("/signin").await;
+    assert_eq!(r.header("strict-transport-security"), "max-age=31536000; includeSubDomains");
+    let signed = tls.sign_in("fan@podium.example", "fan-demo-2026").await;
+    let set = cookies(&signed);
+    assert!(!set.is_empty() && set.iter().all(|c| c.contains("Secure") && c.contains("HttpOnly")), "{set:?}");
+}

@@ -63,6 +63,19 @@ impl TestApp {
         TestApp { router: podium_web::router(state.clone()), state, db: Arc::new(db), cookies: BTreeMap::new(), search }
     }
 
+    /// Another node on the same database, with its own settings (and cookies).
+    pub fn with_config(&self, config: WebConfig) -> TestApp {
+        let state =
+            AppState::new(self.db.dyn_store(), Arc::new(SystemClock), config, self.search.clone()).expect("state");
+        TestApp {
+            router: podium_web::router(state.clone()),
+            state,
+            db: self.db.clone(),
+            cookies: BTreeMap::new(),
+            search: self.search.clone(),
+        }
+    }
+
     /// Another browser on the same node and database (its own cookies).
     pub fn clone_app(&self) -> TestApp {
         TestApp {
