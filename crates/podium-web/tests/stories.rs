@@ -282,12 +282,16 @@ async fn authors_upload_images_checked_by_content_and_place_them_in_stories() {
     // A story with the line shows the image.
     let kenya = app.db.dyn_store().property_by_slug("kenya-ice-lions").await.expect("read").expect("team");
     let body = format!("First paragraph.\n\n{line}\n\nLast paragraph.");
-    let made =
-        app.post_form("/console/stories/team-kenya", &story_form(&csrf, "On the ice at last", &body, &kenya.id)).await;
+    let mut fields = story_form(&csrf, "On the ice at last", &body, &kenya.id);
+    fields.push(("video_url", "https://youtu.be/dQw4w9WgXcQ"));
+    let made = app.post_form("/console/stories/team-kenya", &fields).await;
     let edit = made.header("location").split('?').next().expect("path").to_string();
     app.post_form(&format!("{edit}/publish"), &[("csrf_token", &csrf)]).await;
     let story = app.get_anonymous("/stories/on-the-ice-at-last?lang=en").await;
     assert!(story.body.contains(&format!("<img src=\"/media/{id}\" alt=\"The team on the ice\"")), "{}", story.body);
+    // Its video loads nothing from the video site until asked: a button and a link, no frame.
+    assert!(story.body.contains("data-embed=\"https://www.youtube-nocookie.com/embed/dQw4w9WgXcQ\""));
+    assert!(story.body.contains("href=\"https://youtu.be/dQw4w9WgXcQ\"") && !story.body.contains("<iframe"));
     // Another organisation's console cannot upload for Team Kenya.
     let mut merchant = app.clone_app();
     merchant.sign_in("merchant@podium.example", "merchant-demo-2026").await;
