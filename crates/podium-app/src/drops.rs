@@ -68,6 +68,8 @@ pub trait DropStore: Send + Sync {
     /// The product's drops, newest start first.
     async fn drops_of_product(&self, product_id: &str) -> StoreResult<Vec<DropRecord>>;
     async fn drops_of_shop(&self, shop_id: &str) -> StoreResult<Vec<DropRecord>>;
+    /// The drops not closed of any of these variants (one query, for the checkout).
+    async fn unclosed_drops_of_variants(&self, variant_ids: &[&str]) -> StoreResult<Vec<DropRecord>>;
     /// Drops started and not closed (what the admission sweep looks at).
     async fn open_drops(&self, now: OffsetDateTime) -> StoreResult<Vec<DropRecord>>;
     async fn close_drop(&self, id: &str, now: OffsetDateTime) -> StoreResult<bool>;
@@ -218,16 +220,12 @@ pub async fn gate(
     now: OffsetDateTime,
 ) -> Result<Vec<(DropRecord, i64)>, crate::checkout::CheckoutError> {
     use crate::checkout::CheckoutError;
+    let lines: Vec<&crate::orders::NewOrderLine> = order.consignments.iter().flat_map(|c| &c.lines).collect();
+    let variants: Vec<&str> = lines.iter().map(|l| l.variant_id.as_str()).collect();
+    let drops = store.unclosed_drops_of_variants(&variants).await?;
     let mut gated: Vec<(DropRecord, i64)> = Vec::new();
-    for line in order.consignments.iter().flat_map(|c| &c.lines) {
-        let Some(d) = store
-            .drops_of_product(&line.product_id)
-            .await?
-            .into_iter()
-            .find(|d| d.variant_id == line.variant_id && d.closed_at.is_none())
-        else {
-            continue;
-        };
+    for line in lines {
+        let Some(d) = drops.iter().find(|d| d.variant_id == line.variant_id).cloned() else { continue };
         if now < d.starts_at {
             return Err(CheckoutError::Drop(DropRefusal::NotOpen(d.starts_at)));
         }

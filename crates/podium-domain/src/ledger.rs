@@ -268,15 +268,62 @@ pub fn line_cuts(line: &LineMoney, commission_bp: u32) -> Result<(i64, i64), Led
     Ok((rate_of(line.net, line.royalty_bp)?, rate_of(line.net, commission_bp)?))
 }
 
+/// The parts of a consignment's money (or of a refund of some of it): what goes to each account.
+struct Split<'a> {
+    vat: i64,
+    duty: i64,
+    royalties: BTreeMap<&'a str, i64>,
+    commission: i64,
+    merchant: i64,
+    merchant_kind: AccountKind,
+}
+
+impl Split<'_> {
+    /// The transfers between the clearing account and each part (`into_parts`: money captured
+    /// flows into them; otherwise a refund flows back out), ids `{prefix}:{part}`.
+    fn transfers(
+        &self,
+        c: &Captured<'_>,
+        prefix: &str,
+        code: &'static str,
+        reference: &str,
+        into_parts: bool,
+    ) -> Vec<Transfer> {
+        let clearing = AccountKey::new(PROVIDER, AccountKind::ProviderClearing, c.currency);
+        let mut out = Vec::new();
+        let mut push = |what: &str, part: AccountKey, amount: i64| {
+            if amount > 0 {
+                let (debit, credit) = if into_parts { (clearing.clone(), part) } else { (part, clearing.clone()) };
+                out.push(Transfer {
+                    id: format!("{prefix}:{what}"),
+                    debit,
+                    credit,
+                    amount,
+                    code,
+                    reference: reference.to_string(),
+                });
+            }
+        };
+        push("vat", AccountKey::new(c.country, AccountKind::TaxPayable, c.currency), self.vat);
+        push("duty", AccountKey::new(c.country, AccountKind::DutyPayable, c.currency), self.duty);
+        for (licensor, amount) in &self.royalties {
+            push(
+                &format!("royalty:{licensor}"),
+                AccountKey::new(*licensor, AccountKind::RoyaltyPayable, c.currency),
+                *amount,
+            );
+        }
+        push("commission", AccountKey::new(PLATFORM, AccountKind::Commission, c.currency), self.commission);
+        push("merchant", AccountKey::new(c.shop, self.merchant_kind, c.currency), self.merchant);
+        out
+    }
+}
+
 /// The postings of a captured consignment (DESIGN §3.8): from the provider clearing account to
 /// tax and duty payable (the destination country), royalty payable (each licensor), the
 /// platform's commission and the shop's pending balance — together exactly what was captured.
 pub fn capture_postings(c: &Captured<'_>) -> Result<Vec<Transfer>, LedgerError> {
-    let clearing = AccountKey::new(PROVIDER, AccountKind::ProviderClearing, c.currency);
-    let mut vat = 0i64;
-    let mut duty = 0i64;
-    let mut goods = 0i64;
-    let mut commission = 0i64;
+    let (mut vat, mut duty, mut goods, mut commission) = (0i64, 0i64, 0i64, 0i64);
     let mut royalties: BTreeMap<&str, i64> = BTreeMap::new();
     for l in c.lines {
         let (royalty, cut) = line_cuts(l, c.commission_bp)?;
@@ -291,32 +338,8 @@ pub fn capture_postings(c: &Captured<'_>) -> Result<Vec<Transfer>, LedgerError> 
     if merchant < 0 {
         return Err(LedgerError::Rates);
     }
-    let id = |what: &str| format!("capture:{}:{what}", c.consignment);
-    let mut out = Vec::new();
-    let mut push = |tid: String, credit: AccountKey, amount: i64| {
-        if amount > 0 {
-            out.push(Transfer {
-                id: tid,
-                debit: clearing.clone(),
-                credit,
-                amount,
-                code: "capture",
-                reference: c.consignment.to_string(),
-            });
-        }
-    };
-    push(id("vat"), AccountKey::new(c.country, AccountKind::TaxPayable, c.currency), vat);
-    push(id("duty"), AccountKey::new(c.country, AccountKind::DutyPayable, c.currency), duty);
-    for (licensor, amount) in &royalties {
-        push(
-            id(&format!("royalty:{licensor}")),
-            AccountKey::new(*licensor, AccountKind::RoyaltyPayable, c.currency),
-            *amount,
-        );
-    }
-    push(id("commission"), AccountKey::new(PLATFORM, AccountKind::Commission, c.currency), commission);
-    push(id("merchant"), AccountKey::new(c.shop, AccountKind::MerchantPending, c.currency), merchant);
-    Ok(out)
+    let split = Split { vat, duty, royalties, commission, merchant, merchant_kind: AccountKind::MerchantPending };
+    Ok(split.transfers(c, &format!("capture:{}", c.consignment), "capture", c.consignment, true))
 }
 
 /// A refund of units of a consignment's lines: (line, units already refunded, units now).
@@ -336,7 +359,6 @@ pub struct Refunded<'a> {
 /// account.
 pub fn refund_postings(r: &Refunded<'_>) -> Result<Vec<Transfer>, LedgerError> {
     let c = r.captured;
-    let clearing = AccountKey::new(PROVIDER, AccountKind::ProviderClearing, c.currency);
     let (mut vat, mut duty, mut goods, mut commission) = (0i64, 0i64, 0i64, 0i64);
     let mut royalties: BTreeMap<&str, i64> = BTreeMap::new();
     for &(i, before, now) in r.units {
@@ -353,32 +375,8 @@ pub fn refund_postings(r: &Refunded<'_>) -> Result<Vec<Transfer>, LedgerError> {
     let shipping = if r.whole { c.shipping } else { 0 };
     let merchant = goods + shipping - royalty - commission;
     let merchant_kind = if r.released { AccountKind::MerchantAvailable } else { AccountKind::MerchantPending };
-    let id = |what: &str| format!("refund:{}:{what}", r.id);
-    let mut out = Vec::new();
-    let mut push = |tid: String, debit: AccountKey, amount: i64| {
-        if amount > 0 {
-            out.push(Transfer {
-                id: tid,
-                debit,
-                credit: clearing.clone(),
-                amount,
-                code: "refund",
-                reference: r.id.to_string(),
-            });
-        }
-    };
-    push(id("vat"), AccountKey::new(c.country, AccountKind::TaxPayable, c.currency), vat);
-    push(id("duty"), AccountKey::new(c.country, AccountKind::DutyPayable, c.currency), duty);
-    for (licensor, amount) in &royalties {
-        push(
-            id(&format!("royalty:{licensor}")),
-            AccountKey::new(*licensor, AccountKind::RoyaltyPayable, c.currency),
-            *amount,
-        );
-    }
-    push(id("commission"), AccountKey::new(PLATFORM, AccountKind::Commission, c.currency), commission);
-    push(id("merchant"), AccountKey::new(c.shop, merchant_kind, c.currency), merchant);
-    Ok(out)
+    let split = Split { vat, duty, royalties, commission, merchant, merchant_kind };
+    Ok(split.transfers(c, &format!("refund:{}", r.id), "refund", r.id, false))
 }
 
 /// The transfers of a payout: each of the payee's balances (`from`, in its own currency) moves

@@ -86,6 +86,22 @@ impl DropStore for SqlStore {
         self.drops_where("shop_id = $1 ORDER BY starts_at DESC", shop_id).await
     }
 
+    async fn unclosed_drops_of_variants(&self, variant_ids: &[&str]) -> StoreResult<Vec<DropRecord>> {
+        if variant_ids.is_empty() {
+            return Ok(Vec::new());
+        }
+        let list = (1..=variant_ids.len()).map(|i| format!("${i}")).collect::<Vec<_>>().join(", ");
+        let sql = format!("{DROP_SELECT} WHERE closed_at IS NULL AND variant_id IN ({list})");
+        let rows: Vec<DropRow> = read!(self, |pool| {
+            let mut q = sqlx::query_as(&sql);
+            for v in variant_ids {
+                q = q.bind(*v);
+            }
+            q.fetch_all(pool).await.map_err(backend)?
+        });
+        Ok(rows.into_iter().map(record).collect())
+    }
+
     async fn open_drops(&self, now: OffsetDateTime) -> StoreResult<Vec<DropRecord>> {
         let sql = format!("{DROP_SELECT} WHERE closed_at IS NULL AND starts_at <= $1 ORDER BY starts_at");
         let rows: Vec<DropRow> =

@@ -579,9 +579,7 @@ pub(crate) fn drop_refusal_text(tr: &Tr, why: &podium_app::drops::DropRefusal) -
     use podium_app::drops::DropRefusal;
     use podium_domain::drop::LimitError;
     match why {
-        DropRefusal::NotOpen(at) => {
-            tr.t1("drop-refused-not-open", "at", &format!("{} {:02}:{:02} UTC", at.date(), at.hour(), at.minute()))
-        }
+        DropRefusal::NotOpen(at) => tr.t1("drop-refused-not-open", "at", &crate::licence_console::date(*at)),
         DropRefusal::NotAdmitted => tr.t("drop-refused-not-admitted"),
         DropRefusal::Limit(LimitError::Account { limit, .. }) => {
             tr.t1("drop-refused-limit", "limit", &limit.to_string())

@@ -20,6 +20,7 @@ use crate::context::{CsrfForm, Visitor};
 use crate::error::PageError;
 use crate::i18n::Tr;
 use crate::layout::{Layout, Opt};
+use crate::licence_console::date as when;
 use crate::pages::render;
 use crate::AppState;
 
@@ -34,10 +35,6 @@ pub fn routes() -> Router<AppState> {
 
 fn internal(tr: &Tr) -> impl Fn(StoreError) -> PageError + '_ {
     move |e| PageError::internal(tr.clone(), e)
-}
-
-fn when(at: OffsetDateTime) -> String {
-    format!("{} {:02}:{:02} UTC", at.date(), at.hour(), at.minute())
 }
 
 /// "2 h 05 min", "4 min 10 s".

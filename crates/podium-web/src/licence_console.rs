@@ -132,7 +132,8 @@ fn status_for(error: &Option<String>) -> StatusCode {
     }
 }
 
-fn date(t: OffsetDateTime) -> String {
+/// A moment as consoles and drops show it: `2026-11-29 14:05 UTC`.
+pub(crate) fn date(t: OffsetDateTime) -> String {
     let d = t.date();
     format!("{d} {:02}:{:02} UTC", t.hour(), t.minute())
 }

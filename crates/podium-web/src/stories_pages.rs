@@ -465,18 +465,7 @@ async fn feed(State(state): State<AppState>, v: Visitor, Query(q): Query<ListQue
                 let Some(f) = cards.iter().find(|f| f.id == d.product_id) else { continue };
                 let what = tr.tn(
                     "feed-drop",
-                    &[
-                        ("quantity", &d.quantity.to_string()),
-                        (
-                            "at",
-                            &format!(
-                                "{} {:02}:{:02} UTC",
-                                d.starts_at.date(),
-                                d.starts_at.hour(),
-                                d.starts_at.minute()
-                            ),
-                        ),
-                    ],
+                    &[("quantity", &d.quantity.to_string()), ("at", &crate::licence_console::date(d.starts_at))],
                 );
                 (None, Some(f.card.clone()), Some((what, format!("/drops/{}", d.id))))
             }
