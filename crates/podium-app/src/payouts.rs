@@ -223,6 +223,15 @@ pub async fn run(
     Ok(summary)
 }
 
+/// The payee in English (logs, the command line): the organisation, or a country's authorities
+/// for a remittance (whose payee is the country's code).
+pub fn payee_label(p: &PayoutRecord) -> String {
+    match podium_domain::Country::parse(&p.payee_id) {
+        Ok(c) if p.payee_name == p.payee_id => format!("Tax and customs authorities · {}", c.english_name()),
+        _ => p.payee_name.clone(),
+    }
+}
+
 /// The slug the provider pays for a country's tax and customs authorities.
 pub fn authority_slug(country: &str) -> String {
     format!("authority-{}", country.to_ascii_lowercase())
@@ -262,4 +271,28 @@ pub fn parse_parts(text: &str) -> Vec<(String, String, i64, String)> {
             Some((it.next()?.to_string(), it.next()?.to_string(), it.next()?.parse().ok()?, it.next()?.to_string()))
         })
         .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn remittances_name_the_countrys_authorities() {
+        let record = |id: &str, name: &str| PayoutRecord {
+            id: "po_1".into(),
+            run_id: "run_1".into(),
+            payee_id: id.into(),
+            payee_name: name.into(),
+            currency: "KRW".into(),
+            amount: 1,
+            status: "paid".into(),
+            failure: None,
+            provider_ref: None,
+            parts: Vec::new(),
+            created_at: OffsetDateTime::UNIX_EPOCH,
+        };
+        assert_eq!(payee_label(&record("KR", "KR")), "Tax and customs authorities · South Korea");
+        assert_eq!(payee_label(&record("org_1", "Hanok Threads")), "Hanok Threads");
+    }
 }

@@ -325,11 +325,10 @@ async fn run(command: Command) -> Result<()> {
                 let amount = podium_domain::Currency::parse(&p.currency)
                     .map(|c| podium_domain::Money::new(p.amount, c).formatted())
                     .unwrap_or_else(|_| p.amount.to_string());
+                let payee = podium_app::payouts::payee_label(p);
                 match &p.failure {
-                    None => println!("  paid    {:<36} {amount}", p.payee_name),
-                    Some(why) => {
-                        println!("  FAILED  {:<36} {amount}: {why} (reversed; paid by the next run)", p.payee_name)
-                    }
+                    None => println!("  paid    {payee:<36} {amount}"),
+                    Some(why) => println!("  FAILED  {payee:<36} {amount}: {why} (reversed; paid by the next run)"),
                 }
             }
             println!("payout run {}: {} paid, {} failed", summary.run_id, summary.paid, summary.failed);
