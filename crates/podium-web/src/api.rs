@@ -11,8 +11,7 @@ use axum::http::request::Parts;
 use axum::http::{Method, StatusCode};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
-use axum::routing::{delete, get, post};
-use axum::{Json, Router};
+use axum::Json;
 use axum_extra::extract::CookieJar;
 use podium_app::accounts::{self, Principal, SignInError};
 use podium_domain::{Country, Currency, Lang, Money, Rate, RateTable};
@@ -59,35 +58,40 @@ impl utoipa::Modify for BearerAuth {
     }
 }
 
-pub fn routes() -> Router<AppState> {
-    let v1 = Router::new()
-        .route("/sessions", post(create_session))
-        .route("/sessions/current", delete(delete_session))
-        .route("/me", get(me))
-        .route("/context", get(context))
-        .route("/fx/rates", get(fx_rates))
-        .route("/fx/convert", get(fx_convert))
-        .route("/products", get(crate::api_catalogue::products))
-        .route("/products/{slug}", get(crate::api_catalogue::product))
-        .route("/suggest", get(crate::api_catalogue::suggest))
-        .route("/quotes", post(crate::api_quotes::create_quote))
-        .route("/carts", post(crate::api_quotes::create_cart))
-        .route("/carts/{id}", get(crate::api_quotes::get_cart))
-        .route("/carts/{id}/lines", post(crate::api_quotes::add_cart_line))
-        .route("/carts/{id}/checkout", post(crate::api_orders::checkout_cart))
-        .route("/orders", get(crate::api_orders::my_orders))
-        .route("/orders/{number}", get(crate::api_orders::get_order))
-        .route("/orders/{number}/returns", post(crate::api_orders::request_return))
-        .route("/shops/{shop}/consignments", get(crate::api_orders::shop_consignments))
-        .route("/consignments/{id}/accept", post(crate::api_orders::accept))
-        .route("/consignments/{id}/ship", post(crate::api_orders::ship))
-        .route("/consignments/{id}/deliver", post(crate::api_orders::deliver))
-        .route("/consignments/{id}/returns/{rid}/accept", post(crate::api_orders::accept_return))
-        .route("/webhooks/sandbox", post(crate::api_orders::sandbox_webhook))
-        .route("/authenticity/{code}", get(crate::verify::api_verify))
-        .route_layer(axum::middleware::from_fn(validate_locale_params))
-        .fallback(api_not_found);
-    Router::new().merge(SwaggerUi::new("/api/docs").url("/api/v1/openapi.json", ApiDoc::openapi())).nest("/api/v1", v1)
+pub fn routes() -> crate::routes::Routes {
+    let v1 = crate::routes::Routes::new()
+        .post("/sessions", create_session)
+        .delete("/sessions/current", delete_session)
+        .get("/me", me)
+        .get("/context", context)
+        .get("/fx/rates", fx_rates)
+        .get("/fx/convert", fx_convert)
+        .get("/products", crate::api_catalogue::products)
+        .get("/products/{slug}", crate::api_catalogue::product)
+        .get("/suggest", crate::api_catalogue::suggest)
+        .post("/quotes", crate::api_quotes::create_quote)
+        .post("/carts", crate::api_quotes::create_cart)
+        .get("/carts/{id}", crate::api_quotes::get_cart)
+        .post("/carts/{id}/lines", crate::api_quotes::add_cart_line)
+        .post("/carts/{id}/checkout", crate::api_orders::checkout_cart)
+        .get("/orders", crate::api_orders::my_orders)
+        .get("/orders/{number}", crate::api_orders::get_order)
+        .post("/orders/{number}/returns", crate::api_orders::request_return)
+        .get("/shops/{shop}/consignments", crate::api_orders::shop_consignments)
+        .post("/consignments/{id}/accept", crate::api_orders::accept)
+        .post("/consignments/{id}/ship", crate::api_orders::ship)
+        .post("/consignments/{id}/deliver", crate::api_orders::deliver)
+        .post("/consignments/{id}/returns/{rid}/accept", crate::api_orders::accept_return)
+        .post("/webhooks/sandbox", crate::api_orders::sandbox_webhook)
+        .get("/authenticity/{code}", crate::verify::api_verify)
+        .map(|r| r.route_layer(axum::middleware::from_fn(validate_locale_params)).fallback(api_not_found));
+    let docs = SwaggerUi::new("/api/docs").url("/api/v1/openapi.json", ApiDoc::openapi());
+    crate::routes::Routes::new()
+        .merge_router(
+            docs.into(),
+            &[(Method::GET, "/api/docs"), (Method::GET, "/api/docs/{*rest}"), (Method::GET, "/api/v1/openapi.json")],
+        )
+        .nest("/api/v1", v1)
 }
 
 async fn api_not_found() -> ApiError {

@@ -5,8 +5,6 @@ use askama::Template;
 use axum::extract::{Path, Query, State};
 use axum::http::{header, StatusCode};
 use axum::response::{IntoResponse, Response};
-use axum::routing::get;
-use axum::Router;
 use podium_app::catalogue::{ProductFilter, ProductRecord};
 use podium_app::storefront;
 use podium_domain::catalogue::CategoryTree;
@@ -22,14 +20,14 @@ use crate::AppState;
 
 pub const PER_PAGE: i64 = 24;
 
-pub fn routes() -> Router<AppState> {
-    Router::new()
-        .route("/products", get(all_products))
-        .route("/products/{slug}", get(product))
-        .route("/products/{slug}/art.svg", get(art))
-        .route("/properties/{slug}", get(property))
-        .route("/categories/{slug}", get(category))
-        .route("/shops/{slug}", get(shop))
+pub fn routes() -> crate::routes::Routes {
+    crate::routes::Routes::new()
+        .get("/products", all_products)
+        .get("/products/{slug}", product)
+        .get("/products/{slug}/art.svg", art)
+        .get("/properties/{slug}", property)
+        .get("/categories/{slug}", category)
+        .get("/shops/{slug}", shop)
 }
 
 /// A product as a card shows it.

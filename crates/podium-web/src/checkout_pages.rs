@@ -7,8 +7,7 @@ use askama::Template;
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::{Redirect, Response};
-use axum::routing::{get, post};
-use axum::{Form, Router};
+use axum::Form;
 use podium_app::cart::{self, CartError, PricedCart};
 use podium_app::checkout::{self, CheckoutError, CheckoutRequest};
 use podium_app::fulfilment::{self, FulfilError};
@@ -29,19 +28,20 @@ use crate::layout::Layout;
 use crate::pages::render;
 use crate::AppState;
 
-pub fn routes() -> Router<AppState> {
-    Router::new()
-        .route("/cart", get(cart_page))
-        .route("/cart/add", post(add))
-        .route("/cart/lines", post(set_line))
-        .route("/checkout", get(checkout_page))
-        .route("/checkout/address", post(save_address))
-        .route("/checkout/place", post(place))
-        .route("/sandbox/cards", post(sandbox_card))
-        .route("/sandbox/payments/{id}/confirm", get(confirm_page).post(confirm))
-        .route("/orders/{number}", get(order_page))
-        .route("/orders/{number}/returns", post(ask_return))
-        .route("/account/orders", get(my_orders))
+pub fn routes() -> crate::routes::Routes {
+    crate::routes::Routes::new()
+        .get("/cart", cart_page)
+        .post("/cart/add", add)
+        .post("/cart/lines", set_line)
+        .get("/checkout", checkout_page)
+        .post("/checkout/address", save_address)
+        .post("/checkout/place", place)
+        .post("/sandbox/cards", sandbox_card)
+        .get("/sandbox/payments/{id}/confirm", confirm_page)
+        .post("/sandbox/payments/{id}/confirm", confirm)
+        .get("/orders/{number}", order_page)
+        .post("/orders/{number}/returns", ask_return)
+        .get("/account/orders", my_orders)
 }
 
 /// An amount in minor units of a currency given by its code, as pages and e-mails show it.

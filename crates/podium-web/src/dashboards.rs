@@ -9,8 +9,6 @@ use askama::Template;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
-use axum::routing::get;
-use axum::Router;
 use podium_app::ledger::AccountRow;
 use podium_app::{royalties, Org};
 use podium_domain::ledger::{AccountKind, Posted};
@@ -23,11 +21,11 @@ use crate::layout::Layout;
 use crate::pages::render;
 use crate::AppState;
 
-pub fn routes() -> Router<AppState> {
-    Router::new()
-        .route("/console/licensing/{org}/royalties", get(licensor))
-        .route("/console/shops/{shop}/money", get(shop))
-        .route("/console/operator/money", get(operator))
+pub fn routes() -> crate::routes::Routes {
+    crate::routes::Routes::new()
+        .get("/console/licensing/{org}/royalties", licensor)
+        .get("/console/shops/{shop}/money", shop)
+        .get("/console/operator/money", operator)
 }
 
 /// A bar chart: one row per (label, value), drawn to scale, the formatted value beside it.

@@ -7,8 +7,7 @@ use askama::Template;
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
-use axum::routing::{get, post};
-use axum::{Form, Router};
+use axum::Form;
 use podium_app::drops::{self, DropRecord, NewDrop};
 use podium_app::StoreError;
 use podium_domain::drop::Phase;
@@ -24,13 +23,14 @@ use crate::licence_console::date as when;
 use crate::pages::render;
 use crate::AppState;
 
-pub fn routes() -> Router<AppState> {
-    Router::new()
-        .route("/drops/{id}", get(room))
-        .route("/drops/{id}/join", post(join))
-        .route("/drops/{id}/notify", post(notify))
-        .route("/console/shops/{shop}/drops", get(console).post(schedule))
-        .route("/console/shops/{shop}/drops/{id}/close", post(close))
+pub fn routes() -> crate::routes::Routes {
+    crate::routes::Routes::new()
+        .get("/drops/{id}", room)
+        .post("/drops/{id}/join", join)
+        .post("/drops/{id}/notify", notify)
+        .get("/console/shops/{shop}/drops", console)
+        .post("/console/shops/{shop}/drops", schedule)
+        .post("/console/shops/{shop}/drops/{id}/close", close)
 }
 
 fn internal(tr: &Tr) -> impl Fn(StoreError) -> PageError + '_ {

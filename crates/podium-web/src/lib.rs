@@ -23,6 +23,7 @@ mod orders_console;
 mod pages;
 mod payouts_console;
 pub mod reference;
+pub mod routes;
 mod rules_console;
 mod search_page;
 mod shipping_console;
@@ -135,10 +136,9 @@ impl AppState {
     }
 }
 
-/// The whole application: pages, API, operational endpoints, with logging and metrics.
-pub fn router(state: AppState) -> Router {
-    let tls = state.config.secure_cookies;
-    Router::new()
+/// Every route Podium serves, with the router that serves them (see [`routes`]).
+fn all_routes() -> routes::Routes {
+    routes::Routes::new()
         .merge(pages::routes())
         .merge(catalogue_pages::routes())
         .merge(checkout_pages::routes())
@@ -156,6 +156,19 @@ pub fn router(state: AppState) -> Router {
         .merge(licence_console::routes())
         .merge(api::routes())
         .merge(ops::routes())
+}
+
+/// The method and path of every route, in the order they are added.
+pub fn route_table() -> Vec<routes::Route> {
+    all_routes().into_parts().1
+}
+
+/// The whole application: pages, API, operational endpoints, with logging and metrics.
+pub fn router(state: AppState) -> Router {
+    let tls = state.config.secure_cookies;
+    all_routes()
+        .into_parts()
+        .0
         .fallback(pages::not_found)
         .with_state(state)
         .layer(axum::middleware::from_fn(ops::track))

@@ -7,8 +7,7 @@ use askama::Template;
 use axum::extract::{DefaultBodyLimit, Multipart, Path, Query, State};
 use axum::http::{header, StatusCode};
 use axum::response::{IntoResponse, Redirect, Response};
-use axum::routing::{get, post};
-use axum::{Form, Router};
+use axum::Form;
 use podium_app::licensing::{
     self, ActingUser, AgreementRecord, LicensingError, NewAgreement, NewAttachment, Proposal, SubmissionFilter,
     SubmissionRecord,
@@ -31,27 +30,29 @@ use crate::AppState;
 /// The most a decision's attachments may weigh together.
 const MAX_ATTACHMENTS: usize = 8 * 1024 * 1024;
 
-pub fn routes() -> Router<AppState> {
-    let uploads = Router::new()
-        .route("/console/licensing/{org}/submissions/{id}/decide", post(decide))
-        .layer(DefaultBodyLimit::max(MAX_ATTACHMENTS + 64 * 1024));
-    Router::new()
-        .route("/console/licensing/{org}", get(queue))
-        .route("/console/licensing/{org}/submissions/{id}", get(submission))
-        .route("/console/licensing/{org}/agreements", get(agreements).post(create_agreement))
-        .route("/console/licensing/{org}/agreements/{id}", get(agreement))
-        .route("/console/licensing/{org}/agreements/{id}/status", post(agreement_status))
-        .route("/console/licensing/{org}/agreements/{id}/rights", post(add_rights))
-        .route("/console/licensing/{org}/codes", get(codes).post(issue_codes))
-        .route("/console/licensing/{org}/codes/{batch}/codes.csv", get(codes_csv))
-        .route("/console/licensing/{org}/codes/{batch}/labels.svg", get(codes_svg))
-        .route("/console/licensing/{org}/audit", get(audit))
-        .route("/console/licensing/{org}/properties", post(add_property))
-        .route("/console/licensing/{org}/stages", post(set_stages))
-        .route("/console/shops/{shop}/licences", get(my_licences))
-        .route("/console/shops/{shop}/products/{handle}/submit", post(submit))
-        .route("/console/shops/{shop}/submissions/{id}/resubmit", post(resubmit))
-        .route("/console/attachments/{id}", get(attachment))
+pub fn routes() -> crate::routes::Routes {
+    let uploads = crate::routes::Routes::new()
+        .post("/console/licensing/{org}/submissions/{id}/decide", decide)
+        .map(|r| r.layer(DefaultBodyLimit::max(MAX_ATTACHMENTS + 64 * 1024)));
+    crate::routes::Routes::new()
+        .get("/console/licensing/{org}", queue)
+        .get("/console/licensing/{org}/submissions/{id}", submission)
+        .get("/console/licensing/{org}/agreements", agreements)
+        .post("/console/licensing/{org}/agreements", create_agreement)
+        .get("/console/licensing/{org}/agreements/{id}", agreement)
+        .post("/console/licensing/{org}/agreements/{id}/status", agreement_status)
+        .post("/console/licensing/{org}/agreements/{id}/rights", add_rights)
+        .get("/console/licensing/{org}/codes", codes)
+        .post("/console/licensing/{org}/codes", issue_codes)
+        .get("/console/licensing/{org}/codes/{batch}/codes.csv", codes_csv)
+        .get("/console/licensing/{org}/codes/{batch}/labels.svg", codes_svg)
+        .get("/console/licensing/{org}/audit", audit)
+        .post("/console/licensing/{org}/properties", add_property)
+        .post("/console/licensing/{org}/stages", set_stages)
+        .get("/console/shops/{shop}/licences", my_licences)
+        .post("/console/shops/{shop}/products/{handle}/submit", submit)
+        .post("/console/shops/{shop}/submissions/{id}/resubmit", resubmit)
+        .get("/console/attachments/{id}", attachment)
         .merge(uploads)
 }
 

@@ -8,8 +8,7 @@ use axum::extract::{MatchedPath, Request, State};
 use axum::http::{header, HeaderValue, StatusCode};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
-use axum::routing::get;
-use axum::{Json, Router};
+use axum::Json;
 use metrics_exporter_prometheus::{PrometheusBuilder, PrometheusHandle};
 use serde::Serialize;
 
@@ -29,8 +28,8 @@ pub fn prometheus() -> Option<&'static PrometheusHandle> {
         .as_ref()
 }
 
-pub fn routes() -> Router<AppState> {
-    Router::new().route("/healthz", get(healthz)).route("/readyz", get(readyz)).route("/metrics", get(metrics_text))
+pub fn routes() -> crate::routes::Routes {
+    crate::routes::Routes::new().get("/healthz", healthz).get("/readyz", readyz).get("/metrics", metrics_text)
 }
 
 #[derive(Serialize, utoipa::ToSchema)]

@@ -6,8 +6,7 @@ use askama::Template;
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::{Redirect, Response};
-use axum::routing::{get, post};
-use axum::{Form, Router};
+use axum::Form;
 use podium_app::fulfilment::{self, FulfilError, FulfilStep, Shipment};
 use podium_app::orders::{ConsignmentRecord, OrderRecord};
 use podium_app::Org;
@@ -24,12 +23,12 @@ use crate::pages::render;
 use crate::shop_console::shop_or_return;
 use crate::AppState;
 
-pub fn routes() -> Router<AppState> {
-    Router::new()
-        .route("/console/shops/{shop}/orders", get(list))
-        .route("/console/shops/{shop}/orders/{id}", get(detail))
-        .route("/console/shops/{shop}/orders/{id}/{step}", post(step))
-        .route("/console/shops/{shop}/orders/{id}/returns/{rid}/{decision}", post(decide_return))
+pub fn routes() -> crate::routes::Routes {
+    crate::routes::Routes::new()
+        .get("/console/shops/{shop}/orders", list)
+        .get("/console/shops/{shop}/orders/{id}", detail)
+        .post("/console/shops/{shop}/orders/{id}/{step}", step)
+        .post("/console/shops/{shop}/orders/{id}/returns/{rid}/{decision}", decide_return)
 }
 
 struct Row {

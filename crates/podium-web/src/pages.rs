@@ -4,8 +4,7 @@ use askama::Template;
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::{Html, IntoResponse, Redirect, Response};
-use axum::routing::{get, post};
-use axum::{Form, Router};
+use axum::Form;
 use podium_app::accounts::{self, SignInError, SignUpError};
 use podium_app::Org;
 use podium_domain::role::{OrgKind, Role};
@@ -18,17 +17,19 @@ use crate::i18n::Tr;
 use crate::layout::{Layout, Opt};
 use crate::AppState;
 
-pub fn routes() -> Router<AppState> {
-    Router::new()
-        .route("/", get(home))
-        .route("/signin", get(signin_page).post(signin))
-        .route("/signup", get(signup_page).post(signup))
-        .route("/signout", post(signout))
-        .route("/console", get(console_home))
-        .route("/console/{role}", get(console))
-        .route("/static/podium.css", get(stylesheet))
-        .route("/static/story.js", get(story_script))
-        .route("/static/drop.js", get(drop_script))
+pub fn routes() -> crate::routes::Routes {
+    crate::routes::Routes::new()
+        .get("/", home)
+        .get("/signin", signin_page)
+        .post("/signin", signin)
+        .get("/signup", signup_page)
+        .post("/signup", signup)
+        .post("/signout", signout)
+        .get("/console", console_home)
+        .get("/console/{role}", console)
+        .get("/static/podium.css", stylesheet)
+        .get("/static/story.js", story_script)
+        .get("/static/drop.js", drop_script)
 }
 
 pub(crate) fn render(v: Visitor, status: StatusCode, page: impl Template) -> Response {

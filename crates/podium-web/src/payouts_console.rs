@@ -6,8 +6,7 @@ use askama::Template;
 use axum::extract::{Path, Query, State};
 use axum::http::{header, StatusCode};
 use axum::response::{IntoResponse, Redirect, Response};
-use axum::routing::get;
-use axum::{Form, Router};
+use axum::Form;
 use podium_app::payouts::{self, PayoutRecord, SandboxPayouts};
 
 use serde::Deserialize;
@@ -20,8 +19,11 @@ use crate::pages::render;
 use crate::rules_console::operator_or;
 use crate::AppState;
 
-pub fn routes() -> Router<AppState> {
-    Router::new().route("/console/operator/payouts", get(list).post(run)).route("/console/payouts/{id}", get(statement))
+pub fn routes() -> crate::routes::Routes {
+    crate::routes::Routes::new()
+        .get("/console/operator/payouts", list)
+        .post("/console/operator/payouts", run)
+        .get("/console/payouts/{id}", statement)
 }
 
 struct Row {

@@ -6,8 +6,7 @@ use askama::Template;
 use axum::extract::{DefaultBodyLimit, Multipart, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
-use axum::routing::{get, post};
-use axum::{Form, Router};
+use axum::Form;
 use podium_app::trade_rules::{self, ImportRulesError, RulesSource};
 use podium_domain::landed::{ThresholdKind, TradeRules};
 use podium_domain::Role;
@@ -23,12 +22,13 @@ use crate::AppState;
 /// Rules files are small; a megabyte leaves plenty of room.
 const MAX_RULES_BYTES: usize = 1024 * 1024;
 
-pub fn routes() -> Router<AppState> {
-    Router::new()
-        .route("/console/operator/trade-rules", get(page).post(upload))
-        .route("/console/operator/rates", post(upload_rates))
-        .layer(DefaultBodyLimit::max(MAX_RULES_BYTES + 16 * 1024))
-        .route("/console/operator/rates/manual", post(manual_rate))
+pub fn routes() -> crate::routes::Routes {
+    crate::routes::Routes::new()
+        .get("/console/operator/trade-rules", page)
+        .post("/console/operator/trade-rules", upload)
+        .post("/console/operator/rates", upload_rates)
+        .map(|r| r.layer(DefaultBodyLimit::max(MAX_RULES_BYTES + 16 * 1024)))
+        .post("/console/operator/rates/manual", manual_rate)
 }
 
 struct CountryRow {

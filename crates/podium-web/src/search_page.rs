@@ -5,8 +5,6 @@ use askama::Template;
 use axum::extract::{Query, State};
 use axum::http::StatusCode;
 use axum::response::Response;
-use axum::routing::get;
-use axum::Router;
 use podium_search::Sort;
 use serde::Deserialize;
 
@@ -18,8 +16,8 @@ use crate::layout::{Layout, Opt};
 use crate::pages::render;
 use crate::AppState;
 
-pub fn routes() -> Router<AppState> {
-    Router::new().route("/search", get(search))
+pub fn routes() -> crate::routes::Routes {
+    crate::routes::Routes::new().get("/search", search)
 }
 
 #[derive(Deserialize, Default)]

@@ -6,8 +6,7 @@ use askama::Template;
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::{Redirect, Response};
-use axum::routing::{get, post};
-use axum::{Form, Router};
+use axum::Form;
 use podium_app::shipping::{self, ProfileError};
 use podium_app::{storefront, Org};
 use podium_domain::money::parse_minor;
@@ -28,11 +27,12 @@ const SPARE_ZONES: usize = 2;
 /// Zones one profile may have.
 const MAX_ZONES: usize = 20;
 
-pub fn routes() -> Router<AppState> {
-    Router::new()
-        .route("/console/shops/{shop}/shipping", get(shipping_page).post(save_profile))
-        .route("/console/shops/{shop}/shipping/{id}/delete", post(delete_profile))
-        .route("/console/shops/{shop}/shipping/assign", post(assign))
+pub fn routes() -> crate::routes::Routes {
+    crate::routes::Routes::new()
+        .get("/console/shops/{shop}/shipping", shipping_page)
+        .post("/console/shops/{shop}/shipping", save_profile)
+        .post("/console/shops/{shop}/shipping/{id}/delete", delete_profile)
+        .post("/console/shops/{shop}/shipping/assign", assign)
 }
 
 /// One zone row of a profile form, as typed.
@@ -342,6 +342,8 @@ async fn delete_profile(
     let shop = shop_or_return!(v, slug);
     match shipping::delete_profile(state.store.as_ref(), &shop.id, &id).await {
         Ok(()) => Ok(v.respond(Redirect::to(&format!("/console/shops/{}/shipping?saved=deleted", shop.slug)))),
+        // Not one of this shop's profiles.
+        Err(ProfileError::NotFound) => Err(PageError::not_found(v.tr.clone())),
         Err(ProfileError::Store(e)) => Err(PageError::internal(v.tr.clone(), e)),
         Err(e) => {
             let text = profile_error_text(&v.tr, &e);

@@ -11,8 +11,7 @@ use askama::Template;
 use axum::extract::{DefaultBodyLimit, Multipart, Path, Query, State};
 use axum::http::{header, HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Redirect, Response};
-use axum::routing::{get, post};
-use axum::{Form, Router};
+use axum::Form;
 use podium_app::catalogue::{ImageOwner, NewImage, ProductRecord, ProductStatus, StockLocation};
 use podium_app::catalogue_csv::{self, FieldError, ImportContext, ImportError};
 use podium_app::{media, Org, StoreError};
@@ -31,23 +30,24 @@ use crate::AppState;
 /// Blank variant rows offered below the existing ones.
 const SPARE_ROWS: usize = 3;
 
-pub fn routes() -> Router<AppState> {
-    let uploads = Router::new()
-        .route("/console/shops/{shop}/products/{handle}/images", post(upload_image))
-        .route("/console/shops/{shop}/import", post(import_csv))
-        .route("/console/properties/{slug}/emblem", post(upload_emblem))
+pub fn routes() -> crate::routes::Routes {
+    let uploads = crate::routes::Routes::new()
+        .post("/console/shops/{shop}/products/{handle}/images", upload_image)
+        .post("/console/shops/{shop}/import", import_csv)
+        .post("/console/properties/{slug}/emblem", upload_emblem)
         // The 8 MiB image limit plus room for the form's other fields.
-        .layer(DefaultBodyLimit::max(media::MAX_BYTES + 64 * 1024));
-    Router::new()
-        .route("/console/shops/{shop}", get(shop_home))
-        .route("/console/shops/{shop}/story", post(save_story))
-        .route("/console/shops/{shop}/products/new", get(new_product))
-        .route("/console/shops/{shop}/products", post(create_product))
-        .route("/console/shops/{shop}/products/{handle}", get(edit_product).post(update_product))
-        .route("/console/shops/{shop}/products/{handle}/images/{id}/delete", post(delete_image))
-        .route("/console/shops/{shop}/export.csv", get(export_csv))
-        .route("/media/{id}", get(media_original))
-        .route("/media/{id}/thumb", get(media_thumb))
+        .map(|r| r.layer(DefaultBodyLimit::max(media::MAX_BYTES + 64 * 1024)));
+    crate::routes::Routes::new()
+        .get("/console/shops/{shop}", shop_home)
+        .post("/console/shops/{shop}/story", save_story)
+        .get("/console/shops/{shop}/products/new", new_product)
+        .post("/console/shops/{shop}/products", create_product)
+        .get("/console/shops/{shop}/products/{handle}", edit_product)
+        .post("/console/shops/{shop}/products/{handle}", update_product)
+        .post("/console/shops/{shop}/products/{handle}/images/{id}/delete", delete_image)
+        .get("/console/shops/{shop}/export.csv", export_csv)
+        .get("/media/{id}", media_original)
+        .get("/media/{id}/thumb", media_thumb)
         .merge(uploads)
 }
 

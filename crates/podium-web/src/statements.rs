@@ -5,8 +5,6 @@ use askama::Template;
 use axum::extract::{Path, Query, State};
 use axum::http::{header, StatusCode};
 use axum::response::{IntoResponse, Response};
-use axum::routing::get;
-use axum::Router;
 use podium_app::royalties;
 use podium_domain::royalty::{Part, Quarter, Statement};
 use podium_domain::{Country, Money};
@@ -18,8 +16,8 @@ use crate::layout::Layout;
 use crate::pages::render;
 use crate::AppState;
 
-pub fn routes() -> Router<AppState> {
-    Router::new().route("/console/statements/{agreement}", get(statement_page))
+pub fn routes() -> crate::routes::Routes {
+    crate::routes::Routes::new().get("/console/statements/{agreement}", statement_page)
 }
 
 #[derive(Deserialize, Default)]

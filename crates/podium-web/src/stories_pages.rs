@@ -9,8 +9,7 @@ use askama::Template;
 use axum::extract::{Path, Query, State};
 use axum::http::{header, HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Redirect, Response};
-use axum::routing::{get, post};
-use axum::{Form, Router};
+use axum::Form;
 use podium_app::catalogue::{ProductFilter, ProductRecord};
 use podium_app::stories::{
     self, Author, FeedItem, FollowKind, StoryDraft, StoryQuery, StoryRecord, StoryText, StoryUseError,
@@ -30,28 +29,30 @@ use crate::layout::Layout;
 use crate::pages::render;
 use crate::AppState;
 
-pub fn routes() -> Router<AppState> {
-    let uploads = Router::new()
-        .route("/console/stories/{org}/images", post(upload_image))
+pub fn routes() -> crate::routes::Routes {
+    let uploads = crate::routes::Routes::new()
+        .post("/console/stories/{org}/images", upload_image)
         // The 8 MiB image limit plus room for the form's other fields.
-        .layer(axum::extract::DefaultBodyLimit::max(podium_app::media::MAX_BYTES + 64 * 1024));
-    Router::new()
+        .map(|r| r.layer(axum::extract::DefaultBodyLimit::max(podium_app::media::MAX_BYTES + 64 * 1024)));
+    crate::routes::Routes::new()
         .merge(uploads)
-        .route("/stories", get(index))
-        .route("/stories/{slug}", get(page))
-        .route("/follow", post(follow))
-        .route("/feed", get(feed))
-        .route("/account/follows", get(follows))
-        .route("/account/notifications", post(notifications))
-        .route("/unsubscribe", get(unsubscribe))
-        .route("/properties/{slug}/feed.atom", get(property_atom))
-        .route("/shops/{slug}/feed.atom", get(shop_atom))
-        .route("/console/stories/{org}", get(console_list).post(console_create))
-        .route("/console/stories/{org}/{id}", get(console_edit).post(console_save))
-        .route("/console/stories/{org}/{id}/publish", post(console_publish))
-        .route("/console/stories/{org}/{id}/withdraw", post(console_withdraw))
-        .route("/console/licensing/{org}/stories", get(review_queue))
-        .route("/console/licensing/{org}/stories/{id}/review", post(review))
+        .get("/stories", index)
+        .get("/stories/{slug}", page)
+        .post("/follow", follow)
+        .get("/feed", feed)
+        .get("/account/follows", follows)
+        .post("/account/notifications", notifications)
+        .get("/unsubscribe", unsubscribe)
+        .get("/properties/{slug}/feed.atom", property_atom)
+        .get("/shops/{slug}/feed.atom", shop_atom)
+        .get("/console/stories/{org}", console_list)
+        .post("/console/stories/{org}", console_create)
+        .get("/console/stories/{org}/{id}", console_edit)
+        .post("/console/stories/{org}/{id}", console_save)
+        .post("/console/stories/{org}/{id}/publish", console_publish)
+        .post("/console/stories/{org}/{id}/withdraw", console_withdraw)
+        .get("/console/licensing/{org}/stories", review_queue)
+        .post("/console/licensing/{org}/stories/{id}/review", review)
 }
 
 const PER_PAGE: i64 = 12;
@@ -1093,19 +1094,33 @@ async fn console_publish(
     v.check_csrf(&f.csrf_token)?;
     let org = author_or_return!(v, org, format!("/console/stories/{org}/{id}"));
     let author = Author { org_id: org.id.clone(), kind: org.kind };
-    match stories::publish(state.store.as_ref(), &author, &id, state.clock.now()).await {
-        Ok(to) => Ok(v.respond(Redirect::to(&format!("/console/stories/{}/{id}?now={}", org.slug, to.as_str())))),
-        Err(StoryUseError::NotFound) => Err(PageError::not_found(v.tr.clone())),
-        Err(e) => match use_error_text(&v.tr, &e) {
-            Some(why) => {
-                let s = stories::own(state.store.as_ref(), &author, &id).await.ok();
-                let draft = s.as_ref().map(|s| s.draft.clone()).unwrap_or_default();
-                let page = form_page(&state, &v, &org, s.as_ref(), &draft, Some(why)).await?;
-                Ok(render(v, StatusCode::CONFLICT, page))
-            }
-            None => Err(PageError::internal(v.tr.clone(), e)),
-        },
-    }
+    let result = stories::publish(state.store.as_ref(), &author, &id, state.clock.now()).await;
+    let to = match result {
+        Ok(to) => to,
+        Err(e) => return refused_change(&state, v, &org, &author, &id, e).await,
+    };
+    Ok(v.respond(Redirect::to(&format!("/console/stories/{}/{id}?now={}", org.slug, to.as_str()))))
+}
+
+/// A publish or withdraw the story's state does not allow: the form again with why (409).
+async fn refused_change(
+    state: &AppState,
+    v: Visitor,
+    org: &Org,
+    author: &Author,
+    id: &str,
+    e: StoryUseError,
+) -> Result<Response, PageError> {
+    let Some(why) = use_error_text(&v.tr, &e) else {
+        return Err(match e {
+            StoryUseError::NotFound => PageError::not_found(v.tr.clone()),
+            e => PageError::internal(v.tr.clone(), e),
+        });
+    };
+    let s = stories::own(state.store.as_ref(), author, id).await.ok();
+    let draft = s.as_ref().map(|s| s.draft.clone()).unwrap_or_default();
+    let page = form_page(state, &v, org, s.as_ref(), &draft, Some(why)).await?;
+    Ok(render(v, StatusCode::CONFLICT, page))
 }
 
 async fn console_withdraw(
@@ -1119,8 +1134,7 @@ async fn console_withdraw(
     let author = Author { org_id: org.id.clone(), kind: org.kind };
     match stories::withdraw(state.store.as_ref(), &author, &id, state.clock.now()).await {
         Ok(()) => Ok(v.respond(Redirect::to(&format!("/console/stories/{}/{id}", org.slug)))),
-        Err(StoryUseError::NotFound) => Err(PageError::not_found(v.tr.clone())),
-        Err(e) => Err(PageError::internal(v.tr.clone(), e)),
+        Err(e) => refused_change(&state, v, &org, &author, &id, e).await,
     }
 }
 

@@ -7,8 +7,7 @@ use axum::extract::{Path, Query, State};
 use axum::http::request::Parts;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
-use axum::routing::get;
-use axum::{Json, Router};
+use axum::Json;
 use podium_app::licensing::{self, Verification};
 use podium_domain::authenticity::{Code, CodeError};
 use podium_domain::catalogue::parse_gtin;
@@ -23,11 +22,11 @@ use crate::layout::Layout;
 use crate::pages::render;
 use crate::AppState;
 
-pub fn routes() -> Router<AppState> {
-    Router::new()
-        .route("/verify", get(form))
-        .route("/verify/{code}", get(page))
-        .route("/01/{gtin}/21/{serial}", get(digital_link))
+pub fn routes() -> crate::routes::Routes {
+    crate::routes::Routes::new()
+        .get("/verify", form)
+        .get("/verify/{code}", page)
+        .get("/01/{gtin}/21/{serial}", digital_link)
 }
 
 /// The country a look-up comes from, when a trusted proxy says so.
