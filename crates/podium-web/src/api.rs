@@ -40,7 +40,7 @@ use crate::AppState;
         crate::api_orders::CheckoutBody, crate::api_orders::PlacedJson, crate::api_orders::OrderJson, crate::api_orders::OrderListJson,
         crate::api_orders::ShopConsignmentsJson, crate::api_orders::OrderConsignmentJson, crate::api_orders::ShipBody,
         crate::api_orders::ReturnBody, crate::api_orders::DecideReturnBody)),
-    modifiers(&BearerAuth),
+    modifiers(&BearerAuth, &ProblemResponses),
     tags((name = "accounts"), (name = "storefront"), (name = "fx"), (name = "authenticity"), (name = "operations"))
 )]
 pub struct ApiDoc;
@@ -55,6 +55,54 @@ impl utoipa::Modify for BearerAuth {
             "bearer",
             SecurityScheme::Http(HttpBuilder::new().scheme(HttpAuthScheme::Bearer).build()),
         );
+    }
+}
+
+/// Errors are `application/problem+json`, and every operation can answer the ones any request
+/// can meet: 400 (a body or parameter that cannot be read), 422 (an unknown `country`,
+/// `currency` or `lang`, or a field that is not valid), and for operations with a body 413 (too
+/// large) and 415 (not JSON).
+struct ProblemResponses;
+
+impl utoipa::Modify for ProblemResponses {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        use utoipa::openapi::{Content, Ref, RefOr, ResponseBuilder};
+        const PROBLEM: &str = "application/problem+json";
+        let problem = |description: &str| {
+            RefOr::T(
+                ResponseBuilder::new()
+                    .description(description)
+                    .content(PROBLEM, Content::new(Some(Ref::from_schema_name("Problem"))))
+                    .build(),
+            )
+        };
+        for item in openapi.paths.paths.values_mut() {
+            let operations = [&mut item.get, &mut item.post, &mut item.put, &mut item.delete, &mut item.patch];
+            for op in operations.into_iter().flatten() {
+                for (status, response) in op.responses.responses.iter_mut() {
+                    if let (false, RefOr::T(r)) = (status.starts_with('2'), response) {
+                        if let Some(c) = r.content.shift_remove("application/json") {
+                            r.content.insert(PROBLEM.to_string(), c);
+                        }
+                    }
+                }
+                let mut common = vec![
+                    ("400", "The request could not be read: a malformed parameter or body"),
+                    ("422", "A parameter or field is not valid; `field` names it"),
+                ];
+                if op.security.as_ref().is_some_and(|s| !s.is_empty()) {
+                    common.push(("401", "Not signed in, or the token is unknown, expired or revoked"));
+                    common.push(("403", "Signed in, but not allowed to do this"));
+                }
+                if op.request_body.is_some() {
+                    common.push(("413", "The body is too large"));
+                    common.push(("415", "The body is not `application/json`"));
+                }
+                for (status, description) in common {
+                    op.responses.responses.entry(status.to_string()).or_insert_with(|| problem(description));
+                }
+            }
+        }
     }
 }
 
@@ -100,6 +148,14 @@ async fn api_not_found() -> ApiError {
 
 /// Refuses unknown `country`, `currency` or `lang` query values on every API route.
 async fn validate_locale_params(req: Request, next: Next) -> Response {
+    // A method this path does not serve gets its 405 from the router, whatever the query says.
+    static SERVED: std::sync::OnceLock<std::collections::HashSet<(Method, String)>> = std::sync::OnceLock::new();
+    let served = SERVED.get_or_init(|| crate::route_table().into_iter().map(|r| (r.method, r.path)).collect());
+    let path = req.extensions().get::<axum::extract::MatchedPath>().map(|m| m.as_str().to_string());
+    let method = if req.method() == Method::HEAD { Method::GET } else { req.method().clone() };
+    if path.is_some_and(|p| !served.contains(&(method, p))) {
+        return next.run(req).await;
+    }
     if let Some(q) = req.uri().query() {
         for (k, v) in form_urlencoded::parse(q.as_bytes()) {
             let err = match k.as_ref() {

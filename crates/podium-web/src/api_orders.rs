@@ -644,7 +644,7 @@ async fn fulfil_step(
 }
 
 /// Accept a new consignment (the shop will make and ship it).
-#[utoipa::path(post, path = "/api/v1/consignments/{id}/accept", tag = "fulfilment", params(("id" = String, Path)),
+#[utoipa::path(post, path = "/api/v1/consignments/{id}/accept", tag = "fulfilment", security(("bearer" = [])), params(("id" = String, Path)),
     responses((status = 200, body = OrderConsignmentJson), (status = 404, body = Problem), (status = 409, body = Problem)))]
 pub async fn accept(
     State(state): State<AppState>,
@@ -655,7 +655,7 @@ pub async fn accept(
 }
 
 /// Ship an accepted consignment: carrier, tracking number and an authenticity code per unit.
-#[utoipa::path(post, path = "/api/v1/consignments/{id}/ship", tag = "fulfilment", params(("id" = String, Path)), request_body = ShipBody,
+#[utoipa::path(post, path = "/api/v1/consignments/{id}/ship", tag = "fulfilment", security(("bearer" = [])), params(("id" = String, Path)), request_body = ShipBody,
     responses((status = 200, body = OrderConsignmentJson), (status = 404, body = Problem), (status = 409, body = Problem), (status = 422, body = Problem)))]
 pub async fn ship(
     State(state): State<AppState>,
@@ -672,7 +672,7 @@ pub async fn ship(
 }
 
 /// Mark a shipped consignment delivered (its return window starts).
-#[utoipa::path(post, path = "/api/v1/consignments/{id}/deliver", tag = "fulfilment", params(("id" = String, Path)),
+#[utoipa::path(post, path = "/api/v1/consignments/{id}/deliver", tag = "fulfilment", security(("bearer" = [])), params(("id" = String, Path)),
     responses((status = 200, body = OrderConsignmentJson), (status = 404, body = Problem), (status = 409, body = Problem)))]
 pub async fn deliver(
     State(state): State<AppState>,
@@ -728,7 +728,7 @@ pub struct DecideReturnBody {
 }
 
 /// Accept a return: the refund goes back to the card through the provider.
-#[utoipa::path(post, path = "/api/v1/consignments/{id}/returns/{rid}/accept", tag = "fulfilment", request_body = DecideReturnBody,
+#[utoipa::path(post, path = "/api/v1/consignments/{id}/returns/{rid}/accept", tag = "fulfilment", security(("bearer" = [])), request_body = DecideReturnBody,
     params(("id" = String, Path), ("rid" = String, Path)),
     responses((status = 200, body = OrderConsignmentJson), (status = 404, body = Problem)))]
 pub async fn accept_return(
