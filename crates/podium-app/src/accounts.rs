@@ -68,9 +68,23 @@ pub struct Principal {
     pub orgs: Vec<Org>,
     pub csrf_token: String,
     pub session_hash: String,
+    /// Set when the caller is an organisation's API token rather than a signed-in session.
+    pub token: Option<TokenGrant>,
+}
+
+/// What an API token may do, for one organisation.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TokenGrant {
+    pub id: String,
+    pub scopes: Vec<crate::security::Scope>,
 }
 
 impl Principal {
+    /// A signed-in session may do anything its roles allow; a token, only its scopes.
+    pub fn allows(&self, scope: crate::security::Scope) -> bool {
+        self.token.as_ref().is_none_or(|t| t.scopes.contains(&scope))
+    }
+
     pub fn roles(&self) -> Vec<Role> {
         let mut roles = vec![Role::Fan];
         roles.extend(self.orgs.iter().map(|o| o.kind.member_role()));
@@ -237,7 +251,7 @@ pub async fn authenticate(
         return Ok(None);
     };
     let orgs = store.memberships(&user.id).await?;
-    Ok(Some(Principal { user, orgs, csrf_token: session.csrf_token, session_hash: hash }))
+    Ok(Some(Principal { user, orgs, csrf_token: session.csrf_token, session_hash: hash, token: None }))
 }
 
 pub async fn sign_out(store: &dyn Store, principal: &Principal) -> Result<(), StoreError> {

@@ -46,6 +46,10 @@ use crate::catalogue::{NewProduct, NewVariant, ProductRecord, ProductStatus, Sto
 use crate::ports::{Org, StoreError};
 use crate::Store;
 
+/// The longest product title and description, in characters, in any language.
+pub const MAX_TITLE: usize = 200;
+pub const MAX_DESCRIPTION: usize = 20_000;
+
 /// Every column Podium writes, in order.
 pub fn columns() -> Vec<String> {
     let mut c: Vec<String> = [
@@ -400,6 +404,20 @@ pub fn product_head(
             }
         }
     }
+    for t in translations.values() {
+        if t.title.chars().count() > MAX_TITLE {
+            errors.push(field_err(
+                &format!("Title ({})", t.lang.tag()),
+                format!("Title ({}) is longer than {MAX_TITLE} characters", t.lang.tag()),
+            ));
+        }
+        if t.description.chars().count() > MAX_DESCRIPTION {
+            errors.push(field_err(
+                &format!("Body ({})", t.lang.tag()),
+                format!("Body ({}) is longer than {MAX_DESCRIPTION} characters", t.lang.tag()),
+            ));
+        }
+    }
     if !translations.contains_key(fallback.tag()) {
         errors.push(field_err(
             &format!("Title ({})", fallback.tag()),
@@ -748,7 +766,7 @@ pub async fn import(
         }
     }
     let total = parsed.products.len() as u64;
-    let who = crate::licensing::ActingUser { name: shop.name.clone() };
+    let who = crate::licensing::ActingUser { name: shop.name.clone(), ..Default::default() };
     let (_, revisions) = crate::licensing::save_with_review(store, &who, &shop.id, parsed.products, &existing, &|n| {
         progress("save", n as u64, total)
     })

@@ -46,7 +46,7 @@ pub struct NewAgreement {
 }
 
 /// Written in the same transaction as the change it records.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct AuditEntry {
     /// The organisation whose log shows it (the licensor, for licensing actions).
     pub org_id: String,
@@ -56,6 +56,8 @@ pub struct AuditEntry {
     /// What was acted on, as people read it ("KEN-2026-001", "Harambee cap at concept").
     pub subject: String,
     pub detail: String,
+    /// Where the request came from: the client's address, or `cli`.
+    pub client: String,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -305,9 +307,11 @@ pub enum LicensingError {
 pub type LicensingResult<T> = Result<T, LicensingError>;
 
 /// Who is acting, for the history and the audit log.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Default)]
 pub struct ActingUser {
     pub name: String,
+    /// Where the request came from, for the audit log.
+    pub client: String,
 }
 
 async fn tree(store: &dyn Store) -> StoreResult<CategoryTree> {
@@ -321,6 +325,7 @@ fn audit(org_id: &str, who: &ActingUser, action: &str, subject: &str, detail: St
         action: action.to_string(),
         subject: subject.to_string(),
         detail,
+        client: who.client.clone(),
     }
 }
 

@@ -192,6 +192,8 @@ pub enum MailKind {
     Story,
     /// A drop the recipient asked to hear about has opened (`order_id` holds the drop's id).
     DropOpen,
+    /// A link to choose a new password (`order_id` holds the reset's id).
+    PasswordReset,
 }
 
 impl MailKind {
@@ -202,13 +204,21 @@ impl MailKind {
             MailKind::Refunded => "refunded",
             MailKind::Story => "story",
             MailKind::DropOpen => "drop_open",
+            MailKind::PasswordReset => "password_reset",
         }
     }
 
     pub fn parse(s: &str) -> Option<MailKind> {
-        [MailKind::OrderConfirmation, MailKind::Shipped, MailKind::Refunded, MailKind::Story, MailKind::DropOpen]
-            .into_iter()
-            .find(|k| k.as_str() == s)
+        [
+            MailKind::OrderConfirmation,
+            MailKind::Shipped,
+            MailKind::Refunded,
+            MailKind::Story,
+            MailKind::DropOpen,
+            MailKind::PasswordReset,
+        ]
+        .into_iter()
+        .find(|k| k.as_str() == s)
     }
 }
 

@@ -93,6 +93,7 @@ pub trait Store:
     + crate::payouts::PayoutStore
     + crate::stories::StoryStore
     + crate::drops::DropStore
+    + crate::security::SecurityStore
     + Send
     + Sync
 {

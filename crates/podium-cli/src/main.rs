@@ -57,6 +57,9 @@ enum Command {
     /// Pay shops and licensors.
     #[command(subcommand)]
     Payouts(PayoutsCommand),
+    /// Give accounts their roles: membership of a shop or licensor, or operator.
+    #[command(subcommand)]
+    Roles(RolesCommand),
     /// Rebuild this node's search index from the database (stop the node first).
     Reindex {
         #[command(flatten)]
@@ -228,6 +231,25 @@ enum PayoutsCommand {
 }
 
 #[derive(Subcommand)]
+enum RolesCommand {
+    /// Make an account a member of a shop or licensor (by its slug).
+    AddMember {
+        #[command(flatten)]
+        db: DbArgs,
+        email: String,
+        org: String,
+    },
+    /// Make an account an operator of the marketplace, or (with --revoke) no longer one.
+    Operator {
+        #[command(flatten)]
+        db: DbArgs,
+        email: String,
+        #[arg(long)]
+        revoke: bool,
+    },
+}
+
+#[derive(Subcommand)]
 enum ExportCommand {
     /// Write a shop's products as CSV in the format `podium import products` reads.
     Products {
@@ -311,6 +333,38 @@ async fn run(command: Command) -> Result<()> {
                 Err(breach) => anyhow::bail!("ledger breach: {breach}"),
             }
         }
+        Command::Roles(RolesCommand::AddMember { db, email, org }) => {
+            let store = podium_store::connect(&db.url()?).await?;
+            store.migrate().await.context("migration failed")?;
+            let user = store.user_by_email(&email.trim().to_lowercase()).await?;
+            let Some(user) = user else { bail!("no account uses {email}") };
+            let Some(o) = store.org_by_slug(&org).await? else { bail!("no shop or licensor is called {org}") };
+            if store.memberships(&user.id).await?.iter().any(|m| m.id == o.id) {
+                println!("{} is already a member of {}", user.email, o.name);
+                return Ok(());
+            }
+            store.add_membership(&user.id, &o.id).await?;
+            cli_audit(store.as_ref(), "role.member", &user.email, &format!("member of {} ({})", o.name, o.slug))
+                .await?;
+            println!("{} is now a member of {}", user.email, o.name);
+            Ok(())
+        }
+        Command::Roles(RolesCommand::Operator { db, email, revoke }) => {
+            let store = podium_store::connect(&db.url()?).await?;
+            store.migrate().await.context("migration failed")?;
+            let Some(user) = store.user_by_email(&email.trim().to_lowercase()).await? else {
+                bail!("no account uses {email}")
+            };
+            store.set_operator(&user.id, !revoke).await?;
+            let (action, what) = if revoke {
+                ("role.operator.revoke", "no longer an operator")
+            } else {
+                ("role.operator", "an operator")
+            };
+            cli_audit(store.as_ref(), action, &user.email, what).await?;
+            println!("{} is now {what}", user.email);
+            Ok(())
+        }
         Command::Payouts(PayoutsCommand::Run { db, fail_for }) => {
             let url = db.url()?;
             let store = podium_store::connect(&url).await?;
@@ -321,6 +375,8 @@ async fn run(command: Command) -> Result<()> {
             let summary = podium_app::payouts::run(store.as_ref(), &provider, &rates, "podium payouts run", now)
                 .await
                 .context("the payout run failed")?;
+            let detail = format!("{} paid, {} failed", summary.paid, summary.failed);
+            cli_audit(store.as_ref(), "payouts.run", "payout run", &detail).await?;
             for p in &summary.payouts {
                 let amount = podium_domain::Currency::parse(&p.currency)
                     .map(|c| podium_domain::Money::new(p.amount, c).formatted())
@@ -433,6 +489,8 @@ async fn run(command: Command) -> Result<()> {
             let by = format!("podium import trade-rules {}", file.display());
             match podium_app::trade_rules::import(store.as_ref(), &text, &by).await {
                 Ok(rules) => {
+                    let detail = format!("{} countries, {} bytes", rules.countries.len(), text.len());
+                    cli_audit(store.as_ref(), "trade-rules.import", &file.display().to_string(), &detail).await?;
                     let codes: Vec<String> = rules.countries.iter().map(|c| c.country.code().to_string()).collect();
                     println!("imported trade rules for {} countries ({})", codes.len(), codes.join(", "));
                     Ok(())
@@ -454,8 +512,23 @@ async fn run(command: Command) -> Result<()> {
             let report = podium_app::fx_import::import(store.as_ref(), &content, &source)
                 .await
                 .with_context(|| format!("{} was not imported", file.display()))?;
+            cli_audit(store.as_ref(), "rates.import", &file.display().to_string(), &report.summary()).await?;
             println!("{}", report.summary());
             Ok(())
         }
     }
+}
+
+/// Records a command's change in the operator's audit log: who ran it (the shell's user) from
+/// the command line.
+async fn cli_audit(store: &dyn podium_app::Store, action: &str, subject: &str, detail: &str) -> Result<()> {
+    let user = std::env::var("USER").or_else(|_| std::env::var("LOGNAME")).unwrap_or_else(|_| "unknown".into());
+    let actor = podium_app::security::Actor {
+        user_id: String::new(),
+        name: format!("{user} (podium command)"),
+        client: "cli".into(),
+    };
+    podium_app::security::audit_operator(store, &actor, action, subject, detail, time::OffsetDateTime::now_utc())
+        .await
+        .context("could not write the audit log")
 }

@@ -265,7 +265,7 @@ async fn suspending_an_agreement_takes_its_products_off_sale_on_every_node() {
         .into_iter()
         .find(|a| a.licensee.slug == "savannah-stitch")
         .expect("the demo agreement");
-    let who = ActingUser { name: "Wanjiru Kamau".into() };
+    let who = ActingUser { name: "Wanjiru Kamau".into(), ..Default::default() };
     let started = Instant::now();
     licensing::change_agreement_status(
         store.as_ref(),

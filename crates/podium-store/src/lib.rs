@@ -18,6 +18,7 @@ mod migrate;
 mod orders;
 mod payouts;
 mod sandbox;
+mod security;
 mod shipping;
 mod sql;
 mod stories;

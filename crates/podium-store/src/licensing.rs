@@ -16,7 +16,7 @@ use podium_domain::licensing::{Agreement, AgreementStatus, Channel, RightsSet, T
 use podium_domain::Currency;
 use time::{Date, OffsetDateTime};
 
-use crate::macros::{outbox, read, write_tx};
+use crate::macros::{audit, outbox, read, write_tx};
 use crate::sql::{backend, conflict, decode_err, from_micros, micros, new_id, SqlStore};
 
 pub(crate) fn placeholders(first: usize, n: usize) -> String {
@@ -206,27 +206,6 @@ fn code_from(r: CodeRow) -> CodeState {
         first_country: first_country.filter(|c| !c.is_empty()),
         countries,
     }
-}
-
-/// Appends an audit entry inside the transaction `$tx`.
-macro_rules! audit {
-    ($tx:ident, $entry:expr, $now:expr) => {{
-        let e: &AuditEntry = $entry;
-        sqlx::query(
-            "INSERT INTO audit_log (id, org_id, actor_name, action, subject, detail, created_at) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7)",
-        )
-        .bind(new_id())
-        .bind(&e.org_id)
-        .bind(&e.actor_name)
-        .bind(&e.action)
-        .bind(&e.subject)
-        .bind(&e.detail)
-        .bind(micros($now))
-        .execute(&mut *$tx)
-        .await
-        .map_err(backend)?;
-    }};
 }
 
 /// Writes a history entry and its attachments inside the transaction `$tx`.
@@ -763,9 +742,9 @@ impl LicensingStore for SqlStore {
     }
 
     async fn audit_log(&self, org_id: &str, limit: i64) -> StoreResult<Vec<AuditRecord>> {
-        let rows: Vec<(String, String, String, String, String, String, i64)> = read!(self, |pool| {
+        let rows: Vec<(String, String, String, String, String, String, String, i64)> = read!(self, |pool| {
             sqlx::query_as(
-                "SELECT id, org_id, actor_name, action, subject, detail, created_at FROM audit_log \
+                "SELECT id, org_id, actor_name, action, subject, detail, client, created_at FROM audit_log \
                  WHERE org_id = $1 ORDER BY created_at DESC, id DESC LIMIT $2",
             )
             .bind(org_id)
@@ -776,9 +755,9 @@ impl LicensingStore for SqlStore {
         });
         Ok(rows
             .into_iter()
-            .map(|(id, org_id, actor_name, action, subject, detail, at)| AuditRecord {
+            .map(|(id, org_id, actor_name, action, subject, detail, client, at)| AuditRecord {
                 id,
-                entry: AuditEntry { org_id, actor_name, action, subject, detail },
+                entry: AuditEntry { org_id, actor_name, action, subject, detail, client },
                 created_at: from_micros(at),
             })
             .collect())

@@ -47,4 +47,26 @@ macro_rules! outbox {
     }};
 }
 
-pub(crate) use {outbox, read, write_tx};
+/// Appends an audit entry inside the transaction `$tx`.
+macro_rules! audit {
+    ($tx:ident, $entry:expr, $now:expr) => {{
+        let e: &podium_app::licensing::AuditEntry = $entry;
+        sqlx::query(
+            "INSERT INTO audit_log (id, org_id, actor_name, action, subject, detail, client, created_at) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+        )
+        .bind($crate::sql::new_id())
+        .bind(&e.org_id)
+        .bind(&e.actor_name)
+        .bind(&e.action)
+        .bind(&e.subject)
+        .bind(&e.detail)
+        .bind(&e.client)
+        .bind($crate::sql::micros($now))
+        .execute(&mut *$tx)
+        .await
+        .map_err($crate::sql::backend)?;
+    }};
+}
+
+pub(crate) use {audit, outbox, read, write_tx};

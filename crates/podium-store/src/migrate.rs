@@ -37,6 +37,7 @@ pub(crate) const SQLITE: &[Migration] = migrations!("sqlite":
     12 "remittances" "0012_remittances.sql",
     13 "engagement" "0013_engagement.sql",
     14 "drops" "0014_drops.sql",
+    15 "security" "0015_security.sql",
 );
 
 pub(crate) const POSTGRES: &[Migration] = migrations!("postgres":
@@ -54,6 +55,7 @@ pub(crate) const POSTGRES: &[Migration] = migrations!("postgres":
     12 "remittances" "0012_remittances.sql",
     13 "engagement" "0013_engagement.sql",
     14 "drops" "0014_drops.sql",
+    15 "security" "0015_security.sql",
 );
 
 pub(crate) const CREATE_TABLE: &str = "CREATE TABLE IF NOT EXISTS podium_migrations (

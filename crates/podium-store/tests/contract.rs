@@ -38,6 +38,8 @@ contract!(
     memberships_link_users_to_orgs,
     operator_flag_is_stored,
     sessions_expire_and_can_be_deleted,
+    password_resets_work_once_until_they_expire,
+    api_tokens_are_revoked_only_by_their_organisation,
     rate_limits_count_per_window,
     rate_limits_are_exact_under_concurrency,
     fx_rates_round_trip_exactly_and_pick_the_latest,
@@ -635,6 +637,97 @@ async fn sessions_expire_and_can_be_deleted(store: Arc<dyn Store>) {
     assert_eq!(store.session("h1", now).await.expect("get"), None);
 }
 
+fn session(hash: &str, user: &str, now: time::OffsetDateTime) -> SessionRecord {
+    SessionRecord {
+        token_hash: hash.into(),
+        user_id: user.into(),
+        csrf_token: "c".into(),
+        created_at: now,
+        expires_at: now + Duration::hours(1),
+    }
+}
+
+async fn password_resets_work_once_until_they_expire(store: Arc<dyn Store>) {
+    use podium_app::security::PasswordReset;
+    let u = store.create_user(new_user("r@example.com")).await.expect("user");
+    let now = datetime!(2026-11-28 12:00 UTC);
+    for h in ["s1", "s2"] {
+        store.create_session(session(h, &u.id, now)).await.expect("session");
+    }
+    let reset = |id: &str, hash: &str| PasswordReset {
+        id: id.into(),
+        user_id: u.id.clone(),
+        token_hash: hash.into(),
+        created_at: now,
+        expires_at: now + Duration::hours(1),
+        used_at: None,
+    };
+    store.create_password_reset(&reset("r1", "t1"), "r@example.com", "ko").await.expect("reset");
+    store.create_password_reset(&reset("r2", "t2"), "r@example.com", "ko").await.expect("reset");
+    let mails = store.claim_mails(now, Duration::minutes(2), 10).await.expect("mails");
+    assert_eq!(mails.len(), 2, "each reset queues its mail");
+    assert!(mails.iter().all(|m| m.kind == podium_app::orders::MailKind::PasswordReset && m.lang == "ko"));
+    assert_eq!(store.password_reset("r1").await.expect("read"), Some(reset("r1", "t1")));
+    // Expired: refused, nothing changed.
+    let late = now + Duration::hours(1);
+    assert_eq!(store.use_password_reset("t1", "new-hash", late).await.expect("use"), None);
+    assert_eq!(store.user_by_id(&u.id).await.expect("read").expect("user").password_hash, u.password_hash);
+    // Live: once; the password changes, every session ends, the other link dies with it.
+    let used = store.use_password_reset("t1", "new-hash", now + Duration::minutes(5)).await.expect("use");
+    assert_eq!(used, Some(u.id.clone()));
+    assert_eq!(store.user_by_id(&u.id).await.expect("read").expect("user").password_hash, "new-hash");
+    assert_eq!(store.session("s1", now).await.expect("read"), None);
+    assert_eq!(store.use_password_reset("t1", "again", now + Duration::minutes(6)).await.expect("use"), None);
+    assert_eq!(store.use_password_reset("t2", "again", now + Duration::minutes(6)).await.expect("use"), None);
+    assert!(store.password_reset_by_hash("t2").await.expect("read").expect("kept").used_at.is_some());
+
+    // Changing a password keeps the session that did it and ends the others.
+    for h in ["s3", "s4"] {
+        store.create_session(session(h, &u.id, now)).await.expect("session");
+    }
+    store.set_password(&u.id, "third-hash", Some("s3")).await.expect("set");
+    assert!(store.session("s3", now).await.expect("read").is_some());
+    assert_eq!(store.session("s4", now).await.expect("read"), None);
+    assert_eq!(store.delete_sessions_of_user(&u.id, None).await.expect("end"), 1);
+    assert_eq!(store.session("s3", now).await.expect("read"), None);
+}
+
+async fn api_tokens_are_revoked_only_by_their_organisation(store: Arc<dyn Store>) {
+    use podium_app::security::{ApiToken, Scope};
+    let u = store.create_user(new_user("t@example.com")).await.expect("user");
+    let other = store.create_org(shop("other-shop")).await.expect("org");
+    let shop = store.create_org(shop("token-shop")).await.expect("org");
+    let now = datetime!(2026-11-28 12:00 UTC);
+    let token = ApiToken {
+        id: "tok1".into(),
+        org_id: shop.id.clone(),
+        name: "Till".into(),
+        token_hash: "hash1".into(),
+        scopes: vec![Scope::ReadCatalogue, Scope::FulfilOrders],
+        created_by: u.id.clone(),
+        created_at: now,
+        last_used_at: None,
+        revoked_at: None,
+    };
+    let entry = licensing_cases::audit(&shop.id, "token.create");
+    store.create_api_token(&token, &entry).await.expect("create");
+    assert_eq!(store.api_token_by_hash("hash1").await.expect("read"), Some(token.clone()));
+    store.touch_api_token("tok1", now + Duration::minutes(3)).await.expect("touch");
+    let listed = store.api_tokens_of(&shop.id).await.expect("list");
+    assert_eq!(listed[0].last_used_at, Some(now + Duration::minutes(3)));
+    assert!(store.api_tokens_of(&other.id).await.expect("list").is_empty());
+    // Another organisation cannot revoke it; its own can, once.
+    let revoke = licensing_cases::audit(&shop.id, "token.revoke");
+    assert!(!store.revoke_api_token(&other.id, "tok1", now, &revoke).await.expect("revoke"));
+    assert!(store.revoke_api_token(&shop.id, "tok1", now, &revoke).await.expect("revoke"));
+    assert!(!store.revoke_api_token(&shop.id, "tok1", now, &revoke).await.expect("revoke"));
+    assert_eq!(store.api_token_by_hash("hash1").await.expect("read").expect("kept").revoked_at, Some(now));
+    // The log holds both, with where they came from.
+    let log = store.audit_log(&shop.id, 10).await.expect("log");
+    assert_eq!(log.len(), 2);
+    assert!(log.iter().all(|r| r.entry.client == "127.0.0.1"));
+}
+
 async fn rate_limits_count_per_window(store: Arc<dyn Store>) {
     let now = datetime!(2026-11-28 12:00 UTC);
     let w = Duration::minutes(15);
@@ -806,6 +899,7 @@ mod licensing_cases {
             action: action.into(),
             subject: "subject".into(),
             detail: String::new(),
+            client: "127.0.0.1".into(),
         }
     }
 

@@ -14,6 +14,7 @@ use axum::response::{IntoResponse, Response};
 use axum::Json;
 use axum_extra::extract::CookieJar;
 use podium_app::accounts::{self, Principal, SignInError};
+use podium_app::security::{self, Scope};
 use podium_domain::{Country, Currency, Lang, Money, Rate, RateTable};
 use serde::{Deserialize, Serialize};
 use subtle::ConstantTimeEq;
@@ -32,14 +33,14 @@ use crate::AppState;
         crate::api_catalogue::product, crate::api_catalogue::suggest, crate::api_quotes::create_quote, crate::api_quotes::create_cart, crate::api_quotes::get_cart, crate::api_quotes::add_cart_line,
         crate::api_orders::checkout_cart, crate::api_orders::get_order, crate::api_orders::my_orders, crate::api_orders::request_return,
         crate::api_orders::shop_consignments, crate::api_orders::accept, crate::api_orders::ship, crate::api_orders::deliver,
-        crate::api_orders::accept_return, crate::api_orders::sandbox_webhook, crate::verify::api_verify, crate::ops::healthz, crate::ops::readyz),
+        crate::api_orders::accept_return, crate::api_shop::export, crate::api_shop::import, crate::api_shop::licensor_submissions, crate::api_orders::sandbox_webhook, crate::verify::api_verify, crate::ops::healthz, crate::ops::readyz),
     components(schemas(Problem, Health, MoneyJson, SessionCreated, SignInBody, Me, ContextJson, RateJson, RatesJson, ConversionJson,
         crate::api_catalogue::ProductsJson, crate::api_catalogue::ProductJson, crate::api_catalogue::SuggestionsJson, crate::verify::AuthenticityJson,
         crate::api_quotes::QuoteBody, crate::api_quotes::QuoteJson, crate::api_quotes::NewCartBody,
         crate::api_quotes::CartJson, crate::api_quotes::AddLineBody,
         crate::api_orders::CheckoutBody, crate::api_orders::PlacedJson, crate::api_orders::OrderJson, crate::api_orders::OrderListJson,
         crate::api_orders::ShopConsignmentsJson, crate::api_orders::OrderConsignmentJson, crate::api_orders::ShipBody,
-        crate::api_orders::ReturnBody, crate::api_orders::DecideReturnBody)),
+        crate::api_orders::ReturnBody, crate::api_orders::DecideReturnBody, crate::api_shop::ImportJson, crate::api_shop::SubmissionsJson, crate::api_shop::SubmissionJson)),
     modifiers(&BearerAuth, &ProblemResponses),
     tags((name = "accounts"), (name = "storefront"), (name = "fx"), (name = "authenticity"), (name = "operations"))
 )]
@@ -126,6 +127,9 @@ pub fn routes() -> crate::routes::Routes {
         .get("/orders/{number}", crate::api_orders::get_order)
         .post("/orders/{number}/returns", crate::api_orders::request_return)
         .get("/shops/{shop}/consignments", crate::api_orders::shop_consignments)
+        .get("/shops/{shop}/products.csv", crate::api_shop::export)
+        .post("/shops/{shop}/products.csv", crate::api_shop::import)
+        .get("/licensors/{org}/submissions", crate::api_shop::licensor_submissions)
         .post("/consignments/{id}/accept", crate::api_orders::accept)
         .post("/consignments/{id}/ship", crate::api_orders::ship)
         .post("/consignments/{id}/deliver", crate::api_orders::deliver)
@@ -204,8 +208,42 @@ impl<T: serde::de::DeserializeOwned, S: Send + Sync> FromRequest<S> for ApiJson<
 pub struct Caller(pub Option<Principal>);
 
 impl Caller {
+    /// The signed-in person if any; an API token is refused (it may not shop or read a fan's
+    /// orders).
+    pub fn person(self) -> Result<Option<Principal>, ApiError> {
+        match self.0 {
+            Some(p) if p.token.is_some() => Caller(Some(p)).require().map(Some),
+            other => Ok(other),
+        }
+    }
+
+    /// A signed-in person. An organisation's API token is refused: it may only do what its
+    /// scopes name ([`Caller::require_scope`]).
     pub fn require(self) -> Result<Principal, ApiError> {
-        self.0.ok_or_else(ApiError::unauthenticated)
+        let p = self.0.ok_or_else(ApiError::unauthenticated)?;
+        if p.token.is_some() {
+            return Err(ApiError::new(
+                StatusCode::FORBIDDEN,
+                "insufficient-scope",
+                "Not allowed with an API token",
+                "an API token can only use its organisation's catalogue and orders; sign in for this",
+            ));
+        }
+        Ok(p)
+    }
+
+    /// A signed-in person, or an API token with `scope`.
+    pub fn require_scope(self, scope: Scope) -> Result<Principal, ApiError> {
+        let p = self.0.ok_or_else(ApiError::unauthenticated)?;
+        if !p.allows(scope) {
+            return Err(ApiError::new(
+                StatusCode::FORBIDDEN,
+                "insufficient-scope",
+                "The token lacks a scope",
+                format!("this needs an API token with the {} scope", scope.as_str()),
+            ));
+        }
+        Ok(p)
     }
 }
 
@@ -215,14 +253,18 @@ impl FromRequestParts<AppState> for Caller {
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
         let now = state.clock.now();
         if let Some(token) = bearer_token(&parts.headers) {
-            let p = accounts::authenticate(state.store.as_ref(), &token, now).await?;
+            let p = if token.starts_with(security::TOKEN_PREFIX) {
+                security::authenticate_token(state.store.as_ref(), &token, now).await?
+            } else {
+                accounts::authenticate(state.store.as_ref(), &token, now).await?
+            };
             return match p {
                 Some(p) => Ok(Caller(Some(p))),
                 None => Err(ApiError::new(
                     StatusCode::UNAUTHORIZED,
                     "invalid-token",
                     "Invalid token",
-                    "the bearer token is unknown or expired",
+                    "the bearer token is unknown, expired or revoked",
                 )),
             };
         }
@@ -326,6 +368,7 @@ async fn create_session(
                 orgs,
                 csrf_token: s.record.csrf_token.clone(),
                 session_hash: s.record.token_hash.clone(),
+                token: None,
             };
             let expires_at =
                 s.record.expires_at.format(&time::format_description::well_known::Rfc3339).unwrap_or_default();

@@ -22,6 +22,7 @@ use utoipa::ToSchema;
 use crate::api::{ApiJson, Caller, MoneyJson};
 use crate::error::{ApiError, Problem};
 use crate::AppState;
+use podium_app::security::Scope;
 
 /// How long a retry waits for the first request with its key before answering 409.
 const IDEMPOTENCY_WAIT: Duration = Duration::from_secs(15);
@@ -412,7 +413,10 @@ pub async fn checkout_cart(
         Ok(k) => k,
         Err(e) => return e.into_response(),
     };
-    let user_id = caller.0.as_ref().map(|p| p.user.id.clone());
+    let user_id = match caller.person() {
+        Ok(p) => p.map(|p| p.user.id),
+        Err(e) => return e.into_response(),
+    };
     let scope = format!("checkout:{id}");
     let worker = state.clone();
     idempotent(&state, &scope, key, &body.clone(), || async move {
@@ -511,7 +515,7 @@ pub async fn get_order(
     caller: Caller,
 ) -> Result<Json<OrderJson>, ApiError> {
     let token = q.token.or_else(|| headers.get("x-order-token").and_then(|v| v.to_str().ok()).map(str::to_string));
-    let o = readable_order(&state, &number, caller.0.as_ref(), token.as_deref())
+    let o = readable_order(&state, &number, caller.person()?.as_ref(), token.as_deref())
         .await?
         .ok_or_else(|| ApiError::not_found("no such order"))?;
     Ok(Json(order_json(&o)))
@@ -547,7 +551,7 @@ pub struct ShopConsignmentsJson {
     pub items: Vec<ShopConsignmentJson>,
 }
 
-fn shop_of(p: &podium_app::accounts::Principal, slug: &str) -> Result<String, ApiError> {
+pub(crate) fn shop_of(p: &podium_app::accounts::Principal, slug: &str) -> Result<String, ApiError> {
     p.orgs_of(OrgKind::Shop).find(|o| o.slug == slug).map(|o| o.id.clone()).ok_or_else(|| {
         ApiError::new(StatusCode::FORBIDDEN, "forbidden", "Forbidden", "you are not a member of this shop")
     })
@@ -562,7 +566,7 @@ pub async fn shop_consignments(
     Path(shop): Path<String>,
     caller: Caller,
 ) -> Result<Json<ShopConsignmentsJson>, ApiError> {
-    let p = caller.require()?;
+    let p = caller.require_scope(Scope::ReadOrders)?;
     let shop_id = shop_of(&p, &shop)?;
     let rows = state.store.shop_consignments(&shop_id, 200).await?;
     Ok(Json(ShopConsignmentsJson {
@@ -613,7 +617,7 @@ pub struct LineCodesBody {
 
 /// The shop the caller fulfils the consignment for.
 async fn fulfiller(state: &AppState, caller: Caller, consignment: &str) -> Result<String, ApiError> {
-    let p = caller.require()?;
+    let p = caller.require_scope(Scope::FulfilOrders)?;
     let order = state
         .store
         .order_of_consignment(consignment)
@@ -709,7 +713,7 @@ pub async fn request_return(
     ApiJson(body): ApiJson<ReturnBody>,
 ) -> Result<(StatusCode, Json<OrderJson>), ApiError> {
     let token = q.token.or_else(|| headers.get("x-order-token").and_then(|v| v.to_str().ok()).map(str::to_string));
-    let o = readable_order(&state, &number, caller.0.as_ref(), token.as_deref())
+    let o = readable_order(&state, &number, caller.person()?.as_ref(), token.as_deref())
         .await?
         .ok_or_else(|| ApiError::not_found("no such order"))?;
     let lines: Vec<(String, i64)> = body.lines.into_iter().take(200).map(|l| (l.line, l.quantity)).collect();

@@ -167,6 +167,16 @@ impl PageError {
         }
     }
 
+    /// A form with a field longer than any field Podium takes; nothing was saved.
+    pub fn too_long(tr: Tr) -> Self {
+        PageError {
+            status: StatusCode::UNPROCESSABLE_ENTITY,
+            title_key: "error-too-long-title",
+            body_key: "error-too-long-body",
+            tr: Some(tr),
+        }
+    }
+
     pub fn internal(tr: Tr, cause: impl std::fmt::Display) -> Self {
         tracing::error!(error = %cause, "page failed");
         PageError {

@@ -5,10 +5,12 @@
 //! and render a template or JSON. No SQL and no business rules live here. Errors are
 //! [`error::ApiError`] (problem+json) for the API and [`error::PageError`] for pages.
 
+mod account_pages;
 pub mod api;
 mod api_catalogue;
 pub mod api_orders;
 mod api_quotes;
+mod api_shop;
 mod catalogue_pages;
 mod checkout_pages;
 pub mod context;
@@ -30,6 +32,7 @@ mod shipping_console;
 mod shop_console;
 mod statements;
 mod stories_pages;
+mod tokens_console;
 mod verify;
 pub mod workers;
 
@@ -140,6 +143,7 @@ impl AppState {
 fn all_routes() -> routes::Routes {
     routes::Routes::new()
         .merge(pages::routes())
+        .merge(account_pages::routes())
         .merge(catalogue_pages::routes())
         .merge(checkout_pages::routes())
         .merge(search_page::routes())
@@ -154,6 +158,7 @@ fn all_routes() -> routes::Routes {
         .merge(verify::routes())
         .merge(rules_console::routes())
         .merge(licence_console::routes())
+        .merge(tokens_console::routes())
         .merge(api::routes())
         .merge(ops::routes())
 }
@@ -170,6 +175,7 @@ pub fn router(state: AppState) -> Router {
         .into_parts()
         .0
         .fallback(pages::not_found)
+        .layer(axum::middleware::from_fn_with_state(state.i18n.clone(), ops::limit_text_fields))
         .with_state(state)
         .layer(axum::middleware::from_fn(ops::track))
         .layer(axum::middleware::from_fn_with_state(tls, ops::security_headers))

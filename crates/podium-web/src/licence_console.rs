@@ -47,6 +47,7 @@ pub fn routes() -> crate::routes::Routes {
         .get("/console/licensing/{org}/codes/{batch}/codes.csv", codes_csv)
         .get("/console/licensing/{org}/codes/{batch}/labels.svg", codes_svg)
         .get("/console/licensing/{org}/audit", audit)
+        .get("/console/operator/audit", operator_audit)
         .post("/console/licensing/{org}/properties", add_property)
         .post("/console/licensing/{org}/stages", set_stages)
         .get("/console/shops/{shop}/licences", my_licences)
@@ -81,7 +82,10 @@ macro_rules! member_or_return {
 }
 
 fn acting(v: &Visitor) -> ActingUser {
-    ActingUser { name: v.principal.as_ref().map(|p| p.user.display_name.clone()).unwrap_or_default() }
+    ActingUser {
+        name: v.principal.as_ref().map(|p| p.user.display_name.clone()).unwrap_or_default(),
+        client: v.client.clone(),
+    }
 }
 
 /// "3 days", "5 hours", "12 minutes".
@@ -1260,16 +1264,26 @@ fn xml(s: &str) -> String {
 // ---------------------------------------------------------------------------------------------
 // The audit log.
 
+struct AuditRow {
+    when: String,
+    who: String,
+    client: String,
+    what: String,
+    subject: String,
+    detail: String,
+}
+
 #[derive(Template)]
 #[template(path = "licensing_audit.html")]
 struct AuditPage {
     layout: Layout,
     org: Org,
-    entries: Vec<(String, String, String, String, String)>,
+    /// The licensing console's navigation (not on the operator's log).
+    licensor: bool,
+    entries: Vec<AuditRow>,
 }
 
-async fn audit(State(state): State<AppState>, v: Visitor, Path(slug): Path<String>) -> Result<Response, PageError> {
-    let org = member_or_return!(v, slug, OrgKind::Licensor, format!("/console/licensing/{slug}/audit"));
+async fn audit_page(state: &AppState, v: Visitor, org: Org, licensor: bool) -> Result<Response, PageError> {
     let tr = v.tr.clone();
     let log = state.store.audit_log(&org.id, 500).await.map_err(internal(&tr))?;
     let entries = log
@@ -1277,11 +1291,33 @@ async fn audit(State(state): State<AppState>, v: Visitor, Path(slug): Path<Strin
         .map(|r| {
             let key = format!("audit-{}", r.entry.action.replace(['.', '_'], "-"));
             let what = if tr.i18n.has(tr.lang, &key) { tr.t(&key) } else { r.entry.action.clone() };
-            (date(r.created_at), r.entry.actor_name, what, r.entry.subject, r.entry.detail)
+            AuditRow {
+                when: date(r.created_at),
+                who: r.entry.actor_name,
+                client: r.entry.client,
+                what,
+                subject: r.entry.subject,
+                detail: r.entry.detail,
+            }
         })
         .collect();
     let layout = Layout::new(&v);
-    Ok(render(v, StatusCode::OK, AuditPage { layout, org, entries }))
+    Ok(render(v, StatusCode::OK, AuditPage { layout, org, licensor, entries }))
+}
+
+async fn audit(State(state): State<AppState>, v: Visitor, Path(slug): Path<String>) -> Result<Response, PageError> {
+    let org = member_or_return!(v, slug, OrgKind::Licensor, format!("/console/licensing/{slug}/audit"));
+    audit_page(&state, v, org, true).await
+}
+
+/// The marketplace operator's log: payout runs, imports of trade rules and rates, role changes.
+async fn operator_audit(State(state): State<AppState>, v: Visitor) -> Result<Response, PageError> {
+    if let Err(r) = crate::rules_console::operator_or(&v) {
+        return Ok(v.respond(*r));
+    }
+    let orgs = state.store.orgs_of_kind(OrgKind::Operator).await.map_err(internal(&v.tr))?;
+    let Some(org) = orgs.into_iter().next() else { return Err(PageError::not_found(v.tr.clone())) };
+    audit_page(&state, v, org, false).await
 }
 
 // ---------------------------------------------------------------------------------------------

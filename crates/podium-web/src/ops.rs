@@ -146,3 +146,78 @@ pub async fn track(req: Request, next: Next) -> Response {
         .record(started.elapsed().as_secs_f64());
     response
 }
+
+/// The longest text Podium takes in any one form field or JSON string, in characters (a story's
+/// body, a product's description); most fields have a much shorter limit of their own.
+pub const MAX_TEXT_FIELD: usize = 20_000;
+/// The largest form or JSON body read (uploads are multipart and have their own limits).
+pub const MAX_TEXT_BODY: usize = 2 * 1024 * 1024;
+
+/// Refuses a form or JSON body with any field longer than [`MAX_TEXT_FIELD`], before any handler
+/// reads it: 422 with the field's name (problem+json under `/api/`, a page elsewhere).
+pub async fn limit_text_fields(
+    axum::extract::State(i18n): axum::extract::State<std::sync::Arc<crate::i18n::I18n>>,
+    req: Request,
+    next: Next,
+) -> Response {
+    let ct = req.headers().get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).unwrap_or("").to_ascii_lowercase();
+    let form = ct.starts_with("application/x-www-form-urlencoded");
+    let json = ct.starts_with("application/json") || ct.contains("+json");
+    if !form && !json {
+        return next.run(req).await;
+    }
+    let api = req.uri().path().starts_with("/api/");
+    let lang = req
+        .headers()
+        .get(header::ACCEPT_LANGUAGE)
+        .and_then(|v| v.to_str().ok())
+        .and_then(podium_domain::Lang::negotiate)
+        .unwrap_or_default();
+    let (parts, body) = req.into_parts();
+    let bytes = match axum::body::to_bytes(body, MAX_TEXT_BODY).await {
+        Ok(b) => b,
+        Err(_) => {
+            return crate::error::ApiError::new(
+                StatusCode::PAYLOAD_TOO_LARGE,
+                "too-large",
+                "The body is too large",
+                format!("a form or JSON body may be up to {MAX_TEXT_BODY} bytes"),
+            )
+            .into_response()
+        }
+    };
+    let too_long = |s: &str| s.len() > MAX_TEXT_FIELD && s.chars().count() > MAX_TEXT_FIELD;
+    let long_field = if form {
+        form_urlencoded::parse(&bytes).find(|(k, v)| too_long(k) || too_long(v)).map(|(k, _)| k.chars().take(60).collect())
+    } else {
+        serde_json::from_slice::<serde_json::Value>(&bytes).ok().and_then(|v| long_string(&v, "", &too_long))
+    };
+    if let Some(field) = long_field {
+        if api {
+            return crate::error::ApiError::invalid(&field, format!("{field} is longer than {MAX_TEXT_FIELD} characters"))
+                .into_response();
+        }
+        let tr = crate::i18n::Tr { i18n, lang };
+        return crate::error::PageError::too_long(tr).into_response();
+    }
+    next.run(Request::from_parts(parts, axum::body::Body::from(bytes))).await
+}
+
+/// The path of the first string in a JSON value that is too long (`lines[0].reason`).
+fn long_string(v: &serde_json::Value, at: &str, too_long: &dyn Fn(&str) -> bool) -> Option<String> {
+    match v {
+        serde_json::Value::String(s) if too_long(s) => Some(if at.is_empty() { "body".into() } else { at.to_string() }),
+        serde_json::Value::Array(items) => {
+            items.iter().enumerate().find_map(|(i, x)| long_string(x, &format!("{at}[{i}]"), too_long))
+        }
+        serde_json::Value::Object(map) => map.iter().find_map(|(k, x)| {
+            if too_long(k) {
+                return Some("body".to_string());
+            }
+            let path = if at.is_empty() { k.clone() } else { format!("{at}.{k}") };
+            long_string(x, &path, too_long)
+        }),
+        _ => None,
+    }
+}
+

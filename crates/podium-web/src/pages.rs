@@ -147,6 +147,11 @@ struct SignInPage {
 struct NextQuery {
     #[serde(default)]
     next: String,
+    /// Set after a password reset (`reset=1`) or signing out everywhere (`ended=1`).
+    #[serde(default)]
+    reset: String,
+    #[serde(default)]
+    ended: String,
 }
 
 /// Only same-site paths are followed after sign-in, so the form cannot redirect elsewhere.
@@ -162,7 +167,14 @@ async fn signin_page(v: Visitor, Query(q): Query<NextQuery>) -> Response {
     if v.principal.is_some() {
         return v.respond(Redirect::to("/console"));
     }
-    let page = SignInPage { layout: Layout::new(&v), error: None, email: String::new(), next: safe_next(&q.next) };
+    let mut layout = Layout::new(&v);
+    if q.reset == "1" {
+        layout.notices.push(v.tr.t("signin-reset-done"));
+    }
+    if q.ended == "1" {
+        layout.notices.push(v.tr.t("signin-ended"));
+    }
+    let page = SignInPage { layout, error: None, email: String::new(), next: safe_next(&q.next) };
     render(v, StatusCode::OK, page)
 }
 
@@ -188,6 +200,12 @@ async fn signin(
     let result = accounts::sign_in(state.store.as_ref(), &form.email, &form.password, &v.client, now).await;
     let (status, error) = match result {
         Ok(session) => {
+            // A new session id at every sign-in: whatever session this browser held ends.
+            if let Some(old) = &v.principal {
+                if let Err(e) = accounts::sign_out(state.store.as_ref(), old).await {
+                    tracing::warn!(error = %e, "could not end the session replaced at sign-in");
+                }
+            }
             v.set_session(&session.token);
             // A guest cart joins the fan's own cart (or becomes it).
             match podium_app::cart::adopt(state.store.as_ref(), v.cart_id().as_deref(), &session.user.id).await {

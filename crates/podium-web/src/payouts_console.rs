@@ -106,6 +106,8 @@ async fn run(State(state): State<AppState>, v: Visitor, Form(f): Form<RunForm>) 
     let summary = payouts::run(state.store.as_ref(), &provider, &reference.rates, &by, state.clock.now())
         .await
         .map_err(internal)?;
+    let detail = format!("{} paid, {} failed", summary.paid, summary.failed);
+    crate::rules_console::audit(&state, &v, "payouts.run", "payout run", &detail).await?;
     Ok(v.respond(Redirect::to(&format!("/console/operator/payouts?paid={}&failed={}", summary.paid, summary.failed))))
 }
 

@@ -80,6 +80,29 @@ fn rows(tr: &Tr, rules: &TradeRules) -> Vec<CountryRow> {
         .collect()
 }
 
+/// Who is acting, for the operator's audit log.
+pub(crate) fn actor(v: &Visitor) -> podium_app::security::Actor {
+    let p = v.principal.as_ref();
+    podium_app::security::Actor {
+        user_id: p.map(|p| p.user.id.clone()).unwrap_or_default(),
+        name: p.map(|p| format!("{} <{}>", p.user.display_name, p.user.email)).unwrap_or_default(),
+        client: v.client.clone(),
+    }
+}
+
+/// Records an operator's action in the audit log (append-only, with who, when and from where).
+pub(crate) async fn audit(
+    state: &AppState,
+    v: &Visitor,
+    action: &str,
+    subject: &str,
+    detail: &str,
+) -> Result<(), PageError> {
+    podium_app::security::audit_operator(state.store.as_ref(), &actor(v), action, subject, detail, state.clock.now())
+        .await
+        .map_err(|e| PageError::internal(v.tr.clone(), e))
+}
+
 /// Operators only: anyone else is sent to sign in or refused.
 pub(crate) fn operator_or(v: &Visitor) -> Result<(), Box<Response>> {
     match &v.principal {
@@ -148,6 +171,8 @@ async fn upload(State(state): State<AppState>, v: Visitor, form: Multipart) -> R
     let by = v.principal.as_ref().map(|p| p.user.email.clone()).unwrap_or_default();
     match trade_rules::import(state.store.as_ref(), &text, &by).await {
         Ok(rules) => {
+            let detail = format!("{} countries, {} bytes", rules.countries.len(), text.len());
+            audit(&state, &v, "trade-rules.import", "trade rules", &detail).await?;
             Ok(v.respond(Redirect::to(&format!("/console/operator/trade-rules?imported={}", rules.countries.len()))))
         }
         Err(ImportRulesError::Rules(problems)) => {
@@ -175,7 +200,10 @@ async fn upload_rates(State(state): State<AppState>, v: Visitor, form: Multipart
         _ => return Ok(v.respond(back("error-empty"))),
     };
     match podium_app::fx_import::import(state.store.as_ref(), &text, "ECB").await {
-        Ok(report) => Ok(v.respond(back(&format!("imported-{}", report.rates.len())))),
+        Ok(report) => {
+            audit(&state, &v, "rates.import", "ECB rates", &report.summary()).await?;
+            Ok(v.respond(back(&format!("imported-{}", report.rates.len()))))
+        }
         Err(podium_app::fx_import::FxImportError::Invalid { line, .. }) => {
             Ok(v.respond(back(&format!("error-line-{line}"))))
         }
@@ -224,6 +252,8 @@ async fn manual_rate(
         date: state.clock.now().date(),
         source: format!("operator: {source}"),
     };
+    let detail = format!("{} per EUR, {}", rate.per_eur, rate.source);
     state.store.save_rates(&[rate]).await.map_err(|e| PageError::internal(v.tr.clone(), e))?;
+    audit(&state, &v, "rates.manual", currency.code(), &detail).await?;
     Ok(v.respond(back("manual")))
 }

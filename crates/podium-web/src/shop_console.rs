@@ -612,6 +612,7 @@ async fn save_product(
         p.variants = variants;
         let who = podium_app::licensing::ActingUser {
             name: v.principal.as_ref().map(|p| p.user.display_name.clone()).unwrap_or_default(),
+            client: v.client.clone(),
         };
         let saved = podium_app::licensing::save_with_review(
             state.store.as_ref(),
@@ -702,6 +703,7 @@ async fn upload_image(
         Ok(image) => {
             let who = podium_app::licensing::ActingUser {
                 name: v.principal.as_ref().map(|p| p.user.display_name.clone()).unwrap_or_default(),
+                client: v.client.clone(),
             };
             let added = podium_app::licensing::add_product_image(state.store.as_ref(), &who, product, image)
                 .await

@@ -144,6 +144,27 @@ pub async fn compose_drop(
     Ok(Some(Message { to: mail.recipient.clone(), subject: tr.t1("mail-drop-subject", "title", &title), body }))
 }
 
+/// A password reset link, while the reset is live (a used or expired one is not sent).
+pub async fn compose_reset(
+    state: &AppState,
+    mail: &QueuedMail,
+    base_url: &str,
+) -> Result<Option<Message>, podium_app::StoreError> {
+    let tr = Tr { i18n: state.i18n.clone(), lang: Lang::from_tag(&mail.lang).unwrap_or(Lang::En) };
+    let Some(reset) = state.store.password_reset(&mail.order_id).await? else { return Ok(None) };
+    if !reset.is_live(state.clock.now()) {
+        return Ok(None);
+    }
+    let token = podium_app::security::reset_token(&state.config.shared_secret.0, &reset.id);
+    let body = format!(
+        "{}\n\n{base_url}/password/reset?token={token}&lang={}\n\n{}\n",
+        tr.t("mail-reset-intro"),
+        tr.lang.tag(),
+        tr.t("mail-reset-ignore")
+    );
+    Ok(Some(Message { to: mail.recipient.clone(), subject: tr.t("mail-reset-subject"), body }))
+}
+
 /// Composes a queued mail in the recipient's language from the order as it stands.
 pub fn compose(state: &AppState, mail: &QueuedMail, order: &OrderRecord, base_url: &str) -> Message {
     let tr = Tr { i18n: state.i18n.clone(), lang: Lang::from_tag(&mail.lang).unwrap_or(Lang::En) };
@@ -156,8 +177,8 @@ pub fn compose(state: &AppState, mail: &QueuedMail, order: &OrderRecord, base_ur
             tr.t1("mail-order-intro", "total", &money(order.total, &order.currency)),
         ),
         MailKind::Shipped => (tr.t1("mail-shipped-subject", "number", &order.number), tr.t("mail-shipped-intro")),
-        // (Story and drop mails are composed by `compose_story` and `compose_drop`.)
-        MailKind::Refunded | MailKind::Story | MailKind::DropOpen => {
+        // (Story, drop and reset mails are composed by `compose_story`, `compose_drop`, `compose_reset`.)
+        MailKind::Refunded | MailKind::Story | MailKind::DropOpen | MailKind::PasswordReset => {
             (tr.t1("mail-refunded-subject", "number", &order.number), tr.t("mail-refunded-intro"))
         }
     };
@@ -192,7 +213,7 @@ pub fn compose(state: &AppState, mail: &QueuedMail, order: &OrderRecord, base_ur
                 c.carrier.as_deref().unwrap_or(""),
                 c.tracking.as_deref().unwrap_or("")
             )),
-            MailKind::Refunded | MailKind::Story | MailKind::DropOpen => {
+            MailKind::Refunded | MailKind::Story | MailKind::DropOpen | MailKind::PasswordReset => {
                 body.push_str(&format!("  {}: {}\n", tr.t("order-refunded"), money(c.refunded, &order.currency)))
             }
         }
@@ -281,6 +302,20 @@ pub async fn send_mails(state: &AppState, transport: &MailTransport, base_url: &
                 Ok(None) => continue,
                 Err(e) => {
                     tracing::warn!(error = %e, "could not read a mail's story");
+                    continue;
+                }
+            },
+            MailKind::PasswordReset => match compose_reset(state, &mail, base_url).await {
+                Ok(Some(m)) => m,
+                Ok(None) => {
+                    // Used or expired before it left: nothing to send.
+                    if let Err(e) = state.store.mail_sent(&mail.id, state.clock.now()).await {
+                        tracing::warn!(error = %e, "could not drop a stale reset mail");
+                    }
+                    continue;
+                }
+                Err(e) => {
+                    tracing::warn!(error = %e, "could not read a mail's reset");
                     continue;
                 }
             },

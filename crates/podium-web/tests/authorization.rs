@@ -23,6 +23,7 @@ use podium_app::stories::StoryQuery;
 use podium_app::Store;
 use podium_domain::approval::Action;
 use podium_store::testing::Backend;
+use time::OffsetDateTime;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 enum Who {
@@ -594,7 +595,72 @@ fn matrix() -> Vec<Entry> {
             Rule::Open,
         ),
         e(get.clone(), "/api/v1/authenticity/{code}", "/api/v1/authenticity/ABCDEFGHJKMNP", NONE, Rule::Open),
+        // Accounts.
+        e(get.clone(), "/account/security", "/account/security", NONE, Rule::SignedIn),
+        e(
+            post.clone(),
+            "/account/password",
+            "/account/password",
+            Send::Form(&[
+                ("current", "not-the-password"),
+                ("password", "a new password 1"),
+                ("confirm", "a new password 1"),
+            ]),
+            Rule::SignedIn,
+        ),
+        e(get.clone(), "/password/forgot", "/password/forgot", NONE, Rule::Public),
+        e(
+            post.clone(),
+            "/password/forgot",
+            "/password/forgot",
+            Send::Form(&[("email", "nobody@podium.example")]),
+            Rule::Open,
+        ),
+        e(get.clone(), "/password/reset", "/password/reset?token=00", NONE, Rule::Open),
+        e(
+            post.clone(),
+            "/password/reset",
+            "/password/reset",
+            Send::Form(&[("token", "00"), ("password", "x"), ("confirm", "x")]),
+            Rule::Open,
+        ),
+        // API tokens: the organisation's members.
+        e(get.clone(), "/console/tokens/{org}", "/console/tokens/hanok-threads", NONE, SHOP_A),
+        e(
+            post.clone(),
+            "/console/tokens/{org}",
+            "/console/tokens/hanok-threads",
+            Send::Form(&[("name", "Warehouse"), ("scope", "orders:read")]),
+            SHOP_A,
+        ),
+        Entry {
+            cross: Some((MerchantB, "/console/tokens/savannah-stitch/$tokenA/revoke")),
+            ..e(
+                post.clone(),
+                "/console/tokens/{org}/{id}/revoke",
+                "/console/tokens/hanok-threads/$tokenA/revoke",
+                CSRF,
+                SHOP_A,
+            )
+        },
+        e(get.clone(), "/api/v1/shops/{shop}/products.csv", "/api/v1/shops/hanok-threads/products.csv", NONE, SHOP_A),
+        e(
+            post.clone(),
+            "/api/v1/shops/{shop}/products.csv",
+            "/api/v1/shops/hanok-threads/products.csv",
+            Send::Json("Handle,Title"),
+            SHOP_A,
+        ),
+        e(
+            get.clone(),
+            "/api/v1/licensors/{org}/submissions",
+            "/api/v1/licensors/team-kenya/submissions",
+            NONE,
+            LICENSOR_X,
+        ),
+        e(get.clone(), "/console/operator/audit", "/console/operator/audit", NONE, OPERATOR),
         // Last: these end the caller's session.
+        e(post.clone(), "/account/sessions/end", "/account/sessions/end", CSRF, Rule::SignedIn),
         e(M::DELETE, "/api/v1/sessions/current", "/api/v1/sessions/current", NONE, Rule::Open),
         e(post.clone(), "/signout", "/signout", CSRF, Rule::Open),
     ]
@@ -647,6 +713,7 @@ async fn fixture(app: &mut TestApp, merchant_a: &mut Caller, fan: &mut Caller) -
     let mut f = HashMap::new();
     let shop_a = store.org_by_slug("hanok-threads").await.expect("read").expect("shop A");
     let x = store.org_by_slug("team-kenya").await.expect("read").expect("licensor X");
+    let merchant_user = store.user_by_email("merchant@podium.example").await.expect("read").expect("merchant A");
 
     let product = store
         .product_by_slug("hanok-threads-pyeongchang-2018-white-tiger-tee")
@@ -714,7 +781,7 @@ async fn fixture(app: &mut TestApp, merchant_a: &mut Caller, fan: &mut Caller) -
         open_only: true,
     };
     let submission = store.submissions(&filter).await.expect("submissions")[0].clone();
-    let who = ActingUser { name: "Wanjiru Kamau".into() };
+    let who = ActingUser { name: "Wanjiru Kamau".into(), ..Default::default() };
     let attachment = NewAttachment { filename: "proof.png".into(), content_type: "image/png".into(), bytes: png(8, 8) };
     let decided = licensing::decide(
         store,
@@ -751,6 +818,18 @@ async fn fixture(app: &mut TestApp, merchant_a: &mut Caller, fan: &mut Caller) -
     let payout =
         payouts.iter().find(|p| p.payee_name == "International Olympic Committee").expect("the royalty payout");
     f.insert("payout", payout.id.clone());
+
+    let maker = podium_app::security::Actor {
+        user_id: merchant_user.id.clone(),
+        name: "Ji-woo Han".into(),
+        client: "test".into(),
+    };
+    let scopes = [podium_app::security::Scope::ReadOrders];
+    let (_, token) =
+        podium_app::security::create_token(store, &shop_a.id, &maker, "Old till", &scopes, OffsetDateTime::now_utc())
+            .await
+            .expect("a token of shop A's");
+    f.insert("tokenA", token.id);
 
     let cart = app.post_json("/api/v1/carts", serde_json::json!({"country": "JP"}), &[]).await;
     assert_eq!(cart.status, StatusCode::CREATED, "{}", cart.body);
@@ -811,10 +890,11 @@ async fn ask(c: &mut Caller, method: &Method, url: &str, send: Send, f: &HashMap
     c.app.send(req.body(body).expect("request")).await
 }
 
-/// Refused: 401, 403 or 404, or sent to sign in.
+/// Refused: 401, 403 or 404, or sent to sign in (and come back).
 fn refused(r: &Reply) -> bool {
+    let to = r.header("location");
     matches!(r.status, StatusCode::UNAUTHORIZED | StatusCode::FORBIDDEN | StatusCode::NOT_FOUND)
-        || (r.status.is_redirection() && r.header("location").starts_with("/signin"))
+        || (r.status.is_redirection() && (to == "/signin" || to.starts_with("/signin?next=")))
 }
 
 async fn the_matrix_holds(backend: Backend) {

@@ -118,7 +118,7 @@ async fn a_fan_buys_through_the_pages_and_the_shop_fulfils_through_its_console()
         let (shop, code) = KR_TEE.split_once(':').expect("sku");
         let found = app.db.store.product_ids_by_skus(&[(shop.to_string(), code.to_string())]).await.expect("find");
         let p = app.db.store.products_by_ids(&[found[0].2.clone()]).await.expect("read").remove(0);
-        let who = podium_app::licensing::ActingUser { name: "Licensing desk".into() };
+        let who = podium_app::licensing::ActingUser { name: "Licensing desk".into(), ..Default::default() };
         let mut rng = rand::random::<u64>;
         podium_app::licensing::issue_codes(
             app.db.store.as_ref(),

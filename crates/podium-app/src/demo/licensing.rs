@@ -65,6 +65,7 @@ fn audit(org_id: &str, action: &str, subject: &str) -> AuditEntry {
         action: action.into(),
         subject: subject.into(),
         detail: String::new(),
+        client: "demo".into(),
     }
 }
 
@@ -109,6 +110,7 @@ async fn walk(
             action: format!("submission.{}", action.as_str()),
             subject: format!("{} · {}", product.handle, stages.name(state.stage)),
             detail: comment.to_string(),
+            client: "demo".into(),
         });
         let step = Transition { from: state, to, event: event(name, who, comment), proposal: None, audit, at };
         store.transition_submission(&sub.id, step).await?;

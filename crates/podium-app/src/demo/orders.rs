@@ -51,7 +51,7 @@ async fn history(store: Arc<dyn Store>, now: OffsetDateTime, key: &[u8]) -> Resu
     let rates = RateTable::new(s.latest_rates().await?);
     let rules = crate::trade_rules::current(s).await?.0;
     let tree = CategoryTree::new(s.categories().await?.into_iter().map(|c| (c.slug, c.parent)));
-    let who = crate::licensing::ActingUser { name: "Licensing desk".into() };
+    let who = crate::licensing::ActingUser { name: "Licensing desk".into(), ..Default::default() };
     let mut random = rand::random::<u64>;
     // A pool of variants, each with a destination it can be delivered to, and codes issued.
     let start = now - time::Duration::days(160);
@@ -217,7 +217,7 @@ async fn recent(store: Arc<dyn Store>, now: OffsetDateTime, key: &[u8]) -> Resul
         let sku = format!("{SHOP}:{}", variant.sku);
         if matches!(step, Step::Shipped | Step::Delivered) && s.free_codes(&shop.id, &variant.id, 1).await?.is_empty() {
             // The licensor issues labels for it, as it would once production is approved.
-            let who = crate::licensing::ActingUser { name: "Wanjiru Kamau".into() };
+            let who = crate::licensing::ActingUser { name: "Wanjiru Kamau".into(), ..Default::default() };
             let licensor = &product.property.licensor_id;
             if crate::licensing::issue_codes(s, &who, licensor, &product.slug, &variant.sku, 12, &mut random)
                 .await

@@ -107,9 +107,9 @@ impl TestApp {
         use podium_domain::approval::Action;
         let store = self.db.store.as_ref();
         let product = store.product_by_slug(product_slug).await.expect("read").expect("product exists");
-        let merchant = ActingUser { name: "Ji-woo Han".into() };
+        let merchant = ActingUser { name: "Ji-woo Han".into(), ..Default::default() };
         let sub = licensing::submit_product(store, &merchant, &product.shop.id, &product, "").await.expect("submit");
-        let licensor = ActingUser { name: "A licensor".into() };
+        let licensor = ActingUser { name: "A licensor".into(), ..Default::default() };
         for _ in 0..sub.stages.names().len() {
             licensing::decide(
                 store,

@@ -76,7 +76,7 @@ pub async fn issue_codes(app: &TestApp, sku: &str, n: i64) -> Vec<String> {
     let (shop, code) = sku.split_once(':').expect("marketplace sku");
     let found = app.db.store.product_ids_by_skus(&[(shop.to_string(), code.to_string())]).await.expect("find");
     let product = app.db.store.products_by_ids(&[found[0].2.clone()]).await.expect("read").remove(0);
-    let who = podium_app::licensing::ActingUser { name: "Licensing desk".into() };
+    let who = podium_app::licensing::ActingUser { name: "Licensing desk".into(), ..Default::default() };
     let mut rng = rand::random::<u64>;
     podium_app::licensing::issue_codes(
         app.db.store.as_ref(),
