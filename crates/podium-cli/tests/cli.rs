@@ -34,6 +34,8 @@ fn every_subcommand_has_help() {
         vec!["import", "products", "--help"],
         vec!["export", "products", "--help"],
         vec!["ledger", "verify", "--help"],
+        vec!["roles", "add-member", "--help"],
+        vec!["roles", "operator", "--help"],
     ] {
         let (code, out, _) = run(&args);
         assert_eq!(code, 0, "{args:?}");
@@ -379,4 +381,31 @@ async fn product_csv_round_trips_and_broken_files_change_nothing_sqlite() {
 #[tokio::test(flavor = "multi_thread")]
 async fn product_csv_round_trips_and_broken_files_change_nothing_postgres() {
     csv_round_trip(Backend::Postgres).await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn role_changes_are_made_from_the_command_line_and_audited() {
+    let db = TestDb::demo(Backend::Postgres).await;
+    let url = db.url.as_str();
+    let (code, out, err) = run(&["roles", "add-member", "FAN@podium.example", "kumo-craft", "--database-url", url]);
+    assert_eq!(code, 0, "{err}");
+    assert_eq!(out.trim(), "fan@podium.example is now a member of Kumo Craft Tokyo");
+    let (code, out, _) = run(&["roles", "operator", "fan@podium.example", "--database-url", url]);
+    assert_eq!((code, out.trim()), (0, "fan@podium.example is now an operator"));
+    let (code, _, err) = run(&["roles", "add-member", "nobody@podium.example", "kumo-craft", "--database-url", url]);
+    assert_ne!(code, 0);
+    assert_eq!(err.trim().lines().count(), 1, "{err}");
+    assert!(err.contains("no account uses nobody@podium.example"), "{err}");
+    let fan = db.store.user_by_email("fan@podium.example").await.expect("read").expect("fan");
+    assert!(fan.is_operator);
+    assert!(db.store.memberships(&fan.id).await.expect("read").iter().any(|o| o.slug == "kumo-craft"));
+    let operator = db.store.org_by_slug("podium-operations").await.expect("read").expect("operator org");
+    let log = podium_app::licensing::LicensingStore::audit_log(db.store.as_ref(), &operator.id, 10).await.expect("log");
+    let actions: Vec<(&str, &str, &str)> =
+        log.iter().map(|r| (r.entry.action.as_str(), r.entry.subject.as_str(), r.entry.client.as_str())).collect();
+    assert_eq!(
+        actions,
+        [("role.operator", "fan@podium.example", "cli"), ("role.member", "fan@podium.example", "cli")],
+        "newest first, each from the command line"
+    );
 }

@@ -20,6 +20,9 @@ use crate::AppState;
 pub fn routes() -> Routes {
     Routes::new()
         .get("/account/security", security_page)
+        // The page a failed change answers with lives at this URL too (its language and
+        // currency selectors reload it).
+        .get("/account/password", |v: Visitor| async move { v.respond(Redirect::to("/account/security")) })
         .post("/account/password", change_password)
         .post("/account/sessions/end", sign_out_everywhere)
         .get("/password/forgot", forgot_page)

@@ -188,14 +188,19 @@ pub async fn limit_text_fields(
     };
     let too_long = |s: &str| s.len() > MAX_TEXT_FIELD && s.chars().count() > MAX_TEXT_FIELD;
     let long_field = if form {
-        form_urlencoded::parse(&bytes).find(|(k, v)| too_long(k) || too_long(v)).map(|(k, _)| k.chars().take(60).collect())
+        form_urlencoded::parse(&bytes)
+            .find(|(k, v)| too_long(k) || too_long(v))
+            .map(|(k, _)| k.chars().take(60).collect())
     } else {
         serde_json::from_slice::<serde_json::Value>(&bytes).ok().and_then(|v| long_string(&v, "", &too_long))
     };
     if let Some(field) = long_field {
         if api {
-            return crate::error::ApiError::invalid(&field, format!("{field} is longer than {MAX_TEXT_FIELD} characters"))
-                .into_response();
+            return crate::error::ApiError::invalid(
+                &field,
+                format!("{field} is longer than {MAX_TEXT_FIELD} characters"),
+            )
+            .into_response();
         }
         let tr = crate::i18n::Tr { i18n, lang };
         return crate::error::PageError::too_long(tr).into_response();
@@ -220,4 +225,3 @@ fn long_string(v: &serde_json::Value, at: &str, too_long: &dyn Fn(&str) -> bool)
         _ => None,
     }
 }
-

@@ -597,6 +597,7 @@ fn matrix() -> Vec<Entry> {
         e(get.clone(), "/api/v1/authenticity/{code}", "/api/v1/authenticity/ABCDEFGHJKMNP", NONE, Rule::Open),
         // Accounts.
         e(get.clone(), "/account/security", "/account/security", NONE, Rule::SignedIn),
+        e(get.clone(), "/account/password", "/account/password", NONE, Rule::Public),
         e(
             post.clone(),
             "/account/password",
