@@ -45,6 +45,16 @@ const TOKEN_SELECT: &str =
     "SELECT id, org_id, name, token_hash, scopes, created_by, created_at, last_used_at, revoked_at \
      FROM api_tokens";
 
+impl SqlStore {
+    /// The reset whose `column` (a fixed name: `id` or `token_hash`) equals `value`.
+    async fn reset_where(&self, column: &'static str, value: &str) -> StoreResult<Option<PasswordReset>> {
+        let sql = format!("{RESET_SELECT} WHERE {column} = $1");
+        let row: Option<ResetRow> =
+            read!(self, |pool| sqlx::query_as(&sql).bind(value).fetch_optional(pool).await.map_err(backend)?);
+        Ok(row.map(reset_from))
+    }
+}
+
 #[async_trait]
 impl SecurityStore for SqlStore {
     async fn delete_sessions_of_user(&self, user_id: &str, keep: Option<&str>) -> StoreResult<u64> {
@@ -107,25 +117,11 @@ impl SecurityStore for SqlStore {
     }
 
     async fn password_reset(&self, id: &str) -> StoreResult<Option<PasswordReset>> {
-        let row: Option<ResetRow> = read!(self, |pool| {
-            sqlx::query_as(&format!("{RESET_SELECT} WHERE id = $1"))
-                .bind(id)
-                .fetch_optional(pool)
-                .await
-                .map_err(backend)?
-        });
-        Ok(row.map(reset_from))
+        self.reset_where("id", id).await
     }
 
     async fn password_reset_by_hash(&self, token_hash: &str) -> StoreResult<Option<PasswordReset>> {
-        let row: Option<ResetRow> = read!(self, |pool| {
-            sqlx::query_as(&format!("{RESET_SELECT} WHERE token_hash = $1"))
-                .bind(token_hash)
-                .fetch_optional(pool)
-                .await
-                .map_err(backend)?
-        });
-        Ok(row.map(reset_from))
+        self.reset_where("token_hash", token_hash).await
     }
 
     async fn use_password_reset(

@@ -220,6 +220,13 @@ async fn reset_requests_are_limited_across_nodes() {
     assert_eq!(podium_web::workers::send_mails(&a.state, &transport, "http://shop.test").await, 3);
 }
 
+/// The token a page shows once, just after it was made.
+fn shown_token(body: &str) -> String {
+    let marker = "data-testid=\"token-secret\">";
+    let at = body.find(marker).expect("the token, shown once") + marker.len();
+    body[at..].chars().take_while(|c| *c != '<').collect()
+}
+
 async fn api_tokens(backend: Backend) {
     let mut app = TestApp::new(backend).await;
     let mut other_node = app.with_config(podium_web::WebConfig::default());
@@ -240,9 +247,7 @@ async fn api_tokens(backend: Backend) {
         )
         .await;
     assert_eq!(r.status, StatusCode::CREATED, "{}", r.body);
-    let marker = "data-testid=\"token-secret\">";
-    let at = r.body.find(marker).expect("the token, shown once") + marker.len();
-    let secret: String = r.body[at..].chars().take_while(|c| *c != '<').collect();
+    let secret = shown_token(&r.body);
     assert!(secret.starts_with("pdm_") && secret.len() > 40, "{secret}");
     let list = app.get("/console/tokens/hanok-threads").await;
     assert!(list.body.contains("Warehouse") && !list.body.contains(&secret), "listed, never shown again");
@@ -317,9 +322,7 @@ async fn a_licensor_token_reads_its_submissions() {
         )
         .await;
     assert_eq!(r.status, StatusCode::CREATED);
-    let marker = "data-testid=\"token-secret\">";
-    let at = r.body.find(marker).expect("token") + marker.len();
-    let bearer = format!("Bearer {}", r.body[at..].chars().take_while(|c| *c != '<').collect::<String>());
+    let bearer = format!("Bearer {}", shown_token(&r.body));
     let list =
         app.clone_app().get_with("/api/v1/licensors/team-kenya/submissions", &[("authorization", &bearer)]).await;
     assert_eq!(list.status, StatusCode::OK, "{}", list.body);
