@@ -1,7 +1,8 @@
 //! The JSON API under `/api/v1`, described by an OpenAPI 3.1 document generated from this code
 //! (`/api/v1/openapi.json`, browsable at `/api/docs`).
 //!
-//! Authentication: `Authorization: Bearer TOKEN` (from `POST /api/v1/sessions`) or the session
+//! Authentication: `Authorization: Bearer TOKEN` (a session from `POST /api/v1/sessions`, or an
+//! organisation's API token `pdm_…` made in the console, limited to its scopes) or the session
 //! cookie; an unsafe request authenticated by cookie must carry `X-CSRF-Token`. The query
 //! parameters `country`, `currency` and `lang` are validated on every route: unknown values get
 //! 422, never a silent fallback.
@@ -97,7 +98,7 @@ impl utoipa::Modify for ProblemResponses {
                 }
                 if op.request_body.is_some() {
                     common.push(("413", "The body is too large"));
-                    common.push(("415", "The body is not `application/json`"));
+                    common.push(("415", "The body is not of the media type the operation takes"));
                 }
                 for (status, description) in common {
                     op.responses.responses.entry(status.to_string()).or_insert_with(|| problem(description));

@@ -166,6 +166,12 @@ pub async fn limit_text_fields(
     if !form && !json {
         return next.run(req).await;
     }
+    // A body no longer than the limit cannot hold a field longer than it: most requests pass
+    // untouched, without being buffered or read twice.
+    let declared = req.headers().get(header::CONTENT_LENGTH).and_then(|v| v.to_str().ok()?.parse::<usize>().ok());
+    if declared.is_some_and(|n| n <= MAX_TEXT_FIELD) {
+        return next.run(req).await;
+    }
     let api = req.uri().path().starts_with("/api/");
     let lang = req
         .headers()
@@ -186,6 +192,9 @@ pub async fn limit_text_fields(
             .into_response()
         }
     };
+    if bytes.len() <= MAX_TEXT_FIELD {
+        return next.run(Request::from_parts(parts, axum::body::Body::from(bytes))).await;
+    }
     let too_long = |s: &str| s.len() > MAX_TEXT_FIELD && s.chars().count() > MAX_TEXT_FIELD;
     let long_field = if form {
         form_urlencoded::parse(&bytes)
