@@ -55,6 +55,25 @@ impl SqlStore {
     }
 }
 
+/// Inside the transaction `$tx`: sets a user's password hash and ends their sessions but the one
+/// whose hash is `$keep` ("" keeps none).
+macro_rules! set_password_ending_sessions {
+    ($tx:ident, $user_id:expr, $hash:expr, $keep:expr) => {{
+        sqlx::query("UPDATE users SET password_hash = $1 WHERE id = $2")
+            .bind($hash)
+            .bind($user_id)
+            .execute(&mut *$tx)
+            .await
+            .map_err(backend)?;
+        sqlx::query("DELETE FROM sessions WHERE user_id = $1 AND token_hash <> $2")
+            .bind($user_id)
+            .bind($keep)
+            .execute(&mut *$tx)
+            .await
+            .map_err(backend)?;
+    }};
+}
+
 #[async_trait]
 impl SecurityStore for SqlStore {
     async fn delete_sessions_of_user(&self, user_id: &str, keep: Option<&str>) -> StoreResult<u64> {
@@ -71,18 +90,7 @@ impl SecurityStore for SqlStore {
 
     async fn set_password(&self, user_id: &str, password_hash: &str, keep: Option<&str>) -> StoreResult<()> {
         write_tx!(self, |tx| {
-            sqlx::query("UPDATE users SET password_hash = $1 WHERE id = $2")
-                .bind(password_hash)
-                .bind(user_id)
-                .execute(&mut *tx)
-                .await
-                .map_err(backend)?;
-            sqlx::query("DELETE FROM sessions WHERE user_id = $1 AND token_hash <> $2")
-                .bind(user_id)
-                .bind(keep.unwrap_or(""))
-                .execute(&mut *tx)
-                .await
-                .map_err(backend)?;
+            set_password_ending_sessions!(tx, user_id, password_hash, keep.unwrap_or(""));
         });
         Ok(())
     }
@@ -142,17 +150,7 @@ impl SecurityStore for SqlStore {
             .await
             .map_err(backend)?;
             if let Some((user_id,)) = &user {
-                sqlx::query("UPDATE users SET password_hash = $1 WHERE id = $2")
-                    .bind(password_hash)
-                    .bind(user_id)
-                    .execute(&mut *tx)
-                    .await
-                    .map_err(backend)?;
-                sqlx::query("DELETE FROM sessions WHERE user_id = $1")
-                    .bind(user_id)
-                    .execute(&mut *tx)
-                    .await
-                    .map_err(backend)?;
+                set_password_ending_sessions!(tx, user_id, password_hash, "");
                 // Any other link sent to this account stops working too.
                 sqlx::query("UPDATE password_resets SET used_at = $2 WHERE user_id = $1 AND used_at IS NULL")
                     .bind(user_id)
