@@ -7,7 +7,7 @@ use rand::RngCore;
 use sha2::{Digest, Sha256};
 use time::{Duration, OffsetDateTime};
 
-use crate::ports::{NewUser, Org, SessionRecord, Store, StoreError, User};
+use crate::ports::{NewUser, Org, SessionRecord, Store, StoreError, StoreResult, User};
 
 /// How long a session lasts without signing in again.
 pub const SESSION_TTL: Duration = Duration::days(30);
@@ -16,6 +16,8 @@ pub const ATTEMPTS_PER_ACCOUNT: i64 = 10;
 pub const ATTEMPTS_PER_CLIENT: i64 = 30;
 pub const ATTEMPT_WINDOW: Duration = Duration::minutes(15);
 pub const MIN_PASSWORD_LEN: usize = 10;
+/// The longest password read, in bytes (it bounds the hashing work).
+pub const MAX_PASSWORD_BYTES: usize = 1024;
 
 #[derive(Debug, thiserror::Error)]
 pub enum SignUpError {
@@ -151,7 +153,7 @@ pub fn verify_password(password: &str, hash: &str) -> bool {
 }
 
 /// Runs CPU-heavy hashing off the async workers.
-async fn blocking<T: Send + 'static>(f: impl FnOnce() -> T + Send + 'static) -> Result<T, StoreError> {
+pub(crate) async fn blocking<T: Send + 'static>(f: impl FnOnce() -> T + Send + 'static) -> Result<T, StoreError> {
     tokio::task::spawn_blocking(f).await.map_err(|e| StoreError::Backend(format!("hashing task failed: {e}")))
 }
 
@@ -161,7 +163,7 @@ pub async fn sign_up(store: &dyn Store, email: &str, password: &str, display_nam
     if name.is_empty() || name.chars().count() > 80 {
         return Err(SignUpError::InvalidName);
     }
-    if password.chars().count() < MIN_PASSWORD_LEN || password.len() > 1024 {
+    if password.chars().count() < MIN_PASSWORD_LEN || password.len() > MAX_PASSWORD_BYTES {
         return Err(SignUpError::WeakPassword);
     }
     let password = password.to_string();
@@ -188,13 +190,22 @@ pub fn new_csrf_token() -> String {
     random_hex(32)
 }
 
+/// Counts a hit against `key`; when it is over `limit`, the seconds until the window ends.
+pub(crate) async fn over_limit(
+    store: &dyn Store,
+    key: &str,
+    limit: i64,
+    now: OffsetDateTime,
+) -> StoreResult<Option<i64>> {
+    let (hits, window_end) = store.hit_rate_limit(key, ATTEMPT_WINDOW, now).await?;
+    Ok((hits > limit).then(|| (window_end - now).whole_seconds().max(1)))
+}
+
 async fn check_limit(store: &dyn Store, key: &str, limit: i64, now: OffsetDateTime) -> Result<(), SignInError> {
-    let (hits, window_end) = store.hit_rate_limit(key, ATTEMPT_WINDOW, now).await.map_err(SignInError::Store)?;
-    if hits > limit {
-        let retry_after_secs = (window_end - now).whole_seconds().max(1);
-        return Err(SignInError::TooManyAttempts { retry_after_secs });
+    match over_limit(store, key, limit, now).await.map_err(SignInError::Store)? {
+        Some(retry_after_secs) => Err(SignInError::TooManyAttempts { retry_after_secs }),
+        None => Ok(()),
     }
-    Ok(())
 }
 
 /// Signs in by email and password. Attempts are limited per account and per client (`client`

@@ -11,7 +11,10 @@ use hmac::{Hmac, Mac};
 use sha2::Sha256;
 use time::{Duration, OffsetDateTime};
 
-use crate::accounts::{hash_password, random_hex, token_hash, verify_password, Principal, MIN_PASSWORD_LEN};
+use crate::accounts::{
+    blocking, hash_password, over_limit, random_hex, token_hash, verify_password, Principal, MAX_PASSWORD_BYTES,
+    MIN_PASSWORD_LEN,
+};
 use crate::licensing::AuditEntry;
 use crate::ports::{Store, StoreError, StoreResult, User};
 
@@ -23,7 +26,6 @@ pub const RESET_REQUESTS_PER_CLIENT: i64 = 10;
 /// Tries at using a reset link (or changing a password) per client, and per account.
 pub const RESET_TRIES_PER_CLIENT: i64 = 20;
 pub const PASSWORD_TRIES_PER_ACCOUNT: i64 = 10;
-pub const LIMIT_WINDOW: Duration = Duration::minutes(15);
 /// What every API token starts with, so a leaked one is easy to recognise.
 pub const TOKEN_PREFIX: &str = "pdm_";
 pub const MAX_TOKEN_NAME: usize = 80;
@@ -150,15 +152,14 @@ pub enum PasswordError {
 }
 
 async fn limit(store: &dyn Store, key: &str, max: i64, now: OffsetDateTime) -> Result<(), PasswordError> {
-    let (hits, window_end) = store.hit_rate_limit(key, LIMIT_WINDOW, now).await?;
-    if hits > max {
-        return Err(PasswordError::TooManyAttempts { retry_after_secs: (window_end - now).whole_seconds().max(1) });
+    match over_limit(store, key, max, now).await? {
+        Some(retry_after_secs) => Err(PasswordError::TooManyAttempts { retry_after_secs }),
+        None => Ok(()),
     }
-    Ok(())
 }
 
 fn check_new(password: &str, confirm: &str) -> Result<(), PasswordError> {
-    if password.chars().count() < MIN_PASSWORD_LEN {
+    if password.chars().count() < MIN_PASSWORD_LEN || password.len() > MAX_PASSWORD_BYTES {
         return Err(PasswordError::WeakPassword);
     }
     if password != confirm {
@@ -169,10 +170,7 @@ fn check_new(password: &str, confirm: &str) -> Result<(), PasswordError> {
 
 async fn hash(password: &str) -> Result<String, PasswordError> {
     let password = password.to_string();
-    tokio::task::spawn_blocking(move || hash_password(&password))
-        .await
-        .map_err(|e| StoreError::Backend(format!("hashing task failed: {e}")))?
-        .map_err(PasswordError::Store)
+    Ok(blocking(move || hash_password(&password)).await??)
 }
 
 /// Changes the signed-in user's password; every other session of theirs ends.
@@ -185,11 +183,12 @@ pub async fn change_password(
     now: OffsetDateTime,
 ) -> Result<(), PasswordError> {
     limit(store, &format!("password:account:{}", principal.user.id), PASSWORD_TRIES_PER_ACCOUNT, now).await?;
+    if current.len() > MAX_PASSWORD_BYTES {
+        return Err(PasswordError::WeakPassword);
+    }
     let stored = principal.user.password_hash.clone();
     let given = current.to_string();
-    let ok = tokio::task::spawn_blocking(move || verify_password(&given, &stored))
-        .await
-        .map_err(|e| StoreError::Backend(format!("hashing task failed: {e}")))?;
+    let ok = blocking(move || verify_password(&given, &stored)).await?;
     if !ok {
         return Err(PasswordError::WrongPassword);
     }
@@ -220,8 +219,7 @@ pub async fn request_reset(
     limit(store, &format!("reset:client:{client}"), RESET_REQUESTS_PER_CLIENT, now).await?;
     let email = email.trim().to_lowercase();
     let Some(user) = store.user_by_email(&email).await? else { return Ok(()) };
-    let (hits, _) = store.hit_rate_limit(&format!("reset:account:{}", user.id), LIMIT_WINDOW, now).await?;
-    if hits > RESETS_PER_ACCOUNT {
+    if over_limit(store, &format!("reset:account:{}", user.id), RESETS_PER_ACCOUNT, now).await?.is_some() {
         // Quietly: the owner already has links on their way.
         return Ok(());
     }

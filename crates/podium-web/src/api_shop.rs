@@ -27,14 +27,6 @@ pub struct ImportJson {
     pub notes: Vec<String>,
 }
 
-fn public_base(state: &AppState, headers: &HeaderMap) -> String {
-    headers
-        .get(header::HOST)
-        .and_then(|h| h.to_str().ok())
-        .map(|h| format!("{}://{h}", if state.config.secure_cookies { "https" } else { "http" }))
-        .unwrap_or_default()
-}
-
 /// The shop's products as CSV (the console's export: one row per variant, every language).
 #[utoipa::path(get, path = "/api/v1/shops/{shop}/products.csv", tag = "catalogue", security(("bearer" = [])),
     params(("shop" = String, Path, description = "The shop's slug")),
@@ -50,7 +42,7 @@ pub async fn export(
     let store = state.store.as_ref();
     let products = catalogue_csv::shop_products(store, &shop).await?;
     let locations = store.stock_locations(&shop_id).await?;
-    let csv = catalogue_csv::export(&products, &locations, &public_base(&state, &headers));
+    let csv = catalogue_csv::export(&products, &locations, &crate::shop_console::site_base(&state, &headers));
     Ok(([(header::CONTENT_TYPE, "text/csv; charset=utf-8")], csv).into_response())
 }
 

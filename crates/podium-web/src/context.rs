@@ -237,6 +237,16 @@ impl Visitor {
         }
     }
 
+    /// Who is acting, for the audit log: the signed-in user and where the request came from.
+    pub fn actor(&self) -> podium_app::security::Actor {
+        let p = self.principal.as_ref();
+        podium_app::security::Actor {
+            user_id: p.map(|p| p.user.id.clone()).unwrap_or_default(),
+            name: p.map(|p| p.user.display_name.clone()).unwrap_or_default(),
+            client: self.client.clone(),
+        }
+    }
+
     pub fn set_session(&mut self, token: &str) {
         let cookie = Cookie::build((SESSION_COOKIE, token.to_string()))
             .path("/")

@@ -80,16 +80,6 @@ fn rows(tr: &Tr, rules: &TradeRules) -> Vec<CountryRow> {
         .collect()
 }
 
-/// Who is acting, for the operator's audit log.
-pub(crate) fn actor(v: &Visitor) -> podium_app::security::Actor {
-    let p = v.principal.as_ref();
-    podium_app::security::Actor {
-        user_id: p.map(|p| p.user.id.clone()).unwrap_or_default(),
-        name: p.map(|p| format!("{} <{}>", p.user.display_name, p.user.email)).unwrap_or_default(),
-        client: v.client.clone(),
-    }
-}
-
 /// Records an operator's action in the audit log (append-only, with who, when and from where).
 pub(crate) async fn audit(
     state: &AppState,
@@ -98,7 +88,10 @@ pub(crate) async fn audit(
     subject: &str,
     detail: &str,
 ) -> Result<(), PageError> {
-    podium_app::security::audit_operator(state.store.as_ref(), &actor(v), action, subject, detail, state.clock.now())
+    // The operator's log names operators by address too: several may share a display name.
+    let name = v.principal.as_ref().map(|p| format!("{} <{}>", p.user.display_name, p.user.email)).unwrap_or_default();
+    let actor = podium_app::security::Actor { name, ..v.actor() };
+    podium_app::security::audit_operator(state.store.as_ref(), &actor, action, subject, detail, state.clock.now())
         .await
         .map_err(|e| PageError::internal(v.tr.clone(), e))
 }

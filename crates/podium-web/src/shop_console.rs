@@ -826,6 +826,15 @@ async fn import_csv(
     }
 }
 
+/// This site's address as the request names it (`https://host` under TLS), for links in exports.
+pub(crate) fn site_base(state: &AppState, headers: &HeaderMap) -> String {
+    headers
+        .get(header::HOST)
+        .and_then(|h| h.to_str().ok())
+        .map(|h| format!("{}://{h}", if state.config.secure_cookies { "https" } else { "http" }))
+        .unwrap_or_default()
+}
+
 async fn export_csv(
     State(state): State<AppState>,
     v: Visitor,
@@ -836,12 +845,7 @@ async fn export_csv(
     let store = state.store.as_ref();
     let products = catalogue_csv::shop_products(store, &shop.slug).await.map_err(internal(&v.tr))?;
     let locations = store.stock_locations(&shop.id).await.map_err(internal(&v.tr))?;
-    let base = headers
-        .get(header::HOST)
-        .and_then(|h| h.to_str().ok())
-        .map(|h| format!("{}://{h}", if state.config.secure_cookies { "https" } else { "http" }))
-        .unwrap_or_default();
-    let csv = catalogue_csv::export(&products, &locations, &base);
+    let csv = catalogue_csv::export(&products, &locations, &site_base(&state, &headers));
     let disposition = format!("attachment; filename=\"{}-products.csv\"", shop.slug);
     Ok(v.respond(
         (

@@ -7,7 +7,7 @@ use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::Form;
-use podium_app::security::{self, Actor, Scope, TokenError};
+use podium_app::security::{self, Scope, TokenError};
 use podium_app::Org;
 use podium_domain::role::OrgKind;
 use serde::Deserialize;
@@ -43,15 +43,6 @@ fn scopes_for(kind: OrgKind) -> &'static [Scope] {
     match kind {
         OrgKind::Shop => &Scope::ALL,
         _ => &[Scope::ReadCatalogue],
-    }
-}
-
-fn actor(v: &Visitor) -> Actor {
-    let p = v.principal.as_ref();
-    Actor {
-        user_id: p.map(|p| p.user.id.clone()).unwrap_or_default(),
-        name: p.map(|p| p.user.display_name.clone()).unwrap_or_default(),
-        client: v.client.clone(),
     }
 }
 
@@ -173,7 +164,7 @@ async fn create(
         .filter(|s| allowed.contains(s))
         .collect();
     let name = field("name");
-    match security::create_token(state.store.as_ref(), &org.id, &actor(&v), name, &scopes, state.clock.now()).await {
+    match security::create_token(state.store.as_ref(), &org.id, &v.actor(), name, &scopes, state.clock.now()).await {
         Ok((secret, _)) => {
             let out = Outcome { status: StatusCode::CREATED, created: Some(secret), ..Outcome::ok() };
             render_page(&state, v, org, ("", &[]), out).await
@@ -202,7 +193,7 @@ async fn revoke(
         Ok(o) => o,
         Err(r) => return Ok(v.respond(*r)),
     };
-    match security::revoke_token(state.store.as_ref(), &org.id, &actor(&v), &id, state.clock.now()).await {
+    match security::revoke_token(state.store.as_ref(), &org.id, &v.actor(), &id, state.clock.now()).await {
         Ok(()) => Ok(v.respond(Redirect::to(&format!("/console/tokens/{}?revoked=1", org.slug)))),
         Err(TokenError::Store(e)) => Err(PageError::internal(v.tr.clone(), e)),
         Err(_) => Err(PageError::not_found(v.tr.clone())),
