@@ -22,6 +22,23 @@ pub struct CartRecord {
     pub email: String,
     pub address: crate::orders::Address,
     pub created_at: OffsetDateTime,
+    /// The signed-in fan whose cart it is; nobody else is served it.
+    pub user_id: Option<String>,
+    /// Moves on with every change of the lines or the place: a checkout priced from an older
+    /// read cannot claim the cart.
+    pub revision: i64,
+    /// The order being placed from the cart (pending payment), if any.
+    pub checkout_order: Option<String>,
+    /// The order the cart last became (paid); forgotten when lines are added again.
+    pub ordered: Option<String>,
+}
+
+impl CartRecord {
+    /// Whether `user` may use this cart: a guest cart is anyone's who holds its id, a fan's
+    /// cart only its owner's.
+    pub fn usable_by(&self, user: Option<&str>) -> bool {
+        self.user_id.is_none() || self.user_id.as_deref() == user
+    }
 }
 
 #[async_trait]
@@ -146,8 +163,9 @@ pub async fn add_line(
 /// lines, or the guest cart becomes theirs. Returns the cart to keep using.
 pub async fn adopt(store: &dyn Store, guest: Option<&str>, user_id: &str) -> Result<Option<String>, StoreError> {
     let mine = store.user_cart(user_id).await?;
+    // Another fan's cart (a cookie left behind) is never adopted.
     let guest = match guest {
-        Some(g) => store.cart(g).await?,
+        Some(g) => store.cart(g).await?.filter(|c| c.usable_by(Some(user_id))),
         None => None,
     };
     match (mine, guest) {

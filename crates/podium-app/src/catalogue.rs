@@ -111,6 +111,8 @@ pub struct VariantRecord {
     pub explicit_prices: Vec<Money>,
     /// Units that can still be sold: on hand minus reserved, over every location.
     pub available: i64,
+    /// Units held for checkouts not yet paid: they come back on sale if the payment fails.
+    pub held: i64,
     /// Units on hand per stock location id, in location order.
     pub stock: Vec<(String, i64)>,
 }

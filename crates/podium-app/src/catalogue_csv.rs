@@ -141,6 +141,8 @@ pub struct ImportContext<'a> {
     /// The shop's products now, to tell creates from updates and to keep SKUs unique.
     pub existing: &'a [ProductRecord],
     pub now: OffsetDateTime,
+    /// The largest price and stock anyone can enter.
+    pub bounds: podium_domain::money::Bounds,
 }
 
 /// A parsed, checked file ready to save.
@@ -534,7 +536,27 @@ pub fn variant(
     }
     let price_text = get("Variant Price");
     let price = match parse_minor(&price_text, ctx.currency) {
-        Ok(m) if m >= 0 => Money::new(m, ctx.currency),
+        Ok(m) if ctx.bounds.price_ok(Money::new(m, ctx.currency)) => Money::new(m, ctx.currency),
+        Ok(m) if m >= 0 => {
+            errors.push(field_err(
+                "Variant Price",
+                format!(
+                    "Variant Price {price_text:?} is over the marketplace's limit of {}",
+                    ctx.bounds.max_price(ctx.currency).formatted()
+                ),
+            ));
+            Money::zero(ctx.currency)
+        }
+        Err(podium_domain::money::MoneyError::Overflow) => {
+            errors.push(field_err(
+                "Variant Price",
+                format!(
+                    "Variant Price {price_text:?} is over the marketplace's limit of {}",
+                    ctx.bounds.max_price(ctx.currency).formatted()
+                ),
+            ));
+            Money::zero(ctx.currency)
+        }
         _ => {
             errors.push(field_err(
                 "Variant Price",
@@ -571,6 +593,13 @@ pub fn variant(
     let mut explicit_prices: Vec<Money> = Vec::new();
     for part in get("Variant Prices").split(';').map(str::trim).filter(|p| !p.is_empty()) {
         match Money::parse(part) {
+            Ok(m) if m.minor >= 0 && !ctx.bounds.price_ok(m) => errors.push(field_err(
+                "Variant Prices",
+                format!(
+                    "Variant Prices: {part:?} is over the marketplace's limit of {}",
+                    ctx.bounds.max_price(m.currency).formatted()
+                ),
+            )),
             Ok(m) if m.minor >= 0 && m.currency != ctx.currency => {
                 if explicit_prices.iter().any(|x| x.currency == m.currency) {
                     errors
@@ -609,7 +638,11 @@ pub fn variant(
                 continue;
             };
             match qty.trim().parse::<i64>() {
-                Ok(n) if n >= 0 => stock.push((loc.id.clone(), n)),
+                Ok(n) if (0..=ctx.bounds.max_stock).contains(&n) => stock.push((loc.id.clone(), n)),
+                Ok(n) if n > 0 => errors.push(field_err(
+                    "Variant Stock",
+                    format!("Variant Stock: {n} is more than the {} units a location can hold", ctx.bounds.max_stock),
+                )),
                 _ => errors.push(field_err(
                     "Variant Stock",
                     format!("Variant Stock: {:?} is not a number of units", qty.trim()),
@@ -620,7 +653,14 @@ pub fn variant(
         let qty = get("Variant Inventory Qty");
         if !qty.is_empty() {
             match (qty.parse::<i64>(), default_location) {
-                (Ok(n), Some(loc)) if n >= 0 => stock.push((loc.id.clone(), n)),
+                (Ok(n), Some(loc)) if (0..=ctx.bounds.max_stock).contains(&n) => stock.push((loc.id.clone(), n)),
+                (Ok(n), Some(_)) if n > 0 => errors.push(field_err(
+                    "Variant Inventory Qty",
+                    format!(
+                        "Variant Inventory Qty {n} is more than the {} units a location can hold",
+                        ctx.bounds.max_stock
+                    ),
+                )),
                 (Ok(n), None) if n >= 0 => errors.push(field_err(
                     "Variant Inventory Qty",
                     "Variant Inventory Qty needs a stock location; add one to the shop first".into(),
@@ -733,6 +773,7 @@ pub async fn import(
     shop_slug: &str,
     data: &[u8],
     now: OffsetDateTime,
+    bounds: podium_domain::money::Bounds,
     progress: &(dyn Fn(&str, u64, u64) + Sync),
 ) -> Result<ImportReport, ImportError> {
     let shop = store
@@ -753,6 +794,7 @@ pub async fn import(
         locations: &locations,
         existing: &existing,
         now,
+        bounds,
     };
     let parsed = parse(data, &ctx, &|done, total| progress("check", done, total)).map_err(ImportError::Rows)?;
     let known: HashSet<&str> = existing.iter().map(|p| p.handle.as_str()).collect();

@@ -17,7 +17,7 @@ use time::OffsetDateTime;
 
 use crate::catalogue::ProductRecord;
 use crate::orders::{
-    Address, MailKind, MarkPaid, NewConsignment, NewMail, NewOrder, NewOrderLine, OrderRecord, PaymentFacts,
+    Address, MailKind, MarkPaid, NewConsignment, NewMail, NewOrder, NewOrderLine, NotPlaced, OrderRecord, PaymentFacts,
 };
 use crate::payments::{AuthorizeRequest, PaymentError, PaymentProvider, PaymentSource, PaymentState, PaymentStatus};
 use crate::ports::StoreError;
@@ -25,8 +25,39 @@ use crate::quote::{self, QuoteContext, QuoteError, Undeliverable};
 use crate::storefront::{self, public_sku};
 use crate::Store;
 
-/// How long stock stays reserved for a payment (and the second step's window).
-pub const RESERVATION_MINUTES: i64 = 15;
+/// How long stock stays reserved for a payment (and the second step's window) by default.
+pub const RESERVATION_MINUTES: i64 = 10;
+
+/// How long an unpaid order may hold its stock, and how many such orders (waiting for the
+/// card's second step) one client address, one account and one card may keep at once.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct HoldPolicy {
+    pub hold: time::Duration,
+    pub per_client: i64,
+    pub per_account: i64,
+    pub per_card: i64,
+}
+
+impl Default for HoldPolicy {
+    fn default() -> Self {
+        HoldPolicy { hold: time::Duration::minutes(RESERVATION_MINUTES), per_client: 3, per_account: 3, per_card: 2 }
+    }
+}
+
+impl HoldPolicy {
+    /// No limit on unpaid orders (the demo's history), with the default hold.
+    pub fn unlimited() -> Self {
+        HoldPolicy { per_client: i64::MAX, per_account: i64::MAX, per_card: i64::MAX, ..HoldPolicy::default() }
+    }
+}
+
+/// Who is over which limit of unpaid orders.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum HoldLimit {
+    Client,
+    Account,
+    Card,
+}
 /// Orders still pending this long after checkout without a payment are looked at by the sweep.
 pub const SETTLE_AFTER_SECS: i64 = 30;
 
@@ -47,6 +78,11 @@ pub struct CheckoutRequest {
     pub token_key: Vec<u8>,
     /// The platform's commission on net goods, fixed on the order.
     pub commission_bp: u32,
+    /// The client's address as the connection (or the trusted proxy) gives it.
+    pub client: String,
+    pub holds: HoldPolicy,
+    /// The largest order total, in units of its currency (see [`podium_domain::money::Bounds`]).
+    pub max_order_units: i64,
 }
 
 /// A placed order and the token that lets a guest read it.
@@ -79,6 +115,16 @@ pub enum CheckoutError {
     Declined { code: String, order: Box<OrderRecord> },
     #[error("the payment provider failed: {0}")]
     Provider(String),
+    /// The cart is being checked out, was ordered, or changed while this checkout priced it.
+    /// `order` is the order it is claimed by or became, when there is one.
+    #[error("this cart is already being checked out or was ordered")]
+    CartTaken { order: Option<Box<OrderRecord>> },
+    /// Too many unpaid orders wait for a second step; `pending` is this one, cancelled.
+    #[error("too many unpaid orders are waiting for confirmation")]
+    TooManyPending { limit: HoldLimit, retry_after_secs: i64 },
+    /// The order's total is over the marketplace's limit.
+    #[error("the order's total is over {max}")]
+    TooLarge { max: Money },
     /// A line is in a limited drop the fan may not buy from now (nothing is kept).
     #[error("{0}")]
     Drop(crate::drops::DropRefusal),
@@ -257,7 +303,17 @@ pub async fn checkout(
 ) -> Result<Placed, CheckoutError> {
     let card = validate(req)?;
     let cart = store.cart(cart_id).await?.ok_or(CheckoutError::CartNotFound)?;
+    if !cart.usable_by(req.user_id.as_deref()) {
+        return Err(CheckoutError::CartNotFound);
+    }
+    if cart.checkout_order.is_some() {
+        return Err(cart_taken(store, cart_id).await);
+    }
     if cart.lines.is_empty() {
+        // Emptied by the order it became: say which.
+        if cart.ordered.is_some() {
+            return Err(cart_taken(store, cart_id).await);
+        }
         return Err(CheckoutError::EmptyCart);
     }
     let (ship_to, currency, requests) = crate::cart::requests(&cart)?;
@@ -272,6 +328,10 @@ pub async fn checkout(
         other => CheckoutError::Quote(other),
     })?;
     let (consignments, total) = build_order(&q, &products, req, ctx)?;
+    let max = podium_domain::money::Bounds::units_to_minor(req.max_order_units, currency);
+    if total > max {
+        return Err(CheckoutError::TooLarge { max: Money::new(max, currency) });
+    }
     let now = ctx.at;
     let id = crate::accounts::random_hex(16);
     let token = order_token(&req.token_key, &id);
@@ -280,6 +340,8 @@ pub async fn checkout(
         number: new_order_number(),
         token_hash: crate::accounts::token_hash(&token),
         cart_id: Some(cart.id.clone()),
+        cart_revision: cart.revision,
+        client_key: Some(client_key(&req.token_key, &req.client)),
         user_id: req.user_id.clone(),
         email: req.email.trim().to_string(),
         lang: req.lang.tag().to_string(),
@@ -294,14 +356,16 @@ pub async fn checkout(
         currency: currency.code().to_string(),
         total,
         consignments,
-        reserve_until: now + time::Duration::minutes(RESERVATION_MINUTES),
+        reserve_until: now + req.holds.hold,
         created_at: now,
         fx_snapshot: ctx.rates.snapshot(),
     };
     // Lines in a limited drop: only admitted fans, within the per-fan limit.
     let gated = crate::drops::gate(store, &order, now).await?;
-    if let Err(sold_out) = store.place_order(&order).await? {
-        return Err(CheckoutError::SoldOut { sku: sold_out.sku });
+    match store.place_order(&order).await? {
+        Ok(()) => {}
+        Err(NotPlaced::SoldOut { sku }) => return Err(CheckoutError::SoldOut { sku }),
+        Err(NotPlaced::CartTaken) => return Err(cart_taken(store, cart_id).await),
     }
     if let Err(refusal) = crate::drops::claim(store, &gated, &order, None, now).await? {
         store.cancel_order(&order.id, "over the drop's per-fan limit", now).await?;
@@ -335,13 +399,79 @@ pub async fn checkout(
         settle_with(store, provider, &order.id, Some(payment), now).await?;
         return Err(CheckoutError::Drop(refusal));
     }
-    settle_with(store, provider, &order.id, Some(payment), now).await?;
+    let status = settle_with(store, provider, &order.id, Some(payment), now).await?;
+    if status == OrderStatus::PendingPayment {
+        // Waiting for the card's second step, the order holds its stock: only a few such
+        // orders per client, account and card (counted with this one).
+        let fingerprint = store.order(&order.id).await?.and_then(|o| o.card_fingerprint);
+        let (by_client, by_account, by_card) = store
+            .pending_holds(order.client_key.as_deref(), order.user_id.as_deref(), fingerprint.as_deref(), now)
+            .await?;
+        let over = if by_client > req.holds.per_client {
+            Some(HoldLimit::Client)
+        } else if order.user_id.is_some() && by_account > req.holds.per_account {
+            Some(HoldLimit::Account)
+        } else if fingerprint.is_some() && by_card > req.holds.per_card {
+            Some(HoldLimit::Card)
+        } else {
+            None
+        };
+        if let Some(limit) = over {
+            abandon(store, provider, &order.id, "too_many_unpaid_orders", now).await?;
+            let retry_after_secs = req.holds.hold.whole_seconds().max(1);
+            return Err(CheckoutError::TooManyPending { limit, retry_after_secs });
+        }
+    }
     let placed = store.order(&order.id).await?.ok_or(StoreError::NotFound("order"))?;
     if placed.status == OrderStatus::Cancelled {
         let code = placed.failure.clone().unwrap_or_else(|| "card_declined".into());
         return Err(CheckoutError::Declined { code, order: Box::new(placed) });
     }
     Ok(Placed { order: placed, token })
+}
+
+/// What a checkout that could not claim its cart is told: the order the cart is claimed by or
+/// became, if any (a cart changed under the checkout has none).
+async fn cart_taken(store: &dyn Store, cart_id: &str) -> CheckoutError {
+    let order = match store.cart(cart_id).await {
+        Ok(Some(c)) => match c.checkout_order.or(c.ordered) {
+            Some(id) => store.order(&id).await.ok().flatten().map(Box::new),
+            None => None,
+        },
+        _ => None,
+    };
+    CheckoutError::CartTaken { order }
+}
+
+/// A keyed hash of the client's address: enough to count one client's unpaid orders, useless
+/// for finding out who the client was.
+pub fn client_key(key: &[u8], client: &str) -> String {
+    use hmac::{Hmac, Mac};
+    let Ok(mut mac) = Hmac::<Sha256>::new_from_slice(key) else { return String::new() };
+    mac.update(b"podium-client:");
+    mac.update(client.as_bytes());
+    hex::encode(&mac.finalize().into_bytes()[..16])
+}
+
+/// The fan gives up an unpaid order (or a limit cancels it): the payment is voided and the
+/// order cancelled at once, its stock back on sale and its cart free to check out again.
+/// False when the order was no longer waiting for payment.
+pub async fn abandon(
+    store: &dyn Store,
+    provider: &dyn PaymentProvider,
+    order_id: &str,
+    why: &str,
+    now: OffsetDateTime,
+) -> Result<bool, CheckoutError> {
+    if store.order_status(order_id).await? != Some(OrderStatus::PendingPayment) {
+        return Ok(false);
+    }
+    let cancelled = store.cancel_order(order_id, why, now).await?;
+    // Whatever the provider holds for it goes back (a payment confirmed meanwhile included).
+    for p in provider.payments_for(order_id).await? {
+        give_back(provider, &p).await?;
+    }
+    Ok(cancelled)
 }
 
 /// For crash tests: `PODIUM_FAULT=abort-after-authorize` makes the process die at that point,
@@ -394,7 +524,7 @@ async fn settle_with(
         Some(p) => vec![p],
         None => provider.payments_for(order_id).await?,
     };
-    let expired = now >= order.created_at + time::Duration::minutes(RESERVATION_MINUTES);
+    let expired = now >= order.hold_until;
     let Some(payment) = payments.last().cloned() else {
         // Never reached the provider (or died before it answered): after a grace period the
         // order is cancelled and its stock released.

@@ -30,6 +30,9 @@ pub enum FulfilError {
     Code(String),
     #[error("no such return, or it was already decided")]
     ReturnNotFound,
+    /// Another request is deciding this return, or decided it already.
+    #[error("this return is being decided or was decided already")]
+    ReturnDecided,
     #[error("the return window closed on {0}")]
     WindowClosed(time::Date),
     #[error("the refund failed at the payment provider: {0}")]
@@ -237,7 +240,35 @@ pub async fn accept_return(
     restock: bool,
     now: OffsetDateTime,
 ) -> Result<i64, FulfilError> {
+    shop_consignment(store, shop_id, consignment_id).await?;
+    // One acceptance at a time, whatever the node: the others are told it is being decided.
+    // The lease lets a crashed acceptance be retried after a while.
+    match store.claim_idempotency("return-accept", return_id, "accept", now, time::Duration::minutes(2)).await? {
+        crate::orders::IdempotencyClaim::Claimed => {}
+        _ => return Err(FulfilError::ReturnDecided),
+    }
+    let result = accept_claimed(store, provider, shop_id, consignment_id, return_id, restock, now).await;
+    // Done: later attempts hear it was decided; failed: the return may be accepted afresh.
+    let answer = result.as_ref().ok().map(|_| (200u16, ""));
+    store.finish_idempotency("return-accept", return_id, answer).await?;
+    result
+}
+
+async fn accept_claimed(
+    store: &dyn Store,
+    provider: &dyn PaymentProvider,
+    shop_id: &str,
+    consignment_id: &str,
+    return_id: &str,
+    restock: bool,
+    now: OffsetDateTime,
+) -> Result<i64, FulfilError> {
     let (order, c) = shop_consignment(store, shop_id, consignment_id).await?;
+    match c.returns.iter().find(|r| r.id == return_id) {
+        None => return Err(FulfilError::ReturnNotFound),
+        Some(r) if r.status != "requested" => return Err(FulfilError::ReturnDecided),
+        Some(_) => {}
+    }
     let plan = refund_plan(&c, return_id, restock).ok_or(FulfilError::ReturnNotFound)?;
     let payment_id = order.payment_id.clone().ok_or(FulfilError::Provider("the order has no payment".into()))?;
     if plan.amount > 0 {
@@ -257,7 +288,7 @@ pub async fn accept_return(
     };
     let postings = crate::ledger::refund_batch(&order, &c, &plan)?;
     if !store.record_refund(&plan, &mail, &postings, now).await? {
-        return Err(FulfilError::ReturnNotFound);
+        return Err(FulfilError::ReturnDecided);
     }
     Ok(plan.amount)
 }

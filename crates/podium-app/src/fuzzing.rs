@@ -74,6 +74,7 @@ pub fn catalogue_csv(data: &[u8]) {
         locations: &locations,
         existing: &[],
         now: epoch,
+        bounds: podium_domain::money::Bounds::default(),
     };
     match catalogue_csv::parse(data, &ctx, &|done, total| assert!(done <= total.max(done))) {
         Ok(parsed) => {

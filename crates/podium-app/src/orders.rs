@@ -70,6 +70,11 @@ pub struct NewOrder {
     pub currency: String,
     pub total: i64,
     pub consignments: Vec<NewConsignment>,
+    /// The cart's revision the checkout priced: the order claims the cart only if its lines
+    /// are still those (see [`crate::cart::CartRecord::revision`]).
+    pub cart_revision: i64,
+    /// A keyed hash of the client's address, to limit the unpaid orders one client keeps.
+    pub client_key: Option<String>,
     /// How long the stock stays reserved for the payment.
     pub reserve_until: OffsetDateTime,
     pub created_at: OffsetDateTime,
@@ -77,10 +82,13 @@ pub struct NewOrder {
     pub fx_snapshot: String,
 }
 
-/// The order could not reserve a line's stock: sold out (nothing was written).
+/// Why an order was not placed (nothing was written).
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct SoldOut {
-    pub sku: String,
+pub enum NotPlaced {
+    /// A line's stock could not be reserved.
+    SoldOut { sku: String },
+    /// The cart is claimed by another checkout, was ordered, or changed since it was priced.
+    CartTaken,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -168,6 +176,8 @@ pub struct OrderRecord {
     pub card_fingerprint: Option<String>,
     pub next_action: Option<String>,
     pub created_at: OffsetDateTime,
+    /// Until when its stock is held for the payment (older orders: 15 minutes after creation).
+    pub hold_until: OffsetDateTime,
     pub paid_at: Option<OffsetDateTime>,
     pub fx_snapshot: String,
     pub consignments: Vec<ConsignmentRecord>,
@@ -308,7 +318,17 @@ pub struct RefundPlan {
 #[async_trait]
 pub trait OrderStore: Send + Sync {
     /// Writes the order (pending payment) and reserves every line's stock, all or nothing.
-    async fn place_order(&self, order: &NewOrder) -> StoreResult<Result<(), SoldOut>>;
+    /// The order claims its cart in the same transaction: a cart is checked out at most once.
+    async fn place_order(&self, order: &NewOrder) -> StoreResult<Result<(), NotPlaced>>;
+    /// How many unpaid orders waiting for a second step (holding stock until `now` or later)
+    /// belong to this client, this account and this card: (client, account, card).
+    async fn pending_holds(
+        &self,
+        client_key: Option<&str>,
+        user_id: Option<&str>,
+        card_fingerprint: Option<&str>,
+        now: OffsetDateTime,
+    ) -> StoreResult<(i64, i64, i64)>;
     async fn order(&self, id: &str) -> StoreResult<Option<OrderRecord>>;
     async fn order_by_number(&self, number: &str) -> StoreResult<Option<OrderRecord>>;
     /// Records what the provider said about the payment.

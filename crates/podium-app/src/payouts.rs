@@ -92,6 +92,9 @@ pub struct RunSummary {
     pub paid: usize,
     pub failed: usize,
     pub payouts: Vec<PayoutRecord>,
+    /// Payees that could not be paid at all this run (their balance stays for the next),
+    /// with why: (payee, reason). The others are paid regardless.
+    pub skipped: Vec<(String, String)>,
 }
 
 fn new_id(prefix: &str) -> String {
@@ -153,7 +156,12 @@ pub async fn run(
         }
     }
     // Advances are recouped from royalties before any royalty is paid out.
-    crate::royalties::recoup(store, now).await?;
+    let recouped = crate::royalties::recoup(store, now).await?;
+    let mut held_back: BTreeMap<String, String> = BTreeMap::new();
+    for (licensor, licensee, why) in recouped.failed {
+        held_back.insert(licensor, format!("the advance's recoupment could not be worked out: {why}"));
+        held_back.insert(licensee, format!("the advance's recoupment could not be worked out: {why}"));
+    }
     // Every payable balance, by payee: shops and licensors, and each country's authorities for
     // the taxes and duties collected there.
     let mut by_payee: BTreeMap<String, Vec<(AccountKey, i64)>> = BTreeMap::new();
@@ -170,57 +178,99 @@ pub async fn run(
     }
     for (payee, from) in by_payee {
         let Some(to) = payee_of(&orgs, &payee, &from) else { continue };
-        let (name, slug, to) = to?;
-        let mut total = 0i64;
-        let mut parts = Vec::with_capacity(from.len());
-        for (key, amount) in &from {
-            let converted = rates
-                .convert(Money::new(*amount, key.currency), to)
-                .map_err(|e| StoreError::Backend(format!("payout to {slug}: {e}")))?;
-            let rate = match (rates.get(key.currency), rates.get(to)) {
-                (Some(f), Some(t)) if f.per_eur > rust_decimal::Decimal::ZERO => {
-                    (t.per_eur / f.per_eur).round_dp(6).to_string()
-                }
-                _ => "1".into(),
-            };
-            total += converted.minor;
-            parts.push((key.kind.as_str().to_string(), key.currency.code().to_string(), *amount, rate));
-        }
-        if total <= 0 {
-            // Owed by the payee (refunds after release): recovered from a later payout.
+        // One payee that cannot be paid (a balance no rate can convert, an amount out of
+        // range) is reported and skipped; every other payee is still paid.
+        let label = match &to {
+            Ok((name, _, _)) => name.clone(),
+            Err(_) => payee.clone(),
+        };
+        if let Some(why) = held_back.get(&payee) {
+            summary.skipped.push((label, why.clone()));
             continue;
         }
-        let id = new_id("po");
-        let transfers =
-            ledger::payout_postings(&id, &payee, &from, to, total).map_err(|e| StoreError::Backend(e.to_string()))?;
-        let record = PayoutRecord {
-            id: id.clone(),
-            run_id: run_id.clone(),
-            payee_id: payee.clone(),
-            payee_name: name,
-            currency: to.code().to_string(),
-            amount: total,
-            status: "sending".into(),
-            failure: None,
-            provider_ref: None,
-            parts,
-            created_at: now,
-        };
-        match store.start_payout(&record, &transfers, now).await {
-            Ok(()) => {}
-            // Another run paid these balances meanwhile.
-            Err(StoreError::Conflict { .. }) => continue,
-            Err(e) => return Err(e),
-        }
-        if settle(store, provider, &record, &slug, now).await? {
-            summary.paid += 1;
-        } else {
-            summary.failed += 1;
+        match pay_one(store, provider, rates, &run_id, &payee, &from, to, now).await {
+            Ok(Some(true)) => summary.paid += 1,
+            Ok(Some(false)) => summary.failed += 1,
+            Ok(None) => {}
+            Err(e) => {
+                tracing::error!(payee = %label, error = %e, "payout skipped");
+                summary.skipped.push((label, e.to_string()));
+            }
         }
     }
     store.finish_payout_run(&run_id, now).await?;
     summary.payouts = store.payouts(None, 500).await?.into_iter().filter(|p| p.run_id == run_id).collect();
     Ok(summary)
+}
+
+/// A run in one line for the audit log: how many were paid, refused, and who was skipped why.
+pub fn run_detail(summary: &RunSummary) -> String {
+    let mut detail = format!("{} paid, {} failed", summary.paid, summary.failed);
+    if !summary.skipped.is_empty() {
+        let skipped: Vec<String> = summary.skipped.iter().map(|(who, why)| format!("{who} ({why})")).collect();
+        detail.push_str(&format!(", {} skipped: {}", skipped.len(), skipped.join("; ")));
+    }
+    detail
+}
+
+/// Pays one payee its balances, converted to its currency: `Some(paid)` when a payout was
+/// made, `None` when there was nothing to pay (or another run paid it meanwhile).
+#[allow(clippy::too_many_arguments)]
+async fn pay_one(
+    store: &dyn Store,
+    provider: &dyn PayoutProvider,
+    rates: &RateTable,
+    run_id: &str,
+    payee: &str,
+    from: &[(AccountKey, i64)],
+    to: StoreResult<(String, String, Currency)>,
+    now: OffsetDateTime,
+) -> StoreResult<Option<bool>> {
+    let (name, slug, to) = to?;
+    let mut total = 0i64;
+    let mut parts = Vec::with_capacity(from.len());
+    for (key, amount) in from {
+        let converted = rates
+            .convert(Money::new(*amount, key.currency), to)
+            .map_err(|e| StoreError::Backend(format!("payout to {slug}: {e}")))?;
+        let rate = match (rates.get(key.currency), rates.get(to)) {
+            (Some(f), Some(t)) if f.per_eur > rust_decimal::Decimal::ZERO => {
+                (t.per_eur / f.per_eur).round_dp(6).to_string()
+            }
+            _ => "1".into(),
+        };
+        total = total
+            .checked_add(converted.minor)
+            .ok_or_else(|| StoreError::Backend(format!("payout to {slug}: the total is out of range")))?;
+        parts.push((key.kind.as_str().to_string(), key.currency.code().to_string(), *amount, rate));
+    }
+    if total <= 0 {
+        // Owed by the payee (refunds after release): recovered from a later payout.
+        return Ok(None);
+    }
+    let id = new_id("po");
+    let transfers =
+        ledger::payout_postings(&id, payee, from, to, total).map_err(|e| StoreError::Backend(e.to_string()))?;
+    let record = PayoutRecord {
+        id: id.clone(),
+        run_id: run_id.to_string(),
+        payee_id: payee.to_string(),
+        payee_name: name,
+        currency: to.code().to_string(),
+        amount: total,
+        status: "sending".into(),
+        failure: None,
+        provider_ref: None,
+        parts,
+        created_at: now,
+    };
+    match store.start_payout(&record, &transfers, now).await {
+        Ok(()) => {}
+        // Another run paid these balances meanwhile.
+        Err(StoreError::Conflict { .. }) => return Ok(None),
+        Err(e) => return Err(e),
+    }
+    Ok(Some(settle(store, provider, &record, &slug, now).await?))
 }
 
 /// The payee in English (logs, the command line): the organisation, or a country's authorities

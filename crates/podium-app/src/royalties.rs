@@ -19,36 +19,47 @@ pub async fn entries(store: &dyn Store, agreement: &AgreementRecord) -> StoreRes
     let to = agreement.royalty_currency;
     let mut out = Vec::new();
     for l in store.royalty_lines(&agreement.terms.id).await? {
-        let from = Currency::parse(&l.currency).map_err(|e| StoreError::Backend(e.to_string()))?;
-        let rates = RateTable::from_snapshot(&l.fx_snapshot, l.paid_at.date());
-        let convert = |minor: i64| -> StoreResult<i64> {
-            rates
-                .convert(Money::new(minor, from), to)
-                .map(|m| m.minor)
-                .map_err(|e| StoreError::Backend(format!("order line {}: {e}", l.line_id)))
-        };
-        let royalty = rate_of(l.net, l.royalty_bp).map_err(|e| StoreError::Backend(e.to_string()))?;
+        // A line whose amounts cannot be worked out (stored out of range before amounts were
+        // bounded) is left out and logged: the statement of every other line still reads.
+        match line_entries(&l, to) {
+            Ok(entries) => out.extend(entries),
+            Err(e) => tracing::error!(line = %l.line_id, error = %e, "royalty line left out of the statement"),
+        }
+    }
+    Ok(out)
+}
+
+fn line_entries(l: &crate::orders::RoyaltyLine, to: Currency) -> StoreResult<Vec<Entry>> {
+    let mut out = Vec::with_capacity(1 + l.refunds.len());
+    let from = Currency::parse(&l.currency).map_err(|e| StoreError::Backend(e.to_string()))?;
+    let rates = RateTable::from_snapshot(&l.fx_snapshot, l.paid_at.date());
+    let convert = |minor: i64| -> StoreResult<i64> {
+        rates
+            .convert(Money::new(minor, from), to)
+            .map(|m| m.minor)
+            .map_err(|e| StoreError::Backend(format!("order line {}: {e}", l.line_id)))
+    };
+    let royalty = rate_of(l.net, l.royalty_bp).map_err(|e| StoreError::Backend(e.to_string()))?;
+    out.push(Entry {
+        on: l.paid_at.date(),
+        country: l.country.clone(),
+        rights: l.rights_id.clone(),
+        net: convert(l.net)?,
+        royalty: convert(royalty)?,
+        returned: false,
+    });
+    let mut before = 0;
+    for (at, q) in &l.refunds {
+        let part = |total: i64| unit_share(total, l.quantity, before + q) - unit_share(total, l.quantity, before);
         out.push(Entry {
-            on: l.paid_at.date(),
+            on: at.date(),
             country: l.country.clone(),
             rights: l.rights_id.clone(),
-            net: convert(l.net)?,
-            royalty: convert(royalty)?,
-            returned: false,
+            net: convert(part(l.net))?,
+            royalty: convert(part(royalty))?,
+            returned: true,
         });
-        let mut before = 0;
-        for (at, q) in &l.refunds {
-            let part = |total: i64| unit_share(total, l.quantity, before + q) - unit_share(total, l.quantity, before);
-            out.push(Entry {
-                on: at.date(),
-                country: l.country.clone(),
-                rights: l.rights_id.clone(),
-                net: convert(part(l.net))?,
-                royalty: convert(part(royalty))?,
-                returned: true,
-            });
-            before += q;
-        }
+        before += q;
     }
     Ok(out)
 }
@@ -200,51 +211,72 @@ async fn accrued(store: &dyn Store, a: &AgreementRecord) -> StoreResult<Vec<Accr
 /// move from the licensor's royalties back to the licensee's balance, in the currencies they
 /// were paid in. What was recouped before is counted from the ledger, so each run posts only
 /// the difference (a return of a recouped sale gives some back). Returns the transfers posted.
-pub async fn recoup(store: &dyn Store, now: time::OffsetDateTime) -> StoreResult<usize> {
-    let mut posted = 0;
+pub async fn recoup(store: &dyn Store, now: time::OffsetDateTime) -> StoreResult<Recouped> {
+    let mut out = Recouped::default();
     for a in all_agreements(store).await? {
         if a.advance_minor <= 0 {
             continue;
         }
-        let done = store.ledger_transfers_for(&a.terms.id).await?;
-        let Some(advance) = done.iter().find(|x| x.code == "advance") else { continue };
-        let want = royalty::recoupment(advance.amount, &accrued(store, &a).await?);
-        let mut currencies: Vec<Currency> = want.keys().copied().collect();
-        for x in done.iter().filter(|x| x.code == "recoup") {
-            if let Ok(c) = Currency::parse(&x.currency) {
-                if !currencies.contains(&c) {
-                    currencies.push(c);
-                }
+        // One agreement whose figures cannot be worked out is reported; the others go on.
+        match recoup_one(store, &a, now).await {
+            Ok(n) => out.posted += n,
+            Err(e) => {
+                tracing::error!(agreement = %a.terms.id, error = %e, "recoupment skipped");
+                out.failed.push((a.licensor.id.clone(), a.licensee.id.clone(), e.to_string()));
             }
         }
-        for cur in currencies {
-            let licensor = AccountKey::new(a.licensor.id.clone(), AccountKind::RoyaltyPayable, cur);
-            let licensee = AccountKey::new(a.licensee.id.clone(), AccountKind::MerchantAvailable, cur);
-            let from_licensor = crate::ledger::account_id(&licensor);
-            let earlier: Vec<&crate::ledger::TransferRow> =
-                done.iter().filter(|x| x.code == "recoup" && x.currency == cur.code()).collect();
-            let so_far: i64 =
-                earlier.iter().map(|x| if x.debit_account == from_licensor { x.amount } else { -x.amount }).sum();
-            let delta = want.get(&cur).copied().unwrap_or(0) - so_far;
-            if delta == 0 {
-                continue;
+    }
+    Ok(out)
+}
+
+/// What a recoupment pass did: transfers posted, and the agreements it could not work out as
+/// (licensor, licensee, why) — neither is paid until it can.
+#[derive(Debug, Default)]
+pub struct Recouped {
+    pub posted: usize,
+    pub failed: Vec<(String, String, String)>,
+}
+
+async fn recoup_one(store: &dyn Store, a: &AgreementRecord, now: time::OffsetDateTime) -> StoreResult<usize> {
+    let mut posted = 0;
+    let done = store.ledger_transfers_for(&a.terms.id).await?;
+    let Some(advance) = done.iter().find(|x| x.code == "advance") else { return Ok(0) };
+    let want = royalty::recoupment(advance.amount, &accrued(store, a).await?);
+    let mut currencies: Vec<Currency> = want.keys().copied().collect();
+    for x in done.iter().filter(|x| x.code == "recoup") {
+        if let Ok(c) = Currency::parse(&x.currency) {
+            if !currencies.contains(&c) {
+                currencies.push(c);
             }
-            let (debit, credit) = if delta > 0 { (licensor, licensee) } else { (licensee, licensor) };
-            let t = Transfer {
-                // Numbered by what came before, so two runs at once post the same transfer.
-                id: format!("recoup:{}:{}:{}", a.terms.id, cur.code(), earlier.len() + 1),
-                debit,
-                credit,
-                amount: delta.abs(),
-                code: "recoup",
-                reference: a.terms.id.clone(),
-            };
-            match store.post_batch(&t.id.clone(), &[t], now).await {
-                Ok(()) => posted += 1,
-                // Another run posted this step with what it saw; the next run evens it out.
-                Err(StoreError::Conflict { .. }) => {}
-                Err(e) => return Err(e),
-            }
+        }
+    }
+    for cur in currencies {
+        let licensor = AccountKey::new(a.licensor.id.clone(), AccountKind::RoyaltyPayable, cur);
+        let licensee = AccountKey::new(a.licensee.id.clone(), AccountKind::MerchantAvailable, cur);
+        let from_licensor = crate::ledger::account_id(&licensor);
+        let earlier: Vec<&crate::ledger::TransferRow> =
+            done.iter().filter(|x| x.code == "recoup" && x.currency == cur.code()).collect();
+        let so_far: i64 =
+            earlier.iter().map(|x| if x.debit_account == from_licensor { x.amount } else { -x.amount }).sum();
+        let delta = want.get(&cur).copied().unwrap_or(0) - so_far;
+        if delta == 0 {
+            continue;
+        }
+        let (debit, credit) = if delta > 0 { (licensor, licensee) } else { (licensee, licensor) };
+        let t = Transfer {
+            // Numbered by what came before, so two runs at once post the same transfer.
+            id: format!("recoup:{}:{}:{}", a.terms.id, cur.code(), earlier.len() + 1),
+            debit,
+            credit,
+            amount: delta.abs(),
+            code: "recoup",
+            reference: a.terms.id.clone(),
+        };
+        match store.post_batch(&t.id.clone(), &[t], now).await {
+            Ok(()) => posted += 1,
+            // Another run posted this step with what it saw; the next run evens it out.
+            Err(StoreError::Conflict { .. }) => {}
+            Err(e) => return Err(e),
         }
     }
     Ok(posted)

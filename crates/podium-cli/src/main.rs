@@ -2,6 +2,7 @@
 //!
 //! Errors here are `anyhow` with context; each becomes one line on stderr and a non-zero exit.
 
+mod limits;
 mod serve;
 
 use std::net::SocketAddr;
@@ -138,6 +139,8 @@ pub struct HttpArgs {
     /// How many seconds ahead of its start a shop must schedule a drop (lower it for demos).
     #[arg(long, env = "PODIUM_DROP_MIN_LEAD_SECONDS", default_value_t = 300)]
     pub drop_min_lead_seconds: u32,
+    #[command(flatten)]
+    pub limits: crate::limits::LimitArgs,
     /// The From address of e-mails sent by SMTP.
     #[arg(long, env = "PODIUM_MAIL_FROM", default_value = "orders@podium.example")]
     pub mail_from: String,
@@ -375,7 +378,7 @@ async fn run(command: Command) -> Result<()> {
             let summary = podium_app::payouts::run(store.as_ref(), &provider, &rates, "podium payouts run", now)
                 .await
                 .context("the payout run failed")?;
-            let detail = format!("{} paid, {} failed", summary.paid, summary.failed);
+            let detail = podium_app::payouts::run_detail(&summary);
             cli_audit(store.as_ref(), "payouts.run", "payout run", &detail).await?;
             for p in &summary.payouts {
                 let amount = podium_domain::Currency::parse(&p.currency)
@@ -387,7 +390,16 @@ async fn run(command: Command) -> Result<()> {
                     Some(why) => println!("  FAILED  {payee:<36} {amount}: {why} (reversed; paid by the next run)"),
                 }
             }
-            println!("payout run {}: {} paid, {} failed", summary.run_id, summary.paid, summary.failed);
+            for (payee, why) in &summary.skipped {
+                println!("  SKIPPED {payee:<36} {why} (its balance stays for the next run)");
+            }
+            println!(
+                "payout run {}: {} paid, {} failed, {} skipped",
+                summary.run_id,
+                summary.paid,
+                summary.failed,
+                summary.skipped.len()
+            );
             Ok(())
         }
         Command::Reindex { db, data_dir } => {
@@ -422,13 +434,20 @@ async fn run(command: Command) -> Result<()> {
             store.migrate().await.context("migration failed")?;
             let bar = progress_bar("Checking rows");
             let now = time::OffsetDateTime::now_utc();
-            let result = podium_app::catalogue_csv::import(store.as_ref(), &shop, &data, now, &|stage, done, total| {
-                if stage == "save" && bar.message() != "Saving products" {
-                    bar.set_message("Saving products");
-                }
-                bar.set_length(total);
-                bar.set_position(done);
-            })
+            let result = podium_app::catalogue_csv::import(
+                store.as_ref(),
+                &shop,
+                &data,
+                now,
+                Default::default(),
+                &|stage, done, total| {
+                    if stage == "save" && bar.message() != "Saving products" {
+                        bar.set_message("Saving products");
+                    }
+                    bar.set_length(total);
+                    bar.set_position(done);
+                },
+            )
             .await;
             bar.finish_and_clear();
             match result {

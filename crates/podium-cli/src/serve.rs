@@ -67,6 +67,8 @@ pub async fn serve(url: &str, http: &HttpArgs, data_dir: &Path, demo_mode: Optio
         commission_bp: http.commission_bp.min(10_000),
         sandbox_payout_failures: http.sandbox_payout_fail_for.clone(),
         drop_min_lead: time::Duration::seconds(i64::from(http.drop_min_lead_seconds)),
+        holds: http.limits.holds(),
+        bounds: http.limits.bounds(),
     };
     let state = AppState::new(store.clone(), clock.clone(), config, search).map_err(|e| anyhow::anyhow!(e))?;
     let app = podium_web::router(state.clone());

@@ -157,6 +157,7 @@ pub fn landed_cost(rules: &TradeRules, c: &Consignment, rates: &RateTable) -> Re
         c.lines.iter().try_fold(0i64, |a, l| a.checked_add(l.net.minor)).ok_or(LandedCostError::Overflow)?;
     let goods = Money::new(goods_minor, currency);
     let shipping = c.shipping;
+    let goods_and_shipping = goods_minor.checked_add(shipping.minor).ok_or(LandedCostError::Overflow)?;
     let money = |minor: i64| Money::new(minor, currency);
     let result = |regime, vat: i64, duty: i64| -> Result<LandedCost, LandedCostError> {
         let total = goods_minor
@@ -171,7 +172,7 @@ pub fn landed_cost(rules: &TradeRules, c: &Consignment, rates: &RateTable) -> Re
         || (to.customs_union.is_some()
             && rules.country(c.ship_from).and_then(|f| f.customs_union.as_ref()) == to.customs_union.as_ref());
     if same_union {
-        return result(Regime::Domestic, percent(goods_minor + shipping.minor, to.domestic_vat_bp), 0);
+        return result(Regime::Domestic, percent(goods_and_shipping, to.domestic_vat_bp), 0);
     }
     if let Some(limit) = to.consignment_limit {
         if rates.cmp_converted(goods, limit)? == std::cmp::Ordering::Greater {
@@ -184,7 +185,7 @@ pub fn landed_cost(rules: &TradeRules, c: &Consignment, rates: &RateTable) -> Re
             return match rule.kind {
                 ThresholdKind::DeMinimis => result(Regime::DeMinimis, 0, 0),
                 ThresholdKind::LowValue => {
-                    let vat = percent(goods_minor + shipping.minor, to.vat_bp);
+                    let vat = percent(goods_and_shipping, to.vat_bp);
                     let duty = match rule.flat_duty_per_hs6 {
                         Some(flat) if flat.minor > 0 => {
                             let mut hs6: Vec<&str> =
@@ -205,8 +206,7 @@ pub fn landed_cost(rules: &TradeRules, c: &Consignment, rates: &RateTable) -> Re
     // shipping and the rounded duty.
     let duty_num: i128 = c.lines.iter().map(|l| i128::from(l.net.minor) * i128::from(to.duty_bp(&l.hs_code))).sum();
     let duty = i64::try_from(div_round_half_even(duty_num, 10_000)).map_err(|_| LandedCostError::Overflow)?;
-    let vat_base =
-        goods_minor.checked_add(shipping.minor).and_then(|b| b.checked_add(duty)).ok_or(LandedCostError::Overflow)?;
+    let vat_base = goods_and_shipping.checked_add(duty).ok_or(LandedCostError::Overflow)?;
     result(Regime::Standard, percent(vat_base, to.vat_bp), duty)
 }
 
@@ -422,6 +422,18 @@ mod tests {
 
     fn quote(from: &str, to: &str, date: Date, goods: &str, shipping: &str) -> LandedCost {
         landed_cost(&default_rules(), &ship(from, to, date, goods, shipping), &rates()).expect("quote")
+    }
+
+    #[test]
+    fn amounts_out_of_range_are_an_error_not_a_panic() {
+        let krw = Currency::parse("KRW").expect("KRW");
+        for (from, to) in [("KR", "KR"), ("KR", "DE"), ("GB", "KR"), ("KR", "US")] {
+            let mut huge = ship(from, to, AFTER(), "1 KRW", "1000 KRW");
+            huge.lines[0].net = Money::new(i64::MAX, krw);
+            huge.shipping = Money::new(i64::MAX, krw);
+            let got = landed_cost(&default_rules(), &huge, &rates());
+            assert!(got.is_err() || to == "US", "{from}→{to}: {got:?}");
+        }
     }
 
     const BEFORE: fn() -> Date = || day(2026, 6, 30);

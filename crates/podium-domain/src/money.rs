@@ -152,6 +152,43 @@ pub fn parse_minor(amount: &str, currency: Currency) -> Result<i64, MoneyError> 
     Ok(if neg { -minor } else { minor })
 }
 
+/// Upper bounds on the amounts anyone can enter or order, in units of the currency (so one
+/// bound reads the same in yen and in dinars). They keep every sum, conversion and ledger
+/// balance far inside `i64`: a price of 1,000,000 units of a three-decimal currency is 10^9
+/// minor units, and 20 lines of 999 units of it about 2 × 10^13.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Bounds {
+    /// The largest price of one unit of a product.
+    pub max_price_units: i64,
+    /// The largest total of one order.
+    pub max_order_units: i64,
+    /// The most units of a variant one stock location can hold.
+    pub max_stock: i64,
+}
+
+impl Default for Bounds {
+    fn default() -> Self {
+        Bounds { max_price_units: 1_000_000, max_order_units: 10_000_000, max_stock: 1_000_000 }
+    }
+}
+
+impl Bounds {
+    /// `units` whole units of `currency` in its minor units (saturating).
+    pub fn units_to_minor(units: i64, currency: Currency) -> i64 {
+        units.saturating_mul(10i64.saturating_pow(u32::from(currency.exponent())))
+    }
+
+    /// The largest price of one unit in `currency`, in minor units.
+    pub fn max_price(&self, currency: Currency) -> Money {
+        Money::new(Self::units_to_minor(self.max_price_units, currency), currency)
+    }
+
+    /// Whether a price may be entered: from zero to the largest price.
+    pub fn price_ok(&self, price: Money) -> bool {
+        (0..=self.max_price(price.currency).minor).contains(&price.minor)
+    }
+}
+
 impl fmt::Display for Money {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(f, "{} {}", self.amount(), self.currency)
@@ -176,6 +213,27 @@ pub struct MoneyView {
 impl From<Money> for MoneyView {
     fn from(m: Money) -> Self {
         MoneyView { amount: m.amount(), currency: m.currency, minor: m.minor, formatted: m.formatted() }
+    }
+}
+
+#[cfg(test)]
+mod bounds_tests {
+    use super::*;
+
+    #[test]
+    fn bounds_read_in_units_of_each_currency() {
+        let b = Bounds::default();
+        let krw = Currency::parse("KRW").unwrap();
+        let eur = Currency::parse("EUR").unwrap();
+        let bhd = Currency::parse("BHD").unwrap();
+        assert_eq!(b.max_price(krw).minor, 1_000_000);
+        assert_eq!(b.max_price(eur).minor, 100_000_000);
+        assert_eq!(b.max_price(bhd).minor, 1_000_000_000);
+        assert!(b.price_ok(Money::new(100_000_000, eur)));
+        assert!(!b.price_ok(Money::new(100_000_001, eur)));
+        assert!(!b.price_ok(Money::new(-1, eur)));
+        assert!(!b.price_ok(Money::new(i64::MAX, krw)));
+        assert_eq!(Bounds::units_to_minor(i64::MAX, eur), i64::MAX, "saturates");
     }
 }
 

@@ -33,15 +33,33 @@ impl CartStore for SqlStore {
             email: String::new(),
             address: Address { country: country.to_string(), ..Address::default() },
             created_at: from_micros(micros(now)),
+            user_id: None,
+            revision: 0,
+            checkout_order: None,
+            ordered: None,
         })
     }
 
     async fn cart(&self, id: &str) -> StoreResult<Option<CartRecord>> {
-        type Head = (String, String, i64, String, String, String, String, String, String);
+        type Head = (
+            String,
+            String,
+            i64,
+            String,
+            String,
+            String,
+            String,
+            String,
+            String,
+            Option<String>,
+            i64,
+            Option<String>,
+            Option<String>,
+        );
         let (head, lines): (Option<Head>, Vec<(String, i64)>) = read!(self, |pool| {
             let head = sqlx::query_as(
                 "SELECT country, currency, created_at, email, ship_name, ship_line1, ship_line2, ship_city, \
-                 ship_postal_code FROM carts WHERE id = $1",
+                 ship_postal_code, user_id, revision, checkout_order_id, ordered_id FROM carts WHERE id = $1",
             )
             .bind(id)
             .fetch_optional(pool)
@@ -54,26 +72,51 @@ impl CartStore for SqlStore {
                 .map_err(backend)?;
             (head, lines)
         });
-        Ok(head.map(|(country, currency, created_at, email, name, line1, line2, city, postal_code)| CartRecord {
-            id: id.to_string(),
-            address: Address { name, line1, line2, city, postal_code, country: country.clone() },
-            email,
-            country,
-            currency,
-            lines,
-            created_at: from_micros(created_at),
-        }))
+        Ok(head.map(
+            |(
+                country,
+                currency,
+                created_at,
+                email,
+                name,
+                line1,
+                line2,
+                city,
+                postal_code,
+                user_id,
+                revision,
+                checkout_order,
+                ordered,
+            )| CartRecord {
+                id: id.to_string(),
+                address: Address { name, line1, line2, city, postal_code, country: country.clone() },
+                email,
+                country,
+                currency,
+                lines,
+                created_at: from_micros(created_at),
+                user_id,
+                revision,
+                checkout_order,
+                ordered,
+            },
+        ))
     }
 
     async fn set_cart_line(&self, cart_id: &str, sku: &str, quantity: i64) -> StoreResult<()> {
         let now = OffsetDateTime::now_utc();
         write_tx!(self, |tx| {
-            let touched = sqlx::query("UPDATE carts SET updated_at = $2 WHERE id = $1")
-                .bind(cart_id)
-                .bind(micros(now))
-                .execute(&mut *tx)
-                .await
-                .map_err(backend)?;
+            // A new line after an order starts new shopping: the cart no longer reads as ordered.
+            let touched = sqlx::query(
+                "UPDATE carts SET updated_at = $2, revision = revision + 1, \
+                 ordered_id = CASE WHEN $3 > 0 THEN NULL ELSE ordered_id END WHERE id = $1",
+            )
+            .bind(cart_id)
+            .bind(micros(now))
+            .bind(quantity)
+            .execute(&mut *tx)
+            .await
+            .map_err(backend)?;
             if touched.rows_affected() == 0 {
                 return Err(StoreError::NotFound("cart"));
             }
@@ -151,14 +194,16 @@ impl CartStore for SqlStore {
 
     async fn set_cart_place(&self, cart_id: &str, country: &str, currency: &str) -> StoreResult<()> {
         write_tx!(self, |tx| {
-            sqlx::query("UPDATE carts SET country = $2, currency = $3, updated_at = $4 WHERE id = $1")
-                .bind(cart_id)
-                .bind(country)
-                .bind(currency)
-                .bind(micros(OffsetDateTime::now_utc()))
-                .execute(&mut *tx)
-                .await
-                .map_err(backend)?;
+            sqlx::query(
+                "UPDATE carts SET country = $2, currency = $3, updated_at = $4, revision = revision + 1 WHERE id = $1",
+            )
+            .bind(cart_id)
+            .bind(country)
+            .bind(currency)
+            .bind(micros(OffsetDateTime::now_utc()))
+            .execute(&mut *tx)
+            .await
+            .map_err(backend)?;
         });
         Ok(())
     }

@@ -103,7 +103,8 @@ impl SqlStore {
         );
         let var_sql = format!(
             "SELECT v.id, v.product_id, v.sku, v.options, v.gtin, v.price_minor, v.currency, \
-             CAST(COALESCE((SELECT SUM(sl.on_hand - sl.reserved) FROM stock_levels sl WHERE sl.variant_id = v.id), 0) AS BIGINT) AS available \
+             CAST(COALESCE((SELECT SUM(sl.on_hand - sl.reserved) FROM stock_levels sl WHERE sl.variant_id = v.id), 0) AS BIGINT) AS available, \
+             CAST(COALESCE((SELECT SUM(sl.reserved) FROM stock_levels sl WHERE sl.variant_id = v.id), 0) AS BIGINT) AS held \
              FROM variants v WHERE v.product_id IN ({}) ORDER BY v.product_id, v.position",
             placeholders(1, n)
         );
@@ -228,6 +229,7 @@ impl SqlStore {
                     price: Money::new(row.try_get("price_minor").map_err(backend)?, cur),
                     explicit_prices: explicit.remove(&id).unwrap_or_default(),
                     available: row.try_get("available").map_err(backend)?,
+                    held: row.try_get("held").map_err(backend)?,
                     stock: stock.remove(&id).unwrap_or_default(),
                     id,
                 };

@@ -5,8 +5,8 @@
 use async_trait::async_trait;
 use podium_app::orders::{
     Address, ConsignmentRecord, Fulfil, FulfilRefused, IdempotencyClaim, MailKind, MarkPaid, NewMail, NewOrder,
-    OrderLine, OrderRecord, OrderStore, PaymentFacts, QueuedMail, RefundPlan, ReturnRecord, RoyaltyLine,
-    ShopConsignment, SoldOut,
+    NotPlaced, OrderLine, OrderRecord, OrderStore, PaymentFacts, QueuedMail, RefundPlan, ReturnRecord, RoyaltyLine,
+    ShopConsignment,
 };
 use podium_app::{StoreError, StoreResult};
 use podium_domain::order::{ConsignmentStatus, OrderStatus};
@@ -19,7 +19,7 @@ use crate::sql::{backend, decode_err, from_micros, micros, new_id, SqlStore};
 
 const ORDER_SELECT: &str = "SELECT id, number, token_hash, cart_id, user_id, email, lang, country, currency, \
     ship_name, ship_line1, ship_line2, ship_city, ship_postal_code, total, refunded, status, failure, payment_id, \
-    card_brand, card_last4, card_fingerprint, next_action, created_at, paid_at, fx_snapshot FROM orders";
+    card_brand, card_last4, card_fingerprint, next_action, created_at, hold_until, paid_at, fx_snapshot FROM orders";
 
 const CONSIGNMENT_SELECT: &str = "SELECT c.id, c.order_id, c.shop_id, o.slug AS shop_slug, o.name AS shop_name, \
     c.ship_from, c.regime, c.goods, c.shipping, c.vat, c.duty, c.total, c.refunded, c.days_min, c.days_max, \
@@ -42,6 +42,7 @@ where
     let s = |c: &str| r.try_get::<String, _>(c).map_err(backend);
     let o = |c: &str| r.try_get::<Option<String>, _>(c).map_err(backend);
     let status: String = s("status")?;
+    let created_at: i64 = r.try_get("created_at").map_err(backend)?;
     Ok(OrderRecord {
         id: s("id")?,
         number: s("number")?,
@@ -68,7 +69,11 @@ where
         card_last4: o("card_last4")?,
         card_fingerprint: o("card_fingerprint")?,
         next_action: o("next_action")?,
-        created_at: from_micros(r.try_get("created_at").map_err(backend)?),
+        created_at: from_micros(created_at),
+        hold_until: r
+            .try_get::<Option<i64>, _>("hold_until")
+            .map_err(backend)?
+            .map_or(from_micros(created_at) + time::Duration::minutes(15), from_micros),
         paid_at: r.try_get::<Option<i64>, _>("paid_at").map_err(backend)?.map(from_micros),
         fx_snapshot: s("fx_snapshot")?,
         consignments: Vec::new(),
@@ -317,7 +322,7 @@ macro_rules! queue_mail {
 
 #[async_trait]
 impl OrderStore for SqlStore {
-    async fn place_order(&self, order: &NewOrder) -> StoreResult<Result<(), SoldOut>> {
+    async fn place_order(&self, order: &NewOrder) -> StoreResult<Result<(), NotPlaced>> {
         // Reserve in variant order so two checkouts that share variants never deadlock.
         let mut wanted: Vec<(usize, usize, &str, i64, &str)> = Vec::new();
         for (ci, c) in order.consignments.iter().enumerate() {
@@ -329,6 +334,24 @@ impl OrderStore for SqlStore {
         let now = micros(order.created_at);
         let until = micros(order.reserve_until);
         let result = write_tx!(self, |tx| {
+            // The cart first: a checkout claims it only if nobody has and its lines are those
+            // priced. On PostgreSQL a second claim waits for the first's row lock, then finds
+            // the condition false; on SQLite the IMMEDIATE transactions run one at a time.
+            if let Some(cart_id) = &order.cart_id {
+                let claimed = sqlx::query(
+                    "UPDATE carts SET checkout_order_id = $2, revision = revision + 1 \
+                     WHERE id = $1 AND revision = $3 AND checkout_order_id IS NULL",
+                )
+                .bind(cart_id)
+                .bind(&order.id)
+                .bind(order.cart_revision)
+                .execute(&mut *tx)
+                .await
+                .map_err(backend)?;
+                if claimed.rows_affected() == 0 {
+                    return Ok(Err(NotPlaced::CartTaken));
+                }
+            }
             let mut reservations: Vec<((usize, usize), String)> = Vec::with_capacity(wanted.len());
             for (ci, li, variant_id, quantity, sku) in &wanted {
                 let locations: Vec<(String,)> = sqlx::query_as(
@@ -359,7 +382,7 @@ impl OrderStore for SqlStore {
                 }
                 let Some(location_id) = taken else {
                     // Dropping the transaction rolls back every reservation taken so far.
-                    return Ok(Err(SoldOut { sku: (*sku).to_string() }));
+                    return Ok(Err(NotPlaced::SoldOut { sku: (*sku).to_string() }));
                 };
                 let id = new_id();
                 sqlx::query(
@@ -381,8 +404,9 @@ impl OrderStore for SqlStore {
             sqlx::query(
                 "INSERT INTO orders (id, number, token_hash, cart_id, user_id, email, lang, country, currency, \
                  ship_name, ship_line1, ship_line2, ship_city, ship_postal_code, total, status, created_at, updated_at, \
-                 fx_snapshot) \
-                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, 'pending_payment', $16, $16, $17)",
+                 fx_snapshot, client_key, hold_until) \
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, 'pending_payment', $16, $16, \
+                 $17, $18, $19)",
             )
             .bind(&order.id)
             .bind(&order.number)
@@ -401,6 +425,8 @@ impl OrderStore for SqlStore {
             .bind(order.total)
             .bind(now)
             .bind(&order.fx_snapshot)
+            .bind(&order.client_key)
+            .bind(until)
             .execute(&mut *tx)
             .await
             .map_err(crate::sql::conflict("number"))?;
@@ -527,10 +553,21 @@ impl OrderStore for SqlStore {
             }
             if let Some(cart_id) = cart_id {
                 sqlx::query("DELETE FROM cart_lines WHERE cart_id = $1")
-                    .bind(cart_id)
+                    .bind(&cart_id)
                     .execute(&mut *tx)
                     .await
                     .map_err(backend)?;
+                // The cart became this order: a checkout priced from before is refused.
+                sqlx::query(
+                    "UPDATE carts SET revision = revision + 1, ordered_id = $2, \
+                     checkout_order_id = CASE WHEN checkout_order_id = $2 THEN NULL ELSE checkout_order_id END \
+                     WHERE id = $1",
+                )
+                .bind(&cart_id)
+                .bind(order_id)
+                .execute(&mut *tx)
+                .await
+                .map_err(backend)?;
             }
             // What was captured, split in the ledger in the same transaction.
             post_transfers!(tx, format!("capture:{order_id}"), postings, now);
@@ -560,11 +597,46 @@ impl OrderStore for SqlStore {
                 .execute(&mut *tx)
                 .await
                 .map_err(backend)?;
+            // The cart may be checked out again.
+            sqlx::query(
+                "UPDATE carts SET checkout_order_id = NULL \
+                 WHERE id = (SELECT cart_id FROM orders WHERE id = $1) AND checkout_order_id = $1",
+            )
+            .bind(order_id)
+            .execute(&mut *tx)
+            .await
+            .map_err(backend)?;
             // Already released by the expiry sweep is fine: nothing is held either way.
             settle_reservations!(tx, order_id, "released");
             true
         });
         Ok(cancelled)
+    }
+
+    async fn pending_holds(
+        &self,
+        client_key: Option<&str>,
+        user_id: Option<&str>,
+        card_fingerprint: Option<&str>,
+        now: OffsetDateTime,
+    ) -> StoreResult<(i64, i64, i64)> {
+        // Few orders wait for a second step at any time; `orders_by_status` finds them.
+        let row: (Option<i64>, Option<i64>, Option<i64>) = read!(self, |pool| {
+            sqlx::query_as(
+                "SELECT SUM(CASE WHEN client_key = $1 THEN 1 ELSE 0 END), \
+                 SUM(CASE WHEN user_id = $2 THEN 1 ELSE 0 END), \
+                 SUM(CASE WHEN card_fingerprint = $3 THEN 1 ELSE 0 END) \
+                 FROM orders WHERE status = 'pending_payment' AND next_action IS NOT NULL AND hold_until > $4",
+            )
+            .bind(client_key)
+            .bind(user_id)
+            .bind(card_fingerprint)
+            .bind(micros(now))
+            .fetch_one(pool)
+            .await
+            .map_err(backend)?
+        });
+        Ok((row.0.unwrap_or(0), row.1.unwrap_or(0), row.2.unwrap_or(0)))
     }
 
     async fn order_status(&self, id: &str) -> StoreResult<Option<OrderStatus>> {

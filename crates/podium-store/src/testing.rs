@@ -46,6 +46,22 @@ enum Cleanup {
 }
 
 impl TestDb {
+    /// One whole number from the database (`SELECT COUNT(*) …`), for tests that check what no
+    /// port exposes, such as every authorisation the sandbox provider ever made.
+    pub async fn count(&self, sql: &str) -> i64 {
+        let n: Result<(i64,), _> = crate::macros::read!(self.store, |pool| sqlx::query_as(sql).fetch_one(pool).await);
+        n.unwrap_or_else(|e| panic!("{sql}: {e}")).0
+    }
+
+    /// Changes rows behind the ports' backs, to stand for data written by an older release.
+    pub async fn execute(&self, sql: &str) -> u64 {
+        let done: Result<u64, sqlx::Error> = match &self.store.pools {
+            crate::sql::Pools::Sqlite { write, .. } => sqlx::query(sql).execute(write).await.map(|r| r.rows_affected()),
+            crate::sql::Pools::Postgres(pool) => sqlx::query(sql).execute(pool).await.map(|r| r.rows_affected()),
+        };
+        done.unwrap_or_else(|e| panic!("{sql}: {e}"))
+    }
+
     pub async fn new(backend: Backend) -> TestDb {
         match backend {
             Backend::Sqlite => sqlite().await,

@@ -70,7 +70,115 @@ contract!(
     stories_keep_their_texts_and_products_and_move_through_review,
     follows_shape_the_feed,
     drops_admit_in_queue_order_once_whatever_the_nodes,
+    a_cart_is_claimed_by_one_order_at_a_time,
+    unpaid_orders_waiting_for_a_second_step_are_counted_per_client_account_and_card,
 );
+
+/// Issue 18 (1): 32 checkouts of one cart at once; exactly one places its order. A cancelled
+/// order gives the cart back; a paid one empties it and is what the cart became.
+async fn a_cart_is_claimed_by_one_order_at_a_time(store: Arc<dyn Store>) {
+    let variant = stocked_variant(&store, "claim-shop", 50).await;
+    let shop = store.org_by_slug("claim-shop").await.expect("find").expect("shop");
+    store.create_cart("cart-claimed", "KR", "KRW").await.expect("cart");
+    store.set_cart_line("cart-claimed", &format!("sku-{variant}"), 1).await.expect("line");
+    let cart = store.cart("cart-claimed").await.expect("read").expect("cart");
+    let mut tries = tokio::task::JoinSet::new();
+    for _ in 0..32 {
+        let (store, variant, shop, revision) = (store.clone(), variant.clone(), shop.id.clone(), cart.revision);
+        tries.spawn(async move {
+            let mut order = new_order(&shop, &[(&variant, 1)], time::OffsetDateTime::now_utc());
+            order.cart_id = Some("cart-claimed".into());
+            order.cart_revision = revision;
+            store.place_order(&order).await.expect("place").map(|()| order.id)
+        });
+    }
+    let (mut placed, mut taken) = (Vec::new(), 0);
+    while let Some(done) = tries.join_next().await {
+        match done.expect("task") {
+            Ok(id) => placed.push(id),
+            Err(podium_app::orders::NotPlaced::CartTaken) => taken += 1,
+            Err(other) => panic!("unexpected {other:?}"),
+        }
+    }
+    assert_eq!((placed.len(), taken), (1, 31), "one order, every other checkout refused");
+    assert_eq!(store.stock_levels(&variant).await.expect("levels")[0].reserved, 1, "one unit held");
+    let claimed = store.cart("cart-claimed").await.expect("read").expect("cart");
+    assert_eq!(claimed.checkout_order.as_deref(), Some(placed[0].as_str()));
+    // Cancelled: the cart is free again, but a checkout priced before the claim stays refused.
+    let now = time::OffsetDateTime::now_utc();
+    assert!(store.cancel_order(&placed[0], "card_declined", now).await.expect("cancel"));
+    let freed = store.cart("cart-claimed").await.expect("read").expect("cart");
+    assert_eq!(freed.checkout_order, None);
+    let mut stale = new_order(&shop.id, &[(&variant, 1)], now);
+    stale.cart_id = Some("cart-claimed".into());
+    stale.cart_revision = cart.revision;
+    assert_eq!(store.place_order(&stale).await.expect("place"), Err(podium_app::orders::NotPlaced::CartTaken));
+    // A fresh checkout claims it and pays: the cart is emptied and remembers the order.
+    let mut again = new_order(&shop.id, &[(&variant, 1)], now);
+    again.cart_id = Some("cart-claimed".into());
+    again.cart_revision = freed.revision;
+    store.place_order(&again).await.expect("place").expect("claimed");
+    let paid = store.mark_paid(&again.id, None, &confirmation(&again.id), &[], now).await.expect("paid");
+    assert_eq!(paid, podium_app::orders::MarkPaid::Paid);
+    let ordered = store.cart("cart-claimed").await.expect("read").expect("cart");
+    assert!(ordered.lines.is_empty());
+    assert_eq!((ordered.checkout_order, ordered.ordered.as_deref()), (None, Some(again.id.as_str())));
+    assert_eq!(
+        store.place_order(&again_with(&again, &shop.id, &variant, freed.revision)).await.expect("place"),
+        Err(podium_app::orders::NotPlaced::CartTaken),
+        "the paid cart's old revision is refused"
+    );
+    // New shopping: the cart no longer reads as ordered.
+    store.set_cart_line("cart-claimed", &format!("sku-{variant}"), 2).await.expect("line");
+    assert_eq!(store.cart("cart-claimed").await.expect("read").expect("cart").ordered, None);
+}
+
+fn again_with(
+    _prev: &podium_app::orders::NewOrder,
+    shop: &str,
+    variant: &str,
+    revision: i64,
+) -> podium_app::orders::NewOrder {
+    let mut o = new_order(shop, &[(variant, 1)], time::OffsetDateTime::now_utc());
+    o.cart_id = Some("cart-claimed".into());
+    o.cart_revision = revision;
+    o
+}
+
+/// Issue 18 (2): only orders waiting for a second step, still holding stock, count.
+async fn unpaid_orders_waiting_for_a_second_step_are_counted_per_client_account_and_card(store: Arc<dyn Store>) {
+    use podium_app::orders::PaymentFacts;
+    let variant = stocked_variant(&store, "hold-shop", 50).await;
+    let shop = store.org_by_slug("hold-shop").await.expect("find").expect("shop");
+    let now = time::OffsetDateTime::now_utc();
+    let facts = |id: &str, card: &str| PaymentFacts {
+        payment_id: format!("pay-{id}"),
+        brand: "Visa".into(),
+        last4: "3184".into(),
+        fingerprint: card.into(),
+        next_action: Some(format!("/sandbox/confirm/pay-{id}")),
+    };
+    let mut ids = Vec::new();
+    for (client, card) in [("client-a", "card-1"), ("client-a", "card-2"), ("client-b", "card-1")] {
+        let mut o = new_order(&shop.id, &[(&variant, 1)], now);
+        o.client_key = Some(client.into());
+        store.place_order(&o).await.expect("place").expect("placed");
+        store.record_payment(&o.id, &facts(&o.id, card), now).await.expect("facts");
+        ids.push(o.id);
+    }
+    // One more from client-a that never reached a second step: it does not hold stock for long.
+    let mut quick = new_order(&shop.id, &[(&variant, 1)], now);
+    quick.client_key = Some("client-a".into());
+    store.place_order(&quick).await.expect("place").expect("placed");
+    let counts = store.pending_holds(Some("client-a"), None, Some("card-1"), now).await.expect("count");
+    assert_eq!(counts, (2, 0, 2));
+    store.cancel_order(&ids[0], "abandoned", now).await.expect("cancel");
+    let counts = store.pending_holds(Some("client-a"), None, Some("card-1"), now).await.expect("count");
+    assert_eq!(counts, (1, 0, 1), "a cancelled order holds nothing");
+    // Past their hold, they no longer count either.
+    let later = now + time::Duration::hours(1);
+    assert_eq!(store.pending_holds(Some("client-a"), None, Some("card-1"), later).await.expect("count"), (0, 0, 0));
+}
 
 /// A variant with `units` on hand at one location; returns its id.
 async fn stocked_variant(store: &Arc<dyn Store>, shop: &str, units: i64) -> String {
@@ -1204,6 +1312,8 @@ fn new_order(shop_id: &str, lines: &[(&str, i64)], now: time::OffsetDateTime) ->
         number: id,
         token_hash: "hash".into(),
         cart_id: None,
+        cart_revision: 0,
+        client_key: None,
         user_id: None,
         email: "fan@example.com".into(),
         lang: "ko".into(),
@@ -1263,7 +1373,7 @@ async fn orders_reserve_all_or_nothing_and_settle_once(store: Arc<dyn Store>) {
     // Two of a and two of b: b has one, so nothing at all is reserved.
     let refused = new_order(&shop.id, &[(&a, 2), (&b, 2)], now);
     let sold_out = store.place_order(&refused).await.expect("place").expect_err("sold out");
-    assert_eq!(sold_out.sku, format!("sku-{b}"));
+    assert_eq!(sold_out, podium_app::orders::NotPlaced::SoldOut { sku: format!("sku-{b}") });
     assert!(store.order(&refused.id).await.expect("read").is_none(), "no order was written");
     assert_eq!(store.stock_levels(&a).await.expect("levels")[0].reserved, 0, "a's units were given back");
 

@@ -113,6 +113,7 @@ async fn sign_out_everywhere(
     let Some(p) = v.principal.clone() else { return Ok(v.respond(Redirect::to("/signin?next=/account/security"))) };
     security::sign_out_everywhere(state.store.as_ref(), &p).await.map_err(|e| PageError::internal(v.tr.clone(), e))?;
     v.clear_session();
+    v.clear_cart();
     Ok(v.respond(Redirect::to("/signin?ended=1")))
 }
 

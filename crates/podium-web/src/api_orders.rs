@@ -228,8 +228,35 @@ pub fn order_json(o: &OrderRecord) -> OrderJson {
     }
 }
 
-pub fn checkout_problem(e: CheckoutError) -> ApiError {
+pub fn checkout_problem(e: CheckoutError, user_id: Option<&str>) -> ApiError {
     match e {
+        CheckoutError::CartTaken { order } => {
+            let detail = match order.as_deref().filter(|o| o.user_id.as_deref() == user_id) {
+                Some(o) if o.status == podium_domain::order::OrderStatus::PendingPayment => format!(
+                    "this cart is already being checked out as order {}: finish or abandon that order",
+                    o.number
+                ),
+                Some(o) => format!("this cart was already ordered as order {}", o.number),
+                None => "this cart is already being checked out, was ordered, or changed meanwhile: \
+                         read it again before checking out"
+                    .to_string(),
+            };
+            ApiError::new(StatusCode::CONFLICT, "cart-checked-out", "This cart is already being checked out", detail)
+        }
+        CheckoutError::TooManyPending { retry_after_secs, .. } => {
+            let mut e = ApiError::new(
+                StatusCode::TOO_MANY_REQUESTS,
+                "too-many-unpaid-orders",
+                "Too many unpaid orders",
+                "too many of your orders are waiting for the card's confirmation; confirm or abandon one first \
+                 (this one was cancelled and nothing is held for it)",
+            );
+            e.retry_after = Some(retry_after_secs);
+            e
+        }
+        CheckoutError::TooLarge { max } => {
+            ApiError::invalid("lines", format!("the order's total is over the limit of {}", max.formatted()))
+        }
         CheckoutError::CartNotFound => ApiError::not_found("no such cart"),
         CheckoutError::EmptyCart => ApiError::invalid("lines", "the cart is empty"),
         CheckoutError::Invalid(field, why) => ApiError::invalid(field, format!("{field} {why}")),
@@ -406,6 +433,7 @@ pub async fn checkout_cart(
     State(state): State<AppState>,
     Path(id): Path<String>,
     caller: Caller,
+    client: crate::context::ClientAddr,
     headers: HeaderMap,
     body: Bytes,
 ) -> Response {
@@ -419,8 +447,9 @@ pub async fn checkout_cart(
     };
     let scope = format!("checkout:{id}");
     let worker = state.clone();
+    let client = client.0;
     idempotent(&state, &scope, key, &body.clone(), || async move {
-        match run_checkout(&worker, &id, user_id, &body).await {
+        match run_checkout(&worker, &id, user_id, client, &body).await {
             Ok(placed) => (StatusCode::CREATED, serde_json::to_string(&placed).unwrap_or_default()),
             Err(e) => {
                 let (status, body, _) = problem_body(e, false);
@@ -435,6 +464,7 @@ async fn run_checkout(
     state: &AppState,
     cart_id: &str,
     user_id: Option<String>,
+    client: String,
     body: &[u8],
 ) -> Result<PlacedJson, ApiError> {
     let body: CheckoutBody = serde_json::from_slice(body).map_err(|e| {
@@ -443,7 +473,12 @@ async fn run_checkout(
     if body.payment.method != "sandbox_card" {
         return Err(ApiError::invalid("payment.method", "the only payment method is sandbox_card"));
     }
-    let cart = state.store.cart(cart_id).await?.ok_or_else(|| ApiError::not_found("no such cart"))?;
+    let cart = state
+        .store
+        .cart(cart_id)
+        .await?
+        .filter(|c| c.usable_by(user_id.as_deref()))
+        .ok_or_else(|| ApiError::not_found("no such cart"))?;
     if !body.shipping_address.country.eq_ignore_ascii_case(&cart.country) {
         return Err(ApiError::invalid(
             "shipping_address.country",
@@ -474,13 +509,16 @@ async fn run_checkout(
         user_id,
         token_key: state.config.shared_secret.0.clone(),
         commission_bp: state.config.commission_bp,
+        client,
+        holds: state.config.holds,
+        max_order_units: state.config.bounds.max_order_units,
     };
     let reference = state.reference.get(state.store.as_ref()).await?;
     let mut ctx = crate::api_quotes::context(&reference);
     ctx.at = state.clock.now();
     let placed = checkout::checkout(state.store.as_ref(), state.sandbox.as_ref(), cart_id, &req, &ctx)
         .await
-        .map_err(checkout_problem)?;
+        .map_err(|e| checkout_problem(e, req.user_id.as_deref()))?;
     Ok(PlacedJson { order: order_json(&placed.order), token: placed.token })
 }
 
@@ -588,7 +626,7 @@ pub async fn shop_consignments(
 pub fn fulfil_problem(e: FulfilError) -> ApiError {
     match e {
         FulfilError::NotFound | FulfilError::ReturnNotFound => ApiError::not_found(e.to_string()),
-        FulfilError::State(_) | FulfilError::WindowClosed(_) => {
+        FulfilError::State(_) | FulfilError::WindowClosed(_) | FulfilError::ReturnDecided => {
             ApiError::new(StatusCode::CONFLICT, "wrong-state", "Not possible now", e.to_string())
         }
         FulfilError::Invalid(field, _) => ApiError::invalid(field, e.to_string()),
@@ -777,6 +815,6 @@ pub async fn sandbox_webhook(
         .map_err(|e| ApiError::new(StatusCode::BAD_REQUEST, "bad-webhook", "The webhook was refused", e.to_string()))?;
     let first = checkout::on_webhook(state.store.as_ref(), state.sandbox.as_ref(), &event, now)
         .await
-        .map_err(checkout_problem)?;
+        .map_err(|e| checkout_problem(e, None))?;
     Ok(Json(serde_json::json!({"received": event.id, "duplicate": !first})))
 }

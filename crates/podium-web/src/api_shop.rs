@@ -61,7 +61,16 @@ pub async fn import(
 ) -> Result<Json<ImportJson>, ApiError> {
     let p = caller.require_scope(Scope::WriteCatalogue)?;
     shop_of(&p, &shop)?;
-    match catalogue_csv::import(state.store.as_ref(), &shop, &body, state.clock.now(), &|_, _, _| {}).await {
+    match catalogue_csv::import(
+        state.store.as_ref(),
+        &shop,
+        &body,
+        state.clock.now(),
+        state.config.bounds,
+        &|_, _, _| {},
+    )
+    .await
+    {
         Ok(r) => Ok(Json(ImportJson {
             created: r.created,
             updated: r.updated,

@@ -547,10 +547,18 @@ async fn product(
         option_name,
         variants,
         available: variant.available,
-        stock_text: if variant.available > 0 {
-            tr.t1("product-in-stock", "count", &variant.available.to_string())
-        } else {
-            tr.t("product-out-of-stock")
+        stock_text: {
+            let text = if variant.available > 0 {
+                tr.t1("product-in-stock", "count", &variant.available.to_string())
+            } else {
+                tr.t("product-out-of-stock")
+            };
+            // Units held by checkouts not yet paid may come back on sale.
+            if variant.held > 0 {
+                format!("{text} · {}", tr.t1("product-held", "count", &variant.held.to_string()))
+            } else {
+                text
+            }
         },
         licence: tr.tn("product-licence", &[("property", &p.property.name), ("licensor", &p.property.licensor_name)]),
         sku: storefront::public_sku(&p.shop.slug, &variant.sku),

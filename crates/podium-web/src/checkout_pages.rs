@@ -41,6 +41,7 @@ pub fn routes() -> crate::routes::Routes {
         .post("/sandbox/payments/{id}/confirm", confirm)
         .get("/orders/{number}", order_page)
         .post("/orders/{number}/returns", ask_return)
+        .post("/orders/{number}/abandon", abandon_order)
         .get("/account/orders", my_orders)
 }
 
@@ -185,16 +186,19 @@ struct CartPage {
 async fn visitor_cart(state: &AppState, v: &mut Visitor, create: bool) -> Result<Option<String>, PageError> {
     let tr = v.tr.clone();
     let internal = |e: podium_app::StoreError| PageError::internal(tr.clone(), e);
-    let mut id = v.cart_id();
-    if id.is_none() {
-        if let Some(p) = &v.principal {
-            id = state.store.user_cart(&p.user.id).await.map_err(internal)?;
-        }
-    }
-    let found = match &id {
-        Some(id) => state.store.cart(id).await.map_err(internal)?,
+    let user = v.principal.as_ref().map(|p| p.user.id.clone());
+    // The cookie's cart, unless it is a fan's cart and this visitor is not that fan.
+    let mut found = match v.cart_id() {
+        Some(id) => state.store.cart(&id).await.map_err(internal)?.filter(|c| c.usable_by(user.as_deref())),
         None => None,
     };
+    if found.is_none() {
+        if let Some(user) = &user {
+            if let Some(id) = state.store.user_cart(user).await.map_err(internal)? {
+                found = state.store.cart(&id).await.map_err(internal)?;
+            }
+        }
+    }
     let (country, currency) = (v.prefs.country.code(), v.prefs.currency.code());
     match found {
         Some(c) => {
@@ -215,7 +219,12 @@ async fn visitor_cart(state: &AppState, v: &mut Visitor, create: bool) -> Result
             v.set_cart(&id);
             Ok(Some(id))
         }
-        None => Ok(None),
+        None => {
+            if v.cart_id().is_some() {
+                v.clear_cart();
+            }
+            Ok(None)
+        }
     }
 }
 
@@ -520,6 +529,9 @@ async fn save_address(
         user_id: None,
         token_key: Vec::new(),
         commission_bp: 0,
+        client: String::new(),
+        holds: podium_app::checkout::HoldPolicy::default(),
+        max_order_units: 0,
     };
     if let Err(CheckoutError::Invalid(field, _)) = checkout::validate(&probe) {
         let text = v.tr.t(&format!("checkout-error-{}", field.trim_start_matches("shipping_address.")));
@@ -590,7 +602,7 @@ pub(crate) fn drop_refusal_text(tr: &Tr, why: &podium_app::drops::DropRefusal) -
     }
 }
 
-fn checkout_error_text(tr: &Tr, e: &CheckoutError) -> String {
+fn checkout_error_text(tr: &Tr, e: &CheckoutError, user: Option<&str>) -> String {
     match e {
         CheckoutError::Declined { code, .. } if code == "insufficient_funds" => tr.t("checkout-error-funds"),
         CheckoutError::Declined { .. } => tr.t("checkout-error-declined"),
@@ -598,6 +610,15 @@ fn checkout_error_text(tr: &Tr, e: &CheckoutError) -> String {
         CheckoutError::Unavailable { reason, .. } => tr.t1("cart-error-undeliverable", "reason", reason),
         CheckoutError::Invalid(..) => tr.t("checkout-error-card"),
         CheckoutError::Drop(why) => drop_refusal_text(tr, why),
+        CheckoutError::CartTaken { order } => match order.as_deref().filter(|o| o.user_id.as_deref() == user) {
+            Some(o) if o.status == OrderStatus::PendingPayment => {
+                tr.t1("checkout-error-cart-pending", "number", &o.number)
+            }
+            Some(o) => tr.t1("checkout-error-cart-ordered", "number", &o.number),
+            None => tr.t("checkout-error-cart-changed"),
+        },
+        CheckoutError::TooManyPending { .. } => tr.t("checkout-error-too-many-pending"),
+        CheckoutError::TooLarge { max } => tr.t1("checkout-error-too-large", "max", &max.formatted()),
         other => other.to_string(),
     }
 }
@@ -621,6 +642,9 @@ async fn place(State(state): State<AppState>, mut v: Visitor, Form(f): Form<Plac
         user_id: v.principal.as_ref().map(|p| p.user.id.clone()),
         token_key: state.config.shared_secret.0.clone(),
         commission_bp: state.config.commission_bp,
+        client: v.client.clone(),
+        holds: state.config.holds,
+        max_order_units: state.config.bounds.max_order_units,
     };
     let worker = state.clone();
     let tr = v.tr.clone();
@@ -650,10 +674,13 @@ async fn place(State(state): State<AppState>, mut v: Visitor, Form(f): Form<Plac
                 Err(e) => {
                     let status = match e {
                         CheckoutError::Declined { .. } => StatusCode::PAYMENT_REQUIRED,
-                        CheckoutError::SoldOut { .. } | CheckoutError::Drop(_) => StatusCode::CONFLICT,
+                        CheckoutError::SoldOut { .. } | CheckoutError::Drop(_) | CheckoutError::CartTaken { .. } => {
+                            StatusCode::CONFLICT
+                        }
+                        CheckoutError::TooManyPending { .. } => StatusCode::TOO_MANY_REQUESTS,
                         _ => StatusCode::UNPROCESSABLE_ENTITY,
                     };
-                    (status, checkout_error_text(&tr, &e))
+                    (status, checkout_error_text(&tr, &e, req.user_id.as_deref()))
                 }
             }
         },
@@ -961,6 +988,8 @@ struct OrderQuery {
     placed: String,
     #[serde(default)]
     returned: String,
+    #[serde(default)]
+    abandoned: String,
 }
 
 async fn order_page(
@@ -979,7 +1008,45 @@ async fn order_page(
     if q.returned == "1" {
         page.notice = Some(v.tr.t("return-requested"));
     }
+    if q.abandoned == "1" && o.status == OrderStatus::Cancelled {
+        page.notice = Some(v.tr.t("order-abandoned"));
+    }
     Ok(render(v, StatusCode::OK, page))
+}
+
+#[derive(Deserialize)]
+struct AbandonForm {
+    #[serde(default)]
+    csrf_token: String,
+    #[serde(default)]
+    token: String,
+}
+
+/// The fan gives up an order waiting for the card's second step: its stock goes back on sale
+/// at once (not when the hold runs out) and the cart may be checked out again.
+async fn abandon_order(
+    State(state): State<AppState>,
+    v: Visitor,
+    Path(number): Path<String>,
+    Form(f): Form<AbandonForm>,
+) -> Result<Response, PageError> {
+    v.check_csrf(&f.csrf_token)?;
+    // Order tokens are hex: anything else is no token (and never reaches the redirect).
+    let token: String = f.token.chars().take(100).filter(char::is_ascii_hexdigit).collect();
+    let o = crate::api_orders::readable_order(
+        &state,
+        &number,
+        v.principal.as_ref(),
+        (!token.is_empty()).then_some(token.as_str()),
+    )
+    .await
+    .map_err(|e| PageError::internal(v.tr.clone(), e.detail))?;
+    let Some(o) = o else { return Err(PageError::not_found(v.tr.clone())) };
+    checkout::abandon(state.store.as_ref(), state.sandbox.as_ref(), &o.id, "abandoned", state.clock.now())
+        .await
+        .map_err(|e| PageError::internal(v.tr.clone(), e))?;
+    let to = format!("/orders/{}?token={token}&abandoned=1", o.number);
+    Ok(v.respond(Redirect::to(&to)))
 }
 
 async fn ask_return(

@@ -170,6 +170,17 @@ pub fn client_of(parts: &Parts) -> String {
         .unwrap_or_else(|| "local".to_string())
 }
 
+/// The client's address, for limits counted per client.
+pub struct ClientAddr(pub String);
+
+impl<S: Send + Sync> FromRequestParts<S> for ClientAddr {
+    type Rejection = std::convert::Infallible;
+
+    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Self::Rejection> {
+        Ok(ClientAddr(client_of(parts)))
+    }
+}
+
 /// The session token a request carries: `Authorization: Bearer …` or the session cookie.
 pub fn bearer_token(headers: &HeaderMap) -> Option<String> {
     headers
@@ -279,6 +290,11 @@ impl Visitor {
 
     pub fn clear_session(&mut self) {
         self.jar = self.jar.clone().remove(Cookie::build(SESSION_COOKIE).path("/").build());
+    }
+
+    /// Forgets the cart this browser holds (signing out: the fan's cart stays theirs).
+    pub fn clear_cart(&mut self) {
+        self.jar = self.jar.clone().remove(Cookie::build(CART_COOKIE).path("/").build());
     }
 
     /// Attaches the cookies this request decided to set to a response.

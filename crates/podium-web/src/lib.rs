@@ -64,6 +64,10 @@ pub struct WebConfig {
     pub sandbox_payout_failures: Vec<String>,
     /// How far ahead of its start a drop must be scheduled.
     pub drop_min_lead: time::Duration,
+    /// How long unpaid orders hold stock, and how many one client, account or card may keep.
+    pub holds: podium_app::checkout::HoldPolicy,
+    /// The largest price, order total and stock anyone can enter.
+    pub bounds: podium_domain::money::Bounds,
 }
 
 /// Bytes that never show in logs.
@@ -97,6 +101,8 @@ impl Default for WebConfig {
             commission_bp: podium_app::ledger::DEFAULT_COMMISSION_BP,
             sandbox_payout_failures: Vec::new(),
             drop_min_lead: podium_domain::drop::MIN_LEAD,
+            holds: podium_app::checkout::HoldPolicy::default(),
+            bounds: podium_domain::money::Bounds::default(),
         }
     }
 }

@@ -293,7 +293,7 @@ fn fulfil_error_text(tr: &Tr, e: &FulfilError) -> String {
         FulfilError::Invalid("tracking", _) => tr.t("fulfil-error-tracking"),
         FulfilError::Invalid("codes", _) => tr.t("fulfil-error-codes"),
         FulfilError::Code(code) => tr.t1("fulfil-error-code", "code", code),
-        FulfilError::ReturnNotFound => tr.t("fulfil-error-return"),
+        FulfilError::ReturnNotFound | FulfilError::ReturnDecided => tr.t("fulfil-error-return"),
         FulfilError::Provider(_) => tr.t("fulfil-error-provider"),
         other => other.to_string(),
     }

@@ -324,6 +324,8 @@ async fn signout(
         accounts::sign_out(state.store.as_ref(), p).await.map_err(|e| PageError::internal(v.tr.clone(), e))?;
     }
     v.clear_session();
+    // The fan's cart (name and address saved in it) stays with the fan, not with the browser.
+    v.clear_cart();
     Ok(v.respond(Redirect::to("/")))
 }
 

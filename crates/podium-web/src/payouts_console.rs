@@ -74,6 +74,8 @@ struct ListQuery {
     paid: String,
     #[serde(default)]
     failed: String,
+    #[serde(default)]
+    skipped: String,
 }
 
 async fn list(State(state): State<AppState>, v: Visitor, Query(q): Query<ListQuery>) -> Result<Response, PageError> {
@@ -81,8 +83,14 @@ async fn list(State(state): State<AppState>, v: Visitor, Query(q): Query<ListQue
         return Ok(v.respond(*r));
     }
     let all = state.store.payouts(None, 200).await.map_err(|e| PageError::internal(v.tr.clone(), e))?;
-    let notice = (!q.paid.is_empty())
+    let mut notice = (!q.paid.is_empty())
         .then(|| v.tr.tn("payouts-ran", &[("paid", q.paid.as_str()), ("failed", q.failed.as_str())]));
+    if let (Some(n), Ok(skipped)) = (notice.as_mut(), q.skipped.parse::<u32>()) {
+        if skipped > 0 {
+            n.push(' ');
+            n.push_str(&v.tr.t1("payouts-skipped", "count", &skipped.to_string()));
+        }
+    }
     let page = ListPage { layout: Layout::new(&v), rows: all.iter().map(|p| row(&v, p)).collect(), notice };
     Ok(render(v, StatusCode::OK, page))
 }
@@ -106,9 +114,14 @@ async fn run(State(state): State<AppState>, v: Visitor, Form(f): Form<RunForm>) 
     let summary = payouts::run(state.store.as_ref(), &provider, &reference.rates, &by, state.clock.now())
         .await
         .map_err(internal)?;
-    let detail = format!("{} paid, {} failed", summary.paid, summary.failed);
+    let detail = payouts::run_detail(&summary);
     crate::rules_console::audit(&state, &v, "payouts.run", "payout run", &detail).await?;
-    Ok(v.respond(Redirect::to(&format!("/console/operator/payouts?paid={}&failed={}", summary.paid, summary.failed))))
+    Ok(v.respond(Redirect::to(&format!(
+        "/console/operator/payouts?paid={}&failed={}&skipped={}",
+        summary.paid,
+        summary.failed,
+        summary.skipped.len()
+    ))))
 }
 
 struct Part {

@@ -545,6 +545,7 @@ async fn save_product(
         locations: &ctx.locations,
         existing: &ctx.existing,
         now: state.clock.now(),
+        bounds: state.config.bounds,
     };
     let get = |name: &str| values.get(name).map(|s| s.trim().to_string()).unwrap_or_default();
     let head = catalogue_csv::product_head(&get, &handle_value, &import_ctx);
@@ -798,7 +799,8 @@ async fn import_csv(
         return shop_page(&state, v, shop, status, None, errors, Vec::new()).await;
     }
     let now = state.clock.now();
-    match catalogue_csv::import(state.store.as_ref(), &shop.slug, &data, now, &|_, _, _| {}).await {
+    match catalogue_csv::import(state.store.as_ref(), &shop.slug, &data, now, state.config.bounds, &|_, _, _| {}).await
+    {
         Ok(report) => {
             let notice = v.tr.tn(
                 "console-shop-import-done",

@@ -166,6 +166,7 @@ fn matrix() -> Vec<Entry> {
             Send::Form(&[("reason", "too small")]),
             FAN,
         ),
+        e(post.clone(), "/orders/{number}/abandon", "/orders/$orderA/abandon", Send::Form(&[]), FAN),
         e(get.clone(), "/account/orders", "/account/orders", NONE, Rule::SignedIn),
         e(
             post.clone(),

@@ -123,6 +123,9 @@ async fn history(store: Arc<dyn Store>, now: OffsetDateTime, key: &[u8]) -> Resu
                 user_id: Some(fan.id.clone()),
                 token_key: key.to_vec(),
                 commission_bp: crate::ledger::DEFAULT_COMMISSION_BP,
+                client: "demo".into(),
+                holds: crate::checkout::HoldPolicy::unlimited(),
+                max_order_units: podium_domain::money::Bounds::default().max_order_units,
             };
             let order = match checkout::checkout(s, &provider, &cart, &req, &ctx).await {
                 Ok(p) => p.order,
@@ -248,6 +251,9 @@ async fn recent(store: Arc<dyn Store>, now: OffsetDateTime, key: &[u8]) -> Resul
             user_id: Some(fan.id.clone()),
             token_key: key.to_vec(),
             commission_bp: crate::ledger::DEFAULT_COMMISSION_BP,
+            client: "demo".into(),
+            holds: crate::checkout::HoldPolicy::unlimited(),
+            max_order_units: podium_domain::money::Bounds::default().max_order_units,
         };
         let order = match checkout::checkout(s, &provider, &cart, &req, &ctx).await {
             Ok(p) => p.order,
