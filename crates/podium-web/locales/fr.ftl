@@ -1017,3 +1017,5 @@ audit-role-operator-revoke = Rôle d’opérateur retiré
 operator-audit = Journal d’audit
 error-too-long-title = Trop de texte
 error-too-long-body = Un des champs dépasse ce que Podium accepte (20 000 caractères) : rien n’a été enregistré. Revenez en arrière, raccourcissez-le et renvoyez le formulaire.
+error-busy-title = Podium est très sollicité
+error-busy-body = Trop de personnes utilisent Podium en ce moment. Rien n’a été modifié ; réessayez dans quelques secondes.

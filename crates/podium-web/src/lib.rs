@@ -28,6 +28,8 @@ pub mod reference;
 pub mod routes;
 mod rules_console;
 mod search_page;
+pub mod server;
+pub mod shedding;
 mod shipping_console;
 mod shop_console;
 mod statements;
@@ -64,6 +66,10 @@ pub struct WebConfig {
     pub sandbox_payout_failures: Vec<String>,
     /// How far ahead of its start a drop must be scheduled.
     pub drop_min_lead: time::Duration,
+    /// Requests answered at once per route class; more are shed with 503 and `Retry-After`.
+    pub in_flight: shedding::InFlightLimits,
+    /// When set, `/metrics` answers only `Authorization: Bearer <this token>`.
+    pub metrics_token: Option<Secret>,
 }
 
 /// Bytes that never show in logs.
@@ -97,6 +103,8 @@ impl Default for WebConfig {
             commission_bp: podium_app::ledger::DEFAULT_COMMISSION_BP,
             sandbox_payout_failures: Vec::new(),
             drop_min_lead: podium_domain::drop::MIN_LEAD,
+            in_flight: shedding::InFlightLimits::default(),
+            metrics_token: None,
         }
     }
 }
@@ -171,12 +179,14 @@ pub fn route_table() -> Vec<routes::Route> {
 /// The whole application: pages, API, operational endpoints, with logging and metrics.
 pub fn router(state: AppState) -> Router {
     let tls = state.config.secure_cookies;
+    let shedder = Arc::new(shedding::Shedder::new(state.config.in_flight, state.i18n.clone()));
     all_routes()
         .into_parts()
         .0
         .fallback(pages::not_found)
         .layer(axum::middleware::from_fn_with_state(state.i18n.clone(), ops::limit_text_fields))
         .with_state(state)
+        .layer(axum::middleware::from_fn_with_state(shedder, shedding::shed))
         .layer(axum::middleware::from_fn(ops::track))
         .layer(axum::middleware::from_fn_with_state(tls, ops::security_headers))
         .layer(
