@@ -55,7 +55,7 @@ pub struct WebConfig {
     pub country_header: Option<String>,
     /// Authenticity look-ups allowed per client per minute.
     pub verify_per_minute: i64,
-    /// Verifications after which a code is flagged as suspicious.
+    /// Distinct clients verifying a code beyond which it is flagged as suspicious.
     pub suspicious_after: u64,
     /// The marketplace's shared key: the sandbox provider's webhook signatures and card
     /// fingerprints, and order tokens. Every node of one marketplace must use the same.
