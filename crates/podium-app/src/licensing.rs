@@ -6,10 +6,10 @@
 
 use async_trait::async_trait;
 use podium_domain::approval::{self, Action, Actor, Stages, State, Status};
-use podium_domain::authenticity::{self, Code};
+use podium_domain::authenticity::Code;
 use podium_domain::catalogue::CategoryTree;
 use podium_domain::licensing::{self, Agreement, AgreementStatus, Offer, RightsSet};
-use podium_domain::{Country, Currency};
+use podium_domain::Currency;
 use time::OffsetDateTime;
 
 use crate::catalogue::{NewProduct, ProductRecord};
@@ -226,6 +226,8 @@ pub struct CodeState {
     pub first_country: Option<String>,
     /// Distinct countries it was verified from ("" for unknown is not counted).
     pub countries: i64,
+    /// Distinct clients that verified it (each counted once however often it looked).
+    pub clients: i64,
 }
 
 #[async_trait]
@@ -269,11 +271,13 @@ pub trait LicensingStore: Send + Sync {
     async fn code_batch(&self, id: &str) -> StoreResult<Option<CodeBatch>>;
     /// The codes of a batch in issue order.
     async fn batch_codes(&self, batch_id: &str) -> StoreResult<Vec<CodeState>>;
-    /// Counts a verification from `country` ("" when unknown) and returns the code's state after it.
+    /// Counts a verification from `country` ("" when unknown) by `client` (a keyed hash of its
+    /// address, "" when unknown: not counted as a client) and returns the code's state after it.
     async fn record_verification(
         &self,
         code: &str,
         country: &str,
+        client: &str,
         at: OffsetDateTime,
     ) -> StoreResult<Option<CodeState>>;
 
@@ -1036,33 +1040,6 @@ pub async fn issue_codes(
         }
     }
     Err(LicensingError::Stale)
-}
-
-/// What a verification answers.
-#[derive(Debug, Clone)]
-pub struct Verification {
-    pub code: Code,
-    pub suspicious: bool,
-    pub state: CodeState,
-    pub product: Option<ProductRecord>,
-}
-
-/// Verifies a code from `country` (None when unknown), counting the look-up.
-pub async fn verify(
-    store: &dyn Store,
-    code: Code,
-    country: Option<Country>,
-    at: OffsetDateTime,
-    max_verifications: u64,
-) -> StoreResult<Option<Verification>> {
-    let country = country.map(|c| c.code().to_string()).unwrap_or_default();
-    let Some(state) = store.record_verification(code.as_str(), &country, at).await? else {
-        return Ok(None);
-    };
-    let suspicious =
-        authenticity::is_suspicious(state.countries as usize, state.verifications as u64, max_verifications);
-    let product = store.products_by_ids(std::slice::from_ref(&state.product_id)).await?.into_iter().next();
-    Ok(Some(Verification { code, suspicious, state, product }))
 }
 
 /// Whether a product is on sale to `country` at `at`, and under which rights set.

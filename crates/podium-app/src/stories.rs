@@ -156,6 +156,9 @@ pub trait StoryStore: Send + Sync {
 pub enum StoryUseError {
     #[error("{0}")]
     Invalid(String),
+    /// What is wrong with one field of the story, to be shown beside it.
+    #[error("{1}")]
+    InvalidField(StoryField, String),
     #[error("not found")]
     NotFound,
     #[error("the story changed meanwhile; reload and try again")]
@@ -171,6 +174,20 @@ impl From<StoryError> for StoryUseError {
 }
 
 pub type StoryResult<T> = Result<T, StoryUseError>;
+
+/// A field of what an author writes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum StoryField {
+    Title(Lang),
+    Summary(Lang),
+    Body(Lang),
+    Video,
+    Cover,
+}
+
+fn in_field(field: StoryField) -> impl Fn(StoryError) -> StoryUseError {
+    move |e| StoryUseError::InvalidField(field, e.to_string())
+}
 
 /// The organisation acting: its id and kind (the web layer checks the user belongs to it).
 #[derive(Debug, Clone)]
@@ -189,16 +206,19 @@ async fn check_draft(store: &dyn Store, author: &Author, draft: &mut StoryDraft)
     for t in &mut draft.texts {
         t.title = t.title.trim().to_string();
         t.summary = t.summary.trim().to_string();
-        story::check_text(&t.title, &t.summary)?;
-        story::parse_body(&t.body)?;
+        story::check_text(&t.title, &t.summary).map_err(|e| match e {
+            StoryError::Summary => in_field(StoryField::Summary(t.lang))(e),
+            e => in_field(StoryField::Title(t.lang))(e),
+        })?;
+        story::parse_body(&t.body).map_err(in_field(StoryField::Body(t.lang)))?;
     }
     draft.video_url = draft.video_url.trim().to_string();
     if !draft.video_url.is_empty() {
-        Video::parse(&draft.video_url)?;
+        Video::parse(&draft.video_url).map_err(in_field(StoryField::Video))?;
     }
     draft.cover = draft.cover.trim().to_string();
-    if !draft.cover.is_empty() {
-        story::parse_body(&format!("![]({})", draft.cover))?;
+    if !draft.cover.is_empty() && !story::is_own_image(&draft.cover) {
+        return Err(in_field(StoryField::Cover)(StoryError::Image(draft.cover.clone())));
     }
     let properties = store.properties().await?;
     if let Some(p) = &draft.property_id {

@@ -120,7 +120,8 @@ pub struct HttpArgs {
     /// Authenticity look-ups allowed per client per minute.
     #[arg(long, env = "PODIUM_VERIFY_PER_MINUTE", default_value_t = 30)]
     pub verify_per_minute: i64,
-    /// A code verified more often than this is flagged as suspicious.
+    /// A code verified by more distinct clients than this is flagged as suspicious (as is one
+    /// verified from more than one country); repeated look-ups by one client count once.
     #[arg(long, env = "PODIUM_SUSPICIOUS_AFTER", default_value_t = 20)]
     pub suspicious_after: u64,
     /// The address fans reach Podium at, for links in e-mails (default: the listen address).
@@ -144,6 +145,27 @@ pub struct HttpArgs {
     /// The From address of e-mails sent by SMTP.
     #[arg(long, env = "PODIUM_MAIL_FROM", default_value = "orders@podium.example")]
     pub mail_from: String,
+    /// Seconds a client has from the first byte of a request to the end of its headers.
+    #[arg(long, env = "PODIUM_HEADER_TIMEOUT", default_value_t = 10, value_parser = clap::value_parser!(u64).range(1..))]
+    pub header_timeout: u64,
+    /// Seconds a client has from the end of a request's headers to the end of its body.
+    #[arg(long, env = "PODIUM_BODY_TIMEOUT", default_value_t = 30, value_parser = clap::value_parser!(u64).range(1..))]
+    pub body_timeout: u64,
+    /// Seconds a connection may stay open without a request under way and without traffic.
+    #[arg(long, env = "PODIUM_IDLE_TIMEOUT", default_value_t = 30, value_parser = clap::value_parser!(u64).range(1..))]
+    pub idle_timeout: u64,
+    /// Connections served at once; further ones wait to be accepted.
+    #[arg(long, env = "PODIUM_MAX_CONNECTIONS", default_value_t = 512, value_parser = clap::value_parser!(u32).range(1..))]
+    pub max_connections: u32,
+    /// Page requests (outside /api/) answered at once; more are turned away with 503 and Retry-After.
+    #[arg(long, env = "PODIUM_MAX_IN_FLIGHT_PAGES", default_value_t = 256, value_parser = clap::value_parser!(u32).range(1..))]
+    pub max_in_flight_pages: u32,
+    /// API requests (/api/) answered at once; more are turned away with 503 and Retry-After.
+    #[arg(long, env = "PODIUM_MAX_IN_FLIGHT_API", default_value_t = 256, value_parser = clap::value_parser!(u32).range(1..))]
+    pub max_in_flight_api: u32,
+    /// Require `Authorization: Bearer <token>` on /metrics (otherwise it is public).
+    #[arg(long, env = "PODIUM_METRICS_TOKEN", hide_env_values = true)]
+    pub metrics_token: Option<String>,
 }
 
 #[derive(Args)]

@@ -1,6 +1,5 @@
 //! Starting the server: connect, migrate, optionally seed the demo, serve until a signal.
 
-use std::net::SocketAddr;
 use std::path::Path;
 use std::sync::Arc;
 use std::time::Duration;
@@ -69,6 +68,16 @@ pub async fn serve(url: &str, http: &HttpArgs, data_dir: &Path, demo_mode: Optio
         drop_min_lead: time::Duration::seconds(i64::from(http.drop_min_lead_seconds)),
         holds: http.limits.holds(),
         bounds: http.limits.bounds(),
+        in_flight: podium_web::shedding::InFlightLimits {
+            pages: http.max_in_flight_pages as usize,
+            api: http.max_in_flight_api as usize,
+        },
+        metrics_token: http
+            .metrics_token
+            .as_deref()
+            .map(str::trim)
+            .filter(|t| !t.is_empty())
+            .map(|t| podium_web::Secret(t.as_bytes().to_vec())),
     };
     let state = AppState::new(store.clone(), clock.clone(), config, search).map_err(|e| anyhow::anyhow!(e))?;
     let app = podium_web::router(state.clone());
@@ -150,10 +159,13 @@ pub async fn serve(url: &str, http: &HttpArgs, data_dir: &Path, demo_mode: Optio
     };
     let workers = spawn_workers(state, local.to_string(), transport, public_url);
 
-    axum::serve(listener, app.into_make_service_with_connect_info::<SocketAddr>())
-        .with_graceful_shutdown(shutdown_signal())
-        .await
-        .context("server error")?;
+    let limits = podium_web::server::ServerLimits {
+        header_timeout: Duration::from_secs(http.header_timeout),
+        body_timeout: Duration::from_secs(http.body_timeout),
+        idle_timeout: Duration::from_secs(http.idle_timeout),
+        max_connections: http.max_connections as usize,
+    };
+    podium_web::server::serve(listener, app, limits, shutdown_signal()).await.context("server error")?;
     sweeper.abort();
     holds.abort();
     admissions.abort();

@@ -107,9 +107,10 @@ impl fmt::Debug for Code {
 }
 
 /// Whether a code's verifications look like a copied label: seen from more than one country, or
-/// more often than `max_verifications`.
-pub fn is_suspicious(countries_seen: usize, verifications: u64, max_verifications: u64) -> bool {
-    countries_seen > 1 || verifications > max_verifications
+/// by more than `max_clients` different clients. Distinct clients, not look-ups, are counted, so
+/// that one client looking a code up again and again cannot brand it a fake for everyone.
+pub fn is_suspicious(countries_seen: usize, clients_seen: u64, max_clients: u64) -> bool {
+    countries_seen > 1 || clients_seen > max_clients
 }
 
 #[cfg(test)]
@@ -152,7 +153,7 @@ mod tests {
     }
 
     #[test]
-    fn suspicion_needs_two_countries_or_too_many_checks() {
+    fn suspicion_needs_two_countries_or_too_many_clients() {
         assert!(!is_suspicious(1, 5, 5));
         assert!(is_suspicious(2, 2, 5));
         assert!(is_suspicious(1, 6, 5));

@@ -24,7 +24,7 @@ pub enum StoryError {
     Body,
     #[error("the summary may be at most {MAX_SUMMARY} characters")]
     Summary,
-    #[error("an image must be one of your uploaded images (/media/…) or an https address: {0}")]
+    #[error("a story shows only images uploaded to Podium: upload it under Images and paste the line it gives (/media/…) instead of {0}")]
     Image(String),
     #[error("the video link must be an https address")]
     Video,
@@ -32,11 +32,39 @@ pub enum StoryError {
     Transition { from: &'static str, to: &'static str },
 }
 
-/// Reads a body into blocks; refuses an empty or overlong body and images from elsewhere.
+/// Reads a body into blocks; refuses an empty or overlong body and any image not uploaded to
+/// Podium (another site's image would tell it who reads the story).
 pub fn parse_body(text: &str) -> Result<Vec<Block>, StoryError> {
     if text.trim().is_empty() || text.chars().count() > MAX_BODY {
         return Err(StoryError::Body);
     }
+    let blocks = blocks(text);
+    for b in &blocks {
+        if let Block::Image { src, .. } = b {
+            if !is_own_image(src) {
+                return Err(StoryError::Image(src.clone()));
+            }
+        }
+    }
+    Ok(blocks)
+}
+
+/// Reads a stored body for showing: as [`parse_body`], but an image from elsewhere (saved before
+/// stories were limited to Podium's own images) is left out rather than refusing the story.
+pub fn read_body(text: &str) -> Vec<Block> {
+    blocks(text).into_iter().filter(|b| !matches!(b, Block::Image { src, .. } if !is_own_image(src))).collect()
+}
+
+/// Whether an image address is one of Podium's own uploaded images (`/media/…`).
+pub fn is_own_image(src: &str) -> bool {
+    src.strip_prefix("/media/").is_some_and(|rest| {
+        !rest.is_empty()
+            && !rest.starts_with('/')
+            && rest.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.' | '/'))
+    })
+}
+
+fn blocks(text: &str) -> Vec<Block> {
     let mut blocks = Vec::new();
     let mut paragraph: Vec<&str> = Vec::new();
     let flush = |paragraph: &mut Vec<&str>, blocks: &mut Vec<Block>| {
@@ -53,16 +81,13 @@ pub fn parse_body(text: &str) -> Result<Vec<Block>, StoryError> {
             blocks.push(Block::Heading(h.trim().to_string()));
         } else if let Some((alt, src)) = image(line) {
             flush(&mut paragraph, &mut blocks);
-            if !(src.starts_with("/media/") || src.starts_with("https://")) || src.contains(['"', '<', '>', ' ']) {
-                return Err(StoryError::Image(src.to_string()));
-            }
             blocks.push(Block::Image { src: src.to_string(), alt: alt.to_string() });
         } else {
             paragraph.push(line);
         }
     }
     flush(&mut paragraph, &mut blocks);
-    Ok(blocks)
+    blocks
 }
 
 /// `![alt](src)` filling the whole line.
@@ -224,6 +249,13 @@ mod tests {
         assert_eq!(parse_body("  \n "), Err(StoryError::Body));
         assert!(matches!(parse_body("![x](javascript:alert(1))"), Err(StoryError::Image(_))));
         assert!(matches!(parse_body("![x](http://example.com/a.jpg)"), Err(StoryError::Image(_))));
+        // Another site's image, even over https, is a tracking pixel waiting to happen.
+        let pixel = "Hello.\n\n![x](https://tracker.example/p.gif)";
+        assert_eq!(parse_body(pixel), Err(StoryError::Image("https://tracker.example/p.gif".into())));
+        assert!(matches!(parse_body("![x](/media/a\"b)"), Err(StoryError::Image(_))));
+        assert!(matches!(parse_body("![x](/media//tracker.example/p.gif)"), Err(StoryError::Image(_))));
+        // A story stored before the rule still reads, without the foreign image.
+        assert_eq!(read_body(pixel), vec![Block::Paragraph("Hello.".into())]);
         assert!(parse_body(&"a".repeat(MAX_BODY + 1)).is_err());
     }
 

@@ -186,15 +186,17 @@ fn batch_from(r: BatchRow) -> CodeBatch {
     }
 }
 
-type CodeRow = (String, String, String, String, i64, i64, Option<i64>, Option<String>, i64);
+type CodeRow = (String, String, String, String, i64, i64, Option<i64>, Option<String>, i64, i64);
 
 const CODE_SELECT: &str = "SELECT c.code, c.batch_id, b.product_id, b.variant_id, b.created_at, c.verifications, \
     c.first_verified_at, c.first_country, \
-    CAST((SELECT COUNT(DISTINCT cv.country) FROM code_verifications cv WHERE cv.code = c.code AND cv.country <> '') AS BIGINT) \
+    CAST((SELECT COUNT(DISTINCT cv.country) FROM code_verifications cv WHERE cv.code = c.code AND cv.country <> '') AS BIGINT), \
+    CAST((SELECT COUNT(*) FROM code_verifiers vr WHERE vr.code = c.code) AS BIGINT) \
     FROM auth_codes c JOIN code_batches b ON b.id = c.batch_id";
 
 fn code_from(r: CodeRow) -> CodeState {
-    let (code, batch_id, product_id, variant_id, issued, verifications, first_at, first_country, countries) = r;
+    let (code, batch_id, product_id, variant_id, issued, verifications, first_at, first_country, countries, clients) =
+        r;
     CodeState {
         code,
         batch_id,
@@ -205,6 +207,7 @@ fn code_from(r: CodeRow) -> CodeState {
         first_verified_at: first_at.map(from_micros),
         first_country: first_country.filter(|c| !c.is_empty()),
         countries,
+        clients,
     }
 }
 
@@ -709,6 +712,7 @@ impl LicensingStore for SqlStore {
         &self,
         code: &str,
         country: &str,
+        client: &str,
         at: OffsetDateTime,
     ) -> StoreResult<Option<CodeState>> {
         let sql = format!("{CODE_SELECT} WHERE c.code = $1");
@@ -733,6 +737,18 @@ impl LicensingStore for SqlStore {
                     .execute(&mut *tx)
                     .await
                     .map_err(backend)?;
+                if !client.is_empty() {
+                    sqlx::query(
+                        "INSERT INTO code_verifiers (code, client, first_at) VALUES ($1, $2, $3) \
+                         ON CONFLICT (code, client) DO NOTHING",
+                    )
+                    .bind(code)
+                    .bind(client)
+                    .bind(micros(at))
+                    .execute(&mut *tx)
+                    .await
+                    .map_err(backend)?;
+                }
                 Some(sqlx::query_as::<_, CodeRow>(&sql).bind(code).fetch_one(&mut *tx).await.map_err(backend)?)
             } else {
                 None

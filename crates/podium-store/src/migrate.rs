@@ -39,6 +39,7 @@ pub(crate) const SQLITE: &[Migration] = migrations!("sqlite":
     14 "drops" "0014_drops.sql",
     15 "security" "0015_security.sql",
     16 "money safety" "0016_money_safety.sql",
+    18 "verifications" "0018_verifications.sql",
 );
 
 pub(crate) const POSTGRES: &[Migration] = migrations!("postgres":
@@ -58,6 +59,7 @@ pub(crate) const POSTGRES: &[Migration] = migrations!("postgres":
     14 "drops" "0014_drops.sql",
     15 "security" "0015_security.sql",
     16 "money safety" "0016_money_safety.sql",
+    18 "verifications" "0018_verifications.sql",
 );
 
 pub(crate) const CREATE_TABLE: &str = "CREATE TABLE IF NOT EXISTS podium_migrations (

@@ -1244,15 +1244,23 @@ async fn codes_are_issued_whole_and_verifications_counted(store: Arc<dyn Store>)
     ));
     assert_eq!(store.code_batches(&shop).await.expect("batches").len(), 1, "nothing of the refused batch stays");
     let t0 = time::OffsetDateTime::now_utc();
-    let first = store.record_verification(&codes[0], "KE", t0).await.expect("verify").expect("known");
+    let first = store.record_verification(&codes[0], "KE", "client-a", t0).await.expect("verify").expect("known");
     assert_eq!((first.verifications, first.first_country.as_deref(), first.countries), (1, Some("KE"), 1));
+    assert_eq!(first.clients, 1);
     let later = t0 + time::Duration::days(1);
-    let second = store.record_verification(&codes[0], "GB", later).await.expect("verify").expect("known");
+    let second = store.record_verification(&codes[0], "GB", "client-b", later).await.expect("verify").expect("known");
     assert_eq!((second.verifications, second.first_country.as_deref(), second.countries), (2, Some("KE"), 2));
     assert_eq!(second.first_verified_at.map(|t| t.unix_timestamp()), Some(t0.unix_timestamp()));
-    let unknown = store.record_verification(&codes[1], "", t0).await.expect("verify").expect("known");
+    // The same client again is one more look-up, not one more client.
+    for _ in 0..3 {
+        store.record_verification(&codes[0], "GB", "client-b", later).await.expect("verify");
+    }
+    let again = store.record_verification(&codes[0], "GB", "client-a", later).await.expect("verify").expect("known");
+    assert_eq!((again.verifications, again.clients, again.countries), (6, 2, 2));
+    let unknown = store.record_verification(&codes[1], "", "", t0).await.expect("verify").expect("known");
     assert_eq!((unknown.first_country, unknown.countries), (None, 0), "an unknown country is not a country");
-    assert!(store.record_verification("NOSUCHCODE000", "KE", t0).await.expect("verify").is_none());
+    assert_eq!(unknown.clients, 0, "an unknown client is not a client");
+    assert!(store.record_verification("NOSUCHCODE000", "KE", "client-a", t0).await.expect("verify").is_none());
     assert_eq!(store.code_batch(&b.id).await.expect("read").expect("exists").verified, 2);
 }
 

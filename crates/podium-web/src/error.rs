@@ -177,6 +177,16 @@ impl PageError {
         }
     }
 
+    /// The node is answering as many requests as it can; the visitor should try again shortly.
+    pub fn busy(tr: Tr) -> Self {
+        PageError {
+            status: StatusCode::SERVICE_UNAVAILABLE,
+            title_key: "error-busy-title",
+            body_key: "error-busy-body",
+            tr: Some(tr),
+        }
+    }
+
     pub fn internal(tr: Tr, cause: impl std::fmt::Display) -> Self {
         tracing::error!(error = %cause, "page failed");
         PageError {

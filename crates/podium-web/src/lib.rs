@@ -28,6 +28,8 @@ pub mod reference;
 pub mod routes;
 mod rules_console;
 mod search_page;
+pub mod server;
+pub mod shedding;
 mod shipping_console;
 mod shop_console;
 mod statements;
@@ -53,7 +55,7 @@ pub struct WebConfig {
     pub country_header: Option<String>,
     /// Authenticity look-ups allowed per client per minute.
     pub verify_per_minute: i64,
-    /// Verifications after which a code is flagged as suspicious.
+    /// Distinct clients verifying a code beyond which it is flagged as suspicious.
     pub suspicious_after: u64,
     /// The marketplace's shared key: the sandbox provider's webhook signatures and card
     /// fingerprints, and order tokens. Every node of one marketplace must use the same.
@@ -68,6 +70,10 @@ pub struct WebConfig {
     pub holds: podium_app::checkout::HoldPolicy,
     /// The largest price, order total and stock anyone can enter.
     pub bounds: podium_domain::money::Bounds,
+    /// Requests answered at once per route class; more are shed with 503 and `Retry-After`.
+    pub in_flight: shedding::InFlightLimits,
+    /// When set, `/metrics` answers only `Authorization: Bearer <this token>`.
+    pub metrics_token: Option<Secret>,
 }
 
 /// Bytes that never show in logs.
@@ -103,6 +109,8 @@ impl Default for WebConfig {
             drop_min_lead: podium_domain::drop::MIN_LEAD,
             holds: podium_app::checkout::HoldPolicy::default(),
             bounds: podium_domain::money::Bounds::default(),
+            in_flight: shedding::InFlightLimits::default(),
+            metrics_token: None,
         }
     }
 }
@@ -177,12 +185,14 @@ pub fn route_table() -> Vec<routes::Route> {
 /// The whole application: pages, API, operational endpoints, with logging and metrics.
 pub fn router(state: AppState) -> Router {
     let tls = state.config.secure_cookies;
+    let shedder = Arc::new(shedding::Shedder::new(state.config.in_flight, state.i18n.clone()));
     all_routes()
         .into_parts()
         .0
         .fallback(pages::not_found)
         .layer(axum::middleware::from_fn_with_state(state.i18n.clone(), ops::limit_text_fields))
         .with_state(state)
+        .layer(axum::middleware::from_fn_with_state(shedder, shedding::shed))
         .layer(axum::middleware::from_fn(ops::track))
         .layer(axum::middleware::from_fn_with_state(tls, ops::security_headers))
         .layer(

@@ -12,6 +12,7 @@ use axum::Json;
 use metrics_exporter_prometheus::{PrometheusBuilder, PrometheusHandle};
 use serde::Serialize;
 
+use crate::error::ApiError;
 use crate::AppState;
 
 static PROMETHEUS: OnceLock<Option<PrometheusHandle>> = OnceLock::new();
@@ -92,16 +93,35 @@ pub async fn readyz(State(state): State<AppState>) -> Response {
     }
 }
 
-async fn metrics_text() -> Response {
+/// The metrics in Prometheus text; with `--metrics-token`, only for `Authorization: Bearer` and
+/// that token (401 otherwise).
+async fn metrics_text(State(state): State<AppState>, headers: axum::http::HeaderMap) -> Response {
+    if let Some(token) = &state.config.metrics_token {
+        use subtle::ConstantTimeEq;
+        let given = crate::context::bearer_token(&headers).unwrap_or_default();
+        if !bool::from(given.as_bytes().ct_eq(&token.0)) {
+            let mut response = ApiError::new(
+                StatusCode::UNAUTHORIZED,
+                "unauthenticated",
+                "Token required",
+                "the metrics need `Authorization: Bearer TOKEN` with the node's metrics token",
+            )
+            .into_response();
+            response
+                .headers_mut()
+                .insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer realm=\"metrics\""));
+            return response;
+        }
+    }
     let body = prometheus().map(|h| h.render()).unwrap_or_default();
     ([(header::CONTENT_TYPE, "text/plain; version=0.0.4; charset=utf-8")], body).into_response()
 }
 
-/// The Content-Security-Policy of every response: scripts, styles and connections from Podium
-/// only (no inline scripts anywhere), images also from `https:` (story covers) and `data:`,
-/// frames only from the two video players a story may embed once asked, and no framing of
-/// Podium by anyone.
-pub const CSP: &str = "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data: https:; \
+/// The Content-Security-Policy of every response: scripts, styles, images and connections from
+/// Podium only (no inline scripts anywhere; images also as `data:`, never from another site, so
+/// no story can carry a tracking pixel), frames only from the two video players a story may
+/// embed once asked, and no framing of Podium by anyone.
+pub const CSP: &str = "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; \
     frame-src https://www.youtube-nocookie.com https://player.vimeo.com; connect-src 'self'; object-src 'none'; \
     base-uri 'self'; form-action 'self'; frame-ancestors 'none'";
 
@@ -109,9 +129,14 @@ pub const CSP: &str = "default-src 'self'; script-src 'self'; style-src 'self'; 
 const DOCS_CSP: &str = "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; \
     img-src 'self' data:; connect-src 'self'; object-src 'none'; base-uri 'self'; frame-ancestors 'none'";
 
-/// Headers every response carries: the content security policy, no MIME sniffing, no framing
-/// by other sites, no referrer leaking across origins, and HSTS when Podium is served over TLS
-/// (`tls`: the `--secure-cookies` setting).
+/// What the browser may let pages use: no camera, microphone, location or other sensors, and
+/// payment features for Podium itself only.
+pub const PERMISSIONS_POLICY: &str = "accelerometer=(), camera=(), geolocation=(), gyroscope=(), \
+    magnetometer=(), microphone=(), payment=(self), usb=()";
+
+/// Headers every response carries: the content security policy, the permissions policy, no MIME
+/// sniffing, no framing by other sites, no referrer leaking across origins, and HSTS when Podium
+/// is served over TLS (`tls`: the `--secure-cookies` setting).
 pub async fn security_headers(
     axum::extract::State(tls): axum::extract::State<bool>,
     req: Request,
@@ -124,6 +149,7 @@ pub async fn security_headers(
     h.entry(header::X_CONTENT_TYPE_OPTIONS).or_insert(HeaderValue::from_static("nosniff"));
     h.entry(header::X_FRAME_OPTIONS).or_insert(HeaderValue::from_static("DENY"));
     h.entry(header::REFERRER_POLICY).or_insert(HeaderValue::from_static("strict-origin-when-cross-origin"));
+    h.entry("permissions-policy").or_insert(HeaderValue::from_static(PERMISSIONS_POLICY));
     if tls {
         h.entry(header::STRICT_TRANSPORT_SECURITY)
             .or_insert(HeaderValue::from_static("max-age=31536000; includeSubDomains"));
@@ -132,19 +158,38 @@ pub async fn security_headers(
 }
 
 /// Counts every request and times it, labelled by route template (never the raw path, so ids
-/// in URLs cannot blow up the label set).
+/// in URLs cannot blow up the label set) and method (any method but the standard ones is
+/// `other`, so made-up methods cannot either).
 pub async fn track(req: Request, next: Next) -> Response {
     let _ = prometheus();
     let route =
         req.extensions().get::<MatchedPath>().map(|p| p.as_str().to_owned()).unwrap_or_else(|| "unmatched".to_owned());
-    let method = req.method().as_str().to_owned();
+    let method = method_label(req.method());
     let started = Instant::now();
     let response = next.run(req).await;
     let status = response.status().as_u16().to_string();
-    metrics::counter!("podium_http_requests_total", "method" => method.clone(), "route" => route.clone(), "status" => status).increment(1);
+    metrics::counter!("podium_http_requests_total", "method" => method, "route" => route.clone(), "status" => status)
+        .increment(1);
     metrics::histogram!("podium_http_request_duration_seconds", "method" => method, "route" => route)
         .record(started.elapsed().as_secs_f64());
     response
+}
+
+/// The metrics label of a method: the standard ones by name, any other as `other`.
+fn method_label(method: &axum::http::Method) -> &'static str {
+    use axum::http::Method;
+    match *method {
+        Method::GET => "GET",
+        Method::HEAD => "HEAD",
+        Method::POST => "POST",
+        Method::PUT => "PUT",
+        Method::PATCH => "PATCH",
+        Method::DELETE => "DELETE",
+        Method::OPTIONS => "OPTIONS",
+        Method::CONNECT => "CONNECT",
+        Method::TRACE => "TRACE",
+        _ => "other",
+    }
 }
 
 /// The longest text Podium takes in any one form field or JSON string, in characters (a story's

@@ -12,7 +12,7 @@ use axum::response::{IntoResponse, Redirect, Response};
 use axum::Form;
 use podium_app::catalogue::{ProductFilter, ProductRecord};
 use podium_app::stories::{
-    self, Author, FeedItem, FollowKind, StoryDraft, StoryQuery, StoryRecord, StoryText, StoryUseError,
+    self, Author, FeedItem, FollowKind, StoryDraft, StoryField, StoryQuery, StoryRecord, StoryText, StoryUseError,
 };
 use podium_app::{Org, StoreError};
 use podium_domain::role::OrgKind;
@@ -81,13 +81,7 @@ pub struct StoryCard {
 pub fn story_card(tr: &Tr, s: &StoryRecord) -> StoryCard {
     let text = s.text(tr.lang);
     let teaser = text
-        .map(|t| {
-            if t.summary.is_empty() {
-                story::parse_body(&t.body).map(|b| story::teaser(&b, 180)).unwrap_or_default()
-            } else {
-                t.summary.clone()
-            }
-        })
+        .map(|t| if t.summary.is_empty() { story::teaser(&story::read_body(&t.body), 180) } else { t.summary.clone() })
         .unwrap_or_default();
     StoryCard {
         slug: s.slug.clone(),
@@ -102,7 +96,17 @@ pub fn story_card(tr: &Tr, s: &StoryRecord) -> StoryCard {
             _ => tr.t1("story-by", "author", &s.author.name),
         },
         date: s.published_at.map(date).unwrap_or_default(),
-        cover: s.draft.cover.clone(),
+        cover: own_cover(s),
+    }
+}
+
+/// The story's cover when it is one of Podium's own images (an older story may name another
+/// site's, which is not shown).
+fn own_cover(s: &StoryRecord) -> String {
+    if story::is_own_image(&s.draft.cover) {
+        s.draft.cover.clone()
+    } else {
+        String::new()
     }
 }
 
@@ -248,8 +252,7 @@ struct BlockView {
 }
 
 fn blocks(body: &str) -> Vec<BlockView> {
-    story::parse_body(body)
-        .unwrap_or_default()
+    story::read_body(body)
         .into_iter()
         .map(|b| match b {
             Block::Heading(t) => BlockView { kind: "h", text: t, src: String::new() },
@@ -349,7 +352,7 @@ async fn page(State(state): State<AppState>, v: Visitor, Path(slug): Path<String
         is_fallback: text.lang != tr.lang,
         byline: card.byline,
         date: card.date,
-        cover: s.draft.cover.clone(),
+        cover: own_cover(&s),
         blocks: blocks(&text.body),
         video: (!s.draft.video_url.is_empty()).then(|| Video::parse(&s.draft.video_url).ok()).flatten(),
         featured,
@@ -782,6 +785,10 @@ struct LangFields {
     title: String,
     summary: String,
     body: String,
+    /// What is wrong with a field, shown beside it.
+    title_error: Option<String>,
+    summary_error: Option<String>,
+    body_error: Option<String>,
 }
 
 /// A product the author may feature, ticked when it is.
@@ -809,7 +816,9 @@ struct FormPage {
     langs: Vec<LangFields>,
     properties: Vec<crate::layout::Opt>,
     video_url: String,
+    video_error: Option<String>,
     cover: String,
+    cover_error: Option<String>,
     products: Vec<Pick>,
     rows: Vec<ConsoleRow>,
     /// The organisation's uploaded images: (id, the line that shows it in a story).
@@ -882,6 +891,9 @@ async fn form_page(
                 title: t.map(|t| t.title.clone()).unwrap_or_default(),
                 summary: t.map(|t| t.summary.clone()).unwrap_or_default(),
                 body: t.map(|t| t.body.clone()).unwrap_or_default(),
+                title_error: None,
+                summary_error: None,
+                body_error: None,
             }
         })
         .collect();
@@ -916,10 +928,38 @@ async fn form_page(
         langs,
         properties,
         video_url: draft.video_url.clone(),
+        video_error: None,
         cover: draft.cover.clone(),
+        cover_error: None,
         products,
         rows,
     })
+}
+
+impl FormPage {
+    /// Shows why the story was not saved: beside the field it is about, or above the form.
+    fn show_error(&mut self, e: &StoryUseError, why: String) {
+        let StoryUseError::InvalidField(field, _) = e else {
+            self.error = Some(why);
+            return;
+        };
+        match *field {
+            StoryField::Video => self.video_error = Some(why),
+            StoryField::Cover => self.cover_error = Some(why),
+            StoryField::Title(lang) | StoryField::Summary(lang) | StoryField::Body(lang) => {
+                let Some(l) = self.langs.iter_mut().find(|l| l.tag == lang.tag()) else {
+                    self.error = Some(why);
+                    return;
+                };
+                l.open = true;
+                match *field {
+                    StoryField::Title(_) => l.title_error = Some(why),
+                    StoryField::Summary(_) => l.summary_error = Some(why),
+                    _ => l.body_error = Some(why),
+                }
+            }
+        }
+    }
 }
 
 #[derive(Deserialize, Default)]
@@ -1033,7 +1073,7 @@ fn draft_from(fields: &[(String, String)]) -> (String, StoryDraft) {
 
 fn use_error_text(tr: &Tr, e: &StoryUseError) -> Option<String> {
     match e {
-        StoryUseError::Invalid(why) => Some(why.clone()),
+        StoryUseError::Invalid(why) | StoryUseError::InvalidField(_, why) => Some(why.clone()),
         StoryUseError::Stale => Some(tr.t("story-stale")),
         _ => None,
     }
@@ -1053,7 +1093,8 @@ async fn console_create(
         Ok(s) => Ok(v.respond(Redirect::to(&format!("/console/stories/{}/{}?saved=1", org.slug, s.id)))),
         Err(e) => match use_error_text(&v.tr, &e) {
             Some(why) => {
-                let page = form_page(&state, &v, &org, None, &draft, Some(why)).await?;
+                let mut page = form_page(&state, &v, &org, None, &draft, None).await?;
+                page.show_error(&e, why);
                 Ok(render(v, StatusCode::UNPROCESSABLE_ENTITY, page))
             }
             None => Err(PageError::internal(v.tr.clone(), e)),
@@ -1077,7 +1118,8 @@ async fn console_save(
         Err(e) => match use_error_text(&v.tr, &e) {
             Some(why) => {
                 let s = stories::own(state.store.as_ref(), &author, &id).await.ok();
-                let page = form_page(&state, &v, &org, s.as_ref(), &draft, Some(why)).await?;
+                let mut page = form_page(&state, &v, &org, s.as_ref(), &draft, None).await?;
+                page.show_error(&e, why);
                 Ok(render(v, StatusCode::UNPROCESSABLE_ENTITY, page))
             }
             None => Err(PageError::internal(v.tr.clone(), e)),

@@ -8,7 +8,7 @@ use axum::http::request::Parts;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::Json;
-use podium_app::licensing::{self, Verification};
+use podium_app::authenticity::{self, Looker, Verification};
 use podium_domain::authenticity::{Code, CodeError};
 use podium_domain::catalogue::parse_gtin;
 use podium_domain::Country;
@@ -54,8 +54,8 @@ async fn look_up(state: &AppState, parts: &Parts, raw: &str) -> Result<Outcome, 
         Ok(c) => c,
         Err(e) => return Ok(Outcome::Malformed(e)),
     };
-    let country = country_of(state, parts);
-    Ok(match licensing::verify(state.store.as_ref(), code, country, now, state.config.suspicious_after).await? {
+    let looker = Looker::new(&state.config.shared_secret.0, &client_of(parts), country_of(state, parts));
+    Ok(match authenticity::verify(state.store.as_ref(), code, &looker, now, state.config.suspicious_after).await? {
         Some(v) => Outcome::Found(Box::new(v)),
         None => Outcome::Unknown,
     })

@@ -395,3 +395,69 @@ async fn every_text_field_has_a_length_limit() {
     let r = app.post_form("/signin", &[("csrf_token", &csrf), ("email", &big)]).await;
     assert_eq!(r.status, StatusCode::PAYLOAD_TOO_LARGE);
 }
+
+#[tokio::test]
+async fn made_up_methods_share_one_metrics_label() {
+    let mut app = TestApp::new(Backend::Sqlite).await;
+    assert_eq!(app.get("/healthz").await.status, StatusCode::OK);
+    for method in ["FOOX1", "FOOX2", "FOOX3"] {
+        let req = axum::http::Request::builder().method(method).uri("/").body(axum::body::Body::empty());
+        let r = app.send(req.expect("request")).await;
+        assert!(r.status.is_client_error(), "{method}: {}", r.status);
+    }
+    let metrics = app.get("/metrics").await.body;
+    assert!(!metrics.contains("FOOX"), "no series named after a made-up method");
+    assert!(metrics.contains("method=\"other\""), "{metrics}");
+    assert!(metrics.contains("method=\"GET\""), "standard methods keep their names");
+}
+
+#[tokio::test]
+async fn metrics_need_the_token_when_one_is_set() {
+    let mut open = TestApp::new(Backend::Sqlite).await;
+    assert_eq!(open.get("/metrics").await.status, StatusCode::OK, "without a token /metrics is public");
+    let config = podium_web::WebConfig {
+        metrics_token: Some(podium_web::Secret(b"s3cret-metrics".to_vec())),
+        ..Default::default()
+    };
+    let mut app = open.with_config(config);
+    let r = app.get("/metrics").await;
+    assert_eq!(r.status, StatusCode::UNAUTHORIZED);
+    assert!(r.header("www-authenticate").starts_with("Bearer"), "{:?}", r.headers);
+    assert!(!r.body.contains("podium_http_requests_total"));
+    for wrong in ["Bearer s3cret", "Bearer s3cret-metrics-and-more", "Basic czNjcmV0LW1ldHJpY3M="] {
+        let r = app.get_with("/metrics", &[("authorization", wrong)]).await;
+        assert_eq!(r.status, StatusCode::UNAUTHORIZED, "{wrong}");
+    }
+    for right in ["Bearer s3cret-metrics", "bearer s3cret-metrics"] {
+        let r = app.get_with("/metrics", &[("authorization", right)]).await;
+        assert_eq!(r.status, StatusCode::OK, "{right}");
+        assert!(r.body.contains("podium_http_requests_total"), "{}", r.body);
+    }
+}
+
+#[tokio::test]
+async fn the_bearer_scheme_is_read_in_any_case() {
+    let mut app = TestApp::new(Backend::Sqlite).await;
+    let r = app.post_json("/api/v1/sessions", serde_json::json!({"email": FAN.0, "password": FAN.1}), &[]).await;
+    assert_eq!(r.status, StatusCode::CREATED, "{}", r.body);
+    let token = r.json()["token"].as_str().expect("token").to_string();
+    for scheme in ["Bearer", "bearer", "BEARER", "bEaReR"] {
+        let r = app.get_with("/api/v1/me", &[("authorization", &format!("{scheme} {token}"))]).await;
+        assert_eq!(r.status, StatusCode::OK, "{scheme}: {}", r.body);
+        assert_eq!(r.json()["email"], FAN.0, "{scheme}");
+    }
+    let r = app.get_with("/api/v1/me", &[("authorization", &format!("Token {token}"))]).await;
+    assert_eq!(r.status, StatusCode::UNAUTHORIZED, "another scheme is not a bearer token");
+}
+
+#[tokio::test]
+async fn every_response_carries_a_permissions_policy() {
+    let mut app = TestApp::new(Backend::Sqlite).await;
+    for path in ["/", "/api/v1/products", "/no-such-page", "/healthz", "/api/docs/"] {
+        let r = app.get(path).await;
+        let policy = r.header("permissions-policy").to_string();
+        for feature in ["camera=()", "microphone=()", "geolocation=()", "payment=(self)"] {
+            assert!(policy.split(", ").any(|f| f == feature), "{path}: {feature} in {policy:?}");
+        }
+    }
+}

@@ -34,7 +34,7 @@ async fn a_shops_story_waits_for_its_licensor_and_fans_see_only_what_is_publishe
         )
         .await;
     assert_eq!(bad.status, StatusCode::UNPROCESSABLE_ENTITY);
-    assert!(bad.body.contains("an https address"), "{}", bad.body);
+    assert!(bad.body.contains("only images uploaded to Podium"), "{}", bad.body);
     let untitled = merchant.post_form("/console/stories/hanok-threads", &story_form(&csrf, "", "", &kenya.id)).await;
     assert_eq!(untitled.status, StatusCode::UNPROCESSABLE_ENTITY);
     // Another shop's console is not the merchant's.
@@ -304,4 +304,51 @@ async fn authors_upload_images_checked_by_content_and_place_them_in_stories() {
     )
     .await;
     assert_eq!(r.status, StatusCode::FORBIDDEN);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn stories_show_only_images_uploaded_to_podium() {
+    let mut app = TestApp::new(Backend::Sqlite).await;
+    let store = app.db.dyn_store();
+    let mut merchant = app.clone_app();
+    merchant.sign_in("merchant@podium.example", "merchant-demo-2026").await;
+    let csrf = merchant.get("/console/stories/hanok-threads?lang=en").await.csrf();
+    // Another site's image in the text (a tracking pixel) is refused beside the text.
+    let body = "Made in Seoul.\n\n![](https://tracker.example/pixel.gif)";
+    let r = merchant.post_form("/console/stories/hanok-threads", &story_form(&csrf, "Pixel story", body, "")).await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
+    let beside = r.body.find("id=\"body_en-error\"").expect("an error beside the English text");
+    assert!(r.body[beside..].contains("only images uploaded to Podium"), "{}", r.body);
+    assert!(r.body.contains("aria-describedby=\"body_en-error\""), "the text field points to its error");
+    let text = &r.body[r.body.find("name=\"body_en\"").expect("text field")..];
+    assert!(text[..text.find("</textarea>").expect("end")].contains("tracker.example"), "what was written is kept");
+    // So is another site's cover, beside the cover field.
+    let mut fields = story_form(&csrf, "Pixel story", "Made in Seoul.", "");
+    fields.push(("cover", "https://tracker.example/cover.jpg"));
+    let r = merchant.post_form("/console/stories/hanok-threads", &fields).await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
+    let beside = r.body.find("id=\"cover-error\"").expect("an error beside the cover");
+    assert!(r.body[beside..].contains("only images uploaded to Podium"), "{}", r.body);
+    assert_eq!(merchant.get("/stories/pixel-story").await.status, StatusCode::NOT_FOUND, "nothing was saved");
+    // A story saved before the rule with another site's image and cover shows neither ...
+    let old = store.story_by_slug("ice-hockey-learnt-on-roller-blades").await.expect("read").expect("demo story");
+    let mut draft = old.draft.clone();
+    for t in &mut draft.texts {
+        t.body.push_str("\n\n![](https://tracker.example/old.gif)");
+    }
+    draft.cover = "https://tracker.example/old-cover.jpg".into();
+    assert!(store.update_story(&old.id, &draft, time::OffsetDateTime::now_utc()).await.expect("update"));
+    for page in
+        ["/stories/ice-hockey-learnt-on-roller-blades?lang=en", "/stories?lang=en", "/properties/kenya-ice-lions"]
+    {
+        let r = app.get_anonymous(page).await;
+        assert_eq!(r.status, StatusCode::OK, "{page}");
+        assert!(!r.body.contains("tracker.example"), "{page} shows no foreign image");
+    }
+    let r = app.get_anonymous("/stories/ice-hockey-learnt-on-roller-blades?lang=en").await;
+    assert!(r.body.contains("<p>"), "the rest of the story still reads");
+    // ... and the browser would not load one from anywhere but Podium.
+    let csp = r.header("content-security-policy").to_string();
+    let img = csp.split(';').map(str::trim).find(|d| d.starts_with("img-src")).expect("img-src");
+    assert_eq!(img, "img-src 'self' data:", "{csp}");
 }

@@ -308,9 +308,8 @@ pub async fn seed(store: &dyn Store, now: OffsetDateTime) -> Result<(), StoreErr
             let listed = store.batch_codes(&batch.id).await?;
             for (c, countries) in listed.iter().zip(verified_plan.iter()) {
                 for (i, country) in countries.iter().enumerate() {
-                    store
-                        .record_verification(&c.code, country, now - Duration::days(6) + Duration::days(2 * i as i64))
-                        .await?;
+                    let at = now - Duration::days(6) + Duration::days(2 * i as i64);
+                    store.record_verification(&c.code, country, &format!("demo-client-{i}"), at).await?;
                 }
             }
         }
