@@ -21,6 +21,7 @@ pub mod fx_import;
 pub mod inventory;
 pub mod ledger;
 pub mod licensing;
+pub mod links;
 pub mod media;
 pub mod orders;
 pub mod payments;

@@ -154,18 +154,25 @@ struct NextQuery {
     ended: String,
 }
 
-/// Only same-site paths are followed after sign-in, so the form cannot redirect elsewhere.
-fn safe_next(next: &str) -> String {
-    if next.starts_with('/') && !next.starts_with("//") && !next.contains('\\') {
-        next.to_string()
-    } else {
-        "/console".to_string()
+/// Where a form sends the browser next: a same-site path, normalised as a browser reads it
+/// (the rule is [`podium_app::links::same_site_path`]), else `default`. A target with a line
+/// break or control character answers 400.
+pub(crate) fn safe_target(tr: &Tr, raw: &str, default: &str) -> Result<String, PageError> {
+    match podium_app::links::same_site_path(raw) {
+        Ok(path) => Ok(path.unwrap_or_else(|| default.to_string())),
+        Err(_) => Err(PageError::bad_link(tr.clone())),
     }
 }
 
-async fn signin_page(v: Visitor, Query(q): Query<NextQuery>) -> Response {
+/// Only same-site paths are followed after sign-in, so the form cannot redirect elsewhere.
+fn safe_next(tr: &Tr, next: &str) -> Result<String, PageError> {
+    safe_target(tr, next, "/console")
+}
+
+async fn signin_page(v: Visitor, Query(q): Query<NextQuery>) -> Result<Response, PageError> {
+    let next = safe_next(&v.tr, &q.next)?;
     if v.principal.is_some() {
-        return v.respond(Redirect::to("/console"));
+        return Ok(v.respond(Redirect::to("/console")));
     }
     let mut layout = Layout::new(&v);
     if q.reset == "1" {
@@ -174,8 +181,8 @@ async fn signin_page(v: Visitor, Query(q): Query<NextQuery>) -> Response {
     if q.ended == "1" {
         layout.notices.push(v.tr.t("signin-ended"));
     }
-    let page = SignInPage { layout, error: None, email: String::new(), next: safe_next(&q.next) };
-    render(v, StatusCode::OK, page)
+    let page = SignInPage { layout, error: None, email: String::new(), next };
+    Ok(render(v, StatusCode::OK, page))
 }
 
 #[derive(Deserialize)]
@@ -196,6 +203,7 @@ async fn signin(
     Form(form): Form<SignInForm>,
 ) -> Result<Response, PageError> {
     v.check_csrf(&form.csrf_token)?;
+    let next = safe_next(&v.tr, &form.next)?;
     let now = state.clock.now();
     let result = accounts::sign_in(state.store.as_ref(), &form.email, &form.password, &v.client, now).await;
     let (status, error) = match result {
@@ -213,7 +221,7 @@ async fn signin(
                 Ok(None) => {}
                 Err(e) => tracing::warn!(error = %e, "could not keep the guest cart"),
             }
-            return Ok(v.respond(Redirect::to(&safe_next(&form.next))));
+            return Ok(v.respond(Redirect::to(&next)));
         }
         Err(SignInError::InvalidCredentials) => (StatusCode::UNAUTHORIZED, v.tr.t("signin-error-credentials")),
         Err(SignInError::TooManyAttempts { retry_after_secs }) => {
@@ -222,8 +230,7 @@ async fn signin(
         }
         Err(SignInError::Store(e)) => return Err(PageError::internal(v.tr.clone(), e)),
     };
-    let page =
-        SignInPage { layout: Layout::new(&v), error: Some(error), email: form.email, next: safe_next(&form.next) };
+    let page = SignInPage { layout: Layout::new(&v), error: Some(error), email: form.email, next };
     Ok(render(v, status, page))
 }
 
