@@ -208,8 +208,11 @@ async fn check_limit(store: &dyn Store, key: &str, limit: i64, now: OffsetDateTi
     }
 }
 
-/// Signs in by email and password. Attempts are limited per account and per client (`client`
-/// is the caller's address); a success clears the account's count.
+/// Signs in by email and password. Failures are limited per account and per client (`client`
+/// is the caller's address). Every attempt is counted before the password is checked, so
+/// attempts made at once cannot slip past the limit; a success then takes its hit back from
+/// the client's count (many fans signing in from one office lock nobody out) and clears the
+/// account's.
 pub async fn sign_in(
     store: &dyn Store,
     email: &str,
@@ -217,9 +220,10 @@ pub async fn sign_in(
     client: &str,
     now: OffsetDateTime,
 ) -> Result<NewSession, SignInError> {
-    let email = email.trim().to_lowercase();
+    let email = podium_domain::identity::email_key(email);
     let account_key = format!("signin:account:{email}");
-    check_limit(store, &format!("signin:client:{client}"), ATTEMPTS_PER_CLIENT, now).await?;
+    let client_key = format!("signin:client:{client}");
+    check_limit(store, &client_key, ATTEMPTS_PER_CLIENT, now).await?;
     check_limit(store, &account_key, ATTEMPTS_PER_ACCOUNT, now).await?;
 
     let user = store.user_by_email(&email).await.map_err(SignInError::Store)?;
@@ -231,6 +235,7 @@ pub async fn sign_in(
         (true, Some(user)) => user,
         _ => return Err(SignInError::InvalidCredentials),
     };
+    store.refund_rate_limit(&client_key, ATTEMPT_WINDOW, now).await.map_err(SignInError::Store)?;
     store.clear_rate_limit(&account_key).await.map_err(SignInError::Store)?;
     let token = random_hex(32);
     let record = SessionRecord {

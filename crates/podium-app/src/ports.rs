@@ -137,6 +137,9 @@ pub trait Store:
     ) -> StoreResult<(i64, OffsetDateTime)>;
     /// Forgets the hits against `key` (a successful sign-in clears its account's failures).
     async fn clear_rate_limit(&self, key: &str) -> StoreResult<()>;
+    /// Takes back one hit against `key` in the window that contains `now` (an attempt counted
+    /// before it was known to succeed); never below zero, and nothing in another window.
+    async fn refund_rate_limit(&self, key: &str, window: time::Duration, now: OffsetDateTime) -> StoreResult<()>;
 
     /// Stores rates (replacing any for the same currency and date) in one transaction. Returns how many were written.
     async fn save_rates(&self, rates: &[Rate]) -> StoreResult<u64>;

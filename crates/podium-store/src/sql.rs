@@ -563,6 +563,20 @@ impl Store for SqlStore {
         Ok((hits, from_micros(start + window_us)))
     }
 
+    async fn refund_rate_limit(&self, key: &str, window: time::Duration, now: OffsetDateTime) -> StoreResult<()> {
+        let window_us = (window.whole_microseconds() as i64).max(1);
+        let start = micros(now).div_euclid(window_us) * window_us;
+        write_tx!(self, |tx| {
+            sqlx::query("UPDATE rate_limits SET hits = hits - 1 WHERE key = $1 AND window_start = $2 AND hits > 0")
+                .bind(key)
+                .bind(start)
+                .execute(&mut *tx)
+                .await
+                .map_err(backend)?;
+        });
+        Ok(())
+    }
+
     async fn clear_rate_limit(&self, key: &str) -> StoreResult<()> {
         write_tx!(self, |tx| {
             sqlx::query("DELETE FROM rate_limits WHERE key = $1").bind(key).execute(&mut *tx).await.map_err(backend)?;

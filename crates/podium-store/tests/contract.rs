@@ -41,6 +41,7 @@ contract!(
     password_resets_work_once_until_they_expire,
     api_tokens_are_revoked_only_by_their_organisation,
     rate_limits_count_per_window,
+    rate_limit_hits_are_refunded_in_their_window_only,
     rate_limits_are_exact_under_concurrency,
     fx_rates_round_trip_exactly_and_pick_the_latest,
     outbox_records_changes_in_order,
@@ -742,6 +743,23 @@ async fn rate_limits_count_per_window(store: Arc<dyn Store>) {
     );
     store.clear_rate_limit("k").await.expect("clear");
     assert_eq!(store.hit_rate_limit("k", w, now + Duration::minutes(16)).await.expect("hit").0, 1);
+}
+
+async fn rate_limit_hits_are_refunded_in_their_window_only(store: Arc<dyn Store>) {
+    let now = datetime!(2026-11-28 12:00 UTC);
+    let w = Duration::minutes(15);
+    for _ in 0..3 {
+        store.hit_rate_limit("k", w, now).await.expect("hit");
+    }
+    store.refund_rate_limit("k", w, now + Duration::minutes(1)).await.expect("refund");
+    assert_eq!(store.hit_rate_limit("k", w, now).await.expect("hit").0, 3, "one of three taken back");
+    // A refund in a later window leaves that window's count alone, and never goes below zero.
+    store.refund_rate_limit("k", w, now + Duration::minutes(20)).await.expect("refund");
+    assert_eq!(store.hit_rate_limit("k", w, now + Duration::minutes(20)).await.expect("hit").0, 1);
+    store.refund_rate_limit("k", w, now + Duration::minutes(20)).await.expect("refund");
+    store.refund_rate_limit("k", w, now + Duration::minutes(20)).await.expect("refund");
+    assert_eq!(store.hit_rate_limit("k", w, now + Duration::minutes(20)).await.expect("hit").0, 1);
+    store.refund_rate_limit("unknown", w, now).await.expect("nothing to refund");
 }
 
 async fn rate_limits_are_exact_under_concurrency(store: Arc<dyn Store>) {
