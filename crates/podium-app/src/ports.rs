@@ -52,6 +52,9 @@ pub struct User {
     pub password_hash: String,
     pub is_operator: bool,
     pub created_at: OffsetDateTime,
+    /// Whether the owner of the address has confirmed it (accounts made through the sign-up
+    /// page start unconfirmed and cannot sign in until then).
+    pub confirmed: bool,
 }
 
 #[derive(Debug, Clone)]
@@ -94,6 +97,7 @@ pub trait Store:
     + crate::stories::StoryStore
     + crate::drops::DropStore
     + crate::security::SecurityStore
+    + crate::signup::SignupStore
     + Send
     + Sync
 {

@@ -38,6 +38,7 @@ pub(crate) const SQLITE: &[Migration] = migrations!("sqlite":
     13 "engagement" "0013_engagement.sql",
     14 "drops" "0014_drops.sql",
     15 "security" "0015_security.sql",
+    17 "accounts" "0017_accounts.sql",
 );
 
 pub(crate) const POSTGRES: &[Migration] = migrations!("postgres":
@@ -56,6 +57,7 @@ pub(crate) const POSTGRES: &[Migration] = migrations!("postgres":
     13 "engagement" "0013_engagement.sql",
     14 "drops" "0014_drops.sql",
     15 "security" "0015_security.sql",
+    17 "accounts" "0017_accounts.sql",
 );
 
 pub(crate) const CREATE_TABLE: &str = "CREATE TABLE IF NOT EXISTS podium_migrations (

@@ -30,6 +30,7 @@ mod rules_console;
 mod search_page;
 mod shipping_console;
 mod shop_console;
+mod signup_pages;
 mod statements;
 mod stories_pages;
 mod tokens_console;
@@ -144,6 +145,7 @@ fn all_routes() -> routes::Routes {
     routes::Routes::new()
         .merge(pages::routes())
         .merge(account_pages::routes())
+        .merge(signup_pages::routes())
         .merge(catalogue_pages::routes())
         .merge(checkout_pages::routes())
         .merge(search_page::routes())

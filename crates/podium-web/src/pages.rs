@@ -5,7 +5,7 @@ use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::{Html, IntoResponse, Redirect, Response};
 use axum::Form;
-use podium_app::accounts::{self, SignInError, SignUpError};
+use podium_app::accounts::{self, SignInError};
 use podium_app::Org;
 use podium_domain::role::{OrgKind, Role};
 use podium_domain::Country;
@@ -22,8 +22,6 @@ pub fn routes() -> crate::routes::Routes {
         .get("/", home)
         .get("/signin", signin_page)
         .post("/signin", signin)
-        .get("/signup", signup_page)
-        .post("/signup", signup)
         .post("/signout", signout)
         .get("/console", console_home)
         .get("/console/{role}", console)
@@ -224,6 +222,7 @@ async fn signin(
             return Ok(v.respond(Redirect::to(&next)));
         }
         Err(SignInError::InvalidCredentials) => (StatusCode::UNAUTHORIZED, v.tr.t("signin-error-credentials")),
+        Err(SignInError::Unconfirmed) => (StatusCode::FORBIDDEN, v.tr.t("signin-error-unconfirmed")),
         Err(SignInError::TooManyAttempts { retry_after_secs }) => {
             let minutes = ((retry_after_secs + 59) / 60).to_string();
             (StatusCode::TOO_MANY_REQUESTS, v.tr.t1("signin-error-throttled", "minutes", &minutes))
@@ -231,87 +230,6 @@ async fn signin(
         Err(SignInError::Store(e)) => return Err(PageError::internal(v.tr.clone(), e)),
     };
     let page = SignInPage { layout: Layout::new(&v), error: Some(error), email: form.email, next };
-    Ok(render(v, status, page))
-}
-
-#[derive(Template)]
-#[template(path = "signup.html")]
-struct SignUpPage {
-    layout: Layout,
-    display_name: String,
-    email: String,
-    error_name: Option<String>,
-    error_email: Option<String>,
-    error_password: Option<String>,
-}
-
-async fn signup_page(v: Visitor) -> Response {
-    if v.principal.is_some() {
-        return v.respond(Redirect::to("/console"));
-    }
-    let page = SignUpPage {
-        layout: Layout::new(&v),
-        display_name: String::new(),
-        email: String::new(),
-        error_name: None,
-        error_email: None,
-        error_password: None,
-    };
-    render(v, StatusCode::OK, page)
-}
-
-#[derive(Deserialize)]
-struct SignUpForm {
-    #[serde(default)]
-    csrf_token: String,
-    #[serde(default)]
-    display_name: String,
-    #[serde(default)]
-    email: String,
-    #[serde(default)]
-    password: String,
-}
-
-async fn signup(
-    State(state): State<AppState>,
-    mut v: Visitor,
-    Form(form): Form<SignUpForm>,
-) -> Result<Response, PageError> {
-    v.check_csrf(&form.csrf_token)?;
-    let store = state.store.as_ref();
-    let error = match accounts::sign_up(store, &form.email, &form.password, &form.display_name).await {
-        Ok(_) => {
-            let now = state.clock.now();
-            return match accounts::sign_in(store, &form.email, &form.password, &v.client, now).await {
-                Ok(session) => {
-                    v.set_session(&session.token);
-                    Ok(v.respond(Redirect::to("/console")))
-                }
-                // The account exists; if signing in is throttled, the sign-in page explains.
-                Err(_) => Ok(v.respond(Redirect::to("/signin"))),
-            };
-        }
-        Err(SignUpError::Store(e)) => return Err(PageError::internal(v.tr.clone(), e)),
-        Err(e) => e,
-    };
-    let key = match error {
-        SignUpError::InvalidEmail => "signup-error-email",
-        SignUpError::EmailTaken => "signup-error-email-taken",
-        SignUpError::WeakPassword => "signup-error-password",
-        _ => "signup-error-name",
-    };
-    let message = Some(v.tr.t(key));
-    let field = error.field();
-    let status =
-        if matches!(error, SignUpError::EmailTaken) { StatusCode::CONFLICT } else { StatusCode::UNPROCESSABLE_ENTITY };
-    let page = SignUpPage {
-        layout: Layout::new(&v),
-        display_name: form.display_name,
-        email: form.email,
-        error_name: message.clone().filter(|_| field == Some("display_name")),
-        error_email: message.clone().filter(|_| field == Some("email")),
-        error_password: message.filter(|_| field == Some("password")),
-    };
     Ok(render(v, status, page))
 }
 
