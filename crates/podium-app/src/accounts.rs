@@ -324,7 +324,10 @@ mod tests {
         assert_eq!(check("aiko@example.jp", "P\u{043E}dium Support"), Err(Some("display_name")));
         assert!(matches!(check_sign_up("aiko@example.jp", pw, "P\u{043E}dium"), Err(SignUpError::LookAlikeName)));
         // Bidirectional controls are taken out of names; a name in one script is kept.
-        assert_eq!(check("aiko@example.jp", "Aiko\u{202E}gpj.exe"), Ok(("aiko@example.jp".into(), "Aikogpj.exe".into())));
+        assert_eq!(
+            check("aiko@example.jp", "Aiko\u{202E}gpj.exe"),
+            Ok(("aiko@example.jp".into(), "Aikogpj.exe".into()))
+        );
         assert_eq!(check("ivan@example.ru", "Москва"), Ok(("ivan@example.ru".into(), "Москва".into())));
         assert_eq!(check("minji@example.kr", "김민지"), Ok(("minji@example.kr".into(), "김민지".into())));
     }

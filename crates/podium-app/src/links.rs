@@ -41,7 +41,10 @@ mod tests {
     #[test]
     fn paths_on_this_site_are_kept_normalised() {
         assert_eq!(same_site_path("/console"), Ok(Some("/console".into())));
-        assert_eq!(same_site_path("/shops/hanok-threads?lang=ko#top"), Ok(Some("/shops/hanok-threads?lang=ko#top".into())));
+        assert_eq!(
+            same_site_path("/shops/hanok-threads?lang=ko#top"),
+            Ok(Some("/shops/hanok-threads?lang=ko#top".into()))
+        );
         assert_eq!(same_site_path("/con\tsole"), Ok(Some("/console".into())), "a tab is dropped, as browsers do");
         assert_eq!(same_site_path("/a/../b c"), Ok(Some("/b%20c".into())));
         assert_eq!(same_site_path("/검색?q=한옥"), Ok(Some("/%EA%B2%80%EC%83%89?q=%ED%95%9C%EC%98%A5".into())));
@@ -72,7 +75,9 @@ mod tests {
 
     #[test]
     fn line_breaks_and_controls_are_refused() {
-        for bad in ["/console\r\nSet-Cookie: x=1", "/\n/evil.example", "/\r/evil.example", "/a\u{7f}", "/a\0", "/\u{85}"] {
+        for bad in
+            ["/console\r\nSet-Cookie: x=1", "/\n/evil.example", "/\r/evil.example", "/a\u{7f}", "/a\0", "/\u{85}"]
+        {
             assert_eq!(same_site_path(bad), Err(UnsafeTarget), "{bad:?}");
         }
     }

@@ -114,8 +114,9 @@ pub async fn request_signup(
     lang: &str,
     now: OffsetDateTime,
 ) -> Result<(), SignUpError> {
-    if let Some(retry_after_secs) =
-        over_limit(store, &format!("signup:client:{client}"), SIGNUPS_PER_CLIENT, now).await.map_err(SignUpError::Store)?
+    if let Some(retry_after_secs) = over_limit(store, &format!("signup:client:{client}"), SIGNUPS_PER_CLIENT, now)
+        .await
+        .map_err(SignUpError::Store)?
     {
         return Err(SignUpError::TooManyAttempts { retry_after_secs });
     }
@@ -138,7 +139,8 @@ pub async fn request_signup(
     };
     let existing = store.user_by_email(&email).await.map_err(SignUpError::Store)?;
     let Some(user) = existing else {
-        let new = NewUser { email: email.clone(), display_name: display_name.clone(), password_hash: password_hash.clone() };
+        let new =
+            NewUser { email: email.clone(), display_name: display_name.clone(), password_hash: password_hash.clone() };
         return match store.create_unconfirmed_user(new, &confirmation(""), lang).await {
             // Another request made the account first: its link is on its way.
             Ok(_) | Err(StoreError::Conflict { field: "email" }) => Ok(()),

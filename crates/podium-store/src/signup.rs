@@ -158,14 +158,12 @@ impl SignupStore for SqlStore {
                     .execute(&mut *tx)
                     .await
                     .map_err(backend)?;
-                    sqlx::query(
-                        "UPDATE signup_confirmations SET used_at = $2 WHERE user_id = $1 AND used_at IS NULL",
-                    )
-                    .bind(&user_id)
-                    .bind(micros(now))
-                    .execute(&mut *tx)
-                    .await
-                    .map_err(backend)?;
+                    sqlx::query("UPDATE signup_confirmations SET used_at = $2 WHERE user_id = $1 AND used_at IS NULL")
+                        .bind(&user_id)
+                        .bind(micros(now))
+                        .execute(&mut *tx)
+                        .await
+                        .map_err(backend)?;
                     // An account confirmed another way (a password reset) keeps its password.
                     (done.rows_affected() == 1).then_some(user_id)
                 }

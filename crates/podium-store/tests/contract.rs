@@ -703,7 +703,10 @@ async fn signups_confirm_once_with_the_links_password(store: Arc<dyn Store>) {
     store.queue_signup_notice("n1", &direct.id, &direct.email, "fr", now).await.expect("notice");
     let mails = store.claim_mails(now, Duration::minutes(2), 10).await.expect("mails");
     assert_eq!(mails.len(), 1);
-    assert_eq!((mails[0].kind, mails[0].recipient.as_str(), mails[0].lang.as_str()), (MailKind::SignupTaken, "direct@example.com", "fr"));
+    assert_eq!(
+        (mails[0].kind, mails[0].recipient.as_str(), mails[0].lang.as_str()),
+        (MailKind::SignupTaken, "direct@example.com", "fr")
+    );
 
     // A password reset proves the mailbox too.
     let other = NewUser { email: "other@example.com".into(), display_name: "O".into(), password_hash: "h".into() };

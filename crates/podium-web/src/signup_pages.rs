@@ -80,7 +80,11 @@ fn minutes(secs: i64) -> String {
     ((secs + 59) / 60).to_string()
 }
 
-async fn signup(State(state): State<AppState>, v: Visitor, Form(form): Form<SignUpForm>) -> Result<Response, PageError> {
+async fn signup(
+    State(state): State<AppState>,
+    v: Visitor,
+    Form(form): Form<SignUpForm>,
+) -> Result<Response, PageError> {
     v.check_csrf(&form.csrf_token)?;
     let secret = &state.config.shared_secret.0;
     let lang = v.prefs.lang.tag();
