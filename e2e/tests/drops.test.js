@@ -5,7 +5,7 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
-import { startPodium, launchBrowser, signIn } from './harness.js';
+import { startPodium, launchBrowser, signIn, mailedLink } from './harness.js';
 
 let podium;
 let browser;
@@ -45,7 +45,11 @@ test('fans who wait are let in in random order and never buy more than there is'
     await page.fill('#display_name', `Fan ${i}`);
     await page.fill('#email', email);
     await page.fill('#password', 'drop-fan-password-1');
-    await Promise.all([page.waitForURL((u) => !u.pathname.startsWith('/signup')), page.click('form.stack button[type=submit]')]);
+    await page.click('form.stack button[type=submit]');
+    await page.waitForSelector('[data-testid=signup-sent]');
+    // The confirmation link arrives by mail; following it confirms the account and signs in.
+    await page.goto(`${podium.base}${await mailedLink(podium, email, '/signup/confirm?token=')}`);
+    await Promise.all([page.waitForURL(/\/console/), page.click('[data-testid=confirm-signup]')]);
     fans.push({ name: `Fan ${i}`, email, page });
   }
 

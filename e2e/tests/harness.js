@@ -1,6 +1,6 @@
 // Starts a real `podium demo` on a temporary database and a headless Chromium to drive it.
 import { spawn } from 'node:child_process';
-import { mkdtempSync, rmSync, existsSync } from 'node:fs';
+import { mkdtempSync, rmSync, existsSync, readdirSync, readFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -56,6 +56,8 @@ export async function startPodium(extraArgs = []) {
   }
   return {
     base,
+    // `podium demo` without an SMTP relay writes each e-mail as an .eml file here.
+    mailDir: join(dir, 'data', 'mail'),
     output: () => output,
     async stop() {
       child.kill('SIGTERM');
@@ -87,4 +89,21 @@ export async function signIn(context, base, email, password) {
   await page.fill('#password', password);
   await Promise.all([page.waitForURL(/\/console/), page.click('form.stack button[type=submit]')]);
   return page;
+}
+
+// Waits for the e-mail to `to` holding a link that starts with `prefix` (as `podium demo` writes
+// it to its mail folder) and returns the link's path and query.
+export async function mailedLink(podium, to, prefix, timeoutMs = 15_000) {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const files = existsSync(podium.mailDir) ? readdirSync(podium.mailDir).filter((f) => f.endsWith('.eml')) : [];
+    for (const f of files) {
+      const eml = readFileSync(join(podium.mailDir, f), 'utf8');
+      if (!eml.includes(`To: ${to}\r\n`)) continue;
+      const at = eml.indexOf(`${podium.base}${prefix}`);
+      if (at >= 0) return eml.slice(at + podium.base.length).split(/\s/)[0];
+    }
+    if (Date.now() > deadline) throw new Error(`no mail to ${to} with a link to ${prefix} within ${timeoutMs} ms`);
+    await new Promise((r) => setTimeout(r, 200));
+  }
 }

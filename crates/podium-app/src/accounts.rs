@@ -2,6 +2,7 @@
 
 use argon2::password_hash::{rand_core::OsRng, PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
 use argon2::Argon2;
+use podium_domain::identity;
 use podium_domain::role::{OrgKind, Role};
 use rand::RngCore;
 use sha2::{Digest, Sha256};
@@ -19,16 +20,25 @@ pub const MIN_PASSWORD_LEN: usize = 10;
 /// The longest password read, in bytes (it bounds the hashing work).
 pub const MAX_PASSWORD_BYTES: usize = 1024;
 
+/// The longest display name, in characters.
+pub const MAX_NAME_CHARS: usize = 80;
+
 #[derive(Debug, thiserror::Error)]
 pub enum SignUpError {
     #[error("enter a valid email address")]
     InvalidEmail,
+    #[error("enter the address as it is, without invisible characters or letters of another alphabet")]
+    LookAlikeEmail,
     #[error("use at least {MIN_PASSWORD_LEN} characters")]
     WeakPassword,
-    #[error("enter a name of 1 to 80 characters")]
+    #[error("enter a name of 1 to {MAX_NAME_CHARS} characters")]
     InvalidName,
+    #[error("write the name in one alphabet; mixed alphabets can pass for another name")]
+    LookAlikeName,
     #[error("an account with this email already exists")]
     EmailTaken,
+    #[error("too many sign-ups from here; try again in {retry_after_secs} seconds")]
+    TooManyAttempts { retry_after_secs: i64 },
     #[error(transparent)]
     Store(StoreError),
 }
@@ -37,10 +47,28 @@ impl SignUpError {
     /// The form field the error belongs to, so a page can show it next to that field.
     pub fn field(&self) -> Option<&'static str> {
         match self {
-            SignUpError::InvalidEmail | SignUpError::EmailTaken => Some("email"),
+            SignUpError::InvalidEmail | SignUpError::LookAlikeEmail | SignUpError::EmailTaken => Some("email"),
             SignUpError::WeakPassword => Some("password"),
-            SignUpError::InvalidName => Some("display_name"),
-            SignUpError::Store(_) => None,
+            SignUpError::InvalidName | SignUpError::LookAlikeName => Some("display_name"),
+            SignUpError::TooManyAttempts { .. } | SignUpError::Store(_) => None,
+        }
+    }
+}
+
+impl From<identity::EmailError> for SignUpError {
+    fn from(e: identity::EmailError) -> Self {
+        match e {
+            identity::EmailError::Invalid => SignUpError::InvalidEmail,
+            identity::EmailError::LookAlike => SignUpError::LookAlikeEmail,
+        }
+    }
+}
+
+impl From<identity::NameError> for SignUpError {
+    fn from(e: identity::NameError) -> Self {
+        match e {
+            identity::NameError::Length(_) => SignUpError::InvalidName,
+            identity::NameError::MixedScripts => SignUpError::LookAlikeName,
         }
     }
 }
@@ -51,6 +79,10 @@ pub enum SignInError {
     InvalidCredentials,
     #[error("too many sign-in attempts; try again in {retry_after_secs} seconds")]
     TooManyAttempts { retry_after_secs: i64 },
+    /// The password is right but the address was never confirmed (said only then, so it tells
+    /// nothing to someone who does not know the password).
+    #[error("confirm your email address first: follow the link we sent to it")]
+    Unconfirmed,
     #[error(transparent)]
     Store(StoreError),
 }
@@ -112,25 +144,19 @@ impl Principal {
     }
 }
 
+/// An address as stored: see [`identity::clean_email`].
 pub fn normalise_email(email: &str) -> Result<String, SignUpError> {
-    let email = email.trim().to_lowercase();
-    let valid = email.len() <= 254
-        && !email.chars().any(char::is_whitespace)
-        && match email.split_once('@') {
-            Some((local, domain)) => {
-                !local.is_empty()
-                    && !domain.contains('@')
-                    && domain.contains('.')
-                    && !domain.starts_with('.')
-                    && !domain.ends_with('.')
-            }
-            None => false,
-        };
-    if valid {
-        Ok(email)
-    } else {
-        Err(SignUpError::InvalidEmail)
+    Ok(identity::clean_email(email)?)
+}
+
+/// Checks what a sign-up form holds; returns the address and name as they are stored.
+pub fn check_sign_up(email: &str, password: &str, display_name: &str) -> Result<(String, String), SignUpError> {
+    let email = normalise_email(email)?;
+    let name = identity::clean_name(display_name, MAX_NAME_CHARS)?;
+    if password.chars().count() < MIN_PASSWORD_LEN || password.len() > MAX_PASSWORD_BYTES {
+        return Err(SignUpError::WeakPassword);
     }
+    Ok((email, name))
 }
 
 fn argon2() -> Argon2<'static> {
@@ -157,18 +183,13 @@ pub(crate) async fn blocking<T: Send + 'static>(f: impl FnOnce() -> T + Send + '
     tokio::task::spawn_blocking(f).await.map_err(|e| StoreError::Backend(format!("hashing task failed: {e}")))
 }
 
+/// Makes a confirmed account at once (the demo, tests and the command line; the sign-up page
+/// asks the owner of the address first, see [`crate::signup::request_signup`]).
 pub async fn sign_up(store: &dyn Store, email: &str, password: &str, display_name: &str) -> Result<User, SignUpError> {
-    let email = normalise_email(email)?;
-    let name = display_name.trim();
-    if name.is_empty() || name.chars().count() > 80 {
-        return Err(SignUpError::InvalidName);
-    }
-    if password.chars().count() < MIN_PASSWORD_LEN || password.len() > MAX_PASSWORD_BYTES {
-        return Err(SignUpError::WeakPassword);
-    }
+    let (email, display_name) = check_sign_up(email, password, display_name)?;
     let password = password.to_string();
     let password_hash = blocking(move || hash_password(&password)).await.and_then(|r| r).map_err(SignUpError::Store)?;
-    store.create_user(NewUser { email, display_name: name.to_string(), password_hash }).await.map_err(|e| match e {
+    store.create_user(NewUser { email, display_name, password_hash }).await.map_err(|e| match e {
         StoreError::Conflict { field: "email" } => SignUpError::EmailTaken,
         other => SignUpError::Store(other),
     })
@@ -208,8 +229,11 @@ async fn check_limit(store: &dyn Store, key: &str, limit: i64, now: OffsetDateTi
     }
 }
 
-/// Signs in by email and password. Attempts are limited per account and per client (`client`
-/// is the caller's address); a success clears the account's count.
+/// Signs in by email and password. Failures are limited per account and per client (`client`
+/// is the caller's address). Every attempt is counted before the password is checked, so
+/// attempts made at once cannot slip past the limit; a success then takes its hit back from
+/// the client's count (many fans signing in from one office lock nobody out) and clears the
+/// account's.
 pub async fn sign_in(
     store: &dyn Store,
     email: &str,
@@ -217,9 +241,10 @@ pub async fn sign_in(
     client: &str,
     now: OffsetDateTime,
 ) -> Result<NewSession, SignInError> {
-    let email = email.trim().to_lowercase();
+    let email = podium_domain::identity::email_key(email);
     let account_key = format!("signin:account:{email}");
-    check_limit(store, &format!("signin:client:{client}"), ATTEMPTS_PER_CLIENT, now).await?;
+    let client_key = format!("signin:client:{client}");
+    check_limit(store, &client_key, ATTEMPTS_PER_CLIENT, now).await?;
     check_limit(store, &account_key, ATTEMPTS_PER_ACCOUNT, now).await?;
 
     let user = store.user_by_email(&email).await.map_err(SignInError::Store)?;
@@ -231,7 +256,16 @@ pub async fn sign_in(
         (true, Some(user)) => user,
         _ => return Err(SignInError::InvalidCredentials),
     };
+    store.refund_rate_limit(&client_key, ATTEMPT_WINDOW, now).await.map_err(SignInError::Store)?;
+    if !user.confirmed {
+        return Err(SignInError::Unconfirmed);
+    }
     store.clear_rate_limit(&account_key).await.map_err(SignInError::Store)?;
+    start_session(store, user, now).await.map_err(SignInError::Store)
+}
+
+/// A new session for `user`, who has just proved who they are.
+pub(crate) async fn start_session(store: &dyn Store, user: User, now: OffsetDateTime) -> StoreResult<NewSession> {
     let token = random_hex(32);
     let record = SessionRecord {
         token_hash: token_hash(&token),
@@ -240,7 +274,7 @@ pub async fn sign_in(
         created_at: now,
         expires_at: now + SESSION_TTL,
     };
-    store.create_session(record.clone()).await.map_err(SignInError::Store)?;
+    store.create_session(record.clone()).await?;
     Ok(NewSession { token, record, user })
 }
 
@@ -277,8 +311,25 @@ mod tests {
     fn emails_are_normalised_and_checked() {
         assert_eq!(normalise_email("  Fan@Example.COM ").ok(), Some("fan@example.com".to_string()));
         for bad in ["", "fan", "fan@", "@example.com", "fan@example", "f an@example.com", "a@b@c.com", "fan@.com"] {
-            assert!(normalise_email(bad).is_err(), "{bad}");
+            assert!(matches!(normalise_email(bad), Err(SignUpError::InvalidEmail)), "{bad}");
         }
+    }
+
+    #[test]
+    fn sign_up_forms_refuse_look_alikes_beside_their_fields() {
+        let pw = "long enough pw";
+        let check = |email: &str, name: &str| check_sign_up(email, pw, name).map_err(|e| e.field());
+        assert_eq!(check("fan@podium.example\u{200B}", "Aiko"), Err(Some("email")));
+        assert_eq!(check("f\u{0430}n@podium.example", "Aiko"), Err(Some("email")), "a Cyrillic а");
+        assert_eq!(check("aiko@example.jp", "P\u{043E}dium Support"), Err(Some("display_name")));
+        assert!(matches!(check_sign_up("aiko@example.jp", pw, "P\u{043E}dium"), Err(SignUpError::LookAlikeName)));
+        // Bidirectional controls are taken out of names; a name in one script is kept.
+        assert_eq!(
+            check("aiko@example.jp", "Aiko\u{202E}gpj.exe"),
+            Ok(("aiko@example.jp".into(), "Aikogpj.exe".into()))
+        );
+        assert_eq!(check("ivan@example.ru", "Москва"), Ok(("ivan@example.ru".into(), "Москва".into())));
+        assert_eq!(check("minji@example.kr", "김민지"), Ok(("minji@example.kr".into(), "김민지".into())));
     }
 
     #[test]

@@ -204,6 +204,11 @@ pub enum MailKind {
     DropOpen,
     /// A link to choose a new password (`order_id` holds the reset's id).
     PasswordReset,
+    /// A link to confirm a new account's address (`order_id` holds the confirmation's id).
+    SignupConfirm,
+    /// Someone tried to sign up with an address that has an account (`order_id` holds the
+    /// account's id).
+    SignupTaken,
 }
 
 impl MailKind {
@@ -215,6 +220,8 @@ impl MailKind {
             MailKind::Story => "story",
             MailKind::DropOpen => "drop_open",
             MailKind::PasswordReset => "password_reset",
+            MailKind::SignupConfirm => "signup_confirm",
+            MailKind::SignupTaken => "signup_taken",
         }
     }
 
@@ -226,6 +233,8 @@ impl MailKind {
             MailKind::Story,
             MailKind::DropOpen,
             MailKind::PasswordReset,
+            MailKind::SignupConfirm,
+            MailKind::SignupTaken,
         ]
         .into_iter()
         .find(|k| k.as_str() == s)

@@ -52,6 +52,9 @@ pub struct User {
     pub password_hash: String,
     pub is_operator: bool,
     pub created_at: OffsetDateTime,
+    /// Whether the owner of the address has confirmed it (accounts made through the sign-up
+    /// page start unconfirmed and cannot sign in until then).
+    pub confirmed: bool,
 }
 
 #[derive(Debug, Clone)]
@@ -94,6 +97,7 @@ pub trait Store:
     + crate::stories::StoryStore
     + crate::drops::DropStore
     + crate::security::SecurityStore
+    + crate::signup::SignupStore
     + Send
     + Sync
 {
@@ -137,6 +141,9 @@ pub trait Store:
     ) -> StoreResult<(i64, OffsetDateTime)>;
     /// Forgets the hits against `key` (a successful sign-in clears its account's failures).
     async fn clear_rate_limit(&self, key: &str) -> StoreResult<()>;
+    /// Takes back one hit against `key` in the window that contains `now` (an attempt counted
+    /// before it was known to succeed); never below zero, and nothing in another window.
+    async fn refund_rate_limit(&self, key: &str, window: time::Duration, now: OffsetDateTime) -> StoreResult<()>;
 
     /// Stores rates (replacing any for the same currency and date) in one transaction. Returns how many were written.
     async fn save_rates(&self, rates: &[Rate]) -> StoreResult<u64>;

@@ -217,7 +217,7 @@ pub async fn request_reset(
     now: OffsetDateTime,
 ) -> Result<(), PasswordError> {
     limit(store, &format!("reset:client:{client}"), RESET_REQUESTS_PER_CLIENT, now).await?;
-    let email = email.trim().to_lowercase();
+    let email = podium_domain::identity::email_key(email);
     let Some(user) = store.user_by_email(&email).await? else { return Ok(()) };
     if over_limit(store, &format!("reset:account:{}", user.id), RESETS_PER_ACCOUNT, now).await?.is_some() {
         // Quietly: the owner already has links on their way.

@@ -10,6 +10,7 @@ pub mod country;
 pub mod currency;
 pub mod drop;
 pub mod fx;
+pub mod identity;
 pub mod landed;
 pub mod lang;
 pub mod ledger;

@@ -20,6 +20,7 @@ mod payouts;
 mod sandbox;
 mod security;
 mod shipping;
+mod signup;
 mod sql;
 mod stories;
 pub mod testing;

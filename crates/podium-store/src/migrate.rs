@@ -39,6 +39,7 @@ pub(crate) const SQLITE: &[Migration] = migrations!("sqlite":
     14 "drops" "0014_drops.sql",
     15 "security" "0015_security.sql",
     16 "money safety" "0016_money_safety.sql",
+    17 "accounts" "0017_accounts.sql",
     18 "verifications" "0018_verifications.sql",
 );
 
@@ -59,6 +60,7 @@ pub(crate) const POSTGRES: &[Migration] = migrations!("postgres":
     14 "drops" "0014_drops.sql",
     15 "security" "0015_security.sql",
     16 "money safety" "0016_money_safety.sql",
+    17 "accounts" "0017_accounts.sql",
     18 "verifications" "0018_verifications.sql",
 );
 

@@ -151,6 +151,13 @@ impl SecurityStore for SqlStore {
             .map_err(backend)?;
             if let Some((user_id,)) = &user {
                 set_password_ending_sessions!(tx, user_id, password_hash, "");
+                // A reset link proves the mailbox as a confirmation link does.
+                sqlx::query("UPDATE users SET confirmed_at = $2 WHERE id = $1 AND confirmed_at IS NULL")
+                    .bind(user_id)
+                    .bind(micros(now))
+                    .execute(&mut *tx)
+                    .await
+                    .map_err(backend)?;
                 // Any other link sent to this account stops working too.
                 sqlx::query("UPDATE password_resets SET used_at = $2 WHERE user_id = $1 AND used_at IS NULL")
                     .bind(user_id)

@@ -61,7 +61,7 @@ pub(crate) fn decode_err(what: &str, value: &str) -> StoreError {
 }
 
 const ORG_COLUMNS: &str = "id, kind, slug, name, country, currency, story, created_at";
-const USER_COLUMNS: &str = "id, email, display_name, password_hash, is_operator, created_at";
+const USER_COLUMNS: &str = "id, email, display_name, password_hash, is_operator, created_at, confirmed_at";
 
 fn org_from<R: Row>(row: &R) -> StoreResult<Org>
 where
@@ -96,6 +96,7 @@ where
         password_hash: row.try_get("password_hash").map_err(backend)?,
         is_operator: row.try_get("is_operator").map_err(backend)?,
         created_at: from_micros(row.try_get("created_at").map_err(backend)?),
+        confirmed: row.try_get::<Option<i64>, _>("confirmed_at").map_err(backend)?.is_some(),
     })
 }
 
@@ -398,9 +399,10 @@ impl Store for SqlStore {
             password_hash: user.password_hash,
             is_operator: false,
             created_at: from_micros(micros(now)),
+            confirmed: true,
         };
         write_tx!(self, |tx| {
-            sqlx::query("INSERT INTO users (id, email, display_name, password_hash, is_operator, created_at) VALUES ($1, $2, $3, $4, $5, $6)")
+            sqlx::query("INSERT INTO users (id, email, display_name, password_hash, is_operator, created_at, confirmed_at) VALUES ($1, $2, $3, $4, $5, $6, $6)")
                 .bind(&created.id)
                 .bind(&created.email)
                 .bind(&created.display_name)
@@ -561,6 +563,20 @@ impl Store for SqlStore {
             .map_err(backend)?
         });
         Ok((hits, from_micros(start + window_us)))
+    }
+
+    async fn refund_rate_limit(&self, key: &str, window: time::Duration, now: OffsetDateTime) -> StoreResult<()> {
+        let window_us = (window.whole_microseconds() as i64).max(1);
+        let start = micros(now).div_euclid(window_us) * window_us;
+        write_tx!(self, |tx| {
+            sqlx::query("UPDATE rate_limits SET hits = hits - 1 WHERE key = $1 AND window_start = $2 AND hits > 0")
+                .bind(key)
+                .bind(start)
+                .execute(&mut *tx)
+                .await
+                .map_err(backend)?;
+        });
+        Ok(())
     }
 
     async fn clear_rate_limit(&self, key: &str) -> StoreResult<()> {

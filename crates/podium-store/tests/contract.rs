@@ -39,8 +39,10 @@ contract!(
     operator_flag_is_stored,
     sessions_expire_and_can_be_deleted,
     password_resets_work_once_until_they_expire,
+    signups_confirm_once_with_the_links_password,
     api_tokens_are_revoked_only_by_their_organisation,
     rate_limits_count_per_window,
+    rate_limit_hits_are_refunded_in_their_window_only,
     rate_limits_are_exact_under_concurrency,
     fx_rates_round_trip_exactly_and_pick_the_latest,
     outbox_records_changes_in_order,
@@ -755,6 +757,82 @@ fn session(hash: &str, user: &str, now: time::OffsetDateTime) -> SessionRecord {
     }
 }
 
+async fn signups_confirm_once_with_the_links_password(store: Arc<dyn Store>) {
+    use podium_app::orders::MailKind;
+    use podium_app::signup::SignupConfirmation;
+    let now = datetime!(2026-11-28 12:00 UTC);
+    let link = |id: &str, hash: &str, password: &str| SignupConfirmation {
+        id: id.into(),
+        user_id: String::new(),
+        token_hash: hash.into(),
+        password_hash: password.into(),
+        display_name: format!("Name {id}"),
+        created_at: now,
+        expires_at: now + Duration::hours(24),
+        used_at: None,
+    };
+    let first = NewUser { email: "New@Example.com".into(), display_name: "Name c1".into(), password_hash: "h1".into() };
+    let u = store.create_unconfirmed_user(first, &link("c1", "t1", "h1"), "ja").await.expect("create");
+    assert!(!u.confirmed && u.email == "new@example.com");
+    let read = store.user_by_email("new@example.com").await.expect("read").expect("user");
+    assert!(!read.confirmed, "unconfirmed until the link is followed");
+    // The address is taken, confirmed or not.
+    let again = NewUser { email: "new@example.com".into(), display_name: "X".into(), password_hash: "h".into() };
+    assert!(matches!(
+        store.create_unconfirmed_user(again, &link("c0", "t0", "h0"), "ja").await,
+        Err(StoreError::Conflict { field: "email" })
+    ));
+    assert_eq!(store.signup_confirmation("c0").await.expect("read"), None, "nothing of the refused one stays");
+    let mut second = link("c2", "t2", "h2");
+    second.user_id = u.id.clone();
+    store.add_signup_confirmation(&second, &u.email, "ko").await.expect("add");
+    let mails = store.claim_mails(now, Duration::minutes(2), 10).await.expect("mails");
+    let mut kinds: Vec<_> = mails.iter().map(|m| (m.kind, m.order_id.as_str(), m.lang.as_str())).collect();
+    kinds.sort_by_key(|k| k.1.to_string());
+    assert_eq!(kinds, [(MailKind::SignupConfirm, "c1", "ja"), (MailKind::SignupConfirm, "c2", "ko")]);
+    let stored = store.signup_confirmation_by_hash("t1").await.expect("read").expect("link");
+    assert_eq!((stored.user_id.as_str(), stored.password_hash.as_str()), (u.id.as_str(), "h1"));
+    assert_eq!(store.signup_confirmation("c2").await.expect("read"), Some(second.clone()));
+
+    // Expired: refused; live: once, with that link's password and name; the other link dies.
+    assert_eq!(store.confirm_signup("t2", now + Duration::hours(24)).await.expect("use"), None);
+    assert_eq!(store.confirm_signup("t2", now + Duration::minutes(5)).await.expect("use"), Some(u.id.clone()));
+    let confirmed = store.user_by_id(&u.id).await.expect("read").expect("user");
+    assert!(confirmed.confirmed);
+    assert_eq!((confirmed.password_hash.as_str(), confirmed.display_name.as_str()), ("h2", "Name c2"));
+    assert_eq!(store.confirm_signup("t2", now + Duration::minutes(6)).await.expect("use"), None);
+    assert_eq!(store.confirm_signup("t1", now + Duration::minutes(6)).await.expect("use"), None);
+    assert!(store.signup_confirmation("c1").await.expect("read").expect("kept").used_at.is_some());
+    assert_eq!(store.confirm_signup("unknown", now).await.expect("use"), None);
+
+    // Accounts made directly are confirmed; the notice mail is queued once per id.
+    let direct = store.create_user(new_user("direct@example.com")).await.expect("user");
+    assert!(direct.confirmed && store.user_by_id(&direct.id).await.expect("read").expect("user").confirmed);
+    store.queue_signup_notice("n1", &direct.id, &direct.email, "fr", now).await.expect("notice");
+    let mails = store.claim_mails(now, Duration::minutes(2), 10).await.expect("mails");
+    assert_eq!(mails.len(), 1);
+    assert_eq!(
+        (mails[0].kind, mails[0].recipient.as_str(), mails[0].lang.as_str()),
+        (MailKind::SignupTaken, "direct@example.com", "fr")
+    );
+
+    // A password reset proves the mailbox too.
+    let other = NewUser { email: "other@example.com".into(), display_name: "O".into(), password_hash: "h".into() };
+    let o = store.create_unconfirmed_user(other, &link("c3", "t3", "h"), "en").await.expect("create");
+    let reset = podium_app::security::PasswordReset {
+        id: "r3".into(),
+        user_id: o.id.clone(),
+        token_hash: "rt3".into(),
+        created_at: now,
+        expires_at: now + Duration::hours(1),
+        used_at: None,
+    };
+    store.create_password_reset(&reset, &o.email, "en").await.expect("reset");
+    assert_eq!(store.use_password_reset("rt3", "new", now).await.expect("use"), Some(o.id.clone()));
+    assert!(store.user_by_id(&o.id).await.expect("read").expect("user").confirmed);
+    assert_eq!(store.confirm_signup("t3", now).await.expect("use"), None, "its link no longer changes the password");
+}
+
 async fn password_resets_work_once_until_they_expire(store: Arc<dyn Store>) {
     use podium_app::security::PasswordReset;
     let u = store.create_user(new_user("r@example.com")).await.expect("user");
@@ -850,6 +928,23 @@ async fn rate_limits_count_per_window(store: Arc<dyn Store>) {
     );
     store.clear_rate_limit("k").await.expect("clear");
     assert_eq!(store.hit_rate_limit("k", w, now + Duration::minutes(16)).await.expect("hit").0, 1);
+}
+
+async fn rate_limit_hits_are_refunded_in_their_window_only(store: Arc<dyn Store>) {
+    let now = datetime!(2026-11-28 12:00 UTC);
+    let w = Duration::minutes(15);
+    for _ in 0..3 {
+        store.hit_rate_limit("k", w, now).await.expect("hit");
+    }
+    store.refund_rate_limit("k", w, now + Duration::minutes(1)).await.expect("refund");
+    assert_eq!(store.hit_rate_limit("k", w, now).await.expect("hit").0, 3, "one of three taken back");
+    // A refund in a later window leaves that window's count alone, and never goes below zero.
+    store.refund_rate_limit("k", w, now + Duration::minutes(20)).await.expect("refund");
+    assert_eq!(store.hit_rate_limit("k", w, now + Duration::minutes(20)).await.expect("hit").0, 1);
+    store.refund_rate_limit("k", w, now + Duration::minutes(20)).await.expect("refund");
+    store.refund_rate_limit("k", w, now + Duration::minutes(20)).await.expect("refund");
+    assert_eq!(store.hit_rate_limit("k", w, now + Duration::minutes(20)).await.expect("hit").0, 1);
+    store.refund_rate_limit("unknown", w, now).await.expect("nothing to refund");
 }
 
 async fn rate_limits_are_exact_under_concurrency(store: Arc<dyn Store>) {

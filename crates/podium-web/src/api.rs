@@ -353,7 +353,8 @@ fn me_of(p: &Principal) -> Me {
 
 /// Sign in with email and password; returns a bearer token.
 #[utoipa::path(post, path = "/api/v1/sessions", tag = "accounts", request_body = SignInBody,
-    responses((status = 201, body = SessionCreated), (status = 401, body = Problem), (status = 429, body = Problem)))]
+    responses((status = 201, body = SessionCreated), (status = 401, body = Problem), (status = 403, body = Problem),
+        (status = 429, body = Problem)))]
 async fn create_session(
     State(state): State<AppState>,
     parts: Parts,
@@ -392,6 +393,12 @@ async fn create_session(
             e.retry_after = Some(retry_after_secs);
             Err(e)
         }
+        Err(SignInError::Unconfirmed) => Err(ApiError::new(
+            StatusCode::FORBIDDEN,
+            "unconfirmed",
+            "Address not confirmed",
+            "confirm the account's email address first: follow the link mailed to it",
+        )),
         Err(SignInError::Store(e)) => Err(e.into()),
     }
 }

@@ -187,6 +187,16 @@ impl PageError {
         }
     }
 
+    /// A link or form target that no page of Podium makes (a line break in a redirect target).
+    pub fn bad_link(tr: Tr) -> Self {
+        PageError {
+            status: StatusCode::BAD_REQUEST,
+            title_key: "error-bad-link-title",
+            body_key: "error-bad-link-body",
+            tr: Some(tr),
+        }
+    }
+
     pub fn internal(tr: Tr, cause: impl std::fmt::Display) -> Self {
         tracing::error!(error = %cause, "page failed");
         PageError {

@@ -32,6 +32,7 @@ pub mod server;
 pub mod shedding;
 mod shipping_console;
 mod shop_console;
+mod signup_pages;
 mod statements;
 mod stories_pages;
 mod tokens_console;
@@ -158,6 +159,7 @@ fn all_routes() -> routes::Routes {
     routes::Routes::new()
         .merge(pages::routes())
         .merge(account_pages::routes())
+        .merge(signup_pages::routes())
         .merge(catalogue_pages::routes())
         .merge(checkout_pages::routes())
         .merge(search_page::routes())

@@ -5,7 +5,7 @@ use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::{Html, IntoResponse, Redirect, Response};
 use axum::Form;
-use podium_app::accounts::{self, SignInError, SignUpError};
+use podium_app::accounts::{self, SignInError};
 use podium_app::Org;
 use podium_domain::role::{OrgKind, Role};
 use podium_domain::Country;
@@ -22,8 +22,6 @@ pub fn routes() -> crate::routes::Routes {
         .get("/", home)
         .get("/signin", signin_page)
         .post("/signin", signin)
-        .get("/signup", signup_page)
-        .post("/signup", signup)
         .post("/signout", signout)
         .get("/console", console_home)
         .get("/console/{role}", console)
@@ -154,18 +152,25 @@ struct NextQuery {
     ended: String,
 }
 
-/// Only same-site paths are followed after sign-in, so the form cannot redirect elsewhere.
-fn safe_next(next: &str) -> String {
-    if next.starts_with('/') && !next.starts_with("//") && !next.contains('\\') {
-        next.to_string()
-    } else {
-        "/console".to_string()
+/// Where a form sends the browser next: a same-site path, normalised as a browser reads it
+/// (the rule is [`podium_app::links::same_site_path`]), else `default`. A target with a line
+/// break or control character answers 400.
+pub(crate) fn safe_target(tr: &Tr, raw: &str, default: &str) -> Result<String, PageError> {
+    match podium_app::links::same_site_path(raw) {
+        Ok(path) => Ok(path.unwrap_or_else(|| default.to_string())),
+        Err(_) => Err(PageError::bad_link(tr.clone())),
     }
 }
 
-async fn signin_page(v: Visitor, Query(q): Query<NextQuery>) -> Response {
+/// Only same-site paths are followed after sign-in, so the form cannot redirect elsewhere.
+fn safe_next(tr: &Tr, next: &str) -> Result<String, PageError> {
+    safe_target(tr, next, "/console")
+}
+
+async fn signin_page(v: Visitor, Query(q): Query<NextQuery>) -> Result<Response, PageError> {
+    let next = safe_next(&v.tr, &q.next)?;
     if v.principal.is_some() {
-        return v.respond(Redirect::to("/console"));
+        return Ok(v.respond(Redirect::to("/console")));
     }
     let mut layout = Layout::new(&v);
     if q.reset == "1" {
@@ -174,8 +179,8 @@ async fn signin_page(v: Visitor, Query(q): Query<NextQuery>) -> Response {
     if q.ended == "1" {
         layout.notices.push(v.tr.t("signin-ended"));
     }
-    let page = SignInPage { layout, error: None, email: String::new(), next: safe_next(&q.next) };
-    render(v, StatusCode::OK, page)
+    let page = SignInPage { layout, error: None, email: String::new(), next };
+    Ok(render(v, StatusCode::OK, page))
 }
 
 #[derive(Deserialize)]
@@ -196,6 +201,7 @@ async fn signin(
     Form(form): Form<SignInForm>,
 ) -> Result<Response, PageError> {
     v.check_csrf(&form.csrf_token)?;
+    let next = safe_next(&v.tr, &form.next)?;
     let now = state.clock.now();
     let result = accounts::sign_in(state.store.as_ref(), &form.email, &form.password, &v.client, now).await;
     let (status, error) = match result {
@@ -213,98 +219,17 @@ async fn signin(
                 Ok(None) => {}
                 Err(e) => tracing::warn!(error = %e, "could not keep the guest cart"),
             }
-            return Ok(v.respond(Redirect::to(&safe_next(&form.next))));
+            return Ok(v.respond(Redirect::to(&next)));
         }
         Err(SignInError::InvalidCredentials) => (StatusCode::UNAUTHORIZED, v.tr.t("signin-error-credentials")),
+        Err(SignInError::Unconfirmed) => (StatusCode::FORBIDDEN, v.tr.t("signin-error-unconfirmed")),
         Err(SignInError::TooManyAttempts { retry_after_secs }) => {
             let minutes = ((retry_after_secs + 59) / 60).to_string();
             (StatusCode::TOO_MANY_REQUESTS, v.tr.t1("signin-error-throttled", "minutes", &minutes))
         }
         Err(SignInError::Store(e)) => return Err(PageError::internal(v.tr.clone(), e)),
     };
-    let page =
-        SignInPage { layout: Layout::new(&v), error: Some(error), email: form.email, next: safe_next(&form.next) };
-    Ok(render(v, status, page))
-}
-
-#[derive(Template)]
-#[template(path = "signup.html")]
-struct SignUpPage {
-    layout: Layout,
-    display_name: String,
-    email: String,
-    error_name: Option<String>,
-    error_email: Option<String>,
-    error_password: Option<String>,
-}
-
-async fn signup_page(v: Visitor) -> Response {
-    if v.principal.is_some() {
-        return v.respond(Redirect::to("/console"));
-    }
-    let page = SignUpPage {
-        layout: Layout::new(&v),
-        display_name: String::new(),
-        email: String::new(),
-        error_name: None,
-        error_email: None,
-        error_password: None,
-    };
-    render(v, StatusCode::OK, page)
-}
-
-#[derive(Deserialize)]
-struct SignUpForm {
-    #[serde(default)]
-    csrf_token: String,
-    #[serde(default)]
-    display_name: String,
-    #[serde(default)]
-    email: String,
-    #[serde(default)]
-    password: String,
-}
-
-async fn signup(
-    State(state): State<AppState>,
-    mut v: Visitor,
-    Form(form): Form<SignUpForm>,
-) -> Result<Response, PageError> {
-    v.check_csrf(&form.csrf_token)?;
-    let store = state.store.as_ref();
-    let error = match accounts::sign_up(store, &form.email, &form.password, &form.display_name).await {
-        Ok(_) => {
-            let now = state.clock.now();
-            return match accounts::sign_in(store, &form.email, &form.password, &v.client, now).await {
-                Ok(session) => {
-                    v.set_session(&session.token);
-                    Ok(v.respond(Redirect::to("/console")))
-                }
-                // The account exists; if signing in is throttled, the sign-in page explains.
-                Err(_) => Ok(v.respond(Redirect::to("/signin"))),
-            };
-        }
-        Err(SignUpError::Store(e)) => return Err(PageError::internal(v.tr.clone(), e)),
-        Err(e) => e,
-    };
-    let key = match error {
-        SignUpError::InvalidEmail => "signup-error-email",
-        SignUpError::EmailTaken => "signup-error-email-taken",
-        SignUpError::WeakPassword => "signup-error-password",
-        _ => "signup-error-name",
-    };
-    let message = Some(v.tr.t(key));
-    let field = error.field();
-    let status =
-        if matches!(error, SignUpError::EmailTaken) { StatusCode::CONFLICT } else { StatusCode::UNPROCESSABLE_ENTITY };
-    let page = SignUpPage {
-        layout: Layout::new(&v),
-        display_name: form.display_name,
-        email: form.email,
-        error_name: message.clone().filter(|_| field == Some("display_name")),
-        error_email: message.clone().filter(|_| field == Some("email")),
-        error_password: message.filter(|_| field == Some("password")),
-    };
+    let page = SignInPage { layout: Layout::new(&v), error: Some(error), email: form.email, next };
     Ok(render(v, status, page))
 }
 

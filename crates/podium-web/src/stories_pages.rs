@@ -377,18 +377,14 @@ struct FollowForm {
     unfollow: String,
 }
 
-/// Only same-site paths are followed back.
-fn safe_back(back: &str) -> &str {
-    if back.starts_with('/') && !back.starts_with("//") && !back.contains('\\') {
-        back
-    } else {
-        "/feed"
-    }
+/// Only same-site paths are followed back (the rule `next` at sign-in follows too).
+fn safe_back(tr: &crate::i18n::Tr, back: &str) -> Result<String, PageError> {
+    crate::pages::safe_target(tr, back, "/feed")
 }
 
 async fn follow(State(state): State<AppState>, v: Visitor, Form(f): Form<FollowForm>) -> Result<Response, PageError> {
     v.check_csrf(&f.csrf_token)?;
-    let back = safe_back(&f.back).to_string();
+    let back = safe_back(&v.tr, &f.back)?;
     let Some(p) = &v.principal else {
         return Ok(v.respond(Redirect::to(&format!("/signin?next={back}"))));
     };

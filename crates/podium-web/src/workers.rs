@@ -165,6 +165,40 @@ pub async fn compose_reset(
     Ok(Some(Message { to: mail.recipient.clone(), subject: tr.t("mail-reset-subject"), body }))
 }
 
+/// A sign-up's confirmation link, while it is live (a used or expired one is not sent).
+pub async fn compose_signup_confirm(
+    state: &AppState,
+    mail: &QueuedMail,
+    base_url: &str,
+) -> Result<Option<Message>, podium_app::StoreError> {
+    let tr = Tr { i18n: state.i18n.clone(), lang: Lang::from_tag(&mail.lang).unwrap_or(Lang::En) };
+    let Some(c) = state.store.signup_confirmation(&mail.order_id).await? else { return Ok(None) };
+    if !c.is_live(state.clock.now()) {
+        return Ok(None);
+    }
+    let token = podium_app::signup::confirm_token(&state.config.shared_secret.0, &c.id);
+    let body = format!(
+        "{}\n\n{base_url}/signup/confirm?token={token}&lang={}\n\n{}\n",
+        tr.t("mail-confirm-intro"),
+        tr.lang.tag(),
+        tr.t("mail-confirm-ignore")
+    );
+    Ok(Some(Message { to: mail.recipient.clone(), subject: tr.t("mail-confirm-subject"), body }))
+}
+
+/// Tells an account's owner that someone tried to sign up with their address.
+pub fn compose_signup_taken(state: &AppState, mail: &QueuedMail, base_url: &str) -> Message {
+    let tr = Tr { i18n: state.i18n.clone(), lang: Lang::from_tag(&mail.lang).unwrap_or(Lang::En) };
+    let lang = tr.lang.tag();
+    let body = format!(
+        "{}\n\n{}\n{base_url}/signin?lang={lang}\n\n{}\n{base_url}/password/forgot?lang={lang}\n",
+        tr.t("mail-taken-intro"),
+        tr.t("mail-taken-signin"),
+        tr.t("mail-taken-reset"),
+    );
+    Message { to: mail.recipient.clone(), subject: tr.t("mail-taken-subject"), body }
+}
+
 /// Composes a queued mail in the recipient's language from the order as it stands.
 pub fn compose(state: &AppState, mail: &QueuedMail, order: &OrderRecord, base_url: &str) -> Message {
     let tr = Tr { i18n: state.i18n.clone(), lang: Lang::from_tag(&mail.lang).unwrap_or(Lang::En) };
@@ -177,8 +211,13 @@ pub fn compose(state: &AppState, mail: &QueuedMail, order: &OrderRecord, base_ur
             tr.t1("mail-order-intro", "total", &money(order.total, &order.currency)),
         ),
         MailKind::Shipped => (tr.t1("mail-shipped-subject", "number", &order.number), tr.t("mail-shipped-intro")),
-        // (Story, drop and reset mails are composed by `compose_story`, `compose_drop`, `compose_reset`.)
-        MailKind::Refunded | MailKind::Story | MailKind::DropOpen | MailKind::PasswordReset => {
+        // (Story, drop, reset and sign-up mails have composers of their own above.)
+        MailKind::Refunded
+        | MailKind::Story
+        | MailKind::DropOpen
+        | MailKind::PasswordReset
+        | MailKind::SignupConfirm
+        | MailKind::SignupTaken => {
             (tr.t1("mail-refunded-subject", "number", &order.number), tr.t("mail-refunded-intro"))
         }
     };
@@ -213,7 +252,12 @@ pub fn compose(state: &AppState, mail: &QueuedMail, order: &OrderRecord, base_ur
                 c.carrier.as_deref().unwrap_or(""),
                 c.tracking.as_deref().unwrap_or("")
             )),
-            MailKind::Refunded | MailKind::Story | MailKind::DropOpen | MailKind::PasswordReset => {
+            MailKind::Refunded
+            | MailKind::Story
+            | MailKind::DropOpen
+            | MailKind::PasswordReset
+            | MailKind::SignupConfirm
+            | MailKind::SignupTaken => {
                 body.push_str(&format!("  {}: {}\n", tr.t("order-refunded"), money(c.refunded, &order.currency)))
             }
         }
@@ -319,6 +363,21 @@ pub async fn send_mails(state: &AppState, transport: &MailTransport, base_url: &
                     continue;
                 }
             },
+            MailKind::SignupConfirm => match compose_signup_confirm(state, &mail, base_url).await {
+                Ok(Some(m)) => m,
+                Ok(None) => {
+                    // Used or expired before it left: nothing to send.
+                    if let Err(e) = state.store.mail_sent(&mail.id, state.clock.now()).await {
+                        tracing::warn!(error = %e, "could not drop a stale confirmation mail");
+                    }
+                    continue;
+                }
+                Err(e) => {
+                    tracing::warn!(error = %e, "could not read a mail's confirmation");
+                    continue;
+                }
+            },
+            MailKind::SignupTaken => compose_signup_taken(state, &mail, base_url),
             MailKind::DropOpen => match compose_drop(state, &mail, base_url).await {
                 Ok(Some(m)) => m,
                 Ok(None) => continue,

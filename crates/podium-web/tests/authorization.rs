@@ -122,6 +122,8 @@ fn matrix() -> Vec<Entry> {
             Send::Form(&[("email", "not-an-email"), ("password", "x"), ("name", "")]),
             Rule::Open,
         ),
+        e(get.clone(), "/signup/confirm", "/signup/confirm?token=00", NONE, Rule::Open),
+        e(post.clone(), "/signup/confirm", "/signup/confirm", Send::Form(&[("token", "00")]), Rule::Open),
         e(get.clone(), "/console", "/console", NONE, Rule::SignedIn),
         e(get.clone(), "/console/{role}", "/console/fan", NONE, Rule::SignedIn),
         e(get.clone(), "/static/podium.css", "/static/podium.css", NONE, Rule::Public),

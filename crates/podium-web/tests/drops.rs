@@ -80,13 +80,7 @@ async fn fan_token(app: &mut TestApp, email: &str, password: &str, create: bool)
     if create {
         let mut guest = app.clone_app();
         guest.cookies.clear();
-        let csrf = guest.get("/signup").await.csrf();
-        let r = guest
-            .post_form(
-                "/signup",
-                &[("csrf_token", &csrf), ("display_name", "Drop fan"), ("email", email), ("password", password)],
-            )
-            .await;
+        let r = guest.sign_up("Drop fan", email, password).await;
         assert_eq!(r.status, axum::http::StatusCode::SEE_OTHER, "{}", r.body);
     }
     let r = app.post_json("/api/v1/sessions", json!({"email": email, "password": password}), &[]).await;

@@ -133,18 +133,7 @@ async fn following_shapes_the_feed_and_atom_feeds_read_as_atom() {
         .await;
     assert_eq!((r.status, r.header("location")), (StatusCode::SEE_OTHER, "/signin?next=/shops/savannah-stitch"));
     // A new fan, who follows nothing yet.
-    let signup = app.get("/signup").await.csrf();
-    let r = app
-        .post_form(
-            "/signup",
-            &[
-                ("csrf_token", &signup),
-                ("display_name", "Wanjiru"),
-                ("email", "wanjiru@example.com"),
-                ("password", "a-long-password-1"),
-            ],
-        )
-        .await;
+    let r = app.sign_up("Wanjiru", "wanjiru@example.com", "a-long-password-1").await;
     assert_eq!(r.status, StatusCode::SEE_OTHER);
     let page = app.get("/shops/savannah-stitch?lang=en").await;
     assert!(page.body.contains("0 followers"), "{}", page.body);

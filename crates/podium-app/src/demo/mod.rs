@@ -120,15 +120,17 @@ pub async fn seed(store: &dyn Store, now: OffsetDateTime) -> Result<Seeded, Stor
     specs.push((OrgKind::Operator, &OPERATOR));
     for (kind, (slug, name, country, currency)) in specs {
         if store.org_by_slug(slug).await?.is_none() {
-            store
-                .create_org(NewOrg {
-                    kind,
-                    slug: slug.to_string(),
-                    name: name.to_string(),
-                    country: country.to_string(),
-                    currency: currency.to_string(),
-                })
-                .await?;
+            let org = NewOrg {
+                kind,
+                slug: slug.to_string(),
+                name: name.to_string(),
+                country: country.to_string(),
+                currency: currency.to_string(),
+            };
+            crate::orgs::create_org(store, org).await.map_err(|e| match e {
+                crate::orgs::OrgError::Store(e) => e,
+                other => StoreError::Backend(format!("demo organisation {slug}: {other}")),
+            })?;
         }
     }
     for account in ACCOUNTS {

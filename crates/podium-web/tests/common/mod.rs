@@ -179,6 +179,36 @@ impl TestApp {
         self.send(b.body(Body::from(json.to_string())).expect("request")).await
     }
 
+    /// Sends what is queued through a mail folder, as `podium demo` does, and returns each
+    /// message (RFC 5322 text).
+    pub async fn sent_mails(&self) -> Vec<String> {
+        let dir = tempfile::tempdir().expect("dir");
+        let transport = podium_web::workers::MailTransport::Files(dir.path().to_path_buf());
+        podium_web::workers::send_mails(&self.state, &transport, "http://shop.test").await;
+        let mut names: Vec<_> = std::fs::read_dir(dir.path()).expect("dir").map(|f| f.expect("file").path()).collect();
+        names.sort();
+        names.iter().map(|p| std::fs::read_to_string(p).expect("read")).collect()
+    }
+
+    /// Signs up through the page and follows the confirmation link mailed to `email`, as a
+    /// browser would; returns the answer to confirming (signed in, off to the console).
+    pub async fn sign_up(&mut self, name: &str, email: &str, password: &str) -> Reply {
+        let csrf = self.get("/signup").await.csrf();
+        let r = self
+            .post_form(
+                "/signup",
+                &[("csrf_token", &csrf), ("display_name", name), ("email", email), ("password", password)],
+            )
+            .await;
+        assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+        let mails = self.sent_mails().await;
+        let link = mailed_link(&mails, email, "/signup/confirm?token=").expect("a confirmation link");
+        let page = self.get(&link).await;
+        assert_eq!(page.status, StatusCode::OK, "{}", page.body);
+        let token = link.split("token=").nth(1).and_then(|t| t.split('&').next()).expect("token").to_string();
+        self.post_form("/signup/confirm", &[("csrf_token", &page.csrf()), ("token", &token)]).await
+    }
+
     /// Signs in through the page, as a browser would.
     pub async fn sign_in(&mut self, email: &str, password: &str) -> Reply {
         let page = self.get("/signin").await;
@@ -189,6 +219,23 @@ impl TestApp {
         )
         .await
     }
+}
+
+/// The site path of the link starting with `prefix` in the one mail to `to` holding such a
+/// link; `None` when there is none (more than one is a failure).
+pub fn mailed_link(mails: &[String], to: &str, prefix: &str) -> Option<String> {
+    let marker = format!("http://shop.test{prefix}");
+    let mut links: Vec<String> = mails
+        .iter()
+        .filter(|m| m.contains(&format!("To: {to}\r\n")))
+        .filter_map(|m| {
+            let at = m.find(&marker)?;
+            let link: String = m[at..].chars().take_while(|c| !c.is_whitespace()).collect();
+            Some(link.trim_start_matches("http://shop.test").to_string())
+        })
+        .collect();
+    assert!(links.len() <= 1, "one mail with such a link to {to}, not {}", links.len());
+    links.pop()
 }
 
 /// Form fields as `post_form` takes them.
