@@ -126,7 +126,7 @@ async fn a_cart_is_claimed_by_one_order_at_a_time(store: Arc<dyn Store>) {
     assert!(ordered.lines.is_empty());
     assert_eq!((ordered.checkout_order, ordered.ordered.as_deref()), (None, Some(again.id.as_str())));
     assert_eq!(
-        store.place_order(&again_with(&again, &shop.id, &variant, freed.revision)).await.expect("place"),
+        store.place_order(&from_cart(&shop.id, &variant, freed.revision)).await.expect("place"),
         Err(podium_app::orders::NotPlaced::CartTaken),
         "the paid cart's old revision is refused"
     );
@@ -135,12 +135,8 @@ async fn a_cart_is_claimed_by_one_order_at_a_time(store: Arc<dyn Store>) {
     assert_eq!(store.cart("cart-claimed").await.expect("read").expect("cart").ordered, None);
 }
 
-fn again_with(
-    _prev: &podium_app::orders::NewOrder,
-    shop: &str,
-    variant: &str,
-    revision: i64,
-) -> podium_app::orders::NewOrder {
+/// An order of one unit placed from the test's cart, priced at `revision`.
+fn from_cart(shop: &str, variant: &str, revision: i64) -> podium_app::orders::NewOrder {
     let mut o = new_order(shop, &[(variant, 1)], time::OffsetDateTime::now_utc());
     o.cart_id = Some("cart-claimed".into());
     o.cart_revision = revision;

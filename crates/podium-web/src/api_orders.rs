@@ -427,7 +427,8 @@ fn problem_body(e: ApiError, replayed: bool) -> (StatusCode, String, bool) {
     params(("id" = String, Path, description = "The cart's token"),
            ("Idempotency-Key" = Option<String>, Header, description = "Makes retries safe: the same key and body return the same order")),
     responses((status = 201, body = PlacedJson), (status = 402, body = Problem, description = "The card was declined; nothing stays reserved"),
-              (status = 404, body = Problem), (status = 409, body = Problem, description = "Sold out, or the first request with this key is still running"),
+              (status = 404, body = Problem), (status = 409, body = Problem, description = "Sold out, the cart is already being checked out or was ordered, or the first request with this key is still running"),
+              (status = 429, body = Problem, description = "Too many unpaid orders wait for the card's second step"),
               (status = 422, body = Problem)))]
 pub async fn checkout_cart(
     State(state): State<AppState>,
@@ -772,7 +773,8 @@ pub struct DecideReturnBody {
 /// Accept a return: the refund goes back to the card through the provider.
 #[utoipa::path(post, path = "/api/v1/consignments/{id}/returns/{rid}/accept", tag = "fulfilment", security(("bearer" = [])), request_body = DecideReturnBody,
     params(("id" = String, Path), ("rid" = String, Path)),
-    responses((status = 200, body = OrderConsignmentJson), (status = 404, body = Problem)))]
+    responses((status = 200, body = OrderConsignmentJson), (status = 404, body = Problem),
+              (status = 409, body = Problem, description = "The return is being decided or was decided already")))]
 pub async fn accept_return(
     State(state): State<AppState>,
     Path((id, rid)): Path<(String, String)>,

@@ -481,11 +481,11 @@ async fn the_shop_fulfils_its_consignment_and_the_fan_returns_part_of_it(backend
     assert_eq!(order["refunded"]["minor"].as_i64(), Some(expected));
     let payment = app.state.sandbox.payments_for(order["id"].as_str().expect("id")).await.expect("payments").remove(0);
     assert_eq!(payment.refunded, expected, "the provider gave back the same");
-    // Accepting again refunds nothing more.
+    // Accepting again refunds nothing more: it was decided (409).
     let again = app
         .post_json(&format!("/api/v1/consignments/{cid}/returns/{rid}/accept"), json!({"restock": true}), &auth)
         .await;
-    assert_eq!(again.status, StatusCode::NOT_FOUND);
+    assert_eq!(again.status, StatusCode::CONFLICT, "{}", again.body);
     // The rest comes back too: the consignment is refunded whole, shipping included.
     let r = app
         .post_json(
