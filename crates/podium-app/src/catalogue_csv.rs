@@ -537,17 +537,8 @@ pub fn variant(
     let price_text = get("Variant Price");
     let price = match parse_minor(&price_text, ctx.currency) {
         Ok(m) if ctx.bounds.price_ok(Money::new(m, ctx.currency)) => Money::new(m, ctx.currency),
-        Ok(m) if m >= 0 => {
-            errors.push(field_err(
-                "Variant Price",
-                format!(
-                    "Variant Price {price_text:?} is over the marketplace's limit of {}",
-                    ctx.bounds.max_price(ctx.currency).formatted()
-                ),
-            ));
-            Money::zero(ctx.currency)
-        }
-        Err(podium_domain::money::MoneyError::Overflow) => {
+        // Over the bound, or too many digits for any amount at all.
+        Ok(0..) | Err(podium_domain::money::MoneyError::Overflow) => {
             errors.push(field_err(
                 "Variant Price",
                 format!(

@@ -831,7 +831,10 @@ fn order_status_text(tr: &Tr, o: &OrderRecord) -> (String, &'static str, String)
     let label = tr.t(&format!("order-status-{}", o.status.as_str()));
     let (class, headline) = match o.status {
         OrderStatus::Paid | OrderStatus::Completed => ("good", tr.t("order-headline-paid")),
-        OrderStatus::PendingPayment => ("wait", tr.t("order-headline-pending")),
+        OrderStatus::PendingPayment => {
+            let minutes = (o.hold_until - o.created_at).whole_minutes().max(1);
+            ("wait", tr.t1("order-headline-pending", "minutes", &minutes.to_string()))
+        }
         OrderStatus::Cancelled => (
             "bad",
             match o.failure.as_deref() {
@@ -1014,6 +1017,15 @@ async fn order_page(
     Ok(render(v, StatusCode::OK, page))
 }
 
+/// The order a form on its page acts on: the signed-in fan's, or whoever holds its token.
+async fn posted_order(state: &AppState, v: &Visitor, number: &str, token: &str) -> Result<OrderRecord, PageError> {
+    let token = (!token.is_empty()).then_some(token);
+    crate::api_orders::readable_order(state, number, v.principal.as_ref(), token)
+        .await
+        .map_err(|e| PageError::internal(v.tr.clone(), e.detail))?
+        .ok_or_else(|| PageError::not_found(v.tr.clone()))
+}
+
 #[derive(Deserialize)]
 struct AbandonForm {
     #[serde(default)]
@@ -1033,15 +1045,7 @@ async fn abandon_order(
     v.check_csrf(&f.csrf_token)?;
     // Order tokens are hex: anything else is no token (and never reaches the redirect).
     let token: String = f.token.chars().take(100).filter(char::is_ascii_hexdigit).collect();
-    let o = crate::api_orders::readable_order(
-        &state,
-        &number,
-        v.principal.as_ref(),
-        (!token.is_empty()).then_some(token.as_str()),
-    )
-    .await
-    .map_err(|e| PageError::internal(v.tr.clone(), e.detail))?;
-    let Some(o) = o else { return Err(PageError::not_found(v.tr.clone())) };
+    let o = posted_order(&state, &v, &number, &token).await?;
     checkout::abandon(state.store.as_ref(), state.sandbox.as_ref(), &o.id, "abandoned", state.clock.now())
         .await
         .map_err(|e| PageError::internal(v.tr.clone(), e))?;
@@ -1058,15 +1062,7 @@ async fn ask_return(
     let get = |k: &str| pairs.iter().find(|(n, _)| n == k).map(|(_, x)| x.clone()).unwrap_or_default();
     v.check_csrf(&get("csrf_token"))?;
     let token = get("token");
-    let o = crate::api_orders::readable_order(
-        &state,
-        &number,
-        v.principal.as_ref(),
-        (!token.is_empty()).then_some(token.as_str()),
-    )
-    .await
-    .map_err(|e| PageError::internal(v.tr.clone(), e.detail))?;
-    let Some(o) = o else { return Err(PageError::not_found(v.tr.clone())) };
+    let o = posted_order(&state, &v, &number, &token).await?;
     let consignment = get("consignment");
     let lines: Vec<(String, i64)> = pairs
         .iter()
