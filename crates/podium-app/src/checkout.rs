@@ -58,6 +58,7 @@ pub enum HoldLimit {
     Account,
     Card,
 }
+
 /// Orders still pending this long after checkout without a payment are looked at by the sweep.
 pub const SETTLE_AFTER_SECS: i64 = 30;
 
@@ -119,7 +120,7 @@ pub enum CheckoutError {
     /// `order` is the order it is claimed by or became, when there is one.
     #[error("this cart is already being checked out or was ordered")]
     CartTaken { order: Option<Box<OrderRecord>> },
-    /// Too many unpaid orders wait for a second step; `pending` is this one, cancelled.
+    /// Too many unpaid orders wait for a second step; this checkout's order was cancelled.
     #[error("too many unpaid orders are waiting for confirmation")]
     TooManyPending { limit: HoldLimit, retry_after_secs: i64 },
     /// The order's total is over the marketplace's limit.
@@ -466,12 +467,16 @@ pub async fn abandon(
     if store.order_status(order_id).await? != Some(OrderStatus::PendingPayment) {
         return Ok(false);
     }
-    let cancelled = store.cancel_order(order_id, why, now).await?;
-    // Whatever the provider holds for it goes back (a payment confirmed meanwhile included).
+    // Paid meanwhile (the second step went through first): the order stands, nothing goes back.
+    if !store.cancel_order(order_id, why, now).await? {
+        return Ok(false);
+    }
+    // Whatever the provider holds for the cancelled order goes back; a capture racing this
+    // finds the order cancelled and gives its money back itself (see `settle_with`).
     for p in provider.payments_for(order_id).await? {
         give_back(provider, &p).await?;
     }
-    Ok(cancelled)
+    Ok(true)
 }
 
 /// For crash tests: `PODIUM_FAULT=abort-after-authorize` makes the process die at that point,
