@@ -281,14 +281,26 @@ pub async fn create_cart(
     Ok((StatusCode::CREATED, Json(cart_json(&priced)?)))
 }
 
+/// The cart behind a token: a guest cart for whoever holds the token, a fan's cart for that
+/// fan only (anyone else hears it does not exist).
+async fn owned_cart(
+    state: &AppState,
+    id: &str,
+    caller: &crate::api::Caller,
+) -> Result<podium_app::cart::CartRecord, ApiError> {
+    let user = caller.0.as_ref().map(|p| p.user.id.as_str());
+    state.store.cart(id).await?.filter(|c| c.usable_by(user)).ok_or_else(|| ApiError::not_found("no such cart"))
+}
+
 /// A cart, priced now: consignments with shipping, VAT and duty, and any lines set aside.
 #[utoipa::path(get, path = "/api/v1/carts/{id}", tag = "storefront", params(("id" = String, Path, description = "The cart's token")),
     responses((status = 200, body = CartJson), (status = 404, body = Problem)))]
 pub async fn get_cart(
     State(state): State<AppState>,
     axum::extract::Path(id): axum::extract::Path<String>,
+    caller: crate::api::Caller,
 ) -> Result<Json<CartJson>, ApiError> {
-    let cart = state.store.cart(&id).await?.ok_or_else(|| ApiError::not_found("no such cart"))?;
+    let cart = owned_cart(&state, &id, &caller).await?;
     let reference = state.reference.get(state.store.as_ref()).await?;
     let priced =
         podium_app::cart::price_cart(state.store.as_ref(), cart, &context(&reference)).await.map_err(cart_problem)?;

@@ -457,6 +457,7 @@ async fn signing_out_forgets_the_fans_cart() {
     }
     let r = checkout(&mut stranger, &cart_id, body("4242424242424242"), None).await;
     assert_eq!(r.status, StatusCode::NOT_FOUND, "{}", r.body);
+    assert_eq!(stranger.get(&format!("/api/v1/carts/{cart_id}")).await.status, StatusCode::NOT_FOUND);
     // Signing in again brings the fan's cart back.
     app.sign_in("fan@podium.example", "fan-demo-2026").await;
     let page = app.get("/checkout").await;
