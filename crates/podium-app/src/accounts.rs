@@ -195,6 +195,12 @@ pub async fn sign_up(store: &dyn Store, email: &str, password: &str, display_nam
     })
 }
 
+/// Whether a token from a mailed link (password reset, sign-up confirmation) has the shape
+/// those links carry: 64 hexadecimal digits. Anything else is refused before any look-up.
+pub fn is_link_token(token: &str) -> bool {
+    token.len() == 64 && token.bytes().all(|b| b.is_ascii_hexdigit())
+}
+
 /// `bytes` random bytes, hex: tokens and ids nobody can guess.
 pub(crate) fn random_hex(bytes: usize) -> String {
     let mut buf = vec![0u8; bytes];

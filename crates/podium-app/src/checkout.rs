@@ -25,39 +25,7 @@ use crate::quote::{self, QuoteContext, QuoteError, Undeliverable};
 use crate::storefront::{self, public_sku};
 use crate::Store;
 
-/// How long stock stays reserved for a payment (and the second step's window) by default.
-pub const RESERVATION_MINUTES: i64 = 10;
-
-/// How long an unpaid order may hold its stock, and how many such orders (waiting for the
-/// card's second step) one client address, one account and one card may keep at once.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct HoldPolicy {
-    pub hold: time::Duration,
-    pub per_client: i64,
-    pub per_account: i64,
-    pub per_card: i64,
-}
-
-impl Default for HoldPolicy {
-    fn default() -> Self {
-        HoldPolicy { hold: time::Duration::minutes(RESERVATION_MINUTES), per_client: 3, per_account: 3, per_card: 2 }
-    }
-}
-
-impl HoldPolicy {
-    /// No limit on unpaid orders (the demo's history), with the default hold.
-    pub fn unlimited() -> Self {
-        HoldPolicy { per_client: i64::MAX, per_account: i64::MAX, per_card: i64::MAX, ..HoldPolicy::default() }
-    }
-}
-
-/// Who is over which limit of unpaid orders.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum HoldLimit {
-    Client,
-    Account,
-    Card,
-}
+pub use crate::holds::{abandon, HoldLimit, HoldPolicy, RESERVATION_MINUTES};
 
 /// Orders still pending this long after checkout without a payment are looked at by the sweep.
 pub const SETTLE_AFTER_SECS: i64 = 30;
@@ -342,7 +310,7 @@ pub async fn checkout(
         token_hash: crate::accounts::token_hash(&token),
         cart_id: Some(cart.id.clone()),
         cart_revision: cart.revision,
-        client_key: Some(client_key(&req.token_key, &req.client)),
+        client_key: Some(crate::holds::client_key(&req.token_key, &req.client)),
         user_id: req.user_id.clone(),
         email: req.email.trim().to_string(),
         lang: req.lang.tag().to_string(),
@@ -408,16 +376,8 @@ pub async fn checkout(
         let (by_client, by_account, by_card) = store
             .pending_holds(order.client_key.as_deref(), order.user_id.as_deref(), fingerprint.as_deref(), now)
             .await?;
-        let over = if by_client > req.holds.per_client {
-            Some(HoldLimit::Client)
-        } else if order.user_id.is_some() && by_account > req.holds.per_account {
-            Some(HoldLimit::Account)
-        } else if fingerprint.is_some() && by_card > req.holds.per_card {
-            Some(HoldLimit::Card)
-        } else {
-            None
-        };
-        if let Some(limit) = over {
+        // No account or no card counts as none (the store matches nothing for them).
+        if let Some(limit) = req.holds.over(by_client, by_account, by_card) {
             abandon(store, provider, &order.id, "too_many_unpaid_orders", now).await?;
             let retry_after_secs = req.holds.hold.whole_seconds().max(1);
             return Err(CheckoutError::TooManyPending { limit, retry_after_secs });
@@ -442,41 +402,6 @@ async fn cart_taken(store: &dyn Store, cart_id: &str) -> CheckoutError {
         _ => None,
     };
     CheckoutError::CartTaken { order }
-}
-
-/// A keyed hash of the client's address: enough to count one client's unpaid orders, useless
-/// for finding out who the client was.
-pub fn client_key(key: &[u8], client: &str) -> String {
-    use hmac::{Hmac, Mac};
-    let Ok(mut mac) = Hmac::<Sha256>::new_from_slice(key) else { return String::new() };
-    mac.update(b"podium-client:");
-    mac.update(client.as_bytes());
-    hex::encode(&mac.finalize().into_bytes()[..16])
-}
-
-/// The fan gives up an unpaid order (or a limit cancels it): the payment is voided and the
-/// order cancelled at once, its stock back on sale and its cart free to check out again.
-/// False when the order was no longer waiting for payment.
-pub async fn abandon(
-    store: &dyn Store,
-    provider: &dyn PaymentProvider,
-    order_id: &str,
-    why: &str,
-    now: OffsetDateTime,
-) -> Result<bool, CheckoutError> {
-    if store.order_status(order_id).await? != Some(OrderStatus::PendingPayment) {
-        return Ok(false);
-    }
-    // Paid meanwhile (the second step went through first): the order stands, nothing goes back.
-    if !store.cancel_order(order_id, why, now).await? {
-        return Ok(false);
-    }
-    // Whatever the provider holds for the cancelled order goes back; a capture racing this
-    // finds the order cancelled and gives its money back itself (see `settle_with`).
-    for p in provider.payments_for(order_id).await? {
-        give_back(provider, &p).await?;
-    }
-    Ok(true)
 }
 
 /// For crash tests: `PODIUM_FAULT=abort-after-authorize` makes the process die at that point,
@@ -605,7 +530,7 @@ async fn settle_with(
 }
 
 /// Voids an authorization or refunds what is left of a capture.
-async fn give_back(provider: &dyn PaymentProvider, p: &PaymentState) -> Result<(), CheckoutError> {
+pub(crate) async fn give_back(provider: &dyn PaymentProvider, p: &PaymentState) -> Result<(), CheckoutError> {
     let current = provider.retrieve(&p.id).await?.unwrap_or_else(|| p.clone());
     match current.status {
         PaymentStatus::Authorized | PaymentStatus::RequiresAction => {

@@ -19,6 +19,7 @@ pub mod drops;
 pub mod fulfilment;
 pub mod fuzzing;
 pub mod fx_import;
+pub mod holds;
 pub mod inventory;
 pub mod ledger;
 pub mod licensing;

@@ -173,13 +173,8 @@ struct TokenQuery {
     token: String,
 }
 
-/// A reset token as the link carries it: 64 hexadecimal digits.
-fn well_formed(token: &str) -> bool {
-    token.len() == 64 && token.bytes().all(|b| b.is_ascii_hexdigit())
-}
-
 async fn reset_page(State(state): State<AppState>, v: Visitor, Query(q): Query<TokenQuery>) -> Response {
-    let live = if well_formed(&q.token) {
+    let live = if podium_app::accounts::is_link_token(&q.token) {
         security::reset_is_live(state.store.as_ref(), &q.token, &v.client, state.clock.now()).await
     } else {
         Ok(false)
@@ -207,7 +202,7 @@ struct ResetForm {
 
 async fn reset(State(state): State<AppState>, v: Visitor, Form(f): Form<ResetForm>) -> Result<Response, PageError> {
     v.check_csrf(&f.csrf_token)?;
-    let result = if !well_formed(&f.token) {
+    let result = if !podium_app::accounts::is_link_token(&f.token) {
         Err(PasswordError::LinkNotLive)
     } else {
         let now = state.clock.now();

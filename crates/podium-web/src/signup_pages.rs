@@ -138,11 +138,6 @@ struct TokenQuery {
     token: String,
 }
 
-/// A confirmation token as the link carries it: 64 hexadecimal digits.
-fn well_formed(token: &str) -> bool {
-    token.len() == 64 && token.bytes().all(|b| b.is_ascii_hexdigit())
-}
-
 fn confirm_error(tr: &Tr, e: &ConfirmError) -> (StatusCode, Option<String>) {
     match e {
         ConfirmError::LinkNotLive => (StatusCode::GONE, None),
@@ -155,7 +150,7 @@ fn confirm_error(tr: &Tr, e: &ConfirmError) -> (StatusCode, Option<String>) {
 }
 
 async fn confirm_page(State(state): State<AppState>, v: Visitor, Query(q): Query<TokenQuery>) -> Response {
-    let live = if well_formed(&q.token) {
+    let live = if podium_app::accounts::is_link_token(&q.token) {
         signup::confirmation_is_live(state.store.as_ref(), &q.token, &v.client, state.clock.now()).await
     } else {
         Ok(false)
@@ -186,7 +181,7 @@ async fn confirm(
     Form(f): Form<ConfirmForm>,
 ) -> Result<Response, PageError> {
     v.check_csrf(&f.csrf_token)?;
-    let result = if well_formed(&f.token) {
+    let result = if podium_app::accounts::is_link_token(&f.token) {
         signup::confirm(state.store.as_ref(), &f.token, &v.client, state.clock.now()).await
     } else {
         Err(ConfirmError::LinkNotLive)

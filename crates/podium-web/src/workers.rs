@@ -156,13 +156,19 @@ pub async fn compose_reset(
         return Ok(None);
     }
     let token = podium_app::security::reset_token(&state.config.shared_secret.0, &reset.id);
+    Ok(Some(link_mail(&tr, mail, &format!("{base_url}/password/reset?token={token}"), "mail-reset")))
+}
+
+/// A mail whose point is one link: `{kind}-intro`, the link (in the mail's language), then
+/// `{kind}-ignore`, under `{kind}-subject`.
+fn link_mail(tr: &Tr, mail: &QueuedMail, link: &str, kind: &str) -> Message {
     let body = format!(
-        "{}\n\n{base_url}/password/reset?token={token}&lang={}\n\n{}\n",
-        tr.t("mail-reset-intro"),
+        "{}\n\n{link}&lang={}\n\n{}\n",
+        tr.t(&format!("{kind}-intro")),
         tr.lang.tag(),
-        tr.t("mail-reset-ignore")
+        tr.t(&format!("{kind}-ignore"))
     );
-    Ok(Some(Message { to: mail.recipient.clone(), subject: tr.t("mail-reset-subject"), body }))
+    Message { to: mail.recipient.clone(), subject: tr.t(&format!("{kind}-subject")), body }
 }
 
 /// A sign-up's confirmation link, while it is live (a used or expired one is not sent).
@@ -177,13 +183,7 @@ pub async fn compose_signup_confirm(
         return Ok(None);
     }
     let token = podium_app::signup::confirm_token(&state.config.shared_secret.0, &c.id);
-    let body = format!(
-        "{}\n\n{base_url}/signup/confirm?token={token}&lang={}\n\n{}\n",
-        tr.t("mail-confirm-intro"),
-        tr.lang.tag(),
-        tr.t("mail-confirm-ignore")
-    );
-    Ok(Some(Message { to: mail.recipient.clone(), subject: tr.t("mail-confirm-subject"), body }))
+    Ok(Some(link_mail(&tr, mail, &format!("{base_url}/signup/confirm?token={token}"), "mail-confirm")))
 }
 
 /// Tells an account's owner that someone tried to sign up with their address.
