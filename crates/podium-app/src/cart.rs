@@ -81,8 +81,10 @@ pub enum CartError {
     Quantity,
     #[error("{sku}: {reason}")]
     Line { sku: String, reason: String },
-    #[error("{sku} is sold out")]
-    SoldOut { sku: String },
+    /// Not enough left: `available` is how many this line may hold in all (0: sold out), and
+    /// `in_cart` how many it holds already.
+    #[error("{sku}: only {available} left")]
+    SoldOut { sku: String, available: i64, in_cart: i64 },
     #[error(transparent)]
     Quote(#[from] QuoteError),
     #[error(transparent)]
@@ -144,8 +146,8 @@ pub async fn add_line(
     let line = LineRequest { sku: sku.to_string(), quantity: u32::try_from(total).unwrap_or(u32::MAX) };
     let products = quote::load_products(store, std::slice::from_ref(&line)).await?;
     match quote::price(ship_to, currency, std::slice::from_ref(&line), &products, ctx) {
-        Err(QuoteError::Line { reason: Undeliverable::OutOfStock { .. }, .. }) => {
-            return Err(CartError::SoldOut { sku: sku.to_string() });
+        Err(QuoteError::Line { reason: Undeliverable::OutOfStock { available }, .. }) => {
+            return Err(CartError::SoldOut { sku: sku.to_string(), available, in_cart: already });
         }
         Err(QuoteError::Line { reason, .. }) => {
             return Err(CartError::Line { sku: sku.to_string(), reason: quote::describe(&reason) });

@@ -1048,3 +1048,11 @@ error-too-long-title = Too much text
 error-too-long-body = One of the fields is longer than Podium takes (20,000 characters), so nothing was saved. Go back, shorten it and send the form again.
 error-busy-title = Podium is very busy
 error-busy-body = Too many people are using Podium at this moment. Nothing was changed; please try again in a few seconds.
+
+# The product page and cart when fewer are left than asked
+cart-error-only-left = Only { $count } left: choose { $count } or fewer.
+cart-error-only-left-in-cart = Only { $count } left, and your cart already holds { $in_cart }.
+
+# The shop console: a product fans cannot see yet
+status-live-once-approved = Live once approved
+action-preview = Preview (only you and the licensor)

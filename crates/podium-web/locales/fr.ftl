@@ -1048,3 +1048,11 @@ error-too-long-title = Trop de texte
 error-too-long-body = Un des champs dépasse ce que Podium accepte (20 000 caractères) : rien n’a été enregistré. Revenez en arrière, raccourcissez-le et renvoyez le formulaire.
 error-busy-title = Podium est très sollicité
 error-busy-body = Trop de personnes utilisent Podium en ce moment. Rien n’a été modifié ; réessayez dans quelques secondes.
+
+# The product page and cart when fewer are left than asked
+cart-error-only-left = Il n'en reste que { $count } : choisissez-en { $count } au plus.
+cart-error-only-left-in-cart = Il n'en reste que { $count }, et votre panier en contient déjà { $in_cart }.
+
+# The shop console: a product fans cannot see yet
+status-live-once-approved = En ligne dès approbation
+action-preview = Aperçu (vous et le concédant seulement)

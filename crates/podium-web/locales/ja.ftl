@@ -1048,3 +1048,11 @@ error-too-long-title = 文字数が多すぎます
 error-too-long-body = 入力欄のひとつが Podium の上限（20,000 文字）を超えているため、何も保存されていません。戻って短くし、もう一度送信してください。
 error-busy-title = Podium が混み合っています
 error-busy-body = ただいまアクセスが集中しています。何も変更されていません。数秒後にもう一度お試しください。
+
+# The product page and cart when fewer are left than asked
+cart-error-only-left = 残り{ $count }点です。{ $count }点以下でお選びください。
+cart-error-only-left-in-cart = 残り{ $count }点で、カートにはすでに{ $in_cart }点入っています。
+
+# The shop console: a product fans cannot see yet
+status-live-once-approved = 承認後に公開
+action-preview = プレビュー（ショップとライセンサーのみ）

@@ -1048,3 +1048,11 @@ error-too-long-title = 글자가 너무 많습니다
 error-too-long-body = 입력란 하나가 Podium의 한도(20,000자)를 넘어 아무것도 저장되지 않았습니다. 돌아가서 줄인 뒤 다시 보내세요.
 error-busy-title = Podium 이용자가 많습니다
 error-busy-body = 지금 Podium을 이용하는 사람이 너무 많습니다. 아무것도 바뀌지 않았습니다. 몇 초 뒤에 다시 시도하세요.
+
+# The product page and cart when fewer are left than asked
+cart-error-only-left = { $count }개만 남았습니다. { $count }개 이하로 선택해 주세요.
+cart-error-only-left-in-cart = { $count }개만 남았고, 장바구니에 이미 { $in_cart }개가 있습니다.
+
+# The shop console: a product fans cannot see yet
+status-live-once-approved = 승인되면 판매 시작
+action-preview = 미리 보기 (상점과 라이선스 제공자만)

@@ -1048,3 +1048,11 @@ error-too-long-title = 文字太多
 error-too-long-body = 有一个字段超过了 Podium 可接受的长度（20,000 个字符），因此没有保存任何内容。请返回，缩短后重新提交。
 error-busy-title = Podium 当前繁忙
 error-busy-body = 此刻使用 Podium 的人太多。没有做任何更改，请几秒钟后再试。
+
+# The product page and cart when fewer are left than asked
+cart-error-only-left = 仅剩 { $count } 件：请选择 { $count } 件或更少。
+cart-error-only-left-in-cart = 仅剩 { $count } 件，您的购物车中已有 { $in_cart } 件。
+
+# The shop console: a product fans cannot see yet
+status-live-once-approved = 批准后上架
+action-preview = 预览（仅您和许可方可见）

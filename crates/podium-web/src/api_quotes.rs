@@ -248,15 +248,13 @@ fn cart_problem(e: podium_app::cart::CartError) -> ApiError {
             e.to_string(),
         )
         .field("sku"),
-        CartError::SoldOut { ref sku } => {
-            let sku = sku.clone();
-            ApiError::new(
-                StatusCode::CONFLICT,
-                "sold-out",
-                "Sold out",
-                format!("{sku} is sold out: not enough stock is left"),
-            )
-            .field("sku")
+        CartError::SoldOut { ref sku, available, in_cart } => {
+            let detail = match (available, in_cart) {
+                (0, _) => format!("{sku} is sold out: not enough stock is left"),
+                (n, 0) => format!("{sku}: only {n} left in stock"),
+                (n, c) => format!("{sku}: only {n} left in stock, and the cart already holds {c}"),
+            };
+            ApiError::new(StatusCode::CONFLICT, "sold-out", "Not enough in stock", detail).field("sku")
         }
         CartError::Quote(q) => quote_problem(q),
         CartError::Store(s) => s.into(),

@@ -331,7 +331,7 @@ struct ProductPage {
     made_by: String,
     price: String,
     option_name: String,
-    variants: Vec<Opt>,
+    variants: Vec<crate::variant_picker::Choice>,
     available: i64,
     stock_text: String,
     licence: String,
@@ -449,29 +449,43 @@ async fn product(
     let show_pending = insider(&v, &p);
     let currency = v.prefs.currency;
     let Some(text) = storefront::text(&p, tr.lang) else { return Err(PageError::not_found(tr)) };
-    // The chosen variant, else the first one in stock, else the first.
+    // The chosen variant (by the shop's code or the public SKU), else the first in stock, else the first.
+    let chosen = |x: &podium_app::catalogue::VariantRecord, sku: &str| {
+        x.sku == sku || sku.strip_prefix(p.shop.slug.as_str()).and_then(|s| s.strip_prefix(':')) == Some(x.sku.as_str())
+    };
     let selected = q
         .variant
         .as_deref()
-        .and_then(|sku| p.variants.iter().position(|x| x.sku == sku))
+        .and_then(|sku| p.variants.iter().position(|x| chosen(x, sku)))
         .or_else(|| p.variants.iter().position(|x| x.available > 0))
         .unwrap_or(0);
     let price_of = |i: usize| pres.variant_price(&p, &p.variants[i]).unwrap_or(p.variants[i].price);
     let variant = &p.variants[selected];
     let option_name =
         variant.options.first().map(|(n, _)| option_label(&tr, n)).unwrap_or_else(|| tr.t("product-choose"));
+    let drop = crate::drops_pages::product_drop(&state, &tr, &p).await?;
+    let gated_variant = |id: &str| drop.as_ref().is_some_and(|d| d.variant_id == id && d.phase != "ended");
     let variants = p
         .variants
         .iter()
         .enumerate()
         .map(|(i, x)| {
             let value = x.options.iter().map(|(_, v)| v.as_str()).collect::<Vec<_>>().join(" / ");
+            let price = price_of(i).formatted();
             let label = if x.available > 0 {
-                format!("{value} — {}", price_of(i).formatted())
+                format!("{value} — {price}")
             } else {
                 format!("{value} — {}", tr.t("product-out-of-stock"))
             };
-            Opt { value: x.sku.clone(), label, selected: i == selected, extra: String::new() }
+            crate::variant_picker::Choice {
+                sku: storefront::public_sku(&p.shop.slug, &x.sku),
+                code: x.sku.clone(),
+                label,
+                price,
+                stock: crate::variant_picker::stock_text(&tr, x),
+                buyable: unavailable.is_none() && x.available > 0 && !gated_variant(&x.id),
+                selected: i == selected,
+            }
         })
         .collect();
     let cats = state.store.categories().await.map_err(internal)?;
@@ -527,8 +541,7 @@ async fn product(
         selected: false,
         extra: String::new(),
     });
-    let drop = crate::drops_pages::product_drop(&state, &tr, &p).await?;
-    let gated = drop.as_ref().is_some_and(|d| d.variant_id == variant.id && d.phase != "ended");
+    let gated = gated_variant(&variant.id);
     let page = ProductPage {
         drop,
         gated,
@@ -547,19 +560,7 @@ async fn product(
         option_name,
         variants,
         available: variant.available,
-        stock_text: {
-            let text = if variant.available > 0 {
-                tr.t1("product-in-stock", "count", &variant.available.to_string())
-            } else {
-                tr.t("product-out-of-stock")
-            };
-            // Units held by checkouts not yet paid may come back on sale.
-            if variant.held > 0 {
-                format!("{text} · {}", tr.t1("product-held", "count", &variant.held.to_string()))
-            } else {
-                text
-            }
-        },
+        stock_text: crate::variant_picker::stock_text(&tr, variant),
         licence: tr.tn("product-licence", &[("property", &p.property.name), ("licensor", &p.property.licensor_name)]),
         sku: storefront::public_sku(&p.shop.slug, &variant.sku),
         gtin: variant.gtin.clone(),

@@ -106,7 +106,7 @@ fn title_of(tr: &Tr, priced: &PricedCart, sku: &str) -> (String, String) {
                 .map(|v| v.options.iter().map(|(_, val)| val.as_str()).collect::<Vec<_>>().join(" · "))
                 .unwrap_or_default();
             let title = if variant.is_empty() { title } else { format!("{title} — {variant}") };
-            (title, format!("/products/{}", p.slug))
+            (title, format!("/products/{}?variant={code}", p.slug))
         })
         .unwrap_or_else(|| (sku.to_string(), String::new()))
 }
@@ -282,7 +282,14 @@ struct LineForm {
 
 fn cart_error_text(tr: &Tr, e: &CartError) -> String {
     match e {
-        CartError::SoldOut { .. } => tr.t("cart-error-sold-out"),
+        CartError::SoldOut { available: 0, .. } => tr.t("cart-error-sold-out"),
+        CartError::SoldOut { available, in_cart: 0, .. } => {
+            tr.t1("cart-error-only-left", "count", &available.to_string())
+        }
+        CartError::SoldOut { available, in_cart, .. } => tr.tn(
+            "cart-error-only-left-in-cart",
+            &[("count", &available.to_string()), ("in_cart", &in_cart.to_string())],
+        ),
         CartError::Quantity => tr.t("cart-error-quantity"),
         CartError::TooManyLines => tr.t("cart-error-full"),
         CartError::Line { reason, .. } => tr.t1("cart-error-undeliverable", "reason", reason),

@@ -48,6 +48,22 @@ fn countdown(tr: &Tr, left: time::Duration) -> String {
     }
 }
 
+/// The countdown's wording with `{h}`, `{m}` and `{s}` in place of the numbers, so the script that
+/// ticks it every second keeps the page's language ("Opens in 2 h 05 min", not "2:05:00").
+pub struct CountdownWords {
+    pub hours: String,
+    pub minutes: String,
+}
+
+impl CountdownWords {
+    pub fn new(tr: &Tr) -> CountdownWords {
+        CountdownWords {
+            hours: tr.tn("drop-countdown-hours", &[("h", "{h}"), ("m", "{m}")]),
+            minutes: tr.tn("drop-countdown-minutes", &[("m", "{m}"), ("s", "{s}")]),
+        }
+    }
+}
+
 /// The units the drop can still sell.
 async fn available(state: &AppState, d: &DropRecord) -> Result<i64, StoreError> {
     drops::units_left(state.store.as_ref(), d, state.clock.now()).await
@@ -63,6 +79,7 @@ pub struct DropView {
     pub facts: String,
     /// The variant it is for.
     pub variant_id: String,
+    pub words: CountdownWords,
 }
 
 /// The product's current drop (not closed, or ended within a week), as its page shows it.
@@ -103,6 +120,7 @@ pub async fn product_drop(
             &[("quantity", &d.quantity.to_string()), ("limit", &d.per_fan.to_string()), ("at", &when(d.starts_at))],
         ),
         variant_id: d.variant_id.clone(),
+        words: CountdownWords::new(tr),
     }))
 }
 
@@ -163,13 +181,25 @@ struct RoomPage {
     headline: String,
     status: String,
     countdown: String,
+    words: CountdownWords,
     starts_epoch: i64,
     refresh: bool,
     notified: bool,
     can_join: bool,
+    /// Before the start: "notify me" (the waiting room opens shortly before).
+    can_notify: bool,
     admitted: bool,
     sku: String,
     per_fan: i64,
+    /// What a fan needs to decide before the start: the variant, the price, how many and the limit.
+    variant: String,
+    price: String,
+    price_note: String,
+    facts: String,
+    /// Units left once it is on sale.
+    left: Option<String>,
+    image: String,
+    image_alt: String,
 }
 
 /// The waiting room: where the fan stands, refreshed every few seconds. Each visit after the
@@ -199,12 +229,19 @@ async fn room(
     let Some(product) = product else { return Err(PageError::not_found(tr)) };
     let title =
         podium_app::storefront::text(&product, tr.lang).map(|t| t.translation.title.clone()).unwrap_or_default();
-    let sku = product
-        .variants
-        .iter()
-        .find(|x| x.id == d.variant_id)
-        .map(|x| format!("{}:{}", product.shop.slug, x.sku))
-        .unwrap_or_default();
+    let Some(variant) = product.variants.iter().find(|x| x.id == d.variant_id) else {
+        return Err(PageError::not_found(tr));
+    };
+    let sku = podium_app::storefront::public_sku(&product.shop.slug, &variant.sku);
+    let image_alt = tr.t1("product-image-alt", "title", &title);
+    let reference = state.reference.get(state.store.as_ref()).await.map_err(internal(&tr))?;
+    let pres = v.shopper().presentment(&reference);
+    let price = pres.variant_price(&product, variant).unwrap_or(variant.price).formatted();
+    let price_note = if pres.includes_tax() {
+        tr.t1("product-price-incl", "country", &tr.country(v.prefs.country))
+    } else {
+        tr.t("product-price-net")
+    };
     let entry = match &v.principal {
         Some(p) => state.store.drop_entry(&d.id, &p.user.id).await.map_err(internal(&tr))?,
         None => None,
@@ -229,6 +266,21 @@ async fn room(
         product_href: format!("/products/{}", product.slug),
         headline: tr.t(&format!("drop-phase-{}", phase.as_str())),
         status,
+        words: CountdownWords::new(&tr),
+        can_notify: phase == Phase::Scheduled,
+        variant: variant.options.iter().map(|(_, o)| o.as_str()).collect::<Vec<_>>().join(" / "),
+        price,
+        price_note,
+        facts: tr.tn(
+            "drop-facts",
+            &[("quantity", &d.quantity.to_string()), ("limit", &d.per_fan.to_string()), ("at", &when(d.starts_at))],
+        ),
+        left: (phase == Phase::Open).then(|| tr.t1("drop-in-stock", "count", &left.to_string())),
+        image: match product.public_images().next() {
+            Some(i) => format!("/media/{}/thumb", i.id),
+            None => format!("/products/{}/art.svg", product.slug),
+        },
+        image_alt,
         countdown: if phase == Phase::Scheduled || phase == Phase::Lobby {
             countdown(&tr, d.starts_at - now)
         } else {

@@ -36,6 +36,7 @@ mod signup_pages;
 mod statements;
 mod stories_pages;
 mod tokens_console;
+mod variant_picker;
 mod verify;
 pub mod workers;
 
@@ -161,6 +162,7 @@ fn all_routes() -> routes::Routes {
         .merge(account_pages::routes())
         .merge(signup_pages::routes())
         .merge(catalogue_pages::routes())
+        .merge(variant_picker::routes())
         .merge(checkout_pages::routes())
         .merge(search_page::routes())
         .merge(shop_console::routes())

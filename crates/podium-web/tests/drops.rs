@@ -149,7 +149,20 @@ async fn only_admitted_fans_buy_and_no_more_than_the_limit_by_account_or_card() 
     let shown =
         app.get_anonymous(&format!("/products/{}?variant={}&lang=en&country=KR", product.slug, variant.sku)).await;
     assert!(shown.body.contains("data-testid=\"countdown\"") && shown.body.contains("data-testid=\"notify-me\""));
-    assert!(!shown.body.contains("data-testid=\"add-to-cart\""), "sold only through the drop");
+    assert!(shown.body.contains("<div class=\"buy-now\" hidden>"), "sold only through the drop: no add-to-cart");
+    // The drop's own page (shared, mailed) carries what the product page's box has: price,
+    // limits, a countdown in words that the script keeps in words, and "notify me".
+    let room = app.get_anonymous(&format!("/drops/{}?lang=en&country=KR", d.id)).await;
+    assert_eq!(room.status, StatusCode::OK);
+    for part in [
+        "data-testid=\"notify-me\"",
+        "data-testid=\"price\">₩",
+        "at most 2 per fan",
+        "data-hours=\"Opens in {h} h {m} min\"",
+    ] {
+        assert!(room.body.contains(part), "{part} on the drop page");
+    }
+    assert!(!room.body.contains("data-testid=\"join-drop\""), "the waiting room opens later");
     let fan = fan_token(&mut app, "fan@podium.example", "fan-demo-2026", false).await;
     let early = buy(&mut app, &fan, &sku, 1).await;
     assert_eq!(early.status, StatusCode::CONFLICT, "{}", early.body);

@@ -466,9 +466,9 @@ async fn product_pages_show_translated_content_prices_and_variants() {
         "{}",
         &r.body[r.body.find("data-testid").unwrap_or(0)..][..80]
     );
-    // Choosing another variant without JavaScript: a GET with ?variant=.
+    // Choosing another variant without JavaScript: "Show price" comes back with ?variant=.
     let r = app.get(&format!("{slug}?variant=TEE-KIL-XL&country=KR")).await;
-    assert!(r.body.contains("value=\"TEE-KIL-XL\" checked"));
+    assert!(r.body.contains("value=\"hanok-threads:TEE-KIL-XL\" checked"));
     assert!(
         r.body.contains("<input type=\"hidden\" name=\"variant\" value=\"TEE-KIL-XL\">"),
         "currency changes keep the variant"
