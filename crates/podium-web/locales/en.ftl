@@ -1056,3 +1056,8 @@ cart-error-only-left-in-cart = Only { $count } left, and your cart already holds
 # The shop console: a product fans cannot see yet
 status-live-once-approved = Live once approved
 action-preview = Preview (only you and the licensor)
+
+# The header on phones: the account links and the preferences fold away
+nav-menu = Menu
+nav-ship-to-summary = Ship to { $country }
+search-filters-toggle = Filters

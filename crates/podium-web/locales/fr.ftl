@@ -1056,3 +1056,8 @@ cart-error-only-left-in-cart = Il n'en reste que { $count }, et votre panier en 
 # The shop console: a product fans cannot see yet
 status-live-once-approved = En ligne dès approbation
 action-preview = Aperçu (vous et le concédant seulement)
+
+# The header on phones: the account links and the preferences fold away
+nav-menu = Menu
+nav-ship-to-summary = Livraison : { $country }
+search-filters-toggle = Filtres

@@ -1056,3 +1056,8 @@ cart-error-only-left-in-cart = 残り{ $count }点で、カートにはすでに
 # The shop console: a product fans cannot see yet
 status-live-once-approved = 承認後に公開
 action-preview = プレビュー（ショップとライセンサーのみ）
+
+# The header on phones: the account links and the preferences fold away
+nav-menu = メニュー
+nav-ship-to-summary = お届け先：{ $country }
+search-filters-toggle = 絞り込み

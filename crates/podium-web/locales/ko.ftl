@@ -1056,3 +1056,8 @@ cart-error-only-left-in-cart = { $count }개만 남았고, 장바구니에 이�
 # The shop console: a product fans cannot see yet
 status-live-once-approved = 승인되면 판매 시작
 action-preview = 미리 보기 (상점과 라이선스 제공자만)
+
+# The header on phones: the account links and the preferences fold away
+nav-menu = 메뉴
+nav-ship-to-summary = 배송지: { $country }
+search-filters-toggle = 필터

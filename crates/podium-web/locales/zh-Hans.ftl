@@ -1056,3 +1056,8 @@ cart-error-only-left-in-cart = 仅剩 { $count } 件，您的购物车中已有 
 # The shop console: a product fans cannot see yet
 status-live-once-approved = 批准后上架
 action-preview = 预览（仅您和许可方可见）
+
+# The header on phones: the account links and the preferences fold away
+nav-menu = 菜单
+nav-ship-to-summary = 配送至：{ $country }
+search-filters-toggle = 筛选
