@@ -58,7 +58,7 @@ test('every storefront page of the journeys fits a phone, through a whole purcha
     '/categories/apparel?lang=en',
     '/shops/hanok-threads?lang=en',
     '/stories?lang=ko&country=KR',
-    '/stories/a-seoul-workshop-sews-for-nairobi-s-ice?lang=en',
+    '/stories/ice-hockey-learnt-on-roller-blades?lang=en',
     '/verify?lang=en',
     '/signin?lang=en',
     '/signup?lang=en',
