@@ -1048,3 +1048,6 @@ error-too-long-title = Trop de texte
 error-too-long-body = Un des champs dépasse ce que Podium accepte (20 000 caractères) : rien n’a été enregistré. Revenez en arrière, raccourcissez-le et renvoyez le formulaire.
 error-busy-title = Podium est très sollicité
 error-busy-body = Trop de personnes utilisent Podium en ce moment. Rien n’a été modifié ; réessayez dans quelques secondes.
+meta-stories = Les histoires des équipes, des détenteurs de droits et des petits fabricants derrière les produits sous licence officielle.
+meta-search = Recherchez des produits sous licence officielle de petits fabricants, à des prix droits et taxes compris.
+meta-cart = Votre panier : vos articles, livrés droits et taxes déjà payés.

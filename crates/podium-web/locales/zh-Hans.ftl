@@ -1048,3 +1048,6 @@ error-too-long-title = 文字太多
 error-too-long-body = 有一个字段超过了 Podium 可接受的长度（20,000 个字符），因此没有保存任何内容。请返回，缩短后重新提交。
 error-busy-title = Podium 当前繁忙
 error-busy-body = 此刻使用 Podium 的人太多。没有做任何更改，请几秒钟后再试。
+meta-stories = 官方授权商品背后的团队、版权方和小型制造商的故事。
+meta-search = 搜索小型制造商的官方授权商品，价格已包含关税和税费。
+meta-cart = 您的购物车：所选商品将以完税方式送达。
