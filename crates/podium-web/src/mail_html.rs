@@ -43,7 +43,7 @@ fn line(text: &str) -> String {
         .split(' ')
         .map(|word| {
             if word.starts_with("https://") || word.starts_with("http://") {
-                format!("<a href=\"{0}\" style=\"color:#0b5d4b\">{0}</a>", esc(word))
+                format!("<a href=\"{0}\" style=\"color:#0b5d4b;word-break:break-all\">{0}</a>", esc(word))
             } else {
                 esc(word)
             }
