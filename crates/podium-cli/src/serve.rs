@@ -321,3 +321,19 @@ async fn shutdown_signal() {
     }
     tracing::info!("shutting down: finishing requests in flight");
 }
+
+#[cfg(test)]
+mod tests {
+    use super::public_url;
+
+    #[test]
+    fn the_public_url_is_given_or_the_listen_address() {
+        let local = "127.0.0.1:8080".parse().expect("addr");
+        assert_eq!(public_url(Some("https://shop.example/"), local).ok().as_deref(), Some("https://shop.example"));
+        assert_eq!(public_url(None, local).ok().as_deref(), Some("http://127.0.0.1:8080"));
+        assert_eq!(public_url(Some("  "), local).ok().as_deref(), Some("http://127.0.0.1:8080"));
+        let everywhere = "0.0.0.0:9000".parse().expect("addr");
+        assert_eq!(public_url(None, everywhere).ok().as_deref(), Some("http://localhost:9000"));
+        assert!(public_url(Some("shop.example"), local).is_err(), "a scheme is required");
+    }
+}

@@ -351,6 +351,23 @@ mod tests {
     }
 
     #[test]
+    fn the_address_language_beats_query_cookie_and_browser_and_is_remembered() {
+        let mut req = Request::builder()
+            .uri("/products/x?lang=ja")
+            .header(header::COOKIE, "podium_lang=fr")
+            .header(header::ACCEPT_LANGUAGE, "en-GB")
+            .body(())
+            .expect("request");
+        req.extensions_mut().insert(crate::lang_path::PathLang(Lang::Ko));
+        let (parts, _) = req.into_parts();
+        let jar = CookieJar::from_headers(&parts.headers);
+        let (prefs, remember) = resolve_prefs(&parts, &jar, Country::parse("US").expect("us"));
+        assert_eq!(prefs.lang, Lang::Ko);
+        let langs: Vec<_> = remember.iter().filter(|c| c.name() == LANG_COOKIE).map(|c| c.value()).collect();
+        assert_eq!(langs, ["ko"], "remembered, and the query's ja is not");
+    }
+
+    #[test]
     fn currency_follows_the_country_unless_chosen() {
         let p = prefs_for("/?country=JP", "", "en-GB");
         assert_eq!((p.country.code(), p.currency.code(), p.currency_explicit), ("JP", "JPY", false));
