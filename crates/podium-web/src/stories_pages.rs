@@ -2,7 +2,7 @@
 //! its featured products (only those the fan can buy, at the fan's price, with an add-to-cart
 //! button), follow buttons, the feed (what the followed properties, shops and licensors
 //! published and released, newest first, what is new since the last visit marked), the fan's
-//! follows, Atom feeds per property and shop, and the consoles where licensors and shops write
+//! follows (the Atom feeds are in `feeds`), and the consoles where licensors and shops write
 //! stories and licensors review the stories shops write about their properties.
 
 use askama::Template;
