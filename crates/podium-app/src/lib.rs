@@ -30,6 +30,7 @@ pub mod orgs;
 pub mod payments;
 pub mod payouts;
 pub mod ports;
+pub mod public_pages;
 pub mod quote;
 pub mod royalties;
 pub mod security;

@@ -124,9 +124,14 @@ pub struct HttpArgs {
     /// verified from more than one country); repeated look-ups by one client count once.
     #[arg(long, env = "PODIUM_SUSPICIOUS_AFTER", default_value_t = 20)]
     pub suspicious_after: u64,
-    /// The address fans reach Podium at, for links in e-mails (default: the listen address).
+    /// The address fans reach Podium at (https://shop.example): the origin of canonical links,
+    /// link previews, the sitemap, feeds, JSON-LD and e-mail links (default: the listen address).
     #[arg(long, env = "PODIUM_PUBLIC_URL")]
     pub public_url: Option<String>,
+    /// Where vulnerabilities in this marketplace are reported, for /.well-known/security.txt
+    /// (mailto: or https:; default: security@ the public URL's host).
+    #[arg(long, env = "PODIUM_SECURITY_CONTACT")]
+    pub security_contact: Option<String>,
     /// Send e-mail through this SMTP relay (host:port, plain). Without it, e-mails are written
     /// as .eml files in the data directory's `mail` folder.
     #[arg(long, env = "PODIUM_SMTP")]

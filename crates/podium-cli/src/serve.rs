@@ -56,6 +56,10 @@ pub async fn serve(url: &str, http: &HttpArgs, data_dir: &Path, demo_mode: Optio
 
     let search = open_search(store.as_ref(), data_dir).await?;
     tokio::spawn(search.clone().run(store.clone(), Duration::from_millis(500)));
+    let listener =
+        tokio::net::TcpListener::bind(http.addr).await.with_context(|| format!("cannot listen on {}", http.addr))?;
+    let local = listener.local_addr().context("no local address")?;
+    let public_url = public_url(http.public_url.as_deref(), local)?;
     let config = WebConfig {
         default_country,
         secure_cookies: http.secure_cookies,
@@ -78,12 +82,11 @@ pub async fn serve(url: &str, http: &HttpArgs, data_dir: &Path, demo_mode: Optio
             .map(str::trim)
             .filter(|t| !t.is_empty())
             .map(|t| podium_web::Secret(t.as_bytes().to_vec())),
+        public_url: public_url.clone(),
+        security_contact: http.security_contact.clone(),
     };
     let state = AppState::new(store.clone(), clock.clone(), config, search).map_err(|e| anyhow::anyhow!(e))?;
     let app = podium_web::router(state.clone());
-    let listener =
-        tokio::net::TcpListener::bind(http.addr).await.with_context(|| format!("cannot listen on {}", http.addr))?;
-    let local = listener.local_addr().context("no local address")?;
     println!("Podium is serving http://{local}/  (API docs: http://{local}/api/docs)");
     tracing::info!(addr = %local, backend = store.backend(), "serving");
 
@@ -151,8 +154,6 @@ pub async fn serve(url: &str, http: &HttpArgs, data_dir: &Path, demo_mode: Optio
         })
     };
 
-    let public_url =
-        http.public_url.clone().unwrap_or_else(|| format!("http://{local}")).trim_end_matches('/').to_string();
     let transport = match &http.smtp {
         Some(addr) => podium_web::workers::MailTransport::Smtp { addr: addr.clone(), from: http.mail_from.clone() },
         None => podium_web::workers::MailTransport::Files(data_dir.join("mail")),
@@ -174,6 +175,17 @@ pub async fn serve(url: &str, http: &HttpArgs, data_dir: &Path, demo_mode: Optio
     }
     tracing::info!("stopped");
     Ok(())
+}
+
+/// Where fans reach the marketplace: `--public-url` (an http or https address, no trailing
+/// slash), else the listen address (`localhost` for one that listens everywhere).
+fn public_url(given: Option<&str>, local: std::net::SocketAddr) -> Result<String> {
+    match given.map(str::trim).filter(|u| !u.is_empty()) {
+        Some(u) if u.starts_with("http://") || u.starts_with("https://") => Ok(u.trim_end_matches('/').to_string()),
+        Some(u) => anyhow::bail!("--public-url: {u} is not an http:// or https:// address"),
+        None if local.ip().is_unspecified() => Ok(format!("http://localhost:{}", local.port())),
+        None => Ok(format!("http://{local}")),
+    }
 }
 
 /// The sandbox's webhooks (posted to this node's own endpoint), the mail queue, and the sweep
@@ -308,4 +320,20 @@ async fn shutdown_signal() {
         _ = term => {},
     }
     tracing::info!("shutting down: finishing requests in flight");
+}
+
+#[cfg(test)]
+mod tests {
+    use super::public_url;
+
+    #[test]
+    fn the_public_url_is_given_or_the_listen_address() {
+        let local = "127.0.0.1:8080".parse().expect("addr");
+        assert_eq!(public_url(Some("https://shop.example/"), local).ok().as_deref(), Some("https://shop.example"));
+        assert_eq!(public_url(None, local).ok().as_deref(), Some("http://127.0.0.1:8080"));
+        assert_eq!(public_url(Some("  "), local).ok().as_deref(), Some("http://127.0.0.1:8080"));
+        let everywhere = "0.0.0.0:9000".parse().expect("addr");
+        assert_eq!(public_url(None, everywhere).ok().as_deref(), Some("http://localhost:9000"));
+        assert!(public_url(Some("shop.example"), local).is_err(), "a scheme is required");
+    }
 }

@@ -1061,3 +1061,6 @@ action-preview = Preview (only you and the licensor)
 nav-menu = Menu
 nav-ship-to-summary = Ship to { $country }
 search-filters-toggle = Filters
+meta-stories = Stories from the teams, rights holders and small makers behind officially licensed merchandise.
+meta-search = Search officially licensed merchandise from small makers, with prices that include duties and taxes.
+meta-cart = Your cart: what you chose, delivered with duties and taxes already paid.

@@ -1061,3 +1061,6 @@ action-preview = Aperçu (vous et le concédant seulement)
 nav-menu = Menu
 nav-ship-to-summary = Livraison : { $country }
 search-filters-toggle = Filtres
+meta-stories = Les histoires des équipes, des détenteurs de droits et des petits fabricants derrière les produits sous licence officielle.
+meta-search = Recherchez des produits sous licence officielle de petits fabricants, à des prix droits et taxes compris.
+meta-cart = Votre panier : vos articles, livrés droits et taxes déjà payés.

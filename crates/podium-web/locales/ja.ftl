@@ -1061,3 +1061,6 @@ action-preview = プレビュー（ショップとライセンサーのみ）
 nav-menu = メニュー
 nav-ship-to-summary = お届け先：{ $country }
 search-filters-toggle = 絞り込み
+meta-stories = 公式ライセンス商品を支えるチーム、権利者、小さな作り手たちのストーリー。
+meta-search = 小さな作り手による公式ライセンス商品を検索できます。価格には関税と税金が含まれています。
+meta-cart = カート：選んだ商品を、関税と税金を支払い済みの状態でお届けします。

@@ -1061,3 +1061,6 @@ action-preview = 미리 보기 (상점과 라이선스 제공자만)
 nav-menu = 메뉴
 nav-ship-to-summary = 배송지: { $country }
 search-filters-toggle = 필터
+meta-stories = 공식 라이선스 상품 뒤에 있는 팀, 권리 보유자, 작은 제작자들의 이야기.
+meta-search = 작은 제작자들이 만든 공식 라이선스 상품을 검색하세요. 가격에는 관세와 세금이 포함되어 있습니다.
+meta-cart = 장바구니: 고른 상품을 관세와 세금을 미리 낸 상태로 배송해 드립니다.

@@ -1061,3 +1061,6 @@ action-preview = 预览（仅您和许可方可见）
 nav-menu = 菜单
 nav-ship-to-summary = 配送至：{ $country }
 search-filters-toggle = 筛选
+meta-stories = 官方授权商品背后的团队、版权方和小型制造商的故事。
+meta-search = 搜索小型制造商的官方授权商品，价格已包含关税和税费。
+meta-cart = 您的购物车：所选商品将以完税方式送达。

@@ -1,10 +1,10 @@
-//! Storefront catalogue pages: listings by property, category and shop, the product page, and
-//! the product illustrations drawn on the fly.
+//! Storefront catalogue pages: listings by property, category and shop, and the product page
+//! (its illustrations are drawn in `product_art`).
 
 use askama::Template;
 use axum::extract::{Path, Query, State};
-use axum::http::{header, StatusCode};
-use axum::response::{IntoResponse, Response};
+use axum::http::StatusCode;
+use axum::response::Response;
 use podium_app::catalogue::{ProductFilter, ProductRecord};
 use podium_app::storefront;
 use podium_domain::catalogue::CategoryTree;
@@ -16,7 +16,7 @@ use crate::error::PageError;
 use crate::i18n::Tr;
 use crate::layout::{Layout, Opt};
 use crate::pages::render;
-use crate::AppState;
+use crate::{catalogue_meta as meta, AppState};
 
 pub const PER_PAGE: i64 = 24;
 
@@ -24,7 +24,8 @@ pub fn routes() -> crate::routes::Routes {
     crate::routes::Routes::new()
         .get("/products", all_products)
         .get("/products/{slug}", product)
-        .get("/products/{slug}/art.svg", art)
+        .get("/products/{slug}/art.svg", crate::product_art::art)
+        .get("/products/{slug}/art.png", crate::product_art::art_png)
         .get("/properties/{slug}", property)
         .get("/categories/{slug}", category)
         .get("/shops/{slug}", shop)
@@ -182,7 +183,14 @@ async fn render_listing(state: &AppState, v: Visitor, listing: Listing, page: i6
         None => None,
     };
     let page_view = ListingPage {
-        layout: Layout::new(&v),
+        layout: meta::listing(
+            Layout::new(&v),
+            &listing.heading,
+            &listing.subheading,
+            &listing.story,
+            &listing.crumbs,
+            atom.as_deref(),
+        ),
         heading: listing.heading,
         subheading: listing.subheading,
         crumbs: listing.crumbs,
@@ -511,30 +519,9 @@ async fn product(
         tr.t("product-price-net")
     };
     let shop_country = country_name(&tr, &p.shop.country);
-    let json_ld = serde_json::json!({
-        "@context": "https://schema.org",
-        "@type": "Product",
-        "name": text.translation.title,
-        "description": text.translation.description,
-        "sku": storefront::public_sku(&p.shop.slug, &variant.sku),
-        "gtin14": variant.gtin,
-        "brand": {"@type": "Brand", "name": p.property.name},
-        "image": match p.public_images().next() {
-            Some(i) => format!("/media/{}", i.id),
-            None => format!("/products/{}/art.svg", p.slug),
-        },
-        "offers": {
-            "@type": "Offer",
-            "price": price.amount(),
-            "priceCurrency": price.currency.code(),
-            "availability": if variant.available > 0 { "https://schema.org/InStock" } else { "https://schema.org/OutOfStock" },
-            "seller": {"@type": "Organization", "name": p.shop.name},
-        }
-    })
-    .to_string()
-    // A string inside JSON-LD must never close the script element.
-    .replace("</", "<\\/");
-    let mut layout = Layout::new(&v);
+    let (title, description) = (&text.translation.title, &text.translation.description);
+    let (mut layout, json_ld) =
+        crate::catalogue_meta::product(Layout::new(&v), &p, title, description, variant, price, &crumbs);
     layout.keep.push(Opt {
         value: "variant".into(),
         label: variant.sku.clone(),
@@ -594,53 +581,6 @@ async fn product(
 
 /// Whether the visitor belongs to the product's shop or to its property's licensor, who may see
 /// it before fans can.
-fn insider(v: &Visitor, p: &ProductRecord) -> bool {
+pub(crate) fn insider(v: &Visitor, p: &ProductRecord) -> bool {
     v.principal.as_ref().is_some_and(|pr| pr.orgs.iter().any(|o| o.id == p.shop.id || o.id == p.property.licensor_id))
-}
-
-/// A deterministic illustration per product: the property's colours, a pattern chosen by the
-/// category, and the property's initials. Drawn on request, so nothing is downloaded or stored.
-async fn art(State(state): State<AppState>, v: Visitor, Path(slug): Path<String>) -> Response {
-    let product = match state.store.product_by_slug(&slug).await {
-        // Like the product page: fans see approved products only; the shop and licensor preview.
-        Ok(Some(p)) if p.approved_at.is_some() || insider(&v, &p) => p,
-        Ok(_) => return StatusCode::NOT_FOUND.into_response(),
-        Err(e) => {
-            tracing::error!(error = %e, "art lookup failed");
-            return StatusCode::INTERNAL_SERVER_ERROR.into_response();
-        }
-    };
-    let svg = draw(&product);
-    ([(header::CONTENT_TYPE, "image/svg+xml"), (header::CACHE_CONTROL, "public, max-age=86400")], svg).into_response()
-}
-
-fn hash(s: &str) -> u32 {
-    s.bytes().fold(2166136261u32, |h, b| (h ^ u32::from(b)).wrapping_mul(16777619))
-}
-
-fn draw(p: &ProductRecord) -> String {
-    let h = hash(&p.property.slug);
-    let (hue1, hue2) = (h % 360, (h / 360 + 140) % 360);
-    let initials: String = p.property.name.split_whitespace().filter_map(|w| w.chars().next()).take(3).collect();
-    let motif = hash(&p.handle) % 4;
-    let pattern = match motif {
-        0 => "<circle cx='160' cy='160' r='110' fill='none' stroke='white' stroke-opacity='.35' stroke-width='14'/><circle cx='160' cy='160' r='70' fill='none' stroke='white' stroke-opacity='.25' stroke-width='10'/>".to_string(),
-        1 => (0..6).map(|i| format!("<rect x='{}' y='0' width='18' height='320' fill='white' fill-opacity='.12' transform='rotate(20 160 160)'/>", 20 + i * 52)).collect(),
-        2 => "<path d='M0 250 L80 150 L140 210 L210 110 L320 240 L320 320 L0 320 Z' fill='white' fill-opacity='.22'/>".to_string(),
-        _ => (0..5).flat_map(|r| (0..5).map(move |c| format!("<circle cx='{}' cy='{}' r='6' fill='white' fill-opacity='.25'/>", 32 + c * 64, 32 + r * 64))).collect(),
-    };
-    format!(
-        "<svg xmlns='http://www.w3.org/2000/svg' viewBox='0 0 320 320' width='320' height='320' role='img'>\
-         <defs><linearGradient id='g' x1='0' y1='0' x2='1' y2='1'><stop offset='0' stop-color='hsl({hue1},55%,38%)'/>\
-         <stop offset='1' stop-color='hsl({hue2},60%,48%)'/></linearGradient></defs>\
-         <rect width='320' height='320' fill='url(#g)'/>{pattern}\
-         <text x='160' y='182' text-anchor='middle' font-family='system-ui, sans-serif' font-size='64' font-weight='800' fill='white'>{}</text>\
-         <text x='160' y='290' text-anchor='middle' font-family='system-ui, sans-serif' font-size='18' fill='white' fill-opacity='.85'>{}</text></svg>",
-        xml_escape(&initials),
-        xml_escape(&p.category_slug.replace('-', " ").to_uppercase()),
-    )
-}
-
-fn xml_escape(s: &str) -> String {
-    s.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;").replace('\'', "&apos;")
 }

@@ -262,7 +262,7 @@ async fn show_cart(
             empty: true,
         },
     };
-    let page = CartPage { layout: Layout::new(&v), cart: view, error };
+    let page = CartPage { layout: Layout::new(&v).keyed("cart-title", "meta-cart"), cart: view, error };
     Ok(render(v, status, page))
 }
 

@@ -63,6 +63,12 @@ pub struct Visitor {
     /// The caller's address, for per-client limits.
     pub client: String,
     pub path: String,
+    /// The request's query string, as sent.
+    pub query: String,
+    /// The language the address named (`/ko/…`), if it named one.
+    pub path_lang: Option<Lang>,
+    /// Where fans reach the marketplace, for absolute links (see [`crate::WebConfig::public_url`]).
+    pub origin: String,
     jar: CookieJar,
     secure_cookies: bool,
 }
@@ -86,22 +92,29 @@ pub fn resolve_prefs(parts: &Parts, jar: &CookieJar, default_country: Country) -
     let mut remember = Vec::new();
     let accept = headers.get(header::ACCEPT_LANGUAGE).and_then(|v| v.to_str().ok()).unwrap_or("");
 
-    let lang = match query_value(parts, "lang").filter(|v| !v.is_empty()) {
-        Some(v) => match Lang::from_tag(&v) {
-            Some(l) => {
-                remember.push(pref_cookie(LANG_COOKIE, l.tag()));
-                Some(l)
-            }
-            None => {
-                fallbacks.push(Fallback::Lang(v));
-                None
-            }
-        },
-        None => None,
+    // An address in a language (`/ko/…`) names it outright; like `?lang=`, it is remembered, so
+    // the language stays while the fan browses on through unprefixed links.
+    let path_lang = parts.extensions.get::<crate::lang_path::PathLang>().map(|p| p.0);
+    if let Some(l) = path_lang {
+        remember.push(pref_cookie(LANG_COOKIE, l.tag()));
     }
-    .or_else(|| jar.get(LANG_COOKIE).and_then(|c| Lang::from_tag(c.value())))
-    .or_else(|| Lang::negotiate(accept))
-    .unwrap_or_default();
+    let lang = path_lang
+        .or_else(|| match query_value(parts, "lang").filter(|v| !v.is_empty()) {
+            Some(v) => match Lang::from_tag(&v) {
+                Some(l) => {
+                    remember.push(pref_cookie(LANG_COOKIE, l.tag()));
+                    Some(l)
+                }
+                None => {
+                    fallbacks.push(Fallback::Lang(v));
+                    None
+                }
+            },
+            None => None,
+        })
+        .or_else(|| jar.get(LANG_COOKIE).and_then(|c| Lang::from_tag(c.value())))
+        .or_else(|| Lang::negotiate(accept))
+        .unwrap_or_default();
 
     let query_country = query_value(parts, "country").filter(|v| !v.is_empty());
     let country = match query_country {
@@ -231,6 +244,9 @@ impl FromRequestParts<AppState> for Visitor {
             tr,
             client: client_of(parts),
             path: parts.uri.path().to_string(),
+            query: parts.uri.query().unwrap_or("").to_string(),
+            path_lang: parts.extensions.get::<crate::lang_path::PathLang>().map(|p| p.0),
+            origin: state.config.public_url.clone(),
             jar,
             secure_cookies: state.config.secure_cookies,
         })
@@ -332,6 +348,23 @@ mod tests {
         assert_eq!((p.lang, p.country.code(), p.currency.code()), (Lang::Ko, "KR", "KRW"));
         let p = prefs_for("/", "", "");
         assert_eq!((p.lang, p.country.code(), p.currency.code()), (Lang::En, "US", "USD"));
+    }
+
+    #[test]
+    fn the_address_language_beats_query_cookie_and_browser_and_is_remembered() {
+        let mut req = Request::builder()
+            .uri("/products/x?lang=ja")
+            .header(header::COOKIE, "podium_lang=fr")
+            .header(header::ACCEPT_LANGUAGE, "en-GB")
+            .body(())
+            .expect("request");
+        req.extensions_mut().insert(crate::lang_path::PathLang(Lang::Ko));
+        let (parts, _) = req.into_parts();
+        let jar = CookieJar::from_headers(&parts.headers);
+        let (prefs, remember) = resolve_prefs(&parts, &jar, Country::parse("US").expect("us"));
+        assert_eq!(prefs.lang, Lang::Ko);
+        let langs: Vec<_> = remember.iter().filter(|c| c.name() == LANG_COOKIE).map(|c| c.value()).collect();
+        assert_eq!(langs, ["ko"], "remembered, and the query's ja is not");
     }
 
     #[test]

@@ -34,6 +34,8 @@ pub struct Layout {
     /// Page state the preferences form carries along (name in `value`, value in `label`), so
     /// changing currency on a product page keeps the chosen variant.
     pub keep: Vec<Opt>,
+    /// What the `<head>` says about the page (see [`crate::head`]).
+    pub head: crate::head::Head,
 }
 
 impl Layout {
@@ -116,6 +118,7 @@ impl Layout {
             path: v.path.clone(),
             q: q.to_string(),
             keep: Vec::new(),
+            head: crate::head::Head::new(v),
             tr,
         }
     }

@@ -11,19 +11,26 @@ mod api_catalogue;
 pub mod api_orders;
 mod api_quotes;
 mod api_shop;
+mod catalogue_meta;
 mod catalogue_pages;
 mod checkout_pages;
 pub mod context;
 mod dashboards;
+mod discovery;
 mod drops_pages;
 pub mod error;
+mod feeds;
+mod head;
 pub mod i18n;
+pub mod lang_path;
 mod layout;
 mod licence_console;
+mod mail_html;
 pub mod ops;
 mod orders_console;
 mod pages;
 mod payouts_console;
+mod product_art;
 pub mod reference;
 pub mod routes;
 mod rules_console;
@@ -33,6 +40,7 @@ pub mod shedding;
 mod shipping_console;
 mod shop_console;
 mod signup_pages;
+pub mod sitemap;
 mod statements;
 mod stories_pages;
 mod tokens_console;
@@ -76,6 +84,12 @@ pub struct WebConfig {
     pub in_flight: shedding::InFlightLimits,
     /// When set, `/metrics` answers only `Authorization: Bearer <this token>`.
     pub metrics_token: Option<Secret>,
+    /// Where fans reach the marketplace (`https://shop.example`, no trailing slash): the origin
+    /// of canonical links, social cards, the sitemap, feeds, JSON-LD and e-mail links.
+    pub public_url: String,
+    /// Where vulnerabilities are reported (`mailto:` or `https:`), for `security.txt`; by
+    /// default `security@` the public URL's host.
+    pub security_contact: Option<String>,
 }
 
 /// Bytes that never show in logs.
@@ -113,6 +127,8 @@ impl Default for WebConfig {
             bounds: podium_domain::money::Bounds::default(),
             in_flight: shedding::InFlightLimits::default(),
             metrics_token: None,
+            public_url: "http://127.0.0.1:8080".to_string(),
+            security_contact: None,
         }
     }
 }
@@ -179,6 +195,7 @@ fn all_routes() -> routes::Routes {
         .merge(tokens_console::routes())
         .merge(api::routes())
         .merge(ops::routes())
+        .merge(discovery::routes())
 }
 
 /// The method and path of every route, in the order they are added.
@@ -190,7 +207,7 @@ pub fn route_table() -> Vec<routes::Route> {
 pub fn router(state: AppState) -> Router {
     let tls = state.config.secure_cookies;
     let shedder = Arc::new(shedding::Shedder::new(state.config.in_flight, state.i18n.clone()));
-    all_routes()
+    let app = all_routes()
         .into_parts()
         .0
         .fallback(pages::not_found)
@@ -203,5 +220,7 @@ pub fn router(state: AppState) -> Router {
             tower_http::trace::TraceLayer::new_for_http()
                 .make_span_with(tower_http::trace::DefaultMakeSpan::new().level(tracing::Level::INFO))
                 .on_response(tower_http::trace::DefaultOnResponse::new().level(tracing::Level::INFO)),
-        )
+        );
+    // A language prefix (`/ko/…`) comes off before routing, so it must wrap the whole router.
+    Router::new().fallback_service(tower::ServiceExt::map_request(app, lang_path::strip))
 }

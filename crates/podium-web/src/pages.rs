@@ -114,7 +114,7 @@ async fn home(State(state): State<AppState>, v: Visitor) -> Result<Response, Pag
     let country = tr.country(v.prefs.country);
     let prices_for = tr.tn("home-hero-prices", &[("currency", v.prefs.currency.code()), ("country", &country)]);
     let page = HomePage {
-        layout: Layout::new(&v),
+        layout: crate::head::home(Layout::new(&v)),
         prices_for,
         properties: properties
             .iter()

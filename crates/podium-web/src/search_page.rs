@@ -193,10 +193,11 @@ async fn search(
     } else {
         crate::stories_pages::stories_matching(&state, &tr, &q, 3).await?
     };
+    let heading = if q.is_empty() { tr.t("search-title") } else { tr.t1("search-results-for", "q", &q) };
     let page_view = SearchPage {
         stories,
-        layout: Layout::with_query(&v, &q),
-        heading: if q.is_empty() { tr.t("search-title") } else { tr.t1("search-results-for", "q", &q) },
+        layout: Layout::with_query(&v, &q).titled(heading.as_str(), &tr.t("meta-search")),
+        heading,
         groups,
         filtered: !(property.is_empty()
             && category.is_empty()

@@ -2,12 +2,12 @@
 //! its featured products (only those the fan can buy, at the fan's price, with an add-to-cart
 //! button), follow buttons, the feed (what the followed properties, shops and licensors
 //! published and released, newest first, what is new since the last visit marked), the fan's
-//! follows, Atom feeds per property and shop, and the consoles where licensors and shops write
+//! follows (the Atom feeds are in `feeds`), and the consoles where licensors and shops write
 //! stories and licensors review the stories shops write about their properties.
 
 use askama::Template;
 use axum::extract::{Path, Query, State};
-use axum::http::{header, HeaderMap, StatusCode};
+use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::Form;
 use podium_app::catalogue::{ProductFilter, ProductRecord};
@@ -43,8 +43,9 @@ pub fn routes() -> crate::routes::Routes {
         .get("/account/follows", follows)
         .post("/account/notifications", notifications)
         .get("/unsubscribe", unsubscribe)
-        .get("/properties/{slug}/feed.atom", property_atom)
-        .get("/shops/{slug}/feed.atom", shop_atom)
+        .get("/properties/{slug}/feed.atom", crate::feeds::property_atom)
+        .get("/shops/{slug}/feed.atom", crate::feeds::shop_atom)
+        .get("/stories/feed.atom", crate::feeds::stories_atom)
         .get("/console/stories/{org}", console_list)
         .post("/console/stories/{org}", console_create)
         .get("/console/stories/{org}/{id}", console_edit)
@@ -102,7 +103,7 @@ pub fn story_card(tr: &Tr, s: &StoryRecord) -> StoryCard {
 
 /// The story's cover when it is one of Podium's own images (an older story may name another
 /// site's, which is not shown).
-fn own_cover(s: &StoryRecord) -> String {
+pub(crate) fn own_cover(s: &StoryRecord) -> String {
     if story::is_own_image(&s.draft.cover) {
         s.draft.cover.clone()
     } else {
@@ -241,7 +242,7 @@ async fn index(State(state): State<AppState>, v: Visitor, Query(q): Query<ListQu
         .then(|| found.get(PER_PAGE as usize - 1).and_then(|s| s.published_at).map(cursor))
         .flatten();
     let stories = found.iter().take(PER_PAGE as usize).map(|s| story_card(&tr, s)).collect();
-    let page = IndexPage { layout: Layout::new(&v), stories, next };
+    let page = IndexPage { layout: crate::feeds::index_head(Layout::new(&v)), stories, next };
     Ok(render(v, StatusCode::OK, page))
 }
 
@@ -346,7 +347,7 @@ async fn page(State(state): State<AppState>, v: Visitor, Path(slug): Path<String
     };
     let card = story_card(&tr, &s);
     let page = StoryPage {
-        layout: Layout::new(&v),
+        layout: crate::feeds::story_head(Layout::new(&v), &s, &card, &own_cover(&s)),
         title: text.title.clone(),
         lang: text.lang.tag(),
         is_fallback: text.lang != tr.lang,
@@ -593,131 +594,6 @@ async fn unsubscribe(
     let status = if valid { StatusCode::OK } else { StatusCode::BAD_REQUEST };
     let page = UnsubscribedPage { layout: Layout::new(&v), done: valid };
     Ok(render(v, status, page))
-}
-
-/// What an Atom feed is of: the node's origin, a title, and the page it mirrors.
-struct Feed<'a> {
-    origin: String,
-    title: &'a str,
-    path: &'a str,
-}
-
-/// An Atom feed of a property's or a shop's stories and newly approved products, newest first.
-fn atom(tr: &Tr, feed: &Feed<'_>, stories: &[StoryRecord], products: &[ProductRecord]) -> Response {
-    fn esc(s: &str) -> String {
-        s.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;").replace('"', "&quot;")
-    }
-    let base = &feed.origin;
-    let entry = |path: &str, title: &str, at: OffsetDateTime, author: &str, summary: &str| {
-        format!(
-            "<entry><id>{base}{path}</id><title>{}</title><link href=\"{base}{path}\"/><updated>{}</updated>\
-             <author><name>{}</name></author><summary>{}</summary></entry>",
-            esc(title),
-            rfc3339(at),
-            esc(author),
-            esc(summary),
-        )
-    };
-    let mut entries: Vec<(OffsetDateTime, String)> = Vec::new();
-    for s in stories {
-        let Some(at) = s.published_at else { continue };
-        let card = story_card(tr, s);
-        entries.push((at, entry(&format!("/stories/{}", s.slug), &card.title, at, &s.author.name, &card.teaser)));
-    }
-    for p in products {
-        let Some(at) = p.approved_at else { continue };
-        let title = podium_app::storefront::text(p, tr.lang).map(|t| t.translation.title.clone()).unwrap_or_default();
-        let summary = tr.t1("feed-new-product", "shop", &p.shop.name);
-        entries.push((at, entry(&format!("/products/{}", p.slug), &title, at, &p.shop.name, &summary)));
-    }
-    entries.sort_by_key(|e| std::cmp::Reverse(e.0));
-    entries.truncate(30);
-    let updated = entries.first().map(|e| rfc3339(e.0)).unwrap_or_else(|| rfc3339(OffsetDateTime::UNIX_EPOCH));
-    let mut xml = format!(
-        "<?xml version=\"1.0\" encoding=\"utf-8\"?>\n<feed xmlns=\"http://www.w3.org/2005/Atom\" xml:lang=\"{lang}\">\
-         <id>{base}{path}/feed.atom</id><title>{title}</title><updated>{updated}</updated>\
-         <link rel=\"self\" href=\"{base}{path}/feed.atom\"/><link href=\"{base}{path}\"/>",
-        lang = tr.lang.tag(),
-        path = feed.path,
-        title = esc(feed.title),
-    );
-    for (_, e) in entries {
-        xml.push_str(&e);
-    }
-    xml.push_str("</feed>\n");
-    ([(header::CONTENT_TYPE, "application/atom+xml; charset=utf-8")], xml).into_response()
-}
-
-fn rfc3339(at: OffsetDateTime) -> String {
-    at.format(&time::format_description::well_known::Rfc3339).unwrap_or_default()
-}
-
-/// The newest approved, live products of a property or a shop, for its Atom feed.
-async fn newest_products(state: &AppState, tr: &Tr, filter: ProductFilter) -> Result<Vec<ProductRecord>, PageError> {
-    let filter = ProductFilter { live_only: true, limit: 500, ..filter };
-    let (mut products, _) = state.store.products(&filter).await.map_err(internal(tr))?;
-    products.retain(|p| p.approved_at.is_some());
-    products.sort_by_key(|p| std::cmp::Reverse(p.approved_at));
-    products.truncate(20);
-    Ok(products)
-}
-
-/// Where the node is reached, for the feed's absolute links.
-fn origin(headers: &HeaderMap) -> String {
-    let host = headers.get(header::HOST).and_then(|h| h.to_str().ok()).unwrap_or("localhost");
-    let host: String =
-        host.chars().filter(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | ':' | '-' | '[' | ']')).collect();
-    let https = headers.get("x-forwarded-proto").and_then(|h| h.to_str().ok()) == Some("https");
-    format!("{}://{host}", if https { "https" } else { "http" })
-}
-
-async fn property_atom(
-    State(state): State<AppState>,
-    v: Visitor,
-    headers: HeaderMap,
-    Path(slug): Path<String>,
-) -> Result<Response, PageError> {
-    let tr = v.tr.clone();
-    let Some(p) = state.store.property_by_slug(&slug).await.map_err(internal(&tr))? else {
-        return Err(PageError::not_found(tr));
-    };
-    let stories = StoryQuery { property_id: Some(p.id.clone()), ..StoryQuery::default() };
-    let products = ProductFilter { property_slug: Some(slug.clone()), ..ProductFilter::default() };
-    let feed = Feed { origin: origin(&headers), title: &p.name, path: &format!("/properties/{slug}") };
-    atom_of(&state, v, &feed, stories, products).await
-}
-
-async fn shop_atom(
-    State(state): State<AppState>,
-    v: Visitor,
-    headers: HeaderMap,
-    Path(slug): Path<String>,
-) -> Result<Response, PageError> {
-    let tr = v.tr.clone();
-    let Some(shop) = state.store.org_by_slug(&slug).await.map_err(internal(&tr))?.filter(|o| o.kind == OrgKind::Shop)
-    else {
-        return Err(PageError::not_found(tr));
-    };
-    let stories = StoryQuery { author_id: Some(shop.id.clone()), ..StoryQuery::default() };
-    let products = ProductFilter { shop_slug: Some(slug.clone()), ..ProductFilter::default() };
-    let feed = Feed { origin: origin(&headers), title: &shop.name, path: &format!("/shops/{slug}") };
-    atom_of(&state, v, &feed, stories, products).await
-}
-
-/// The Atom feed of the published stories and the newest products a query and a filter find.
-async fn atom_of(
-    state: &AppState,
-    v: Visitor,
-    feed: &Feed<'_>,
-    stories: StoryQuery,
-    products: ProductFilter,
-) -> Result<Response, PageError> {
-    let tr = v.tr.clone();
-    let query = StoryQuery { status: Some(StoryStatus::Published), limit: 20, ..stories };
-    let stories = state.store.stories(&query).await.map_err(internal(&tr))?;
-    let products = newest_products(state, &tr, products).await?;
-    let body = atom(&tr, feed, &stories, &products);
-    Ok(v.respond(body))
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -133,7 +133,7 @@ fn verify_page(v: &Visitor, typed: &str, outcome: Outcome) -> (StatusCode, Verif
         ),
     };
     let page = VerifyPage {
-        layout: Layout::new(v),
+        layout: Layout::new(v).titled(heading.as_str(), &message),
         typed: typed.chars().take(40).collect(),
         status,
         heading,
@@ -162,7 +162,7 @@ async fn form(v: Visitor, Query(q): Query<FormQuery>) -> Response {
     }
     let tr = v.tr.clone();
     let page = VerifyPage {
-        layout: Layout::new(&v),
+        layout: Layout::new(&v).keyed("verify-title", "verify-intro"),
         typed: String::new(),
         status: "",
         heading: tr.t("verify-title"),

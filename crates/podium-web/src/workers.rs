@@ -277,14 +277,16 @@ fn header_text(s: &str) -> String {
     }
 }
 
-fn rfc5322(id: &str, from: &str, m: &Message, at: time::OffsetDateTime) -> String {
+/// The message as sent: the plain text as composed, and an HTML version of it beside it.
+fn rfc5322(id: &str, from: &str, m: &Message, at: time::OffsetDateTime, tr: &Tr) -> String {
     let date = at.format(&time::format_description::well_known::Rfc2822).unwrap_or_default();
+    let html = crate::mail_html::html(&m.subject, &m.body, tr.lang.tag(), &tr.t("site-name"));
+    let (content_type, body) = crate::mail_html::alternative(id, &m.body, &html);
     format!(
         "From: {from}\r\nTo: {}\r\nSubject: {}\r\nDate: {date}\r\nMessage-ID: <{id}@podium>\r\nMIME-Version: 1.0\r\n\
-         Content-Type: text/plain; charset=utf-8\r\nContent-Transfer-Encoding: 8bit\r\n\r\n{}\r\n",
+         Content-Type: {content_type}\r\n\r\n{body}",
         m.to,
         header_text(&m.subject),
-        m.body.replace('\n', "\r\n")
     )
 }
 
@@ -395,9 +397,10 @@ pub async fn send_mails(state: &AppState, transport: &MailTransport, base_url: &
                 }
             },
         };
+        let tr = Tr { i18n: state.i18n.clone(), lang: Lang::from_tag(&mail.lang).unwrap_or(Lang::En) };
         let outcome = match transport {
             MailTransport::Files(dir) => {
-                let text = rfc5322(&mail.id, "Podium <orders@podium.example>", &message, mail.created_at);
+                let text = rfc5322(&mail.id, "Podium <orders@podium.example>", &message, mail.created_at, &tr);
                 let path = dir.join(format!("{}-{}.eml", mail.created_at.unix_timestamp(), mail.id));
                 match tokio::fs::create_dir_all(dir).await {
                     Ok(()) => tokio::fs::write(&path, text).await,
@@ -405,7 +408,7 @@ pub async fn send_mails(state: &AppState, transport: &MailTransport, base_url: &
                 }
             }
             MailTransport::Smtp { addr, from } => {
-                let text = rfc5322(&mail.id, from, &message, mail.created_at);
+                let text = rfc5322(&mail.id, from, &message, mail.created_at, &tr);
                 smtp_send(addr, from, &message.to, &text).await
             }
         };
