@@ -1064,3 +1064,6 @@ search-filters-toggle = Filters
 meta-stories = Stories from the teams, rights holders and small makers behind officially licensed merchandise.
 meta-search = Search officially licensed merchandise from small makers, with prices that include duties and taxes.
 meta-cart = Your cart: what you chose, delivered with duties and taxes already paid.
+
+# The drop page before the waiting room opens
+drop-room-opens = The waiting room opens { $minutes } minutes before the start. Ask to be told, or come back then.

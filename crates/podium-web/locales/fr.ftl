@@ -1064,3 +1064,6 @@ search-filters-toggle = Filtres
 meta-stories = Les histoires des équipes, des détenteurs de droits et des petits fabricants derrière les produits sous licence officielle.
 meta-search = Recherchez des produits sous licence officielle de petits fabricants, à des prix droits et taxes compris.
 meta-cart = Votre panier : vos articles, livrés droits et taxes déjà payés.
+
+# The drop page before the waiting room opens
+drop-room-opens = La salle d'attente ouvre { $minutes } minutes avant le début. Demandez à être prévenu, ou revenez à ce moment-là.

@@ -1064,3 +1064,6 @@ search-filters-toggle = 絞り込み
 meta-stories = 公式ライセンス商品を支えるチーム、権利者、小さな作り手たちのストーリー。
 meta-search = 小さな作り手による公式ライセンス商品を検索できます。価格には関税と税金が含まれています。
 meta-cart = カート：選んだ商品を、関税と税金を支払い済みの状態でお届けします。
+
+# The drop page before the waiting room opens
+drop-room-opens = 待合室は開始の{ $minutes }分前に開きます。通知を申し込むか、その頃にもう一度お越しください。

@@ -1064,3 +1064,6 @@ search-filters-toggle = 필터
 meta-stories = 공식 라이선스 상품 뒤에 있는 팀, 권리 보유자, 작은 제작자들의 이야기.
 meta-search = 작은 제작자들이 만든 공식 라이선스 상품을 검색하세요. 가격에는 관세와 세금이 포함되어 있습니다.
 meta-cart = 장바구니: 고른 상품을 관세와 세금을 미리 낸 상태로 배송해 드립니다.
+
+# The drop page before the waiting room opens
+drop-room-opens = 대기실은 시작 { $minutes }분 전에 열립니다. 알림을 신청하거나 그때 다시 방문해 주세요.

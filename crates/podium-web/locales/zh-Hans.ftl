@@ -1064,3 +1064,6 @@ search-filters-toggle = 筛选
 meta-stories = 官方授权商品背后的团队、版权方和小型制造商的故事。
 meta-search = 搜索小型制造商的官方授权商品，价格已包含关税和税费。
 meta-cart = 您的购物车：所选商品将以完税方式送达。
+
+# The drop page before the waiting room opens
+drop-room-opens = 等候室在开始前 { $minutes } 分钟开放。您可以订阅提醒，或届时再来。

@@ -249,6 +249,9 @@ async fn room(
     let admitted = phase == Phase::Open && entry.as_ref().is_some_and(|e| e.may_buy(now));
     let status = match (&entry, phase) {
         (_, Phase::Ended) => tr.t("drop-room-ended"),
+        (None, Phase::Scheduled) => {
+            tr.t1("drop-room-opens", "minutes", &podium_domain::drop::LOBBY.whole_minutes().to_string())
+        }
         (None, _) => tr.t("drop-room-not-in"),
         (Some(_), Phase::Scheduled | Phase::Lobby) => tr.t("drop-room-lobby"),
         (Some(e), Phase::Open) if e.may_buy(now) => tr.t1(
