@@ -1,7 +1,7 @@
 //! Search that forgives: a short word with a typo, a word the catalogue spells another way (in
 //! each language), and a query that finds nothing but is close to one that does.
 
-use podium_app::catalogue::{CatalogueStore, NewProduct, NewVariant, ProductStatus, Translation};
+use podium_app::catalogue::{NewProduct, NewVariant, ProductStatus, Translation};
 use podium_app::Store;
 use podium_domain::{Currency, Lang, Money};
 use podium_search::{rebuild, SearchIndex, SearchQuery};
