@@ -1048,3 +1048,4 @@ error-too-long-title = Too much text
 error-too-long-body = One of the fields is longer than Podium takes (20,000 characters), so nothing was saved. Go back, shorten it and send the form again.
 error-busy-title = Podium is very busy
 error-busy-body = Too many people are using Podium at this moment. Nothing was changed; please try again in a few seconds.
+search-did-you-mean = Did you mean { $suggestion }?

@@ -1048,3 +1048,4 @@ error-too-long-title = Trop de texte
 error-too-long-body = Un des champs dépasse ce que Podium accepte (20 000 caractères) : rien n’a été enregistré. Revenez en arrière, raccourcissez-le et renvoyez le formulaire.
 error-busy-title = Podium est très sollicité
 error-busy-body = Trop de personnes utilisent Podium en ce moment. Rien n’a été modifié ; réessayez dans quelques secondes.
+search-did-you-mean = Vouliez-vous dire { $suggestion } ?

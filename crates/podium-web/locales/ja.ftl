@@ -1048,3 +1048,4 @@ error-too-long-title = 文字数が多すぎます
 error-too-long-body = 入力欄のひとつが Podium の上限（20,000 文字）を超えているため、何も保存されていません。戻って短くし、もう一度送信してください。
 error-busy-title = Podium が混み合っています
 error-busy-body = ただいまアクセスが集中しています。何も変更されていません。数秒後にもう一度お試しください。
+search-did-you-mean = もしかして: { $suggestion }

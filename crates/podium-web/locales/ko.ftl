@@ -1048,3 +1048,4 @@ error-too-long-title = 글자가 너무 많습니다
 error-too-long-body = 입력란 하나가 Podium의 한도(20,000자)를 넘어 아무것도 저장되지 않았습니다. 돌아가서 줄인 뒤 다시 보내세요.
 error-busy-title = Podium 이용자가 많습니다
 error-busy-body = 지금 Podium을 이용하는 사람이 너무 많습니다. 아무것도 바뀌지 않았습니다. 몇 초 뒤에 다시 시도하세요.
+search-did-you-mean = 혹시 { $suggestion }을(를) 찾으셨나요?

@@ -1048,3 +1048,4 @@ error-too-long-title = 文字太多
 error-too-long-body = 有一个字段超过了 Podium 可接受的长度（20,000 个字符），因此没有保存任何内容。请返回，缩短后重新提交。
 error-busy-title = Podium 当前繁忙
 error-busy-body = 此刻使用 Podium 的人太多。没有做任何更改，请几秒钟后再试。
+search-did-you-mean = 您是不是要找：{ $suggestion }
