@@ -140,7 +140,7 @@ impl Synonyms {
     }
 }
 
-/// The analyzers the lookup needs, for callers without an index at hand.
+/// A word's lookup forms (folded, English stems, French stems), made without an index.
 pub fn forms_of(word: &str) -> (String, Vec<String>, Vec<String>) {
     let first = |mut a: TextAnalyzer| analysis::terms_of(&mut a, word);
     let folded = first(analysis::words()).into_iter().next().unwrap_or_else(|| word.to_string());

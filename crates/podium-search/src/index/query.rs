@@ -119,8 +119,9 @@ impl SearchIndex {
                         if prefix_last && last {
                             should.push((Occur::Should, Box::new(FuzzyTermQuery::new_prefix(at.clone(), 0, true))));
                         }
+                        // A four-letter word is read as a typo only if no product has it.
                         let d = typo_distance(w);
-                        if d > 0 && (d > 1 || w.chars().count() > 4 || !self.known(&searcher, &t)) {
+                        if d > 0 && (w.chars().count() > 4 || !self.known(&searcher, &t)) {
                             let fuzzy: Box<dyn Query> = Box::new(FuzzyTermQuery::new(at, d, true));
                             should.push((Occur::Should, Box::new(BoostQuery::new(fuzzy, 0.5))));
                         }
