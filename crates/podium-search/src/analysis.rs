@@ -14,32 +14,38 @@ pub const WORDS: &str = "podium_words";
 
 pub fn register(index: &tantivy::Index) {
     let t = index.tokenizers();
-    t.register(
-        EN,
-        TextAnalyzer::builder(SimpleTokenizer::default())
-            .filter(RemoveLongFilter::limit(40))
-            .filter(LowerCaser)
-            .filter(Stemmer::new(Language::English))
-            .build(),
-    );
-    t.register(
-        FR,
-        TextAnalyzer::builder(SimpleTokenizer::default())
-            .filter(RemoveLongFilter::limit(40))
-            .filter(LowerCaser)
-            .filter(AsciiFoldingFilter)
-            .filter(Stemmer::new(Language::French))
-            .build(),
-    );
+    t.register(EN, english());
+    t.register(FR, french());
     t.register(CJK, TextAnalyzer::builder(BigramTokenizer).filter(RemoveLongFilter::limit(40)).build());
-    t.register(
-        WORDS,
-        TextAnalyzer::builder(SimpleTokenizer::default())
-            .filter(RemoveLongFilter::limit(40))
-            .filter(LowerCaser)
-            .filter(AsciiFoldingFilter)
-            .build(),
-    );
+    t.register(WORDS, words());
+}
+
+/// English words, lower-cased and stemmed.
+pub fn english() -> TextAnalyzer {
+    TextAnalyzer::builder(SimpleTokenizer::default())
+        .filter(RemoveLongFilter::limit(40))
+        .filter(LowerCaser)
+        .filter(Stemmer::new(Language::English))
+        .build()
+}
+
+/// French words, lower-cased, without accents, and stemmed.
+pub fn french() -> TextAnalyzer {
+    TextAnalyzer::builder(SimpleTokenizer::default())
+        .filter(RemoveLongFilter::limit(40))
+        .filter(LowerCaser)
+        .filter(AsciiFoldingFilter)
+        .filter(Stemmer::new(Language::French))
+        .build()
+}
+
+/// Words as written, lower-cased and without accents: what typo tolerance compares against.
+pub fn words() -> TextAnalyzer {
+    TextAnalyzer::builder(SimpleTokenizer::default())
+        .filter(RemoveLongFilter::limit(40))
+        .filter(LowerCaser)
+        .filter(AsciiFoldingFilter)
+        .build()
 }
 
 pub fn is_cjk(c: char) -> bool {
@@ -87,6 +93,35 @@ impl Tokenizer for BigramTokenizer {
     }
 }
 
+/// The byte ranges of a text's words: runs of CJK characters, and runs of other letters and
+/// digits; what lies between (spaces, punctuation) is left out. [`bigrams`] of a run are that
+/// run's tokens.
+pub fn runs(text: &str) -> Vec<std::ops::Range<usize>> {
+    let mut out = Vec::new();
+    let mut current: Option<(usize, bool)> = None;
+    for (i, c) in text.char_indices() {
+        let kind = if is_cjk(c) {
+            Some(true)
+        } else if c.is_alphanumeric() {
+            Some(false)
+        } else {
+            None
+        };
+        match (current, kind) {
+            (Some((_, was)), Some(now)) if was == now => {}
+            (Some((start, _)), _) => {
+                out.push(start..i);
+                current = kind.map(|k| (i, k));
+            }
+            (None, _) => current = kind.map(|k| (i, k)),
+        }
+    }
+    if let Some((start, _)) = current {
+        out.push(start..text.len());
+    }
+    out
+}
+
 /// CJK runs as overlapping bigrams (a lone character as itself); other alphanumeric runs as
 /// lower-cased words.
 pub fn bigrams(text: &str) -> Vec<Token> {
@@ -132,8 +167,15 @@ pub fn bigrams(text: &str) -> Vec<Token> {
 
 /// The terms an analyzer makes of `text`.
 pub fn terms(index: &tantivy::Index, analyzer: &str, text: &str) -> Vec<String> {
-    let Some(mut a) = index.tokenizers().get(analyzer) else { return Vec::new() };
-    let mut stream = a.token_stream(text);
+    match index.tokenizers().get(analyzer) {
+        Some(mut a) => terms_of(&mut a, text),
+        None => Vec::new(),
+    }
+}
+
+/// The terms `analyzer` makes of `text`.
+pub fn terms_of(analyzer: &mut TextAnalyzer, text: &str) -> Vec<String> {
+    let mut stream = analyzer.token_stream(text);
     let mut out = Vec::new();
     while stream.advance() {
         out.push(stream.token().text.clone());
@@ -156,5 +198,14 @@ mod tests {
         assert_eq!(texts("평창 2018 눈꽃 티셔츠"), ["평창", "2018", "눈꽃", "티셔", "셔츠"]);
         assert_eq!(texts("Kenya Ice-Lions"), ["kenya", "ice", "lions"]);
         assert_eq!(texts(""), Vec::<String>::new());
+    }
+
+    #[test]
+    fn runs_split_scripts_and_drop_punctuation() {
+        let words = |s: &'static str| runs(s).into_iter().map(|r| &s[r]).collect::<Vec<_>>();
+        assert_eq!(words("T-shirt 눈꽃티셔츠, 平昌2018"), ["T", "shirt", "눈꽃티셔츠", "平昌", "2018"]);
+        assert_eq!(words("  écharpe  "), ["écharpe"]);
+        assert_eq!(words("Tシャツ"), ["T", "シャツ"]);
+        assert!(runs("—  !").is_empty());
     }
 }

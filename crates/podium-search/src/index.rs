@@ -14,7 +14,7 @@ use podium_domain::licensing::{self, SaleWindow, Territory};
 use podium_domain::{Country, Currency, Lang, Money, RateTable};
 use tantivy::collector::{Collector, SegmentCollector};
 use tantivy::columnar::Column;
-use tantivy::query::{AllQuery, BooleanQuery, BoostQuery, FuzzyTermQuery, Occur, Query, TermQuery};
+use tantivy::query::{AllQuery, BooleanQuery, Occur, Query, TermQuery};
 use tantivy::schema::{
     Field, IndexRecordOption, Schema, TextFieldIndexing, TextOptions, Value, FAST, INDEXED, STORED, STRING,
 };
@@ -22,6 +22,11 @@ use tantivy::{DocId, Index, IndexReader, IndexWriter, Score, SegmentOrdinal, Seg
 use time::Date;
 
 use crate::analysis::{self, CJK, EN, FR, WORDS};
+
+mod correct;
+mod query;
+
+pub use query::typo_distance;
 
 fn poisoned<T>(_: T) -> SearchError {
     SearchError::Directory("the in-memory catalogue lock was poisoned".into())
@@ -503,15 +508,6 @@ impl SegmentCollector for KeySegment {
     }
 }
 
-/// Edit distance allowed for a query word: 1 for 5–8 letters, 2 for 9 or more, none below.
-pub fn typo_distance(word: &str) -> u8 {
-    match word.chars().count() {
-        0..=4 => 0,
-        5..=8 => 1,
-        _ => 2,
-    }
-}
-
 impl SearchIndex {
     /// Opens the index in `dir`, creating it when absent. Returns the index and the outbox
     /// position it had caught up to (0 for a new index).
@@ -714,58 +710,6 @@ impl SearchIndex {
         drop(writer);
         self.reader.reload()?;
         Ok(())
-    }
-
-    fn text_query(&self, q: &str, prefix_last: bool) -> Option<Box<dyn Query>> {
-        let f = self.fields;
-        let mut must: Vec<(Occur, Box<dyn Query>)> = Vec::new();
-        let tokens = analysis::bigrams(q);
-        let last = tokens.len().saturating_sub(1);
-        for (i, token) in tokens.iter().enumerate() {
-            let word = &token.text;
-            let cjk = word.chars().any(analysis::is_cjk);
-            let mut should: Vec<(Occur, Box<dyn Query>)> = Vec::new();
-            let term = |field: Field, text: &str, boost: f32| -> (Occur, Box<dyn Query>) {
-                let q: Box<dyn Query> =
-                    Box::new(TermQuery::new(Term::from_field_text(field, text), IndexRecordOption::WithFreqs));
-                (Occur::Should, Box::new(BoostQuery::new(q, boost)))
-            };
-            should.push(term(f.title_cjk, word, 3.0));
-            should.push(term(f.desc_cjk, word, 1.0));
-            if !cjk {
-                for stem in analysis::terms(&self.index, EN, word) {
-                    should.push(term(f.title_en, &stem, 3.0));
-                    should.push(term(f.desc_en, &stem, 1.0));
-                }
-                for stem in analysis::terms(&self.index, FR, word) {
-                    should.push(term(f.title_fr, &stem, 3.0));
-                    should.push(term(f.desc_fr, &stem, 1.0));
-                }
-                for w in analysis::terms(&self.index, WORDS, word) {
-                    should.push(term(f.words, &w, 2.0));
-                    let t = Term::from_field_text(f.words, &w);
-                    if prefix_last && i == last {
-                        should.push((Occur::Should, Box::new(FuzzyTermQuery::new_prefix(t.clone(), 0, true))));
-                    }
-                    let d = typo_distance(&w);
-                    if d > 0 {
-                        let fuzzy: Box<dyn Query> = Box::new(FuzzyTermQuery::new(t, d, true));
-                        should.push((Occur::Should, Box::new(BoostQuery::new(fuzzy, 0.5))));
-                    }
-                }
-            } else if prefix_last && i == last {
-                should.push((
-                    Occur::Should,
-                    Box::new(FuzzyTermQuery::new_prefix(Term::from_field_text(f.title_cjk, word), 0, true)),
-                ));
-            }
-            must.push((Occur::Must, Box::new(BooleanQuery::new(should))));
-        }
-        if must.is_empty() {
-            None
-        } else {
-            Some(Box::new(BooleanQuery::new(must)))
-        }
     }
 
     fn filters(&self, q: &SearchQuery) -> Vec<(Occur, Box<dyn Query>)> {

@@ -3,12 +3,14 @@
 //! The index is never the source of truth: `podium reindex` rebuilds it from the database,
 //! and a node that starts with an index behind the outbox catches up before it says it is
 //! ready. Analysis is language-aware (English and French stemming, CJK bigrams), queries
-//! tolerate typos, and results pass through the shop-diversity re-rank of
-//! `podium_domain::ranking`.
+//! tolerate typos and expand synonyms (data in `synonyms/`), a query that finds nothing gets
+//! a "did you mean" built from the index's own words, and results pass through the
+//! shop-diversity re-rank of `podium_domain::ranking`.
 
 pub mod analysis;
 mod follow;
 mod index;
+pub mod synonyms;
 
 pub use follow::{catch_up, rebuild, Follower};
 /// The stored document format; a node whose index was written in another format rebuilds it.

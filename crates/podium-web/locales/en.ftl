@@ -1067,3 +1067,4 @@ meta-cart = Your cart: what you chose, delivered with duties and taxes already p
 
 # The drop page before the waiting room opens
 drop-room-opens = The waiting room opens { $minutes } minutes before the start. Ask to be told, or come back then.
+search-did-you-mean = Did you mean { $suggestion }?

@@ -1067,3 +1067,4 @@ meta-cart = Votre panier : vos articles, livrés droits et taxes déjà payés.
 
 # The drop page before the waiting room opens
 drop-room-opens = La salle d'attente ouvre { $minutes } minutes avant le début. Demandez à être prévenu, ou revenez à ce moment-là.
+search-did-you-mean = Vouliez-vous dire { $suggestion } ?

@@ -1067,3 +1067,4 @@ meta-cart = カート：選んだ商品を、関税と税金を支払い済み�
 
 # The drop page before the waiting room opens
 drop-room-opens = 待合室は開始の{ $minutes }分前に開きます。通知を申し込むか、その頃にもう一度お越しください。
+search-did-you-mean = もしかして: { $suggestion }

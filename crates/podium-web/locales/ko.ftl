@@ -1067,3 +1067,4 @@ meta-cart = 장바구니: 고른 상품을 관세와 세금을 미리 낸 상태
 
 # The drop page before the waiting room opens
 drop-room-opens = 대기실은 시작 { $minutes }분 전에 열립니다. 알림을 신청하거나 그때 다시 방문해 주세요.
+search-did-you-mean = 혹시 { $suggestion }을(를) 찾으셨나요?

@@ -1067,3 +1067,4 @@ meta-cart = 您的购物车：所选商品将以完税方式送达。
 
 # The drop page before the waiting room opens
 drop-room-opens = 等候室在开始前 { $minutes } 分钟开放。您可以订阅提醒，或届时再来。
+search-did-you-mean = 您是不是要找：{ $suggestion }

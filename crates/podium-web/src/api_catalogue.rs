@@ -153,6 +153,12 @@ pub struct ProductsJson {
     pub per_page: usize,
     pub items: Vec<ProductSummary>,
     pub facets: FacetsJson,
+    /// Only when `q` finds nothing: a close query that finds something under the same
+    /// filters (each word that found nothing replaced by the closest word the catalogue
+    /// knows, in lower case), to offer as "did you mean".
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(example = "plush")]
+    pub did_you_mean: Option<String>,
 }
 
 fn parse_lang(v: &Option<String>) -> Lang {
@@ -253,6 +259,8 @@ pub struct Listing {
     pub products: Vec<ProductRecord>,
     /// Each product's display price by id, as the index sorted and banded it.
     pub prices: HashMap<String, Money>,
+    /// A close query that finds something, when this one finds nothing.
+    pub did_you_mean: Option<String>,
 }
 
 impl Listing {
@@ -328,6 +336,10 @@ pub async fn listing(state: &AppState, tr: &Tr, shopper: Shopper, p: ListingPara
         ..Default::default()
     };
     let result = state.search.index.search(&query).map_err(ApiError::internal)?;
+    let did_you_mean = match result.total {
+        0 if !query.q.trim().is_empty() => state.search.index.did_you_mean(&query).map_err(ApiError::internal)?,
+        _ => None,
+    };
     let ids: Vec<String> = result.hits.iter().map(|h| h.id.clone()).collect();
     let prices: HashMap<String, Money> = result.hits.iter().filter_map(|h| Some((h.id.clone(), h.price?))).collect();
     let products = state.store.products_by_ids(&ids).await?;
@@ -344,7 +356,7 @@ pub async fn listing(state: &AppState, tr: &Tr, shopper: Shopper, p: ListingPara
         price: price_bands(tr, &f.price_bands, currency, &edges),
         in_stock: f.in_stock,
     };
-    Ok(Listing { total: result.total, items, facets, products, prices })
+    Ok(Listing { total: result.total, items, facets, products, prices, did_you_mean })
 }
 
 /// Search and browse the catalogue.
@@ -394,7 +406,14 @@ pub async fn products(
         },
     };
     let l = listing(&state, &tr, shopper, params).await?;
-    Ok(Json(ProductsJson { total: l.total, page, per_page, items: l.items, facets: l.facets }))
+    Ok(Json(ProductsJson {
+        total: l.total,
+        page,
+        per_page,
+        items: l.items,
+        facets: l.facets,
+        did_you_mean: l.did_you_mean,
+    }))
 }
 
 #[derive(Deserialize, IntoParams)]

@@ -33,6 +33,15 @@ struct SearchParams {
     page: Option<String>,
 }
 
+/// "Did you mean …?" cut around the suggested query, so the query can be a link wherever the
+/// language puts it in the sentence.
+struct DidYouMean {
+    before: String,
+    text: String,
+    url: String,
+    after: String,
+}
+
 struct Group {
     title: String,
     options: Vec<Opt>,
@@ -56,6 +65,8 @@ struct SearchPage {
     page_text: String,
     prev_url: String,
     next_url: String,
+    /// A close query that finds something, when this one finds nothing.
+    did_you_mean: Option<DidYouMean>,
     /// Stories whose title or summary has the words (first page only).
     stories: Vec<crate::stories_pages::StoryCard>,
 }
@@ -106,6 +117,17 @@ async fn search(
             current.iter().map(|(k, v)| if *k == key { (*k, value) } else { (*k, *v) }).collect();
         url(&pairs)
     };
+    let did_you_mean = result.did_you_mean.as_deref().map(|text| {
+        const MARK: &str = "\u{1}";
+        let sentence = tr.t1("search-did-you-mean", "suggestion", MARK);
+        let (before, after) = sentence.split_once(MARK).unwrap_or((&sentence, ""));
+        DidYouMean {
+            before: before.to_string(),
+            text: text.to_string(),
+            url: link("q", text),
+            after: after.to_string(),
+        }
+    });
     let group = |title: &str, key: &str, selected: &str, values: &[FacetValue]| Group {
         title: tr.t(title),
         options: values
@@ -195,6 +217,7 @@ async fn search(
     };
     let heading = if q.is_empty() { tr.t("search-title") } else { tr.t1("search-results-for", "q", &q) };
     let page_view = SearchPage {
+        did_you_mean,
         stories,
         layout: Layout::with_query(&v, &q).titled(heading.as_str(), &tr.t("meta-search")),
         heading,
