@@ -3,7 +3,7 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { createRequire } from 'node:module';
-import { startPodium, launchBrowser, signIn, ACCOUNTS } from './harness.js';
+import { startPodium, launchBrowser, signIn, ACCOUNTS, CONSOLE_PAGES } from './harness.js';
 
 const axePath = createRequire(import.meta.url).resolve('axe-core/axe.min.js');
 let podium;
@@ -57,29 +57,6 @@ const STOREFRONT = [
   '/signup?lang=en',
 ];
 
-const CONSOLES = {
-  fan: ['/console/fan', '/account/orders', '/account/security'],
-  merchant: [
-    '/console/shops/hanok-threads?lang=en',
-    '/console/shops/hanok-threads/products/new?lang=en',
-    '/console/shops/hanok-threads/licences',
-    '/console/shops/hanok-threads/orders',
-    '/console/shops/hanok-threads/shipping',
-    '/console/shops/hanok-threads/drops?lang=en',
-    '/console/stories/hanok-threads',
-    '/console/shops/hanok-threads/money',
-    '/console/tokens/hanok-threads',
-  ],
-  licensor: [
-    '/console/licensing/team-kenya?lang=en',
-    '/console/licensing/team-kenya/agreements',
-    '/console/licensing/team-kenya/audit',
-    '/console/licensing/team-kenya/codes',
-      '/console/licensing/team-kenya/royalties',
-      '/console/licensing/team-kenya/stories',
-  ],
-  operator: ['/console/operator', '/console/operator/audit', '/console/operator/money', '/console/operator/payouts', '/console/operator/trade-rules'],
-};
 
 for (const [name, viewport] of [['desktop', { width: 1280, height: 900 }], ['phone', { width: 390, height: 844 }]]) {
   test(`the storefront has no serious accessibility violation (${name})`, async () => {
@@ -92,7 +69,7 @@ for (const [name, viewport] of [['desktop', { width: 1280, height: 900 }], ['pho
 
 test('the consoles have no serious accessibility violation', async () => {
   const found = [];
-  for (const [role, paths] of Object.entries(CONSOLES)) {
+  for (const [role, paths] of Object.entries(CONSOLE_PAGES)) {
     const account = ACCOUNTS.find((a) => a.role === role);
     const context = await browser.newContext({ bypassCSP: true });
     const page = await signIn(context, podium.base, account.email, account.password);

@@ -81,6 +81,31 @@ export const ACCOUNTS = [
   { role: 'operator', email: 'operator@podium.example', password: 'operator-demo-2026' },
 ];
 
+// The console pages the journeys open, per demo role (checked for width and accessibility).
+export const CONSOLE_PAGES = {
+  fan: ['/console/fan', '/account/orders', '/account/security', '/feed?lang=en&country=KR'],
+  merchant: [
+    '/console/shops/hanok-threads?lang=en',
+    '/console/shops/hanok-threads/products/new?lang=en',
+    '/console/shops/hanok-threads/licences',
+    '/console/shops/hanok-threads/orders',
+    '/console/shops/hanok-threads/shipping',
+    '/console/shops/hanok-threads/drops?lang=en',
+    '/console/stories/hanok-threads',
+    '/console/shops/hanok-threads/money',
+    '/console/tokens/hanok-threads',
+  ],
+  licensor: [
+    '/console/licensing/team-kenya?lang=en',
+    '/console/licensing/team-kenya/agreements',
+    '/console/licensing/team-kenya/audit',
+    '/console/licensing/team-kenya/codes',
+    '/console/licensing/team-kenya/royalties',
+    '/console/licensing/team-kenya/stories',
+  ],
+  operator: ['/console/operator', '/console/operator/audit', '/console/operator/money', '/console/operator/payouts', '/console/operator/trade-rules'],
+};
+
 // Signs in through the sign-in page in a new page of `context`; returns that page.
 export async function signIn(context, base, email, password) {
   const page = await context.newPage();

@@ -4,7 +4,7 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
-import { startPodium, launchBrowser, signIn, ACCOUNTS } from './harness.js';
+import { startPodium, launchBrowser, signIn, ACCOUNTS, CONSOLE_PAGES } from './harness.js';
 
 let podium;
 let browser;
@@ -99,31 +99,7 @@ test('every storefront page of the journeys fits a phone, through a whole purcha
 });
 
 test('every console page of the journeys fits a phone', async () => {
-  const pages = {
-    fan: ['/console/fan', '/account/orders', '/account/security', '/feed?lang=en&country=KR'],
-    merchant: [
-      '/console/shops/hanok-threads?lang=en',
-      '/console/shops/hanok-threads/products/new?lang=en',
-      
-      '/console/shops/hanok-threads/licences',
-      '/console/shops/hanok-threads/orders',
-      '/console/shops/hanok-threads/shipping',
-      '/console/shops/hanok-threads/drops?lang=en',
-      '/console/stories/hanok-threads',
-      '/console/shops/hanok-threads/money',
-      '/console/tokens/hanok-threads',
-    ],
-    licensor: [
-      '/console/licensing/team-kenya?lang=en',
-      '/console/licensing/team-kenya/agreements',
-      '/console/licensing/team-kenya/audit',
-      '/console/licensing/team-kenya/codes',
-      '/console/licensing/team-kenya/royalties',
-      '/console/licensing/team-kenya/stories',
-    ],
-    operator: ['/console/operator', '/console/operator/audit', '/console/operator/money', '/console/operator/payouts', '/console/operator/trade-rules'],
-  };
-  for (const [role, paths] of Object.entries(pages)) {
+  for (const [role, paths] of Object.entries(CONSOLE_PAGES)) {
     const account = ACCOUNTS.find((a) => a.role === role);
     const context = await browser.newContext(PHONE);
     const page = await signIn(context, podium.base, account.email, account.password);
