@@ -219,7 +219,7 @@ pub fn summary(p: &ProductRecord, tr: &Tr, price: Money, includes_tax: bool) -> 
 }
 
 fn price_bands(tr: &Tr, counts: &[u64], currency: Currency, edges: &[i64]) -> Vec<FacetValue> {
-    let edge = |e: i64| Money::new(e, currency).formatted();
+    let edge = |e: i64| tr.money(Money::new(e, currency));
     counts
         .iter()
         .enumerate()
@@ -355,7 +355,7 @@ pub async fn products(
     Query(q): Query<ProductsQuery>,
 ) -> Result<Json<ProductsJson>, ApiError> {
     let lang = parse_lang(&q.lang);
-    let tr = Tr { i18n: state.i18n.clone(), lang };
+    let tr = Tr::new(state.i18n.clone(), lang);
     let shopper = shopper(&state, &q.country, &q.currency)?;
     let sort = match q.sort.as_deref() {
         None | Some("") => None,
@@ -463,7 +463,7 @@ pub async fn product(
     Path(slug): Path<String>,
     Query(q): Query<ProductQuery>,
 ) -> Result<Json<ProductJson>, ApiError> {
-    let tr = Tr { i18n: state.i18n.clone(), lang: parse_lang(&q.lang) };
+    let tr = Tr::new(state.i18n.clone(), parse_lang(&q.lang));
     let shopper = shopper(&state, &q.country, &q.currency)?;
     let currency = shopper.currency;
     let p = match state.store.product_by_slug(&slug).await? {

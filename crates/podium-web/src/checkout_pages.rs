@@ -18,7 +18,7 @@ use podium_app::storefront;
 use podium_domain::landed::Regime;
 use podium_domain::order::{ConsignmentStatus, OrderStatus};
 use podium_domain::payment::CardNumber;
-use podium_domain::{Country, Currency, Money};
+use podium_domain::Country;
 use serde::Deserialize;
 
 use crate::context::Visitor;
@@ -45,9 +45,9 @@ pub fn routes() -> crate::routes::Routes {
         .get("/account/orders", my_orders)
 }
 
-/// An amount in minor units of a currency given by its code, as pages and e-mails show it.
-pub(crate) fn money(minor: i64, currency: &str) -> String {
-    Money::new(minor, Currency::parse(currency).unwrap_or(Currency::EUR)).formatted()
+/// An amount in minor units of a currency given by its code, in the reader's format.
+pub(crate) fn money(tr: &Tr, minor: i64, currency: &str) -> String {
+    tr.money_of(minor, currency)
 }
 
 struct LineView {
@@ -140,16 +140,16 @@ fn cart_view(tr: &Tr, priced: &PricedCart) -> CartView {
                         title,
                         url,
                         quantity: l.quantity,
-                        unit: l.unit.formatted(),
-                        net: l.net.formatted(),
+                        unit: tr.money(l.unit),
+                        net: tr.money(l.net),
                     }
                 })
                 .collect(),
-            goods: c.cost.goods.formatted(),
-            shipping: c.cost.shipping.formatted(),
-            vat: c.cost.vat.formatted(),
-            duty: c.cost.duty.formatted(),
-            total: c.cost.total.formatted(),
+            goods: tr.money(c.cost.goods),
+            shipping: tr.money(c.cost.shipping),
+            vat: tr.money(c.cost.vat),
+            duty: tr.money(c.cost.duty),
+            total: tr.money(c.cost.total),
             note: regime_note(tr, c),
         })
         .collect::<Vec<_>>();
@@ -169,7 +169,7 @@ fn cart_view(tr: &Tr, priced: &PricedCart) -> CartView {
         empty: consignments.is_empty() && set_aside.is_empty(),
         consignments,
         set_aside,
-        total: priced.quote.as_ref().map_or_else(|| money(0, &currency), |q| q.total.formatted()),
+        total: priced.quote.as_ref().map_or_else(|| money(tr, 0, &currency), |q| tr.money(q.total)),
         country,
     }
 }
@@ -253,7 +253,7 @@ async fn show_cart(
         None => CartView {
             consignments: Vec::new(),
             set_aside: Vec::new(),
-            total: money(0, v.prefs.currency.code()),
+            total: money(&v.tr, 0, v.prefs.currency.code()),
             country: v.tr.country(v.prefs.country),
             delivering: v.tr.tn(
                 "cart-delivering",
@@ -618,7 +618,7 @@ fn checkout_error_text(tr: &Tr, e: &CheckoutError, user: Option<&str>) -> String
             None => tr.t("checkout-error-cart-changed"),
         },
         CheckoutError::TooManyPending { .. } => tr.t("checkout-error-too-many-pending"),
-        CheckoutError::TooLarge { max } => tr.t1("checkout-error-too-large", "max", &max.formatted()),
+        CheckoutError::TooLarge { max } => tr.t1("checkout-error-too-large", "max", &tr.money(*max)),
         other => other.to_string(),
     }
 }
@@ -721,7 +721,7 @@ async fn confirm_page(
         payment_id: p.id.clone(),
         ask: v.tr.tn(
             "sandbox-ask",
-            &[("amount", &money(p.amount, &p.currency)), ("card", &format!("{} •••• {}", p.brand, p.last4))],
+            &[("amount", &money(&v.tr, p.amount, &p.currency)), ("card", &format!("{} •••• {}", p.brand, p.last4))],
         ),
         done,
     };
@@ -884,6 +884,7 @@ fn progress(tr: &Tr, s: ConsignmentStatus) -> Vec<StepView> {
 fn order_page_view(v: &Visitor, o: &OrderRecord, token: &str, now: time::OffsetDateTime) -> OrderPage {
     let tr = &v.tr;
     let cur = o.currency.as_str();
+    let money = |minor: i64, currency: &str| money(tr, minor, currency);
     let (status, status_class, headline) = order_status_text(tr, o);
     let date = |t: time::OffsetDateTime| format!("{}", t.date());
     let consignments = o
@@ -1124,7 +1125,7 @@ async fn my_orders(State(state): State<AppState>, v: Visitor) -> Result<Response
                 date: format!("{}", o.created_at.date()),
                 status,
                 status_class,
-                total: money(o.total, &o.currency),
+                total: money(&v.tr, o.total, &o.currency),
                 shops: o.consignments.iter().map(|c| c.shop_name.as_str()).collect::<Vec<_>>().join(", "),
             }
         })

@@ -20,6 +20,7 @@ pub mod error;
 pub mod i18n;
 mod layout;
 mod licence_console;
+pub mod money_format;
 pub mod ops;
 mod orders_console;
 mod pages;

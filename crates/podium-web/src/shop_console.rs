@@ -141,7 +141,7 @@ async fn shop_page(
                 .iter()
                 .map(|v| v.price)
                 .min_by_key(|m| m.minor)
-                .map(|m| m.formatted())
+                .map(|m| tr.money(m))
                 .unwrap_or_default(),
         })
         .collect();
