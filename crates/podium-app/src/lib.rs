@@ -9,6 +9,7 @@
 
 pub mod accounts;
 pub mod authenticity;
+pub mod breakdown;
 pub mod cart;
 pub mod catalogue;
 pub mod catalogue_csv;

@@ -24,10 +24,18 @@ pub fn variant_price(v: &VariantRecord, currency: Currency, rates: &RateTable) -
     catalogue::price_in(v.price, &v.explicit_prices, currency, rates)
 }
 
-/// The lowest variant price in `currency` ("from …" on cards), or `None` without variants.
+/// The variants a "from" price is taken from: those in stock, or all of them when none is (a
+/// sold-out product still shows what it costs).
+pub fn from_variants(p: &ProductRecord) -> impl Iterator<Item = &VariantRecord> {
+    let any = p.variants.iter().any(|v| v.available > 0);
+    p.variants.iter().filter(move |v| !any || v.available > 0)
+}
+
+/// The lowest price in `currency` among the variants a fan can buy ("from …" on cards), or
+/// `None` without variants.
 pub fn from_price(p: &ProductRecord, currency: Currency, rates: &RateTable) -> Result<Option<Money>, FxError> {
     let mut lowest: Option<Money> = None;
-    for v in &p.variants {
+    for v in from_variants(p) {
         let price = variant_price(v, currency, rates)?;
         if lowest.is_none_or(|l| price.minor < l.minor) {
             lowest = Some(price);

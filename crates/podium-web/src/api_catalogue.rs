@@ -329,9 +329,18 @@ pub async fn listing(state: &AppState, tr: &Tr, shopper: Shopper, p: ListingPara
     };
     let result = state.search.index.search(&query).map_err(ApiError::internal)?;
     let ids: Vec<String> = result.hits.iter().map(|h| h.id.clone()).collect();
-    let prices: HashMap<String, Money> = result.hits.iter().filter_map(|h| Some((h.id.clone(), h.price?))).collect();
+    let mut prices: HashMap<String, Money> =
+        result.hits.iter().filter_map(|h| Some((h.id.clone(), h.price?))).collect();
     let products = state.store.products_by_ids(&ids).await?;
-    let includes_tax = shopper.presentment(&reference).includes_tax();
+    let pres = shopper.presentment(&reference);
+    // The index sorted and banded by the prices of its last update; cards show the price now,
+    // from the variants in stock now (and any display rounding of the shop).
+    for p in &products {
+        if let Ok(Some(m)) = pres.from_price(p) {
+            prices.insert(p.id.clone(), m);
+        }
+    }
+    let includes_tax = pres.includes_tax();
     let items = products.iter().filter_map(|p| summary(p, tr, *prices.get(&p.id)?, includes_tax)).collect();
     let f = &result.facets;
     let facets = FacetsJson {

@@ -55,7 +55,11 @@ pub fn card(tr: &Tr, p: &ProductRecord, price: Option<podium_domain::Money>) -> 
         // Without a rate for the chosen currency, show the shop's own price rather than nothing.
         price: match price {
             Some(m) => tr.t1("card-from", "price", &tr.money(m)),
-            None => p.variants.first().map(|v| tr.t1("card-from", "price", &tr.money(v.price))).unwrap_or_default(),
+            None => storefront::from_variants(p)
+                .map(|v| v.price)
+                .min_by_key(|m| m.minor)
+                .map(|m| tr.t1("card-from", "price", &tr.money(m)))
+                .unwrap_or_default(),
         },
         sold_out: p.available() == 0,
     }
@@ -380,14 +384,9 @@ fn delivered_view(tr: &Tr, c: &podium_app::quote::QuotedConsignment, ship_to: Co
     };
     Delivered {
         headline,
-        rows: vec![
-            (tr.t("delivered-goods"), tr.money(c.cost.goods)),
-            (tr.t("delivered-shipping"), tr.money(c.cost.shipping)),
-            (tr.t("delivered-vat"), tr.money(c.cost.vat)),
-            (tr.t("delivered-duty"), tr.money(c.cost.duty)),
-        ],
+        rows: crate::cart_view::delivered_rows(tr, &c.cost),
         total,
-        regime: tr.t1(&format!("regime-{}", c.cost.regime.as_str().replace('_', "-")), "country", &country),
+        regime: crate::cart_view::regime_text(tr, &c.cost, &country),
         ships: tr.tn(
             "delivered-ships",
             &[

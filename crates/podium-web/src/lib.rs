@@ -11,6 +11,7 @@ mod api_catalogue;
 pub mod api_orders;
 mod api_quotes;
 mod api_shop;
+mod cart_view;
 mod catalogue_pages;
 mod checkout_pages;
 pub mod context;
