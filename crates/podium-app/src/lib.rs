@@ -16,6 +16,7 @@ pub mod catalogue_csv;
 pub mod checkout;
 pub mod clock;
 pub mod demo;
+pub mod display_rounding;
 pub mod drops;
 pub mod fulfilment;
 pub mod fuzzing;

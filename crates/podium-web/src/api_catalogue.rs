@@ -60,6 +60,7 @@ impl Shopper {
             rates: &reference.rates,
             rules: &reference.rules,
             date: OffsetDateTime::now_utc().date(),
+            rounding: &reference.rounding,
         }
     }
 }

@@ -27,6 +27,7 @@ mod orders_console;
 mod pages;
 mod payouts_console;
 pub mod reference;
+mod rounding_console;
 pub mod routes;
 mod rules_console;
 mod search_page;
@@ -167,6 +168,7 @@ fn all_routes() -> routes::Routes {
         .merge(search_page::routes())
         .merge(shop_console::routes())
         .merge(shipping_console::routes())
+        .merge(rounding_console::routes())
         .merge(orders_console::routes())
         .merge(statements::routes())
         .merge(stories_pages::routes())

@@ -7,6 +7,8 @@ mod common;
 use axum::http::StatusCode;
 use common::{as_pairs, TestApp};
 use podium_app::catalogue::CatalogueStore;
+use podium_app::orders::OrderStore;
+use podium_app::Store;
 use podium_domain::{Country, Currency, Lang, Money};
 use podium_store::testing::Backend;
 use serde_json::{json, Value};
@@ -170,4 +172,70 @@ async fn a_cards_from_price_is_the_lowest_price_still_in_stock() {
     let listed = app.get_anonymous("/api/v1/products?country=KR&shop=hanok-threads&per_page=100").await.json();
     let item = listed["items"].as_array().expect("items").iter().find(|i| i["slug"] == slug).expect("listed");
     assert_eq!(money(&item["price"]), in_stock);
+}
+
+/// Address → shipping → payment → review → place, as a browser without scripts; the order's URL.
+async fn buy_through_the_pages(app: &mut TestApp) -> String {
+    let checkout = app.get("/checkout").await;
+    let mut fields = checkout.form_fields("/checkout/address");
+    for (k, v) in fields.iter_mut() {
+        *v = match k.as_str() {
+            "email" => "minji@example.com".into(),
+            "name" => "김민지".into(),
+            "line1" => "세종대로 12".into(),
+            "city" => "서울".into(),
+            "postal_code" => "04524".into(),
+            _ => v.clone(),
+        };
+    }
+    let r = app.post_form("/checkout/address", &as_pairs(&fields)).await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
+    let payment = app.get("/checkout?step=payment").await;
+    let mut fields = payment.form_fields("/sandbox/cards");
+    for (_, v) in fields.iter_mut().filter(|(k, _)| k == "card_number") {
+        *v = "4242 4242 4242 4242".into();
+    }
+    let r = app.post_form("/sandbox/cards", &as_pairs(&fields)).await;
+    let review = app.get(r.header("location")).await;
+    let place = review.form_fields("/checkout/place");
+    let r = app.post_form("/checkout/place", &as_pairs(&place)).await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
+    r.header("location").to_string()
+}
+
+#[tokio::test]
+async fn with_rounding_on_a_korean_fan_sees_a_round_price_and_is_charged_exactly_it() {
+    let mut app = TestApp::new(Backend::Sqlite).await;
+    let kumo = app.db.store.org_by_slug("kumo-craft").await.expect("read").expect("shop");
+    app.get("/?country=KR&lang=ko").await;
+    let url = product_url(&app, JP_TEE).await;
+    let before = testid_text(&app.get(&url).await.body, "price").expect("price").to_string();
+    let now = time::OffsetDateTime::now_utc();
+    podium_app::display_rounding::set_rounding(app.db.store.as_ref(), &kumo.id, "KRW", "100", now)
+        .await
+        .expect("rounding on");
+    let page = app.get(&url).await;
+    let price = testid_text(&page.body, "price").expect("price").to_string();
+    assert!(price.ends_with("00") && price != before, "{before} → {price}");
+    // The API, the listing and the cart agree with the page.
+    let api = app.get("/api/v1/products/kumo-craft-olympic-heritage-laurel-tee?country=KR").await.json();
+    let variant = api["variants"].as_array().expect("variants").iter().find(|v| v["sku"] == JP_TEE).expect("S");
+    let rounded = money(&variant["price"]);
+    assert_eq!(rounded.minor % 100, 0);
+    assert_eq!(shown(Lang::Ko, "KR", rounded), price);
+    add_to_cart(&mut app, JP_TEE, "2").await;
+    let cart = app.get("/cart").await;
+    assert!(cart.body.contains(&format!("<td class=\"num\">{price}</td>")), "{}", cart.body);
+    let q = quote(&mut app, "KR", JP_TEE, 2).await;
+    assert_eq!(money(&q["consignments"][0]["lines"][0]["unit_price"]), rounded, "the quote charges it");
+    let order_url = buy_through_the_pages(&mut app).await;
+    let order = app.get(&order_url).await;
+    assert_eq!(testid_text(&order.body, "order-total"), Some(shown(Lang::Ko, "KR", money(&q["total"])).as_str()));
+    let number = order_url.trim_start_matches("/orders/").split('?').next().expect("number").to_string();
+    let record = app.db.store.order_by_number(&number).await.expect("read").expect("order");
+    let line = &record.consignments[0].lines[0];
+    assert_eq!((line.unit, line.net), (rounded.minor, 2 * rounded.minor), "charged exactly what was shown");
+    // Turning it off shows the converted price again.
+    podium_app::display_rounding::set_rounding(app.db.store.as_ref(), &kumo.id, "KRW", "", now).await.expect("off");
+    assert_eq!(testid_text(&app.get(&url).await.body, "price"), Some(before.as_str()));
 }
