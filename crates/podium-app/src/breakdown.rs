@@ -100,12 +100,11 @@ pub fn show(c: &Charged, inclusive: bool) -> Shown {
         shown.inclusive = inclusive;
         return shown;
     }
-    // The VAT is levied on the goods and the shipping, and above the low-value limit on the
-    // duty too: each carries its share of it.
-    let duty_in_base = c.regime == Regime::Standard;
+    // The VAT is shared among the lines and the shipping by their net amounts. (Above the
+    // low-value limit it is also levied on the duty; that part rides with the prices too, so the
+    // duty reads as the customs duty charged, the same figure the order and the API give.)
     let mut weights: Vec<i64> = c.lines.iter().map(|l| l.net.minor).collect();
     weights.push(c.shipping.minor);
-    weights.push(if duty_in_base { c.duty.minor } else { 0 });
     let Some(shares) = largest_remainder(c.vat.minor, &weights) else {
         // Negative amounts or a VAT with nothing to carry it: show it added, as charged.
         return plain(c);
@@ -134,7 +133,7 @@ pub fn show(c: &Charged, inclusive: bool) -> Shown {
         lines,
         items: Money::new(items, cur),
         shipping: Money::new(c.shipping.minor.saturating_add(shares[n]), cur),
-        duty: Money::new(c.duty.minor.saturating_add(shares[n + 1]), cur),
+        duty: c.duty,
         vat: c.vat,
         total: c.total,
         note,
@@ -245,11 +244,11 @@ mod tests {
     }
 
     #[test]
-    fn above_the_limit_the_duty_carries_its_vat() {
+    fn above_the_limit_the_duty_reads_as_charged_and_its_vat_rides_with_the_prices() {
         // Standard regime: duty 12.00 on 100.00, VAT 20 % of (100 + 10 + 12) = 24.40.
         let c = charged(Regime::Standard, &[(1, 10000)], 1000, 2440, 1200);
         let s = show(&c, true);
-        assert_eq!((s.items, s.shipping, s.duty), (eur(12000), eur(1200), eur(1440)));
+        assert_eq!((s.items, s.shipping, s.duty), (eur(12218), eur(1222), eur(1200)));
         assert_eq!(s.items.minor + s.shipping.minor + s.duty.minor, s.total.minor);
     }
 

@@ -39,7 +39,7 @@ impl DisplayRounding {
     /// A shop's steps, by currency code.
     pub fn of_shop(&self, shop_id: &str) -> Vec<Step> {
         let mut steps: Vec<Step> = self.rules.iter().filter(|(s, _)| s == shop_id).map(|(_, step)| *step).collect();
-        steps.sort_by(|a, b| a.currency.cmp(&b.currency));
+        steps.sort_by_key(|s| s.currency);
         steps
     }
 }
