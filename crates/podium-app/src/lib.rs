@@ -9,12 +9,14 @@
 
 pub mod accounts;
 pub mod authenticity;
+pub mod breakdown;
 pub mod cart;
 pub mod catalogue;
 pub mod catalogue_csv;
 pub mod checkout;
 pub mod clock;
 pub mod demo;
+pub mod display_rounding;
 pub mod drops;
 pub mod fulfilment;
 pub mod fuzzing;

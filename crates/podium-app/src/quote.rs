@@ -37,6 +37,8 @@ pub struct QuoteContext<'a> {
     pub rules: &'a TradeRules,
     pub tree: &'a CategoryTree,
     pub at: OffsetDateTime,
+    /// The shops' display rounding of converted prices (charged as shown).
+    pub rounding: &'a crate::display_rounding::DisplayRounding,
 }
 
 #[derive(Debug, Clone)]
@@ -251,7 +253,7 @@ pub fn price(
                 .and_then(|p| p.zone_for(ship_to))
                 .ok_or_else(|| bad(Undeliverable::NoShipping(ship_to)))?;
             items.push((zone, r.quantity));
-            let unit = storefront::variant_price(r.variant, currency, ctx.rates)?;
+            let unit = storefront::shop_price(r.product, r.variant, currency, ctx.rates, ctx.rounding)?;
             used.push(r.variant.price.currency);
             let net = unit
                 .checked_mul(i64::from(r.quantity))

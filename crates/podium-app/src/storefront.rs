@@ -8,6 +8,7 @@ use podium_domain::{catalogue, Country, Currency, Lang, Money, RateTable};
 use time::Date;
 
 use crate::catalogue::{ProductRecord, Translation, VariantRecord};
+use crate::display_rounding::DisplayRounding;
 
 /// The text of a product in `lang`, with the language it is actually in.
 pub struct Text<'a> {
@@ -24,10 +25,36 @@ pub fn variant_price(v: &VariantRecord, currency: Currency, rates: &RateTable) -
     catalogue::price_in(v.price, &v.explicit_prices, currency, rates)
 }
 
-/// The lowest variant price in `currency` ("from …" on cards), or `None` without variants.
+/// The net price a fan pays for a variant in `currency`: the shop's explicit price in that
+/// currency, else its price converted at `rates` and rounded by the shop's display rounding
+/// for that currency, if it set one. The quote, and so the order, charges exactly this.
+pub fn shop_price(
+    p: &ProductRecord,
+    v: &VariantRecord,
+    currency: Currency,
+    rates: &RateTable,
+    rounding: &DisplayRounding,
+) -> Result<Money, FxError> {
+    let price = variant_price(v, currency, rates)?;
+    let converted = v.price.currency != currency && !v.explicit_prices.iter().any(|m| m.currency == currency);
+    Ok(match rounding.step(&p.shop.id, currency) {
+        Some(step) if converted => step.round_up(price),
+        _ => price,
+    })
+}
+
+/// The variants a "from" price is taken from: those in stock, or all of them when none is (a
+/// sold-out product still shows what it costs).
+pub fn from_variants(p: &ProductRecord) -> impl Iterator<Item = &VariantRecord> {
+    let any = p.variants.iter().any(|v| v.available > 0);
+    p.variants.iter().filter(move |v| !any || v.available > 0)
+}
+
+/// The lowest price in `currency` among the variants a fan can buy ("from …" on cards), or
+/// `None` without variants.
 pub fn from_price(p: &ProductRecord, currency: Currency, rates: &RateTable) -> Result<Option<Money>, FxError> {
     let mut lowest: Option<Money> = None;
-    for v in &p.variants {
+    for v in from_variants(p) {
         let price = variant_price(v, currency, rates)?;
         if lowest.is_none_or(|l| price.minor < l.minor) {
             lowest = Some(price);
@@ -44,6 +71,8 @@ pub struct Presentment<'a> {
     pub rates: &'a RateTable,
     pub rules: &'a TradeRules,
     pub date: Date,
+    /// The shops' display rounding of converted prices.
+    pub rounding: &'a DisplayRounding,
 }
 
 impl Presentment<'_> {
@@ -58,15 +87,20 @@ impl Presentment<'_> {
     }
 
     pub fn variant_price(&self, p: &ProductRecord, v: &VariantRecord) -> Result<Money, FxError> {
-        self.display(p, variant_price(v, self.currency, self.rates)?)
+        self.display(p, shop_price(p, v, self.currency, self.rates, self.rounding)?)
     }
 
-    /// The lowest display price among the variants, or `None` without variants.
+    /// The lowest display price among the variants a fan can buy (see [`from_variants`]), or
+    /// `None` without variants.
     pub fn from_price(&self, p: &ProductRecord) -> Result<Option<Money>, FxError> {
-        match from_price(p, self.currency, self.rates)? {
-            Some(net) => self.display(p, net).map(Some),
-            None => Ok(None),
+        let mut lowest: Option<Money> = None;
+        for v in from_variants(p) {
+            let price = shop_price(p, v, self.currency, self.rates, self.rounding)?;
+            if lowest.is_none_or(|l| price.minor < l.minor) {
+                lowest = Some(price);
+            }
         }
+        lowest.map(|net| self.display(p, net)).transpose()
     }
 
     /// True when prices in the fan's country are shown with tax included.

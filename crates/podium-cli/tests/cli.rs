@@ -143,7 +143,13 @@ async fn hoodie_quote(store: &dyn Store, country: &str) -> podium_app::quote::Qu
     let (rules, _) = podium_app::trade_rules::current(store).await.expect("rules");
     let cats = store.categories().await.expect("categories");
     let tree = podium_domain::catalogue::CategoryTree::new(cats.into_iter().map(|c| (c.slug, c.parent)));
-    let ctx = QuoteContext { rates: &rates, rules: &rules, tree: &tree, at: time::OffsetDateTime::now_utc() };
+    let ctx = QuoteContext {
+        rates: &rates,
+        rules: &rules,
+        tree: &tree,
+        at: time::OffsetDateTime::now_utc(),
+        rounding: podium_app::display_rounding::DisplayRounding::none(),
+    };
     let to = podium_domain::Country::parse(country).expect("country");
     let line = LineRequest { sku: "rocky-ridge:HOODIE-OH-S".into(), quantity: 1 };
     quote(store, to, to.default_currency(), &[line], &ctx).await.expect("quote")

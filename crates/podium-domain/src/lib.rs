@@ -20,6 +20,7 @@ pub mod order;
 pub mod payment;
 pub mod ranking;
 pub mod role;
+pub mod rounding;
 pub mod royalty;
 pub mod shipping;
 pub mod story;

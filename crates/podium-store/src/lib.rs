@@ -17,6 +17,7 @@ mod macros;
 mod migrate;
 mod orders;
 mod payouts;
+mod rounding;
 mod sandbox;
 mod security;
 mod shipping;

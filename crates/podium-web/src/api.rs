@@ -301,6 +301,9 @@ pub struct MoneyJson {
     /// Integer minor units.
     #[schema(example = 35000)]
     pub minor: i64,
+    /// A display form with English conventions (symbol first, comma groups), the same whatever
+    /// language was asked for. To show an amount in a fan's language and locale, format
+    /// `amount` and `currency` with that locale's rules (CLDR); Podium's pages do.
     #[schema(example = "₩35,000")]
     pub formatted: String,
 }

@@ -60,6 +60,7 @@ impl Shopper {
             rates: &reference.rates,
             rules: &reference.rules,
             date: OffsetDateTime::now_utc().date(),
+            rounding: &reference.rounding,
         }
     }
 }
@@ -225,7 +226,7 @@ pub fn summary(p: &ProductRecord, tr: &Tr, price: Money, includes_tax: bool) -> 
 }
 
 fn price_bands(tr: &Tr, counts: &[u64], currency: Currency, edges: &[i64]) -> Vec<FacetValue> {
-    let edge = |e: i64| Money::new(e, currency).formatted();
+    let edge = |e: i64| tr.money(Money::new(e, currency));
     counts
         .iter()
         .enumerate()
@@ -341,9 +342,18 @@ pub async fn listing(state: &AppState, tr: &Tr, shopper: Shopper, p: ListingPara
         _ => None,
     };
     let ids: Vec<String> = result.hits.iter().map(|h| h.id.clone()).collect();
-    let prices: HashMap<String, Money> = result.hits.iter().filter_map(|h| Some((h.id.clone(), h.price?))).collect();
+    let mut prices: HashMap<String, Money> =
+        result.hits.iter().filter_map(|h| Some((h.id.clone(), h.price?))).collect();
     let products = state.store.products_by_ids(&ids).await?;
-    let includes_tax = shopper.presentment(&reference).includes_tax();
+    let pres = shopper.presentment(&reference);
+    // The index sorted and banded by the prices of its last update; cards show the price now,
+    // from the variants in stock now (and any display rounding of the shop).
+    for p in &products {
+        if let Ok(Some(m)) = pres.from_price(p) {
+            prices.insert(p.id.clone(), m);
+        }
+    }
+    let includes_tax = pres.includes_tax();
     let items = products.iter().filter_map(|p| summary(p, tr, *prices.get(&p.id)?, includes_tax)).collect();
     let f = &result.facets;
     let facets = FacetsJson {
@@ -367,7 +377,7 @@ pub async fn products(
     Query(q): Query<ProductsQuery>,
 ) -> Result<Json<ProductsJson>, ApiError> {
     let lang = parse_lang(&q.lang);
-    let tr = Tr { i18n: state.i18n.clone(), lang };
+    let tr = Tr::new(state.i18n.clone(), lang);
     let shopper = shopper(&state, &q.country, &q.currency)?;
     let sort = match q.sort.as_deref() {
         None | Some("") => None,
@@ -482,7 +492,7 @@ pub async fn product(
     Path(slug): Path<String>,
     Query(q): Query<ProductQuery>,
 ) -> Result<Json<ProductJson>, ApiError> {
-    let tr = Tr { i18n: state.i18n.clone(), lang: parse_lang(&q.lang) };
+    let tr = Tr::new(state.i18n.clone(), parse_lang(&q.lang));
     let shopper = shopper(&state, &q.country, &q.currency)?;
     let currency = shopper.currency;
     let p = match state.store.product_by_slug(&slug).await? {

@@ -126,6 +126,7 @@ pub fn context(reference: &Reference) -> QuoteContext<'_> {
         rules: &reference.rules,
         tree: &reference.categories,
         at: OffsetDateTime::now_utc(),
+        rounding: &reference.rounding,
     }
 }
 

@@ -55,8 +55,12 @@ pub fn card(tr: &Tr, p: &ProductRecord, price: Option<podium_domain::Money>) -> 
         shop: p.shop.name.clone(),
         // Without a rate for the chosen currency, show the shop's own price rather than nothing.
         price: match price {
-            Some(m) => tr.t1("card-from", "price", &m.formatted()),
-            None => p.variants.first().map(|v| tr.t1("card-from", "price", &v.price.formatted())).unwrap_or_default(),
+            Some(m) => tr.t1("card-from", "price", &tr.money(m)),
+            None => storefront::from_variants(p)
+                .map(|v| v.price)
+                .min_by_key(|m| m.minor)
+                .map(|m| tr.t1("card-from", "price", &tr.money(m)))
+                .unwrap_or_default(),
         },
         sold_out: p.available() == 0,
     }
@@ -380,7 +384,7 @@ struct Delivered {
 fn delivered_view(tr: &Tr, c: &podium_app::quote::QuotedConsignment, ship_to: Country, inclusive: bool) -> Delivered {
     use podium_domain::landed::Regime;
     let country = tr.country(ship_to);
-    let total = c.cost.total.formatted();
+    let total = tr.money(c.cost.total);
     let headline = match c.cost.regime {
         Regime::Unmodelled => tr.tn("delivered-unmodelled", &[("country", &country), ("price", &total)]),
         _ if inclusive => tr.tn("delivered-incl", &[("country", &country), ("price", &total)]),
@@ -388,14 +392,9 @@ fn delivered_view(tr: &Tr, c: &podium_app::quote::QuotedConsignment, ship_to: Co
     };
     Delivered {
         headline,
-        rows: vec![
-            (tr.t("delivered-goods"), c.cost.goods.formatted()),
-            (tr.t("delivered-shipping"), c.cost.shipping.formatted()),
-            (tr.t("delivered-vat"), c.cost.vat.formatted()),
-            (tr.t("delivered-duty"), c.cost.duty.formatted()),
-        ],
+        rows: crate::cart_view::delivered_rows(tr, &c.cost),
         total,
-        regime: tr.t1(&format!("regime-{}", c.cost.regime.as_str().replace('_', "-")), "country", &country),
+        regime: crate::cart_view::regime_text(tr, &c.cost, &country),
         ships: tr.tn(
             "delivered-ships",
             &[
@@ -479,7 +478,7 @@ async fn product(
         .enumerate()
         .map(|(i, x)| {
             let value = x.options.iter().map(|(_, v)| v.as_str()).collect::<Vec<_>>().join(" / ");
-            let price = price_of(i).formatted();
+            let price = tr.money(price_of(i));
             let label = if x.available > 0 {
                 format!("{value} — {price}")
             } else {
@@ -543,7 +542,7 @@ async fn product(
         property_slug: p.property.slug.clone(),
         shop_slug: p.shop.slug.clone(),
         made_by: tr.t1("product-by-shop", "shop", &p.shop.name),
-        price: price.formatted(),
+        price: tr.money(price),
         option_name,
         variants,
         available: variant.available,

@@ -3,6 +3,7 @@
 //! payment → review → place), the sandbox provider's card form and second-step page, and the
 //! order page with tracking, verify links and returns.
 
+use crate::cart_view::{cart_view, CartView};
 use askama::Template;
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
@@ -13,12 +14,10 @@ use podium_app::checkout::{self, CheckoutError, CheckoutRequest};
 use podium_app::fulfilment::{self, FulfilError};
 use podium_app::orders::{Address, OrderRecord};
 use podium_app::payments::{PaymentProvider, PaymentStatus};
-use podium_app::quote::{self, QuotedConsignment};
-use podium_app::storefront;
-use podium_domain::landed::Regime;
+use podium_app::quote;
 use podium_domain::order::{ConsignmentStatus, OrderStatus};
 use podium_domain::payment::CardNumber;
-use podium_domain::{Country, Currency, Money};
+use podium_domain::Country;
 use serde::Deserialize;
 
 use crate::context::Visitor;
@@ -45,133 +44,9 @@ pub fn routes() -> crate::routes::Routes {
         .get("/account/orders", my_orders)
 }
 
-/// An amount in minor units of a currency given by its code, as pages and e-mails show it.
-pub(crate) fn money(minor: i64, currency: &str) -> String {
-    Money::new(minor, Currency::parse(currency).unwrap_or(Currency::EUR)).formatted()
-}
-
-struct LineView {
-    sku: String,
-    title: String,
-    url: String,
-    quantity: u32,
-    unit: String,
-    net: String,
-}
-
-struct ConsignmentView {
-    shop_name: String,
-    ship_from: String,
-    days: String,
-    lines: Vec<LineView>,
-    goods: String,
-    shipping: String,
-    vat: String,
-    duty: String,
-    total: String,
-    note: String,
-}
-
-struct SetAsideView {
-    sku: String,
-    title: String,
-    quantity: i64,
-    reason: String,
-}
-
-/// The cart as pages draw it.
-struct CartView {
-    consignments: Vec<ConsignmentView>,
-    set_aside: Vec<SetAsideView>,
-    total: String,
-    country: String,
-    /// "Delivered to …, prices in …".
-    delivering: String,
-    empty: bool,
-}
-
-fn title_of(tr: &Tr, priced: &PricedCart, sku: &str) -> (String, String) {
-    let (shop, code) = sku.split_once(':').unwrap_or(("", sku));
-    priced
-        .products
-        .iter()
-        .find(|p| p.shop.slug == shop && p.variants.iter().any(|v| v.sku == code))
-        .map(|p| {
-            let title =
-                storefront::text(p, tr.lang).map(|t| t.translation.title.clone()).unwrap_or_else(|| p.slug.clone());
-            let variant = p
-                .variants
-                .iter()
-                .find(|v| v.sku == code)
-                .map(|v| v.options.iter().map(|(_, val)| val.as_str()).collect::<Vec<_>>().join(" · "))
-                .unwrap_or_default();
-            let title = if variant.is_empty() { title } else { format!("{title} — {variant}") };
-            (title, format!("/products/{}?variant={code}", p.slug))
-        })
-        .unwrap_or_else(|| (sku.to_string(), String::new()))
-}
-
-fn regime_note(tr: &Tr, c: &QuotedConsignment) -> String {
-    match c.cost.regime {
-        Regime::Domestic => tr.t("checkout-note-domestic"),
-        Regime::DeMinimis => tr.t("checkout-note-de-minimis"),
-        Regime::Unmodelled => tr.t("checkout-note-unmodelled"),
-        Regime::LowValue | Regime::Standard => tr.t("checkout-note-paid"),
-    }
-}
-
-fn cart_view(tr: &Tr, priced: &PricedCart) -> CartView {
-    let currency = priced.cart.currency.clone();
-    let consignments = priced
-        .quote
-        .iter()
-        .flat_map(|q| q.consignments.iter())
-        .map(|c| ConsignmentView {
-            shop_name: c.shop_name.clone(),
-            ship_from: tr.country(c.ship_from),
-            days: tr.tn("checkout-days", &[("min", &c.days_min.to_string()), ("max", &c.days_max.to_string())]),
-            lines: c
-                .lines
-                .iter()
-                .map(|l| {
-                    let (title, url) = title_of(tr, priced, &l.sku);
-                    LineView {
-                        sku: l.sku.clone(),
-                        title,
-                        url,
-                        quantity: l.quantity,
-                        unit: l.unit.formatted(),
-                        net: l.net.formatted(),
-                    }
-                })
-                .collect(),
-            goods: c.cost.goods.formatted(),
-            shipping: c.cost.shipping.formatted(),
-            vat: c.cost.vat.formatted(),
-            duty: c.cost.duty.formatted(),
-            total: c.cost.total.formatted(),
-            note: regime_note(tr, c),
-        })
-        .collect::<Vec<_>>();
-    let set_aside = priced
-        .set_aside
-        .iter()
-        .map(|(sku, quantity, reason)| SetAsideView {
-            sku: sku.clone(),
-            title: title_of(tr, priced, sku).0,
-            quantity: *quantity,
-            reason: quote::describe(reason),
-        })
-        .collect::<Vec<_>>();
-    let country = Country::parse(&priced.cart.country).map(|c| tr.country(c)).unwrap_or_default();
-    CartView {
-        delivering: tr.tn("cart-delivering", &[("country", &country), ("currency", &currency)]),
-        empty: consignments.is_empty() && set_aside.is_empty(),
-        consignments,
-        set_aside,
-        total: priced.quote.as_ref().map_or_else(|| money(0, &currency), |q| q.total.formatted()),
-        country,
-    }
+/// An amount in minor units of a currency given by its code, in the reader's format.
+pub(crate) fn money(tr: &Tr, minor: i64, currency: &str) -> String {
+    tr.money_of(minor, currency)
 }
 
 #[derive(Template)]
@@ -228,13 +103,16 @@ async fn visitor_cart(state: &AppState, v: &mut Visitor, create: bool) -> Result
     }
 }
 
-async fn priced(state: &AppState, tr: &Tr, id: &str) -> Result<Option<PricedCart>, PageError> {
+/// The cart priced, and whether its country shows prices with VAT included.
+async fn priced(state: &AppState, tr: &Tr, id: &str) -> Result<Option<(PricedCart, bool)>, PageError> {
     let internal = |e: String| PageError::internal(tr.clone(), e);
     let Some(c) = state.store.cart(id).await.map_err(|e| internal(e.to_string()))? else { return Ok(None) };
     let reference = state.reference.get(state.store.as_ref()).await.map_err(|e| internal(e.to_string()))?;
+    let inclusive = crate::cart_view::includes_tax(&reference.rules, &c.country);
     let mut ctx = crate::api_quotes::context(&reference);
     ctx.at = state.clock.now();
-    cart::price_cart(state.store.as_ref(), c, &ctx).await.map(Some).map_err(|e| internal(e.to_string()))
+    let priced = cart::price_cart(state.store.as_ref(), c, &ctx).await.map_err(|e| internal(e.to_string()))?;
+    Ok(Some((priced, inclusive)))
 }
 
 async fn show_cart(
@@ -249,18 +127,8 @@ async fn show_cart(
         None => None,
     };
     let view = match &p {
-        Some(p) => cart_view(&v.tr, p),
-        None => CartView {
-            consignments: Vec::new(),
-            set_aside: Vec::new(),
-            total: money(0, v.prefs.currency.code()),
-            country: v.tr.country(v.prefs.country),
-            delivering: v.tr.tn(
-                "cart-delivering",
-                &[("country", &v.tr.country(v.prefs.country)), ("currency", v.prefs.currency.code())],
-            ),
-            empty: true,
-        },
+        Some((p, inclusive)) => cart_view(&v.tr, p, *inclusive),
+        None => CartView::empty(&v.tr, v.prefs.country, v.prefs.currency),
     };
     let page = CartPage { layout: Layout::new(&v).keyed("cart-title", "meta-cart"), cart: view, error };
     Ok(render(v, status, page))
@@ -433,7 +301,7 @@ async fn show_checkout(
     pm: &str,
 ) -> Result<Response, PageError> {
     let Some(id) = visitor_cart(state, &mut v, false).await? else { return Ok(v.respond(Redirect::to("/cart"))) };
-    let Some(p) = priced(state, &v.tr, &id).await? else { return Ok(v.respond(Redirect::to("/cart"))) };
+    let Some((p, inclusive)) = priced(state, &v.tr, &id).await? else { return Ok(v.respond(Redirect::to("/cart"))) };
     if p.quote.is_none() || !p.set_aside.is_empty() {
         // Nothing to buy, or lines to sort out first: the cart says which.
         return Ok(v.respond(Redirect::to("/cart")));
@@ -468,7 +336,7 @@ async fn show_checkout(
         layout: Layout::new(&v),
         steps: steps(&v.tr, step, reachable),
         step,
-        cart: cart_view(&v.tr, &p),
+        cart: cart_view(&v.tr, &p, inclusive),
         address,
         card,
         error,
@@ -625,7 +493,7 @@ fn checkout_error_text(tr: &Tr, e: &CheckoutError, user: Option<&str>) -> String
             None => tr.t("checkout-error-cart-changed"),
         },
         CheckoutError::TooManyPending { .. } => tr.t("checkout-error-too-many-pending"),
-        CheckoutError::TooLarge { max } => tr.t1("checkout-error-too-large", "max", &max.formatted()),
+        CheckoutError::TooLarge { max } => tr.t1("checkout-error-too-large", "max", &tr.money(*max)),
         other => other.to_string(),
     }
 }
@@ -728,7 +596,7 @@ async fn confirm_page(
         payment_id: p.id.clone(),
         ask: v.tr.tn(
             "sandbox-ask",
-            &[("amount", &money(p.amount, &p.currency)), ("card", &format!("{} •••• {}", p.brand, p.last4))],
+            &[("amount", &money(&v.tr, p.amount, &p.currency)), ("card", &format!("{} •••• {}", p.brand, p.last4))],
         ),
         done,
     };
@@ -779,6 +647,7 @@ struct OrderLineView {
     quantity: i64,
     refunded: i64,
     returnable: i64,
+    /// The line's amount, in the convention of the destination (with VAT where it includes it).
     net: String,
     codes: Vec<CodeView>,
 }
@@ -801,11 +670,8 @@ struct OrderConsignmentView {
     ship_from: String,
     days: String,
     lines: Vec<OrderLineView>,
-    goods: String,
-    shipping: String,
-    vat: String,
-    duty: String,
-    total: String,
+    rows: Vec<crate::cart_view::SumRow>,
+    note: String,
     refunded: Option<String>,
     can_return: bool,
     return_until: String,
@@ -888,9 +754,10 @@ fn progress(tr: &Tr, s: ConsignmentStatus) -> Vec<StepView> {
         .collect()
 }
 
-fn order_page_view(v: &Visitor, o: &OrderRecord, token: &str, now: time::OffsetDateTime) -> OrderPage {
+fn order_page_view(v: &Visitor, o: &OrderRecord, token: &str, now: time::OffsetDateTime, inclusive: bool) -> OrderPage {
     let tr = &v.tr;
     let cur = o.currency.as_str();
+    let money = |minor: i64, currency: &str| money(tr, minor, currency);
     let (status, status_class, headline) = order_status_text(tr, o);
     let date = |t: time::OffsetDateTime| format!("{}", t.date());
     let consignments = o
@@ -902,6 +769,8 @@ fn order_page_view(v: &Visitor, o: &OrderRecord, token: &str, now: time::OffsetD
             let can_return = c.status == ConsignmentStatus::Delivered
                 && deadline.is_some_and(|d| now <= d)
                 && c.lines.iter().any(|l| fulfilment::returnable(c, &l.id) > 0);
+            let currency = podium_domain::Currency::parse(cur).unwrap_or(podium_domain::Currency::EUR);
+            let (amounts, rows, note) = crate::cart_view::order_consignment(tr, c, currency, inclusive);
             OrderConsignmentView {
                 id: c.id.clone(),
                 shop_name: c.shop_name.clone(),
@@ -915,13 +784,14 @@ fn order_page_view(v: &Visitor, o: &OrderRecord, token: &str, now: time::OffsetD
                 lines: c
                     .lines
                     .iter()
-                    .map(|l| OrderLineView {
+                    .zip(amounts)
+                    .map(|(l, amount)| OrderLineView {
                         id: l.id.clone(),
                         title: l.title.clone(),
                         quantity: l.quantity,
                         refunded: l.refunded_quantity,
                         returnable: fulfilment::returnable(c, &l.id),
-                        net: money(l.net, cur),
+                        net: amount,
                         codes: l
                             .codes
                             .iter()
@@ -934,11 +804,8 @@ fn order_page_view(v: &Visitor, o: &OrderRecord, token: &str, now: time::OffsetD
                             .collect(),
                     })
                     .collect(),
-                goods: money(c.goods, cur),
-                shipping: money(c.shipping, cur),
-                vat: money(c.vat, cur),
-                duty: money(c.duty, cur),
-                total: money(c.total, cur),
+                rows,
+                note,
                 refunded: (c.refunded > 0).then(|| money(c.refunded, cur)),
                 can_return,
                 return_until: deadline.map(date).unwrap_or_default(),
@@ -1013,7 +880,10 @@ async fn order_page(
         .await
         .map_err(|e| PageError::internal(v.tr.clone(), e.detail))?;
     let Some(o) = o else { return Err(PageError::not_found(v.tr.clone())) };
-    let mut page = order_page_view(&v, &o, &q.token, state.clock.now());
+    let inclusive = crate::cart_view::order_includes_tax(&state, &o.address.country)
+        .await
+        .map_err(|e| PageError::internal(v.tr.clone(), e))?;
+    let mut page = order_page_view(&v, &o, &q.token, state.clock.now(), inclusive);
     page.placed = q.placed == "1" && o.status != OrderStatus::Cancelled;
     if q.returned == "1" {
         page.notice = Some(v.tr.t("return-requested"));
@@ -1086,7 +956,10 @@ async fn ask_return(
                 FulfilError::Invalid("reason", _) => v.tr.t("return-error-reason"),
                 _ => v.tr.t("return-error-lines"),
             };
-            let mut page = order_page_view(&v, &o, &token, state.clock.now());
+            let inclusive = crate::cart_view::order_includes_tax(&state, &o.address.country)
+                .await
+                .map_err(|e| PageError::internal(v.tr.clone(), e))?;
+            let mut page = order_page_view(&v, &o, &token, state.clock.now(), inclusive);
             page.error = Some(text);
             Ok(render(v, StatusCode::UNPROCESSABLE_ENTITY, page))
         }
@@ -1131,7 +1004,7 @@ async fn my_orders(State(state): State<AppState>, v: Visitor) -> Result<Response
                 date: format!("{}", o.created_at.date()),
                 status,
                 status_class,
-                total: money(o.total, &o.currency),
+                total: money(&v.tr, o.total, &o.currency),
                 shops: o.consignments.iter().map(|c| c.shop_name.as_str()).collect::<Vec<_>>().join(", "),
             }
         })

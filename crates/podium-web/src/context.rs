@@ -209,7 +209,7 @@ impl FromRequestParts<AppState> for Visitor {
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
         let jar = CookieJar::from_headers(&parts.headers);
         let (prefs, remember) = resolve_prefs(parts, &jar, state.config.default_country);
-        let tr = Tr { i18n: state.i18n.clone(), lang: prefs.lang };
+        let tr = Tr { i18n: state.i18n.clone(), lang: prefs.lang, region: Some(prefs.country) };
         let now = state.clock.now();
         let principal = match jar.get(SESSION_COOKIE) {
             Some(c) => accounts::authenticate(state.store.as_ref(), c.value(), now)

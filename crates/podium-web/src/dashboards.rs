@@ -72,8 +72,9 @@ fn chart(title: String, rows: Vec<(String, i64, String)>) -> Chart {
     Chart { title, svg, rows: rows.into_iter().map(|(l, _, s)| (l, s)).collect() }
 }
 
-fn money(minor: i64, currency: Currency) -> String {
-    Money::new(minor, currency).formatted()
+/// Amounts in the reader's format.
+fn money_in(tr: &crate::i18n::Tr) -> impl Fn(i64, Currency) -> String + '_ {
+    move |minor, currency| tr.money(Money::new(minor, currency))
 }
 
 #[derive(Template)]
@@ -101,6 +102,8 @@ fn deny(v: Visitor) -> Result<Response, PageError> {
 
 /// Royalties by month, territory and licensee, in each agreement's royalty currency.
 async fn licensor(State(state): State<AppState>, v: Visitor, Path(slug): Path<String>) -> Result<Response, PageError> {
+    let tr = v.tr.clone();
+    let money = money_in(&tr);
     let Some(org) = member(&v, &slug, OrgKind::Licensor).cloned() else { return deny(v) };
     let internal = |e: podium_app::StoreError| PageError::internal(v.tr.clone(), e);
     let agreements = state.store.agreements_of(&org.id).await.map_err(internal)?;
@@ -146,6 +149,8 @@ fn balance(a: &AccountRow) -> Option<(AccountKind, Currency, i64)> {
 
 /// A shop's money: pending and available balances, sales by month, payouts.
 async fn shop(State(state): State<AppState>, v: Visitor, Path(slug): Path<String>) -> Result<Response, PageError> {
+    let tr = v.tr.clone();
+    let money = money_in(&tr);
     let Some(org) = member(&v, &slug, OrgKind::Shop).cloned() else { return deny(v) };
     let internal = |e: podium_app::StoreError| PageError::internal(v.tr.clone(), e);
     let accounts = state.store.ledger_accounts().await.map_err(internal)?;
@@ -203,6 +208,8 @@ async fn shop(State(state): State<AppState>, v: Visitor, Path(slug): Path<String
 
 /// The operator's view: commission earned; taxes and duties collected per country, to remit.
 async fn operator(State(state): State<AppState>, v: Visitor) -> Result<Response, PageError> {
+    let tr = v.tr.clone();
+    let money = money_in(&tr);
     if !v.principal.as_ref().is_some_and(|p| p.has_role(Role::Operator)) {
         return deny(v);
     }

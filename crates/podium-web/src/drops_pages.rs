@@ -236,7 +236,7 @@ async fn room(
     let image_alt = tr.t1("product-image-alt", "title", &title);
     let reference = state.reference.get(state.store.as_ref()).await.map_err(internal(&tr))?;
     let pres = v.shopper().presentment(&reference);
-    let price = pres.variant_price(&product, variant).unwrap_or(variant.price).formatted();
+    let price = tr.money(pres.variant_price(&product, variant).unwrap_or(variant.price));
     let price_note = if pres.includes_tax() {
         tr.t1("product-price-incl", "country", &tr.country(v.prefs.country))
     } else {

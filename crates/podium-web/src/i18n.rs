@@ -9,7 +9,7 @@ use std::sync::Arc;
 
 use fluent_bundle::concurrent::FluentBundle;
 use fluent_bundle::{FluentArgs, FluentResource};
-use podium_domain::{Country, Lang};
+use podium_domain::{Country, Lang, Money};
 
 const SOURCES: [(Lang, &str); 5] = [
     (Lang::En, include_str!("../locales/en.ftl")),
@@ -73,9 +73,30 @@ impl I18n {
 pub struct Tr {
     pub i18n: Arc<I18n>,
     pub lang: Lang,
+    /// The reader's country where known (a visitor's ship-to, an order's address): money is
+    /// written as readers there expect it ("$43.08" for Canadian dollars in Canada).
+    pub region: Option<Country>,
 }
 
 impl Tr {
+    /// A translator for `lang` with no particular country.
+    pub fn new(i18n: Arc<I18n>, lang: Lang) -> Tr {
+        Tr { i18n, lang, region: None }
+    }
+
+    /// An amount as this reader expects it (CLDR, see [`crate::money_format`]).
+    pub fn money(&self, m: Money) -> String {
+        crate::money_format::format(self.lang, self.region, m)
+    }
+
+    /// An amount in minor units of a currency given by its code (as orders keep them).
+    pub fn money_of(&self, minor: i64, currency: &str) -> String {
+        match podium_domain::Currency::parse(currency) {
+            Ok(c) => self.money(Money::new(minor, c)),
+            Err(_) => format!("{minor} {currency}"),
+        }
+    }
+
     pub fn t(&self, key: &str) -> String {
         self.i18n.message(self.lang, key, None)
     }
@@ -126,11 +147,11 @@ mod tests {
     #[test]
     fn messages_format_with_arguments_and_fall_back() {
         let i18n = Arc::new(I18n::load().expect("messages load"));
-        let ko = Tr { i18n: i18n.clone(), lang: Lang::Ko };
+        let ko = Tr::new(i18n.clone(), Lang::Ko);
         assert_eq!(ko.t("nav-sign-in"), "로그인");
         assert_eq!(ko.t1("console-welcome", "name", "Mina"), "Mina 님, 환영합니다");
         assert_eq!(ko.t("no-such-message"), "no-such-message");
-        let fr = Tr { i18n, lang: Lang::Fr };
+        let fr = Tr::new(i18n, Lang::Fr);
         assert_eq!(fr.country(Country::parse("JP").expect("jp")), "Japon");
         assert_eq!(fr.country(Country::parse("PE").expect("pe")), "Peru", "untranslated names fall back to English");
     }

@@ -12,6 +12,7 @@ pub mod api_orders;
 mod api_quotes;
 mod api_shop;
 mod catalogue_meta;
+mod cart_view;
 mod catalogue_pages;
 mod checkout_pages;
 pub mod context;
@@ -26,12 +27,14 @@ pub mod lang_path;
 mod layout;
 mod licence_console;
 mod mail_html;
+pub mod money_format;
 pub mod ops;
 mod orders_console;
 mod pages;
 mod payouts_console;
 mod product_art;
 pub mod reference;
+mod rounding_console;
 pub mod routes;
 mod rules_console;
 mod search_page;
@@ -183,6 +186,7 @@ fn all_routes() -> routes::Routes {
         .merge(search_page::routes())
         .merge(shop_console::routes())
         .merge(shipping_console::routes())
+        .merge(rounding_console::routes())
         .merge(orders_console::routes())
         .merge(statements::routes())
         .merge(stories_pages::routes())

@@ -425,7 +425,7 @@ async fn submission_page(
             .iter()
             .map(|x| {
                 let opts: Vec<&str> = x.options.iter().map(|(_, v)| v.as_str()).collect();
-                format!("{} · {} · {}", x.sku, opts.join(" / "), x.price.formatted())
+                format!("{} · {} · {}", x.sku, opts.join(" / "), tr.money(x.price))
             })
             .collect(),
         changes,
@@ -613,8 +613,8 @@ fn agreement_view(tr: &Tr, a: &AgreementRecord, names: &[(String, String)], lice
         party: if licensor_side { a.licensee.name.clone() } else { a.licensor.name.clone() },
         status,
         status_code,
-        advance: podium_domain::Money::new(a.advance_minor, a.royalty_currency).formatted(),
-        minimum: podium_domain::Money::new(a.minimum_guarantee_minor, a.royalty_currency).formatted(),
+        advance: tr.money(podium_domain::Money::new(a.advance_minor, a.royalty_currency)),
+        minimum: tr.money(podium_domain::Money::new(a.minimum_guarantee_minor, a.royalty_currency)),
         rights,
     }
 }

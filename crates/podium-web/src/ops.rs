@@ -256,7 +256,7 @@ pub async fn limit_text_fields(
             )
             .into_response();
         }
-        let tr = crate::i18n::Tr { i18n, lang };
+        let tr = crate::i18n::Tr::new(i18n, lang);
         return crate::error::PageError::too_long(tr).into_response();
     }
     next.run(Request::from_parts(parts, axum::body::Body::from(bytes))).await

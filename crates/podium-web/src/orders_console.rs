@@ -62,7 +62,7 @@ async fn list(State(state): State<AppState>, v: Visitor, Path(slug): Path<String
         .map(|r| {
             let (status, status_class) = consignment_status(&v.tr, r.status);
             Row {
-                total: money(r.total, &r.currency),
+                total: money(&v.tr, r.total, &r.currency),
                 id: r.id,
                 number: r.order_number,
                 date: format!("{}", r.created_at.date()),
@@ -152,6 +152,7 @@ async fn page(
     let Draw { status, notice, error, typed } = draw;
     let tr: &Tr = &v.tr;
     let cur = o.currency.as_str();
+    let money = |minor: i64, currency: &str| money(tr, minor, currency);
     let next_step = match c.status {
         ConsignmentStatus::New => "accept",
         ConsignmentStatus::Accepted => "ship",

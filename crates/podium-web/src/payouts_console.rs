@@ -48,7 +48,7 @@ fn row(v: &Visitor, p: &PayoutRecord) -> Row {
     Row {
         id: p.id.clone(),
         payee: payee(v, p),
-        amount: money(p.amount, &p.currency),
+        amount: money(&v.tr, p.amount, &p.currency),
         status: v.tr.t(&format!("payout-status-{}", p.status)),
         status_class: match p.status.as_str() {
             "paid" => "good",
@@ -187,7 +187,7 @@ async fn statement(
         .iter()
         .map(|(kind, cur, amount, rate)| Part {
             from: v.tr.t(&format!("payout-from-{kind}")),
-            amount: money(*amount, cur),
+            amount: money(&v.tr, *amount, cur),
             rate: format!("1 {cur} = {rate} {}", p.currency),
         })
         .collect();

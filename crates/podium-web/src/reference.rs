@@ -6,6 +6,7 @@
 use std::sync::{Arc, RwLock};
 
 use podium_app::catalogue::Property;
+use podium_app::display_rounding::DisplayRounding;
 use podium_app::{Org, Store, StoreResult};
 use podium_domain::catalogue::CategoryTree;
 use podium_domain::landed::TradeRules;
@@ -20,6 +21,8 @@ pub struct Reference {
     pub shops: Vec<Org>,
     /// The category tree (categories are fixed by migrations, so loading them with the rest is enough).
     pub categories: CategoryTree,
+    /// The shops' display rounding of converted prices.
+    pub rounding: DisplayRounding,
 }
 
 impl Reference {
@@ -53,6 +56,7 @@ impl ReferenceCache {
             properties: store.properties().await?,
             shops: store.orgs_of_kind(OrgKind::Shop).await?,
             categories: CategoryTree::new(store.categories().await?.into_iter().map(|c| (c.slug, c.parent))),
+            rounding: DisplayRounding::new(store.display_roundings().await?),
         });
         if let Ok(mut guard) = self.current.write() {
             *guard = Some((head, fresh.clone()));

@@ -66,7 +66,7 @@ fn rows(tr: &Tr, rules: &TradeRules) -> Vec<CountryRow> {
                         ThresholdKind::DeMinimis => tr.t("rules-de-minimis"),
                         ThresholdKind::LowValue => tr.t("rules-low-value"),
                     };
-                    format!("{} · {kind}", t.formatted())
+                    format!("{} · {kind}", tr.money(t))
                 }
                 None => tr.t("rules-no-threshold"),
             };

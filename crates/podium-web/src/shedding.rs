@@ -77,7 +77,7 @@ fn busy(shedder: &Shedder, req: &Request, api: bool) -> Response {
         .and_then(|v| v.to_str().ok())
         .and_then(podium_domain::Lang::negotiate)
         .unwrap_or_default();
-    let mut response = PageError::busy(Tr { i18n: shedder.i18n.clone(), lang }).into_response();
+    let mut response = PageError::busy(Tr::new(shedder.i18n.clone(), lang)).into_response();
     response.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from(RETRY_AFTER_SECS));
     response
 }

@@ -136,13 +136,7 @@ async fn shop_page(
             approved: p.approved_at.is_some(),
             variants: p.variants.len(),
             available: p.available(),
-            price: p
-                .variants
-                .iter()
-                .map(|v| v.price)
-                .min_by_key(|m| m.minor)
-                .map(|m| m.formatted())
-                .unwrap_or_default(),
+            price: p.variants.iter().map(|v| v.price).min_by_key(|m| m.minor).map(|m| tr.money(m)).unwrap_or_default(),
         })
         .collect();
     let place = Country::parse(&shop.country).map(|c| tr.country(c)).unwrap_or_else(|_| shop.country.clone());

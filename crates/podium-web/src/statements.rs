@@ -85,7 +85,7 @@ async fn statement_page(
     let quarter = Quarter::parse(&q.quarter).unwrap_or_else(|| Quarter::of(today));
     let s = royalties::statement(state.store.as_ref(), &agreement, quarter).await.map_err(internal)?;
     let cur = agreement.royalty_currency;
-    let money = |minor: i64| Money::new(minor, cur).formatted();
+    let money = |minor: i64| v.tr.money(Money::new(minor, cur));
     if q.format == "csv" {
         return Ok(v.respond(csv(&agreement.terms.reference, cur.code(), &s)));
     }

@@ -293,7 +293,7 @@ async fn featured(state: &AppState, v: &Visitor, ids: &[String]) -> Result<Vec<F
         if !public || !sellable || !p.ships_to(v.prefs.country) {
             continue;
         }
-        let price = pres.variant_price(p, variant).ok();
+        let price = pres.from_price(p).ok().flatten();
         out.push(Featured {
             id: p.id.clone(),
             card: crate::catalogue_pages::card(tr, p, price),

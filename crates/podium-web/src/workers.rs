@@ -11,7 +11,6 @@ use podium_app::payments::WebhookHeaders;
 use podium_domain::Lang;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
-use crate::checkout_pages::money;
 use crate::i18n::Tr;
 use crate::AppState;
 
@@ -107,7 +106,7 @@ pub fn compose_story(
     story: &podium_app::stories::StoryRecord,
     base_url: &str,
 ) -> Message {
-    let tr = Tr { i18n: state.i18n.clone(), lang: Lang::from_tag(&mail.lang).unwrap_or(Lang::En) };
+    let tr = Tr::new(state.i18n.clone(), Lang::from_tag(&mail.lang).unwrap_or(Lang::En));
     let card = crate::stories_pages::story_card(&tr, story);
     let sig = podium_app::stories::unsubscribe_signature(&state.config.shared_secret.0, &mail.recipient);
     let email: String = form_urlencoded::byte_serialize(mail.recipient.as_bytes()).collect();
@@ -129,7 +128,7 @@ pub async fn compose_drop(
     mail: &QueuedMail,
     base_url: &str,
 ) -> Result<Option<Message>, podium_app::StoreError> {
-    let tr = Tr { i18n: state.i18n.clone(), lang: Lang::from_tag(&mail.lang).unwrap_or(Lang::En) };
+    let tr = Tr::new(state.i18n.clone(), Lang::from_tag(&mail.lang).unwrap_or(Lang::En));
     let Some(d) = state.store.drop_by_id(&mail.order_id).await? else { return Ok(None) };
     let Some(p) = state.store.products_by_ids(std::slice::from_ref(&d.product_id)).await?.pop() else {
         return Ok(None);
@@ -150,7 +149,7 @@ pub async fn compose_reset(
     mail: &QueuedMail,
     base_url: &str,
 ) -> Result<Option<Message>, podium_app::StoreError> {
-    let tr = Tr { i18n: state.i18n.clone(), lang: Lang::from_tag(&mail.lang).unwrap_or(Lang::En) };
+    let tr = Tr::new(state.i18n.clone(), Lang::from_tag(&mail.lang).unwrap_or(Lang::En));
     let Some(reset) = state.store.password_reset(&mail.order_id).await? else { return Ok(None) };
     if !reset.is_live(state.clock.now()) {
         return Ok(None);
@@ -177,7 +176,7 @@ pub async fn compose_signup_confirm(
     mail: &QueuedMail,
     base_url: &str,
 ) -> Result<Option<Message>, podium_app::StoreError> {
-    let tr = Tr { i18n: state.i18n.clone(), lang: Lang::from_tag(&mail.lang).unwrap_or(Lang::En) };
+    let tr = Tr::new(state.i18n.clone(), Lang::from_tag(&mail.lang).unwrap_or(Lang::En));
     let Some(c) = state.store.signup_confirmation(&mail.order_id).await? else { return Ok(None) };
     if !c.is_live(state.clock.now()) {
         return Ok(None);
@@ -188,7 +187,7 @@ pub async fn compose_signup_confirm(
 
 /// Tells an account's owner that someone tried to sign up with their address.
 pub fn compose_signup_taken(state: &AppState, mail: &QueuedMail, base_url: &str) -> Message {
-    let tr = Tr { i18n: state.i18n.clone(), lang: Lang::from_tag(&mail.lang).unwrap_or(Lang::En) };
+    let tr = Tr::new(state.i18n.clone(), Lang::from_tag(&mail.lang).unwrap_or(Lang::En));
     let lang = tr.lang.tag();
     let body = format!(
         "{}\n\n{}\n{base_url}/signin?lang={lang}\n\n{}\n{base_url}/password/forgot?lang={lang}\n",
@@ -201,7 +200,10 @@ pub fn compose_signup_taken(state: &AppState, mail: &QueuedMail, base_url: &str)
 
 /// Composes a queued mail in the recipient's language from the order as it stands.
 pub fn compose(state: &AppState, mail: &QueuedMail, order: &OrderRecord, base_url: &str) -> Message {
-    let tr = Tr { i18n: state.i18n.clone(), lang: Lang::from_tag(&mail.lang).unwrap_or(Lang::En) };
+    let mut tr = Tr::new(state.i18n.clone(), Lang::from_tag(&mail.lang).unwrap_or(Lang::En));
+    // Amounts as a reader of the mail's language in the delivery country writes them.
+    tr.region = podium_domain::Country::parse(&order.address.country).ok();
+    let money = |minor: i64, currency: &str| tr.money_of(minor, currency);
     let token = checkout::order_token(&state.config.shared_secret.0, &order.id);
     let link = format!("{base_url}/orders/{}?token={token}&lang={}", order.number, tr.lang.tag());
     let mut body = String::new();
@@ -397,7 +399,7 @@ pub async fn send_mails(state: &AppState, transport: &MailTransport, base_url: &
                 }
             },
         };
-        let tr = Tr { i18n: state.i18n.clone(), lang: Lang::from_tag(&mail.lang).unwrap_or(Lang::En) };
+        let tr = Tr::new(state.i18n.clone(), Lang::from_tag(&mail.lang).unwrap_or(Lang::En));
         let outcome = match transport {
             MailTransport::Files(dir) => {
                 let text = rfc5322(&mail.id, "Podium <orders@podium.example>", &message, mail.created_at, &tr);

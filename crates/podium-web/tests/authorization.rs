@@ -262,6 +262,8 @@ fn matrix() -> Vec<Entry> {
             SHOP_A,
         ),
         e(get.clone(), "/console/shops/{shop}/shipping", "/console/shops/hanok-threads/shipping", NONE, SHOP_A),
+        e(get.clone(), "/console/shops/{shop}/rounding", "/console/shops/hanok-threads/rounding", NONE, SHOP_A),
+        e(post.clone(), "/console/shops/{shop}/rounding", "/console/shops/hanok-threads/rounding", CSRF, SHOP_A),
         e(post.clone(), "/console/shops/{shop}/shipping", "/console/shops/hanok-threads/shipping", CSRF, SHOP_A),
         Entry {
             cross: Some((MerchantB, "/console/shops/savannah-stitch/shipping/$profileA/delete")),

@@ -652,9 +652,13 @@ async fn a_royalty_statement_matches_the_orders_sold_under_the_agreement() {
     let url = format!("/console/statements/{}?quarter={quarter}", agreement.terms.id);
     // The licensor and the licensee read the same figures; a fan reads nothing.
     app.sign_in("licensor@podium.example", "licensor-demo-2026").await;
-    let page = app.get(&format!("{url}&lang=en")).await;
+    let page = app.get(&format!("{url}&lang=en&country=US")).await;
     assert_eq!(page.status, StatusCode::OK, "{}", page.body);
-    let expected = podium_domain::Money::new(convert(royalty_krw), agreement.royalty_currency).formatted();
+    let expected = podium_web::money_format::format(
+        podium_domain::Lang::En,
+        podium_domain::Country::parse("US").ok(),
+        podium_domain::Money::new(convert(royalty_krw), agreement.royalty_currency),
+    );
     assert!(page.body.contains(&expected), "royalty {expected} on the statement");
     let csv = app.get(&format!("{url}&format=csv")).await;
     assert_eq!(csv.header("content-type"), "text/csv; charset=utf-8");

@@ -476,7 +476,8 @@ async fn product_pages_show_translated_content_prices_and_variants() {
     assert!(r.body.contains("data-testid=\"price\">₩61,600<"), "56,000 + 10 %");
     // Hanok Threads set an explicit USD price for its T-shirts: it wins over conversion.
     let r = app.get(&format!("{slug}?currency=USD&variant=TEE-KIL-S&country=KR")).await;
-    assert!(r.body.contains("data-testid=\"price\">$34.10<"), "explicit 31.00 USD + 10 % VAT");
+    // (Written as English readers outside the United States write dollars: US$.)
+    assert!(r.body.contains("data-testid=\"price\">US$34.10<"), "explicit 31.00 USD + 10 % VAT");
     let r = app.get(&format!("{slug}?currency=EUR&variant=TEE-KIL-S&country=KR")).await;
     // 43,000 KRW at 1478.94 per EUR = 29.0748… → €29.07, plus 10 % (2.907 → 2.91) = €31.98
     assert!(r.body.contains("data-testid=\"price\">€31.98<"));

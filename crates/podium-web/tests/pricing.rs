@@ -189,7 +189,15 @@ async fn pages_listings_and_the_api_show_the_same_display_and_delivered_prices()
             );
             // And the product page shows that total.
             let page = app.get(&format!("/products/{slug}?country={country}&lang=en")).await;
-            let total = delivered["total"]["formatted"].as_str().expect("formatted");
+            // Written as an English reader in that country expects it (CLDR, en-CA, en-AU…).
+            let total = podium_web::money_format::format(
+                podium_domain::Lang::En,
+                podium_domain::Country::parse(country).ok(),
+                podium_domain::Money::new(
+                    minor(&delivered["total"]),
+                    podium_domain::Currency::parse(currency).expect("currency"),
+                ),
+            );
             assert!(
                 page.body.contains(&format!("data-testid=\"delivered-total\">{total}<")),
                 "{country} {slug}: the page shows {total}"

@@ -55,7 +55,13 @@ async fn history(store: Arc<dyn Store>, now: OffsetDateTime, key: &[u8]) -> Resu
     let mut random = rand::random::<u64>;
     // A pool of variants, each with a destination it can be delivered to, and codes issued.
     let start = now - time::Duration::days(160);
-    let ctx_then = QuoteContext { rates: &rates, rules: &rules, tree: &tree, at: start };
+    let ctx_then = QuoteContext {
+        rates: &rates,
+        rules: &rules,
+        tree: &tree,
+        at: start,
+        rounding: crate::display_rounding::DisplayRounding::none(),
+    };
     let mut pool: Vec<(String, String, String)> = Vec::new(); // (sku, country, shop id)
     for shop in s.orgs_of_kind(podium_domain::role::OrgKind::Shop).await? {
         let ids = s.product_ids_of_shop(&shop.id).await?;
@@ -96,7 +102,13 @@ async fn history(store: Arc<dyn Store>, now: OffsetDateTime, key: &[u8]) -> Resu
             let at = base + time::Duration::days(i * 4) + time::Duration::hours(9 + i);
             let (sku, country, shop_id) = pool[n % pool.len()].clone();
             n += 1;
-            let ctx = QuoteContext { rates: &rates, rules: &rules, tree: &tree, at };
+            let ctx = QuoteContext {
+                rates: &rates,
+                rules: &rules,
+                tree: &tree,
+                at,
+                rounding: crate::display_rounding::DisplayRounding::none(),
+            };
             let currency = podium_domain::Country::parse(&country)
                 .map(|c| c.default_currency())
                 .map_err(|e| StoreError::Backend(e.to_string()))?;
@@ -196,7 +208,13 @@ async fn recent(store: Arc<dyn Store>, now: OffsetDateTime, key: &[u8]) -> Resul
     let rates = RateTable::new(s.latest_rates().await?);
     let rules = crate::trade_rules::current(s).await?.0;
     let tree = CategoryTree::new(s.categories().await?.into_iter().map(|c| (c.slug, c.parent)));
-    let ctx = QuoteContext { rates: &rates, rules: &rules, tree: &tree, at: now };
+    let ctx = QuoteContext {
+        rates: &rates,
+        rules: &rules,
+        tree: &tree,
+        at: now,
+        rounding: crate::display_rounding::DisplayRounding::none(),
+    };
     let provider = SandboxProvider::new(store.clone(), Arc::new(FixedClock::new(now)), key.to_vec());
     // One variant each, of products on sale, with a unit in stock.
     let ids = s.product_ids_of_shop(&shop.id).await?;
