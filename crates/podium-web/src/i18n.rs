@@ -187,6 +187,8 @@ mod tests {
             "audit-what",
             "wait-one-minutes",
             "shipping-zone",
+            // "Menu" is French too.
+            "nav-menu",
         ];
         let i18n = I18n::load().expect("messages load");
         for lang in [Lang::Fr, Lang::ZhHans, Lang::Ja, Lang::Ko] {

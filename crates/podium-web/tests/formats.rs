@@ -73,7 +73,7 @@ async fn a_french_fan_reads_french_money_and_the_cart_keeps_the_product_pages_pr
     let cart = app.get("/cart").await;
     assert_eq!(cart.status, StatusCode::OK);
     // France shows prices with VAT: the cart's unit price is the product page's.
-    assert!(cart.body.contains(&format!("<td class=\"num\">{price}</td>")), "{}", cart.body);
+    assert!(cart.body.contains(&format!("\">{price}</td>")), "{}", cart.body);
     assert!(cart.body.contains("Articles (TTC)") && cart.body.contains("Livraison (TTC)"));
     let q = quote(&mut app, "FR", JP_TEE, 2).await;
     let c = &q["consignments"][0];
@@ -122,7 +122,7 @@ async fn no_vat_line_where_no_vat_is_charged_and_the_page_says_what_is_included(
     assert!(cart.body.contains("No VAT is charged on this parcel; the import duty is paid now"), "{}", cart.body);
     // Unit prices are net there, as on the product page.
     let price = testid_text(&page.body, "price").expect("price").to_string();
-    assert!(cart.body.contains(&format!("<td class=\"num\">{price}</td>")), "{price}");
+    assert!(cart.body.contains(&format!("\">{price}</td>")), "{price}");
 }
 
 #[tokio::test]
@@ -225,7 +225,7 @@ async fn with_rounding_on_a_korean_fan_sees_a_round_price_and_is_charged_exactly
     assert_eq!(shown(Lang::Ko, "KR", rounded), price);
     add_to_cart(&mut app, JP_TEE, "2").await;
     let cart = app.get("/cart").await;
-    assert!(cart.body.contains(&format!("<td class=\"num\">{price}</td>")), "{}", cart.body);
+    assert!(cart.body.contains(&format!("\">{price}</td>")), "{}", cart.body);
     let q = quote(&mut app, "KR", JP_TEE, 2).await;
     assert_eq!(money(&q["consignments"][0]["lines"][0]["unit_price"]), rounded, "the quote charges it");
     let order_url = buy_through_the_pages(&mut app).await;
