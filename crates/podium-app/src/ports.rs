@@ -98,6 +98,7 @@ pub trait Store:
     + crate::drops::DropStore
     + crate::security::SecurityStore
     + crate::signup::SignupStore
+    + crate::code_requests::CodeRequestStore
     + Send
     + Sync
 {

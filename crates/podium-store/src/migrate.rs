@@ -41,6 +41,7 @@ pub(crate) const SQLITE: &[Migration] = migrations!("sqlite":
     16 "money safety" "0016_money_safety.sql",
     17 "accounts" "0017_accounts.sql",
     18 "verifications" "0018_verifications.sql",
+    20 "code requests" "0020_code_requests.sql",
 );
 
 pub(crate) const POSTGRES: &[Migration] = migrations!("postgres":
@@ -62,6 +63,7 @@ pub(crate) const POSTGRES: &[Migration] = migrations!("postgres":
     16 "money safety" "0016_money_safety.sql",
     17 "accounts" "0017_accounts.sql",
     18 "verifications" "0018_verifications.sql",
+    20 "code requests" "0020_code_requests.sql",
 );
 
 pub(crate) const CREATE_TABLE: &str = "CREATE TABLE IF NOT EXISTS podium_migrations (

@@ -84,6 +84,8 @@ struct DashboardPage {
     intro: String,
     back: (String, String),
     figures: Vec<(String, String)>,
+    /// What a shop owes, per currency, with why (the shop's page only).
+    owed: Vec<crate::money_standing::Owed>,
     charts: Vec<Chart>,
 }
 
@@ -133,6 +135,7 @@ async fn licensor(State(state): State<AppState>, v: Visitor, Path(slug): Path<St
         intro: v.tr.t("dash-royalties-intro"),
         back: (format!("/console/licensing/{}", org.slug), org.name.clone()),
         figures: total.iter().map(|(c, m)| (v.tr.t("dash-royalties-total"), money(*m, *c))).collect(),
+        owed: Vec::new(),
         charts,
     };
     Ok(render(v, StatusCode::OK, page))
@@ -148,19 +151,8 @@ fn balance(a: &AccountRow) -> Option<(AccountKind, Currency, i64)> {
 async fn shop(State(state): State<AppState>, v: Visitor, Path(slug): Path<String>) -> Result<Response, PageError> {
     let Some(org) = member(&v, &slug, OrgKind::Shop).cloned() else { return deny(v) };
     let internal = |e: podium_app::StoreError| PageError::internal(v.tr.clone(), e);
-    let accounts = state.store.ledger_accounts().await.map_err(internal)?;
-    let mut figures = Vec::new();
-    for a in accounts.iter().filter(|a| a.owner == org.id) {
-        if let Some((kind, cur, b)) = balance(a) {
-            let label = match kind {
-                AccountKind::MerchantPending => v.tr.t("dash-pending"),
-                AccountKind::MerchantAvailable => v.tr.t("dash-available"),
-                AccountKind::PaidOut => v.tr.t("dash-paid-out"),
-                _ => continue,
-            };
-            figures.push((label, money(b, cur)));
-        }
-    }
+    let (figures, owed) =
+        crate::money_standing::figures(&v.tr, state.store.as_ref(), &org.id).await.map_err(internal)?;
     // Sales (net goods of paid consignments) by month, from the shop's consignments.
     let mut by_month: BTreeMap<(String, Currency), i64> = BTreeMap::new();
     for c in state.store.shop_consignments(&org.id, 2_000).await.map_err(internal)? {
@@ -196,6 +188,7 @@ async fn shop(State(state): State<AppState>, v: Visitor, Path(slug): Path<String
         intro: v.tr.t("dash-shop-intro"),
         back: (format!("/console/shops/{}", org.slug), org.name.clone()),
         figures,
+        owed,
         charts,
     };
     Ok(render(v, StatusCode::OK, page))
@@ -227,6 +220,7 @@ async fn operator(State(state): State<AppState>, v: Visitor) -> Result<Response,
         intro: v.tr.t("dash-operator-intro"),
         back: ("/console/operator".into(), v.tr.t("role-operator")),
         figures: Vec::new(),
+        owed: Vec::new(),
         charts: vec![
             chart(v.tr.t("dash-commission"), commission),
             chart(v.tr.t("dash-taxes"), taxes),

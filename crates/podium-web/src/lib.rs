@@ -13,16 +13,21 @@ mod api_quotes;
 mod api_shop;
 mod catalogue_pages;
 mod checkout_pages;
+mod code_requests_console;
 pub mod context;
 mod dashboards;
 mod drops_pages;
 pub mod error;
 pub mod i18n;
 mod layout;
+mod licence_codes;
 mod licence_console;
+mod media_pages;
+mod money_standing;
 pub mod ops;
 mod orders_console;
 mod pages;
+mod payout_confirm;
 mod payouts_console;
 pub mod reference;
 pub mod routes;
@@ -164,8 +169,10 @@ fn all_routes() -> routes::Routes {
         .merge(checkout_pages::routes())
         .merge(search_page::routes())
         .merge(shop_console::routes())
+        .merge(media_pages::routes())
         .merge(shipping_console::routes())
         .merge(orders_console::routes())
+        .merge(code_requests_console::routes())
         .merge(statements::routes())
         .merge(stories_pages::routes())
         .merge(drops_pages::routes())

@@ -129,6 +129,8 @@ struct DetailPage {
     carrier: String,
     tracking: String,
     returns: Vec<ReturnView>,
+    /// The items of this parcel the shop has too few codes for, with a form to ask for them.
+    missing: Vec<crate::code_requests_console::MissingView>,
     notice: Option<String>,
     error: Option<String>,
 }
@@ -194,6 +196,17 @@ async fn page(
                 .then(|| tr.tn("fulfil-codes-missing", &[("count", &missing.to_string()), ("item", &l.title)])),
         });
     }
+    // Before it ships, whatever this parcel's items lack in codes, and the request for them.
+    let missing = if matches!(next_step, "accept" | "ship") {
+        let mut ids: Vec<String> = c.lines.iter().map(|l| l.product_id.clone()).collect();
+        ids.dedup();
+        let products = state.store.products_by_ids(&ids).await.map_err(|e| PageError::internal(tr.clone(), e))?;
+        let mut found = crate::code_requests_console::missing_for(state, tr, &shop, &products).await?;
+        found.retain(|m| c.lines.iter().any(|l| l.sku == m.sku));
+        found
+    } else {
+        Vec::new()
+    };
     let (status_text, status_class) = consignment_status(tr, c.status);
     let a = &o.address;
     let page = DetailPage {
@@ -243,6 +256,7 @@ async fn page(
                     .map_or_else(|| money(r.amount, cur), |p| money(p.amount, cur)),
             })
             .collect(),
+        missing,
         notice,
         error,
         shop,
