@@ -8,6 +8,7 @@
 //! [`StoreError`] carries the storage failures every use case may meet.
 
 pub mod accounts;
+pub mod audit;
 pub mod authenticity;
 pub mod cart;
 pub mod catalogue;

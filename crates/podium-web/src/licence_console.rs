@@ -46,8 +46,8 @@ pub fn routes() -> crate::routes::Routes {
         .post("/console/licensing/{org}/codes", crate::licence_codes::issue_codes)
         .get("/console/licensing/{org}/codes/{batch}/codes.csv", codes_csv)
         .get("/console/licensing/{org}/codes/{batch}/labels.svg", codes_svg)
-        .get("/console/licensing/{org}/audit", audit)
-        .get("/console/operator/audit", operator_audit)
+        .get("/console/licensing/{org}/audit", crate::audit_pages::audit)
+        .get("/console/operator/audit", crate::audit_pages::operator_audit)
         .post("/console/licensing/{org}/properties", add_property)
         .post("/console/licensing/{org}/stages", set_stages)
         .get("/console/shops/{shop}/licences", my_licences)
@@ -1102,61 +1102,7 @@ fn xml(s: &str) -> String {
 // ---------------------------------------------------------------------------------------------
 // The audit log.
 
-struct AuditRow {
-    when: String,
-    who: String,
-    client: String,
-    what: String,
-    subject: String,
-    detail: String,
-}
-
-#[derive(Template)]
-#[template(path = "licensing_audit.html")]
-struct AuditPage {
-    layout: Layout,
-    org: Org,
-    /// The licensing console's navigation (not on the operator's log).
-    licensor: bool,
-    entries: Vec<AuditRow>,
-}
-
-async fn audit_page(state: &AppState, v: Visitor, org: Org, licensor: bool) -> Result<Response, PageError> {
-    let tr = v.tr.clone();
-    let log = state.store.audit_log(&org.id, 500).await.map_err(internal(&tr))?;
-    let entries = log
-        .into_iter()
-        .map(|r| {
-            let key = format!("audit-{}", r.entry.action.replace(['.', '_'], "-"));
-            let what = if tr.i18n.has(tr.lang, &key) { tr.t(&key) } else { r.entry.action.clone() };
-            AuditRow {
-                when: date(r.created_at),
-                who: r.entry.actor_name,
-                client: r.entry.client,
-                what,
-                subject: r.entry.subject,
-                detail: r.entry.detail,
-            }
-        })
-        .collect();
-    let layout = Layout::new(&v);
-    Ok(render(v, StatusCode::OK, AuditPage { layout, org, licensor, entries }))
-}
-
-async fn audit(State(state): State<AppState>, v: Visitor, Path(slug): Path<String>) -> Result<Response, PageError> {
-    let org = member_or_return!(v, slug, OrgKind::Licensor, format!("/console/licensing/{slug}/audit"));
-    audit_page(&state, v, org, true).await
-}
-
-/// The marketplace operator's log: payout runs, imports of trade rules and rates, role changes.
-async fn operator_audit(State(state): State<AppState>, v: Visitor) -> Result<Response, PageError> {
-    if let Err(r) = crate::rules_console::operator_or(&v) {
-        return Ok(v.respond(*r));
-    }
-    let orgs = state.store.orgs_of_kind(OrgKind::Operator).await.map_err(internal(&v.tr))?;
-    let Some(org) = orgs.into_iter().next() else { return Err(PageError::not_found(v.tr.clone())) };
-    audit_page(&state, v, org, false).await
-}
+// (Its pages are in `audit_pages`.)
 
 // ---------------------------------------------------------------------------------------------
 // Properties.
