@@ -43,7 +43,8 @@ pub struct Standing {
     /// The available balance: below zero when the shop owes.
     pub available: i64,
     pub paid_out: i64,
-    /// The licensors' charges in this currency, when the shop owes in it.
+    /// The licensors' charges that make up what the shop owes in this currency (each with the
+    /// part of it still owed), when it owes.
     pub charges: Vec<Charge>,
     /// The part of the debt the charges do not explain: refunds of sales already released.
     pub refunds_after_release: i64,
@@ -61,9 +62,29 @@ impl Standing {
     }
 }
 
-/// The debt that the listed charges do not account for (never negative).
-pub fn unexplained(owed: i64, charges: &[Charge]) -> i64 {
-    (owed - charges.iter().map(|c| c.amount).sum::<i64>()).max(0)
+/// What makes up a debt of `owed`: money that came in since (sales released, payouts that
+/// recovered it) paid the oldest charges first, so the debt is the newest charges — each
+/// minimum-guarantee shortfall, newest year first, then advances — up to what is owed (the
+/// last one only in part). Returns those charges with the part of each still owed, and what
+/// they leave unexplained (refunds of sales already released).
+pub fn explain(owed: i64, charges: &[Charge]) -> (Vec<Charge>, i64) {
+    let mut newest: Vec<&Charge> = charges.iter().filter(|c| c.amount > 0 && c.kind != ChargeKind::Recouped).collect();
+    let rank = |c: &Charge| match &c.kind {
+        ChargeKind::MinimumGuarantee { year_end } => (0, std::cmp::Reverse(*year_end)),
+        _ => (1, std::cmp::Reverse(None)),
+    };
+    newest.sort_by_key(|c| rank(c));
+    let mut left = owed.max(0);
+    let mut out = Vec::new();
+    for c in newest {
+        if left == 0 {
+            break;
+        }
+        let part = c.amount.min(left);
+        left -= part;
+        out.push(Charge { amount: part, ..c.clone() });
+    }
+    (out, left)
 }
 
 /// The year end a minimum-guarantee transfer names in its id (`minimum:{agreement}:{date}`).
@@ -123,7 +144,7 @@ pub async fn standing(store: &dyn Store, shop_id: &str) -> StoreResult<Vec<Stand
         }
         for s in by_currency.values_mut() {
             if let Some(owed) = s.owed() {
-                s.refunds_after_release = unexplained(owed, &s.charges);
+                (s.charges, s.refunds_after_release) = explain(owed, &s.charges);
             }
         }
     }
@@ -156,15 +177,27 @@ mod tests {
     }
 
     #[test]
-    fn what_the_charges_do_not_explain_is_refunds_after_release() {
-        let charge = |amount| Charge {
-            kind: ChargeKind::MinimumGuarantee { year_end: None },
-            licensor: "Team Kenya".into(),
-            agreement: "KEN-1".into(),
-            amount,
-        };
-        assert_eq!(unexplained(1_000, &[charge(800)]), 200);
-        assert_eq!(unexplained(1_000, &[charge(1_500)]), 0, "earlier sales paid part of the charge");
+    fn a_debt_is_the_newest_charges_up_to_what_is_owed() {
+        let charge = |kind, amount| Charge { kind, licensor: "Team Kenya".into(), agreement: "KEN-1".into(), amount };
+        let year = |y| ChargeKind::MinimumGuarantee { year_end: Some(time::Date::from_ordinal_date(y, 60).expect("date")) };
+        let charges = [
+            charge(ChargeKind::Advance, 500_000),
+            charge(year(2025), 1_000),
+            charge(year(2026), 5_898_105),
+            charge(ChargeKind::Recouped, -2_000),
+        ];
+        // A later payout recovered the advance and the older shortfall: only the newest is owed.
+        let (why, rest) = explain(5_898_105, &charges);
+        assert_eq!(why.len(), 1);
+        assert_eq!((why[0].kind.clone(), why[0].amount, rest), (year(2026), 5_898_105, 0));
+        // Part of an older one still owed too.
+        let (why, rest) = explain(5_898_605, &charges);
+        assert_eq!(why.iter().map(|c| c.amount).collect::<Vec<_>>(), [5_898_105, 500]);
+        assert_eq!(rest, 0);
+        // More owed than every charge: refunds after release make up the rest.
+        let (why, rest) = explain(7_000_000, &charges);
+        assert_eq!((why.len(), rest), (3, 7_000_000 - 5_898_105 - 1_000 - 500_000));
+        assert_eq!(explain(0, &charges), (Vec::new(), 0));
         assert_eq!(year_end_of("minimum:agr_1:2026-03-01"), Some(time::macros::date!(2026 - 03 - 01)));
         assert_eq!(year_end_of("advance:agr_1"), None);
     }
