@@ -36,6 +36,7 @@ pub mod quote;
 pub mod royalties;
 pub mod security;
 pub mod shipping;
+pub mod shop_home;
 pub mod shop_money;
 pub mod signup;
 pub mod storefront;

@@ -179,7 +179,8 @@ mod tests {
     #[test]
     fn a_debt_is_the_newest_charges_up_to_what_is_owed() {
         let charge = |kind, amount| Charge { kind, licensor: "Team Kenya".into(), agreement: "KEN-1".into(), amount };
-        let year = |y| ChargeKind::MinimumGuarantee { year_end: Some(time::Date::from_ordinal_date(y, 60).expect("date")) };
+        let year =
+            |y| ChargeKind::MinimumGuarantee { year_end: Some(time::Date::from_ordinal_date(y, 60).expect("date")) };
         let charges = [
             charge(ChargeKind::Advance, 500_000),
             charge(year(2025), 1_000),

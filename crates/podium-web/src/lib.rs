@@ -25,6 +25,7 @@ mod layout;
 mod licence_codes;
 mod licence_console;
 mod media_pages;
+mod merchant_home;
 mod money_standing;
 pub mod ops;
 mod orders_console;

@@ -9,6 +9,7 @@ use axum::response::{Redirect, Response};
 use axum::Form;
 use podium_app::fulfilment::{self, FulfilError, FulfilStep, Shipment};
 use podium_app::orders::{ConsignmentRecord, OrderRecord};
+use podium_app::shop_home::{self, Show};
 use podium_app::Org;
 use podium_domain::order::ConsignmentStatus;
 use podium_domain::Country;
@@ -50,15 +51,46 @@ struct ListPage {
     shop: Org,
     rows: Vec<Row>,
     waiting: usize,
+    /// The filters offered (value, label, chosen) and the search typed.
+    shows: Vec<crate::layout::Opt>,
+    q: String,
+    /// Whether the shop has any parcel at all (else the list is empty because of the filters).
+    any: bool,
 }
 
-async fn list(State(state): State<AppState>, v: Visitor, Path(slug): Path<String>) -> Result<Response, PageError> {
+#[derive(Deserialize, Default)]
+struct ListQuery {
+    #[serde(default)]
+    show: String,
+    #[serde(default)]
+    q: String,
+}
+
+async fn list(
+    State(state): State<AppState>,
+    v: Visitor,
+    Path(slug): Path<String>,
+    Query(lq): Query<ListQuery>,
+) -> Result<Response, PageError> {
     let shop = shop_or_return!(v, slug);
     let rows = state.store.shop_consignments(&shop.id, 200).await.map_err(|e| PageError::internal(v.tr.clone(), e))?;
     let waiting =
         rows.iter().filter(|r| matches!(r.status, ConsignmentStatus::New | ConsignmentStatus::Accepted)).count();
+    let show = Show::parse(&lq.show);
+    let q: String = lq.q.trim().chars().take(100).collect();
+    let any = !rows.is_empty();
+    let shows = Show::ALL
+        .iter()
+        .map(|s| crate::layout::Opt {
+            value: s.as_str().to_string(),
+            label: v.tr.t(&format!("fulfil-show-{}", s.as_str())),
+            selected: *s == show,
+            extra: String::new(),
+        })
+        .collect();
     let rows = rows
         .into_iter()
+        .filter(|r| shop_home::listed(r, show, &q))
         .map(|r| {
             let (status, status_class) = consignment_status(&v.tr, r.status);
             Row {
@@ -78,7 +110,7 @@ async fn list(State(state): State<AppState>, v: Visitor, Path(slug): Path<String
             }
         })
         .collect();
-    let page = ListPage { layout: Layout::new(&v), shop, rows, waiting };
+    let page = ListPage { layout: Layout::new(&v), shop, rows, waiting, shows, q, any };
     Ok(render(v, StatusCode::OK, page))
 }
 

@@ -46,7 +46,14 @@ fn payee_row(v: &Visitor, l: &PreviewLine) -> PayeeRow {
     let from = l
         .parts
         .iter()
-        .map(|(kind, cur, amount, _)| format!("{} {}", v.tr.t(&format!("payout-from-{kind}")), money(*amount, cur)))
+        .map(|(kind, cur, amount, _)| {
+            let label = v.tr.t(&format!("payout-from-{kind}"));
+            match *amount {
+                // A balance below zero is a debt, said as one (never as a negative amount).
+                a if a < 0 => v.tr.tn("payouts-part-owed", &[("what", &label), ("amount", &money(-a, cur))]),
+                a => format!("{label} {}", money(a, cur)),
+            }
+        })
         .collect::<Vec<_>>()
         .join(" · ");
     PayeeRow { payee, amount: money(l.amount.abs(), &l.currency), from }

@@ -103,6 +103,7 @@ struct ShopConsolePage {
     notice: Option<String>,
     import_errors: Vec<String>,
     import_notes: Vec<String>,
+    todo: crate::merchant_home::ToDoView,
 }
 
 #[derive(Deserialize, Default)]
@@ -145,6 +146,7 @@ async fn shop_page(
         .collect();
     let place = Country::parse(&shop.country).map(|c| tr.country(c)).unwrap_or_else(|_| shop.country.clone());
     let page = ShopConsolePage {
+        todo: crate::merchant_home::view(state, &tr, &shop, &products).await?,
         layout: Layout::new(&v),
         story: shop.story.clone(),
         shop,

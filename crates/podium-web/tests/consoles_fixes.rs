@@ -130,7 +130,7 @@ async fn a_merchant_asks_for_missing_codes_and_the_licensor_answers_from_its_que
     let r = m.post_form("/console/shops/hanok-threads/code-requests", &as_pairs(&form)).await;
     assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
     let codes = m.get(&format!("{}&lang=en", r.header("location"))).await;
-    assert!(codes.body.contains("Your licensor has been asked for 6 codes"), "{}", codes.body);
+    assert!(codes.body.contains("Your licensor has been asked for 6 code(s)"), "{}", codes.body);
     assert!(codes.body.contains("Waiting for the licensor"));
     // A nonsense quantity is refused in words, nothing asked.
     let mut bad = form.clone();
@@ -142,7 +142,7 @@ async fn a_merchant_asks_for_missing_codes_and_the_licensor_answers_from_its_que
     // The licensor's queue lists it with the quantity, and answers it in one form.
     let mut lic = licensor(&app).await;
     let queue = lic.get("/console/licensing/team-kenya/codes?lang=en").await;
-    assert!(queue.body.contains("Hanok Threads needs 6 codes"), "{}", queue.body);
+    assert!(queue.body.contains("Hanok Threads needs 6 code(s)"), "{}", queue.body);
     let start = queue.body.find("data-testid=\"code-request\"").expect("a request");
     let form_at = queue.body[start..].find("<form").expect("its form") + start;
     let end = queue.body[form_at..].find("</form>").expect("end") + form_at;
@@ -158,7 +158,7 @@ async fn a_merchant_asks_for_missing_codes_and_the_licensor_answers_from_its_que
         .await;
     assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
     let queue = lic.get("/console/licensing/team-kenya/codes?lang=en").await;
-    assert!(!queue.body.contains("Hanok Threads needs 6 codes"));
+    assert!(!queue.body.contains("Hanok Threads needs 6 code(s)"));
     let codes = m.get("/console/shops/hanok-threads/codes?lang=en").await;
     assert!(codes.body.contains("Codes issued"), "{}", codes.body);
 
@@ -225,4 +225,32 @@ async fn the_fan_console_lists_the_fans_orders() {
     assert!(!console.body.contains("You have no orders yet"), "{}", console.body);
     assert!(console.body.contains(&number), "{}", console.body);
     assert!(console.body.contains("href=\"/account/orders\""));
+}
+
+#[tokio::test]
+async fn the_shop_home_says_what_needs_doing_and_orders_filter_and_search() {
+    let mut app = TestApp::new(Backend::Sqlite).await;
+    let id = shop::cart(&mut app, "KR", &[(shop::KR_TEE, 1)]).await;
+    let placed = shop::checkout(&mut app, &id, shop::body("4242424242424242"), None).await;
+    assert_eq!(placed.status, StatusCode::CREATED);
+    let number = placed.json()["order"]["number"].as_str().expect("number").to_string();
+    let mut m = merchant(&app).await;
+    let home = m.get("/console/shops/hanok-threads?lang=en").await;
+    assert!(home.body.contains("What needs doing"), "{}", home.body);
+    assert!(home.body.contains("Parcels to fulfil:"), "{}", home.body);
+    assert!(home.body.contains("href=\"/console/shops/hanok-threads/orders?show=open\""));
+    assert!(home.body.contains("Authenticity codes missing:"));
+    assert!(home.body.contains("href=\"/console/shops/hanok-threads/codes\""));
+
+    let open = m.get("/console/shops/hanok-threads/orders?show=open&lang=en").await;
+    assert!(open.body.contains(&number), "{}", open.body);
+    let closed = m.get("/console/shops/hanok-threads/orders?show=closed&lang=en").await;
+    assert!(!closed.body.contains(&number));
+    let found = m.get(&format!("/console/shops/hanok-threads/orders?q={}&lang=en", number.to_lowercase())).await;
+    assert!(found.body.contains(&number));
+    let none = m.get("/console/shops/hanok-threads/orders?q=no-such-fan-anywhere&lang=en").await;
+    assert!(!none.body.contains(&number));
+    assert!(none.body.contains("No parcel matches these filters."), "{}", none.body);
+    // An unknown filter shows everything rather than failing.
+    assert_eq!(m.get("/console/shops/hanok-threads/orders?show=%3Cx%3E").await.status, StatusCode::OK);
 }
