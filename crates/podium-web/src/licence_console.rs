@@ -336,7 +336,8 @@ struct SubmissionPage {
     new_images: Vec<(String, String)>,
     history: Vec<EventView>,
     error: Option<String>,
-    comment: String,
+    /// What the licensor had typed and chosen, kept when a decision fails: (comment, decision).
+    draft: (String, String),
 }
 
 fn history(tr: &Tr, s: &SubmissionRecord) -> Vec<EventView> {
@@ -360,7 +361,7 @@ async fn submission_page(
     org: &Org,
     id: &str,
     error: Option<String>,
-    comment: String,
+    draft: (String, String),
 ) -> Result<Response, PageError> {
     let tr = v.tr.clone();
     let s = match state.store.submission(id).await.map_err(internal(&tr))? {
@@ -433,7 +434,7 @@ async fn submission_page(
         new_images,
         history: history(&tr, &s),
         error,
-        comment,
+        draft,
     };
     Ok(render(v, status_for(&page.error), page))
 }
@@ -444,7 +445,7 @@ async fn submission(
     Path((slug, id)): Path<(String, String)>,
 ) -> Result<Response, PageError> {
     let org = member_or_return!(v, slug, OrgKind::Licensor, format!("/console/licensing/{slug}/submissions/{id}"));
-    submission_page(&state, v, &org, &id, None, String::new()).await
+    submission_page(&state, v, &org, &id, None, Default::default()).await
 }
 
 async fn decide(
@@ -499,11 +500,11 @@ async fn decide(
     let comment: String = get("comment").chars().take(4000).collect();
     if too_large {
         let e = v.tr.t("decision-too-large");
-        return submission_page(&state, v, &org, &id, Some(e), comment).await;
+        return submission_page(&state, v, &org, &id, Some(e), (comment, get("decision"))).await;
     }
     let Some(action) = Action::parse(&get("decision")).filter(|a| *a != Action::Resubmit) else {
         let e = v.tr.t("decision-choose");
-        return submission_page(&state, v, &org, &id, Some(e), comment).await;
+        return submission_page(&state, v, &org, &id, Some(e), (comment, String::new())).await;
     };
     match licensing::decide(state.store.as_ref(), &acting(&v), &org.id, &id, action, &comment, files).await {
         Ok(_) => Ok(v.respond(Redirect::to(&format!("/console/licensing/{}?decided={}", org.slug, action.as_str())))),
@@ -511,7 +512,7 @@ async fn decide(
         Err(LicensingError::Store(e)) => Err(PageError::internal(v.tr.clone(), e)),
         Err(e) => {
             let msg = error_text(&v.tr, &e);
-            submission_page(&state, v, &org, &id, Some(msg), comment).await
+            submission_page(&state, v, &org, &id, Some(msg), (comment, get("decision"))).await
         }
     }
 }

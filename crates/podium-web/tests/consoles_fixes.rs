@@ -254,3 +254,24 @@ async fn the_shop_home_says_what_needs_doing_and_orders_filter_and_search() {
     // An unknown filter shows everything rather than failing.
     assert_eq!(m.get("/console/shops/hanok-threads/orders?show=%3Cx%3E").await.status, StatusCode::OK);
 }
+
+#[tokio::test]
+async fn a_failed_decision_keeps_the_licensors_choice_and_words() {
+    use podium_app::licensing::SubmissionFilter;
+    use podium_domain::approval::Status;
+    let app = TestApp::new(Backend::Sqlite).await;
+    let kenya = app.db.dyn_store().org_by_slug("team-kenya").await.expect("read").expect("licensor");
+    let filter = SubmissionFilter { licensor_id: Some(kenya.id.clone()), open_only: true, ..Default::default() };
+    let subs = app.db.dyn_store().submissions(&filter).await.expect("queue");
+    let s = subs.iter().find(|s| s.state.status == Status::Submitted).expect("a submission to decide");
+    let mut lic = licensor(&app).await;
+    let page = lic.get(&format!("/console/licensing/team-kenya/submissions/{}", s.id)).await;
+    let csrf = page.csrf();
+    let uri = format!("/console/licensing/team-kenya/submissions/{}/decide", s.id);
+    // Rejecting needs a reason: refused, and the page comes back with "reject" still chosen.
+    let r = common::post_multipart(&mut lic, &uri, &[("csrf_token", &csrf), ("decision", "reject"), ("comment", "")], ("", &[]))
+        .await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", r.body);
+    assert!(r.body.contains("value=\"reject\" checked"), "{}", r.body);
+    assert!(!r.body.contains("value=\"approve\" checked"));
+}
