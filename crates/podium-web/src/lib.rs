@@ -20,6 +20,7 @@ mod dashboards;
 mod drops_pages;
 pub mod error;
 mod fan_console;
+mod form_errors;
 pub mod i18n;
 mod layout;
 mod licence_codes;

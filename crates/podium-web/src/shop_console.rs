@@ -597,7 +597,12 @@ async fn save_product(
             Err(problems) => {
                 for FieldError { column, message } in problems {
                     let name = if column == "Variant Stock" { format!("Stock 0.{i}") } else { format!("{column}.{i}") };
-                    errors.entry(name).or_insert(message);
+                    errors.entry(name).or_insert(crate::form_errors::message(
+                        &v.tr,
+                        &column,
+                        &message,
+                        ctx.currency.code(),
+                    ));
                 }
             }
         }
@@ -606,7 +611,12 @@ async fn save_product(
         Ok((p, _)) => Some(p),
         Err(problems) => {
             for FieldError { column, message } in problems {
-                errors.entry(column).or_insert(message);
+                errors.entry(column.clone()).or_insert(crate::form_errors::message(
+                    &v.tr,
+                    &column,
+                    &message,
+                    ctx.currency.code(),
+                ));
             }
             None
         }

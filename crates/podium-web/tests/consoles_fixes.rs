@@ -269,8 +269,13 @@ async fn a_failed_decision_keeps_the_licensors_choice_and_words() {
     let csrf = page.csrf();
     let uri = format!("/console/licensing/team-kenya/submissions/{}/decide", s.id);
     // Rejecting needs a reason: refused, and the page comes back with "reject" still chosen.
-    let r = common::post_multipart(&mut lic, &uri, &[("csrf_token", &csrf), ("decision", "reject"), ("comment", "")], ("", &[]))
-        .await;
+    let r = common::post_multipart(
+        &mut lic,
+        &uri,
+        &[("csrf_token", &csrf), ("decision", "reject"), ("comment", "")],
+        ("", &[]),
+    )
+    .await;
     assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", r.body);
     assert!(r.body.contains("value=\"reject\" checked"), "{}", r.body);
     assert!(!r.body.contains("value=\"approve\" checked"));
