@@ -280,3 +280,38 @@ async fn a_failed_decision_keeps_the_licensors_choice_and_words() {
     assert!(r.body.contains("value=\"reject\" checked"), "{}", r.body);
     assert!(!r.body.contains("value=\"approve\" checked"));
 }
+
+#[tokio::test]
+async fn a_licensor_reads_and_downloads_royalties_over_a_period() {
+    let mut app = TestApp::new(Backend::Sqlite).await;
+    // A sale under one of Team Kenya's licences, today.
+    let tee = app.get("/api/v1/products/savannah-stitch-team-kenya-savannah-sunrise-tee?country=KE").await.json();
+    let sku = tee["variants"][0]["sku"].as_str().expect("a variant").to_string();
+    let cart = shop::cart(&mut app, "KE", &[(&sku, 1)]).await;
+    let mut body = shop::body("4242424242424242");
+    body["shipping_address"] = shop::address("KE");
+    assert_eq!(shop::checkout(&mut app, &cart, body, None).await.status, StatusCode::CREATED);
+    let mut lic = licensor(&app).await;
+    let all = lic.get("/console/licensing/team-kenya/royalties?lang=en").await;
+    assert_eq!(all.status, StatusCode::OK);
+    assert!(all.body.contains("data-testid=\"period\""));
+    let csv = lic.get("/console/licensing/team-kenya/royalties?format=csv").await;
+    assert_eq!(csv.status, StatusCode::OK);
+    assert!(csv.header("content-type").starts_with("text/csv"));
+    let lines: Vec<&str> = csv.body.lines().collect();
+    assert_eq!(lines[0], "date,agreement,licensee,territory,rights_set,kind,net,royalty,currency");
+    // A period long ago holds none of it.
+    let old = lic.get("/console/licensing/team-kenya/royalties?from=2001-01-01&to=2001-12-31&format=csv").await;
+    assert_eq!(old.body.lines().count(), 1, "{}", old.body);
+    let page = lic.get("/console/licensing/team-kenya/royalties?from=2001-01-01&to=2001-12-31&lang=en").await;
+    assert!(page.body.contains("value=\"2001-01-01\""));
+    let at = page.body.find("data-testid=\"royalties-csv\"").expect("the export link");
+    let link = &page.body[page.body[..at].rfind("<a ").expect("its tag")..at];
+    assert!(link.contains("from=2001-01-01") && link.contains("to=2001-12-31"), "the export keeps the period: {link}");
+    // Dates the wrong way round: said, and everything shown.
+    let bad = lic.get("/console/licensing/team-kenya/royalties?from=2026-12-31&to=2026-01-01&lang=en").await;
+    assert_eq!(bad.status, StatusCode::OK);
+    assert!(bad.body.contains("Give the period as two dates"), "{}", bad.body);
+    assert!(lines.len() > 1, "the demo's sales under Team Kenya's licences");
+    assert!(lines[1..].iter().all(|l| l.ends_with(",KES") || l.split(',').count() >= 9), "{}", csv.body);
+}
