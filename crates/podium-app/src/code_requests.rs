@@ -216,6 +216,7 @@ pub async fn answer_with(store: &dyn Store, batch: &CodeBatch, now: OffsetDateTi
 
 /// The licensor issues codes (see [`licensing::issue_codes`]) and the shop's requests for that
 /// variant are answered.
+#[allow(clippy::too_many_arguments)]
 pub async fn issue_codes(
     store: &dyn Store,
     who: &ActingUser,
