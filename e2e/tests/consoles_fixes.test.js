@@ -148,3 +148,36 @@ test('the operator reads the whole marketplace audit log; the fan console lists 
   assert.match(await fan.textContent('[data-testid=fan-orders]'), new RegExp(mine[0]));
   await fan.context().close();
 });
+
+test('a merchant starts from what needs doing; orders filter; a licensor reads royalties over a period', async () => {
+  const m = await as('merchant@podium.example', 'merchant-demo-2026');
+  await m.goto(`${podium.base}/console/shops/hanok-threads?lang=en`);
+  const todo = await m.textContent('[data-testid=todo]');
+  assert.match(todo, /What needs doing/);
+  assert.match(todo, /Authenticity codes missing: \d+/);
+  await Promise.all([m.waitForURL(/\/codes$/), m.click('[data-testid=todo] a[href$="/codes"]')]);
+  await m.goto(`${podium.base}/console/shops/hanok-threads/orders?lang=en`);
+  await assertAccessible(m);
+  const all = await m.locator('[data-testid=consignments] tbody tr').count();
+  assert.ok(all > 0, 'the demo shop has parcels');
+  await m.selectOption('#show', 'closed');
+  await Promise.all([m.waitForURL(/show=closed/), m.click('[data-testid=orders-filter] button[type=submit]')]);
+  const closed = await m.locator('[data-testid=consignments] tbody tr').count();
+  assert.ok(closed <= all);
+  await m.fill('#orders-q', 'no-such-fan-anywhere');
+  await Promise.all([m.waitForURL(/q=no-such-fan/), m.click('[data-testid=orders-filter] button[type=submit]')]);
+  assert.match(await m.textContent('main'), /No parcel matches these filters/);
+  await m.context().close();
+
+  const lic = await as('licensor@podium.example', 'licensor-demo-2026');
+  await lic.goto(`${podium.base}/console/licensing/team-kenya/royalties?lang=en`);
+  await assertAccessible(lic);
+  await lic.fill('#from', '2001-01-01');
+  await lic.fill('#to', '2001-12-31');
+  await Promise.all([lic.waitForURL(/from=2001-01-01/), lic.click('[data-testid=period] button[type=submit]')]);
+  assert.equal(await lic.inputValue('#from'), '2001-01-01');
+  const href = await lic.getAttribute('[data-testid=royalties-csv]', 'href');
+  const csv = await (await lic.request.get(`${podium.base}${href}`)).text();
+  assert.equal(csv.trim(), 'date,agreement,licensee,territory,rights_set,kind,net,royalty,currency');
+  await lic.context().close();
+});
