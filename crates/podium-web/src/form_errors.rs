@@ -15,11 +15,12 @@ fn key_of(column: &str) -> String {
 }
 
 /// What to tell the merchant about a field the rules refused (the rules' own words, which name
-/// the column, only for a column this does not know). `currency` is the shop's.
-pub fn message(tr: &Tr, column: &str, rules_said: &str, currency: &str) -> String {
+/// the column, only for a column this does not know). `currency` is the shop's, `max` the
+/// highest price the marketplace takes in it.
+pub fn message(tr: &Tr, column: &str, rules_said: &str, currency: &str, max: &str) -> String {
     let key = format!("form-error-{}", key_of(column));
     if tr.i18n.has(tr.lang, &key) {
-        tr.t1(&key, "currency", currency)
+        tr.tn(&key, &[("currency", currency), ("max", max)])
     } else {
         rules_said.to_string()
     }

@@ -553,6 +553,8 @@ async fn save_product(
         bounds: state.config.bounds,
     };
     let get = |name: &str| values.get(name).map(|s| s.trim().to_string()).unwrap_or_default();
+    let max_price = state.config.bounds.max_price(ctx.currency).formatted();
+    let say = |c: &str, m: &str| crate::form_errors::message(&v.tr, c, m, ctx.currency.code(), &max_price);
     let head = catalogue_csv::product_head(&get, &handle_value, &import_ctx);
     let option_names: Vec<String> = match &head {
         Ok((_, names)) => names.clone(),
@@ -597,12 +599,7 @@ async fn save_product(
             Err(problems) => {
                 for FieldError { column, message } in problems {
                     let name = if column == "Variant Stock" { format!("Stock 0.{i}") } else { format!("{column}.{i}") };
-                    errors.entry(name).or_insert(crate::form_errors::message(
-                        &v.tr,
-                        &column,
-                        &message,
-                        ctx.currency.code(),
-                    ));
+                    errors.entry(name).or_insert(say(&column, &message));
                 }
             }
         }
@@ -611,12 +608,7 @@ async fn save_product(
         Ok((p, _)) => Some(p),
         Err(problems) => {
             for FieldError { column, message } in problems {
-                errors.entry(column.clone()).or_insert(crate::form_errors::message(
-                    &v.tr,
-                    &column,
-                    &message,
-                    ctx.currency.code(),
-                ));
+                errors.entry(column.clone()).or_insert(say(&column, &message));
             }
             None
         }
