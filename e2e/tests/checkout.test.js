@@ -111,7 +111,8 @@ test('a fan in Korea buys from a Korean and a British shop, the shop ships, the 
   await lp.goto(`${podium.base}/console/licensing/team-kenya/codes`);
   await lp.selectOption('#variant', 'hanok-threads-kenya-ice-lions-face-off-tee|TEE-KIL-L');
   await lp.fill('#quantity', '5');
-  await lp.click('main form[action$="/codes"] button[type=submit]');
+  await lp.check('[data-testid=issue-form] input[name=confirm]');
+  await lp.click('[data-testid=issue-form] button[type=submit]');
   await lp.waitForSelector('.notice');
   await licensor.close();
 

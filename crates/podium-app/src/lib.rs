@@ -8,6 +8,7 @@
 //! [`StoreError`] carries the storage failures every use case may meet.
 
 pub mod accounts;
+pub mod audit;
 pub mod authenticity;
 pub mod breakdown;
 pub mod cart;
@@ -15,6 +16,7 @@ pub mod catalogue;
 pub mod catalogue_csv;
 pub mod checkout;
 pub mod clock;
+pub mod code_requests;
 pub mod demo;
 pub mod display_rounding;
 pub mod drops;
@@ -37,6 +39,8 @@ pub mod quote;
 pub mod royalties;
 pub mod security;
 pub mod shipping;
+pub mod shop_home;
+pub mod shop_money;
 pub mod signup;
 pub mod storefront;
 pub mod stories;

@@ -162,21 +162,7 @@ pub async fn run(
         held_back.insert(licensor, format!("the advance's recoupment could not be worked out: {why}"));
         held_back.insert(licensee, format!("the advance's recoupment could not be worked out: {why}"));
     }
-    // Every payable balance, by payee: shops and licensors, and each country's authorities for
-    // the taxes and duties collected there.
-    let mut by_payee: BTreeMap<String, Vec<(AccountKey, i64)>> = BTreeMap::new();
-    for a in store.ledger_accounts().await? {
-        let Some(kind) = AccountKind::parse(&a.kind).filter(|k| k.payable_to_owner() || k.remitted_to_authority())
-        else {
-            continue;
-        };
-        let currency = Currency::parse(&a.currency).map_err(|e| StoreError::Backend(e.to_string()))?;
-        let balance = ledger::Posted { debits: a.debits, credits: a.credits }.balance(kind);
-        if balance != 0 {
-            by_payee.entry(a.owner.clone()).or_default().push((AccountKey::new(a.owner, kind, currency), balance));
-        }
-    }
-    for (payee, from) in by_payee {
+    for (payee, from) in payable_balances(store).await? {
         let Some(to) = payee_of(&orgs, &payee, &from) else { continue };
         // One payee that cannot be paid (a balance no rate can convert, an amount out of
         // range) is reported and skipped; every other payee is still paid.
@@ -203,6 +189,162 @@ pub async fn run(
     Ok(summary)
 }
 
+/// Every payable balance, by payee: shops and licensors, and each country's authorities for
+/// the taxes and duties collected there.
+async fn payable_balances(store: &dyn Store) -> StoreResult<BTreeMap<String, Vec<(AccountKey, i64)>>> {
+    let mut by_payee: BTreeMap<String, Vec<(AccountKey, i64)>> = BTreeMap::new();
+    for a in store.ledger_accounts().await? {
+        let Some(kind) = AccountKind::parse(&a.kind).filter(|k| k.payable_to_owner() || k.remitted_to_authority())
+        else {
+            continue;
+        };
+        let currency = Currency::parse(&a.currency).map_err(|e| StoreError::Backend(e.to_string()))?;
+        let balance = ledger::Posted { debits: a.debits, credits: a.credits }.balance(kind);
+        if balance != 0 {
+            by_payee.entry(a.owner.clone()).or_default().push((AccountKey::new(a.owner, kind, currency), balance));
+        }
+    }
+    Ok(by_payee)
+}
+
+/// A payee's balances converted to the currency it is paid in: the total, and each part as
+/// (account kind, currency, amount, rate as text).
+type Converted = (i64, Vec<(String, String, i64, String)>);
+
+fn convert_parts(rates: &RateTable, slug: &str, from: &[(AccountKey, i64)], to: Currency) -> StoreResult<Converted> {
+    let mut total = 0i64;
+    let mut parts = Vec::with_capacity(from.len());
+    for (key, amount) in from {
+        let converted = rates
+            .convert(Money::new(*amount, key.currency), to)
+            .map_err(|e| StoreError::Backend(format!("payout to {slug}: {e}")))?;
+        let rate = match (rates.get(key.currency), rates.get(to)) {
+            (Some(f), Some(t)) if f.per_eur > rust_decimal::Decimal::ZERO => {
+                (t.per_eur / f.per_eur).round_dp(6).to_string()
+            }
+            _ => "1".into(),
+        };
+        total = total
+            .checked_add(converted.minor)
+            .ok_or_else(|| StoreError::Backend(format!("payout to {slug}: the total is out of range")))?;
+        parts.push((key.kind.as_str().to_string(), key.currency.code().to_string(), *amount, rate));
+    }
+    Ok((total, parts))
+}
+
+/// One payee in a preview: who, how much in which currency, and from which balances.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PreviewLine {
+    pub payee_id: String,
+    /// The organisation's name, or the country's code for a remittance (`authority` is set).
+    pub name: String,
+    /// The country whose tax and customs authorities this remittance pays.
+    pub authority: Option<String>,
+    pub currency: String,
+    /// Positive: what the run would pay. Negative: what the payee owes (nothing is paid; it is
+    /// recovered from later payouts).
+    pub amount: i64,
+    pub parts: Vec<(String, String, i64, String)>,
+}
+
+/// What a payout run would do now, before anything moves: the operator reads it and confirms.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Preview {
+    pub to_pay: Vec<PreviewLine>,
+    /// Payees whose balances add up to a debt: not paid this run.
+    pub owed: Vec<PreviewLine>,
+    /// Payees that cannot be paid (a balance no rate converts): (payee, why).
+    pub unpayable: Vec<(String, String)>,
+    /// Payouts left "sending" by an earlier run, settled first.
+    pub sending: usize,
+}
+
+impl Preview {
+    /// The total the run would pay, per currency.
+    pub fn totals(&self) -> BTreeMap<String, i64> {
+        let mut out: BTreeMap<String, i64> = BTreeMap::new();
+        for l in &self.to_pay {
+            *out.entry(l.currency.clone()).or_default() += l.amount;
+        }
+        out
+    }
+
+    /// A short fingerprint of what would be paid: a confirmation names it, so money moves only
+    /// when the run still pays what the operator read.
+    pub fn fingerprint(&self) -> String {
+        use sha2::{Digest, Sha256};
+        let mut h = Sha256::new();
+        for l in &self.to_pay {
+            h.update(format!("{}|{}|{};", l.payee_id, l.currency, l.amount).as_bytes());
+        }
+        h.update(format!("sending:{}", self.sending).as_bytes());
+        hex::encode(h.finalize())[..16].to_string()
+    }
+}
+
+/// What [`run`] would pay now, at these rates, without moving anything. Advances are recouped
+/// when the run starts, which may lower a licensor's royalties below what is shown here.
+pub async fn preview(store: &dyn Store, rates: &RateTable) -> StoreResult<Preview> {
+    let mut orgs = store.orgs_of_kind(OrgKind::Shop).await?;
+    orgs.extend(store.orgs_of_kind(OrgKind::Licensor).await?);
+    let mut out = Preview { sending: store.payouts_sending().await?.len(), ..Preview::default() };
+    for (payee, from) in payable_balances(store).await? {
+        let Some(to) = payee_of(&orgs, &payee, &from) else { continue };
+        let (name, slug, currency) = match to {
+            Ok(found) => found,
+            Err(e) => {
+                out.unpayable.push((payee.clone(), e.to_string()));
+                continue;
+            }
+        };
+        let authority = (name == payee && !orgs.iter().any(|o| o.id == payee)).then(|| payee.clone());
+        match convert_parts(rates, &slug, &from, currency) {
+            Ok((amount, parts)) => {
+                let line = PreviewLine {
+                    payee_id: payee,
+                    name,
+                    authority,
+                    currency: currency.code().to_string(),
+                    amount,
+                    parts,
+                };
+                match amount {
+                    a if a > 0 => out.to_pay.push(line),
+                    a if a < 0 => out.owed.push(line),
+                    _ => {}
+                }
+            }
+            Err(e) => out.unpayable.push((name, e.to_string())),
+        }
+    }
+    Ok(out)
+}
+
+/// What a confirmed run did: it ran, or it did not because what it would pay is no longer what
+/// the operator confirmed (new sales, a refund, another run meanwhile): here is the new preview.
+#[derive(Debug)]
+pub enum Confirmed {
+    Ran(RunSummary),
+    Changed(Preview),
+}
+
+/// Runs payouts only if they still pay what the operator read: `fingerprint` is the
+/// [`Preview::fingerprint`] of the preview that was confirmed.
+pub async fn run_confirmed(
+    store: &dyn Store,
+    provider: &dyn PayoutProvider,
+    rates: &RateTable,
+    by: &str,
+    fingerprint: &str,
+    now: OffsetDateTime,
+) -> StoreResult<Confirmed> {
+    let current = preview(store, rates).await?;
+    if current.fingerprint() != fingerprint {
+        return Ok(Confirmed::Changed(current));
+    }
+    Ok(Confirmed::Ran(run(store, provider, rates, by, now).await?))
+}
+
 /// A run in one line for the audit log: how many were paid, refused, and who was skipped why.
 pub fn run_detail(summary: &RunSummary) -> String {
     let mut detail = format!("{} paid, {} failed", summary.paid, summary.failed);
@@ -227,23 +369,7 @@ async fn pay_one(
     now: OffsetDateTime,
 ) -> StoreResult<Option<bool>> {
     let (name, slug, to) = to?;
-    let mut total = 0i64;
-    let mut parts = Vec::with_capacity(from.len());
-    for (key, amount) in from {
-        let converted = rates
-            .convert(Money::new(*amount, key.currency), to)
-            .map_err(|e| StoreError::Backend(format!("payout to {slug}: {e}")))?;
-        let rate = match (rates.get(key.currency), rates.get(to)) {
-            (Some(f), Some(t)) if f.per_eur > rust_decimal::Decimal::ZERO => {
-                (t.per_eur / f.per_eur).round_dp(6).to_string()
-            }
-            _ => "1".into(),
-        };
-        total = total
-            .checked_add(converted.minor)
-            .ok_or_else(|| StoreError::Backend(format!("payout to {slug}: the total is out of range")))?;
-        parts.push((key.kind.as_str().to_string(), key.currency.code().to_string(), *amount, rate));
-    }
+    let (total, parts) = convert_parts(rates, &slug, from, to)?;
     if total <= 0 {
         // Owed by the payee (refunds after release): recovered from a later payout.
         return Ok(None);

@@ -99,6 +99,7 @@ pub trait Store:
     + crate::security::SecurityStore
     + crate::signup::SignupStore
     + crate::display_rounding::RoundingStore
+    + crate::code_requests::CodeRequestStore
     + Send
     + Sync
 {

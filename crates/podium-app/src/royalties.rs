@@ -281,3 +281,50 @@ async fn recoup_one(store: &dyn Store, a: &AgreementRecord, now: time::OffsetDat
     }
     Ok(posted)
 }
+
+/// A period a licensor reads its royalties over: from `from` (inclusive) to `to` (inclusive),
+/// either end open.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Period {
+    pub from: Option<time::Date>,
+    pub to: Option<time::Date>,
+}
+
+impl Period {
+    /// Reads `YYYY-MM-DD` ends (empty: open); `None` when one is not a date or they are the
+    /// wrong way round.
+    pub fn parse(from: &str, to: &str) -> Option<Period> {
+        let date = |s: &str| -> Result<Option<time::Date>, ()> {
+            let s = s.trim();
+            if s.is_empty() {
+                return Ok(None);
+            }
+            time::Date::parse(s, time::macros::format_description!("[year]-[month]-[day]")).map(Some).map_err(|_| ())
+        };
+        let p = Period { from: date(from).ok()?, to: date(to).ok()? };
+        match (p.from, p.to) {
+            (Some(f), Some(t)) if f > t => None,
+            _ => Some(p),
+        }
+    }
+
+    pub fn contains(&self, on: time::Date) -> bool {
+        self.from.is_none_or(|f| on >= f) && self.to.is_none_or(|t| on <= t)
+    }
+}
+
+#[cfg(test)]
+mod period_tests {
+    use super::Period;
+    use time::macros::date;
+
+    #[test]
+    fn a_period_reads_its_ends_and_holds_the_days_between() {
+        let p = Period::parse("2026-01-01", "2026-03-31").expect("a period");
+        assert!(p.contains(date!(2026 - 01 - 01)) && p.contains(date!(2026 - 03 - 31)));
+        assert!(!p.contains(date!(2025 - 12 - 31)) && !p.contains(date!(2026 - 04 - 01)));
+        assert!(Period::parse("", "").expect("open").contains(date!(1999 - 01 - 01)));
+        assert_eq!(Period::parse("2026-04-01", "2026-01-01"), None, "the wrong way round");
+        assert_eq!(Period::parse("last year", ""), None);
+    }
+}

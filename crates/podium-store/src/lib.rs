@@ -8,6 +8,7 @@
 
 mod cart;
 mod catalogue;
+mod code_requests;
 mod dialect;
 mod drops;
 mod inventory;

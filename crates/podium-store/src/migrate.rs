@@ -42,6 +42,7 @@ pub(crate) const SQLITE: &[Migration] = migrations!("sqlite":
     17 "accounts" "0017_accounts.sql",
     18 "verifications" "0018_verifications.sql",
     19 "formats" "0019_formats.sql",
+    20 "code requests" "0020_code_requests.sql",
 );
 
 pub(crate) const POSTGRES: &[Migration] = migrations!("postgres":
@@ -64,6 +65,7 @@ pub(crate) const POSTGRES: &[Migration] = migrations!("postgres":
     17 "accounts" "0017_accounts.sql",
     18 "verifications" "0018_verifications.sql",
     19 "formats" "0019_formats.sql",
+    20 "code requests" "0020_code_requests.sql",
 );
 
 pub(crate) const CREATE_TABLE: &str = "CREATE TABLE IF NOT EXISTS podium_migrations (

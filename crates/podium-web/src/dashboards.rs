@@ -6,8 +6,8 @@
 use std::collections::BTreeMap;
 
 use askama::Template;
-use axum::extract::{Path, State};
-use axum::http::StatusCode;
+use axum::extract::{Path, Query, State};
+use axum::http::{header, StatusCode};
 use axum::response::{IntoResponse, Redirect, Response};
 use podium_app::ledger::AccountRow;
 use podium_app::{royalties, Org};
@@ -72,6 +72,15 @@ fn chart(title: String, rows: Vec<(String, i64, String)>) -> Chart {
     Chart { title, svg, rows: rows.into_iter().map(|(l, _, s)| (l, s)).collect() }
 }
 
+/// A CSV field, quoted when it holds a comma, a quote or a line break.
+fn csv_field(s: &str) -> String {
+    if s.contains([',', '"', '\n', '\r']) {
+        format!("\"{}\"", s.replace('"', "\"\""))
+    } else {
+        s.to_string()
+    }
+}
+
 /// Amounts in the reader's format.
 fn money_in(tr: &crate::i18n::Tr) -> impl Fn(i64, Currency) -> String + '_ {
     move |minor, currency| tr.money(Money::new(minor, currency))
@@ -85,6 +94,10 @@ struct DashboardPage {
     intro: String,
     back: (String, String),
     figures: Vec<(String, String)>,
+    /// The royalties page's period form: (from, to, csv link, error), when the page has one.
+    period: Option<(String, String, String, Option<String>)>,
+    /// What a shop owes, per currency, with why (the shop's page only).
+    owed: Vec<crate::money_standing::Owed>,
     charts: Vec<Chart>,
 }
 
@@ -100,13 +113,61 @@ fn deny(v: Visitor) -> Result<Response, PageError> {
     Err(PageError::forbidden(v.tr.clone()))
 }
 
-/// Royalties by month, territory and licensee, in each agreement's royalty currency.
-async fn licensor(State(state): State<AppState>, v: Visitor, Path(slug): Path<String>) -> Result<Response, PageError> {
+#[derive(serde::Deserialize, Default)]
+struct PeriodQuery {
+    #[serde(default)]
+    from: String,
+    #[serde(default)]
+    to: String,
+    #[serde(default)]
+    format: String,
+}
+
+/// Royalties by month, territory and licensee, in each agreement's royalty currency, over a
+/// chosen period; or, with `format=csv`, every sale and return of the period as a spreadsheet.
+async fn licensor(
+    State(state): State<AppState>,
+    v: Visitor,
+    Path(slug): Path<String>,
+    Query(pq): Query<PeriodQuery>,
+) -> Result<Response, PageError> {
     let tr = v.tr.clone();
     let money = money_in(&tr);
     let Some(org) = member(&v, &slug, OrgKind::Licensor).cloned() else { return deny(v) };
     let internal = |e: podium_app::StoreError| PageError::internal(v.tr.clone(), e);
+    let (period, period_error) = match royalties::Period::parse(&pq.from, &pq.to) {
+        Some(p) => (p, None),
+        None => (royalties::Period::default(), Some(v.tr.t("royalties-period-bad"))),
+    };
     let agreements = state.store.agreements_of(&org.id).await.map_err(internal)?;
+    if pq.format == "csv" {
+        let mut out = String::from("date,agreement,licensee,territory,rights_set,kind,net,royalty,currency\n");
+        for a in agreements.iter().filter(|a| a.licensor.id == org.id) {
+            for e in royalties::entries(state.store.as_ref(), a).await.map_err(internal)? {
+                if !period.contains(e.on) {
+                    continue;
+                }
+                let sign = if e.returned { -1 } else { 1 };
+                let cur = a.royalty_currency;
+                out.push_str(&format!(
+                    "{},{},{},{},{},{},{},{},{}\n",
+                    e.on,
+                    csv_field(&a.terms.reference),
+                    csv_field(&a.licensee.name),
+                    e.country,
+                    csv_field(&e.rights),
+                    if e.returned { "return" } else { "sale" },
+                    Money::new(sign * e.net, cur).amount(),
+                    Money::new(sign * e.royalty, cur).amount(),
+                    cur.code()
+                ));
+            }
+        }
+        let name = format!("attachment; filename=\"royalties-{}.csv\"", org.slug);
+        let headers =
+            [(header::CONTENT_TYPE, "text/csv; charset=utf-8".to_string()), (header::CONTENT_DISPOSITION, name)];
+        return Ok(v.respond((headers, out).into_response()));
+    }
     let mut by_month: BTreeMap<(Currency, String), i64> = BTreeMap::new();
     let mut by_country: BTreeMap<(Currency, String), i64> = BTreeMap::new();
     let mut by_licensee: BTreeMap<(Currency, String), i64> = BTreeMap::new();
@@ -114,6 +175,9 @@ async fn licensor(State(state): State<AppState>, v: Visitor, Path(slug): Path<St
     for a in agreements.iter().filter(|a| a.licensor.id == org.id) {
         let cur = a.royalty_currency;
         for e in royalties::entries(state.store.as_ref(), a).await.map_err(internal)? {
+            if !period.contains(e.on) {
+                continue;
+            }
             let r = if e.returned { -e.royalty } else { e.royalty };
             *by_month.entry((cur, format!("{}-{:02}", e.on.year(), u8::from(e.on.month())))).or_default() += r;
             *by_country.entry((cur, e.country.clone())).or_default() += r;
@@ -136,6 +200,18 @@ async fn licensor(State(state): State<AppState>, v: Visitor, Path(slug): Path<St
         intro: v.tr.t("dash-royalties-intro"),
         back: (format!("/console/licensing/{}", org.slug), org.name.clone()),
         figures: total.iter().map(|(c, m)| (v.tr.t("dash-royalties-total"), money(*m, *c))).collect(),
+        period: Some((
+            period.from.map(|d| d.to_string()).unwrap_or_default(),
+            period.to.map(|d| d.to_string()).unwrap_or_default(),
+            format!(
+                "/console/licensing/{}/royalties?from={}&to={}&format=csv",
+                org.slug,
+                period.from.map(|d| d.to_string()).unwrap_or_default(),
+                period.to.map(|d| d.to_string()).unwrap_or_default()
+            ),
+            period_error,
+        )),
+        owed: Vec::new(),
         charts,
     };
     Ok(render(v, StatusCode::OK, page))
@@ -153,19 +229,8 @@ async fn shop(State(state): State<AppState>, v: Visitor, Path(slug): Path<String
     let money = money_in(&tr);
     let Some(org) = member(&v, &slug, OrgKind::Shop).cloned() else { return deny(v) };
     let internal = |e: podium_app::StoreError| PageError::internal(v.tr.clone(), e);
-    let accounts = state.store.ledger_accounts().await.map_err(internal)?;
-    let mut figures = Vec::new();
-    for a in accounts.iter().filter(|a| a.owner == org.id) {
-        if let Some((kind, cur, b)) = balance(a) {
-            let label = match kind {
-                AccountKind::MerchantPending => v.tr.t("dash-pending"),
-                AccountKind::MerchantAvailable => v.tr.t("dash-available"),
-                AccountKind::PaidOut => v.tr.t("dash-paid-out"),
-                _ => continue,
-            };
-            figures.push((label, money(b, cur)));
-        }
-    }
+    let (figures, owed) =
+        crate::money_standing::figures(&v.tr, state.store.as_ref(), &org.id).await.map_err(internal)?;
     // Sales (net goods of paid consignments) by month, from the shop's consignments.
     let mut by_month: BTreeMap<(String, Currency), i64> = BTreeMap::new();
     for c in state.store.shop_consignments(&org.id, 2_000).await.map_err(internal)? {
@@ -201,6 +266,8 @@ async fn shop(State(state): State<AppState>, v: Visitor, Path(slug): Path<String
         intro: v.tr.t("dash-shop-intro"),
         back: (format!("/console/shops/{}", org.slug), org.name.clone()),
         figures,
+        period: None,
+        owed,
         charts,
     };
     Ok(render(v, StatusCode::OK, page))
@@ -234,6 +301,8 @@ async fn operator(State(state): State<AppState>, v: Visitor) -> Result<Response,
         intro: v.tr.t("dash-operator-intro"),
         back: ("/console/operator".into(), v.tr.t("role-operator")),
         figures: Vec::new(),
+        period: None,
+        owed: Vec::new(),
         charts: vec![
             chart(v.tr.t("dash-commission"), commission),
             chart(v.tr.t("dash-taxes"), taxes),

@@ -11,26 +11,35 @@ mod api_catalogue;
 pub mod api_orders;
 mod api_quotes;
 mod api_shop;
-mod catalogue_meta;
+mod audit_pages;
 mod cart_view;
+mod catalogue_meta;
 mod catalogue_pages;
 mod checkout_pages;
+mod code_requests_console;
 pub mod context;
 mod dashboards;
 mod discovery;
 mod drops_pages;
 pub mod error;
+mod fan_console;
 mod feeds;
+mod form_errors;
 mod head;
 pub mod i18n;
 pub mod lang_path;
 mod layout;
+mod licence_codes;
 mod licence_console;
 mod mail_html;
+mod media_pages;
+mod merchant_home;
 pub mod money_format;
+mod money_standing;
 pub mod ops;
 mod orders_console;
 mod pages;
+mod payout_confirm;
 mod payouts_console;
 mod product_art;
 pub mod reference;
@@ -185,9 +194,11 @@ fn all_routes() -> routes::Routes {
         .merge(checkout_pages::routes())
         .merge(search_page::routes())
         .merge(shop_console::routes())
+        .merge(media_pages::routes())
         .merge(shipping_console::routes())
         .merge(rounding_console::routes())
         .merge(orders_console::routes())
+        .merge(code_requests_console::routes())
         .merge(statements::routes())
         .merge(stories_pages::routes())
         .merge(drops_pages::routes())

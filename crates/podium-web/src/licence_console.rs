@@ -40,14 +40,14 @@ pub fn routes() -> crate::routes::Routes {
         .get("/console/licensing/{org}/agreements", agreements)
         .post("/console/licensing/{org}/agreements", create_agreement)
         .get("/console/licensing/{org}/agreements/{id}", agreement)
-        .post("/console/licensing/{org}/agreements/{id}/status", agreement_status)
+        .post("/console/licensing/{org}/agreements/{id}/status", crate::licence_codes::agreement_status)
         .post("/console/licensing/{org}/agreements/{id}/rights", add_rights)
-        .get("/console/licensing/{org}/codes", codes)
-        .post("/console/licensing/{org}/codes", issue_codes)
+        .get("/console/licensing/{org}/codes", crate::licence_codes::codes)
+        .post("/console/licensing/{org}/codes", crate::licence_codes::issue_codes)
         .get("/console/licensing/{org}/codes/{batch}/codes.csv", codes_csv)
         .get("/console/licensing/{org}/codes/{batch}/labels.svg", codes_svg)
-        .get("/console/licensing/{org}/audit", audit)
-        .get("/console/operator/audit", operator_audit)
+        .get("/console/licensing/{org}/audit", crate::audit_pages::audit)
+        .get("/console/operator/audit", crate::audit_pages::operator_audit)
         .post("/console/licensing/{org}/properties", add_property)
         .post("/console/licensing/{org}/stages", set_stages)
         .get("/console/shops/{shop}/licences", my_licences)
@@ -57,12 +57,12 @@ pub fn routes() -> crate::routes::Routes {
         .merge(uploads)
 }
 
-fn internal(tr: &Tr) -> impl Fn(StoreError) -> PageError + '_ {
+pub(crate) fn internal(tr: &Tr) -> impl Fn(StoreError) -> PageError + '_ {
     move |e| PageError::internal(tr.clone(), e)
 }
 
 /// The organisation of `kind`, when the signed-in user belongs to it; else the sign-in page or 403.
-fn member_of(v: &Visitor, slug: &str, kind: OrgKind, path: &str) -> Result<Org, Box<Response>> {
+pub(crate) fn member_of(v: &Visitor, slug: &str, kind: OrgKind, path: &str) -> Result<Org, Box<Response>> {
     let Some(p) = &v.principal else {
         return Err(Box::new(Redirect::to(&format!("/signin?next={path}")).into_response()));
     };
@@ -74,14 +74,15 @@ fn member_of(v: &Visitor, slug: &str, kind: OrgKind, path: &str) -> Result<Org, 
 
 macro_rules! member_or_return {
     ($v:expr, $slug:expr, $kind:expr, $path:expr) => {
-        match member_of(&$v, &$slug, $kind, &$path) {
+        match $crate::licence_console::member_of(&$v, &$slug, $kind, &$path) {
             Ok(o) => o,
             Err(r) => return Ok($v.respond(*r)),
         }
     };
 }
+pub(crate) use member_or_return;
 
-fn acting(v: &Visitor) -> ActingUser {
+pub(crate) fn acting(v: &Visitor) -> ActingUser {
     ActingUser {
         name: v.principal.as_ref().map(|p| p.user.display_name.clone()).unwrap_or_default(),
         client: v.client.clone(),
@@ -89,7 +90,7 @@ fn acting(v: &Visitor) -> ActingUser {
 }
 
 /// "3 days", "5 hours", "12 minutes".
-fn waited(tr: &Tr, since: OffsetDateTime, now: OffsetDateTime) -> String {
+pub(crate) fn waited(tr: &Tr, since: OffsetDateTime, now: OffsetDateTime) -> String {
     let d = now - since;
     let (n, unit) = if d.whole_days() >= 1 {
         (d.whole_days(), "days")
@@ -117,11 +118,11 @@ fn status_label(tr: &Tr, s: Status) -> String {
     tr.t(&format!("submission-{}", s.as_str().replace('_', "-")))
 }
 
-fn agreement_status_label(tr: &Tr, s: AgreementStatus) -> String {
+pub(crate) fn agreement_status_label(tr: &Tr, s: AgreementStatus) -> String {
     tr.t(&format!("agreement-{}", s.as_str()))
 }
 
-fn error_text(tr: &Tr, e: &LicensingError) -> String {
+pub(crate) fn error_text(tr: &Tr, e: &LicensingError) -> String {
     match e {
         LicensingError::Conflict(c) => tr.t1("licensing-conflict", "detail", c),
         other => other.to_string(),
@@ -129,7 +130,7 @@ fn error_text(tr: &Tr, e: &LicensingError) -> String {
 }
 
 /// A page shown again with an error is a 422; otherwise a 200.
-fn status_for(error: &Option<String>) -> StatusCode {
+pub(crate) fn status_for(error: &Option<String>) -> StatusCode {
     if error.is_some() {
         StatusCode::UNPROCESSABLE_ENTITY
     } else {
@@ -335,7 +336,8 @@ struct SubmissionPage {
     new_images: Vec<(String, String)>,
     history: Vec<EventView>,
     error: Option<String>,
-    comment: String,
+    /// What the licensor had typed and chosen, kept when a decision fails: (comment, decision).
+    draft: (String, String),
 }
 
 fn history(tr: &Tr, s: &SubmissionRecord) -> Vec<EventView> {
@@ -359,7 +361,7 @@ async fn submission_page(
     org: &Org,
     id: &str,
     error: Option<String>,
-    comment: String,
+    draft: (String, String),
 ) -> Result<Response, PageError> {
     let tr = v.tr.clone();
     let s = match state.store.submission(id).await.map_err(internal(&tr))? {
@@ -432,7 +434,7 @@ async fn submission_page(
         new_images,
         history: history(&tr, &s),
         error,
-        comment,
+        draft,
     };
     Ok(render(v, status_for(&page.error), page))
 }
@@ -443,7 +445,7 @@ async fn submission(
     Path((slug, id)): Path<(String, String)>,
 ) -> Result<Response, PageError> {
     let org = member_or_return!(v, slug, OrgKind::Licensor, format!("/console/licensing/{slug}/submissions/{id}"));
-    submission_page(&state, v, &org, &id, None, String::new()).await
+    submission_page(&state, v, &org, &id, None, Default::default()).await
 }
 
 async fn decide(
@@ -498,11 +500,11 @@ async fn decide(
     let comment: String = get("comment").chars().take(4000).collect();
     if too_large {
         let e = v.tr.t("decision-too-large");
-        return submission_page(&state, v, &org, &id, Some(e), comment).await;
+        return submission_page(&state, v, &org, &id, Some(e), (comment, get("decision"))).await;
     }
     let Some(action) = Action::parse(&get("decision")).filter(|a| *a != Action::Resubmit) else {
         let e = v.tr.t("decision-choose");
-        return submission_page(&state, v, &org, &id, Some(e), comment).await;
+        return submission_page(&state, v, &org, &id, Some(e), (comment, String::new())).await;
     };
     match licensing::decide(state.store.as_ref(), &acting(&v), &org.id, &id, action, &comment, files).await {
         Ok(_) => Ok(v.respond(Redirect::to(&format!("/console/licensing/{}?decided={}", org.slug, action.as_str())))),
@@ -510,7 +512,7 @@ async fn decide(
         Err(LicensingError::Store(e)) => Err(PageError::internal(v.tr.clone(), e)),
         Err(e) => {
             let msg = error_text(&v.tr, &e);
-            submission_page(&state, v, &org, &id, Some(msg), comment).await
+            submission_page(&state, v, &org, &id, Some(msg), (comment, get("decision"))).await
         }
     }
 }
@@ -771,7 +773,7 @@ struct AgreementPage {
 
 /// What the rights form held, to show it again with an error.
 #[derive(Default, Clone)]
-struct RightsDraft {
+pub(crate) struct RightsDraft {
     /// The rights set being edited; empty for a new one.
     editing: String,
     form: RightsForm,
@@ -797,7 +799,7 @@ struct RightsForm {
     retail: String,
 }
 
-async fn agreement_page(
+pub(crate) async fn agreement_page(
     state: &AppState,
     v: Visitor,
     org: Org,
@@ -823,7 +825,7 @@ async fn agreement_page(
             value: to.as_str().to_string(),
             label: tr.t(&format!("agreement-to-{}", to.as_str())),
             selected: false,
-            extra: String::new(),
+            extra: tr.t(&format!("agreement-confirm-{}", to.as_str())),
         })
         .collect();
     let page = AgreementPage {
@@ -914,37 +916,6 @@ async fn agreement(
     agreement_page(&state, v, org, &id, draft, None, notice).await
 }
 
-#[derive(Deserialize)]
-struct StatusForm {
-    csrf_token: String,
-    #[serde(default)]
-    to: String,
-}
-
-async fn agreement_status(
-    State(state): State<AppState>,
-    v: Visitor,
-    Path((slug, id)): Path<(String, String)>,
-    Form(f): Form<StatusForm>,
-) -> Result<Response, PageError> {
-    v.check_csrf(&f.csrf_token)?;
-    let org = member_or_return!(v, slug, OrgKind::Licensor, format!("/console/licensing/{slug}/agreements/{id}"));
-    let Some(to) = AgreementStatus::parse(&f.to) else { return Err(PageError::not_found(v.tr.clone())) };
-    match licensing::change_agreement_status(state.store.as_ref(), &acting(&v), &org.id, &id, to).await {
-        Ok(()) => Ok(v.respond(Redirect::to(&format!(
-            "/console/licensing/{}/agreements/{id}?saved={}",
-            org.slug,
-            to.as_str()
-        )))),
-        Err(LicensingError::NotFound) => Err(PageError::not_found(v.tr.clone())),
-        Err(LicensingError::Store(e)) => Err(PageError::internal(v.tr.clone(), e)),
-        Err(e) => {
-            let msg = error_text(&v.tr, &e);
-            agreement_page(&state, v, org, &id, RightsDraft::default(), Some(msg), None).await
-        }
-    }
-}
-
 fn parse_date(s: &str) -> Option<Date> {
     Date::parse(s.trim(), time::macros::format_description!("[year]-[month]-[day]")).ok()
 }
@@ -1032,139 +1003,7 @@ fn uuid_like() -> String {
 }
 
 // ---------------------------------------------------------------------------------------------
-// Authenticity codes.
-
-struct BatchView {
-    id: String,
-    when: String,
-    product: String,
-    sku: String,
-    shop: String,
-    quantity: i64,
-    verified: i64,
-    by: String,
-}
-
-#[derive(Template)]
-#[template(path = "licensing_codes.html")]
-struct CodesPage {
-    layout: Layout,
-    org: Org,
-    batches: Vec<BatchView>,
-    products: Vec<Opt>,
-    error: Option<String>,
-    notice: Option<String>,
-}
-
-async fn codes_page(
-    state: &AppState,
-    v: Visitor,
-    org: Org,
-    error: Option<String>,
-    notice: Option<String>,
-) -> Result<Response, PageError> {
-    let tr = v.tr.clone();
-    let batches = state.store.code_batches(&org.id).await.map_err(internal(&tr))?;
-    // Variants of products whose production stage is approved: what codes can be issued for.
-    let subs = state
-        .store
-        .submissions(&SubmissionFilter { licensor_id: Some(org.id.clone()), ..Default::default() })
-        .await
-        .map_err(internal(&tr))?;
-    let mut ids: Vec<String> = subs.iter().map(|s| s.product_id.clone()).collect();
-    ids.sort();
-    ids.dedup();
-    let products = state.store.products_by_ids(&ids).await.map_err(internal(&tr))?;
-    let mut options = Vec::new();
-    for p in products.iter().filter(|p| licensing::production_approved(&subs, p)) {
-        let title = podium_app::storefront::text(p, tr.lang).map(|t| t.translation.title.clone()).unwrap_or_default();
-        for x in &p.variants {
-            let opts: Vec<&str> = x.options.iter().map(|(_, v)| v.as_str()).collect();
-            options.push(Opt {
-                value: format!("{}|{}", p.slug, x.sku),
-                label: format!("{title} · {} · {}", opts.join(" / "), p.shop.name),
-                selected: false,
-                extra: String::new(),
-            });
-        }
-    }
-    options.sort_by(|a, b| a.label.cmp(&b.label));
-    let page = CodesPage {
-        layout: Layout::new(&v),
-        batches: batches
-            .into_iter()
-            .map(|b| BatchView {
-                id: b.id,
-                when: date(b.created_at),
-                product: b.product_slug,
-                sku: b.variant_sku,
-                shop: b.shop.name,
-                quantity: b.quantity,
-                verified: b.verified,
-                by: b.issued_by,
-            })
-            .collect(),
-        products: options,
-        org,
-        error,
-        notice,
-    };
-    Ok(render(v, status_for(&page.error), page))
-}
-
-#[derive(Deserialize, Default)]
-struct CodesQuery {
-    #[serde(default)]
-    issued: String,
-}
-
-async fn codes(
-    State(state): State<AppState>,
-    v: Visitor,
-    Path(slug): Path<String>,
-    Query(q): Query<CodesQuery>,
-) -> Result<Response, PageError> {
-    let org = member_or_return!(v, slug, OrgKind::Licensor, format!("/console/licensing/{slug}/codes"));
-    let notice = (!q.issued.is_empty()).then(|| v.tr.t1("codes-issued", "count", &q.issued));
-    codes_page(&state, v, org, None, notice).await
-}
-
-#[derive(Deserialize)]
-struct IssueForm {
-    csrf_token: String,
-    #[serde(default)]
-    variant: String,
-    #[serde(default)]
-    quantity: String,
-}
-
-async fn issue_codes(
-    State(state): State<AppState>,
-    v: Visitor,
-    Path(slug): Path<String>,
-    Form(f): Form<IssueForm>,
-) -> Result<Response, PageError> {
-    v.check_csrf(&f.csrf_token)?;
-    let org = member_or_return!(v, slug, OrgKind::Licensor, format!("/console/licensing/{slug}/codes"));
-    let Some((product, sku)) = f.variant.split_once('|') else {
-        let e = v.tr.t("codes-choose-variant");
-        return codes_page(&state, v, org, Some(e), None).await;
-    };
-    let Ok(quantity) = f.quantity.trim().parse::<i64>() else {
-        let e = v.tr.t1("codes-bad-quantity", "max", &licensing::MAX_BATCH.to_string());
-        return codes_page(&state, v, org, Some(e), None).await;
-    };
-    let mut random = || rand::random::<u64>();
-    match licensing::issue_codes(state.store.as_ref(), &acting(&v), &org.id, product, sku, quantity, &mut random).await
-    {
-        Ok(b) => Ok(v.respond(Redirect::to(&format!("/console/licensing/{}/codes?issued={}", org.slug, b.quantity)))),
-        Err(LicensingError::Store(e)) => Err(PageError::internal(v.tr.clone(), e)),
-        Err(e) => {
-            let msg = error_text(&v.tr, &e);
-            codes_page(&state, v, org, Some(msg), None).await
-        }
-    }
-}
+// Authenticity codes (the page and issuing are in `licence_codes`).
 
 /// The batch, when it belongs to the licensor or the shop.
 async fn batch_for(
@@ -1264,61 +1103,7 @@ fn xml(s: &str) -> String {
 // ---------------------------------------------------------------------------------------------
 // The audit log.
 
-struct AuditRow {
-    when: String,
-    who: String,
-    client: String,
-    what: String,
-    subject: String,
-    detail: String,
-}
-
-#[derive(Template)]
-#[template(path = "licensing_audit.html")]
-struct AuditPage {
-    layout: Layout,
-    org: Org,
-    /// The licensing console's navigation (not on the operator's log).
-    licensor: bool,
-    entries: Vec<AuditRow>,
-}
-
-async fn audit_page(state: &AppState, v: Visitor, org: Org, licensor: bool) -> Result<Response, PageError> {
-    let tr = v.tr.clone();
-    let log = state.store.audit_log(&org.id, 500).await.map_err(internal(&tr))?;
-    let entries = log
-        .into_iter()
-        .map(|r| {
-            let key = format!("audit-{}", r.entry.action.replace(['.', '_'], "-"));
-            let what = if tr.i18n.has(tr.lang, &key) { tr.t(&key) } else { r.entry.action.clone() };
-            AuditRow {
-                when: date(r.created_at),
-                who: r.entry.actor_name,
-                client: r.entry.client,
-                what,
-                subject: r.entry.subject,
-                detail: r.entry.detail,
-            }
-        })
-        .collect();
-    let layout = Layout::new(&v);
-    Ok(render(v, StatusCode::OK, AuditPage { layout, org, licensor, entries }))
-}
-
-async fn audit(State(state): State<AppState>, v: Visitor, Path(slug): Path<String>) -> Result<Response, PageError> {
-    let org = member_or_return!(v, slug, OrgKind::Licensor, format!("/console/licensing/{slug}/audit"));
-    audit_page(&state, v, org, true).await
-}
-
-/// The marketplace operator's log: payout runs, imports of trade rules and rates, role changes.
-async fn operator_audit(State(state): State<AppState>, v: Visitor) -> Result<Response, PageError> {
-    if let Err(r) = crate::rules_console::operator_or(&v) {
-        return Ok(v.respond(*r));
-    }
-    let orgs = state.store.orgs_of_kind(OrgKind::Operator).await.map_err(internal(&v.tr))?;
-    let Some(org) = orgs.into_iter().next() else { return Err(PageError::not_found(v.tr.clone())) };
-    audit_page(&state, v, org, false).await
-}
+// (Its pages are in `audit_pages`.)
 
 // ---------------------------------------------------------------------------------------------
 // Properties.

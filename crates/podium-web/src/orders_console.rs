@@ -9,6 +9,7 @@ use axum::response::{Redirect, Response};
 use axum::Form;
 use podium_app::fulfilment::{self, FulfilError, FulfilStep, Shipment};
 use podium_app::orders::{ConsignmentRecord, OrderRecord};
+use podium_app::shop_home::{self, Show};
 use podium_app::Org;
 use podium_domain::order::ConsignmentStatus;
 use podium_domain::Country;
@@ -50,15 +51,46 @@ struct ListPage {
     shop: Org,
     rows: Vec<Row>,
     waiting: usize,
+    /// The filters offered (value, label, chosen) and the search typed.
+    shows: Vec<crate::layout::Opt>,
+    q: String,
+    /// Whether the shop has any parcel at all (else the list is empty because of the filters).
+    any: bool,
 }
 
-async fn list(State(state): State<AppState>, v: Visitor, Path(slug): Path<String>) -> Result<Response, PageError> {
+#[derive(Deserialize, Default)]
+struct ListQuery {
+    #[serde(default)]
+    show: String,
+    #[serde(default)]
+    q: String,
+}
+
+async fn list(
+    State(state): State<AppState>,
+    v: Visitor,
+    Path(slug): Path<String>,
+    Query(lq): Query<ListQuery>,
+) -> Result<Response, PageError> {
     let shop = shop_or_return!(v, slug);
     let rows = state.store.shop_consignments(&shop.id, 200).await.map_err(|e| PageError::internal(v.tr.clone(), e))?;
     let waiting =
         rows.iter().filter(|r| matches!(r.status, ConsignmentStatus::New | ConsignmentStatus::Accepted)).count();
+    let show = Show::parse(&lq.show);
+    let q: String = lq.q.trim().chars().take(100).collect();
+    let any = !rows.is_empty();
+    let shows = Show::ALL
+        .iter()
+        .map(|s| crate::layout::Opt {
+            value: s.as_str().to_string(),
+            label: v.tr.t(&format!("fulfil-show-{}", s.as_str())),
+            selected: *s == show,
+            extra: String::new(),
+        })
+        .collect();
     let rows = rows
         .into_iter()
+        .filter(|r| shop_home::listed(r, show, &q))
         .map(|r| {
             let (status, status_class) = consignment_status(&v.tr, r.status);
             Row {
@@ -78,7 +110,7 @@ async fn list(State(state): State<AppState>, v: Visitor, Path(slug): Path<String
             }
         })
         .collect();
-    let page = ListPage { layout: Layout::new(&v), shop, rows, waiting };
+    let page = ListPage { layout: Layout::new(&v), shop, rows, waiting, shows, q, any };
     Ok(render(v, StatusCode::OK, page))
 }
 
@@ -129,6 +161,8 @@ struct DetailPage {
     carrier: String,
     tracking: String,
     returns: Vec<ReturnView>,
+    /// The items of this parcel the shop has too few codes for, with a form to ask for them.
+    missing: Vec<crate::code_requests_console::MissingView>,
     notice: Option<String>,
     error: Option<String>,
 }
@@ -195,6 +229,17 @@ async fn page(
                 .then(|| tr.tn("fulfil-codes-missing", &[("count", &missing.to_string()), ("item", &l.title)])),
         });
     }
+    // Before it ships, whatever this parcel's items lack in codes, and the request for them.
+    let missing = if matches!(next_step, "accept" | "ship") {
+        let mut ids: Vec<String> = c.lines.iter().map(|l| l.product_id.clone()).collect();
+        ids.dedup();
+        let products = state.store.products_by_ids(&ids).await.map_err(|e| PageError::internal(tr.clone(), e))?;
+        let mut found = crate::code_requests_console::missing_for(state, tr, &shop, &products).await?;
+        found.retain(|m| c.lines.iter().any(|l| l.sku == m.sku));
+        found
+    } else {
+        Vec::new()
+    };
     let (status_text, status_class) = consignment_status(tr, c.status);
     let a = &o.address;
     let page = DetailPage {
@@ -244,6 +289,7 @@ async fn page(
                     .map_or_else(|| money(r.amount, cur), |p| money(p.amount, cur)),
             })
             .collect(),
+        missing,
         notice,
         error,
         shop,

@@ -291,6 +291,8 @@ struct ConsolePage {
     /// The outcome of adding a property, and whether it failed.
     property_notice: Option<String>,
     property_failed: bool,
+    /// The fan's latest orders (the fan console only).
+    orders: Vec<crate::fan_console::FanOrder>,
 }
 
 /// A licensor's property in the console, with its emblem.
@@ -400,7 +402,9 @@ async fn console(
             extra: String::new(),
         })
         .collect();
+    let orders = if role == Role::Fan { crate::fan_console::recent_orders(&state, &v).await? } else { Vec::new() };
     let page = ConsolePage {
+        orders,
         layout: Layout::new(&v),
         role: role.as_str(),
         roles,

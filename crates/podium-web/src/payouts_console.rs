@@ -1,13 +1,12 @@
-//! Payouts in the consoles: the operator runs them (a button does what `podium payouts run`
-//! does) and sees every payout; a payee's members read their own payouts' statements, as a
+//! Payouts in the consoles: the operator runs them (after a preview and a confirmation, see
+//! `payout_confirm`; it does what `podium payouts run` does) and sees every payout; a payee's members read their own payouts' statements, as a
 //! page or CSV.
 
 use askama::Template;
 use axum::extract::{Path, Query, State};
 use axum::http::{header, StatusCode};
 use axum::response::{IntoResponse, Redirect, Response};
-use axum::Form;
-use podium_app::payouts::{self, PayoutRecord, SandboxPayouts};
+use podium_app::payouts::PayoutRecord;
 
 use serde::Deserialize;
 
@@ -22,7 +21,8 @@ use crate::AppState;
 pub fn routes() -> crate::routes::Routes {
     crate::routes::Routes::new()
         .get("/console/operator/payouts", list)
-        .post("/console/operator/payouts", run)
+        .get("/console/operator/payouts/preview", crate::payout_confirm::preview)
+        .post("/console/operator/payouts", crate::payout_confirm::run)
         .get("/console/payouts/{id}", statement)
 }
 
@@ -93,35 +93,6 @@ async fn list(State(state): State<AppState>, v: Visitor, Query(q): Query<ListQue
     }
     let page = ListPage { layout: Layout::new(&v), rows: all.iter().map(|p| row(&v, p)).collect(), notice };
     Ok(render(v, StatusCode::OK, page))
-}
-
-#[derive(Deserialize)]
-struct RunForm {
-    #[serde(default)]
-    csrf_token: String,
-}
-
-async fn run(State(state): State<AppState>, v: Visitor, Form(f): Form<RunForm>) -> Result<Response, PageError> {
-    v.check_csrf(&f.csrf_token)?;
-    if let Err(r) = operator_or(&v) {
-        return Ok(v.respond(*r));
-    }
-    let tr = v.tr.clone();
-    let internal = |e: podium_app::StoreError| PageError::internal(tr.clone(), e);
-    let reference = state.reference.get(state.store.as_ref()).await.map_err(internal)?;
-    let provider = SandboxPayouts::new(state.store.clone(), state.config.sandbox_payout_failures.clone());
-    let by = v.principal.as_ref().map(|p| p.user.email.clone()).unwrap_or_default();
-    let summary = payouts::run(state.store.as_ref(), &provider, &reference.rates, &by, state.clock.now())
-        .await
-        .map_err(internal)?;
-    let detail = payouts::run_detail(&summary);
-    crate::rules_console::audit(&state, &v, "payouts.run", "payout run", &detail).await?;
-    Ok(v.respond(Redirect::to(&format!(
-        "/console/operator/payouts?paid={}&failed={}&skipped={}",
-        summary.paid,
-        summary.failed,
-        summary.skipped.len()
-    ))))
 }
 
 struct Part {

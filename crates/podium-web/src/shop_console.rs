@@ -1,6 +1,6 @@
 //! The merchant console: a shop's catalogue (create and edit products and variants, stock,
-//! images, CSV import and export, the shop's story), the licensor's property emblems, and the
-//! image server. Forms post and redirect; nothing needs JavaScript.
+//! images, CSV import and export, the shop's story) and the licensor's property emblems (the
+//! image server is `media_pages`). Forms post and redirect; nothing needs JavaScript.
 //!
 //! Product forms name their fields after the CSV columns (`HS Code`, `Variant SKU.0`, …), so
 //! the console and `podium import products` check input with the same code and the same words.
@@ -46,8 +46,6 @@ pub fn routes() -> crate::routes::Routes {
         .post("/console/shops/{shop}/products/{handle}", update_product)
         .post("/console/shops/{shop}/products/{handle}/images/{id}/delete", delete_image)
         .get("/console/shops/{shop}/export.csv", export_csv)
-        .get("/media/{id}", media_original)
-        .get("/media/{id}/thumb", media_thumb)
         .merge(uploads)
 }
 
@@ -105,6 +103,7 @@ struct ShopConsolePage {
     notice: Option<String>,
     import_errors: Vec<String>,
     import_notes: Vec<String>,
+    todo: crate::merchant_home::ToDoView,
 }
 
 #[derive(Deserialize, Default)]
@@ -141,6 +140,7 @@ async fn shop_page(
         .collect();
     let place = Country::parse(&shop.country).map(|c| tr.country(c)).unwrap_or_else(|_| shop.country.clone());
     let page = ShopConsolePage {
+        todo: crate::merchant_home::view(state, &tr, &shop, &products).await?,
         layout: Layout::new(&v),
         story: shop.story.clone(),
         shop,
@@ -231,6 +231,8 @@ struct ProductFormPage {
     variants: Vec<VariantRow>,
     images: Vec<ImageView>,
     image_error: Option<String>,
+    /// Variants with more units to ship than codes (a saved product's page only).
+    missing: Vec<crate::code_requests_console::MissingView>,
 }
 
 /// Everything a product form is drawn from and checked against.
@@ -438,6 +440,7 @@ fn form_page(
             })
             .unwrap_or_default(),
         image_error,
+        missing: Vec::new(),
     }
 }
 
@@ -479,7 +482,9 @@ async fn edit_product(
         "image-review" => Some(v.tr.t("images-saved-review")),
         _ => None,
     };
-    let page = form_page(&v, &ctx, &values, &HashMap::new(), Some(&handle), Some(product), notice, None);
+    let mut page = form_page(&v, &ctx, &values, &HashMap::new(), Some(&handle), Some(product), notice, None);
+    let products = std::slice::from_ref(product);
+    page.missing = crate::code_requests_console::missing_for(&state, &v.tr, &ctx.shop, products).await?;
     Ok(render(v, StatusCode::OK, page))
 }
 
@@ -542,6 +547,8 @@ async fn save_product(
         bounds: state.config.bounds,
     };
     let get = |name: &str| values.get(name).map(|s| s.trim().to_string()).unwrap_or_default();
+    let max_price = v.tr.money(state.config.bounds.max_price(ctx.currency));
+    let say = |c: &str, m: &str| crate::form_errors::message(&v.tr, c, m, ctx.currency.code(), &max_price);
     let head = catalogue_csv::product_head(&get, &handle_value, &import_ctx);
     let option_names: Vec<String> = match &head {
         Ok((_, names)) => names.clone(),
@@ -586,7 +593,7 @@ async fn save_product(
             Err(problems) => {
                 for FieldError { column, message } in problems {
                     let name = if column == "Variant Stock" { format!("Stock 0.{i}") } else { format!("{column}.{i}") };
-                    errors.entry(name).or_insert(message);
+                    errors.entry(name).or_insert(say(&column, &message));
                 }
             }
         }
@@ -595,7 +602,7 @@ async fn save_product(
         Ok((p, _)) => Some(p),
         Err(problems) => {
             for FieldError { column, message } in problems {
-                errors.entry(column).or_insert(message);
+                errors.entry(column.clone()).or_insert(say(&column, &message));
             }
             None
         }
@@ -896,40 +903,4 @@ pub fn image_error_code(e: &media::MediaError) -> &'static str {
         media::MediaError::TooManyPixels(..) => "pixels",
         media::MediaError::Corrupt(_) => "corrupt",
     }
-}
-
-async fn media_original(State(state): State<AppState>, headers: HeaderMap, Path(id): Path<String>) -> Response {
-    serve_image(&state, &headers, &id, false).await
-}
-
-async fn media_thumb(State(state): State<AppState>, headers: HeaderMap, Path(id): Path<String>) -> Response {
-    serve_image(&state, &headers, &id, true).await
-}
-
-/// Images never change under an id (a new upload gets a new one), so they are cached for a
-/// year and revalidated by their hash.
-async fn serve_image(state: &AppState, headers: &HeaderMap, id: &str, thumb: bool) -> Response {
-    let blob = match state.store.image(id, thumb).await {
-        Ok(Some(b)) => b,
-        Ok(None) => return (StatusCode::NOT_FOUND, "no such image").into_response(),
-        Err(e) => {
-            tracing::error!(error = %e, "image read failed");
-            return (StatusCode::INTERNAL_SERVER_ERROR, "image unavailable").into_response();
-        }
-    };
-    let etag = format!("\"{}{}\"", &blob.sha256[..blob.sha256.len().min(32)], if thumb { "-t" } else { "" });
-    let cache = (header::CACHE_CONTROL, "public, max-age=31536000, immutable".to_string());
-    if headers.get(header::IF_NONE_MATCH).and_then(|h| h.to_str().ok()) == Some(etag.as_str()) {
-        return (StatusCode::NOT_MODIFIED, [cache, (header::ETAG, etag)]).into_response();
-    }
-    (
-        [
-            (header::CONTENT_TYPE, blob.content_type),
-            cache,
-            (header::ETAG, etag),
-            (header::X_CONTENT_TYPE_OPTIONS, "nosniff".to_string()),
-        ],
-        blob.bytes,
-    )
-        .into_response()
 }

@@ -261,6 +261,14 @@ fn matrix() -> Vec<Entry> {
             Send::Upload(&[]),
             SHOP_A,
         ),
+        e(get.clone(), "/console/shops/{shop}/codes", "/console/shops/hanok-threads/codes", NONE, SHOP_A),
+        e(
+            post.clone(),
+            "/console/shops/{shop}/code-requests",
+            "/console/shops/hanok-threads/code-requests",
+            CSRF,
+            SHOP_A,
+        ),
         e(get.clone(), "/console/shops/{shop}/shipping", "/console/shops/hanok-threads/shipping", NONE, SHOP_A),
         e(get.clone(), "/console/shops/{shop}/rounding", "/console/shops/hanok-threads/rounding", NONE, SHOP_A),
         e(post.clone(), "/console/shops/{shop}/rounding", "/console/shops/hanok-threads/rounding", CSRF, SHOP_A),
@@ -526,6 +534,7 @@ fn matrix() -> Vec<Entry> {
         // The operator's console.
         e(get.clone(), "/console/operator/payouts", "/console/operator/payouts", NONE, OPERATOR),
         e(post.clone(), "/console/operator/payouts", "/console/operator/payouts", CSRF, OPERATOR),
+        e(get.clone(), "/console/operator/payouts/preview", "/console/operator/payouts/preview", NONE, OPERATOR),
         e(get.clone(), "/console/operator/money", "/console/operator/money", NONE, OPERATOR),
         e(get.clone(), "/console/operator/trade-rules", "/console/operator/trade-rules", NONE, OPERATOR),
         e(post.clone(), "/console/operator/trade-rules", "/console/operator/trade-rules", Send::Upload(&[]), OPERATOR),
@@ -836,7 +845,11 @@ async fn fixture(app: &mut TestApp, merchant_a: &mut Caller, fan: &mut Caller) -
     f.insert("propertyX", property.expect("X's property").slug);
 
     let mut operator = caller(app, Operator).await;
-    let run = operator.app.post_form("/console/operator/payouts", &[("csrf_token", &operator.csrf)]).await;
+    let preview = operator.app.get("/console/operator/payouts/preview").await;
+    let mut fields = preview.form_fields("/console/operator/payouts");
+    fields.push(("confirm".into(), "yes".into()));
+    let fields: Vec<(&str, &str)> = fields.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+    let run = operator.app.post_form("/console/operator/payouts", &fields).await;
     assert!(run.status.is_redirection(), "payout run: {}", run.body);
     // The fan's tee paid royalties to its licensor (not one of the callers): a payout that only
     // the operator among them may read.

@@ -755,16 +755,14 @@ async fn the_operator_runs_payouts_from_the_console_and_payees_read_their_statem
     );
     let mut operator = app.clone_app();
     operator.sign_in("operator@podium.example", "operator-demo-2026").await;
-    let page = operator.get("/console/operator/payouts?lang=en").await;
+    let page = operator.get("/console/operator/payouts/preview?lang=en").await;
     assert_eq!(page.status, StatusCode::OK);
+    let mut fields = page.form_fields("/console/operator/payouts");
+    fields.push(("confirm".into(), "yes".into()));
     let r = operator
         .post_form(
             "/console/operator/payouts",
-            &page
-                .form_fields("/console/operator/payouts")
-                .iter()
-                .map(|(k, v)| (k.as_str(), v.as_str()))
-                .collect::<Vec<_>>(),
+            &fields.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect::<Vec<_>>(),
         )
         .await;
     assert_eq!(r.status, StatusCode::SEE_OTHER);

@@ -56,8 +56,10 @@ async fn create_edit_and_publish(backend: Backend) {
     let bad = app.post_form("/console/shops/hanok-threads/products", &fields).await;
     assert_eq!(bad.status, StatusCode::UNPROCESSABLE_ENTITY);
     assert!(bad.body.contains("id=\"variant-price-0-error\""), "the price error sits by its field");
-    assert!(bad.body.contains("&#34;29000.5&#34; is not an amount in KRW"), "{}", bad.body);
-    assert!(bad.body.contains("GTIN 4006381333932 has check digit 2, expected 1"));
+    // In the merchant's words, not the CSV's column names.
+    assert!(bad.body.contains("Give the price of one unit in KRW, before VAT"), "{}", bad.body);
+    assert!(bad.body.contains("the last digit checks the others"), "{}", bad.body);
+    assert!(!bad.body.contains("Variant Price &#34;"), "{}", bad.body);
     assert!(bad.body.contains("value=\"Soohorang tiger scarf\""), "typed values are kept");
     assert!(bad.body.contains("value=\"SCARF-RED\""));
     assert_eq!(app.get("/products/hanok-threads-tiger-scarf").await.status, StatusCode::NOT_FOUND);

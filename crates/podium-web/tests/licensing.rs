@@ -437,7 +437,9 @@ async fn suspending_an_agreement_in_the_console_takes_its_products_off_sale() {
     let uri = format!("/console/licensing/team-kenya/agreements/{}", ss.terms.id);
     let page = app.get(&uri).await;
     let csrf = page.csrf();
-    let r = app.post_form(&format!("{uri}/status"), &[("csrf_token", &csrf), ("to", "suspended")]).await;
+    let r = app
+        .post_form(&format!("{uri}/status"), &[("csrf_token", &csrf), ("to", "suspended"), ("confirm", "yes")])
+        .await;
     assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
     app.catch_up().await;
     let j = app.get("/api/v1/products?shop=savannah-stitch&property=team-kenya&country=KE").await.json();
@@ -445,9 +447,12 @@ async fn suspending_an_agreement_in_the_console_takes_its_products_off_sale() {
     let page = app.get_anonymous("/products/savannah-stitch-team-kenya-savannah-sunrise-tee?country=KE&lang=en").await;
     assert!(page.body.contains("the rights holder has paused this licence"));
     // Terminating is final; reactivating a terminated agreement is refused with a reason.
-    let r = app.post_form(&format!("{uri}/status"), &[("csrf_token", &csrf), ("to", "terminated")]).await;
+    let r = app
+        .post_form(&format!("{uri}/status"), &[("csrf_token", &csrf), ("to", "terminated"), ("confirm", "yes")])
+        .await;
     assert_eq!(r.status, StatusCode::SEE_OTHER);
-    let r = app.post_form(&format!("{uri}/status"), &[("csrf_token", &csrf), ("to", "active")]).await;
+    let r =
+        app.post_form(&format!("{uri}/status"), &[("csrf_token", &csrf), ("to", "active"), ("confirm", "yes")]).await;
     assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
     assert!(r.body.contains("a terminated agreement is closed"));
     // Another licensor's agreement is not found from this console.
@@ -456,7 +461,7 @@ async fn suspending_an_agreement_in_the_console_takes_its_products_off_sale() {
     let r = app
         .post_form(
             &format!("/console/licensing/team-kenya/agreements/{other}/status"),
-            &[("csrf_token", &csrf), ("to", "suspended")],
+            &[("csrf_token", &csrf), ("to", "suspended"), ("confirm", "yes")],
         )
         .await;
     assert_eq!(r.status, StatusCode::NOT_FOUND);
@@ -481,7 +486,7 @@ async fn codes_are_issued_after_production_approval_and_print_as_qr_labels() {
     let r = app
         .post_form(
             "/console/licensing/team-kenya/codes",
-            &[("csrf_token", &csrf), ("variant", &variant), ("quantity", "25")],
+            &[("csrf_token", &csrf), ("variant", &variant), ("quantity", "25"), ("confirm", "yes")],
         )
         .await;
     assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
@@ -489,7 +494,7 @@ async fn codes_are_issued_after_production_approval_and_print_as_qr_labels() {
     let r = app
         .post_form(
             "/console/licensing/team-kenya/codes",
-            &[("csrf_token", &csrf), ("variant", concept), ("quantity", "5")],
+            &[("csrf_token", &csrf), ("variant", concept), ("quantity", "5"), ("confirm", "yes")],
         )
         .await;
     assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
@@ -497,7 +502,7 @@ async fn codes_are_issued_after_production_approval_and_print_as_qr_labels() {
     let r = app
         .post_form(
             "/console/licensing/team-kenya/codes",
-            &[("csrf_token", &csrf), ("variant", &variant), ("quantity", "0")],
+            &[("csrf_token", &csrf), ("variant", &variant), ("quantity", "0"), ("confirm", "yes")],
         )
         .await;
     assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
@@ -641,7 +646,8 @@ async fn a_licensor_drafts_an_agreement_grants_and_edits_rights_and_activates_it
     assert!(page.body.contains("€5,000.00") && page.body.contains("€12,000.50"));
     // A draft without rights cannot be activated.
     let csrf = page.csrf();
-    let r = app.post_form(&format!("{uri}/status"), &[("csrf_token", &csrf), ("to", "active")]).await;
+    let r =
+        app.post_form(&format!("{uri}/status"), &[("csrf_token", &csrf), ("to", "active"), ("confirm", "yes")]).await;
     assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
     assert!(r.body.contains("add a rights set before activating"));
     // Grant Team Kenya apparel in France, then widen it to France and Belgium.
@@ -671,7 +677,8 @@ async fn a_licensor_drafts_an_agreement_grants_and_edits_rights_and_activates_it
     let a = app.db.store.agreement(&id).await.expect("read").expect("exists");
     assert_eq!(a.terms.rights.len(), 1);
     assert_eq!(a.terms.rights[0].territory.to_string(), "BE, FR");
-    let r = app.post_form(&format!("{uri}/status"), &[("csrf_token", &csrf), ("to", "active")]).await;
+    let r =
+        app.post_form(&format!("{uri}/status"), &[("csrf_token", &csrf), ("to", "active"), ("confirm", "yes")]).await;
     assert_eq!(r.status, StatusCode::SEE_OTHER);
     let licensor_id = org_id(&app, "team-kenya").await;
     let actions: Vec<String> =

@@ -290,7 +290,7 @@ async fn amounts_are_bounded_where_they_are_entered_and_stored_ones_break_nothin
     ];
     let r = app.post_form("/console/shops/hanok-threads/products", &fields).await;
     assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
-    assert!(r.body.contains("is over the marketplace&#39;s limit of ₩1,000,000"), "{}", r.body);
+    assert!(r.body.contains("at most ₩1,000,000"), "{}", r.body);
     let csv = "Handle,Title,Property,Category,HS Code,Origin Country,Variant SKU,Variant Price,Variant Inventory Qty\n\
                big-mug,Mug,pyeongchang-2018,mugs,691200,KR,MUG-1,1000001,1\n\
                many-mugs,Mug,pyeongchang-2018,mugs,691200,KR,MUG-2,12000,9999999999\n";

@@ -338,8 +338,16 @@ async fn a_licensor_token_reads_its_submissions() {
 async fn the_operators_payout_runs_and_imports_are_audited() {
     let mut app = TestApp::new(Backend::Sqlite).await;
     assert_eq!(app.sign_in("operator@podium.example", "operator-demo-2026").await.status, StatusCode::SEE_OTHER);
-    let csrf = app.get("/console/operator/payouts").await.csrf();
-    let r = app.post_form("/console/operator/payouts", &[("csrf_token", &csrf)]).await;
+    let preview = app.get("/console/operator/payouts/preview").await;
+    let csrf = preview.csrf();
+    let mut fields = preview.form_fields("/console/operator/payouts");
+    fields.push(("confirm".into(), "yes".into()));
+    let r = app
+        .post_form(
+            "/console/operator/payouts",
+            &fields.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect::<Vec<_>>(),
+        )
+        .await;
     assert_eq!(r.status, StatusCode::SEE_OTHER);
     let rules = include_str!("../../podium-app/trade-rules/default.toml");
     let r = common::post_multipart(

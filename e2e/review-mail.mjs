@@ -1,0 +1,12 @@
+import { chromium } from 'playwright-core';
+const browser = await chromium.launch({ executablePath: '/usr/bin/chromium', args: ['--headless','--no-sandbox','--disable-gpu'] });
+const ctx = await browser.newContext({ viewport:{width:390,height:844}, isMobile:true, locale:'ko-KR' });
+const page = await ctx.newPage();
+await page.goto('file:///tmp/review/mail-ko.html');
+await page.screenshot({path:'/tmp/review/shots/mail-ko.png', fullPage:true});
+const p2 = await (await browser.newContext({ viewport:{width:390,height:844}, isMobile:true })).newPage();
+await p2.goto('http://127.0.0.1:8091/orders/PD-XAN1-32CP?token=b0e31a2dd2547ef2dd235e2a7c479f663ce5774835ca0524&lang=ko');
+console.log((await p2.innerText('main')).slice(0,300));
+await p2.goto('http://127.0.0.1:8091/orders/PD-XAN1-32CP?token=wrong&lang=ko');
+console.log('WRONG TOKEN:', (await p2.innerText('body')).slice(0,300));
+await browser.close();
