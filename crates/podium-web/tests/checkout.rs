@@ -805,7 +805,7 @@ async fn money_dashboards_show_each_role_its_own_figures() {
     merchant.sign_in("merchant@podium.example", "merchant-demo-2026").await;
     let money = merchant.get("/console/shops/hanok-threads/money?lang=en").await;
     assert_eq!(money.status, StatusCode::OK);
-    assert!(money.body.contains("Pending (parcels not yet past their return window)"));
+    assert!(money.body.contains("Pending in KRW (parcels not yet past their return window)"));
     assert_eq!(merchant.get("/console/shops/thames-pin/money").await.status, StatusCode::FORBIDDEN);
     assert_eq!(merchant.get("/console/operator/money").await.status, StatusCode::FORBIDDEN);
     let mut operator = app.clone_app();

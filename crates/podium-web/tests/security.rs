@@ -397,7 +397,7 @@ async fn every_text_field_has_a_length_limit() {
         )
         .await;
     assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
-    assert!(r.body.contains("is longer than 200 characters"), "shown beside the field");
+    assert!(r.body.contains("Give a title of at most 200 characters"), "shown beside the field");
     // A body over the cap.
     let big = "x".repeat(podium_web::ops::MAX_TEXT_BODY + 10);
     let r = app.post_form("/signin", &[("csrf_token", &csrf), ("email", &big)]).await;
