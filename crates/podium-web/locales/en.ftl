@@ -727,7 +727,7 @@ order-placed-on = Placed on
 order-paid-total = Total
 order-verify-code = Verify code { $code }
 order-units-refunded = { $count } refunded
-order-headline-paid = Paid. Each shop prepares its own parcel.
+order-headline-paid = Each shop prepares its own parcel.
 order-headline-pending = Waiting for your bank's confirmation; the items are held for you for { $minutes } minutes.
 order-headline-cancelled = This order was cancelled; nothing was charged.
 order-headline-refunded = Refunds go back to the card you paid with.
@@ -1192,3 +1192,6 @@ royalties-to = To (included)
 royalties-apply = Show this period
 royalties-export = Download this period (CSV)
 royalties-period-bad = Give the period as two dates, the first on or before the second: all royalties are shown instead.
+
+# The console home: the organisations a person belongs to
+console-org-name = Organisation

@@ -664,7 +664,7 @@ checkout-line1 = Adresse
 checkout-line2 = Appartement, bâtiment (facultatif)
 checkout-city = Ville
 checkout-postal-code = Code postal
-checkout-country-fixed = Livraison : { $country }. Pour livrer ailleurs, changez « Livrer à » en haut : le panier est recalculé.
+checkout-country-fixed = Livraison : { $country }. Pour livrer ailleurs, changez « Livrer en » en haut : le panier est recalculé.
 checkout-continue-shipping = Continuer vers la livraison
 checkout-shipping-intro = Chaque boutique envoie son propre colis avec son transporteur :
 checkout-change = Modifier
@@ -727,7 +727,7 @@ order-placed-on = Passée le
 order-paid-total = Total
 order-verify-code = Vérifier le code { $code }
 order-units-refunded = { $count } remboursé(s)
-order-headline-paid = Payée. Chaque boutique prépare son colis.
+order-headline-paid = Chaque boutique prépare son colis.
 order-headline-pending = En attente de la confirmation de votre banque ; les articles vous sont réservés { $minutes } minutes.
 order-headline-cancelled = Cette commande a été annulée ; rien n'a été débité.
 order-headline-refunded = Les remboursements sont crédités sur la carte utilisée.
@@ -1192,3 +1192,6 @@ royalties-to = Au (inclus)
 royalties-apply = Afficher cette période
 royalties-export = Télécharger cette période (CSV)
 royalties-period-bad = Indiquez la période par deux dates, la première au plus tard le jour de la seconde : toutes les redevances sont affichées à la place.
+
+# The console home: the organisations a person belongs to
+console-org-name = Organisation

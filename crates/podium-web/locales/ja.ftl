@@ -631,7 +631,7 @@ mail-refunded-intro = ショップが返品を受け付けました。返金は�
 mail-verify = 確認
 mail-see-order = ご注文を見る：
 checkout-shipping = 送料
-checkout-vat = 付加価値税
+checkout-vat = 消費税・付加価値税
 checkout-duty = 関税
 checkout-total = 合計
 order-tracking = 追跡番号
@@ -727,7 +727,7 @@ order-placed-on = 注文日
 order-paid-total = 合計
 order-verify-code = コード { $code } を確認
 order-units-refunded = { $count } 点返金済み
-order-headline-paid = お支払い済み。各ショップが荷物を準備しています。
+order-headline-paid = 各ショップが荷物を準備しています。
 order-headline-pending = 銀行の確認待ちです。商品は { $minutes } 分間確保しています。
 order-headline-cancelled = この注文はキャンセルされ、請求はありません。
 order-headline-refunded = 返金はお支払いに使ったカードに戻ります。
@@ -1192,3 +1192,6 @@ royalties-to = 終了日（含む）
 royalties-apply = この期間を表示
 royalties-export = この期間をダウンロード（CSV）
 royalties-period-bad = 期間は 2 つの日付で、開始日は終了日以前にしてください。代わりにすべてのロイヤルティを表示しています。
+
+# The console home: the organisations a person belongs to
+console-org-name = 組織

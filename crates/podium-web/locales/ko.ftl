@@ -727,7 +727,7 @@ order-placed-on = 주문일
 order-paid-total = 합계
 order-verify-code = 코드 { $code } 확인
 order-units-refunded = { $count }개 환불됨
-order-headline-paid = 결제 완료. 각 상점이 소포를 준비합니다.
+order-headline-paid = 각 상점이 소포를 준비합니다.
 order-headline-pending = 은행 확인을 기다리는 중이며 상품은 { $minutes }분간 보류됩니다.
 order-headline-cancelled = 이 주문은 취소되었으며 결제되지 않았습니다.
 order-headline-refunded = 환불은 결제한 카드로 돌아갑니다.
@@ -1192,3 +1192,6 @@ royalties-to = 종료일(포함)
 royalties-apply = 이 기간 보기
 royalties-export = 이 기간 내려받기(CSV)
 royalties-period-bad = 기간은 두 날짜로 입력하고 시작일이 종료일보다 늦으면 안 됩니다. 대신 전체 로열티를 보여 줍니다.
+
+# The console home: the organisations a person belongs to
+console-org-name = 조직

@@ -727,7 +727,7 @@ order-placed-on = 下单日期
 order-paid-total = 合计
 order-verify-code = 验证防伪码 { $code }
 order-units-refunded = 已退款 { $count } 件
-order-headline-paid = 已付款。各店铺正在备货。
+order-headline-paid = 各店铺正在备货。
 order-headline-pending = 等待银行确认；商品为您保留 { $minutes } 分钟。
 order-headline-cancelled = 此订单已取消，未扣款。
 order-headline-refunded = 退款将退回您付款的银行卡。
@@ -1192,3 +1192,6 @@ royalties-to = 截止日期（含）
 royalties-apply = 显示该期间
 royalties-export = 下载该期间（CSV）
 royalties-period-bad = 请用两个日期表示期间，且起始日期不晚于截止日期：现改为显示全部版税。
+
+# The console home: the organisations a person belongs to
+console-org-name = 组织

@@ -187,8 +187,9 @@ mod tests {
             "audit-what",
             "wait-one-minutes",
             "shipping-zone",
-            // "Menu" is French too.
+            // "Menu" and "Organisation" are French too.
             "nav-menu",
+            "console-org-name",
         ];
         let i18n = I18n::load().expect("messages load");
         for lang in [Lang::Fr, Lang::ZhHans, Lang::Ja, Lang::Ko] {

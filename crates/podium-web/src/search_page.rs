@@ -110,8 +110,15 @@ async fn search(
     let result =
         listing(&state, &tr, v.shopper(), params).await.map_err(|e| PageError::internal(tr.clone(), e.detail))?;
     let cards = result.products.iter().map(|p| card(&tr, p, result.price_of(p))).collect();
-    let current =
-        [("q", q.as_str()), ("property", &property), ("category", &category), ("shop", &shop), ("sort", &sort_value)];
+    let current = [
+        ("q", q.as_str()),
+        ("property", &property),
+        ("category", &category),
+        ("shop", &shop),
+        ("price", &price),
+        ("in_stock", &in_stock),
+        ("sort", &sort_value),
+    ];
     let link = |key: &str, value: &str| {
         let pairs: Vec<(&str, &str)> =
             current.iter().map(|(k, v)| if *k == key { (*k, value) } else { (*k, *v) }).collect();

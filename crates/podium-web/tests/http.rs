@@ -658,6 +658,17 @@ async fn the_search_page_filters_by_facet_links() {
     assert!(!r.body.contains("Sold out"), "only products in stock are listed");
     let r = app.get("/search?q=hodie&lang=en").await;
     assert!(r.body.contains("Hoodie"), "a misspelt query still finds hoodies");
+    // The price and stock links do filter (each one adds its own parameter and keeps the others).
+    let r = app.get("/search?q=hoodie&shop=kumo-craft&lang=en").await;
+    assert!(r.body.contains("/search?q=hoodie&#38;shop=kumo-craft&#38;in_stock=true\">In stock"), "in-stock link");
+    let band = r.body.find("&#38;price=").expect("a price band link");
+    assert!(r.body[..band].ends_with("/search?q=hoodie&#38;shop=kumo-craft"), "the band keeps the shop");
+    let r = app.get("/search?q=hoodie&in_stock=true&lang=en").await;
+    let band = r.body.find("&#38;price=").expect("a price band link");
+    assert!(
+        r.body[band..].split('"').next().is_some_and(|rest| rest.contains("&#38;in_stock=true")),
+        "a band keeps the in-stock filter"
+    );
 }
 
 #[tokio::test]
