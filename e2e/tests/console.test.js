@@ -85,7 +85,7 @@ test('a merchant adds a product with an image, previewed until the licensor appr
   await page.fill('#variant-price-0', '25000.75');
   await page.fill('#stock-0-0', '9');
   await Promise.all([page.waitForLoadState('load'), page.click('.product-form > button[type=submit]')]);
-  assert.match(await page.textContent('#variant-price-0-error'), /not an amount in KRW/);
+  assert.match(await page.textContent('#variant-price-0-error'), /Give the price of one unit in KRW/);
   assert.equal(await page.inputValue('#title--en-'), 'Gold band tote bag', 'what was typed is kept');
   await page.screenshot({ path: join(shots, 'console-product-error.png'), fullPage: true });
 
