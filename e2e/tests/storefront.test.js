@@ -70,5 +70,8 @@ test('asking for more than is left says how many are left', async () => {
   const error = await page.textContent('[data-testid=cart-error]');
   assert.match(error, new RegExp(`Only ${left} left`));
   assert.doesNotMatch(error, /Sold out/);
+  // Back to the product to choose again.
+  await Promise.all([page.waitForURL(/\/products\//), page.click('[data-testid=cart-error-back]')]);
+  assert.match(await page.textContent('h1'), /Face-off/);
   await page.close();
 });

@@ -1195,3 +1195,6 @@ royalties-period-bad = Give the period as two dates, the first on or before the 
 
 # The console home: the organisations a person belongs to
 console-org-name = Organisation
+
+# The cart after adding failed
+cart-back-to-product = Back to the product

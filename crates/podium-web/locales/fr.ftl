@@ -1195,3 +1195,6 @@ royalties-period-bad = Indiquez la période par deux dates, la première au plus
 
 # The console home: the organisations a person belongs to
 console-org-name = Organisation
+
+# The cart after adding failed
+cart-back-to-product = Retour au produit

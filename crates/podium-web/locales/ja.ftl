@@ -1195,3 +1195,6 @@ royalties-period-bad = 期間は 2 つの日付で、開始日は終了日以前
 
 # The console home: the organisations a person belongs to
 console-org-name = 組織
+
+# The cart after adding failed
+cart-back-to-product = 商品に戻る

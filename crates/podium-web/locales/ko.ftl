@@ -1195,3 +1195,6 @@ royalties-period-bad = 기간은 두 날짜로 입력하고 시작일이 종료�
 
 # The console home: the organisations a person belongs to
 console-org-name = 조직
+
+# The cart after adding failed
+cart-back-to-product = 상품으로 돌아가기

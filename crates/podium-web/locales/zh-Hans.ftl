@@ -1195,3 +1195,6 @@ royalties-period-bad = 请用两个日期表示期间，且起始日期不晚于
 
 # The console home: the organisations a person belongs to
 console-org-name = 组织
+
+# The cart after adding failed
+cart-back-to-product = 返回商品

@@ -55,6 +55,8 @@ struct CartPage {
     layout: Layout,
     cart: CartView,
     error: Option<String>,
+    /// Where the fan came from when adding failed (their product page), to go back and choose again.
+    back: Option<String>,
 }
 
 /// The visitor's cart, following their ship-to country and currency (a new one when none).
@@ -117,9 +119,19 @@ async fn priced(state: &AppState, tr: &Tr, id: &str) -> Result<Option<(PricedCar
 
 async fn show_cart(
     state: &AppState,
+    v: Visitor,
+    status: StatusCode,
+    error: Option<String>,
+) -> Result<Response, PageError> {
+    show_cart_from(state, v, status, error, None).await
+}
+
+async fn show_cart_from(
+    state: &AppState,
     mut v: Visitor,
     status: StatusCode,
     error: Option<String>,
+    back: Option<String>,
 ) -> Result<Response, PageError> {
     let id = visitor_cart(state, &mut v, false).await?;
     let p = match id {
@@ -130,7 +142,7 @@ async fn show_cart(
         Some((p, inclusive)) => cart_view(&v.tr, p, *inclusive),
         None => CartView::empty(&v.tr, v.prefs.country, v.prefs.currency),
     };
-    let page = CartPage { layout: Layout::new(&v).keyed("cart-title", "meta-cart"), cart: view, error };
+    let page = CartPage { layout: Layout::new(&v).keyed("cart-title", "meta-cart"), cart: view, error, back };
     Ok(render(v, status, page))
 }
 
@@ -146,6 +158,9 @@ struct LineForm {
     sku: String,
     #[serde(default)]
     quantity: String,
+    /// The page the item was added from (a same-site path), for "back to the product".
+    #[serde(default)]
+    back: String,
 }
 
 fn cart_error_text(tr: &Tr, e: &CartError) -> String {
@@ -184,7 +199,8 @@ async fn add(State(state): State<AppState>, mut v: Visitor, Form(f): Form<LineFo
                 StatusCode::UNPROCESSABLE_ENTITY
             };
             let text = cart_error_text(&v.tr, &e);
-            show_cart(&state, v, status, Some(text)).await
+            let back = podium_app::links::same_site_path(&f.back).ok().flatten();
+            show_cart_from(&state, v, status, Some(text), back).await
         }
     }
 }
