@@ -53,6 +53,7 @@ async function checkout(page, name) {
   await page.fill('#line1', '1 rue de la Paix');
   await page.fill('#city', 'Paris');
   await page.fill('#postal_code', '75002');
+  await page.fill('#phone', '+33 1 42 68 53 00');
   await page.click('[data-testid=address-form] button[type=submit]');
   await page.waitForSelector('[data-testid=shipping-step]');
   await page.click('[data-testid=shipping-step] a.button');
