@@ -122,3 +122,25 @@ async fn a_korean_import_needs_the_personal_customs_clearance_code() {
     let shipping = app.get("/checkout?step=shipping").await;
     assert!(shipping.body.contains("04524, Jongno-gu 12 Sejong-daero, Kim Min-ji, South Korea"), "{}", shipping.body);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_api_asks_a_korean_import_for_the_customs_code_and_keeps_phone_optional() {
+    use common::shop;
+    use serde_json::json;
+    let mut app = TestApp::new(Backend::Sqlite).await;
+    let id = shop::cart(&mut app, "KR", &[(GB_PIN, 1)]).await;
+    // A client written before these fields: no phone, no customs code.
+    let old = json!({"name": "Kim Min-ji", "line1": "12 Sejong-daero", "city": "Seoul", "postal_code": "04524", "country": "KR"});
+    let mut body = shop::body("4242424242424242");
+    body["shipping_address"] = old.clone();
+    let r = app.post_json(&format!("/api/v1/carts/{id}/checkout"), body.clone(), &[]).await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", r.body);
+    assert!(r.body.contains("shipping_address.customs_code"), "{}", r.body);
+    body["shipping_address"]["customs_code"] = json!("P123456789012");
+    let r = app.post_json(&format!("/api/v1/carts/{id}/checkout"), body, &[]).await;
+    assert_eq!(r.status, StatusCode::CREATED, "the phone stays optional in the API: {}", r.body);
+    let ship_to = &r.json()["order"]["shipping_address"];
+    assert_eq!(ship_to["customs_code"], "P123456789012");
+    assert_eq!(ship_to["phone"], "");
+    assert_eq!(ship_to["lines"], json!(["04524", "Seoul 12 Sejong-daero", "Kim Min-ji", "South Korea"]));
+}
