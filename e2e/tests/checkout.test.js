@@ -48,6 +48,9 @@ async function checkoutUpTo(page, card) {
   await page.fill('#line1', '세종대로 12');
   await page.fill('#city', '서울');
   await page.fill('#postal_code', '04524');
+  await page.fill('#phone', '010-1234-5678');
+  // A British shop's goods make a Korean import: customs ask the personal clearance code.
+  if (await page.$('#customs_code')) await page.fill('#customs_code', 'P123456789012');
   await page.click('[data-testid=address-form] button[type=submit]');
   await page.waitForSelector('[data-testid=shipping-step]');
   await page.click('[data-testid=shipping-step] a.button');

@@ -109,7 +109,7 @@ test('fans who wait are let in in random order and never buy more than there is'
     const card = CARDS[i % CARDS.length];
     const placed = await api(`/api/v1/carts/${cart.json.id}/checkout`, {
       email: f.email,
-      shipping_address: { name: f.name, line1: '12 Sejong-daero', city: 'Seoul', postal_code: '04524', country: 'KR' },
+      shipping_address: { name: f.name, line1: '12 Sejong-daero', city: 'Seoul', postal_code: '04524', country: 'KR', phone: '010-1234-5678', customs_code: 'P123456789012' },
       payment: { method: 'sandbox_card', card_number: card },
     }, token);
     if (placed.status === 201) {

@@ -82,6 +82,8 @@ test('every storefront page of the journeys fits a phone, through a whole purcha
   await page.fill('#line1', '12 Sejong-daero');
   await page.fill('#city', 'Seoul');
   await page.fill('#postal_code', '04524');
+  await page.fill('#phone', '010-1234-5678');
+  if (await page.$('#customs_code')) await page.fill('#customs_code', 'P123456789012');
   await page.click('[data-testid=address-form] button[type=submit]');
   await page.waitForSelector('[data-testid=shipping-step]');
   await fits(page);

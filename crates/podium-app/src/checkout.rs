@@ -52,6 +52,9 @@ pub struct CheckoutRequest {
     pub holds: HoldPolicy,
     /// The largest order total, in units of its currency (see [`podium_domain::money::Bounds`]).
     pub max_order_units: i64,
+    /// Whether the courier's phone number is required (the pages); the API keeps it optional
+    /// for the clients written before it was asked.
+    pub phone_required: bool,
 }
 
 /// A placed order and the token that lets a guest read it.
@@ -169,6 +172,10 @@ pub fn validate(req: &CheckoutRequest) -> Result<Option<CardNumber>, CheckoutErr
     check_field("shipping_address.line2", &a.line2, false)?;
     check_field("shipping_address.city", &a.city, true)?;
     check_field("shipping_address.postal_code", &a.postal_code, false)?;
+    check_field("shipping_address.region", &a.region, false)?;
+    check_field("shipping_address.phone", &a.phone, false)?;
+    check_field("shipping_address.customs_code", &a.customs_code, false)?;
+    crate::shipping_address::check(a, req.phone_required).map_err(|(f, why)| CheckoutError::Invalid(f, why))?;
     if let Some(m) = &req.payment_method {
         if m.trim().is_empty() || m.chars().count() > MAX_FIELD {
             return Err(CheckoutError::Invalid("payment.method", "is not a payment method".into()));
@@ -296,6 +303,12 @@ pub async fn checkout(
         QuoteError::Store(s) => CheckoutError::Store(s),
         other => CheckoutError::Quote(other),
     })?;
+    let mut address = req.address.clone();
+    address.country = ship_to.code().to_string();
+    let address = crate::shipping_address::check(&address, req.phone_required)
+        .map_err(|(f, why)| CheckoutError::Invalid(f, why))?;
+    let ship_from: Vec<_> = q.consignments.iter().map(|c| c.ship_from).collect();
+    crate::shipping_address::check_import(&address, &ship_from).map_err(|(f, why)| CheckoutError::Invalid(f, why))?;
     let (consignments, total) = build_order(&q, &products, req, ctx)?;
     let max = podium_domain::money::Bounds::units_to_minor(req.max_order_units, currency);
     if total > max {
@@ -319,8 +332,11 @@ pub async fn checkout(
             line1: req.address.line1.trim().to_string(),
             line2: req.address.line2.trim().to_string(),
             city: req.address.city.trim().to_string(),
-            postal_code: req.address.postal_code.trim().to_string(),
+            postal_code: address.postal_code.clone(),
             country: ship_to.code().to_string(),
+            region: address.region.clone(),
+            phone: address.phone.clone(),
+            customs_code: address.customs_code.clone(),
         },
         currency: currency.code().to_string(),
         total,

@@ -39,6 +39,7 @@ pub mod quote;
 pub mod royalties;
 pub mod security;
 pub mod shipping;
+pub mod shipping_address;
 pub mod shop_home;
 pub mod shop_money;
 pub mod signup;

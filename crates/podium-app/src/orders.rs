@@ -18,6 +18,13 @@ pub struct Address {
     pub postal_code: String,
     /// ISO 3166-1 alpha-2: the cart's country.
     pub country: String,
+    /// The state, prefecture or province (see [`podium_domain::address`]): the list's value
+    /// (`NY`, `東京都`) where the country has a list.
+    pub region: String,
+    /// A phone number for the courier.
+    pub phone: String,
+    /// Korea's personal customs clearance code, for a Korean import.
+    pub customs_code: String,
 }
 
 #[derive(Debug, Clone)]

@@ -90,7 +90,7 @@ async fn call(addr: &str, method: &str, path: &str, body: Option<&Value>, header
 
 fn checkout_body(card: &str) -> Value {
     json!({"email": "fan@example.com", "payment": {"method": "sandbox_card", "card_number": card},
-           "shipping_address": {"name": "Kim", "line1": "12 Sejong-daero", "city": "Seoul", "postal_code": "04524", "country": "KR"}})
+           "shipping_address": {"name": "Kim", "line1": "12 Sejong-daero", "city": "Seoul", "postal_code": "04524", "country": "KR", "customs_code": "P123456789012"}})
 }
 
 async fn cart(addr: &str, sku: &str) -> (u16, String) {

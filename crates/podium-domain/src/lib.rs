@@ -3,6 +3,7 @@
 //! This crate must never do IO, spawn tasks or know about SQL or HTTP. Everything here is
 //! deterministic and unit- or property-tested; the `app` crate wires it to storage and the web.
 
+pub mod address;
 pub mod approval;
 pub mod authenticity;
 pub mod catalogue;

@@ -55,11 +55,15 @@ impl CartStore for SqlStore {
             i64,
             Option<String>,
             Option<String>,
+            String,
+            String,
+            String,
         );
         let (head, lines): (Option<Head>, Vec<(String, i64)>) = read!(self, |pool| {
             let head = sqlx::query_as(
                 "SELECT country, currency, created_at, email, ship_name, ship_line1, ship_line2, ship_city, \
-                 ship_postal_code, user_id, revision, checkout_order_id, ordered_id FROM carts WHERE id = $1",
+                 ship_postal_code, user_id, revision, checkout_order_id, ordered_id, ship_region, ship_phone, \
+                 ship_customs_code FROM carts WHERE id = $1",
             )
             .bind(id)
             .fetch_optional(pool)
@@ -87,9 +91,22 @@ impl CartStore for SqlStore {
                 revision,
                 checkout_order,
                 ordered,
+                region,
+                phone,
+                customs_code,
             )| CartRecord {
                 id: id.to_string(),
-                address: Address { name, line1, line2, city, postal_code, country: country.clone() },
+                address: Address {
+                    name,
+                    line1,
+                    line2,
+                    city,
+                    postal_code,
+                    country: country.clone(),
+                    region,
+                    phone,
+                    customs_code,
+                },
                 email,
                 country,
                 currency,
@@ -149,7 +166,8 @@ impl CartStore for SqlStore {
         write_tx!(self, |tx| {
             let done = sqlx::query(
                 "UPDATE carts SET email = $2, ship_name = $3, ship_line1 = $4, ship_line2 = $5, ship_city = $6, \
-                 ship_postal_code = $7, updated_at = $8 WHERE id = $1",
+                 ship_postal_code = $7, updated_at = $8, ship_region = $9, ship_phone = $10, ship_customs_code = $11 \
+                 WHERE id = $1",
             )
             .bind(cart_id)
             .bind(email)
@@ -159,6 +177,9 @@ impl CartStore for SqlStore {
             .bind(&a.city)
             .bind(&a.postal_code)
             .bind(micros(now))
+            .bind(&a.region)
+            .bind(&a.phone)
+            .bind(&a.customs_code)
             .execute(&mut *tx)
             .await
             .map_err(backend)?;

@@ -19,7 +19,8 @@ use crate::sql::{backend, decode_err, from_micros, micros, new_id, SqlStore};
 
 const ORDER_SELECT: &str = "SELECT id, number, token_hash, cart_id, user_id, email, lang, country, currency, \
     ship_name, ship_line1, ship_line2, ship_city, ship_postal_code, total, refunded, status, failure, payment_id, \
-    card_brand, card_last4, card_fingerprint, next_action, created_at, hold_until, paid_at, fx_snapshot FROM orders";
+    card_brand, card_last4, card_fingerprint, next_action, created_at, hold_until, paid_at, fx_snapshot, ship_region, \
+    ship_phone, ship_customs_code FROM orders";
 
 const CONSIGNMENT_SELECT: &str = "SELECT c.id, c.order_id, c.shop_id, o.slug AS shop_slug, o.name AS shop_name, \
     c.ship_from, c.regime, c.goods, c.shipping, c.vat, c.duty, c.total, c.refunded, c.days_min, c.days_max, \
@@ -57,6 +58,9 @@ where
             line2: s("ship_line2")?,
             city: s("ship_city")?,
             postal_code: s("ship_postal_code")?,
+            region: s("ship_region")?,
+            phone: s("ship_phone")?,
+            customs_code: s("ship_customs_code")?,
             country: s("country")?,
         },
         currency: s("currency")?,
@@ -404,9 +408,9 @@ impl OrderStore for SqlStore {
             sqlx::query(
                 "INSERT INTO orders (id, number, token_hash, cart_id, user_id, email, lang, country, currency, \
                  ship_name, ship_line1, ship_line2, ship_city, ship_postal_code, total, status, created_at, updated_at, \
-                 fx_snapshot, client_key, hold_until) \
+                 fx_snapshot, client_key, hold_until, ship_region, ship_phone, ship_customs_code) \
                  VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, 'pending_payment', $16, $16, \
-                 $17, $18, $19)",
+                 $17, $18, $19, $20, $21, $22)",
             )
             .bind(&order.id)
             .bind(&order.number)
@@ -427,6 +431,9 @@ impl OrderStore for SqlStore {
             .bind(&order.fx_snapshot)
             .bind(&order.client_key)
             .bind(until)
+            .bind(&a.region)
+            .bind(&a.phone)
+            .bind(&a.customs_code)
             .execute(&mut *tx)
             .await
             .map_err(crate::sql::conflict("number"))?;

@@ -1198,3 +1198,20 @@ console-org-name = Organisation
 
 # The cart after adding failed
 cart-back-to-product = Back to the product
+checkout-region-state = State
+checkout-region-prefecture = Prefecture
+checkout-region-province = Province
+checkout-region-region = Region
+checkout-region-choose = Choose…
+checkout-optional = (optional)
+checkout-phone = Phone number
+checkout-phone-hint = For the courier, only about this delivery.
+checkout-customs-code = Personal customs clearance code (개인통관고유부호)
+checkout-customs-code-hint = Korean customs ask it for every import: P and 12 digits, from the Korea Customs Service (unipass.customs.go.kr).
+checkout-error-region = Choose one from the list.
+checkout-error-region-missing = Choose the { $region }.
+checkout-error-phone = Enter a phone number the courier can call: 6 to 20 digits, with +, spaces or - if you like.
+checkout-error-phone-missing = Enter a phone number for the courier.
+checkout-error-customs_code = The personal customs clearance code is P followed by 12 digits.
+checkout-error-customs-missing = This order comes from outside Korea: enter your personal customs clearance code (P followed by 12 digits).
+checkout-error-postal-shape = This postal code does not look like one of this country's.

@@ -1198,3 +1198,20 @@ console-org-name = Organisation
 
 # The cart after adding failed
 cart-back-to-product = Retour au produit
+checkout-region-state = État
+checkout-region-prefecture = Préfecture
+checkout-region-province = Province ou territoire
+checkout-region-region = Région
+checkout-region-choose = Choisir…
+checkout-optional = (facultatif)
+checkout-phone = Numéro de téléphone
+checkout-phone-hint = Pour le transporteur, uniquement pour cette livraison.
+checkout-customs-code = Code personnel de dédouanement coréen (개인통관고유부호)
+checkout-customs-code-hint = La douane coréenne le demande pour toute importation : P suivi de 12 chiffres, délivré par le service des douanes coréen (unipass.customs.go.kr).
+checkout-error-region = Choisissez dans la liste.
+checkout-error-region-missing = Choisissez : { $region }.
+checkout-error-phone = Saisissez un numéro que le transporteur peut appeler : 6 à 20 chiffres, avec +, espaces ou - si vous voulez.
+checkout-error-phone-missing = Saisissez un numéro de téléphone pour le transporteur.
+checkout-error-customs_code = Le code personnel de dédouanement est un P suivi de 12 chiffres.
+checkout-error-customs-missing = Cette commande vient de l’étranger : saisissez votre code personnel de dédouanement coréen (P suivi de 12 chiffres).
+checkout-error-postal-shape = Ce code postal ne ressemble pas à un code postal de ce pays.

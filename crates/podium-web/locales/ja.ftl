@@ -1198,3 +1198,20 @@ console-org-name = 組織
 
 # The cart after adding failed
 cart-back-to-product = 商品に戻る
+checkout-region-state = 州
+checkout-region-prefecture = 都道府県
+checkout-region-province = 省・州
+checkout-region-region = 地域
+checkout-region-choose = 選択してください
+checkout-optional = （任意）
+checkout-phone = 電話番号
+checkout-phone-hint = 配達業者がこの配達のためだけに使います。
+checkout-customs-code = 韓国の個人通関固有符号（개인통관고유부호）
+checkout-customs-code-hint = 韓国の税関はすべての輸入品に求めます。P と 12 桁の数字で、韓国関税庁（unipass.customs.go.kr）が発行します。
+checkout-error-region = 一覧から選んでください。
+checkout-error-region-missing = { $region }を選んでください。
+checkout-error-phone = 配達業者が電話できる番号を入力してください（数字 6〜20 桁、+・スペース・- も使えます）。
+checkout-error-phone-missing = 配達業者のための電話番号を入力してください。
+checkout-error-customs_code = 個人通関固有符号は P と 12 桁の数字です。
+checkout-error-customs-missing = この注文は韓国国外から発送されます。個人通関固有符号（P と 12 桁の数字）を入力してください。
+checkout-error-postal-shape = この国の郵便番号の形ではありません。

@@ -1198,3 +1198,20 @@ console-org-name = 조직
 
 # The cart after adding failed
 cart-back-to-product = 상품으로 돌아가기
+checkout-region-state = 주
+checkout-region-prefecture = 도도부현
+checkout-region-province = 시/도
+checkout-region-region = 지역
+checkout-region-choose = 선택…
+checkout-optional = (선택)
+checkout-phone = 전화번호
+checkout-phone-hint = 택배 기사에게만, 이 배송에만 사용됩니다.
+checkout-customs-code = 개인통관고유부호
+checkout-customs-code-hint = 해외에서 들어오는 모든 물품에 관세청이 요구합니다: P와 숫자 12자리 (unipass.customs.go.kr에서 발급).
+checkout-error-region = 목록에서 선택해 주세요.
+checkout-error-region-missing = { $region }을(를) 선택해 주세요.
+checkout-error-phone = 택배 기사가 연락할 수 있는 전화번호를 입력해 주세요: 숫자 6~20자리, +, 공백, - 사용 가능.
+checkout-error-phone-missing = 택배 기사를 위한 전화번호를 입력해 주세요.
+checkout-error-customs_code = 개인통관고유부호는 P와 숫자 12자리입니다.
+checkout-error-customs-missing = 해외에서 발송되는 주문입니다: 개인통관고유부호(P와 숫자 12자리)를 입력해 주세요.
+checkout-error-postal-shape = 이 나라의 우편번호 형식이 아닙니다.

@@ -1198,3 +1198,20 @@ console-org-name = 组织
 
 # The cart after adding failed
 cart-back-to-product = 返回商品
+checkout-region-state = 州
+checkout-region-prefecture = 都道府县
+checkout-region-province = 省份
+checkout-region-region = 地区
+checkout-region-choose = 请选择…
+checkout-optional = （选填）
+checkout-phone = 电话号码
+checkout-phone-hint = 仅供快递员为本次配送使用。
+checkout-customs-code = 韩国个人通关唯一编码（개인통관고유부호）
+checkout-customs-code-hint = 韩国海关要求每件进口商品提供：P 加 12 位数字，由韩国关税厅（unipass.customs.go.kr）签发。
+checkout-error-region = 请从列表中选择。
+checkout-error-region-missing = 请选择{ $region }。
+checkout-error-phone = 请输入快递员可以拨打的电话号码：6 到 20 位数字，可含 +、空格或 -。
+checkout-error-phone-missing = 请输入供快递员联系的电话号码。
+checkout-error-customs_code = 个人通关唯一编码为 P 加 12 位数字。
+checkout-error-customs-missing = 此订单从韩国境外发货：请输入您的个人通关唯一编码（P 加 12 位数字）。
+checkout-error-postal-shape = 这不像是该国家的邮政编码。

@@ -39,6 +39,7 @@ use crate::AppState;
         crate::api_catalogue::ProductsJson, crate::api_catalogue::ProductJson, crate::api_catalogue::SuggestionsJson, crate::verify::AuthenticityJson,
         crate::api_quotes::QuoteBody, crate::api_quotes::QuoteJson, crate::api_quotes::NewCartBody,
         crate::api_quotes::CartJson, crate::api_quotes::AddLineBody,
+        crate::api_address::AddressBody, crate::api_address::ShipToJson,
         crate::api_orders::CheckoutBody, crate::api_orders::PlacedJson, crate::api_orders::OrderJson, crate::api_orders::OrderListJson,
         crate::api_orders::ShopConsignmentsJson, crate::api_orders::OrderConsignmentJson, crate::api_orders::ShipBody,
         crate::api_orders::ReturnBody, crate::api_orders::DecideReturnBody, crate::api_shop::ImportJson, crate::api_shop::SubmissionsJson, crate::api_shop::SubmissionJson)),

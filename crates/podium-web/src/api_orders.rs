@@ -4,6 +4,7 @@
 
 use std::time::Duration;
 
+use crate::api_address::AddressBody;
 use axum::body::Bytes;
 use axum::extract::{Path, Query, State};
 use axum::http::{HeaderMap, StatusCode};
@@ -11,7 +12,7 @@ use axum::response::{IntoResponse, Response};
 use axum::Json;
 use podium_app::checkout::{self, CheckoutError, CheckoutRequest};
 use podium_app::fulfilment::{self, FulfilError, FulfilStep, Shipment};
-use podium_app::orders::{Address, ConsignmentRecord, IdempotencyClaim, OrderRecord};
+use podium_app::orders::{ConsignmentRecord, IdempotencyClaim, OrderRecord};
 use podium_app::payments::{PaymentProvider, WebhookHeaders};
 use podium_domain::role::OrgKind;
 use podium_domain::{Currency, Lang, Money};
@@ -28,19 +29,6 @@ use podium_app::security::Scope;
 const IDEMPOTENCY_WAIT: Duration = Duration::from_secs(15);
 /// How long a claim on a key lasts if its holder dies without answering.
 const IDEMPOTENCY_LEASE_SECS: i64 = 60;
-
-#[derive(Deserialize, ToSchema)]
-pub struct AddressBody {
-    pub name: String,
-    pub line1: String,
-    #[serde(default)]
-    pub line2: String,
-    pub city: String,
-    #[serde(default)]
-    pub postal_code: String,
-    /// Must be the cart's country (the cart was priced for it).
-    pub country: String,
-}
 
 #[derive(Deserialize, ToSchema)]
 pub struct PaymentBody {
@@ -141,6 +129,7 @@ pub struct OrderJson {
     /// Why a cancelled order was cancelled (`card_declined`, `insufficient_funds`, …).
     pub failure: Option<String>,
     pub payment: PaymentJson,
+    pub shipping_address: crate::api_address::ShipToJson,
     pub consignments: Vec<OrderConsignmentJson>,
     /// The order's page.
     pub url: String,
@@ -222,6 +211,7 @@ pub fn order_json(o: &OrderRecord) -> OrderJson {
         next_action: o.next_action.clone(),
         failure: o.failure.clone(),
         payment: PaymentJson { brand: o.card_brand.clone(), last4: o.card_last4.clone() },
+        shipping_address: crate::api_address::ship_to_json(&o.address),
         consignments: o.consignments.iter().map(|c| consignment_json(c, &o.currency)).collect(),
         url: format!("/orders/{}", o.number),
         created_at: o.created_at.format(&time::format_description::well_known::Rfc3339).unwrap_or_default(),
@@ -496,14 +486,7 @@ async fn run_checkout(
     let a = body.shipping_address;
     let req = CheckoutRequest {
         email: body.email,
-        address: Address {
-            name: a.name,
-            line1: a.line1,
-            line2: a.line2,
-            city: a.city,
-            postal_code: a.postal_code,
-            country: cart.country.clone(),
-        },
+        address: a.into_address(&cart.country),
         card_number: body.payment.card_number,
         payment_method: None,
         lang,
@@ -512,6 +495,7 @@ async fn run_checkout(
         commission_bp: state.config.commission_bp,
         client,
         holds: state.config.holds,
+        phone_required: false,
         max_order_units: state.config.bounds.max_order_units,
     };
     let reference = state.reference.get(state.store.as_ref()).await?;

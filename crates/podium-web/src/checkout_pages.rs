@@ -4,6 +4,7 @@
 //! order page with tracking, verify links and returns.
 
 use crate::cart_view::{cart_view, CartView};
+use crate::checkout_address::{self, AddressForm, AddressView};
 use askama::Template;
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
@@ -245,15 +246,6 @@ struct StepView {
     state: &'static str,
 }
 
-struct AddressView {
-    email: String,
-    name: String,
-    line1: String,
-    line2: String,
-    city: String,
-    postal_code: String,
-}
-
 struct CardView {
     id: String,
     label: String,
@@ -338,15 +330,12 @@ async fn show_checkout(
     } else {
         None
     };
-    let a = &p.cart.address;
-    let address = typed.unwrap_or(AddressView {
-        email: p.cart.email.clone(),
-        name: a.name.clone(),
-        line1: a.line1.clone(),
-        line2: a.line2.clone(),
-        city: a.city.clone(),
-        postal_code: a.postal_code.clone(),
+    let mut a = p.cart.address.clone();
+    a.country = p.cart.country.clone();
+    let customs = Country::parse(&a.country).is_ok_and(|to| {
+        podium_domain::address::customs_code_required(to, &checkout_address::ship_from(p.quote.as_ref()))
     });
+    let address = typed.unwrap_or_else(|| AddressView::new(&v.tr, &p.cart.email, &a, customs));
     let reachable = if have_address { 2 } else { 0 };
     let page = CheckoutPage {
         layout: Layout::new(&v),
@@ -375,24 +364,6 @@ async fn checkout_page(
     show_checkout(&state, v, step, status, error, None, &q.pm).await
 }
 
-#[derive(Deserialize)]
-struct AddressForm {
-    #[serde(default)]
-    csrf_token: String,
-    #[serde(default)]
-    email: String,
-    #[serde(default)]
-    name: String,
-    #[serde(default)]
-    line1: String,
-    #[serde(default)]
-    line2: String,
-    #[serde(default)]
-    city: String,
-    #[serde(default)]
-    postal_code: String,
-}
-
 async fn save_address(
     State(state): State<AppState>,
     mut v: Visitor,
@@ -400,16 +371,8 @@ async fn save_address(
 ) -> Result<Response, PageError> {
     v.check_csrf(&f.csrf_token)?;
     let Some(id) = visitor_cart(&state, &mut v, false).await? else { return Ok(v.respond(Redirect::to("/cart"))) };
-    let clip = |s: &str| s.trim().chars().take(checkout::MAX_FIELD + 1).collect::<String>();
-    let address = Address {
-        name: clip(&f.name),
-        line1: clip(&f.line1),
-        line2: clip(&f.line2),
-        city: clip(&f.city),
-        postal_code: clip(&f.postal_code),
-        country: v.prefs.country.code().to_string(),
-    };
-    let email = clip(&f.email);
+    let address = f.address(v.prefs.country.code(), checkout::MAX_FIELD);
+    let email = f.email.trim().chars().take(checkout::MAX_FIELD + 1).collect::<String>();
     // The same rules as the checkout itself, with a sandbox card standing in for the payment.
     let probe = CheckoutRequest {
         email: email.clone(),
@@ -423,20 +386,24 @@ async fn save_address(
         client: String::new(),
         holds: podium_app::checkout::HoldPolicy::default(),
         max_order_units: 0,
+        phone_required: true,
     };
-    if let Err(CheckoutError::Invalid(field, _)) = checkout::validate(&probe) {
-        let text = v.tr.t(&format!("checkout-error-{}", field.trim_start_matches("shipping_address.")));
-        let typed = AddressView {
-            email,
-            name: address.name,
-            line1: address.line1,
-            line2: address.line2,
-            city: address.city,
-            postal_code: address.postal_code,
-        };
-        return show_checkout(&state, v, "address", StatusCode::UNPROCESSABLE_ENTITY, Some(text), Some(typed), "")
-            .await;
+    let ship_from = match priced(&state, &v.tr, &id).await? {
+        Some((p, _)) => checkout_address::ship_from(p.quote.as_ref()),
+        None => Vec::new(),
+    };
+    let customs =
+        Country::parse(&address.country).is_ok_and(|to| podium_domain::address::customs_code_required(to, &ship_from));
+    let refused = match checkout::validate(&probe) {
+        Err(CheckoutError::Invalid(field, why)) => Some((field, why)),
+        _ => podium_app::shipping_address::check_import(&address, &ship_from).err(),
+    };
+    if let Some((field, why)) = refused {
+        let typed = AddressView::new(&v.tr, &email, &address, customs).with_error(&v.tr, field, &why);
+        let text = Some(typed.error_text.clone());
+        return show_checkout(&state, v, "address", StatusCode::UNPROCESSABLE_ENTITY, text, Some(typed), "").await;
     }
+    let address = podium_app::shipping_address::check(&address, true).unwrap_or(address);
     state.store.set_cart_contact(&id, &email, &address).await.map_err(|e| PageError::internal(v.tr.clone(), e))?;
     Ok(v.respond(Redirect::to("/checkout?step=shipping")))
 }
@@ -536,6 +503,7 @@ async fn place(State(state): State<AppState>, mut v: Visitor, Form(f): Form<Plac
         client: v.client.clone(),
         holds: state.config.holds,
         max_order_units: state.config.bounds.max_order_units,
+        phone_required: true,
     };
     let worker = state.clone();
     let tr = v.tr.clone();
@@ -838,8 +806,6 @@ fn order_page_view(v: &Visitor, o: &OrderRecord, token: &str, now: time::OffsetD
             }
         })
         .collect();
-    let a = &o.address;
-    let country = Country::parse(&a.country).map(|c| tr.country(c)).unwrap_or_default();
     OrderPage {
         layout: Layout::new(v),
         number: o.number.clone(),
@@ -850,16 +816,7 @@ fn order_page_view(v: &Visitor, o: &OrderRecord, token: &str, now: time::OffsetD
         placed: false,
         created: date(o.created_at),
         email: o.email.clone(),
-        address: [
-            a.name.clone(),
-            a.line1.clone(),
-            a.line2.clone(),
-            format!("{} {}", a.postal_code, a.city).trim().to_string(),
-            country,
-        ]
-        .into_iter()
-        .filter(|s| !s.is_empty())
-        .collect(),
+        address: checkout_address::printed(tr, &o.address),
         card: match (&o.card_brand, &o.card_last4) {
             (Some(b), Some(l)) => format!("{b} •••• {l}"),
             _ => String::new(),

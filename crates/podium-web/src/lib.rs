@@ -7,6 +7,7 @@
 
 mod account_pages;
 pub mod api;
+mod api_address;
 mod api_catalogue;
 pub mod api_orders;
 mod api_quotes;
@@ -15,6 +16,7 @@ mod audit_pages;
 mod cart_view;
 mod catalogue_meta;
 mod catalogue_pages;
+mod checkout_address;
 mod checkout_pages;
 mod code_requests_console;
 pub mod context;

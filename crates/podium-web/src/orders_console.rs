@@ -151,6 +151,8 @@ struct DetailPage {
     status_class: &'static str,
     step: &'static str,
     address: Vec<String>,
+    phone: String,
+    customs_code: String,
     email: String,
     lines: Vec<LineView>,
     goods: String,
@@ -241,7 +243,6 @@ async fn page(
         Vec::new()
     };
     let (status_text, status_class) = consignment_status(tr, c.status);
-    let a = &o.address;
     let page = DetailPage {
         layout: Layout::new(&v),
         id: c.id.clone(),
@@ -249,16 +250,9 @@ async fn page(
         status: status_text,
         status_class,
         step: next_step,
-        address: [
-            a.name.clone(),
-            a.line1.clone(),
-            a.line2.clone(),
-            format!("{} {}", a.postal_code, a.city).trim().to_string(),
-            Country::parse(&a.country).map(|x| tr.country(x)).unwrap_or_default(),
-        ]
-        .into_iter()
-        .filter(|s| !s.is_empty())
-        .collect(),
+        address: crate::checkout_address::printed(tr, &o.address),
+        phone: o.address.phone.clone(),
+        customs_code: o.address.customs_code.clone(),
         email: o.email.clone(),
         lines,
         goods: money(c.goods, cur),

@@ -265,6 +265,13 @@ pub fn compose(state: &AppState, mail: &QueuedMail, order: &OrderRecord, base_ur
         }
         body.push('\n');
     }
+    if mail.kind == MailKind::OrderConfirmation {
+        body.push_str(&format!("{}:\n", tr.t("checkout-deliver-to")));
+        for l in crate::checkout_address::printed(&tr, &order.address) {
+            body.push_str(&format!("  {l}\n"));
+        }
+        body.push('\n');
+    }
     body.push_str(&format!("{}\n{link}\n", tr.t("mail-see-order")));
     Message { to: mail.recipient.clone(), subject, body }
 }

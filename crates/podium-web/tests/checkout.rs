@@ -563,7 +563,7 @@ async fn mails_go_through_smtp_when_configured() {
     let mut app = TestApp::new(Backend::Sqlite).await;
     let id = cart(&mut app, "JP", &[(GB_PIN, 1)]).await;
     let mut b = body("4242424242424242");
-    b["shipping_address"] = json!({"name": "Sato Yui", "line1": "1-1 Marunouchi", "city": "Tokyo", "postal_code": "100-0005", "country": "JP"});
+    b["shipping_address"] = json!({"name": "Sato Yui", "line1": "1-1 Marunouchi", "city": "Tokyo", "postal_code": "100-0005", "country": "JP", "region": "東京都"});
     b["lang"] = json!("ja");
     let r = checkout(&mut app, &id, b, None).await;
     assert_eq!(r.status, StatusCode::CREATED, "{}", r.body);

@@ -53,6 +53,8 @@ async fn to_review(app: &mut TestApp, card: &str) -> common::Reply {
             "line1" => "세종대로 12".into(),
             "city" => "서울".into(),
             "postal_code" => "04524".into(),
+            "phone" => "010-1234-5678".into(),
+            "customs_code" => "P123456789012".into(),
             _ => v.clone(),
         };
     }

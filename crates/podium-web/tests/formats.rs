@@ -185,6 +185,8 @@ async fn buy_through_the_pages(app: &mut TestApp) -> String {
             "line1" => "세종대로 12".into(),
             "city" => "서울".into(),
             "postal_code" => "04524".into(),
+            "phone" => "010-1234-5678".into(),
+            "customs_code" => "P123456789012".into(),
             _ => v.clone(),
         };
     }

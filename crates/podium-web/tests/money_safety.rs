@@ -125,6 +125,8 @@ async fn the_checkout_page_places_one_order_per_cart() {
                 ("line1", "12 Sejong-daero"),
                 ("city", "Seoul"),
                 ("postal_code", "04524"),
+                ("phone", "010-1234-5678"),
+                ("customs_code", "P123456789012"),
             ],
         )
         .await;
@@ -438,6 +440,9 @@ async fn signing_out_forgets_the_fans_cart() {
                 ("name", "Mina Secret-Park"),
                 ("line1", "77 Hidden Lane"),
                 ("city", "Seoul"),
+                ("postal_code", "04524"),
+                ("phone", "010-1234-5678"),
+                ("customs_code", "P123456789012"),
             ],
         )
         .await;

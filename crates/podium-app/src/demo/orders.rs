@@ -121,14 +121,7 @@ async fn history(store: Arc<dyn Store>, now: OffsetDateTime, key: &[u8]) -> Resu
             let provider = SandboxProvider::new(store.clone(), Arc::new(FixedClock::new(at)), key.to_vec());
             let req = CheckoutRequest {
                 email: fan.email.clone(),
-                address: Address {
-                    name: "Mina Park".into(),
-                    line1: "12 Harbour Road".into(),
-                    line2: String::new(),
-                    city: "Harbourside".into(),
-                    postal_code: "10001".into(),
-                    country: country.clone(),
-                },
+                address: demo_address(&country),
                 card_number: "4242424242424242".into(),
                 payment_method: None,
                 lang: Lang::En,
@@ -138,6 +131,7 @@ async fn history(store: Arc<dyn Store>, now: OffsetDateTime, key: &[u8]) -> Resu
                 client: "demo".into(),
                 holds: crate::checkout::HoldPolicy::unlimited(),
                 max_order_units: podium_domain::money::Bounds::default().max_order_units,
+                phone_required: true,
             };
             let order = match checkout::checkout(s, &provider, &cart, &req, &ctx).await {
                 Ok(p) => p.order,
@@ -262,6 +256,9 @@ async fn recent(store: Arc<dyn Store>, now: OffsetDateTime, key: &[u8]) -> Resul
                 city: "서울".into(),
                 postal_code: "03154".into(),
                 country: "KR".into(),
+                region: String::new(),
+                phone: "010-1234-5678".into(),
+                customs_code: "P123456789012".into(),
             },
             card_number: card.into(),
             payment_method: None,
@@ -272,6 +269,7 @@ async fn recent(store: Arc<dyn Store>, now: OffsetDateTime, key: &[u8]) -> Resul
             client: "demo".into(),
             holds: crate::checkout::HoldPolicy::unlimited(),
             max_order_units: podium_domain::money::Bounds::default().max_order_units,
+            phone_required: true,
         };
         let order = match checkout::checkout(s, &provider, &cart, &req, &ctx).await {
             Ok(p) => p.order,
@@ -332,4 +330,29 @@ async fn fulfil(
         fulfilment::FulfilError::Store(s) => s,
         other => StoreError::Backend(format!("demo fulfilment: {other}")),
     })
+}
+
+/// A demo fan's address in `country`, with what that country's post and customs ask.
+fn demo_address(country: &str) -> Address {
+    let c = podium_domain::Country::parse(country).ok();
+    let format = c.map(podium_domain::address::format);
+    let postal = match country {
+        "JP" => "100-0005",
+        "CN" => "100000",
+        "CA" => "H2X 1Y4",
+        "AU" => "3000",
+        "GB" => "SW1A 1AA",
+        _ => "10001",
+    };
+    Address {
+        name: "Mina Park".into(),
+        line1: "12 Harbour Road".into(),
+        line2: String::new(),
+        city: "Harbourside".into(),
+        postal_code: postal.into(),
+        country: country.to_string(),
+        region: format.and_then(|f| f.regions.first()).map(|(v, _)| v.to_string()).unwrap_or_default(),
+        phone: "+44 20 7946 0958".into(),
+        customs_code: if country == "KR" { "P123456789012".into() } else { String::new() },
+    }
 }

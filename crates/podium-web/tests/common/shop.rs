@@ -14,7 +14,8 @@ pub const KR_TEE: &str = "hanok-threads:TEE-OH-M";
 pub const GB_PIN: &str = "thames-pin:PIN-OH-GOLD";
 
 pub fn address(country: &str) -> Value {
-    json!({"name": "Kim Min-ji", "line1": "12 Sejong-daero", "city": "Seoul", "postal_code": "04524", "country": country})
+    json!({"name": "Kim Min-ji", "line1": "12 Sejong-daero", "city": "Seoul", "postal_code": "04524", "country": country,
+        "phone": "010-1234-5678", "customs_code": "P123456789012"})
 }
 
 pub fn body(card: &str) -> Value {
