@@ -109,5 +109,13 @@ test('a merchant adds a product with an image, previewed until the licensor appr
   const hidden = await fan.goto(`${podium.base}/products/hanok-threads-gold-band-tote?lang=en&country=KR`);
   assert.equal(hidden.status(), 404);
   await fan.close();
+  // The shop's list says so too: no "Live" beside "Not approved yet", a preview instead of "View in shop".
+  await page.goto(`${podium.base}/console/shops/hanok-threads?lang=en`);
+  const row = page.locator('tr', { has: page.locator('code', { hasText: /^gold-band-tote$/ }) });
+  const text = await row.textContent();
+  assert.match(text, /Not approved yet/);
+  assert.doesNotMatch(text, /\bLive\b(?! once)/);
+  assert.doesNotMatch(text, /View in shop/);
+  assert.match(await row.locator('[data-testid=preview-link]').textContent(), /Preview \(only you and the licensor\)/);
   await context.close();
 });

@@ -75,3 +75,22 @@ test('asking for more than is left says how many are left', async () => {
   assert.match(await page.textContent('h1'), /Face-off/);
   await page.close();
 });
+
+test('a drop\'s own page tells a fan not yet in the waiting room everything, and the countdown keeps its words', async () => {
+  const page = await browser.newPage();
+  await page.goto(`${podium.base}/products/hanok-threads-kenya-ice-lions-roller-blades-cap?lang=en&country=KR`);
+  const action = await page.getAttribute('[data-testid=drop] form', 'action');
+  const room = action.replace(/\/(notify|join)$/, '');
+  await page.goto(`${podium.base}${room}?lang=en&country=KR`);
+  assert.match(await page.textContent('[data-testid=price]'), /^₩[\d,]+$/);
+  assert.match(await page.textContent('[data-testid=drop-facts]'), /\d+ units, at most \d+ per fan, from /);
+  const before = await page.textContent('[data-testid=countdown]');
+  assert.match(before, /^Opens in /);
+  // A second later the script has ticked it, still in words (not a bare "53:25").
+  await page.waitForFunction((b) => document.querySelector('[data-testid=countdown]').textContent !== b, before);
+  assert.match(await page.textContent('[data-testid=countdown]'), /^Opens in \d+ (h \d\d min|min \d\d s)$/);
+  // Signed out, "notify me" asks to sign in first and comes back.
+  assert.equal(await page.isVisible('[data-testid=notify-me]'), true);
+  await Promise.all([page.waitForURL(/\/signin/), page.click('[data-testid=notify-me]')]);
+  await page.close();
+});
