@@ -279,3 +279,25 @@ async fn remove_orphans(admin: &mut PgConnection) {
         }
     }
 }
+
+/// Runs each named `async fn case(store: Arc<dyn Store>)` of a test file on SQLite and on
+/// PostgreSQL: generates `mod sqlite { #[tokio::test] fn case() }` and the same for postgres.
+#[macro_export]
+macro_rules! on_both_backends {
+    ($($case:ident),* $(,)?) => {
+        mod sqlite {
+            $(#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn $case() {
+                let db = $crate::testing::TestDb::new($crate::testing::Backend::Sqlite).await;
+                super::$case(db.dyn_store()).await;
+            })*
+        }
+        mod postgres {
+            $(#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn $case() {
+                let db = $crate::testing::TestDb::new($crate::testing::Backend::Postgres).await;
+                super::$case(db.dyn_store()).await;
+            })*
+        }
+    };
+}

@@ -6,26 +6,7 @@ use std::sync::Arc;
 use podium_app::orders::{Address, NewOrder};
 use podium_app::Store;
 
-macro_rules! both {
-    ($($case:ident),* $(,)?) => {
-        mod sqlite {
-            $(#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-            async fn $case() {
-                let db = podium_store::testing::TestDb::new(podium_store::testing::Backend::Sqlite).await;
-                super::$case(db.dyn_store()).await;
-            })*
-        }
-        mod postgres {
-            $(#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-            async fn $case() {
-                let db = podium_store::testing::TestDb::new(podium_store::testing::Backend::Postgres).await;
-                super::$case(db.dyn_store()).await;
-            })*
-        }
-    };
-}
-
-both!(carts_and_orders_keep_the_region_phone_and_customs_code);
+podium_store::on_both_backends!(carts_and_orders_keep_the_region_phone_and_customs_code);
 
 fn korean_address() -> Address {
     Address {

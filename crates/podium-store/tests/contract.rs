@@ -11,27 +11,7 @@ use rust_decimal::Decimal;
 use time::macros::{date, datetime};
 use time::Duration;
 
-/// Generates `mod sqlite { #[tokio::test] fn case() }` and the same for postgres.
-macro_rules! contract {
-    ($($case:ident),* $(,)?) => {
-        mod sqlite {
-            $(#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-            async fn $case() {
-                let db = podium_store::testing::TestDb::new(podium_store::testing::Backend::Sqlite).await;
-                super::$case(db.dyn_store()).await;
-            })*
-        }
-        mod postgres {
-            $(#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-            async fn $case() {
-                let db = podium_store::testing::TestDb::new(podium_store::testing::Backend::Postgres).await;
-                super::$case(db.dyn_store()).await;
-            })*
-        }
-    };
-}
-
-contract!(
+podium_store::on_both_backends!(
     migrations_are_applied_and_idempotent,
     orgs_have_unique_slugs,
     users_have_unique_emails_case_insensitively,

@@ -8,26 +8,7 @@ use podium_domain::role::OrgKind;
 use podium_domain::rounding::Step;
 use podium_domain::{Currency, Money};
 
-macro_rules! both {
-    ($($case:ident),* $(,)?) => {
-        mod sqlite {
-            $(#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-            async fn $case() {
-                let db = podium_store::testing::TestDb::new(podium_store::testing::Backend::Sqlite).await;
-                super::$case(db.dyn_store()).await;
-            })*
-        }
-        mod postgres {
-            $(#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-            async fn $case() {
-                let db = podium_store::testing::TestDb::new(podium_store::testing::Backend::Postgres).await;
-                super::$case(db.dyn_store()).await;
-            })*
-        }
-    };
-}
-
-both!(a_shop_sets_changes_and_removes_its_rounding_steps);
+podium_store::on_both_backends!(a_shop_sets_changes_and_removes_its_rounding_steps);
 
 fn shop(slug: &str) -> NewOrg {
     NewOrg {
