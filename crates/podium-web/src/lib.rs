@@ -5,62 +5,21 @@
 //! and render a template or JSON. No SQL and no business rules live here. Errors are
 //! [`error::ApiError`] (problem+json) for the API and [`error::PageError`] for pages.
 
-mod account_pages;
+pub mod account;
 pub mod api;
-mod api_address;
-mod api_catalogue;
-pub mod api_orders;
-mod api_quotes;
-mod api_shop;
-mod audit_pages;
-mod cart_view;
-mod catalogue_meta;
-mod catalogue_pages;
-mod checkout_address;
-mod checkout_pages;
-mod code_requests_console;
-pub mod context;
-mod dashboards;
-mod discovery;
-mod drops_pages;
-pub mod error;
-mod fan_console;
-mod feeds;
-mod form_errors;
-mod head;
-pub mod i18n;
-pub mod lang_path;
-mod layout;
-mod licence_codes;
-mod licence_console;
+pub mod checkout;
+pub mod console;
+pub mod kit;
 mod mail_html;
-mod media_pages;
-mod merchant_home;
-pub mod money_format;
-mod money_standing;
 pub mod ops;
-mod orders_console;
-mod pages;
-mod payout_confirm;
-mod payouts_console;
-mod product_art;
-pub mod reference;
-mod rounding_console;
 pub mod routes;
-mod rules_console;
-mod search_page;
 pub mod server;
 pub mod shedding;
-mod shipping_console;
-mod shop_console;
-mod signup_pages;
-pub mod sitemap;
-mod statements;
-mod stories_pages;
-mod tokens_console;
-mod variant_picker;
-mod verify;
+pub mod storefront;
 pub mod workers;
+
+pub use kit::{context, error, i18n, lang_path, money_format, reference};
+pub use storefront::sitemap;
 
 use std::sync::Arc;
 
@@ -188,31 +147,33 @@ impl AppState {
 /// Every route Podium serves, with the router that serves them (see [`routes`]).
 fn all_routes() -> routes::Routes {
     routes::Routes::new()
-        .merge(pages::routes())
-        .merge(account_pages::routes())
-        .merge(signup_pages::routes())
-        .merge(catalogue_pages::routes())
-        .merge(variant_picker::routes())
-        .merge(checkout_pages::routes())
-        .merge(search_page::routes())
-        .merge(shop_console::routes())
-        .merge(media_pages::routes())
-        .merge(shipping_console::routes())
-        .merge(rounding_console::routes())
-        .merge(orders_console::routes())
-        .merge(code_requests_console::routes())
-        .merge(statements::routes())
-        .merge(stories_pages::routes())
-        .merge(drops_pages::routes())
-        .merge(payouts_console::routes())
-        .merge(dashboards::routes())
-        .merge(verify::routes())
-        .merge(rules_console::routes())
-        .merge(licence_console::routes())
-        .merge(tokens_console::routes())
+        .merge(storefront::home::routes())
+        .merge(account::signin::routes())
+        .merge(console::start::routes())
+        .merge(account::security::routes())
+        .merge(account::signup::routes())
+        .merge(storefront::catalogue::routes())
+        .merge(storefront::variant_picker::routes())
+        .merge(checkout::pages::routes())
+        .merge(storefront::search::routes())
+        .merge(console::shop::products::routes())
+        .merge(storefront::media::routes())
+        .merge(console::shop::shipping::routes())
+        .merge(console::shop::rounding::routes())
+        .merge(console::shop::orders::routes())
+        .merge(console::shop::code_requests::routes())
+        .merge(console::money::statements::routes())
+        .merge(console::stories::pages::routes())
+        .merge(storefront::drops::routes())
+        .merge(console::operator::payouts::routes())
+        .merge(console::money::dashboards::routes())
+        .merge(storefront::verify::routes())
+        .merge(console::operator::rates::routes())
+        .merge(console::licensing::console::routes())
+        .merge(console::shop::tokens::routes())
         .merge(api::routes())
         .merge(ops::routes())
-        .merge(discovery::routes())
+        .merge(storefront::discovery::routes())
 }
 
 /// The method and path of every route, in the order they are added.
@@ -227,7 +188,7 @@ pub fn router(state: AppState) -> Router {
     let app = all_routes()
         .into_parts()
         .0
-        .fallback(pages::not_found)
+        .fallback(kit::render::not_found)
         .layer(axum::middleware::from_fn_with_state(state.i18n.clone(), ops::limit_text_fields))
         .with_state(state)
         .layer(axum::middleware::from_fn_with_state(shedder, shedding::shed))

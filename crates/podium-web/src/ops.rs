@@ -12,7 +12,7 @@ use axum::Json;
 use metrics_exporter_prometheus::{PrometheusBuilder, PrometheusHandle};
 use serde::Serialize;
 
-use crate::error::ApiError;
+use crate::kit::error::ApiError;
 use crate::AppState;
 
 static PROMETHEUS: OnceLock<Option<PrometheusHandle>> = OnceLock::new();
@@ -98,7 +98,7 @@ pub async fn readyz(State(state): State<AppState>) -> Response {
 async fn metrics_text(State(state): State<AppState>, headers: axum::http::HeaderMap) -> Response {
     if let Some(token) = &state.config.metrics_token {
         use subtle::ConstantTimeEq;
-        let given = crate::context::bearer_token(&headers).unwrap_or_default();
+        let given = crate::kit::context::bearer_token(&headers).unwrap_or_default();
         if !bool::from(given.as_bytes().ct_eq(&token.0)) {
             let mut response = ApiError::new(
                 StatusCode::UNAUTHORIZED,
@@ -201,7 +201,7 @@ pub const MAX_TEXT_BODY: usize = 2 * 1024 * 1024;
 /// Refuses a form or JSON body with any field longer than [`MAX_TEXT_FIELD`], before any handler
 /// reads it: 422 with the field's name (problem+json under `/api/`, a page elsewhere).
 pub async fn limit_text_fields(
-    axum::extract::State(i18n): axum::extract::State<std::sync::Arc<crate::i18n::I18n>>,
+    axum::extract::State(i18n): axum::extract::State<std::sync::Arc<crate::kit::i18n::I18n>>,
     req: Request,
     next: Next,
 ) -> Response {
@@ -228,7 +228,7 @@ pub async fn limit_text_fields(
     let bytes = match axum::body::to_bytes(body, MAX_TEXT_BODY).await {
         Ok(b) => b,
         Err(_) => {
-            return crate::error::ApiError::new(
+            return crate::kit::error::ApiError::new(
                 StatusCode::PAYLOAD_TOO_LARGE,
                 "too-large",
                 "The body is too large",
@@ -250,14 +250,14 @@ pub async fn limit_text_fields(
     };
     if let Some(field) = long_field {
         if api {
-            return crate::error::ApiError::invalid(
+            return crate::kit::error::ApiError::invalid(
                 &field,
                 format!("{field} is longer than {MAX_TEXT_FIELD} characters"),
             )
             .into_response();
         }
-        let tr = crate::i18n::Tr::new(i18n, lang);
-        return crate::error::PageError::too_long(tr).into_response();
+        let tr = crate::kit::i18n::Tr::new(i18n, lang);
+        return crate::kit::error::PageError::too_long(tr).into_response();
     }
     next.run(Request::from_parts(parts, axum::body::Body::from(bytes))).await
 }

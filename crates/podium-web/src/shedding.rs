@@ -11,8 +11,8 @@ use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use tokio::sync::Semaphore;
 
-use crate::error::{ApiError, PageError};
-use crate::i18n::{I18n, Tr};
+use crate::kit::error::{ApiError, PageError};
+use crate::kit::i18n::{I18n, Tr};
 
 /// Requests answered at once, per route class.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -11,7 +11,7 @@ use podium_app::payments::WebhookHeaders;
 use podium_domain::Lang;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
-use crate::i18n::Tr;
+use crate::kit::i18n::Tr;
 use crate::AppState;
 
 /// A queued webhook, signed and ready to post.
@@ -107,7 +107,7 @@ pub fn compose_story(
     base_url: &str,
 ) -> Message {
     let tr = Tr::new(state.i18n.clone(), Lang::from_tag(&mail.lang).unwrap_or(Lang::En));
-    let card = crate::stories_pages::story_card(&tr, story);
+    let card = crate::console::stories::pages::story_card(&tr, story);
     let sig = podium_app::stories::unsubscribe_signature(&state.config.shared_secret.0, &mail.recipient);
     let email: String = form_urlencoded::byte_serialize(mail.recipient.as_bytes()).collect();
     let body = format!(
@@ -267,7 +267,7 @@ pub fn compose(state: &AppState, mail: &QueuedMail, order: &OrderRecord, base_ur
     }
     if mail.kind == MailKind::OrderConfirmation {
         body.push_str(&format!("{}:\n", tr.t("checkout-deliver-to")));
-        for l in crate::checkout_address::printed(&tr, &order.address) {
+        for l in crate::kit::address::printed(&tr, &order.address) {
             body.push_str(&format!("  {l}\n"));
         }
         body.push('\n');

@@ -1,0 +1,5 @@
+//! A person's own account: signing up, passwords, sessions. It must never import another area.
+
+pub mod security;
+pub mod signin;
+pub mod signup;

@@ -1,0 +1,6 @@
+//! Money as each role sees it: balances, royalty statements and standing. It must never import
+//! another area.
+
+pub mod dashboards;
+pub mod standing;
+pub mod statements;

@@ -1,0 +1,3 @@
+//! Stories: writing and publishing them, licensors' reviews. It must never import another area.
+
+pub mod pages;
