@@ -18,8 +18,8 @@ use utoipa::{IntoParams, ToSchema};
 
 use crate::api::MoneyJson;
 use crate::kit::error::{ApiError, Problem};
+use crate::kit::format::category_name;
 use crate::kit::i18n::Tr;
-use crate::storefront::catalogue::category_name;
 use crate::AppState;
 
 /// Price bands for the facet, as edges in EUR cents; each currency uses them converted and

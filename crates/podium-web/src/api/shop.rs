@@ -42,8 +42,7 @@ pub async fn export(
     let store = state.store.as_ref();
     let products = catalogue_csv::shop_products(store, &shop).await?;
     let locations = store.stock_locations(&shop_id).await?;
-    let csv =
-        catalogue_csv::export(&products, &locations, &crate::console::shop::products::site_base(&state, &headers));
+    let csv = catalogue_csv::export(&products, &locations, &crate::kit::uploads::site_base(&state, &headers));
     Ok(([(header::CONTENT_TYPE, "text/csv; charset=utf-8")], csv).into_response())
 }
 

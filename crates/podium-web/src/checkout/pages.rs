@@ -23,6 +23,7 @@ use serde::Deserialize;
 
 use crate::kit::context::Visitor;
 use crate::kit::error::PageError;
+use crate::kit::format::{consignment_status, money};
 use crate::kit::i18n::Tr;
 use crate::kit::layout::Layout;
 use crate::kit::render::render;
@@ -43,11 +44,6 @@ pub fn routes() -> crate::routes::Routes {
         .post("/orders/{number}/returns", ask_return)
         .post("/orders/{number}/abandon", abandon_order)
         .get("/account/orders", my_orders)
-}
-
-/// An amount in minor units of a currency given by its code, in the reader's format.
-pub(crate) fn money(tr: &Tr, minor: i64, currency: &str) -> String {
-    tr.money_of(minor, currency)
 }
 
 #[derive(Template)]
@@ -448,9 +444,7 @@ pub(crate) fn drop_refusal_text(tr: &Tr, why: &podium_app::drops::DropRefusal) -
     use podium_app::drops::DropRefusal;
     use podium_domain::drop::LimitError;
     match why {
-        DropRefusal::NotOpen(at) => {
-            tr.t1("drop-refused-not-open", "at", &crate::console::licensing::console::date(*at))
-        }
+        DropRefusal::NotOpen(at) => tr.t1("drop-refused-not-open", "at", &crate::kit::format::date(*at)),
         DropRefusal::NotAdmitted => tr.t("drop-refused-not-admitted"),
         DropRefusal::Limit(LimitError::Account { limit, .. }) => {
             tr.t1("drop-refused-limit", "limit", &limit.to_string())
@@ -704,15 +698,6 @@ fn order_status_text(tr: &Tr, o: &OrderRecord) -> (String, &'static str, String)
         OrderStatus::PartiallyRefunded | OrderStatus::Refunded => ("wait", tr.t("order-headline-refunded")),
     };
     (label, class, headline)
-}
-
-pub(crate) fn consignment_status(tr: &Tr, s: ConsignmentStatus) -> (String, &'static str) {
-    let class = match s {
-        ConsignmentStatus::Delivered | ConsignmentStatus::Completed => "good",
-        ConsignmentStatus::Cancelled | ConsignmentStatus::Refunded => "bad",
-        _ => "wait",
-    };
-    (tr.t(&format!("consignment-status-{}", s.as_str())), class)
 }
 
 fn progress(tr: &Tr, s: ConsignmentStatus) -> Vec<StepView> {

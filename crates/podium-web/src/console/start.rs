@@ -136,7 +136,7 @@ pub(crate) async fn console(
     let emblem_notice = match cq.emblem.as_str() {
         "" => None,
         "saved" => Some(tr.t("emblem-saved")),
-        other => Some(crate::console::shop::products::image_error_message(&tr, other.trim_start_matches("error-"))),
+        other => Some(crate::kit::uploads::image_error_message(&tr, other.trim_start_matches("error-"))),
     };
     let rates_failed = cq.rates.starts_with("error-");
     let rates_notice = match cq.rates.as_str() {

@@ -13,6 +13,7 @@ use serde::Deserialize;
 
 use crate::kit::context::Visitor;
 use crate::kit::error::PageError;
+use crate::kit::format::category_name;
 use crate::kit::i18n::Tr;
 use crate::kit::layout::{Layout, Opt};
 use crate::kit::render::render;
@@ -64,15 +65,6 @@ pub fn card(tr: &Tr, p: &ProductRecord, price: Option<podium_domain::Money>) -> 
                 .unwrap_or_default(),
         },
         sold_out: p.available() == 0,
-    }
-}
-
-pub fn category_name(tr: &Tr, slug: &str) -> String {
-    let key = format!("category-{slug}");
-    if tr.i18n.has(tr.lang, &key) {
-        tr.t(&key)
-    } else {
-        slug.replace('-', " ")
     }
 }
 

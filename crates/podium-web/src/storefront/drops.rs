@@ -15,9 +15,9 @@ use podium_domain::role::OrgKind;
 use serde::Deserialize;
 use time::OffsetDateTime;
 
-use crate::console::licensing::console::date as when;
 use crate::kit::context::{CsrfForm, Visitor};
 use crate::kit::error::PageError;
+use crate::kit::format::date as when;
 use crate::kit::i18n::Tr;
 use crate::kit::layout::{Layout, Opt};
 use crate::kit::render::render;

@@ -3,9 +3,9 @@
 
 use podium_domain::order::OrderStatus;
 
-use crate::checkout::pages::money;
 use crate::kit::context::Visitor;
 use crate::kit::error::PageError;
+use crate::kit::format::money;
 use crate::AppState;
 
 /// How many orders the console shows; "My orders" has them all.

@@ -10,9 +10,11 @@ use podium_app::licensing::AuditRecord;
 use podium_app::Org;
 use podium_domain::role::OrgKind;
 
-use crate::console::licensing::console::{date, internal, member_or_return};
+use crate::console::licensing::console::internal;
 use crate::kit::context::Visitor;
 use crate::kit::error::PageError;
+use crate::kit::format::date;
+use crate::kit::guards::member_or_return;
 use crate::kit::i18n::Tr;
 use crate::kit::layout::Layout;
 use crate::kit::render::render;
@@ -70,7 +72,7 @@ pub(crate) async fn audit(
 /// The marketplace operator's log: payout runs, imports of trade rules and rates, role changes,
 /// and every licensor's and shop's entries.
 pub(crate) async fn operator_audit(State(state): State<AppState>, v: Visitor) -> Result<Response, PageError> {
-    if let Err(r) = crate::console::operator::rates::operator_or(&v) {
+    if let Err(r) = crate::kit::guards::operator_or(&v) {
         return Ok(v.respond(*r));
     }
     let tr = v.tr.clone();

@@ -15,11 +15,11 @@ use podium_domain::licensing::AgreementStatus;
 use podium_domain::role::OrgKind;
 use serde::Deserialize;
 
-use crate::console::licensing::console::{
-    acting, agreement_page, date, error_text, internal, member_or_return, status_for, RightsDraft,
-};
+use crate::console::licensing::console::{agreement_page, error_text, internal, status_for, RightsDraft};
 use crate::kit::context::Visitor;
 use crate::kit::error::PageError;
+use crate::kit::format::date;
+use crate::kit::guards::{acting, member_or_return};
 use crate::kit::layout::{Layout, Opt};
 use crate::kit::render::render;
 use crate::AppState;
@@ -124,7 +124,7 @@ async fn codes_page(
                 quantity: r.quantity,
                 note: r.note.clone(),
                 by: r.requested_by.clone(),
-                waited: crate::console::licensing::console::waited(&tr, r.created_at, now),
+                waited: crate::kit::format::waited(&tr, r.created_at, now),
             })
         })
         .collect();

@@ -9,8 +9,7 @@ use axum::http::{header, StatusCode};
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::Form;
 use podium_app::licensing::{
-    self, ActingUser, AgreementRecord, LicensingError, NewAgreement, NewAttachment, Proposal, SubmissionFilter,
-    SubmissionRecord,
+    self, AgreementRecord, LicensingError, NewAgreement, NewAttachment, Proposal, SubmissionFilter, SubmissionRecord,
 };
 use podium_app::{Org, StoreError};
 use podium_domain::approval::{Action, Status};
@@ -22,6 +21,8 @@ use time::{Date, OffsetDateTime};
 
 use crate::kit::context::Visitor;
 use crate::kit::error::PageError;
+use crate::kit::format::{date, waited};
+use crate::kit::guards::{acting, member_or_return};
 use crate::kit::i18n::Tr;
 use crate::kit::layout::{Layout, Opt};
 use crate::kit::render::render;
@@ -61,48 +62,6 @@ pub(crate) fn internal(tr: &Tr) -> impl Fn(StoreError) -> PageError + '_ {
     move |e| PageError::internal(tr.clone(), e)
 }
 
-/// The organisation of `kind`, when the signed-in user belongs to it; else the sign-in page or 403.
-pub(crate) fn member_of(v: &Visitor, slug: &str, kind: OrgKind, path: &str) -> Result<Org, Box<Response>> {
-    let Some(p) = &v.principal else {
-        return Err(Box::new(Redirect::to(&format!("/signin?next={path}")).into_response()));
-    };
-    match p.orgs_of(kind).find(|o| o.slug == slug) {
-        Some(o) => Ok(o.clone()),
-        None => Err(Box::new(PageError::forbidden(v.tr.clone()).into_response())),
-    }
-}
-
-macro_rules! member_or_return {
-    ($v:expr, $slug:expr, $kind:expr, $path:expr) => {
-        match $crate::console::licensing::console::member_of(&$v, &$slug, $kind, &$path) {
-            Ok(o) => o,
-            Err(r) => return Ok($v.respond(*r)),
-        }
-    };
-}
-pub(crate) use member_or_return;
-
-pub(crate) fn acting(v: &Visitor) -> ActingUser {
-    ActingUser {
-        name: v.principal.as_ref().map(|p| p.user.display_name.clone()).unwrap_or_default(),
-        client: v.client.clone(),
-    }
-}
-
-/// "3 days", "5 hours", "12 minutes".
-pub(crate) fn waited(tr: &Tr, since: OffsetDateTime, now: OffsetDateTime) -> String {
-    let d = now - since;
-    let (n, unit) = if d.whole_days() >= 1 {
-        (d.whole_days(), "days")
-    } else if d.whole_hours() >= 1 {
-        (d.whole_hours(), "hours")
-    } else {
-        (d.whole_minutes().max(0), "minutes")
-    };
-    let key = if n == 1 { format!("wait-one-{unit}") } else { format!("wait-{unit}") };
-    tr.t1(&key, "count", &n.to_string())
-}
-
 fn stage_label(tr: &Tr, stage: &str) -> String {
     let key = format!("stage-{stage}");
     if tr.i18n.has(tr.lang, &key) {
@@ -136,12 +95,6 @@ pub(crate) fn status_for(error: &Option<String>) -> StatusCode {
     } else {
         StatusCode::OK
     }
-}
-
-/// A moment as consoles and drops show it: `2026-11-29 14:05 UTC`.
-pub(crate) fn date(t: OffsetDateTime) -> String {
-    let d = t.date();
-    format!("{d} {:02}:{:02} UTC", t.hour(), t.minute())
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -411,7 +364,7 @@ async fn submission_page(
         description: text.as_ref().map(|t| t.translation.description.clone()).unwrap_or_default(),
         shop: s.shop.name.clone(),
         property: p.property.name.clone(),
-        category: crate::storefront::catalogue::category_name(&tr, &p.category_slug),
+        category: crate::kit::format::category_name(&tr, &p.category_slug),
         kind: tr.t(&format!("submission-kind-{}", s.kind.as_str())),
         stage: stage_label(&tr, s.stage_name()),
         status: status_label(&tr, s.state.status),
@@ -582,7 +535,7 @@ fn agreement_view(tr: &Tr, a: &AgreementRecord, names: &[(String, String)], lice
             categories: r
                 .categories
                 .iter()
-                .map(|c| crate::storefront::catalogue::category_name(tr, c))
+                .map(|c| crate::kit::format::category_name(tr, c))
                 .collect::<Vec<_>>()
                 .join(", "),
             territory: territory_text(tr, &r.territory),
@@ -847,7 +800,7 @@ pub(crate) async fn agreement_page(
             .filter(|c| c.parent.is_none())
             .map(|c| Opt {
                 selected: chosen_categories.contains(&c.slug),
-                label: crate::storefront::catalogue::category_name(&tr, &c.slug),
+                label: crate::kit::format::category_name(&tr, &c.slug),
                 value: c.slug,
                 extra: String::new(),
             })

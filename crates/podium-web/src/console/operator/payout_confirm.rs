@@ -11,10 +11,10 @@ use axum::Form;
 use podium_app::payouts::{self, Confirmed, Preview, PreviewLine, SandboxPayouts};
 use serde::Deserialize;
 
-use crate::checkout::pages::money;
-use crate::console::operator::rates::operator_or;
 use crate::kit::context::Visitor;
 use crate::kit::error::PageError;
+use crate::kit::format::money;
+use crate::kit::guards::operator_or;
 use crate::kit::layout::Layout;
 use crate::kit::render::render;
 use crate::AppState;
@@ -135,7 +135,7 @@ pub(crate) async fn run(
         }
     };
     let detail = payouts::run_detail(&summary);
-    crate::console::operator::rates::audit(&state, &v, "payouts.run", "payout run", &detail).await?;
+    crate::kit::guards::audit(&state, &v, "payouts.run", "payout run", &detail).await?;
     Ok(v.respond(Redirect::to(&format!(
         "/console/operator/payouts?paid={}&failed={}&skipped={}",
         summary.paid,

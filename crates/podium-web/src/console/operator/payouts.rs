@@ -10,10 +10,10 @@ use podium_app::payouts::PayoutRecord;
 
 use serde::Deserialize;
 
-use crate::checkout::pages::money;
-use crate::console::operator::rates::operator_or;
 use crate::kit::context::Visitor;
 use crate::kit::error::PageError;
+use crate::kit::format::money;
+use crate::kit::guards::operator_or;
 use crate::kit::layout::Layout;
 use crate::kit::render::render;
 use crate::AppState;

@@ -9,11 +9,11 @@ use axum::response::{IntoResponse, Redirect, Response};
 use axum::Form;
 use podium_app::trade_rules::{self, ImportRulesError, RulesSource};
 use podium_domain::landed::{ThresholdKind, TradeRules};
-use podium_domain::Role;
 use serde::Deserialize;
 
 use crate::kit::context::Visitor;
 use crate::kit::error::PageError;
+use crate::kit::guards::{audit, operator_or};
 use crate::kit::i18n::Tr;
 use crate::kit::layout::Layout;
 use crate::kit::render::render;
@@ -80,31 +80,6 @@ fn rows(tr: &Tr, rules: &TradeRules) -> Vec<CountryRow> {
         .collect()
 }
 
-/// Records an operator's action in the audit log (append-only, with who, when and from where).
-pub(crate) async fn audit(
-    state: &AppState,
-    v: &Visitor,
-    action: &str,
-    subject: &str,
-    detail: &str,
-) -> Result<(), PageError> {
-    // The operator's log names operators by address too: several may share a display name.
-    let name = v.principal.as_ref().map(|p| format!("{} <{}>", p.user.display_name, p.user.email)).unwrap_or_default();
-    let actor = podium_app::security::Actor { name, ..v.actor() };
-    podium_app::security::audit_operator(state.store.as_ref(), &actor, action, subject, detail, state.clock.now())
-        .await
-        .map_err(|e| PageError::internal(v.tr.clone(), e))
-}
-
-/// Operators only: anyone else is sent to sign in or refused.
-pub(crate) fn operator_or(v: &Visitor) -> Result<(), Box<Response>> {
-    match &v.principal {
-        None => Err(Box::new(Redirect::to(&format!("/signin?next={}", v.path)).into_response())),
-        Some(p) if p.has_role(Role::Operator) => Ok(()),
-        Some(_) => Err(Box::new(PageError::forbidden(v.tr.clone()).into_response())),
-    }
-}
-
 async fn render_page(
     state: &AppState,
     v: Visitor,
@@ -145,7 +120,7 @@ async fn page(
 }
 
 async fn upload(State(state): State<AppState>, v: Visitor, form: Multipart) -> Result<Response, PageError> {
-    let up = crate::console::shop::products::read_upload(form).await;
+    let up = crate::kit::uploads::read_upload(form).await;
     let too_large = up.too_large;
     if !too_large {
         v.check_csrf(up.fields.get("csrf_token").map(String::as_str).unwrap_or(""))?;
@@ -179,7 +154,7 @@ async fn upload(State(state): State<AppState>, v: Visitor, form: Multipart) -> R
 /// An ECB file (daily XML or CSV) uploaded from the operator console, read by the same code as
 /// `podium import fx`; the console says how many rates came in, or which line is wrong.
 async fn upload_rates(State(state): State<AppState>, v: Visitor, form: Multipart) -> Result<Response, PageError> {
-    let up = crate::console::shop::products::read_upload(form).await;
+    let up = crate::kit::uploads::read_upload(form).await;
     if !up.too_large {
         v.check_csrf(up.fields.get("csrf_token").map(String::as_str).unwrap_or(""))?;
     }

@@ -15,9 +15,9 @@ use podium_app::licensing::ActingUser;
 use podium_app::Org;
 use serde::Deserialize;
 
-use crate::console::shop::products::shop_or_return;
 use crate::kit::context::Visitor;
 use crate::kit::error::PageError;
+use crate::kit::guards::shop_or_return;
 use crate::kit::i18n::Tr;
 use crate::kit::layout::Layout;
 use crate::kit::render::render;
@@ -154,7 +154,7 @@ async fn draw(
                 quantity: r.quantity,
                 status: tr.t(&format!("code-request-{}", r.status.as_str())),
                 fulfilled: r.status == RequestStatus::Fulfilled,
-                when: crate::console::licensing::console::date(r.resolved_at.unwrap_or(r.created_at)),
+                when: crate::kit::format::date(r.resolved_at.unwrap_or(r.created_at)),
                 note: r.note,
             }
         })

@@ -15,10 +15,10 @@ use podium_domain::order::ConsignmentStatus;
 use podium_domain::Country;
 use serde::Deserialize;
 
-use crate::checkout::pages::{consignment_status, money};
-use crate::console::shop::products::shop_or_return;
 use crate::kit::context::Visitor;
 use crate::kit::error::PageError;
+use crate::kit::format::{consignment_status, money};
+use crate::kit::guards::shop_or_return;
 use crate::kit::i18n::Tr;
 use crate::kit::layout::Layout;
 use crate::kit::render::render;

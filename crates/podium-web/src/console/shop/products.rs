@@ -12,7 +12,7 @@ use axum::extract::{DefaultBodyLimit, Multipart, Path, Query, State};
 use axum::http::{header, HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::Form;
-use podium_app::catalogue::{ImageOwner, NewImage, ProductRecord, ProductStatus, StockLocation};
+use podium_app::catalogue::{ImageOwner, ProductRecord, ProductStatus, StockLocation};
 use podium_app::catalogue_csv::{self, FieldError, ImportContext, ImportError};
 use podium_app::{media, Org, StoreError};
 use podium_domain::catalogue::{validate_slug, CategoryTree};
@@ -22,9 +22,11 @@ use serde::Deserialize;
 
 use crate::kit::context::Visitor;
 use crate::kit::error::PageError;
+use crate::kit::guards::shop_or_return;
 use crate::kit::i18n::Tr;
 use crate::kit::layout::{Layout, Opt};
 use crate::kit::render::render;
+use crate::kit::uploads::{image_error, image_error_code, prepare_upload, read_upload, site_base};
 use crate::AppState;
 
 /// Blank variant rows offered below the existing ones.
@@ -52,36 +54,6 @@ pub fn routes() -> crate::routes::Routes {
 fn internal(tr: &Tr) -> impl Fn(StoreError) -> PageError + '_ {
     move |e| PageError::internal(tr.clone(), e)
 }
-
-/// Why a console page is refused.
-pub(crate) enum Denied {
-    /// Not signed in: go to the sign-in page, then back here.
-    SignIn(String),
-    Forbidden,
-}
-
-/// The shop, when the signed-in user belongs to it.
-pub(crate) fn my_shop(v: &Visitor, slug: &str) -> Result<Org, Denied> {
-    let Some(p) = &v.principal else {
-        return Err(Denied::SignIn(format!("/signin?next=/console/shops/{slug}")));
-    };
-    p.orgs_of(OrgKind::Shop).find(|o| o.slug == slug).cloned().ok_or(Denied::Forbidden)
-}
-
-macro_rules! shop_or_return {
-    ($v:expr, $slug:expr) => {
-        match $crate::console::shop::products::my_shop(&$v, &$slug) {
-            Ok(shop) => shop,
-            Err($crate::console::shop::products::Denied::SignIn(to)) => {
-                return Ok($v.respond(axum::response::Redirect::to(&to)))
-            }
-            Err($crate::console::shop::products::Denied::Forbidden) => {
-                return Err($crate::kit::error::PageError::forbidden($v.tr.clone()))
-            }
-        }
-    };
-}
-pub(crate) use shop_or_return;
 
 struct ProductRow {
     handle: String,
@@ -646,42 +618,6 @@ async fn save_product(
     Ok(render(v, StatusCode::UNPROCESSABLE_ENTITY, page))
 }
 
-/// A multipart form read whole: text fields and at most one file.
-pub(crate) struct Upload {
-    pub fields: HashMap<String, String>,
-    pub file: Option<Vec<u8>>,
-    /// The file was larger than the route's limit.
-    pub too_large: bool,
-}
-
-pub(crate) async fn read_upload(mut form: Multipart) -> Upload {
-    let mut up = Upload { fields: HashMap::new(), file: None, too_large: false };
-    loop {
-        match form.next_field().await {
-            Ok(Some(field)) => {
-                let name = field.name().unwrap_or("").to_string();
-                let is_file = field.file_name().is_some();
-                match field.bytes().await {
-                    Ok(bytes) if is_file => up.file = Some(bytes.to_vec()),
-                    Ok(bytes) => {
-                        up.fields.insert(name, String::from_utf8_lossy(&bytes).into_owned());
-                    }
-                    Err(e) => {
-                        up.too_large |= e.status() == StatusCode::PAYLOAD_TOO_LARGE;
-                        break;
-                    }
-                }
-            }
-            Ok(None) => break,
-            Err(e) => {
-                up.too_large |= e.status() == StatusCode::PAYLOAD_TOO_LARGE;
-                break;
-            }
-        }
-    }
-    up
-}
-
 async fn upload_image(
     State(state): State<AppState>,
     v: Visitor,
@@ -722,36 +658,6 @@ async fn upload_image(
             let page = form_page(&v, &ctx, &values, &HashMap::new(), Some(&handle), Some(product), None, Some(message));
             Ok(render(v, status, page))
         }
-    }
-}
-
-/// Checks an uploaded file and draws its thumbnail on a blocking thread (decoding is CPU work).
-pub(crate) async fn prepare_upload(
-    too_large: bool,
-    file: Option<Vec<u8>>,
-    owner: ImageOwner,
-    owner_id: String,
-    alt: String,
-) -> Result<Result<NewImage, media::MediaError>, tokio::task::JoinError> {
-    match (too_large, file) {
-        (true, _) => Ok(Err(media::MediaError::TooLarge(media::MAX_BYTES + 1))),
-        (false, None) => Ok(Err(media::MediaError::Empty)),
-        (false, Some(bytes)) => {
-            tokio::task::spawn_blocking(move || media::prepare(bytes, owner, &owner_id, &alt)).await
-        }
-    }
-}
-
-/// The message for an upload problem, in the visitor's language.
-fn image_error(tr: &Tr, e: &media::MediaError) -> String {
-    image_error_message(tr, image_error_code(e))
-}
-
-/// The message for an upload problem's code (see [`image_error_code`]).
-pub fn image_error_message(tr: &Tr, code: &str) -> String {
-    match code {
-        "empty" | "large" | "type" | "pixels" => tr.t(&format!("images-error-{code}")),
-        _ => tr.t("images-error-corrupt"),
     }
 }
 
@@ -831,15 +737,6 @@ async fn import_csv(
     }
 }
 
-/// This site's address as the request names it (`https://host` under TLS), for links in exports.
-pub(crate) fn site_base(state: &AppState, headers: &HeaderMap) -> String {
-    headers
-        .get(header::HOST)
-        .and_then(|h| h.to_str().ok())
-        .map(|h| format!("{}://{h}", if state.config.secure_cookies { "https" } else { "http" }))
-        .unwrap_or_default()
-}
-
 async fn export_csv(
     State(state): State<AppState>,
     v: Visitor,
@@ -894,15 +791,4 @@ async fn upload_emblem(
         Err(e) => format!("error-{}", image_error_code(&e)),
     };
     Ok(v.respond(Redirect::to(&format!("/console/licensor?emblem={outcome}&property={slug}"))))
-}
-
-/// A short code for an upload problem, carried in a redirect.
-pub fn image_error_code(e: &media::MediaError) -> &'static str {
-    match e {
-        media::MediaError::Empty => "empty",
-        media::MediaError::TooLarge(_) => "large",
-        media::MediaError::UnknownType => "type",
-        media::MediaError::TooManyPixels(..) => "pixels",
-        media::MediaError::Corrupt(_) => "corrupt",
-    }
 }

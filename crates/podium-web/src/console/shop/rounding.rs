@@ -13,9 +13,9 @@ use podium_domain::rounding::RoundingError;
 use podium_domain::{Currency, Money};
 use serde::Deserialize;
 
-use crate::console::shop::products::shop_or_return;
 use crate::kit::context::Visitor;
 use crate::kit::error::PageError;
+use crate::kit::guards::shop_or_return;
 use crate::kit::i18n::Tr;
 use crate::kit::layout::Layout;
 use crate::kit::render::render;

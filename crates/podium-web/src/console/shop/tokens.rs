@@ -12,9 +12,9 @@ use podium_app::Org;
 use podium_domain::role::OrgKind;
 use serde::Deserialize;
 
-use crate::console::licensing::console::date;
 use crate::kit::context::{CsrfForm, Visitor};
 use crate::kit::error::PageError;
+use crate::kit::format::date;
 use crate::kit::i18n::Tr;
 use crate::kit::layout::Layout;
 use crate::kit::render::render;

@@ -466,10 +466,7 @@ async fn feed(State(state): State<AppState>, v: Visitor, Query(q): Query<ListQue
                 let Some(f) = cards.iter().find(|f| f.id == d.product_id) else { continue };
                 let what = tr.tn(
                     "feed-drop",
-                    &[
-                        ("quantity", &d.quantity.to_string()),
-                        ("at", &crate::console::licensing::console::date(d.starts_at)),
-                    ],
+                    &[("quantity", &d.quantity.to_string()), ("at", &crate::kit::format::date(d.starts_at))],
                 );
                 (None, Some(f.card.clone()), Some((what, format!("/drops/{}", d.id))))
             }
@@ -847,7 +844,7 @@ fn image_notice(tr: &Tr, q: &ImageQuery) -> Option<String> {
     match q.image.as_str() {
         "" => None,
         "saved" => Some(tr.t("story-image-saved")),
-        code => Some(crate::console::shop::products::image_error_message(tr, code.trim_start_matches("error-"))),
+        code => Some(crate::kit::uploads::image_error_message(tr, code.trim_start_matches("error-"))),
     }
 }
 
@@ -871,7 +868,7 @@ async fn upload_image(
     Path(org): Path<String>,
     form: axum::extract::Multipart,
 ) -> Result<Response, PageError> {
-    let up = crate::console::shop::products::read_upload(form).await;
+    let up = crate::kit::uploads::read_upload(form).await;
     // An oversized body is refused before its fields can be read; it changes nothing.
     if !up.too_large {
         v.check_csrf(up.fields.get("csrf_token").map(String::as_str).unwrap_or(""))?;
@@ -884,7 +881,7 @@ async fn upload_image(
         .unwrap_or_default();
     let back = if story.is_empty() { String::new() } else { format!("/{story}") };
     let alt = up.fields.get("alt").cloned().unwrap_or_default().chars().take(200).collect::<String>();
-    let prepared = crate::console::shop::products::prepare_upload(
+    let prepared = crate::kit::uploads::prepare_upload(
         up.too_large,
         up.file,
         podium_app::catalogue::ImageOwner::Org,
@@ -898,7 +895,7 @@ async fn upload_image(
             state.store.add_image(image).await.map_err(internal(&v.tr))?;
             "saved".to_string()
         }
-        Err(e) => format!("error-{}", crate::console::shop::products::image_error_code(&e)),
+        Err(e) => format!("error-{}", crate::kit::uploads::image_error_code(&e)),
     };
     Ok(v.respond(Redirect::to(&format!("/console/stories/{}{back}?image={outcome}", org.slug))))
 }

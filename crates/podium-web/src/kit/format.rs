@@ -1,0 +1,49 @@
+//! How pages write moments, waits, money and statuses in the visitor's language.
+
+use podium_domain::order::ConsignmentStatus;
+use time::OffsetDateTime;
+
+use crate::kit::i18n::Tr;
+
+/// "3 days", "5 hours", "12 minutes".
+pub(crate) fn waited(tr: &Tr, since: OffsetDateTime, now: OffsetDateTime) -> String {
+    let d = now - since;
+    let (n, unit) = if d.whole_days() >= 1 {
+        (d.whole_days(), "days")
+    } else if d.whole_hours() >= 1 {
+        (d.whole_hours(), "hours")
+    } else {
+        (d.whole_minutes().max(0), "minutes")
+    };
+    let key = if n == 1 { format!("wait-one-{unit}") } else { format!("wait-{unit}") };
+    tr.t1(&key, "count", &n.to_string())
+}
+
+/// A moment as consoles and drops show it: `2026-11-29 14:05 UTC`.
+pub(crate) fn date(t: OffsetDateTime) -> String {
+    let d = t.date();
+    format!("{d} {:02}:{:02} UTC", t.hour(), t.minute())
+}
+
+/// An amount in minor units of a currency given by its code, in the reader's format.
+pub(crate) fn money(tr: &Tr, minor: i64, currency: &str) -> String {
+    tr.money_of(minor, currency)
+}
+
+pub(crate) fn consignment_status(tr: &Tr, s: ConsignmentStatus) -> (String, &'static str) {
+    let class = match s {
+        ConsignmentStatus::Delivered | ConsignmentStatus::Completed => "good",
+        ConsignmentStatus::Cancelled | ConsignmentStatus::Refunded => "bad",
+        _ => "wait",
+    };
+    (tr.t(&format!("consignment-status-{}", s.as_str())), class)
+}
+
+pub fn category_name(tr: &Tr, slug: &str) -> String {
+    let key = format!("category-{slug}");
+    if tr.i18n.has(tr.lang, &key) {
+        tr.t(&key)
+    } else {
+        slug.replace('-', " ")
+    }
+}
