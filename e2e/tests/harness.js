@@ -1,5 +1,5 @@
 // Starts a real `podium demo` on a temporary database and a headless Chromium to drive it.
-import { spawn } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync, existsSync, readdirSync, readFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -33,26 +33,42 @@ async function freePort() {
   });
 }
 
+// On Linux, `setpriv --pdeathsig KILL` has the kernel kill a demo when this test process dies,
+// even by SIGKILL, when no hook below can run.
+const deathSignal = spawnSync('setpriv', ['--pdeathsig', 'KILL', '--', 'true']).status === 0
+  ? ['setpriv', '--pdeathsig', 'KILL', '--'] : [];
+// Demos still running; killed when this process exits, whatever a test did.
+const running = new Set();
+process.on('exit', () => { for (const child of running) child.kill('SIGKILL'); });
+
 export async function startPodium(extraArgs = []) {
   const dir = mkdtempSync(join(tmpdir(), 'podium-e2e-'));
   const port = await freePort();
   const base = `http://127.0.0.1:${port}`;
-  const child = spawn(podiumBinary(), ['demo', '--db', join(dir, 'demo.db'), '--addr', `127.0.0.1:${port}`, '--data-dir', join(dir, 'data'), ...extraArgs], {
+  const [command, ...args] = [...deathSignal, podiumBinary(), 'demo', '--db', join(dir, 'demo.db'), '--addr', `127.0.0.1:${port}`, '--data-dir', join(dir, 'data'), ...extraArgs];
+  const child = spawn(command, args, {
     stdio: ['ignore', 'pipe', 'pipe'],
     env: { ...process.env, PODIUM_LOG: 'warn' },
   });
+  running.add(child);
+  child.on('exit', () => running.delete(child));
   let output = '';
   child.stdout.on('data', (d) => { output += d; });
   child.stderr.on('data', (d) => { output += d; });
   const deadline = Date.now() + 60_000;
-  for (;;) {
-    if (child.exitCode !== null) throw new Error(`podium exited early:\n${output}`);
-    try {
-      const r = await fetch(`${base}/healthz`);
-      if (r.ok) break;
-    } catch { /* not up yet */ }
-    if (Date.now() > deadline) throw new Error(`podium did not start within 60 s:\n${output}`);
-    await new Promise((r) => setTimeout(r, 100));
+  try {
+    for (;;) {
+      if (child.exitCode !== null) throw new Error(`podium exited early:\n${output}`);
+      try {
+        const r = await fetch(`${base}/healthz`);
+        if (r.ok) break;
+      } catch { /* not up yet */ }
+      if (Date.now() > deadline) throw new Error(`podium did not start within 60 s:\n${output}`);
+      await new Promise((r) => setTimeout(r, 100));
+    }
+  } catch (e) {
+    child.kill('SIGKILL');
+    throw e;
   }
   return {
     base,

@@ -1,14 +1,18 @@
 //! The `podium` binary as an operator meets it: help, one-line errors, migrate, import, serve.
 
+mod common;
+
 use std::io::{BufRead, BufReader};
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
+
+use common::{podium_command, Running};
 
 use podium_app::Store;
 use podium_store::testing::{Backend, TestDb};
 
 fn podium() -> Command {
-    let mut c = Command::new(env!("CARGO_BIN_EXE_podium"));
+    let mut c = podium_command();
     c.env_remove("PODIUM_DATABASE_URL").env_remove("DATABASE_URL").env("PODIUM_LOG", "warn");
     c
 }
@@ -189,15 +193,6 @@ async fn an_imported_rules_file_changes_the_next_quote_and_a_broken_one_changes_
     assert_eq!(hoodie_quote(db.store.as_ref(), "CA").await.consignments[0].cost.regime, Regime::Standard);
 }
 
-struct Server(std::process::Child);
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
-
 fn wait_for_url(child: &mut std::process::Child) -> String {
     let stdout = child.stdout.take().expect("stdout");
     let mut lines = BufReader::new(stdout).lines();
@@ -221,15 +216,15 @@ async fn migrate_then_serve_on_a_new_postgres_database() {
     let (code, out, err) = run(&["migrate", "--database-url", &db.url]);
     assert_eq!(code, 0, "{err}");
     assert!(out.contains("is migrated"));
-    let child = podium()
-        .args(["serve", "--database-url", &db.url, "--addr", "127.0.0.1:0", "--data-dir"])
-        .arg(tempfile::tempdir().expect("tmp").path())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("serve starts");
-    let mut server = Server(child);
-    let base = wait_for_url(&mut server.0);
+    let mut server = Running::spawn(
+        podium()
+            .args(["serve", "--database-url", &db.url, "--addr", "127.0.0.1:0", "--data-dir"])
+            .arg(tempfile::tempdir().expect("tmp").path())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null()),
+    )
+    .expect("serve starts");
+    let base = wait_for_url(&mut server);
     let get = |path: &str| {
         let url = format!("{base}{path}");
         async move { http_get(&url).await }
@@ -242,12 +237,12 @@ async fn migrate_then_serve_on_a_new_postgres_database() {
     let (status, _) = get("/metrics").await;
     assert_eq!(status, 200);
     // SIGTERM stops it cleanly.
-    let pid = server.0.id().to_string();
+    let pid = server.id().to_string();
     let killed = Command::new("kill").args(["-TERM", &pid]).status().expect("kill");
     assert!(killed.success());
     let deadline = Instant::now() + Duration::from_secs(10);
     loop {
-        if let Some(status) = server.0.try_wait().expect("wait") {
+        if let Some(status) = server.try_wait().expect("wait") {
             assert!(status.success(), "graceful shutdown exits 0, got {status}");
             break;
         }

@@ -3,8 +3,10 @@
 //! on, and a node killed between authorizing a card and committing the order is put right when
 //! it comes back.
 
+mod common;
+
 use std::io::{BufRead, BufReader};
-use std::process::{Child, Command, Stdio};
+use std::process::Stdio;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -15,24 +17,19 @@ use podium_app::payments::{PaymentStatus, SandboxStore};
 use podium_store::testing::{Backend, TestDb};
 use serde_json::{json, Value};
 
+use common::{podium_command, Running};
+
 const KR_TEE: &str = "hanok-threads:TEE-OH-M";
 
 struct Node {
-    child: Child,
+    child: Running,
     addr: String,
     _data: tempfile::TempDir,
 }
 
-impl Drop for Node {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
 fn start(url: &str, fault: Option<&str>) -> Node {
     let data = tempfile::tempdir().expect("tmp");
-    let mut cmd = Command::new(env!("CARGO_BIN_EXE_podium"));
+    let mut cmd = podium_command();
     cmd.env_remove("PODIUM_DATABASE_URL")
         .env_remove("DATABASE_URL")
         .env("PODIUM_LOG", "warn")
@@ -44,7 +41,7 @@ fn start(url: &str, fault: Option<&str>) -> Node {
         Some(f) => cmd.env("PODIUM_FAULT", f),
         None => cmd.env_remove("PODIUM_FAULT"),
     };
-    let mut child = cmd.spawn().expect("serve starts");
+    let mut child = Running::spawn(&mut cmd).expect("serve starts");
     let stdout = child.stdout.take().expect("stdout");
     let mut lines = BufReader::new(stdout).lines();
     let deadline = Instant::now() + Duration::from_secs(60);
@@ -282,7 +279,7 @@ async fn killed_after_authorizing(backend: Backend) {
     assert_eq!(after.iter().map(|l| l.on_hand).sum::<i64>(), on_hand - 1, "one unit sold");
     assert_eq!(after.iter().map(|l| l.reserved).sum::<i64>(), 0, "nothing left held");
     // The ledger holds the capture, split, exactly once.
-    let out = Command::new(env!("CARGO_BIN_EXE_podium"))
+    let out = podium_command()
         .args(["ledger", "verify", "--database-url", &db.url])
         .env("PODIUM_LOG", "warn")
         .output()
@@ -317,7 +314,7 @@ async fn crash_under_load(backend: Backend) {
     let acknowledged = Arc::new(std::sync::Mutex::new(Vec::<String>::new()));
     let running = Arc::new(std::sync::atomic::AtomicBool::new(true));
     let start_node = |dir: &std::path::Path| {
-        let mut cmd = Command::new(env!("CARGO_BIN_EXE_podium"));
+        let mut cmd = podium_command();
         cmd.env_remove("PODIUM_DATABASE_URL")
             .env_remove("DATABASE_URL")
             .env_remove("PODIUM_FAULT")
@@ -326,7 +323,7 @@ async fn crash_under_load(backend: Backend) {
             .arg(dir)
             .stdout(Stdio::piped())
             .stderr(Stdio::null());
-        let mut child = cmd.spawn().expect("serve");
+        let mut child = Running::spawn(&mut cmd).expect("serve");
         let mut lines = BufReader::new(child.stdout.take().expect("stdout")).lines();
         let mut found = String::new();
         for line in lines.by_ref().map_while(Result::ok) {
@@ -412,7 +409,7 @@ async fn crash_under_load(backend: Backend) {
         tokio::time::sleep(Duration::from_millis(200)).await;
     }
     drop(child);
-    let out = Command::new(env!("CARGO_BIN_EXE_podium"))
+    let out = podium_command()
         .args(["ledger", "verify", "--database-url", &db.url])
         .env("PODIUM_LOG", "warn")
         .output()
