@@ -1,7 +1,7 @@
 //! Authenticity look-ups by fans: a code is counted each time it is verified, and flagged as
 //! suspicious when too many different clients, or more than one country, verified it.
 
-use podium_domain::authenticity::{self, Code};
+use podium_domain::authenticity::{self, Code, CodeError};
 use podium_domain::Country;
 use time::OffsetDateTime;
 
@@ -56,6 +56,52 @@ pub async fn verify(
     let suspicious = authenticity::is_suspicious(state.countries as usize, state.clients as u64, max_clients);
     let product = store.products_by_ids(std::slice::from_ref(&state.product_id)).await?.into_iter().next();
     Ok(Some(Verification { code, suspicious, state, product }))
+}
+
+/// What looking up a typed code found.
+#[derive(Debug)]
+pub enum LookUp {
+    Found(Box<Verification>),
+    /// No such code: the label may not be genuine.
+    Unknown,
+    /// Not a code at all, and why.
+    Malformed(CodeError),
+    /// The client looked up more than its share this minute; it may try again in this many seconds.
+    Limited(i64),
+}
+
+/// Limits on look-ups: how many per client per minute, and how many different clients make a
+/// code suspicious.
+#[derive(Debug, Clone, Copy)]
+pub struct LookUpLimits {
+    pub per_minute: i64,
+    pub suspicious_after: u64,
+}
+
+/// Looks up a code as a fan typed it, for `looker` (whose connection's address is `address`) at
+/// `now`: every look-up counts against the client's per-minute limit (kept in the store, so no
+/// node lets codes be enumerated), and a well-formed code is verified and counted.
+pub async fn look_up(
+    store: &dyn Store,
+    looker: &Looker,
+    address: &str,
+    raw: &str,
+    now: OffsetDateTime,
+    limits: LookUpLimits,
+) -> StoreResult<LookUp> {
+    let key = format!("verify:{address}");
+    let (hits, window_end) = store.hit_rate_limit(&key, time::Duration::minutes(1), now).await?;
+    if hits > limits.per_minute {
+        return Ok(LookUp::Limited((window_end - now).whole_seconds().max(1)));
+    }
+    let code = match Code::parse(raw) {
+        Ok(c) => c,
+        Err(e) => return Ok(LookUp::Malformed(e)),
+    };
+    Ok(match verify(store, code, looker, now, limits.suspicious_after).await? {
+        Some(v) => LookUp::Found(Box::new(v)),
+        None => LookUp::Unknown,
+    })
 }
 
 #[cfg(test)]

@@ -5,6 +5,7 @@
 //! the region of its first tag for the country), then the defaults. An unknown value in the
 //! query falls back politely with a notice; the API refuses it instead (see `api`).
 
+use podium_app::authenticity::{self, LookUp, LookUpLimits, Looker};
 use std::net::SocketAddr;
 
 use axum::extract::{ConnectInfo, FromRequestParts};
@@ -401,4 +402,20 @@ mod tests {
 pub(crate) struct CsrfForm {
     #[serde(default)]
     pub csrf_token: String,
+}
+
+/// The country a look-up comes from, when a trusted proxy says so.
+pub fn country_of(state: &AppState, parts: &Parts) -> Option<Country> {
+    let header = state.config.country_header.as_deref()?;
+    let value = parts.headers.get(header)?.to_str().ok()?;
+    Country::parse(value.trim()).ok()
+}
+
+/// Looks a typed code up for the client of this request (see [`authenticity::look_up`]).
+pub async fn look_up_code(state: &AppState, parts: &Parts, raw: &str) -> Result<LookUp, podium_app::StoreError> {
+    let address = client_of(parts);
+    let looker = Looker::new(&state.config.shared_secret.0, &address, country_of(state, parts));
+    let limits =
+        LookUpLimits { per_minute: state.config.verify_per_minute, suspicious_after: state.config.suspicious_after };
+    authenticity::look_up(state.store.as_ref(), &looker, &address, raw, state.clock.now(), limits).await
 }

@@ -5,7 +5,6 @@ pub mod catalogue;
 pub mod catalogue_meta;
 pub mod discovery;
 pub mod drops;
-pub mod fan_orders;
 pub mod feeds;
 pub mod home;
 pub mod media;

@@ -7,17 +7,15 @@ use axum::extract::{Path, Query, State};
 use axum::http::request::Parts;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
-use axum::Json;
-use podium_app::authenticity::{self, Looker, Verification};
+use podium_app::authenticity::LookUp;
 use podium_domain::authenticity::{Code, CodeError};
 use podium_domain::catalogue::parse_gtin;
 use podium_domain::Country;
-use serde::{Deserialize, Serialize};
+use serde::Deserialize;
 use time::OffsetDateTime;
-use utoipa::ToSchema;
 
-use crate::kit::context::{client_of, Visitor};
-use crate::kit::error::{ApiError, PageError};
+use crate::kit::context::{look_up_code as look_up, Visitor};
+use crate::kit::error::PageError;
 use crate::kit::layout::Layout;
 use crate::kit::render::render;
 use crate::AppState;
@@ -27,38 +25,6 @@ pub fn routes() -> crate::routes::Routes {
         .get("/verify", form)
         .get("/verify/{code}", page)
         .get("/01/{gtin}/21/{serial}", digital_link)
-}
-
-/// The country a look-up comes from, when a trusted proxy says so.
-fn country_of(state: &AppState, parts: &Parts) -> Option<Country> {
-    let header = state.config.country_header.as_deref()?;
-    let value = parts.headers.get(header)?.to_str().ok()?;
-    Country::parse(value.trim()).ok()
-}
-
-enum Outcome {
-    Found(Box<Verification>),
-    Unknown,
-    Malformed(CodeError),
-    Limited(i64),
-}
-
-async fn look_up(state: &AppState, parts: &Parts, raw: &str) -> Result<Outcome, podium_app::StoreError> {
-    let now = OffsetDateTime::now_utc();
-    let key = format!("verify:{}", client_of(parts));
-    let (hits, window_end) = state.store.hit_rate_limit(&key, time::Duration::minutes(1), now).await?;
-    if hits > state.config.verify_per_minute {
-        return Ok(Outcome::Limited((window_end - now).whole_seconds().max(1)));
-    }
-    let code = match Code::parse(raw) {
-        Ok(c) => c,
-        Err(e) => return Ok(Outcome::Malformed(e)),
-    };
-    let looker = Looker::new(&state.config.shared_secret.0, &client_of(parts), country_of(state, parts));
-    Ok(match authenticity::verify(state.store.as_ref(), code, &looker, now, state.config.suspicious_after).await? {
-        Some(v) => Outcome::Found(Box::new(v)),
-        None => Outcome::Unknown,
-    })
 }
 
 #[derive(Template)]
@@ -79,12 +45,12 @@ fn date(t: OffsetDateTime) -> String {
     format!("{} UTC", t.date())
 }
 
-fn verify_page(v: &Visitor, typed: &str, outcome: Outcome) -> (StatusCode, VerifyPage) {
+fn verify_page(v: &Visitor, typed: &str, outcome: LookUp) -> (StatusCode, VerifyPage) {
     let tr = &v.tr;
     let mut facts = Vec::new();
     let mut product_url = None;
     let (status, code, heading, message) = match outcome {
-        Outcome::Found(found) => {
+        LookUp::Found(found) => {
             let s = &found.state;
             if let Some(p) = &found.product {
                 let title =
@@ -114,10 +80,10 @@ fn verify_page(v: &Visitor, typed: &str, outcome: Outcome) -> (StatusCode, Verif
                 ("genuine", StatusCode::OK, tr.t("verify-genuine-title"), tr.t("verify-genuine-body"))
             }
         }
-        Outcome::Unknown => {
+        LookUp::Unknown => {
             ("unknown", StatusCode::NOT_FOUND, tr.t("verify-unknown-title"), tr.t("verify-unknown-body"))
         }
-        Outcome::Malformed(e) => {
+        LookUp::Malformed(e) => {
             let why = match e {
                 CodeError::Length(n) => tr.t1("verify-malformed-length", "count", &n.to_string()),
                 CodeError::Symbol(c) => tr.t1("verify-malformed-symbol", "symbol", &c.to_string()),
@@ -125,7 +91,7 @@ fn verify_page(v: &Visitor, typed: &str, outcome: Outcome) -> (StatusCode, Verif
             };
             ("malformed", StatusCode::UNPROCESSABLE_ENTITY, tr.t("verify-malformed-title"), why)
         }
-        Outcome::Limited(secs) => (
+        LookUp::Limited(secs) => (
             "limited",
             StatusCode::TOO_MANY_REQUESTS,
             tr.t("verify-limited-title"),
@@ -180,7 +146,7 @@ async fn page(
     Path(code): Path<String>,
 ) -> Result<Response, PageError> {
     let outcome = look_up(&state, &parts, &code).await.map_err(|e| PageError::internal(v.tr.clone(), e))?;
-    let limited = if let Outcome::Limited(secs) = outcome { Some(secs) } else { None };
+    let limited = if let LookUp::Limited(secs) = outcome { Some(secs) } else { None };
     let (status, page) = verify_page(&v, &code, outcome);
     let mut response = render(v, status, page);
     if let Some(secs) = limited {
@@ -218,96 +184,20 @@ async fn digital_link(
     let outcome = look_up(&state, &parts, &serial).await.map_err(|e| PageError::internal(tr.clone(), e))?;
     // A genuine serial printed under another product's GTIN is not this product's label.
     let outcome = match outcome {
-        Outcome::Found(found) => {
+        LookUp::Found(found) => {
             let matches = found
                 .product
                 .as_ref()
                 .and_then(|p| p.variants.iter().find(|x| x.id == found.state.variant_id))
                 .is_some_and(|x| x.gtin.as_deref() == Some(gtin.as_str()));
             if matches {
-                Outcome::Found(found)
+                LookUp::Found(found)
             } else {
-                Outcome::Unknown
+                LookUp::Unknown
             }
         }
         other => other,
     };
     let (status, page) = verify_page(&v, &serial, outcome);
     Ok(render(v, status, page))
-}
-
-#[derive(Serialize, ToSchema)]
-pub struct FirstVerified {
-    /// RFC 3339.
-    pub at: String,
-    /// ISO 3166-1 alpha-2, or "unknown".
-    pub country: String,
-}
-
-#[derive(Serialize, ToSchema)]
-pub struct AuthenticityJson {
-    pub code: String,
-    /// `genuine` or `suspicious`.
-    pub status: String,
-    pub product: String,
-    pub product_slug: String,
-    pub licensee: String,
-    pub licensor: String,
-    pub property: String,
-    pub issued_at: String,
-    pub first_verified: Option<FirstVerified>,
-    pub verifications: i64,
-}
-
-fn rfc3339(t: OffsetDateTime) -> String {
-    t.format(&time::format_description::well_known::Rfc3339).unwrap_or_default()
-}
-
-/// Verifies an authenticity code (each look-up counts as a verification). An unknown code is a
-/// 404; a malformed one a 422 saying what is wrong; too many look-ups a 429 with `Retry-After`.
-#[utoipa::path(get, path = "/api/v1/authenticity/{code}", tag = "authenticity",
-    params(("code" = String, Path, description = "The code on the label, with or without hyphens")),
-    responses((status = 200, body = AuthenticityJson), (status = 404, body = crate::kit::error::Problem),
-        (status = 422, body = crate::kit::error::Problem), (status = 429, body = crate::kit::error::Problem)))]
-pub async fn api_verify(
-    State(state): State<AppState>,
-    parts: Parts,
-    Path(code): Path<String>,
-) -> Result<Json<AuthenticityJson>, ApiError> {
-    match look_up(&state, &parts, &code).await? {
-        Outcome::Limited(secs) => {
-            let mut e = ApiError::new(
-                StatusCode::TOO_MANY_REQUESTS,
-                "rate-limited",
-                "Too many look-ups",
-                format!("too many authenticity look-ups from this client; try again in {secs} s"),
-            );
-            e.retry_after = Some(secs);
-            Err(e)
-        }
-        Outcome::Malformed(e) => Err(ApiError::invalid("code", e.to_string())),
-        Outcome::Unknown => Err(ApiError::not_found("no such authenticity code: the label may not be genuine")),
-        Outcome::Found(found) => {
-            let s = &found.state;
-            let p = found.product.as_ref();
-            Ok(Json(AuthenticityJson {
-                code: found.code.as_str().to_string(),
-                status: if found.suspicious { "suspicious" } else { "genuine" }.into(),
-                product: p
-                    .and_then(|p| podium_app::storefront::text(p, podium_domain::Lang::En))
-                    .map(|t| t.translation.title.clone())
-                    .unwrap_or_default(),
-                product_slug: p.map(|p| p.slug.clone()).unwrap_or_default(),
-                licensee: p.map(|p| p.shop.name.clone()).unwrap_or_default(),
-                licensor: p.map(|p| p.property.licensor_name.clone()).unwrap_or_default(),
-                property: p.map(|p| p.property.name.clone()).unwrap_or_default(),
-                issued_at: rfc3339(s.issued_at),
-                first_verified: s.first_verified_at.map(|at| FirstVerified {
-                    at: rfc3339(at),
-                    country: s.first_country.clone().unwrap_or_else(|| "unknown".into()),
-                }),
-                verifications: s.verifications,
-            }))
-        }
-    }
 }

@@ -5,7 +5,7 @@
 use askama::Template;
 use axum::extract::{DefaultBodyLimit, Multipart, State};
 use axum::http::StatusCode;
-use axum::response::{IntoResponse, Redirect, Response};
+use axum::response::{Redirect, Response};
 use axum::Form;
 use podium_app::trade_rules::{self, ImportRulesError, RulesSource};
 use podium_domain::landed::{ThresholdKind, TradeRules};

@@ -1,5 +1,7 @@
 //! The console's start: `/console` and each role's page listing its organisations. An area of its own.
 
+pub mod fan_orders;
+
 use crate::kit::context::Visitor;
 use crate::kit::error::PageError;
 use crate::kit::layout::{Layout, Opt};
@@ -51,7 +53,7 @@ pub(crate) struct ConsolePage {
     property_notice: Option<String>,
     property_failed: bool,
     /// The fan's latest orders (the fan console only).
-    orders: Vec<crate::storefront::fan_orders::FanOrder>,
+    orders: Vec<crate::console::start::fan_orders::FanOrder>,
 }
 
 /// A licensor's property in the console, with its emblem.
@@ -161,8 +163,11 @@ pub(crate) async fn console(
             extra: String::new(),
         })
         .collect();
-    let orders =
-        if role == Role::Fan { crate::storefront::fan_orders::recent_orders(&state, &v).await? } else { Vec::new() };
+    let orders = if role == Role::Fan {
+        crate::console::start::fan_orders::recent_orders(&state, &v).await?
+    } else {
+        Vec::new()
+    };
     let page = ConsolePage {
         orders,
         layout: Layout::new(&v),
