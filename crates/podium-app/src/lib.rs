@@ -37,6 +37,7 @@ pub mod ports;
 pub mod public_pages;
 pub mod quote;
 pub mod royalties;
+pub mod search;
 pub mod security;
 pub mod shipping;
 pub mod shipping_address;

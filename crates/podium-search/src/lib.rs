@@ -10,6 +10,7 @@
 pub mod analysis;
 mod follow;
 mod index;
+mod port;
 pub mod synonyms;
 
 pub use follow::{catch_up, rebuild, Follower};

@@ -113,7 +113,7 @@ pub struct AppState {
     pub i18n: Arc<i18n::I18n>,
     pub config: WebConfig,
     /// This node's search index and the outbox position it has caught up to.
-    pub search: Arc<podium_search::Follower>,
+    pub search: Arc<dyn podium_app::search::SearchIndex>,
     /// Rates, properties and shops, reloaded only when the outbox moves.
     pub reference: Arc<reference::ReferenceCache>,
     /// The built-in sandbox payment provider.
@@ -125,7 +125,7 @@ impl AppState {
         store: Arc<dyn Store>,
         clock: Arc<dyn Clock>,
         config: WebConfig,
-        search: Arc<podium_search::Follower>,
+        search: Arc<dyn podium_app::search::SearchIndex>,
     ) -> Result<Self, String> {
         let sandbox = Arc::new(podium_app::payments::SandboxProvider::new(
             store.clone(),

@@ -49,8 +49,8 @@ pub struct Prefs {
 
 impl Visitor {
     /// Who this visitor's prices are for: their ship-to country and presentment currency.
-    pub fn shopper(&self) -> crate::api::catalogue::Shopper {
-        crate::api::catalogue::Shopper { ship_to: self.prefs.country, currency: self.prefs.currency }
+    pub fn shopper(&self) -> crate::kit::listing::Shopper {
+        crate::kit::listing::Shopper { ship_to: self.prefs.country, currency: self.prefs.currency }
     }
 }
 

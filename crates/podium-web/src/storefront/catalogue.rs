@@ -139,17 +139,13 @@ async fn render_listing(state: &AppState, v: Visitor, listing: Listing, page: i6
     // Listings come from the search index, which applies each product's licences for the
     // fan's country at this moment.
     let f = listing.filter;
-    let params = crate::api::catalogue::ListingParams {
+    let params = crate::kit::listing::ListingParams {
         property: f.property_slug,
         category: f.category_slugs.into_iter().next(),
         shop: f.shop_slug,
-        ..crate::api::catalogue::ListingParams::newest(
-            v.prefs.country,
-            page.clamp(1, 10_000) as usize,
-            PER_PAGE as usize,
-        )
+        ..crate::kit::listing::ListingParams::newest(v.prefs.country, page.clamp(1, 10_000) as usize, PER_PAGE as usize)
     };
-    let found = crate::api::catalogue::listing(state, &tr, v.shopper(), params)
+    let found = crate::kit::listing::listing(state, &tr, v.shopper(), params)
         .await
         .map_err(|e| PageError::internal(tr.clone(), e.detail))?;
     let total = found.total as i64;
@@ -443,14 +439,14 @@ async fn product(
     );
     let unavailable = match &verdict {
         Err(podium_domain::licensing::NotSellable::NotApproved) => None,
-        Err(reason) => Some(crate::api::catalogue::not_sellable_text(&tr, reason)),
+        Err(reason) => Some(crate::kit::listing::not_sellable_text(&tr, reason)),
         // Licensed there, but no zone of its shipping profile reaches the country.
         Ok(_) if !p.ships_to(v.prefs.country) => {
             Some(tr.t1("reason-territory", "country", &tr.country(v.prefs.country)))
         }
         Ok(_) => None,
     };
-    let pres = v.shopper().presentment(&reference);
+    let pres = v.shopper().presentment(&reference, state.clock.now().date());
     let preview = (!public).then(|| tr.t("product-preview"));
     let show_pending = insider(&v, &p);
     let currency = v.prefs.currency;

@@ -235,7 +235,7 @@ async fn room(
     let sku = podium_app::storefront::public_sku(&product.shop.slug, &variant.sku);
     let image_alt = tr.t1("product-image-alt", "title", &title);
     let reference = state.reference.get(state.store.as_ref()).await.map_err(internal(&tr))?;
-    let pres = v.shopper().presentment(&reference);
+    let pres = v.shopper().presentment(&reference, state.clock.now().date());
     let price = tr.money(pres.variant_price(&product, variant).unwrap_or(variant.price));
     let price_note = if pres.includes_tax() {
         tr.t1("product-price-incl", "country", &tr.country(v.prefs.country))

@@ -68,8 +68,8 @@ async fn home(State(state): State<AppState>, v: Visitor) -> Result<Response, Pag
     let store = state.store.as_ref();
     let properties = store.properties().await.map_err(internal)?;
     let shops = store.orgs_of_kind(OrgKind::Shop).await.map_err(internal)?;
-    let newest = crate::api::catalogue::ListingParams::newest(v.prefs.country, 1, 8);
-    let found = crate::api::catalogue::listing(&state, &tr, v.shopper(), newest)
+    let newest = crate::kit::listing::ListingParams::newest(v.prefs.country, 1, 8);
+    let found = crate::kit::listing::listing(&state, &tr, v.shopper(), newest)
         .await
         .map_err(|e| PageError::internal(tr.clone(), e.detail))?;
     let country = tr.country(v.prefs.country);

@@ -5,13 +5,13 @@ use askama::Template;
 use axum::extract::{Query, State};
 use axum::http::StatusCode;
 use axum::response::Response;
-use podium_search::Sort;
+use podium_app::search::Sort;
 use serde::Deserialize;
 
-use crate::api::catalogue::{listing, parse_band, FacetValue, ListingParams};
 use crate::kit::context::Visitor;
 use crate::kit::error::PageError;
 use crate::kit::layout::{Layout, Opt};
+use crate::kit::listing::{listing, parse_band, FacetValue, ListingParams};
 use crate::kit::render::render;
 use crate::storefront::catalogue::{card, Card, PER_PAGE};
 use crate::AppState;

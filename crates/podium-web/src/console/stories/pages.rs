@@ -275,7 +275,7 @@ async fn featured(state: &AppState, v: &Visitor, ids: &[String]) -> Result<Vec<F
     let tr = &v.tr;
     let products: Vec<ProductRecord> = state.store.products_by_ids(ids).await.map_err(internal(tr))?;
     let reference = state.reference.get(state.store.as_ref()).await.map_err(internal(tr))?;
-    let pres = v.shopper().presentment(&reference);
+    let pres = v.shopper().presentment(&reference, state.clock.now().date());
     let now = state.clock.now();
     let mut out = Vec::new();
     for id in ids {
