@@ -34,6 +34,7 @@ pub mod orgs;
 pub mod payments;
 pub mod payouts;
 pub mod ports;
+pub mod pricing;
 pub mod public_pages;
 pub mod quote;
 pub mod royalties;

@@ -133,7 +133,29 @@ pub fn deliverable(p: &ProductRecord, ship_to: Country, ctx: &QuoteContext<'_>) 
     if p.status != crate::catalogue::ProductStatus::Live {
         return Err(Undeliverable::OffSale);
     }
-    licensing::sellable(offer_of(p), &p.agreements, ctx.tree, ship_to, ctx.at).map_err(Undeliverable::Licence)?;
+    licensed_and_shipped(p, offer_of(p), ship_to, ctx)
+}
+
+/// Where a product not yet approved would sell: the licence checked as if the licensor approved
+/// it now, and the shipping — what its shop and licensor see when they preview it. A live,
+/// approved product gets the same answer as [`deliverable`].
+pub fn deliverable_if_approved(
+    p: &ProductRecord,
+    ship_to: Country,
+    ctx: &QuoteContext<'_>,
+) -> Result<(), Undeliverable> {
+    let mut offer = offer_of(p);
+    offer.approved_at = offer.approved_at.or(Some(ctx.at));
+    licensed_and_shipped(p, offer, ship_to, ctx)
+}
+
+fn licensed_and_shipped(
+    p: &ProductRecord,
+    offer: licensing::Offer<'_>,
+    ship_to: Country,
+    ctx: &QuoteContext<'_>,
+) -> Result<(), Undeliverable> {
+    licensing::sellable(offer, &p.agreements, ctx.tree, ship_to, ctx.at).map_err(Undeliverable::Licence)?;
     if !p.ships_to(ship_to) {
         return Err(Undeliverable::NoShipping(ship_to));
     }

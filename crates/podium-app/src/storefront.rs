@@ -113,3 +113,134 @@ impl Presentment<'_> {
 pub fn public_sku(shop_slug: &str, sku: &str) -> String {
     format!("{shop_slug}:{sku}")
 }
+
+/// How much of a product a visitor may see.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Sight {
+    /// Anyone: the product is live, the licensor approved it, and it has something to buy.
+    Public,
+    /// Not public, but the visitor acts for its shop or its property's licensor: a preview.
+    Preview,
+    /// Not for this visitor: pages and the API answer as if it did not exist.
+    Hidden,
+}
+
+/// Whether anyone may see a product: live, approved by the licensor, with at least one variant.
+/// Search indexes what this admits, and pages, the API, stories and feeds show what it admits.
+pub fn is_public(p: &ProductRecord) -> bool {
+    p.status == crate::catalogue::ProductStatus::Live && p.approved_at.is_some() && !p.variants.is_empty()
+}
+
+/// What a visitor acting for `orgs` (none for a fan) may see of a product: fans see public
+/// products only; the shop and the licensor of its property may preview it before.
+pub fn visible_to(p: &ProductRecord, orgs: &[crate::Org]) -> Sight {
+    if is_public(p) {
+        Sight::Public
+    } else if insider(p, orgs) {
+        Sight::Preview
+    } else {
+        Sight::Hidden
+    }
+}
+
+/// Whether a visitor acting for `orgs` speaks for the product: its shop, or the licensor of its
+/// property (who may preview it and see what is still pending).
+pub fn insider(p: &ProductRecord, orgs: &[crate::Org]) -> bool {
+    orgs.iter().any(|o| o.id == p.shop.id || o.id == p.property.licensor_id)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::catalogue::{ProductStatus, Property, ShopRef};
+    use crate::Org;
+    use podium_domain::role::OrgKind;
+    use time::macros::datetime;
+
+    fn org(id: &str, kind: OrgKind) -> Org {
+        Org {
+            id: id.into(),
+            kind,
+            slug: id.into(),
+            name: id.into(),
+            country: "KE".into(),
+            currency: "KES".into(),
+            story: String::new(),
+            created_at: datetime!(2026-01-01 0:00 UTC),
+        }
+    }
+
+    fn product(status: ProductStatus, approved: bool, variants: usize) -> ProductRecord {
+        let variant = VariantRecord {
+            id: "v1".into(),
+            sku: "TEE-M".into(),
+            options: vec![("Size".into(), "M".into())],
+            gtin: None,
+            price: Money::new(2500, Currency::parse("KES").expect("KES")),
+            explicit_prices: vec![],
+            available: 3,
+            held: 0,
+            stock: vec![],
+        };
+        ProductRecord {
+            id: "p1".into(),
+            slug: "tee".into(),
+            handle: "tee".into(),
+            shop: ShopRef {
+                id: "shop".into(),
+                slug: "shop".into(),
+                name: "Shop".into(),
+                country: "KE".into(),
+                currency: "KES".into(),
+            },
+            property: Property {
+                id: "prop".into(),
+                licensor_id: "licensor".into(),
+                licensor_slug: "licensor".into(),
+                licensor_name: "Licensor".into(),
+                slug: "team".into(),
+                name: "Team".into(),
+                sport: "athletics".into(),
+                emblem: None,
+            },
+            category_slug: "t-shirts".into(),
+            fallback_lang: Lang::En,
+            tags: vec![],
+            hs_code: "610910".into(),
+            origin_country: "KE".into(),
+            weight_grams: 200,
+            status,
+            created_at: datetime!(2026-01-01 0:00 UTC),
+            translations: vec![],
+            variants: vec![variant; variants],
+            images: vec![],
+            approved_at: approved.then_some(datetime!(2026-02-01 0:00 UTC)),
+            agreements: vec![],
+            shipping_profile_id: None,
+            shipping: None,
+            locations: vec![],
+        }
+    }
+
+    #[test]
+    fn fans_see_only_live_approved_products_with_something_to_buy() {
+        let fan: &[Org] = &[];
+        assert_eq!(visible_to(&product(ProductStatus::Live, true, 1), fan), Sight::Public);
+        assert_eq!(visible_to(&product(ProductStatus::Live, false, 1), fan), Sight::Hidden, "not approved yet");
+        assert_eq!(visible_to(&product(ProductStatus::Draft, true, 1), fan), Sight::Hidden, "taken off sale");
+        assert_eq!(visible_to(&product(ProductStatus::Live, true, 0), fan), Sight::Hidden, "no variant");
+    }
+
+    #[test]
+    fn the_shop_and_the_licensor_preview_what_fans_cannot_see_yet() {
+        let pending = product(ProductStatus::Live, false, 1);
+        for who in [org("shop", OrgKind::Shop), org("licensor", OrgKind::Licensor)] {
+            assert_eq!(visible_to(&pending, std::slice::from_ref(&who)), Sight::Preview);
+            assert!(insider(&pending, std::slice::from_ref(&who)));
+            assert_eq!(visible_to(&product(ProductStatus::Live, true, 1), &[who]), Sight::Public);
+        }
+        let other_shop = org("elsewhere", OrgKind::Shop);
+        assert_eq!(visible_to(&pending, std::slice::from_ref(&other_shop)), Sight::Hidden);
+        assert!(!insider(&pending, &[other_shop]));
+    }
+}

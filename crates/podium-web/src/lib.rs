@@ -18,7 +18,7 @@ pub mod shedding;
 pub mod storefront;
 pub mod workers;
 
-pub use kit::{context, error, i18n, lang_path, money_format, reference};
+pub use kit::{context, error, i18n, lang_path, money_format};
 pub use storefront::sitemap;
 
 use std::sync::Arc;
@@ -115,7 +115,7 @@ pub struct AppState {
     /// This node's search index and the outbox position it has caught up to.
     pub search: Arc<dyn podium_app::search::SearchIndex>,
     /// Rates, properties and shops, reloaded only when the outbox moves.
-    pub reference: Arc<reference::ReferenceCache>,
+    pub reference: Arc<podium_app::pricing::ReferenceCache>,
     /// The built-in sandbox payment provider.
     pub sandbox: Arc<podium_app::payments::SandboxProvider>,
 }
@@ -139,7 +139,7 @@ impl AppState {
             i18n: Arc::new(i18n::I18n::load()?),
             config,
             search,
-            reference: Arc::new(reference::ReferenceCache::default()),
+            reference: Arc::new(podium_app::pricing::ReferenceCache::default()),
         })
     }
 }
@@ -164,6 +164,8 @@ fn all_routes() -> routes::Routes {
         .merge(console::shop::code_requests::routes())
         .merge(console::money::statements::routes())
         .merge(console::stories::pages::routes())
+        .merge(storefront::stories::routes())
+        .merge(account::follows::routes())
         .merge(storefront::drops::routes())
         .merge(console::operator::payouts::routes())
         .merge(console::money::dashboards::routes())

@@ -107,7 +107,7 @@ pub fn compose_story(
     base_url: &str,
 ) -> Message {
     let tr = Tr::new(state.i18n.clone(), Lang::from_tag(&mail.lang).unwrap_or(Lang::En));
-    let card = crate::console::stories::pages::story_card(&tr, story);
+    let card = crate::kit::story_card::story_card(&tr, story);
     let sig = podium_app::stories::unsubscribe_signature(&state.config.shared_secret.0, &mail.recipient);
     let email: String = form_urlencoded::byte_serialize(mail.recipient.as_bytes()).collect();
     let body = format!(

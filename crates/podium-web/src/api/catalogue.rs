@@ -6,8 +6,8 @@ use std::collections::BTreeMap;
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::Json;
-use podium_app::catalogue::{ProductRecord, ProductStatus, VariantRecord};
-use podium_app::quote::{self, Undeliverable};
+use podium_app::catalogue::{ProductRecord, VariantRecord};
+use podium_app::quote::{self};
 use podium_app::search::Sort;
 use podium_app::storefront::{self, Presentment};
 use podium_domain::{Country, Currency, Lang};
@@ -18,7 +18,7 @@ use crate::api::MoneyJson;
 use crate::kit::error::{ApiError, Problem};
 use crate::kit::i18n::Tr;
 use crate::kit::listing::{
-    listing, not_sellable_text, parse_band, summary, FacetsJson, ListingParams, ProductSummary, Shopper,
+    listing, parse_band, summary, undeliverable_text, FacetsJson, ListingParams, ProductSummary, Shopper,
 };
 use crate::AppState;
 
@@ -200,16 +200,6 @@ pub struct ProductJson {
     pub delivered: Option<crate::api::quotes::ConsignmentJson>,
 }
 
-/// Why a product cannot be delivered to a country, in the reader's language.
-pub fn undeliverable_text(tr: &Tr, reason: &Undeliverable) -> String {
-    match reason {
-        Undeliverable::Licence(r) => not_sellable_text(tr, r),
-        Undeliverable::NoShipping(c) => tr.t1("reason-territory", "country", &tr.country(*c)),
-        Undeliverable::OffSale => tr.t("reason-shop-off-sale"),
-        Undeliverable::OutOfStock { .. } | Undeliverable::UnknownSku => tr.t("product-out-of-stock"),
-    }
-}
-
 /// The variant a delivered price is shown for: the cheapest one in stock.
 pub fn cheapest_in_stock<'p>(p: &'p ProductRecord, pres: &Presentment<'_>) -> Option<&'p VariantRecord> {
     p.variants
@@ -230,7 +220,7 @@ pub async fn product(
     let shopper = shopper(&state, &q.country, &q.currency)?;
     let currency = shopper.currency;
     let p = match state.store.product_by_slug(&slug).await? {
-        Some(p) if p.status == ProductStatus::Live && !p.variants.is_empty() && p.approved_at.is_some() => p,
+        Some(p) if storefront::is_public(&p) => p,
         _ => return Err(ApiError::not_found(format!("no product {slug:?}"))),
     };
     let reference = state.reference.get(state.store.as_ref()).await?;
@@ -238,7 +228,7 @@ pub async fn product(
     let no_rate = || ApiError::invalid("currency", format!("no exchange rate for {currency}"));
     let price = pres.from_price(&p).ok().flatten().ok_or_else(no_rate)?;
     let mut summary = summary(&p, &tr, price, pres.includes_tax()).ok_or_else(no_rate)?;
-    let ctx = crate::api::quotes::context(&reference);
+    let ctx = reference.context(state.clock.now());
     let verdict = quote::deliverable(&p, shopper.ship_to, &ctx);
     summary.sellable = verdict.is_ok();
     let not_sellable_reason = verdict.as_ref().err().map(|r| undeliverable_text(&tr, r));

@@ -13,8 +13,8 @@ use utoipa::ToSchema;
 
 use crate::api::{ApiJson, MoneyJson, RateJson};
 use crate::kit::error::{ApiError, Problem};
-use crate::kit::reference::Reference;
 use crate::AppState;
+use podium_app::pricing::Reference;
 
 #[derive(Deserialize, ToSchema)]
 #[schema(example = json!({"country": "FR", "currency": "EUR", "lines": [{"sku": "hanok-threads:PC18-HOOD-M", "quantity": 1}]}))]
@@ -181,7 +181,7 @@ pub async fn create_quote(
         .map(|l| LineRequest { sku: l.sku.chars().take(200).collect(), quantity: l.quantity })
         .collect();
     let reference = state.reference.get(state.store.as_ref()).await?;
-    let q = quote::quote(state.store.as_ref(), ship_to, currency, &lines, &context(&reference))
+    let q = quote::quote(state.store.as_ref(), ship_to, currency, &lines, &reference.context(state.clock.now()))
         .await
         .map_err(quote_problem)?;
     Ok(Json(quote_json(&q)))
@@ -301,8 +301,9 @@ pub async fn get_cart(
 ) -> Result<Json<CartJson>, ApiError> {
     let cart = owned_cart(&state, &id, &caller).await?;
     let reference = state.reference.get(state.store.as_ref()).await?;
-    let priced =
-        podium_app::cart::price_cart(state.store.as_ref(), cart, &context(&reference)).await.map_err(cart_problem)?;
+    let priced = podium_app::cart::price_cart(state.store.as_ref(), cart, &reference.context(state.clock.now()))
+        .await
+        .map_err(cart_problem)?;
     Ok(Json(cart_json(&priced)?))
 }
 
@@ -325,8 +326,14 @@ pub async fn add_cart_line(
 ) -> Result<Json<CartJson>, ApiError> {
     let reference = state.reference.get(state.store.as_ref()).await?;
     let sku: String = body.sku.chars().take(200).collect();
-    let priced = podium_app::cart::add_line(state.store.as_ref(), &id, &sku, body.quantity, &context(&reference))
-        .await
-        .map_err(cart_problem)?;
+    let priced = podium_app::cart::add_line(
+        state.store.as_ref(),
+        &id,
+        &sku,
+        body.quantity,
+        &reference.context(state.clock.now()),
+    )
+    .await
+    .map_err(cart_problem)?;
     Ok(Json(cart_json(&priced)?))
 }

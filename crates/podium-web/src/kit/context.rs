@@ -52,6 +52,11 @@ impl Visitor {
     pub fn shopper(&self) -> crate::kit::listing::Shopper {
         crate::kit::listing::Shopper { ship_to: self.prefs.country, currency: self.prefs.currency }
     }
+
+    /// The organisations the visitor acts for (none for a fan or a visitor not signed in).
+    pub fn orgs(&self) -> &[podium_app::Org] {
+        self.principal.as_ref().map(|p| p.orgs.as_slice()).unwrap_or(&[])
+    }
 }
 
 /// Everything a page needs to know about the request before it renders.

@@ -224,3 +224,8 @@ impl IntoResponse for PageError {
         }
     }
 }
+
+/// Maps a storage failure to the "something went wrong" page, in the reader's language.
+pub fn internal(tr: &Tr) -> impl Fn(podium_app::StoreError) -> PageError + '_ {
+    move |e| PageError::internal(tr.clone(), e)
+}

@@ -47,3 +47,8 @@ pub fn category_name(tr: &Tr, slug: &str) -> String {
         slug.replace('-', " ")
     }
 }
+
+/// A day as stories show it (ISO 8601, the same in every language).
+pub(crate) fn day(at: OffsetDateTime) -> String {
+    at.date().to_string()
+}

@@ -89,5 +89,26 @@ pub(crate) fn operator_or(v: &Visitor) -> Result<(), Box<Response>> {
         Some(_) => Err(Box::new(PageError::forbidden(v.tr.clone()).into_response())),
     }
 }
+/// The licensor or shop the signed-in user belongs to, or the sign-in page / 403.
+pub(crate) fn author_of(v: &Visitor, slug: &str, path: &str) -> Result<Org, Box<Response>> {
+    let Some(p) = &v.principal else {
+        return Err(Box::new(Redirect::to(&format!("/signin?next={path}")).into_response()));
+    };
+    match p.orgs.iter().find(|o| o.slug == slug && matches!(o.kind, OrgKind::Shop | OrgKind::Licensor)) {
+        Some(o) => Ok(o.clone()),
+        None => Err(Box::new(PageError::forbidden(v.tr.clone()).into_response())),
+    }
+}
+
+macro_rules! author_or_return {
+    ($v:expr, $slug:expr, $path:expr) => {
+        match $crate::kit::guards::author_of(&$v, &$slug, &$path) {
+            Ok(o) => o,
+            Err(r) => return Ok($v.respond(*r)),
+        }
+    };
+}
+
+pub(crate) use author_or_return;
 pub(crate) use member_or_return;
 pub(crate) use shop_or_return;

@@ -7,6 +7,7 @@ use crate::kit::i18n::Tr;
 use crate::kit::json::MoneyJson;
 use crate::AppState;
 use podium_app::catalogue::ProductRecord;
+use podium_app::quote::Undeliverable;
 use podium_app::search::{self, FindError, Pricing, SearchQuery, Sort};
 use podium_app::storefront::{self, Presentment};
 use podium_domain::licensing::NotSellable;
@@ -47,11 +48,7 @@ pub struct Shopper {
 
 impl Shopper {
     /// Prices for this shopper on `date` (the day of the request, from the `Clock`).
-    pub fn presentment<'a>(
-        &self,
-        reference: &'a crate::kit::reference::Reference,
-        date: time::Date,
-    ) -> Presentment<'a> {
+    pub fn presentment<'a>(&self, reference: &'a podium_app::pricing::Reference, date: time::Date) -> Presentment<'a> {
         Presentment {
             ship_to: self.ship_to,
             currency: self.currency,
@@ -281,4 +278,14 @@ pub async fn listing(state: &AppState, tr: &Tr, shopper: Shopper, p: ListingPara
         prices,
         did_you_mean: found.did_you_mean,
     })
+}
+
+/// Why a product cannot be delivered to a country, in the reader's language.
+pub fn undeliverable_text(tr: &Tr, reason: &Undeliverable) -> String {
+    match reason {
+        Undeliverable::Licence(r) => not_sellable_text(tr, r),
+        Undeliverable::NoShipping(c) => tr.t1("reason-territory", "country", &tr.country(*c)),
+        Undeliverable::OffSale => tr.t("reason-shop-off-sale"),
+        Undeliverable::OutOfStock { .. } | Undeliverable::UnknownSku => tr.t("product-out-of-stock"),
+    }
 }

@@ -16,6 +16,7 @@ pub mod layout;
 pub mod listing;
 pub mod money_format;
 pub mod org_view;
-pub mod reference;
+pub mod product_card;
 pub mod render;
+pub mod story_card;
 pub mod uploads;

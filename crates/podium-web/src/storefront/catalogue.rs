@@ -5,7 +5,7 @@ use askama::Template;
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::Response;
-use podium_app::catalogue::{ProductFilter, ProductRecord};
+use podium_app::catalogue::ProductFilter;
 use podium_app::storefront;
 use podium_domain::catalogue::CategoryTree;
 use podium_domain::Country;
@@ -16,6 +16,7 @@ use crate::kit::error::PageError;
 use crate::kit::format::category_name;
 use crate::kit::i18n::Tr;
 use crate::kit::layout::{Layout, Opt};
+use crate::kit::product_card::{card, Card};
 use crate::kit::render::render;
 use crate::storefront::catalogue_meta as meta;
 use crate::AppState;
@@ -31,41 +32,6 @@ pub fn routes() -> crate::routes::Routes {
         .get("/properties/{slug}", property)
         .get("/categories/{slug}", category)
         .get("/shops/{slug}", shop)
-}
-
-/// A product as a card shows it.
-#[derive(Clone)]
-pub struct Card {
-    pub slug: String,
-    pub title: String,
-    pub lang: &'static str,
-    pub is_fallback: bool,
-    pub shop: String,
-    pub price: String,
-    pub sold_out: bool,
-}
-
-/// A card for a listed product at the display price the listing found (`None`: no rate for the
-/// chosen currency, so the shop's own price stands in).
-pub fn card(tr: &Tr, p: &ProductRecord, price: Option<podium_domain::Money>) -> Card {
-    let text = storefront::text(p, tr.lang);
-    Card {
-        slug: p.slug.clone(),
-        title: text.as_ref().map(|t| t.translation.title.clone()).unwrap_or_else(|| p.handle.clone()),
-        lang: text.as_ref().map(|t| t.translation.lang.tag()).unwrap_or("en"),
-        is_fallback: text.as_ref().is_some_and(|t| t.is_fallback),
-        shop: p.shop.name.clone(),
-        // Without a rate for the chosen currency, show the shop's own price rather than nothing.
-        price: match price {
-            Some(m) => tr.t1("card-from", "price", &tr.money(m)),
-            None => storefront::from_variants(p)
-                .map(|v| v.price)
-                .min_by_key(|m| m.minor)
-                .map(|m| tr.t1("card-from", "price", &tr.money(m)))
-                .unwrap_or_default(),
-        },
-        sold_out: p.available() == 0,
-    }
 }
 
 fn country_name(tr: &Tr, code: &str) -> String {
@@ -102,10 +68,10 @@ struct ListingPage {
     page_text: String,
     emblem: Option<String>,
     story: Vec<String>,
-    follow: Option<crate::console::stories::pages::FollowView>,
+    follow: Option<crate::storefront::stories::FollowView>,
     /// A team's licensor, followed apart.
-    follow_licensor: Option<crate::console::stories::pages::FollowView>,
-    stories: Vec<crate::console::stories::pages::StoryCard>,
+    follow_licensor: Option<crate::storefront::stories::FollowView>,
+    stories: Vec<crate::kit::story_card::StoryCard>,
     atom: Option<String>,
 }
 
@@ -156,19 +122,18 @@ async fn render_listing(state: &AppState, v: Visitor, listing: Listing, page: i6
     let cards = found.products.iter().map(|p| card(&tr, p, found.price_of(p))).collect();
     let f = &listing.following;
     let follow = match f.kind {
-        Some(kind) => Some(crate::console::stories::pages::follow_view(state, &v, kind, &f.target_id, &f.path).await?),
+        Some(kind) => Some(crate::storefront::stories::follow_view(state, &v, kind, &f.target_id, &f.path).await?),
         None => None,
     };
     let stories = if f.kind.is_some() {
-        crate::console::stories::pages::stories_for(state, &tr, f.property_id.as_deref(), f.author_id.as_deref(), 6)
-            .await?
+        crate::storefront::stories::stories_for(state, &tr, f.property_id.as_deref(), f.author_id.as_deref(), 6).await?
     } else {
         Vec::new()
     };
     let atom = f.kind.is_some().then(|| format!("{}/feed.atom", f.path));
     let follow_licensor = match &f.licensor {
         Some((id, name)) => {
-            let mut view = crate::console::stories::pages::follow_view(
+            let mut view = crate::storefront::stories::follow_view(
                 state,
                 &v,
                 podium_app::stories::FollowKind::Licensor,
@@ -422,33 +387,22 @@ async fn product(
         _ => return Err(PageError::not_found(tr)),
     };
     // Fans see only live products the licensor approved; the shop and the licensor may preview.
-    let public = p.status == podium_app::catalogue::ProductStatus::Live && p.approved_at.is_some();
-    if !public && !insider(&v, &p) {
+    let sight = storefront::visible_to(&p, v.orgs());
+    if sight == storefront::Sight::Hidden {
         return Err(PageError::not_found(tr));
     }
+    let public = sight == storefront::Sight::Public;
     let reference = state.reference.get(state.store.as_ref()).await.map_err(internal)?;
     // A preview (not approved yet) is checked as if approved now, so the shop sees where it will sell.
-    let mut offer = podium_app::licensing::offer_of(&p);
-    offer.approved_at = offer.approved_at.or(Some(time::OffsetDateTime::now_utc()));
-    let verdict = podium_domain::licensing::sellable(
-        offer,
-        &p.agreements,
-        &reference.categories,
-        v.prefs.country,
-        time::OffsetDateTime::now_utc(),
-    );
-    let unavailable = match &verdict {
-        Err(podium_domain::licensing::NotSellable::NotApproved) => None,
-        Err(reason) => Some(crate::kit::listing::not_sellable_text(&tr, reason)),
-        // Licensed there, but no zone of its shipping profile reaches the country.
-        Ok(_) if !p.ships_to(v.prefs.country) => {
-            Some(tr.t1("reason-territory", "country", &tr.country(v.prefs.country)))
-        }
-        Ok(_) => None,
+    let ctx = reference.context(state.clock.now());
+    let unavailable = match podium_app::quote::deliverable_if_approved(&p, v.prefs.country, &ctx) {
+        Err(podium_app::quote::Undeliverable::Licence(podium_domain::licensing::NotSellable::NotApproved)) => None,
+        Err(reason) => Some(crate::kit::listing::undeliverable_text(&tr, &reason)),
+        Ok(()) => None,
     };
     let pres = v.shopper().presentment(&reference, state.clock.now().date());
     let preview = (!public).then(|| tr.t("product-preview"));
-    let show_pending = insider(&v, &p);
+    let show_pending = storefront::insider(&p, v.orgs());
     let currency = v.prefs.currency;
     let Some(text) = storefront::text(&p, tr.lang) else { return Err(PageError::not_found(tr)) };
     // The chosen variant (by the shop's code or the public SKU), else the first in stock, else the first.
@@ -498,13 +452,10 @@ async fn product(
     crumbs.push(crumb(text.translation.title.clone(), ""));
     let price = price_of(selected);
     let delivered = match (&unavailable, public && variant.available > 0) {
-        (None, true) => {
-            let ctx = crate::api::quotes::context(&reference);
-            podium_app::quote::delivered(&p, variant, v.prefs.country, currency, &ctx)
-                .ok()
-                .and_then(|q| q.consignments.into_iter().next())
-                .map(|c| delivered_view(&tr, &c, v.prefs.country, pres.includes_tax()))
-        }
+        (None, true) => podium_app::quote::delivered(&p, variant, v.prefs.country, currency, &ctx)
+            .ok()
+            .and_then(|q| q.consignments.into_iter().next())
+            .map(|c| delivered_view(&tr, &c, v.prefs.country, pres.includes_tax())),
         _ => None,
     };
     let price_note = if pres.includes_tax() {
@@ -571,10 +522,4 @@ async fn product(
         delivered,
     };
     Ok(render(v, StatusCode::OK, page))
-}
-
-/// Whether the visitor belongs to the product's shop or to its property's licensor, who may see
-/// it before fans can.
-pub(crate) fn insider(v: &Visitor, p: &ProductRecord) -> bool {
-    v.principal.as_ref().is_some_and(|pr| pr.orgs.iter().any(|o| o.id == p.shop.id || o.id == p.property.licensor_id))
 }

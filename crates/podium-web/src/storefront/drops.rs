@@ -16,6 +16,7 @@ use serde::Deserialize;
 use time::OffsetDateTime;
 
 use crate::kit::context::{CsrfForm, Visitor};
+use crate::kit::error::internal;
 use crate::kit::error::PageError;
 use crate::kit::format::date as when;
 use crate::kit::i18n::Tr;
@@ -31,10 +32,6 @@ pub fn routes() -> crate::routes::Routes {
         .get("/console/shops/{shop}/drops", console)
         .post("/console/shops/{shop}/drops", schedule)
         .post("/console/shops/{shop}/drops/{id}/close", close)
-}
-
-fn internal(tr: &Tr) -> impl Fn(StoreError) -> PageError + '_ {
-    move |e| PageError::internal(tr.clone(), e)
 }
 
 /// "2 h 05 min", "4 min 10 s".

@@ -13,16 +13,13 @@ use podium_domain::story::StoryStatus;
 use serde_json::json;
 use time::OffsetDateTime;
 
-use crate::console::stories::pages::{story_card, StoryCard};
 use crate::kit::context::Visitor;
+use crate::kit::error::internal;
 use crate::kit::error::PageError;
 use crate::kit::i18n::Tr;
 use crate::kit::layout::Layout;
+use crate::kit::story_card::{story_card, StoryCard};
 use crate::AppState;
-
-fn internal(tr: &Tr) -> impl Fn(podium_app::StoreError) -> PageError + '_ {
-    move |e| PageError::internal(tr.clone(), e)
-}
 
 /// Where a feed's links start: the public address, and the language prefix it was asked under.
 fn links_base(v: &Visitor) -> String {

@@ -58,8 +58,8 @@ struct HomePage {
     prices_for: String,
     properties: Vec<Opt>,
     shops: Vec<OrgView>,
-    cards: Vec<crate::storefront::catalogue::Card>,
-    stories: Vec<crate::console::stories::pages::StoryCard>,
+    cards: Vec<crate::kit::product_card::Card>,
+    stories: Vec<crate::kit::story_card::StoryCard>,
 }
 
 async fn home(State(state): State<AppState>, v: Visitor) -> Result<Response, PageError> {
@@ -87,8 +87,8 @@ async fn home(State(state): State<AppState>, v: Visitor) -> Result<Response, Pag
             })
             .collect(),
         shops: shops.iter().map(|o| org_view(&tr, o)).collect(),
-        cards: found.products.iter().map(|p| crate::storefront::catalogue::card(&tr, p, found.price_of(p))).collect(),
-        stories: crate::console::stories::pages::stories_for(&state, &tr, None, None, 3).await?,
+        cards: found.products.iter().map(|p| crate::kit::product_card::card(&tr, p, found.price_of(p))).collect(),
+        stories: crate::storefront::stories::stories_for(&state, &tr, None, None, 3).await?,
     };
     Ok(render(v, StatusCode::OK, page))
 }

@@ -11,5 +11,6 @@ pub mod media;
 pub mod product_art;
 pub mod search;
 pub mod sitemap;
+pub mod stories;
 pub mod variant_picker;
 pub mod verify;

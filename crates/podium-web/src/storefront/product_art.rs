@@ -8,7 +8,6 @@ use axum::response::{IntoResponse, Response};
 use podium_app::catalogue::ProductRecord;
 
 use crate::kit::context::Visitor;
-use crate::storefront::catalogue::insider;
 use crate::AppState;
 
 /// The size link previews draw best (1.91:1).
@@ -18,8 +17,10 @@ pub const CARD_HEIGHT: u32 = 630;
 /// The product a fan may see (approved), or the shop's and licensor's preview.
 async fn visible(state: &AppState, v: &Visitor, slug: &str) -> Result<ProductRecord, Response> {
     match state.store.product_by_slug(slug).await {
-        // Like the product page: fans see approved products only; the shop and licensor preview.
-        Ok(Some(p)) if p.approved_at.is_some() || insider(v, &p) => Ok(p),
+        // Like the product page: fans see public products only; the shop and licensor preview.
+        Ok(Some(p)) if podium_app::storefront::visible_to(&p, v.orgs()) != podium_app::storefront::Sight::Hidden => {
+            Ok(p)
+        }
         Ok(_) => Err(StatusCode::NOT_FOUND.into_response()),
         Err(e) => {
             tracing::error!(error = %e, "art lookup failed");

@@ -12,8 +12,9 @@ use crate::kit::context::Visitor;
 use crate::kit::error::PageError;
 use crate::kit::layout::{Layout, Opt};
 use crate::kit::listing::{listing, parse_band, FacetValue, ListingParams};
+use crate::kit::product_card::{card, Card};
 use crate::kit::render::render;
-use crate::storefront::catalogue::{card, Card, PER_PAGE};
+use crate::storefront::catalogue::PER_PAGE;
 use crate::AppState;
 
 pub fn routes() -> crate::routes::Routes {
@@ -68,7 +69,7 @@ struct SearchPage {
     /// A close query that finds something, when this one finds nothing.
     did_you_mean: Option<DidYouMean>,
     /// Stories whose title or summary has the words (first page only).
-    stories: Vec<crate::console::stories::pages::StoryCard>,
+    stories: Vec<crate::kit::story_card::StoryCard>,
 }
 
 fn url(pairs: &[(&str, &str)]) -> String {
@@ -220,7 +221,7 @@ async fn search(
     let stories = if q.trim().is_empty() || page > 1 {
         Vec::new()
     } else {
-        crate::console::stories::pages::stories_matching(&state, &tr, &q, 3).await?
+        crate::storefront::stories::stories_matching(&state, &tr, &q, 3).await?
     };
     let heading = if q.is_empty() { tr.t("search-title") } else { tr.t1("search-results-for", "q", &q) };
     let page_view = SearchPage {

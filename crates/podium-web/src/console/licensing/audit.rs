@@ -10,8 +10,8 @@ use podium_app::licensing::AuditRecord;
 use podium_app::Org;
 use podium_domain::role::OrgKind;
 
-use crate::console::licensing::console::internal;
 use crate::kit::context::Visitor;
+use crate::kit::error::internal;
 use crate::kit::error::PageError;
 use crate::kit::format::date;
 use crate::kit::guards::member_or_return;

@@ -15,8 +15,10 @@ use podium_domain::licensing::AgreementStatus;
 use podium_domain::role::OrgKind;
 use serde::Deserialize;
 
-use crate::console::licensing::console::{agreement_page, error_text, internal, status_for, RightsDraft};
+use crate::console::licensing::agreements::{agreement_page, RightsDraft};
+use crate::console::licensing::console::{error_text, status_for};
 use crate::kit::context::Visitor;
+use crate::kit::error::internal;
 use crate::kit::error::PageError;
 use crate::kit::format::date;
 use crate::kit::guards::{acting, member_or_return};

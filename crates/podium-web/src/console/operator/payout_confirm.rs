@@ -76,7 +76,7 @@ fn preview_page(v: Visitor, p: &Preview, status: StatusCode, error: Option<Strin
 async fn current(
     state: &AppState,
     v: &Visitor,
-) -> Result<(Preview, std::sync::Arc<crate::kit::reference::Reference>), PageError> {
+) -> Result<(Preview, std::sync::Arc<podium_app::pricing::Reference>), PageError> {
     let internal = |e: podium_app::StoreError| PageError::internal(v.tr.clone(), e);
     let reference = state.reference.get(state.store.as_ref()).await.map_err(internal)?;
     let preview = payouts::preview(state.store.as_ref(), &reference.rates).await.map_err(internal)?;

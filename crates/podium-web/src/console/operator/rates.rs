@@ -53,8 +53,7 @@ fn percent(bp: u32) -> String {
     format!("{}.{:02} %", bp / 100, bp % 100)
 }
 
-fn rows(tr: &Tr, rules: &TradeRules) -> Vec<CountryRow> {
-    let today = time::OffsetDateTime::now_utc().date();
+fn rows(tr: &Tr, rules: &TradeRules, today: time::Date) -> Vec<CountryRow> {
     rules
         .countries
         .iter()
@@ -96,8 +95,14 @@ async fn render_page(
         }
     };
     let status = if errors.is_empty() { StatusCode::OK } else { StatusCode::UNPROCESSABLE_ENTITY };
-    let page =
-        RulesPage { layout: Layout::new(&v), source: source_text, defaults, rows: rows(&tr, &rules), errors, notice };
+    let page = RulesPage {
+        layout: Layout::new(&v),
+        source: source_text,
+        defaults,
+        rows: rows(&tr, &rules, state.clock.now().date()),
+        errors,
+        notice,
+    };
     Ok(render(v, status, page))
 }
 

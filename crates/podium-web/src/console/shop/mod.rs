@@ -4,6 +4,9 @@
 pub mod code_requests;
 pub mod home;
 pub mod orders;
+pub mod product_csv;
+pub mod product_form;
+pub mod product_media;
 pub mod products;
 pub mod rounding;
 pub mod shipping;

@@ -1,17 +1,20 @@
-//! Reference data that most storefront requests need — exchange rates, trade rules, properties, shops —
-//! loaded once per change instead of once per request. Every change to them is written to the
-//! outbox in the same transaction, so the cache is keyed by the outbox head: one indexed
-//! lookup tells whether anything may have changed since it was filled.
+//! Pricing's reference data — exchange rates, trade rules, categories, display rounding,
+//! properties and shops — loaded once per change instead of once per request, and the pricing
+//! context a quote is made in. Every change to the reference data is written to the outbox in
+//! the same transaction, so the cache is keyed by the outbox head: one indexed lookup tells
+//! whether anything may have changed since it was filled.
 
 use std::sync::{Arc, RwLock};
 
-use podium_app::catalogue::Property;
-use podium_app::display_rounding::DisplayRounding;
-use podium_app::{Org, Store, StoreResult};
+use crate::catalogue::Property;
+use crate::display_rounding::DisplayRounding;
+use crate::quote::QuoteContext;
+use crate::{Org, Store, StoreResult};
 use podium_domain::catalogue::CategoryTree;
 use podium_domain::landed::TradeRules;
 use podium_domain::role::OrgKind;
 use podium_domain::RateTable;
+use time::OffsetDateTime;
 
 pub struct Reference {
     pub rates: Arc<RateTable>,
@@ -28,6 +31,11 @@ pub struct Reference {
 impl Reference {
     pub fn property_name<'a>(&'a self, slug: &'a str) -> &'a str {
         self.properties.iter().find(|p| p.slug == slug).map(|p| p.name.as_str()).unwrap_or(slug)
+    }
+
+    /// The context a quote is made in at `at`: these rates, rules, categories and rounding.
+    pub fn context(&self, at: OffsetDateTime) -> QuoteContext<'_> {
+        QuoteContext { rates: &self.rates, rules: &self.rules, tree: &self.categories, at, rounding: &self.rounding }
     }
 
     pub fn shop_name<'a>(&'a self, slug: &'a str) -> &'a str {
@@ -52,7 +60,7 @@ impl ReferenceCache {
         }
         let fresh = Arc::new(Reference {
             rates: Arc::new(RateTable::new(store.latest_rates().await?)),
-            rules: Arc::new(podium_app::trade_rules::current(store).await?.0),
+            rules: Arc::new(crate::trade_rules::current(store).await?.0),
             properties: store.properties().await?,
             shops: store.orgs_of_kind(OrgKind::Shop).await?,
             categories: CategoryTree::new(store.categories().await?.into_iter().map(|c| (c.slug, c.parent))),
