@@ -4,7 +4,7 @@
 
 use time::OffsetDateTime;
 
-use crate::catalogue::{ProductFilter, ProductStatus};
+use crate::catalogue::ProductFilter;
 use crate::stories::StoryQuery;
 use crate::{Store, StoreResult};
 use podium_domain::role::OrgKind;
@@ -56,7 +56,7 @@ pub async fn public_pages(store: &dyn Store) -> StoreResult<Vec<PublicPage>> {
         out.extend(
             products
                 .iter()
-                .filter(|p| p.status == ProductStatus::Live && p.approved_at.is_some())
+                .filter(|p| crate::storefront::is_public(p))
                 .map(|p| page(PageKind::Product, &p.slug, p.approved_at)),
         );
         if n < BATCH {

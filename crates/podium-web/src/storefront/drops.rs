@@ -355,7 +355,7 @@ async fn console_page(
     };
     let (products, _) = store.products(&filter).await.map_err(internal(tr))?;
     let mut variants = Vec::new();
-    for p in products.iter().filter(|p| p.approved_at.is_some()) {
+    for p in products.iter().filter(|p| podium_app::storefront::is_public(p)) {
         let title = podium_app::storefront::text(p, tr.lang).map(|t| t.translation.title.clone()).unwrap_or_default();
         for x in &p.variants {
             let options = x.options.iter().map(|(_, v)| v.as_str()).collect::<Vec<_>>().join(" / ");

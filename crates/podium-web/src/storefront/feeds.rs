@@ -130,7 +130,7 @@ fn rfc3339(at: OffsetDateTime) -> String {
 async fn newest_products(state: &AppState, tr: &Tr, filter: ProductFilter) -> Result<Vec<ProductRecord>, PageError> {
     let filter = ProductFilter { live_only: true, limit: 500, ..filter };
     let (mut products, _) = state.store.products(&filter).await.map_err(internal(tr))?;
-    products.retain(|p| p.approved_at.is_some());
+    products.retain(podium_app::storefront::is_public);
     products.sort_by_key(|p| std::cmp::Reverse(p.approved_at));
     products.truncate(20);
     Ok(products)

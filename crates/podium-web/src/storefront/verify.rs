@@ -59,7 +59,7 @@ fn verify_page(v: &Visitor, typed: &str, outcome: LookUp) -> (StatusCode, Verify
                 facts.push((tr.t("verify-licensee"), p.shop.name.clone()));
                 facts.push((tr.t("verify-licensor"), p.property.licensor_name.clone()));
                 facts.push((tr.t("verify-property"), p.property.name.clone()));
-                if p.approved_at.is_some() {
+                if podium_app::storefront::is_public(p) {
                     product_url = Some(format!("/products/{}", p.slug));
                 }
             }

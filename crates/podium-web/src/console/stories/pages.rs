@@ -159,7 +159,7 @@ async fn form_page(
     }
     let mut products: Vec<Pick> = records
         .iter()
-        .filter(|p| p.approved_at.is_some())
+        .filter(|p| podium_app::storefront::is_public(p))
         .map(|p| Pick {
             id: p.id.clone(),
             label: podium_app::storefront::text(p, tr.lang).map(|t| t.translation.title.clone()).unwrap_or_default()
