@@ -7,7 +7,6 @@ use axum::http::StatusCode;
 use axum::response::Response;
 use podium_app::catalogue::ProductFilter;
 use podium_app::storefront;
-use podium_domain::catalogue::CategoryTree;
 use podium_domain::Country;
 use serde::Deserialize;
 
@@ -232,8 +231,9 @@ async fn category(
     Query(q): Query<PageQuery>,
 ) -> Result<Response, PageError> {
     let tr = v.tr.clone();
-    let cats = state.store.categories().await.map_err(|e| PageError::internal(tr.clone(), e))?;
-    let tree = CategoryTree::new(cats.into_iter().map(|c| (c.slug, c.parent)));
+    let reference =
+        state.reference.get(state.store.as_ref()).await.map_err(|e| PageError::internal(tr.clone(), e))?;
+    let tree = &reference.categories;
     if !tree.contains(&slug) {
         return Err(PageError::not_found(tr));
     }
@@ -444,8 +444,7 @@ async fn product(
             }
         })
         .collect();
-    let cats = state.store.categories().await.map_err(internal)?;
-    let tree = CategoryTree::new(cats.into_iter().map(|c| (c.slug, c.parent)));
+    let tree = &reference.categories;
     let mut crumbs = vec![home_crumb(&tr)];
     crumbs
         .extend(tree.path(&p.category_slug).iter().map(|s| crumb(category_name(&tr, s), &format!("/categories/{s}"))));

@@ -4,7 +4,6 @@ use askama::Template;
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
-use podium_domain::role::OrgKind;
 
 use crate::kit::context::Visitor;
 use crate::kit::error::PageError;
@@ -66,8 +65,8 @@ async fn home(State(state): State<AppState>, v: Visitor) -> Result<Response, Pag
     let tr = v.tr.clone();
     let internal = |e: podium_app::StoreError| PageError::internal(tr.clone(), e);
     let store = state.store.as_ref();
-    let properties = store.properties().await.map_err(internal)?;
-    let shops = store.orgs_of_kind(OrgKind::Shop).await.map_err(internal)?;
+    let reference = state.reference.get(store).await.map_err(internal)?;
+    let (properties, shops) = (&reference.properties, &reference.shops);
     let newest = crate::kit::listing::ListingParams::newest(v.prefs.country, 1, 8);
     let found = crate::kit::listing::listing(&state, &tr, v.shopper(), newest)
         .await
