@@ -231,8 +231,7 @@ async fn category(
     Query(q): Query<PageQuery>,
 ) -> Result<Response, PageError> {
     let tr = v.tr.clone();
-    let reference =
-        state.reference.get(state.store.as_ref()).await.map_err(|e| PageError::internal(tr.clone(), e))?;
+    let reference = state.reference.get(state.store.as_ref()).await.map_err(|e| PageError::internal(tr.clone(), e))?;
     let tree = &reference.categories;
     if !tree.contains(&slug) {
         return Err(PageError::not_found(tr));

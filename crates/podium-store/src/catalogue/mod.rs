@@ -1,4 +1,5 @@
-//! The catalogue half of [`SqlStore`]: properties, categories, products and their parts.
+//! The catalogue half of [`SqlStore`]: properties, categories, products and their parts, read with
+//! a fixed number of queries whatever their count. It never decides a rule; app does.
 
 use std::collections::HashMap;
 
@@ -384,19 +385,7 @@ impl CatalogueStore for SqlStore {
     }
 
     async fn create_product(&self, p: NewProduct) -> StoreResult<ProductRecord> {
-        let taken: Option<String> = read!(self, |pool| {
-            sqlx::query_scalar("SELECT id FROM products WHERE shop_id = $1 AND handle = $2")
-                .bind(&p.shop_id)
-                .bind(&p.handle)
-                .fetch_optional(pool)
-                .await
-                .map_err(backend)?
-        });
-        if taken.is_some() {
-            return Err(StoreError::Conflict { field: "handle" });
-        }
-        let shop_id = p.shop_id.clone();
-        self.save_products(&shop_id, vec![p], &|_| {}).await?.pop().ok_or(StoreError::NotFound("product"))
+        self.create_product_in(p).await
     }
 
     async fn save_products(
@@ -405,308 +394,23 @@ impl CatalogueStore for SqlStore {
         products: Vec<NewProduct>,
         progress: &(dyn Fn(usize) + Sync),
     ) -> StoreResult<Vec<ProductRecord>> {
-        let now = OffsetDateTime::now_utc();
-        let mut ids: Vec<String> = Vec::with_capacity(products.len());
-        let product_err = |e: sqlx::Error| match e.as_database_error() {
-            Some(d) if d.is_foreign_key_violation() => StoreError::NotFound("property or category"),
-            _ => conflict("handle")(e),
-        };
-        let stock_err = |e: sqlx::Error| match e.as_database_error() {
-            Some(d) if d.is_check_violation() => StoreError::Conflict { field: "stock" },
-            Some(d) if d.is_foreign_key_violation() => StoreError::NotFound("stock location"),
-            _ => backend(e),
-        };
-        write_tx!(self, |tx| {
-            let shop_slug: Option<String> = sqlx::query_scalar("SELECT slug FROM orgs WHERE id = $1 AND kind = 'shop'")
-                .bind(shop_id)
-                .fetch_optional(&mut *tx)
-                .await
-                .map_err(backend)?;
-            let shop_slug = shop_slug.ok_or(StoreError::NotFound("shop"))?;
-            for p in &products {
-                let existing: Option<String> =
-                    sqlx::query_scalar("SELECT id FROM products WHERE shop_id = $1 AND handle = $2")
-                        .bind(shop_id)
-                        .bind(&p.handle)
-                        .fetch_optional(&mut *tx)
-                        .await
-                        .map_err(backend)?;
-                let id = match existing {
-                    Some(id) => {
-                        sqlx::query(
-                            "UPDATE products SET property_id = $2, category_slug = $3, fallback_lang = $4, tags = $5, \
-                             hs_code = $6, origin_country = $7, weight_grams = $8, status = $9, updated_at = $10 \
-                             WHERE id = $1",
-                        )
-                        .bind(&id)
-                        .bind(&p.property_id)
-                        .bind(&p.category_slug)
-                        .bind(p.fallback_lang.tag())
-                        .bind(p.tags.join(","))
-                        .bind(&p.hs_code)
-                        .bind(&p.origin_country)
-                        .bind(p.weight_grams)
-                        .bind(p.status.as_str())
-                        .bind(micros(now))
-                        .execute(&mut *tx)
-                        .await
-                        .map_err(product_err)?;
-                        sqlx::query("DELETE FROM product_translations WHERE product_id = $1")
-                            .bind(&id)
-                            .execute(&mut *tx)
-                            .await
-                            .map_err(backend)?;
-                        id
-                    }
-                    None => {
-                        let id = new_id();
-                        sqlx::query(
-                            "INSERT INTO products (id, shop_id, property_id, category_slug, handle, slug, fallback_lang, \
-                             tags, hs_code, origin_country, weight_grams, status, created_at, updated_at) \
-                             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)",
-                        )
-                        .bind(&id)
-                        .bind(shop_id)
-                        .bind(&p.property_id)
-                        .bind(&p.category_slug)
-                        .bind(&p.handle)
-                        .bind(format!("{shop_slug}-{}", p.handle))
-                        .bind(p.fallback_lang.tag())
-                        .bind(p.tags.join(","))
-                        .bind(&p.hs_code)
-                        .bind(&p.origin_country)
-                        .bind(p.weight_grams)
-                        .bind(p.status.as_str())
-                        .bind(micros(p.created_at))
-                        .bind(micros(now))
-                        .execute(&mut *tx)
-                        .await
-                        .map_err(product_err)?;
-                        id
-                    }
-                };
-                for t in &p.translations {
-                    sqlx::query(
-                        "INSERT INTO product_translations (product_id, lang, title, description) VALUES ($1, $2, $3, $4)",
-                    )
-                    .bind(&id)
-                    .bind(t.lang.tag())
-                    .bind(&t.title)
-                    .bind(&t.description)
-                    .execute(&mut *tx)
-                    .await
-                    .map_err(conflict("translation"))?;
-                }
-                // Variants are matched by SKU, so stock and reservations of a kept variant survive.
-                let rows = sqlx::query("SELECT id, sku FROM variants WHERE product_id = $1")
-                    .bind(&id)
-                    .fetch_all(&mut *tx)
-                    .await
-                    .map_err(backend)?;
-                let mut kept: HashMap<String, String> = HashMap::with_capacity(rows.len());
-                for row in rows {
-                    let vid: String = row.try_get("id").map_err(backend)?;
-                    let sku: String = row.try_get("sku").map_err(backend)?;
-                    if p.variants.iter().any(|v| v.sku == sku) {
-                        kept.insert(sku, vid);
-                    } else {
-                        sqlx::query("DELETE FROM variants WHERE id = $1")
-                            .bind(&vid)
-                            .execute(&mut *tx)
-                            .await
-                            .map_err(backend)?;
-                    }
-                }
-                for (pos, v) in p.variants.iter().enumerate() {
-                    let vid = match kept.get(&v.sku) {
-                        Some(vid) => {
-                            sqlx::query(
-                                "UPDATE variants SET options = $2, gtin = $3, price_minor = $4, currency = $5, \
-                                 position = $6 WHERE id = $1",
-                            )
-                            .bind(vid)
-                            .bind(options_json(&v.options))
-                            .bind(&v.gtin)
-                            .bind(v.price.minor)
-                            .bind(v.price.currency.code())
-                            .bind(pos as i64)
-                            .execute(&mut *tx)
-                            .await
-                            .map_err(backend)?;
-                            sqlx::query("DELETE FROM variant_prices WHERE variant_id = $1")
-                                .bind(vid)
-                                .execute(&mut *tx)
-                                .await
-                                .map_err(backend)?;
-                            vid.clone()
-                        }
-                        None => {
-                            let vid = new_id();
-                            sqlx::query(
-                                "INSERT INTO variants (id, product_id, shop_id, sku, options, gtin, price_minor, currency, \
-                                 position) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
-                            )
-                            .bind(&vid)
-                            .bind(&id)
-                            .bind(shop_id)
-                            .bind(&v.sku)
-                            .bind(options_json(&v.options))
-                            .bind(&v.gtin)
-                            .bind(v.price.minor)
-                            .bind(v.price.currency.code())
-                            .bind(pos as i64)
-                            .execute(&mut *tx)
-                            .await
-                            .map_err(conflict("sku"))?;
-                            vid
-                        }
-                    };
-                    for m in &v.explicit_prices {
-                        sqlx::query("INSERT INTO variant_prices (variant_id, currency, minor) VALUES ($1, $2, $3)")
-                            .bind(&vid)
-                            .bind(m.currency.code())
-                            .bind(m.minor)
-                            .execute(&mut *tx)
-                            .await
-                            .map_err(conflict("price"))?;
-                    }
-                    for (location_id, on_hand) in &v.stock {
-                        sqlx::query(
-                            "INSERT INTO stock_levels (variant_id, location_id, on_hand, reserved) VALUES ($1, $2, $3, 0) \
-                             ON CONFLICT (variant_id, location_id) DO UPDATE SET on_hand = excluded.on_hand",
-                        )
-                        .bind(&vid)
-                        .bind(location_id)
-                        .bind(on_hand)
-                        .execute(&mut *tx)
-                        .await
-                        .map_err(stock_err)?;
-                    }
-                }
-                outbox!(tx, "product.changed", serde_json::json!({"id": id}).to_string(), now);
-                ids.push(id);
-                progress(ids.len());
-            }
-        });
-        self.products_by_ids(&ids).await
+        self.save_products_in(shop_id, products, progress).await
     }
 
     async fn org_images(&self, org_id: &str) -> StoreResult<Vec<ImageRef>> {
-        let rows: Vec<(String, i64, i64, String)> = read!(self, |pool| {
-            sqlx::query_as(
-                "SELECT id, width, height, alt FROM images WHERE owner_kind = 'org' AND owner_id = $1 \
-                 ORDER BY position DESC LIMIT 200",
-            )
-            .bind(org_id)
-            .fetch_all(pool)
-            .await
-            .map_err(backend)?
-        });
-        Ok(rows
-            .into_iter()
-            .map(|(id, width, height, alt)| ImageRef {
-                id,
-                width: u32::try_from(width).unwrap_or(0),
-                height: u32::try_from(height).unwrap_or(0),
-                alt,
-                pending: false,
-            })
-            .collect())
+        self.org_images_in(org_id).await
     }
 
     async fn add_image(&self, image: NewImage) -> StoreResult<ImageRef> {
-        let id = new_id();
-        let now = OffsetDateTime::now_utc();
-        write_tx!(self, |tx| {
-            let owner_sql = match image.owner {
-                ImageOwner::Product => "SELECT id FROM products WHERE id = $1",
-                ImageOwner::Property => "SELECT id FROM properties WHERE id = $1",
-                ImageOwner::Org => "SELECT id FROM orgs WHERE id = $1",
-            };
-            let owner: Option<String> =
-                sqlx::query_scalar(owner_sql).bind(&image.owner_id).fetch_optional(&mut *tx).await.map_err(backend)?;
-            if owner.is_none() {
-                return Err(StoreError::NotFound(image.owner.as_str()));
-            }
-            if image.owner == ImageOwner::Property {
-                sqlx::query("DELETE FROM images WHERE owner_kind = 'property' AND owner_id = $1")
-                    .bind(&image.owner_id)
-                    .execute(&mut *tx)
-                    .await
-                    .map_err(backend)?;
-            }
-            let position: i64 = sqlx::query_scalar(
-                "SELECT CAST(COALESCE(MAX(position), -1) + 1 AS BIGINT) FROM images WHERE owner_kind = $1 AND owner_id = $2",
-            )
-            .bind(image.owner.as_str())
-            .bind(&image.owner_id)
-            .fetch_one(&mut *tx)
-            .await
-            .map_err(backend)?;
-            sqlx::query(
-                "INSERT INTO images (id, owner_kind, owner_id, position, content_type, width, height, alt, sha256, \
-                 original, thumb, created_at, pending) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)",
-            )
-            .bind(&id)
-            .bind(image.owner.as_str())
-            .bind(&image.owner_id)
-            .bind(position)
-            .bind(&image.content_type)
-            .bind(i64::from(image.width))
-            .bind(i64::from(image.height))
-            .bind(&image.alt)
-            .bind(&image.sha256)
-            .bind(&image.original)
-            .bind(&image.thumb)
-            .bind(micros(now))
-            .bind(i64::from(image.pending))
-            .execute(&mut *tx)
-            .await
-            .map_err(backend)?;
-            if let Some(topic) = changed_topic(image.owner) {
-                outbox!(tx, topic, serde_json::json!({"id": image.owner_id}).to_string(), now);
-            }
-        });
-        Ok(ImageRef { id, width: image.width, height: image.height, alt: image.alt, pending: image.pending })
+        self.add_image_in(image).await
     }
 
     async fn image(&self, id: &str, thumb: bool) -> StoreResult<Option<ImageBlob>> {
-        let sql = if thumb {
-            "SELECT 'image/jpeg' AS content_type, sha256, thumb AS bytes FROM images WHERE id = $1"
-        } else {
-            "SELECT content_type, sha256, original AS bytes FROM images WHERE id = $1"
-        };
-        read!(self, |pool| {
-            let row = sqlx::query(sql).bind(id).fetch_optional(pool).await.map_err(backend)?;
-            match row {
-                Some(r) => Ok(Some(ImageBlob {
-                    content_type: r.try_get("content_type").map_err(backend)?,
-                    sha256: r.try_get("sha256").map_err(backend)?,
-                    bytes: r.try_get("bytes").map_err(backend)?,
-                })),
-                None => Ok(None),
-            }
-        })
+        self.image_in(id, thumb).await
     }
 
     async fn delete_image(&self, owner: ImageOwner, owner_id: &str, image_id: &str) -> StoreResult<()> {
-        let now = OffsetDateTime::now_utc();
-        write_tx!(self, |tx| {
-            let done = sqlx::query("DELETE FROM images WHERE id = $1 AND owner_kind = $2 AND owner_id = $3")
-                .bind(image_id)
-                .bind(owner.as_str())
-                .bind(owner_id)
-                .execute(&mut *tx)
-                .await
-                .map_err(backend)?;
-            if done.rows_affected() == 0 {
-                return Err(StoreError::NotFound("image"));
-            }
-            if let Some(topic) = changed_topic(owner) {
-                outbox!(tx, topic, serde_json::json!({"id": owner_id}).to_string(), now);
-            }
-        });
-        Ok(())
+        self.delete_image_in(owner, owner_id, image_id).await
     }
 
     async fn product_by_slug(&self, slug: &str) -> StoreResult<Option<ProductRecord>> {
@@ -829,3 +533,6 @@ impl CatalogueStore for SqlStore {
         Ok((self.load_products(&ids).await?, total))
     }
 }
+
+mod images;
+mod writing;

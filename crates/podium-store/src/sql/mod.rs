@@ -1,4 +1,5 @@
-//! [`SqlStore`]: the `Store` port on either backend, with each query written once.
+//! [`SqlStore`]: the `Store` port on either backend, with each query written once: pools,
+//! migrations, readiness, trade rules, rates and the outbox. It never decides a business rule.
 
 use std::str::FromStr;
 use std::time::Duration as StdDuration;
@@ -304,240 +305,63 @@ impl Store for SqlStore {
     }
 
     async fn create_org(&self, org: NewOrg) -> StoreResult<Org> {
-        let now = OffsetDateTime::now_utc();
-        let created = Org {
-            id: new_id(),
-            kind: org.kind,
-            slug: org.slug,
-            name: org.name,
-            country: org.country,
-            currency: org.currency,
-            story: String::new(),
-            created_at: from_micros(micros(now)),
-        };
-        write_tx!(self, |tx| {
-            sqlx::query("INSERT INTO orgs (id, kind, slug, name, country, currency, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7)")
-                .bind(&created.id)
-                .bind(created.kind.as_str())
-                .bind(&created.slug)
-                .bind(&created.name)
-                .bind(&created.country)
-                .bind(&created.currency)
-                .bind(micros(now))
-                .execute(&mut *tx)
-                .await
-                .map_err(conflict("slug"))?;
-            // A new shop ships everywhere, free, until its merchant sets rates (as migration 0006
-            // did for shops that existed before profiles).
-            if created.kind == OrgKind::Shop {
-                let profile = format!("default-{}", created.id);
-                sqlx::query(
-                    "INSERT INTO shipping_profiles (id, shop_id, name, is_default, created_at) VALUES ($1, $2, 'Standard', 1, $3)",
-                )
-                .bind(&profile)
-                .bind(&created.id)
-                .bind(micros(now))
-                .execute(&mut *tx)
-                .await
-                .map_err(backend)?;
-                sqlx::query(
-                    "INSERT INTO shipping_zones (profile_id, position, name, countries, flat_minor, per_item_minor, \
-                     currency, days_min, days_max) VALUES ($1, 0, 'Worldwide', '*', 0, 0, $2, 5, 15)",
-                )
-                .bind(&profile)
-                .bind(&created.currency)
-                .execute(&mut *tx)
-                .await
-                .map_err(backend)?;
-            }
-            let payload =
-                serde_json::json!({"id": created.id, "kind": created.kind.as_str(), "slug": created.slug}).to_string();
-            outbox!(tx, "org.created", payload, now);
-        });
-        Ok(created)
+        self.create_org_in(org).await
     }
 
     async fn set_org_story(&self, org_id: &str, story: &str) -> StoreResult<()> {
-        let now = OffsetDateTime::now_utc();
-        write_tx!(self, |tx| {
-            let done = sqlx::query("UPDATE orgs SET story = $1 WHERE id = $2")
-                .bind(story)
-                .bind(org_id)
-                .execute(&mut *tx)
-                .await
-                .map_err(backend)?;
-            if done.rows_affected() == 0 {
-                return Err(StoreError::NotFound("organisation"));
-            }
-            outbox!(tx, "org.changed", serde_json::json!({"id": org_id}).to_string(), now);
-        });
-        Ok(())
+        self.set_org_story_in(org_id, story).await
     }
 
     async fn org_by_slug(&self, slug: &str) -> StoreResult<Option<Org>> {
-        let sql = format!("SELECT {ORG_COLUMNS} FROM orgs WHERE slug = $1");
-        read!(self, |pool| {
-            let row = sqlx::query(&sql).bind(slug).fetch_optional(pool).await.map_err(backend)?;
-            row.as_ref().map(org_from).transpose()
-        })
+        self.org_by_slug_in(slug).await
     }
 
     async fn orgs_of_kind(&self, kind: OrgKind) -> StoreResult<Vec<Org>> {
-        let sql = format!("SELECT {ORG_COLUMNS} FROM orgs WHERE kind = $1 ORDER BY name");
-        read!(self, |pool| {
-            let rows = sqlx::query(&sql).bind(kind.as_str()).fetch_all(pool).await.map_err(backend)?;
-            rows.iter().map(org_from).collect()
-        })
+        self.orgs_of_kind_in(kind).await
     }
 
     async fn create_user(&self, user: NewUser) -> StoreResult<User> {
-        let now = OffsetDateTime::now_utc();
-        let created = User {
-            id: new_id(),
-            email: user.email.to_lowercase(),
-            display_name: user.display_name,
-            password_hash: user.password_hash,
-            is_operator: false,
-            created_at: from_micros(micros(now)),
-            confirmed: true,
-        };
-        write_tx!(self, |tx| {
-            sqlx::query("INSERT INTO users (id, email, display_name, password_hash, is_operator, created_at, confirmed_at) VALUES ($1, $2, $3, $4, $5, $6, $6)")
-                .bind(&created.id)
-                .bind(&created.email)
-                .bind(&created.display_name)
-                .bind(&created.password_hash)
-                .bind(false)
-                .bind(micros(now))
-                .execute(&mut *tx)
-                .await
-                .map_err(conflict("email"))?;
-            // The outbox carries ids, never personal data.
-            let payload = serde_json::json!({"id": created.id}).to_string();
-            outbox!(tx, "user.created", payload, now);
-        });
-        Ok(created)
+        self.create_user_in(user).await
     }
 
     async fn user_by_email(&self, email: &str) -> StoreResult<Option<User>> {
-        let sql = format!("SELECT {USER_COLUMNS} FROM users WHERE email = $1");
-        let email = email.trim().to_lowercase();
-        read!(self, |pool| {
-            let row = sqlx::query(&sql).bind(&email).fetch_optional(pool).await.map_err(backend)?;
-            row.as_ref().map(user_from).transpose()
-        })
+        self.user_by_email_in(email).await
     }
 
     async fn user_by_id(&self, id: &str) -> StoreResult<Option<User>> {
-        let sql = format!("SELECT {USER_COLUMNS} FROM users WHERE id = $1");
-        read!(self, |pool| {
-            let row = sqlx::query(&sql).bind(id).fetch_optional(pool).await.map_err(backend)?;
-            row.as_ref().map(user_from).transpose()
-        })
+        self.user_by_id_in(id).await
     }
 
     async fn set_operator(&self, user_id: &str, operator: bool) -> StoreResult<()> {
-        let now = OffsetDateTime::now_utc();
-        write_tx!(self, |tx| {
-            let done = sqlx::query("UPDATE users SET is_operator = $1 WHERE id = $2")
-                .bind(operator)
-                .bind(user_id)
-                .execute(&mut *tx)
-                .await
-                .map_err(backend)?;
-            if done.rows_affected() == 0 {
-                return Err(StoreError::NotFound("user"));
-            }
-            let payload = serde_json::json!({"id": user_id, "operator": operator}).to_string();
-            outbox!(tx, "user.roles_changed", payload, now);
-        });
-        Ok(())
+        self.set_operator_in(user_id, operator).await
     }
 
     async fn add_membership(&self, user_id: &str, org_id: &str) -> StoreResult<()> {
-        let now = OffsetDateTime::now_utc();
-        write_tx!(self, |tx| {
-            let result = sqlx::query("INSERT INTO memberships (user_id, org_id, created_at) VALUES ($1, $2, $3) ON CONFLICT (user_id, org_id) DO NOTHING")
-                .bind(user_id)
-                .bind(org_id)
-                .bind(micros(now))
-                .execute(&mut *tx)
-                .await;
-            match result {
-                Ok(_) => {}
-                Err(e) if e.as_database_error().is_some_and(|d| d.is_foreign_key_violation()) => {
-                    return Err(StoreError::NotFound("user or organisation"))
-                }
-                Err(e) => return Err(backend(e)),
-            }
-            let payload = serde_json::json!({"user_id": user_id, "org_id": org_id}).to_string();
-            outbox!(tx, "membership.added", payload, now);
-        });
-        Ok(())
+        self.add_membership_in(user_id, org_id).await
     }
 
     async fn memberships(&self, user_id: &str) -> StoreResult<Vec<Org>> {
-        let sql = "SELECT o.id, o.kind, o.slug, o.name, o.country, o.currency, o.story, o.created_at \
-                   FROM memberships m JOIN orgs o ON o.id = m.org_id WHERE m.user_id = $1 ORDER BY o.name";
-        read!(self, |pool| {
-            let rows = sqlx::query(sql).bind(user_id).fetch_all(pool).await.map_err(backend)?;
-            rows.iter().map(org_from).collect()
-        })
+        self.memberships_in(user_id).await
     }
 
     async fn count_users(&self) -> StoreResult<i64> {
-        read!(self, |pool| {
-            sqlx::query_scalar::<_, i64>("SELECT COUNT(*) FROM users").fetch_one(pool).await.map_err(backend)
-        })
+        self.count_users_in().await
     }
 
     async fn create_session(&self, s: SessionRecord) -> StoreResult<()> {
-        write_tx!(self, |tx| {
-            sqlx::query("INSERT INTO sessions (token_hash, user_id, csrf_token, created_at, expires_at) VALUES ($1, $2, $3, $4, $5)")
-                .bind(&s.token_hash)
-                .bind(&s.user_id)
-                .bind(&s.csrf_token)
-                .bind(micros(s.created_at))
-                .bind(micros(s.expires_at))
-                .execute(&mut *tx)
-                .await
-                .map_err(backend)?;
-        });
-        Ok(())
+        self.create_session_in(s).await
     }
 
     async fn session(&self, token_hash: &str, now: OffsetDateTime) -> StoreResult<Option<SessionRecord>> {
-        read!(self, |pool| {
-            let row = sqlx::query("SELECT token_hash, user_id, csrf_token, created_at, expires_at FROM sessions WHERE token_hash = $1 AND expires_at > $2")
-                .bind(token_hash)
-                .bind(micros(now))
-                .fetch_optional(pool)
-                .await
-                .map_err(backend)?;
-            row.as_ref().map(session_from).transpose()
-        })
+        self.session_in(token_hash, now).await
     }
 
     async fn delete_session(&self, token_hash: &str) -> StoreResult<()> {
-        write_tx!(self, |tx| {
-            sqlx::query("DELETE FROM sessions WHERE token_hash = $1")
-                .bind(token_hash)
-                .execute(&mut *tx)
-                .await
-                .map_err(backend)?;
-        });
-        Ok(())
+        self.delete_session_in(token_hash).await
     }
 
     async fn delete_expired_sessions(&self, now: OffsetDateTime) -> StoreResult<u64> {
-        Ok(write_tx!(self, |tx| {
-            sqlx::query("DELETE FROM sessions WHERE expires_at <= $1")
-                .bind(micros(now))
-                .execute(&mut *tx)
-                .await
-                .map_err(backend)?
-                .rows_affected()
-        }))
+        self.delete_expired_sessions_in(now).await
     }
 
     async fn hit_rate_limit(
@@ -546,44 +370,15 @@ impl Store for SqlStore {
         window: time::Duration,
         now: OffsetDateTime,
     ) -> StoreResult<(i64, OffsetDateTime)> {
-        let window_us = (window.whole_microseconds() as i64).max(1);
-        let start = micros(now).div_euclid(window_us) * window_us;
-        let hits: i64 = write_tx!(self, |tx| {
-            sqlx::query_scalar::<_, i64>(
-                "INSERT INTO rate_limits (key, window_start, hits) VALUES ($1, $2, 1) \
-                 ON CONFLICT (key) DO UPDATE SET \
-                   hits = CASE WHEN rate_limits.window_start = excluded.window_start THEN rate_limits.hits + 1 ELSE 1 END, \
-                   window_start = excluded.window_start \
-                 RETURNING hits",
-            )
-            .bind(key)
-            .bind(start)
-            .fetch_one(&mut *tx)
-            .await
-            .map_err(backend)?
-        });
-        Ok((hits, from_micros(start + window_us)))
+        self.hit_rate_limit_in(key, window, now).await
     }
 
     async fn refund_rate_limit(&self, key: &str, window: time::Duration, now: OffsetDateTime) -> StoreResult<()> {
-        let window_us = (window.whole_microseconds() as i64).max(1);
-        let start = micros(now).div_euclid(window_us) * window_us;
-        write_tx!(self, |tx| {
-            sqlx::query("UPDATE rate_limits SET hits = hits - 1 WHERE key = $1 AND window_start = $2 AND hits > 0")
-                .bind(key)
-                .bind(start)
-                .execute(&mut *tx)
-                .await
-                .map_err(backend)?;
-        });
-        Ok(())
+        self.refund_rate_limit_in(key, window, now).await
     }
 
     async fn clear_rate_limit(&self, key: &str) -> StoreResult<()> {
-        write_tx!(self, |tx| {
-            sqlx::query("DELETE FROM rate_limits WHERE key = $1").bind(key).execute(&mut *tx).await.map_err(backend)?;
-        });
-        Ok(())
+        self.clear_rate_limit_in(key).await
     }
 
     async fn save_rates(&self, rates: &[Rate]) -> StoreResult<u64> {
@@ -661,3 +456,6 @@ impl Store for SqlStore {
         })
     }
 }
+
+mod accounts;
+mod sessions;

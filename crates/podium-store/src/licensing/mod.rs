@@ -7,8 +7,8 @@ use std::collections::HashMap;
 use async_trait::async_trait;
 use podium_app::licensing::{
     AgreementRecord, AttachmentBlob, AttachmentRef, AuditEntry, AuditRecord, CodeBatch, CodeState, LicensingStore,
-    NewAgreement, NewBatch, NewEvent, NewSubmission, OrgRef, SubmissionEvent, SubmissionFilter, SubmissionKind,
-    SubmissionRecord, Transition,
+    NewAgreement, NewBatch, NewSubmission, OrgRef, SubmissionEvent, SubmissionFilter, SubmissionKind, SubmissionRecord,
+    Transition,
 };
 use podium_app::{StoreError, StoreResult};
 use podium_domain::approval::{Stages, State, Status};
@@ -16,8 +16,8 @@ use podium_domain::licensing::{Agreement, AgreementStatus, Channel, RightsSet, T
 use podium_domain::Currency;
 use time::{Date, OffsetDateTime};
 
-use crate::macros::{audit, outbox, read, write_tx};
-use crate::sql::{backend, conflict, decode_err, from_micros, micros, new_id, SqlStore};
+use crate::macros::{audit, read, write_tx};
+use crate::sql::{backend, decode_err, from_micros, SqlStore};
 
 pub(crate) fn placeholders(first: usize, n: usize) -> String {
     (first..first + n).map(|i| format!("${i}")).collect::<Vec<_>>().join(", ")
@@ -393,28 +393,7 @@ impl LicensingStore for SqlStore {
     }
 
     async fn create_agreement(&self, a: NewAgreement, audit: AuditEntry) -> StoreResult<AgreementRecord> {
-        let id = new_id();
-        let now = OffsetDateTime::now_utc();
-        write_tx!(self, |tx| {
-            sqlx::query(
-                "INSERT INTO agreements (id, reference, licensor_id, licensee_id, status, royalty_currency, \
-                 advance_minor, minimum_guarantee_minor, created_at, updated_at) \
-                 VALUES ($1, $2, $3, $4, 'draft', $5, $6, $7, $8, $8)",
-            )
-            .bind(&id)
-            .bind(&a.reference)
-            .bind(&a.licensor_id)
-            .bind(&a.licensee_id)
-            .bind(a.royalty_currency.code())
-            .bind(a.advance_minor)
-            .bind(a.minimum_guarantee_minor)
-            .bind(micros(now))
-            .execute(&mut *tx)
-            .await
-            .map_err(conflict("reference"))?;
-            audit!(tx, &audit, now);
-        });
-        self.agreement(&id).await?.ok_or(StoreError::NotFound("agreement"))
+        self.create_agreement_in(a, audit).await
     }
 
     async fn agreement(&self, id: &str) -> StoreResult<Option<AgreementRecord>> {
@@ -426,51 +405,7 @@ impl LicensingStore for SqlStore {
     }
 
     async fn save_rights_set(&self, agreement_id: &str, r: &RightsSet, audit: AuditEntry) -> StoreResult<()> {
-        let now = OffsetDateTime::now_utc();
-        let agreement = self.agreement(agreement_id).await?.ok_or(StoreError::NotFound("agreement"))?;
-        let channels: Vec<&str> = r.channels.iter().map(|c| c.as_str()).collect();
-        write_tx!(self, |tx| {
-            // Insert, or replace the set with this id in this agreement; a set of another
-            // agreement is left alone (and reported as not found).
-            let written = sqlx::query(
-                "INSERT INTO rights_sets (id, agreement_id, position, properties, categories, territory, channels, \
-                 start_date, end_date, selloff_end, royalty_bp, exclusive, created_at) \
-                 VALUES ($1, $2, (SELECT COALESCE(MAX(position), 0) + 1 FROM rights_sets WHERE agreement_id = $2), \
-                 $3, $4, $5, $6, $7, $8, $9, $10, $11, $12) \
-                 ON CONFLICT (id) DO UPDATE SET properties = excluded.properties, categories = excluded.categories, \
-                 territory = excluded.territory, channels = excluded.channels, start_date = excluded.start_date, \
-                 end_date = excluded.end_date, selloff_end = excluded.selloff_end, royalty_bp = excluded.royalty_bp, \
-                 exclusive = excluded.exclusive WHERE rights_sets.agreement_id = excluded.agreement_id",
-            )
-            .bind(&r.id)
-            .bind(agreement_id)
-            .bind(r.properties.join(" "))
-            .bind(r.categories.join(" "))
-            .bind(r.territory.to_string())
-            .bind(channels.join(" "))
-            .bind(date_text(r.start))
-            .bind(date_text(r.end))
-            .bind(r.selloff_end.map(date_text))
-            .bind(i64::from(r.royalty_bp))
-            .bind(i64::from(r.exclusive))
-            .bind(micros(now))
-            .execute(&mut *tx)
-            .await
-            .map_err(backend)?
-            .rows_affected();
-            if written == 0 {
-                return Err(StoreError::NotFound("rights set"));
-            }
-            sqlx::query("UPDATE agreements SET updated_at = $2 WHERE id = $1")
-                .bind(agreement_id)
-                .bind(micros(now))
-                .execute(&mut *tx)
-                .await
-                .map_err(backend)?;
-            audit!(tx, &audit, now);
-            outbox!(tx, "agreement.changed", agreement_event(&agreement.terms), now);
-        });
-        Ok(())
+        self.save_rights_set_in(agreement_id, r, audit).await
     }
 
     async fn set_agreement_status(
@@ -480,232 +415,51 @@ impl LicensingStore for SqlStore {
         to: AgreementStatus,
         audit: AuditEntry,
     ) -> StoreResult<bool> {
-        let now = OffsetDateTime::now_utc();
-        let agreement = self.agreement(id).await?.ok_or(StoreError::NotFound("agreement"))?;
-        Ok(write_tx!(self, |tx| {
-            let n = sqlx::query("UPDATE agreements SET status = $3, updated_at = $4 WHERE id = $1 AND status = $2")
-                .bind(id)
-                .bind(from.as_str())
-                .bind(to.as_str())
-                .bind(micros(now))
-                .execute(&mut *tx)
-                .await
-                .map_err(backend)?
-                .rows_affected();
-            if n == 1 {
-                audit!(tx, &audit, now);
-                outbox!(tx, "agreement.changed", agreement_event(&agreement.terms), now);
-            }
-            n == 1
-        }))
+        self.set_agreement_status_in(id, from, to, audit).await
     }
 
     async fn product_ids_under(&self, shop_id: &str, licensor_id: &str) -> StoreResult<Vec<String>> {
-        read!(self, |pool| {
-            sqlx::query_scalar::<_, String>(
-                "SELECT p.id FROM products p JOIN properties pr ON pr.id = p.property_id \
-                 WHERE p.shop_id = $1 AND pr.licensor_id = $2 ORDER BY p.id",
-            )
-            .bind(shop_id)
-            .bind(licensor_id)
-            .fetch_all(pool)
-            .await
-            .map_err(backend)
-        })
+        self.product_ids_under_in(shop_id, licensor_id).await
     }
 
     async fn create_submission(&self, s: NewSubmission) -> StoreResult<SubmissionRecord> {
-        let id = new_id();
-        let now = s.at;
-        write_tx!(self, |tx| {
-            sqlx::query(
-                "INSERT INTO submissions (id, product_id, shop_id, licensor_id, kind, stages, stage, status, proposal, \
-                 waiting_since, created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, 'submitted', $8, $9, $9, $9)",
-            )
-            .bind(&id)
-            .bind(&s.product_id)
-            .bind(&s.shop_id)
-            .bind(&s.licensor_id)
-            .bind(s.kind.as_str())
-            .bind(s.stages.names().join(" "))
-            .bind(s.stage as i64)
-            .bind(&s.proposal)
-            .bind(micros(now))
-            .execute(&mut *tx)
-            .await
-            .map_err(conflict("submission"))?;
-            event!(tx, &id, s.stage, &s.event, now);
-        });
-        self.submission(&id).await?.ok_or(StoreError::NotFound("submission"))
+        self.create_submission_in(s).await
     }
 
     async fn submission(&self, id: &str) -> StoreResult<Option<SubmissionRecord>> {
-        Ok(self.load_submissions("WHERE s.id = $1", &[id.to_string()]).await?.pop())
+        self.submission_in(id).await
     }
 
     async fn submissions(&self, f: &SubmissionFilter) -> StoreResult<Vec<SubmissionRecord>> {
-        let mut conditions = Vec::new();
-        let mut binds = Vec::new();
-        for (column, value) in
-            [("s.licensor_id", &f.licensor_id), ("s.shop_id", &f.shop_id), ("s.product_id", &f.product_id)]
-        {
-            if let Some(v) = value {
-                binds.push(v.clone());
-                conditions.push(format!("{column} = ${}", binds.len()));
-            }
-        }
-        if f.open_only {
-            conditions.push("s.status IN ('submitted', 'needs_revision')".into());
-        }
-        let filter = if conditions.is_empty() { String::new() } else { format!("WHERE {}", conditions.join(" AND ")) };
-        self.load_submissions(&filter, &binds).await
+        self.submissions_in(f).await
     }
 
     async fn transition_submission(&self, id: &str, t: Transition) -> StoreResult<bool> {
-        let Transition { from, to, event, proposal, audit, at: now } = t;
-        Ok(write_tx!(self, |tx| {
-            let n = sqlx::query(
-                "UPDATE submissions SET stage = $4, status = $5, updated_at = $6, \
-                 waiting_since = CASE WHEN stage = $4 AND status = $5 THEN waiting_since ELSE $6 END, \
-                 proposal = CASE WHEN $7 = 1 THEN $8 ELSE proposal END \
-                 WHERE id = $1 AND stage = $2 AND status = $3",
-            )
-            .bind(id)
-            .bind(from.stage as i64)
-            .bind(from.status.as_str())
-            .bind(to.stage as i64)
-            .bind(to.status.as_str())
-            .bind(micros(now))
-            .bind(i64::from(proposal.is_some()))
-            .bind(proposal.clone().flatten())
-            .execute(&mut *tx)
-            .await
-            .map_err(backend)?
-            .rows_affected();
-            if n == 1 {
-                event!(tx, id, from.stage, &event, now);
-                if let Some(entry) = &audit {
-                    audit!(tx, entry, now);
-                }
-                if to.status == Status::Approved {
-                    let product: String = sqlx::query_scalar("SELECT product_id FROM submissions WHERE id = $1")
-                        .bind(id)
-                        .fetch_one(&mut *tx)
-                        .await
-                        .map_err(backend)?;
-                    sqlx::query(
-                        "UPDATE products SET approved_at = COALESCE(approved_at, $2), updated_at = $2 WHERE id = $1",
-                    )
-                    .bind(&product)
-                    .bind(micros(now))
-                    .execute(&mut *tx)
-                    .await
-                    .map_err(backend)?;
-                    // Images that waited for this approval go on show with it.
-                    sqlx::query(
-                        "UPDATE images SET pending = 0 WHERE owner_kind = 'product' AND owner_id = $1 AND pending = 1",
-                    )
-                    .bind(&product)
-                    .execute(&mut *tx)
-                    .await
-                    .map_err(backend)?;
-                    outbox!(tx, "product.changed", serde_json::json!({"id": product}).to_string(), now);
-                }
-            }
-            n == 1
-        }))
+        self.transition_submission_in(id, t).await
     }
 
     async fn attachment(&self, id: &str) -> StoreResult<Option<AttachmentBlob>> {
-        let row: Option<(String, String, Vec<u8>, String, String)> = read!(self, |pool| {
-            sqlx::query_as(
-                "SELECT a.filename, a.content_type, a.bytes, s.licensor_id, s.shop_id FROM attachments a \
-                 JOIN submission_events e ON e.id = a.event_id JOIN submissions s ON s.id = e.submission_id \
-                 WHERE a.id = $1",
-            )
-            .bind(id)
-            .fetch_optional(pool)
-            .await
-            .map_err(backend)?
-        });
-        Ok(row.map(|(filename, content_type, bytes, licensor_id, shop_id)| AttachmentBlob {
-            filename,
-            content_type,
-            bytes,
-            licensor_id,
-            shop_id,
-        }))
+        self.attachment_in(id).await
     }
 
     async fn mark_approved(&self, product_ids: &[String], at: OffsetDateTime) -> StoreResult<()> {
-        for chunk in product_ids.chunks(500) {
-            let sql = format!(
-                "UPDATE products SET approved_at = COALESCE(approved_at, $1) WHERE id IN ({})",
-                placeholders(2, chunk.len())
-            );
-            write_tx!(self, |tx| {
-                let mut q = sqlx::query(&sql).bind(micros(at));
-                for id in chunk {
-                    q = q.bind(id);
-                }
-                q.execute(&mut *tx).await.map_err(backend)?;
-                for id in chunk {
-                    outbox!(tx, "product.changed", serde_json::json!({"id": id}).to_string(), at);
-                }
-            });
-        }
-        Ok(())
+        self.mark_approved_in(product_ids, at).await
     }
 
     async fn issue_codes(&self, b: NewBatch, codes: &[String], audit: AuditEntry) -> StoreResult<CodeBatch> {
-        let id = new_id();
-        let now = b.at;
-        write_tx!(self, |tx| {
-            sqlx::query(
-                "INSERT INTO code_batches (id, licensor_id, shop_id, product_id, variant_id, quantity, issued_by, created_at) \
-                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
-            )
-            .bind(&id)
-            .bind(&b.licensor_id)
-            .bind(&b.shop_id)
-            .bind(&b.product_id)
-            .bind(&b.variant_id)
-            .bind(codes.len() as i64)
-            .bind(&b.issued_by)
-            .bind(micros(now))
-            .execute(&mut *tx)
-            .await
-            .map_err(backend)?;
-            // Many rows per statement: a batch of thousands is a handful of round trips.
-            for (chunk_no, chunk) in codes.chunks(200).enumerate() {
-                let values: Vec<String> =
-                    (0..chunk.len()).map(|i| format!("(${}, $1, ${})", 2 + 2 * i, 3 + 2 * i)).collect();
-                let sql = format!("INSERT INTO auth_codes (code, batch_id, position) VALUES {}", values.join(", "));
-                let mut q = sqlx::query(&sql).bind(&id);
-                for (i, code) in chunk.iter().enumerate() {
-                    q = q.bind(code).bind((chunk_no * 200 + i) as i64);
-                }
-                q.execute(&mut *tx).await.map_err(conflict("code"))?;
-            }
-            audit!(tx, &audit, now);
-        });
-        self.code_batch(&id).await?.ok_or(StoreError::NotFound("code batch"))
+        self.issue_codes_in(b, codes, audit).await
     }
 
     async fn code_batches(&self, org_id: &str) -> StoreResult<Vec<CodeBatch>> {
-        self.load_batches("WHERE b.licensor_id = $1 OR b.shop_id = $1", org_id).await
+        self.code_batches_in(org_id).await
     }
 
     async fn code_batch(&self, id: &str) -> StoreResult<Option<CodeBatch>> {
-        Ok(self.load_batches("WHERE b.id = $1", id).await?.pop())
+        self.code_batch_in(id).await
     }
 
     async fn batch_codes(&self, batch_id: &str) -> StoreResult<Vec<CodeState>> {
-        let sql = format!("{CODE_SELECT} WHERE c.batch_id = $1 ORDER BY c.position");
-        let rows: Vec<CodeRow> = read!(self, |pool| {
-            sqlx::query_as::<_, CodeRow>(&sql).bind(batch_id).fetch_all(pool).await.map_err(backend)?
-        });
-        Ok(rows.into_iter().map(code_from).collect())
+        self.batch_codes_in(batch_id).await
     }
 
     async fn record_verification(
@@ -715,46 +469,7 @@ impl LicensingStore for SqlStore {
         client: &str,
         at: OffsetDateTime,
     ) -> StoreResult<Option<CodeState>> {
-        let sql = format!("{CODE_SELECT} WHERE c.code = $1");
-        let row: Option<CodeRow> = write_tx!(self, |tx| {
-            let n = sqlx::query(
-                "UPDATE auth_codes SET verifications = verifications + 1, \
-                 first_country = CASE WHEN first_verified_at IS NULL THEN $3 ELSE first_country END, \
-                 first_verified_at = COALESCE(first_verified_at, $2) WHERE code = $1",
-            )
-            .bind(code)
-            .bind(micros(at))
-            .bind(country)
-            .execute(&mut *tx)
-            .await
-            .map_err(backend)?
-            .rows_affected();
-            if n == 1 {
-                sqlx::query("INSERT INTO code_verifications (code, country, created_at) VALUES ($1, $2, $3)")
-                    .bind(code)
-                    .bind(country)
-                    .bind(micros(at))
-                    .execute(&mut *tx)
-                    .await
-                    .map_err(backend)?;
-                if !client.is_empty() {
-                    sqlx::query(
-                        "INSERT INTO code_verifiers (code, client, first_at) VALUES ($1, $2, $3) \
-                         ON CONFLICT (code, client) DO NOTHING",
-                    )
-                    .bind(code)
-                    .bind(client)
-                    .bind(micros(at))
-                    .execute(&mut *tx)
-                    .await
-                    .map_err(backend)?;
-                }
-                Some(sqlx::query_as::<_, CodeRow>(&sql).bind(code).fetch_one(&mut *tx).await.map_err(backend)?)
-            } else {
-                None
-            }
-        });
-        Ok(row.map(code_from))
+        self.record_verification_in(code, country, client, at).await
     }
 
     async fn audit_log(&self, org_id: &str, limit: i64) -> StoreResult<Vec<AuditRecord>> {
@@ -779,3 +494,7 @@ impl LicensingStore for SqlStore {
             .collect())
     }
 }
+
+mod agreements;
+mod codes;
+mod submissions;

@@ -1,0 +1,222 @@
+//! The in-memory catalogue beside the tantivy index: each product's summary, facet values interned
+//! to small numbers, and the collector that gathers matching keys.
+
+use crate::index::{Extra, Fast, ShipsTo, Summary};
+use podium_domain::licensing::SaleWindow;
+use podium_domain::{Currency, Money};
+use std::collections::{BTreeMap, HashMap};
+use tantivy::collector::{Collector, SegmentCollector};
+use tantivy::columnar::Column;
+use tantivy::{DocId, Score, SegmentOrdinal, SegmentReader};
+
+/// Facet values interned to small numbers, so counting a hit is an array increment.
+#[derive(Default)]
+pub(crate) struct Names {
+    pub(crate) ids: HashMap<String, u32, Fast>,
+    pub(crate) names: Vec<String>,
+}
+
+impl Names {
+    pub(crate) fn intern(&mut self, name: &str) -> u32 {
+        if let Some(id) = self.ids.get(name) {
+            return *id;
+        }
+        let id = self.names.len() as u32;
+        self.names.push(name.to_string());
+        self.ids.insert(name.to_string(), id);
+        id
+    }
+
+    /// Counts per id as a map by name, leaving out zeros.
+    pub(crate) fn counted(&self, counts: &[u64]) -> BTreeMap<String, u64> {
+        counts.iter().enumerate().filter(|(_, n)| **n > 0).map(|(i, n)| (self.names[i].clone(), *n)).collect()
+    }
+}
+
+/// What a hit needs for filtering, facets and sorting, packed small: reading it costs one
+/// cache line rather than a walk through a summary's strings.
+#[derive(Clone, Copy)]
+pub(crate) struct Compact {
+    pub(crate) shop: u32,
+    pub(crate) property: u32,
+    pub(crate) country: u32,
+    /// The product's own category; its ancestors are counted from `Catalog::paths`.
+    pub(crate) category: u32,
+    pub(crate) in_stock: bool,
+    /// Some variant has an explicit price in another currency (see `Summary::explicit`).
+    pub(crate) explicit: bool,
+    pub(crate) price_eur: i64,
+    /// The lowest price in the shop's currency (`i64::MAX` when unknown).
+    pub(crate) native: i64,
+    pub(crate) native_currency: Currency,
+    pub(crate) created: i64,
+    pub(crate) hs: u32,
+    pub(crate) ships_to: u32,
+}
+
+/// The in-memory side of the index: one slot per live product, found by the product's key.
+#[derive(Default)]
+pub(crate) struct Catalog {
+    pub(crate) by_key: HashMap<u64, u32, Fast>,
+    pub(crate) compact: Vec<Compact>,
+    pub(crate) summaries: Vec<Option<Summary>>,
+    /// Each slot's sale windows, as an index into `window_sets`: products under the same
+    /// licence share one list.
+    pub(crate) windows: Vec<u32>,
+    pub(crate) window_sets: Vec<Vec<SaleWindow>>,
+    pub(crate) window_ids: HashMap<Vec<SaleWindow>, u32, Fast>,
+    /// Shipping coverage, interned like the windows: products of one profile share it.
+    pub(crate) ship_sets: Vec<ShipsTo>,
+    pub(crate) ship_ids: HashMap<ShipsTo, u32, Fast>,
+    pub(crate) hs_codes: Names,
+    /// Explicit prices of the few slots that have them (see `Extra::explicit`).
+    pub(crate) explicit: HashMap<u32, Vec<Money>, Fast>,
+    /// Every shop currency among the products (a handful).
+    pub(crate) currencies: Vec<Currency>,
+    pub(crate) free: Vec<u32>,
+    pub(crate) shops: Names,
+    pub(crate) properties: Names,
+    pub(crate) countries: Names,
+    pub(crate) categories: Names,
+    /// For each category id, the ids of the path from the root to it.
+    pub(crate) paths: Vec<Vec<u32>>,
+}
+
+impl Catalog {
+    pub(crate) fn len(&self) -> usize {
+        self.by_key.len()
+    }
+
+    pub(crate) fn get(&self, key: u64) -> Option<(u32, &Compact)> {
+        let slot = *self.by_key.get(&key)?;
+        Some((slot, &self.compact[slot as usize]))
+    }
+
+    pub(crate) fn summary(&self, slot: u32) -> Option<&Summary> {
+        self.summaries.get(slot as usize).and_then(Option::as_ref)
+    }
+
+    pub(crate) fn window_set(&mut self, windows: Vec<SaleWindow>) -> u32 {
+        if let Some(id) = self.window_ids.get(&windows) {
+            return *id;
+        }
+        let id = self.window_sets.len() as u32;
+        self.window_sets.push(windows.clone());
+        self.window_ids.insert(windows, id);
+        id
+    }
+
+    pub(crate) fn ship_set(&mut self, ships: &ShipsTo) -> u32 {
+        if let Some(id) = self.ship_ids.get(ships) {
+            return *id;
+        }
+        let id = self.ship_sets.len() as u32;
+        self.ship_sets.push(ships.clone());
+        self.ship_ids.insert(ships.clone(), id);
+        id
+    }
+
+    /// Where and when the product in `slot` may be sold (its licences).
+    pub(crate) fn windows_of(&self, slot: u32) -> &[SaleWindow] {
+        self.windows.get(slot as usize).and_then(|w| self.window_sets.get(*w as usize)).map_or(&[], Vec::as_slice)
+    }
+
+    pub(crate) fn insert(&mut self, key: u64, s: Summary, extra: Extra) {
+        let window_set = self.window_set(extra.windows);
+        let mut path = Vec::with_capacity(s.categories.len());
+        for c in &s.categories {
+            path.push(self.categories.intern(c));
+        }
+        let category = path.last().copied().unwrap_or_else(|| self.categories.intern(""));
+        if self.paths.len() <= category as usize {
+            self.paths.resize(category as usize + 1, Vec::new());
+        }
+        self.paths[category as usize] = path;
+        let compact = Compact {
+            shop: self.shops.intern(&s.shop),
+            property: self.properties.intern(&s.property),
+            country: self.countries.intern(&s.shop_country),
+            category,
+            in_stock: s.in_stock,
+            explicit: !extra.explicit.is_empty(),
+            price_eur: s.price_eur,
+            native: extra.native.map_or(i64::MAX, |m| m.minor),
+            native_currency: extra.native.map_or(Currency::EUR, |m| m.currency),
+            created: s.created,
+            hs: self.hs_codes.intern(&extra.hs_code),
+            ships_to: self.ship_set(&extra.ships_to),
+        };
+        if !self.currencies.contains(&compact.native_currency) {
+            self.currencies.push(compact.native_currency);
+        }
+        let slot = match self.by_key.get(&key) {
+            Some(slot) => *slot,
+            None => match self.free.pop() {
+                Some(slot) => slot,
+                None => {
+                    self.compact.push(compact);
+                    self.summaries.push(None);
+                    self.windows.push(0);
+                    (self.compact.len() - 1) as u32
+                }
+            },
+        };
+        self.by_key.insert(key, slot);
+        self.compact[slot as usize] = compact;
+        self.windows[slot as usize] = window_set;
+        if extra.explicit.is_empty() {
+            self.explicit.remove(&slot);
+        } else {
+            self.explicit.insert(slot, extra.explicit);
+        }
+        self.summaries[slot as usize] = Some(s);
+    }
+
+    pub(crate) fn remove(&mut self, key: u64) {
+        if let Some(slot) = self.by_key.remove(&key) {
+            self.summaries[slot as usize] = None;
+            self.explicit.remove(&slot);
+            self.free.push(slot);
+        }
+    }
+}
+
+pub(crate) struct KeyCollector {
+    /// False for sorts that ignore relevance: tantivy then skips computing scores.
+    pub(crate) scoring: bool,
+}
+pub(crate) struct KeySegment {
+    pub(crate) keys: Column<u64>,
+    pub(crate) hits: Vec<(u64, Score)>,
+}
+
+impl Collector for KeyCollector {
+    type Fruit = Vec<(u64, Score)>;
+    type Child = KeySegment;
+
+    fn for_segment(&self, _: SegmentOrdinal, segment: &SegmentReader) -> tantivy::Result<KeySegment> {
+        Ok(KeySegment { keys: segment.fast_fields().u64("key")?, hits: Vec::new() })
+    }
+
+    fn requires_scoring(&self) -> bool {
+        self.scoring
+    }
+
+    fn merge_fruits(&self, fruits: Vec<Vec<(u64, Score)>>) -> tantivy::Result<Self::Fruit> {
+        Ok(fruits.into_iter().flatten().collect())
+    }
+}
+
+impl SegmentCollector for KeySegment {
+    type Fruit = Vec<(u64, Score)>;
+
+    fn collect(&mut self, doc: DocId, score: Score) {
+        if let Some(k) = self.keys.first(doc) {
+            self.hits.push((k, score));
+        }
+    }
+
+    fn harvest(self) -> Self::Fruit {
+        self.hits
+    }
+}

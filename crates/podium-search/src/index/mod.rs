@@ -1,0 +1,534 @@
+//! The per-node product index. Documents carry the searchable text and the filter terms; a
+//! numeric key links each hit to an in-memory summary used for facets, sorting and the
+//! shop-diversity re-rank, so a query touches no stored documents. It never decides who may
+//! see a product or where it sells: app's storefront and domain's licensing rules do.
+
+use std::collections::BTreeMap;
+use std::path::Path;
+use std::sync::{Arc, Mutex, RwLock};
+
+use podium_app::catalogue::ProductRecord;
+use podium_app::storefront;
+use podium_domain::licensing::{self, SaleWindow};
+use podium_domain::{Country, Currency, Lang, RateTable};
+
+use tantivy::query::{AllQuery, BooleanQuery, Occur, Query, TermQuery};
+use tantivy::schema::{
+    Field, IndexRecordOption, Schema, TextFieldIndexing, TextOptions, Value, FAST, INDEXED, STORED, STRING,
+};
+use tantivy::{Index, IndexReader, IndexWriter, TantivyDocument, Term};
+
+use crate::analysis::{self, CJK, EN, FR, WORDS};
+
+mod correct;
+mod query;
+
+use catalog::*;
+pub use query::typo_distance;
+use ranking::*;
+pub use summary::*;
+
+pub(crate) fn poisoned<T>(_: T) -> SearchError {
+    SearchError::Directory("the in-memory catalogue lock was poisoned".into())
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum SearchError {
+    #[error("search index: {0}")]
+    Index(#[from] tantivy::TantivyError),
+    #[error("search index directory: {0}")]
+    Directory(String),
+    #[error(transparent)]
+    Store(#[from] podium_app::StoreError),
+}
+
+/// A hasher for keys that are already well-mixed hashes (product keys), and FNV-1a for short
+/// strings (facet values): both far cheaper per hit than the default SipHash.
+#[derive(Default, Clone, Copy)]
+pub(crate) struct FastHasher(u64);
+
+impl std::hash::Hasher for FastHasher {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+    fn write(&mut self, bytes: &[u8]) {
+        let mut h = if self.0 == 0 { 0xcbf29ce484222325 } else { self.0 };
+        for b in bytes {
+            h = (h ^ u64::from(*b)).wrapping_mul(0x100000001b3);
+        }
+        self.0 = h;
+    }
+    fn write_u64(&mut self, n: u64) {
+        self.0 ^= n;
+    }
+}
+
+pub(crate) type Fast = std::hash::BuildHasherDefault<FastHasher>;
+
+#[derive(Clone, Copy)]
+pub(crate) struct Fields {
+    pub(crate) id: Field,
+    pub(crate) key: Field,
+    pub(crate) summary: Field,
+    pub(crate) title_en: Field,
+    pub(crate) desc_en: Field,
+    pub(crate) title_fr: Field,
+    pub(crate) desc_fr: Field,
+    pub(crate) title_cjk: Field,
+    pub(crate) desc_cjk: Field,
+    pub(crate) words: Field,
+    pub(crate) property: Field,
+    pub(crate) category: Field,
+    pub(crate) shop: Field,
+    pub(crate) shop_country: Field,
+}
+
+pub(crate) fn text(analyzer: &str) -> TextOptions {
+    TextOptions::default().set_indexing_options(
+        TextFieldIndexing::default().set_tokenizer(analyzer).set_index_option(IndexRecordOption::WithFreqsAndPositions),
+    )
+}
+
+pub(crate) fn schema() -> (Schema, Fields) {
+    let mut b = Schema::builder();
+    let fields = Fields {
+        id: b.add_text_field("id", STRING | STORED),
+        key: b.add_u64_field("key", FAST | INDEXED),
+        summary: b.add_text_field("summary", STORED),
+        title_en: b.add_text_field("title_en", text(EN)),
+        desc_en: b.add_text_field("desc_en", text(EN)),
+        title_fr: b.add_text_field("title_fr", text(FR)),
+        desc_fr: b.add_text_field("desc_fr", text(FR)),
+        title_cjk: b.add_text_field("title_cjk", text(CJK)),
+        desc_cjk: b.add_text_field("desc_cjk", text(CJK)),
+        words: b.add_text_field("words", text(WORDS)),
+        property: b.add_text_field("property", STRING),
+        category: b.add_text_field("category", STRING),
+        shop: b.add_text_field("shop", STRING),
+        shop_country: b.add_text_field("shop_country", STRING),
+    };
+    (b.build(), fields)
+}
+
+/// A 64-bit key for a product id (FNV-1a); collisions among real ids are vanishingly rare and
+/// would only merge two hits' summaries, never lose a document.
+pub(crate) fn key_of(id: &str) -> u64 {
+    use std::hash::Hasher;
+    let mut h = FastHasher::default();
+    h.write(id.as_bytes());
+    h.finish()
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Sort {
+    #[default]
+    Relevance,
+    PriceAsc,
+    PriceDesc,
+    Newest,
+}
+
+impl Sort {
+    pub fn parse(s: &str) -> Option<Sort> {
+        match s {
+            "relevance" => Some(Sort::Relevance),
+            "price_asc" => Some(Sort::PriceAsc),
+            "price_desc" => Some(Sort::PriceDesc),
+            "newest" => Some(Sort::Newest),
+            _ => None,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct SearchQuery {
+    pub q: String,
+    pub property: Option<String>,
+    pub category: Option<String>,
+    pub shop: Option<String>,
+    pub shop_country: Option<String>,
+    pub in_stock_only: bool,
+    /// Only products whose price (lowest variant; minor units of the pricing currency, EUR
+    /// cents without pricing) lies in `[from, to)`.
+    pub price: Option<(i64, i64)>,
+    /// `None` means relevance with a query and newest without one.
+    pub sort: Option<Sort>,
+    pub offset: usize,
+    pub limit: usize,
+    /// Price band edges in the same units as `price`, ascending; counts come back per band.
+    pub price_edges: Vec<i64>,
+    /// Sort, band and filter by the display price for a destination and currency; without it,
+    /// by the net price in EUR.
+    pub pricing: Option<Pricing>,
+    /// Only products that may be delivered to this country (the fan's ship-to).
+    pub country: Option<Country>,
+    /// The moment licences are checked at, in microseconds since the epoch; `None` is now.
+    pub at_us: Option<i64>,
+}
+
+pub(crate) fn on_sale(windows: &[SaleWindow], country: Option<Country>, at_us: i64) -> bool {
+    windows.iter().any(|w| w.open(at_us) && country.is_none_or(|c| w.territory.covers(c)))
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct Facets {
+    pub property: BTreeMap<String, u64>,
+    pub category: BTreeMap<String, u64>,
+    pub shop: BTreeMap<String, u64>,
+    pub shop_country: BTreeMap<String, u64>,
+    /// One count per band: below the first edge, between edges, above the last.
+    pub price_bands: Vec<u64>,
+    pub in_stock: u64,
+}
+
+#[derive(Debug, Clone)]
+pub struct SearchResult {
+    pub total: usize,
+    /// The page, after sorting and the shop-diversity re-rank.
+    pub hits: Vec<Summary>,
+    pub facets: Facets,
+}
+
+/// Cheap to clone: clones share the index, its writer and the in-memory catalogue, so bulk
+/// work can move to a blocking thread.
+#[derive(Clone)]
+pub struct SearchIndex {
+    pub(crate) index: Index,
+    pub(crate) reader: IndexReader,
+    pub(crate) writer: Arc<Mutex<IndexWriter>>,
+    pub(crate) fields: Fields,
+    pub(crate) catalog: Arc<RwLock<Catalog>>,
+}
+
+impl SearchIndex {
+    /// Opens the index in `dir`, creating it when absent. Returns the index and the outbox
+    /// position it had caught up to (0 for a new index).
+    pub fn open(dir: &Path) -> Result<(SearchIndex, i64), SearchError> {
+        std::fs::create_dir_all(dir).map_err(|e| SearchError::Directory(format!("{}: {e}", dir.display())))?;
+        let (schema, fields) = schema();
+        let mmap = tantivy::directory::MmapDirectory::open(dir).map_err(|e| SearchError::Directory(e.to_string()))?;
+        let index = Index::open_or_create(mmap, schema.clone())?;
+        Self::from_index(index, fields)
+    }
+
+    /// An index held in memory, for tests and throwaway nodes.
+    pub fn in_memory() -> Result<SearchIndex, SearchError> {
+        let (schema, fields) = schema();
+        Ok(Self::from_index(Index::create_in_ram(schema), fields)?.0)
+    }
+
+    fn from_index(index: Index, fields: Fields) -> Result<(SearchIndex, i64), SearchError> {
+        analysis::register(&index);
+        let writer = index.writer_with_num_threads(1, 50_000_000)?;
+        let reader = index.reader_builder().reload_policy(tantivy::ReloadPolicy::Manual).try_into()?;
+        let position = index.load_metas()?.payload.and_then(|p| p.parse().ok()).unwrap_or(0);
+        let this = SearchIndex {
+            index,
+            reader,
+            writer: Arc::new(Mutex::new(writer)),
+            fields,
+            catalog: Arc::new(RwLock::new(Catalog::default())),
+        };
+        this.load_summaries()?;
+        Ok((this, position))
+    }
+
+    fn load_summaries(&self) -> Result<(), SearchError> {
+        let searcher = self.reader.searcher();
+        let mut catalog = Catalog::default();
+        for segment in searcher.segment_readers() {
+            let store = segment.get_store_reader(64).map_err(|e| SearchError::Directory(e.to_string()))?;
+            for doc_id in segment.doc_ids_alive() {
+                let doc: TantivyDocument = store.get(doc_id)?;
+                if let Some((s, extra)) =
+                    doc.get_first(self.fields.summary).and_then(|v| v.as_str()).and_then(decode_summary)
+                {
+                    catalog.insert(key_of(&s.id), s, extra);
+                }
+            }
+        }
+        *self.catalog.write().map_err(poisoned)? = catalog;
+        Ok(())
+    }
+
+    pub fn len(&self) -> usize {
+        self.catalog.read().map(|c| c.len()).unwrap_or(0)
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    fn document(
+        &self,
+        p: &ProductRecord,
+        rates: &RateTable,
+        categories: &[String],
+    ) -> (TantivyDocument, Summary, Extra) {
+        let f = self.fields;
+        let mut doc = TantivyDocument::default();
+        doc.add_text(f.id, &p.id);
+        doc.add_u64(f.key, key_of(&p.id));
+        for t in &p.translations {
+            let (title, desc) = match t.lang {
+                Lang::En => (f.title_en, f.desc_en),
+                Lang::Fr => (f.title_fr, f.desc_fr),
+                Lang::ZhHans | Lang::Ja | Lang::Ko => (f.title_cjk, f.desc_cjk),
+            };
+            doc.add_text(title, &t.title);
+            doc.add_text(desc, &t.description);
+            if matches!(t.lang, Lang::En | Lang::Fr) {
+                doc.add_text(f.words, &t.title);
+            }
+        }
+        for tag in &p.tags {
+            doc.add_text(f.words, tag.replace('-', " "));
+        }
+        doc.add_text(f.words, &p.property.name);
+        doc.add_text(f.words, &p.shop.name);
+        doc.add_text(f.property, &p.property.slug);
+        doc.add_text(f.shop, &p.shop.slug);
+        doc.add_text(f.shop_country, &p.shop.country);
+        for c in categories {
+            doc.add_text(f.category, c);
+        }
+        let price_eur =
+            storefront::from_price(p, Currency::EUR, rates).ok().flatten().map(|m| m.minor).unwrap_or(i64::MAX);
+        let summary = Summary {
+            id: p.id.clone(),
+            slug: p.slug.clone(),
+            shop: p.shop.slug.clone(),
+            shop_country: p.shop.country.clone(),
+            property: p.property.slug.clone(),
+            categories: categories.to_vec(),
+            price_eur,
+            created: (p.created_at.unix_timestamp_nanos() / 1000) as i64,
+            in_stock: p.available() > 0,
+            titles: p.translations.iter().map(|t| (t.lang, t.title.clone())).collect(),
+            fallback: p.fallback_lang,
+            price: None,
+        };
+        let extra = Extra {
+            windows: licensing::sale_windows_in_path(podium_app::licensing::offer_of(p), &p.agreements, categories),
+            hs_code: p.hs_code.clone(),
+            ships_to: ShipsTo::of(p),
+            native: Currency::parse(&p.shop.currency)
+                .ok()
+                .and_then(|c| storefront::from_price(p, c, rates).ok().flatten()),
+            explicit: explicit_from_prices(p, rates),
+        };
+        doc.add_text(f.summary, encode_summary(&summary, &extra));
+        (doc, summary, extra)
+    }
+
+    /// Adds or replaces products (drafts are removed), removes `deleted` ids, and commits with
+    /// `position` as the outbox position now caught up to.
+    pub fn apply(
+        &self,
+        products: &[ProductRecord],
+        deleted: &[String],
+        rates: &RateTable,
+        category_path: &(dyn Fn(&str) -> Vec<String> + Sync),
+        position: i64,
+    ) -> Result<(), SearchError> {
+        let mut updates = Vec::with_capacity(products.len());
+        {
+            let writer = self.writer.lock().map_err(|_| SearchError::Directory("index writer poisoned".into()))?;
+            for id in deleted {
+                writer.delete_term(Term::from_field_text(self.fields.id, id));
+            }
+            for p in products {
+                writer.delete_term(Term::from_field_text(self.fields.id, &p.id));
+                match indexable(p) {
+                    true => {
+                        let (doc, summary, extra) = self.document(p, rates, &category_path(&p.category_slug));
+                        writer.add_document(doc)?;
+                        updates.push((key_of(&p.id), Some((summary, extra))));
+                    }
+                    false => updates.push((key_of(&p.id), None)),
+                }
+            }
+        }
+        self.commit(position)?;
+        let mut catalog = self.catalog.write().map_err(poisoned)?;
+        for id in deleted {
+            catalog.remove(key_of(id));
+        }
+        for (k, s) in updates {
+            match s {
+                Some((s, extra)) => catalog.insert(k, s, extra),
+                None => catalog.remove(k),
+            }
+        }
+        Ok(())
+    }
+
+    /// Removes every document (before a rebuild).
+    pub fn clear(&self) -> Result<(), SearchError> {
+        let writer = self.writer.lock().map_err(|_| SearchError::Directory("index writer poisoned".into()))?;
+        writer.delete_all_documents()?;
+        drop(writer);
+        *self.catalog.write().map_err(poisoned)? = Catalog::default();
+        Ok(())
+    }
+
+    /// Adds documents without committing (for bulk rebuilds; call [`Self::commit`] after).
+    pub fn add_uncommitted(
+        &self,
+        products: &[ProductRecord],
+        rates: &RateTable,
+        category_path: &(dyn Fn(&str) -> Vec<String> + Sync),
+    ) -> Result<(), SearchError> {
+        let writer = self.writer.lock().map_err(|_| SearchError::Directory("index writer poisoned".into()))?;
+        let mut summaries = Vec::with_capacity(products.len());
+        for p in products.iter().filter(|p| indexable(p)) {
+            let (doc, summary, extra) = self.document(p, rates, &category_path(&p.category_slug));
+            writer.add_document(doc)?;
+            summaries.push((key_of(&p.id), summary, extra));
+        }
+        drop(writer);
+        let mut catalog = self.catalog.write().map_err(poisoned)?;
+        for (k, s, extra) in summaries {
+            catalog.insert(k, s, extra);
+        }
+        Ok(())
+    }
+
+    pub fn commit(&self, position: i64) -> Result<(), SearchError> {
+        let mut writer = self.writer.lock().map_err(|_| SearchError::Directory("index writer poisoned".into()))?;
+        let mut prepared = writer.prepare_commit()?;
+        prepared.set_payload(&position.to_string());
+        prepared.commit()?;
+        drop(writer);
+        self.reader.reload()?;
+        Ok(())
+    }
+
+    fn filters(&self, q: &SearchQuery) -> Vec<(Occur, Box<dyn Query>)> {
+        let f = self.fields;
+        let mut out: Vec<(Occur, Box<dyn Query>)> = Vec::new();
+        for (field, value) in
+            [(f.property, &q.property), (f.category, &q.category), (f.shop, &q.shop), (f.shop_country, &q.shop_country)]
+        {
+            if let Some(v) = value {
+                out.push((
+                    Occur::Must,
+                    Box::new(TermQuery::new(Term::from_field_text(field, v), IndexRecordOption::Basic)),
+                ));
+            }
+        }
+        out
+    }
+
+    /// Runs a query: matching, filtering, facet counts over every match, sorting, the
+    /// shop-diversity re-rank, then the page.
+    pub fn search(&self, q: &SearchQuery) -> Result<SearchResult, SearchError> {
+        let mut clauses = self.filters(q);
+        let text = q.q.trim();
+        match self.text_query(text, false) {
+            Some(tq) => clauses.push((Occur::Must, tq)),
+            None => clauses.push((Occur::Must, Box::new(AllQuery))),
+        }
+        let query = BooleanQuery::new(clauses);
+        let sort = q.sort.unwrap_or(if text.is_empty() { Sort::Newest } else { Sort::Relevance });
+        let searcher = self.reader.searcher();
+        let hits = searcher.search(&query, &KeyCollector { scoring: sort == Sort::Relevance })?;
+        let catalog = self.catalog.read().map_err(poisoned)?;
+        let mut shop = vec![0u64; catalog.shops.names.len()];
+        let mut property = vec![0u64; catalog.properties.names.len()];
+        let mut country = vec![0u64; catalog.countries.names.len()];
+        let mut leaf = vec![0u64; catalog.categories.names.len()];
+        let mut price_bands = vec![0u64; q.price_edges.len() + 1];
+        let pricer = ListingPricer::new(q.pricing.as_ref(), &catalog);
+        let mut in_stock = 0u64;
+        // One pass over the matches: the filters the index does not hold, facet counts, and a
+        // compact sort key per match. Ties fall back to the newest, then to the slot, so pages
+        // never shuffle between requests.
+        let mut keys: Vec<(i64, i64, u32)> = Vec::with_capacity(hits.len());
+        let at_us = q.at_us.unwrap_or_else(|| licensing::micros(time::OffsetDateTime::now_utc()));
+        for (key, score) in hits {
+            let Some((slot, c)) = catalog.get(key) else { continue };
+            if !on_sale(catalog.windows_of(slot), q.country, at_us)
+                || q.country.is_some_and(|to| !catalog.ship_sets[c.ships_to as usize].covers(to))
+                || (q.in_stock_only && !c.in_stock)
+            {
+                continue;
+            }
+            let price = pricer.price(&catalog, slot, c);
+            if q.price.is_some_and(|(from, to)| price < from || price >= to) {
+                continue;
+            }
+            shop[c.shop as usize] += 1;
+            property[c.property as usize] += 1;
+            country[c.country as usize] += 1;
+            leaf[c.category as usize] += 1;
+            in_stock += u64::from(c.in_stock);
+            price_bands[q.price_edges.iter().take_while(|e| price >= **e).count()] += 1;
+            let primary = match sort {
+                Sort::Relevance => -((f64::from(score) * 1e6) as i64),
+                Sort::PriceAsc => price,
+                Sort::PriceDesc => -price,
+                Sort::Newest => -c.created,
+            };
+            keys.push((primary, -c.created, slot));
+        }
+        // A category counts the matches in it and below it.
+        let mut category = vec![0u64; leaf.len()];
+        for (id, n) in leaf.iter().enumerate().filter(|(_, n)| **n > 0) {
+            for ancestor in &catalog.paths[id] {
+                category[*ancestor as usize] += n;
+            }
+        }
+        let facets = Facets {
+            property: catalog.properties.counted(&property),
+            category: catalog.categories.counted(&category),
+            shop: catalog.shops.counted(&shop),
+            shop_country: catalog.countries.counted(&country),
+            price_bands,
+            in_stock,
+        };
+        let total = keys.len();
+        let end = (q.offset + q.limit).min(total);
+        // The diversity rule shapes relevance (and newest) lists; a price sort is what the fan asked for.
+        let order = if matches!(sort, Sort::Relevance | Sort::Newest) {
+            diversified_top(&mut keys, end, &catalog, &shop)
+        } else {
+            sorted_top(&mut keys, end);
+            keys.truncate(end);
+            keys.iter().map(|k| k.2).collect()
+        };
+        let hits = order
+            .into_iter()
+            .skip(q.offset)
+            .filter_map(|slot| {
+                let mut s = catalog.summary(slot)?.clone();
+                s.price = pricer.money(pricer.price(&catalog, slot, &catalog.compact[slot as usize]));
+                Some(s)
+            })
+            .collect();
+        Ok(SearchResult { total, hits, facets })
+    }
+
+    /// Up to `limit` products whose titles start like `q` as typed so far, best first.
+    pub fn suggest(&self, q: &str, country: Option<Country>, limit: usize) -> Result<Vec<Summary>, SearchError> {
+        let Some(query) = self.text_query(q.trim(), true) else { return Ok(Vec::new()) };
+        let searcher = self.reader.searcher();
+        let mut hits = searcher.search(&query, &KeyCollector { scoring: true })?;
+        hits.sort_by(|a, b| b.1.total_cmp(&a.1).then(a.0.cmp(&b.0)));
+        let catalog = self.catalog.read().map_err(poisoned)?;
+        let now = licensing::micros(time::OffsetDateTime::now_utc());
+        Ok(hits
+            .into_iter()
+            .filter_map(|(k, _)| catalog.get(k))
+            .filter(|(_, c)| country.is_none_or(|to| catalog.ship_sets[c.ships_to as usize].covers(to)))
+            .map(|(slot, _)| slot)
+            .filter(|slot| on_sale(catalog.windows_of(*slot), country, now))
+            .filter_map(|slot| catalog.summary(slot))
+            .take(limit)
+            .cloned()
+            .collect())
+    }
+}
+mod catalog;
+mod ranking;
+mod summary;

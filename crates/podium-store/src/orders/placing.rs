@@ -1,0 +1,183 @@
+//! Placing an order: stock reserved in variant order (so concurrent checkouts never deadlock),
+//! the order, its consignments and lines written in one transaction.
+
+use crate::macros::write_tx;
+use crate::sql::{backend, micros, new_id, SqlStore};
+use podium_app::orders::{NewOrder, NotPlaced};
+use podium_app::{StoreError, StoreResult};
+
+impl SqlStore {
+    pub(super) async fn place_order_in(&self, order: &NewOrder) -> StoreResult<Result<(), NotPlaced>> {
+        // Reserve in variant order so two checkouts that share variants never deadlock.
+        let mut wanted: Vec<(usize, usize, &str, i64, &str)> = Vec::new();
+        for (ci, c) in order.consignments.iter().enumerate() {
+            for (li, l) in c.lines.iter().enumerate() {
+                wanted.push((ci, li, l.variant_id.as_str(), l.quantity, l.sku.as_str()));
+            }
+        }
+        wanted.sort_by(|a, b| a.2.cmp(b.2));
+        let now = micros(order.created_at);
+        let until = micros(order.reserve_until);
+        let result = write_tx!(self, |tx| {
+            // The cart first: a checkout claims it only if nobody has and its lines are those
+            // priced. On PostgreSQL a second claim waits for the first's row lock, then finds
+            // the condition false; on SQLite the IMMEDIATE transactions run one at a time.
+            if let Some(cart_id) = &order.cart_id {
+                let claimed = sqlx::query(
+                    "UPDATE carts SET checkout_order_id = $2, revision = revision + 1 \
+                     WHERE id = $1 AND revision = $3 AND checkout_order_id IS NULL",
+                )
+                .bind(cart_id)
+                .bind(&order.id)
+                .bind(order.cart_revision)
+                .execute(&mut *tx)
+                .await
+                .map_err(backend)?;
+                if claimed.rows_affected() == 0 {
+                    return Ok(Err(NotPlaced::CartTaken));
+                }
+            }
+            let mut reservations: Vec<((usize, usize), String)> = Vec::with_capacity(wanted.len());
+            for (ci, li, variant_id, quantity, sku) in &wanted {
+                let locations: Vec<(String,)> = sqlx::query_as(
+                    "SELECT location_id FROM stock_levels WHERE variant_id = $1 AND on_hand - reserved >= $2 \
+                     ORDER BY location_id",
+                )
+                .bind(*variant_id)
+                .bind(*quantity)
+                .fetch_all(&mut *tx)
+                .await
+                .map_err(backend)?;
+                let mut taken = None;
+                for (location_id,) in locations {
+                    let done = sqlx::query(
+                        "UPDATE stock_levels SET reserved = reserved + $1 \
+                         WHERE variant_id = $2 AND location_id = $3 AND on_hand - reserved >= $1",
+                    )
+                    .bind(*quantity)
+                    .bind(*variant_id)
+                    .bind(&location_id)
+                    .execute(&mut *tx)
+                    .await
+                    .map_err(backend)?;
+                    if done.rows_affected() == 1 {
+                        taken = Some(location_id);
+                        break;
+                    }
+                }
+                let Some(location_id) = taken else {
+                    // Dropping the transaction rolls back every reservation taken so far.
+                    return Ok(Err(NotPlaced::SoldOut { sku: (*sku).to_string() }));
+                };
+                let id = new_id();
+                sqlx::query(
+                    "INSERT INTO reservations (id, variant_id, location_id, quantity, state, expires_at, created_at) \
+                     VALUES ($1, $2, $3, $4, 'held', $5, $6)",
+                )
+                .bind(&id)
+                .bind(*variant_id)
+                .bind(&location_id)
+                .bind(*quantity)
+                .bind(until)
+                .bind(now)
+                .execute(&mut *tx)
+                .await
+                .map_err(backend)?;
+                reservations.push(((*ci, *li), id));
+            }
+            let a = &order.address;
+            sqlx::query(
+                "INSERT INTO orders (id, number, token_hash, cart_id, user_id, email, lang, country, currency, \
+                 ship_name, ship_line1, ship_line2, ship_city, ship_postal_code, total, status, created_at, updated_at, \
+                 fx_snapshot, client_key, hold_until, ship_region, ship_phone, ship_customs_code) \
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, 'pending_payment', $16, $16, \
+                 $17, $18, $19, $20, $21, $22)",
+            )
+            .bind(&order.id)
+            .bind(&order.number)
+            .bind(&order.token_hash)
+            .bind(&order.cart_id)
+            .bind(&order.user_id)
+            .bind(&order.email)
+            .bind(&order.lang)
+            .bind(&a.country)
+            .bind(&order.currency)
+            .bind(&a.name)
+            .bind(&a.line1)
+            .bind(&a.line2)
+            .bind(&a.city)
+            .bind(&a.postal_code)
+            .bind(order.total)
+            .bind(now)
+            .bind(&order.fx_snapshot)
+            .bind(&order.client_key)
+            .bind(until)
+            .bind(&a.region)
+            .bind(&a.phone)
+            .bind(&a.customs_code)
+            .execute(&mut *tx)
+            .await
+            .map_err(crate::sql::conflict("number"))?;
+            for (ci, c) in order.consignments.iter().enumerate() {
+                let cid = new_id();
+                sqlx::query(
+                    "INSERT INTO consignments (id, order_id, position, shop_id, ship_from, regime, goods, shipping, \
+                     vat, duty, total, days_min, days_max, commission_bp, return_window_days, status) \
+                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, \
+                     COALESCE((SELECT return_window_days FROM orgs WHERE id = $4), 14), 'new')",
+                )
+                .bind(&cid)
+                .bind(&order.id)
+                .bind(i64::try_from(ci).unwrap_or(0))
+                .bind(&c.shop_id)
+                .bind(&c.ship_from)
+                .bind(&c.regime)
+                .bind(c.goods)
+                .bind(c.shipping)
+                .bind(c.vat)
+                .bind(c.duty)
+                .bind(c.total)
+                .bind(c.days_min)
+                .bind(c.days_max)
+                .bind(i64::from(c.commission_bp))
+                .execute(&mut *tx)
+                .await
+                .map_err(backend)?;
+                for (li, l) in c.lines.iter().enumerate() {
+                    let reservation = reservations
+                        .iter()
+                        .find(|(k, _)| *k == (ci, li))
+                        .map(|(_, r)| r.clone())
+                        .ok_or(StoreError::NotFound("reservation"))?;
+                    sqlx::query(
+                        "INSERT INTO order_lines (id, consignment_id, position, product_id, variant_id, sku, title, \
+                         quantity, unit, net, vat, duty, reservation_id, licensor_id, agreement_id, royalty_bp, rights_id) \
+                         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17)",
+                    )
+                    .bind(new_id())
+                    .bind(&cid)
+                    .bind(i64::try_from(li).unwrap_or(0))
+                    .bind(&l.product_id)
+                    .bind(&l.variant_id)
+                    .bind(&l.sku)
+                    .bind(&l.title)
+                    .bind(l.quantity)
+                    .bind(l.unit)
+                    .bind(l.net)
+                    .bind(l.vat)
+                    .bind(l.duty)
+                    .bind(reservation)
+                    .bind(&l.licensor_id)
+                    .bind(&l.agreement_id)
+                    .bind(i64::from(l.royalty_bp))
+                    .bind(&l.rights_id)
+                    .execute(&mut *tx)
+                    .await
+                    .map_err(backend)?;
+                }
+            }
+            Ok(())
+        });
+        Ok(result)
+    }
+}
