@@ -188,3 +188,108 @@ pub async fn adopt(store: &dyn Store, guest: Option<&str>, user_id: &str) -> Res
         (None, None) => Ok(None),
     }
 }
+
+/// The cart a visitor shops with: the one their cookie names (`cookie`), unless it is a fan's
+/// cart and this visitor is not that fan; else the signed-in fan's own (`user_id`). It follows
+/// the visitor's ship-to country and currency. Without one, a new cart (owned by the fan, if
+/// signed in) when `create`, else `None`.
+pub async fn for_visitor(
+    store: &dyn Store,
+    cookie: Option<&str>,
+    user_id: Option<&str>,
+    country: &str,
+    currency: &str,
+    create: bool,
+) -> StoreResult<Option<String>> {
+    let mut found = match cookie {
+        Some(id) => store.cart(id).await?.filter(|c| c.usable_by(user_id)),
+        None => None,
+    };
+    if found.is_none() {
+        if let Some(user) = user_id {
+            if let Some(id) = store.user_cart(user).await? {
+                found = store.cart(&id).await?;
+            }
+        }
+    }
+    match found {
+        Some(c) => {
+            if c.country != country || c.currency != currency {
+                store.set_cart_place(&c.id, country, currency).await?;
+            }
+            Ok(Some(c.id))
+        }
+        None if create => {
+            let id = new_cart_id();
+            store.create_cart(&id, country, currency).await?;
+            if let Some(user) = user_id {
+                store.set_cart_owner(&id, user).await?;
+            }
+            Ok(Some(id))
+        }
+        None => Ok(None),
+    }
+}
+
+/// The cart `user_id` may check out for delivery to `country`: a cart is priced for one
+/// country (its VAT, duty and shipping), so an address elsewhere needs a new cart.
+pub async fn for_delivery(
+    store: &dyn Store,
+    cart_id: &str,
+    user_id: Option<&str>,
+    country: &str,
+) -> Result<CartRecord, crate::checkout::CheckoutError> {
+    let cart = store
+        .cart(cart_id)
+        .await?
+        .filter(|c| c.usable_by(user_id))
+        .ok_or(crate::checkout::CheckoutError::CartNotFound)?;
+    if !country.eq_ignore_ascii_case(&cart.country) {
+        return Err(crate::checkout::CheckoutError::WrongCountry {
+            priced_for: cart.country.clone(),
+            asked: country.to_string(),
+        });
+    }
+    Ok(cart)
+}
+
+/// Sets a line's quantity (0 removes it). More than the cart holds goes through [`add_line`]'s
+/// rules (stock, delivery) for the difference; less is simply set.
+pub async fn set_quantity(
+    store: &dyn Store,
+    cart_id: &str,
+    sku: &str,
+    quantity: i64,
+    ctx: &QuoteContext<'_>,
+) -> Result<(), CartError> {
+    if !(0..=i64::from(MAX_QUANTITY)).contains(&quantity) {
+        return Err(CartError::Quantity);
+    }
+    let had = match quantity {
+        0 => 0,
+        _ => store.cart(cart_id).await?.and_then(|c| c.lines.into_iter().find(|(s, _)| s == sku)).map_or(0, |l| l.1),
+    };
+    match added(had, quantity) {
+        Some(more) => add_line(store, cart_id, sku, more, ctx).await.map(|_| ()),
+        None => Ok(store.set_cart_line(cart_id, sku, quantity).await?),
+    }
+}
+
+/// How many units to add to go from `had` to `wanted`, or `None` when the line is simply set.
+fn added(had: i64, wanted: i64) -> Option<i64> {
+    (wanted > had && wanted > 0).then_some(wanted - had)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::added;
+
+    #[test]
+    fn raising_a_line_adds_the_difference_and_lowering_it_sets_it() {
+        assert_eq!(added(2, 5), Some(3), "two more through the stock and delivery rules");
+        assert_eq!(added(0, 1), Some(1), "a new line is added");
+        assert_eq!(added(5, 2), None, "fewer is set");
+        assert_eq!(added(3, 3), None, "the same is set");
+        assert_eq!(added(3, 0), None, "zero removes");
+    }
+}

@@ -70,6 +70,9 @@ pub enum CheckoutError {
     CartNotFound,
     #[error("the cart is empty")]
     EmptyCart,
+    /// The delivery address is in another country than the one the cart was priced for.
+    #[error("the cart was priced for delivery to {priced_for}; start a cart for {asked}")]
+    WrongCountry { priced_for: String, asked: String },
     /// A form field is missing or wrong: (field, why).
     #[error("{0}: {1}")]
     Invalid(&'static str, String),

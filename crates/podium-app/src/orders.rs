@@ -446,3 +446,25 @@ pub enum IdempotencyClaim {
     /// The key was used with another request body.
     Mismatch,
 }
+
+/// The order numbered `number` when the reader may read it: its fan (signed in as `user_id`),
+/// or whoever holds its token (compared in constant time). `None` when there is no such order
+/// or it is not theirs: the two answer alike, so numbers cannot be probed.
+pub async fn readable(
+    store: &dyn crate::Store,
+    number: &str,
+    user_id: Option<&str>,
+    token: Option<&str>,
+) -> StoreResult<Option<OrderRecord>> {
+    let Some(o) = store.order_by_number(number).await? else { return Ok(None) };
+    Ok(may_read(&o, user_id, token).then_some(o))
+}
+
+/// Whether `user_id` or the holder of `token` may read the order.
+pub fn may_read(o: &OrderRecord, user_id: Option<&str>, token: Option<&str>) -> bool {
+    use subtle::ConstantTimeEq;
+    let by_user = user_id.is_some_and(|u| o.user_id.as_deref() == Some(u));
+    let by_token =
+        token.is_some_and(|t| bool::from(crate::accounts::token_hash(t).as_bytes().ct_eq(o.token_hash.as_bytes())));
+    by_user || by_token
+}

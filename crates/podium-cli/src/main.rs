@@ -3,6 +3,7 @@
 //! Errors here are `anyhow` with context; each becomes one line on stderr and a non-zero exit.
 
 mod limits;
+mod mail_args;
 mod serve;
 
 use std::net::SocketAddr;
@@ -132,10 +133,8 @@ pub struct HttpArgs {
     /// (mailto: or https:; default: security@ the public URL's host).
     #[arg(long, env = "PODIUM_SECURITY_CONTACT")]
     pub security_contact: Option<String>,
-    /// Send e-mail through this SMTP relay (host:port, plain). Without it, e-mails are written
-    /// as .eml files in the data directory's `mail` folder.
-    #[arg(long, env = "PODIUM_SMTP")]
-    pub smtp: Option<String>,
+    #[command(flatten)]
+    pub mail: crate::mail_args::MailArgs,
     /// The platform's commission on each order's net goods, in basis points (1000 = 10 %).
     #[arg(long, env = "PODIUM_COMMISSION_BP", default_value_t = 1000)]
     pub commission_bp: u32,
@@ -147,9 +146,6 @@ pub struct HttpArgs {
     pub drop_min_lead_seconds: u32,
     #[command(flatten)]
     pub limits: crate::limits::LimitArgs,
-    /// The From address of e-mails sent by SMTP.
-    #[arg(long, env = "PODIUM_MAIL_FROM", default_value = "orders@podium.example")]
-    pub mail_from: String,
     /// Seconds a client has from the first byte of a request to the end of its headers.
     #[arg(long, env = "PODIUM_HEADER_TIMEOUT", default_value_t = 10, value_parser = clap::value_parser!(u64).range(1..))]
     pub header_timeout: u64,

@@ -154,11 +154,8 @@ pub async fn serve(url: &str, http: &HttpArgs, data_dir: &Path, demo_mode: Optio
         })
     };
 
-    let transport = match &http.smtp {
-        Some(addr) => podium_web::workers::MailTransport::Smtp { addr: addr.clone(), from: http.mail_from.clone() },
-        None => podium_web::workers::MailTransport::Files(data_dir.join("mail")),
-    };
-    let workers = spawn_workers(state, local.to_string(), transport, public_url);
+    let mailer = http.mail.mailer(data_dir)?;
+    let workers = spawn_workers(state, local.to_string(), mailer, public_url);
 
     let limits = podium_web::server::ServerLimits {
         header_timeout: Duration::from_secs(http.header_timeout),
@@ -194,17 +191,18 @@ fn public_url(given: Option<&str>, local: std::net::SocketAddr) -> Result<String
 fn spawn_workers(
     state: AppState,
     addr: String,
-    transport: podium_web::workers::MailTransport,
+    mailer: std::sync::Arc<dyn podium_app::mail::Mailer>,
     public_url: String,
 ) -> Vec<tokio::task::JoinHandle<()>> {
-    use podium_web::workers;
+    use podium_app::background;
     let hooks = {
         let state = state.clone();
+        let poster = podium_outbound::HttpWebhookPoster::new(addr, "/api/v1/webhooks/sandbox");
         tokio::spawn(async move {
             let mut tick = tokio::time::interval(Duration::from_millis(250));
             loop {
                 tick.tick().await;
-                workers::deliver_webhooks(&state, &addr).await;
+                background::deliver_webhooks(state.store.as_ref(), state.clock.as_ref(), &state.sandbox, &poster).await;
             }
         })
     };
@@ -214,7 +212,7 @@ fn spawn_workers(
             let mut tick = tokio::time::interval(Duration::from_secs(1));
             loop {
                 tick.tick().await;
-                let n = workers::send_mails(&state, &transport, &public_url).await;
+                let n = podium_web::mail::send_due(&state, mailer.as_ref(), &public_url).await;
                 if n > 0 {
                     tracing::info!(sent = n, "e-mails sent");
                 }
@@ -225,7 +223,7 @@ fn spawn_workers(
         let mut tick = tokio::time::interval(Duration::from_secs(10));
         loop {
             tick.tick().await;
-            let n = workers::reconcile(&state).await;
+            let n = background::reconcile(state.store.as_ref(), state.clock.as_ref(), &state.sandbox).await;
             if n > 0 {
                 tracing::info!(settled = n, "orders waiting for payment settled");
             }

@@ -10,13 +10,12 @@ pub mod api;
 pub mod checkout;
 pub mod console;
 pub mod kit;
-mod mail_html;
+pub mod mail;
 pub mod ops;
 pub mod routes;
 pub mod server;
 pub mod shedding;
 pub mod storefront;
-pub mod workers;
 
 pub use kit::{context, error, i18n, lang_path, money_format};
 pub use storefront::sitemap;

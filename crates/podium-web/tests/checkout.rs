@@ -76,9 +76,9 @@ async fn a_korean_fan_buys_from_a_korean_and_a_british_shop(backend: Backend) {
     assert_eq!((order["payment"]["brand"].as_str(), order["payment"]["last4"].as_str()), (Some("Visa"), Some("4242")));
     // The confirmation e-mail, in Korean, written once as an .eml file.
     let dir = tempfile::tempdir().expect("dir");
-    let transport = podium_web::workers::MailTransport::Files(dir.path().to_path_buf());
-    assert_eq!(podium_web::workers::send_mails(&app.state, &transport, "http://shop.test").await, 1);
-    assert_eq!(podium_web::workers::send_mails(&app.state, &transport, "http://shop.test").await, 0, "never twice");
+    let transport = podium_outbound::FileMailer::new(dir.path());
+    assert_eq!(podium_web::mail::send_due(&app.state, &transport, "http://shop.test").await, 1);
+    assert_eq!(podium_web::mail::send_due(&app.state, &transport, "http://shop.test").await, 0, "never twice");
     let files: Vec<_> = std::fs::read_dir(dir.path()).expect("dir").collect();
     assert_eq!(files.len(), 1);
     let eml = std::fs::read_to_string(files[0].as_ref().expect("file").path()).expect("read");
@@ -568,13 +568,19 @@ async fn mails_go_through_smtp_when_configured() {
     let r = checkout(&mut app, &id, b, None).await;
     assert_eq!(r.status, StatusCode::CREATED, "{}", r.body);
     let (addr, server) = smtp_server().await;
-    let transport = podium_web::workers::MailTransport::Smtp { addr, from: "orders@podium.example".into() };
-    assert_eq!(podium_web::workers::send_mails(&app.state, &transport, "https://shop.example").await, 1);
+    let transport = podium_outbound::SmtpMailer::new(&podium_outbound::SmtpOptions {
+        addr,
+        from: "orders@podium.example".into(),
+        starttls: podium_outbound::StartTls::None,
+        credentials: None,
+    })
+    .expect("relay options");
+    assert_eq!(podium_web::mail::send_due(&app.state, &transport, "https://shop.example").await, 1);
     let (rcpt, data) = server.await.expect("server");
     assert_eq!(rcpt, "<minji@example.com>");
     assert!(data.contains("Subject: =?UTF-8?B?"), "a Japanese subject, encoded: {data}");
     assert!(data.contains("お支払いが完了しました"), "a Japanese body: {data}");
-    assert_eq!(podium_web::workers::send_mails(&app.state, &transport, "https://shop.example").await, 0, "sent once");
+    assert_eq!(podium_web::mail::send_due(&app.state, &transport, "https://shop.example").await, 0, "sent once");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

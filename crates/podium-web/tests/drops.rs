@@ -200,8 +200,8 @@ async fn only_admitted_fans_buy_and_no_more_than_the_limit_by_account_or_card() 
     podium_app::drops::admit_due(store.as_ref(), app.state.clock.now()).await.expect("sweep");
     podium_app::drops::admit_due(store.as_ref(), app.state.clock.now()).await.expect("again");
     let dir = tempfile::tempdir().expect("dir");
-    let transport = podium_web::workers::MailTransport::Files(dir.path().to_path_buf());
-    podium_web::workers::send_mails(&app.state, &transport, "http://shop.test").await;
+    let transport = podium_outbound::FileMailer::new(dir.path());
+    podium_web::mail::send_due(&app.state, &transport, "http://shop.test").await;
     let mails: Vec<String> = std::fs::read_dir(dir.path())
         .expect("dir")
         .map(|e| std::fs::read_to_string(e.expect("entry").path()).expect("read"))

@@ -97,8 +97,8 @@ async fn sessions_and_passwords_postgres() {
 /// Sends what is queued and returns the reset link of the one reset mail among them.
 async fn mailed_reset_link(app: &TestApp) -> String {
     let dir = tempfile::tempdir().expect("dir");
-    let transport = podium_web::workers::MailTransport::Files(dir.path().to_path_buf());
-    podium_web::workers::send_mails(&app.state, &transport, "http://shop.test").await;
+    let transport = podium_outbound::FileMailer::new(dir.path());
+    podium_web::mail::send_due(&app.state, &transport, "http://shop.test").await;
     let mut links = Vec::new();
     for file in std::fs::read_dir(dir.path()).expect("dir") {
         let eml = std::fs::read_to_string(file.expect("file").path()).expect("read");
@@ -216,8 +216,8 @@ async fn reset_requests_are_limited_across_nodes() {
     assert!(r.body.contains("Too many attempts. Try again in"), "{}", r.body);
     // And the account was sent three links, not ten.
     let dir = tempfile::tempdir().expect("dir");
-    let transport = podium_web::workers::MailTransport::Files(dir.path().to_path_buf());
-    assert_eq!(podium_web::workers::send_mails(&a.state, &transport, "http://shop.test").await, 3);
+    let transport = podium_outbound::FileMailer::new(dir.path());
+    assert_eq!(podium_web::mail::send_due(&a.state, &transport, "http://shop.test").await, 3);
 }
 
 /// The token a page shows once, just after it was made.

@@ -218,8 +218,8 @@ async fn followers_who_asked_get_a_new_story_by_mail_and_unsubscribe_in_one_clic
     assert!(live.header("location").ends_with("now=published"), "{}", live.header("location"));
     // One mail to the fan, in French, with a signed one-click unsubscribe link.
     let dir = tempfile::tempdir().expect("dir");
-    let transport = podium_web::workers::MailTransport::Files(dir.path().to_path_buf());
-    assert_eq!(podium_web::workers::send_mails(&app.state, &transport, "http://shop.test").await, 1);
+    let transport = podium_outbound::FileMailer::new(dir.path());
+    assert_eq!(podium_web::mail::send_due(&app.state, &transport, "http://shop.test").await, 1);
     let file = std::fs::read_dir(dir.path()).expect("dir").next().expect("a mail").expect("entry").path();
     let eml = std::fs::read_to_string(file).expect("read");
     assert!(eml.contains("To: fan@podium.example"), "{eml}");
@@ -234,7 +234,7 @@ async fn followers_who_asked_get_a_new_story_by_mail_and_unsubscribe_in_one_clic
     assert_eq!(app.get_anonymous(path).await.status, StatusCode::OK);
     assert!(!store.story_mails(&fan_user.id).await.expect("read"), "unsubscribed");
     // Each mail goes once.
-    assert_eq!(podium_web::workers::send_mails(&app.state, &transport, "http://shop.test").await, 0);
+    assert_eq!(podium_web::mail::send_due(&app.state, &transport, "http://shop.test").await, 0);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

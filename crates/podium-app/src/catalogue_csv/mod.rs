@@ -1,4 +1,5 @@
-//! Product CSV import and export.
+//! Product CSV import and export: the format, the row checks (`rows.rs`) and the export
+//! (`export.rs`). It holds no HTTP and no SQL: it reads and writes through the `Store` port.
 //!
 //! The format follows Shopify's product CSV where the meaning is the same, so a shop moving to
 //! Podium can start from the file it already has, and adds Podium's own columns:

@@ -5,16 +5,14 @@
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::Json;
-use podium_app::quote::{self, LineRequest, Quote, QuoteContext, QuoteError, QuotedConsignment};
+use podium_app::quote::{self, LineRequest, Quote, QuoteError, QuotedConsignment};
 use podium_domain::{Country, Currency};
 use serde::{Deserialize, Serialize};
-use time::OffsetDateTime;
 use utoipa::ToSchema;
 
 use crate::api::{ApiJson, MoneyJson, RateJson};
 use crate::kit::error::{ApiError, Problem};
 use crate::AppState;
-use podium_app::pricing::Reference;
 
 #[derive(Deserialize, ToSchema)]
 #[schema(example = json!({"country": "FR", "currency": "EUR", "lines": [{"sku": "hanok-threads:PC18-HOOD-M", "quantity": 1}]}))]
@@ -117,16 +115,6 @@ pub fn quote_json(q: &Quote) -> QuoteJson {
         consignments: q.consignments.iter().map(consignment_json).collect(),
         total: q.total.into(),
         rates: q.rates.iter().map(RateJson::from).collect(),
-    }
-}
-
-pub fn context(reference: &Reference) -> QuoteContext<'_> {
-    QuoteContext {
-        rates: &reference.rates,
-        rules: &reference.rules,
-        tree: &reference.categories,
-        at: OffsetDateTime::now_utc(),
-        rounding: &reference.rounding,
     }
 }
 

@@ -10,6 +10,7 @@ pub mod format;
 pub mod guards;
 pub mod head;
 pub mod i18n;
+pub mod idempotent;
 pub mod json;
 pub mod lang_path;
 pub mod layout;

@@ -183,8 +183,8 @@ impl TestApp {
     /// message (RFC 5322 text).
     pub async fn sent_mails(&self) -> Vec<String> {
         let dir = tempfile::tempdir().expect("dir");
-        let transport = podium_web::workers::MailTransport::Files(dir.path().to_path_buf());
-        podium_web::workers::send_mails(&self.state, &transport, "http://shop.test").await;
+        let transport = podium_outbound::FileMailer::new(dir.path());
+        podium_web::mail::send_due(&self.state, &transport, "http://shop.test").await;
         let mut names: Vec<_> = std::fs::read_dir(dir.path()).expect("dir").map(|f| f.expect("file").path()).collect();
         names.sort();
         names.iter().map(|p| std::fs::read_to_string(p).expect("read")).collect()

@@ -1,9 +1,6 @@
-//! E-mails go out as `multipart/alternative`: the plain text each composer writes, unchanged
-//! and first (mail readers show the last part they can), then the same text as HTML — the
-//! brand's header, paragraphs, and every address a link. The HTML is made from the text, so
-//! the two can never say different things.
-
-use base64::Engine;
+//! The HTML part of an e-mail, sent beside the plain text each composer writes (the transport
+//! puts the two in a `multipart/alternative`): the brand's header, paragraphs, and every
+//! address a link. The HTML is made from the text, so the two can never say different things.
 
 /// The HTML part of a mail whose plain text is `body`.
 pub fn html(subject: &str, body: &str, lang: &str, site_name: &str) -> String {
@@ -53,24 +50,6 @@ fn line(text: &str) -> String {
     out
 }
 
-/// The MIME body of a mail with both parts: its `Content-Type` header value and the body text
-/// (CRLF line ends). `boundary_seed` makes the boundary unique to the mail.
-pub fn alternative(boundary_seed: &str, text: &str, html: &str) -> (String, String) {
-    let boundary =
-        format!("=_podium_{}", boundary_seed.chars().filter(char::is_ascii_alphanumeric).collect::<String>());
-    let encoded = base64::engine::general_purpose::STANDARD.encode(html.as_bytes());
-    let wrapped: Vec<&str> =
-        encoded.as_bytes().chunks(76).map(|c| std::str::from_utf8(c).unwrap_or_default()).collect();
-    let body = format!(
-        "--{boundary}\r\nContent-Type: text/plain; charset=utf-8\r\nContent-Transfer-Encoding: 8bit\r\n\r\n{}\r\n\
-         --{boundary}\r\nContent-Type: text/html; charset=utf-8\r\nContent-Transfer-Encoding: base64\r\n\r\n{}\r\n\
-         --{boundary}--\r\n",
-        text.replace('\n', "\r\n"),
-        wrapped.join("\r\n"),
-    );
-    (format!("multipart/alternative; boundary=\"{boundary}\""), body)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -88,20 +67,5 @@ mod tests {
         assert!(h.contains("Thanks &amp; welcome."));
         assert!(h.contains("<a href=\"https://p.example/orders/1?token=a&amp;lang=ko\""), "{h}");
         assert_eq!(h.matches("<p style").count(), 3, "the brand line and two paragraphs");
-    }
-
-    #[test]
-    fn the_text_part_is_the_text_as_written() {
-        let text = "Hello\n\n  1 × Tee  ₩43,000\n.hidden dot\n";
-        let (ct, body) = alternative("mail-1", text, "<p>x</p>");
-        assert_eq!(ct, "multipart/alternative; boundary=\"=_podium_mail1\"");
-        let parts: Vec<&str> = body.split("--=_podium_mail1").collect();
-        assert_eq!(parts.len(), 4, "preamble, two parts, the closing delimiter");
-        let plain = parts[1].split_once("\r\n\r\n").expect("part headers").1;
-        assert_eq!(plain.strip_suffix("\r\n"), Some(text.replace('\n', "\r\n").as_str()));
-        let encoded = parts[2].split_once("\r\n\r\n").expect("part headers").1.replace("\r\n", "");
-        let decoded = base64::engine::general_purpose::STANDARD.decode(encoded).expect("base64");
-        assert_eq!(decoded, b"<p>x</p>");
-        assert!(parts[3].starts_with("--"), "the closing delimiter");
     }
 }

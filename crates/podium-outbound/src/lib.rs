@@ -1,0 +1,12 @@
+//! Podium's outgoing adapters, behind app's ports: [`FileMailer`] and [`SmtpMailer`] implement
+//! `podium_app::mail::Mailer`, [`HttpWebhookPoster`] implements
+//! `podium_app::background::WebhookPoster`. Only the `podium` binary wires them; nothing here
+//! decides what to send or when (app does).
+
+mod message;
+mod smtp;
+mod webhook;
+
+pub use message::{rfc5322, FileMailer};
+pub use smtp::{SmtpMailer, SmtpOptions, StartTls};
+pub use webhook::HttpWebhookPoster;
