@@ -25,6 +25,7 @@ pub mod rounding;
 pub mod royalty;
 pub mod shipping;
 pub mod story;
+pub mod stripe;
 
 pub use country::Country;
 pub use currency::Currency;
