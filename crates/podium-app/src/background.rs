@@ -66,9 +66,9 @@ pub async fn deliver_webhooks(
 
 /// Settles orders left waiting for payment and completes delivered consignments whose return
 /// window has passed (releasing their shops' money); returns how many changed.
-pub async fn reconcile(store: &dyn Store, clock: &dyn Clock, sandbox: &SandboxProvider) -> u64 {
+pub async fn reconcile(store: &dyn Store, clock: &dyn Clock, provider: &dyn crate::payments::PaymentProvider) -> u64 {
     let now = clock.now();
-    let settled = match crate::checkout::reconcile(store, sandbox, now).await {
+    let settled = match crate::checkout::reconcile(store, provider, now).await {
         Ok(n) => n,
         Err(e) => {
             tracing::warn!(error = %e, "settling pending orders failed");

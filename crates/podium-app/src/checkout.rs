@@ -4,28 +4,25 @@
 //! and releases its stock; a card that needs a second step leaves the order pending with its
 //! stock held for the confirmation window.
 //!
-//! [`settle`] brings an order in line with what the provider says about its payment; checkout,
-//! the second step's return, webhooks and the restart sweep all call it, so whichever arrives
-//! first does the work and the others find nothing left to do.
+//! What happens after the provider answers is [`crate::settlement`]'s.
 
 use podium_domain::order::{largest_remainder, OrderStatus};
 use podium_domain::payment::CardNumber;
 use podium_domain::{Lang, Money};
 use rand::RngCore;
 use sha2::{Digest, Sha256};
-use time::OffsetDateTime;
 
 use crate::catalogue::ProductRecord;
-use crate::orders::{
-    Address, MailKind, MarkPaid, NewConsignment, NewMail, NewOrder, NewOrderLine, NotPlaced, OrderRecord, PaymentFacts,
-};
-use crate::payments::{AuthorizeRequest, PaymentError, PaymentProvider, PaymentSource, PaymentState, PaymentStatus};
+use crate::orders::{Address, NewConsignment, NewOrder, NewOrderLine, NotPlaced, OrderRecord};
+use crate::payments::{AuthorizeRequest, PaymentError, PaymentProvider, PaymentSource};
 use crate::ports::StoreError;
 use crate::quote::{self, QuoteContext, QuoteError, Undeliverable};
 use crate::storefront::{self, public_sku};
 use crate::Store;
 
 pub use crate::holds::{abandon, HoldLimit, HoldPolicy, RESERVATION_MINUTES};
+pub(crate) use crate::settlement::{give_back, settle_with};
+pub use crate::settlement::{on_webhook, reconcile, settle};
 
 /// Orders still pending this long after checkout without a payment are looked at by the sweep.
 pub const SETTLE_AFTER_SECS: i64 = 30;
@@ -115,6 +112,7 @@ impl From<PaymentError> for CheckoutError {
             PaymentError::Store(s) => CheckoutError::Store(s),
             PaymentError::UnknownCard => CheckoutError::Invalid("payment.card_number", e.to_string()),
             PaymentError::UnknownMethod => CheckoutError::Invalid("payment.method", e.to_string()),
+            PaymentError::CardNotAccepted => CheckoutError::Invalid("payment.card_number", e.to_string()),
             other => CheckoutError::Provider(other.to_string()),
         }
     }
@@ -432,168 +430,4 @@ fn fault_point(name: &str) {
         tracing::error!(point = name, "PODIUM_FAULT: aborting the process here");
         std::process::abort();
     }
-}
-
-/// Brings an order in line with its payment at the provider.
-pub async fn settle(
-    store: &dyn Store,
-    provider: &dyn PaymentProvider,
-    order_id: &str,
-    now: OffsetDateTime,
-) -> Result<OrderStatus, CheckoutError> {
-    settle_with(store, provider, order_id, None, now).await
-}
-
-async fn settle_with(
-    store: &dyn Store,
-    provider: &dyn PaymentProvider,
-    order_id: &str,
-    known: Option<PaymentState>,
-    now: OffsetDateTime,
-) -> Result<OrderStatus, CheckoutError> {
-    // Most calls (webhooks after the checkout finished) find the order settled: one query.
-    let Some(status) = store.order_status(order_id).await? else { return Err(StoreError::NotFound("order").into()) };
-    match status {
-        OrderStatus::PendingPayment => {}
-        OrderStatus::Cancelled => {
-            // No charge without an order: a payment left behind by a cancelled order goes back.
-            let payments = match known {
-                Some(p) => vec![p],
-                None => provider.payments_for(order_id).await?,
-            };
-            for p in &payments {
-                give_back(provider, p).await?;
-            }
-            return Ok(status);
-        }
-        settled => return Ok(settled),
-    }
-    let Some(order) = store.order(order_id).await? else { return Err(StoreError::NotFound("order").into()) };
-    let payments = match known {
-        Some(p) => vec![p],
-        None => provider.payments_for(order_id).await?,
-    };
-    let expired = now >= order.hold_until;
-    let Some(payment) = payments.last().cloned() else {
-        // Never reached the provider (or died before it answered): after a grace period the
-        // order is cancelled and its stock released.
-        if now >= order.created_at + time::Duration::seconds(SETTLE_AFTER_SECS) {
-            store.cancel_order(order_id, "payment_not_started", now).await?;
-            return Ok(OrderStatus::Cancelled);
-        }
-        return Ok(OrderStatus::PendingPayment);
-    };
-    let facts = PaymentFacts {
-        payment_id: payment.id.clone(),
-        brand: payment.brand.clone(),
-        last4: payment.last4.clone(),
-        fingerprint: payment.fingerprint.clone(),
-        next_action: payment.next_action(),
-    };
-    // The payment's facts go with whatever the order becomes; a paid order records them in
-    // the same transaction that marks it paid.
-    let known_facts = order.payment_id.as_deref() == Some(payment.id.as_str());
-    if !known_facts && !matches!(payment.status, PaymentStatus::Authorized | PaymentStatus::Captured) {
-        store.record_payment(order_id, &facts, now).await?;
-    }
-    match payment.status {
-        PaymentStatus::Authorized | PaymentStatus::Captured => {
-            let captured = if payment.status == PaymentStatus::Authorized {
-                provider.capture(&payment.id).await?
-            } else {
-                payment.clone()
-            };
-            let mail = NewMail {
-                kind: MailKind::OrderConfirmation,
-                recipient: order.email.clone(),
-                lang: order.lang.clone(),
-                order_id: order.id.clone(),
-                consignment_id: None,
-            };
-            let postings = crate::ledger::capture_batch(&order)?;
-            match store.mark_paid(order_id, (!known_facts).then_some(&facts), &mail, &postings, now).await? {
-                MarkPaid::Paid => Ok(OrderStatus::Paid),
-                MarkPaid::NotPending => {
-                    let again = store.order(order_id).await?.map_or(OrderStatus::Cancelled, |o| o.status);
-                    if again == OrderStatus::Cancelled {
-                        give_back(provider, &captured).await?;
-                    }
-                    Ok(again)
-                }
-                MarkPaid::ReservationLost => {
-                    store.cancel_order(order_id, "reservation_expired", now).await?;
-                    give_back(provider, &captured).await?;
-                    Ok(OrderStatus::Cancelled)
-                }
-            }
-        }
-        PaymentStatus::RequiresAction => {
-            if expired {
-                provider.void(&payment.id).await?;
-                store.cancel_order(order_id, "confirmation_timed_out", now).await?;
-                Ok(OrderStatus::Cancelled)
-            } else {
-                Ok(OrderStatus::PendingPayment)
-            }
-        }
-        PaymentStatus::Declined => {
-            let code = payment.decline_code.as_deref().unwrap_or("card_declined");
-            store.cancel_order(order_id, code, now).await?;
-            Ok(OrderStatus::Cancelled)
-        }
-        PaymentStatus::Voided | PaymentStatus::Refunded => {
-            store.cancel_order(order_id, "payment_voided", now).await?;
-            Ok(OrderStatus::Cancelled)
-        }
-    }
-}
-
-/// Voids an authorization or refunds what is left of a capture.
-pub(crate) async fn give_back(provider: &dyn PaymentProvider, p: &PaymentState) -> Result<(), CheckoutError> {
-    let current = provider.retrieve(&p.id).await?.unwrap_or_else(|| p.clone());
-    match current.status {
-        PaymentStatus::Authorized | PaymentStatus::RequiresAction => {
-            provider.void(&current.id).await?;
-        }
-        PaymentStatus::Captured | PaymentStatus::Refunded if current.refunded < current.captured => {
-            provider.refund(&current.id, current.captured - current.refunded).await?;
-        }
-        _ => {}
-    }
-    Ok(())
-}
-
-/// The restart and periodic sweep: every order still waiting for payment is settled against
-/// its payment. Returns how many orders changed state.
-pub async fn reconcile(
-    store: &dyn Store,
-    provider: &dyn PaymentProvider,
-    now: OffsetDateTime,
-) -> Result<u64, CheckoutError> {
-    // Completing an order whose payment went through is safe at any age (every step is
-    // conditional); only an order with no payment yet gets a grace period, in `settle`.
-    let ids = store.pending_orders(now, 500).await?;
-    let mut changed = 0;
-    for id in ids {
-        if settle(store, provider, &id, now).await? != OrderStatus::PendingPayment {
-            changed += 1;
-        }
-    }
-    Ok(changed)
-}
-
-/// A verified webhook: applied once (by event id); the order is settled against the payment's
-/// state at the provider, not the event's, so late and reordered events do no harm.
-pub async fn on_webhook(
-    store: &dyn Store,
-    provider: &dyn PaymentProvider,
-    event: &crate::payments::WebhookEvent,
-    now: OffsetDateTime,
-) -> Result<bool, CheckoutError> {
-    match settle(store, provider, &event.reference, now).await {
-        // An event about a payment for no order of ours is recorded and otherwise ignored.
-        Ok(_) | Err(CheckoutError::Store(StoreError::NotFound(_))) => {}
-        Err(e) => return Err(e),
-    }
-    Ok(store.first_webhook(&event.id, now).await?)
 }

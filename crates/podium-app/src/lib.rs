@@ -43,6 +43,7 @@ pub mod quote;
 pub mod royalties;
 pub mod search;
 pub mod security;
+pub mod settlement;
 pub mod shipping;
 pub mod shipping_address;
 pub mod shop_home;

@@ -78,6 +78,9 @@ pub struct PaymentState {
     pub last4: String,
     pub fingerprint: String,
     pub created_at: OffsetDateTime,
+    /// Where the cardholder takes the second step, while the payment waits for it: a page of
+    /// the provider's (a redirect it named) or of Podium's that runs the provider's script.
+    pub next_action: Option<String>,
 }
 
 /// What pays: a card number handed over directly (the API), or a payment method the
@@ -88,11 +91,9 @@ pub enum PaymentSource<'a> {
     Method(&'a str),
 }
 
-impl PaymentState {
-    /// Where the cardholder takes the second step, while the payment waits for it.
-    pub fn next_action(&self) -> Option<String> {
-        (self.status == PaymentStatus::RequiresAction).then(|| format!("/sandbox/payments/{}/confirm", self.id))
-    }
+/// The sandbox's page for the second step of a payment waiting for it.
+pub fn sandbox_action(id: &str, status: PaymentStatus) -> Option<String> {
+    (status == PaymentStatus::RequiresAction).then(|| format!("/sandbox/payments/{id}/confirm"))
 }
 
 /// What authorizing asks for.
@@ -126,6 +127,13 @@ pub enum PaymentError {
     UnknownCard,
     #[error("no such payment method")]
     UnknownMethod,
+    /// The provider takes cards only through its own form (Stripe.js): a card number sent to
+    /// Podium is refused before it goes anywhere.
+    #[error("card numbers are not taken here: pay with a payment method made by the provider's card form")]
+    CardNotAccepted,
+    /// The provider could not be reached or refused the request.
+    #[error("the payment provider: {0}")]
+    Provider(String),
     #[error(transparent)]
     Store(#[from] StoreError),
 }
@@ -172,6 +180,12 @@ pub trait PaymentProvider: Send + Sync {
         body: &[u8],
         now: OffsetDateTime,
     ) -> Result<WebhookEvent, WebhookError>;
+    /// What the provider's script in the browser needs to take the cardholder's second step
+    /// (Stripe's client secret); `None` for a provider whose second step is a plain page.
+    async fn action_secret(&self, payment_id: &str) -> Result<Option<String>, PaymentError> {
+        let _ = payment_id;
+        Ok(None)
+    }
 }
 
 /// A change of a sandbox payment, written with the webhooks that announce it.
@@ -385,7 +399,9 @@ impl PaymentProvider for SandboxProvider {
             last4,
             fingerprint,
             created_at: now,
+            next_action: None,
         };
+        let p = PaymentState { next_action: sandbox_action(&p.id, p.status), ..p };
         let hooks = self.webhooks(kind, &p, now);
         self.store.sandbox_insert(&p, &hooks).await?;
         Ok(p)

@@ -4,6 +4,7 @@
 
 mod limits;
 mod mail_args;
+mod payment_args;
 mod serve;
 
 use std::net::SocketAddr;
@@ -135,6 +136,8 @@ pub struct HttpArgs {
     pub security_contact: Option<String>,
     #[command(flatten)]
     pub mail: crate::mail_args::MailArgs,
+    #[command(flatten)]
+    pub payment: crate::payment_args::PaymentArgs,
     /// The platform's commission on each order's net goods, in basis points (1000 = 10 %).
     #[arg(long, env = "PODIUM_COMMISSION_BP", default_value_t = 1000)]
     pub commission_bp: u32,

@@ -60,7 +60,9 @@ pub async fn serve(url: &str, http: &HttpArgs, data_dir: &Path, demo_mode: Optio
         tokio::net::TcpListener::bind(http.addr).await.with_context(|| format!("cannot listen on {}", http.addr))?;
     let local = listener.local_addr().context("no local address")?;
     let public_url = public_url(http.public_url.as_deref(), local)?;
+    let payments = http.payment.provider()?;
     let config = WebConfig {
+        stripe: payments.as_ref().map(|(_, browser)| browser.clone()),
         default_country,
         secure_cookies: http.secure_cookies,
         country_header: http.country_header.clone().filter(|h| !h.trim().is_empty()),
@@ -85,7 +87,11 @@ pub async fn serve(url: &str, http: &HttpArgs, data_dir: &Path, demo_mode: Optio
         public_url: public_url.clone(),
         security_contact: http.security_contact.clone(),
     };
-    let state = AppState::new(store.clone(), clock.clone(), config, search).map_err(|e| anyhow::anyhow!(e))?;
+    let mut state = AppState::new(store.clone(), clock.clone(), config, search).map_err(|e| anyhow::anyhow!(e))?;
+    if let Some((provider, _)) = payments {
+        println!("Payments go through Stripe ({})", http.payment.stripe_api_base);
+        state = state.with_payments(provider);
+    }
     let app = podium_web::router(state.clone());
     println!("Podium is serving http://{local}/  (API docs: http://{local}/api/docs)");
     tracing::info!(addr = %local, backend = store.backend(), "serving");
@@ -223,7 +229,7 @@ fn spawn_workers(
         let mut tick = tokio::time::interval(Duration::from_secs(10));
         loop {
             tick.tick().await;
-            let n = background::reconcile(state.store.as_ref(), state.clock.as_ref(), &state.sandbox).await;
+            let n = background::reconcile(state.store.as_ref(), state.clock.as_ref(), state.payments.as_ref()).await;
             if n > 0 {
                 tracing::info!(settled = n, "orders waiting for payment settled");
             }

@@ -79,9 +79,48 @@ pub fn verify(secret: &str, header: &str, payload: &[u8], now: i64) -> Result<i6
     }
 }
 
+/// An amount Stripe cannot take as it stands.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum AmountError {
+    #[error("a payment must be positive")]
+    NotPositive,
+    /// Three-decimal currencies (BHD, JOD, KWD, OMR, TND) are charged in steps of ten minor units.
+    #[error("{currency} is charged in steps of 10 of its minor unit; {minor} is not one")]
+    NotTens { currency: String, minor: i64 },
+}
+
+/// The integer Stripe's `amount` takes for `money`: the currency's smallest unit as ISO 4217
+/// defines it, which is what Podium keeps (1000 for ¥1,000 and ₩1,000: Stripe's zero-decimal
+/// currencies are ISO's exponent-0 ones; 1050 for €10.50), except that three-decimal
+/// currencies must end in 0.
+pub fn amount(money: crate::Money) -> Result<i64, AmountError> {
+    if money.minor <= 0 {
+        return Err(AmountError::NotPositive);
+    }
+    if money.currency.exponent() == 3 && money.minor % 10 != 0 {
+        return Err(AmountError::NotTens { currency: money.currency.code().to_string(), minor: money.minor });
+    }
+    Ok(money.minor)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::{Currency, Money};
+
+    fn money(minor: i64, code: &str) -> Money {
+        Money::new(minor, Currency::parse(code).expect("currency"))
+    }
+
+    #[test]
+    fn amounts_are_the_minor_units_podium_keeps() {
+        assert_eq!(amount(money(1_000, "JPY")), Ok(1_000), "¥1,000 is 1000, not 100000");
+        assert_eq!(amount(money(25_000, "KRW")), Ok(25_000));
+        assert_eq!(amount(money(1_050, "EUR")), Ok(1_050));
+        assert_eq!(amount(money(12_340, "KWD")), Ok(12_340));
+        assert_eq!(amount(money(12_345, "KWD")), Err(AmountError::NotTens { currency: "KWD".into(), minor: 12_345 }));
+        assert_eq!(amount(money(0, "GBP")), Err(AmountError::NotPositive));
+    }
 
     const SECRET: &str = "whsec_test_secret";
     const BODY: &[u8] = br#"{"id":"evt_1","type":"payment_intent.succeeded"}"#;

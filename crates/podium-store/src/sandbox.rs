@@ -23,12 +23,15 @@ where
     let s = |c: &str| r.try_get::<String, _>(c).map_err(backend);
     let i = |c: &str| r.try_get::<i64, _>(c).map_err(backend);
     let status = s("status")?;
+    let status = PaymentStatus::parse(&status).ok_or_else(|| decode_err("payment status", &status))?;
+    let id = s("id")?;
     Ok(PaymentState {
-        id: s("id")?,
+        next_action: podium_app::payments::sandbox_action(&id, status),
+        id,
         reference: s("reference")?,
         amount: i("amount")?,
         currency: s("currency")?,
-        status: PaymentStatus::parse(&status).ok_or_else(|| decode_err("payment status", &status))?,
+        status,
         decline_code: r.try_get("decline_code").map_err(backend)?,
         captured: i("captured")?,
         refunded: i("refunded")?,

@@ -1603,6 +1603,7 @@ async fn sandbox_changes_are_conditional_and_queue_webhooks(store: Arc<dyn Store
         last4: "4242".into(),
         fingerprint: "fp".into(),
         created_at: now,
+        next_action: None,
     };
     let hook = |id: &str, seq: i64, at| QueuedWebhook {
         seq,

@@ -1215,3 +1215,14 @@ checkout-error-phone-missing = Enter a phone number for the courier.
 checkout-error-customs_code = The personal customs clearance code is P followed by 12 digits.
 checkout-error-customs-missing = This order comes from outside Korea: enter your personal customs clearance code (P followed by 12 digits).
 checkout-error-postal-shape = This postal code does not look like one of this country's.
+
+# Stripe
+checkout-stripe-note = Your card details go straight to Stripe, our payment provider; this shop never sees them.
+checkout-stripe-noscript = Paying by card needs JavaScript, which Stripe uses to take your card details securely. Turn it on for this page to continue.
+checkout-card-label = Card
+stripe-title = Confirm with your bank
+stripe-ask = Your bank asks you to confirm the payment of { $amount } with { $card }.
+stripe-wait = Opening your bank’s check…
+stripe-failed = Your bank could not confirm the payment.
+stripe-noscript = Your bank’s check needs JavaScript. Turn it on for this page, or come back to your order before the hold runs out.
+stripe-back = Back to my order

@@ -1215,3 +1215,14 @@ checkout-error-phone-missing = Saisissez un numéro de téléphone pour le trans
 checkout-error-customs_code = Le code personnel de dédouanement est un P suivi de 12 chiffres.
 checkout-error-customs-missing = Cette commande vient de l’étranger : saisissez votre code personnel de dédouanement coréen (P suivi de 12 chiffres).
 checkout-error-postal-shape = Ce code postal ne ressemble pas à un code postal de ce pays.
+
+# Stripe
+checkout-stripe-note = Les données de votre carte vont directement à Stripe, notre prestataire de paiement ; cette boutique ne les voit jamais.
+checkout-stripe-noscript = Le paiement par carte nécessite JavaScript, que Stripe utilise pour recevoir votre carte en sécurité. Activez-le sur cette page pour continuer.
+checkout-card-label = Carte
+stripe-title = Confirmez auprès de votre banque
+stripe-ask = Votre banque vous demande de confirmer le paiement de { $amount } avec { $card }.
+stripe-wait = Ouverture de la vérification de votre banque…
+stripe-failed = Votre banque n’a pas pu confirmer le paiement.
+stripe-noscript = La vérification de votre banque nécessite JavaScript. Activez-le sur cette page, ou revenez à votre commande avant la fin de la réservation.
+stripe-back = Retour à ma commande

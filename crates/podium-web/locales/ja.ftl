@@ -1215,3 +1215,14 @@ checkout-error-phone-missing = 配達業者のための電話番号を入力し�
 checkout-error-customs_code = 個人通関固有符号は P と 12 桁の数字です。
 checkout-error-customs-missing = この注文は韓国国外から発送されます。個人通関固有符号（P と 12 桁の数字）を入力してください。
 checkout-error-postal-shape = この国の郵便番号の形ではありません。
+
+# Stripe
+checkout-stripe-note = カード情報は決済代行の Stripe に直接送られ、このショップには届きません。
+checkout-stripe-noscript = カードでのお支払いには JavaScript が必要です（Stripe がカード情報を安全に受け取るため）。このページで有効にしてください。
+checkout-card-label = カード
+stripe-title = カード会社での確認
+stripe-ask = { $card } による { $amount } のお支払いについて、カード会社が本人確認を求めています。
+stripe-wait = カード会社の確認画面を開いています…
+stripe-failed = カード会社でお支払いを確認できませんでした。
+stripe-noscript = カード会社の確認には JavaScript が必要です。このページで有効にするか、取り置き期限までに注文ページへお戻りください。
+stripe-back = 注文に戻る

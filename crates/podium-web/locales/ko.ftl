@@ -1215,3 +1215,14 @@ checkout-error-phone-missing = 택배 기사를 위한 전화번호를 입력해
 checkout-error-customs_code = 개인통관고유부호는 P와 숫자 12자리입니다.
 checkout-error-customs-missing = 해외에서 발송되는 주문입니다: 개인통관고유부호(P와 숫자 12자리)를 입력해 주세요.
 checkout-error-postal-shape = 이 나라의 우편번호 형식이 아닙니다.
+
+# Stripe
+checkout-stripe-note = 카드 정보는 결제 대행사 Stripe로 바로 전달되며 이 상점은 볼 수 없습니다.
+checkout-stripe-noscript = 카드 결제에는 JavaScript가 필요합니다(Stripe가 카드 정보를 안전하게 받기 위해 사용). 이 페이지에서 켜 주세요.
+checkout-card-label = 카드
+stripe-title = 카드사 인증
+stripe-ask = 카드사가 { $card }(으)로 { $amount } 결제를 확인해 달라고 요청합니다.
+stripe-wait = 카드사 인증 화면을 여는 중…
+stripe-failed = 카드사가 결제를 확인하지 못했습니다.
+stripe-noscript = 카드사 인증에는 JavaScript가 필요합니다. 이 페이지에서 켜거나, 보류 시간이 끝나기 전에 주문으로 돌아오세요.
+stripe-back = 내 주문으로 돌아가기

@@ -1215,3 +1215,14 @@ checkout-error-phone-missing = 请输入供快递员联系的电话号码。
 checkout-error-customs_code = 个人通关唯一编码为 P 加 12 位数字。
 checkout-error-customs-missing = 此订单从韩国境外发货：请输入您的个人通关唯一编码（P 加 12 位数字）。
 checkout-error-postal-shape = 这不像是该国家的邮政编码。
+
+# Stripe
+checkout-stripe-note = 您的卡信息直接发送给支付服务商 Stripe，本店看不到。
+checkout-stripe-noscript = 刷卡支付需要 JavaScript（Stripe 用它安全地接收卡信息）。请在此页面启用后继续。
+checkout-card-label = 银行卡
+stripe-title = 向发卡银行确认
+stripe-ask = 您的发卡银行请您确认用 { $card } 支付 { $amount }。
+stripe-wait = 正在打开银行验证…
+stripe-failed = 银行未能确认这笔付款。
+stripe-noscript = 银行验证需要 JavaScript。请在此页面启用，或在保留期结束前回到订单页。
+stripe-back = 返回我的订单

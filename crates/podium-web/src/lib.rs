@@ -62,6 +62,20 @@ pub struct WebConfig {
     /// Where vulnerabilities are reported (`mailto:` or `https:`), for `security.txt`; by
     /// default `security@` the public URL's host.
     pub security_contact: Option<String>,
+    /// Set when payments go through Stripe: what the checkout page's Stripe.js needs.
+    pub stripe: Option<StripeBrowser>,
+}
+
+/// What the browser needs to take card details and the second step through Stripe.js, so
+/// that card numbers never reach Podium.
+#[derive(Debug, Clone)]
+pub struct StripeBrowser {
+    /// `pk_test_…` or `pk_live_…`.
+    pub publishable_key: String,
+    /// Where Stripe.js is loaded from (`https://js.stripe.com/v3/`).
+    pub js_url: String,
+    /// The origin Stripe.js talks to, allowed by the pages' Content-Security-Policy.
+    pub api_origin: String,
 }
 
 /// Bytes that never show in logs.
@@ -101,6 +115,7 @@ impl Default for WebConfig {
             metrics_token: None,
             public_url: "http://127.0.0.1:8080".to_string(),
             security_contact: None,
+            stripe: None,
         }
     }
 }
@@ -115,8 +130,11 @@ pub struct AppState {
     pub search: Arc<dyn podium_app::search::SearchIndex>,
     /// Rates, properties and shops, reloaded only when the outbox moves.
     pub reference: Arc<podium_app::pricing::ReferenceCache>,
-    /// The built-in sandbox payment provider.
+    /// The built-in sandbox payment provider (its own pages and webhooks use it).
     pub sandbox: Arc<podium_app::payments::SandboxProvider>,
+    /// The provider that takes the marketplace's payments: the sandbox unless another is set
+    /// with [`AppState::with_payments`].
+    pub payments: Arc<dyn podium_app::payments::PaymentProvider>,
 }
 
 impl AppState {
@@ -132,6 +150,7 @@ impl AppState {
             config.shared_secret.0.clone(),
         ));
         Ok(AppState {
+            payments: sandbox.clone(),
             sandbox,
             store,
             clock,
@@ -140,6 +159,14 @@ impl AppState {
             search,
             reference: Arc::new(podium_app::pricing::ReferenceCache::default()),
         })
+    }
+}
+
+impl AppState {
+    /// Takes payments through `provider` (Stripe, say) instead of the sandbox.
+    pub fn with_payments(mut self, provider: Arc<dyn podium_app::payments::PaymentProvider>) -> Self {
+        self.payments = provider;
+        self
     }
 }
 
@@ -154,6 +181,7 @@ fn all_routes() -> routes::Routes {
         .merge(storefront::catalogue::routes())
         .merge(storefront::variant_picker::routes())
         .merge(checkout::pages::routes())
+        .merge(checkout::stripe::routes())
         .merge(storefront::search::routes())
         .merge(console::shop::products::routes())
         .merge(storefront::media::routes())

@@ -42,7 +42,7 @@ use crate::AppState;
         crate::api::catalogue::product, crate::api::catalogue::suggest, crate::api::quotes::create_quote, crate::api::quotes::create_cart, crate::api::quotes::get_cart, crate::api::quotes::add_cart_line,
         crate::api::orders::checkout_cart, crate::api::orders::get_order, crate::api::orders::my_orders, crate::api::orders::request_return,
         crate::api::orders::shop_consignments, crate::api::orders::accept, crate::api::orders::ship, crate::api::orders::deliver,
-        crate::api::orders::accept_return, crate::api::shop::export, crate::api::shop::import, crate::api::shop::licensor_submissions, crate::api::orders::sandbox_webhook, crate::api::verify::api_verify, crate::ops::healthz, crate::ops::readyz),
+        crate::api::orders::accept_return, crate::api::shop::export, crate::api::shop::import, crate::api::shop::licensor_submissions, crate::api::orders::sandbox_webhook, crate::api::orders::stripe_webhook, crate::api::verify::api_verify, crate::ops::healthz, crate::ops::readyz),
     components(schemas(Problem, Health, MoneyJson, SessionCreated, SignInBody, Me, ContextJson, RateJson, RatesJson, ConversionJson,
         crate::api::catalogue::ProductsJson, crate::api::catalogue::ProductJson, crate::api::catalogue::SuggestionsJson, crate::api::verify::AuthenticityJson,
         crate::api::quotes::QuoteBody, crate::api::quotes::QuoteJson, crate::api::quotes::NewCartBody,
@@ -145,6 +145,7 @@ pub fn routes() -> crate::routes::Routes {
         .post("/consignments/{id}/deliver", crate::api::orders::deliver)
         .post("/consignments/{id}/returns/{rid}/accept", crate::api::orders::accept_return)
         .post("/webhooks/sandbox", crate::api::orders::sandbox_webhook)
+        .post("/webhooks/stripe", crate::api::orders::stripe_webhook)
         .get("/authenticity/{code}", crate::api::verify::api_verify)
         .map(|r| r.route_layer(axum::middleware::from_fn(validate_locale_params)).fallback(api_not_found));
     let docs = SwaggerUi::new("/api/docs").url("/api/v1/openapi.json", ApiDoc::openapi());

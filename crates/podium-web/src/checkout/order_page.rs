@@ -302,7 +302,7 @@ pub(crate) async fn abandon_order(
     // Order tokens are hex: anything else is no token (and never reaches the redirect).
     let token: String = f.token.chars().take(100).filter(char::is_ascii_hexdigit).collect();
     let o = posted_order(&state, &v, &number, &token).await?;
-    checkout::abandon(state.store.as_ref(), state.sandbox.as_ref(), &o.id, "abandoned", state.clock.now())
+    checkout::abandon(state.store.as_ref(), state.payments.as_ref(), &o.id, "abandoned", state.clock.now())
         .await
         .map_err(|e| PageError::internal(v.tr.clone(), e))?;
     let to = format!("/orders/{}?token={token}&abandoned=1", o.number);

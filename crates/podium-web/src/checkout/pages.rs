@@ -66,6 +66,8 @@ pub(crate) struct CheckoutPage {
     pub(crate) card: Option<CardView>,
     pub(crate) error: Option<String>,
     pub(crate) idempotency_key: String,
+    /// Set when cards are taken by Stripe.js instead of the sandbox's form.
+    pub(crate) stripe: Option<crate::checkout::stripe::StripeView>,
 }
 
 #[derive(Deserialize, Default)]
@@ -74,6 +76,9 @@ pub(crate) struct StepQuery {
     pub(crate) step: String,
     #[serde(default)]
     pub(crate) pm: String,
+    /// How Stripe.js described the card (brand and last four), shown on the review step.
+    #[serde(default)]
+    pub(crate) card: String,
     #[serde(default)]
     pub(crate) error: String,
 }
@@ -110,7 +115,7 @@ pub(crate) async fn show_checkout(
     status: StatusCode,
     error: Option<String>,
     typed: Option<AddressView>,
-    pm: &str,
+    (pm, label): (&str, &str),
 ) -> Result<Response, PageError> {
     let Some(id) = visitor_cart(state, &mut v, false).await? else { return Ok(v.respond(Redirect::to("/cart"))) };
     let Some((p, inclusive)) = priced(state, &v.tr, &id).await? else { return Ok(v.respond(Redirect::to("/cart"))) };
@@ -123,7 +128,19 @@ pub(crate) async fn show_checkout(
     if !have_address && step != "address" {
         step = "address";
     }
-    let card = if step == "review" {
+    let stripe = crate::checkout::stripe::StripeView::of(state);
+    let card = if step == "review" && stripe.is_some() {
+        // A Stripe payment method: Stripe checks it when the order is placed.
+        let id_ok = !pm.is_empty() && pm.len() <= 100 && pm.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_');
+        let label: String = label.chars().filter(|c| !c.is_control()).take(40).collect();
+        let label = if label.trim().is_empty() { v.tr.t("checkout-card-label") } else { label };
+        if id_ok {
+            Some(CardView { id: pm.to_string(), label })
+        } else {
+            step = "payment";
+            None
+        }
+    } else if step == "review" {
         match state.store.sandbox_method(pm).await.map_err(|e| PageError::internal(v.tr.clone(), e))? {
             Some(m) => Some(CardView { id: m.id, label: format!("{} •••• {}", m.brand, m.last4) }),
             None => {
@@ -149,8 +166,10 @@ pub(crate) async fn show_checkout(
         card,
         error,
         idempotency_key: cart::new_cart_id(),
+        stripe,
     };
-    Ok(render(v, status, page))
+    let response = render(v, status, page);
+    Ok(if step == "payment" { crate::checkout::stripe::with_stripe_csp(state, response) } else { response })
 }
 
 pub(crate) async fn checkout_page(
@@ -164,7 +183,7 @@ pub(crate) async fn checkout_page(
     };
     let status = if error.is_some() { StatusCode::UNPROCESSABLE_ENTITY } else { StatusCode::OK };
     let step = if q.step.is_empty() { "address" } else { q.step.as_str() };
-    show_checkout(&state, v, step, status, error, None, &q.pm).await
+    show_checkout(&state, v, step, status, error, None, (&q.pm, &q.card)).await
 }
 
 pub(crate) async fn save_address(
@@ -204,7 +223,8 @@ pub(crate) async fn save_address(
     if let Some((field, why)) = refused {
         let typed = AddressView::new(&v.tr, &email, &address, customs).with_error(&v.tr, field, &why);
         let text = Some(typed.error_text.clone());
-        return show_checkout(&state, v, "address", StatusCode::UNPROCESSABLE_ENTITY, text, Some(typed), "").await;
+        return show_checkout(&state, v, "address", StatusCode::UNPROCESSABLE_ENTITY, text, Some(typed), ("", ""))
+            .await;
     }
     let address = podium_app::shipping_address::check(&address, true).unwrap_or(address);
     state.store.set_cart_contact(&id, &email, &address).await.map_err(|e| PageError::internal(v.tr.clone(), e))?;
@@ -243,6 +263,9 @@ pub(crate) struct PlaceForm {
     pub(crate) csrf_token: String,
     #[serde(default)]
     pub(crate) pm: String,
+    /// The card's label, carried back to the review step if placing fails.
+    #[serde(default)]
+    pub(crate) card: String,
     #[serde(default)]
     pub(crate) idempotency_key: String,
 }
@@ -323,7 +346,7 @@ pub(crate) async fn place(
                 Err(e) => return (StatusCode::INTERNAL_SERVER_ERROR, e.to_string()),
             };
             let ctx = reference.context(worker.clock.now());
-            match checkout::checkout(worker.store.as_ref(), worker.sandbox.as_ref(), &cart_id, &req, &ctx).await {
+            match checkout::checkout(worker.store.as_ref(), worker.payments.as_ref(), &cart_id, &req, &ctx).await {
                 Ok(placed) => {
                     let to = match &placed.order.next_action {
                         Some(next) if placed.order.status == OrderStatus::PendingPayment => next.clone(),
@@ -354,7 +377,7 @@ pub(crate) async fn place(
     }
     let step = if status == StatusCode::PAYMENT_REQUIRED { "payment" } else { "review" };
     let pm = if step == "review" { f.pm } else { String::new() };
-    show_checkout(&state, v, step, status, Some(answer), None, &pm).await
+    show_checkout(&state, v, step, status, Some(answer), None, (&pm, &f.card)).await
 }
 
 #[derive(Template)]

@@ -10,11 +10,16 @@ use utoipa::ToSchema;
 
 #[derive(Deserialize, ToSchema)]
 pub struct PaymentBody {
-    /// `sandbox_card`.
+    /// `sandbox_card` where the marketplace uses the sandbox, `stripe` where it takes payments
+    /// through Stripe.
     pub method: String,
     /// A sandbox test card (DESIGN §4). Never stored or logged.
     #[serde(default)]
     pub card_number: String,
+    /// With `stripe`: the PaymentMethod (`pm_…`) Stripe.js made of the card; card numbers are
+    /// never taken by Podium then.
+    #[serde(default)]
+    pub payment_method: Option<String>,
 }
 
 #[derive(Deserialize, ToSchema)]

@@ -18,10 +18,12 @@ use crate::AppState;
 mod fulfil;
 mod json;
 mod returns;
+mod webhooks;
 
 pub use fulfil::*;
 pub use json::*;
 pub use returns::*;
+pub use webhooks::*;
 
 pub fn checkout_problem(e: CheckoutError, user_id: Option<&str>) -> ApiError {
     match e {
@@ -147,9 +149,20 @@ pub(crate) async fn run_checkout(
     let body: CheckoutBody = serde_json::from_slice(body).map_err(|e| {
         ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "invalid-body", "The request body is not valid", e.to_string())
     })?;
-    if body.payment.method != "sandbox_card" {
-        return Err(ApiError::invalid("payment.method", "the only payment method is sandbox_card"));
-    }
+    let payment_method = match (body.payment.method.as_str(), state.payments.name()) {
+        ("sandbox_card", "sandbox") => None,
+        ("stripe", "stripe") => match body.payment.payment_method.as_deref().map(str::trim) {
+            Some(m) if !m.is_empty() => Some(m.to_string()),
+            _ => {
+                return Err(ApiError::invalid(
+                    "payment.payment_method",
+                    "is required: a PaymentMethod made by Stripe.js",
+                ))
+            }
+        },
+        (_, "stripe") => return Err(ApiError::invalid("payment.method", "this marketplace takes payments by stripe")),
+        _ => return Err(ApiError::invalid("payment.method", "the only payment method is sandbox_card")),
+    };
     let cart = podium_app::cart::for_delivery(
         state.store.as_ref(),
         cart_id,
@@ -167,7 +180,7 @@ pub(crate) async fn run_checkout(
         email: body.email,
         address: a.into_address(&cart.country),
         card_number: body.payment.card_number,
-        payment_method: None,
+        payment_method,
         lang,
         user_id,
         token_key: state.config.shared_secret.0.clone(),
@@ -179,7 +192,7 @@ pub(crate) async fn run_checkout(
     };
     let reference = state.reference.get(state.store.as_ref()).await?;
     let ctx = reference.context(state.clock.now());
-    let placed = checkout::checkout(state.store.as_ref(), state.sandbox.as_ref(), cart_id, &req, &ctx)
+    let placed = checkout::checkout(state.store.as_ref(), state.payments.as_ref(), cart_id, &req, &ctx)
         .await
         .map_err(|e| checkout_problem(e, req.user_id.as_deref()))?;
     Ok(PlacedJson { order: order_json(&placed.order), token: placed.token })

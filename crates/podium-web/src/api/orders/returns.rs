@@ -1,19 +1,15 @@
-//! Returns in the API (a fan's request, the shop's decision and refund) and the sandbox payment
-//! provider's signed webhooks.
+//! Returns in the API: a fan's request, the shop's decision and refund.
 
 use crate::api::orders::fulfil::{fulfil_problem, fulfiller};
 use crate::api::orders::json::{consignment_json, order_json, OrderConsignmentJson, OrderJson};
-use crate::api::orders::{checkout_problem, TokenQuery};
+use crate::api::orders::TokenQuery;
 use crate::api::{ApiJson, Caller};
 use crate::kit::error::{ApiError, Problem};
 use crate::AppState;
-use axum::body::Bytes;
 use axum::extract::{Path, Query, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::Json;
-use podium_app::checkout::{self};
 use podium_app::fulfilment::{self};
-use podium_app::payments::{PaymentProvider, WebhookHeaders};
 use serde::Deserialize;
 use utoipa::ToSchema;
 
@@ -77,7 +73,7 @@ pub async fn accept_return(
     let shop_id = fulfiller(&state, caller, &id).await?;
     fulfilment::accept_return(
         state.store.as_ref(),
-        state.sandbox.as_ref(),
+        state.payments.as_ref(),
         &shop_id,
         &id,
         &rid,
@@ -88,28 +84,4 @@ pub async fn accept_return(
     .map_err(fulfil_problem)?;
     let (order, c) = fulfilment::shop_consignment(state.store.as_ref(), &shop_id, &id).await.map_err(fulfil_problem)?;
     Ok(Json(consignment_json(&c, &order.currency)))
-}
-
-/// The sandbox provider's webhooks: verified (Standard Webhooks signature), applied once per
-/// event id, the order settled against the payment's current state.
-#[utoipa::path(post, path = "/api/v1/webhooks/sandbox", tag = "checkout",
-    params(("webhook-id" = String, Header), ("webhook-timestamp" = String, Header), ("webhook-signature" = String, Header)),
-    responses((status = 200, description = "Applied (or a duplicate, recognised)"), (status = 400, body = Problem, description = "Bad or stale signature")))]
-pub async fn sandbox_webhook(
-    State(state): State<AppState>,
-    headers: HeaderMap,
-    body: Bytes,
-) -> Result<Json<serde_json::Value>, ApiError> {
-    let h = |n: &str| headers.get(n).and_then(|v| v.to_str().ok()).unwrap_or("").to_string();
-    let hdrs =
-        WebhookHeaders { id: h("webhook-id"), timestamp: h("webhook-timestamp"), signature: h("webhook-signature") };
-    let now = state.clock.now();
-    let event = state
-        .sandbox
-        .verify_webhook(&hdrs, &body, now)
-        .map_err(|e| ApiError::new(StatusCode::BAD_REQUEST, "bad-webhook", "The webhook was refused", e.to_string()))?;
-    let first = checkout::on_webhook(state.store.as_ref(), state.sandbox.as_ref(), &event, now)
-        .await
-        .map_err(|e| checkout_problem(e, None))?;
-    Ok(Json(serde_json::json!({"received": event.id, "duplicate": !first})))
 }

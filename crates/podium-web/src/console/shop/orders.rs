@@ -410,7 +410,7 @@ async fn decide_return(
     let outcome = match decision.as_str() {
         "accept" => fulfilment::accept_return(
             state.store.as_ref(),
-            state.sandbox.as_ref(),
+            state.payments.as_ref(),
             &shop.id,
             &id,
             &rid,

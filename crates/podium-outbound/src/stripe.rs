@@ -1,0 +1,442 @@
+//! Stripe behind app's `PaymentProvider` port, over Stripe's REST API with reqwest (no SDK).
+//!
+//! - A checkout creates a PaymentIntent with `capture_method=manual` for the order's total in
+//!   the currency's minor units, then confirms it: authorised, it waits for Podium's capture;
+//!   cancelled on void. Creating and confirming are two requests so that a decline still names
+//!   the intent it declined.
+//! - Every request that changes something carries an `Idempotency-Key` made of Podium's own ids
+//!   (the order, the intent, the refunded total it brings the payment to), so a retry after a
+//!   crash is the same request to Stripe and never a second charge.
+//! - The order's id travels as the intent's `metadata[podium_reference]`; after a crash the
+//!   restart sweep finds the intents of an order by it (Stripe's search, or the intents listed
+//!   newest first where search is not offered).
+//! - A `requires_action` intent (3-D Secure) sends the fan to Stripe's redirect when Stripe names
+//!   one, else to Podium's page that runs Stripe.js with the intent's client secret.
+//! - Webhooks are believed only with a valid `Stripe-Signature` (see `podium_domain::stripe`).
+
+use std::time::Duration;
+
+use async_trait::async_trait;
+use podium_app::payments::{
+    AuthorizeRequest, PaymentError, PaymentProvider, PaymentSource, PaymentState, PaymentStatus, WebhookEvent,
+    WebhookHeaders,
+};
+use podium_domain::payment::WebhookError;
+use serde_json::Value;
+use time::OffsetDateTime;
+
+/// Where Stripe's API answers.
+pub const STRIPE_API: &str = "https://api.stripe.com";
+
+/// The metadata key holding the order's id on each intent.
+const REFERENCE: &str = "podium_reference";
+
+/// How to reach a Stripe account.
+#[derive(Clone)]
+pub struct StripeConfig {
+    /// `sk_live_…` or `sk_test_…`.
+    pub secret_key: String,
+    /// The webhook endpoint's signing secret, `whsec_…`.
+    pub webhook_secret: String,
+    /// `https://api.stripe.com`, or a stand-in such as localstripe in tests.
+    pub api_base: String,
+}
+
+impl std::fmt::Debug for StripeConfig {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("StripeConfig").field("api_base", &self.api_base).finish_non_exhaustive()
+    }
+}
+
+/// The Stripe provider.
+pub struct StripeProvider {
+    config: StripeConfig,
+    http: reqwest::Client,
+}
+
+/// Stripe answered with an error object.
+struct StripeError {
+    status: u16,
+    code: String,
+    message: String,
+}
+
+impl StripeProvider {
+    pub fn new(mut config: StripeConfig) -> Result<Self, String> {
+        config.api_base = config.api_base.trim_end_matches('/').to_string();
+        if !config.secret_key.starts_with("sk_") && !config.secret_key.starts_with("rk_") {
+            return Err("the Stripe secret key must start with sk_ (or rk_ for a restricted key)".into());
+        }
+        if config.webhook_secret.is_empty() {
+            return Err("the Stripe webhook signing secret (whsec_…) is missing".into());
+        }
+        let http = reqwest::Client::builder()
+            .connect_timeout(Duration::from_secs(5))
+            .timeout(Duration::from_secs(30))
+            .build()
+            .map_err(|e| format!("the HTTP client could not start: {e}"))?;
+        Ok(StripeProvider { config, http })
+    }
+
+    async fn call(
+        &self,
+        method: reqwest::Method,
+        path: &str,
+        form: &[(&str, String)],
+        idempotency_key: Option<&str>,
+    ) -> Result<Result<Value, StripeError>, PaymentError> {
+        let url = format!("{}{path}", self.config.api_base);
+        let mut request = self.http.request(method.clone(), &url).bearer_auth(&self.config.secret_key);
+        if let Some(key) = idempotency_key {
+            request = request.header("Idempotency-Key", key);
+        }
+        request = if method == reqwest::Method::GET { request.query(form) } else { request.form(form) };
+        let response = request.send().await.map_err(|e| unreachable(&e))?;
+        let status = response.status().as_u16();
+        let body = response.bytes().await.map_err(|e| unreachable(&e))?;
+        let value: Value = serde_json::from_slice(&body)
+            .map_err(|_| PaymentError::Provider(format!("Stripe answered {status} with something not JSON")))?;
+        if (200..300).contains(&status) {
+            return Ok(Ok(value));
+        }
+        let e = &value["error"];
+        let text = |k: &str| e[k].as_str().unwrap_or_default().to_string();
+        let code = [text("decline_code"), text("code")].into_iter().find(|c| !c.is_empty()).unwrap_or_default();
+        Ok(Err(StripeError { status, code, message: text("message") }))
+    }
+
+    async fn intent(&self, id: &str) -> Result<Option<PaymentState>, PaymentError> {
+        let expand = [("expand[]", "latest_charge".to_string()), ("expand[]", "payment_method".to_string())];
+        match self.call(reqwest::Method::GET, &format!("/v1/payment_intents/{}", path_id(id)?), &expand, None).await? {
+            Ok(v) => Ok(Some(state_of(&v)?)),
+            Err(e) if e.status == 404 => Ok(None),
+            Err(e) => Err(refused(&e)),
+        }
+    }
+
+    async fn post_intent(&self, id: &str, action: &str, form: &[(&str, String)], key: &str) -> Result<(), StripeError> {
+        let path = format!("/v1/payment_intents/{id}/{action}");
+        match self.call(reqwest::Method::POST, &path, form, Some(key)).await {
+            Ok(answer) => answer.map(|_| ()),
+            Err(e) => Err(StripeError { status: 0, code: String::new(), message: e.to_string() }),
+        }
+    }
+
+    /// The intents whose metadata names `reference`: Stripe's search where it is offered, else
+    /// the intents listed newest first (a bounded look back: orders in doubt are recent).
+    async fn find(&self, reference: &str) -> Result<Vec<PaymentState>, PaymentError> {
+        let query = [("query", format!("metadata['{REFERENCE}']:'{}'", reference.replace('\'', "")))];
+        let ids: Vec<String> = match self.call(reqwest::Method::GET, "/v1/payment_intents/search", &query, None).await?
+        {
+            Ok(v) => ids_of(&v, reference),
+            Err(e) if e.status == 404 || e.status == 400 => {
+                let mut ids = Vec::new();
+                let mut after: Option<String> = None;
+                for _ in 0..20 {
+                    let mut form = vec![("limit", "100".to_string())];
+                    if let Some(a) = &after {
+                        form.push(("starting_after", a.clone()));
+                    }
+                    let page = self.call(reqwest::Method::GET, "/v1/payment_intents", &form, None).await?;
+                    let page = page.map_err(|e| refused(&e))?;
+                    ids.extend(ids_of(&page, reference));
+                    after =
+                        page["data"].as_array().and_then(|d| d.last()).and_then(|l| l["id"].as_str()).map(String::from);
+                    if page["has_more"].as_bool() != Some(true) || after.is_none() {
+                        break;
+                    }
+                }
+                ids
+            }
+            Err(e) => return Err(refused(&e)),
+        };
+        let mut found = Vec::with_capacity(ids.len());
+        for id in ids {
+            if let Some(p) = self.intent(&id).await? {
+                found.push(p);
+            }
+        }
+        found.sort_by_key(|p| p.created_at);
+        Ok(found)
+    }
+}
+
+fn unreachable(e: &reqwest::Error) -> PaymentError {
+    PaymentError::Provider(format!("Stripe could not be reached: {e}"))
+}
+
+fn refused(e: &StripeError) -> PaymentError {
+    PaymentError::Provider(format!("Stripe refused ({}): {} {}", e.status, e.code, e.message).trim().to_string())
+}
+
+/// Ids go into paths: only Stripe's id characters are allowed.
+fn path_id(id: &str) -> Result<&str, PaymentError> {
+    if !id.is_empty() && id.len() <= 255 && id.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_') {
+        Ok(id)
+    } else {
+        Err(PaymentError::NotFound)
+    }
+}
+
+fn ids_of(list: &Value, reference: &str) -> Vec<String> {
+    list["data"]
+        .as_array()
+        .map(|d| {
+            d.iter()
+                .filter(|i| i["metadata"][REFERENCE].as_str() == Some(reference))
+                .filter_map(|i| i["id"].as_str().map(String::from))
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+/// An intent as Podium sees a payment.
+fn state_of(v: &Value) -> Result<PaymentState, PaymentError> {
+    let id = v["id"].as_str().ok_or_else(|| PaymentError::Provider("Stripe answered an intent without id".into()))?;
+    let amount = v["amount"].as_i64().unwrap_or(0);
+    let charge = &v["latest_charge"];
+    let refunded = charge["amount_refunded"].as_i64().unwrap_or(0);
+    let error = &v["last_payment_error"];
+    let error_code = [&error["decline_code"], &error["code"]].into_iter().find_map(|c| c.as_str()).map(String::from);
+    let status = match v["status"].as_str().unwrap_or_default() {
+        "requires_capture" => PaymentStatus::Authorized,
+        "succeeded" if refunded > 0 => PaymentStatus::Refunded,
+        "succeeded" => PaymentStatus::Captured,
+        "canceled" => PaymentStatus::Voided,
+        "requires_payment_method" => PaymentStatus::Declined,
+        // requires_action, requires_confirmation, processing: waiting for the fan or the bank.
+        _ => PaymentStatus::RequiresAction,
+    };
+    let captured =
+        if status.charged() { v["amount_received"].as_i64().filter(|a| *a > 0).unwrap_or(amount) } else { 0 };
+    let next_action = match v["status"].as_str() {
+        Some("requires_action") => Some(
+            v["next_action"]["redirect_to_url"]["url"]
+                .as_str()
+                .map(String::from)
+                .unwrap_or_else(|| format!("/checkout/stripe/{id}/authenticate")),
+        ),
+        _ => None,
+    };
+    // The card as Stripe describes it: a PaymentMethod's `card`, or a Card object itself.
+    let pm = &v["payment_method"];
+    let card = if pm["card"].is_object() { &pm["card"] } else { pm };
+    let text = |k: &str| card[k].as_str().unwrap_or_default().to_string();
+    Ok(PaymentState {
+        id: id.to_string(),
+        reference: v["metadata"][REFERENCE].as_str().unwrap_or_default().to_string(),
+        amount,
+        currency: v["currency"].as_str().unwrap_or_default().to_ascii_uppercase(),
+        status,
+        decline_code: (status == PaymentStatus::Declined)
+            .then(|| error_code.unwrap_or_else(|| "payment_method_required".into())),
+        captured,
+        refunded,
+        brand: brand_name(&text("brand")),
+        last4: text("last4"),
+        fingerprint: text("fingerprint"),
+        created_at: OffsetDateTime::from_unix_timestamp(v["created"].as_i64().unwrap_or(0))
+            .unwrap_or(OffsetDateTime::UNIX_EPOCH),
+        next_action,
+    })
+}
+
+/// Stripe's brand names (`visa`, `amex`) as the sandbox shows them.
+fn brand_name(brand: &str) -> String {
+    match brand.to_ascii_lowercase().as_str() {
+        "visa" => "Visa".into(),
+        "mastercard" => "Mastercard".into(),
+        "amex" | "american express" => "American Express".into(),
+        "jcb" => "JCB".into(),
+        "unionpay" => "UnionPay".into(),
+        "discover" => "Discover".into(),
+        "" => "Card".into(),
+        other => other.to_string(),
+    }
+}
+
+#[async_trait]
+impl PaymentProvider for StripeProvider {
+    fn name(&self) -> &'static str {
+        "stripe"
+    }
+
+    async fn authorize(&self, req: AuthorizeRequest<'_>) -> Result<PaymentState, PaymentError> {
+        let method = match req.source {
+            PaymentSource::Method(m) => path_id(m).map_err(|_| PaymentError::UnknownMethod)?,
+            // Card numbers never reach Podium's server with Stripe: Stripe.js makes a method.
+            PaymentSource::Card(_) => return Err(PaymentError::CardNotAccepted),
+        };
+        let amount = podium_domain::stripe::amount(req.amount).map_err(|e| match e {
+            podium_domain::stripe::AmountError::NotPositive => PaymentError::Amount("a payment must be positive"),
+            podium_domain::stripe::AmountError::NotTens { .. } => {
+                PaymentError::Amount("three-decimal currencies are charged in steps of ten")
+            }
+        })?;
+        let form = [
+            ("amount", amount.to_string()),
+            ("currency", req.amount.currency.code().to_ascii_lowercase()),
+            ("payment_method", method.to_string()),
+            ("capture_method", "manual".to_string()),
+            ("payment_method_types[]", "card".to_string()),
+            (concat!("metadata[", "podium_reference", "]"), req.reference.to_string()),
+        ];
+        let key = format!("podium-{}-create", req.reference);
+        let created = match self.call(reqwest::Method::POST, "/v1/payment_intents", &form, Some(&key)).await? {
+            Ok(v) => v,
+            Err(e) if e.status == 404 || e.code == "resource_missing" => return Err(PaymentError::UnknownMethod),
+            Err(e) => return Err(refused(&e)),
+        };
+        let id = created["id"].as_str().ok_or_else(|| PaymentError::Provider("Stripe made no intent".into()))?;
+        let id = path_id(id)?.to_string();
+        // A decline answers 402 and leaves the intent saying why: read either way.
+        if let Err(e) = self.post_intent(&id, "confirm", &[], &format!("podium-{}-confirm", req.reference)).await {
+            if e.status != 402 && e.status != 400 {
+                return Err(refused(&e));
+            }
+        }
+        self.intent(&id).await?.ok_or(PaymentError::NotFound)
+    }
+
+    async fn capture(&self, payment_id: &str) -> Result<PaymentState, PaymentError> {
+        let id = path_id(payment_id)?;
+        let outcome = self.post_intent(id, "capture", &[], &format!("podium-{id}-capture")).await;
+        let p = self.intent(id).await?.ok_or(PaymentError::NotFound)?;
+        match outcome {
+            _ if p.status.charged() => Ok(p),
+            Ok(()) => Err(PaymentError::State(p.status.as_str())),
+            Err(_) => Err(PaymentError::State(p.status.as_str())),
+        }
+    }
+
+    async fn void(&self, payment_id: &str) -> Result<PaymentState, PaymentError> {
+        let id = path_id(payment_id)?;
+        let _ = self.post_intent(id, "cancel", &[], &format!("podium-{id}-cancel")).await;
+        let p = self.intent(id).await?.ok_or(PaymentError::NotFound)?;
+        match p.status {
+            PaymentStatus::Voided | PaymentStatus::Declined => Ok(p),
+            other => Err(PaymentError::State(other.as_str())),
+        }
+    }
+
+    async fn refund(&self, payment_id: &str, amount: i64) -> Result<PaymentState, PaymentError> {
+        if amount <= 0 {
+            return Err(PaymentError::Amount("a refund must be positive"));
+        }
+        let id = path_id(payment_id)?;
+        let current = self.intent(id).await?.ok_or(PaymentError::NotFound)?;
+        if !current.status.charged() {
+            return Err(PaymentError::State(current.status.as_str()));
+        }
+        if current.refunded + amount > current.captured {
+            return Err(PaymentError::Amount("more than what is left to refund"));
+        }
+        // Named by the refunded total it brings the payment to: a retry of the same refund is
+        // the same request, a later refund a new one.
+        let key = format!("podium-{id}-refund-to-{}", current.refunded + amount);
+        let form = [("payment_intent", id.to_string()), ("amount", amount.to_string())];
+        self.call(reqwest::Method::POST, "/v1/refunds", &form, Some(&key)).await?.map_err(|e| refused(&e))?;
+        self.intent(id).await?.ok_or(PaymentError::NotFound)
+    }
+
+    async fn retrieve(&self, payment_id: &str) -> Result<Option<PaymentState>, PaymentError> {
+        match path_id(payment_id) {
+            Ok(id) => self.intent(id).await,
+            Err(_) => Ok(None),
+        }
+    }
+
+    async fn payments_for(&self, reference: &str) -> Result<Vec<PaymentState>, PaymentError> {
+        self.find(reference).await
+    }
+
+    fn verify_webhook(
+        &self,
+        headers: &WebhookHeaders,
+        body: &[u8],
+        now: OffsetDateTime,
+    ) -> Result<WebhookEvent, WebhookError> {
+        podium_domain::stripe::verify(&self.config.webhook_secret, &headers.signature, body, now.unix_timestamp())
+            .map_err(|e| match e {
+                podium_domain::stripe::SignatureError::Malformed => WebhookError::Missing,
+                podium_domain::stripe::SignatureError::Mismatch => WebhookError::BadSignature,
+                podium_domain::stripe::SignatureError::Stale(s) => WebhookError::Stale(s),
+            })?;
+        let event: Value = serde_json::from_slice(body).map_err(|_| WebhookError::Missing)?;
+        event_of(&event).ok_or(WebhookError::Missing)
+    }
+
+    async fn action_secret(&self, payment_id: &str) -> Result<Option<String>, PaymentError> {
+        let Ok(id) = path_id(payment_id) else { return Ok(None) };
+        match self.call(reqwest::Method::GET, &format!("/v1/payment_intents/{id}"), &[], None).await? {
+            Ok(v) => Ok(v["client_secret"].as_str().map(String::from)),
+            Err(e) if e.status == 404 => Ok(None),
+            Err(e) => Err(refused(&e)),
+        }
+    }
+}
+
+/// A Stripe event as Podium reads it: the intent it concerns, found on the object the event
+/// carries (an intent, a charge, a refund or a dispute).
+fn event_of(event: &Value) -> Option<WebhookEvent> {
+    let id = event["id"].as_str()?.to_string();
+    let kind = event["type"].as_str()?.to_string();
+    let object = &event["data"]["object"];
+    let (payment_id, reference) = match object["object"].as_str() {
+        Some("payment_intent") => (
+            object["id"].as_str().unwrap_or_default().to_string(),
+            object["metadata"][REFERENCE].as_str().unwrap_or_default().to_string(),
+        ),
+        _ => {
+            let intent = &object["payment_intent"];
+            let pi = intent.as_str().or_else(|| intent["id"].as_str()).unwrap_or_default().to_string();
+            (pi, String::new())
+        }
+    };
+    Some(WebhookEvent { id, kind, payment_id, reference, created_at: event["created"].as_i64().unwrap_or(0) })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn intents_read_as_payments() {
+        let authorised = json!({
+            "id": "pi_1", "amount": 1500, "currency": "jpy", "status": "requires_capture", "created": 1_796_000_000,
+            "metadata": {"podium_reference": "order-1"},
+            "payment_method": {"card": {"brand": "visa", "last4": "4242", "fingerprint": "fp1"}},
+        });
+        let p = state_of(&authorised).expect("state");
+        assert_eq!(
+            (p.status, p.amount, p.currency.as_str(), p.reference.as_str()),
+            (PaymentStatus::Authorized, 1500, "JPY", "order-1")
+        );
+        assert_eq!((p.brand.as_str(), p.last4.as_str(), p.captured), ("Visa", "4242", 0));
+        let declined =
+            json!({"id": "pi_2", "status": "requires_payment_method", "last_payment_error": {"code": "card_declined"}});
+        assert_eq!(state_of(&declined).expect("state").decline_code.as_deref(), Some("card_declined"));
+        let action = json!({"id": "pi_3", "status": "requires_action", "next_action": {"type": "use_stripe_sdk"}});
+        assert_eq!(
+            state_of(&action).expect("state").next_action.as_deref(),
+            Some("/checkout/stripe/pi_3/authenticate")
+        );
+        let refunded =
+            json!({"id": "pi_4", "amount": 900, "status": "succeeded", "latest_charge": {"amount_refunded": 300}});
+        let p = state_of(&refunded).expect("state");
+        assert_eq!((p.status, p.captured, p.refunded), (PaymentStatus::Refunded, 900, 300));
+    }
+
+    #[test]
+    fn events_name_their_intent_whatever_object_they_carry() {
+        let refund = json!({"id": "evt_1", "type": "charge.refunded", "created": 5,
+            "data": {"object": {"object": "charge", "id": "ch_1", "payment_intent": "pi_9"}}});
+        let e = event_of(&refund).expect("event");
+        assert_eq!((e.payment_id.as_str(), e.reference.as_str()), ("pi_9", ""));
+        let paid = json!({"id": "evt_2", "type": "payment_intent.succeeded",
+            "data": {"object": {"object": "payment_intent", "id": "pi_9", "metadata": {"podium_reference": "o"}}}});
+        assert_eq!(event_of(&paid).expect("event").reference, "o");
+        assert!(path_id("pi_1/../x").is_err());
+    }
+}
