@@ -14,7 +14,7 @@ use sha2::{Digest, Sha256};
 
 use crate::catalogue::ProductRecord;
 use crate::orders::{Address, NewConsignment, NewOrder, NewOrderLine, NotPlaced, OrderRecord};
-use crate::payments::{AuthorizeRequest, PaymentError, PaymentProvider, PaymentSource};
+use crate::payments::{AuthorizeRequest, PaymentError, PaymentProvider, PaymentSource, PaymentStatus};
 use crate::ports::StoreError;
 use crate::quote::{self, QuoteContext, QuoteError, Undeliverable};
 use crate::storefront::{self, public_sku};
@@ -94,6 +94,9 @@ pub enum CheckoutError {
     /// Too many unpaid orders wait for a second step; this checkout's order was cancelled.
     #[error("too many unpaid orders are waiting for confirmation")]
     TooManyPending { limit: HoldLimit, retry_after_secs: i64 },
+    /// Too many payment attempts or declines (card testing); nothing was reserved or charged.
+    #[error("too many {}; try again later", .limit.as_str())]
+    TooManyAttempts { limit: crate::payment_limits::AttemptLimit, retry_after_secs: i64 },
     /// The order's total is over the marketplace's limit.
     #[error("the order's total is over {max}")]
     TooLarge { max: Money },
@@ -346,6 +349,21 @@ pub async fn checkout(
         created_at: now,
         fx_snapshot: ctx.rates.snapshot(),
     };
+    // Card testing: too many attempts or declines from this client, for this cart or with
+    // this card are refused before anything is reserved or the provider charges anything.
+    let source = match (&card, &req.payment_method) {
+        (Some(c), _) => PaymentSource::Card(c),
+        (None, Some(m)) => PaymentSource::Method(m),
+        (None, None) => return Err(CheckoutError::Invalid("payment", "no card was given".into())),
+    };
+    let client = order.client_key.clone().unwrap_or_default();
+    let card_print = provider.fingerprint(source).await?;
+    let limits = &req.holds.attempts;
+    if let Some((limit, retry_after_secs)) =
+        crate::payment_limits::admit(store, limits, &client, &cart.id, card_print.as_deref(), now).await?
+    {
+        return Err(CheckoutError::TooManyAttempts { limit, retry_after_secs });
+    }
     // Lines in a limited drop: only admitted fans, within the per-fan limit.
     let gated = crate::drops::gate(store, &order, now).await?;
     match store.place_order(&order).await? {
@@ -361,15 +379,7 @@ pub async fn checkout(
     // transaction. A crash from here on leaves a pending order that `settle` completes or
     // cancels on restart, according to what the provider says.
     let payment = provider
-        .authorize(AuthorizeRequest {
-            reference: &order.id,
-            amount: Money::new(total, currency),
-            source: match (&card, &req.payment_method) {
-                (Some(c), _) => PaymentSource::Card(c),
-                (None, Some(m)) => PaymentSource::Method(m),
-                (None, None) => return Err(CheckoutError::Invalid("payment", "no card was given".into())),
-            },
-        })
+        .authorize(AuthorizeRequest { reference: &order.id, amount: Money::new(total, currency), source })
         .await;
     let payment = match payment {
         Ok(p) => p,
@@ -379,6 +389,9 @@ pub async fn checkout(
         }
     };
     fault_point("after-authorize");
+    if payment.status == PaymentStatus::Declined {
+        crate::payment_limits::declined(store, limits, &client, Some(&payment.fingerprint), now).await?;
+    }
     // The same card counts against a drop's per-fan limit whatever the account.
     if let Err(refusal) = crate::drops::claim(store, &gated, &order, Some(&payment.fingerprint), now).await? {
         store.cancel_order(&order.id, "over the drop's per-fan limit for this card", now).await?;

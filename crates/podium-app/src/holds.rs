@@ -22,18 +22,32 @@ pub struct HoldPolicy {
     pub per_client: i64,
     pub per_account: i64,
     pub per_card: i64,
+    /// Payment attempts and declines allowed per client, cart and card (card testing).
+    pub attempts: crate::payment_limits::AttemptLimits,
 }
 
 impl Default for HoldPolicy {
     fn default() -> Self {
-        HoldPolicy { hold: time::Duration::minutes(RESERVATION_MINUTES), per_client: 3, per_account: 3, per_card: 2 }
+        HoldPolicy {
+            hold: time::Duration::minutes(RESERVATION_MINUTES),
+            per_client: 3,
+            per_account: 3,
+            per_card: 2,
+            attempts: crate::payment_limits::AttemptLimits::default(),
+        }
     }
 }
 
 impl HoldPolicy {
     /// No limit on unpaid orders (the demo's history), with the default hold.
     pub fn unlimited() -> Self {
-        HoldPolicy { per_client: i64::MAX, per_account: i64::MAX, per_card: i64::MAX, ..HoldPolicy::default() }
+        HoldPolicy {
+            per_client: i64::MAX,
+            per_account: i64::MAX,
+            per_card: i64::MAX,
+            attempts: crate::payment_limits::AttemptLimits::unlimited(),
+            ..HoldPolicy::default()
+        }
     }
 
     /// The first limit these counts of unpaid orders (the new one included) are over, if any.

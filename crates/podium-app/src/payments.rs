@@ -186,6 +186,12 @@ pub trait PaymentProvider: Send + Sync {
         let _ = payment_id;
         Ok(None)
     }
+    /// The fingerprint of the card a source pays with, before it is charged (so a card that was
+    /// declined too often is refused at once); `None` when the provider cannot say.
+    async fn fingerprint(&self, source: PaymentSource<'_>) -> Result<Option<String>, PaymentError> {
+        let _ = source;
+        Ok(None)
+    }
 }
 
 /// A change of a sandbox payment, written with the webhooks that announce it.
@@ -478,6 +484,13 @@ impl PaymentProvider for SandboxProvider {
 
     async fn retrieve(&self, payment_id: &str) -> Result<Option<PaymentState>, PaymentError> {
         Ok(self.store.sandbox_payment(payment_id).await?)
+    }
+
+    async fn fingerprint(&self, source: PaymentSource<'_>) -> Result<Option<String>, PaymentError> {
+        Ok(match source {
+            PaymentSource::Card(c) => Some(c.fingerprint(&self.secret)),
+            PaymentSource::Method(id) => self.store.sandbox_method(id).await?.map(|m| m.fingerprint),
+        })
     }
 
     async fn payments_for(&self, reference: &str) -> Result<Vec<PaymentState>, PaymentError> {

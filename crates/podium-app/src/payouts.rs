@@ -54,13 +54,72 @@ pub trait PayoutStore: Send + Sync {
     async fn payout(&self, id: &str) -> StoreResult<Option<PayoutRecord>>;
     /// The sandbox's record of a transfer: made once per payout id.
     async fn sandbox_pay(&self, payout_id: &str, payee: &str, amount: Money, now: OffsetDateTime) -> StoreResult<()>;
+    /// Keeps the provider's reference of a payout that stays "sending" (sent in a bank file).
+    async fn payout_sent(&self, id: &str, provider_ref: &str) -> StoreResult<()>;
+    /// Payouts still sending under a provider reference.
+    async fn payouts_with_ref(&self, provider_ref: &str) -> StoreResult<Vec<PayoutRecord>>;
+    async fn save_payee_account(&self, account: &PayeeAccount) -> StoreResult<()>;
+    async fn payee_account(&self, payee_id: &str) -> StoreResult<Option<PayeeAccount>>;
+    async fn save_payout_file(&self, file: &PayoutFile) -> StoreResult<()>;
+    /// Newest first.
+    async fn payout_files(&self, limit: i64) -> StoreResult<Vec<PayoutFile>>;
+    async fn payout_file(&self, id: &str) -> StoreResult<Option<PayoutFile>>;
+    /// Marks a file accepted by the bank; false when it was already.
+    async fn accept_payout_file(&self, id: &str, now: OffsetDateTime) -> StoreResult<bool>;
+}
+
+/// Where a payee is paid by bank transfer (kept in its console).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PayeeAccount {
+    pub payee_id: String,
+    pub holder: String,
+    /// The bank's country (ISO 3166).
+    pub country: String,
+    pub iban: Option<String>,
+    pub bic: Option<String>,
+    pub account_number: Option<String>,
+    pub bank_code: Option<String>,
+    pub updated_by: String,
+    pub updated_at: OffsetDateTime,
+}
+
+/// A credit-transfer file written for the bank: one per run and currency.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PayoutFile {
+    pub id: String,
+    pub run_id: String,
+    pub currency: String,
+    pub transfers: i64,
+    pub total: i64,
+    /// The pain.001 document.
+    pub body: String,
+    /// `written`, then `accepted` when the operator says the bank took it.
+    pub status: String,
+    pub created_at: OffsetDateTime,
+}
+
+/// What a payout provider says about one payout.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum PayOutcome {
+    /// Paid, with the provider's reference.
+    Paid(String),
+    /// Refused, with why (the payout is reversed and paid by a later run).
+    Failed(String),
+    /// Sent and not yet confirmed (a bank file waiting to be accepted or booked), with the
+    /// provider's reference; the payout stays "sending" until it is settled.
+    Pending(String),
 }
 
 #[async_trait]
 pub trait PayoutProvider: Send + Sync {
-    /// Pays `amount` to the payee; the same payout id is paid once however often it is asked.
-    /// `Ok(reference)` or `Err(why it failed)`.
-    async fn pay(&self, payout_id: &str, payee_slug: &str, amount: Money) -> StoreResult<Result<String, String>>;
+    /// Pays the payout to the payee (`payee_slug` names it to the provider); the same payout
+    /// id is paid once however often it is asked.
+    async fn pay(&self, payout: &PayoutRecord, payee_slug: &str) -> StoreResult<PayOutcome>;
+    /// Called once at the end of a run (a file provider writes its files then).
+    async fn finish(&self, run_id: &str, now: OffsetDateTime) -> StoreResult<()> {
+        let _ = (run_id, now);
+        Ok(())
+    }
 }
 
 /// The sandbox payout provider: pays everyone, except the payees it is told to fail for.
@@ -77,12 +136,13 @@ impl SandboxPayouts {
 
 #[async_trait]
 impl PayoutProvider for SandboxPayouts {
-    async fn pay(&self, payout_id: &str, payee_slug: &str, amount: Money) -> StoreResult<Result<String, String>> {
+    async fn pay(&self, p: &PayoutRecord, payee_slug: &str) -> StoreResult<PayOutcome> {
         if self.fail_for.iter().any(|s| s == payee_slug) {
-            return Ok(Err("the payee's bank refused the transfer (sandbox)".into()));
+            return Ok(PayOutcome::Failed("the payee's bank refused the transfer (sandbox)".into()));
         }
-        self.store.sandbox_pay(payout_id, payee_slug, amount, OffsetDateTime::now_utc()).await?;
-        Ok(Ok(format!("sbx_{payout_id}")))
+        let currency = Currency::parse(&p.currency).map_err(|e| StoreError::Backend(e.to_string()))?;
+        self.store.sandbox_pay(&p.id, payee_slug, Money::new(p.amount, currency), OffsetDateTime::now_utc()).await?;
+        Ok(PayOutcome::Paid(format!("sbx_{}", p.id)))
     }
 }
 
@@ -91,6 +151,8 @@ pub struct RunSummary {
     pub run_id: String,
     pub paid: usize,
     pub failed: usize,
+    /// Sent and waiting for the bank (a payout file not yet accepted or booked).
+    pub pending: usize,
     pub payouts: Vec<PayoutRecord>,
     /// Payees that could not be paid at all this run (their balance stays for the next),
     /// with why: (payee, reason). The others are paid regardless.
@@ -102,7 +164,7 @@ fn new_id(prefix: &str) -> String {
 }
 
 /// The transfers of a payout, rebuilt from its record (to reverse a failed one).
-fn transfers_of(p: &PayoutRecord) -> StoreResult<Vec<Transfer>> {
+pub(crate) fn transfers_of(p: &PayoutRecord) -> StoreResult<Vec<Transfer>> {
     let to = Currency::parse(&p.currency).map_err(|e| StoreError::Backend(e.to_string()))?;
     let mut from = Vec::with_capacity(p.parts.len());
     for (kind, currency, amount, _) in &p.parts {
@@ -113,25 +175,35 @@ fn transfers_of(p: &PayoutRecord) -> StoreResult<Vec<Transfer>> {
     ledger::payout_postings(&p.id, &p.payee_id, &from, to, p.amount).map_err(|e| StoreError::Backend(e.to_string()))
 }
 
+/// Asks the provider to pay a payout written "sending" and records what it says: paid, failed
+/// (reversed at once), or still pending (its reference kept). True when paid.
 async fn settle(
     store: &dyn Store,
     provider: &dyn PayoutProvider,
     p: &PayoutRecord,
     slug: &str,
     now: OffsetDateTime,
-) -> StoreResult<bool> {
-    let currency = Currency::parse(&p.currency).map_err(|e| StoreError::Backend(e.to_string()))?;
-    match provider.pay(&p.id, slug, Money::new(p.amount, currency)).await? {
-        Ok(reference) => {
+) -> StoreResult<Option<bool>> {
+    match provider.pay(p, slug).await? {
+        PayOutcome::Paid(reference) => {
             store.settle_payout(&p.id, Ok(&reference), &[], now).await?;
-            Ok(true)
+            Ok(Some(true))
         }
-        Err(why) => {
-            let reversal = ledger::reverse(&transfers_of(p)?, "payout_reversal");
-            store.settle_payout(&p.id, Err(&why), &reversal, now).await?;
-            Ok(false)
+        PayOutcome::Failed(why) => {
+            fail(store, p, &why, now).await?;
+            Ok(Some(false))
+        }
+        PayOutcome::Pending(reference) => {
+            store.payout_sent(&p.id, &reference).await?;
+            Ok(None)
         }
     }
+}
+
+/// A payout that could not be made: reversed by new transfers, its balance paid by a later run.
+pub(crate) async fn fail(store: &dyn Store, p: &PayoutRecord, why: &str, now: OffsetDateTime) -> StoreResult<bool> {
+    let reversal = ledger::reverse(&transfers_of(p)?, "payout_reversal");
+    store.settle_payout(&p.id, Err(why), &reversal, now).await
 }
 
 /// Runs payouts: settles any left sending, then pays every positive balance.
@@ -149,10 +221,10 @@ pub async fn run(
     store.create_payout_run(&run_id, by, now).await?;
     let mut summary = RunSummary { run_id: run_id.clone(), ..RunSummary::default() };
     for p in store.payouts_sending().await? {
-        if settle(store, provider, &p, &slug_of(&p.payee_id), now).await? {
-            summary.paid += 1;
-        } else {
-            summary.failed += 1;
+        match settle(store, provider, &p, &slug_of(&p.payee_id), now).await? {
+            Some(true) => summary.paid += 1,
+            Some(false) => summary.failed += 1,
+            None => summary.pending += 1,
         }
     }
     // Advances are recouped from royalties before any royalty is paid out.
@@ -175,8 +247,9 @@ pub async fn run(
             continue;
         }
         match pay_one(store, provider, rates, &run_id, &payee, &from, to, now).await {
-            Ok(Some(true)) => summary.paid += 1,
-            Ok(Some(false)) => summary.failed += 1,
+            Ok(Some(Some(true))) => summary.paid += 1,
+            Ok(Some(Some(false))) => summary.failed += 1,
+            Ok(Some(None)) => summary.pending += 1,
             Ok(None) => {}
             Err(e) => {
                 tracing::error!(payee = %label, error = %e, "payout skipped");
@@ -184,6 +257,7 @@ pub async fn run(
             }
         }
     }
+    provider.finish(&run_id, now).await?;
     store.finish_payout_run(&run_id, now).await?;
     summary.payouts = store.payouts(None, 500).await?.into_iter().filter(|p| p.run_id == run_id).collect();
     Ok(summary)
@@ -367,7 +441,7 @@ async fn pay_one(
     from: &[(AccountKey, i64)],
     to: StoreResult<(String, String, Currency)>,
     now: OffsetDateTime,
-) -> StoreResult<Option<bool>> {
+) -> StoreResult<Option<Option<bool>>> {
     let (name, slug, to) = to?;
     let (total, parts) = convert_parts(rates, &slug, from, to)?;
     if total <= 0 {

@@ -146,6 +146,14 @@ pub trait Store:
     /// Takes back one hit against `key` in the window that contains `now` (an attempt counted
     /// before it was known to succeed); never below zero, and nothing in another window.
     async fn refund_rate_limit(&self, key: &str, window: time::Duration, now: OffsetDateTime) -> StoreResult<()>;
+    /// The hits against `key` in the window that contains `now`, without counting one, and
+    /// when the window ends.
+    async fn rate_limit_hits(
+        &self,
+        key: &str,
+        window: time::Duration,
+        now: OffsetDateTime,
+    ) -> StoreResult<(i64, OffsetDateTime)>;
 
     /// Stores rates (replacing any for the same currency and date) in one transaction. Returns how many were written.
     async fn save_rates(&self, rates: &[Rate]) -> StoreResult<u64>;

@@ -5,6 +5,7 @@
 mod limits;
 mod mail_args;
 mod payment_args;
+mod payouts_cmd;
 mod serve;
 
 use std::net::SocketAddr;
@@ -59,7 +60,7 @@ enum Command {
     Ledger(LedgerCommand),
     /// Pay shops and licensors.
     #[command(subcommand)]
-    Payouts(PayoutsCommand),
+    Payouts(payouts_cmd::PayoutsCommand),
     /// Give accounts their roles: membership of a shop or licensor, or operator.
     #[command(subcommand)]
     Roles(RolesCommand),
@@ -86,14 +87,14 @@ pub fn progress_bar(message: &'static str) -> indicatif::ProgressBar {
 }
 
 #[derive(Args, Clone)]
-struct DbArgs {
+pub(crate) struct DbArgs {
     /// Database URL: sqlite://PATH or postgres://USER@HOST/DB (also read from DATABASE_URL).
     #[arg(long, env = "PODIUM_DATABASE_URL")]
     database_url: Option<String>,
 }
 
 impl DbArgs {
-    fn url(&self) -> Result<String> {
+    pub(crate) fn url(&self) -> Result<String> {
         if let Some(url) = &self.database_url {
             return Ok(url.clone());
         }
@@ -134,6 +135,11 @@ pub struct HttpArgs {
     /// (mailto: or https:; default: security@ the public URL's host).
     #[arg(long, env = "PODIUM_SECURITY_CONTACT")]
     pub security_contact: Option<String>,
+    /// Reverse proxies (addresses or networks, comma-separated: 10.0.0.0/8,::1) whose
+    /// Forwarded / X-Forwarded-For headers name the client. Without it those headers are
+    /// ignored, since any client can send them.
+    #[arg(long, env = "PODIUM_TRUSTED_PROXY")]
+    pub trusted_proxy: Option<String>,
     #[command(flatten)]
     pub mail: crate::mail_args::MailArgs,
     #[command(flatten)]
@@ -242,20 +248,6 @@ enum LedgerCommand {
     Verify {
         #[command(flatten)]
         db: DbArgs,
-    },
-}
-
-#[derive(Subcommand)]
-enum PayoutsCommand {
-    /// Pay every shop's available balance and every licensor's royalties, converted to the
-    /// payee's currency at the latest rates, through the sandbox payout provider; a failed
-    /// payout is reversed and paid by the next run.
-    Run {
-        #[command(flatten)]
-        db: DbArgs,
-        /// Make the sandbox provider refuse payouts to this payee (its slug); repeatable.
-        #[arg(long = "sandbox-fail-for", value_name = "SLUG")]
-        fail_for: Vec<String>,
     },
 }
 
@@ -394,40 +386,7 @@ async fn run(command: Command) -> Result<()> {
             println!("{} is now {what}", user.email);
             Ok(())
         }
-        Command::Payouts(PayoutsCommand::Run { db, fail_for }) => {
-            let url = db.url()?;
-            let store = podium_store::connect(&url).await?;
-            store.migrate().await.context("migration failed")?;
-            let rates = podium_domain::RateTable::new(store.latest_rates().await?);
-            let provider = podium_app::payouts::SandboxPayouts::new(store.clone(), fail_for);
-            let now = time::OffsetDateTime::now_utc();
-            let summary = podium_app::payouts::run(store.as_ref(), &provider, &rates, "podium payouts run", now)
-                .await
-                .context("the payout run failed")?;
-            let detail = podium_app::payouts::run_detail(&summary);
-            cli_audit(store.as_ref(), "payouts.run", "payout run", &detail).await?;
-            for p in &summary.payouts {
-                let amount = podium_domain::Currency::parse(&p.currency)
-                    .map(|c| podium_domain::Money::new(p.amount, c).formatted())
-                    .unwrap_or_else(|_| p.amount.to_string());
-                let payee = podium_app::payouts::payee_label(p);
-                match &p.failure {
-                    None => println!("  paid    {payee:<36} {amount}"),
-                    Some(why) => println!("  FAILED  {payee:<36} {amount}: {why} (reversed; paid by the next run)"),
-                }
-            }
-            for (payee, why) in &summary.skipped {
-                println!("  SKIPPED {payee:<36} {why} (its balance stays for the next run)");
-            }
-            println!(
-                "payout run {}: {} paid, {} failed, {} skipped",
-                summary.run_id,
-                summary.paid,
-                summary.failed,
-                summary.skipped.len()
-            );
-            Ok(())
-        }
+        Command::Payouts(cmd) => payouts_cmd::run(cmd).await,
         Command::Reindex { db, data_dir } => {
             let url = db.url()?;
             let store = podium_store::connect(&url).await?;
@@ -566,7 +525,7 @@ async fn run(command: Command) -> Result<()> {
 
 /// Records a command's change in the operator's audit log: who ran it (the shell's user) from
 /// the command line.
-async fn cli_audit(store: &dyn podium_app::Store, action: &str, subject: &str, detail: &str) -> Result<()> {
+pub(crate) async fn cli_audit(store: &dyn podium_app::Store, action: &str, subject: &str, detail: &str) -> Result<()> {
     let user = std::env::var("USER").or_else(|_| std::env::var("LOGNAME")).unwrap_or_else(|_| "unknown".into());
     let actor = podium_app::security::Actor {
         user_id: String::new(),

@@ -61,7 +61,10 @@ pub async fn serve(url: &str, http: &HttpArgs, data_dir: &Path, demo_mode: Optio
     let local = listener.local_addr().context("no local address")?;
     let public_url = public_url(http.public_url.as_deref(), local)?;
     let payments = http.payment.provider()?;
+    let trusted_proxies = podium_web::kit::proxy::TrustedProxies::parse(http.trusted_proxy.as_deref().unwrap_or(""))
+        .map_err(|e| anyhow::anyhow!("--trusted-proxy: {e}"))?;
     let config = WebConfig {
+        trusted_proxies,
         stripe: payments.as_ref().map(|(_, browser)| browser.clone()),
         default_country,
         secure_cookies: http.secure_cookies,

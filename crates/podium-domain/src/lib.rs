@@ -6,12 +6,14 @@
 pub mod address;
 pub mod approval;
 pub mod authenticity;
+pub mod bank;
 pub mod catalogue;
 pub mod country;
 pub mod currency;
 pub mod drop;
 pub mod fx;
 pub mod identity;
+pub mod iso20022;
 pub mod landed;
 pub mod lang;
 pub mod ledger;

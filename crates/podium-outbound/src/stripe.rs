@@ -279,7 +279,7 @@ impl PaymentProvider for StripeProvider {
             ("payment_method", method.to_string()),
             ("capture_method", "manual".to_string()),
             ("payment_method_types[]", "card".to_string()),
-            (concat!("metadata[", "podium_reference", "]"), req.reference.to_string()),
+            ("metadata[podium_reference]", req.reference.to_string()),
         ];
         let key = format!("podium-{}-create", req.reference);
         let created = match self.call(reqwest::Method::POST, "/v1/payment_intents", &form, Some(&key)).await? {
@@ -364,6 +364,19 @@ impl PaymentProvider for StripeProvider {
             })?;
         let event: Value = serde_json::from_slice(body).map_err(|_| WebhookError::Missing)?;
         event_of(&event).ok_or(WebhookError::Missing)
+    }
+
+    async fn fingerprint(&self, source: PaymentSource<'_>) -> Result<Option<String>, PaymentError> {
+        let PaymentSource::Method(m) = source else { return Ok(None) };
+        let Ok(id) = path_id(m) else { return Ok(None) };
+        match self.call(reqwest::Method::GET, &format!("/v1/payment_methods/{id}"), &[], None).await? {
+            Ok(pm) => {
+                let card = if pm["card"].is_object() { &pm["card"] } else { &pm };
+                Ok(card["fingerprint"].as_str().filter(|f| !f.is_empty()).map(String::from))
+            }
+            Err(e) if e.status == 404 => Err(PaymentError::UnknownMethod),
+            Err(e) => Err(refused(&e)),
+        }
     }
 
     async fn action_secret(&self, payment_id: &str) -> Result<Option<String>, PaymentError> {

@@ -3,7 +3,7 @@
 //! provider's record of what it paid.
 
 use async_trait::async_trait;
-use podium_app::payouts::{parse_parts, parts_text, PayoutRecord, PayoutStore};
+use podium_app::payouts::{parse_parts, parts_text, PayeeAccount, PayoutFile, PayoutRecord, PayoutStore};
 use podium_app::{StoreError, StoreResult};
 use podium_domain::ledger::{AccountKind, Transfer};
 use podium_domain::Money;
@@ -178,4 +178,140 @@ impl PayoutStore for SqlStore {
         });
         Ok(())
     }
+
+    async fn payout_sent(&self, id: &str, provider_ref: &str) -> StoreResult<()> {
+        write_tx!(self, |tx| {
+            sqlx::query("UPDATE payouts SET provider_ref = $2 WHERE id = $1 AND status = 'sending'")
+                .bind(id)
+                .bind(provider_ref)
+                .execute(&mut *tx)
+                .await
+                .map_err(backend)?;
+        });
+        Ok(())
+    }
+
+    async fn payouts_with_ref(&self, provider_ref: &str) -> StoreResult<Vec<PayoutRecord>> {
+        let sql = format!("{PAYOUT_SELECT} WHERE p.status = 'sending' AND p.provider_ref = $1 ORDER BY p.created_at");
+        let rows: Vec<Row> =
+            read!(self, |pool| { sqlx::query_as(&sql).bind(provider_ref).fetch_all(pool).await.map_err(backend)? });
+        Ok(rows.into_iter().map(record).collect())
+    }
+
+    async fn save_payee_account(&self, a: &PayeeAccount) -> StoreResult<()> {
+        write_tx!(self, |tx| {
+            sqlx::query(
+                "INSERT INTO payee_accounts (payee_id, holder, country, iban, bic, account_number, bank_code, updated_by, updated_at) \
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) \
+                 ON CONFLICT (payee_id) DO UPDATE SET holder = excluded.holder, country = excluded.country, \
+                 iban = excluded.iban, bic = excluded.bic, account_number = excluded.account_number, \
+                 bank_code = excluded.bank_code, updated_by = excluded.updated_by, updated_at = excluded.updated_at",
+            )
+            .bind(&a.payee_id)
+            .bind(&a.holder)
+            .bind(&a.country)
+            .bind(&a.iban)
+            .bind(&a.bic)
+            .bind(&a.account_number)
+            .bind(&a.bank_code)
+            .bind(&a.updated_by)
+            .bind(micros(a.updated_at))
+            .execute(&mut *tx)
+            .await
+            .map_err(backend)?;
+        });
+        Ok(())
+    }
+
+    async fn payee_account(&self, payee_id: &str) -> StoreResult<Option<PayeeAccount>> {
+        type AccountRow =
+            (String, String, String, Option<String>, Option<String>, Option<String>, Option<String>, String, i64);
+        let row: Option<AccountRow> = read!(self, |pool| {
+            sqlx::query_as(
+                "SELECT payee_id, holder, country, iban, bic, account_number, bank_code, updated_by, updated_at \
+                 FROM payee_accounts WHERE payee_id = $1",
+            )
+            .bind(payee_id)
+            .fetch_optional(pool)
+            .await
+            .map_err(backend)?
+        });
+        Ok(row.map(|(payee_id, holder, country, iban, bic, account_number, bank_code, updated_by, at)| PayeeAccount {
+            payee_id,
+            holder,
+            country,
+            iban,
+            bic,
+            account_number,
+            bank_code,
+            updated_by,
+            updated_at: from_micros(at),
+        }))
+    }
+
+    async fn save_payout_file(&self, f: &PayoutFile) -> StoreResult<()> {
+        write_tx!(self, |tx| {
+            sqlx::query(
+                "INSERT INTO payout_files (id, run_id, currency, transfers, total, body, status, created_at) \
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8) ON CONFLICT (id) DO NOTHING",
+            )
+            .bind(&f.id)
+            .bind(&f.run_id)
+            .bind(&f.currency)
+            .bind(f.transfers)
+            .bind(f.total)
+            .bind(&f.body)
+            .bind(&f.status)
+            .bind(micros(f.created_at))
+            .execute(&mut *tx)
+            .await
+            .map_err(backend)?;
+        });
+        Ok(())
+    }
+
+    async fn payout_files(&self, limit: i64) -> StoreResult<Vec<PayoutFile>> {
+        let rows: Vec<FileRow> = read!(self, |pool| {
+            sqlx::query_as(&format!("{FILE_SELECT} ORDER BY created_at DESC, id LIMIT $1"))
+                .bind(limit)
+                .fetch_all(pool)
+                .await
+                .map_err(backend)?
+        });
+        Ok(rows.into_iter().map(file).collect())
+    }
+
+    async fn payout_file(&self, id: &str) -> StoreResult<Option<PayoutFile>> {
+        let row: Option<FileRow> = read!(self, |pool| {
+            sqlx::query_as(&format!("{FILE_SELECT} WHERE id = $1"))
+                .bind(id)
+                .fetch_optional(pool)
+                .await
+                .map_err(backend)?
+        });
+        Ok(row.map(file))
+    }
+
+    async fn accept_payout_file(&self, id: &str, now: OffsetDateTime) -> StoreResult<bool> {
+        let n = write_tx!(self, |tx| {
+            sqlx::query(
+                "UPDATE payout_files SET status = 'accepted', accepted_at = $2 WHERE id = $1 AND status = 'written'",
+            )
+            .bind(id)
+            .bind(micros(now))
+            .execute(&mut *tx)
+            .await
+            .map_err(backend)?
+            .rows_affected()
+        });
+        Ok(n == 1)
+    }
+}
+
+const FILE_SELECT: &str = "SELECT id, run_id, currency, transfers, total, body, status, created_at FROM payout_files";
+
+type FileRow = (String, String, String, i64, i64, String, String, i64);
+
+fn file((id, run_id, currency, transfers, total, body, status, created_at): FileRow) -> PayoutFile {
+    PayoutFile { id, run_id, currency, transfers, total, body, status, created_at: from_micros(created_at) }
 }

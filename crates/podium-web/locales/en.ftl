@@ -1217,6 +1217,7 @@ checkout-error-customs-missing = This order comes from outside Korea: enter your
 checkout-error-postal-shape = This postal code does not look like one of this country's.
 
 # Stripe
+checkout-error-too-many-attempts = Too many payment attempts were made from here or with this card. Nothing was charged or reserved; please try again in an hour.
 checkout-stripe-note = Your card details go straight to Stripe, our payment provider; this shop never sees them.
 checkout-stripe-noscript = Paying by card needs JavaScript, which Stripe uses to take your card details securely. Turn it on for this page to continue.
 checkout-card-label = Card
@@ -1226,3 +1227,25 @@ stripe-wait = Opening your bank’s check…
 stripe-failed = Your bank could not confirm the payment.
 stripe-noscript = Your bank’s check needs JavaScript. Turn it on for this page, or come back to your order before the hold runs out.
 stripe-back = Back to my order
+
+# Bank accounts for payouts
+bank-account-title = Bank account for payouts
+bank-account-intro = Payouts are sent to this account by bank transfer. An IBAN is checked as you type it; where IBANs are not used, give the account number and the bank’s BIC or local code.
+bank-account-saved = Saved. The next payout goes to this account.
+bank-account-on-file = On file
+bank-account-none = No bank account yet: payouts by bank transfer wait until you add one.
+bank-holder = Account holder
+bank-iban-legend = IBAN (Europe and most of the world)
+bank-domestic-legend = Or: a domestic account (Japan, Korea, Kenya, the US…)
+bank-account-number = Account number
+bank-code = Bank code
+bank-country = Bank’s country (ISO code)
+bank-account-save = Save bank account
+payout-files-title = Bank files
+payout-files-intro = Credit-transfer files (ISO 20022 pain.001) written by payout runs, one per currency. Send each to the bank; when the bank has accepted it, mark it accepted, or import the bank’s camt.054 notification (podium payouts import-camt054).
+payout-file = File
+payout-file-transfers = Transfers
+payout-file-status = Status
+payout-file-accept = Mark accepted by the bank
+payout-file-accepted-badge = Accepted
+payout-file-accepted = File accepted: { $count } payouts paid.

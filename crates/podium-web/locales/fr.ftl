@@ -1217,6 +1217,7 @@ checkout-error-customs-missing = Cette commande vient de l’étranger : saisiss
 checkout-error-postal-shape = Ce code postal ne ressemble pas à un code postal de ce pays.
 
 # Stripe
+checkout-error-too-many-attempts = Trop de tentatives de paiement ont été faites d’ici ou avec cette carte. Rien n’a été débité ni réservé ; réessayez dans une heure.
 checkout-stripe-note = Les données de votre carte vont directement à Stripe, notre prestataire de paiement ; cette boutique ne les voit jamais.
 checkout-stripe-noscript = Le paiement par carte nécessite JavaScript, que Stripe utilise pour recevoir votre carte en sécurité. Activez-le sur cette page pour continuer.
 checkout-card-label = Carte
@@ -1226,3 +1227,25 @@ stripe-wait = Ouverture de la vérification de votre banque…
 stripe-failed = Votre banque n’a pas pu confirmer le paiement.
 stripe-noscript = La vérification de votre banque nécessite JavaScript. Activez-le sur cette page, ou revenez à votre commande avant la fin de la réservation.
 stripe-back = Retour à ma commande
+
+# Bank accounts for payouts
+bank-account-title = Compte bancaire pour les versements
+bank-account-intro = Les versements sont envoyés sur ce compte par virement. L’IBAN est vérifié à la saisie ; là où l’IBAN n’existe pas, indiquez le numéro de compte et le BIC ou le code de la banque.
+bank-account-saved = Enregistré. Le prochain versement ira sur ce compte.
+bank-account-on-file = Compte enregistré
+bank-account-none = Aucun compte bancaire : les versements par virement attendent que vous en ajoutiez un.
+bank-holder = Titulaire du compte
+bank-iban-legend = IBAN (Europe et la plupart des pays)
+bank-domestic-legend = Ou : un compte national (Japon, Corée, Kenya, États-Unis…)
+bank-account-number = Numéro de compte
+bank-code = Code banque
+bank-country = Pays de la banque (code ISO)
+bank-account-save = Enregistrer le compte
+payout-files-title = Fichiers bancaires
+payout-files-intro = Fichiers de virements (ISO 20022 pain.001) écrits par les versements, un par devise. Envoyez-les à la banque ; une fois acceptés, marquez-les comme tels ou importez l’avis camt.054 de la banque (podium payouts import-camt054).
+payout-file = Fichier
+payout-file-transfers = Virements
+payout-file-status = État
+payout-file-accept = Marquer accepté par la banque
+payout-file-accepted-badge = Accepté
+payout-file-accepted = Fichier accepté : { $count } versements payés.

@@ -1217,6 +1217,7 @@ checkout-error-customs-missing = この注文は韓国国外から発送され�
 checkout-error-postal-shape = この国の郵便番号の形ではありません。
 
 # Stripe
+checkout-error-too-many-attempts = この接続またはこのカードからの支払いの試行が多すぎます。請求も取り置きも行っていません。1時間後にもう一度お試しください。
 checkout-stripe-note = カード情報は決済代行の Stripe に直接送られ、このショップには届きません。
 checkout-stripe-noscript = カードでのお支払いには JavaScript が必要です（Stripe がカード情報を安全に受け取るため）。このページで有効にしてください。
 checkout-card-label = カード
@@ -1226,3 +1227,25 @@ stripe-wait = カード会社の確認画面を開いています…
 stripe-failed = カード会社でお支払いを確認できませんでした。
 stripe-noscript = カード会社の確認には JavaScript が必要です。このページで有効にするか、取り置き期限までに注文ページへお戻りください。
 stripe-back = 注文に戻る
+
+# Bank accounts for payouts
+bank-account-title = 支払い先の銀行口座
+bank-account-intro = 支払いはこの口座へ銀行振込で送られます。IBAN は入力時に確認します。IBAN のない国では口座番号と銀行の BIC または銀行コードを入力してください。
+bank-account-saved = 保存しました。次回の支払いはこの口座に送られます。
+bank-account-on-file = 登録済み
+bank-account-none = 銀行口座が未登録です。登録するまで銀行振込での支払いは保留されます。
+bank-holder = 口座名義
+bank-iban-legend = IBAN（欧州など）
+bank-domestic-legend = または国内口座（日本、韓国、ケニア、米国など）
+bank-account-number = 口座番号
+bank-code = 銀行コード
+bank-country = 銀行の国（ISO コード）
+bank-account-save = 口座を保存
+payout-files-title = 銀行ファイル
+payout-files-intro = 支払い実行で作成された振込ファイル（ISO 20022 pain.001、通貨ごとに1つ）。銀行に送り、受理されたら「受理済み」にするか、銀行の camt.054 通知を取り込んでください（podium payouts import-camt054）。
+payout-file = ファイル
+payout-file-transfers = 振込数
+payout-file-status = 状態
+payout-file-accept = 銀行が受理済みにする
+payout-file-accepted-badge = 受理済み
+payout-file-accepted = ファイルを受理済みにしました：{ $count } 件の支払いが完了。

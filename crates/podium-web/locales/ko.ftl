@@ -1217,6 +1217,7 @@ checkout-error-customs-missing = 해외에서 발송되는 주문입니다: 개�
 checkout-error-postal-shape = 이 나라의 우편번호 형식이 아닙니다.
 
 # Stripe
+checkout-error-too-many-attempts = 이 위치 또는 이 카드로 결제 시도가 너무 많았습니다. 청구되거나 보류된 것은 없습니다. 한 시간 후에 다시 시도해 주세요.
 checkout-stripe-note = 카드 정보는 결제 대행사 Stripe로 바로 전달되며 이 상점은 볼 수 없습니다.
 checkout-stripe-noscript = 카드 결제에는 JavaScript가 필요합니다(Stripe가 카드 정보를 안전하게 받기 위해 사용). 이 페이지에서 켜 주세요.
 checkout-card-label = 카드
@@ -1226,3 +1227,25 @@ stripe-wait = 카드사 인증 화면을 여는 중…
 stripe-failed = 카드사가 결제를 확인하지 못했습니다.
 stripe-noscript = 카드사 인증에는 JavaScript가 필요합니다. 이 페이지에서 켜거나, 보류 시간이 끝나기 전에 주문으로 돌아오세요.
 stripe-back = 내 주문으로 돌아가기
+
+# Bank accounts for payouts
+bank-account-title = 정산 받을 은행 계좌
+bank-account-intro = 정산금은 이 계좌로 송금됩니다. IBAN은 입력할 때 확인합니다. IBAN이 없는 나라는 계좌 번호와 은행 BIC 또는 은행 코드를 입력하세요.
+bank-account-saved = 저장했습니다. 다음 정산은 이 계좌로 갑니다.
+bank-account-on-file = 등록된 계좌
+bank-account-none = 등록된 계좌가 없습니다. 계좌를 추가할 때까지 송금 정산은 보류됩니다.
+bank-holder = 예금주
+bank-iban-legend = IBAN(유럽 등)
+bank-domestic-legend = 또는 국내 계좌(일본, 한국, 케냐, 미국 등)
+bank-account-number = 계좌 번호
+bank-code = 은행 코드
+bank-country = 은행 국가(ISO 코드)
+bank-account-save = 계좌 저장
+payout-files-title = 은행 파일
+payout-files-intro = 정산 실행이 만든 송금 파일(ISO 20022 pain.001, 통화별 1개)입니다. 은행에 보내고, 은행이 접수하면 접수됨으로 표시하거나 은행의 camt.054 통지를 가져오세요(podium payouts import-camt054).
+payout-file = 파일
+payout-file-transfers = 송금 건수
+payout-file-status = 상태
+payout-file-accept = 은행 접수됨으로 표시
+payout-file-accepted-badge = 접수됨
+payout-file-accepted = 파일 접수됨: 정산 { $count }건 지급 완료.

@@ -1217,6 +1217,7 @@ checkout-error-customs-missing = 此订单从韩国境外发货：请输入您�
 checkout-error-postal-shape = 这不像是该国家的邮政编码。
 
 # Stripe
+checkout-error-too-many-attempts = 来自此处或使用此卡的付款尝试过多。未扣款，也未保留商品；请一小时后再试。
 checkout-stripe-note = 您的卡信息直接发送给支付服务商 Stripe，本店看不到。
 checkout-stripe-noscript = 刷卡支付需要 JavaScript（Stripe 用它安全地接收卡信息）。请在此页面启用后继续。
 checkout-card-label = 银行卡
@@ -1226,3 +1227,25 @@ stripe-wait = 正在打开银行验证…
 stripe-failed = 银行未能确认这笔付款。
 stripe-noscript = 银行验证需要 JavaScript。请在此页面启用，或在保留期结束前回到订单页。
 stripe-back = 返回我的订单
+
+# Bank accounts for payouts
+bank-account-title = 收款银行账户
+bank-account-intro = 结算款通过银行转账汇入此账户。输入 IBAN 时即会校验；不使用 IBAN 的国家请填写账号及银行 BIC 或银行代码。
+bank-account-saved = 已保存。下一笔结算将汇入此账户。
+bank-account-on-file = 已登记
+bank-account-none = 尚未登记银行账户：添加之前，银行转账结算将暂缓。
+bank-holder = 户名
+bank-iban-legend = IBAN（欧洲等）
+bank-domestic-legend = 或：本地账户（日本、韩国、肯尼亚、美国等）
+bank-account-number = 账号
+bank-code = 银行代码
+bank-country = 银行所在国（ISO 代码）
+bank-account-save = 保存账户
+payout-files-title = 银行文件
+payout-files-intro = 结算运行生成的转账文件（ISO 20022 pain.001，每种货币一个）。发送给银行；银行受理后标记为已受理，或导入银行的 camt.054 通知（podium payouts import-camt054）。
+payout-file = 文件
+payout-file-transfers = 转账笔数
+payout-file-status = 状态
+payout-file-accept = 标记为银行已受理
+payout-file-accepted-badge = 已受理
+payout-file-accepted = 文件已受理：{ $count } 笔结算已支付。

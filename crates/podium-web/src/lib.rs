@@ -64,6 +64,8 @@ pub struct WebConfig {
     pub security_contact: Option<String>,
     /// Set when payments go through Stripe: what the checkout page's Stripe.js needs.
     pub stripe: Option<StripeBrowser>,
+    /// Proxies whose `Forwarded` / `X-Forwarded-For` headers name the client (none by default).
+    pub trusted_proxies: kit::proxy::TrustedProxies,
 }
 
 /// What the browser needs to take card details and the second step through Stripe.js, so
@@ -116,6 +118,7 @@ impl Default for WebConfig {
             public_url: "http://127.0.0.1:8080".to_string(),
             security_contact: None,
             stripe: None,
+            trusted_proxies: kit::proxy::TrustedProxies::default(),
         }
     }
 }
@@ -195,7 +198,9 @@ fn all_routes() -> routes::Routes {
         .merge(account::follows::routes())
         .merge(storefront::drops::routes())
         .merge(console::operator::payouts::routes())
+        .merge(console::operator::payout_files::routes())
         .merge(console::money::dashboards::routes())
+        .merge(console::money::bank_account::routes())
         .merge(storefront::verify::routes())
         .merge(console::operator::rates::routes())
         .merge(console::licensing::console::routes())
@@ -214,6 +219,7 @@ pub fn route_table() -> Vec<routes::Route> {
 pub fn router(state: AppState) -> Router {
     let tls = state.config.secure_cookies;
     let shedder = Arc::new(shedding::Shedder::new(state.config.in_flight, state.i18n.clone()));
+    let proxies = state.config.trusted_proxies.clone();
     let app = all_routes()
         .into_parts()
         .0
@@ -227,7 +233,9 @@ pub fn router(state: AppState) -> Router {
             tower_http::trace::TraceLayer::new_for_http()
                 .make_span_with(tower_http::trace::DefaultMakeSpan::new().level(tracing::Level::INFO))
                 .on_response(tower_http::trace::DefaultOnResponse::new().level(tracing::Level::INFO)),
-        );
+        )
+        // Outermost: everything inside sees the client a trusted proxy names.
+        .layer(axum::middleware::from_fn_with_state(proxies, kit::proxy::real_client));
     // A language prefix (`/ko/…`) comes off before routing, so it must wrap the whole router.
     Router::new().fallback_service(tower::ServiceExt::map_request(app, lang_path::strip))
 }

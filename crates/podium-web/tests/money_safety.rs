@@ -196,6 +196,7 @@ async fn unpaid_orders_cannot_hoard_stock(backend: Backend) {
         per_client,
         per_account,
         per_card,
+        attempts: podium_app::payment_limits::AttemptLimits::default(),
     };
     // Per client: two unpaid orders from one address, the third refused (and cancelled).
     let mut node = app.with_config(node_config(hold(2, 10, 10)));

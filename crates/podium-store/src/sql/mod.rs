@@ -377,6 +377,15 @@ impl Store for SqlStore {
         self.refund_rate_limit_in(key, window, now).await
     }
 
+    async fn rate_limit_hits(
+        &self,
+        key: &str,
+        window: time::Duration,
+        now: OffsetDateTime,
+    ) -> StoreResult<(i64, OffsetDateTime)> {
+        self.rate_limit_hits_in(key, window, now).await
+    }
+
     async fn clear_rate_limit(&self, key: &str) -> StoreResult<()> {
         self.clear_rate_limit_in(key).await
     }

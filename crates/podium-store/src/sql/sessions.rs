@@ -81,6 +81,25 @@ impl SqlStore {
         Ok((hits, from_micros(start + window_us)))
     }
 
+    pub(super) async fn rate_limit_hits_in(
+        &self,
+        key: &str,
+        window: time::Duration,
+        now: OffsetDateTime,
+    ) -> StoreResult<(i64, OffsetDateTime)> {
+        let window_us = (window.whole_microseconds() as i64).max(1);
+        let start = micros(now).div_euclid(window_us) * window_us;
+        let hits: Option<i64> = read!(self, |pool| {
+            sqlx::query_scalar::<_, i64>("SELECT hits FROM rate_limits WHERE key = $1 AND window_start = $2")
+                .bind(key)
+                .bind(start)
+                .fetch_optional(pool)
+                .await
+                .map_err(backend)?
+        });
+        Ok((hits.unwrap_or(0), from_micros(start + window_us)))
+    }
+
     pub(super) async fn refund_rate_limit_in(
         &self,
         key: &str,

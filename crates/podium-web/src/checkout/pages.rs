@@ -302,6 +302,7 @@ pub(crate) fn checkout_error_text(tr: &Tr, e: &CheckoutError, user: Option<&str>
             None => tr.t("checkout-error-cart-changed"),
         },
         CheckoutError::TooManyPending { .. } => tr.t("checkout-error-too-many-pending"),
+        CheckoutError::TooManyAttempts { .. } => tr.t("checkout-error-too-many-attempts"),
         CheckoutError::TooLarge { max } => tr.t1("checkout-error-too-large", "max", &tr.money(*max)),
         other => other.to_string(),
     }
@@ -361,7 +362,9 @@ pub(crate) async fn place(
                         CheckoutError::SoldOut { .. } | CheckoutError::Drop(_) | CheckoutError::CartTaken { .. } => {
                             StatusCode::CONFLICT
                         }
-                        CheckoutError::TooManyPending { .. } => StatusCode::TOO_MANY_REQUESTS,
+                        CheckoutError::TooManyPending { .. } | CheckoutError::TooManyAttempts { .. } => {
+                            StatusCode::TOO_MANY_REQUESTS
+                        }
                         _ => StatusCode::UNPROCESSABLE_ENTITY,
                     };
                     (status, checkout_error_text(&tr, &e, req.user_id.as_deref()))

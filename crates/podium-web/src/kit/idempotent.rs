@@ -79,17 +79,19 @@ where
 {
     let (status, body, replayed) = run(state, scope, key, body, work).await;
     let ctype = if status.is_success() { "application/json" } else { "application/problem+json" };
+    // A kept problem says how long to wait; the header says it again, as for any 429.
+    let retry_after = (status == StatusCode::TOO_MANY_REQUESTS)
+        .then(|| serde_json::from_str::<serde_json::Value>(&body).ok()?["retry_after"].as_i64())
+        .flatten();
+    let mut response = (status, [(axum::http::header::CONTENT_TYPE, ctype)], body).into_response();
+    let headers = response.headers_mut();
     if replayed {
-        (
-            status,
-            [
-                (axum::http::header::CONTENT_TYPE, ctype),
-                (axum::http::HeaderName::from_static("idempotent-replayed"), "true"),
-            ],
-            body,
-        )
-            .into_response()
-    } else {
-        (status, [(axum::http::header::CONTENT_TYPE, ctype)], body).into_response()
+        headers.insert("idempotent-replayed", axum::http::HeaderValue::from_static("true"));
     }
+    if let Some(secs) = retry_after {
+        if let Ok(v) = axum::http::HeaderValue::from_str(&secs.to_string()) {
+            headers.insert(axum::http::header::RETRY_AFTER, v);
+        }
+    }
+    response
 }

@@ -18,6 +18,7 @@ pub mod listing;
 pub mod money_format;
 pub mod org_view;
 pub mod product_card;
+pub mod proxy;
 pub mod render;
 pub mod story_card;
 pub mod uploads;

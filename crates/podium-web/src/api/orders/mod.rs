@@ -51,6 +51,16 @@ pub fn checkout_problem(e: CheckoutError, user_id: Option<&str>) -> ApiError {
             e.retry_after = Some(retry_after_secs);
             e
         }
+        CheckoutError::TooManyAttempts { retry_after_secs, limit } => {
+            let mut e = ApiError::new(
+                StatusCode::TOO_MANY_REQUESTS,
+                "too-many-payment-attempts",
+                "Too many payment attempts",
+                format!("too many {}; nothing was reserved or charged — try again later", limit.as_str()),
+            );
+            e.retry_after = Some(retry_after_secs);
+            e
+        }
         CheckoutError::TooLarge { max } => {
             ApiError::invalid("lines", format!("the order's total is over the limit of {}", max.formatted()))
         }
@@ -109,7 +119,7 @@ pub fn checkout_problem(e: CheckoutError, user_id: Option<&str>) -> ApiError {
            ("Idempotency-Key" = Option<String>, Header, description = "Makes retries safe: the same key and body return the same order")),
     responses((status = 201, body = PlacedJson), (status = 402, body = Problem, description = "The card was declined; nothing stays reserved"),
               (status = 404, body = Problem), (status = 409, body = Problem, description = "Sold out, the cart is already being checked out or was ordered, or the first request with this key is still running"),
-              (status = 429, body = Problem, description = "Too many unpaid orders wait for the card's second step"),
+              (status = 429, body = Problem, description = "Too many unpaid orders wait for the card's second step, or too many payment attempts or declines (card testing); see Retry-After"),
               (status = 422, body = Problem)))]
 pub async fn checkout_cart(
     State(state): State<AppState>,

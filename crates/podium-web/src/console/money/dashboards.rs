@@ -99,13 +99,15 @@ struct DashboardPage {
     /// What a shop owes, per currency, with why (the shop's page only).
     owed: Vec<crate::console::money::standing::Owed>,
     charts: Vec<Chart>,
+    /// Where the org keeps its bank details for payouts (shops' and licensors' pages).
+    bank: Option<String>,
 }
 
-fn member<'a>(v: &'a Visitor, slug: &str, kind: OrgKind) -> Option<&'a Org> {
+pub(crate) fn member<'a>(v: &'a Visitor, slug: &str, kind: OrgKind) -> Option<&'a Org> {
     v.principal.as_ref().and_then(|p| p.orgs_of(kind).find(|o| o.slug == slug))
 }
 
-fn deny(v: Visitor) -> Result<Response, PageError> {
+pub(crate) fn deny(v: Visitor) -> Result<Response, PageError> {
     if v.principal.is_none() {
         let to = format!("/signin?next={}", v.path);
         return Ok(v.respond(Redirect::to(&to)));
@@ -199,6 +201,7 @@ async fn licensor(
         heading: v.tr.t1("dash-royalties-title", "org", &org.name),
         intro: v.tr.t("dash-royalties-intro"),
         back: (format!("/console/licensing/{}", org.slug), org.name.clone()),
+        bank: Some(format!("/console/licensing/{}/bank-account", org.slug)),
         figures: total.iter().map(|(c, m)| (v.tr.t("dash-royalties-total"), money(*m, *c))).collect(),
         period: Some((
             period.from.map(|d| d.to_string()).unwrap_or_default(),
@@ -265,6 +268,7 @@ async fn shop(State(state): State<AppState>, v: Visitor, Path(slug): Path<String
         heading: v.tr.t1("dash-shop-title", "org", &org.name),
         intro: v.tr.t("dash-shop-intro"),
         back: (format!("/console/shops/{}", org.slug), org.name.clone()),
+        bank: Some(format!("/console/shops/{}/bank-account", org.slug)),
         figures,
         period: None,
         owed,
@@ -300,6 +304,7 @@ async fn operator(State(state): State<AppState>, v: Visitor) -> Result<Response,
         heading: v.tr.t("dash-operator-title"),
         intro: v.tr.t("dash-operator-intro"),
         back: ("/console/operator".into(), v.tr.t("role-operator")),
+        bank: None,
         figures: Vec::new(),
         period: None,
         owed: Vec::new(),

@@ -66,6 +66,7 @@ struct ListPage {
     layout: Layout,
     rows: Vec<Row>,
     notice: Option<String>,
+    files: Vec<crate::console::operator::payout_files::FileRow>,
 }
 
 #[derive(Deserialize, Default)]
@@ -76,6 +77,8 @@ struct ListQuery {
     failed: String,
     #[serde(default)]
     skipped: String,
+    #[serde(default)]
+    accepted: String,
 }
 
 async fn list(State(state): State<AppState>, v: Visitor, Query(q): Query<ListQuery>) -> Result<Response, PageError> {
@@ -91,7 +94,12 @@ async fn list(State(state): State<AppState>, v: Visitor, Query(q): Query<ListQue
             n.push_str(&v.tr.t1("payouts-skipped", "count", &skipped.to_string()));
         }
     }
-    let page = ListPage { layout: Layout::new(&v), rows: all.iter().map(|p| row(&v, p)).collect(), notice };
+    if let Ok(n) = q.accepted.parse::<u32>() {
+        notice = Some(v.tr.t1("payout-file-accepted", "count", &n.to_string()));
+    }
+    let files = state.store.payout_files(50).await.map_err(|e| PageError::internal(v.tr.clone(), e))?;
+    let files = crate::console::operator::payout_files::rows(&v, &files);
+    let page = ListPage { layout: Layout::new(&v), rows: all.iter().map(|p| row(&v, p)).collect(), notice, files };
     Ok(render(v, StatusCode::OK, page))
 }
 

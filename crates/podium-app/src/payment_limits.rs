@@ -1,0 +1,129 @@
+//! Card-testing defence: someone with a list of stolen card numbers tries them one after another
+//! against a small order to learn which work. Podium counts, in the database (so every node
+//! counts the same), payment attempts per client address and per cart, and declines per client
+//! address and per card (by its fingerprint); over a limit, the checkout is refused before any
+//! stock is reserved or the provider is asked, with how long to wait (`Retry-After`).
+
+use time::{Duration, OffsetDateTime};
+
+use crate::ports::StoreResult;
+use crate::Store;
+
+/// How many payment attempts and declines are allowed in each window.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct AttemptLimits {
+    pub window: Duration,
+    /// Checkouts that reach the payment, per client address.
+    pub attempts_per_client: i64,
+    /// Checkouts that reach the payment, per cart.
+    pub attempts_per_cart: i64,
+    /// Declined payments per client address.
+    pub declines_per_client: i64,
+    /// Declined payments per card.
+    pub declines_per_card: i64,
+}
+
+impl Default for AttemptLimits {
+    fn default() -> Self {
+        AttemptLimits {
+            window: Duration::hours(1),
+            attempts_per_client: 60,
+            attempts_per_cart: 10,
+            declines_per_client: 5,
+            declines_per_card: 3,
+        }
+    }
+}
+
+impl AttemptLimits {
+    /// No limits (the demo's history and load tests).
+    pub fn unlimited() -> Self {
+        AttemptLimits {
+            attempts_per_client: i64::MAX,
+            attempts_per_cart: i64::MAX,
+            declines_per_client: i64::MAX,
+            declines_per_card: i64::MAX,
+            ..AttemptLimits::default()
+        }
+    }
+}
+
+/// Which count is over its limit.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum AttemptLimit {
+    ClientAttempts,
+    CartAttempts,
+    ClientDeclines,
+    CardDeclines,
+}
+
+impl AttemptLimit {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            AttemptLimit::ClientAttempts => "payment attempts from this address",
+            AttemptLimit::CartAttempts => "payment attempts for this cart",
+            AttemptLimit::ClientDeclines => "declined payments from this address",
+            AttemptLimit::CardDeclines => "declined payments with this card",
+        }
+    }
+}
+
+fn client_key(client_key: &str) -> String {
+    format!("pay:client:{client_key}")
+}
+
+/// Counts one payment attempt, after checking the declines already counted; answers the limit
+/// passed and the seconds until its window ends, if any (nothing is counted then).
+pub async fn admit(
+    store: &dyn Store,
+    limits: &AttemptLimits,
+    client: &str,
+    cart_id: &str,
+    card: Option<&str>,
+    now: OffsetDateTime,
+) -> StoreResult<Option<(AttemptLimit, i64)>> {
+    let wait = |end: OffsetDateTime| (end - now).whole_seconds().max(1);
+    let declines = [
+        (format!("decline:client:{client}"), limits.declines_per_client, AttemptLimit::ClientDeclines),
+        (format!("decline:card:{}", card.unwrap_or_default()), limits.declines_per_card, AttemptLimit::CardDeclines),
+    ];
+    for (key, limit, which) in declines {
+        if key.ends_with(':') {
+            continue;
+        }
+        let (hits, end) = store.rate_limit_hits(&key, limits.window, now).await?;
+        if hits >= limit {
+            return Ok(Some((which, wait(end))));
+        }
+    }
+    let attempts = [
+        (client_key(client), limits.attempts_per_client, AttemptLimit::ClientAttempts),
+        (format!("pay:cart:{cart_id}"), limits.attempts_per_cart, AttemptLimit::CartAttempts),
+    ];
+    for (i, (key, limit, which)) in attempts.iter().enumerate() {
+        let (hits, end) = store.hit_rate_limit(key, limits.window, now).await?;
+        if hits > *limit {
+            // Refused attempts do not count: take back what this one added.
+            for (key, _, _) in &attempts[..=i] {
+                store.refund_rate_limit(key, limits.window, now).await?;
+            }
+            return Ok(Some((*which, wait(end))));
+        }
+    }
+    Ok(None)
+}
+
+/// Counts a declined payment against the client and the card.
+pub async fn declined(
+    store: &dyn Store,
+    limits: &AttemptLimits,
+    client: &str,
+    card: Option<&str>,
+    now: OffsetDateTime,
+) -> StoreResult<()> {
+    store.hit_rate_limit(&format!("decline:client:{client}"), limits.window, now).await?;
+    if let Some(card) = card.filter(|c| !c.is_empty()) {
+        store.hit_rate_limit(&format!("decline:card:{card}"), limits.window, now).await?;
+    }
+    Ok(())
+}
