@@ -4,9 +4,12 @@
 #    demo catalogue for DURATION seconds (orders/s, p50/p99 of the checkout request);
 #  - flash sale: UNITS of one variant, BUYERS clients buying one unit at a time until sold out
 #    (orders/s, p50/p99, and the oversell count, checked in the database: it must be 0).
-# Each measure runs RUNS times; compare the medians.
+# Each measure runs RUNS times; compare the medians. PAYMENTS=stripe pays through the Stripe
+# adapter against localstripe (started here from the test virtualenv, see scripts/setup)
+# instead of the sandbox, so the cost of a real provider's round trips is known.
+# The load comes from one address: the card-testing limit per client is lifted for it.
 #
-#   bench/checkout.sh     # RUNS=3 CONNECTIONS=32 DURATION=15 UNITS=1000 BUYERS=256 BACKENDS="sqlite postgres"
+#   bench/checkout.sh     # RUNS=3 CONNECTIONS=32 DURATION=15 UNITS=1000 BUYERS=256 BACKENDS="sqlite postgres" PAYMENTS=sandbox
 set -euo pipefail
 cd "$(dirname "$0")/.."
 RUNS="${RUNS:-3}"; CONNECTIONS="${CONNECTIONS:-32}"; SECONDS_EACH="${DURATION:-15}"
@@ -16,8 +19,22 @@ cargo build --release --bin podium --example checkout_load --quiet
 TARGET="${CARGO_TARGET_DIR:-target}/release"
 BIN="$TARGET/podium"; LOAD="$TARGET/examples/checkout_load"
 DIR="$(mktemp -d)"; PORT="${PORT:-18282}"
-PID=""; PGDB=""
+PID=""; PGDB=""; STRIPE_PID=""
+PAYMENTS="${PAYMENTS:-sandbox}"
+PAY_ARGS=(--payment-attempts-per-client 4000000000 --payment-attempts-per-cart 4000000000)
+if [ "$PAYMENTS" = stripe ]; then
+  VENV="${PODIUM_VENV:-${XDG_CACHE_HOME:-$HOME/.cache}/podium/venv}"
+  [ -x "$VENV/bin/localstripe" ] || { echo "bench/checkout.sh: localstripe is needed (scripts/setup installs it)" >&2; exit 1; }
+  SPORT="${STRIPE_PORT:-18420}"
+  "$VENV/bin/localstripe" --port "$SPORT" --from-scratch >"$DIR/localstripe.log" 2>&1 &
+  STRIPE_PID=$!
+  for _ in $(seq 100); do curl -fs -u sk_test_bench: "http://127.0.0.1:$SPORT/v1/balance" >/dev/null && break; sleep 0.1; done
+  PAY_ARGS+=(--payments stripe --stripe-secret-key sk_test_bench --stripe-webhook-secret whsec_bench
+    --stripe-publishable-key pk_test_bench --stripe-api-base "http://127.0.0.1:$SPORT")
+  export PODIUM_LOAD_PAYMENTS=stripe
+fi
 cleanup() {
+  [ -z "$STRIPE_PID" ] || kill "$STRIPE_PID" 2>/dev/null || true
   [ -z "$PID" ] || { kill "$PID" 2>/dev/null; wait "$PID" 2>/dev/null || true; }
   [ -z "$PGDB" ] || psql -q "$PG_ADMIN" -c "DROP DATABASE IF EXISTS $PGDB" >/dev/null 2>&1 || true
   rm -rf "$DIR"
@@ -34,8 +51,8 @@ for backend in $BACKENDS; do
       URL="${PG_ADMIN%/*}/$PGDB"; ARGS=(--database-url "$URL") ;;
     *) echo "unknown backend $backend" >&2; exit 1 ;;
   esac
-  echo "== $backend"
-  PODIUM_LOG=warn "$BIN" demo "${ARGS[@]}" --addr "127.0.0.1:$PORT" --data-dir "$DIR/data-$backend" >"$DIR/log-$backend" 2>&1 &
+  echo "== $backend ($PAYMENTS)"
+  PODIUM_LOG=warn "$BIN" demo "${ARGS[@]}" "${PAY_ARGS[@]}" --addr "127.0.0.1:$PORT" --data-dir "$DIR/data-$backend" >"$DIR/log-$backend" 2>&1 &
   PID=$!
   for _ in $(seq 300); do curl -fs "http://127.0.0.1:$PORT/healthz" >/dev/null && break; sleep 0.2; done
   sleep 1

@@ -20,6 +20,7 @@ pub mod clock;
 pub mod code_requests;
 pub mod demo;
 pub mod display_rounding;
+pub mod disputes;
 pub mod drops;
 pub mod fulfilment;
 pub mod fuzzing;

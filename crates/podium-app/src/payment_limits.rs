@@ -27,7 +27,7 @@ impl Default for AttemptLimits {
     fn default() -> Self {
         AttemptLimits {
             window: Duration::hours(1),
-            attempts_per_client: 60,
+            attempts_per_client: 300,
             attempts_per_cart: 10,
             declines_per_client: 5,
             declines_per_card: 3,

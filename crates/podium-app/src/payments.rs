@@ -147,6 +147,9 @@ pub struct WebhookEvent {
     pub payment_id: String,
     pub reference: String,
     pub created_at: i64,
+    /// A dispute the event opens (a chargeback), as the provider describes it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub dispute: Option<crate::disputes::Contested>,
 }
 
 /// The three Standard Webhooks headers.
@@ -281,6 +284,7 @@ impl SandboxProvider {
             payment_id: p.id.clone(),
             reference: p.reference.clone(),
             created_at: now.unix_timestamp(),
+            dispute: None,
         };
         let payload = serde_json::to_string(&event).unwrap_or_default();
         let copies = if rng.gen_range(0..100) < self.duplicate_percent { 2 } else { 1 };

@@ -100,6 +100,7 @@ pub trait Store:
     + crate::signup::SignupStore
     + crate::display_rounding::RoundingStore
     + crate::code_requests::CodeRequestStore
+    + crate::disputes::DisputeStore
     + Send
     + Sync
 {

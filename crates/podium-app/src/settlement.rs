@@ -181,6 +181,13 @@ pub async fn on_webhook(
             Ok(_) | Err(CheckoutError::Store(StoreError::NotFound(_))) => {}
             Err(e) => return Err(e),
         }
+        // A chargeback holds back the shops' money (once per dispute, however often announced).
+        if let Some(d) = event.dispute.as_ref().filter(|_| event.kind == "charge.dispute.created") {
+            match crate::disputes::open(store, &reference, d, now).await {
+                Ok(_) | Err(StoreError::NotFound(_)) => {}
+                Err(e) => return Err(e.into()),
+            }
+        }
     }
     Ok(store.first_webhook(&event.id, now).await?)
 }

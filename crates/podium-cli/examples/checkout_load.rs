@@ -79,8 +79,15 @@ impl Conn {
     }
 }
 
+/// The payment each checkout sends: the sandbox's test card, or with `PODIUM_LOAD_PAYMENTS=stripe`
+/// Stripe's test payment method (each use makes a new one, as Stripe.js would).
 fn checkout_body() -> Value {
-    json!({"email": "bench@example.com", "payment": {"method": "sandbox_card", "card_number": "4242424242424242"},
+    let payment = if std::env::var("PODIUM_LOAD_PAYMENTS").as_deref() == Ok("stripe") {
+        json!({"method": "stripe", "payment_method": "pm_card_visa"})
+    } else {
+        json!({"method": "sandbox_card", "card_number": "4242424242424242"})
+    };
+    json!({"email": "bench@example.com", "payment": payment,
            "shipping_address": {"name": "Bench", "line1": "1 Load Street", "city": "Seoul", "postal_code": "04524", "country": "KR"}})
 }
 

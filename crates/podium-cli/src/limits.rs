@@ -21,7 +21,7 @@ pub struct LimitArgs {
     #[arg(long, env = "PODIUM_UNPAID_PER_CARD", default_value_t = 2)]
     pub unpaid_per_card: u16,
     /// Checkouts reaching the payment per client address per hour (card-testing defence).
-    #[arg(long, env = "PODIUM_PAYMENT_ATTEMPTS_PER_CLIENT", default_value_t = 60)]
+    #[arg(long, env = "PODIUM_PAYMENT_ATTEMPTS_PER_CLIENT", default_value_t = 300)]
     pub payment_attempts_per_client: u32,
     /// Checkouts reaching the payment per cart per hour.
     #[arg(long, env = "PODIUM_PAYMENT_ATTEMPTS_PER_CART", default_value_t = 10)]

@@ -38,10 +38,12 @@ pub enum AccountKind {
     FxLiquidity,
     /// What has been paid out to a payee, in the payee's currency.
     PaidOut,
+    /// A shop's money held back while a fan's bank disputes the payment (not paid out).
+    MerchantDisputed,
 }
 
 impl AccountKind {
-    pub const ALL: [AccountKind; 9] = [
+    pub const ALL: [AccountKind; 10] = [
         AccountKind::ProviderClearing,
         AccountKind::TaxPayable,
         AccountKind::DutyPayable,
@@ -51,6 +53,7 @@ impl AccountKind {
         AccountKind::MerchantAvailable,
         AccountKind::FxLiquidity,
         AccountKind::PaidOut,
+        AccountKind::MerchantDisputed,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -64,6 +67,7 @@ impl AccountKind {
             AccountKind::MerchantAvailable => "merchant_available",
             AccountKind::FxLiquidity => "fx_liquidity",
             AccountKind::PaidOut => "paid_out",
+            AccountKind::MerchantDisputed => "merchant_disputed",
         }
     }
 
@@ -418,6 +422,28 @@ pub fn payout_postings(
     Ok(out)
 }
 
+/// A dispute holds back a shop's share of a consignment: it moves from what the shop may be
+/// paid to a disputed balance that payouts leave alone (the available balance may go below
+/// zero when the money was already paid out; the next payout recovers it).
+pub fn dispute_postings(
+    dispute: &str,
+    consignment: &str,
+    shop: &str,
+    currency: Currency,
+    amount: i64,
+) -> Result<Vec<Transfer>, LedgerError> {
+    let out = vec![Transfer {
+        id: format!("dispute:{dispute}:{consignment}"),
+        debit: AccountKey::new(shop, AccountKind::MerchantAvailable, currency),
+        credit: AccountKey::new(shop, AccountKind::MerchantDisputed, currency),
+        amount,
+        code: "dispute",
+        reference: consignment.to_string(),
+    }];
+    check_batch(&out)?;
+    Ok(out)
+}
+
 /// The reversal of a failed payout's transfers: each one back, as a new transfer.
 pub fn reverse(batch: &[Transfer], code: &'static str) -> Vec<Transfer> {
     batch
@@ -453,6 +479,24 @@ mod tests {
 
     fn krw() -> Currency {
         Currency::parse("KRW").expect("KRW")
+    }
+
+    #[test]
+    fn a_dispute_holds_back_the_shops_share_where_payouts_do_not_reach() {
+        let batch = dispute_postings("dp_1", "c1", "shop", krw(), 40_800).expect("postings");
+        assert_eq!(batch.len(), 1);
+        assert_eq!(
+            (batch[0].debit.kind, batch[0].credit.kind),
+            (AccountKind::MerchantAvailable, AccountKind::MerchantDisputed)
+        );
+        assert!(!AccountKind::MerchantDisputed.payable_to_owner(), "not paid out while disputed");
+        let mut balances = BTreeMap::new();
+        apply(&mut balances, &batch).expect("the available balance may go below zero");
+        assert_eq!(AccountKind::parse("merchant_disputed"), Some(AccountKind::MerchantDisputed));
+        assert_eq!(
+            dispute_postings("dp_1", "c1", "shop", krw(), 0),
+            Err(LedgerError::NotPositive("dispute:dp_1:c1".into()))
+        );
     }
 
     fn line(net: i64, vat: i64, duty: i64, q: i64, licensor: &str, bp: u32) -> LineMoney {

@@ -406,7 +406,14 @@ fn event_of(event: &Value) -> Option<WebhookEvent> {
             (pi, String::new())
         }
     };
-    Some(WebhookEvent { id, kind, payment_id, reference, created_at: event["created"].as_i64().unwrap_or(0) })
+    let dispute = (object["object"].as_str() == Some("dispute")).then(|| podium_app::disputes::Contested {
+        id: object["id"].as_str().unwrap_or_default().to_string(),
+        payment_id: payment_id.clone(),
+        amount: object["amount"].as_i64().unwrap_or(0),
+        reason: object["reason"].as_str().unwrap_or("general").to_string(),
+    });
+    let dispute = dispute.filter(|d| !d.id.is_empty());
+    Some(WebhookEvent { id, kind, payment_id, reference, created_at: event["created"].as_i64().unwrap_or(0), dispute })
 }
 
 #[cfg(test)]

@@ -10,6 +10,7 @@ mod cart;
 mod catalogue;
 mod code_requests;
 mod dialect;
+mod disputes;
 mod drops;
 mod inventory;
 mod ledger;

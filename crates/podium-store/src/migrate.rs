@@ -43,7 +43,7 @@ pub(crate) const SQLITE: &[Migration] = migrations!("sqlite":
     18 "verifications" "0018_verifications.sql",
     19 "formats" "0019_formats.sql",
     20 "code requests" "0020_code_requests.sql",
-    21 "payout files" "0021_payout_files.sql",
+    21 "payout files and disputes" "0021_payout_files.sql",
 );
 
 pub(crate) const POSTGRES: &[Migration] = migrations!("postgres":
@@ -67,7 +67,7 @@ pub(crate) const POSTGRES: &[Migration] = migrations!("postgres":
     18 "verifications" "0018_verifications.sql",
     19 "formats" "0019_formats.sql",
     20 "code requests" "0020_code_requests.sql",
-    21 "payout files" "0021_payout_files.sql",
+    21 "payout files and disputes" "0021_payout_files.sql",
 );
 
 pub(crate) const CREATE_TABLE: &str = "CREATE TABLE IF NOT EXISTS podium_migrations (

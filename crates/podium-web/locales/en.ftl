@@ -1249,3 +1249,10 @@ payout-file-status = Status
 payout-file-accept = Mark accepted by the bank
 payout-file-accepted-badge = Accepted
 payout-file-accepted = File accepted: { $count } payouts paid.
+
+# Disputes
+disputes-title = Disputed payments
+disputes-intro = A fan’s bank contests these payments. The shop’s share of each order is held back from payouts until the dispute is decided.
+disputes-order = Order
+disputes-held = Held back
+disputes-reason = Bank’s reason

@@ -1249,3 +1249,10 @@ payout-file-status = État
 payout-file-accept = Marquer accepté par la banque
 payout-file-accepted-badge = Accepté
 payout-file-accepted = Fichier accepté : { $count } versements payés.
+
+# Disputes
+disputes-title = Paiements contestés
+disputes-intro = La banque d’un fan conteste ces paiements. La part de la boutique est retenue sur les versements jusqu’à la décision.
+disputes-order = Commande
+disputes-held = Retenu
+disputes-reason = Motif de la banque

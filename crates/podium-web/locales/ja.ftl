@@ -1249,3 +1249,10 @@ payout-file-status = 状態
 payout-file-accept = 銀行が受理済みにする
 payout-file-accepted-badge = 受理済み
 payout-file-accepted = ファイルを受理済みにしました：{ $count } 件の支払いが完了。
+
+# Disputes
+disputes-title = 異議申し立て中の支払い
+disputes-intro = ファンのカード会社がこれらの支払いに異議を申し立てています。結論が出るまで、ショップの取り分は支払いから差し止められます。
+disputes-order = 注文
+disputes-held = 差し止め額
+disputes-reason = カード会社の理由

@@ -1249,3 +1249,10 @@ payout-file-status = 상태
 payout-file-accept = 은행 접수됨으로 표시
 payout-file-accepted-badge = 접수됨
 payout-file-accepted = 파일 접수됨: 정산 { $count }건 지급 완료.
+
+# Disputes
+disputes-title = 이의 제기된 결제
+disputes-intro = 팬의 카드사가 이 결제에 이의를 제기했습니다. 결정이 날 때까지 상점 몫은 정산에서 보류됩니다.
+disputes-order = 주문
+disputes-held = 보류 금액
+disputes-reason = 카드사 사유

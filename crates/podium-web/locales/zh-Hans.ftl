@@ -1249,3 +1249,10 @@ payout-file-status = 状态
 payout-file-accept = 标记为银行已受理
 payout-file-accepted-badge = 已受理
 payout-file-accepted = 文件已受理：{ $count } 笔结算已支付。
+
+# Disputes
+disputes-title = 有争议的付款
+disputes-intro = 粉丝的发卡银行对这些付款提出争议。在争议裁决前，店铺的份额不会结算。
+disputes-order = 订单
+disputes-held = 暂扣金额
+disputes-reason = 银行给出的原因

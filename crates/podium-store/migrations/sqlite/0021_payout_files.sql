@@ -26,3 +26,23 @@ CREATE TABLE payout_files (
 );
 CREATE INDEX payout_files_by_time ON payout_files (created_at);
 CREATE INDEX payouts_by_ref ON payouts (provider_ref);
+
+-- Disputes (chargebacks): the shops' money each one holds back.
+CREATE TABLE disputes (
+    id            TEXT PRIMARY KEY,
+    order_id      TEXT NOT NULL,
+    order_number  TEXT NOT NULL,
+    payment_id    TEXT NOT NULL,
+    amount        BIGINT NOT NULL,
+    currency      TEXT NOT NULL,
+    reason        TEXT NOT NULL,
+    status        TEXT NOT NULL CHECK (status IN ('open', 'won', 'lost')),
+    created_at    BIGINT NOT NULL
+);
+CREATE TABLE dispute_holds (
+    dispute_id  TEXT NOT NULL REFERENCES disputes (id),
+    shop_id     TEXT NOT NULL,
+    amount      BIGINT NOT NULL,
+    PRIMARY KEY (dispute_id, shop_id)
+);
+CREATE INDEX dispute_holds_by_shop ON dispute_holds (shop_id);

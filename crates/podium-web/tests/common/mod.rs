@@ -4,6 +4,7 @@
 #![allow(dead_code)]
 
 pub mod shop;
+pub mod stripe;
 
 use std::collections::BTreeMap;
 use std::sync::Arc;

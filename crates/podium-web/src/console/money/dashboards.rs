@@ -101,6 +101,29 @@ struct DashboardPage {
     charts: Vec<Chart>,
     /// Where the org keeps its bank details for payouts (shops' and licensors' pages).
     bank: Option<String>,
+    /// Open disputes holding back money: (order number, what is held, the bank's reason, date).
+    disputes: Vec<(String, String, String, String)>,
+}
+
+/// Disputes as the consoles list them; `shop` limits them to (and counts what is held of) one shop.
+async fn disputes(
+    state: &AppState,
+    tr: &crate::kit::i18n::Tr,
+    shop: Option<&str>,
+) -> Result<Vec<(String, String, String, String)>, podium_app::StoreError> {
+    let money = money_in(tr);
+    Ok(state
+        .store
+        .disputes(shop, 50)
+        .await?
+        .into_iter()
+        .filter(|d| d.status == "open")
+        .filter_map(|d| {
+            let cur = Currency::parse(&d.currency).ok()?;
+            let held: i64 = d.held.iter().filter(|(s, _)| shop.is_none_or(|me| me == s)).map(|(_, a)| a).sum();
+            Some((d.order_number, money(held, cur), d.reason.replace('_', " "), format!("{}", d.created_at.date())))
+        })
+        .collect())
 }
 
 pub(crate) fn member<'a>(v: &'a Visitor, slug: &str, kind: OrgKind) -> Option<&'a Org> {
@@ -202,6 +225,7 @@ async fn licensor(
         intro: v.tr.t("dash-royalties-intro"),
         back: (format!("/console/licensing/{}", org.slug), org.name.clone()),
         bank: Some(format!("/console/licensing/{}/bank-account", org.slug)),
+        disputes: Vec::new(),
         figures: total.iter().map(|(c, m)| (v.tr.t("dash-royalties-total"), money(*m, *c))).collect(),
         period: Some((
             period.from.map(|d| d.to_string()).unwrap_or_default(),
@@ -269,6 +293,7 @@ async fn shop(State(state): State<AppState>, v: Visitor, Path(slug): Path<String
         intro: v.tr.t("dash-shop-intro"),
         back: (format!("/console/shops/{}", org.slug), org.name.clone()),
         bank: Some(format!("/console/shops/{}/bank-account", org.slug)),
+        disputes: disputes(&state, &v.tr, Some(&org.id)).await.map_err(internal)?,
         figures,
         period: None,
         owed,
@@ -305,6 +330,7 @@ async fn operator(State(state): State<AppState>, v: Visitor) -> Result<Response,
         intro: v.tr.t("dash-operator-intro"),
         back: ("/console/operator".into(), v.tr.t("role-operator")),
         bank: None,
+        disputes: disputes(&state, &v.tr, None).await.map_err(|e| PageError::internal(v.tr.clone(), e))?,
         figures: Vec::new(),
         period: None,
         owed: Vec::new(),
