@@ -375,6 +375,7 @@ pub async fn checkout(
         store.cancel_order(&order.id, "over the drop's per-fan limit", now).await?;
         return Err(CheckoutError::Drop(refusal));
     }
+    crate::payment_limits::attempted(store, limits, &client, &cart.id, now).await?;
     // The order and its reservations are committed; the provider is called outside that
     // transaction. A crash from here on leaves a pending order that `settle` completes or
     // cancels on restart, according to what the provider says.

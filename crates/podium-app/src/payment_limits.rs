@@ -3,6 +3,8 @@
 //! counts the same), payment attempts per client address and per cart, and declines per client
 //! address and per card (by its fingerprint); over a limit, the checkout is refused before any
 //! stock is reserved or the provider is asked, with how long to wait (`Retry-After`).
+//! An attempt counts once its order is placed (a checkout that loses the race for its cart to
+//! another does not), a decline once the provider declines.
 
 use time::{Duration, OffsetDateTime};
 
@@ -72,8 +74,9 @@ fn client_key(client_key: &str) -> String {
     format!("pay:client:{client_key}")
 }
 
-/// Counts one payment attempt, after checking the declines already counted; answers the limit
-/// passed and the seconds until its window ends, if any (nothing is counted then).
+/// Checks the counts before a checkout reserves anything: answers the limit passed and the
+/// seconds until its window ends, if any. Nothing is counted here (a checkout that loses the
+/// race for its cart never reaches the payment); [`attempted`] counts one that does.
 pub async fn admit(
     store: &dyn Store,
     limits: &AttemptLimits,
@@ -82,35 +85,38 @@ pub async fn admit(
     card: Option<&str>,
     now: OffsetDateTime,
 ) -> StoreResult<Option<(AttemptLimit, i64)>> {
-    let wait = |end: OffsetDateTime| (end - now).whole_seconds().max(1);
-    let declines = [
-        (format!("decline:client:{client}"), limits.declines_per_client, AttemptLimit::ClientDeclines),
-        (format!("decline:card:{}", card.unwrap_or_default()), limits.declines_per_card, AttemptLimit::CardDeclines),
+    let card = card.filter(|c| !c.is_empty());
+    let counts = [
+        (Some(format!("decline:client:{client}")), limits.declines_per_client, AttemptLimit::ClientDeclines),
+        (card.map(|c| format!("decline:card:{c}")), limits.declines_per_card, AttemptLimit::CardDeclines),
+        (Some(client_key(client)), limits.attempts_per_client, AttemptLimit::ClientAttempts),
+        (Some(cart_key(cart_id)), limits.attempts_per_cart, AttemptLimit::CartAttempts),
     ];
-    for (key, limit, which) in declines {
-        if key.ends_with(':') {
-            continue;
-        }
+    for (key, limit, which) in counts {
+        let Some(key) = key else { continue };
         let (hits, end) = store.rate_limit_hits(&key, limits.window, now).await?;
         if hits >= limit {
-            return Ok(Some((which, wait(end))));
-        }
-    }
-    let attempts = [
-        (client_key(client), limits.attempts_per_client, AttemptLimit::ClientAttempts),
-        (format!("pay:cart:{cart_id}"), limits.attempts_per_cart, AttemptLimit::CartAttempts),
-    ];
-    for (i, (key, limit, which)) in attempts.iter().enumerate() {
-        let (hits, end) = store.hit_rate_limit(key, limits.window, now).await?;
-        if hits > *limit {
-            // Refused attempts do not count: take back what this one added.
-            for (key, _, _) in &attempts[..=i] {
-                store.refund_rate_limit(key, limits.window, now).await?;
-            }
-            return Ok(Some((*which, wait(end))));
+            return Ok(Some((which, (end - now).whole_seconds().max(1))));
         }
     }
     Ok(None)
+}
+
+/// Counts a checkout that reached the payment against its client and its cart.
+pub async fn attempted(
+    store: &dyn Store,
+    limits: &AttemptLimits,
+    client: &str,
+    cart_id: &str,
+    now: OffsetDateTime,
+) -> StoreResult<()> {
+    store.hit_rate_limit(&client_key(client), limits.window, now).await?;
+    store.hit_rate_limit(&cart_key(cart_id), limits.window, now).await?;
+    Ok(())
+}
+
+fn cart_key(cart_id: &str) -> String {
+    format!("pay:cart:{cart_id}")
 }
 
 /// Counts a declined payment against the client and the card.

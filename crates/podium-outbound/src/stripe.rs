@@ -28,6 +28,10 @@ use time::OffsetDateTime;
 /// Where Stripe's API answers.
 pub const STRIPE_API: &str = "https://api.stripe.com";
 
+/// The API version the adapter is written against (sent with every request, so an account's
+/// default version changing does not change the answers).
+const STRIPE_VERSION: &str = "2024-06-20";
+
 /// The metadata key holding the order's id on each intent.
 const REFERENCE: &str = "podium_reference";
 
@@ -86,7 +90,11 @@ impl StripeProvider {
         idempotency_key: Option<&str>,
     ) -> Result<Result<Value, StripeError>, PaymentError> {
         let url = format!("{}{path}", self.config.api_base);
-        let mut request = self.http.request(method.clone(), &url).bearer_auth(&self.config.secret_key);
+        let mut request = self
+            .http
+            .request(method.clone(), &url)
+            .bearer_auth(&self.config.secret_key)
+            .header("Stripe-Version", STRIPE_VERSION);
         if let Some(key) = idempotency_key {
             request = request.header("Idempotency-Key", key);
         }

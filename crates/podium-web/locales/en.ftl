@@ -1229,6 +1229,8 @@ stripe-noscript = Your bank’s check needs JavaScript. Turn it on for this page
 stripe-back = Back to my order
 
 # Bank accounts for payouts
+bank-iban = IBAN
+bank-bic = BIC (SWIFT)
 bank-account-title = Bank account for payouts
 bank-account-intro = Payouts are sent to this account by bank transfer. An IBAN is checked as you type it; where IBANs are not used, give the account number and the bank’s BIC or local code.
 bank-account-saved = Saved. The next payout goes to this account.

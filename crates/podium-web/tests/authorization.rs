@@ -19,6 +19,7 @@ use axum::body::Body;
 use axum::http::{header, Method, Request, StatusCode};
 use common::{png, shop, Reply, TestApp};
 use podium_app::licensing::{self, ActingUser, NewAttachment, SubmissionFilter};
+use podium_app::payouts::PayoutStore;
 use podium_app::stories::StoryQuery;
 use podium_app::Store;
 use podium_domain::approval::Action;
@@ -140,6 +141,16 @@ fn matrix() -> Vec<Entry> {
             Rule::Public,
         ),
         e(get.clone(), "/static/product.js", "/static/product.js", NONE, Rule::Public),
+        e(get.clone(), "/static/stripe-checkout.js", "/static/stripe-checkout.js", NONE, Rule::Public),
+        // Stripe's pages answer 404 on a sandbox marketplace, to everyone alike.
+        e(
+            get.clone(),
+            "/checkout/stripe/{id}/authenticate",
+            "/checkout/stripe/pi_unknown/authenticate",
+            NONE,
+            Rule::Open,
+        ),
+        e(get.clone(), "/checkout/stripe/{id}/return", "/checkout/stripe/pi_unknown/return", NONE, Rule::Open),
         e(get.clone(), "/properties/{slug}", "/properties/$propertyX", NONE, Rule::Public),
         e(get.clone(), "/categories/{slug}", "/categories/apparel", NONE, Rule::Public),
         e(get.clone(), "/shops/{slug}", "/shops/hanok-threads", NONE, Rule::Public),
@@ -322,6 +333,14 @@ fn matrix() -> Vec<Entry> {
             )
         },
         e(get.clone(), "/console/shops/{shop}/money", "/console/shops/hanok-threads/money", NONE, SHOP_A),
+        e(get.clone(), "/console/shops/{org}/bank-account", "/console/shops/hanok-threads/bank-account", NONE, SHOP_A),
+        e(
+            post.clone(),
+            "/console/shops/{org}/bank-account",
+            "/console/shops/hanok-threads/bank-account",
+            Send::Form(&[("holder", "Hanok Threads"), ("iban", "DE89370400440532013000")]),
+            SHOP_A,
+        ),
         e(get.clone(), "/console/shops/{shop}/drops", "/console/shops/hanok-threads/drops", NONE, SHOP_A),
         e(post.clone(), "/console/shops/{shop}/drops", "/console/shops/hanok-threads/drops", CSRF, SHOP_A),
         Entry {
@@ -498,6 +517,20 @@ fn matrix() -> Vec<Entry> {
             LICENSOR_X,
         ),
         e(get.clone(), "/console/licensing/{org}/stories", "/console/licensing/team-kenya/stories", NONE, LICENSOR_X),
+        e(
+            get.clone(),
+            "/console/licensing/{org}/bank-account",
+            "/console/licensing/team-kenya/bank-account",
+            NONE,
+            LICENSOR_X,
+        ),
+        e(
+            post.clone(),
+            "/console/licensing/{org}/bank-account",
+            "/console/licensing/team-kenya/bank-account",
+            Send::Form(&[("holder", "Team Kenya"), ("iban", "GB29NWBK60161331926819")]),
+            LICENSOR_X,
+        ),
         Entry {
             cross: Some((LicensorY, "/console/licensing/pyeongchang-2018/stories/$storyA/review")),
             ..e(
@@ -534,6 +567,20 @@ fn matrix() -> Vec<Entry> {
         // The operator's console.
         e(get.clone(), "/console/operator/payouts", "/console/operator/payouts", NONE, OPERATOR),
         e(post.clone(), "/console/operator/payouts", "/console/operator/payouts", CSRF, OPERATOR),
+        e(
+            get.clone(),
+            "/console/operator/payout-files/{id}",
+            "/console/operator/payout-files/run_auth-EUR",
+            NONE,
+            OPERATOR,
+        ),
+        e(
+            post.clone(),
+            "/console/operator/payout-files/{id}/accept",
+            "/console/operator/payout-files/run_auth-EUR/accept",
+            CSRF,
+            OPERATOR,
+        ),
         e(get.clone(), "/console/operator/payouts/preview", "/console/operator/payouts/preview", NONE, OPERATOR),
         e(get.clone(), "/console/operator/money", "/console/operator/money", NONE, OPERATOR),
         e(get.clone(), "/console/operator/trade-rules", "/console/operator/trade-rules", NONE, OPERATOR),
@@ -626,6 +673,13 @@ fn matrix() -> Vec<Entry> {
             "/api/v1/webhooks/sandbox",
             "/api/v1/webhooks/sandbox",
             Send::Json(r#"{"id":"evt_1","type":"payment.captured"}"#),
+            Rule::Open,
+        ),
+        e(
+            post.clone(),
+            "/api/v1/webhooks/stripe",
+            "/api/v1/webhooks/stripe",
+            Send::Json(r#"{"id":"evt_1","type":"payment_intent.succeeded"}"#),
             Rule::Open,
         ),
         e(get.clone(), "/api/v1/authenticity/{code}", "/api/v1/authenticity/ABCDEFGHJKMNP", NONE, Rule::Open),
@@ -950,6 +1004,18 @@ async fn the_matrix_holds(backend: Backend) {
             store.add_membership(&user.id, &org.id).await.expect("member");
         }
     }
+    // A bank file for the operator's pages to open and accept.
+    let file = podium_app::payouts::PayoutFile {
+        id: "run_auth-EUR".into(),
+        run_id: "run_auth".into(),
+        currency: "EUR".into(),
+        transfers: 0,
+        total: 0,
+        body: "<Document/>".into(),
+        status: "written".into(),
+        created_at: time::OffsetDateTime::now_utc(),
+    };
+    store.save_payout_file(&file).await.expect("file");
     let mut callers = HashMap::new();
     for who in EVERYONE {
         callers.insert(who, caller(&app, who).await);

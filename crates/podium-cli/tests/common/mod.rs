@@ -1,6 +1,10 @@
 //! Processes the tests start die with them: a passing test, a failing or panicking one, and a
 //! test process killed outright (where no destructor runs) leave no `podium` behind.
 
+#![allow(dead_code)]
+
+pub mod node;
+
 use std::ops::{Deref, DerefMut};
 use std::process::{Child, Command};
 use std::sync::OnceLock;
