@@ -386,6 +386,11 @@ pub async fn checkout(
         Ok(p) => p,
         Err(e) => {
             store.cancel_order(&order.id, "the payment could not be started", now).await?;
+            // Had the provider authorised it after all (its answer lost on the way), whatever it
+            // holds for the cancelled order goes back now: no charge without an order.
+            if let Err(again) = settle(store, provider, &order.id, now).await {
+                tracing::warn!(error = %again, order = %order.id, "giving back after a failed start failed");
+            }
             return Err(e.into());
         }
     };

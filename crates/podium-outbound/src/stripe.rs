@@ -312,8 +312,9 @@ impl PaymentProvider for StripeProvider {
         let p = self.intent(id).await?.ok_or(PaymentError::NotFound)?;
         match outcome {
             _ if p.status.charged() => Ok(p),
-            Ok(()) => Err(PaymentError::State(p.status.as_str())),
-            Err(_) => Err(PaymentError::State(p.status.as_str())),
+            // Stripe could not be asked: say so (the sweep captures it later).
+            Err(e) if e.status == 0 => Err(PaymentError::Provider(e.message)),
+            _ => Err(PaymentError::State(p.status.as_str())),
         }
     }
 

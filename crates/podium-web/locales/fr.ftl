@@ -1230,7 +1230,7 @@ stripe-back = Retour à ma commande
 
 # Bank accounts for payouts
 bank-iban = IBAN
-bank-bic = BIC (SWIFT)
+bank-bic = BIC (code SWIFT)
 bank-account-title = Compte bancaire pour les versements
 bank-account-intro = Les versements sont envoyés sur ce compte par virement. L’IBAN est vérifié à la saisie ; là où l’IBAN n’existe pas, indiquez le numéro de compte et le BIC ou le code de la banque.
 bank-account-saved = Enregistré. Le prochain versement ira sur ce compte.

@@ -1229,8 +1229,8 @@ stripe-noscript = カード会社の確認には JavaScript が必要です。�
 stripe-back = 注文に戻る
 
 # Bank accounts for payouts
-bank-iban = IBAN
-bank-bic = BIC (SWIFT)
+bank-iban = IBAN（国際銀行口座番号）
+bank-bic = BIC（SWIFT コード）
 bank-account-title = 支払い先の銀行口座
 bank-account-intro = 支払いはこの口座へ銀行振込で送られます。IBAN は入力時に確認します。IBAN のない国では口座番号と銀行の BIC または銀行コードを入力してください。
 bank-account-saved = 保存しました。次回の支払いはこの口座に送られます。

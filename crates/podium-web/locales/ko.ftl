@@ -1229,8 +1229,8 @@ stripe-noscript = 카드사 인증에는 JavaScript가 필요합니다. 이 페�
 stripe-back = 내 주문으로 돌아가기
 
 # Bank accounts for payouts
-bank-iban = IBAN
-bank-bic = BIC (SWIFT)
+bank-iban = IBAN(국제 은행 계좌 번호)
+bank-bic = BIC(SWIFT 코드)
 bank-account-title = 정산 받을 은행 계좌
 bank-account-intro = 정산금은 이 계좌로 송금됩니다. IBAN은 입력할 때 확인합니다. IBAN이 없는 나라는 계좌 번호와 은행 BIC 또는 은행 코드를 입력하세요.
 bank-account-saved = 저장했습니다. 다음 정산은 이 계좌로 갑니다.

@@ -1229,8 +1229,8 @@ stripe-noscript = 银行验证需要 JavaScript。请在此页面启用，或在
 stripe-back = 返回我的订单
 
 # Bank accounts for payouts
-bank-iban = IBAN
-bank-bic = BIC (SWIFT)
+bank-iban = IBAN（国际银行账号）
+bank-bic = BIC（SWIFT 代码）
 bank-account-title = 收款银行账户
 bank-account-intro = 结算款通过银行转账汇入此账户。输入 IBAN 时即会校验；不使用 IBAN 的国家请填写账号及银行 BIC 或银行代码。
 bank-account-saved = 已保存。下一笔结算将汇入此账户。

@@ -187,8 +187,9 @@ mod tests {
             "audit-what",
             "wait-one-minutes",
             "shipping-zone",
-            // "Menu" and "Organisation" are French too.
+            // "Menu" and "Organisation" are French too, and "IBAN" is the French word.
             "nav-menu",
+            "bank-iban",
             "console-org-name",
         ];
         let i18n = I18n::load().expect("messages load");
