@@ -23,7 +23,7 @@ pub struct DisputeRecord {
     pub currency: String,
     /// The bank's reason (`fraudulent`, `product_not_received`…).
     pub reason: String,
-    /// `open` (money held back).
+    /// `open` (money held back), `won` (given back to the shops) or `lost` (gone to the fan's bank).
     pub status: String,
     /// The shops whose money is held back, with how much.
     pub held: Vec<(String, i64)>,
@@ -37,6 +37,15 @@ pub trait DisputeStore: Send + Sync {
     async fn open_dispute(&self, d: &DisputeRecord, hold: &[Transfer], now: OffsetDateTime) -> StoreResult<bool>;
     /// Newest first; those holding back this shop's money when given.
     async fn disputes(&self, shop_id: Option<&str>, limit: i64) -> StoreResult<Vec<DisputeRecord>>;
+    async fn dispute(&self, id: &str) -> StoreResult<Option<DisputeRecord>>;
+    /// Open → `won` or `lost`, with its postings, in one transaction; false when it was not open.
+    async fn close_dispute(
+        &self,
+        id: &str,
+        status: &str,
+        postings: &[Transfer],
+        now: OffsetDateTime,
+    ) -> StoreResult<bool>;
 }
 
 /// What the provider says about a dispute.
@@ -46,6 +55,9 @@ pub struct Contested {
     pub payment_id: String,
     pub amount: i64,
     pub reason: String,
+    /// How the bank decided, once it has: `won` or `lost` (empty while open).
+    #[serde(default)]
+    pub outcome: String,
 }
 
 /// The shop's share of a consignment still with it: what its capture credited the shop, less
@@ -105,4 +117,39 @@ pub async fn open(store: &dyn Store, order_id: &str, c: &Contested, now: OffsetD
         created_at: now,
     };
     store.open_dispute(&record, &hold, now).await
+}
+
+/// The bank decided: a dispute won gives the shops their money back; a lost one sends it to the
+/// fan's bank (out of the disputed balance, through the provider). False when the dispute is
+/// unknown or was closed already.
+pub async fn close(store: &dyn Store, c: &Contested, now: OffsetDateTime) -> StoreResult<bool> {
+    let Some(d) = store.dispute(&c.id).await?.filter(|d| d.status == "open") else { return Ok(false) };
+    let currency = Currency::parse(&d.currency).map_err(|e| StoreError::Backend(e.to_string()))?;
+    let (status, postings) = match c.outcome.as_str() {
+        "won" | "warning_closed" => ("won", moved(&d, currency, "dispute_won", AccountKind::MerchantAvailable)),
+        "lost" => ("lost", moved(&d, currency, "chargeback", AccountKind::ProviderClearing)),
+        _ => return Ok(false),
+    };
+    store.close_dispute(&d.id, status, &postings, now).await
+}
+
+/// Each shop's held-back money, out of its disputed balance to `to`: back to what it may be paid
+/// (won), or to the provider, which paid the fan's bank (lost).
+fn moved(d: &DisputeRecord, currency: Currency, code: &'static str, to: AccountKind) -> Vec<Transfer> {
+    d.held
+        .iter()
+        .filter(|(_, amount)| *amount > 0)
+        .map(|(shop, amount)| Transfer {
+            id: format!("{code}:{}:{shop}", d.id),
+            debit: ledger::AccountKey::new(shop.clone(), AccountKind::MerchantDisputed, currency),
+            credit: if to == AccountKind::ProviderClearing {
+                ledger::AccountKey::new(ledger::PROVIDER, to, currency)
+            } else {
+                ledger::AccountKey::new(shop.clone(), to, currency)
+            },
+            amount: *amount,
+            code,
+            reference: d.order_id.clone(),
+        })
+        .collect()
 }

@@ -182,8 +182,13 @@ pub async fn on_webhook(
             Err(e) => return Err(e),
         }
         // A chargeback holds back the shops' money (once per dispute, however often announced).
-        if let Some(d) = event.dispute.as_ref().filter(|_| event.kind == "charge.dispute.created") {
-            match crate::disputes::open(store, &reference, d, now).await {
+        if let Some(d) = event.dispute.as_ref() {
+            let done = match event.kind.as_str() {
+                "charge.dispute.created" => crate::disputes::open(store, &reference, d, now).await,
+                "charge.dispute.closed" => crate::disputes::close(store, d, now).await,
+                _ => Ok(false),
+            };
+            match done {
                 Ok(_) | Err(StoreError::NotFound(_)) => {}
                 Err(e) => return Err(e.into()),
             }

@@ -420,6 +420,10 @@ fn event_of(event: &Value) -> Option<WebhookEvent> {
         payment_id: payment_id.clone(),
         amount: object["amount"].as_i64().unwrap_or(0),
         reason: object["reason"].as_str().unwrap_or("general").to_string(),
+        outcome: match object["status"].as_str() {
+            Some(s @ ("won" | "lost" | "warning_closed")) => s.to_string(),
+            _ => String::new(),
+        },
     });
     let dispute = dispute.filter(|d| !d.id.is_empty());
     Some(WebhookEvent { id, kind, payment_id, reference, created_at: event["created"].as_i64().unwrap_or(0), dispute })

@@ -8,6 +8,7 @@ use podium_domain::ledger::Transfer;
 use time::OffsetDateTime;
 
 use crate::ledger::post_transfers;
+use crate::licensing::placeholders;
 use crate::macros::{read, write_tx};
 use crate::sql::{backend, from_micros, micros, SqlStore};
 
@@ -52,41 +53,94 @@ impl DisputeStore for SqlStore {
         Ok(opened)
     }
 
+    async fn dispute(&self, id: &str) -> StoreResult<Option<DisputeRecord>> {
+        let row: Option<Row> = read!(self, |pool| {
+            sqlx::query_as(&format!("{SELECT} WHERE d.id = $1")).bind(id).fetch_optional(pool).await.map_err(backend)?
+        });
+        match row {
+            Some(r) => Ok(self.with_holds(vec![r]).await?.pop()),
+            None => Ok(None),
+        }
+    }
+
+    async fn close_dispute(
+        &self,
+        id: &str,
+        status: &str,
+        postings: &[Transfer],
+        now: OffsetDateTime,
+    ) -> StoreResult<bool> {
+        let batch = format!("dispute-closed:{id}");
+        let closed = write_tx!(self, |tx| {
+            let n = sqlx::query("UPDATE disputes SET status = $2 WHERE id = $1 AND status = 'open'")
+                .bind(id)
+                .bind(status)
+                .execute(&mut *tx)
+                .await
+                .map_err(backend)?
+                .rows_affected();
+            if n == 1 {
+                post_transfers!(tx, &batch, postings, now);
+            }
+            n == 1
+        });
+        Ok(closed)
+    }
+
     async fn disputes(&self, shop_id: Option<&str>, limit: i64) -> StoreResult<Vec<DisputeRecord>> {
         let rows: Vec<Row> = read!(self, |pool| {
-            sqlx::query_as(
-                "SELECT d.id, d.order_id, d.order_number, d.payment_id, d.amount, d.currency, d.reason, d.status, d.created_at \
-                 FROM disputes d WHERE $1 = '' OR EXISTS (SELECT 1 FROM dispute_holds h WHERE h.dispute_id = d.id AND h.shop_id = $1) \
-                 ORDER BY d.created_at DESC, d.id LIMIT $2",
-            )
+            sqlx::query_as(&format!(
+                "{SELECT} WHERE $1 = '' OR EXISTS (SELECT 1 FROM dispute_holds h WHERE h.dispute_id = d.id AND h.shop_id = $1) \
+                 ORDER BY d.created_at DESC, d.id LIMIT $2"
+            ))
             .bind(shop_id.unwrap_or(""))
             .bind(limit)
             .fetch_all(pool)
             .await
             .map_err(backend)?
         });
-        let mut out = Vec::with_capacity(rows.len());
-        for (id, order_id, order_number, payment_id, amount, currency, reason, status, created_at) in rows {
-            let held: Vec<(String, i64)> = read!(self, |pool| {
-                sqlx::query_as("SELECT shop_id, amount FROM dispute_holds WHERE dispute_id = $1 ORDER BY shop_id")
-                    .bind(&id)
-                    .fetch_all(pool)
-                    .await
-                    .map_err(backend)?
-            });
-            out.push(DisputeRecord {
-                id,
-                order_id,
-                order_number,
-                payment_id,
-                amount,
-                currency,
-                reason,
-                status,
-                held,
-                created_at: from_micros(created_at),
-            });
+        self.with_holds(rows).await
+    }
+}
+
+const SELECT: &str =
+    "SELECT d.id, d.order_id, d.order_number, d.payment_id, d.amount, d.currency, d.reason, d.status, \
+    d.created_at FROM disputes d";
+
+impl SqlStore {
+    /// The disputes of these rows with what each holds back (one query for all of them).
+    async fn with_holds(&self, rows: Vec<Row>) -> StoreResult<Vec<DisputeRecord>> {
+        if rows.is_empty() {
+            return Ok(Vec::new());
         }
-        Ok(out)
+        let sql = format!(
+            "SELECT dispute_id, shop_id, amount FROM dispute_holds WHERE dispute_id IN ({}) ORDER BY dispute_id, shop_id",
+            placeholders(1, rows.len())
+        );
+        let holds: Vec<(String, String, i64)> = read!(self, |pool| {
+            let mut q = sqlx::query_as(&sql);
+            for r in &rows {
+                q = q.bind(&r.0);
+            }
+            q.fetch_all(pool).await.map_err(backend)?
+        });
+        Ok(rows
+            .into_iter()
+            .map(|(id, order_id, order_number, payment_id, amount, currency, reason, status, created_at)| {
+                let held = holds.iter().filter(|h| h.0 == id).map(|h| (h.1.clone(), h.2)).collect();
+                DisputeRecord {
+                    id,
+                    order_id,
+                    order_number,
+                    payment_id,
+                    amount,
+                    currency,
+                    reason,
+                    status,
+                    held,
+                    created_at: from_micros(created_at),
+                }
+            })
+            .collect())
     }
 }

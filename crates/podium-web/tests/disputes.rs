@@ -8,6 +8,7 @@ mod common;
 use axum::http::StatusCode;
 use common::shop::*;
 use common::stripe::*;
+use podium_app::disputes::DisputeStore;
 use podium_app::payments::PaymentProvider;
 use podium_store::testing::Backend;
 use serde_json::json;
@@ -29,23 +30,15 @@ async fn a_dispute_holds_back_the_shops_money(backend: Backend) {
     let share = balance(&before, "merchant_pending");
     assert!(share > 0, "the shop's share is pending delivery");
 
-    let dispute = json!({"id": format!("evt_{}", hex(8)), "type": "charge.dispute.created",
-        "created": time::OffsetDateTime::now_utc().unix_timestamp(),
-        "data": {"object": {"object": "dispute", "id": "dp_1Podium", "amount": order["total"]["minor"],
-            "currency": "krw", "reason": "fraudulent", "charge": "ch_x", "payment_intent": intent}}});
-    let payload = serde_json::to_vec(&dispute).expect("json");
-    let now = time::OffsetDateTime::now_utc().unix_timestamp();
+    // Stripe announces the dispute (twice, as it may).
+    let event = |kind: &str, dispute: &str, status: &str, intent: &str| {
+        json!({"id": format!("evt_{}", hex(8)), "type": kind, "created": time::OffsetDateTime::now_utc().unix_timestamp(),
+            "data": {"object": {"object": "dispute", "id": dispute, "amount": order["total"]["minor"], "status": status,
+                "currency": "krw", "reason": "fraudulent", "charge": "ch_x", "payment_intent": intent}}})
+    };
+    let opened = event("charge.dispute.created", "dp_1Podium", "needs_response", &intent);
     for delivery in 0..2 {
-        let mut client = app.clone_app();
-        let r = client
-            .send(
-                axum::http::Request::post("/api/v1/webhooks/stripe")
-                    .header("stripe-signature", podium_domain::stripe::sign(&secret, now, &payload))
-                    .header("content-type", "application/json")
-                    .body(axum::body::Body::from(payload.clone()))
-                    .expect("request"),
-            )
-            .await;
+        let r = deliver(&app, &secret, &opened).await;
         assert_eq!(r.status, StatusCode::OK, "delivery {delivery}: {}", r.body);
     }
     // Held back once: out of what the shop may be paid, into the disputed balance.
@@ -82,6 +75,64 @@ async fn a_dispute_holds_back_the_shops_money(backend: Backend) {
     let thames = store.org_by_slug("thames-pin").await.expect("read").expect("shop");
     assert!(store.disputes(Some(&thames.id), 10).await.expect("disputes").is_empty());
     assert_eq!(store.disputes(Some(&hanok.id), 10).await.expect("disputes").len(), 1);
+
+    // The shop wins: its money is back where payouts reach it.
+    let won = event("charge.dispute.closed", "dp_1Podium", "won", &intent);
+    assert_eq!(deliver(&app, &secret, &won).await.status, StatusCode::OK);
+    let after = store.ledger_accounts().await.expect("accounts");
+    assert_eq!((balance(&after, "merchant_disputed"), balance(&after, "merchant_available")), (0, 0));
+    assert!(podium_app::ledger::verify(store.as_ref()).await.expect("verify").is_ok());
+    // Another order's dispute is lost: the held money leaves through the provider, once.
+    let id = cart(&mut app, "KR", &[(KR_TEE, 1)]).await;
+    let order = checkout(&mut app, &id, stripe_body(&pm), None).await.json()["order"].clone();
+    let intent = provider.payments_for(order["id"].as_str().expect("id")).await.expect("payments")[0].id.clone();
+    let clearing = |accounts: &[podium_app::ledger::AccountRow]| -> i64 {
+        accounts
+            .iter()
+            .filter(|a| a.kind == "provider_clearing" && a.currency == "KRW")
+            .map(|a| a.debits - a.credits)
+            .sum()
+    };
+    let before = clearing(&store.ledger_accounts().await.expect("accounts"));
+    assert_eq!(
+        deliver(&app, &secret, &event("charge.dispute.created", "dp_2Podium", "needs_response", &intent)).await.status,
+        StatusCode::OK
+    );
+    for _ in 0..2 {
+        assert_eq!(
+            deliver(&app, &secret, &event("charge.dispute.closed", "dp_2Podium", "lost", &intent)).await.status,
+            StatusCode::OK
+        );
+    }
+    let after = store.ledger_accounts().await.expect("accounts");
+    let held = store.dispute("dp_2Podium").await.expect("read").expect("dispute");
+    assert_eq!(held.status, "lost");
+    assert_eq!(
+        before - clearing(&after),
+        held.held.iter().map(|h| h.1).sum::<i64>(),
+        "paid back to the fan's bank once"
+    );
+    assert_eq!(balance(&after, "merchant_disputed"), 0);
+    assert!(podium_app::ledger::verify(store.as_ref()).await.expect("verify").is_ok());
+    let mut merchant = app.clone_app();
+    merchant.sign_in("merchant@podium.example", "merchant-demo-2026").await;
+    let page = merchant.get("/console/shops/hanok-threads/money").await;
+    assert!(!page.body.contains("data-testid=\"disputes\""), "closed disputes leave the list");
+}
+
+/// Posts a Stripe event to the node, signed with the endpoint's secret as Stripe signs it.
+async fn deliver(app: &common::TestApp, secret: &str, event: &serde_json::Value) -> common::Reply {
+    let payload = serde_json::to_vec(event).expect("json");
+    let now = time::OffsetDateTime::now_utc().unix_timestamp();
+    app.clone_app()
+        .send(
+            axum::http::Request::post("/api/v1/webhooks/stripe")
+                .header("stripe-signature", podium_domain::stripe::sign(secret, now, &payload))
+                .header("content-type", "application/json")
+                .body(axum::body::Body::from(payload))
+                .expect("request"),
+        )
+        .await
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
