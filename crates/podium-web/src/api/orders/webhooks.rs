@@ -53,9 +53,9 @@ pub async fn sandbox_webhook(
 }
 
 /// Stripe's webhooks (`payment_intent.succeeded`, `.payment_failed`, `.canceled`,
-/// `charge.refunded`, `charge.dispute.created`): believed only with a `Stripe-Signature` made
-/// with the endpoint's signing secret within five minutes; answered 404 when the marketplace
-/// does not take payments through Stripe.
+/// `charge.refunded`, `charge.dispute.created`, `charge.dispute.closed`): believed only with a
+/// `Stripe-Signature` made with the endpoint's signing secret within five minutes (400 without
+/// one); answered 404 when the marketplace does not take payments through Stripe.
 #[utoipa::path(post, path = "/api/v1/webhooks/stripe", tag = "checkout",
     params(("Stripe-Signature" = String, Header)),
     responses((status = 200, description = "Applied (or a duplicate, recognised)"), (status = 400, body = Problem, description = "Bad or stale signature"),
@@ -65,6 +65,10 @@ pub async fn stripe_webhook(
     headers: HeaderMap,
     body: Bytes,
 ) -> Result<Json<serde_json::Value>, ApiError> {
+    let signature = header(&headers, "stripe-signature");
+    if signature.trim().is_empty() {
+        return Err(refused("the Stripe-Signature header is missing"));
+    }
     if state.payments.name() != "stripe" {
         return Err(ApiError::new(
             StatusCode::NOT_FOUND,
@@ -73,7 +77,7 @@ pub async fn stripe_webhook(
             "this marketplace does not take payments through Stripe",
         ));
     }
-    let hdrs = WebhookHeaders { signature: header(&headers, "stripe-signature"), ..WebhookHeaders::default() };
+    let hdrs = WebhookHeaders { signature, ..WebhookHeaders::default() };
     let event = state.payments.verify_webhook(&hdrs, &body, state.clock.now()).map_err(refused)?;
     let provider = state.payments.clone();
     apply(&state, provider.as_ref(), event).await
