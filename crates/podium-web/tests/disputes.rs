@@ -8,7 +8,6 @@ mod common;
 use axum::http::StatusCode;
 use common::shop::*;
 use common::stripe::*;
-use podium_app::disputes::DisputeStore;
 use podium_app::payments::PaymentProvider;
 use podium_store::testing::Backend;
 use serde_json::json;
