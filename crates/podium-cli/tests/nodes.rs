@@ -17,7 +17,7 @@ use podium_app::payments::{PaymentStatus, SandboxStore};
 use podium_store::testing::{Backend, TestDb};
 use serde_json::json;
 
-use common::node::{call, cart, checkout_body, start};
+use common::node::{call, cart, checkout_body, ledger_verifies, settled, start};
 use common::{podium_command, Running};
 
 const KR_TEE: &str = "hanok-threads:TEE-OH-M";
@@ -187,15 +187,7 @@ async fn killed_after_authorizing(backend: Backend) {
     assert_eq!(held, 1);
     // The node comes back (without the fault) and puts it right.
     let _node = start(&db.url, None);
-    let deadline = Instant::now() + Duration::from_secs(30);
-    let order = loop {
-        let o = db.store.order(&order_id).await.expect("read").expect("order");
-        if o.status.as_str() != "pending_payment" {
-            break o;
-        }
-        assert!(Instant::now() < deadline, "the order was not reconciled");
-        tokio::time::sleep(Duration::from_millis(200)).await;
-    };
+    let order = settled(db.store.as_ref(), &order_id).await;
     assert_eq!(order.status.as_str(), "paid", "completed: the payment is captured and the order stands");
     let p = db.store.sandbox_payment(&payments[0].id).await.expect("read").expect("payment");
     assert_eq!((p.status, p.captured), (PaymentStatus::Captured, order.total));
@@ -203,14 +195,7 @@ async fn killed_after_authorizing(backend: Backend) {
     assert_eq!(after.iter().map(|l| l.on_hand).sum::<i64>(), on_hand - 1, "one unit sold");
     assert_eq!(after.iter().map(|l| l.reserved).sum::<i64>(), 0, "nothing left held");
     // The ledger holds the capture, split, exactly once.
-    let out = podium_command()
-        .args(["ledger", "verify", "--database-url", &db.url])
-        .env("PODIUM_LOG", "warn")
-        .output()
-        .expect("verify runs");
-    let said = String::from_utf8_lossy(&out.stdout);
-    assert!(out.status.success(), "{said} {}", String::from_utf8_lossy(&out.stderr));
-    assert!(said.contains("1 captured consignments agree"), "{said}");
+    ledger_verifies(&db.url, 1);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

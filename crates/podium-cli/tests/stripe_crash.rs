@@ -11,8 +11,7 @@ use podium_app::orders::OrderStore;
 use podium_store::testing::{Backend, TestDb};
 use serde_json::{json, Value};
 
-use common::node::{call, cart, start_with};
-use common::podium_command;
+use common::node::{call, cart, ledger_verifies, settled, start_with};
 
 const KR_TEE: &str = "hanok-threads:TEE-OH-M";
 const SECRET_KEY: &str = "sk_test_podium";
@@ -100,28 +99,13 @@ async fn killed_after_stripe_authorised(backend: Backend) {
 
     // Back without the fault: the sweep at start asks Stripe and completes the order.
     let _node = start_with(&db.url, None, &args);
-    let deadline = Instant::now() + Duration::from_secs(30);
-    let order = loop {
-        let o = db.store.order(&order_id).await.expect("read").expect("order");
-        if o.status.as_str() != "pending_payment" {
-            break o;
-        }
-        assert!(Instant::now() < deadline, "the order was not reconciled");
-        tokio::time::sleep(Duration::from_millis(200)).await;
-    };
+    let order = settled(db.store.as_ref(), &order_id).await;
     assert_eq!(order.status.as_str(), "paid");
     let intents = intents_for(&order_id).await;
     assert_eq!(intents.len(), 1, "still one intent: nothing charged twice");
     assert_eq!(intents[0]["status"], "succeeded");
     assert_eq!(intents[0]["amount"].as_i64(), Some(order.total));
-    let out = podium_command()
-        .args(["ledger", "verify", "--database-url", &db.url])
-        .env("PODIUM_LOG", "warn")
-        .output()
-        .expect("verify runs");
-    let said = String::from_utf8_lossy(&out.stdout);
-    assert!(out.status.success(), "{said} {}", String::from_utf8_lossy(&out.stderr));
-    assert!(said.contains("1 captured consignments agree"), "{said}");
+    ledger_verifies(&db.url, 1);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -97,3 +97,28 @@ pub async fn cart(addr: &str, sku: &str) -> (u16, String) {
         call(addr, "POST", &format!("/api/v1/carts/{id}/lines"), Some(&json!({"sku": sku, "quantity": 1})), &[]).await;
     (status, id)
 }
+
+/// Waits (up to 30 s) until the order is no longer waiting for payment; answers it.
+pub async fn settled(store: &dyn podium_app::Store, order_id: &str) -> podium_app::orders::OrderRecord {
+    let deadline = Instant::now() + Duration::from_secs(30);
+    loop {
+        let o = store.order(order_id).await.expect("read").expect("order");
+        if o.status.as_str() != "pending_payment" {
+            return o;
+        }
+        assert!(Instant::now() < deadline, "the order was not reconciled");
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+}
+
+/// `podium ledger verify` balances and finds `consignments` captured consignments agreeing.
+pub fn ledger_verifies(url: &str, consignments: usize) {
+    let out = podium_command()
+        .args(["ledger", "verify", "--database-url", url])
+        .env("PODIUM_LOG", "warn")
+        .output()
+        .expect("verify runs");
+    let said = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success(), "{said} {}", String::from_utf8_lossy(&out.stderr));
+    assert!(said.contains(&format!("{consignments} captured consignments agree")), "{said}");
+}
