@@ -14,7 +14,7 @@ use sha2::{Digest, Sha256};
 
 use crate::catalogue::ProductRecord;
 use crate::orders::{Address, NewConsignment, NewOrder, NewOrderLine, NotPlaced, OrderRecord};
-use crate::payments::{AuthorizeRequest, PaymentError, PaymentProvider, PaymentSource, PaymentStatus};
+use crate::payments::{AuthorizeRequest, LocalPayment, PaymentError, PaymentProvider, PaymentSource, PaymentStatus};
 use crate::ports::StoreError;
 use crate::quote::{self, QuoteContext, QuoteError, Undeliverable};
 use crate::storefront::{self, public_sku};
@@ -36,8 +36,12 @@ pub struct CheckoutRequest {
     pub address: Address,
     /// A card number (the API) …
     pub card_number: String,
-    /// … or a payment method the sandbox's card form made (the checkout pages).
+    /// … or a payment method the sandbox's card form made (the checkout pages) …
     pub payment_method: Option<String>,
+    /// … or a local method (a wallet, a voucher, a bank, M-Pesa).
+    pub local: Option<LocalPayment>,
+    /// The marketplace's public address (where wallets and banks send the fan back to).
+    pub public_url: String,
     pub lang: Lang,
     pub user_id: Option<String>,
     /// The marketplace's key for order tokens (see [`order_token`]).
@@ -163,7 +167,7 @@ fn check_field(field: &'static str, value: &str, required: bool) -> Result<(), C
 }
 
 /// Validates the request's fields (before anything is reserved).
-pub fn validate(req: &CheckoutRequest) -> Result<Option<CardNumber>, CheckoutError> {
+pub fn validate(req: &CheckoutRequest) -> Result<Payer, CheckoutError> {
     check_field("email", &req.email, true)?;
     let email = req.email.trim();
     match email.split_once('@') {
@@ -180,15 +184,51 @@ pub fn validate(req: &CheckoutRequest) -> Result<Option<CardNumber>, CheckoutErr
     check_field("shipping_address.phone", &a.phone, false)?;
     check_field("shipping_address.customs_code", &a.customs_code, false)?;
     crate::shipping_address::check(a, req.phone_required).map_err(|(f, why)| CheckoutError::Invalid(f, why))?;
+    if let Some(l) = &req.local {
+        return local_payer(l, email).map(Payer::Local);
+    }
     if let Some(m) = &req.payment_method {
         if m.trim().is_empty() || m.chars().count() > MAX_FIELD {
             return Err(CheckoutError::Invalid("payment.method", "is not a payment method".into()));
         }
-        return Ok(None);
+        return Ok(Payer::Method(m.clone()));
     }
     CardNumber::parse(&req.card_number)
-        .map(Some)
+        .map(Payer::Card)
         .map_err(|e| CheckoutError::Invalid("payment.card_number", e.to_string()))
+}
+
+/// Who pays, once checked.
+#[derive(Debug)]
+pub enum Payer {
+    Card(CardNumber),
+    Method(String),
+    Local(LocalPayment),
+}
+
+/// A local method's own fields, checked: M-Pesa a Kenyan mobile number, a direct debit an IBAN
+/// (mod-97) and the account holder's name.
+fn local_payer(l: &LocalPayment, email: &str) -> Result<LocalPayment, CheckoutError> {
+    use podium_domain::pay_method::PayMethod;
+    let mut out = LocalPayment::new(l.method);
+    out.email = email.to_string();
+    match l.method {
+        PayMethod::Card => {
+            return Err(CheckoutError::Invalid("payment.method", "a card is paid with a card number".into()))
+        }
+        PayMethod::Mpesa => {
+            out.phone = podium_domain::pay_method::mpesa_phone(&l.phone)
+                .map_err(|e| CheckoutError::Invalid("payment.phone", e.to_string()))?;
+        }
+        PayMethod::SepaDebit => {
+            check_field("payment.account_holder", &l.holder, true)?;
+            out.holder = l.holder.trim().to_string();
+            out.iban = podium_domain::bank::iban(&l.iban)
+                .map_err(|e| CheckoutError::Invalid("payment.iban", e.to_string()))?;
+        }
+        _ => {}
+    }
+    Ok(out)
 }
 
 /// Builds the order from the cart's quote: lines grouped per consignment as the quote grouped
@@ -281,7 +321,7 @@ pub async fn checkout(
     req: &CheckoutRequest,
     ctx: &QuoteContext<'_>,
 ) -> Result<Placed, CheckoutError> {
-    let card = validate(req)?;
+    let payer = validate(req)?;
     let cart = store.cart(cart_id).await?.ok_or(CheckoutError::CartNotFound)?;
     if !cart.usable_by(req.user_id.as_deref()) {
         return Err(CheckoutError::CartNotFound);
@@ -313,6 +353,9 @@ pub async fn checkout(
         .map_err(|(f, why)| CheckoutError::Invalid(f, why))?;
     let ship_from: Vec<_> = q.consignments.iter().map(|c| c.ship_from).collect();
     crate::shipping_address::check_import(&address, &ship_from).map_err(|(f, why)| CheckoutError::Invalid(f, why))?;
+    if let Payer::Local(l) = &payer {
+        offered(provider, l.method, ship_to, currency)?;
+    }
     let (consignments, total) = build_order(&q, &products, req, ctx)?;
     let max = podium_domain::money::Bounds::units_to_minor(req.max_order_units, currency);
     if total > max {
@@ -345,19 +388,23 @@ pub async fn checkout(
         currency: currency.code().to_string(),
         total,
         consignments,
-        reserve_until: now + req.holds.hold,
+        reserve_until: now
+            + req.holds.window(match &payer {
+                Payer::Local(l) => l.method,
+                _ => podium_domain::pay_method::PayMethod::Card,
+            }),
         created_at: now,
         fx_snapshot: ctx.rates.snapshot(),
     };
     // Card testing: too many attempts or declines from this client, for this cart or with
     // this card are refused before anything is reserved or the provider charges anything.
-    let source = match (&card, &req.payment_method) {
-        (Some(c), _) => PaymentSource::Card(c),
-        (None, Some(m)) => PaymentSource::Method(m),
-        (None, None) => return Err(CheckoutError::Invalid("payment", "no card was given".into())),
+    let source = match &payer {
+        Payer::Card(c) => PaymentSource::Card(c),
+        Payer::Method(m) => PaymentSource::Method(m),
+        Payer::Local(l) => PaymentSource::Local(l),
     };
     let client = order.client_key.clone().unwrap_or_default();
-    let card_print = provider.fingerprint(source).await?;
+    let card_print = provider.fingerprint(source).await?.filter(|f| !f.is_empty());
     let limits = &req.holds.attempts;
     if let Some((limit, retry_after_secs)) =
         crate::payment_limits::admit(store, limits, &client, &cart.id, card_print.as_deref(), now).await?
@@ -379,8 +426,17 @@ pub async fn checkout(
     // The order and its reservations are committed; the provider is called outside that
     // transaction. A crash from here on leaves a pending order that `settle` completes or
     // cancels on restart, according to what the provider says.
+    let return_url = format!("{}/checkout/return", req.public_url.trim_end_matches('/'));
     let payment = provider
-        .authorize(AuthorizeRequest { reference: &order.id, amount: Money::new(total, currency), source })
+        .authorize(AuthorizeRequest {
+            reference: &order.id,
+            amount: Money::new(total, currency),
+            source,
+            email: &order.email,
+            name: &order.address.name,
+            pay_by: order.reserve_until,
+            return_url: &return_url,
+        })
         .await;
     let payment = match payment {
         Ok(p) => p,
@@ -408,7 +464,7 @@ pub async fn checkout(
     if status == OrderStatus::PendingPayment {
         // Waiting for the card's second step, the order holds its stock: only a few such
         // orders per client, account and card (counted with this one).
-        let fingerprint = store.order(&order.id).await?.and_then(|o| o.card_fingerprint);
+        let fingerprint = store.order(&order.id).await?.and_then(|o| o.card_fingerprint).filter(|f| !f.is_empty());
         let (by_client, by_account, by_card) = store
             .pending_holds(order.client_key.as_deref(), order.user_id.as_deref(), fingerprint.as_deref(), now)
             .await?;
@@ -425,6 +481,35 @@ pub async fn checkout(
         return Err(CheckoutError::Declined { code, order: Box::new(placed) });
     }
     Ok(Placed { order: placed, token })
+}
+
+/// Refuses a local method that cannot pay for this order: not this market's or currency's, or
+/// not one the marketplace's payment provider offers.
+fn offered(
+    provider: &dyn PaymentProvider,
+    method: podium_domain::pay_method::PayMethod,
+    to: podium_domain::Country,
+    currency: podium_domain::Currency,
+) -> Result<(), CheckoutError> {
+    use podium_domain::pay_method::PayMethod;
+    if !method.offered(to, currency) || !provider.offers(method) {
+        let here: Vec<&str> = PayMethod::offered_for(to, currency)
+            .into_iter()
+            .filter(|m| provider.offers(*m))
+            .map(PayMethod::code)
+            .collect();
+        return Err(CheckoutError::Invalid(
+            "payment.method",
+            format!(
+                "{} cannot pay for delivery to {} in {}; here: {}",
+                method.code(),
+                to.code(),
+                currency.code(),
+                here.join(", ")
+            ),
+        ));
+    }
+    Ok(())
 }
 
 /// What a checkout that could not claim its cart is told: the order the cart is claimed by or

@@ -24,7 +24,16 @@ pub struct HoldPolicy {
     pub per_card: i64,
     /// Payment attempts and declines allowed per client, cart and card (card testing).
     pub attempts: crate::payment_limits::AttemptLimits,
+    /// How long a convenience-store voucher may be paid (and its order holds its stock).
+    pub voucher: time::Duration,
+    /// How long an order paid by direct debit holds its stock while the bank answers.
+    pub debit: time::Duration,
 }
+
+/// How long a Konbini voucher stays payable by default (as Stripe's default).
+pub const VOUCHER_DAYS: i64 = 3;
+/// How long a direct debit may take to be answered (SEPA's usual clearing, with margin).
+pub const DEBIT_DAYS: i64 = 5;
 
 impl Default for HoldPolicy {
     fn default() -> Self {
@@ -34,11 +43,24 @@ impl Default for HoldPolicy {
             per_account: 3,
             per_card: 2,
             attempts: crate::payment_limits::AttemptLimits::default(),
+            voucher: time::Duration::days(VOUCHER_DAYS),
+            debit: time::Duration::days(DEBIT_DAYS),
         }
     }
 }
 
 impl HoldPolicy {
+    /// How long an order paid by `method` holds its stock: a voucher until it expires, a debit
+    /// until the bank can have answered, everything else for the second step's window.
+    pub fn window(&self, method: podium_domain::pay_method::PayMethod) -> time::Duration {
+        use podium_domain::pay_method::Flow;
+        match method.flow() {
+            Flow::Voucher => self.voucher,
+            Flow::Debit => self.debit,
+            _ => self.hold,
+        }
+    }
+
     /// No limit on unpaid orders (the demo's history), with the default hold.
     pub fn unlimited() -> Self {
         HoldPolicy {

@@ -182,6 +182,10 @@ pub struct OrderRecord {
     pub card_last4: Option<String>,
     pub card_fingerprint: Option<String>,
     pub next_action: Option<String>,
+    /// How the fan pays (or paid).
+    pub pay_method: podium_domain::pay_method::PayMethod,
+    /// What the fan must do while the payment waits (cleared once paid or cancelled).
+    pub pay_action: Option<podium_domain::pay_method::PaymentAction>,
     pub created_at: OffsetDateTime,
     /// Until when its stock is held for the payment (older orders: 15 minutes after creation).
     pub hold_until: OffsetDateTime,
@@ -268,6 +272,8 @@ pub struct PaymentFacts {
     pub last4: String,
     pub fingerprint: String,
     pub next_action: Option<String>,
+    pub method: podium_domain::pay_method::PayMethod,
+    pub action: Option<podium_domain::pay_method::PaymentAction>,
 }
 
 /// What marking an order paid found.

@@ -8,6 +8,7 @@
 use std::sync::Arc;
 
 use async_trait::async_trait;
+use podium_domain::pay_method::{self, Flow, PayMethod, PaymentAction};
 use podium_domain::payment::{self, CardNumber, SandboxCard, WebhookError};
 use podium_domain::Money;
 use rand::Rng;
@@ -29,6 +30,8 @@ pub enum PaymentStatus {
     Declined,
     /// Captured and then refunded in part or whole (`refunded` says how much).
     Refunded,
+    /// Nothing for the fan to do: the bank answers later (a direct debit).
+    Processing,
 }
 
 impl PaymentStatus {
@@ -40,6 +43,7 @@ impl PaymentStatus {
             PaymentStatus::Voided => "voided",
             PaymentStatus::Declined => "declined",
             PaymentStatus::Refunded => "refunded",
+            PaymentStatus::Processing => "processing",
         }
     }
 
@@ -51,6 +55,7 @@ impl PaymentStatus {
             PaymentStatus::Voided,
             PaymentStatus::Declined,
             PaymentStatus::Refunded,
+            PaymentStatus::Processing,
         ]
         .into_iter()
         .find(|x| x.as_str() == s)
@@ -81,6 +86,52 @@ pub struct PaymentState {
     /// Where the cardholder takes the second step, while the payment waits for it: a page of
     /// the provider's (a redirect it named) or of Podium's that runs the provider's script.
     pub next_action: Option<String>,
+    /// How the fan pays.
+    pub method: PayMethod,
+    /// What the fan must do while the payment waits for them (a QR code, a voucher, a phone
+    /// prompt, a redirect), or what the bank is doing (a debit).
+    pub action: Option<PaymentAction>,
+    /// When a voucher expires, or when the sandbox's bank answers a debit.
+    pub due_at: Option<OffsetDateTime>,
+}
+
+/// A fan's own market's way to pay, with what it needs: M-Pesa the phone number that gets the
+/// prompt, a direct debit the account and its holder (the mandate). Checked when the checkout
+/// validates (the phone in `254…` form, the IBAN in its electronic form).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LocalPayment {
+    pub method: PayMethod,
+    pub phone: String,
+    pub iban: String,
+    pub holder: String,
+    /// Who pays (vouchers and wallets are issued to an e-mail address).
+    pub email: String,
+}
+
+impl LocalPayment {
+    pub fn new(method: PayMethod) -> Self {
+        LocalPayment { method, phone: String::new(), iban: String::new(), holder: String::new(), email: String::new() }
+    }
+
+    /// What tells one payer apart, for the limits on unpaid orders and declines ("per card"):
+    /// the phone, the account, or else the e-mail address.
+    pub fn identity(&self) -> String {
+        let who = match self.method {
+            PayMethod::Mpesa => self.phone.clone(),
+            PayMethod::SepaDebit => self.iban.clone(),
+            _ => self.email.trim().to_lowercase(),
+        };
+        format!("{}:{who}", self.method.code())
+    }
+
+    /// The last characters of the phone or account, as shown to the fan.
+    pub fn last4(&self) -> String {
+        match self.method {
+            PayMethod::Mpesa => pay_method::last4(&self.phone),
+            PayMethod::SepaDebit => pay_method::last4(&self.iban),
+            _ => String::new(),
+        }
+    }
 }
 
 /// What pays: a card number handed over directly (the API), or a payment method the
@@ -89,18 +140,72 @@ pub struct PaymentState {
 pub enum PaymentSource<'a> {
     Card(&'a CardNumber),
     Method(&'a str),
+    /// A local method (a wallet, a voucher, a bank).
+    Local(&'a LocalPayment),
 }
 
-/// The sandbox's page for the second step of a payment waiting for it.
-pub fn sandbox_action(id: &str, status: PaymentStatus) -> Option<String> {
-    (status == PaymentStatus::RequiresAction).then(|| format!("/sandbox/payments/{id}/confirm"))
+/// The sandbox's page where the fan (or the wallet, the till, the phone, the bank standing in
+/// for them) answers a payment waiting for them.
+pub fn sandbox_page(id: &str) -> String {
+    format!("/sandbox/payments/{id}/confirm")
 }
+
+/// What the fan sees of a sandbox payment: where the second step is (cards and redirects) and
+/// what to do (every method).
+pub fn sandbox_action(
+    id: &str,
+    status: PaymentStatus,
+    method: PayMethod,
+    last4: &str,
+    due_at: Option<OffsetDateTime>,
+) -> (Option<String>, Option<PaymentAction>) {
+    let page = sandbox_page(id);
+    match (status, method.flow()) {
+        (PaymentStatus::RequiresAction, Flow::Card | Flow::Redirect) => {
+            (Some(page.clone()), Some(PaymentAction::Redirect { url: page }))
+        }
+        (PaymentStatus::RequiresAction, Flow::Qr) => (None, Some(PaymentAction::Qr { data: page })),
+        (PaymentStatus::RequiresAction, Flow::Voucher) => (
+            None,
+            Some(PaymentAction::Voucher {
+                number: voucher_number(id),
+                expires_at: due_at.map_or(0, OffsetDateTime::unix_timestamp),
+                url: None,
+            }),
+        ),
+        (PaymentStatus::RequiresAction, Flow::PhonePush) => {
+            (None, Some(PaymentAction::PhonePush { phone_last4: last4.to_string() }))
+        }
+        (PaymentStatus::Processing, _) => (None, Some(PaymentAction::Debit { account_last4: last4.to_string() })),
+        _ => (None, None),
+    }
+}
+
+/// A sandbox voucher's payment number: twelve digits made from the payment's id, grouped as
+/// convenience stores print them.
+pub fn voucher_number(id: &str) -> String {
+    use sha2::Digest;
+    let d = sha2::Sha256::digest(id.as_bytes());
+    let n = d[..8].iter().fold(0u64, |acc, b| (acc << 8) | u64::from(*b)) % 1_000_000_000_000;
+    let s = format!("{n:012}");
+    format!("{}-{}-{}", &s[..4], &s[4..8], &s[8..])
+}
+
+/// In the sandbox, a debit from an account whose number ends in this bounces days later.
+pub const SANDBOX_BOUNCING_ACCOUNT: &str = "3001";
 
 /// What authorizing asks for.
 pub struct AuthorizeRequest<'a> {
     pub reference: &'a str,
     pub amount: Money,
     pub source: PaymentSource<'a>,
+    /// Who pays, as the fan gave it at checkout (vouchers and mandates are made out to them).
+    pub email: &'a str,
+    pub name: &'a str,
+    /// When the order stops holding its stock: a voucher expires by then.
+    pub pay_by: OffsetDateTime,
+    /// Where a wallet or bank sends the fan back to (an absolute address of Podium's).
+    pub return_url: &'a str,
 }
 
 /// A card kept by the provider as a token: what it will do and how to show it.
@@ -195,6 +300,10 @@ pub trait PaymentProvider: Send + Sync {
         let _ = source;
         Ok(None)
     }
+    /// Whether the provider can take payments by this method at all.
+    fn offers(&self, method: PayMethod) -> bool {
+        method == PayMethod::Card
+    }
 }
 
 /// A change of a sandbox payment, written with the webhooks that announce it.
@@ -257,11 +366,56 @@ pub struct SandboxProvider {
     delay_ms: (u64, u64),
     /// The chance (in percent) that an event is queued a second time.
     duplicate_percent: u32,
+    /// How long the sandbox's bank takes to answer a direct debit.
+    debit_delay: time::Duration,
 }
+
+/// How long the sandbox's bank takes to answer a direct debit by default (a real one takes
+/// days; the demo should show the answer while the fan still looks).
+pub const SANDBOX_DEBIT_SECONDS: i64 = 20;
 
 impl SandboxProvider {
     pub fn new(store: Arc<dyn crate::Store>, clock: Arc<dyn Clock>, secret: Vec<u8>) -> Self {
-        SandboxProvider { store, clock, secret, delay_ms: (200, 2_000), duplicate_percent: 30 }
+        SandboxProvider {
+            store,
+            clock,
+            secret,
+            delay_ms: (200, 2_000),
+            duplicate_percent: 30,
+            debit_delay: time::Duration::seconds(SANDBOX_DEBIT_SECONDS),
+        }
+    }
+
+    /// Sets how long the sandbox's bank takes to answer a direct debit.
+    pub fn with_debit_delay(mut self, delay: time::Duration) -> Self {
+        self.debit_delay = delay.max(time::Duration::ZERO);
+        self
+    }
+
+    /// A debit whose bank has answered by now is settled (paid, or bounced when the account
+    /// is the sandbox's bouncing one), announced by webhook like every change. Conditional, so
+    /// two nodes maturing the same debit change it once.
+    async fn mature(&self, p: PaymentState) -> Result<PaymentState, PaymentError> {
+        let now = self.clock.now();
+        if p.status != PaymentStatus::Processing || p.due_at.is_none_or(|d| now < d) {
+            return Ok(p);
+        }
+        let bounced = p.decline_code.is_some();
+        let (to, kind) = if bounced {
+            (PaymentStatus::Declined, "payment.declined")
+        } else {
+            (PaymentStatus::Captured, "payment.captured")
+        };
+        let amount = p.amount;
+        let changed = self
+            .change(&p.id, &[PaymentStatus::Processing], to, kind, |x| {
+                (if bounced { 0 } else { amount }, x.refunded)
+            })
+            .await?;
+        match changed {
+            Some(next) => Ok(next),
+            None => self.store.sandbox_payment(&p.id).await?.ok_or(PaymentError::NotFound),
+        }
     }
 
     /// Sets how late (min, max milliseconds) webhooks arrive and how often one arrives twice.
@@ -331,14 +485,27 @@ impl SandboxProvider {
 
     /// The cardholder's second step: authorizes a payment waiting for it (or declines it when
     /// `approve` is false). Answers the payment as it stands afterwards.
+    ///
+    /// A wallet, a bank transfer or a voucher takes the money at once (captured); a card and
+    /// Kakao Pay are authorised for Podium to capture. A voucher past its expiry can no longer
+    /// be paid.
     pub async fn confirm(&self, payment_id: &str, approve: bool) -> Result<PaymentState, PaymentError> {
-        let (to, kind) = if approve {
-            (PaymentStatus::Authorized, "payment.authorized")
-        } else {
-            (PaymentStatus::Declined, "payment.declined")
+        let current = self.store.sandbox_payment(payment_id).await?.ok_or(PaymentError::NotFound)?;
+        if approve && current.due_at.is_some_and(|d| self.clock.now() >= d) {
+            return Err(PaymentError::State("expired"));
+        }
+        let at_once = current.method.captures_at_once();
+        let (to, kind) = match (approve, at_once) {
+            (true, true) => (PaymentStatus::Captured, "payment.captured"),
+            (true, false) => (PaymentStatus::Authorized, "payment.authorized"),
+            (false, _) => (PaymentStatus::Declined, "payment.declined"),
         };
-        let changed =
-            self.change(payment_id, &[PaymentStatus::RequiresAction], to, kind, |p| (p.captured, p.refunded)).await?;
+        let amount = current.amount;
+        let changed = self
+            .change(payment_id, &[PaymentStatus::RequiresAction], to, kind, |p| {
+                (if to == PaymentStatus::Captured { amount } else { p.captured }, p.refunded)
+            })
+            .await?;
         match changed {
             Some(p) => Ok(p),
             None => self.store.sandbox_payment(payment_id).await?.ok_or(PaymentError::NotFound),
@@ -360,6 +527,63 @@ impl SandboxProvider {
         Ok(m)
     }
 
+    /// A keyed fingerprint of who pays by a local method (the phone, the account, the e-mail).
+    fn local_fingerprint(&self, l: &LocalPayment) -> String {
+        use hmac::{Hmac, Mac};
+        let Ok(mut mac) = Hmac::<sha2::Sha256>::new_from_slice(&self.secret) else { return String::new() };
+        mac.update(b"podium-payer:");
+        mac.update(l.identity().as_bytes());
+        hex::encode(&mac.finalize().into_bytes()[..16])
+    }
+
+    /// A local method's payment, in the shape the real one has: waiting for the wallet, the
+    /// till or the phone (or, for a debit, processing until the bank answers).
+    async fn authorize_local(&self, req: &AuthorizeRequest<'_>, l: &LocalPayment) -> Result<PaymentState, PaymentError> {
+        if l.method == PayMethod::Card {
+            return Err(PaymentError::UnknownMethod);
+        }
+        if req.amount.minor <= 0 {
+            return Err(PaymentError::Amount("a payment must be positive"));
+        }
+        let now = self.clock.now();
+        let (status, kind, due_at, decline_code) = match l.method.flow() {
+            Flow::Debit => (
+                PaymentStatus::Processing,
+                "payment.processing",
+                Some(now + self.debit_delay),
+                l.iban.ends_with(SANDBOX_BOUNCING_ACCOUNT).then(|| "insufficient_funds".to_string()),
+            ),
+            Flow::Voucher => (PaymentStatus::RequiresAction, "payment.requires_action", Some(req.pay_by), None),
+            _ => (PaymentStatus::RequiresAction, "payment.requires_action", None, None),
+        };
+        let id = format!("pay_{}", crate::accounts::random_hex(12));
+        let last4 = l.last4();
+        let (next_action, action) = sandbox_action(&id, status, l.method, &last4, due_at);
+        let p = PaymentState {
+            id,
+            reference: req.reference.to_string(),
+            amount: req.amount.minor,
+            currency: req.amount.currency.code().to_string(),
+            status,
+            // A debit from the bouncing account knows its answer already; it is given when
+            // the bank "answers" (see `mature`).
+            decline_code,
+            captured: 0,
+            refunded: 0,
+            brand: l.method.brand().to_string(),
+            last4,
+            fingerprint: self.local_fingerprint(l),
+            created_at: now,
+            next_action,
+            method: l.method,
+            action,
+            due_at,
+        };
+        let hooks = self.webhooks(kind, &p, now);
+        self.store.sandbox_insert(&p, &hooks).await?;
+        Ok(p)
+    }
+
     /// Signs a queued webhook for delivery: the headers and the body.
     pub fn sign(&self, w: &QueuedWebhook, now: OffsetDateTime) -> (WebhookHeaders, String) {
         let ts = now.unix_timestamp();
@@ -375,6 +599,9 @@ impl PaymentProvider for SandboxProvider {
     }
 
     async fn authorize(&self, req: AuthorizeRequest<'_>) -> Result<PaymentState, PaymentError> {
+        if let PaymentSource::Local(local) = req.source {
+            return self.authorize_local(&req, local).await;
+        }
         let (card, brand, last4, fingerprint) = match req.source {
             PaymentSource::Card(c) => (
                 SandboxCard::of(c).map_err(|_| PaymentError::UnknownCard)?,
@@ -386,6 +613,7 @@ impl PaymentProvider for SandboxProvider {
                 let m = self.store.sandbox_method(id).await?.ok_or(PaymentError::UnknownMethod)?;
                 (SandboxCard::parse(&m.behaviour).ok_or(PaymentError::UnknownMethod)?, m.brand, m.last4, m.fingerprint)
             }
+            PaymentSource::Local(_) => return Err(PaymentError::UnknownMethod),
         };
         if req.amount.minor < 0 {
             return Err(PaymentError::Amount("negative"));
@@ -410,8 +638,12 @@ impl PaymentProvider for SandboxProvider {
             fingerprint,
             created_at: now,
             next_action: None,
+            method: PayMethod::Card,
+            action: None,
+            due_at: None,
         };
-        let p = PaymentState { next_action: sandbox_action(&p.id, p.status), ..p };
+        let (next_action, action) = sandbox_action(&p.id, p.status, p.method, &p.last4, None);
+        let p = PaymentState { next_action, action, ..p };
         let hooks = self.webhooks(kind, &p, now);
         self.store.sandbox_insert(&p, &hooks).await?;
         Ok(p)
@@ -438,7 +670,7 @@ impl PaymentProvider for SandboxProvider {
         let done = self
             .change(
                 payment_id,
-                &[PaymentStatus::Authorized, PaymentStatus::RequiresAction],
+                &[PaymentStatus::Authorized, PaymentStatus::RequiresAction, PaymentStatus::Processing],
                 PaymentStatus::Voided,
                 "payment.voided",
                 |p| (p.captured, p.refunded),
@@ -487,18 +719,30 @@ impl PaymentProvider for SandboxProvider {
     }
 
     async fn retrieve(&self, payment_id: &str) -> Result<Option<PaymentState>, PaymentError> {
-        Ok(self.store.sandbox_payment(payment_id).await?)
+        match self.store.sandbox_payment(payment_id).await? {
+            Some(p) => Ok(Some(self.mature(p).await?)),
+            None => Ok(None),
+        }
     }
 
     async fn fingerprint(&self, source: PaymentSource<'_>) -> Result<Option<String>, PaymentError> {
         Ok(match source {
             PaymentSource::Card(c) => Some(c.fingerprint(&self.secret)),
             PaymentSource::Method(id) => self.store.sandbox_method(id).await?.map(|m| m.fingerprint),
+            PaymentSource::Local(l) => Some(self.local_fingerprint(l)),
         })
     }
 
     async fn payments_for(&self, reference: &str) -> Result<Vec<PaymentState>, PaymentError> {
-        Ok(self.store.sandbox_payments_for(reference).await?)
+        let mut out = Vec::new();
+        for p in self.store.sandbox_payments_for(reference).await? {
+            out.push(self.mature(p).await?);
+        }
+        Ok(out)
+    }
+
+    fn offers(&self, _method: PayMethod) -> bool {
+        true
     }
 
     fn verify_webhook(

@@ -67,6 +67,8 @@ pub(crate) async fn settle_with(
         last4: payment.last4.clone(),
         fingerprint: payment.fingerprint.clone(),
         next_action: payment.next_action.clone(),
+        method: payment.method,
+        action: payment.action.clone(),
     };
     // The payment's facts go with whatever the order becomes; a paid order records them in
     // the same transaction that marks it paid.
@@ -105,10 +107,19 @@ pub(crate) async fn settle_with(
                 }
             }
         }
-        PaymentStatus::RequiresAction => {
-            if expired {
+        PaymentStatus::RequiresAction | PaymentStatus::Processing => {
+            // A voucher not paid by its expiry (or a wallet, phone or bank that never answered
+            // within the hold) is cancelled at the provider first, so it can no longer be paid,
+            // then the order, and its stock goes back on sale.
+            let due = payment.due_at.is_some_and(|d| now >= d);
+            if expired || (due && payment.status == PaymentStatus::RequiresAction) {
                 provider.void(&payment.id).await?;
-                store.cancel_order(order_id, "confirmation_timed_out", now).await?;
+                let why = match payment.method.flow() {
+                    podium_domain::pay_method::Flow::Voucher => "voucher_expired",
+                    podium_domain::pay_method::Flow::Debit => "debit_timed_out",
+                    _ => "confirmation_timed_out",
+                };
+                store.cancel_order(order_id, why, now).await?;
                 Ok(OrderStatus::Cancelled)
             } else {
                 Ok(OrderStatus::PendingPayment)
@@ -130,7 +141,7 @@ pub(crate) async fn settle_with(
 pub(crate) async fn give_back(provider: &dyn PaymentProvider, p: &PaymentState) -> Result<(), CheckoutError> {
     let current = provider.retrieve(&p.id).await?.unwrap_or_else(|| p.clone());
     match current.status {
-        PaymentStatus::Authorized | PaymentStatus::RequiresAction => {
+        PaymentStatus::Authorized | PaymentStatus::RequiresAction | PaymentStatus::Processing => {
             provider.void(&current.id).await?;
         }
         PaymentStatus::Captured | PaymentStatus::Refunded if current.refunded < current.captured => {

@@ -65,6 +65,7 @@ pub async fn serve(url: &str, http: &HttpArgs, data_dir: &Path, demo_mode: Optio
         .map_err(|e| anyhow::anyhow!("--trusted-proxy: {e}"))?;
     let config = WebConfig {
         trusted_proxies,
+        sandbox_debit_delay: http.limits.sandbox_debit_delay,
         stripe: payments.as_ref().map(|(_, browser)| browser.clone()),
         default_country,
         secure_cookies: http.secure_cookies,

@@ -20,6 +20,7 @@ pub mod ledger;
 pub mod licensing;
 pub mod money;
 pub mod order;
+pub mod pay_method;
 pub mod payment;
 pub mod ranking;
 pub mod role;

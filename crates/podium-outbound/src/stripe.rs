@@ -21,6 +21,7 @@ use podium_app::payments::{
     AuthorizeRequest, PaymentError, PaymentProvider, PaymentSource, PaymentState, PaymentStatus, WebhookEvent,
     WebhookHeaders,
 };
+use podium_domain::pay_method::{Flow, PayMethod, PaymentAction};
 use podium_domain::payment::WebhookError;
 use serde_json::Value;
 use time::OffsetDateTime;
@@ -130,6 +131,88 @@ impl StripeProvider {
         }
     }
 
+    /// A local method's intent: the method made from the fan's details (a debit's account and
+    /// mandate; a wallet, bank or voucher from the payer's name and e-mail), then confirmed
+    /// with where the fan comes back to. Only cards and Kakao Pay are authorised for a later
+    /// capture; the others take the money when the fan pays, as Stripe runs them.
+    async fn authorize_local(
+        &self,
+        req: &AuthorizeRequest<'_>,
+        l: &podium_app::payments::LocalPayment,
+    ) -> Result<PaymentState, PaymentError> {
+        if !self.offers(l.method) || l.method == PayMethod::Card {
+            return Err(PaymentError::UnknownMethod);
+        }
+        let amount = podium_domain::stripe::amount(req.amount).map_err(|_| PaymentError::Amount("not chargeable"))?;
+        let kind = l.method.code().to_string();
+        let mut form = vec![
+            ("amount", amount.to_string()),
+            ("currency", req.amount.currency.code().to_ascii_lowercase()),
+            ("payment_method_types[]", kind.clone()),
+            ("metadata[podium_reference]", req.reference.to_string()),
+        ];
+        if l.method == PayMethod::KakaoPay {
+            form.push(("capture_method", "manual".to_string()));
+        }
+        if l.method == PayMethod::SepaDebit {
+            // The account as its own PaymentMethod (what the mandate is for).
+            let pm_form = [
+                ("type", kind.clone()),
+                ("sepa_debit[iban]", l.iban.clone()),
+                ("billing_details[name]", l.holder.clone()),
+                ("billing_details[email]", req.email.to_string()),
+            ];
+            let key = format!("podium-{}-method", req.reference);
+            let pm = self
+                .call(reqwest::Method::POST, "/v1/payment_methods", &pm_form, Some(&key))
+                .await?
+                .map_err(|e| refused(&e))?;
+            let pm = pm["id"].as_str().ok_or_else(|| PaymentError::Provider("Stripe made no payment method".into()))?;
+            form.push(("payment_method", pm.to_string()));
+        } else {
+            form.push(("payment_method_data[type]", kind.clone()));
+            form.push(("payment_method_data[billing_details][name]", req.name.to_string()));
+            form.push(("payment_method_data[billing_details][email]", req.email.to_string()));
+        }
+        let key = format!("podium-{}-create", req.reference);
+        let created = self
+            .call(reqwest::Method::POST, "/v1/payment_intents", &form, Some(&key))
+            .await?
+            .map_err(|e| refused(&e))?;
+        let id = created["id"].as_str().ok_or_else(|| PaymentError::Provider("Stripe made no intent".into()))?;
+        let id = path_id(id)?.to_string();
+        let mut confirm: Vec<(&str, String)> = Vec::new();
+        match l.method.flow() {
+            Flow::Debit => confirm.push(("mandate_data[customer_acceptance][type]", "offline".to_string())),
+            Flow::Voucher => {
+                let days = (req.pay_by - OffsetDateTime::now_utc()).whole_days().clamp(1, 60);
+                confirm.push(("payment_method_options[konbini][expires_after_days]", days.to_string()));
+            }
+            Flow::Qr => {
+                confirm.push(("payment_method_options[wechat_pay][client]", "web".to_string()));
+                confirm.push(("return_url", req.return_url.to_string()));
+            }
+            _ => confirm.push(("return_url", req.return_url.to_string())),
+        }
+        let key = format!("podium-{}-confirm", req.reference);
+        match self.post_intent(&id, "confirm", &confirm, &key).await {
+            Ok(()) => {}
+            // Stand-ins for Stripe (localstripe) know no mandates: the same confirmation
+            // without one, under its own key.
+            Err(e) if e.status == 400 && e.message.contains("Unexpected mandate_data") => {
+                let key = format!("podium-{}-confirm-plain", req.reference);
+                if let Err(e) = self.post_intent(&id, "confirm", &[], &key).await {
+                    if e.status != 402 && e.status != 400 {
+                        return Err(refused(&e));
+                    }
+                }
+            }
+            Err(e) if e.status == 402 || e.status == 400 => {}
+            Err(e) => return Err(refused(&e)),
+        }
+        self.intent(&id).await?.ok_or(PaymentError::NotFound)
+    }
+
     /// The intents whose metadata names `reference`: Stripe's search where it is offered, else
     /// the intents listed newest first (a bounded look back: orders in doubt are recent).
     async fn find(&self, reference: &str) -> Result<Vec<PaymentState>, PaymentError> {
@@ -212,24 +295,39 @@ fn state_of(v: &Value) -> Result<PaymentState, PaymentError> {
         "succeeded" => PaymentStatus::Captured,
         "canceled" => PaymentStatus::Voided,
         "requires_payment_method" => PaymentStatus::Declined,
-        // requires_action, requires_confirmation, processing: waiting for the fan or the bank.
+        // A debit: the bank answers later, the fan has nothing to do.
+        "processing" => PaymentStatus::Processing,
+        // requires_action, requires_confirmation: waiting for the fan.
         _ => PaymentStatus::RequiresAction,
     };
     let captured =
         if status.charged() { v["amount_received"].as_i64().filter(|a| *a > 0).unwrap_or(amount) } else { 0 };
-    let next_action = match v["status"].as_str() {
-        Some("requires_action") => Some(
-            v["next_action"]["redirect_to_url"]["url"]
-                .as_str()
-                .map(String::from)
-                .unwrap_or_else(|| format!("/checkout/stripe/{id}/authenticate")),
-        ),
-        _ => None,
-    };
-    // The card as Stripe describes it: a PaymentMethod's `card`, or a Card object itself.
+    // How the fan pays: the method's type where it is expanded, else the intent's only type.
     let pm = &v["payment_method"];
-    let card = if pm["card"].is_object() { &pm["card"] } else { pm };
+    let method = pm["type"]
+        .as_str()
+        .or_else(|| v["payment_method_types"][0].as_str())
+        .and_then(PayMethod::parse)
+        .unwrap_or(PayMethod::Card);
+    let (next_action, action, due_at) = if v["status"].as_str() == Some("requires_action") {
+        action_of(id, &v["next_action"])
+    } else {
+        (None, None, None)
+    };
+    // The card as Stripe describes it: a PaymentMethod's `card`, or a Card object itself; a
+    // debit's account likewise.
+    let card = if pm["card"].is_object() {
+        &pm["card"]
+    } else if pm["sepa_debit"].is_object() {
+        &pm["sepa_debit"]
+    } else {
+        pm
+    };
     let text = |k: &str| card[k].as_str().unwrap_or_default().to_string();
+    let action = match (status, action) {
+        (PaymentStatus::Processing, _) => Some(PaymentAction::Debit { account_last4: text("last4") }),
+        (_, a) => a,
+    };
     Ok(PaymentState {
         id: id.to_string(),
         reference: v["metadata"][REFERENCE].as_str().unwrap_or_default().to_string(),
@@ -240,13 +338,51 @@ fn state_of(v: &Value) -> Result<PaymentState, PaymentError> {
             .then(|| error_code.unwrap_or_else(|| "payment_method_required".into())),
         captured,
         refunded,
-        brand: brand_name(&text("brand")),
+        brand: if method == PayMethod::Card { brand_name(&text("brand")) } else { method.brand().to_string() },
         last4: text("last4"),
         fingerprint: text("fingerprint"),
         created_at: OffsetDateTime::from_unix_timestamp(v["created"].as_i64().unwrap_or(0))
             .unwrap_or(OffsetDateTime::UNIX_EPOCH),
         next_action,
+        method,
+        action,
+        due_at,
     })
+}
+
+/// What Stripe's `next_action` asks of the fan: a redirect (3-D Secure, a wallet's or bank's
+/// page), a QR code (WeChat Pay), a voucher (Konbini), or Stripe.js (Podium's page runs it).
+fn action_of(
+    id: &str,
+    next: &Value,
+) -> (Option<String>, Option<PaymentAction>, Option<OffsetDateTime>) {
+    let url = |v: &Value| v["url"].as_str().map(String::from);
+    let redirect = url(&next["redirect_to_url"]).or_else(|| url(&next["alipay_handle_redirect"]));
+    if let Some(u) = redirect {
+        return (Some(u.clone()), Some(PaymentAction::Redirect { url: u }), None);
+    }
+    let qr = &next["wechat_pay_display_qr_code"];
+    if let Some(data) = qr["data"].as_str() {
+        return (None, Some(PaymentAction::Qr { data: data.to_string() }), None);
+    }
+    let k = &next["konbini_display_details"];
+    if k.is_object() {
+        let expires_at = k["expires_at"].as_i64().unwrap_or(0);
+        // Every chain's payment code is the same payment; the first one named is shown.
+        let stores = &k["stores"];
+        let number = ["familymart", "lawson", "ministop", "seicomart"]
+            .iter()
+            .find_map(|s| {
+                let st = &stores[*s];
+                st["confirmation_number"].as_str().or_else(|| st["payment_code"].as_str())
+            })
+            .unwrap_or_default()
+            .to_string();
+        let voucher = PaymentAction::Voucher { number, expires_at, url: k["hosted_voucher_url"].as_str().map(String::from) };
+        return (None, Some(voucher), OffsetDateTime::from_unix_timestamp(expires_at).ok());
+    }
+    let page = format!("/checkout/stripe/{id}/authenticate");
+    (Some(page.clone()), Some(PaymentAction::Redirect { url: page }), None)
 }
 
 /// Stripe's brand names (`visa`, `amex`) as the sandbox shows them.
@@ -274,6 +410,7 @@ impl PaymentProvider for StripeProvider {
             PaymentSource::Method(m) => path_id(m).map_err(|_| PaymentError::UnknownMethod)?,
             // Card numbers never reach Podium's server with Stripe: Stripe.js makes a method.
             PaymentSource::Card(_) => return Err(PaymentError::CardNotAccepted),
+            PaymentSource::Local(l) => return self.authorize_local(&req, l).await,
         };
         let amount = podium_domain::stripe::amount(req.amount).map_err(|e| match e {
             podium_domain::stripe::AmountError::NotPositive => PaymentError::Amount("a payment must be positive"),
@@ -386,6 +523,11 @@ impl PaymentProvider for StripeProvider {
             Err(e) if e.status == 404 => Err(PaymentError::UnknownMethod),
             Err(e) => Err(refused(&e)),
         }
+    }
+
+    /// Everything Stripe offers of Podium's methods (M-Pesa is not among them).
+    fn offers(&self, method: PayMethod) -> bool {
+        method != PayMethod::Mpesa
     }
 
     async fn action_secret(&self, payment_id: &str) -> Result<Option<String>, PaymentError> {

@@ -44,6 +44,7 @@ pub(crate) const SQLITE: &[Migration] = migrations!("sqlite":
     19 "formats" "0019_formats.sql",
     20 "code requests" "0020_code_requests.sql",
     21 "payout files and disputes" "0021_payout_files.sql",
+    22 "local payment methods" "0022_local_methods.sql",
 );
 
 pub(crate) const POSTGRES: &[Migration] = migrations!("postgres":
@@ -68,6 +69,7 @@ pub(crate) const POSTGRES: &[Migration] = migrations!("postgres":
     19 "formats" "0019_formats.sql",
     20 "code requests" "0020_code_requests.sql",
     21 "payout files and disputes" "0021_payout_files.sql",
+    22 "local payment methods" "0022_local_methods.sql",
 );
 
 pub(crate) const CREATE_TABLE: &str = "CREATE TABLE IF NOT EXISTS podium_migrations (

@@ -4,6 +4,7 @@
 use async_trait::async_trait;
 use podium_app::payments::{PaymentMethod, PaymentState, PaymentStatus, QueuedWebhook, SandboxChange, SandboxStore};
 use podium_app::StoreResult;
+use podium_domain::pay_method::PayMethod;
 use sqlx::Row;
 use time::OffsetDateTime;
 
@@ -11,7 +12,7 @@ use crate::macros::{read, write_tx};
 use crate::sql::{backend, decode_err, from_micros, micros, SqlStore};
 
 const PAYMENT_SELECT: &str = "SELECT id, reference, amount, currency, status, decline_code, captured, refunded, \
-    fingerprint, brand, last4, created_at FROM sandbox_payments";
+    fingerprint, brand, last4, created_at, method, due_at FROM sandbox_payments";
 
 fn payment_from<R: Row>(r: &R) -> StoreResult<PaymentState>
 where
@@ -19,14 +20,24 @@ where
     String: for<'x> sqlx::Decode<'x, R::Database> + sqlx::Type<R::Database>,
     Option<String>: for<'x> sqlx::Decode<'x, R::Database> + sqlx::Type<R::Database>,
     i64: for<'x> sqlx::Decode<'x, R::Database> + sqlx::Type<R::Database>,
+    Option<i64>: for<'x> sqlx::Decode<'x, R::Database> + sqlx::Type<R::Database>,
 {
     let s = |c: &str| r.try_get::<String, _>(c).map_err(backend);
     let i = |c: &str| r.try_get::<i64, _>(c).map_err(backend);
     let status = s("status")?;
     let status = PaymentStatus::parse(&status).ok_or_else(|| decode_err("payment status", &status))?;
     let id = s("id")?;
+    let method = s("method")?;
+    let method = PayMethod::parse(&method).ok_or_else(|| decode_err("payment method", &method))?;
+    let due_at = r.try_get::<Option<i64>, _>("due_at").map_err(backend)?.map(from_micros);
+    let last4 = s("last4")?;
+    let (next_action, action) = podium_app::payments::sandbox_action(&id, status, method, &last4, due_at);
     Ok(PaymentState {
-        next_action: podium_app::payments::sandbox_action(&id, status),
+        next_action,
+        action,
+        method,
+        due_at,
+        last4,
         id,
         reference: s("reference")?,
         amount: i("amount")?,
@@ -37,7 +48,6 @@ where
         refunded: i("refunded")?,
         fingerprint: s("fingerprint")?,
         brand: s("brand")?,
-        last4: s("last4")?,
         created_at: from_micros(i("created_at")?),
     })
 }
@@ -67,8 +77,8 @@ impl SandboxStore for SqlStore {
         write_tx!(self, |tx| {
             sqlx::query(
                 "INSERT INTO sandbox_payments (id, reference, amount, currency, status, decline_code, captured, \
-                 refunded, fingerprint, brand, last4, created_at, updated_at) \
-                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $12)",
+                 refunded, fingerprint, brand, last4, created_at, updated_at, method, due_at) \
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $12, $13, $14)",
             )
             .bind(&p.id)
             .bind(&p.reference)
@@ -82,6 +92,8 @@ impl SandboxStore for SqlStore {
             .bind(&p.brand)
             .bind(&p.last4)
             .bind(micros(p.created_at))
+            .bind(p.method.code())
+            .bind(p.due_at.map(micros))
             .execute(&mut *tx)
             .await
             .map_err(backend)?;

@@ -134,7 +134,14 @@ async fn unpaid_orders_waiting_for_a_second_step_are_counted_per_client_account_
         brand: "Visa".into(),
         last4: "3184".into(),
         fingerprint: card.into(),
-        next_action: Some(format!("/sandbox/confirm/pay-{id}")),
+        next_action: None,
+        // A voucher waiting to be paid in a shop: what the fan must do is kept with the order.
+        method: podium_domain::pay_method::PayMethod::Konbini,
+        action: Some(podium_domain::pay_method::PaymentAction::Voucher {
+            number: format!("1234-{card}"),
+            expires_at: 1_900_000_000,
+            url: None,
+        }),
     };
     let mut ids = Vec::new();
     for (client, card) in [("client-a", "card-1"), ("client-a", "card-2"), ("client-b", "card-1")] {
@@ -150,7 +157,16 @@ async fn unpaid_orders_waiting_for_a_second_step_are_counted_per_client_account_
     store.place_order(&quick).await.expect("place").expect("placed");
     let counts = store.pending_holds(Some("client-a"), None, Some("card-1"), now).await.expect("count");
     assert_eq!(counts, (2, 0, 2));
+    let waiting = store.order(&ids[0]).await.expect("read").expect("order");
+    assert_eq!(waiting.pay_method, podium_domain::pay_method::PayMethod::Konbini);
+    assert!(
+        matches!(&waiting.pay_action, Some(podium_domain::pay_method::PaymentAction::Voucher { number, .. }) if number == "1234-card-1"),
+        "{:?}",
+        waiting.pay_action
+    );
     store.cancel_order(&ids[0], "abandoned", now).await.expect("cancel");
+    let cancelled = store.order(&ids[0]).await.expect("read").expect("order");
+    assert_eq!(cancelled.pay_action, None, "nothing left to do for a cancelled order");
     let counts = store.pending_holds(Some("client-a"), None, Some("card-1"), now).await.expect("count");
     assert_eq!(counts, (1, 0, 1), "a cancelled order holds nothing");
     // Past their hold, they no longer count either.
@@ -1477,6 +1493,8 @@ async fn orders_reserve_all_or_nothing_and_settle_once(store: Arc<dyn Store>) {
         last4: "4242".into(),
         fingerprint: "fp".into(),
         next_action: None,
+        method: podium_domain::pay_method::PayMethod::Card,
+        action: None,
     };
     assert_eq!(store.mark_paid(&o.id, Some(&facts), &mail, &[], now).await.expect("paid"), MarkPaid::Paid);
     assert_eq!(store.mark_paid(&o.id, None, &mail, &[], now).await.expect("paid"), MarkPaid::NotPending, "once");
@@ -1604,6 +1622,10 @@ async fn sandbox_changes_are_conditional_and_queue_webhooks(store: Arc<dyn Store
         fingerprint: "fp".into(),
         created_at: now,
         next_action: None,
+        // A voucher's payment keeps its method and expiry.
+        method: podium_domain::pay_method::PayMethod::Konbini,
+        action: None,
+        due_at: Some(now + Duration::days(3)),
     };
     let hook = |id: &str, seq: i64, at| QueuedWebhook {
         seq,

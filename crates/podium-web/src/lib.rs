@@ -66,6 +66,8 @@ pub struct WebConfig {
     pub stripe: Option<StripeBrowser>,
     /// Proxies whose `Forwarded` / `X-Forwarded-For` headers name the client (none by default).
     pub trusted_proxies: kit::proxy::TrustedProxies,
+    /// How long the sandbox's bank takes to answer a direct debit.
+    pub sandbox_debit_delay: time::Duration,
 }
 
 /// What the browser needs to take card details and the second step through Stripe.js, so
@@ -119,6 +121,7 @@ impl Default for WebConfig {
             security_contact: None,
             stripe: None,
             trusted_proxies: kit::proxy::TrustedProxies::default(),
+            sandbox_debit_delay: time::Duration::seconds(podium_app::payments::SANDBOX_DEBIT_SECONDS),
         }
     }
 }
@@ -151,7 +154,8 @@ impl AppState {
             store.clone(),
             clock.clone(),
             config.shared_secret.0.clone(),
-        ));
+        )
+        .with_debit_delay(config.sandbox_debit_delay));
         Ok(AppState {
             payments: sandbox.clone(),
             sandbox,

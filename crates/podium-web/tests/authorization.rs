@@ -151,6 +151,7 @@ fn matrix() -> Vec<Entry> {
             Rule::Open,
         ),
         e(get.clone(), "/checkout/stripe/{id}/return", "/checkout/stripe/pi_unknown/return", NONE, Rule::Open),
+        e(get.clone(), "/checkout/return", "/checkout/return?payment_intent=pi_unknown", NONE, Rule::Open),
         e(get.clone(), "/properties/{slug}", "/properties/$propertyX", NONE, Rule::Public),
         e(get.clone(), "/categories/{slug}", "/categories/apparel", NONE, Rule::Public),
         e(get.clone(), "/shops/{slug}", "/shops/hanok-threads", NONE, Rule::Public),

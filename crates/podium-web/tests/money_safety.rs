@@ -197,6 +197,7 @@ async fn unpaid_orders_cannot_hoard_stock(backend: Backend) {
         per_account,
         per_card,
         attempts: podium_app::payment_limits::AttemptLimits::default(),
+        ..podium_app::checkout::HoldPolicy::default()
     };
     // Per client: two unpaid orders from one address, the third refused (and cancelled).
     let mut node = app.with_config(node_config(hold(2, 10, 10)));

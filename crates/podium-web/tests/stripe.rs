@@ -311,6 +311,10 @@ async fn a_crash_after_stripe_answered_is_reconciled(backend: Backend) {
                 reference: &pending.id,
                 amount: podium_domain::Money::new(pending.total, podium_domain::Currency::parse("KRW").expect("KRW")),
                 source: podium_app::payments::PaymentSource::Method(&pm),
+                email: &pending.email,
+                name: &pending.address.name,
+                pay_by: pending.reserve_until,
+                return_url: "http://127.0.0.1/checkout/return",
             })
             .await
             .expect("authorised");

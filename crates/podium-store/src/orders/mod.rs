@@ -18,7 +18,7 @@ use crate::sql::{backend, decode_err, from_micros, SqlStore};
 const ORDER_SELECT: &str = "SELECT id, number, token_hash, cart_id, user_id, email, lang, country, currency, \
     ship_name, ship_line1, ship_line2, ship_city, ship_postal_code, total, refunded, status, failure, payment_id, \
     card_brand, card_last4, card_fingerprint, next_action, created_at, hold_until, paid_at, fx_snapshot, ship_region, \
-    ship_phone, ship_customs_code FROM orders";
+    ship_phone, ship_customs_code, pay_method, pay_action FROM orders";
 
 const CONSIGNMENT_SELECT: &str = "SELECT c.id, c.order_id, c.shop_id, o.slug AS shop_slug, o.name AS shop_name, \
     c.ship_from, c.regime, c.goods, c.shipping, c.vat, c.duty, c.total, c.refunded, c.days_min, c.days_max, \
@@ -71,6 +71,11 @@ where
         card_last4: o("card_last4")?,
         card_fingerprint: o("card_fingerprint")?,
         next_action: o("next_action")?,
+        pay_method: {
+            let m = s("pay_method")?;
+            podium_domain::pay_method::PayMethod::parse(&m).ok_or_else(|| decode_err("payment method", &m))?
+        },
+        pay_action: o("pay_action")?.as_deref().and_then(podium_domain::pay_method::PaymentAction::from_json),
         created_at: from_micros(created_at),
         hold_until: r
             .try_get::<Option<i64>, _>("hold_until")

@@ -19,7 +19,8 @@ impl SqlStore {
         write_tx!(self, |tx| {
             sqlx::query(
                 "UPDATE orders SET payment_id = $2, card_brand = $3, card_last4 = $4, card_fingerprint = $5, \
-                 next_action = COALESCE($6, next_action), updated_at = $7 WHERE id = $1",
+                 next_action = COALESCE($6, next_action), updated_at = $7, pay_method = $8, pay_action = $9 \
+                 WHERE id = $1",
             )
             .bind(order_id)
             .bind(&f.payment_id)
@@ -28,6 +29,8 @@ impl SqlStore {
             .bind(&f.fingerprint)
             .bind(&f.next_action)
             .bind(micros(now))
+            .bind(f.method.code())
+            .bind(f.action.as_ref().map(|a| a.to_json()))
             .execute(&mut *tx)
             .await
             .map_err(backend)?;
@@ -48,7 +51,8 @@ impl SqlStore {
             let cart: Option<(Option<String>,)> = sqlx::query_as(
                 "UPDATE orders SET status = 'paid', paid_at = $2, updated_at = $2, next_action = NULL, \
                  payment_id = COALESCE($3, payment_id), card_brand = COALESCE($4, card_brand), \
-                 card_last4 = COALESCE($5, card_last4), card_fingerprint = COALESCE($6, card_fingerprint) \
+                 card_last4 = COALESCE($5, card_last4), card_fingerprint = COALESCE($6, card_fingerprint), \
+                 pay_method = COALESCE($7, pay_method), pay_action = NULL \
                  WHERE id = $1 AND status = 'pending_payment' RETURNING cart_id",
             )
             .bind(order_id)
@@ -57,6 +61,7 @@ impl SqlStore {
             .bind(facts.map(|f| f.brand.as_str()))
             .bind(facts.map(|f| f.last4.as_str()))
             .bind(facts.map(|f| f.fingerprint.as_str()))
+            .bind(facts.map(|f| f.method.code()))
             .fetch_optional(&mut *tx)
             .await
             .map_err(backend)?;
@@ -99,7 +104,7 @@ impl SqlStore {
     ) -> StoreResult<bool> {
         let cancelled = write_tx!(self, |tx| {
             let done = sqlx::query(
-                "UPDATE orders SET status = 'cancelled', failure = $2, next_action = NULL, updated_at = $3 \
+                "UPDATE orders SET status = 'cancelled', failure = $2, next_action = NULL, pay_action = NULL, updated_at = $3 \
                  WHERE id = $1 AND status = 'pending_payment'",
             )
             .bind(order_id)
@@ -145,7 +150,7 @@ impl SqlStore {
                 "SELECT SUM(CASE WHEN client_key = $1 THEN 1 ELSE 0 END), \
                  SUM(CASE WHEN user_id = $2 THEN 1 ELSE 0 END), \
                  SUM(CASE WHEN card_fingerprint = $3 THEN 1 ELSE 0 END) \
-                 FROM orders WHERE status = 'pending_payment' AND next_action IS NOT NULL AND hold_until > $4",
+                 FROM orders WHERE status = 'pending_payment' AND payment_id IS NOT NULL AND hold_until > $4",
             )
             .bind(client_key)
             .bind(user_id)

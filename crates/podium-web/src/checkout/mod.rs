@@ -3,6 +3,8 @@
 //! It must never import another area; the rules it calls live in `podium-app`.
 
 pub mod cart;
+pub(crate) mod methods;
 pub mod order_page;
 pub mod pages;
+pub(crate) mod sandbox;
 pub mod stripe;

@@ -84,12 +84,17 @@ pub(crate) struct OrderPage {
     pub(crate) consignments: Vec<OrderConsignmentView>,
     pub(crate) notice: Option<String>,
     pub(crate) error: Option<String>,
+    /// What a fan paying by a local method must do, while the payment waits for them.
+    pub(crate) pay: Option<crate::checkout::methods::PayNow>,
 }
 
 pub(crate) fn order_status_text(tr: &Tr, o: &OrderRecord) -> (String, &'static str, String) {
     let label = tr.t(&format!("order-status-{}", o.status.as_str()));
     let (class, headline) = match o.status {
         OrderStatus::Paid | OrderStatus::Completed => ("good", tr.t("order-headline-paid")),
+        OrderStatus::PendingPayment if o.pay_method != podium_domain::pay_method::PayMethod::Card => {
+            ("wait", tr.t1("order-headline-pending-until", "time", &crate::kit::format::date(o.hold_until)))
+        }
         OrderStatus::PendingPayment => {
             let minutes = (o.hold_until - o.created_at).whole_minutes().max(1);
             ("wait", tr.t1("order-headline-pending", "minutes", &minutes.to_string()))
@@ -97,6 +102,10 @@ pub(crate) fn order_status_text(tr: &Tr, o: &OrderRecord) -> (String, &'static s
         OrderStatus::Cancelled => (
             "bad",
             match o.failure.as_deref() {
+                Some("voucher_expired") => tr.t("order-failure-voucher_expired"),
+                Some(_) if o.pay_method == podium_domain::pay_method::PayMethod::SepaDebit => {
+                    tr.t("order-failure-debit")
+                }
                 Some("card_declined") => tr.t("checkout-error-declined"),
                 Some("insufficient_funds") => tr.t("checkout-error-funds"),
                 _ => tr.t("order-headline-cancelled"),
@@ -217,6 +226,13 @@ pub(crate) fn order_page_view(
         email: o.email.clone(),
         address: address::printed(tr, &o.address),
         card: match (&o.card_brand, &o.card_last4) {
+            _ if o.pay_method != podium_domain::pay_method::PayMethod::Card => {
+                let name = tr.t(&format!("paymethod-{}", o.pay_method.code()));
+                match o.card_last4.as_deref().filter(|l| !l.is_empty()) {
+                    Some(l) => format!("{name} •••• {l}"),
+                    None => name,
+                }
+            }
             (Some(b), Some(l)) => format!("{b} •••• {l}"),
             _ => String::new(),
         },
@@ -226,6 +242,7 @@ pub(crate) fn order_page_view(
         consignments,
         notice: None,
         error: None,
+        pay: None,
     }
 }
 
@@ -257,7 +274,11 @@ pub(crate) async fn order_page(
         .await
         .map_err(|e| PageError::internal(v.tr.clone(), e))?;
     let mut page = order_page_view(&v, &o, &q.token, state.clock.now(), inclusive);
-    page.placed = q.placed == "1" && o.status != OrderStatus::Cancelled;
+    // Thanks (and the confirmation e-mail) once there is something to thank for: not while a
+    // voucher, a wallet or a bank has still to pay.
+    let waiting = o.status == OrderStatus::PendingPayment && o.pay_method != podium_domain::pay_method::PayMethod::Card;
+    page.placed = q.placed == "1" && o.status != OrderStatus::Cancelled && !waiting;
+    page.pay = crate::checkout::methods::pay_now(&state, &v.tr, &o);
     if q.returned == "1" {
         page.notice = Some(v.tr.t("return-requested"));
     }

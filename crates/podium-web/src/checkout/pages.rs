@@ -4,24 +4,23 @@
 use crate::kit::address::{self, AddressForm, AddressView};
 use crate::kit::cart_view::{cart_view, CartView};
 use askama::Template;
-use axum::extract::{Path, Query, State};
+use axum::extract::{Query, State};
 use axum::http::StatusCode;
 use axum::response::{Redirect, Response};
 use axum::Form;
 use podium_app::cart::{self};
 use podium_app::checkout::{self, CheckoutError, CheckoutRequest};
 use podium_app::orders::Address;
-use podium_app::payments::{PaymentProvider, PaymentStatus};
 use podium_domain::order::OrderStatus;
-use podium_domain::payment::CardNumber;
 use podium_domain::Country;
 use serde::Deserialize;
 
 use crate::checkout::cart::{add, cart_page, priced, set_line, visitor_cart};
+use crate::checkout::methods::{self, MethodView};
 use crate::checkout::order_page::{abandon_order, ask_return, my_orders, order_page};
+use crate::checkout::sandbox::{confirm, confirm_page, sandbox_card, wallet_return};
 use crate::kit::context::Visitor;
 use crate::kit::error::PageError;
-use crate::kit::format::money;
 use crate::kit::i18n::Tr;
 use crate::kit::layout::Layout;
 use crate::kit::render::render;
@@ -38,6 +37,7 @@ pub fn routes() -> crate::routes::Routes {
         .post("/sandbox/cards", sandbox_card)
         .get("/sandbox/payments/{id}/confirm", confirm_page)
         .post("/sandbox/payments/{id}/confirm", confirm)
+        .get("/checkout/return", wallet_return)
         .get("/orders/{number}", order_page)
         .post("/orders/{number}/returns", ask_return)
         .post("/orders/{number}/abandon", abandon_order)
@@ -68,6 +68,13 @@ pub(crate) struct CheckoutPage {
     pub(crate) idempotency_key: String,
     /// Set when cards are taken by Stripe.js instead of the sandbox's form.
     pub(crate) stripe: Option<crate::checkout::stripe::StripeView>,
+    /// The market's own ways to pay, offered beside the card on the payment step.
+    pub(crate) methods: Vec<MethodView>,
+    /// The local method chosen, on the review step.
+    pub(crate) chosen: Option<MethodView>,
+    /// What the chosen method's field starts with (the delivery phone, the addressee's name).
+    pub(crate) phone: String,
+    pub(crate) holder: String,
 }
 
 #[derive(Deserialize, Default)]
@@ -129,7 +136,12 @@ pub(crate) async fn show_checkout(
         step = "address";
     }
     let stripe = crate::checkout::stripe::StripeView::of(state);
-    let card = if step == "review" && stripe.is_some() {
+    let methods = methods::local_for(state, &v.tr, &p.cart.country, &p.cart.currency);
+    // A local method chosen on the payment step (its code stands where a card's token would).
+    let chosen = if step == "review" { methods.iter().position(|m| m.code == pm) } else { None };
+    let card = if chosen.is_some() {
+        None
+    } else if step == "review" && stripe.is_some() {
         // A Stripe payment method: Stripe checks it when the order is placed.
         let id_ok = !pm.is_empty() && pm.len() <= 100 && pm.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_');
         let label: String = label.chars().filter(|c| !c.is_control()).take(40).collect();
@@ -157,7 +169,13 @@ pub(crate) async fn show_checkout(
         .is_ok_and(|to| podium_domain::address::customs_code_required(to, &address::ship_from(p.quote.as_ref())));
     let address = typed.unwrap_or_else(|| AddressView::new(&v.tr, &p.cart.email, &a, customs));
     let reachable = if have_address { 2 } else { 0 };
+    let mut methods = methods;
+    let chosen = chosen.map(|i| methods.swap_remove(i));
     let page = CheckoutPage {
+        methods,
+        chosen,
+        phone: p.cart.address.phone.clone(),
+        holder: p.cart.address.name.clone(),
         layout: Layout::new(&v),
         steps: steps(&v.tr, step, reachable),
         step,
@@ -201,6 +219,8 @@ pub(crate) async fn save_address(
         address: address.clone(),
         card_number: String::new(),
         payment_method: Some("pm_chosen_later".into()),
+        local: None,
+        public_url: String::new(),
         lang: v.prefs.lang,
         user_id: None,
         token_key: Vec::new(),
@@ -232,32 +252,6 @@ pub(crate) async fn save_address(
 }
 
 #[derive(Deserialize)]
-pub(crate) struct CardForm {
-    #[serde(default)]
-    pub(crate) csrf_token: String,
-    #[serde(default)]
-    pub(crate) card_number: String,
-}
-
-/// The sandbox provider's card form handler: the card becomes a payment method token and the
-/// browser goes back to the review step with it. The number goes no further than this.
-pub(crate) async fn sandbox_card(
-    State(state): State<AppState>,
-    v: Visitor,
-    Form(f): Form<CardForm>,
-) -> Result<Response, PageError> {
-    v.check_csrf(&f.csrf_token)?;
-    let made = match CardNumber::parse(&f.card_number) {
-        Ok(card) => state.sandbox.tokenize(&card).await.ok(),
-        Err(_) => None,
-    };
-    Ok(match made {
-        Some(m) => v.respond(Redirect::to(&format!("/checkout?step=review&pm={}", m.id))),
-        None => v.respond(Redirect::to("/checkout?step=payment&error=card")),
-    })
-}
-
-#[derive(Deserialize)]
 pub(crate) struct PlaceForm {
     #[serde(default)]
     pub(crate) csrf_token: String,
@@ -268,6 +262,13 @@ pub(crate) struct PlaceForm {
     pub(crate) card: String,
     #[serde(default)]
     pub(crate) idempotency_key: String,
+    /// A local method's own fields: M-Pesa's phone, a debit's account and holder.
+    #[serde(default)]
+    pub(crate) phone: String,
+    #[serde(default)]
+    pub(crate) iban: String,
+    #[serde(default)]
+    pub(crate) holder: String,
 }
 
 /// Why a drop refused the fan, in their language.
@@ -292,6 +293,10 @@ pub(crate) fn checkout_error_text(tr: &Tr, e: &CheckoutError, user: Option<&str>
         CheckoutError::Declined { .. } => tr.t("checkout-error-declined"),
         CheckoutError::SoldOut { .. } => tr.t("cart-error-sold-out"),
         CheckoutError::Unavailable { reason, .. } => tr.t1("cart-error-undeliverable", "reason", reason),
+        CheckoutError::Invalid("payment.phone", _) => tr.t("checkout-error-mpesa-phone"),
+        CheckoutError::Invalid("payment.iban", why) => tr.t1("checkout-error-iban", "why", why),
+        CheckoutError::Invalid("payment.account_holder", _) => tr.t("checkout-error-holder"),
+        CheckoutError::Invalid("payment.method", _) => tr.t("checkout-error-method"),
         CheckoutError::Invalid(..) => tr.t("checkout-error-card"),
         CheckoutError::Drop(why) => drop_refusal_text(tr, why),
         CheckoutError::CartTaken { order } => match order.as_deref().filter(|o| o.user_id.as_deref() == user) {
@@ -321,12 +326,23 @@ pub(crate) async fn place(
     let key = (!f.idempotency_key.is_empty()).then(|| f.idempotency_key.chars().take(100).collect::<String>());
     // The key is made per review page; the same key with the same card is the same order
     // (the cart is emptied once paid, so the lines cannot be part of what is compared).
-    let body = f.pm.clone();
+    let body = format!("{}\n{}\n{}\n{}", f.pm, f.phone, f.iban, f.holder);
+    // A local method's code stands where a card's token would.
+    let local = podium_domain::pay_method::PayMethod::parse(&f.pm)
+        .filter(|m| *m != podium_domain::pay_method::PayMethod::Card)
+        .map(|m| podium_app::payments::LocalPayment {
+            phone: f.phone.chars().take(40).collect(),
+            iban: f.iban.chars().take(60).collect(),
+            holder: f.holder.chars().take(checkout::MAX_FIELD + 1).collect(),
+            ..podium_app::payments::LocalPayment::new(m)
+        });
     let req = CheckoutRequest {
         email: cart.email.clone(),
         address: cart.address.clone(),
         card_number: String::new(),
-        payment_method: Some(f.pm.chars().take(100).collect()),
+        payment_method: if local.is_some() { None } else { Some(f.pm.chars().take(100).collect()) },
+        local,
+        public_url: state.config.public_url.clone(),
         lang: v.prefs.lang,
         user_id: v.principal.as_ref().map(|p| p.user.id.clone()),
         token_key: state.config.shared_secret.0.clone(),
@@ -381,68 +397,4 @@ pub(crate) async fn place(
     let step = if status == StatusCode::PAYMENT_REQUIRED { "payment" } else { "review" };
     let pm = if step == "review" { f.pm } else { String::new() };
     show_checkout(&state, v, step, status, Some(answer), None, (&pm, &f.card)).await
-}
-
-#[derive(Template)]
-#[template(path = "sandbox_confirm.html")]
-pub(crate) struct ConfirmPage {
-    pub(crate) layout: Layout,
-    pub(crate) payment_id: String,
-    pub(crate) ask: String,
-    pub(crate) done: Option<String>,
-}
-
-pub(crate) async fn confirm_page(
-    State(state): State<AppState>,
-    v: Visitor,
-    Path(id): Path<String>,
-) -> Result<Response, PageError> {
-    let Some(p) = state.sandbox.retrieve(&id).await.map_err(|e| PageError::internal(v.tr.clone(), e))? else {
-        return Err(PageError::not_found(v.tr.clone()));
-    };
-    let done =
-        (p.status != PaymentStatus::RequiresAction).then(|| v.tr.t1("sandbox-already", "status", p.status.as_str()));
-    let page = ConfirmPage {
-        layout: Layout::new(&v),
-        payment_id: p.id.clone(),
-        ask: v.tr.tn(
-            "sandbox-ask",
-            &[("amount", &money(&v.tr, p.amount, &p.currency)), ("card", &format!("{} •••• {}", p.brand, p.last4))],
-        ),
-        done,
-    };
-    Ok(render(v, StatusCode::OK, page))
-}
-
-#[derive(Deserialize)]
-pub(crate) struct ConfirmForm {
-    #[serde(default)]
-    pub(crate) csrf_token: String,
-    #[serde(default)]
-    pub(crate) decision: String,
-}
-
-/// The cardholder's answer: the payment is authorized (or declined), the order settled against
-/// it at once, and the browser returns to the order.
-pub(crate) async fn confirm(
-    State(state): State<AppState>,
-    v: Visitor,
-    Path(id): Path<String>,
-    Form(f): Form<ConfirmForm>,
-) -> Result<Response, PageError> {
-    v.check_csrf(&f.csrf_token)?;
-    let tr = v.tr.clone();
-    let fail = |e: podium_app::payments::PaymentError| PageError::internal(tr.clone(), e);
-    let Some(p) = state.sandbox.retrieve(&id).await.map_err(fail)? else {
-        return Err(PageError::not_found(v.tr.clone()));
-    };
-    state.sandbox.confirm(&id, f.decision == "approve").await.map_err(fail)?;
-    let now = state.clock.now();
-    if let Err(e) = checkout::settle(state.store.as_ref(), state.sandbox.as_ref(), &p.reference, now).await {
-        tracing::warn!(error = %e, "settling after the second step failed; the sweep will retry");
-    }
-    let order = state.store.order(&p.reference).await.map_err(|e| PageError::internal(v.tr.clone(), e))?;
-    let Some(order) = order else { return Err(PageError::not_found(v.tr.clone())) };
-    let token = checkout::order_token(&state.config.shared_secret.0, &order.id);
-    Ok(v.respond(Redirect::to(&format!("/orders/{}?token={token}&placed=1", order.number))))
 }

@@ -10,9 +10,21 @@ use utoipa::ToSchema;
 
 #[derive(Deserialize, ToSchema)]
 pub struct PaymentBody {
-    /// `sandbox_card` where the marketplace uses the sandbox, `stripe` where it takes payments
-    /// through Stripe.
+    /// `sandbox_card` where the marketplace uses the sandbox, `stripe` where it takes cards
+    /// through Stripe; or a local method where the destination and currency allow it:
+    /// `alipay`, `wechat_pay` (CN, CNY), `kakao_pay` (KR, KRW), `konbini` (JP, JPY),
+    /// `sepa_debit` (SEPA countries, EUR), `ideal` (NL, EUR), `bancontact` (BE, EUR), `mpesa`
+    /// (KE, KES; not through Stripe).
     pub method: String,
+    /// With `mpesa`: the Kenyan mobile number that gets the payment prompt.
+    #[serde(default)]
+    pub phone: String,
+    /// With `sepa_debit`: the account to debit …
+    #[serde(default)]
+    pub iban: String,
+    /// … and its holder, who gives the mandate.
+    #[serde(default)]
+    pub account_holder: String,
     /// A sandbox test card (DESIGN §4). Never stored or logged.
     #[serde(default)]
     pub card_number: String,
@@ -94,6 +106,19 @@ pub struct OrderConsignmentJson {
 pub struct PaymentJson {
     pub brand: Option<String>,
     pub last4: Option<String>,
+    /// `card`, `alipay`, `wechat_pay`, `kakao_pay`, `konbini`, `sepa_debit`, `ideal`,
+    /// `bancontact` or `mpesa`.
+    pub method: String,
+    /// What the fan must do while the order waits for payment, by `type`: `redirect` (`url`),
+    /// `qr` (`data` to show as a QR code), `voucher` (`number`, `expires_at` in Unix seconds,
+    /// optional printable `url`), `phone_push` (`phone_last4`) or `debit` (`account_last4`: the
+    /// bank answers later). Absent once paid or cancelled.
+    #[schema(value_type = Option<Object>)]
+    pub action: Option<podium_domain::pay_method::PaymentAction>,
+    /// Until when the order holds its stock for the payment (a voucher's expiry, say), while
+    /// it waits for one.
+    #[schema(value_type = Option<String>)]
+    pub pay_by: Option<String>,
 }
 
 #[derive(Serialize, ToSchema)]
@@ -193,7 +218,14 @@ pub fn order_json(o: &OrderRecord) -> OrderJson {
         refunded: money(o.refunded, &o.currency),
         next_action: o.next_action.clone(),
         failure: o.failure.clone(),
-        payment: PaymentJson { brand: o.card_brand.clone(), last4: o.card_last4.clone() },
+        payment: PaymentJson {
+            brand: o.card_brand.clone(),
+            last4: o.card_last4.clone(),
+            method: o.pay_method.code().to_string(),
+            action: o.pay_action.clone(),
+            pay_by: (o.status == podium_domain::order::OrderStatus::PendingPayment)
+                .then(|| o.hold_until.format(&time::format_description::well_known::Rfc3339).unwrap_or_default()),
+        },
         shipping_address: crate::api::address::ship_to_json(&o.address),
         consignments: o.consignments.iter().map(|c| consignment_json(c, &o.currency)).collect(),
         url: format!("/orders/{}", o.number),

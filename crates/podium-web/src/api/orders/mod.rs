@@ -159,7 +159,16 @@ pub(crate) async fn run_checkout(
     let body: CheckoutBody = serde_json::from_slice(body).map_err(|e| {
         ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "invalid-body", "The request body is not valid", e.to_string())
     })?;
+    let local = podium_domain::pay_method::PayMethod::parse(&body.payment.method)
+        .filter(|m| *m != podium_domain::pay_method::PayMethod::Card)
+        .map(|m| podium_app::payments::LocalPayment {
+            phone: body.payment.phone.clone(),
+            iban: body.payment.iban.clone(),
+            holder: body.payment.account_holder.clone(),
+            ..podium_app::payments::LocalPayment::new(m)
+        });
     let payment_method = match (body.payment.method.as_str(), state.payments.name()) {
+        _ if local.is_some() => None,
         ("sandbox_card", "sandbox") => None,
         ("stripe", "stripe") => match body.payment.payment_method.as_deref().map(str::trim) {
             Some(m) if !m.is_empty() => Some(m.to_string()),
@@ -170,8 +179,10 @@ pub(crate) async fn run_checkout(
                 ))
             }
         },
-        (_, "stripe") => return Err(ApiError::invalid("payment.method", "this marketplace takes payments by stripe")),
-        _ => return Err(ApiError::invalid("payment.method", "the only payment method is sandbox_card")),
+        (_, "stripe") => {
+            return Err(ApiError::invalid("payment.method", "cards are paid by stripe here, or use a local method"))
+        }
+        _ => return Err(ApiError::invalid("payment.method", "use sandbox_card or a local method")),
     };
     let cart = podium_app::cart::for_delivery(
         state.store.as_ref(),
@@ -191,6 +202,8 @@ pub(crate) async fn run_checkout(
         address: a.into_address(&cart.country),
         card_number: body.payment.card_number,
         payment_method,
+        local,
+        public_url: state.config.public_url.clone(),
         lang,
         user_id,
         token_key: state.config.shared_secret.0.clone(),
