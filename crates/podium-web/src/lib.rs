@@ -150,12 +150,10 @@ impl AppState {
         config: WebConfig,
         search: Arc<dyn podium_app::search::SearchIndex>,
     ) -> Result<Self, String> {
-        let sandbox = Arc::new(podium_app::payments::SandboxProvider::new(
-            store.clone(),
-            clock.clone(),
-            config.shared_secret.0.clone(),
-        )
-        .with_debit_delay(config.sandbox_debit_delay));
+        let sandbox = Arc::new(
+            podium_app::payments::SandboxProvider::new(store.clone(), clock.clone(), config.shared_secret.0.clone())
+                .with_debit_delay(config.sandbox_debit_delay),
+        );
         Ok(AppState {
             payments: sandbox.clone(),
             sandbox,

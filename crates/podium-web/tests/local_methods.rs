@@ -89,7 +89,9 @@ async fn a_konbini_voucher_holds_its_stock_and_is_paid_days_later(backend: Backe
     assert!((2.99..=3.0).contains(&in_days), "{in_days}");
     assert_eq!(stock(&app, TEE).await, (before.0, before.1 + 1));
     let two_days_on = app.state.clock.now() + time::Duration::days(2);
-    podium_app::checkout::reconcile(app.db.store.as_ref(), app.state.sandbox.as_ref(), two_days_on).await.expect("sweep");
+    podium_app::checkout::reconcile(app.db.store.as_ref(), app.state.sandbox.as_ref(), two_days_on)
+        .await
+        .expect("sweep");
     let order_id = order["id"].as_str().expect("id");
     assert_eq!(order_of(&app, order_id).await.status.as_str(), "pending_payment", "still payable after two days");
 
@@ -103,7 +105,8 @@ async fn a_konbini_voucher_holds_its_stock_and_is_paid_days_later(backend: Backe
     assert_eq!(o.status.as_str(), "paid");
     assert_eq!((o.pay_method.code(), o.pay_action.as_ref()), ("konbini", None), "nothing left to do");
     assert_eq!(stock(&app, TEE).await, (before.0 - 1, before.1), "sold once");
-    let read = app.get(&format!("/api/v1/orders/{}?token={}", o.number, r.json()["token"].as_str().unwrap_or(""))).await;
+    let read =
+        app.get(&format!("/api/v1/orders/{}?token={}", o.number, r.json()["token"].as_str().unwrap_or(""))).await;
     assert_eq!(read.json()["payment"]["method"], "konbini");
     balanced(&app).await;
 }
@@ -126,8 +129,9 @@ async fn an_expired_voucher_is_cancelled_and_its_stock_goes_back(backend: Backen
     let order_id = r.json()["order"]["id"].as_str().expect("id").to_string();
     assert_eq!(stock(&app, TEE).await, (before.0, before.1 + 2));
     let expired = app.state.clock.now() + time::Duration::days(3) + time::Duration::minutes(1);
-    let changed =
-        podium_app::checkout::reconcile(app.db.store.as_ref(), app.state.sandbox.as_ref(), expired).await.expect("sweep");
+    let changed = podium_app::checkout::reconcile(app.db.store.as_ref(), app.state.sandbox.as_ref(), expired)
+        .await
+        .expect("sweep");
     assert_eq!(changed, 1);
     let o = order_of(&app, &order_id).await;
     assert_eq!((o.status.as_str(), o.failure.as_deref()), ("cancelled", Some("voucher_expired")));
@@ -157,8 +161,8 @@ async fn an_expired_voucher_is_cancelled_and_its_stock_goes_back_postgres() {
 async fn a_direct_debit_is_answered_by_the_bank_later(backend: Backend) {
     let base = TestApp::new(backend).await;
     // A node whose sandbox bank answers at once, and one whose bank takes its usual 20 s.
-    let mut fast =
-        base.with_config(podium_web::WebConfig { sandbox_debit_delay: time::Duration::ZERO, ..base.state.config.clone() });
+    let mut fast = base
+        .with_config(podium_web::WebConfig { sandbox_debit_delay: time::Duration::ZERO, ..base.state.config.clone() });
     let mut slow = base.clone_app();
     let before = stock(&base, TEE).await;
     let debit = |iban: &str| json!({"method": "sepa_debit", "iban": iban, "account_holder": "Jonas Weber"});
@@ -259,7 +263,11 @@ async fn methods_are_offered_only_where_they_can_pay_and_within_the_limits() {
         ("FR", json!({"method": "konbini"}), "payment.method"),
         ("JP", json!({"method": "mpesa", "phone": "0712345678"}), "payment.method"),
         ("KE", json!({"method": "mpesa", "phone": "+255 712 345 678"}), "payment.phone"),
-        ("DE", json!({"method": "sepa_debit", "iban": "DE89370400440532013001", "account_holder": "J W"}), "payment.iban"),
+        (
+            "DE",
+            json!({"method": "sepa_debit", "iban": "DE89370400440532013001", "account_holder": "J W"}),
+            "payment.iban",
+        ),
         ("DE", json!({"method": "sepa_debit", "iban": "DE89370400440532013000"}), "payment.account_holder"),
         ("FR", json!({"method": "bitcoin"}), "payment.method"),
     ];

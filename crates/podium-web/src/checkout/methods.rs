@@ -86,7 +86,6 @@ pub(crate) fn mark(m: PayMethod) -> &'static str {
     }
 }
 
-
 /// What the order page tells a fan whose payment waits for them.
 pub(crate) struct PayNow {
     /// What to do, by when, in a sentence.

@@ -47,7 +47,6 @@ pub(crate) async fn sandbox_card(
     })
 }
 
-
 #[derive(Template)]
 #[template(path = "sandbox_confirm.html")]
 pub(crate) struct ConfirmPage {
@@ -147,9 +146,8 @@ pub(crate) async fn confirm(
         Err(e) => return Err(fail(e)),
     };
     if matches!(p.method.flow(), Flow::Qr | Flow::Voucher | Flow::PhonePush) {
-        let done = (answered.status == PaymentStatus::Captured).then(|| {
-            v.tr.t1("sandbox-paid-async", "method", &v.tr.t(&format!("paymethod-{}", p.method.code())))
-        });
+        let done = (answered.status == PaymentStatus::Captured)
+            .then(|| v.tr.t1("sandbox-paid-async", "method", &v.tr.t(&format!("paymethod-{}", p.method.code()))));
         let page = confirm_view(&state, &v, &answered, done);
         return Ok(render(v, StatusCode::OK, page));
     }
