@@ -36,35 +36,66 @@ pub struct BankDetails<'a> {
     pub bank_code: &'a str,
 }
 
-/// Checks what a payee typed into its bank details form; answers the account to keep, or the
-/// field and why it is refused.
+/// Why bank details are refused, and which field to correct.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum AccountProblem {
+    #[error("give the account holder's name (up to 140 characters)")]
+    Holder,
+    #[error("{0}")]
+    Iban(bank::BankError),
+    #[error("{0}")]
+    Bic(bank::BankError),
+    #[error("{0}")]
+    AccountNumber(bank::BankError),
+    #[error("give an IBAN, or an account number where IBANs are not used")]
+    NoNumber,
+    #[error("choose the bank's country")]
+    Country,
+    #[error("give the bank's BIC or its local bank code")]
+    NoBankCode,
+}
+
+impl AccountProblem {
+    /// The form field to correct.
+    pub fn field(&self) -> &'static str {
+        match self {
+            AccountProblem::Holder => "holder",
+            AccountProblem::Iban(_) | AccountProblem::NoNumber => "iban",
+            AccountProblem::Bic(_) | AccountProblem::NoBankCode => "bic",
+            AccountProblem::AccountNumber(_) => "account_number",
+            AccountProblem::Country => "country",
+        }
+    }
+}
+
+/// Checks what a payee typed into its bank details form; answers the account to keep, or why
+/// it is refused.
 pub fn check_account(
     payee_id: &str,
     typed: &BankDetails<'_>,
     by: &str,
     now: OffsetDateTime,
-) -> Result<PayeeAccount, (&'static str, String)> {
+) -> Result<PayeeAccount, AccountProblem> {
     let BankDetails { holder, country, iban, bic, account_number, bank_code } = *typed;
     let holder = holder.trim();
     if holder.is_empty() || holder.chars().count() > 140 || holder.chars().any(char::is_control) {
-        return Err(("holder", "give the account holder's name (up to 140 characters)".into()));
+        return Err(AccountProblem::Holder);
     }
     let opt = |s: &str| Some(s.trim().to_string()).filter(|s| !s.is_empty());
-    let bic = opt(bic).map(|b| bank::bic(&b)).transpose().map_err(|e| ("bic", e.to_string()))?;
+    let bic = opt(bic).map(|b| bank::bic(&b)).transpose().map_err(AccountProblem::Bic)?;
     let (iban, account_number, country) = match opt(iban) {
         Some(i) => {
-            let i = bank::iban(&i).map_err(|e| ("iban", e.to_string()))?;
+            let i = bank::iban(&i).map_err(AccountProblem::Iban)?;
             let country = i[..2].to_string();
             (Some(i), None, country)
         }
         None => {
-            let n = opt(account_number)
-                .ok_or(("iban", "give an IBAN, or an account number where IBANs are not used".into()))?;
-            let n = bank::account_number(&n).map_err(|e| ("account_number", e.to_string()))?;
+            let n = opt(account_number).ok_or(AccountProblem::NoNumber)?;
+            let n = bank::account_number(&n).map_err(AccountProblem::AccountNumber)?;
             let c = country.trim().to_ascii_uppercase();
-            podium_domain::Country::parse(&c).map_err(|_| ("country", "choose the bank's country".to_string()))?;
+            podium_domain::Country::parse(&c).map_err(|_| AccountProblem::Country)?;
             if bic.is_none() && opt(bank_code).is_none() {
-                return Err(("bic", "give the bank's BIC or its local bank code".into()));
+                return Err(AccountProblem::NoBankCode);
             }
             (None, Some(n), c)
         }
@@ -126,9 +157,16 @@ impl PayoutProvider for Iso20022Payouts {
             }
         }
         let Some(a) = self.store.payee_account(&p.payee_id).await? else {
-            return Ok(PayOutcome::Failed(format!(
-                "{payee_slug} has no bank account on file: add one in its console (Money → Bank account)"
-            )));
+            // A remittance's payee is a country's authorities, whose account the operator keeps.
+            let why = if podium_domain::Country::parse(&p.payee_id).is_ok() && p.payee_id.len() == 2 {
+                format!(
+                    "the tax authorities of {} have no bank account on file: add it from the payouts page (Bank account)",
+                    p.payee_id
+                )
+            } else {
+                format!("{payee_slug} has no bank account on file: add one in its console (Money → Bank account)")
+            };
+            return Ok(PayOutcome::Failed(why));
         };
         let account = match (&a.iban, &a.account_number) {
             (Some(iban), _) => Account::Iban { iban: iban.clone(), bic: a.bic.clone() },
@@ -367,13 +405,14 @@ mod tests {
             (Some("GB29NWBK60161331926819"), Some("NWBKGB2L"), "GB")
         );
         let bad = check_account("s1", &typed("T", "", "GB29 NWBK 6016 1331 9268 18", "", "", ""), "me", now);
-        assert_eq!(bad.map_err(|e| e.0), Err("iban"));
+        assert_eq!(bad.as_ref().map_err(AccountProblem::field), Err("iban"));
+        assert_eq!(bad.err(), Some(AccountProblem::Iban(bank::BankError::IbanChecksum)), "a mistyped character");
         let domestic =
             check_account("s2", &typed("Hanok Threads", "KR", "", "", "123-456-789012", "088"), "me", now).expect("ok");
         assert_eq!(domestic.account_number.as_deref(), Some("123456789012"));
         assert_eq!(
-            check_account("s2", &typed("H", "KR", "", "", "123456", ""), "me", now).map_err(|e| e.0),
-            Err("bic")
+            check_account("s2", &typed("H", "KR", "", "", "123456", ""), "me", now).err(),
+            Some(AccountProblem::NoBankCode)
         );
     }
 }

@@ -1309,3 +1309,15 @@ sandbox-pay = Pay
 sandbox-paid-async = Paid. The marketplace hears from { $method } in a moment; the order page updates by itself.
 sandbox-expired = This payment number has expired and can no longer be paid.
 sandbox-hint-local = This page stands in for the wallet, the shop’s till or the phone; it is part of the sandbox provider. Scanning the order page’s QR code with a phone opens it too.
+
+# Bank details refused
+bank-error-iban-shape = An IBAN starts with a country code and two check digits, then letters and digits only.
+bank-error-iban-length = IBANs of { $country } have { $expected } characters, not { $got }.
+bank-error-iban-country = { $country } does not use IBANs: give the account number and the bank’s code instead.
+bank-error-iban-checksum = The IBAN’s check digits do not match: a character is mistyped.
+bank-error-bic-shape = A BIC has 8 or 11 characters: 4 for the bank, 2 letters for the country, 2 for the place, 3 optional for the branch.
+bank-error-account-shape = An account number has 4 to 34 letters and digits.
+bank-error-holder = Give the account holder’s name (up to 140 characters).
+bank-error-no-number = Give an IBAN, or an account number where IBANs are not used.
+bank-error-country = Choose the bank’s country (its ISO code, such as KR).
+bank-error-no-bank-code = Give the bank’s BIC or its local bank code.

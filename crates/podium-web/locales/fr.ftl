@@ -1309,3 +1309,15 @@ sandbox-pay = Payer
 sandbox-paid-async = Payé. La place de marché reçoit la confirmation de { $method } dans un instant ; la page de la commande se met à jour d’elle-même.
 sandbox-expired = Ce numéro de paiement a expiré et ne peut plus être réglé.
 sandbox-hint-local = Cette page remplace le portefeuille, la caisse du magasin ou le téléphone ; elle fait partie du prestataire bac à sable. Scanner le QR code de la page de commande avec un téléphone l’ouvre aussi.
+
+# Bank details refused
+bank-error-iban-shape = Un IBAN commence par un code pays et deux chiffres de contrôle, suivis uniquement de lettres et de chiffres.
+bank-error-iban-length = Les IBAN de { $country } comptent { $expected } caractères, pas { $got }.
+bank-error-iban-country = { $country } n’utilise pas d’IBAN : indiquez plutôt le numéro de compte et le code de la banque.
+bank-error-iban-checksum = Les chiffres de contrôle de l’IBAN ne correspondent pas : un caractère est mal saisi.
+bank-error-bic-shape = Un BIC compte 8 ou 11 caractères : 4 pour la banque, 2 lettres pour le pays, 2 pour la ville, 3 facultatifs pour l’agence.
+bank-error-account-shape = Un numéro de compte compte de 4 à 34 lettres et chiffres.
+bank-error-holder = Indiquez le nom du titulaire du compte (140 caractères au plus).
+bank-error-no-number = Indiquez un IBAN, ou un numéro de compte là où l’IBAN n’est pas utilisé.
+bank-error-country = Indiquez le pays de la banque (son code ISO, par exemple KR).
+bank-error-no-bank-code = Indiquez le BIC de la banque ou son code bancaire local.

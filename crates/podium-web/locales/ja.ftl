@@ -1309,3 +1309,15 @@ sandbox-pay = 支払う
 sandbox-paid-async = 支払いました。まもなく{ $method }からマーケットプレイスに通知が届き、注文ページは自動で更新されます。
 sandbox-expired = このお支払い番号は期限切れのため、お支払いいただけません。
 sandbox-hint-local = このページはウォレット、店舗のレジ、電話の代わりとなるサンドボックスのページです。注文ページの QR コードをスマートフォンで読み取っても開きます。
+
+# Bank details refused
+bank-error-iban-shape = IBAN は国コードと 2 桁のチェックデジットで始まり、その後は英字と数字のみです。
+bank-error-iban-length = { $country } の IBAN は { $got } 文字ではなく { $expected } 文字です。
+bank-error-iban-country = { $country } では IBAN は使われていません。口座番号と銀行コードを入力してください。
+bank-error-iban-checksum = IBAN のチェックデジットが一致しません。入力に誤りがあります。
+bank-error-bic-shape = BIC は 8 文字または 11 文字です（銀行 4、国 2 文字、所在地 2、支店 3 は任意）。
+bank-error-account-shape = 口座番号は 4〜34 文字の英数字です。
+bank-error-holder = 口座名義を入力してください（140 文字以内）。
+bank-error-no-number = IBAN を入力してください。IBAN が使われない国では口座番号を入力してください。
+bank-error-country = 銀行の国を入力してください（KR などの ISO コード）。
+bank-error-no-bank-code = 銀行の BIC または国内の銀行コードを入力してください。

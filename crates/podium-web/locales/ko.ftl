@@ -1309,3 +1309,15 @@ sandbox-pay = 결제
 sandbox-paid-async = 결제했습니다. 곧 { $method }에서 마켓플레이스로 알림이 가며 주문 페이지가 자동으로 업데이트됩니다.
 sandbox-expired = 이 결제 번호는 만료되어 더 이상 결제할 수 없습니다.
 sandbox-hint-local = 이 페이지는 지갑, 매장 계산대 또는 휴대폰을 대신하는 샌드박스 결제 페이지입니다. 주문 페이지의 QR 코드를 휴대폰으로 스캔해도 열립니다.
+
+# Bank details refused
+bank-error-iban-shape = IBAN은 국가 코드와 검증 숫자 두 자리로 시작하고, 그 뒤에는 영문자와 숫자만 옵니다.
+bank-error-iban-length = { $country }의 IBAN은 { $got }자가 아니라 { $expected }자입니다.
+bank-error-iban-country = { $country }에서는 IBAN을 쓰지 않습니다. 계좌번호와 은행 코드를 입력하세요.
+bank-error-iban-checksum = IBAN의 검증 숫자가 맞지 않습니다. 잘못 입력한 글자가 있습니다.
+bank-error-bic-shape = BIC는 8자 또는 11자입니다: 은행 4자, 국가 영문 2자, 지역 2자, 지점 3자(선택).
+bank-error-account-shape = 계좌번호는 영문자와 숫자 4~34자입니다.
+bank-error-holder = 예금주 이름을 입력하세요(최대 140자).
+bank-error-no-number = IBAN을 입력하거나, IBAN을 쓰지 않는 곳이면 계좌번호를 입력하세요.
+bank-error-country = 은행의 국가를 입력하세요(KR 같은 ISO 코드).
+bank-error-no-bank-code = 은행의 BIC 또는 현지 은행 코드를 입력하세요.

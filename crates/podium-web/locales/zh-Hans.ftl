@@ -1309,3 +1309,15 @@ sandbox-pay = 付款
 sandbox-paid-async = 已付款。本平台稍后会收到{ $method }的通知，订单页面会自动更新。
 sandbox-expired = 此付款编号已过期，无法再付款。
 sandbox-hint-local = 本页模拟钱包、商店收银台或手机，属于沙盒支付服务。用手机扫描订单页面的二维码也会打开本页。
+
+# Bank details refused
+bank-error-iban-shape = IBAN 以国家代码和两位校验数字开头，其后只能是字母和数字。
+bank-error-iban-length = { $country } 的 IBAN 有 { $expected } 个字符，而不是 { $got } 个。
+bank-error-iban-country = { $country } 不使用 IBAN：请改填账号和银行代码。
+bank-error-iban-checksum = IBAN 的校验数字不匹配：有字符输入错误。
+bank-error-bic-shape = BIC 为 8 位或 11 位：4 位银行代码、2 位国家字母、2 位地区代码，以及可选的 3 位分行代码。
+bank-error-account-shape = 账号由 4 到 34 个字母和数字组成。
+bank-error-holder = 请填写账户持有人姓名（最多 140 个字符）。
+bank-error-no-number = 请填写 IBAN；不使用 IBAN 的地区请填写账号。
+bank-error-country = 请填写银行所在国家（ISO 代码，例如 KR）。
+bank-error-no-bank-code = 请填写银行的 BIC 或本地银行代码。

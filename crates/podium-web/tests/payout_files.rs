@@ -238,9 +238,38 @@ async fn bank_files_are_written_validated_and_settled(backend: Backend) {
             .status,
         StatusCode::FORBIDDEN
     );
-    // Team Kenya's returned money is paid by the next run, in a new file.
+    // The operator keeps Korea's tax authorities' account (a domestic one) from the payouts page.
+    let list = operator.get("/console/operator/payouts").await;
+    assert!(list.body.contains("/console/operator/tax-authorities/KR/bank-account"), "linked from the remittance");
+    let page = operator.get("/console/operator/tax-authorities/KR/bank-account").await;
+    assert_eq!(page.status, StatusCode::OK, "{}", page.body);
+    let csrf = page.csrf();
+    let authority = [
+        ("csrf_token", csrf.as_str()),
+        ("holder", "National Tax Service"),
+        ("country", "KR"),
+        ("account_number", "0012345678901"),
+        ("bank_code", "BOKRKRSE"),
+    ];
+    let saved = operator.post_form("/console/operator/tax-authorities/KR/bank-account", &authority).await;
+    assert_eq!(saved.status, StatusCode::SEE_OTHER, "{}", saved.body);
+    assert!(store.payee_account("KR").await.expect("read").is_some_and(|a| a.holder == "National Tax Service"));
+    assert_eq!(
+        merchant.get("/console/operator/tax-authorities/KR/bank-account").await.status,
+        StatusCode::FORBIDDEN,
+        "only the operator keeps an authority's account"
+    );
+    assert_eq!(operator.get("/console/operator/tax-authorities/XX/bank-account").await.status, StatusCode::NOT_FOUND);
+    // Team Kenya's returned money is paid by the next run, in a new file, and so are Korea's
+    // taxes now that its authorities have an account.
     let next = payouts::run(store.as_ref(), &files, &rates, "test", now).await.expect("run");
     assert!(next.payouts.iter().any(|p| p.payee_id == team_kenya.id && p.status == "sending"), "{next:?}");
+    assert!(next.payouts.iter().any(|p| p.payee_id == "KR" && p.status == "sending"), "{next:?}");
+    for f in store.payout_files(50).await.expect("files").iter().filter(|f| f.run_id == next.run_id) {
+        if let Err(why) = validate(&f.body) {
+            panic!("{} does not validate:\n{why}", f.id);
+        }
+    }
     assert!(podium_app::ledger::verify(store.as_ref()).await.expect("verify").is_ok());
 }
 

@@ -383,7 +383,18 @@ pub(crate) async fn place(
                         }
                         _ => StatusCode::UNPROCESSABLE_ENTITY,
                     };
-                    (status, checkout_error_text(&tr, &e, req.user_id.as_deref()))
+                    // An IBAN refused says why in the fan's language.
+                    let iban = match (&e, &req.local) {
+                        (CheckoutError::Invalid("payment.iban", _), Some(l)) => {
+                            podium_domain::bank::iban(&l.iban).err()
+                        }
+                        _ => None,
+                    };
+                    let text = match iban {
+                        Some(why) => tr.t1("checkout-error-iban", "why", &crate::kit::format::bank_error(&tr, &why)),
+                        None => checkout_error_text(&tr, &e, req.user_id.as_deref()),
+                    };
+                    (status, text)
                 }
             }
         })

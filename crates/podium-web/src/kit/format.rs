@@ -52,3 +52,31 @@ pub fn category_name(tr: &Tr, slug: &str) -> String {
 pub(crate) fn day(at: OffsetDateTime) -> String {
     at.date().to_string()
 }
+
+/// Why an IBAN, BIC or account number is refused, in the reader's language.
+pub(crate) fn bank_error(tr: &Tr, e: &podium_domain::bank::BankError) -> String {
+    use podium_domain::bank::BankError;
+    match e {
+        BankError::IbanShape => tr.t("bank-error-iban-shape"),
+        BankError::IbanLength { country, expected, got } => tr.tn(
+            "bank-error-iban-length",
+            &[("country", country), ("expected", &expected.to_string()), ("got", &got.to_string())],
+        ),
+        BankError::IbanCountry(country) => tr.t1("bank-error-iban-country", "country", country),
+        BankError::IbanChecksum => tr.t("bank-error-iban-checksum"),
+        BankError::BicShape => tr.t("bank-error-bic-shape"),
+        BankError::AccountShape => tr.t("bank-error-account-shape"),
+    }
+}
+
+/// Why bank details are refused, in the reader's language.
+pub(crate) fn account_problem(tr: &Tr, p: &podium_app::payout_files::AccountProblem) -> String {
+    use podium_app::payout_files::AccountProblem;
+    match p {
+        AccountProblem::Holder => tr.t("bank-error-holder"),
+        AccountProblem::Iban(e) | AccountProblem::Bic(e) | AccountProblem::AccountNumber(e) => bank_error(tr, e),
+        AccountProblem::NoNumber => tr.t("bank-error-no-number"),
+        AccountProblem::Country => tr.t("bank-error-country"),
+        AccountProblem::NoBankCode => tr.t("bank-error-no-bank-code"),
+    }
+}

@@ -1,6 +1,7 @@
-//! Where a shop or licensor is paid: its bank details for payout files (an IBAN and BIC, or an
-//! account number and bank code where IBANs are not used), checked as they are typed (IBAN
-//! check digits, BIC shape) and shown back masked.
+//! Where a shop or licensor is paid — and where the operator remits a country's taxes: the
+//! payee's bank details for payout files (an IBAN and BIC, or an account number and bank code
+//! where IBANs are not used), checked as they are typed (IBAN check digits, BIC shape) and shown
+//! back masked.
 
 use askama::Template;
 use axum::extract::{Path, State};
@@ -24,6 +25,47 @@ pub fn routes() -> crate::routes::Routes {
         .post("/console/shops/{org}/bank-account", |s, v, p, f| save(s, v, p, f, OrgKind::Shop))
         .get("/console/licensing/{org}/bank-account", |s, v, p| page(s, v, p, OrgKind::Licensor))
         .post("/console/licensing/{org}/bank-account", |s, v, p, f| save(s, v, p, f, OrgKind::Licensor))
+        .get("/console/operator/tax-authorities/{country}/bank-account", |s, v, p| page(s, v, p, OrgKind::Operator))
+        .post("/console/operator/tax-authorities/{country}/bank-account", |s, v, p, f| {
+            save(s, v, p, f, OrgKind::Operator)
+        })
+}
+
+/// Who is paid into the account: a shop or licensor (by its members), or a country's tax and
+/// customs authorities (by the operator, who remits to them; the payee is the country's code).
+struct Payee {
+    id: String,
+    name: String,
+    back: String,
+    action: String,
+}
+
+fn payee(v: &Visitor, slug: &str, kind: OrgKind) -> Option<Payee> {
+    if kind == OrgKind::Operator {
+        crate::kit::guards::operator_or(v).ok()?;
+        let country = podium_domain::Country::parse(slug).ok()?;
+        return Some(Payee {
+            id: country.code().to_string(),
+            name: v.tr.t1("payout-authority", "country", &v.tr.country(country)),
+            back: "/console/operator/payouts".into(),
+            action: format!("/console/operator/tax-authorities/{}/bank-account", country.code()),
+        });
+    }
+    let org = member(v, slug, kind)?;
+    let (back, action) = paths(kind, &org.slug);
+    Some(Payee { id: org.id.clone(), name: org.name.clone(), back, action })
+}
+
+/// Why there is no payee: not signed in, not a member or not the operator — or, for the
+/// operator, no such country.
+fn refuse(v: Visitor, kind: OrgKind) -> Result<Response, PageError> {
+    if kind == OrgKind::Operator {
+        return match crate::kit::guards::operator_or(&v) {
+            Err(r) => Ok(v.respond(*r)),
+            Ok(()) => Err(PageError::not_found(v.tr.clone())),
+        };
+    }
+    deny(v)
 }
 
 #[derive(Template)]
@@ -88,9 +130,8 @@ async fn page(
     Path(slug): Path<String>,
     kind: OrgKind,
 ) -> Result<Response, PageError> {
-    let Some(org) = member(&v, &slug, kind).cloned() else { return deny(v) };
-    let current = state.store.payee_account(&org.id).await.map_err(|e| PageError::internal(v.tr.clone(), e))?;
-    let (back, action) = paths(kind, &org.slug);
+    let Some(who) = payee(&v, &slug, kind) else { return refuse(v, kind) };
+    let current = state.store.payee_account(&who.id).await.map_err(|e| PageError::internal(v.tr.clone(), e))?;
     let form = current
         .as_ref()
         .map(|a| BankForm { holder: a.holder.clone(), country: a.country.clone(), ..BankForm::default() })
@@ -98,9 +139,9 @@ async fn page(
     let saved = v.query.split('&').any(|p| p == "saved=1");
     let page = BankPage {
         layout: Layout::new(&v),
-        org_name: org.name.clone(),
-        back,
-        action,
+        org_name: who.name,
+        back: who.back,
+        action: who.action,
         current: current.as_ref().map(masked),
         form,
         error: None,
@@ -117,9 +158,8 @@ async fn save(
     kind: OrgKind,
 ) -> Result<Response, PageError> {
     v.check_csrf(&f.csrf_token)?;
-    let Some(org) = member(&v, &slug, kind).cloned() else { return deny(v) };
+    let Some(who) = payee(&v, &slug, kind) else { return refuse(v, kind) };
     let by = v.principal.as_ref().map(|p| p.user.email.clone()).unwrap_or_default();
-    let (back, action) = paths(kind, &org.slug);
     let typed = podium_app::payout_files::BankDetails {
         holder: &f.holder,
         country: &f.country,
@@ -128,22 +168,22 @@ async fn save(
         account_number: &f.account_number,
         bank_code: &f.bank_code,
     };
-    let checked = podium_app::payout_files::check_account(&org.id, &typed, &by, state.clock.now());
+    let checked = podium_app::payout_files::check_account(&who.id, &typed, &by, state.clock.now());
     match checked {
         Ok(account) => {
             state.store.save_payee_account(&account).await.map_err(|e| PageError::internal(v.tr.clone(), e))?;
-            Ok(v.respond(Redirect::to(&format!("{action}?saved=1"))))
+            Ok(v.respond(Redirect::to(&format!("{}?saved=1", who.action))))
         }
-        Err((field, why)) => {
-            let current = state.store.payee_account(&org.id).await.map_err(|e| PageError::internal(v.tr.clone(), e))?;
+        Err(problem) => {
+            let current = state.store.payee_account(&who.id).await.map_err(|e| PageError::internal(v.tr.clone(), e))?;
             let page = BankPage {
                 layout: Layout::new(&v),
-                org_name: org.name.clone(),
-                back,
-                action,
+                org_name: who.name,
+                back: who.back,
+                action: who.action,
                 current: current.as_ref().map(masked),
                 form: BankForm { csrf_token: String::new(), ..f },
-                error: Some((field.to_string(), why)),
+                error: Some((problem.field().to_string(), crate::kit::format::account_problem(&v.tr, &problem))),
                 saved: false,
             };
             Ok(render(v, StatusCode::UNPROCESSABLE_ENTITY, page))

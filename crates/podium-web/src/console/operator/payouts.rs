@@ -34,6 +34,8 @@ struct Row {
     status_class: &'static str,
     failure: String,
     date: String,
+    /// Where a country's authorities' bank account is kept (remittances only).
+    bank: Option<String>,
 }
 
 /// The payee as people read it: the organisation, or a country's authorities for a remittance.
@@ -57,6 +59,10 @@ fn row(v: &Visitor, p: &PayoutRecord) -> Row {
         },
         failure: p.failure.clone().unwrap_or_default(),
         date: format!("{}", p.created_at.date()),
+        bank: podium_domain::Country::parse(&p.payee_id)
+            .ok()
+            .filter(|_| p.payee_name == p.payee_id)
+            .map(|c| format!("/console/operator/tax-authorities/{}/bank-account", c.code())),
     }
 }
 
