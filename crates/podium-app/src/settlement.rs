@@ -113,7 +113,16 @@ pub(crate) async fn settle_with(
             // then the order, and its stock goes back on sale.
             let due = payment.due_at.is_some_and(|d| now >= d);
             if expired || (due && payment.status == PaymentStatus::RequiresAction) {
-                provider.void(&payment.id).await?;
+                if let Err(e) = provider.void(&payment.id).await {
+                    // A debit the bank is still deciding cannot be cancelled (Stripe refuses):
+                    // the order waits for the answer; its hold has run out, so a late success
+                    // finds the stock released and is refunded (`ReservationLost` above).
+                    if payment.status == PaymentStatus::Processing {
+                        tracing::info!(order = order_id, error = %e, "a debit past its hold is still processing");
+                        return Ok(OrderStatus::PendingPayment);
+                    }
+                    return Err(e.into());
+                }
                 let why = match payment.method.flow() {
                     podium_domain::pay_method::Flow::Voucher => "voucher_expired",
                     podium_domain::pay_method::Flow::Debit => "debit_timed_out",
