@@ -220,6 +220,9 @@ pub enum MailKind {
     /// Someone tried to sign up with an address that has an account (`order_id` holds the
     /// account's id).
     SignupTaken,
+    /// What a fan paying by voucher or direct debit must know: the voucher's number and expiry,
+    /// or the account being debited (sent when the payment starts waiting).
+    PaymentDue,
 }
 
 impl MailKind {
@@ -233,6 +236,7 @@ impl MailKind {
             MailKind::PasswordReset => "password_reset",
             MailKind::SignupConfirm => "signup_confirm",
             MailKind::SignupTaken => "signup_taken",
+            MailKind::PaymentDue => "payment_due",
         }
     }
 
@@ -246,6 +250,7 @@ impl MailKind {
             MailKind::PasswordReset,
             MailKind::SignupConfirm,
             MailKind::SignupTaken,
+            MailKind::PaymentDue,
         ]
         .into_iter()
         .find(|k| k.as_str() == s)
@@ -353,8 +358,15 @@ pub trait OrderStore: Send + Sync {
     ) -> StoreResult<(i64, i64, i64)>;
     async fn order(&self, id: &str) -> StoreResult<Option<OrderRecord>>;
     async fn order_by_number(&self, number: &str) -> StoreResult<Option<OrderRecord>>;
-    /// Records what the provider said about the payment.
-    async fn record_payment(&self, order_id: &str, facts: &PaymentFacts, now: OffsetDateTime) -> StoreResult<()>;
+    /// Records what the provider said about an order's payment, with the e-mail it calls for
+    /// (a voucher's instructions, say) in the same transaction.
+    async fn record_payment(
+        &self,
+        order_id: &str,
+        facts: &PaymentFacts,
+        mail: Option<&NewMail>,
+        now: OffsetDateTime,
+    ) -> StoreResult<()>;
     /// Pending payment → paid: captures every reservation, records the payment's facts (when
     /// given), empties the cart, queues the mail.
     async fn mark_paid(

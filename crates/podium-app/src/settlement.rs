@@ -74,7 +74,23 @@ pub(crate) async fn settle_with(
     // the same transaction that marks it paid.
     let known_facts = order.payment_id.as_deref() == Some(payment.id.as_str());
     if !known_facts && !matches!(payment.status, PaymentStatus::Authorized | PaymentStatus::Captured) {
-        store.record_payment(order_id, &facts, now).await?;
+        // A voucher or a debit is paid days later: the fan gets its number and expiry (or the
+        // account being debited) by e-mail, once, as the payment starts waiting.
+        let due = matches!(
+            payment.action,
+            Some(
+                podium_domain::pay_method::PaymentAction::Voucher { .. }
+                    | podium_domain::pay_method::PaymentAction::Debit { .. }
+            )
+        );
+        let mail = due.then(|| NewMail {
+            kind: MailKind::PaymentDue,
+            recipient: order.email.clone(),
+            lang: order.lang.clone(),
+            order_id: order.id.clone(),
+            consignment_id: None,
+        });
+        store.record_payment(order_id, &facts, mail.as_ref(), now).await?;
     }
     match payment.status {
         PaymentStatus::Authorized | PaymentStatus::Captured => {

@@ -148,7 +148,7 @@ async fn unpaid_orders_waiting_for_a_second_step_are_counted_per_client_account_
         let mut o = new_order(&shop.id, &[(&variant, 1)], now);
         o.client_key = Some(client.into());
         store.place_order(&o).await.expect("place").expect("placed");
-        store.record_payment(&o.id, &facts(&o.id, card), now).await.expect("facts");
+        store.record_payment(&o.id, &facts(&o.id, card), None, now).await.expect("facts");
         ids.push(o.id);
     }
     // One more from client-a that never reached a second step: it does not hold stock for long.

@@ -1321,3 +1321,4 @@ bank-error-holder = Give the account holder’s name (up to 140 characters).
 bank-error-no-number = Give an IBAN, or an account number where IBANs are not used.
 bank-error-country = Choose the bank’s country (its ISO code, such as KR).
 bank-error-no-bank-code = Give the bank’s BIC or its local bank code.
+mail-payment-due-subject = Your order { $number }: pay by { $time }

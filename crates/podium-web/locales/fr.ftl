@@ -1321,3 +1321,4 @@ bank-error-holder = Indiquez le nom du titulaire du compte (140 caractères au p
 bank-error-no-number = Indiquez un IBAN, ou un numéro de compte là où l’IBAN n’est pas utilisé.
 bank-error-country = Indiquez le pays de la banque (son code ISO, par exemple KR).
 bank-error-no-bank-code = Indiquez le BIC de la banque ou son code bancaire local.
+mail-payment-due-subject = Votre commande { $number } : à payer avant le { $time }

@@ -1321,3 +1321,4 @@ bank-error-holder = 口座名義を入力してください（140 文字以内�
 bank-error-no-number = IBAN を入力してください。IBAN が使われない国では口座番号を入力してください。
 bank-error-country = 銀行の国を入力してください（KR などの ISO コード）。
 bank-error-no-bank-code = 銀行の BIC または国内の銀行コードを入力してください。
+mail-payment-due-subject = ご注文 { $number }：{ $time } までにお支払いください

@@ -1321,3 +1321,4 @@ bank-error-holder = 예금주 이름을 입력하세요(최대 140자).
 bank-error-no-number = IBAN을 입력하거나, IBAN을 쓰지 않는 곳이면 계좌번호를 입력하세요.
 bank-error-country = 은행의 국가를 입력하세요(KR 같은 ISO 코드).
 bank-error-no-bank-code = 은행의 BIC 또는 현지 은행 코드를 입력하세요.
+mail-payment-due-subject = 주문 { $number }: { $time }까지 결제해 주세요

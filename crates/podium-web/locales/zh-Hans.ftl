@@ -1321,3 +1321,4 @@ bank-error-holder = 请填写账户持有人姓名（最多 140 个字符）。
 bank-error-no-number = 请填写 IBAN；不使用 IBAN 的地区请填写账号。
 bank-error-country = 请填写银行所在国家（ISO 代码，例如 KR）。
 bank-error-no-bank-code = 请填写银行的 BIC 或本地银行代码。
+mail-payment-due-subject = 您的订单 { $number }：请在 { $time } 前付款

@@ -88,6 +88,11 @@ async fn a_konbini_voucher_holds_its_stock_and_is_paid_days_later(backend: Backe
     let in_days = (expires - app.state.clock.now().unix_timestamp()) as f64 / 86_400.0;
     assert!((2.99..=3.0).contains(&in_days), "{in_days}");
     assert_eq!(stock(&app, TEE).await, (before.0, before.1 + 1));
+    // The voucher is mailed too, in case the fan closes the page.
+    let mails = app.sent_mails().await;
+    let due: Vec<_> = mails.iter().filter(|m| m.contains("hana@example.jp")).collect();
+    assert_eq!(due.len(), 1, "one mail with the voucher: {mails:?}");
+    assert!(due[0].contains(number) && due[0].contains("FamilyMart"), "{}", due[0]);
     let two_days_on = app.state.clock.now() + time::Duration::days(2);
     podium_app::checkout::reconcile(app.db.store.as_ref(), app.state.sandbox.as_ref(), two_days_on)
         .await

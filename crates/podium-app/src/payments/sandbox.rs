@@ -35,12 +35,13 @@ pub fn sandbox_action(
     last4: &str,
     due_at: Option<OffsetDateTime>,
 ) -> (Option<String>, Option<PaymentAction>) {
-    let page = sandbox_page(id);
+    // Most reads are of payments nobody waits for (authorised, captured): nothing to make.
     match (status, method.flow()) {
         (PaymentStatus::RequiresAction, Flow::Card | Flow::Redirect) => {
+            let page = sandbox_page(id);
             (Some(page.clone()), Some(PaymentAction::Redirect { url: page }))
         }
-        (PaymentStatus::RequiresAction, Flow::Qr) => (None, Some(PaymentAction::Qr { data: page })),
+        (PaymentStatus::RequiresAction, Flow::Qr) => (None, Some(PaymentAction::Qr { data: sandbox_page(id) })),
         (PaymentStatus::RequiresAction, Flow::Voucher) => (
             None,
             Some(PaymentAction::Voucher {

@@ -341,8 +341,14 @@ impl OrderStore for SqlStore {
         self.one_order("number = $1", number).await
     }
 
-    async fn record_payment(&self, order_id: &str, f: &PaymentFacts, now: OffsetDateTime) -> StoreResult<()> {
-        self.record_payment_in(order_id, f, now).await
+    async fn record_payment(
+        &self,
+        order_id: &str,
+        f: &PaymentFacts,
+        mail: Option<&NewMail>,
+        now: OffsetDateTime,
+    ) -> StoreResult<()> {
+        self.record_payment_in(order_id, f, mail, now).await
     }
 
     async fn mark_paid(

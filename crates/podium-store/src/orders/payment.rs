@@ -14,13 +14,14 @@ impl SqlStore {
         &self,
         order_id: &str,
         f: &PaymentFacts,
+        mail: Option<&NewMail>,
         now: OffsetDateTime,
     ) -> StoreResult<()> {
         write_tx!(self, |tx| {
-            sqlx::query(
+            let recorded = sqlx::query(
                 "UPDATE orders SET payment_id = $2, card_brand = $3, card_last4 = $4, card_fingerprint = $5, \
                  next_action = COALESCE($6, next_action), updated_at = $7, pay_method = $8, pay_action = $9 \
-                 WHERE id = $1",
+                 WHERE id = $1 AND (payment_id IS NULL OR payment_id <> $2)",
             )
             .bind(order_id)
             .bind(&f.payment_id)
@@ -34,6 +35,9 @@ impl SqlStore {
             .execute(&mut *tx)
             .await
             .map_err(backend)?;
+            if let (Some(mail), 1) = (mail, recorded.rows_affected()) {
+                queue_mail!(tx, mail, now);
+            }
         });
         Ok(())
     }

@@ -129,6 +129,13 @@ pub fn compose(state: &AppState, mail: &QueuedMail, order: &OrderRecord, base_ur
             tr.t1("mail-order-intro", "total", &money(order.total, &order.currency)),
         ),
         MailKind::Shipped => (tr.t1("mail-shipped-subject", "number", &order.number), tr.t("mail-shipped-intro")),
+        MailKind::PaymentDue => (
+            tr.tn(
+                "mail-payment-due-subject",
+                &[("number", &order.number), ("time", &crate::kit::format::date(order.hold_until))],
+            ),
+            payment_due(&tr, order),
+        ),
         // (Story, drop, reset and sign-up mails have composers of their own above.)
         MailKind::Refunded
         | MailKind::Story
@@ -170,6 +177,7 @@ pub fn compose(state: &AppState, mail: &QueuedMail, order: &OrderRecord, base_ur
                 c.carrier.as_deref().unwrap_or(""),
                 c.tracking.as_deref().unwrap_or("")
             )),
+            MailKind::PaymentDue => {}
             MailKind::Refunded
             | MailKind::Story
             | MailKind::DropOpen
@@ -190,4 +198,27 @@ pub fn compose(state: &AppState, mail: &QueuedMail, order: &OrderRecord, base_ur
     }
     body.push_str(&format!("{}\n{link}\n", tr.t("mail-see-order")));
     Message { to: mail.recipient.clone(), subject, body }
+}
+
+/// What a fan paying by voucher or debit must do, as the order page says it.
+fn payment_due(tr: &Tr, order: &OrderRecord) -> String {
+    use podium_domain::pay_method::PaymentAction;
+    let amount = tr.money_of(order.total, &order.currency);
+    match &order.pay_action {
+        Some(PaymentAction::Voucher { number, expires_at, .. }) => {
+            let until = time::OffsetDateTime::from_unix_timestamp(*expires_at)
+                .map(crate::kit::format::date)
+                .unwrap_or_else(|_| crate::kit::format::date(order.hold_until));
+            format!(
+                "{}\n\n    {}: {number}",
+                tr.tn("order-pay-voucher", &[("amount", &amount), ("time", &until)]),
+                tr.t("order-pay-voucher-number")
+            )
+        }
+        Some(PaymentAction::Debit { account_last4 }) => {
+            tr.tn("order-pay-debit", &[("last4", account_last4), ("amount", &amount)])
+        }
+        // Paid or cancelled before this mail went out: the order page says how it stands.
+        _ => tr.t1("order-headline-pending-until", "time", &crate::kit::format::date(order.hold_until)),
+    }
 }
