@@ -381,7 +381,8 @@ pub trait OrderStore: Send + Sync {
     async fn order_status(&self, id: &str) -> StoreResult<Option<OrderStatus>>;
     /// Pending payment → cancelled, releasing every reservation. False when it was not pending.
     async fn cancel_order(&self, order_id: &str, failure: &str, now: OffsetDateTime) -> StoreResult<bool>;
-    /// Orders still waiting for payment that were created before `before`.
+    /// Orders still waiting for payment that were created before `before`, those whose hold
+    /// ends first first (so orders waiting days for a voucher never crowd out the others).
     async fn pending_orders(&self, before: OffsetDateTime, limit: i64) -> StoreResult<Vec<String>>;
     async fn orders_of_user(&self, user_id: &str, limit: i64) -> StoreResult<Vec<OrderRecord>>;
     async fn shop_consignments(&self, shop_id: &str, limit: i64) -> StoreResult<Vec<ShopConsignment>>;

@@ -54,6 +54,7 @@ podium_store::on_both_backends!(
     drops_admit_in_queue_order_once_whatever_the_nodes,
     a_cart_is_claimed_by_one_order_at_a_time,
     unpaid_orders_waiting_for_a_second_step_are_counted_per_client_account_and_card,
+    the_sweep_looks_first_at_the_orders_whose_hold_ends_first,
 );
 
 /// Issue 18 (1): 32 checkouts of one cart at once; exactly one places its order. A cancelled
@@ -172,6 +173,29 @@ async fn unpaid_orders_waiting_for_a_second_step_are_counted_per_client_account_
     // Past their hold, they no longer count either.
     let later = now + time::Duration::hours(1);
     assert_eq!(store.pending_holds(Some("client-a"), None, Some("card-1"), later).await.expect("count"), (0, 0, 0));
+}
+
+/// Vouchers wait days: however many there are, an order left in doubt a minute ago (whose hold
+/// ends in minutes) is among the first the sweep looks at.
+async fn the_sweep_looks_first_at_the_orders_whose_hold_ends_first(store: Arc<dyn Store>) {
+    let variant = stocked_variant(&store, "sweep-shop", 50).await;
+    let shop = store.org_by_slug("sweep-shop").await.expect("find").expect("shop");
+    let start = time::OffsetDateTime::now_utc() - time::Duration::hours(1);
+    let mut vouchers = Vec::new();
+    for i in 0..3 {
+        let mut o = new_order(&shop.id, &[(&variant, 1)], start + time::Duration::seconds(i));
+        o.reserve_until = o.created_at + time::Duration::days(3);
+        store.place_order(&o).await.expect("place").expect("placed");
+        vouchers.push(o.id);
+    }
+    let mut card = new_order(&shop.id, &[(&variant, 1)], start + time::Duration::minutes(30));
+    card.reserve_until = card.created_at + time::Duration::minutes(10);
+    store.place_order(&card).await.expect("place").expect("placed");
+    let now = start + time::Duration::minutes(31);
+    assert_eq!(store.pending_orders(now, 1).await.expect("pending"), vec![card.id.clone()]);
+    let all = store.pending_orders(now, 10).await.expect("pending");
+    assert_eq!(all.len(), 4);
+    assert_eq!(&all[1..], &vouchers[..], "then the vouchers, the first to expire first");
 }
 
 /// A variant with `units` on hand at one location; returns its id.

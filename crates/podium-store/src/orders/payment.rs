@@ -181,7 +181,10 @@ impl SqlStore {
     pub(super) async fn pending_orders_in(&self, before: OffsetDateTime, limit: i64) -> StoreResult<Vec<String>> {
         let rows: Vec<(String,)> = read!(self, |pool| {
             sqlx::query_as(
-                "SELECT id FROM orders WHERE status = 'pending_payment' AND created_at <= $1 ORDER BY created_at LIMIT $2",
+                // The holds that end first come first: a sweep bounded by `limit` never lets
+                // vouchers waiting for days crowd out an order left in doubt minutes ago.
+                "SELECT id FROM orders WHERE status = 'pending_payment' AND created_at <= $1 \
+                 ORDER BY COALESCE(hold_until, created_at), created_at, id LIMIT $2",
             )
             .bind(micros(before))
             .bind(limit)
