@@ -188,7 +188,7 @@ impl StripeProvider {
         match l.method.flow() {
             Flow::Debit => confirm.push(("mandate_data[customer_acceptance][type]", "offline".to_string())),
             Flow::Voucher => {
-                let days = (req.pay_by - OffsetDateTime::now_utc()).whole_days().clamp(1, 60);
+                let days = voucher_days(req.pay_by, OffsetDateTime::now_utc());
                 confirm.push(("payment_method_options[konbini][expires_after_days]", days.to_string()));
             }
             Flow::Qr => {
@@ -253,6 +253,13 @@ impl StripeProvider {
         found.sort_by_key(|p| p.created_at);
         Ok(found)
     }
+}
+
+/// Stripe's `expires_after_days` for a voucher payable until `pay_by`: whole days rounded up
+/// (three days less the milliseconds checkout took are three days), one to sixty.
+fn voucher_days(pay_by: OffsetDateTime, now: OffsetDateTime) -> i64 {
+    let secs = (pay_by - now).whole_seconds().max(0);
+    ((secs + 86_399) / 86_400).clamp(1, 60)
 }
 
 fn unreachable(e: &reqwest::Error) -> PaymentError {

@@ -269,6 +269,16 @@ mod tests {
     }
 
     #[test]
+    fn a_voucher_lasts_the_days_it_was_given() {
+        let now = OffsetDateTime::from_unix_timestamp(1_796_000_000).expect("time");
+        let days = |d: time::Duration| super::super::voucher_days(now + d, now);
+        assert_eq!(days(time::Duration::days(3) - time::Duration::milliseconds(5)), 3, "not two");
+        assert_eq!(days(time::Duration::days(3)), 3);
+        assert_eq!(days(time::Duration::seconds(6)), 1, "at least one");
+        assert_eq!(days(time::Duration::days(90)), 60, "Stripe's longest");
+    }
+
+    #[test]
     fn a_debit_in_processing_waits_for_the_bank() {
         let sepa = json!({"id": "pi_s", "status": "processing", "amount": 5761, "currency": "eur",
             "payment_method": {"type": "sepa_debit", "sepa_debit": {"last4": "3000", "fingerprint": "fpS"}}});
