@@ -36,6 +36,11 @@ impl DisplayRounding {
         self.rules.iter().find(|(s, step)| s == shop_id && step.currency == currency).map(|(_, step)| *step)
     }
 
+    /// Every shop's step for `currency`, as (shop id, step).
+    pub fn in_currency(&self, currency: Currency) -> impl Iterator<Item = (&str, Step)> + '_ {
+        self.rules.iter().filter(move |(_, step)| step.currency == currency).map(|(s, step)| (s.as_str(), *step))
+    }
+
     /// A shop's steps, by currency code.
     pub fn of_shop(&self, shop_id: &str) -> Vec<Step> {
         let mut steps: Vec<Step> = self.rules.iter().filter(|(s, _)| s == shop_id).map(|(_, step)| *step).collect();

@@ -38,6 +38,15 @@ impl Reference {
         QuoteContext { rates: &self.rates, rules: &self.rules, tree: &self.categories, at, rounding: &self.rounding }
     }
 
+    /// The display rounding steps shops set for `currency`, by shop slug (what a listing's
+    /// [`crate::search::Pricing`] asks for).
+    pub fn steps_by_slug(&self, currency: podium_domain::Currency) -> Vec<(String, podium_domain::rounding::Step)> {
+        self.rounding
+            .in_currency(currency)
+            .filter_map(|(id, step)| Some((self.shops.iter().find(|o| o.id == id)?.slug.clone(), step)))
+            .collect()
+    }
+
     pub fn shop_name<'a>(&'a self, slug: &'a str) -> &'a str {
         self.shops.iter().find(|o| o.slug == slug).map(|o| o.name.as_str()).unwrap_or(slug)
     }
@@ -49,6 +58,21 @@ pub struct ReferenceCache {
 }
 
 impl ReferenceCache {
+    /// The reference data as of the outbox position `at` or later, for reads that follow the
+    /// outbox (listings, which the search index answers as of `at`): the cached copy when it
+    /// is at least that new, without asking the store anything.
+    pub async fn get_following(&self, store: &dyn Store, at: i64) -> StoreResult<Arc<Reference>> {
+        if let Ok(guard) = self.current.read() {
+            if let Some((cached_at, r)) = guard.as_ref() {
+                if *cached_at >= at {
+                    return Ok(r.clone());
+                }
+            }
+        }
+        self.get(store).await
+    }
+
+    /// The reference data now: one look at the outbox's head, and a reload when it moved.
     pub async fn get(&self, store: &dyn Store) -> StoreResult<Arc<Reference>> {
         let head = store.outbox_head().await?;
         if let Ok(guard) = self.current.read() {

@@ -2,16 +2,13 @@
 //! and the one use case that answers a listing: search, "did you mean", the page's records and
 //! their display prices now.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use podium_domain::landed::TradeRules;
+use podium_domain::rounding::Step;
 use podium_domain::{Country, Currency, Lang, Money, RateTable};
 use time::Date;
-
-use crate::catalogue::ProductRecord;
-use crate::ports::{Store, StoreError};
-use crate::storefront::Presentment;
 
 /// How results are ordered.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -45,6 +42,9 @@ pub struct Pricing {
     pub rules: Arc<TradeRules>,
     pub rates: Arc<RateTable>,
     pub date: Date,
+    /// The display rounding steps shops set for `currency`, by shop slug: a converted price is
+    /// rounded up to its shop's step, as the product page, the quote and the order round it.
+    pub steps: Vec<(String, Step)>,
 }
 
 /// A search of the catalogue: text, filters, sort and page.
@@ -86,11 +86,37 @@ pub struct Facets {
     pub in_stock: u64,
 }
 
-/// One result: the product and the display price the query sorted and banded it by.
+/// One result as listings show it, from the index alone: a listing reads nothing from the
+/// store. The index follows the outbox, and everything a listing shows moves it (a product's
+/// text and prices, a variant selling out or coming back, a shop's rounding, rates, licences).
 #[derive(Debug, Clone)]
 pub struct Hit {
     pub id: String,
+    pub slug: String,
+    pub titles: Vec<(Lang, String)>,
+    pub fallback: Lang,
+    /// The shop's slug and country.
+    pub shop: String,
+    pub shop_country: String,
+    /// The property's slug.
+    pub property: String,
+    /// The product's own category's slug.
+    pub category: String,
+    pub in_stock: bool,
+    /// The display price the query sorted and banded it by (`None` without pricing, or
+    /// without a rate into the presentment currency).
     pub price: Option<Money>,
+    /// The lowest price in the shop's own currency among the variants a fan can buy.
+    pub native: Option<Money>,
+}
+
+impl Hit {
+    /// The title in `lang`, else in the product's own language, else any; with the language
+    /// it is in and whether that is a fallback.
+    pub fn title(&self, lang: Lang) -> Option<(&str, Lang, bool)> {
+        podium_domain::catalogue::resolve_lang(&self.titles, |t| t.0, lang, self.fallback)
+            .map(|r| (r.value.1.as_str(), r.lang, r.is_fallback))
+    }
 }
 
 /// A page of results and the facets of every match.
@@ -134,48 +160,23 @@ pub trait SearchIndex: Send + Sync {
     fn position(&self) -> i64;
 }
 
-/// A listing found: the page's records in result order, their display prices now, the facets
-/// of every match, and a suggestion when nothing matched.
+/// A listing found: the page in result order, the facets of every match, and a suggestion
+/// when nothing matched.
 #[derive(Debug, Clone)]
 pub struct Found {
     pub total: usize,
-    pub products: Vec<ProductRecord>,
-    /// Each product's display price by id.
-    pub prices: HashMap<String, Money>,
+    pub hits: Vec<Hit>,
     pub facets: Facets,
     pub did_you_mean: Option<String>,
 }
 
-#[derive(Debug, thiserror::Error)]
-pub enum FindError {
-    #[error(transparent)]
-    Search(#[from] SearchFailed),
-    #[error(transparent)]
-    Store(#[from] StoreError),
-}
-
-/// Runs `query` and loads the page. The index sorted and banded by the prices of its last
-/// update; the page shows the price now, from the variants in stock now (and any display
-/// rounding of the shop), as `pres` computes it.
-pub async fn find(
-    store: &dyn Store,
-    index: &dyn SearchIndex,
-    query: &SearchQuery,
-    pres: &Presentment<'_>,
-) -> Result<Found, FindError> {
+/// Runs `query` on this node's index. Nothing is read from the store: the page costs what the
+/// index's pass over the matches costs, whatever the size of the catalogue in the database.
+pub fn find(index: &dyn SearchIndex, query: &SearchQuery) -> Result<Found, SearchFailed> {
     let result = index.search(query)?;
     let did_you_mean = match result.total {
         0 if !query.q.trim().is_empty() => index.did_you_mean(query)?,
         _ => None,
     };
-    let ids: Vec<String> = result.hits.iter().map(|h| h.id.clone()).collect();
-    let mut prices: HashMap<String, Money> =
-        result.hits.iter().filter_map(|h| Some((h.id.clone(), h.price?))).collect();
-    let products = store.products_by_ids(&ids).await?;
-    for p in &products {
-        if let Ok(Some(m)) = pres.from_price(p) {
-            prices.insert(p.id.clone(), m);
-        }
-    }
-    Ok(Found { total: result.total, products, prices, facets: result.facets, did_you_mean })
+    Ok(Found { total: result.total, hits: result.hits, facets: result.facets, did_you_mean })
 }

@@ -66,6 +66,11 @@ pub async fn serve(url: &str, http: &HttpArgs, data_dir: &Path, demo_mode: Optio
     let config = WebConfig {
         trusted_proxies,
         sandbox_debit_delay: http.limits.sandbox_debit_delay,
+        response_cache: podium_web::response_cache::CacheSettings {
+            enabled: !http.no_response_cache,
+            max_bytes: (http.response_cache_mb as usize) << 20,
+            ttl: std::time::Duration::from_secs(http.response_cache_ttl.whole_seconds().max(0) as u64),
+        },
         stripe: payments.as_ref().map(|(_, browser)| browser.clone()),
         default_country,
         secure_cookies: http.secure_cookies,

@@ -166,6 +166,14 @@ pub fn price_in(base: Money, explicit: &[Money], currency: Currency, rates: &Rat
     rates.convert(base, currency)
 }
 
+/// Whether a change of `delta` units to a variant's available stock, leaving `available_after`,
+/// crossed zero: it sold out (from some to none) or came back (from none to some). Only those
+/// changes alter what a listing shows (in stock, the "from" price), so only they are announced.
+pub fn stock_crossed_zero(available_after: i64, delta: i64) -> bool {
+    let before = available_after.saturating_sub(delta);
+    (before > 0) != (available_after > 0)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -264,5 +272,21 @@ mod tests {
         assert_eq!(price_in(base, &explicit, Currency::EUR, &rates), Ok(Money::new(2500, Currency::EUR)));
         assert_eq!(price_in(base, &explicit, Currency::KRW, &rates), Ok(base));
         assert!(price_in(base, &[], Currency::USD, &rates).is_err());
+    }
+
+    #[test]
+    fn stock_crosses_zero_only_when_selling_out_or_coming_back() {
+        // A reservation of 2 that takes the last 2 units sells the variant out.
+        assert!(stock_crossed_zero(0, -2));
+        // One of several: still on sale.
+        assert!(!stock_crossed_zero(3, -2));
+        // A release of 1 after selling out brings it back.
+        assert!(stock_crossed_zero(1, 1));
+        // A release while units remain, or a restock of nothing, changes nothing shown.
+        assert!(!stock_crossed_zero(5, 1));
+        assert!(!stock_crossed_zero(0, 0));
+        // Oversold counts (a correction below zero) still read as sold out.
+        assert!(!stock_crossed_zero(-1, -1));
+        assert!(stock_crossed_zero(2, 3));
     }
 }

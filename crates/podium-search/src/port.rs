@@ -35,6 +35,7 @@ fn query(q: &port::SearchQuery) -> SearchQuery {
             rules: p.rules.clone(),
             rates: p.rates.clone(),
             date: p.date,
+            steps: p.steps.clone(),
         }),
         country: q.country,
         at_us: q.at_us,
@@ -51,7 +52,23 @@ impl port::SearchIndex for Follower {
         let f = r.facets;
         Ok(port::SearchResult {
             total: r.total,
-            hits: r.hits.into_iter().map(|h| port::Hit { id: h.id, price: h.price }).collect(),
+            hits: r
+                .hits
+                .into_iter()
+                .map(|h| port::Hit {
+                    category: h.categories.last().cloned().unwrap_or_default(),
+                    id: h.id,
+                    slug: h.slug,
+                    titles: h.titles,
+                    fallback: h.fallback,
+                    shop: h.shop,
+                    shop_country: h.shop_country,
+                    property: h.property,
+                    in_stock: h.in_stock,
+                    price: h.price,
+                    native: h.native,
+                })
+                .collect(),
             facets: port::Facets {
                 property: f.property,
                 category: f.category,

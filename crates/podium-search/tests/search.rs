@@ -336,6 +336,7 @@ async fn an_index_on_disk_reopens_where_it_left_off() {
         rules: Arc::new(podium_domain::landed::default_rules()),
         rates: Arc::new(podium_domain::RateTable::new(db.store.latest_rates().await.expect("rates"))),
         date: time::OffsetDateTime::now_utc().date(),
+        steps: Vec::new(),
     };
     let scarves = SearchQuery {
         q: "scarf".into(),

@@ -8,7 +8,7 @@ use podium_app::inventory::{InventoryStore, StockLevel};
 use podium_app::StoreResult;
 use time::OffsetDateTime;
 
-use crate::macros::{read, write_tx};
+use crate::macros::{read, stock_moved, write_tx};
 use crate::sql::{backend, micros, SqlStore};
 
 #[async_trait]
@@ -85,6 +85,9 @@ impl SqlStore {
                     .execute(&mut *tx)
                     .await
                     .map_err(backend)?;
+                if to == "released" {
+                    stock_moved!(tx, variant_id, *quantity, OffsetDateTime::now_utc());
+                }
             }
             held.is_some()
         });

@@ -69,4 +69,29 @@ macro_rules! audit {
     }};
 }
 
-pub(crate) use {audit, outbox, read, write_tx};
+/// Tells every node, through the outbox, when a variant sells out or comes back on sale: when
+/// the change of `$delta` units just made to its available stock (negative for a
+/// reservation) crossed zero. Listings' "in stock" and "from" prices follow stock this way,
+/// without the outbox moving for every unit sold.
+macro_rules! stock_moved {
+    ($tx:ident, $variant_id:expr, $delta:expr, $now:expr) => {{
+        let (product_id, available): (String, i64) = sqlx::query_as(
+            "SELECT v.product_id, CAST(COALESCE((SELECT SUM(sl.on_hand - sl.reserved) FROM stock_levels sl \
+             WHERE sl.variant_id = v.id), 0) AS BIGINT) FROM variants v WHERE v.id = $1",
+        )
+        .bind($variant_id)
+        .fetch_one(&mut *$tx)
+        .await
+        .map_err($crate::sql::backend)?;
+        if podium_domain::catalogue::stock_crossed_zero(available, $delta) {
+            $crate::macros::outbox!(
+                $tx,
+                "product.changed",
+                serde_json::json!({ "id": product_id }).to_string(),
+                $now
+            );
+        }
+    }};
+}
+
+pub(crate) use {audit, outbox, read, stock_moved, write_tx};

@@ -55,7 +55,55 @@ podium_store::on_both_backends!(
     a_cart_is_claimed_by_one_order_at_a_time,
     unpaid_orders_waiting_for_a_second_step_are_counted_per_client_account_and_card,
     the_sweep_looks_first_at_the_orders_whose_hold_ends_first,
+    selling_out_and_coming_back_move_the_outbox_and_nothing_else_does,
 );
+
+/// Issue 22: listings answer from each node's index, which follows the outbox; a variant that
+/// sells out or comes back on sale moves it (so "in stock" and "from" prices follow), an
+/// ordinary sale does not (so the outbox does not move for every unit sold).
+async fn selling_out_and_coming_back_move_the_outbox_and_nothing_else_does(store: Arc<dyn Store>) {
+    let variant = stocked_variant(&store, "stock-events-shop", 3).await;
+    let shop = store.org_by_slug("stock-events-shop").await.expect("find").expect("shop").id;
+    let product = store.product_ids_of_shop(&shop).await.expect("ids").pop().expect("product");
+    let head = || async { store.outbox_head().await.expect("head") };
+    let changed_since = |from: i64| {
+        let store = store.clone();
+        let product = product.clone();
+        async move {
+            store
+                .outbox_after(from, 100)
+                .await
+                .expect("outbox")
+                .iter()
+                .filter(|e| e.topic == "product.changed" && e.payload.contains(&product))
+                .count()
+        }
+    };
+    let now = time::OffsetDateTime::now_utc();
+    let start = head().await;
+    // One of three units: still on sale, nothing announced.
+    let a = new_order(&shop, &[(&variant, 1)], now);
+    store.place_order(&a).await.expect("place").expect("held");
+    assert_eq!(head().await, start, "an ordinary sale does not move the outbox");
+    // The last two: sold out, announced once.
+    let b = new_order(&shop, &[(&variant, 2)], now);
+    store.place_order(&b).await.expect("place").expect("held");
+    assert_eq!(changed_since(start).await, 1, "selling out is announced");
+    // A declined payment gives the units back: on sale again, announced.
+    let sold_out = head().await;
+    assert!(store.cancel_order(&b.id, "card_declined", now).await.expect("release"));
+    assert_eq!(changed_since(sold_out).await, 1, "coming back is announced");
+    // Giving back a unit while units remain announces nothing.
+    let back = head().await;
+    assert!(store.cancel_order(&a.id, "card_declined", now).await.expect("release"));
+    assert_eq!(head().await, back, "a release while on sale does not move the outbox");
+    // An abandoned checkout of everything runs out; the sweep's release is announced.
+    let c = new_order(&shop, &[(&variant, 3)], now - Duration::minutes(16));
+    store.place_order(&c).await.expect("place").expect("held");
+    let held = head().await;
+    assert_eq!(store.release_expired(now).await.expect("sweep"), 1);
+    assert_eq!(changed_since(held).await, 1, "the sweep's release is announced");
+}
 
 /// Issue 18 (1): 32 checkouts of one cart at once; exactly one places its order. A cancelled
 /// order gives the cart back; a paid one empties it and is what the cart became.

@@ -12,6 +12,7 @@ pub mod console;
 pub mod kit;
 pub mod mail;
 pub mod ops;
+pub mod response_cache;
 pub mod routes;
 pub mod server;
 pub mod shedding;
@@ -68,6 +69,8 @@ pub struct WebConfig {
     pub trusted_proxies: kit::proxy::TrustedProxies,
     /// How long the sandbox's bank takes to answer a direct debit.
     pub sandbox_debit_delay: time::Duration,
+    /// The in-memory cache of anonymous catalogue reads (see [`response_cache`]).
+    pub response_cache: response_cache::CacheSettings,
 }
 
 /// What the browser needs to take card details and the second step through Stripe.js, so
@@ -122,6 +125,7 @@ impl Default for WebConfig {
             stripe: None,
             trusted_proxies: kit::proxy::TrustedProxies::default(),
             sandbox_debit_delay: time::Duration::seconds(podium_app::payments::SANDBOX_DEBIT_SECONDS),
+            response_cache: response_cache::CacheSettings::default(),
         }
     }
 }
@@ -222,12 +226,15 @@ pub fn router(state: AppState) -> Router {
     let tls = state.config.secure_cookies;
     let shedder = Arc::new(shedding::Shedder::new(state.config.in_flight, state.i18n.clone()));
     let proxies = state.config.trusted_proxies.clone();
+    let search = state.search.clone();
+    let cache = Arc::new(response_cache::ResponseCache::new(state.config.response_cache, move || search.position()));
     let app = all_routes()
         .into_parts()
         .0
         .fallback(kit::render::not_found)
         .layer(axum::middleware::from_fn_with_state(state.i18n.clone(), ops::limit_text_fields))
         .with_state(state)
+        .layer(axum::middleware::from_fn_with_state(cache, response_cache::serve))
         .layer(axum::middleware::from_fn_with_state(shedder, shedding::shed))
         .layer(axum::middleware::from_fn(ops::track))
         .layer(axum::middleware::from_fn_with_state(tls, ops::security_headers))

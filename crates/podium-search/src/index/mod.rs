@@ -10,7 +10,7 @@ use std::sync::{Arc, Mutex, RwLock};
 use podium_app::catalogue::ProductRecord;
 use podium_app::storefront;
 use podium_domain::licensing::{self, SaleWindow};
-use podium_domain::{Country, Currency, Lang, RateTable};
+use podium_domain::{Country, Currency, Lang, Money, RateTable};
 
 use tantivy::query::{AllQuery, BooleanQuery, Occur, Query, TermQuery};
 use tantivy::schema::{
@@ -307,6 +307,7 @@ impl SearchIndex {
             titles: p.translations.iter().map(|t| (t.lang, t.title.clone())).collect(),
             fallback: p.fallback_lang,
             price: None,
+            native: None,
         };
         let extra = Extra {
             windows: licensing::sale_windows_in_path(podium_app::licensing::offer_of(p), &p.agreements, categories),
@@ -502,7 +503,9 @@ impl SearchIndex {
             .skip(q.offset)
             .filter_map(|slot| {
                 let mut s = catalog.summary(slot)?.clone();
-                s.price = pricer.money(pricer.price(&catalog, slot, &catalog.compact[slot as usize]));
+                let c = &catalog.compact[slot as usize];
+                s.price = pricer.money(pricer.price(&catalog, slot, c));
+                s.native = (c.native != i64::MAX).then(|| Money::new(c.native, c.native_currency));
                 Some(s)
             })
             .collect();

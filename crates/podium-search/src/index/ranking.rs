@@ -7,6 +7,7 @@ use podium_app::catalogue::ProductRecord;
 use podium_app::storefront;
 use podium_domain::landed::DisplayPricer;
 use podium_domain::licensing::{SaleWindow, Territory};
+use podium_domain::rounding::Step;
 use podium_domain::{Country, Currency, Lang, Money, RateTable};
 use std::borrow::Cow;
 use std::collections::HashMap;
@@ -29,6 +30,8 @@ pub(crate) struct ListingPricer<'a> {
     pub(crate) conversions: Vec<(Currency, Option<podium_domain::fx::Conversion>)>,
     pub(crate) domestic: Vec<bool>,
     pub(crate) duty: Vec<u32>,
+    /// Per shop slot, the display rounding step it set for the query's currency.
+    pub(crate) steps: Vec<Option<Step>>,
 }
 
 impl<'a> ListingPricer<'a> {
@@ -48,7 +51,16 @@ impl<'a> ListingPricer<'a> {
             Some((p, _)) => catalog.currencies.iter().map(|c| (*c, p.rates.conversion(*c, p.currency).ok())).collect(),
             None => Vec::new(),
         };
-        ListingPricer { pricing: ready, conversions, domestic, duty }
+        let steps = match &ready {
+            Some((p, _)) if !p.steps.is_empty() => catalog
+                .shops
+                .names
+                .iter()
+                .map(|shop| p.steps.iter().find(|(s, _)| s == shop).map(|(_, step)| *step))
+                .collect(),
+            _ => Vec::new(),
+        };
+        ListingPricer { pricing: ready, conversions, domestic, duty, steps }
     }
 
     /// The product's display price in the query's currency (its EUR net price without pricing).
@@ -64,7 +76,18 @@ impl<'a> ListingPricer<'a> {
             .and_then(|prices| prices.iter().find(|m| m.currency == pricing.currency))
             .map(|m| m.minor);
         let conversion = self.conversions.iter().find(|(cur, _)| *cur == c.native_currency).and_then(|(_, conv)| *conv);
-        let Some(net) = explicit.or_else(|| conversion?.apply(c.native).ok()) else { return i64::MAX };
+        // A converted price is rounded up to the shop's step, as `storefront::shop_price` rounds
+        // it for the page, the quote and the order; an explicit price stands as set.
+        let converted = || {
+            let net = conversion?.apply(c.native).ok()?;
+            Some(match self.steps.get(c.shop as usize).copied().flatten() {
+                Some(step) if c.native_currency != pricing.currency => {
+                    step.round_up(Money::new(net, pricing.currency)).minor
+                }
+                _ => net,
+            })
+        };
+        let Some(net) = explicit.or_else(converted) else { return i64::MAX };
         let domestic = self.domestic.get(c.country as usize).copied().unwrap_or(false);
         let duty = self.duty.get(c.hs as usize).copied().unwrap_or(0);
         pricer.price_with(domestic, duty, net)
@@ -214,6 +237,7 @@ pub(crate) fn decode_summary(json: &str) -> Option<(Summary, Extra)> {
         titles: s.titles.into_iter().filter_map(|(l, t)| Some((Lang::from_tag(&l)?, t.into_owned()))).collect(),
         fallback: Lang::from_tag(&s.fallback)?,
         price: None,
+        native: None,
     };
     Some((summary, extra))
 }

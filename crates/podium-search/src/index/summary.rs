@@ -4,6 +4,7 @@
 use podium_app::catalogue::ProductRecord;
 use podium_domain::landed::TradeRules;
 use podium_domain::licensing::SaleWindow;
+use podium_domain::rounding::Step;
 use podium_domain::{Country, Currency, Lang, Money, RateTable};
 use std::sync::Arc;
 use time::Date;
@@ -27,6 +28,9 @@ pub struct Summary {
     /// The display price the query that returned this summary sorted and banded it by (`None`
     /// when the query asked for no pricing); not stored.
     pub price: Option<Money>,
+    /// The lowest price in the shop's own currency among the variants a fan can buy; filled
+    /// in on the hits a query returns, not stored here.
+    pub native: Option<Money>,
 }
 
 /// What the index keeps of a product besides its summary, packed or interned in the catalogue
@@ -94,6 +98,8 @@ pub struct Pricing {
     pub rules: Arc<TradeRules>,
     pub rates: Arc<RateTable>,
     pub date: Date,
+    /// Shops' display rounding steps for `currency`, by shop slug.
+    pub steps: Vec<(String, Step)>,
 }
 
 impl Summary {

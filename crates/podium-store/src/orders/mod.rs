@@ -298,6 +298,9 @@ macro_rules! settle_reservations {
                         .execute(&mut *$tx)
                         .await
                         .map_err(backend)?;
+                    if $to == "released" {
+                        crate::macros::stock_moved!($tx, &variant_id, quantity, time::OffsetDateTime::now_utc());
+                    }
                 }
                 None => gone += 1,
             }

@@ -1,7 +1,7 @@
 //! Placing an order: stock reserved in variant order (so concurrent checkouts never deadlock),
 //! the order, its consignments and lines written in one transaction.
 
-use crate::macros::write_tx;
+use crate::macros::{stock_moved, write_tx};
 use crate::sql::{backend, micros, new_id, SqlStore};
 use podium_app::orders::{NewOrder, NotPlaced};
 use podium_app::{StoreError, StoreResult};
@@ -50,25 +50,30 @@ impl SqlStore {
                 .map_err(backend)?;
                 let mut taken = None;
                 for (location_id,) in locations {
-                    let done = sqlx::query(
+                    let done: Option<(i64,)> = sqlx::query_as(
                         "UPDATE stock_levels SET reserved = reserved + $1 \
-                         WHERE variant_id = $2 AND location_id = $3 AND on_hand - reserved >= $1",
+                         WHERE variant_id = $2 AND location_id = $3 AND on_hand - reserved >= $1 \
+                         RETURNING on_hand - reserved",
                     )
                     .bind(*quantity)
                     .bind(*variant_id)
                     .bind(&location_id)
-                    .execute(&mut *tx)
+                    .fetch_optional(&mut *tx)
                     .await
                     .map_err(backend)?;
-                    if done.rows_affected() == 1 {
-                        taken = Some(location_id);
+                    if let Some((left,)) = done {
+                        taken = Some((location_id, left));
                         break;
                     }
                 }
-                let Some(location_id) = taken else {
+                let Some((location_id, left)) = taken else {
                     // Dropping the transaction rolls back every reservation taken so far.
                     return Ok(Err(NotPlaced::SoldOut { sku: (*sku).to_string() }));
                 };
+                // The last units here: the variant may have sold out (other locations decide).
+                if left <= 0 {
+                    stock_moved!(tx, *variant_id, -*quantity, order.created_at);
+                }
                 let id = new_id();
                 sqlx::query(
                     "INSERT INTO reservations (id, variant_id, location_id, quantity, state, expires_at, created_at) \

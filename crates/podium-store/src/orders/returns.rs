@@ -2,7 +2,7 @@
 //! and the royalty lines of an agreement's sales.
 
 use crate::ledger::post_transfers;
-use crate::macros::{read, write_tx};
+use crate::macros::{read, stock_moved, write_tx};
 use crate::sql::{backend, from_micros, micros, new_id, SqlStore};
 use podium_app::orders::{NewMail, RefundPlan, RoyaltyLine};
 use podium_app::StoreResult;
@@ -72,16 +72,19 @@ impl SqlStore {
                     .await
                     .map_err(backend)?;
                 if plan.restock {
-                    sqlx::query(
+                    let restocked: Option<(String,)> = sqlx::query_as(
                         "UPDATE stock_levels SET on_hand = on_hand + $2 WHERE (variant_id, location_id) IN \
                          (SELECT r.variant_id, r.location_id FROM reservations r JOIN order_lines l \
-                          ON l.reservation_id = r.id WHERE l.id = $1)",
+                          ON l.reservation_id = r.id WHERE l.id = $1) RETURNING variant_id",
                     )
                     .bind(line_id)
                     .bind(*q)
-                    .execute(&mut *tx)
+                    .fetch_optional(&mut *tx)
                     .await
                     .map_err(backend)?;
+                    if let Some((variant_id,)) = restocked {
+                        stock_moved!(tx, &variant_id, *q, now);
+                    }
                 }
             }
             let status = if plan.whole { ", status = 'refunded'" } else { "" };

@@ -7,13 +7,14 @@ use crate::kit::i18n::Tr;
 use crate::kit::json::MoneyJson;
 use crate::AppState;
 use podium_app::catalogue::ProductRecord;
+use podium_app::pricing::Reference;
 use podium_app::quote::Undeliverable;
-use podium_app::search::{self, FindError, Pricing, SearchQuery, Sort};
+use podium_app::search::{self, Hit, Pricing, SearchQuery, Sort};
 use podium_app::storefront::{self, Presentment};
 use podium_domain::licensing::NotSellable;
 use podium_domain::{Country, Currency, Money, RateTable};
 use serde::Serialize;
-use std::collections::{BTreeMap, HashMap};
+use std::collections::BTreeMap;
 use utoipa::ToSchema;
 
 /// Price bands for the facet, as edges in EUR cents; each currency uses them converted and
@@ -170,17 +171,18 @@ pub struct Listing {
     pub total: usize,
     pub items: Vec<ProductSummary>,
     pub facets: FacetsJson,
-    /// The page's full records, in result order, for pages that show more than the summary.
-    pub products: Vec<ProductRecord>,
-    /// Each product's display price by id, as the index sorted and banded it.
-    pub prices: HashMap<String, Money>,
+    /// The page's hits in result order, with their display prices, for the storefront's cards.
+    pub hits: Vec<Hit>,
     /// A close query that finds something, when this one finds nothing.
     pub did_you_mean: Option<String>,
+    /// The reference data the page was priced and named with.
+    pub reference: std::sync::Arc<Reference>,
 }
 
 impl Listing {
-    pub fn price_of(&self, p: &ProductRecord) -> Option<Money> {
-        self.prices.get(&p.id).copied()
+    /// The page's hits as storefront cards.
+    pub fn cards(&self, tr: &Tr) -> Vec<crate::kit::product_card::Card> {
+        self.hits.iter().map(|h| crate::kit::product_card::hit_card(tr, h, self.reference.shop_name(&h.shop))).collect()
     }
 }
 
@@ -224,9 +226,34 @@ impl ListingParams {
     }
 }
 
-/// Runs a search and shapes it for a page or the API.
+/// A hit as listings show it, at the display price the index found (the shop's own price
+/// when no rate converts into the presentment currency: `None` then).
+pub fn hit_summary(h: &Hit, tr: &Tr, reference: &Reference, includes_tax: bool) -> Option<ProductSummary> {
+    let (title, lang, _) = h.title(tr.lang)?;
+    Some(ProductSummary {
+        id: h.id.clone(),
+        slug: h.slug.clone(),
+        title: title.to_string(),
+        title_lang: lang.tag().to_string(),
+        shop: ShopJson {
+            slug: h.shop.clone(),
+            name: reference.shop_name(&h.shop).to_string(),
+            country: h.shop_country.clone(),
+        },
+        property: Named { slug: h.property.clone(), name: reference.property_name(&h.property).to_string() },
+        category: Named { slug: h.category.clone(), name: category_name(tr, &h.category) },
+        price: h.price?.into(),
+        price_includes_tax: includes_tax,
+        sellable: true,
+        in_stock: h.in_stock,
+        url: format!("/products/{}", h.slug),
+    })
+}
+
+/// Runs a search and shapes it for a page or the API. It reads nothing from the store: the
+/// reference data (rates, rules, names) is the node's cached copy at least as new as the index.
 pub async fn listing(state: &AppState, tr: &Tr, shopper: Shopper, p: ListingParams) -> Result<Listing, ApiError> {
-    let reference = state.reference.get(state.store.as_ref()).await?;
+    let reference = state.reference.get_following(state.store.as_ref(), state.search.position()).await?;
     let currency = shopper.currency;
     let edges = price_edges(currency, &reference.rates);
     let pres = shopper.presentment(&reference, state.clock.now().date());
@@ -247,18 +274,14 @@ pub async fn listing(state: &AppState, tr: &Tr, shopper: Shopper, p: ListingPara
             rules: reference.rules.clone(),
             rates: reference.rates.clone(),
             date: pres.date,
+            steps: reference.steps_by_slug(currency),
         }),
         country: p.country,
         ..Default::default()
     };
-    let found =
-        search::find(state.store.as_ref(), state.search.as_ref(), &query, &pres).await.map_err(|e| match e {
-            FindError::Store(e) => ApiError::from(e),
-            FindError::Search(e) => ApiError::internal(e),
-        })?;
+    let found = search::find(state.search.as_ref(), &query).map_err(ApiError::internal)?;
     let includes_tax = pres.includes_tax();
-    let prices = found.prices;
-    let items = found.products.iter().filter_map(|p| summary(p, tr, *prices.get(&p.id)?, includes_tax)).collect();
+    let items = found.hits.iter().filter_map(|h| hit_summary(h, tr, &reference, includes_tax)).collect();
     let f = &found.facets;
     let facets = FacetsJson {
         property: facet(&f.property, |s| reference.property_name(s).to_string()),
@@ -270,14 +293,7 @@ pub async fn listing(state: &AppState, tr: &Tr, shopper: Shopper, p: ListingPara
         price: price_bands(tr, &f.price_bands, currency, &edges),
         in_stock: f.in_stock,
     };
-    Ok(Listing {
-        total: found.total,
-        items,
-        facets,
-        products: found.products,
-        prices,
-        did_you_mean: found.did_you_mean,
-    })
+    Ok(Listing { total: found.total, items, facets, hits: found.hits, did_you_mean: found.did_you_mean, reference })
 }
 
 /// Why a product cannot be delivered to a country, in the reader's language.

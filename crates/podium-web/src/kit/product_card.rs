@@ -40,3 +40,18 @@ pub fn card(tr: &Tr, p: &ProductRecord, price: Option<podium_domain::Money>) -> 
         sold_out: p.available() == 0,
     }
 }
+
+/// A card for a search hit, with its shop's name; the display price the index found, else the
+/// shop's own price (no rate for the chosen currency).
+pub fn hit_card(tr: &Tr, h: &podium_app::search::Hit, shop_name: &str) -> Card {
+    let (title, lang, is_fallback) = h.title(tr.lang).unwrap_or((h.slug.as_str(), tr.lang, true));
+    Card {
+        slug: h.slug.clone(),
+        title: title.to_string(),
+        lang: lang.tag(),
+        is_fallback,
+        shop: shop_name.to_string(),
+        price: h.price.or(h.native).map(|m| tr.t1("card-from", "price", &tr.money(m))).unwrap_or_default(),
+        sold_out: !h.in_stock,
+    }
+}

@@ -15,7 +15,7 @@ use crate::kit::error::PageError;
 use crate::kit::format::category_name;
 use crate::kit::i18n::Tr;
 use crate::kit::layout::{Layout, Opt};
-use crate::kit::product_card::{card, Card};
+use crate::kit::product_card::Card;
 use crate::kit::render::render;
 use crate::storefront::catalogue_meta as meta;
 use crate::AppState;
@@ -118,7 +118,7 @@ async fn render_listing(state: &AppState, v: Visitor, listing: Listing, page: i6
     if page > pages {
         return Err(PageError::not_found(tr));
     }
-    let cards = found.products.iter().map(|p| card(&tr, p, found.price_of(p))).collect();
+    let cards = found.cards(&tr);
     let f = &listing.following;
     let follow = match f.kind {
         Some(kind) => Some(crate::storefront::stories::follow_view(state, &v, kind, &f.target_id, &f.path).await?),

@@ -86,7 +86,7 @@ async fn home(State(state): State<AppState>, v: Visitor) -> Result<Response, Pag
             })
             .collect(),
         shops: shops.iter().map(|o| org_view(&tr, o)).collect(),
-        cards: found.products.iter().map(|p| crate::kit::product_card::card(&tr, p, found.price_of(p))).collect(),
+        cards: found.cards(&tr),
         stories: crate::storefront::stories::stories_for(&state, &tr, None, None, 3).await?,
     };
     Ok(render(v, StatusCode::OK, page))

@@ -12,7 +12,7 @@ use crate::kit::context::Visitor;
 use crate::kit::error::PageError;
 use crate::kit::layout::{Layout, Opt};
 use crate::kit::listing::{listing, parse_band, FacetValue, ListingParams};
-use crate::kit::product_card::{card, Card};
+use crate::kit::product_card::Card;
 use crate::kit::render::render;
 use crate::storefront::catalogue::PER_PAGE;
 use crate::AppState;
@@ -110,7 +110,7 @@ async fn search(
     };
     let result =
         listing(&state, &tr, v.shopper(), params).await.map_err(|e| PageError::internal(tr.clone(), e.detail))?;
-    let cards = result.products.iter().map(|p| card(&tr, p, result.price_of(p))).collect();
+    let cards = result.cards(&tr);
     let current = [
         ("q", q.as_str()),
         ("property", &property),
