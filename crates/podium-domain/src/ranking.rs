@@ -33,62 +33,61 @@ pub fn diversify_prefix<K: Eq + Hash + Clone>(
 ) -> Option<Vec<usize>> {
     let beyond_total: usize = beyond.values().sum();
     let take = take.min(shops.len() + beyond_total);
-    // Each shop's results in relevance order; `order` keeps shops in order of first appearance.
-    let mut queues: HashMap<&K, VecDeque<usize>> = HashMap::new();
-    let mut order: Vec<&K> = Vec::new();
+    // Shops get dense numbers in order of first appearance, so each position of the re-rank
+    // costs a scan of a few small arrays rather than hashing every shop: deep pages of large
+    // catalogues place thousands of positions.
+    let mut ids: HashMap<&K, usize> = HashMap::new();
+    let mut shop_of: Vec<usize> = Vec::with_capacity(shops.len());
+    let mut queues: Vec<VecDeque<usize>> = Vec::new();
+    let mut keys: Vec<&K> = Vec::new();
     for (i, s) in shops.iter().enumerate() {
-        queues
-            .entry(s)
-            .or_insert_with(|| {
-                order.push(s);
-                VecDeque::new()
-            })
-            .push_back(i);
+        let id = *ids.entry(s).or_insert_with(|| {
+            keys.push(s);
+            queues.push(VecDeque::new());
+            queues.len() - 1
+        });
+        queues[id].push_back(i);
+        shop_of.push(id);
     }
-    let later = |s: &K| beyond.get(s).copied().unwrap_or(0);
-    // Shops with results left: those queued in the prefix, and those found only beyond it.
-    let mut shops_left = order.len() + beyond.iter().filter(|(s, n)| **n > 0 && !queues.contains_key(s)).count();
+    // Results each prefix shop has after the prefix, and how many shops are found only there.
+    let later: Vec<usize> = keys.iter().map(|k| beyond.get(*k).copied().unwrap_or(0)).collect();
+    let only_beyond = beyond.iter().filter(|(s, n)| **n > 0 && !ids.contains_key(s)).count();
+    let mut shops_left = keys.len() + only_beyond;
     let mut placed: Vec<usize> = Vec::with_capacity(take);
-    let mut window: HashMap<&K, usize> = HashMap::new();
+    let mut window = vec![0usize; keys.len()];
     while placed.len() < take {
         let enforce = shops_left >= MIN_SHOPS;
         // The most relevant head among shops allowed at this position.
-        let mut best: Option<(&K, usize)> = None;
+        let mut best: Option<(usize, usize)> = None;
         let mut waiting_beyond = false;
-        for s in &order {
-            if enforce && window.get(s).copied().unwrap_or(0) >= MAX_PER_WINDOW {
+        for (id, queue) in queues.iter().enumerate() {
+            if enforce && window[id] >= MAX_PER_WINDOW {
                 continue;
             }
-            match queues.get(s).and_then(|q| q.front()) {
-                Some(&head) if best.is_none_or(|(_, b)| head < b) => best = Some((s, head)),
+            match queue.front() {
+                Some(&head) if best.is_none_or(|(_, b)| head < b) => best = Some((id, head)),
                 Some(_) => {}
-                None => waiting_beyond |= later(s) > 0,
+                None => waiting_beyond |= later[id] > 0,
             }
         }
         // An allowed shop seen only beyond the prefix, or one whose prefix ran out, may hold the
         // next result when no allowed head is left in the prefix.
-        if best.is_none() {
-            waiting_beyond |= beyond.iter().any(|(s, n)| *n > 0 && !queues.contains_key(s));
-            if waiting_beyond {
+        let Some((id, index)) = best else {
+            if waiting_beyond || only_beyond > 0 {
                 return None;
             }
             // With four or more shops left some shop is always allowed; this only guards the impossible.
             break;
-        }
-        let Some((shop, index)) = best else { break };
-        if let Some(q) = queues.get_mut(shop) {
-            q.pop_front();
-            if q.is_empty() && later(shop) == 0 {
-                shops_left -= 1;
-            }
+        };
+        queues[id].pop_front();
+        if queues[id].is_empty() && later[id] == 0 {
+            shops_left -= 1;
         }
         placed.push(index);
-        *window.entry(shop).or_insert(0) += 1;
+        window[id] += 1;
         if placed.len() >= WINDOW {
-            let leaving = &shops[placed[placed.len() - WINDOW]];
-            if let Some(c) = window.get_mut(leaving) {
-                *c -= 1;
-            }
+            let leaving = shop_of[placed[placed.len() - WINDOW]];
+            window[leaving] = window[leaving].saturating_sub(1);
         }
     }
     Some(placed)
@@ -98,6 +97,75 @@ pub fn diversify_prefix<K: Eq + Hash + Clone>(
 mod tests {
     use super::*;
     use proptest::prelude::*;
+
+    /// The re-rank as first written (hash maps per position): the dense one must agree.
+    fn reference_prefix<K: Eq + Hash + Clone>(
+        shops: &[K],
+        beyond: &HashMap<K, usize>,
+        take: usize,
+    ) -> Option<Vec<usize>> {
+        let beyond_total: usize = beyond.values().sum();
+        let take = take.min(shops.len() + beyond_total);
+        // Each shop's results in relevance order; `order` keeps shops in order of first appearance.
+        let mut queues: HashMap<&K, VecDeque<usize>> = HashMap::new();
+        let mut order: Vec<&K> = Vec::new();
+        for (i, s) in shops.iter().enumerate() {
+            queues
+                .entry(s)
+                .or_insert_with(|| {
+                    order.push(s);
+                    VecDeque::new()
+                })
+                .push_back(i);
+        }
+        let later = |s: &K| beyond.get(s).copied().unwrap_or(0);
+        // Shops with results left: those queued in the prefix, and those found only beyond it.
+        let mut shops_left = order.len() + beyond.iter().filter(|(s, n)| **n > 0 && !queues.contains_key(s)).count();
+        let mut placed: Vec<usize> = Vec::with_capacity(take);
+        let mut window: HashMap<&K, usize> = HashMap::new();
+        while placed.len() < take {
+            let enforce = shops_left >= MIN_SHOPS;
+            // The most relevant head among shops allowed at this position.
+            let mut best: Option<(&K, usize)> = None;
+            let mut waiting_beyond = false;
+            for s in &order {
+                if enforce && window.get(s).copied().unwrap_or(0) >= MAX_PER_WINDOW {
+                    continue;
+                }
+                match queues.get(s).and_then(|q| q.front()) {
+                    Some(&head) if best.is_none_or(|(_, b)| head < b) => best = Some((s, head)),
+                    Some(_) => {}
+                    None => waiting_beyond |= later(s) > 0,
+                }
+            }
+            // An allowed shop seen only beyond the prefix, or one whose prefix ran out, may hold the
+            // next result when no allowed head is left in the prefix.
+            if best.is_none() {
+                waiting_beyond |= beyond.iter().any(|(s, n)| *n > 0 && !queues.contains_key(s));
+                if waiting_beyond {
+                    return None;
+                }
+                // With four or more shops left some shop is always allowed; this only guards the impossible.
+                break;
+            }
+            let Some((shop, index)) = best else { break };
+            if let Some(q) = queues.get_mut(shop) {
+                q.pop_front();
+                if q.is_empty() && later(shop) == 0 {
+                    shops_left -= 1;
+                }
+            }
+            placed.push(index);
+            *window.entry(shop).or_insert(0) += 1;
+            if placed.len() >= WINDOW {
+                let leaving = &shops[placed[placed.len() - WINDOW]];
+                if let Some(c) = window.get_mut(leaving) {
+                    *c -= 1;
+                }
+            }
+        }
+        Some(placed)
+    }
 
     fn shops_of(order: &[usize], shops: &[u8]) -> Vec<u8> {
         order.iter().map(|&i| shops[i]).collect()
@@ -139,6 +207,23 @@ mod tests {
     }
 
     proptest! {
+        #[test]
+        fn the_dense_re_rank_agrees_with_the_first_one(
+            shops in prop::collection::vec(0u8..12, 0..300),
+            cut in 0usize..300,
+            take in 0usize..320,
+        ) {
+            let cut = cut.min(shops.len());
+            let mut beyond: HashMap<u8, usize> = HashMap::new();
+            for s in &shops[cut..] {
+                *beyond.entry(*s).or_insert(0) += 1;
+            }
+            prop_assert_eq!(
+                diversify_prefix(&shops[..cut], &beyond, take),
+                reference_prefix(&shops[..cut], &beyond, take)
+            );
+        }
+
         #[test]
         fn a_prefix_settles_the_same_order_or_says_it_cannot(
             shops in prop::collection::vec(0u8..8, 0..200),
