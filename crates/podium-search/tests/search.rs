@@ -371,3 +371,39 @@ async fn synthetic_editions_are_searchable_in_every_language() {
     assert_eq!(index.search(&query("edition")).expect("search").total, 69);
     assert!(index.search(&query("第1弾")).expect("search").total > 0, "Japanese edition titles");
 }
+
+/// A browse (no search text) is kept as a view; every page of it must be what a fresh pass over
+/// the catalogue gives (a query at an explicit moment is always answered afresh).
+#[tokio::test(flavor = "multi_thread")]
+async fn kept_browse_views_answer_every_page_as_a_fresh_pass_would() {
+    let (_db, index) = demo_index(Backend::Sqlite).await;
+    let now = podium_domain::licensing::micros(time::OffsetDateTime::now_utc());
+    let ids = |r: &podium_search::SearchResult| r.hits.iter().map(|h| h.id.clone()).collect::<Vec<_>>();
+    for (category, country, sort) in [
+        (None, None, None),
+        (Some("apparel"), Some("FR"), None),
+        (None, Some("KR"), Some(Sort::PriceAsc)),
+        (Some("t-shirts"), Some("JP"), Some(Sort::Newest)),
+        (Some("no-such-category"), None, None),
+    ] {
+        for page in 0..4 {
+            let q = SearchQuery {
+                category: category.map(str::to_string),
+                country: country.map(|c| podium_domain::Country::parse(c).expect("country")),
+                sort,
+                offset: page * 24,
+                limit: 24,
+                price_edges: vec![2000, 4000],
+                ..Default::default()
+            };
+            let kept = index.search(&q).expect("kept");
+            let again = index.search(&q).expect("kept again");
+            let fresh = index.search(&SearchQuery { at_us: Some(now), ..q.clone() }).expect("fresh");
+            assert_eq!((kept.total, ids(&kept)), (fresh.total, ids(&fresh)), "{category:?} {country:?} page {page}");
+            assert_eq!(ids(&again), ids(&kept));
+            assert_eq!(kept.facets.category, fresh.facets.category);
+            assert_eq!(kept.facets.price_bands, fresh.facets.price_bands);
+            assert_eq!(kept.facets.in_stock, fresh.facets.in_stock);
+        }
+    }
+}

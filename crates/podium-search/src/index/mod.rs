@@ -5,14 +5,15 @@
 
 use std::collections::BTreeMap;
 use std::path::Path;
+use std::sync::atomic::AtomicU64;
 use std::sync::{Arc, Mutex, RwLock};
 
 use podium_app::catalogue::ProductRecord;
 use podium_app::storefront;
 use podium_domain::licensing::{self, SaleWindow};
-use podium_domain::{Country, Currency, Lang, Money, RateTable};
+use podium_domain::{Country, Currency, Lang, RateTable};
 
-use tantivy::query::{AllQuery, BooleanQuery, Occur, Query, TermQuery};
+use tantivy::query::{Occur, Query, TermQuery};
 use tantivy::schema::{
     Field, IndexRecordOption, Schema, TextFieldIndexing, TextOptions, Value, FAST, INDEXED, STORED, STRING,
 };
@@ -198,6 +199,10 @@ pub struct SearchIndex {
     pub(crate) writer: Arc<Mutex<IndexWriter>>,
     pub(crate) fields: Fields,
     pub(crate) catalog: Arc<RwLock<Catalog>>,
+    /// Moves whenever the catalogue changes (always while its write lock is held), so a view
+    /// made under the read lock knows which catalogue it describes.
+    pub(crate) generation: Arc<AtomicU64>,
+    pub(crate) views: Arc<views::Views>,
 }
 
 impl SearchIndex {
@@ -228,6 +233,8 @@ impl SearchIndex {
             writer: Arc::new(Mutex::new(writer)),
             fields,
             catalog: Arc::new(RwLock::new(Catalog::default())),
+            generation: Arc::new(AtomicU64::new(0)),
+            views: Arc::new(views::Views::default()),
         };
         this.load_summaries()?;
         Ok((this, position))
@@ -247,8 +254,17 @@ impl SearchIndex {
                 }
             }
         }
-        *self.catalog.write().map_err(poisoned)? = catalog;
+        let mut current = self.catalog.write().map_err(poisoned)?;
+        *current = catalog;
+        self.changed();
         Ok(())
+    }
+
+    /// Marks the catalogue changed: kept views describe it no longer. Called with the
+    /// catalogue's write lock held.
+    fn changed(&self) {
+        self.generation.fetch_add(1, std::sync::atomic::Ordering::AcqRel);
+        self.views.clear();
     }
 
     pub fn len(&self) -> usize {
@@ -361,6 +377,8 @@ impl SearchIndex {
                 None => catalog.remove(k),
             }
         }
+        // Even an empty batch (trade rules, a shop's rounding) changes what listings show.
+        self.changed();
         Ok(())
     }
 
@@ -369,7 +387,9 @@ impl SearchIndex {
         let writer = self.writer.lock().map_err(|_| SearchError::Directory("index writer poisoned".into()))?;
         writer.delete_all_documents()?;
         drop(writer);
-        *self.catalog.write().map_err(poisoned)? = Catalog::default();
+        let mut catalog = self.catalog.write().map_err(poisoned)?;
+        *catalog = Catalog::default();
+        self.changed();
         Ok(())
     }
 
@@ -392,6 +412,7 @@ impl SearchIndex {
         for (k, s, extra) in summaries {
             catalog.insert(k, s, extra);
         }
+        self.changed();
         Ok(())
     }
 
@@ -421,97 +442,6 @@ impl SearchIndex {
         out
     }
 
-    /// Runs a query: matching, filtering, facet counts over every match, sorting, the
-    /// shop-diversity re-rank, then the page.
-    pub fn search(&self, q: &SearchQuery) -> Result<SearchResult, SearchError> {
-        let mut clauses = self.filters(q);
-        let text = q.q.trim();
-        match self.text_query(text, false) {
-            Some(tq) => clauses.push((Occur::Must, tq)),
-            None => clauses.push((Occur::Must, Box::new(AllQuery))),
-        }
-        let query = BooleanQuery::new(clauses);
-        let sort = q.sort.unwrap_or(if text.is_empty() { Sort::Newest } else { Sort::Relevance });
-        let searcher = self.reader.searcher();
-        let hits = searcher.search(&query, &KeyCollector { scoring: sort == Sort::Relevance })?;
-        let catalog = self.catalog.read().map_err(poisoned)?;
-        let mut shop = vec![0u64; catalog.shops.names.len()];
-        let mut property = vec![0u64; catalog.properties.names.len()];
-        let mut country = vec![0u64; catalog.countries.names.len()];
-        let mut leaf = vec![0u64; catalog.categories.names.len()];
-        let mut price_bands = vec![0u64; q.price_edges.len() + 1];
-        let pricer = ListingPricer::new(q.pricing.as_ref(), &catalog);
-        let mut in_stock = 0u64;
-        // One pass over the matches: the filters the index does not hold, facet counts, and a
-        // compact sort key per match. Ties fall back to the newest, then to the slot, so pages
-        // never shuffle between requests.
-        let mut keys: Vec<(i64, i64, u32)> = Vec::with_capacity(hits.len());
-        let at_us = q.at_us.unwrap_or_else(|| licensing::micros(time::OffsetDateTime::now_utc()));
-        for (key, score) in hits {
-            let Some((slot, c)) = catalog.get(key) else { continue };
-            if !on_sale(catalog.windows_of(slot), q.country, at_us)
-                || q.country.is_some_and(|to| !catalog.ship_sets[c.ships_to as usize].covers(to))
-                || (q.in_stock_only && !c.in_stock)
-            {
-                continue;
-            }
-            let price = pricer.price(&catalog, slot, c);
-            if q.price.is_some_and(|(from, to)| price < from || price >= to) {
-                continue;
-            }
-            shop[c.shop as usize] += 1;
-            property[c.property as usize] += 1;
-            country[c.country as usize] += 1;
-            leaf[c.category as usize] += 1;
-            in_stock += u64::from(c.in_stock);
-            price_bands[q.price_edges.iter().take_while(|e| price >= **e).count()] += 1;
-            let primary = match sort {
-                Sort::Relevance => -((f64::from(score) * 1e6) as i64),
-                Sort::PriceAsc => price,
-                Sort::PriceDesc => -price,
-                Sort::Newest => -c.created,
-            };
-            keys.push((primary, -c.created, slot));
-        }
-        // A category counts the matches in it and below it.
-        let mut category = vec![0u64; leaf.len()];
-        for (id, n) in leaf.iter().enumerate().filter(|(_, n)| **n > 0) {
-            for ancestor in &catalog.paths[id] {
-                category[*ancestor as usize] += n;
-            }
-        }
-        let facets = Facets {
-            property: catalog.properties.counted(&property),
-            category: catalog.categories.counted(&category),
-            shop: catalog.shops.counted(&shop),
-            shop_country: catalog.countries.counted(&country),
-            price_bands,
-            in_stock,
-        };
-        let total = keys.len();
-        let end = (q.offset + q.limit).min(total);
-        // The diversity rule shapes relevance (and newest) lists; a price sort is what the fan asked for.
-        let order = if matches!(sort, Sort::Relevance | Sort::Newest) {
-            diversified_top(&mut keys, end, &catalog, &shop)
-        } else {
-            sorted_top(&mut keys, end);
-            keys.truncate(end);
-            keys.iter().map(|k| k.2).collect()
-        };
-        let hits = order
-            .into_iter()
-            .skip(q.offset)
-            .filter_map(|slot| {
-                let mut s = catalog.summary(slot)?.clone();
-                let c = &catalog.compact[slot as usize];
-                s.price = pricer.money(pricer.price(&catalog, slot, c));
-                s.native = (c.native != i64::MAX).then(|| Money::new(c.native, c.native_currency));
-                Some(s)
-            })
-            .collect();
-        Ok(SearchResult { total, hits, facets })
-    }
-
     /// Up to `limit` products whose titles start like `q` as typed so far, best first.
     pub fn suggest(&self, q: &str, country: Option<Country>, limit: usize) -> Result<Vec<Summary>, SearchError> {
         let Some(query) = self.text_query(q.trim(), true) else { return Ok(Vec::new()) };
@@ -533,5 +463,7 @@ impl SearchIndex {
     }
 }
 mod catalog;
+mod listing;
 mod ranking;
 mod summary;
+mod views;
