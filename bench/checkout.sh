@@ -15,9 +15,10 @@ cd "$(dirname "$0")/.."
 RUNS="${RUNS:-3}"; CONNECTIONS="${CONNECTIONS:-32}"; SECONDS_EACH="${DURATION:-15}"
 UNITS="${UNITS:-1000}"; BUYERS="${BUYERS:-256}"; BACKENDS="${BACKENDS:-sqlite postgres}"
 PG_ADMIN="${PG_ADMIN:-postgres://postgres@127.0.0.1:5432/postgres}"
+# PODIUM_BIN runs an already built binary (an older one, to compare) with this tree's load.
 cargo build --release --bin podium --example checkout_load --quiet
 TARGET="${CARGO_TARGET_DIR:-target}/release"
-BIN="$TARGET/podium"; LOAD="$TARGET/examples/checkout_load"
+BIN="${PODIUM_BIN:-$TARGET/podium}"; LOAD="$TARGET/examples/checkout_load"
 DIR="$(mktemp -d)"; PORT="${PORT:-18282}"
 PID=""; PGDB=""; STRIPE_PID=""
 PAYMENTS="${PAYMENTS:-sandbox}"

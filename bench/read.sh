@@ -7,6 +7,8 @@
 #
 # The node runs twice when the binary has a response cache: with it, and with
 # `--no-response-cache` (the uncached path alone). MODES="cached" or MODES="uncached" picks one.
+# The node logs warnings only (PODIUM_LOG=warn), as in bench/checkout.sh: a log line per request
+# would be measured too.
 #
 #   bench/read.sh                              # builds the release binary
 #   PODIUM_BIN=/path/to/podium bench/read.sh   # an already built binary (an older one, say)
@@ -58,7 +60,7 @@ end
 LUA
 
 serve() { # extra args…
-  "$BIN" serve --database-url "$URL" --addr "127.0.0.1:$PORT" --data-dir "$DIR/data" "$@" >"$DIR/serve.log" 2>&1 &
+  PODIUM_LOG="${PODIUM_LOG:-warn}" "$BIN" serve --database-url "$URL" --addr "127.0.0.1:$PORT" --data-dir "$DIR/data" "$@" >"$DIR/serve.log" 2>&1 &
   PID=$!
   START=$(date +%s%N)
   for _ in $(seq 600); do curl -fs "http://127.0.0.1:$PORT/readyz" >/dev/null && break; sleep 0.01; done

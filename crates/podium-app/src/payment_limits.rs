@@ -92,11 +92,17 @@ pub async fn admit(
         (Some(client_key(client)), limits.attempts_per_client, AttemptLimit::ClientAttempts),
         (Some(cart_key(cart_id)), limits.attempts_per_cart, AttemptLimit::CartAttempts),
     ];
-    for (key, limit, which) in counts {
-        let Some(key) = key else { continue };
-        let (hits, end) = store.rate_limit_hits(&key, limits.window, now).await?;
-        if hits >= limit {
-            return Ok(Some((which, (end - now).whole_seconds().max(1))));
+    let asked: Vec<(&str, i64, AttemptLimit)> =
+        counts.iter().filter_map(|(k, limit, which)| Some((k.as_deref()?, *limit, *which))).collect();
+    // One look at the store for every counter, in the order they are checked.
+    let keys: Vec<&str> = asked.iter().map(|(k, _, _)| *k).collect();
+    let hits = store.rate_limits_hits(&keys, limits.window, now).await?;
+    let window_us = (limits.window.whole_microseconds() as i64).max(1);
+    let now_us = (now.unix_timestamp_nanos() / 1000) as i64;
+    let end_us = now_us.div_euclid(window_us) * window_us + window_us;
+    for ((_, limit, which), hits) in asked.iter().zip(hits) {
+        if hits >= *limit {
+            return Ok(Some((*which, ((end_us - now_us) / 1_000_000).max(1))));
         }
     }
     Ok(None)
@@ -110,9 +116,7 @@ pub async fn attempted(
     cart_id: &str,
     now: OffsetDateTime,
 ) -> StoreResult<()> {
-    store.hit_rate_limit(&client_key(client), limits.window, now).await?;
-    store.hit_rate_limit(&cart_key(cart_id), limits.window, now).await?;
-    Ok(())
+    store.hit_rate_limits(&[&client_key(client), &cart_key(cart_id)], limits.window, now).await
 }
 
 fn cart_key(cart_id: &str) -> String {
@@ -127,9 +131,8 @@ pub async fn declined(
     card: Option<&str>,
     now: OffsetDateTime,
 ) -> StoreResult<()> {
-    store.hit_rate_limit(&format!("decline:client:{client}"), limits.window, now).await?;
-    if let Some(card) = card.filter(|c| !c.is_empty()) {
-        store.hit_rate_limit(&format!("decline:card:{card}"), limits.window, now).await?;
-    }
-    Ok(())
+    let by_client = format!("decline:client:{client}");
+    let by_card = card.filter(|c| !c.is_empty()).map(|c| format!("decline:card:{c}"));
+    let keys: Vec<&str> = std::iter::once(by_client.as_str()).chain(by_card.as_deref()).collect();
+    store.hit_rate_limits(&keys, limits.window, now).await
 }

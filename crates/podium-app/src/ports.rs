@@ -156,6 +156,18 @@ pub trait Store:
         now: OffsetDateTime,
     ) -> StoreResult<(i64, OffsetDateTime)>;
 
+    /// The hits against each of `keys` (in their order) in the window that contains `now`, in
+    /// one look at the store; a key never hit counts 0.
+    async fn rate_limits_hits(
+        &self,
+        keys: &[&str],
+        window: time::Duration,
+        now: OffsetDateTime,
+    ) -> StoreResult<Vec<i64>>;
+    /// Counts one hit against each of `keys` in the window that contains `now`, in one
+    /// transaction.
+    async fn hit_rate_limits(&self, keys: &[&str], window: time::Duration, now: OffsetDateTime) -> StoreResult<()>;
+
     /// Stores rates (replacing any for the same currency and date) in one transaction. Returns how many were written.
     async fn save_rates(&self, rates: &[Rate]) -> StoreResult<u64>;
     /// The most recent rate of every currency.

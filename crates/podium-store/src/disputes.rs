@@ -8,8 +8,8 @@ use podium_domain::ledger::Transfer;
 use time::OffsetDateTime;
 
 use crate::ledger::post_transfers;
-use crate::licensing::placeholders;
 use crate::macros::{read, write_tx};
+use crate::sql::placeholders;
 use crate::sql::{backend, from_micros, micros, SqlStore};
 
 type Row = (String, String, String, String, i64, String, String, String, i64);

@@ -7,8 +7,8 @@ use podium_domain::shipping::{ShippingProfile, Zone};
 use podium_domain::{Country, Currency, Money};
 use time::OffsetDateTime;
 
-use crate::licensing::placeholders;
 use crate::macros::{outbox, read, write_tx};
+use crate::sql::placeholders;
 use crate::sql::{backend, conflict, decode_err, micros, new_id, SqlStore};
 
 type ProfileRow = (String, String, String, i64);

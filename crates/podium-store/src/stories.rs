@@ -11,7 +11,7 @@ use sqlx::Row;
 use time::OffsetDateTime;
 
 use crate::macros::{outbox, read, write_tx};
-use crate::sql::{backend, conflict, decode_err, from_micros, micros, SqlStore};
+use crate::sql::{backend, conflict, decode_err, from_micros, micros, placeholders, SqlStore};
 
 const STORY_SELECT: &str = "SELECT s.id, s.slug, s.author_org_id, o.slug AS author_slug, o.name AS author_name, \
     o.kind AS author_kind, s.property_id, p.slug AS property_slug, p.name AS property_name, p.licensor_id, s.status, \
@@ -28,11 +28,6 @@ pub(crate) fn follow_reaches(property: &str, org: &str, licensor: &str) -> Strin
          OR (f.kind IN ('shop', 'licensor') AND f.target_id = {org}) \
          OR (f.kind = 'licensor' AND f.target_id = {licensor}))"
     )
-}
-
-/// `$first, $first+1, …` for `n` values.
-fn placeholders(first: usize, n: usize) -> String {
-    (first..first + n).map(|i| format!("${i}")).collect::<Vec<_>>().join(", ")
 }
 
 /// Writes a story's texts and products (after deleting the old ones) inside `$tx`.

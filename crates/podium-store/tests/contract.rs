@@ -23,6 +23,7 @@ podium_store::on_both_backends!(
     api_tokens_are_revoked_only_by_their_organisation,
     rate_limits_count_per_window,
     rate_limit_hits_are_refunded_in_their_window_only,
+    rate_limits_are_read_and_hit_together,
     rate_limits_are_exact_under_concurrency,
     fx_rates_round_trip_exactly_and_pick_the_latest,
     outbox_records_changes_in_order,
@@ -992,6 +993,24 @@ async fn rate_limits_count_per_window(store: Arc<dyn Store>) {
     );
     store.clear_rate_limit("k").await.expect("clear");
     assert_eq!(store.hit_rate_limit("k", w, now + Duration::minutes(16)).await.expect("hit").0, 1);
+}
+
+/// Issue 22: a checkout reads its card-testing counters in one look and counts its attempt in
+/// one transaction.
+async fn rate_limits_are_read_and_hit_together(store: Arc<dyn Store>) {
+    let w = Duration::minutes(15);
+    let now = datetime!(2026-12-07 10:00 UTC);
+    store.hit_rate_limit("a", w, now).await.expect("hit");
+    store.hit_rate_limits(&["a", "b", "a"], w, now).await.expect("hit together");
+    assert_eq!(store.rate_limits_hits(&["b", "never", "a"], w, now).await.expect("read"), vec![1, 0, 3]);
+    assert_eq!(store.rate_limit_hits("a", w, now).await.expect("read").0, 3, "the same count one by one");
+    // In the next window everything starts again.
+    let later = now + Duration::minutes(15);
+    assert_eq!(store.rate_limits_hits(&["a", "b"], w, later).await.expect("read"), vec![0, 0]);
+    store.hit_rate_limits(&["a"], w, later).await.expect("hit");
+    assert_eq!(store.rate_limits_hits(&["a"], w, later).await.expect("read"), vec![1]);
+    assert!(store.rate_limits_hits(&[], w, later).await.expect("nothing").is_empty());
+    store.hit_rate_limits(&[], w, later).await.expect("nothing to hit");
 }
 
 async fn rate_limit_hits_are_refunded_in_their_window_only(store: Arc<dyn Store>) {

@@ -209,7 +209,10 @@ pub async fn serve(State(cache): State<Arc<ResponseCache>>, req: Request, next: 
     }
     if cache.settings.enabled {
         metrics::counter!("podium_response_cache_total", "result" => "miss").increment(1);
-        cache.put(key, entry, position);
+        // Kept as an exact-size copy: the body as rendered may sit in a buffer up to twice its
+        // length, which the cache's byte bound would not see.
+        let kept = Entry { body: Bytes::copy_from_slice(&entry.body), ..entry };
+        cache.put(key, kept, position);
     }
     res
 }

@@ -117,13 +117,7 @@ impl BrowseFilter {
 /// One pass over the matches: the filters the index does not hold (licences now, shipping,
 /// stock, price band), facet counts, and a compact sort key per match. Ties fall back to the
 /// newest, then to the slot, so pages never shuffle between requests.
-fn pass(
-    catalog: &Catalog,
-    q: &SearchQuery,
-    sort: Sort,
-    at_us: i64,
-    matches: impl Iterator<Item = (u32, f32)>,
-) -> Pass {
+fn pass(catalog: &Catalog, q: &SearchQuery, sort: Sort, at_us: i64, matches: impl Iterator<Item = (u32, f32)>) -> Pass {
     let mut shop = vec![0u64; catalog.shops.names.len()];
     let mut property = vec![0u64; catalog.properties.names.len()];
     let mut country = vec![0u64; catalog.countries.names.len()];

@@ -89,6 +89,15 @@ pub(crate) fn key(q: &SearchQuery, sort: Sort) -> String {
     let pricing = q.pricing.as_ref().map(|p| (p.ship_to, p.currency, p.date, &p.steps));
     format!(
         "{:?}|{:?}|{:?}|{:?}|{}|{:?}|{:?}|{:?}|{:?}|{:?}",
-        q.property, q.category, q.shop, q.shop_country, q.in_stock_only, q.price, sort, q.price_edges, q.country, pricing
+        q.property,
+        q.category,
+        q.shop,
+        q.shop_country,
+        q.in_stock_only,
+        q.price,
+        sort,
+        q.price_edges,
+        q.country,
+        pricing
     )
 }

@@ -14,12 +14,7 @@ use sqlx::Row;
 use time::OffsetDateTime;
 
 use crate::macros::{outbox, read, write_tx};
-use crate::sql::{backend, conflict, decode_err, from_micros, micros, new_id, SqlStore};
-
-/// `$first, $first+1, …` for an IN list of `n` values.
-fn placeholders(first: usize, n: usize) -> String {
-    (first..first + n).map(|i| format!("${i}")).collect::<Vec<_>>().join(", ")
-}
+use crate::sql::{backend, conflict, decode_err, from_micros, micros, new_id, placeholders, SqlStore};
 
 const PROPERTY_SELECT: &str = "SELECT pr.id, pr.licensor_id, o.slug AS licensor_slug, o.name AS licensor_name, \
     pr.slug, pr.name, pr.sport, im.id AS emblem_id, im.width AS emblem_width, im.height AS emblem_height, \

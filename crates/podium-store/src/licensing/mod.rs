@@ -17,11 +17,7 @@ use podium_domain::Currency;
 use time::{Date, OffsetDateTime};
 
 use crate::macros::{audit, read, write_tx};
-use crate::sql::{backend, decode_err, from_micros, SqlStore};
-
-pub(crate) fn placeholders(first: usize, n: usize) -> String {
-    (first..first + n).map(|i| format!("${i}")).collect::<Vec<_>>().join(", ")
-}
+use crate::sql::{backend, decode_err, from_micros, placeholders, SqlStore};
 
 const AGREEMENT_SELECT: &str = "SELECT a.id, a.reference, a.licensor_id, lo.slug, lo.name, a.licensee_id, le.slug, \
     le.name, a.status, a.royalty_currency, a.advance_minor, a.minimum_guarantee_minor, a.created_at, a.updated_at \

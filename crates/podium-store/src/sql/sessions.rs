@@ -100,6 +100,60 @@ impl SqlStore {
         Ok((hits.unwrap_or(0), from_micros(start + window_us)))
     }
 
+    pub(super) async fn rate_limits_hits_in(
+        &self,
+        keys: &[&str],
+        window: time::Duration,
+        now: OffsetDateTime,
+    ) -> StoreResult<Vec<i64>> {
+        if keys.is_empty() {
+            return Ok(Vec::new());
+        }
+        let window_us = (window.whole_microseconds() as i64).max(1);
+        let start = micros(now).div_euclid(window_us) * window_us;
+        let sql = format!(
+            "SELECT key, hits FROM rate_limits WHERE window_start = $1 AND key IN ({})",
+            crate::sql::placeholders(2, keys.len())
+        );
+        let rows: Vec<(String, i64)> = read!(self, |pool| {
+            let mut q = sqlx::query_as::<_, (String, i64)>(&sql).bind(start);
+            for k in keys {
+                q = q.bind(*k);
+            }
+            q.fetch_all(pool).await.map_err(backend)?
+        });
+        Ok(keys.iter().map(|k| rows.iter().find(|(key, _)| key == k).map_or(0, |(_, n)| *n)).collect())
+    }
+
+    pub(super) async fn hit_rate_limits_in(
+        &self,
+        keys: &[&str],
+        window: time::Duration,
+        now: OffsetDateTime,
+    ) -> StoreResult<()> {
+        if keys.is_empty() {
+            return Ok(());
+        }
+        let window_us = (window.whole_microseconds() as i64).max(1);
+        let start = micros(now).div_euclid(window_us) * window_us;
+        write_tx!(self, |tx| {
+            for key in keys {
+                sqlx::query(
+                    "INSERT INTO rate_limits (key, window_start, hits) VALUES ($1, $2, 1) \
+                     ON CONFLICT (key) DO UPDATE SET \
+                       hits = CASE WHEN rate_limits.window_start = excluded.window_start THEN rate_limits.hits + 1 ELSE 1 END, \
+                       window_start = excluded.window_start",
+                )
+                .bind(*key)
+                .bind(start)
+                .execute(&mut *tx)
+                .await
+                .map_err(backend)?;
+            }
+        });
+        Ok(())
+    }
+
     pub(super) async fn refund_rate_limit_in(
         &self,
         key: &str,
