@@ -29,7 +29,8 @@ async function api(path, init) {
 }
 
 async function available(slug, sku) {
-  const { body } = await api(`/api/v1/products/${slug}?country=KR`);
+  // Stock counts now, not the node's cached answer (up to 2 s old, docs/performance.md).
+  const { body } = await api(`/api/v1/products/${slug}?country=KR`, { headers: { 'cache-control': 'no-cache' } });
   return body.variants.find((v) => v.sku === sku).available;
 }
 

@@ -32,7 +32,9 @@ async function api(path, body, token) {
 }
 
 const pad = (n) => String(n).padStart(2, '0');
-const utc = (d) => `${d.getUTCFullYear()}-${pad(d.getUTCMonth() + 1)}-${pad(d.getUTCDate())}T${pad(d.getUTCHours())}:${pad(d.getUTCMinutes())}:${pad(d.getUTCSeconds())}`;
+// A datetime-local input keeps whole minutes as `HH:MM` (Chromium drops `:00`), and Playwright
+// refuses a fill whose value the input rewrote: seconds only when there are some.
+const utc = (d) => `${d.getUTCFullYear()}-${pad(d.getUTCMonth() + 1)}-${pad(d.getUTCDate())}T${pad(d.getUTCHours())}:${pad(d.getUTCMinutes())}${d.getUTCSeconds() ? `:${pad(d.getUTCSeconds())}` : ''}`;
 
 test('fans who wait are let in in random order and never buy more than there is', async () => {
   // Eight fans sign up first.

@@ -42,7 +42,10 @@ const ADDRESSES = {
 };
 
 async function available(base, country) {
-  const r = await fetch(`${base}/api/v1${TEE.replace('/products/', '/products/')}?country=${country}`);
+  // Anonymous reads of the product API may come from the node's response cache (up to 2 s
+  // old, docs/performance.md): a client that needs the count now asks for a fresh answer.
+  const r = await fetch(`${base}/api/v1${TEE.replace('/products/', '/products/')}?country=${country}`,
+    { headers: { 'cache-control': 'no-cache' } });
   const p = await r.json();
   return p.variants.find((v) => v.sku === SKU).available;
 }

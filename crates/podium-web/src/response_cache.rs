@@ -144,6 +144,19 @@ fn matches(headers: &HeaderMap, etag: &HeaderValue) -> bool {
     })
 }
 
+/// Whether the request asks caches to check with the origin first (RFC 9111 §5.2.1.4).
+fn wants_fresh(headers: &HeaderMap) -> bool {
+    let says = |name: header::HeaderName| {
+        headers.get_all(name).iter().filter_map(|v| v.to_str().ok()).any(|v| {
+            v.split(',').any(|d| {
+                let d = d.trim();
+                d.eq_ignore_ascii_case("no-cache") || d.eq_ignore_ascii_case("max-age=0")
+            })
+        })
+    };
+    says(header::CACHE_CONTROL) || says(header::PRAGMA)
+}
+
 fn cache_control(ttl: Duration) -> HeaderValue {
     HeaderValue::from_str(&format!("public, max-age={}", ttl.as_secs()))
         .unwrap_or_else(|_| HeaderValue::from_static("no-cache"))
@@ -176,7 +189,9 @@ pub async fn serve(State(cache): State<Arc<ResponseCache>>, req: Request, next: 
     }
     let key = req.uri().path_and_query().map(|p| p.as_str().to_string()).unwrap_or_default();
     let position = (cache.position)();
-    if cache.settings.enabled {
+    // A client that asks for a fresh answer (`Cache-Control: no-cache`, or HTTP/1.0's
+    // `Pragma: no-cache`) gets one, which is then kept for the others.
+    if cache.settings.enabled && !wants_fresh(req.headers()) {
         if let Some(entry) = cache.get(&key, position) {
             metrics::counter!("podium_response_cache_total", "result" => "hit").increment(1);
             return answer(req.headers(), &entry, cache.settings.ttl, true);
@@ -229,6 +244,20 @@ mod tests {
         for path in ["/api/v1/products/", "/api/v1/products/a/b", "/api/v1/orders", "/api/v1/me", "/products", "/"] {
             assert!(!cacheable_path(path), "{path}");
         }
+    }
+
+    #[test]
+    fn no_cache_and_max_age_zero_ask_for_a_fresh_answer() {
+        let mut h = HeaderMap::new();
+        assert!(!wants_fresh(&h));
+        h.insert(header::CACHE_CONTROL, HeaderValue::from_static("max-stale=5, No-Cache"));
+        assert!(wants_fresh(&h));
+        h.insert(header::CACHE_CONTROL, HeaderValue::from_static("max-age=0"));
+        assert!(wants_fresh(&h));
+        h.insert(header::CACHE_CONTROL, HeaderValue::from_static("max-age=60"));
+        assert!(!wants_fresh(&h));
+        h.insert(header::PRAGMA, HeaderValue::from_static("no-cache"));
+        assert!(wants_fresh(&h));
     }
 
     #[test]

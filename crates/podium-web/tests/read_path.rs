@@ -67,6 +67,9 @@ async fn anonymous_catalogue_reads_are_answered_from_memory_until_the_outbox_mov
         assert_eq!((second.header("x-cache"), second.header("etag")), ("hit", etag.as_str()), "{url}");
         assert_eq!(second.body, first.body);
         assert_eq!(second.header("content-type"), "application/json");
+        // A client that needs the answer now (exact stock counts, say) asks for a fresh one.
+        let fresh = app.get_with(url, &[("cache-control", "no-cache")]).await;
+        assert_eq!((fresh.header("x-cache"), fresh.body.as_str()), ("miss", first.body.as_str()), "{url}");
         // A client (or a CDN) that holds the answer revalidates it without the body.
         let again = app.get_with(url, &[("if-none-match", &etag)]).await;
         assert_eq!((again.status, again.body.as_str()), (StatusCode::NOT_MODIFIED, ""), "{url}");
