@@ -226,8 +226,8 @@ impl ListingParams {
     }
 }
 
-/// A hit as listings show it, at the display price the index found (the shop's own price
-/// when no rate converts into the presentment currency: `None` then).
+/// A hit as listings show it, at the display price the index found; `None` when no rate
+/// converts its price into the presentment currency (the API then leaves it out).
 pub fn hit_summary(h: &Hit, tr: &Tr, reference: &Reference, includes_tax: bool) -> Option<ProductSummary> {
     let (title, lang, _) = h.title(tr.lang)?;
     Some(ProductSummary {
