@@ -18,8 +18,7 @@ for _ in $(seq 100); do curl -fs "http://127.0.0.1:$PORT/healthz" >/dev/null && 
 sleep 1
 RSS_IDLE=$(awk '/VmRSS/ {print $2}' "/proc/$PID/status")
 
-median() { sort -g | awk '{a[NR]=$1} END {print (NR%2 ? a[(NR+1)/2] : (a[NR/2]+a[NR/2+1])/2)}'; }
-to_ms() { awk '{v=$1; if (v ~ /us$/) {sub(/us$/,"",v); v/=1000} else if (v ~ /ms$/) {sub(/ms$/,"",v)} else if (v ~ /s$/) {sub(/s$/,"",v); v*=1000}; print v}'; }
+. bench/lib.sh
 
 printf '%-42s %12s %10s %10s %8s\n' endpoint "req/s" "p50 ms" "p99 ms" "cost×"
 base_rps=""

@@ -22,8 +22,7 @@ DIR="${BENCH_DIR:-$(mktemp -d)}"; PORT="${PORT:-18383}"
 mkdir -p "$DIR"
 URL="sqlite://$DIR/bench.db"
 TICKS=$(getconf CLK_TCK)
-median() { sort -g | awk '{a[NR]=$1} END {print (NR%2 ? a[(NR+1)/2] : (a[NR/2]+a[NR/2+1])/2)}'; }
-to_ms() { awk '{v=$1; if (v ~ /us$/) {sub(/us$/,"",v); v/=1000} else if (v ~ /ms$/) {sub(/ms$/,"",v)} else if (v ~ /s$/) {sub(/s$/,"",v); v*=1000}; print v}'; }
+. bench/lib.sh
 cpu_ticks() { awk '{print $14 + $15}' "/proc/$1/stat"; }
 
 if [ ! -s "$DIR/bench.db" ]; then
@@ -41,23 +40,15 @@ request = function()
   return wrk.format("GET", "/api/v1/products?per_page=20&page=" .. math.random(1, 400))
 end
 LUA
-cat >"$DIR/search.lua" <<'LUA'
-local paths = {
-  "/api/v1/products?q=hoodie&per_page=20",
-  "/api/v1/products?q=snowflake%20tee&per_page=20",
-  "/api/v1/products?q=bonnet&lang=fr&country=FR&per_page=20",
-  "/api/v1/products?q=%E9%9B%AA%E3%81%AE%E7%B5%90%E6%99%B6&lang=ja&country=JP&per_page=20",
-  "/api/v1/products?q=%EB%88%88%EA%BD%83&lang=ko&country=KR&per_page=20",
-  "/api/v1/products?q=%E5%BE%BD%E7%AB%A0&lang=zh-Hans&country=CN&per_page=20",
-  "/api/v1/products?q=marathon%20cap&country=KE&per_page=20",
-  "/api/v1/products?q=plush&country=DE&per_page=20",
-}
-local i = 0
-request = function()
-  i = i + 1
-  return wrk.format("GET", paths[(i % #paths) + 1])
-end
-LUA
+round_robin "$DIR/search.lua" \
+  '/api/v1/products?q=hoodie&per_page=20' \
+  '/api/v1/products?q=snowflake%20tee&per_page=20' \
+  '/api/v1/products?q=bonnet&lang=fr&country=FR&per_page=20' \
+  '/api/v1/products?q=%E9%9B%AA%E3%81%AE%E7%B5%90%E6%99%B6&lang=ja&country=JP&per_page=20' \
+  '/api/v1/products?q=%EB%88%88%EA%BD%83&lang=ko&country=KR&per_page=20' \
+  '/api/v1/products?q=%E5%BE%BD%E7%AB%A0&lang=zh-Hans&country=CN&per_page=20' \
+  '/api/v1/products?q=marathon%20cap&country=KE&per_page=20' \
+  '/api/v1/products?q=plush&country=DE&per_page=20'
 
 serve() { # extra args…
   PODIUM_LOG="${PODIUM_LOG:-warn}" "$BIN" serve --database-url "$URL" --addr "127.0.0.1:$PORT" --data-dir "$DIR/data" "$@" >"$DIR/serve.log" 2>&1 &

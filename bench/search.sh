@@ -14,8 +14,7 @@ BIN="${PODIUM_BIN:-${CARGO_TARGET_DIR:-target}/release/podium}"
 DIR="${BENCH_DIR:-$(mktemp -d)}"; PORT="${PORT:-18282}"
 mkdir -p "$DIR"
 URL="sqlite://$DIR/bench.db"
-median() { sort -g | awk '{a[NR]=$1} END {print (NR%2 ? a[(NR+1)/2] : (a[NR/2]+a[NR/2+1])/2)}'; }
-to_ms() { awk '{v=$1; if (v ~ /us$/) {sub(/us$/,"",v); v/=1000} else if (v ~ /ms$/) {sub(/ms$/,"",v)} else if (v ~ /s$/) {sub(/s$/,"",v); v*=1000}; print v}'; }
+. bench/lib.sh
 
 if [ ! -s "$DIR/bench.db" ]; then
   echo "generating the demo and $PRODUCTS products into $DIR (once)"
@@ -39,22 +38,14 @@ trap 'kill $PID 2>/dev/null; wait $PID 2>/dev/null' EXIT
 for _ in $(seq 300); do curl -fs "http://127.0.0.1:$PORT/readyz" >/dev/null && break; sleep 0.2; done
 RSS_IDLE=$(awk '/VmRSS/ {print $2}' "/proc/$PID/status")
 
-cat >"$DIR/queries.lua" <<'LUA'
-local paths = {
-  "/api/v1/products?q=snowflake%20hoodie&per_page=24",
-  "/api/v1/products?q=%E9%9B%AA%E3%81%AE%E7%B5%90%E6%99%B6&lang=ja&country=JP",
-  "/api/v1/products?q=%EB%88%88%EA%BD%83&lang=ko&country=KR",
-  "/api/v1/products?q=marathn&country=KE",
-  "/api/v1/products?q=plush&property=pyeongchang-2018&sort=price_asc",
-  "/api/v1/products?category=apparel&country=FR",
-  "/api/v1/products?q=edition%2042",
-}
-local i = 0
-request = function()
-  i = i + 1
-  return wrk.format("GET", paths[(i % #paths) + 1])
-end
-LUA
+round_robin "$DIR/queries.lua" \
+  '/api/v1/products?q=snowflake%20hoodie&per_page=24' \
+  '/api/v1/products?q=%E9%9B%AA%E3%81%AE%E7%B5%90%E6%99%B6&lang=ja&country=JP' \
+  '/api/v1/products?q=%EB%88%88%EA%BD%83&lang=ko&country=KR' \
+  '/api/v1/products?q=marathn&country=KE' \
+  '/api/v1/products?q=plush&property=pyeongchang-2018&sort=price_asc' \
+  '/api/v1/products?category=apparel&country=FR' \
+  '/api/v1/products?q=edition%2042'
 run() { # connections, url-or-script → "rps p50 p99"
   local c=$1 target=$2 out t=2
   [ "$c" -ge 2 ] || t=1

@@ -167,6 +167,15 @@ mod tests {
         Some(placed)
     }
 
+    /// How many results each shop has in `rest` (what lies beyond a prefix).
+    fn counts(rest: &[u8]) -> HashMap<u8, usize> {
+        let mut beyond = HashMap::new();
+        for s in rest {
+            *beyond.entry(*s).or_insert(0) += 1;
+        }
+        beyond
+    }
+
     fn shops_of(order: &[usize], shops: &[u8]) -> Vec<u8> {
         order.iter().map(|&i| shops[i]).collect()
     }
@@ -214,10 +223,7 @@ mod tests {
             take in 0usize..320,
         ) {
             let cut = cut.min(shops.len());
-            let mut beyond: HashMap<u8, usize> = HashMap::new();
-            for s in &shops[cut..] {
-                *beyond.entry(*s).or_insert(0) += 1;
-            }
+            let beyond = counts(&shops[cut..]);
             prop_assert_eq!(
                 diversify_prefix(&shops[..cut], &beyond, take),
                 reference_prefix(&shops[..cut], &beyond, take)
@@ -231,10 +237,7 @@ mod tests {
             take in 0usize..60,
         ) {
             let cut = cut.min(shops.len());
-            let mut beyond: HashMap<u8, usize> = HashMap::new();
-            for s in &shops[cut..] {
-                *beyond.entry(*s).or_insert(0) += 1;
-            }
+            let beyond = counts(&shops[cut..]);
             let full = diversify(&shops, take);
             match diversify_prefix(&shops[..cut], &beyond, take) {
                 Some(order) => prop_assert_eq!(order, full),
