@@ -197,7 +197,11 @@ pub async fn serve(State(cache): State<Arc<ResponseCache>>, req: Request, next: 
             return answer(req.headers(), &entry, cache.settings.ttl, true);
         }
     }
-    let conditional = req.headers().clone();
+    // Only the validators are needed once the request has been handed on.
+    let mut conditional = HeaderMap::new();
+    for v in req.headers().get_all(header::IF_NONE_MATCH) {
+        conditional.append(header::IF_NONE_MATCH, v.clone());
+    }
     let res = next.run(req).await;
     if res.status() != StatusCode::OK || res.headers().contains_key(header::SET_COOKIE) {
         return res;
