@@ -10,15 +10,23 @@ macro_rules! read {
     };
 }
 
-/// Runs `$body` inside a write transaction bound to `$tx`, committing when it returns `Ok`.
-/// SQLite transactions begin IMMEDIATE so a writer never fails half-way with SQLITE_BUSY.
+/// Runs `$body` inside a write transaction bound to `$tx`, committing when it returns `Ok`;
+/// returning early (or with an error) rolls back what it wrote.
+/// On SQLite the body runs in a savepoint of the batch of writes queued together, which
+/// commit at once ([`crate::sql::group`]); it returns once that commit is on disk. The batch
+/// began IMMEDIATE so a writer never fails half-way with SQLITE_BUSY.
 macro_rules! write_tx {
     ($self:expr, |$tx:ident| $body:expr) => {
         match &$self.pools {
-            $crate::sql::Pools::Sqlite { write, .. } => {
-                let mut $tx = write.begin_with("BEGIN IMMEDIATE").await.map_err($crate::sql::backend)?;
-                let out = $body;
-                $tx.commit().await.map_err($crate::sql::backend)?;
+            $crate::sql::Pools::Sqlite { writer, .. } => {
+                let mut slot = writer.enter().await?;
+                let out = {
+                    let mut $tx = sqlx::Acquire::begin(slot.tx()?).await.map_err($crate::sql::backend)?;
+                    let out = $body;
+                    $tx.commit().await.map_err($crate::sql::backend)?;
+                    out
+                };
+                slot.done().await?;
                 out
             }
             $crate::sql::Pools::Postgres(pool) => {

@@ -56,7 +56,9 @@ impl TestDb {
     /// Changes rows behind the ports' backs, to stand for data written by an older release.
     pub async fn execute(&self, sql: &str) -> u64 {
         let done: Result<u64, sqlx::Error> = match &self.store.pools {
-            crate::sql::Pools::Sqlite { write, .. } => sqlx::query(sql).execute(write).await.map(|r| r.rows_affected()),
+            crate::sql::Pools::Sqlite { writer, .. } => {
+                sqlx::query(sql).execute(writer.pool()).await.map(|r| r.rows_affected())
+            }
             crate::sql::Pools::Postgres(pool) => sqlx::query(sql).execute(pool).await.map(|r| r.rows_affected()),
         };
         done.unwrap_or_else(|e| panic!("{sql}: {e}"))
@@ -77,8 +79,11 @@ impl TestDb {
                     .get_or_init(|| async {
                         let db = sqlite().await;
                         seed_demo(&db).await;
-                        if let crate::sql::Pools::Sqlite { write, .. } = &db.store.pools {
-                            sqlx::query("PRAGMA wal_checkpoint(TRUNCATE)").execute(write).await.expect("checkpoint");
+                        if let crate::sql::Pools::Sqlite { writer, .. } = &db.store.pools {
+                            sqlx::query("PRAGMA wal_checkpoint(TRUNCATE)")
+                                .execute(writer.pool())
+                                .await
+                                .expect("checkpoint");
                         }
                         db.store.close().await;
                         let path = std::env::temp_dir()
@@ -150,8 +155,8 @@ async fn sqlite() -> TestDb {
             let store = SqlStore::open_sqlite(path.to_str().expect("utf-8 temp path")).await.expect("open template");
             store.migrate().await.expect("migrate template");
             // Fold the WAL into the main file so a plain copy carries everything.
-            if let crate::sql::Pools::Sqlite { write, .. } = &store.pools {
-                sqlx::query("PRAGMA wal_checkpoint(TRUNCATE)").execute(write).await.expect("checkpoint");
+            if let crate::sql::Pools::Sqlite { writer, .. } = &store.pools {
+                sqlx::query("PRAGMA wal_checkpoint(TRUNCATE)").execute(writer.pool()).await.expect("checkpoint");
             }
             store.close().await;
             path

@@ -57,6 +57,7 @@ podium_store::on_both_backends!(
     unpaid_orders_waiting_for_a_second_step_are_counted_per_client_account_and_card,
     the_sweep_looks_first_at_the_orders_whose_hold_ends_first,
     selling_out_and_coming_back_move_the_outbox_and_nothing_else_does,
+    kept_product_records_show_stock_as_it_is_and_every_change_at_once,
 );
 
 /// Issue 22: listings answer from each node's index, which follows the outbox; a variant that
@@ -104,6 +105,39 @@ async fn selling_out_and_coming_back_move_the_outbox_and_nothing_else_does(store
     let held = head().await;
     assert_eq!(store.release_expired(now).await.expect("sweep"), 1);
     assert_eq!(changed_since(held).await, 1, "the sweep's release is announced");
+}
+
+/// Issue 22: product records are kept between reads (stock aside) while the outbox stands
+/// still. A kept record must read exactly like a fresh one: stock moved by a sale shows at once
+/// though the outbox did not move, and a catalogue change shows on the next read.
+async fn kept_product_records_show_stock_as_it_is_and_every_change_at_once(store: Arc<dyn Store>) {
+    let variant = stocked_variant(&store, "kept-shop", 5).await;
+    let shop = store.org_by_slug("kept-shop").await.expect("find").expect("shop").id;
+    let product = store.product_ids_of_shop(&shop).await.expect("ids").pop().expect("product");
+    let read =
+        || async { store.products_by_ids(std::slice::from_ref(&product)).await.expect("read").pop().expect("one") };
+    let first = read().await;
+    let again = read().await;
+    assert_eq!(format!("{first:?}"), format!("{again:?}"), "a kept record reads like a fresh one");
+    assert_eq!((again.variants[0].available, again.variants[0].held), (5, 0));
+    assert_eq!(again.variants[0].stock.len(), 1);
+    assert_eq!(again.locations.len(), 1);
+    // A sale moves stock, not the outbox: the kept record shows it at once.
+    let head = store.outbox_head().await.expect("head");
+    let now = time::OffsetDateTime::now_utc();
+    store.place_order(&new_order(&shop, &[(&variant, 2)], now)).await.expect("place").expect("held");
+    assert_eq!(store.outbox_head().await.expect("head"), head);
+    let sold = read().await;
+    assert_eq!((sold.variants[0].available, sold.variants[0].held), (3, 2), "stock is read now");
+    assert_eq!(sold.variants[0].stock, first.variants[0].stock, "on hand is unchanged until capture");
+    // A new title is on the next read, on every read path.
+    let mut edit = podium_app::licensing::proposal_from(&sold);
+    edit.translations[0].title = "Kept, then changed".into();
+    store.save_products(&shop, vec![edit], &|_| {}).await.expect("save");
+    let changed = read().await;
+    assert_eq!(changed.translations[0].title, "Kept, then changed");
+    let by_slug = store.product_by_slug(&changed.slug).await.expect("read").expect("found");
+    assert_eq!(format!("{by_slug:?}"), format!("{changed:?}"));
 }
 
 /// Issue 18 (1): 32 checkouts of one cart at once; exactly one places its order. A cancelled

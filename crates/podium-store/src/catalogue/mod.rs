@@ -14,7 +14,10 @@ use sqlx::Row;
 use time::OffsetDateTime;
 
 use crate::macros::{outbox, read, write_tx};
+
+mod kept;
 use crate::sql::{backend, conflict, decode_err, from_micros, micros, new_id, placeholders, SqlStore};
+pub(crate) use kept::KeptProducts;
 
 const PROPERTY_SELECT: &str = "SELECT pr.id, pr.licensor_id, o.slug AS licensor_slug, o.name AS licensor_name, \
     pr.slug, pr.name, pr.sport, im.id AS emblem_id, im.width AS emblem_width, im.height AS emblem_height, \
@@ -75,8 +78,9 @@ fn options_from(json: &str) -> StoreResult<Vec<(String, String)>> {
 }
 
 impl SqlStore {
-    /// Loads full records for `ids`, in the order given, with seven queries whatever their number.
-    async fn load_products(&self, ids: &[String]) -> StoreResult<Vec<ProductRecord>> {
+    /// Reads full records for `ids` (stock included), in the order given, with ten queries
+    /// whatever their number; [`Self::load_products`] keeps them between reads.
+    pub(crate) async fn load_products_whole(&self, ids: &[String]) -> StoreResult<Vec<ProductRecord>> {
         if ids.is_empty() {
             return Ok(Vec::new());
         }

@@ -32,6 +32,9 @@ impl SqlStore {
             .await
             .map_err(conflict("reference"))?;
             audit!(tx, &audit, now);
+            // A draft sells nothing yet, but it is part of the products it will license.
+            let event = serde_json::json!({"id": id, "licensee_id": a.licensee_id, "licensor_id": a.licensor_id});
+            outbox!(tx, "agreement.changed", event.to_string(), now);
         });
         self.agreement(&id).await?.ok_or(StoreError::NotFound("agreement"))
     }

@@ -2,6 +2,7 @@
 //! migrations, readiness, trade rules, rates and the outbox. It never decides a business rule.
 
 use std::str::FromStr;
+use std::sync::Arc;
 use std::time::Duration as StdDuration;
 
 use async_trait::async_trait;
@@ -18,11 +19,14 @@ use crate::dialect::Dialect;
 use crate::macros::{outbox, read, write_tx};
 use crate::migrate::{self, Migration};
 
+pub(crate) mod group;
+
 #[derive(Clone)]
 pub(crate) enum Pools {
-    /// One writer connection (SQLite allows one writer at a time anyway) and a few readers.
+    /// One writer connection (SQLite allows one writer at a time anyway), whose writes commit
+    /// in groups, and a few readers.
     Sqlite {
-        write: SqlitePool,
+        writer: Arc<group::GroupWriter>,
         read: SqlitePool,
     },
     Postgres(PgPool),
@@ -31,6 +35,8 @@ pub(crate) enum Pools {
 #[derive(Clone)]
 pub struct SqlStore {
     pub(crate) pools: Pools,
+    /// Product records between reads, valid while the outbox stands still.
+    pub(crate) kept: Arc<crate::catalogue::KeptProducts>,
 }
 
 pub(crate) fn backend(e: sqlx::Error) -> StoreError {
@@ -168,7 +174,10 @@ impl SqlStore {
             .connect_with(opts.read_only(true))
             .await
             .map_err(|e| StoreError::Backend(format!("cannot open SQLite database {path}: {e}")))?;
-        Ok(SqlStore { pools: Pools::Sqlite { write, read } })
+        Ok(SqlStore {
+            pools: Pools::Sqlite { writer: Arc::new(group::GroupWriter::new(write)), read },
+            kept: Arc::default(),
+        })
     }
 
     pub async fn open_postgres(url: &str) -> StoreResult<Self> {
@@ -180,7 +189,7 @@ impl SqlStore {
             .connect_with(opts)
             .await
             .map_err(|e| StoreError::Backend(format!("cannot connect to PostgreSQL at {}: {e}", crate::redact(url))))?;
-        Ok(SqlStore { pools: Pools::Postgres(pool) })
+        Ok(SqlStore { pools: Pools::Postgres(pool), kept: Arc::default() })
     }
 
     fn migrations(&self) -> &'static [Migration] {
@@ -193,8 +202,8 @@ impl SqlStore {
     /// Closes every connection; used before a test database is dropped.
     pub async fn close(&self) {
         match &self.pools {
-            Pools::Sqlite { write, read } => {
-                write.close().await;
+            Pools::Sqlite { writer, read } => {
+                writer.pool().close().await;
                 read.close().await;
             }
             Pools::Postgres(p) => p.close().await,
