@@ -3,17 +3,19 @@
 #  - throughput: CONNECTIONS clients each buying 1–3 different variants per order across the
 #    demo catalogue for DURATION seconds (orders/s, p50/p99 of the checkout request);
 #  - flash sale: UNITS of one variant, BUYERS clients buying one unit at a time until sold out
-#    (orders/s, p50/p99, and the oversell count, checked in the database: it must be 0).
+#    (orders/s, p50/p99, and the oversell count, checked in the database: it must be 0);
+#  - one hot SKU: HOT_UNITS of one variant, BUYERS tasks reserving one unit at a time at the
+#    store itself once the node is stopped (reservations/s, oversell checked).
 # Each measure runs RUNS times; compare the medians. PAYMENTS=stripe pays through the Stripe
 # adapter against localstripe (started here from the test virtualenv, see scripts/setup)
 # instead of the sandbox, so the cost of a real provider's round trips is known.
 # The load comes from one address: the card-testing limit per client is lifted for it.
 #
-#   bench/checkout.sh     # RUNS=3 CONNECTIONS=32 DURATION=15 UNITS=1000 BUYERS=256 BACKENDS="sqlite postgres" PAYMENTS=sandbox
+#   bench/checkout.sh     # RUNS=3 CONNECTIONS=32 DURATION=15 UNITS=1000 BUYERS=256 HOT_UNITS=10000 BACKENDS="sqlite postgres" PAYMENTS=sandbox
 set -euo pipefail
 cd "$(dirname "$0")/.."
 RUNS="${RUNS:-3}"; CONNECTIONS="${CONNECTIONS:-32}"; SECONDS_EACH="${DURATION:-15}"
-UNITS="${UNITS:-1000}"; BUYERS="${BUYERS:-256}"; BACKENDS="${BACKENDS:-sqlite postgres}"
+UNITS="${UNITS:-1000}"; BUYERS="${BUYERS:-256}"; HOT_UNITS="${HOT_UNITS:-10000}"; BACKENDS="${BACKENDS:-sqlite postgres}"
 PG_ADMIN="${PG_ADMIN:-postgres://postgres@127.0.0.1:5432/postgres}"
 # PODIUM_BIN runs an already built binary (an older one, to compare) with this tree's load.
 cargo build --release --bin podium --example checkout_load --quiet
@@ -64,5 +66,9 @@ for backend in $BACKENDS; do
     "$LOAD" flash "127.0.0.1:$PORT" "$URL" "$UNITS" "$BUYERS"
   done
   kill "$PID"; wait "$PID" 2>/dev/null || true; PID=""
+  # One hot SKU at the store alone (the node stopped): HOT_UNITS units, BUYERS reserving.
+  for run in $(seq "$RUNS"); do
+    "$LOAD" hot "$URL" "$HOT_UNITS" "$BUYERS"
+  done
   if [ "$backend" = postgres ]; then psql -q "$PG_ADMIN" -c "DROP DATABASE $PGDB" >/dev/null; PGDB=""; fi
 done

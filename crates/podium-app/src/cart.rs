@@ -106,8 +106,18 @@ pub fn requests(cart: &CartRecord) -> Result<(Country, Currency, Vec<LineRequest
 /// Prices a cart: each line checked on its own (so one bad line does not hide the others),
 /// then the deliverable ones quoted together.
 pub async fn price_cart(store: &dyn Store, cart: CartRecord, ctx: &QuoteContext<'_>) -> Result<PricedCart, CartError> {
-    let (ship_to, currency, requests) = requests(&cart)?;
+    let (_, _, requests) = requests(&cart)?;
     let products = quote::load_products(store, &requests).await?;
+    price_loaded(cart, products, ctx)
+}
+
+/// [`price_cart`] with its products already read (with their stock, just now).
+fn price_loaded(
+    cart: CartRecord,
+    products: Vec<crate::catalogue::ProductRecord>,
+    ctx: &QuoteContext<'_>,
+) -> Result<PricedCart, CartError> {
+    let (ship_to, currency, requests) = requests(&cart)?;
     let mut good = Vec::with_capacity(requests.len());
     let mut set_aside = Vec::new();
     for line in requests {
@@ -144,7 +154,10 @@ pub async fn add_line(
     let ship_to = Country::parse(&cart.country).map_err(|e| StoreError::Backend(e.to_string()))?;
     let currency = Currency::parse(&cart.currency).map_err(|e| StoreError::Backend(e.to_string()))?;
     let line = LineRequest { sku: sku.to_string(), quantity: u32::try_from(total).unwrap_or(u32::MAX) };
-    let products = quote::load_products(store, std::slice::from_ref(&line)).await?;
+    // The products of every line, read once: to check this one, then to price the cart.
+    let (_, _, mut wanted) = requests(&cart)?;
+    wanted.push(line.clone());
+    let products = quote::load_products(store, &wanted).await?;
     match quote::price(ship_to, currency, std::slice::from_ref(&line), &products, ctx) {
         Err(QuoteError::Line { reason: Undeliverable::OutOfStock { available }, .. }) => {
             return Err(CartError::SoldOut { sku: sku.to_string(), available, in_cart: already });
@@ -158,6 +171,10 @@ pub async fn add_line(
     }
     store.set_cart_line(cart_id, sku, total).await?;
     let cart = store.cart(cart_id).await?.ok_or(CartError::NotFound)?;
+    // A line added meanwhile from elsewhere (another tab) has a product not read yet.
+    if cart.lines.iter().all(|(s, _)| wanted.iter().any(|w| w.sku == *s)) {
+        return price_loaded(cart, products, ctx);
+    }
     price_cart(store, cart, ctx).await
 }
 

@@ -3,6 +3,7 @@
 //!
 //!   checkout_load throughput ADDR DATABASE_URL CONNECTIONS SECONDS
 //!   checkout_load flash ADDR DATABASE_URL UNITS BUYERS
+//!   checkout_load hot DATABASE_URL UNITS BUYERS    (the store alone, no node running)
 
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
@@ -252,6 +253,109 @@ async fn flash(addr: String, url: String, units: i64, buyers: usize) {
     assert_eq!(sold + on_hand, before, "every unit accounted for");
 }
 
+/// One hot SKU at the store itself: BUYERS tasks each reserve one unit of the flash-sale
+/// variant at a time (an order of one line, as a checkout places it) until refused; reports
+/// reservations per second and checks that not one unit was reserved twice.
+async fn hot(url: String, units: i64, buyers: usize) {
+    use podium_app::orders::{Address, NewConsignment, NewOrder, NewOrderLine};
+    let store = podium_store::connect(&url).await.expect("database");
+    let found = store.product_ids_by_skus(&[("hanok-threads".into(), "TEE-OH-M".into())]).await.expect("find");
+    let p = store.products_by_ids(&[found[0].2.clone()]).await.expect("read").remove(0);
+    let variant = p.variants.iter().find(|v| v.sku == "TEE-OH-M").expect("variant").id.clone();
+    // Units held by earlier runs stay held: `units` more go on hand beside them.
+    let held_before: i64 = store.stock_levels(&variant).await.expect("levels").iter().map(|l| l.reserved).sum();
+    let mut edit = podium_app::licensing::proposal_from(&p);
+    let location = p.locations.first().map(|(l, _)| l.clone()).expect("location");
+    for v in edit.variants.iter_mut().filter(|v| v.sku == "TEE-OH-M") {
+        v.stock = vec![(location.clone(), held_before + units)];
+    }
+    store.save_products(&p.shop.id, vec![edit], &|_| {}).await.expect("restock");
+    let order = move |variant: &str| {
+        let now = time::OffsetDateTime::now_utc();
+        let id = podium_app::checkout::new_order_number();
+        let line = NewOrderLine {
+            product_id: p.id.clone(),
+            variant_id: variant.to_string(),
+            sku: "hanok-threads:TEE-OH-M".into(),
+            title: "Tee".into(),
+            quantity: 1,
+            unit: 30_000,
+            net: 30_000,
+            vat: 0,
+            duty: 0,
+            licensor_id: p.property.licensor_id.clone(),
+            agreement_id: "bench".into(),
+            rights_id: "bench".into(),
+            royalty_bp: 1_000,
+        };
+        NewOrder {
+            id: id.clone(),
+            number: id,
+            token_hash: "bench".into(),
+            cart_id: None,
+            cart_revision: 0,
+            client_key: None,
+            user_id: None,
+            email: "bench@example.com".into(),
+            lang: "ko".into(),
+            address: Address {
+                name: "Bench".into(),
+                line1: "1 Load Street".into(),
+                city: "Seoul".into(),
+                country: "KR".into(),
+                ..Default::default()
+            },
+            currency: "KRW".into(),
+            total: 30_000,
+            consignments: vec![NewConsignment {
+                shop_id: p.shop.id.clone(),
+                ship_from: "KR".into(),
+                regime: "domestic".into(),
+                goods: 30_000,
+                shipping: 0,
+                vat: 0,
+                duty: 0,
+                total: 30_000,
+                days_min: 1,
+                days_max: 3,
+                commission_bp: 1_000,
+                lines: vec![line],
+            }],
+            reserve_until: now + time::Duration::minutes(15),
+            created_at: now,
+            fx_snapshot: String::new(),
+        }
+    };
+    let order = std::sync::Arc::new(order);
+    let started = Instant::now();
+    let mut tasks = tokio::task::JoinSet::new();
+    for _ in 0..buyers {
+        let (store, order, variant) = (store.clone(), order.clone(), variant.clone());
+        tasks.spawn(async move {
+            let mut reserved = 0i64;
+            while store.place_order(&order(&variant)).await.expect("place").is_ok() {
+                reserved += 1;
+            }
+            reserved
+        });
+    }
+    let mut reserved = 0;
+    while let Some(r) = tasks.join_next().await {
+        reserved += r.expect("buyer");
+    }
+    let secs = started.elapsed().as_secs_f64();
+    let levels = store.stock_levels(&variant).await.expect("levels");
+    let (on_hand, held): (i64, i64) = levels.iter().fold((0, 0), |(h, r), l| (h + l.on_hand, r + l.reserved));
+    let oversold = (held - on_hand).max(0);
+    println!(
+        "hot SKU: {units} units, {buyers} buyers reserving at the store: {reserved} reservations in {secs:.2} s = {:.0} reservations/s; held {held} of {on_hand} on hand; oversold {oversold}",
+        reserved as f64 / secs
+    );
+    assert_eq!(oversold, 0, "oversold");
+    assert_eq!(reserved, held - held_before, "each reservation holds its unit");
+    assert_eq!(held, on_hand, "sold out: every unit held");
+}
+
 #[tokio::main]
 async fn main() {
     let args: Vec<String> = std::env::args().collect();
@@ -261,8 +365,9 @@ async fn main() {
             throughput(arg(2), arg(3), arg(4).parse().unwrap_or(32), arg(5).parse().unwrap_or(20)).await;
         }
         "flash" => flash(arg(2), arg(3), arg(4).parse().unwrap_or(1000), arg(5).parse().unwrap_or(256)).await,
+        "hot" => hot(arg(2), arg(3).parse().unwrap_or(10_000), arg(4).parse().unwrap_or(256)).await,
         _ => {
-            eprintln!("usage: checkout_load throughput ADDR DATABASE_URL CONNECTIONS SECONDS | flash ADDR DATABASE_URL UNITS BUYERS");
+            eprintln!("usage: checkout_load throughput ADDR DATABASE_URL CONNECTIONS SECONDS | flash ADDR DATABASE_URL UNITS BUYERS | hot DATABASE_URL UNITS BUYERS");
             std::process::exit(2);
         }
     }

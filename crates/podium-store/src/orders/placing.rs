@@ -39,16 +39,35 @@ impl SqlStore {
             }
             let mut reservations: Vec<((usize, usize), String)> = Vec::with_capacity(wanted.len());
             for (ci, li, variant_id, quantity, sku) in &wanted {
-                let locations: Vec<(String,)> = sqlx::query_as(
-                    "SELECT location_id FROM stock_levels WHERE variant_id = $1 AND on_hand - reserved >= $2 \
-                     ORDER BY location_id",
+                // One statement takes the units from the first location holding enough …
+                let first: Option<(String, i64)> = sqlx::query_as(
+                    "UPDATE stock_levels SET reserved = reserved + $1 \
+                     WHERE variant_id = $2 AND on_hand - reserved >= $1 AND location_id = \
+                     (SELECT location_id FROM stock_levels WHERE variant_id = $2 AND on_hand - reserved >= $1 \
+                      ORDER BY location_id LIMIT 1) \
+                     RETURNING location_id, on_hand - reserved",
                 )
-                .bind(*variant_id)
                 .bind(*quantity)
-                .fetch_all(&mut *tx)
+                .bind(*variant_id)
+                .fetch_optional(&mut *tx)
                 .await
                 .map_err(backend)?;
-                let mut taken = None;
+                let mut taken = first;
+                // … unless (on PostgreSQL) another checkout emptied it between the choice and the
+                // row lock: then each location holding enough is tried in turn.
+                let locations: Vec<(String,)> = if taken.is_some() {
+                    Vec::new()
+                } else {
+                    sqlx::query_as(
+                        "SELECT location_id FROM stock_levels WHERE variant_id = $1 AND on_hand - reserved >= $2 \
+                         ORDER BY location_id",
+                    )
+                    .bind(*variant_id)
+                    .bind(*quantity)
+                    .fetch_all(&mut *tx)
+                    .await
+                    .map_err(backend)?
+                };
                 for (location_id,) in locations {
                     let done: Option<(i64,)> = sqlx::query_as(
                         "UPDATE stock_levels SET reserved = reserved + $1 \
