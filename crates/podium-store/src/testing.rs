@@ -61,6 +61,8 @@ impl TestDb {
             }
             crate::sql::Pools::Postgres(pool) => sqlx::query(sql).execute(pool).await.map(|r| r.rows_affected()),
         };
+        // Such rows were there before this process started: it has kept nothing of them.
+        self.store.kept.clear();
         done.unwrap_or_else(|e| panic!("{sql}: {e}"))
     }
 

@@ -20,6 +20,9 @@ use crate::sql::{backend, placeholders, SqlStore};
 /// At most this many records are kept (a few MiB); when full, all are let go and the ones
 /// asked for next come back.
 const CAPACITY: usize = 1024;
+/// Reads of more products than this (an index build, an export) are read whole and not kept:
+/// they would only push out what carts and pages read again and again.
+const KEEP_UP_TO: usize = 64;
 
 #[derive(Default)]
 pub(crate) struct KeptProducts {
@@ -34,6 +37,11 @@ struct Kept {
 }
 
 impl KeptProducts {
+    /// Lets every record go (for rows changed behind Podium's back, see `testing`).
+    pub(crate) fn clear(&self) {
+        self.inner.lock().unwrap_or_else(std::sync::PoisonError::into_inner).records.clear();
+    }
+
     /// The kept records among `ids` at `position` (any kept at another position are let go).
     fn find(&self, position: i64, ids: &[String]) -> Vec<Option<Arc<ProductRecord>>> {
         let mut kept = self.inner.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
@@ -72,6 +80,9 @@ impl SqlStore {
     pub(crate) async fn load_products(&self, ids: &[String]) -> StoreResult<Vec<ProductRecord>> {
         if ids.is_empty() {
             return Ok(Vec::new());
+        }
+        if ids.len() > KEEP_UP_TO {
+            return self.load_products_whole(ids).await;
         }
         let position = self.outbox_position().await?;
         let found = self.kept.find(position, ids);

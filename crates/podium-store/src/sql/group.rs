@@ -7,7 +7,9 @@
 //! with nobody queued behind it commits the batch (or the one that makes it
 //! [`MAX_MEMBERS`] long, or [`MAX_AGE`] old); every member waits for that commit before it
 //! answers, so nothing is acknowledged before it is on disk, and a crash loses only writes
-//! nobody was told about. If the commit fails, every member gets the error.
+//! nobody was told about. If the commit fails, every member gets the error; so does every
+//! member of a batch that an error ending the whole transaction (a full disk, an I/O error)
+//! cut short, since SQLite then rolls back the batch, not a savepoint.
 //!
 //! Alone, a write costs what a transaction of its own did (BEGIN, SAVEPOINT, RELEASE, COMMIT
 //! in place of BEGIN, COMMIT); under load, N queued writes cost one fsync instead of N.
