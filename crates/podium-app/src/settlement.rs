@@ -29,8 +29,20 @@ pub(crate) async fn settle_with(
     known: Option<PaymentState>,
     now: OffsetDateTime,
 ) -> Result<OrderStatus, CheckoutError> {
-    // Most calls (webhooks after the checkout finished) find the order settled: one query.
-    let Some(status) = store.order_status(order_id).await? else { return Err(StoreError::NotFound("order").into()) };
+    // Most calls (webhooks after the checkout finished) find the order settled: one query. The
+    // checkout itself (which knows the payment) settles a pending order: it reads it whole.
+    let mut whole = None;
+    let status = if known.is_some() {
+        let Some(order) = store.order(order_id).await? else { return Err(StoreError::NotFound("order").into()) };
+        let status = order.status;
+        whole = Some(order);
+        status
+    } else {
+        let Some(status) = store.order_status(order_id).await? else {
+            return Err(StoreError::NotFound("order").into());
+        };
+        status
+    };
     match status {
         OrderStatus::PendingPayment => {}
         OrderStatus::Cancelled => {
@@ -46,7 +58,10 @@ pub(crate) async fn settle_with(
         }
         settled => return Ok(settled),
     }
-    let Some(order) = store.order(order_id).await? else { return Err(StoreError::NotFound("order").into()) };
+    let order = match whole {
+        Some(order) => order,
+        None => store.order(order_id).await?.ok_or(StoreError::NotFound("order"))?,
+    };
     let payments = match known {
         Some(p) => vec![p],
         None => provider.payments_for(order_id).await?,

@@ -8,6 +8,9 @@ pub(crate) trait Dialect {
     fn outbox_lock(&self) -> Option<&'static str>;
     /// A statement that lets one node at a time run migrations.
     fn migration_lock(&self) -> Option<&'static str>;
+    /// Whether writes run one at a time (SQLite's one writer), so a statement may lock rows in
+    /// any order without risking a deadlock with another write.
+    fn one_writer(&self) -> bool;
 }
 
 impl Dialect for SqliteConnection {
@@ -16,6 +19,9 @@ impl Dialect for SqliteConnection {
     }
     fn migration_lock(&self) -> Option<&'static str> {
         None
+    }
+    fn one_writer(&self) -> bool {
+        true
     }
 }
 
@@ -26,5 +32,8 @@ impl Dialect for PgConnection {
     }
     fn migration_lock(&self) -> Option<&'static str> {
         Some("SELECT pg_advisory_xact_lock(730100000)")
+    }
+    fn one_writer(&self) -> bool {
+        false
     }
 }

@@ -92,14 +92,35 @@ macro_rules! post_transfers {
                     return Err(podium_app::StoreError::Conflict { field: "transfer id" });
                 }
             }
-            for (account, (debits, credits)) in moves {
-                sqlx::query("UPDATE ledger_accounts SET debits = debits + $2, credits = credits + $3 WHERE id = $1")
+            if !moves.is_empty() && $crate::dialect::Dialect::one_writer(&*$tx) {
+                // One writer at a time (SQLite): every balance in one statement.
+                let rows: Vec<String> = (0..moves.len())
+                    .map(|i| format!("SELECT ${} AS id, ${} AS d, ${} AS c", 3 * i + 1, 3 * i + 2, 3 * i + 3))
+                    .collect();
+                let sql = format!(
+                    "UPDATE ledger_accounts SET debits = debits + m.d, credits = credits + m.c \
+                     FROM ({}) AS m WHERE ledger_accounts.id = m.id",
+                    rows.join(" UNION ALL ")
+                );
+                let mut q = sqlx::query(&sql);
+                for (account, (debits, credits)) in &moves {
+                    q = q.bind(*account).bind(*debits).bind(*credits);
+                }
+                q.execute(&mut *$tx).await.map_err(crate::sql::backend)?;
+            } else {
+                // Concurrent writers (PostgreSQL): row by row in account order, so two postings
+                // never wait for each other's locks in a circle.
+                for (account, (debits, credits)) in moves {
+                    sqlx::query(
+                        "UPDATE ledger_accounts SET debits = debits + $2, credits = credits + $3 WHERE id = $1",
+                    )
                     .bind(account)
                     .bind(debits)
                     .bind(credits)
                     .execute(&mut *$tx)
                     .await
                     .map_err(crate::sql::backend)?;
+                }
             }
         }
     }};

@@ -27,8 +27,8 @@ const CONSIGNMENT_SELECT: &str = "SELECT c.id, c.order_id, c.shop_id, o.slug AS 
 
 const LINE_SELECT: &str = "SELECT l.id, l.consignment_id, l.product_id, l.variant_id, l.sku, l.title, l.quantity, \
     l.unit, l.net, l.vat, l.duty, l.reservation_id, l.refunded_quantity, l.licensor_id, l.agreement_id, \
-    l.rights_id, l.royalty_bp FROM order_lines l \
-    JOIN consignments c ON c.id = l.consignment_id";
+    l.rights_id, l.royalty_bp, u.code FROM order_lines l \
+    JOIN consignments c ON c.id = l.consignment_id LEFT JOIN unit_codes u ON u.line_id = l.id";
 
 fn order_from<R: Row>(r: &R) -> StoreResult<OrderRecord>
 where
@@ -162,37 +162,30 @@ where
     ))
 }
 
-type ReturnRow = (String, String, String, String, i64, i64, i64, Option<i64>);
+/// A return with one of its lines (none: a return without lines).
+type ReturnRow = (String, String, String, String, i64, i64, i64, Option<i64>, Option<String>, Option<i64>);
 
 impl SqlStore {
-    /// Reads orders whole: consignments, lines, codes and returns, a fixed number of queries
-    /// whatever the number of orders.
+    /// Reads orders whole: consignments, lines with their codes, and returns with their lines,
+    /// in four queries whatever the number of orders.
     async fn orders_where(&self, filter: &str, bind: &str, limit: i64) -> StoreResult<Vec<OrderRecord>> {
         let head = format!("{ORDER_SELECT} WHERE {filter} ORDER BY created_at DESC LIMIT $2");
         let cons = format!(
             "{CONSIGNMENT_SELECT} WHERE c.order_id IN (SELECT id FROM orders WHERE {filter} ORDER BY created_at DESC LIMIT $2) \
              ORDER BY c.order_id, c.position"
         );
-        let lines = format!(
+        let lines_sql = format!(
             "{LINE_SELECT} WHERE c.order_id IN (SELECT id FROM orders WHERE {filter} ORDER BY created_at DESC LIMIT $2) \
-             ORDER BY l.consignment_id, l.position"
+             ORDER BY l.consignment_id, l.position, l.id, u.unit"
         );
-        let codes_sql = "SELECT u.line_id, u.code FROM unit_codes u JOIN order_lines l ON l.id = u.line_id \
-             JOIN consignments c ON c.id = l.consignment_id \
-             WHERE c.order_id IN (SELECT id FROM orders WHERE {filter} ORDER BY created_at DESC LIMIT $2) \
-             ORDER BY u.line_id, u.unit"
-            .replace("{filter}", filter);
         let returns_sql =
-            "SELECT r.id, r.consignment_id, r.status, r.reason, r.amount, r.restock, r.created_at, r.decided_at \
-             FROM returns r JOIN consignments c ON c.id = r.consignment_id \
+            "SELECT r.id, r.consignment_id, r.status, r.reason, r.amount, r.restock, r.created_at, r.decided_at, \
+             rl.line_id, rl.quantity FROM returns r JOIN consignments c ON c.id = r.consignment_id \
+             LEFT JOIN return_lines rl ON rl.return_id = r.id \
              WHERE c.order_id IN (SELECT id FROM orders WHERE {filter} ORDER BY created_at DESC LIMIT $2) \
-             ORDER BY r.created_at"
+             ORDER BY r.created_at, r.id"
                 .replace("{filter}", filter);
-        let rlines_sql = "SELECT rl.return_id, rl.line_id, rl.quantity FROM return_lines rl \
-             JOIN returns r ON r.id = rl.return_id JOIN consignments c ON c.id = r.consignment_id \
-             WHERE c.order_id IN (SELECT id FROM orders WHERE {filter} ORDER BY created_at DESC LIMIT $2)"
-            .replace("{filter}", filter);
-        let (mut orders, mut consignments, lines, codes, returns, rlines) = read!(self, |pool| {
+        let (mut orders, mut consignments, lines, returns) = read!(self, |pool| {
             let orders: Vec<OrderRecord> = sqlx::query(&head)
                 .bind(bind)
                 .bind(limit)
@@ -214,42 +207,53 @@ impl SqlStore {
                 .iter()
                 .map(consignment_from)
                 .collect::<StoreResult<_>>()?;
-            let lines: Vec<(String, OrderLine)> = sqlx::query(&lines)
-                .bind(bind)
-                .bind(limit)
-                .fetch_all(pool)
-                .await
-                .map_err(backend)?
-                .iter()
-                .map(line_from)
-                .collect::<StoreResult<_>>()?;
-            let codes: Vec<(String, String)> =
-                sqlx::query_as(&codes_sql).bind(bind).bind(limit).fetch_all(pool).await.map_err(backend)?;
+            // One row per line and code (a line without codes: one row, no code).
+            let mut lines: Vec<(String, OrderLine)> = Vec::new();
+            for row in sqlx::query(&lines_sql).bind(bind).bind(limit).fetch_all(pool).await.map_err(backend)? {
+                let code: Option<String> = row.try_get("code").map_err(backend)?;
+                let id: String = row.try_get("id").map_err(backend)?;
+                match lines.last_mut() {
+                    Some((_, line)) if line.id == id => line.codes.extend(code),
+                    _ => {
+                        let (consignment_id, mut line) = line_from(&row)?;
+                        line.codes.extend(code);
+                        lines.push((consignment_id, line));
+                    }
+                }
+            }
             let returns: Vec<ReturnRow> =
                 sqlx::query_as(&returns_sql).bind(bind).bind(limit).fetch_all(pool).await.map_err(backend)?;
-            let rlines: Vec<(String, String, i64)> =
-                sqlx::query_as(&rlines_sql).bind(bind).bind(limit).fetch_all(pool).await.map_err(backend)?;
-            (orders, consignments, lines, codes, returns, rlines)
+            (orders, consignments, lines, returns)
         });
-        for (consignment_id, mut line) in lines {
-            line.codes = codes.iter().filter(|(l, _)| *l == line.id).map(|(_, c)| c.clone()).collect();
+        for (consignment_id, line) in lines {
             if let Some(c) = consignments.iter_mut().find(|c| c.id == consignment_id) {
                 c.lines.push(line);
             }
         }
-        for (id, consignment_id, status, reason, amount, restock, created_at, decided_at) in returns {
-            let lines = rlines.iter().filter(|(r, _, _)| *r == id).map(|(_, l, q)| (l.clone(), *q)).collect();
+        // One row per return and line (a return without lines: one row, no line).
+        let mut kept: Vec<(String, ReturnRecord)> = Vec::new();
+        for (id, consignment_id, status, reason, amount, restock, created_at, decided_at, line, quantity) in returns {
+            let line = line.zip(quantity);
+            match kept.last_mut() {
+                Some((_, r)) if r.id == id => r.lines.extend(line),
+                _ => kept.push((
+                    consignment_id,
+                    ReturnRecord {
+                        id,
+                        status,
+                        reason,
+                        amount,
+                        restock: restock != 0,
+                        lines: line.into_iter().collect(),
+                        created_at: from_micros(created_at),
+                        decided_at: decided_at.map(from_micros),
+                    },
+                )),
+            }
+        }
+        for (consignment_id, r) in kept {
             if let Some(c) = consignments.iter_mut().find(|c| c.id == consignment_id) {
-                c.returns.push(ReturnRecord {
-                    id,
-                    status,
-                    reason,
-                    amount,
-                    restock: restock != 0,
-                    lines,
-                    created_at: from_micros(created_at),
-                    decided_at: decided_at.map(from_micros),
-                });
+                c.returns.push(r);
             }
         }
         for c in consignments {
