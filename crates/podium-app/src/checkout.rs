@@ -321,8 +321,21 @@ pub async fn checkout(
     req: &CheckoutRequest,
     ctx: &QuoteContext<'_>,
 ) -> Result<Placed, CheckoutError> {
-    let payer = validate(req)?;
+    validate(req)?;
     let cart = store.cart(cart_id).await?.ok_or(CheckoutError::CartNotFound)?;
+    checkout_cart(store, provider, cart, req, ctx).await
+}
+
+/// [`checkout`] of a cart just read (its claim checks it is still as read).
+pub async fn checkout_cart(
+    store: &dyn Store,
+    provider: &dyn PaymentProvider,
+    cart: crate::cart::CartRecord,
+    req: &CheckoutRequest,
+    ctx: &QuoteContext<'_>,
+) -> Result<Placed, CheckoutError> {
+    let cart_id = cart.id.as_str();
+    let payer = validate(req)?;
     if !cart.usable_by(req.user_id.as_deref()) {
         return Err(CheckoutError::CartNotFound);
     }

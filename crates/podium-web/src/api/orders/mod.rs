@@ -215,7 +215,7 @@ pub(crate) async fn run_checkout(
     };
     let reference = state.reference.get(state.store.as_ref()).await?;
     let ctx = reference.context(state.clock.now());
-    let placed = checkout::checkout(state.store.as_ref(), state.payments.as_ref(), cart_id, &req, &ctx)
+    let placed = checkout::checkout_cart(state.store.as_ref(), state.payments.as_ref(), cart, &req, &ctx)
         .await
         .map_err(|e| checkout_problem(e, req.user_id.as_deref()))?;
     Ok(PlacedJson { order: order_json(&placed.order), token: placed.token })
