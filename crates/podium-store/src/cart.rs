@@ -4,6 +4,7 @@ use async_trait::async_trait;
 use podium_app::cart::{CartRecord, CartStore};
 use podium_app::orders::Address;
 use podium_app::{StoreError, StoreResult};
+use sqlx::Row;
 use time::OffsetDateTime;
 
 use crate::macros::{read, write_tx};
@@ -41,83 +42,48 @@ impl CartStore for SqlStore {
     }
 
     async fn cart(&self, id: &str) -> StoreResult<Option<CartRecord>> {
-        type Head = (
-            String,
-            String,
-            i64,
-            String,
-            String,
-            String,
-            String,
-            String,
-            String,
-            Option<String>,
-            i64,
-            Option<String>,
-            Option<String>,
-            String,
-            String,
-            String,
-        );
-        let (head, lines): (Option<Head>, Vec<(String, i64)>) = read!(self, |pool| {
-            let head = sqlx::query_as(
-                "SELECT country, currency, created_at, email, ship_name, ship_line1, ship_line2, ship_city, \
-                 ship_postal_code, user_id, revision, checkout_order_id, ordered_id, ship_region, ship_phone, \
-                 ship_customs_code FROM carts WHERE id = $1",
-            )
-            .bind(id)
-            .fetch_optional(pool)
-            .await
-            .map_err(backend)?;
-            let lines = sqlx::query_as("SELECT sku, quantity FROM cart_lines WHERE cart_id = $1 ORDER BY position")
-                .bind(id)
-                .fetch_all(pool)
-                .await
-                .map_err(backend)?;
-            (head, lines)
-        });
-        Ok(head.map(
-            |(
-                country,
-                currency,
-                created_at,
-                email,
-                name,
-                line1,
-                line2,
-                city,
-                postal_code,
-                user_id,
-                revision,
-                checkout_order,
-                ordered,
-                region,
-                phone,
-                customs_code,
-            )| CartRecord {
+        // The cart and its lines in one query (one snapshot): a row per line, or one row with no
+        // line for an empty cart.
+        let sql = "SELECT c.country, c.currency, c.created_at, c.email, c.ship_name, c.ship_line1, c.ship_line2, \
+                   c.ship_city, c.ship_postal_code, c.user_id, c.revision, c.checkout_order_id, c.ordered_id, \
+                   c.ship_region, c.ship_phone, c.ship_customs_code, l.sku, l.quantity \
+                   FROM carts c LEFT JOIN cart_lines l ON l.cart_id = c.id WHERE c.id = $1 ORDER BY l.position";
+        read!(self, |pool| {
+            let rows = sqlx::query(sql).bind(id).fetch_all(pool).await.map_err(backend)?;
+            let Some(first) = rows.first() else { return Ok(None) };
+            let mut lines = Vec::with_capacity(rows.len());
+            for row in &rows {
+                let sku: Option<String> = row.try_get("sku").map_err(backend)?;
+                let quantity: Option<i64> = row.try_get("quantity").map_err(backend)?;
+                lines.extend(sku.zip(quantity));
+            }
+            let s = |c: &str| first.try_get::<String, _>(c).map_err(backend);
+            let o = |c: &str| first.try_get::<Option<String>, _>(c).map_err(backend);
+            let country = s("country")?;
+            Ok(Some(CartRecord {
                 id: id.to_string(),
                 address: Address {
-                    name,
-                    line1,
-                    line2,
-                    city,
-                    postal_code,
+                    name: s("ship_name")?,
+                    line1: s("ship_line1")?,
+                    line2: s("ship_line2")?,
+                    city: s("ship_city")?,
+                    postal_code: s("ship_postal_code")?,
                     country: country.clone(),
-                    region,
-                    phone,
-                    customs_code,
+                    region: s("ship_region")?,
+                    phone: s("ship_phone")?,
+                    customs_code: s("ship_customs_code")?,
                 },
-                email,
+                email: s("email")?,
                 country,
-                currency,
+                currency: s("currency")?,
                 lines,
-                created_at: from_micros(created_at),
-                user_id,
-                revision,
-                checkout_order,
-                ordered,
-            },
-        ))
+                created_at: from_micros(first.try_get("created_at").map_err(backend)?),
+                user_id: o("user_id")?,
+                revision: first.try_get("revision").map_err(backend)?,
+                checkout_order: o("checkout_order_id")?,
+                ordered: o("ordered_id")?,
+            }))
+        })
     }
 
     async fn set_cart_line(&self, cart_id: &str, sku: &str, quantity: i64) -> StoreResult<()> {
