@@ -84,7 +84,7 @@ impl SqlStore {
         if ids.len() > KEEP_UP_TO {
             return self.load_products_whole(ids).await;
         }
-        let position = self.outbox_position().await?;
+        let position = podium_app::Store::outbox_head(self).await?;
         let found = self.kept.find(position, ids);
         let missing: Vec<String> =
             ids.iter().zip(&found).filter(|(_, f)| f.is_none()).map(|(id, _)| id.clone()).collect();
@@ -100,16 +100,6 @@ impl SqlStore {
         }
         read_now.extend(kept.into_iter().map(|p| (p.id.clone(), p)));
         Ok(ids.iter().filter_map(|id| read_now.remove(id)).collect())
-    }
-
-    async fn outbox_position(&self) -> StoreResult<i64> {
-        read!(self, |pool| {
-            sqlx::query_scalar::<_, Option<i64>>("SELECT MAX(position) FROM outbox")
-                .fetch_one(pool)
-                .await
-                .map(|v| v.unwrap_or(0))
-                .map_err(backend)
-        })
     }
 
     /// Each variant's stock per location as it is now, and the locations each product ships
