@@ -321,9 +321,9 @@ pub async fn checkout(
     req: &CheckoutRequest,
     ctx: &QuoteContext<'_>,
 ) -> Result<Placed, CheckoutError> {
-    validate(req)?;
+    let payer = validate(req)?;
     let cart = store.cart(cart_id).await?.ok_or(CheckoutError::CartNotFound)?;
-    checkout_cart(store, provider, cart, req, ctx).await
+    place(store, provider, cart, payer, req, ctx).await
 }
 
 /// [`checkout`] of a cart just read (its claim checks it is still as read).
@@ -334,8 +334,20 @@ pub async fn checkout_cart(
     req: &CheckoutRequest,
     ctx: &QuoteContext<'_>,
 ) -> Result<Placed, CheckoutError> {
-    let cart_id = cart.id.as_str();
     let payer = validate(req)?;
+    place(store, provider, cart, payer, req, ctx).await
+}
+
+/// A checkout once its request is valid and its cart read.
+async fn place(
+    store: &dyn Store,
+    provider: &dyn PaymentProvider,
+    cart: crate::cart::CartRecord,
+    payer: Payer,
+    req: &CheckoutRequest,
+    ctx: &QuoteContext<'_>,
+) -> Result<Placed, CheckoutError> {
+    let cart_id = cart.id.as_str();
     if !cart.usable_by(req.user_id.as_deref()) {
         return Err(CheckoutError::CartNotFound);
     }

@@ -31,17 +31,11 @@ pub(crate) async fn settle_with(
 ) -> Result<OrderStatus, CheckoutError> {
     // Most calls (webhooks after the checkout finished) find the order settled: one query. The
     // checkout itself (which knows the payment) settles a pending order: it reads it whole.
-    let mut whole = None;
-    let status = if known.is_some() {
-        let Some(order) = store.order(order_id).await? else { return Err(StoreError::NotFound("order").into()) };
-        let status = order.status;
-        whole = Some(order);
-        status
+    let (status, whole) = if known.is_some() {
+        let order = store.order(order_id).await?.ok_or(StoreError::NotFound("order"))?;
+        (order.status, Some(order))
     } else {
-        let Some(status) = store.order_status(order_id).await? else {
-            return Err(StoreError::NotFound("order").into());
-        };
-        status
+        (store.order_status(order_id).await?.ok_or(StoreError::NotFound("order"))?, None)
     };
     match status {
         OrderStatus::PendingPayment => {}

@@ -61,7 +61,7 @@ impl KeptProducts {
         if kept.records.len() + records.len() > CAPACITY {
             kept.records.clear();
         }
-        for r in records.iter().take(CAPACITY) {
+        for r in records {
             let mut bare = r.clone();
             for v in &mut bare.variants {
                 v.available = 0;
