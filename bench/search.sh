@@ -1,9 +1,12 @@
 #!/usr/bin/env bash
 # Search at scale: a release `podium` with the demo plus N synthetic products (default 100,000).
-# Reports the index build rate (median of RUNS rebuilds), single-client search latency
-# (p50/p99), search throughput with 32 connections, product-page throughput, and memory.
+# Reports how fast they were generated, the database's and the index's size, the index build
+# rate (median of RUNS rebuilds), start-up time, single-client search latency (p50/p99),
+# search throughput with 32 connections, product-page throughput, and memory (the node's own
+# heap apart from the mapped binary and index files).
 #
 #   bench/search.sh            # PRODUCTS=100000 RUNS=3 DURATION=10s
+#   bench/million.sh           # the same with 1,000,000 products
 set -euo pipefail
 cd "$(dirname "$0")/.."
 PRODUCTS="${PRODUCTS:-100000}"; RUNS="${RUNS:-3}"; DURATION="${DURATION:-10s}"
@@ -21,9 +24,13 @@ if [ ! -s "$DIR/bench.db" ]; then
   "$BIN" demo --db "$DIR/bench.db" --addr "127.0.0.1:$PORT" --data-dir "$DIR/data" --products "$PRODUCTS" >"$DIR/demo.log" 2>&1 &
   PID=$!
   until grep -q "Podium is serving" "$DIR/demo.log"; do sleep 1; kill -0 $PID 2>/dev/null || { cat "$DIR/demo.log"; exit 1; }; done
-  grep "Generated" "$DIR/demo.log" || true
+  grep -a "Generated" "$DIR/demo.log" | tr '\r' '\n' | grep "Generated" | tail -n1 | tee "$DIR/generated.txt" || true
   kill $PID; wait $PID 2>/dev/null || true
+else
+  [ -s "$DIR/generated.txt" ] && echo "(generated earlier) $(cat "$DIR/generated.txt")"
 fi
+mib() { du -cb "$@" 2>/dev/null | awk 'END {printf "%.0f MiB", $1 / 1048576}'; }
+echo "database: $(mib "$DIR"/bench.db "$DIR"/bench.db-wal) (SQLite file and its WAL)"
 
 rates=()
 for _ in $(seq "${REINDEX_RUNS:-$RUNS}"); do
@@ -31,12 +38,17 @@ for _ in $(seq "${REINDEX_RUNS:-$RUNS}"); do
   rates+=("$(sed -E 's/.*\(([0-9]+) per second\).*/\1/' <<<"$out")")
 done
 [ "${#rates[@]}" -eq 0 ] || echo "index build: median $(printf '%s\n' "${rates[@]}" | median) products/s over $RUNS rebuilds (${rates[*]})"
+echo "index: $(mib "$DIR/data/search")"
 
+START=$(date +%s%N)
 "$BIN" serve --database-url "$URL" --addr "127.0.0.1:$PORT" --data-dir "$DIR/data" >"$DIR/serve.log" 2>&1 &
 PID=$!
 trap 'kill $PID 2>/dev/null; wait $PID 2>/dev/null' EXIT
-for _ in $(seq 300); do curl -fs "http://127.0.0.1:$PORT/readyz" >/dev/null && break; sleep 0.2; done
+for _ in $(seq 3000); do curl -fs "http://127.0.0.1:$PORT/readyz" >/dev/null && break; sleep 0.02; done
+echo "start-up to /readyz with the index built: $(( ($(date +%s%N) - START) / 1000000 )) ms"
+sleep 1
 RSS_IDLE=$(awk '/VmRSS/ {print $2}' "/proc/$PID/status")
+split_idle=$(awk '/RssAnon|RssFile/ {printf "%s %d MiB  ", $1, $2 / 1024}' "/proc/$PID/status")
 
 round_robin "$DIR/queries.lua" \
   '/api/v1/products?q=snowflake%20hoodie&per_page=24' \
@@ -75,4 +87,5 @@ LUA
   report "quote (2 consignments), 32 connections" 32 "$DIR/quote.lua"
 fi
 RSS_AFTER=$(awk '/VmRSS/ {print $2}' "/proc/$PID/status")
-echo "server memory: idle $((RSS_IDLE / 1024)) MiB, after the run $((RSS_AFTER / 1024)) MiB"
+split_after=$(awk '/RssAnon|RssFile/ {printf "%s %d MiB  ", $1, $2 / 1024}' "/proc/$PID/status")
+echo "server memory: idle $((RSS_IDLE / 1024)) MiB (${split_idle% }), after the run $((RSS_AFTER / 1024)) MiB (${split_after% })"

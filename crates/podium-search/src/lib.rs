@@ -17,8 +17,10 @@ pub use follow::{catch_up, rebuild, Follower};
 /// The stored document format; a node whose index was written in another format rebuilds it.
 /// 2: documents carry each product's licence sale windows.
 /// 3: and its HS code, shipping coverage and explicit prices (display prices per query).
-pub const INDEX_FORMAT: u32 = 3;
+/// 4: text fields keep term frequencies but no positions (no query reads them).
+pub const INDEX_FORMAT: u32 = 4;
 
 pub use index::{
     typo_distance, Facets, Pricing, SearchError, SearchIndex, SearchQuery, SearchResult, ShipsTo, Sort, Summary,
+    TEXT_BUDGET,
 };

@@ -407,3 +407,61 @@ async fn kept_browse_views_answer_every_page_as_a_fresh_pass_would() {
         }
     }
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn past_its_memory_budget_the_index_reads_page_texts_from_its_documents() {
+    let db = TestDb::demo(Backend::Sqlite).await;
+    let dir = tempfile::tempdir().expect("tmp");
+    let (full, _) = SearchIndex::open(dir.path()).expect("open");
+    rebuild(&full, db.store.as_ref(), &|_, _| {}).await.expect("rebuild");
+    drop(full);
+    let (full, _) = SearchIndex::open(dir.path()).expect("reopen");
+    // Room for the texts of a dozen products or so: the rest come from stored documents.
+    let small = full.clone().with_text_budget(3_000).expect("budget");
+    let seen = |index: &SearchIndex, q: SearchQuery| -> Vec<(String, String, String, String)> {
+        let r = index.search(&q).expect("search");
+        r.hits
+            .iter()
+            .map(|h| (h.id.clone(), h.slug.clone(), h.title(Lang::En).into(), h.title(Lang::Ja).into()))
+            .collect()
+    };
+    let mut pages = 0;
+    for offset in (0..240).step_by(24) {
+        let q = SearchQuery { offset, limit: 24, ..Default::default() };
+        let expected = seen(&full, q.clone());
+        assert!(expected.iter().all(|h| !h.0.is_empty() && !h.1.is_empty() && !h.2.is_empty()));
+        assert_eq!(seen(&small, q), expected, "page at {offset}");
+        pages += usize::from(!expected.is_empty());
+    }
+    assert_eq!(pages, 10, "231 products, 24 a page");
+    for q in ["snowflake hoodie", "雪の結晶", "눈꽃"] {
+        assert_eq!(seen(&small, query(q)), seen(&full, query(q)), "{q}");
+    }
+    let suggested = |index: &SearchIndex| -> Vec<(String, String)> {
+        let s = index.suggest("snowfl", None, 8).expect("suggest");
+        s.iter().map(|h| (h.slug.clone(), h.title(Lang::En).to_string())).collect()
+    };
+    assert_eq!(suggested(&small), suggested(&full));
+    assert!(suggested(&small).iter().all(|(slug, title)| !slug.is_empty() && title.contains("Snowflake")));
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn an_index_written_with_another_schema_starts_afresh_and_rebuilds() {
+    let dir = tempfile::tempdir().expect("tmp");
+    {
+        // An index as an older Podium might have left it: other fields, one document.
+        let mut b = tantivy::schema::Schema::builder();
+        let title = b.add_text_field("title", tantivy::schema::TEXT | tantivy::schema::STORED);
+        let old = tantivy::Index::create_in_dir(dir.path(), b.build()).expect("old index");
+        let mut writer: tantivy::IndexWriter = old.writer(15_000_000).expect("writer");
+        writer.add_document(tantivy::doc!(title => "old")).expect("add");
+        writer.commit().expect("commit");
+    }
+    let (index, position) = SearchIndex::open(dir.path()).expect("an index with another schema opens");
+    assert_eq!((position, index.len()), (0, 0), "nothing of the old index is trusted");
+    let db = TestDb::demo(Backend::Sqlite).await;
+    rebuild(&index, db.store.as_ref(), &|_, _| {}).await.expect("rebuild");
+    assert_eq!(index.len(), 231);
+    drop(index);
+    assert_eq!(SearchIndex::open(dir.path()).expect("reopen").0.len(), 231);
+}

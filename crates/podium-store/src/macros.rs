@@ -55,6 +55,25 @@ macro_rules! outbox {
     }};
 }
 
+/// Appends one outbox entry per payload in `$payloads` (a slice of strings), all under
+/// `$topic`, inside the transaction `$tx`: a multi-row statement per few thousand entries.
+macro_rules! outbox_each {
+    ($tx:ident, $topic:expr, $payloads:expr, $now:expr) => {{
+        if let Some(lock) = $crate::dialect::Dialect::outbox_lock(&*$tx) {
+            sqlx::query(lock).execute(&mut *$tx).await.map_err($crate::sql::backend)?;
+        }
+        let at = $crate::sql::micros($now);
+        for chunk in $payloads.chunks($crate::sql::rows_per_statement(3)) {
+            let sql = $crate::sql::values_rows("INSERT INTO outbox (topic, payload, created_at)", 3, chunk.len());
+            let mut q = sqlx::query(&sql);
+            for payload in chunk {
+                q = q.bind($topic).bind(payload).bind(at);
+            }
+            q.execute(&mut *$tx).await.map_err($crate::sql::backend)?;
+        }
+    }};
+}
+
 /// Appends an audit entry inside the transaction `$tx`.
 macro_rules! audit {
     ($tx:ident, $entry:expr, $now:expr) => {{
@@ -102,4 +121,4 @@ macro_rules! stock_moved {
     }};
 }
 
-pub(crate) use {audit, outbox, read, stock_moved, write_tx};
+pub(crate) use {audit, outbox, outbox_each, read, stock_moved, write_tx};

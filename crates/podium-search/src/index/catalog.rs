@@ -1,6 +1,7 @@
 //! The in-memory catalogue beside the tantivy index: each product's summary, facet values interned
 //! to small numbers, and the collector that gathers matching keys.
 
+use crate::index::texts::{self, At, Entry, Texts};
 use crate::index::{Extra, Fast, ShipsTo, Summary};
 use podium_domain::licensing::SaleWindow;
 use podium_domain::{Currency, Money};
@@ -59,7 +60,13 @@ pub(crate) struct Compact {
 pub(crate) struct Catalog {
     pub(crate) by_key: HashMap<u64, u32, Fast>,
     pub(crate) compact: Vec<Compact>,
-    pub(crate) summaries: Vec<Option<Summary>>,
+    /// Whether the slot holds a product (freed slots are reused).
+    pub(crate) live: Vec<bool>,
+    /// Each slot's product key, to find its stored document.
+    pub(crate) keys: Vec<u64>,
+    /// Each slot's id, slug and titles (`texts::NONE` past the arena's budget).
+    pub(crate) text_at: Vec<At>,
+    pub(crate) texts: Texts,
     /// Each slot's sale windows, as an index into `window_sets`: products under the same
     /// licence share one list.
     pub(crate) windows: Vec<u32>,
@@ -83,6 +90,10 @@ pub(crate) struct Catalog {
 }
 
 impl Catalog {
+    pub(crate) fn with_text_budget(bytes: usize) -> Catalog {
+        Catalog { texts: Texts::with_budget(bytes), ..Catalog::default() }
+    }
+
     pub(crate) fn len(&self) -> usize {
         self.by_key.len()
     }
@@ -92,8 +103,47 @@ impl Catalog {
         Some((slot, &self.compact[slot as usize]))
     }
 
-    pub(crate) fn summary(&self, slot: u32) -> Option<&Summary> {
-        self.summaries.get(slot as usize).and_then(Option::as_ref)
+    pub(crate) fn is_live(&self, slot: u32) -> bool {
+        self.live.get(slot as usize).copied().unwrap_or(false)
+    }
+
+    /// The summary of the product in `slot`, its numbers and names from the packed side. Its
+    /// id, slug and titles are empty when the texts arena had no room for them; the second
+    /// value says so, and the caller reads them from the stored document.
+    pub(crate) fn summary(&self, slot: u32) -> Option<(Summary, bool)> {
+        if !self.is_live(slot) {
+            return None;
+        }
+        let c = &self.compact[slot as usize];
+        let texts = self.texts.get(self.text_at[slot as usize]);
+        let has_texts = texts.is_some();
+        let Entry { id, slug, titles, fallback } = texts.unwrap_or(Entry {
+            id: String::new(),
+            slug: String::new(),
+            titles: Vec::new(),
+            fallback: Default::default(),
+        });
+        let name = |names: &Names, id: u32| names.names.get(id as usize).cloned().unwrap_or_default();
+        let categories = self
+            .paths
+            .get(c.category as usize)
+            .map_or_else(Vec::new, |path| path.iter().map(|id| name(&self.categories, *id)).collect());
+        let summary = Summary {
+            id,
+            slug,
+            shop: name(&self.shops, c.shop),
+            shop_country: name(&self.countries, c.country),
+            property: name(&self.properties, c.property),
+            categories,
+            price_eur: c.price_eur,
+            created: c.created,
+            in_stock: c.in_stock,
+            titles,
+            fallback,
+            price: None,
+            native: None,
+        };
+        Some((summary, has_texts))
     }
 
     pub(crate) fn window_set(&mut self, windows: Vec<SaleWindow>) -> u32 {
@@ -155,26 +205,38 @@ impl Catalog {
                 Some(slot) => slot,
                 None => {
                     self.compact.push(compact);
-                    self.summaries.push(None);
+                    self.live.push(false);
+                    self.keys.push(key);
+                    self.text_at.push(texts::NONE);
                     self.windows.push(0);
                     (self.compact.len() - 1) as u32
                 }
             },
         };
+        let i = slot as usize;
         self.by_key.insert(key, slot);
-        self.compact[slot as usize] = compact;
-        self.windows[slot as usize] = window_set;
+        self.compact[i] = compact;
+        self.windows[i] = window_set;
+        self.live[i] = true;
+        self.keys[i] = key;
         if extra.explicit.is_empty() {
             self.explicit.remove(&slot);
         } else {
             self.explicit.insert(slot, extra.explicit);
         }
-        self.summaries[slot as usize] = Some(s);
+        self.texts.forget(self.text_at[i]);
+        self.text_at[i] = self.texts.put(&Entry { id: s.id, slug: s.slug, titles: s.titles, fallback: s.fallback });
+        if self.texts.wasteful() {
+            self.texts.compact(&mut self.text_at);
+        }
     }
 
     pub(crate) fn remove(&mut self, key: u64) {
         if let Some(slot) = self.by_key.remove(&key) {
-            self.summaries[slot as usize] = None;
+            let i = slot as usize;
+            self.live[i] = false;
+            self.texts.forget(self.text_at[i]);
+            self.text_at[i] = texts::NONE;
             self.explicit.remove(&slot);
             self.free.push(slot);
         }

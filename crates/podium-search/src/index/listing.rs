@@ -49,7 +49,9 @@ impl SearchIndex {
         let mut pass = pass(&catalog, q, sort, at_us, matches);
         let total = pass.keys.len();
         let order = order(&mut pass, sort, end.min(total), &catalog);
-        Ok(page(&catalog, q, total, pass.facets, &order))
+        let (result, missing) = page(&catalog, q, total, pass.facets, &order);
+        drop(catalog);
+        self.with_texts(result, &missing)
     }
 
     /// A query without search text: every product in the catalogue that the filters keep, as
@@ -62,23 +64,38 @@ impl SearchIndex {
         let key = q.at_us.is_none().then(|| views::key(q, sort));
         if let Some(view) = key.as_deref().and_then(|k| self.views.get(k, generation, at_us)) {
             if end <= view.order.len() || view.order.len() == view.total {
-                return Ok(page(&catalog, q, view.total, view.facets.clone(), &view.order));
+                let (result, missing) = page(&catalog, q, view.total, view.facets.clone(), &view.order);
+                drop(catalog);
+                return self.with_texts(result, &missing);
             }
         }
         let filter = BrowseFilter::new(&catalog, q);
         let matches = (0..catalog.compact.len() as u32)
-            .filter(|slot| catalog.summary(*slot).is_some() && filter.keeps(&catalog, *slot))
+            .filter(|slot| catalog.is_live(*slot) && filter.keeps(&catalog, *slot))
             .map(|slot| (slot, 1.0f32));
         let mut pass = pass(&catalog, q, sort, at_us, matches);
         let total = pass.keys.len();
-        let Some(key) = key else {
-            let order = order(&mut pass, sort, end.min(total), &catalog);
-            return Ok(page(&catalog, q, total, pass.facets, &order));
+        let (result, missing) = match key {
+            None => {
+                let order = order(&mut pass, sort, end.min(total), &catalog);
+                page(&catalog, q, total, pass.facets, &order)
+            }
+            Some(key) => {
+                let depth = total.min(MAX_ORDER).max(end.min(total));
+                let order = order(&mut pass, sort, depth, &catalog);
+                let view = self.views.put(key, total, pass.facets, order, generation, pass.next_change_us);
+                page(&catalog, q, view.total, view.facets.clone(), &view.order)
+            }
         };
-        let depth = total.min(MAX_ORDER).max(end.min(total));
-        let order = order(&mut pass, sort, depth, &catalog);
-        let view = self.views.put(key, total, pass.facets, order, generation, pass.next_change_us);
-        Ok(page(&catalog, q, view.total, view.facets.clone(), &view.order))
+        drop(catalog);
+        self.with_texts(result, &missing)
+    }
+
+    /// The result with the texts of hits the catalogue keeps no texts for (past its arena's
+    /// budget) read from their stored documents.
+    fn with_texts(&self, mut result: SearchResult, missing: &[(usize, u64)]) -> Result<SearchResult, SearchError> {
+        result.hits = self.filled(result.hits, missing)?;
+        Ok(result)
     }
 }
 
@@ -196,20 +213,27 @@ fn order(pass: &mut Pass, sort: Sort, end: usize, catalog: &Catalog) -> Vec<u32>
     }
 }
 
-/// The page `q` asks for out of `order`, each hit priced as the query prices it.
-fn page(catalog: &Catalog, q: &SearchQuery, total: usize, facets: Facets, order: &[u32]) -> SearchResult {
+/// The page `q` asks for out of `order`, each hit priced as the query prices it, and the hits
+/// (position, product key) whose texts are to be read from the stored documents.
+fn page(
+    catalog: &Catalog,
+    q: &SearchQuery,
+    total: usize,
+    facets: Facets,
+    order: &[u32],
+) -> (SearchResult, Vec<(usize, u64)>) {
     let pricer = ListingPricer::new(q.pricing.as_ref(), catalog);
-    let hits = order
-        .iter()
-        .skip(q.offset)
-        .take(q.limit)
-        .filter_map(|&slot| {
-            let mut s = catalog.summary(slot)?.clone();
-            let c = &catalog.compact[slot as usize];
-            s.price = pricer.money(pricer.price(catalog, slot, c));
-            s.native = (c.native != i64::MAX).then(|| Money::new(c.native, c.native_currency));
-            Some(s)
-        })
-        .collect();
-    SearchResult { total, hits, facets }
+    let mut missing = Vec::new();
+    let mut hits = Vec::with_capacity(q.limit.min(order.len()));
+    for &slot in order.iter().skip(q.offset).take(q.limit) {
+        let Some((mut s, has_texts)) = catalog.summary(slot) else { continue };
+        let c = &catalog.compact[slot as usize];
+        s.price = pricer.money(pricer.price(catalog, slot, c));
+        s.native = (c.native != i64::MAX).then(|| Money::new(c.native, c.native_currency));
+        if !has_texts {
+            missing.push((hits.len(), catalog.keys[slot as usize]));
+        }
+        hits.push(s);
+    }
+    (SearchResult { total, hits, facets }, missing)
 }

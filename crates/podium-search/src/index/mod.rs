@@ -84,9 +84,11 @@ pub(crate) struct Fields {
     pub(crate) shop_country: Field,
 }
 
+/// A text field: terms with their frequencies (for BM25). No positions: Podium runs no phrase
+/// queries, and recording them cost about a fifth of index build time.
 pub(crate) fn text(analyzer: &str) -> TextOptions {
     TextOptions::default().set_indexing_options(
-        TextFieldIndexing::default().set_tokenizer(analyzer).set_index_option(IndexRecordOption::WithFreqsAndPositions),
+        TextFieldIndexing::default().set_tokenizer(analyzer).set_index_option(IndexRecordOption::WithFreqs),
     )
 }
 
@@ -203,7 +205,13 @@ pub struct SearchIndex {
     /// made under the read lock knows which catalogue it describes.
     pub(crate) generation: Arc<AtomicU64>,
     pub(crate) views: Arc<views::Views>,
+    /// Bytes of ids, slugs and titles the catalogue keeps in memory (see [`texts`]).
+    pub(crate) text_budget: usize,
 }
+
+/// The default for [`SearchIndex::with_text_budget`]: every product's texts up to about
+/// 200,000 products; beyond, page hits read theirs from the stored documents.
+pub const TEXT_BUDGET: usize = 64 << 20;
 
 impl SearchIndex {
     /// Opens the index in `dir`, creating it when absent. Returns the index and the outbox
@@ -212,7 +220,21 @@ impl SearchIndex {
         std::fs::create_dir_all(dir).map_err(|e| SearchError::Directory(format!("{}: {e}", dir.display())))?;
         let (schema, fields) = schema();
         let mmap = tantivy::directory::MmapDirectory::open(dir).map_err(|e| SearchError::Directory(e.to_string()))?;
-        let index = Index::open_or_create(mmap, schema.clone())?;
+        let index = match Index::open_or_create(mmap, schema.clone()) {
+            Ok(index) => index,
+            // Written by a Podium whose documents had other fields: the index is derived from
+            // the database, so it is emptied here and rebuilt by the caller.
+            Err(tantivy::TantivyError::SchemaError(e)) => {
+                tracing::info!(dir = %dir.display(), error = %e, "the search index has another schema; starting it afresh");
+                let gone = |e: std::io::Error| SearchError::Directory(format!("{}: {e}", dir.display()));
+                std::fs::remove_dir_all(dir).map_err(gone)?;
+                std::fs::create_dir_all(dir).map_err(gone)?;
+                let mmap =
+                    tantivy::directory::MmapDirectory::open(dir).map_err(|e| SearchError::Directory(e.to_string()))?;
+                Index::create(mmap, schema, tantivy::IndexSettings::default())?
+            }
+            Err(e) => return Err(e.into()),
+        };
         Self::from_index(index, fields)
     }
 
@@ -235,14 +257,27 @@ impl SearchIndex {
             catalog: Arc::new(RwLock::new(Catalog::default())),
             generation: Arc::new(AtomicU64::new(0)),
             views: Arc::new(views::Views::default()),
+            text_budget: TEXT_BUDGET,
         };
         this.load_summaries()?;
         Ok((this, position))
     }
 
+    /// The same index keeping at most `bytes` of product ids, slugs and titles in memory, in
+    /// an in-memory catalogue of its own loaded from the stored documents (clones made before
+    /// keep theirs).
+    pub fn with_text_budget(mut self, bytes: usize) -> Result<SearchIndex, SearchError> {
+        self.text_budget = bytes;
+        self.catalog = Arc::new(RwLock::new(Catalog::with_text_budget(bytes)));
+        self.generation = Arc::new(AtomicU64::new(0));
+        self.views = Arc::new(views::Views::default());
+        self.load_summaries()?;
+        Ok(self)
+    }
+
     fn load_summaries(&self) -> Result<(), SearchError> {
         let searcher = self.reader.searcher();
-        let mut catalog = Catalog::default();
+        let mut catalog = Catalog::with_text_budget(self.text_budget);
         for segment in searcher.segment_readers() {
             let store = segment.get_store_reader(64).map_err(|e| SearchError::Directory(e.to_string()))?;
             for doc_id in segment.doc_ids_alive() {
@@ -388,7 +423,7 @@ impl SearchIndex {
         writer.delete_all_documents()?;
         drop(writer);
         let mut catalog = self.catalog.write().map_err(poisoned)?;
-        *catalog = Catalog::default();
+        *catalog = Catalog::with_text_budget(self.text_budget);
         self.changed();
         Ok(())
     }
@@ -450,20 +485,68 @@ impl SearchIndex {
         hits.sort_by(|a, b| b.1.total_cmp(&a.1).then(a.0.cmp(&b.0)));
         let catalog = self.catalog.read().map_err(poisoned)?;
         let now = licensing::micros(time::OffsetDateTime::now_utc());
-        Ok(hits
+        let mut missing = Vec::new();
+        let mut out = Vec::with_capacity(limit);
+        for (key, slot) in hits
             .into_iter()
-            .filter_map(|(k, _)| catalog.get(k))
-            .filter(|(_, c)| country.is_none_or(|to| catalog.ship_sets[c.ships_to as usize].covers(to)))
-            .map(|(slot, _)| slot)
-            .filter(|slot| on_sale(catalog.windows_of(*slot), country, now))
-            .filter_map(|slot| catalog.summary(slot))
+            .filter_map(|(k, _)| Some((k, catalog.get(k)?)))
+            .filter(|(_, (_, c))| country.is_none_or(|to| catalog.ship_sets[c.ships_to as usize].covers(to)))
+            .map(|(k, (slot, _))| (k, slot))
+            .filter(|(_, slot)| on_sale(catalog.windows_of(*slot), country, now))
             .take(limit)
-            .cloned()
-            .collect())
+        {
+            let Some((s, has_texts)) = catalog.summary(slot) else { continue };
+            if !has_texts {
+                missing.push((out.len(), key));
+            }
+            out.push(s);
+        }
+        drop(catalog);
+        self.filled(out, &missing)
+    }
+
+    /// Reads the id, slug and titles of the hits at the given positions (with their product
+    /// keys) from their stored documents: one term query for all of them, then one stored
+    /// document each.
+    pub(crate) fn fill_texts(&self, hits: &mut [Summary], missing: &[(usize, u64)]) -> Result<(), SearchError> {
+        let searcher = self.reader.searcher();
+        let terms = missing.iter().map(|(_, k)| Term::from_field_u64(self.fields.key, *k));
+        let query = tantivy::query::TermSetQuery::new(terms);
+        let docs = searcher.search(&query, &tantivy::collector::DocSetCollector)?;
+        for address in docs {
+            let doc: TantivyDocument = searcher.doc(address)?;
+            let Some((stored, _)) =
+                doc.get_first(self.fields.summary).and_then(|v| v.as_str()).and_then(decode_summary)
+            else {
+                continue;
+            };
+            let key = key_of(&stored.id);
+            for (i, _) in missing.iter().filter(|(_, k)| *k == key) {
+                if let Some(hit) = hits.get_mut(*i) {
+                    hit.id = stored.id.clone();
+                    hit.slug = stored.slug.clone();
+                    hit.titles = stored.titles.clone();
+                    hit.fallback = stored.fallback;
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// The hits with their texts filled in; a hit whose document went away meanwhile (the
+    /// product was removed between the two reads) is left out rather than shown without a
+    /// name or link.
+    pub(crate) fn filled(&self, mut hits: Vec<Summary>, missing: &[(usize, u64)]) -> Result<Vec<Summary>, SearchError> {
+        if !missing.is_empty() {
+            self.fill_texts(&mut hits, missing)?;
+            hits.retain(|h| !h.id.is_empty());
+        }
+        Ok(hits)
     }
 }
 mod catalog;
 mod listing;
 mod ranking;
 mod summary;
+mod texts;
 mod views;

@@ -1,7 +1,7 @@
 //! Submissions for approval: created, listed, moved from stage to stage with their history and
 //! attachments, and a product marked approved when the last stage says yes.
 
-use crate::macros::{audit, outbox, read, write_tx};
+use crate::macros::{audit, outbox, outbox_each, read, write_tx};
 use crate::sql::{backend, conflict, micros, new_id, SqlStore};
 use podium_app::licensing::{
     AttachmentBlob, LicensingStore, NewEvent, NewSubmission, SubmissionFilter, SubmissionRecord, Transition,
@@ -148,9 +148,8 @@ impl SqlStore {
                     q = q.bind(id);
                 }
                 q.execute(&mut *tx).await.map_err(backend)?;
-                for id in chunk {
-                    outbox!(tx, "product.changed", serde_json::json!({"id": id}).to_string(), at);
-                }
+                let payloads: Vec<String> = chunk.iter().map(|id| serde_json::json!({"id": id}).to_string()).collect();
+                outbox_each!(tx, "product.changed", payloads, at);
             });
         }
         Ok(())
