@@ -89,3 +89,19 @@ fi
 RSS_AFTER=$(awk '/VmRSS/ {print $2}' "/proc/$PID/status")
 split_after=$(awk '/RssAnon|RssFile/ {printf "%s %d MiB  ", $1, $2 / 1024}' "/proc/$PID/status")
 echo "server memory: idle $((RSS_IDLE / 1024)) MiB (${split_idle% }), after the run $((RSS_AFTER / 1024)) MiB (${split_after% })"
+
+# The same searches on a node without its response cache: every request runs the query.
+kill $PID; wait $PID 2>/dev/null || true
+"$BIN" serve --database-url "$URL" --addr "127.0.0.1:$PORT" --data-dir "$DIR/data" --no-response-cache >"$DIR/serve-uncached.log" 2>&1 &
+PID=$!
+for _ in $(seq 3000); do curl -fs "http://127.0.0.1:$PORT/readyz" >/dev/null && break; sleep 0.02; done
+sleep 1
+report "search, 1 client, no response cache" 1 "$DIR/queries.lua"
+report "search, 32 connections, no response cache" 32 "$DIR/queries.lua"
+report "listing's first page, 32, no response cache" 32 "/api/v1/products?per_page=20"
+T0=$(awk '{print $14 + $15}' "/proc/$PID/stat")
+N=$(wrk -t2 -c32 -d"$DURATION" -s "$DIR/queries.lua" "http://127.0.0.1:$PORT" | awk '/requests in/ {print $1}')
+T1=$(awk '{print $14 + $15}' "/proc/$PID/stat")
+echo "search CPU per request, no response cache: $(awk -v t=$((T1 - T0)) -v n="$N" -v hz="$(getconf CLK_TCK)" 'BEGIN {printf "%.2f ms", t / hz * 1000 / n}')"
+split_after=$(awk '/RssAnon|RssFile/ {printf "%s %d MiB  ", $1, $2 / 1024}' "/proc/$PID/status")
+echo "uncached node's memory after the run: $(( $(awk '/VmRSS/ {print $2}' "/proc/$PID/status") / 1024 )) MiB (${split_after% })"

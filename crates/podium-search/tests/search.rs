@@ -465,3 +465,59 @@ async fn an_index_written_with_another_schema_starts_afresh_and_rebuilds() {
     drop(index);
     assert_eq!(SearchIndex::open(dir.path()).expect("reopen").0.len(), 231);
 }
+
+/// Hits find their catalogue slot through each segment's document map; after products come,
+/// go (their slots freed) and come again (taking those slots), a followed index must answer
+/// exactly as one rebuilt from scratch.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_followed_index_answers_as_a_rebuilt_one_after_products_come_and_go() {
+    let (db, index) = demo_index(Backend::Sqlite).await;
+    let store: Arc<dyn Store> = db.dyn_store();
+    let follower = Follower::new(Arc::new(index), store.outbox_head().await.expect("head"));
+    let (shop, property) = shop_and_property(store.as_ref()).await;
+    let now = time::OffsetDateTime::now_utc();
+    let save = |products: Vec<NewProduct>| {
+        let store = store.clone();
+        let shop = shop.clone();
+        async move {
+            let saved = store.save_products(&shop, products, &|_| {}).await.expect("save");
+            let ids: Vec<String> = saved.into_iter().map(|p| p.id).collect();
+            store.mark_approved(&ids, now).await.expect("approve");
+        }
+    };
+    save(
+        (0..30)
+            .map(|i| new_product(&shop, &property, &format!("replica-{i}"), &format!("Medal replica {i}")))
+            .collect(),
+    )
+    .await;
+    follower.step(store.as_ref()).await.expect("catch up");
+    // Twelve go back to draft: off the index, their slots free.
+    save(
+        (0..12)
+            .map(|i| {
+                let mut p = new_product(&shop, &property, &format!("replica-{i}"), &format!("Medal replica {i}"));
+                p.status = ProductStatus::Draft;
+                p
+            })
+            .collect(),
+    )
+    .await;
+    follower.step(store.as_ref()).await.expect("catch up");
+    save((0..20).map(|i| new_product(&shop, &property, &format!("pin-{i}"), &format!("Medal pin {i}"))).collect())
+        .await;
+    follower.step(store.as_ref()).await.expect("catch up");
+    let fresh = SearchIndex::in_memory().expect("index");
+    rebuild(&fresh, store.as_ref(), &|_, _| {}).await.expect("rebuild");
+    let found = |index: &SearchIndex, q: &str| {
+        let r = index.search(&SearchQuery { q: q.into(), limit: 1000, ..Default::default() }).expect("search");
+        let mut ids: Vec<String> = r.hits.iter().map(|h| format!("{} {}", h.id, h.title(Lang::En))).collect();
+        ids.sort();
+        (r.total, ids)
+    };
+    for q in ["medal", "replica", "pin", "snowflake", ""] {
+        assert_eq!(found(&follower.index, q), found(&fresh, q), "{q:?}");
+    }
+    assert_eq!(found(&follower.index, "replica").0, 18);
+    assert_eq!(found(&follower.index, "medal").0, 38);
+}

@@ -43,9 +43,10 @@ impl SearchIndex {
         }
         let query = BooleanQuery::new(clauses);
         let searcher = self.reader.searcher();
-        let hits = searcher.search(&query, &KeyCollector { scoring: sort == Sort::Relevance })?;
+        let collector = KeyCollector { scoring: sort == Sort::Relevance, slots: self.doc_slots()? };
+        let hits = searcher.search(&query, &collector)?;
         let catalog = self.catalog.read().map_err(poisoned)?;
-        let matches = hits.into_iter().filter_map(|(key, score)| Some((catalog.get(key)?.0, score)));
+        let matches = hits.into_iter().filter_map(|(key, score, hint)| Some((catalog.slot_of(key, hint)?, score)));
         let mut pass = pass(&catalog, q, sort, at_us, matches);
         let total = pass.keys.len();
         let order = order(&mut pass, sort, end.min(total), &catalog);
@@ -231,7 +232,7 @@ fn page(
         s.price = pricer.money(pricer.price(catalog, slot, c));
         s.native = (c.native != i64::MAX).then(|| Money::new(c.native, c.native_currency));
         if !has_texts {
-            missing.push((hits.len(), catalog.keys[slot as usize]));
+            missing.push((hits.len(), c.key));
         }
         hits.push(s);
     }

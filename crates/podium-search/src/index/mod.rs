@@ -207,6 +207,8 @@ pub struct SearchIndex {
     pub(crate) views: Arc<views::Views>,
     /// Bytes of ids, slugs and titles the catalogue keeps in memory (see [`texts`]).
     pub(crate) text_budget: usize,
+    /// Each searchable segment's document → catalogue slot map (see [`DocSlots`]).
+    pub(crate) slots: Arc<RwLock<DocSlots>>,
 }
 
 /// The default for [`SearchIndex::with_text_budget`]: every product's texts up to about
@@ -258,6 +260,7 @@ impl SearchIndex {
             generation: Arc::new(AtomicU64::new(0)),
             views: Arc::new(views::Views::default()),
             text_budget: TEXT_BUDGET,
+            slots: Arc::new(RwLock::new(DocSlots::default())),
         };
         this.load_summaries()?;
         Ok((this, position))
@@ -271,6 +274,7 @@ impl SearchIndex {
         self.catalog = Arc::new(RwLock::new(Catalog::with_text_budget(bytes)));
         self.generation = Arc::new(AtomicU64::new(0));
         self.views = Arc::new(views::Views::default());
+        self.slots = Arc::new(RwLock::new(DocSlots::default()));
         self.load_summaries()?;
         Ok(self)
     }
@@ -292,6 +296,33 @@ impl SearchIndex {
         let mut current = self.catalog.write().map_err(poisoned)?;
         *current = catalog;
         self.changed();
+        drop(current);
+        self.refresh_slots(true)
+    }
+
+    /// The document → slot maps of the searchable segments, for one query.
+    pub(crate) fn doc_slots(&self) -> Result<DocSlots, SearchError> {
+        Ok(self.slots.read().map_err(poisoned)?.clone())
+    }
+
+    /// Builds the document → slot maps of segments that have none (all of them when `all`:
+    /// the catalogue was rebuilt) and drops those of segments gone (merged). Called once the
+    /// catalogue holds what the segments hold.
+    fn refresh_slots(&self, all: bool) -> Result<(), SearchError> {
+        let searcher = self.reader.searcher();
+        let known = self.doc_slots()?;
+        let mut fresh = DocSlots::default();
+        let catalog = self.catalog.read().map_err(poisoned)?;
+        for segment in searcher.segment_readers() {
+            let id = segment.segment_id();
+            let slots = match known.get(&id) {
+                Some(slots) if !all => slots.clone(),
+                _ => doc_slots(segment, &catalog)?,
+            };
+            fresh.insert(id, slots);
+        }
+        drop(catalog);
+        *self.slots.write().map_err(poisoned)? = fresh;
         Ok(())
     }
 
@@ -401,7 +432,7 @@ impl SearchIndex {
                 }
             }
         }
-        self.commit(position)?;
+        self.commit_only(position)?;
         let mut catalog = self.catalog.write().map_err(poisoned)?;
         for id in deleted {
             catalog.remove(key_of(id));
@@ -414,7 +445,8 @@ impl SearchIndex {
         }
         // Even an empty batch (trade rules, a shop's rounding) changes what listings show.
         self.changed();
-        Ok(())
+        drop(catalog);
+        self.refresh_slots(false)
     }
 
     /// Removes every document (before a rebuild).
@@ -451,7 +483,14 @@ impl SearchIndex {
         Ok(())
     }
 
+    /// Commits what was added, with `position` as the outbox position caught up to; the
+    /// catalogue must already hold it (as [`Self::add_uncommitted`] leaves it).
     pub fn commit(&self, position: i64) -> Result<(), SearchError> {
+        self.commit_only(position)?;
+        self.refresh_slots(false)
+    }
+
+    fn commit_only(&self, position: i64) -> Result<(), SearchError> {
         let mut writer = self.writer.lock().map_err(|_| SearchError::Directory("index writer poisoned".into()))?;
         let mut prepared = writer.prepare_commit()?;
         prepared.set_payload(&position.to_string());
@@ -481,7 +520,7 @@ impl SearchIndex {
     pub fn suggest(&self, q: &str, country: Option<Country>, limit: usize) -> Result<Vec<Summary>, SearchError> {
         let Some(query) = self.text_query(q.trim(), true) else { return Ok(Vec::new()) };
         let searcher = self.reader.searcher();
-        let mut hits = searcher.search(&query, &KeyCollector { scoring: true })?;
+        let mut hits = searcher.search(&query, &KeyCollector { scoring: true, slots: self.doc_slots()? })?;
         hits.sort_by(|a, b| b.1.total_cmp(&a.1).then(a.0.cmp(&b.0)));
         let catalog = self.catalog.read().map_err(poisoned)?;
         let now = licensing::micros(time::OffsetDateTime::now_utc());
@@ -489,7 +528,10 @@ impl SearchIndex {
         let mut out = Vec::with_capacity(limit);
         for (key, slot) in hits
             .into_iter()
-            .filter_map(|(k, _)| Some((k, catalog.get(k)?)))
+            .filter_map(|(k, _, hint)| {
+                let slot = catalog.slot_of(k, hint)?;
+                Some((k, (slot, &catalog.compact[slot as usize])))
+            })
             .filter(|(_, (_, c))| country.is_none_or(|to| catalog.ship_sets[c.ships_to as usize].covers(to)))
             .map(|(k, (slot, _))| (k, slot))
             .filter(|(_, slot)| on_sale(catalog.windows_of(*slot), country, now))
