@@ -417,6 +417,9 @@ async fn run(command: Command) -> Result<()> {
             .await
             .context("reindexing failed")?;
             bar.finish_and_clear();
+            // A node started on this directory now trusts the index instead of building it again.
+            let (marker, database) = serve::index_marker(store.as_ref(), &data_dir).await?;
+            std::fs::write(&marker, database).with_context(|| format!("cannot write {}", marker.display()))?;
             let secs = started.elapsed().as_secs_f64();
             println!(
                 "indexed {} products in {secs:.2} s ({:.0} per second), current to outbox position {position}",

@@ -271,6 +271,17 @@ async fn add_synthetic(store: &dyn podium_app::Store, wanted: usize, now: time::
     Ok(())
 }
 
+/// The file beside the index that names the database and the document format it was built
+/// from, and what it should say for `store`.
+pub async fn index_marker(store: &dyn podium_app::Store, data_dir: &Path) -> Result<(std::path::PathBuf, String)> {
+    let database = format!(
+        "{} index-format {}",
+        store.database_id().await.context("cannot read the database identity")?,
+        podium_search::INDEX_FORMAT
+    );
+    Ok((data_dir.join("search-database"), database))
+}
+
 /// Opens this node's index in `data_dir/search` and brings it up to date: a full build when it
 /// is new, otherwise a catch-up from the outbox position it last committed.
 pub async fn open_search(store: &dyn podium_app::Store, data_dir: &Path) -> Result<Arc<podium_search::Follower>> {
@@ -279,12 +290,7 @@ pub async fn open_search(store: &dyn podium_app::Store, data_dir: &Path) -> Resu
         .with_context(|| format!("cannot open the search index in {} (is another podium using it?)", dir.display()))?;
     // An index built from another database (a demo file deleted and created again, another URL)
     // or by a binary that stored documents differently is rebuilt rather than trusted.
-    let marker = data_dir.join("search-database");
-    let database = format!(
-        "{} index-format {}",
-        store.database_id().await.context("cannot read the database identity")?,
-        podium_search::INDEX_FORMAT
-    );
+    let (marker, database) = index_marker(store, data_dir).await?;
     let same_database = std::fs::read_to_string(&marker).is_ok_and(|m| m.trim() == database);
     if !same_database && !index.is_empty() {
         tracing::info!("the search index was built from another database; rebuilding it");

@@ -276,6 +276,9 @@ async fn reindex_rebuilds_the_search_index_from_the_database() {
     assert_eq!(code, 0, "{err}");
     assert!(out.starts_with("indexed 231 products in "), "the approved demo products: {out}");
     assert!(data.path().join("search").join("meta.json").exists(), "the index lives in the data directory");
+    // The marker a starting node checks names this database and format: it will not rebuild.
+    let marker = std::fs::read_to_string(data.path().join("search-database")).expect("marker written");
+    assert!(marker.contains(&format!("index-format {}", podium_search::INDEX_FORMAT)), "{marker}");
 }
 
 /// The shop's products in a comparable form (translation order is not part of the record's meaning).

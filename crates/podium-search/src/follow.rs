@@ -34,16 +34,22 @@ pub async fn rebuild(
     let ids = store.live_product_ids().await?;
     let total = ids.len() as u64;
     let mut done = 0u64;
-    // Loading a chunk from the database overlaps with turning the previous one into documents
-    // on a blocking thread (and tantivy indexing on its own), which keeps both cores busy.
+    // Loading chunks from the database overlaps with turning the previous ones into documents
+    // on a blocking thread (and tantivy indexing on its own thread). Two chunks are read at a
+    // time, on two of the pool's connections, so the database's side of reading runs on both
+    // cores too.
     let mut pending: Option<tokio::task::JoinHandle<Result<(), SearchError>>> = None;
-    for chunk in ids.chunks(1000) {
-        let page = store.products_by_ids(chunk).await?;
+    let chunks: Vec<&[String]> = ids.chunks(1000).collect();
+    for pair in chunks.chunks(2) {
+        let (first, second) = (pair[0], pair.get(1).copied().unwrap_or(&[]));
+        let (a, b) = tokio::join!(store.products_by_ids(first), store.products_by_ids(second));
+        let mut page = a?;
+        page.extend(b?);
         if let Some(previous) = pending.take() {
             previous.await.map_err(|e| SearchError::Directory(e.to_string()))??;
             progress(done, total);
         }
-        done += chunk.len() as u64;
+        done += (first.len() + second.len()) as u64;
         let (index, rates, tree) = (index.clone(), rates.clone(), tree.clone());
         pending = Some(tokio::task::spawn_blocking(move || {
             index.add_uncommitted(&page, &rates, &|slug: &str| tree.path(slug))

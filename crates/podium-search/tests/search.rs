@@ -467,12 +467,20 @@ async fn an_index_written_with_another_schema_starts_afresh_and_rebuilds() {
 }
 
 /// Hits find their catalogue slot through each segment's document map; after products come,
-/// go (their slots freed) and come again (taking those slots), a followed index must answer
-/// exactly as one rebuilt from scratch.
+/// go (their slots freed), change (their old documents deleted) and come again (taking freed
+/// slots), a followed index must answer exactly as one rebuilt from scratch, with room in
+/// memory for few products' texts (the rest read from their live stored documents) or for all.
 #[tokio::test(flavor = "multi_thread")]
 async fn a_followed_index_answers_as_a_rebuilt_one_after_products_come_and_go() {
+    for budget in [2_000, podium_search::TEXT_BUDGET] {
+        followed_against_rebuilt(budget).await;
+    }
+}
+
+async fn followed_against_rebuilt(budget: usize) {
     let (db, index) = demo_index(Backend::Sqlite).await;
     let store: Arc<dyn Store> = db.dyn_store();
+    let index = index.with_text_budget(budget).expect("budget");
     let follower = Follower::new(Arc::new(index), store.outbox_head().await.expect("head"));
     let (shop, property) = shop_and_property(store.as_ref()).await;
     let now = time::OffsetDateTime::now_utc();
@@ -504,6 +512,14 @@ async fn a_followed_index_answers_as_a_rebuilt_one_after_products_come_and_go() 
     )
     .await;
     follower.step(store.as_ref()).await.expect("catch up");
+    // The rest change their titles: new documents, the old ones deleted.
+    save(
+        (12..30)
+            .map(|i| new_product(&shop, &property, &format!("replica-{i}"), &format!("Medal replica {i}, boxed")))
+            .collect(),
+    )
+    .await;
+    follower.step(store.as_ref()).await.expect("catch up");
     save((0..20).map(|i| new_product(&shop, &property, &format!("pin-{i}"), &format!("Medal pin {i}"))).collect())
         .await;
     follower.step(store.as_ref()).await.expect("catch up");
@@ -515,9 +531,10 @@ async fn a_followed_index_answers_as_a_rebuilt_one_after_products_come_and_go() 
         ids.sort();
         (r.total, ids)
     };
-    for q in ["medal", "replica", "pin", "snowflake", ""] {
+    for q in ["medal", "replica", "boxed", "pin", "snowflake", ""] {
         assert_eq!(found(&follower.index, q), found(&fresh, q), "{q:?}");
     }
     assert_eq!(found(&follower.index, "replica").0, 18);
+    assert_eq!(found(&follower.index, "boxed").0, 18, "the changed titles, not the old ones");
     assert_eq!(found(&follower.index, "medal").0, 38);
 }

@@ -2,7 +2,7 @@
 //! to small numbers, and the collector that gathers matching keys.
 
 use crate::index::texts::{self, At, Entry, Texts};
-use crate::index::{Extra, Fast, ShipsTo, Summary};
+use crate::index::{poisoned, Extra, Fast, SearchError, SearchIndex, ShipsTo, Summary};
 use podium_domain::licensing::SaleWindow;
 use podium_domain::{Currency, Money};
 use std::collections::{BTreeMap, HashMap};
@@ -270,6 +270,34 @@ impl Catalog {
     }
 }
 
+impl SearchIndex {
+    /// The document → slot maps of the searchable segments, for one query.
+    pub(crate) fn doc_slots(&self) -> Result<DocSlots, SearchError> {
+        Ok(self.slots.read().map_err(poisoned)?.clone())
+    }
+
+    /// Builds the document → slot maps of segments that have none (all of them when `all`:
+    /// the catalogue was rebuilt) and drops those of segments gone (merged). Called once the
+    /// catalogue holds what the segments hold.
+    pub(crate) fn refresh_slots(&self, all: bool) -> Result<(), SearchError> {
+        let searcher = self.reader.searcher();
+        let known = self.doc_slots()?;
+        let mut fresh = DocSlots::default();
+        let catalog = self.catalog.read().map_err(poisoned)?;
+        for segment in searcher.segment_readers() {
+            let id = segment.segment_id();
+            let slots = match known.get(&id) {
+                Some(slots) if !all => slots.clone(),
+                _ => doc_slots(segment, &catalog)?,
+            };
+            fresh.insert(id, slots);
+        }
+        drop(catalog);
+        *self.slots.write().map_err(poisoned)? = fresh;
+        Ok(())
+    }
+}
+
 /// Gathers every hit as (product key, score, slot hint).
 pub(crate) struct KeyCollector {
     /// False for sorts that ignore relevance: tantivy then skips computing scores.
@@ -315,5 +343,13 @@ impl SegmentCollector for KeySegment {
 
     fn harvest(self) -> Self::Fruit {
         self.hits
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn a_products_numbers_fit_one_cache_line() {
+        assert!(std::mem::size_of::<super::Compact>() <= 64, "{}", std::mem::size_of::<super::Compact>());
     }
 }

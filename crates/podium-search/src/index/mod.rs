@@ -1,7 +1,10 @@
-//! The per-node product index. Documents carry the searchable text and the filter terms; a
-//! numeric key links each hit to an in-memory summary used for facets, sorting and the
-//! shop-diversity re-rank, so a query touches no stored documents. It never decides who may
-//! see a product or where it sells: app's storefront and domain's licensing rules do.
+//! The per-node product index. Documents carry the searchable text and the filter terms; each
+//! hit maps (through its segment's document map, else its numeric key) to a slot of the
+//! in-memory catalogue, whose packed numbers serve facets, sorting and the shop-diversity
+//! re-rank, so counting matches touches no stored document. A page's ids, slugs and titles
+//! come from the catalogue's text arena, or from the stored documents for products past its
+//! byte budget. It never decides who may see a product or where it sells: app's storefront and
+//! domain's licensing rules do.
 
 use std::collections::BTreeMap;
 use std::path::Path;
@@ -209,10 +212,13 @@ pub struct SearchIndex {
     pub(crate) text_budget: usize,
     /// Each searchable segment's document → catalogue slot map (see [`DocSlots`]).
     pub(crate) slots: Arc<RwLock<DocSlots>>,
+    /// Where the index lives on disk (`None` in memory).
+    pub(crate) dir: Option<Arc<Path>>,
 }
 
 /// The default for [`SearchIndex::with_text_budget`]: every product's texts up to about
-/// 200,000 products; beyond, page hits read theirs from the stored documents.
+/// 175,000 of the demo's products (titles in five languages); beyond, page hits read theirs
+/// from the stored documents.
 pub const TEXT_BUDGET: usize = 64 << 20;
 
 impl SearchIndex {
@@ -237,16 +243,16 @@ impl SearchIndex {
             }
             Err(e) => return Err(e.into()),
         };
-        Self::from_index(index, fields)
+        Self::from_index(index, fields, Some(dir))
     }
 
     /// An index held in memory, for tests and throwaway nodes.
     pub fn in_memory() -> Result<SearchIndex, SearchError> {
         let (schema, fields) = schema();
-        Ok(Self::from_index(Index::create_in_ram(schema), fields)?.0)
+        Ok(Self::from_index(Index::create_in_ram(schema), fields, None)?.0)
     }
 
-    fn from_index(index: Index, fields: Fields) -> Result<(SearchIndex, i64), SearchError> {
+    fn from_index(index: Index, fields: Fields, dir: Option<&Path>) -> Result<(SearchIndex, i64), SearchError> {
         analysis::register(&index);
         let writer = index.writer_with_num_threads(1, 50_000_000)?;
         let reader = index.reader_builder().reload_policy(tantivy::ReloadPolicy::Manual).try_into()?;
@@ -261,6 +267,7 @@ impl SearchIndex {
             views: Arc::new(views::Views::default()),
             text_budget: TEXT_BUDGET,
             slots: Arc::new(RwLock::new(DocSlots::default())),
+            dir: dir.map(Arc::from),
         };
         this.load_summaries()?;
         Ok((this, position))
@@ -280,7 +287,16 @@ impl SearchIndex {
     }
 
     fn load_summaries(&self) -> Result<(), SearchError> {
-        let searcher = self.reader.searcher();
+        // On disk, the stored documents are read through mappings of their own, unmapped when
+        // the load is done: every document is read once here and rarely after, and through
+        // the node's own mappings their pages stayed resident (170 MiB at a million products).
+        let loader = match &self.dir {
+            Some(dir) => Some(
+                Index::open_in_dir(dir)?.reader_builder().reload_policy(tantivy::ReloadPolicy::Manual).try_into()?,
+            ),
+            None => None,
+        };
+        let searcher = loader.as_ref().unwrap_or(&self.reader).searcher();
         let mut catalog = Catalog::with_text_budget(self.text_budget);
         for segment in searcher.segment_readers() {
             let store = segment.get_store_reader(64).map_err(|e| SearchError::Directory(e.to_string()))?;
@@ -293,37 +309,20 @@ impl SearchIndex {
                 }
             }
         }
+        let with_texts = catalog.text_at.iter().zip(&catalog.live).filter(|(at, live)| **live && **at != texts::NONE);
+        tracing::info!(
+            products = catalog.len(),
+            texts_in_memory = with_texts.count(),
+            text_bytes = catalog.texts.bytes(),
+            "search catalogue loaded"
+        );
+        drop(searcher);
+        drop(loader);
         let mut current = self.catalog.write().map_err(poisoned)?;
         *current = catalog;
         self.changed();
         drop(current);
         self.refresh_slots(true)
-    }
-
-    /// The document → slot maps of the searchable segments, for one query.
-    pub(crate) fn doc_slots(&self) -> Result<DocSlots, SearchError> {
-        Ok(self.slots.read().map_err(poisoned)?.clone())
-    }
-
-    /// Builds the document → slot maps of segments that have none (all of them when `all`:
-    /// the catalogue was rebuilt) and drops those of segments gone (merged). Called once the
-    /// catalogue holds what the segments hold.
-    fn refresh_slots(&self, all: bool) -> Result<(), SearchError> {
-        let searcher = self.reader.searcher();
-        let known = self.doc_slots()?;
-        let mut fresh = DocSlots::default();
-        let catalog = self.catalog.read().map_err(poisoned)?;
-        for segment in searcher.segment_readers() {
-            let id = segment.segment_id();
-            let slots = match known.get(&id) {
-                Some(slots) if !all => slots.clone(),
-                _ => doc_slots(segment, &catalog)?,
-            };
-            fresh.insert(id, slots);
-        }
-        drop(catalog);
-        *self.slots.write().map_err(poisoned)? = fresh;
-        Ok(())
     }
 
     /// Marks the catalogue changed: kept views describe it no longer. Called with the
@@ -545,45 +544,6 @@ impl SearchIndex {
         }
         drop(catalog);
         self.filled(out, &missing)
-    }
-
-    /// Reads the id, slug and titles of the hits at the given positions (with their product
-    /// keys) from their stored documents: one term query for all of them, then one stored
-    /// document each.
-    pub(crate) fn fill_texts(&self, hits: &mut [Summary], missing: &[(usize, u64)]) -> Result<(), SearchError> {
-        let searcher = self.reader.searcher();
-        let terms = missing.iter().map(|(_, k)| Term::from_field_u64(self.fields.key, *k));
-        let query = tantivy::query::TermSetQuery::new(terms);
-        let docs = searcher.search(&query, &tantivy::collector::DocSetCollector)?;
-        for address in docs {
-            let doc: TantivyDocument = searcher.doc(address)?;
-            let Some((stored, _)) =
-                doc.get_first(self.fields.summary).and_then(|v| v.as_str()).and_then(decode_summary)
-            else {
-                continue;
-            };
-            let key = key_of(&stored.id);
-            for (i, _) in missing.iter().filter(|(_, k)| *k == key) {
-                if let Some(hit) = hits.get_mut(*i) {
-                    hit.id = stored.id.clone();
-                    hit.slug = stored.slug.clone();
-                    hit.titles = stored.titles.clone();
-                    hit.fallback = stored.fallback;
-                }
-            }
-        }
-        Ok(())
-    }
-
-    /// The hits with their texts filled in; a hit whose document went away meanwhile (the
-    /// product was removed between the two reads) is left out rather than shown without a
-    /// name or link.
-    pub(crate) fn filled(&self, mut hits: Vec<Summary>, missing: &[(usize, u64)]) -> Result<Vec<Summary>, SearchError> {
-        if !missing.is_empty() {
-            self.fill_texts(&mut hits, missing)?;
-            hits.retain(|h| !h.id.is_empty());
-        }
-        Ok(hits)
     }
 }
 mod catalog;

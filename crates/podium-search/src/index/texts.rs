@@ -4,6 +4,10 @@
 //! the index's stored document instead (`SearchIndex::fill_texts`).
 
 use podium_domain::Lang;
+use tantivy::schema::Value;
+use tantivy::{TantivyDocument, Term};
+
+use crate::index::{decode_summary, key_of, SearchError, SearchIndex, Summary};
 
 /// Where an entry starts: chunk number × [`CHUNK`] + offset in the chunk.
 pub(crate) type At = u32;
@@ -218,6 +222,65 @@ impl Texts {
                 None => NONE,
             };
         }
+    }
+}
+
+impl SearchIndex {
+    /// Reads the id, slug and titles of the hits at the given positions (with their product
+    /// keys) from their stored documents: each key's live document found in the term
+    /// dictionary of each segment (a lookup, not a walk of the dictionary as a term-set query
+    /// makes, which at a million keys cost a millisecond a page), then read.
+    pub(crate) fn fill_texts(&self, hits: &mut [Summary], missing: &[(usize, u64)]) -> Result<(), SearchError> {
+        use tantivy::{DocSet, TERMINATED};
+        let searcher = self.reader.searcher();
+        let mut dictionaries = Vec::with_capacity(searcher.segment_readers().len());
+        for segment in searcher.segment_readers() {
+            dictionaries.push((segment.inverted_index(self.fields.key)?, segment.alive_bitset()));
+        }
+        for (i, key) in missing {
+            let term = Term::from_field_u64(self.fields.key, *key);
+            // A changed product has deleted documents in older segments and one live document.
+            let mut live = None;
+            for (ord, (keys, alive)) in dictionaries.iter().enumerate() {
+                let postings = keys
+                    .read_postings(&term, tantivy::schema::IndexRecordOption::Basic)
+                    .map_err(|e| SearchError::Directory(e.to_string()))?;
+                let Some(mut postings) = postings else { continue };
+                let mut doc = postings.doc();
+                while doc != TERMINATED && alive.is_some_and(|a| a.is_deleted(doc)) {
+                    doc = postings.advance();
+                }
+                if doc != TERMINATED {
+                    live = Some(tantivy::DocAddress::new(ord as u32, doc));
+                    break;
+                }
+            }
+            let Some(address) = live else { continue };
+            let stored: TantivyDocument = searcher.doc(address)?;
+            let Some((stored, _)) =
+                stored.get_first(self.fields.summary).and_then(|v| v.as_str()).and_then(decode_summary)
+            else {
+                continue;
+            };
+            if let Some(hit) = hits.get_mut(*i).filter(|_| key_of(&stored.id) == *key) {
+                hit.id = stored.id;
+                hit.slug = stored.slug;
+                hit.titles = stored.titles;
+                hit.fallback = stored.fallback;
+            }
+        }
+        Ok(())
+    }
+
+    /// The hits with their texts filled in; a hit whose document went away meanwhile (the
+    /// product was removed between the two reads) is left out rather than shown without a
+    /// name or link.
+    pub(crate) fn filled(&self, mut hits: Vec<Summary>, missing: &[(usize, u64)]) -> Result<Vec<Summary>, SearchError> {
+        if !missing.is_empty() {
+            self.fill_texts(&mut hits, missing)?;
+            hits.retain(|h| !h.id.is_empty());
+        }
+        Ok(hits)
     }
 }
 
