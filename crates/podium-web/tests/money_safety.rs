@@ -73,8 +73,11 @@ async fn concurrent_checkouts_of_one_cart_make_one_order(backend: Backend, n: us
     );
     assert_eq!(app.db.count(&format!("SELECT COUNT(*) FROM orders WHERE cart_id = '{id}'")).await, 1);
     assert_eq!(stock(&app, KR_TEE).await, (before.0 - 1, 0), "one unit sold, none held");
-    // The guest holding the cart may see which order it became.
-    assert!(refused.iter().any(|d| d.contains(number.as_str())), "{refused:?}");
+    // The guest holding the cart may see which order it became. A refusal made while the
+    // winning checkout was still placing its order cannot name it (on a fast machine all nine
+    // can be), so each refusal either names it or says to read the cart again; a checkout
+    // after the order exists always names it.
+    assert!(refused.iter().all(|d| d.contains(number.as_str()) || d.contains("read it again")), "{refused:?}");
     let again = checkout(&mut app, &id, body("4242424242424242"), Some("late")).await;
     assert_eq!(again.status, StatusCode::CONFLICT, "{}", again.body);
     assert!(again.json()["detail"]
