@@ -206,9 +206,12 @@ impl Texts {
         }
     }
 
-    /// Whether enough of the arena is dead to be worth [`Self::compact`].
+    /// Whether enough of the arena is dead to be worth [`Self::compact`]: half of it, or a
+    /// chunk's worth once it holds more than its budget, so it never holds more than the
+    /// budget and a chunk.
     pub(crate) fn wasteful(&self) -> bool {
-        self.dead > CHUNK && self.dead * 2 > self.bytes()
+        let bytes = self.bytes();
+        self.dead > CHUNK && (self.dead * 2 > bytes || bytes > self.budget)
     }
 
     /// Rewrites the live entries (those `ats` point at) into fresh chunks, updating `ats`.
@@ -332,6 +335,28 @@ mod tests {
         for (n, at) in ats.iter().enumerate() {
             assert_eq!(t.get(*at), Some(entry(n * 2)));
         }
+    }
+
+    #[test]
+    fn replacing_entries_again_and_again_keeps_the_arena_near_its_budget() {
+        let budget = 4 * CHUNK;
+        let mut t = Texts::with_budget(budget);
+        let mut ats: Vec<At> = (0..40_000).map(|n| t.put(&entry(n))).collect();
+        assert!(ats.iter().all(|a| *a != NONE), "{} bytes", t.bytes());
+        for round in 0..4 {
+            // As the catalogue does: compaction moves entries, so each is read from `ats` anew.
+            let mut n = 0;
+            while n < ats.len() {
+                t.forget(ats[n]);
+                ats[n] = t.put(&entry(n));
+                if t.wasteful() {
+                    t.compact(&mut ats);
+                }
+                assert!(t.bytes() <= budget + 2 * CHUNK, "round {round}: {} bytes", t.bytes());
+                n += 1;
+            }
+        }
+        assert!(ats.iter().enumerate().all(|(n, at)| t.get(*at) == Some(entry(n))));
     }
 
     #[test]
