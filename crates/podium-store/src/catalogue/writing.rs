@@ -182,6 +182,8 @@ impl SqlStore {
             outbox_each!(tx, "product.changed", payloads, now);
             let mut ids_of: HashMap<&str, String> = fresh.into_iter().map(|(id, p)| (p.handle.as_str(), id)).collect();
             progress(ids_of.len());
+            // Every handle here exists by now: in the shop before, or inserted above (a handle
+            // given twice in the batch).
             for p in again {
                 let existing: Option<String> =
                     sqlx::query_scalar("SELECT id FROM products WHERE shop_id = $1 AND handle = $2")
@@ -190,60 +192,30 @@ impl SqlStore {
                         .fetch_optional(&mut *tx)
                         .await
                         .map_err(backend)?;
-                let id = match existing {
-                    Some(id) => {
-                        sqlx::query(
-                            "UPDATE products SET property_id = $2, category_slug = $3, fallback_lang = $4, tags = $5, \
-                             hs_code = $6, origin_country = $7, weight_grams = $8, status = $9, updated_at = $10 \
-                             WHERE id = $1",
-                        )
-                        .bind(&id)
-                        .bind(&p.property_id)
-                        .bind(&p.category_slug)
-                        .bind(p.fallback_lang.tag())
-                        .bind(p.tags.join(","))
-                        .bind(&p.hs_code)
-                        .bind(&p.origin_country)
-                        .bind(p.weight_grams)
-                        .bind(p.status.as_str())
-                        .bind(micros(now))
-                        .execute(&mut *tx)
-                        .await
-                        .map_err(product_err)?;
-                        sqlx::query("DELETE FROM product_translations WHERE product_id = $1")
-                            .bind(&id)
-                            .execute(&mut *tx)
-                            .await
-                            .map_err(backend)?;
-                        id
-                    }
-                    None => {
-                        let id = new_id();
-                        sqlx::query(
-                            "INSERT INTO products (id, shop_id, property_id, category_slug, handle, slug, fallback_lang, \
-                             tags, hs_code, origin_country, weight_grams, status, created_at, updated_at) \
-                             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)",
-                        )
-                        .bind(&id)
-                        .bind(shop_id)
-                        .bind(&p.property_id)
-                        .bind(&p.category_slug)
-                        .bind(&p.handle)
-                        .bind(format!("{shop_slug}-{}", p.handle))
-                        .bind(p.fallback_lang.tag())
-                        .bind(p.tags.join(","))
-                        .bind(&p.hs_code)
-                        .bind(&p.origin_country)
-                        .bind(p.weight_grams)
-                        .bind(p.status.as_str())
-                        .bind(micros(p.created_at))
-                        .bind(micros(now))
-                        .execute(&mut *tx)
-                        .await
-                        .map_err(product_err)?;
-                        id
-                    }
-                };
+                let Some(id) = existing else { return Err(StoreError::NotFound("product")) };
+                sqlx::query(
+                    "UPDATE products SET property_id = $2, category_slug = $3, fallback_lang = $4, tags = $5, \
+                     hs_code = $6, origin_country = $7, weight_grams = $8, status = $9, updated_at = $10 \
+                     WHERE id = $1",
+                )
+                .bind(&id)
+                .bind(&p.property_id)
+                .bind(&p.category_slug)
+                .bind(p.fallback_lang.tag())
+                .bind(p.tags.join(","))
+                .bind(&p.hs_code)
+                .bind(&p.origin_country)
+                .bind(p.weight_grams)
+                .bind(p.status.as_str())
+                .bind(micros(now))
+                .execute(&mut *tx)
+                .await
+                .map_err(product_err)?;
+                sqlx::query("DELETE FROM product_translations WHERE product_id = $1")
+                    .bind(&id)
+                    .execute(&mut *tx)
+                    .await
+                    .map_err(backend)?;
                 for t in &p.translations {
                     sqlx::query(
                         "INSERT INTO product_translations (product_id, lang, title, description) VALUES ($1, $2, $3, $4)",
