@@ -85,6 +85,7 @@ impl SqlStore {
             return Ok(Vec::new());
         }
         let n = ids.len();
+        let list = self.id_list(ids);
         let heads_sql = format!(
             "SELECT p.id, p.slug, p.handle, p.category_slug, p.fallback_lang, p.tags, p.hs_code, p.origin_country, \
              p.weight_grams, p.status, p.created_at, p.approved_at, p.shipping_profile_id, \
@@ -94,42 +95,40 @@ impl SqlStore {
              im.height AS emblem_height, im.alt AS emblem_alt \
              FROM products p JOIN orgs s ON s.id = p.shop_id JOIN properties pr ON pr.id = p.property_id \
              JOIN orgs l ON l.id = pr.licensor_id \
-             LEFT JOIN images im ON im.owner_kind = 'property' AND im.owner_id = pr.id WHERE p.id IN ({})",
-            placeholders(1, n)
+             LEFT JOIN images im ON im.owner_kind = 'property' AND im.owner_id = pr.id WHERE p.id {}",
+            list.sql_in(1)
         );
         let tr_sql = format!(
-            "SELECT product_id, lang, title, description FROM product_translations WHERE product_id IN ({})",
-            placeholders(1, n)
+            "SELECT product_id, lang, title, description FROM product_translations WHERE product_id {}",
+            list.sql_in(1)
         );
         let var_sql = format!(
             "SELECT v.id, v.product_id, v.sku, v.options, v.gtin, v.price_minor, v.currency, \
              CAST(COALESCE((SELECT SUM(sl.on_hand - sl.reserved) FROM stock_levels sl WHERE sl.variant_id = v.id), 0) AS BIGINT) AS available, \
              CAST(COALESCE((SELECT SUM(sl.reserved) FROM stock_levels sl WHERE sl.variant_id = v.id), 0) AS BIGINT) AS held \
-             FROM variants v WHERE v.product_id IN ({}) ORDER BY v.product_id, v.position",
-            placeholders(1, n)
+             FROM variants v WHERE v.product_id {} ORDER BY v.product_id, v.position",
+            list.sql_in(1)
         );
         let price_sql = format!(
             "SELECT vp.variant_id, vp.currency, vp.minor FROM variant_prices vp JOIN variants v ON v.id = vp.variant_id \
-             WHERE v.product_id IN ({}) ORDER BY vp.currency",
-            placeholders(1, n)
+             WHERE v.product_id {} ORDER BY vp.currency",
+            list.sql_in(1)
         );
         let img_sql = format!(
-            "SELECT id, owner_id, width, height, alt, pending FROM images WHERE owner_kind = 'product' AND owner_id IN ({}) \
+            "SELECT id, owner_id, width, height, alt, pending FROM images WHERE owner_kind = 'product' AND owner_id {} \
              ORDER BY owner_id, position",
-            placeholders(1, n)
+            list.sql_in(1)
         );
         let stock_sql = format!(
             "SELECT sl.variant_id, v.product_id, sl.location_id, sl.on_hand, loc.country FROM stock_levels sl \
              JOIN variants v ON v.id = sl.variant_id JOIN stock_locations loc ON loc.id = sl.location_id \
-             WHERE v.product_id IN ({}) ORDER BY sl.location_id",
-            placeholders(1, n)
+             WHERE v.product_id {} ORDER BY sl.location_id",
+            list.sql_in(1)
         );
         let mut heads: HashMap<String, ProductRecord> = HashMap::with_capacity(n);
         read!(self, |pool| {
             let mut q = sqlx::query(&heads_sql);
-            for id in ids {
-                q = q.bind(id);
-            }
+            q = list.bind(q);
             for row in q.fetch_all(pool).await.map_err(backend)? {
                 let status: String = row.try_get("status").map_err(backend)?;
                 let tags: String = row.try_get("tags").map_err(backend)?;
@@ -174,9 +173,7 @@ impl SqlStore {
                 heads.insert(record.id.clone(), record);
             }
             let mut q = sqlx::query(&tr_sql);
-            for id in ids {
-                q = q.bind(id);
-            }
+            q = list.bind(q);
             for row in q.fetch_all(pool).await.map_err(backend)? {
                 let pid: String = row.try_get("product_id").map_err(backend)?;
                 let lang = lang_of(&row.try_get::<String, _>("lang").map_err(backend)?)?;
@@ -190,9 +187,7 @@ impl SqlStore {
             }
             let mut explicit: HashMap<String, Vec<Money>> = HashMap::new();
             let mut q = sqlx::query(&price_sql);
-            for id in ids {
-                q = q.bind(id);
-            }
+            q = list.bind(q);
             for row in q.fetch_all(pool).await.map_err(backend)? {
                 let vid: String = row.try_get("variant_id").map_err(backend)?;
                 let cur = currency_of(&row.try_get::<String, _>("currency").map_err(backend)?)?;
@@ -200,9 +195,7 @@ impl SqlStore {
             }
             let mut stock: HashMap<String, Vec<(String, i64)>> = HashMap::new();
             let mut q = sqlx::query(&stock_sql);
-            for id in ids {
-                q = q.bind(id);
-            }
+            q = list.bind(q);
             for row in q.fetch_all(pool).await.map_err(backend)? {
                 let vid: String = row.try_get("variant_id").map_err(backend)?;
                 let pid: String = row.try_get("product_id").map_err(backend)?;
@@ -215,9 +208,7 @@ impl SqlStore {
                 stock.entry(vid).or_default().push((location, row.try_get("on_hand").map_err(backend)?));
             }
             let mut q = sqlx::query(&var_sql);
-            for id in ids {
-                q = q.bind(id);
-            }
+            q = list.bind(q);
             for row in q.fetch_all(pool).await.map_err(backend)? {
                 let pid: String = row.try_get("product_id").map_err(backend)?;
                 let id: String = row.try_get("id").map_err(backend)?;
@@ -238,9 +229,7 @@ impl SqlStore {
                 }
             }
             let mut q = sqlx::query(&img_sql);
-            for id in ids {
-                q = q.bind(id);
-            }
+            q = list.bind(q);
             for row in q.fetch_all(pool).await.map_err(backend)? {
                 let pid: String = row.try_get("owner_id").map_err(backend)?;
                 if let Some(h) = heads.get_mut(&pid) {

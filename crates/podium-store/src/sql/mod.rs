@@ -144,6 +144,55 @@ pub(crate) fn placeholders(first: usize, n: usize) -> String {
     (first..first + n).map(|i| format!("${i}")).collect::<Vec<_>>().join(", ")
 }
 
+/// A list of ids for `… IN (…)`, written as each backend reads a long list best. SQLite's
+/// driver binds a statement's n parameters in time proportional to n² (it looks each one's
+/// name up among all of them), so there the list is one parameter, a JSON array read with
+/// `json_each` (the planner still looks each id up in the column's index). PostgreSQL gets
+/// one parameter per id.
+pub(crate) struct IdList<'a> {
+    ids: &'a [String],
+    json: Option<String>,
+}
+
+impl SqlStore {
+    pub(crate) fn id_list<'a>(&self, ids: &'a [String]) -> IdList<'a> {
+        let json = match self.pools {
+            Pools::Sqlite { .. } => Some(serde_json::Value::from(ids).to_string()),
+            Pools::Postgres(_) => None,
+        };
+        IdList { ids, json }
+    }
+}
+
+impl IdList<'_> {
+    /// `IN (…)` with the list's parameters numbered from `$first`.
+    pub(crate) fn sql_in(&self, first: usize) -> String {
+        match self.json {
+            Some(_) => format!("IN (SELECT value FROM json_each(${first}))"),
+            None => format!("IN ({})", placeholders(first, self.ids.len())),
+        }
+    }
+
+    /// Binds the list's parameters, in order, onto `q`.
+    pub(crate) fn bind<'q, DB: sqlx::Database>(
+        &'q self,
+        mut q: sqlx::query::Query<'q, DB, <DB as sqlx::Database>::Arguments<'q>>,
+    ) -> sqlx::query::Query<'q, DB, <DB as sqlx::Database>::Arguments<'q>>
+    where
+        &'q str: sqlx::Encode<'q, DB> + sqlx::Type<DB>,
+    {
+        match &self.json {
+            Some(json) => q.bind(json.as_str()),
+            None => {
+                for id in self.ids {
+                    q = q.bind(id.as_str());
+                }
+                q
+            }
+        }
+    }
+}
+
 /// `head` followed by `VALUES` and `rows` groups of `cols` numbered placeholders: a multi-row
 /// INSERT, one statement (one round trip to the database) for many rows.
 pub(crate) fn values_rows(head: &str, cols: usize, rows: usize) -> String {

@@ -148,13 +148,23 @@ pub fn routes() -> crate::routes::Routes {
         .post("/webhooks/stripe", crate::api::orders::stripe_webhook)
         .get("/authenticity/{code}", crate::api::verify::api_verify)
         .map(|r| r.route_layer(axum::middleware::from_fn(validate_locale_params)).fallback(api_not_found));
-    let docs = SwaggerUi::new("/api/docs").url("/api/v1/openapi.json", ApiDoc::openapi());
+    let docs =
+        axum::Router::from(SwaggerUi::new("/api/docs").config(utoipa_swagger_ui::Config::from("/api/v1/openapi.json")))
+            .route("/api/v1/openapi.json", axum::routing::get(openapi_json));
     crate::routes::Routes::new()
         .merge_router(
-            docs.into(),
+            docs,
             &[(Method::GET, "/api/docs"), (Method::GET, "/api/docs/{*rest}"), (Method::GET, "/api/v1/openapi.json")],
         )
         .nest("/api/v1", v1)
+}
+
+/// The OpenAPI document, written out when first asked for and kept as its text: built as a
+/// value it takes about a megabyte, which a node would otherwise hold from start to finish.
+async fn openapi_json() -> Response {
+    static DOC: std::sync::OnceLock<axum::body::Bytes> = std::sync::OnceLock::new();
+    let text = DOC.get_or_init(|| serde_json::to_vec(&ApiDoc::openapi()).unwrap_or_default().into());
+    ([(axum::http::header::CONTENT_TYPE, "application/json")], text.clone()).into_response()
 }
 
 async fn api_not_found() -> ApiError {

@@ -3,9 +3,13 @@
 //! Templates hold no prose: every visible string is a message id looked up here. A message
 //! missing in one language falls back to English, then to the id itself, so a gap is visible
 //! but never an error. `tests` check that every language has every message.
+//!
+//! Every language is parsed once at start, so a broken file stops the node there; only English
+//! (the fallback) is kept. Another language's messages are parsed again when a page first asks
+//! for them: parsed messages take about ten times their source (some 0.8 MiB a language), and
+//! a node need not hold languages nobody reads.
 
-use std::collections::HashMap;
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 
 use fluent_bundle::concurrent::FluentBundle;
 use fluent_bundle::{FluentArgs, FluentResource};
@@ -19,29 +23,51 @@ const SOURCES: [(Lang, &str); 5] = [
     (Lang::Ko, include_str!("../../locales/ko.ftl")),
 ];
 
+type Bundle = FluentBundle<FluentResource>;
+
 pub struct I18n {
-    bundles: HashMap<Lang, FluentBundle<FluentResource>>,
+    /// One per entry of `SOURCES`, parsed when first needed (English at load).
+    bundles: [OnceLock<Bundle>; SOURCES.len()],
+}
+
+/// A language's messages, or why they cannot be read.
+fn bundle(lang: Lang, source: &str) -> Result<Bundle, String> {
+    let resource = FluentResource::try_new(source.to_string())
+        .map_err(|(_, errs)| format!("{} messages do not parse: {errs:?}", lang.tag()))?;
+    let id = lang.tag().parse().map_err(|e| format!("bad language tag {}: {e}", lang.tag()))?;
+    let mut bundle = FluentBundle::new_concurrent(vec![id]);
+    // Unicode isolation marks would show up inside attributes and tests; our arguments are
+    // names and codes, not bidirectional text.
+    bundle.set_use_isolating(false);
+    bundle.add_resource(resource).map_err(|errs| format!("{} messages clash: {errs:?}", lang.tag()))?;
+    Ok(bundle)
 }
 
 impl I18n {
+    /// Checks every language's messages and keeps English's.
     pub fn load() -> Result<I18n, String> {
-        let mut bundles = HashMap::new();
-        for (lang, source) in SOURCES {
-            let resource = FluentResource::try_new(source.to_string())
-                .map_err(|(_, errs)| format!("{} messages do not parse: {errs:?}", lang.tag()))?;
-            let id = lang.tag().parse().map_err(|e| format!("bad language tag {}: {e}", lang.tag()))?;
-            let mut bundle = FluentBundle::new_concurrent(vec![id]);
-            // Unicode isolation marks would show up inside attributes and tests; our arguments
-            // are names and codes, not bidirectional text.
-            bundle.set_use_isolating(false);
-            bundle.add_resource(resource).map_err(|errs| format!("{} messages clash: {errs:?}", lang.tag()))?;
-            bundles.insert(lang, bundle);
+        let bundles: [OnceLock<Bundle>; SOURCES.len()] = Default::default();
+        for (slot, (lang, source)) in bundles.iter().zip(SOURCES) {
+            let parsed = bundle(lang, source)?;
+            if lang == Lang::En {
+                let _ = slot.set(parsed);
+            }
         }
         Ok(I18n { bundles })
     }
 
+    fn bundle(&self, lang: Lang) -> Option<&Bundle> {
+        let at = SOURCES.iter().position(|(l, _)| *l == lang)?;
+        let (lang, source) = SOURCES[at];
+        // `load` parsed this source already, so this cannot fail; if it did, the page would
+        // show English rather than nothing.
+        self.bundles[at]
+            .get_or_init(|| bundle(lang, source).unwrap_or_else(|_| FluentBundle::new_concurrent(Vec::new())))
+            .into()
+    }
+
     fn format(&self, lang: Lang, key: &str, args: Option<&FluentArgs>) -> Option<String> {
-        let bundle = self.bundles.get(&lang)?;
+        let bundle = self.bundle(lang)?;
         let pattern = bundle.get_message(key)?.value()?;
         let mut errors = Vec::new();
         let text = bundle.format_pattern(pattern, args, &mut errors);
@@ -53,7 +79,7 @@ impl I18n {
     }
 
     pub fn has(&self, lang: Lang, key: &str) -> bool {
-        self.bundles.get(&lang).is_some_and(|b| b.has_message(key))
+        self.bundle(lang).is_some_and(|b| b.has_message(key))
     }
 
     /// Every message id of a language, for completeness checks.
@@ -142,6 +168,19 @@ mod tests {
             let extra: Vec<_> = ids.difference(&en).collect();
             assert!(missing.is_empty() && extra.is_empty(), "{}: missing {missing:?}, extra {extra:?}", lang.tag());
         }
+    }
+
+    #[test]
+    fn languages_other_than_english_are_parsed_when_first_read() {
+        let i18n = I18n::load().expect("messages load");
+        let parsed = |i18n: &I18n| -> Vec<Lang> {
+            SOURCES.iter().zip(&i18n.bundles).filter(|(_, b)| b.get().is_some()).map(|((l, _), _)| *l).collect()
+        };
+        assert_eq!(parsed(&i18n), vec![Lang::En]);
+        let ja = i18n.message(Lang::Ja, "nav-sign-in", None);
+        assert_ne!(ja, i18n.message(Lang::En, "nav-sign-in", None));
+        assert_ne!(ja, "nav-sign-in");
+        assert_eq!(parsed(&i18n), vec![Lang::En, Lang::Ja]);
     }
 
     #[test]
