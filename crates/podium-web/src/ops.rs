@@ -18,13 +18,27 @@ use crate::AppState;
 static PROMETHEUS: OnceLock<Option<PrometheusHandle>> = OnceLock::new();
 
 /// The process-wide metrics recorder, installed on first use.
+///
+/// A histogram keeps each observation until its samples are folded into buckets, which the
+/// recorder does only when `/metrics` is read or at an upkeep; a thread of its own keeps up
+/// every two seconds. Without it a node nobody scraped grew by every request's timing (about
+/// a megabyte a second at 50,000 requests a second).
 pub fn prometheus() -> Option<&'static PrometheusHandle> {
     PROMETHEUS
         .get_or_init(|| {
             let buckets = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0];
-            PrometheusBuilder::new().set_buckets(&buckets).ok().and_then(|b| {
+            let handle = PrometheusBuilder::new().set_buckets(&buckets).ok().and_then(|b| {
                 b.install_recorder().map_err(|e| tracing::warn!(error = %e, "metrics recorder not installed")).ok()
-            })
+            })?;
+            let upkeep = handle.clone();
+            let started = std::thread::Builder::new().name("metrics-upkeep".into()).spawn(move || loop {
+                std::thread::sleep(std::time::Duration::from_secs(2));
+                upkeep.run_upkeep();
+            });
+            if let Err(e) = started {
+                tracing::warn!(error = %e, "metrics upkeep not started; histograms are folded when /metrics is read");
+            }
+            Some(handle)
         })
         .as_ref()
 }
