@@ -37,7 +37,7 @@ for _ in $(seq "${REINDEX_RUNS:-$RUNS}"); do
   out=$("$BIN" reindex --database-url "$URL" --data-dir "$DIR/data")
   rates+=("$(sed -E 's/.*\(([0-9]+) per second\).*/\1/' <<<"$out")")
 done
-[ "${#rates[@]}" -eq 0 ] || echo "index build: median $(printf '%s\n' "${rates[@]}" | median) products/s over $RUNS rebuilds (${rates[*]})"
+[ "${#rates[@]}" -eq 0 ] || echo "index build: median $(printf '%s\n' "${rates[@]}" | median) products/s over ${#rates[@]} rebuilds (${rates[*]})"
 echo "index: $(mib "$DIR/data/search")"
 
 START=$(date +%s%N)
