@@ -6,7 +6,7 @@
 //!
 //! Every language is parsed once at start, so a broken file stops the node there; only English
 //! (the fallback) is kept. Another language's messages are parsed again when a page first asks
-//! for them: parsed messages take about ten times their source (some 0.8 MiB a language), and
+//! for them: parsed messages take about ten times their source (about 1 MiB a language), and
 //! a node need not hold languages nobody reads.
 
 use std::sync::{Arc, OnceLock};
