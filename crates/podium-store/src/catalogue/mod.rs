@@ -127,8 +127,7 @@ impl SqlStore {
         );
         let mut heads: HashMap<String, ProductRecord> = HashMap::with_capacity(n);
         read!(self, |pool| {
-            let mut q = sqlx::query(&heads_sql);
-            q = list.bind(q);
+            let q = list.bind(sqlx::query(&heads_sql));
             for row in q.fetch_all(pool).await.map_err(backend)? {
                 let status: String = row.try_get("status").map_err(backend)?;
                 let tags: String = row.try_get("tags").map_err(backend)?;
@@ -172,8 +171,7 @@ impl SqlStore {
                 };
                 heads.insert(record.id.clone(), record);
             }
-            let mut q = sqlx::query(&tr_sql);
-            q = list.bind(q);
+            let q = list.bind(sqlx::query(&tr_sql));
             for row in q.fetch_all(pool).await.map_err(backend)? {
                 let pid: String = row.try_get("product_id").map_err(backend)?;
                 let lang = lang_of(&row.try_get::<String, _>("lang").map_err(backend)?)?;
@@ -186,16 +184,14 @@ impl SqlStore {
                 }
             }
             let mut explicit: HashMap<String, Vec<Money>> = HashMap::new();
-            let mut q = sqlx::query(&price_sql);
-            q = list.bind(q);
+            let q = list.bind(sqlx::query(&price_sql));
             for row in q.fetch_all(pool).await.map_err(backend)? {
                 let vid: String = row.try_get("variant_id").map_err(backend)?;
                 let cur = currency_of(&row.try_get::<String, _>("currency").map_err(backend)?)?;
                 explicit.entry(vid).or_default().push(Money::new(row.try_get("minor").map_err(backend)?, cur));
             }
             let mut stock: HashMap<String, Vec<(String, i64)>> = HashMap::new();
-            let mut q = sqlx::query(&stock_sql);
-            q = list.bind(q);
+            let q = list.bind(sqlx::query(&stock_sql));
             for row in q.fetch_all(pool).await.map_err(backend)? {
                 let vid: String = row.try_get("variant_id").map_err(backend)?;
                 let pid: String = row.try_get("product_id").map_err(backend)?;
@@ -207,8 +203,7 @@ impl SqlStore {
                 }
                 stock.entry(vid).or_default().push((location, row.try_get("on_hand").map_err(backend)?));
             }
-            let mut q = sqlx::query(&var_sql);
-            q = list.bind(q);
+            let q = list.bind(sqlx::query(&var_sql));
             for row in q.fetch_all(pool).await.map_err(backend)? {
                 let pid: String = row.try_get("product_id").map_err(backend)?;
                 let id: String = row.try_get("id").map_err(backend)?;
@@ -228,8 +223,7 @@ impl SqlStore {
                     h.variants.push(variant);
                 }
             }
-            let mut q = sqlx::query(&img_sql);
-            q = list.bind(q);
+            let q = list.bind(sqlx::query(&img_sql));
             for row in q.fetch_all(pool).await.map_err(backend)? {
                 let pid: String = row.try_get("owner_id").map_err(backend)?;
                 if let Some(h) = heads.get_mut(&pid) {
