@@ -14,6 +14,7 @@
 #   bench/checkout.sh     # RUNS=3 CONNECTIONS=32 DURATION=15 UNITS=1000 BUYERS=256 HOT_UNITS=10000 BACKENDS="sqlite postgres" PAYMENTS=sandbox
 set -euo pipefail
 cd "$(dirname "$0")/.."
+. bench/lib.sh
 RUNS="${RUNS:-3}"; CONNECTIONS="${CONNECTIONS:-32}"; SECONDS_EACH="${DURATION:-15}"
 UNITS="${UNITS:-1000}"; BUYERS="${BUYERS:-256}"; HOT_UNITS="${HOT_UNITS:-10000}"; BACKENDS="${BACKENDS:-sqlite postgres}"
 PG_ADMIN="${PG_ADMIN:-postgres://postgres@127.0.0.1:5432/postgres}"
@@ -55,6 +56,7 @@ for backend in $BACKENDS; do
     *) echo "unknown backend $backend" >&2; exit 1 ;;
   esac
   echo "== $backend ($PAYMENTS)"
+  port_free "$PORT"
   PODIUM_LOG=warn "$BIN" demo "${ARGS[@]}" "${PAY_ARGS[@]}" --addr "127.0.0.1:$PORT" --data-dir "$DIR/data-$backend" >"$DIR/log-$backend" 2>&1 &
   PID=$!
   for _ in $(seq 300); do curl -fs "http://127.0.0.1:$PORT/healthz" >/dev/null && break; sleep 0.2; done

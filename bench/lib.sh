@@ -14,3 +14,12 @@ round_robin() {
     echo '  return wrk.format("GET", paths[(i % #paths) + 1])'
     echo 'end'; } >"$file"
 }
+
+# port_free PORT: stops the run when something already answers on PORT (a node left running
+# would take the load while this run's node fails to bind, and the figures would be its).
+port_free() {
+  if curl -s -o /dev/null --max-time 1 "http://127.0.0.1:$1/"; then
+    echo "$(basename "$0"): something already answers on port $1; stop it or set PORT" >&2
+    exit 1
+  fi
+}

@@ -23,6 +23,7 @@ mkdir -p "$DIR"
 URL="sqlite://$DIR/bench.db"
 TICKS=$(getconf CLK_TCK)
 . bench/lib.sh
+port_free "$PORT"
 cpu_ticks() { awk '{print $14 + $15}' "/proc/$1/stat"; }
 
 if [ ! -s "$DIR/bench.db" ]; then

@@ -18,6 +18,7 @@ DIR="${BENCH_DIR:-$(mktemp -d)}"; PORT="${PORT:-18282}"
 mkdir -p "$DIR"
 URL="sqlite://$DIR/bench.db"
 . bench/lib.sh
+port_free "$PORT"
 
 if [ ! -s "$DIR/bench.db" ]; then
   echo "generating the demo and $PRODUCTS products into $DIR (once)"

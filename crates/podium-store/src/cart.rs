@@ -8,6 +8,7 @@ use sqlx::Row;
 use time::OffsetDateTime;
 
 use crate::macros::{read, write_tx};
+use crate::sql::chain::{Chain, RunChain};
 use crate::sql::{backend, from_micros, micros, SqlStore};
 
 #[async_trait]
@@ -88,40 +89,28 @@ impl CartStore for SqlStore {
 
     async fn set_cart_line(&self, cart_id: &str, sku: &str, quantity: i64) -> StoreResult<()> {
         let now = OffsetDateTime::now_utc();
+        // One round trip: the cart touched, and its line written only if the cart exists;
+        // nothing changed means there is no such cart.
+        let mut rows = Chain::new();
+        // A new line after an order starts new shopping: the cart no longer reads as ordered.
+        rows.push(
+            "UPDATE carts SET updated_at = $2, revision = revision + 1, \
+             ordered_id = CASE WHEN $3 > 0 THEN NULL ELSE ordered_id END WHERE id = $1",
+            [cart_id.into(), micros(now).into(), quantity.into()],
+        );
+        if quantity <= 0 {
+            rows.push("DELETE FROM cart_lines WHERE cart_id = $1 AND sku = $2", [cart_id.into(), sku.into()]);
+        } else {
+            rows.push(
+                "INSERT INTO cart_lines (cart_id, sku, quantity, position) \
+                 SELECT $1, $2, $3, $4 WHERE EXISTS (SELECT 1 FROM carts WHERE id = $1) \
+                 ON CONFLICT (cart_id, sku) DO UPDATE SET quantity = excluded.quantity",
+                [cart_id.into(), sku.into(), quantity.into(), micros(now).into()],
+            );
+        }
         write_tx!(self, |tx| {
-            // A new line after an order starts new shopping: the cart no longer reads as ordered.
-            let touched = sqlx::query(
-                "UPDATE carts SET updated_at = $2, revision = revision + 1, \
-                 ordered_id = CASE WHEN $3 > 0 THEN NULL ELSE ordered_id END WHERE id = $1",
-            )
-            .bind(cart_id)
-            .bind(micros(now))
-            .bind(quantity)
-            .execute(&mut *tx)
-            .await
-            .map_err(backend)?;
-            if touched.rows_affected() == 0 {
+            if tx.run_chain(&rows).await.map_err(backend)? == 0 {
                 return Err(StoreError::NotFound("cart"));
-            }
-            if quantity <= 0 {
-                sqlx::query("DELETE FROM cart_lines WHERE cart_id = $1 AND sku = $2")
-                    .bind(cart_id)
-                    .bind(sku)
-                    .execute(&mut *tx)
-                    .await
-                    .map_err(backend)?;
-            } else {
-                sqlx::query(
-                    "INSERT INTO cart_lines (cart_id, sku, quantity, position) VALUES ($1, $2, $3, $4) \
-                     ON CONFLICT (cart_id, sku) DO UPDATE SET quantity = excluded.quantity",
-                )
-                .bind(cart_id)
-                .bind(sku)
-                .bind(quantity)
-                .bind(micros(now))
-                .execute(&mut *tx)
-                .await
-                .map_err(backend)?;
             }
         });
         Ok(())

@@ -9,10 +9,11 @@ use sqlx::Row;
 use time::OffsetDateTime;
 
 use crate::macros::{read, write_tx};
+use crate::sql::chain::{Chain, RunChain};
 use crate::sql::{backend, decode_err, from_micros, micros, SqlStore};
 
-const PAYMENT_SELECT: &str = "SELECT id, reference, amount, currency, status, decline_code, captured, refunded, \
-    fingerprint, brand, last4, created_at, method, due_at FROM sandbox_payments";
+const PAYMENT_COLUMNS: &str = "id, reference, amount, currency, status, decline_code, captured, refunded, \
+    fingerprint, brand, last4, created_at, method, due_at";
 
 fn payment_from<R: Row>(r: &R) -> StoreResult<PaymentState>
 where
@@ -52,58 +53,56 @@ where
     })
 }
 
-macro_rules! queue_webhooks {
-    ($tx:ident, $hooks:expr) => {{
-        for w in $hooks {
-            sqlx::query(
-                "INSERT INTO sandbox_webhooks (seq, event_id, payment_id, payload, deliver_at) \
-                 VALUES ($1, $2, $3, $4, $5)",
-            )
-            .bind(w.seq)
-            .bind(&w.event_id)
-            .bind(&w.payment_id)
-            .bind(&w.payload)
-            .bind(micros(w.deliver_at))
-            .execute(&mut *$tx)
-            .await
-            .map_err(backend)?;
-        }
-    }};
+/// Appends each webhook's insert to `rows`.
+fn queue_webhooks(rows: &mut Chain, hooks: &[QueuedWebhook]) {
+    for w in hooks {
+        rows.push(
+            "INSERT INTO sandbox_webhooks (seq, event_id, payment_id, payload, deliver_at) VALUES ($1, $2, $3, $4, $5)",
+            [
+                w.seq.into(),
+                (&w.event_id).into(),
+                (&w.payment_id).into(),
+                (&w.payload).into(),
+                micros(w.deliver_at).into(),
+            ],
+        );
+    }
 }
 
 #[async_trait]
 impl SandboxStore for SqlStore {
     async fn sandbox_insert(&self, p: &PaymentState, webhooks: &[QueuedWebhook]) -> StoreResult<()> {
+        let mut rows = Chain::new();
+        rows.push(
+            "INSERT INTO sandbox_payments (id, reference, amount, currency, status, decline_code, captured, \
+             refunded, fingerprint, brand, last4, created_at, updated_at, method, due_at) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $12, $13, $14)",
+            [
+                (&p.id).into(),
+                (&p.reference).into(),
+                p.amount.into(),
+                (&p.currency).into(),
+                p.status.as_str().into(),
+                (&p.decline_code).into(),
+                p.captured.into(),
+                p.refunded.into(),
+                (&p.fingerprint).into(),
+                (&p.brand).into(),
+                (&p.last4).into(),
+                micros(p.created_at).into(),
+                p.method.code().into(),
+                p.due_at.map(micros).into(),
+            ],
+        );
+        queue_webhooks(&mut rows, webhooks);
         write_tx!(self, |tx| {
-            sqlx::query(
-                "INSERT INTO sandbox_payments (id, reference, amount, currency, status, decline_code, captured, \
-                 refunded, fingerprint, brand, last4, created_at, updated_at, method, due_at) \
-                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $12, $13, $14)",
-            )
-            .bind(&p.id)
-            .bind(&p.reference)
-            .bind(p.amount)
-            .bind(&p.currency)
-            .bind(p.status.as_str())
-            .bind(&p.decline_code)
-            .bind(p.captured)
-            .bind(p.refunded)
-            .bind(&p.fingerprint)
-            .bind(&p.brand)
-            .bind(&p.last4)
-            .bind(micros(p.created_at))
-            .bind(p.method.code())
-            .bind(p.due_at.map(micros))
-            .execute(&mut *tx)
-            .await
-            .map_err(backend)?;
-            queue_webhooks!(tx, webhooks);
+            tx.run_chain(&rows).await.map_err(backend)?;
         });
         Ok(())
     }
 
     async fn sandbox_payment(&self, id: &str) -> StoreResult<Option<PaymentState>> {
-        let sql = format!("{PAYMENT_SELECT} WHERE id = $1");
+        let sql = format!("SELECT {PAYMENT_COLUMNS} FROM sandbox_payments WHERE id = $1");
         read!(self, |pool| {
             match sqlx::query(&sql).bind(id).fetch_optional(pool).await.map_err(backend)? {
                 Some(row) => payment_from(&row).map(Some),
@@ -113,7 +112,8 @@ impl SandboxStore for SqlStore {
     }
 
     async fn sandbox_payments_for(&self, reference: &str) -> StoreResult<Vec<PaymentState>> {
-        let sql = format!("{PAYMENT_SELECT} WHERE reference = $1 ORDER BY created_at, id");
+        let sql =
+            format!("SELECT {PAYMENT_COLUMNS} FROM sandbox_payments WHERE reference = $1 ORDER BY created_at, id");
         read!(self, |pool| {
             sqlx::query(&sql).bind(reference).fetch_all(pool).await.map_err(backend)?.iter().map(payment_from).collect()
         })
@@ -129,13 +129,15 @@ impl SandboxStore for SqlStore {
         let list = (0..from.len()).map(|i| format!("${}", i + 6)).collect::<Vec<_>>().join(", ");
         let sql = format!(
             "UPDATE sandbox_payments SET status = $2, captured = $3, refunded = $4, updated_at = $5 \
-             WHERE id = $1 AND status IN ({list}){}",
+             WHERE id = $1 AND status IN ({list}){} RETURNING {PAYMENT_COLUMNS}",
             if change.expect_refunded.is_some() {
                 format!(" AND refunded = ${}", from.len() + 6)
             } else {
                 String::new()
             }
         );
+        let mut hooks = Chain::new();
+        queue_webhooks(&mut hooks, webhooks);
         let changed = write_tx!(self, |tx| {
             let mut q = sqlx::query(&sql)
                 .bind(&change.payment_id)
@@ -149,17 +151,17 @@ impl SandboxStore for SqlStore {
             if let Some(r) = change.expect_refunded {
                 q = q.bind(r);
             }
-            let done = q.execute(&mut *tx).await.map_err(backend)?.rows_affected() == 1;
-            if done {
-                queue_webhooks!(tx, webhooks);
+            // The payment as changed comes back from the change itself.
+            match q.fetch_optional(&mut *tx).await.map_err(backend)? {
+                Some(row) => {
+                    let changed = payment_from(&row)?;
+                    tx.run_chain(&hooks).await.map_err(backend)?;
+                    Some(changed)
+                }
+                None => None,
             }
-            done
         });
-        if changed {
-            self.sandbox_payment(&change.payment_id).await
-        } else {
-            Ok(None)
-        }
+        Ok(changed)
     }
 
     async fn sandbox_due_webhooks(

@@ -2,19 +2,20 @@
 //! still. Every write that changes what a record holds (the product and its variants, prices,
 //! translations and images, its shop, property, agreements and shipping profiles) appends to the
 //! outbox in its own transaction, so a record read at outbox position P is current for as long
-//! as the database's last position is P. Each read asks the database for that position (one
-//! index probe) and for the stock of the products it found here (one query): a cart, a checkout
-//! or a product page reads three queries instead of twelve, and never a stale licence, price or
-//! stock figure, on every node.
+//! as the database's last position is P. Each read asks the database for that position and for
+//! the products' stock in one round trip (two statements chained, see `sql::chain`): a cart, a
+//! checkout or a product page reads once instead of twelve times, and never a stale licence,
+//! price or stock figure, on every node.
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 
 use podium_app::catalogue::ProductRecord;
-use podium_app::StoreResult;
+use podium_app::{StoreError, StoreResult};
 use sqlx::Row;
 
 use crate::macros::read;
+use crate::sql::chain::{Chain, RunChain, Value};
 use crate::sql::{backend, placeholders, SqlStore};
 
 /// At most this many records are kept (a few MiB); when full, all are let go and the ones
@@ -84,7 +85,8 @@ impl SqlStore {
         if ids.len() > KEEP_UP_TO {
             return self.load_products_whole(ids).await;
         }
-        let position = podium_app::Store::outbox_head(self).await?;
+        // The outbox's position and the products' stock now, in one round trip.
+        let (position, stock) = self.position_and_stock(ids).await?;
         let found = self.kept.find(position, ids);
         let missing: Vec<String> =
             ids.iter().zip(&found).filter(|(_, f)| f.is_none()).map(|(id, _)| id.clone()).collect();
@@ -96,48 +98,53 @@ impl SqlStore {
         }
         let mut kept: Vec<ProductRecord> = found.iter().flatten().map(|p| (**p).clone()).collect();
         if !kept.is_empty() {
-            self.fill_stock(&mut kept).await?;
+            fill_stock(&mut kept, stock);
         }
         read_now.extend(kept.into_iter().map(|p| (p.id.clone(), p)));
         Ok(ids.iter().filter_map(|id| read_now.remove(id)).collect())
     }
 
-    /// Each variant's stock per location as it is now, and the locations each product ships
-    /// from, as the whole read computes them.
-    async fn fill_stock(&self, products: &mut [ProductRecord]) -> StoreResult<()> {
+    /// The outbox's last position, and each variant's stock per location for `ids`.
+    async fn position_and_stock(&self, ids: &[String]) -> StoreResult<(i64, Vec<StockRow>)> {
         let sql = format!(
             "SELECT sl.variant_id, v.product_id, sl.location_id, sl.on_hand, sl.reserved, loc.country \
              FROM stock_levels sl JOIN variants v ON v.id = sl.variant_id \
              JOIN stock_locations loc ON loc.id = sl.location_id \
              WHERE v.product_id IN ({}) ORDER BY sl.location_id",
-            placeholders(1, products.len())
+            placeholders(1, ids.len())
         );
-        let rows = read!(self, |pool| {
-            let mut q = sqlx::query(&sql);
-            for p in products.iter() {
-                q = q.bind(&p.id);
-            }
-            q.fetch_all(pool)
-                .await
-                .map_err(backend)?
-                .into_iter()
-                .map(|row| stock_row(&row))
-                .collect::<Result<Vec<_>, _>>()?
-        });
-        let at: HashMap<String, usize> = products.iter().enumerate().map(|(i, p)| (p.id.clone(), i)).collect();
-        for (variant, product, location, on_hand, reserved, country) in rows {
-            let Some(&i) = at.get(&product) else { continue };
-            let p = &mut products[i];
-            if !p.locations.iter().any(|(l, _)| *l == location) {
-                p.locations.push((location.clone(), country));
-            }
-            if let Some(v) = p.variants.iter_mut().find(|v| v.id == variant) {
-                v.available += on_hand - reserved;
-                v.held += reserved;
-                v.stock.push((location, on_hand));
-            }
+        let mut reads = Chain::new();
+        reads.push("SELECT COALESCE(MAX(position), 0) AS position FROM outbox", []);
+        reads.push(sql, ids.iter().map(Value::from));
+        read!(self, |pool| {
+            let mut conn = pool.acquire().await.map_err(backend)?;
+            let sets = RunChain::fetch_chain(&mut *conn, &reads).await.map_err(backend)?;
+            let [head, rows] =
+                <[_; 2]>::try_from(sets).map_err(|_| StoreError::Backend("a stock read came back short".into()))?;
+            let position: i64 = match head.first() {
+                Some(row) => row.try_get("position").map_err(backend)?,
+                None => 0,
+            };
+            Ok((position, rows.iter().map(stock_row).collect::<StoreResult<Vec<_>>>()?))
+        })
+    }
+}
+
+/// Each variant's stock per location as it is now, and the locations each product ships
+/// from, as the whole read computes them.
+fn fill_stock(products: &mut [ProductRecord], rows: Vec<StockRow>) {
+    let at: HashMap<String, usize> = products.iter().enumerate().map(|(i, p)| (p.id.clone(), i)).collect();
+    for (variant, product, location, on_hand, reserved, country) in rows {
+        let Some(&i) = at.get(&product) else { continue };
+        let p = &mut products[i];
+        if !p.locations.iter().any(|(l, _)| *l == location) {
+            p.locations.push((location.clone(), country));
         }
-        Ok(())
+        if let Some(v) = p.variants.iter_mut().find(|v| v.id == variant) {
+            v.available += on_hand - reserved;
+            v.held += reserved;
+            v.stock.push((location, on_hand));
+        }
     }
 }
 

@@ -7,12 +7,13 @@ use podium_app::orders::{
     OrderLine, OrderRecord, OrderStore, PaymentFacts, QueuedMail, RefundPlan, ReturnRecord, RoyaltyLine,
     ShopConsignment,
 };
-use podium_app::StoreResult;
+use podium_app::{StoreError, StoreResult};
 use podium_domain::order::{ConsignmentStatus, OrderStatus};
 use sqlx::Row;
 use time::OffsetDateTime;
 
 use crate::macros::read;
+use crate::sql::chain::{Chain, RunChain};
 use crate::sql::{backend, decode_err, from_micros, SqlStore};
 
 const ORDER_SELECT: &str = "SELECT id, number, token_hash, cart_id, user_id, email, lang, country, currency, \
@@ -185,44 +186,35 @@ impl SqlStore {
              WHERE c.order_id IN (SELECT id FROM orders WHERE {filter} ORDER BY created_at DESC LIMIT $2) \
              ORDER BY r.created_at, r.id"
                 .replace("{filter}", filter);
+        // The four as one round trip (on SQLite; one after another on PostgreSQL).
+        let mut reads = Chain::new();
+        for sql in [head, cons, lines_sql, returns_sql] {
+            reads.push(sql, [bind.into(), limit.into()]);
+        }
         let (mut orders, mut consignments, lines, returns) = read!(self, |pool| {
-            let orders: Vec<OrderRecord> = sqlx::query(&head)
-                .bind(bind)
-                .bind(limit)
-                .fetch_all(pool)
-                .await
-                .map_err(backend)?
-                .iter()
-                .map(order_from)
-                .collect::<StoreResult<_>>()?;
-            if orders.is_empty() {
-                return Ok(orders);
-            }
-            let consignments: Vec<ConsignmentRecord> = sqlx::query(&cons)
-                .bind(bind)
-                .bind(limit)
-                .fetch_all(pool)
-                .await
-                .map_err(backend)?
-                .iter()
-                .map(consignment_from)
-                .collect::<StoreResult<_>>()?;
+            let mut conn = pool.acquire().await.map_err(backend)?;
+            let sets = RunChain::fetch_chain(&mut *conn, &reads).await.map_err(backend)?;
+            let [order_rows, consignment_rows, line_rows, return_rows] =
+                <[_; 4]>::try_from(sets).map_err(|_| StoreError::Backend("an order read came back short".into()))?;
+            let orders: Vec<OrderRecord> = order_rows.iter().map(order_from).collect::<StoreResult<_>>()?;
+            let consignments: Vec<ConsignmentRecord> =
+                consignment_rows.iter().map(consignment_from).collect::<StoreResult<_>>()?;
             // One row per line and code (a line without codes: one row, no code).
             let mut lines: Vec<(String, OrderLine)> = Vec::new();
-            for row in sqlx::query(&lines_sql).bind(bind).bind(limit).fetch_all(pool).await.map_err(backend)? {
+            for row in &line_rows {
                 let code: Option<String> = row.try_get("code").map_err(backend)?;
                 let id: String = row.try_get("id").map_err(backend)?;
                 match lines.last_mut() {
                     Some((_, line)) if line.id == id => line.codes.extend(code),
                     _ => {
-                        let (consignment_id, mut line) = line_from(&row)?;
+                        let (consignment_id, mut line) = line_from(row)?;
                         line.codes.extend(code);
                         lines.push((consignment_id, line));
                     }
                 }
             }
             let returns: Vec<ReturnRow> =
-                sqlx::query_as(&returns_sql).bind(bind).bind(limit).fetch_all(pool).await.map_err(backend)?;
+                return_rows.iter().map(sqlx::FromRow::from_row).collect::<Result<_, sqlx::Error>>().map_err(backend)?;
             (orders, consignments, lines, returns)
         });
         for (consignment_id, line) in lines {

@@ -3,6 +3,7 @@
 
 use crate::ledger::post_transfers;
 use crate::macros::{read, write_tx};
+use crate::sql::chain::{Chain, RunChain};
 use crate::sql::{backend, decode_err, micros, new_id, SqlStore};
 use podium_app::orders::{MarkPaid, NewMail, PaymentFacts};
 use podium_app::StoreResult;
@@ -75,22 +76,16 @@ impl SqlStore {
                 return Ok(MarkPaid::ReservationLost);
             }
             if let Some(cart_id) = cart_id {
-                sqlx::query("DELETE FROM cart_lines WHERE cart_id = $1")
-                    .bind(&cart_id)
-                    .execute(&mut *tx)
-                    .await
-                    .map_err(backend)?;
+                let mut rows = Chain::new();
+                rows.push("DELETE FROM cart_lines WHERE cart_id = $1", [(&cart_id).into()]);
                 // The cart became this order: a checkout priced from before is refused.
-                sqlx::query(
+                rows.push(
                     "UPDATE carts SET revision = revision + 1, ordered_id = $2, \
                      checkout_order_id = CASE WHEN checkout_order_id = $2 THEN NULL ELSE checkout_order_id END \
                      WHERE id = $1",
-                )
-                .bind(&cart_id)
-                .bind(order_id)
-                .execute(&mut *tx)
-                .await
-                .map_err(backend)?;
+                    [(&cart_id).into(), order_id.into()],
+                );
+                tx.run_chain(&rows).await.map_err(backend)?;
             }
             // What was captured, split in the ledger in the same transaction.
             post_transfers!(tx, format!("capture:{order_id}"), postings, now);

@@ -2,6 +2,7 @@
 //! the order, its consignments and lines written in one transaction.
 
 use crate::macros::{stock_moved, write_tx};
+use crate::sql::chain::{Chain, RunChain};
 use crate::sql::{backend, micros, new_id, SqlStore};
 use podium_app::orders::{NewOrder, NotPlaced};
 use podium_app::{StoreError, StoreResult};
@@ -38,6 +39,8 @@ impl SqlStore {
                 }
             }
             let mut reservations: Vec<((usize, usize), String)> = Vec::with_capacity(wanted.len());
+            // What the checkout writes once its stock is taken goes in one round trip.
+            let mut rows = Chain::new();
             for (ci, li, variant_id, quantity, sku) in &wanted {
                 // One statement takes the units from the first location holding enough …
                 let first: Option<(String, i64)> = sqlx::query_as(
@@ -94,112 +97,110 @@ impl SqlStore {
                     stock_moved!(tx, *variant_id, -*quantity, order.created_at);
                 }
                 let id = new_id();
-                sqlx::query(
+                rows.push(
                     "INSERT INTO reservations (id, variant_id, location_id, quantity, state, expires_at, created_at) \
                      VALUES ($1, $2, $3, $4, 'held', $5, $6)",
-                )
-                .bind(&id)
-                .bind(*variant_id)
-                .bind(&location_id)
-                .bind(*quantity)
-                .bind(until)
-                .bind(now)
-                .execute(&mut *tx)
-                .await
-                .map_err(backend)?;
+                    [
+                        id.as_str().into(),
+                        (*variant_id).into(),
+                        location_id.into(),
+                        (*quantity).into(),
+                        until.into(),
+                        now.into(),
+                    ],
+                );
                 reservations.push(((*ci, *li), id));
             }
             let a = &order.address;
-            sqlx::query(
+            rows.push(
                 "INSERT INTO orders (id, number, token_hash, cart_id, user_id, email, lang, country, currency, \
                  ship_name, ship_line1, ship_line2, ship_city, ship_postal_code, total, status, created_at, updated_at, \
                  fx_snapshot, client_key, hold_until, ship_region, ship_phone, ship_customs_code) \
                  VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, 'pending_payment', $16, $16, \
                  $17, $18, $19, $20, $21, $22)",
-            )
-            .bind(&order.id)
-            .bind(&order.number)
-            .bind(&order.token_hash)
-            .bind(&order.cart_id)
-            .bind(&order.user_id)
-            .bind(&order.email)
-            .bind(&order.lang)
-            .bind(&a.country)
-            .bind(&order.currency)
-            .bind(&a.name)
-            .bind(&a.line1)
-            .bind(&a.line2)
-            .bind(&a.city)
-            .bind(&a.postal_code)
-            .bind(order.total)
-            .bind(now)
-            .bind(&order.fx_snapshot)
-            .bind(&order.client_key)
-            .bind(until)
-            .bind(&a.region)
-            .bind(&a.phone)
-            .bind(&a.customs_code)
-            .execute(&mut *tx)
-            .await
-            .map_err(crate::sql::conflict("number"))?;
+                [
+                    (&order.id).into(),
+                    (&order.number).into(),
+                    (&order.token_hash).into(),
+                    (&order.cart_id).into(),
+                    (&order.user_id).into(),
+                    (&order.email).into(),
+                    (&order.lang).into(),
+                    (&a.country).into(),
+                    (&order.currency).into(),
+                    (&a.name).into(),
+                    (&a.line1).into(),
+                    (&a.line2).into(),
+                    (&a.city).into(),
+                    (&a.postal_code).into(),
+                    order.total.into(),
+                    now.into(),
+                    (&order.fx_snapshot).into(),
+                    (&order.client_key).into(),
+                    until.into(),
+                    (&a.region).into(),
+                    (&a.phone).into(),
+                    (&a.customs_code).into(),
+                ],
+            );
             for (ci, c) in order.consignments.iter().enumerate() {
                 let cid = new_id();
-                sqlx::query(
+                rows.push(
                     "INSERT INTO consignments (id, order_id, position, shop_id, ship_from, regime, goods, shipping, \
                      vat, duty, total, days_min, days_max, commission_bp, return_window_days, status) \
                      VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, \
                      COALESCE((SELECT return_window_days FROM orgs WHERE id = $4), 14), 'new')",
-                )
-                .bind(&cid)
-                .bind(&order.id)
-                .bind(i64::try_from(ci).unwrap_or(0))
-                .bind(&c.shop_id)
-                .bind(&c.ship_from)
-                .bind(&c.regime)
-                .bind(c.goods)
-                .bind(c.shipping)
-                .bind(c.vat)
-                .bind(c.duty)
-                .bind(c.total)
-                .bind(c.days_min)
-                .bind(c.days_max)
-                .bind(i64::from(c.commission_bp))
-                .execute(&mut *tx)
-                .await
-                .map_err(backend)?;
+                    [
+                        (&cid).into(),
+                        (&order.id).into(),
+                        i64::try_from(ci).unwrap_or(0).into(),
+                        (&c.shop_id).into(),
+                        (&c.ship_from).into(),
+                        (&c.regime).into(),
+                        c.goods.into(),
+                        c.shipping.into(),
+                        c.vat.into(),
+                        c.duty.into(),
+                        c.total.into(),
+                        c.days_min.into(),
+                        c.days_max.into(),
+                        i64::from(c.commission_bp).into(),
+                    ],
+                );
                 for (li, l) in c.lines.iter().enumerate() {
                     let reservation = reservations
                         .iter()
                         .find(|(k, _)| *k == (ci, li))
                         .map(|(_, r)| r.clone())
                         .ok_or(StoreError::NotFound("reservation"))?;
-                    sqlx::query(
+                    rows.push(
                         "INSERT INTO order_lines (id, consignment_id, position, product_id, variant_id, sku, title, \
                          quantity, unit, net, vat, duty, reservation_id, licensor_id, agreement_id, royalty_bp, rights_id) \
                          VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17)",
-                    )
-                    .bind(new_id())
-                    .bind(&cid)
-                    .bind(i64::try_from(li).unwrap_or(0))
-                    .bind(&l.product_id)
-                    .bind(&l.variant_id)
-                    .bind(&l.sku)
-                    .bind(&l.title)
-                    .bind(l.quantity)
-                    .bind(l.unit)
-                    .bind(l.net)
-                    .bind(l.vat)
-                    .bind(l.duty)
-                    .bind(reservation)
-                    .bind(&l.licensor_id)
-                    .bind(&l.agreement_id)
-                    .bind(i64::from(l.royalty_bp))
-                    .bind(&l.rights_id)
-                    .execute(&mut *tx)
-                    .await
-                    .map_err(backend)?;
+                        [
+                            new_id().into(),
+                            (&cid).into(),
+                            i64::try_from(li).unwrap_or(0).into(),
+                            (&l.product_id).into(),
+                            (&l.variant_id).into(),
+                            (&l.sku).into(),
+                            (&l.title).into(),
+                            l.quantity.into(),
+                            l.unit.into(),
+                            l.net.into(),
+                            l.vat.into(),
+                            l.duty.into(),
+                            reservation.into(),
+                            (&l.licensor_id).into(),
+                            (&l.agreement_id).into(),
+                            i64::from(l.royalty_bp).into(),
+                            (&l.rights_id).into(),
+                        ],
+                    );
                 }
             }
+            // A clash can only be the order number's (every other id is new here).
+            tx.run_chain(&rows).await.map_err(crate::sql::conflict("number"))?;
             Ok(())
         });
         Ok(result)

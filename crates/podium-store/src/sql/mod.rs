@@ -19,6 +19,7 @@ use crate::dialect::Dialect;
 use crate::macros::{outbox, read, write_tx};
 use crate::migrate::{self, Migration};
 
+pub(crate) mod chain;
 pub(crate) mod group;
 
 #[derive(Clone)]
@@ -223,6 +224,9 @@ fn iso_date(d: Date) -> String {
     d.to_string()
 }
 
+/// Rows a SQLite connection's thread may read ahead of the request taking them.
+const ROW_CHANNEL: usize = 4096;
+
 impl SqlStore {
     pub async fn open_sqlite(path: &str) -> StoreResult<Self> {
         let opts = SqliteConnectOptions::new()
@@ -236,7 +240,11 @@ impl SqlStore {
             // docs/performance.md for the measurement).
             .synchronous(SqliteSynchronous::Full)
             .foreign_keys(true)
-            .busy_timeout(StdDuration::from_secs(10));
+            .busy_timeout(StdDuration::from_secs(10))
+            // Each connection's rows come from a thread of its own through a bounded channel:
+            // once it is full, the thread waits for each row taken before it reads the next, a
+            // thread switch per row. Room for a whole rebuild chunk lets it read on.
+            .row_buffer_size(ROW_CHANNEL);
         let write = SqlitePoolOptions::new()
             .max_connections(1)
             .acquire_timeout(StdDuration::from_secs(30))

@@ -1,6 +1,7 @@
 //! Server-side sessions and the rate-limit counters every node shares (hit, refund, clear).
 
 use crate::macros::{read, write_tx};
+use crate::sql::chain::{Chain, RunChain};
 use podium_app::{SessionRecord, StoreResult};
 use time::OffsetDateTime;
 
@@ -136,20 +137,21 @@ impl SqlStore {
         }
         let window_us = (window.whole_microseconds() as i64).max(1);
         let start = micros(now).div_euclid(window_us) * window_us;
+        // In key order, so two writers counting the same keys never wait on each other in turn.
+        let mut sorted = keys.to_vec();
+        sorted.sort_unstable();
+        let mut rows = Chain::new();
+        for key in sorted {
+            rows.push(
+                "INSERT INTO rate_limits (key, window_start, hits) VALUES ($1, $2, 1) \
+                 ON CONFLICT (key) DO UPDATE SET \
+                   hits = CASE WHEN rate_limits.window_start = excluded.window_start THEN rate_limits.hits + 1 ELSE 1 END, \
+                   window_start = excluded.window_start",
+                [key.into(), start.into()],
+            );
+        }
         write_tx!(self, |tx| {
-            for key in keys {
-                sqlx::query(
-                    "INSERT INTO rate_limits (key, window_start, hits) VALUES ($1, $2, 1) \
-                     ON CONFLICT (key) DO UPDATE SET \
-                       hits = CASE WHEN rate_limits.window_start = excluded.window_start THEN rate_limits.hits + 1 ELSE 1 END, \
-                       window_start = excluded.window_start",
-                )
-                .bind(*key)
-                .bind(start)
-                .execute(&mut *tx)
-                .await
-                .map_err(backend)?;
-            }
+            tx.run_chain(&rows).await.map_err(backend)?;
         });
         Ok(())
     }
