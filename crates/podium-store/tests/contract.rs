@@ -44,6 +44,7 @@ podium_store::on_both_backends!(
     the_newest_trade_rules_apply,
     shipping_profiles_keep_one_default_and_products_use_it_unless_assigned,
     sixty_four_buyers_never_oversell_a_hundred_units,
+    orders_refused_half_way_leave_nothing_while_their_neighbours_are_placed,
     reservations_settle_once_and_expire,
     orders_reserve_all_or_nothing_and_settle_once,
     idempotency_keys_claim_once_and_replay,
@@ -300,6 +301,43 @@ fn confirmation(order_id: &str) -> podium_app::orders::NewMail {
         order_id: order_id.into(),
         consignment_id: None,
     }
+}
+
+/// Concurrent orders share a commit on SQLite: an order that took a unit and was then refused
+/// (its second line sold out) must give that unit back, while the orders placed beside it in
+/// the same batch stay placed.
+async fn orders_refused_half_way_leave_nothing_while_their_neighbours_are_placed(store: Arc<dyn Store>) {
+    let one = stocked_variant(&store, "halfway-one", 1000).await;
+    let two = stocked_variant(&store, "halfway-two", 1000).await;
+    let shop = store.org_by_slug("halfway-one").await.expect("find").expect("shop").id;
+    // Lines are reserved in variant order: the first has plenty, the second none left.
+    let (first, second) = if one < two { (one, two) } else { (two, one) };
+    let now = time::OffsetDateTime::now_utc();
+    let all = new_order(&shop, &[(&second, 1000)], now);
+    assert!(store.place_order(&all).await.expect("place").is_ok(), "the second variant taken whole");
+    let mut buyers = tokio::task::JoinSet::new();
+    for n in 0..48 {
+        let (store, shop, first, second) = (store.clone(), shop.clone(), first.clone(), second.clone());
+        buyers.spawn(async move {
+            let lines: Vec<(&str, i64)> = if n % 2 == 0 { vec![(&first, 1)] } else { vec![(&first, 1), (&second, 1)] };
+            let order = new_order(&shop, &lines, time::OffsetDateTime::now_utc());
+            let placed = store.place_order(&order).await.expect("place").is_ok();
+            (n % 2 == 0, placed, order.id)
+        });
+    }
+    let mut placed = 0;
+    while let Some(done) = buyers.join_next().await {
+        let (whole, ok, id) = done.expect("buyer");
+        assert_eq!(ok, whole, "only the orders without the sold-out line are placed");
+        let kept = store.order(&id).await.expect("read");
+        assert_eq!(kept.is_some(), whole, "a refused order leaves no order behind");
+        placed += i64::from(ok);
+    }
+    assert_eq!(placed, 24);
+    let levels = store.stock_levels(&first).await.expect("levels");
+    assert_eq!((levels[0].on_hand, levels[0].reserved), (1000, 24), "refused orders gave their unit back");
+    let levels = store.stock_levels(&second).await.expect("levels");
+    assert_eq!((levels[0].on_hand, levels[0].reserved), (1000, 1000));
 }
 
 async fn sixty_four_buyers_never_oversell_a_hundred_units(store: Arc<dyn Store>) {
