@@ -3,9 +3,10 @@
 //! products titled in that language without a dictionary download), lower-casing other words.
 
 use tantivy::tokenizer::{
-    AsciiFoldingFilter, Language, LowerCaser, RemoveLongFilter, SimpleTokenizer, Stemmer, TextAnalyzer, Token,
-    TokenStream, Tokenizer,
+    AsciiFoldingFilter, LowerCaser, RemoveLongFilter, SimpleTokenizer, TextAnalyzer, Token, TokenStream, Tokenizer,
 };
+
+use crate::stem::CachedStemmer;
 
 pub const EN: &str = "podium_en";
 pub const FR: &str = "podium_fr";
@@ -25,7 +26,7 @@ pub fn english() -> TextAnalyzer {
     TextAnalyzer::builder(SimpleTokenizer::default())
         .filter(RemoveLongFilter::limit(40))
         .filter(LowerCaser)
-        .filter(Stemmer::new(Language::English))
+        .filter(CachedStemmer::english())
         .build()
 }
 
@@ -35,7 +36,7 @@ pub fn french() -> TextAnalyzer {
         .filter(RemoveLongFilter::limit(40))
         .filter(LowerCaser)
         .filter(AsciiFoldingFilter)
-        .filter(Stemmer::new(Language::French))
+        .filter(CachedStemmer::french())
         .build()
 }
 
@@ -63,33 +64,102 @@ pub fn is_cjk(c: char) -> bool {
 #[derive(Clone, Default)]
 pub struct BigramTokenizer;
 
-pub struct VecStream {
-    tokens: Vec<Token>,
-    index: usize,
+/// The tokens of [`bigrams`], one at a time in one reused [`Token`] (an indexed description
+/// makes thousands: none of them allocates).
+pub struct BigramStream<'a> {
+    chars: std::iter::Peekable<std::str::CharIndices<'a>>,
+    text: &'a str,
+    /// Inside a CJK run: the character that begins the next bigram.
+    held: Option<(usize, char)>,
+    token: Token,
+    started: bool,
 }
 
-impl TokenStream for VecStream {
-    fn advance(&mut self) -> bool {
-        if self.index < self.tokens.len() {
-            self.index += 1;
-            true
-        } else {
-            false
+impl<'a> BigramStream<'a> {
+    pub fn new(text: &'a str) -> BigramStream<'a> {
+        BigramStream {
+            chars: text.char_indices().peekable(),
+            text,
+            held: None,
+            token: Token::default(),
+            started: false,
         }
     }
+
+    fn emit(&mut self, from: usize, to: usize) {
+        self.token.offset_from = from;
+        self.token.offset_to = to;
+        self.token.position = if self.started { self.token.position + 1 } else { 0 };
+        self.token.position_length = 1;
+        self.started = true;
+    }
+
+    /// The bigram of `first` and the next character if that is CJK too (holding it for the
+    /// next one), else `first` alone.
+    fn cjk(&mut self, start: usize, first: char) {
+        self.token.text.clear();
+        self.token.text.push(first);
+        match self.chars.peek().copied() {
+            Some((at, next)) if is_cjk(next) => {
+                self.chars.next();
+                self.token.text.push(next);
+                self.held = Some((at, next));
+                self.emit(start, at + next.len_utf8());
+            }
+            _ => self.emit(start, start + first.len_utf8()),
+        }
+    }
+}
+
+impl TokenStream for BigramStream<'_> {
+    fn advance(&mut self) -> bool {
+        if let Some((start, c)) = self.held.take() {
+            if self.chars.peek().is_some_and(|(_, next)| is_cjk(*next)) {
+                self.cjk(start, c);
+                return true;
+            }
+        }
+        while let Some((start, c)) = self.chars.next() {
+            if is_cjk(c) {
+                self.cjk(start, c);
+                return true;
+            }
+            if c.is_alphanumeric() {
+                let mut end = start + c.len_utf8();
+                while let Some((at, next)) = self.chars.peek().copied() {
+                    if !next.is_alphanumeric() || is_cjk(next) {
+                        break;
+                    }
+                    end = at + next.len_utf8();
+                    self.chars.next();
+                }
+                let word = &self.text[start..end];
+                self.token.text.clear();
+                if word.is_ascii() {
+                    self.token.text.push_str(word);
+                    self.token.text.make_ascii_lowercase();
+                } else {
+                    self.token.text.push_str(&word.to_lowercase());
+                }
+                self.emit(start, end);
+                return true;
+            }
+        }
+        false
+    }
     fn token(&self) -> &Token {
-        &self.tokens[self.index - 1]
+        &self.token
     }
     fn token_mut(&mut self) -> &mut Token {
-        &mut self.tokens[self.index - 1]
+        &mut self.token
     }
 }
 
 impl Tokenizer for BigramTokenizer {
-    type TokenStream<'a> = VecStream;
+    type TokenStream<'a> = BigramStream<'a>;
 
-    fn token_stream<'a>(&'a mut self, text: &'a str) -> VecStream {
-        VecStream { tokens: bigrams(text), index: 0 }
+    fn token_stream<'a>(&'a mut self, text: &'a str) -> BigramStream<'a> {
+        BigramStream::new(text)
     }
 }
 
@@ -125,42 +195,10 @@ pub fn runs(text: &str) -> Vec<std::ops::Range<usize>> {
 /// CJK runs as overlapping bigrams (a lone character as itself); other alphanumeric runs as
 /// lower-cased words.
 pub fn bigrams(text: &str) -> Vec<Token> {
+    let mut stream = BigramStream::new(text);
     let mut tokens = Vec::new();
-    let chars: Vec<(usize, char)> = text.char_indices().collect();
-    let mut i = 0;
-    let mut position = 0;
-    let mut push = |tokens: &mut Vec<Token>, from: usize, to: usize, text: String| {
-        tokens.push(Token { offset_from: from, offset_to: to, position, text, position_length: 1 });
-        position += 1;
-    };
-    while i < chars.len() {
-        let (start, c) = chars[i];
-        if is_cjk(c) {
-            let mut j = i;
-            while j < chars.len() && is_cjk(chars[j].1) {
-                j += 1;
-            }
-            let end_of = |k: usize| chars.get(k).map(|(o, _)| *o).unwrap_or(text.len());
-            if j - i == 1 {
-                push(&mut tokens, start, end_of(j), c.to_string());
-            } else {
-                for k in i..j - 1 {
-                    let s: String = [chars[k].1, chars[k + 1].1].iter().collect();
-                    push(&mut tokens, chars[k].0, end_of(k + 2), s);
-                }
-            }
-            i = j;
-        } else if c.is_alphanumeric() {
-            let mut j = i;
-            while j < chars.len() && chars[j].1.is_alphanumeric() && !is_cjk(chars[j].1) {
-                j += 1;
-            }
-            let end = chars.get(j).map(|(o, _)| *o).unwrap_or(text.len());
-            push(&mut tokens, start, end, text[start..end].to_lowercase());
-            i = j;
-        } else {
-            i += 1;
-        }
+    while stream.advance() {
+        tokens.push(stream.token().clone());
     }
     tokens
 }
@@ -198,6 +236,16 @@ mod tests {
         assert_eq!(texts("평창 2018 눈꽃 티셔츠"), ["평창", "2018", "눈꽃", "티셔", "셔츠"]);
         assert_eq!(texts("Kenya Ice-Lions"), ["kenya", "ice", "lions"]);
         assert_eq!(texts(""), Vec::<String>::new());
+        assert_eq!(texts("雪 の"), ["雪", "の"]);
+        assert_eq!(texts("ÉCHARPE Ωmega"), ["écharpe", "ωmega"]);
+    }
+
+    #[test]
+    fn tokens_know_where_they_came_from() {
+        let at = |s: &str| bigrams(s).into_iter().map(|t| (t.offset_from, t.offset_to, t.position)).collect::<Vec<_>>();
+        // "平昌" is 6 bytes; "2018" follows; each token one position further.
+        assert_eq!(at("平昌2018 雪"), [(0, 6, 0), (6, 10, 1), (11, 14, 2)]);
+        assert_eq!(at("雪の結晶"), [(0, 6, 0), (3, 9, 1), (6, 12, 2)]);
     }
 
     #[test]

@@ -11,6 +11,7 @@ pub mod analysis;
 mod follow;
 mod index;
 mod port;
+mod stem;
 pub mod synonyms;
 
 pub use follow::{catch_up, rebuild, Follower};

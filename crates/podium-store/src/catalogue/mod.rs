@@ -77,6 +77,16 @@ fn options_from(json: &str) -> StoreResult<Vec<(String, String)>> {
     serde_json::from_str(json).map_err(|_| decode_err("variant options", json))
 }
 
+/// A variant's stock levels (location, units on hand), and what they add up to.
+#[derive(Default)]
+struct Levels {
+    at: Vec<(String, i64)>,
+    /// Units on sale: on hand less reserved, summed.
+    available: i64,
+    /// Units reserved for checkouts not yet paid, summed.
+    held: i64,
+}
+
 impl SqlStore {
     /// Reads full records for `ids` (stock included), in the order given, with ten queries
     /// whatever their number; [`Self::load_products`] keeps them between reads.
@@ -103,9 +113,7 @@ impl SqlStore {
             list.sql_in(1)
         );
         let var_sql = format!(
-            "SELECT v.id, v.product_id, v.sku, v.options, v.gtin, v.price_minor, v.currency, \
-             CAST(COALESCE((SELECT SUM(sl.on_hand - sl.reserved) FROM stock_levels sl WHERE sl.variant_id = v.id), 0) AS BIGINT) AS available, \
-             CAST(COALESCE((SELECT SUM(sl.reserved) FROM stock_levels sl WHERE sl.variant_id = v.id), 0) AS BIGINT) AS held \
+            "SELECT v.id, v.product_id, v.sku, v.options, v.gtin, v.price_minor, v.currency \
              FROM variants v WHERE v.product_id {} ORDER BY v.product_id, v.position",
             list.sql_in(1)
         );
@@ -120,7 +128,7 @@ impl SqlStore {
             list.sql_in(1)
         );
         let stock_sql = format!(
-            "SELECT sl.variant_id, v.product_id, sl.location_id, sl.on_hand, loc.country FROM stock_levels sl \
+            "SELECT sl.variant_id, v.product_id, sl.location_id, sl.on_hand, sl.reserved, loc.country FROM stock_levels sl \
              JOIN variants v ON v.id = sl.variant_id JOIN stock_locations loc ON loc.id = sl.location_id \
              WHERE v.product_id {} ORDER BY sl.location_id",
             list.sql_in(1)
@@ -173,9 +181,9 @@ impl SqlStore {
             }
             let q = list.bind(sqlx::query(&tr_sql));
             for row in q.fetch_all(pool).await.map_err(backend)? {
-                let pid: String = row.try_get("product_id").map_err(backend)?;
-                let lang = lang_of(&row.try_get::<String, _>("lang").map_err(backend)?)?;
-                if let Some(h) = heads.get_mut(&pid) {
+                let pid: &str = row.try_get("product_id").map_err(backend)?;
+                let lang = lang_of(row.try_get::<&str, _>("lang").map_err(backend)?)?;
+                if let Some(h) = heads.get_mut(pid) {
                     h.translations.push(Translation {
                         lang,
                         title: row.try_get("title").map_err(backend)?,
@@ -190,43 +198,49 @@ impl SqlStore {
                 let cur = currency_of(&row.try_get::<String, _>("currency").map_err(backend)?)?;
                 explicit.entry(vid).or_default().push(Money::new(row.try_get("minor").map_err(backend)?, cur));
             }
-            let mut stock: HashMap<String, Vec<(String, i64)>> = HashMap::new();
+            let mut stock: HashMap<String, Levels> = HashMap::new();
             let q = list.bind(sqlx::query(&stock_sql));
             for row in q.fetch_all(pool).await.map_err(backend)? {
                 let vid: String = row.try_get("variant_id").map_err(backend)?;
-                let pid: String = row.try_get("product_id").map_err(backend)?;
+                let pid: &str = row.try_get("product_id").map_err(backend)?;
                 let location: String = row.try_get("location_id").map_err(backend)?;
-                if let Some(h) = heads.get_mut(&pid) {
+                let on_hand: i64 = row.try_get("on_hand").map_err(backend)?;
+                let reserved: i64 = row.try_get("reserved").map_err(backend)?;
+                if let Some(h) = heads.get_mut(pid) {
                     if !h.locations.iter().any(|(l, _)| *l == location) {
                         h.locations.push((location.clone(), row.try_get("country").map_err(backend)?));
                     }
                 }
-                stock.entry(vid).or_default().push((location, row.try_get("on_hand").map_err(backend)?));
+                let levels = stock.entry(vid).or_default();
+                levels.at.push((location, on_hand));
+                levels.available += on_hand - reserved;
+                levels.held += reserved;
             }
             let q = list.bind(sqlx::query(&var_sql));
             for row in q.fetch_all(pool).await.map_err(backend)? {
-                let pid: String = row.try_get("product_id").map_err(backend)?;
+                let pid: &str = row.try_get("product_id").map_err(backend)?;
                 let id: String = row.try_get("id").map_err(backend)?;
-                let cur = currency_of(&row.try_get::<String, _>("currency").map_err(backend)?)?;
+                let cur = currency_of(row.try_get::<&str, _>("currency").map_err(backend)?)?;
+                let Levels { at: stock, available, held } = stock.remove(&id).unwrap_or_default();
                 let variant = VariantRecord {
                     sku: row.try_get("sku").map_err(backend)?,
-                    options: options_from(&row.try_get::<String, _>("options").map_err(backend)?)?,
+                    options: options_from(row.try_get::<&str, _>("options").map_err(backend)?)?,
                     gtin: row.try_get("gtin").map_err(backend)?,
                     price: Money::new(row.try_get("price_minor").map_err(backend)?, cur),
                     explicit_prices: explicit.remove(&id).unwrap_or_default(),
-                    available: row.try_get("available").map_err(backend)?,
-                    held: row.try_get("held").map_err(backend)?,
-                    stock: stock.remove(&id).unwrap_or_default(),
+                    available,
+                    held,
+                    stock,
                     id,
                 };
-                if let Some(h) = heads.get_mut(&pid) {
+                if let Some(h) = heads.get_mut(pid) {
                     h.variants.push(variant);
                 }
             }
             let q = list.bind(sqlx::query(&img_sql));
             for row in q.fetch_all(pool).await.map_err(backend)? {
-                let pid: String = row.try_get("owner_id").map_err(backend)?;
-                if let Some(h) = heads.get_mut(&pid) {
+                let pid: &str = row.try_get("owner_id").map_err(backend)?;
+                if let Some(h) = heads.get_mut(pid) {
                     h.images.push(ImageRef {
                         id: row.try_get("id").map_err(backend)?,
                         width: row.try_get::<i64, _>("width").map_err(backend)? as u32,

@@ -582,3 +582,19 @@ impl Store for SqlStore {
 
 mod accounts;
 mod sessions;
+
+#[cfg(test)]
+mod tests {
+    use sqlx::Connection;
+
+    /// `.cargo/config.toml` builds SQLite without its two global locks (memory statistics and
+    /// the shared page cache); a build that lost the setting would still pass every other test.
+    #[tokio::test]
+    async fn sqlite_is_built_without_its_global_locks() {
+        let mut conn = sqlx::SqliteConnection::connect("sqlite::memory:").await.expect("open");
+        let options: Vec<String> =
+            sqlx::query_scalar("PRAGMA compile_options").fetch_all(&mut conn).await.expect("compile options");
+        assert!(options.iter().any(|o| o == "DEFAULT_MEMSTATUS=0"), "{options:?}");
+        assert!(!options.iter().any(|o| o == "ENABLE_MEMORY_MANAGEMENT"), "{options:?}");
+    }
+}
