@@ -16,6 +16,7 @@ use time::OffsetDateTime;
 use crate::macros::{outbox, read, write_tx};
 
 mod kept;
+use crate::sql::chain::{Chain, RunChain};
 use crate::sql::{backend, conflict, decode_err, from_micros, micros, new_id, placeholders, SqlStore};
 pub(crate) use kept::KeptProducts;
 
@@ -89,79 +90,88 @@ struct Levels {
 
 impl SqlStore {
     /// Reads full records for `ids` (stock included), in the order given, with ten queries
-    /// whatever their number; [`Self::load_products`] keeps them between reads.
+    /// whatever their number (the first eight sent together: one round trip on SQLite);
+    /// [`Self::load_products`] keeps them between reads.
     pub(crate) async fn load_products_whole(&self, ids: &[String]) -> StoreResult<Vec<ProductRecord>> {
         if ids.is_empty() {
             return Ok(Vec::new());
         }
         let n = ids.len();
         let list = self.id_list(ids);
+        let within = list.sql_in(1);
+        // Shops and properties once each, not repeated on every product's row.
+        let shops_sql = format!(
+            "SELECT s.id, s.slug, s.name, s.country, s.currency FROM orgs s \
+             WHERE s.id IN (SELECT p.shop_id FROM products p WHERE p.id {within})"
+        );
+        let properties_sql =
+            format!("{PROPERTY_SELECT} WHERE pr.id IN (SELECT p.property_id FROM products p WHERE p.id {within})");
         let heads_sql = format!(
             "SELECT p.id, p.slug, p.handle, p.category_slug, p.fallback_lang, p.tags, p.hs_code, p.origin_country, \
-             p.weight_grams, p.status, p.created_at, p.approved_at, p.shipping_profile_id, \
-             s.id AS shop_id, s.slug AS shop_slug, s.name AS shop_name, s.country AS shop_country, s.currency AS shop_currency, \
-             pr.id AS property_id, pr.licensor_id, l.slug AS licensor_slug, l.name AS licensor_name, pr.slug AS property_slug, \
-             pr.name AS property_name, pr.sport, im.id AS emblem_id, im.width AS emblem_width, \
-             im.height AS emblem_height, im.alt AS emblem_alt \
-             FROM products p JOIN orgs s ON s.id = p.shop_id JOIN properties pr ON pr.id = p.property_id \
-             JOIN orgs l ON l.id = pr.licensor_id \
-             LEFT JOIN images im ON im.owner_kind = 'property' AND im.owner_id = pr.id WHERE p.id {}",
-            list.sql_in(1)
+             p.weight_grams, p.status, p.created_at, p.approved_at, p.shipping_profile_id, p.shop_id, p.property_id \
+             FROM products p WHERE p.id {within}"
         );
-        let tr_sql = format!(
-            "SELECT product_id, lang, title, description FROM product_translations WHERE product_id {}",
-            list.sql_in(1)
-        );
+        let tr_sql =
+            format!("SELECT product_id, lang, title, description FROM product_translations WHERE product_id {within}");
         let var_sql = format!(
             "SELECT v.id, v.product_id, v.sku, v.options, v.gtin, v.price_minor, v.currency \
-             FROM variants v WHERE v.product_id {} ORDER BY v.product_id, v.position",
-            list.sql_in(1)
+             FROM variants v WHERE v.product_id {within} ORDER BY v.product_id, v.position"
         );
         let price_sql = format!(
             "SELECT vp.variant_id, vp.currency, vp.minor FROM variant_prices vp JOIN variants v ON v.id = vp.variant_id \
-             WHERE v.product_id {} ORDER BY vp.currency",
-            list.sql_in(1)
+             WHERE v.product_id {within} ORDER BY vp.currency"
         );
         let img_sql = format!(
-            "SELECT id, owner_id, width, height, alt, pending FROM images WHERE owner_kind = 'product' AND owner_id {} \
-             ORDER BY owner_id, position",
-            list.sql_in(1)
+            "SELECT id, owner_id, width, height, alt, pending FROM images WHERE owner_kind = 'product' AND owner_id {within} \
+             ORDER BY owner_id, position"
         );
         let stock_sql = format!(
             "SELECT sl.variant_id, v.product_id, sl.location_id, sl.on_hand, sl.reserved, loc.country FROM stock_levels sl \
              JOIN variants v ON v.id = sl.variant_id JOIN stock_locations loc ON loc.id = sl.location_id \
-             WHERE v.product_id {} ORDER BY sl.location_id",
-            list.sql_in(1)
+             WHERE v.product_id {within} ORDER BY sl.location_id"
         );
+        let mut reads = Chain::new();
+        for sql in [shops_sql, properties_sql, heads_sql, tr_sql, price_sql, stock_sql, var_sql, img_sql] {
+            reads.push(sql, list.values());
+        }
         let mut heads: HashMap<String, ProductRecord> = HashMap::with_capacity(n);
         read!(self, |pool| {
-            let q = list.bind(sqlx::query(&heads_sql));
-            for row in q.fetch_all(pool).await.map_err(backend)? {
-                let status: String = row.try_get("status").map_err(backend)?;
-                let tags: String = row.try_get("tags").map_err(backend)?;
+            let mut conn = pool.acquire().await.map_err(backend)?;
+            let sets = RunChain::fetch_chain(&mut *conn, &reads).await.map_err(backend)?;
+            drop(conn);
+            let [shop_rows, property_rows, head_rows, tr_rows, price_rows, stock_rows, var_rows, img_rows] =
+                <[_; 8]>::try_from(sets).map_err(|_| StoreError::Backend("a product read came back short".into()))?;
+            let mut shops: HashMap<String, ShopRef> = HashMap::with_capacity(shop_rows.len());
+            for row in &shop_rows {
+                let shop = ShopRef {
+                    id: row.try_get("id").map_err(backend)?,
+                    slug: row.try_get("slug").map_err(backend)?,
+                    name: row.try_get("name").map_err(backend)?,
+                    country: row.try_get("country").map_err(backend)?,
+                    currency: row.try_get("currency").map_err(backend)?,
+                };
+                shops.insert(shop.id.clone(), shop);
+            }
+            let mut properties: HashMap<String, Property> = HashMap::with_capacity(property_rows.len());
+            for row in &property_rows {
+                let property = property_from(row)?;
+                properties.insert(property.id.clone(), property);
+            }
+            for row in &head_rows {
+                let shop = shops.get(row.try_get::<&str, _>("shop_id").map_err(backend)?);
+                let property = properties.get(row.try_get::<&str, _>("property_id").map_err(backend)?);
+                // Both are the product's foreign keys, read in the same command.
+                let (Some(shop), Some(property)) = (shop, property) else { continue };
+                let status: &str = row.try_get("status").map_err(backend)?;
+                let tags: &str = row.try_get("tags").map_err(backend)?;
                 let record = ProductRecord {
                     id: row.try_get("id").map_err(backend)?,
                     slug: row.try_get("slug").map_err(backend)?,
                     handle: row.try_get("handle").map_err(backend)?,
-                    shop: ShopRef {
-                        id: row.try_get("shop_id").map_err(backend)?,
-                        slug: row.try_get("shop_slug").map_err(backend)?,
-                        name: row.try_get("shop_name").map_err(backend)?,
-                        country: row.try_get("shop_country").map_err(backend)?,
-                        currency: row.try_get("shop_currency").map_err(backend)?,
-                    },
-                    property: Property {
-                        id: row.try_get("property_id").map_err(backend)?,
-                        licensor_id: row.try_get("licensor_id").map_err(backend)?,
-                        licensor_slug: row.try_get("licensor_slug").map_err(backend)?,
-                        licensor_name: row.try_get("licensor_name").map_err(backend)?,
-                        slug: row.try_get("property_slug").map_err(backend)?,
-                        name: row.try_get("property_name").map_err(backend)?,
-                        sport: row.try_get("sport").map_err(backend)?,
-                        emblem: emblem_from(&row)?,
-                    },
+                    shop: shop.clone(),
+                    property: property.clone(),
                     category_slug: row.try_get("category_slug").map_err(backend)?,
-                    fallback_lang: lang_of(&row.try_get::<String, _>("fallback_lang").map_err(backend)?)?,
+                    fallback_lang: lang_of(row.try_get::<&str, _>("fallback_lang").map_err(backend)?)?,
                     tags: tags.split(',').filter(|t| !t.is_empty()).map(str::to_string).collect(),
                     hs_code: row.try_get("hs_code").map_err(backend)?,
                     origin_country: row.try_get("origin_country").map_err(backend)?,
@@ -179,8 +189,7 @@ impl SqlStore {
                 };
                 heads.insert(record.id.clone(), record);
             }
-            let q = list.bind(sqlx::query(&tr_sql));
-            for row in q.fetch_all(pool).await.map_err(backend)? {
+            for row in &tr_rows {
                 let pid: &str = row.try_get("product_id").map_err(backend)?;
                 let lang = lang_of(row.try_get::<&str, _>("lang").map_err(backend)?)?;
                 if let Some(h) = heads.get_mut(pid) {
@@ -192,15 +201,13 @@ impl SqlStore {
                 }
             }
             let mut explicit: HashMap<String, Vec<Money>> = HashMap::new();
-            let q = list.bind(sqlx::query(&price_sql));
-            for row in q.fetch_all(pool).await.map_err(backend)? {
+            for row in &price_rows {
                 let vid: String = row.try_get("variant_id").map_err(backend)?;
                 let cur = currency_of(&row.try_get::<String, _>("currency").map_err(backend)?)?;
                 explicit.entry(vid).or_default().push(Money::new(row.try_get("minor").map_err(backend)?, cur));
             }
             let mut stock: HashMap<String, Levels> = HashMap::new();
-            let q = list.bind(sqlx::query(&stock_sql));
-            for row in q.fetch_all(pool).await.map_err(backend)? {
+            for row in &stock_rows {
                 let vid: String = row.try_get("variant_id").map_err(backend)?;
                 let pid: &str = row.try_get("product_id").map_err(backend)?;
                 let location: String = row.try_get("location_id").map_err(backend)?;
@@ -216,8 +223,7 @@ impl SqlStore {
                 levels.available += on_hand - reserved;
                 levels.held += reserved;
             }
-            let q = list.bind(sqlx::query(&var_sql));
-            for row in q.fetch_all(pool).await.map_err(backend)? {
+            for row in &var_rows {
                 let pid: &str = row.try_get("product_id").map_err(backend)?;
                 let id: String = row.try_get("id").map_err(backend)?;
                 let cur = currency_of(row.try_get::<&str, _>("currency").map_err(backend)?)?;
@@ -237,8 +243,7 @@ impl SqlStore {
                     h.variants.push(variant);
                 }
             }
-            let q = list.bind(sqlx::query(&img_sql));
-            for row in q.fetch_all(pool).await.map_err(backend)? {
+            for row in &img_rows {
                 let pid: &str = row.try_get("owner_id").map_err(backend)?;
                 if let Some(h) = heads.get_mut(pid) {
                     h.images.push(ImageRef {

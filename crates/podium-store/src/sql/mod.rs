@@ -174,22 +174,11 @@ impl IdList<'_> {
         }
     }
 
-    /// Binds the list's parameters, in order, onto `q`.
-    pub(crate) fn bind<'q, DB: sqlx::Database>(
-        &'q self,
-        mut q: sqlx::query::Query<'q, DB, <DB as sqlx::Database>::Arguments<'q>>,
-    ) -> sqlx::query::Query<'q, DB, <DB as sqlx::Database>::Arguments<'q>>
-    where
-        &'q str: sqlx::Encode<'q, DB> + sqlx::Type<DB>,
-    {
+    /// The list's parameters as a chained statement's values ([`chain::Chain::push`]).
+    pub(crate) fn values(&self) -> Vec<chain::Value> {
         match &self.json {
-            Some(json) => q.bind(json.as_str()),
-            None => {
-                for id in self.ids {
-                    q = q.bind(id.as_str());
-                }
-                q
-            }
+            Some(json) => vec![chain::Value::Text(Some(json.clone()))],
+            None => self.ids.iter().map(chain::Value::from).collect(),
         }
     }
 }
