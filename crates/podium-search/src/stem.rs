@@ -15,7 +15,7 @@ use tantivy::tokenizer::{Token, TokenFilter, TokenStream, Tokenizer};
 /// whose collisions can be made in advance; it is still several times cheaper than SipHash.
 type Stems = HashMap<Box<str>, Box<str>, foldhash::fast::RandomState>;
 
-/// Words remembered per analyzer before its map is emptied (about 2 MiB at most).
+/// Words remembered per analyzer before its map is emptied (2–3 MiB at most).
 const CAPACITY: usize = 32_768;
 
 /// The filter; see the module's documentation.
