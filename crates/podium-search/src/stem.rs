@@ -89,9 +89,10 @@ impl<T: TokenStream> TokenStream for CachedStemmerStream<'_, T> {
         if self.stems.len() >= CAPACITY {
             self.stems.clear();
         }
-        self.stems.insert(token.text.as_str().into(), stem.clone());
+        let word: Box<str> = token.text.as_str().into();
         token.text.clear();
         token.text.push_str(&stem);
+        self.stems.insert(word, stem);
         true
     }
 

@@ -203,7 +203,7 @@ impl SqlStore {
             let mut explicit: HashMap<String, Vec<Money>> = HashMap::new();
             for row in &price_rows {
                 let vid: String = row.try_get("variant_id").map_err(backend)?;
-                let cur = currency_of(&row.try_get::<String, _>("currency").map_err(backend)?)?;
+                let cur = currency_of(row.try_get::<&str, _>("currency").map_err(backend)?)?;
                 explicit.entry(vid).or_default().push(Money::new(row.try_get("minor").map_err(backend)?, cur));
             }
             let mut stock: HashMap<String, Levels> = HashMap::new();
