@@ -171,3 +171,62 @@ fn flush_later(open: Arc<Mutex<Open>>) {
         });
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use podium_app::ports::{NewOrg, Store};
+    use podium_app::StoreError;
+    use podium_domain::role::OrgKind;
+
+    use crate::SqlStore;
+
+    fn org(slug: &str) -> NewOrg {
+        NewOrg {
+            kind: OrgKind::Licensor,
+            slug: slug.into(),
+            name: slug.into(),
+            country: "KE".into(),
+            currency: "KES".into(),
+        }
+    }
+
+    /// Writes from many tasks at once share batches; those that fail (a slug already taken)
+    /// undo only their own part, and every write that answered Ok is in the database, also
+    /// after the store is opened again.
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn a_failed_write_in_a_batch_undoes_only_itself() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let path = dir.path().join("group.db");
+        let path = path.to_str().expect("utf-8 path").to_string();
+        let store = std::sync::Arc::new(SqlStore::open_sqlite(&path).await.expect("open"));
+        store.migrate().await.expect("migrate");
+        let mut tasks = Vec::new();
+        for i in 0..120 {
+            let store = store.clone();
+            // Every third write takes a slug another write also takes.
+            let slug = if i % 3 == 0 { format!("taken-{}", i / 6) } else { format!("org-{i}") };
+            tasks.push(tokio::spawn(async move { (slug.clone(), store.create_org(org(&slug)).await) }));
+        }
+        let mut created = Vec::new();
+        let mut refused = 0;
+        for task in tasks {
+            match task.await.expect("task") {
+                (slug, Ok(_)) => created.push(slug),
+                (_, Err(StoreError::Conflict { .. })) => refused += 1,
+                (slug, Err(e)) => panic!("{slug}: {e}"),
+            }
+        }
+        assert_eq!(refused, 20, "each duplicated slug is refused once");
+        assert_eq!(created.len(), 100);
+        store.close().await;
+        let again = SqlStore::open_sqlite(&path).await.expect("open again");
+        let orgs = again.orgs_of_kind(OrgKind::Licensor).await.expect("orgs");
+        let mut slugs: Vec<String> = orgs.into_iter().map(|o| o.slug).collect();
+        slugs.sort();
+        created.sort();
+        assert_eq!(slugs, created);
+        // The writer is usable afterwards: no savepoint was left open.
+        again.create_org(org("after")).await.expect("a write after the batch");
+        assert!(again.org_by_slug("after").await.expect("read").is_some());
+    }
+}

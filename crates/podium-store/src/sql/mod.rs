@@ -234,10 +234,13 @@ impl SqlStore {
             // once it is full, the thread waits for each row taken before it reads the next, a
             // thread switch per row. Room for a whole rebuild chunk lets it read on.
             .row_buffer_size(ROW_CHANNEL);
+        // The one writer runs its statements on the thread of the task that holds it: every
+        // write waits for it, so the two thread switches of a round trip to a connection's own
+        // thread (most of a short write's time) are spared (docs/performance.md).
         let write = SqlitePoolOptions::new()
             .max_connections(1)
             .acquire_timeout(StdDuration::from_secs(30))
-            .connect_with(opts.clone())
+            .connect_with(opts.clone().run_on_caller(true))
             .await
             .map_err(|e| StoreError::Backend(format!("cannot open SQLite database {path}: {e}")))?;
         let read = SqlitePoolOptions::new()
