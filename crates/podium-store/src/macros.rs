@@ -10,6 +10,21 @@ macro_rules! read {
     };
 }
 
+/// [`read!`] for a read that may return many rows (a rebuild's chunk of products, every product
+/// id) when `$many` holds: on SQLite it runs on a connection with a thread of its own, so that it
+/// does not hold one of the runtime's threads the way the other readers' statements do.
+macro_rules! read_bulk {
+    ($self:expr, $many:expr, |$pool:ident| $body:expr) => {
+        match &$self.pools {
+            $crate::sql::Pools::Sqlite { read, bulk, .. } => {
+                let $pool = if $many { bulk } else { read };
+                $body
+            }
+            $crate::sql::Pools::Postgres($pool) => $body,
+        }
+    };
+}
+
 /// Runs `$body` inside a write transaction bound to `$tx`, committing when it returns `Ok`;
 /// returning early (or with an error) rolls back what it wrote.
 /// On SQLite the body runs in a savepoint of the batch of writes queued together, which
@@ -121,4 +136,4 @@ macro_rules! stock_moved {
     }};
 }
 
-pub(crate) use {audit, outbox, outbox_each, read, stock_moved, write_tx};
+pub(crate) use {audit, outbox, outbox_each, read, read_bulk, stock_moved, write_tx};

@@ -13,7 +13,7 @@ use podium_domain::{Currency, Lang, Money};
 use sqlx::Row;
 use time::OffsetDateTime;
 
-use crate::macros::{outbox, read, write_tx};
+use crate::macros::{outbox, read, read_bulk, write_tx};
 
 mod kept;
 use crate::sql::chain::{Chain, RunChain};
@@ -135,7 +135,8 @@ impl SqlStore {
             reads.push(sql, list.values());
         }
         let mut heads: HashMap<String, ProductRecord> = HashMap::with_capacity(n);
-        read!(self, |pool| {
+        // A cart's or a page's few products on the caller's thread; a rebuild's chunk apart.
+        read_bulk!(self, n > 64, |pool| {
             let mut conn = pool.acquire().await.map_err(backend)?;
             let sets = RunChain::fetch_chain(&mut *conn, &reads).await.map_err(backend)?;
             drop(conn);
@@ -474,7 +475,7 @@ impl CatalogueStore for SqlStore {
     }
 
     async fn live_product_ids(&self) -> StoreResult<Vec<String>> {
-        read!(self, |pool| {
+        read_bulk!(self, true, |pool| {
             sqlx::query_scalar::<_, String>("SELECT id FROM products WHERE status = 'live' ORDER BY id")
                 .fetch_all(pool)
                 .await

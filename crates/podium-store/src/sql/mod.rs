@@ -25,10 +25,12 @@ pub(crate) mod group;
 #[derive(Clone)]
 pub(crate) enum Pools {
     /// One writer connection (SQLite allows one writer at a time anyway), whose writes commit
-    /// in groups, and a few readers.
+    /// in groups; a few readers, which like the writer run on the caller's thread; and, for
+    /// reads of many rows, connections with threads of their own, opened when first needed.
     Sqlite {
         writer: Arc<group::GroupWriter>,
         read: SqlitePool,
+        bulk: SqlitePool,
     },
     Postgres(PgPool),
 }
@@ -234,9 +236,10 @@ impl SqlStore {
             // once it is full, the thread waits for each row taken before it reads the next, a
             // thread switch per row. Room for a whole rebuild chunk lets it read on.
             .row_buffer_size(ROW_CHANNEL);
-        // The one writer runs its statements on the thread of the task that holds it: every
-        // write waits for it, so the two thread switches of a round trip to a connection's own
-        // thread (most of a short write's time) are spared (docs/performance.md).
+        // The writer and the readers run their statements on the thread of the task that holds
+        // them, sparing the two thread switches of a round trip to a connection's own thread
+        // (most of a short statement's time; docs/performance.md). Reads of many rows go to
+        // `bulk`, whose connections keep their threads.
         let write = SqlitePoolOptions::new()
             .max_connections(1)
             .acquire_timeout(StdDuration::from_secs(30))
@@ -245,11 +248,15 @@ impl SqlStore {
             .map_err(|e| StoreError::Backend(format!("cannot open SQLite database {path}: {e}")))?;
         let read = SqlitePoolOptions::new()
             .max_connections(4)
-            .connect_with(opts.read_only(true))
+            .connect_with(opts.clone().read_only(true).run_on_caller(true))
             .await
             .map_err(|e| StoreError::Backend(format!("cannot open SQLite database {path}: {e}")))?;
+        let bulk = SqlitePoolOptions::new()
+            .max_connections(2)
+            .idle_timeout(StdDuration::from_secs(60))
+            .connect_lazy_with(opts.read_only(true));
         Ok(SqlStore {
-            pools: Pools::Sqlite { writer: Arc::new(group::GroupWriter::new(write)), read },
+            pools: Pools::Sqlite { writer: Arc::new(group::GroupWriter::new(write)), read, bulk },
             kept: Arc::default(),
         })
     }
@@ -276,9 +283,10 @@ impl SqlStore {
     /// Closes every connection; used before a test database is dropped.
     pub async fn close(&self) {
         match &self.pools {
-            Pools::Sqlite { writer, read } => {
+            Pools::Sqlite { writer, read, bulk } => {
                 writer.pool().close().await;
                 read.close().await;
+                bulk.close().await;
             }
             Pools::Postgres(p) => p.close().await,
         }
