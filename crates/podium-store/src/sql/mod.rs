@@ -232,7 +232,7 @@ impl SqlStore {
             .synchronous(SqliteSynchronous::Full)
             .foreign_keys(true)
             .busy_timeout(StdDuration::from_secs(10))
-            // Each connection's rows come from a thread of its own through a bounded channel:
+            // A `bulk` connection's rows come from its own thread through a bounded channel:
             // once it is full, the thread waits for each row taken before it reads the next, a
             // thread switch per row. Room for a whole rebuild chunk lets it read on.
             .row_buffer_size(ROW_CHANNEL);
