@@ -45,23 +45,25 @@ pub async fn due_webhooks(
     }
 }
 
-/// Delivers what is due; returns how many the endpoint accepted.
+/// Delivers what is due; returns how many the endpoint accepted. Those are marked delivered
+/// together once the batch is posted (a node that stops in between posts them again after
+/// their lease: webhooks are applied once by event id, so a repeat does no harm).
 pub async fn deliver_webhooks(
     store: &dyn Store,
     clock: &dyn Clock,
     sandbox: &SandboxProvider,
     poster: &dyn WebhookPoster,
 ) -> usize {
-    let mut delivered = 0;
+    let mut delivered = Vec::new();
     for w in due_webhooks(store, clock, sandbox, 50).await {
         if poster.post(&w).await {
-            if let Err(e) = store.sandbox_webhook_delivered(&w.event_id, w.seq, clock.now()).await {
-                tracing::warn!(error = %e, "could not mark a webhook delivered");
-            }
-            delivered += 1;
+            delivered.push((w.event_id, w.seq));
         }
     }
-    delivered
+    if let Err(e) = store.sandbox_webhooks_delivered(&delivered, clock.now()).await {
+        tracing::warn!(error = %e, "could not mark webhooks delivered");
+    }
+    delivered.len()
 }
 
 /// Settles orders left waiting for payment and completes delivered consignments whose return

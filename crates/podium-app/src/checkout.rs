@@ -387,6 +387,7 @@ async fn place(
         return Err(CheckoutError::TooLarge { max: Money::new(max, currency) });
     }
     let now = ctx.at;
+    let client = crate::holds::client_key(&req.token_key, &req.client);
     let id = crate::accounts::random_hex(16);
     let token = order_token(&req.token_key, &id);
     let order = NewOrder {
@@ -395,7 +396,7 @@ async fn place(
         token_hash: crate::accounts::token_hash(&token),
         cart_id: Some(cart.id.clone()),
         cart_revision: cart.revision,
-        client_key: Some(crate::holds::client_key(&req.token_key, &req.client)),
+        client_key: Some(client.clone()),
         user_id: req.user_id.clone(),
         email: req.email.trim().to_string(),
         lang: req.lang.tag().to_string(),
@@ -420,6 +421,7 @@ async fn place(
             }),
         created_at: now,
         fx_snapshot: ctx.rates.snapshot(),
+        counted: crate::payment_limits::attempt(&req.holds.attempts, &client, &cart.id),
     };
     // Card testing: too many attempts or declines from this client, for this cart or with
     // this card are refused before anything is reserved or the provider charges anything.
@@ -428,7 +430,6 @@ async fn place(
         Payer::Method(m) => PaymentSource::Method(m),
         Payer::Local(l) => PaymentSource::Local(l),
     };
-    let client = order.client_key.clone().unwrap_or_default();
     let card_print = provider.fingerprint(source).await?.filter(|f| !f.is_empty());
     let limits = &req.holds.attempts;
     if let Some((limit, retry_after_secs)) =
@@ -447,7 +448,6 @@ async fn place(
         store.cancel_order(&order.id, "over the drop's per-fan limit", now).await?;
         return Err(CheckoutError::Drop(refusal));
     }
-    crate::payment_limits::attempted(store, limits, &client, &cart.id, now).await?;
     // The order and its reservations are committed; the provider is called outside that
     // transaction. A crash from here on leaves a pending order that `settle` completes or
     // cancels on restart, according to what the provider says.

@@ -87,6 +87,16 @@ pub struct NewOrder {
     pub created_at: OffsetDateTime,
     /// The exchange rates at checkout ([`podium_domain::RateTable::snapshot`]).
     pub fx_snapshot: String,
+    /// Rate-limit counters hit in the transaction that places the order (the card-testing
+    /// defence counts an attempt exactly when its order is placed: [`crate::payment_limits`]).
+    pub counted: RateHits,
+}
+
+/// Rate-limit counters to hit once each, in windows of `window`.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct RateHits {
+    pub keys: Vec<String>,
+    pub window: time::Duration,
 }
 
 /// Why an order was not placed (nothing was written).

@@ -76,7 +76,7 @@ fn client_key(client_key: &str) -> String {
 
 /// Checks the counts before a checkout reserves anything: answers the limit passed and the
 /// seconds until its window ends, if any. Nothing is counted here (a checkout that loses the
-/// race for its cart never reaches the payment); [`attempted`] counts one that does.
+/// race for its cart never reaches the payment); [`attempt`] names what one that does counts.
 pub async fn admit(
     store: &dyn Store,
     limits: &AttemptLimits,
@@ -108,15 +108,12 @@ pub async fn admit(
     Ok(None)
 }
 
-/// Counts a checkout that reached the payment against its client and its cart.
-pub async fn attempted(
-    store: &dyn Store,
-    limits: &AttemptLimits,
-    client: &str,
-    cart_id: &str,
-    now: OffsetDateTime,
-) -> StoreResult<()> {
-    store.hit_rate_limits(&[&client_key(client), &cart_key(cart_id)], limits.window, now).await
+/// The counters a checkout that reaches the payment hits, against its client and its cart:
+/// the store counts them in the transaction that places the order
+/// ([`crate::orders::NewOrder::counted`]), so a checkout that loses the race for its cart
+/// counts nothing and a placed one is always counted.
+pub fn attempt(limits: &AttemptLimits, client: &str, cart_id: &str) -> crate::orders::RateHits {
+    crate::orders::RateHits { keys: vec![client_key(client), cart_key(cart_id)], window: limits.window }
 }
 
 fn cart_key(cart_id: &str) -> String {

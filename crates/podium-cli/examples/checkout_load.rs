@@ -324,6 +324,7 @@ async fn hot(url: String, units: i64, buyers: usize) {
             reserve_until: now + time::Duration::minutes(15),
             created_at: now,
             fx_snapshot: String::new(),
+            counted: Default::default(),
         }
     };
     let order = std::sync::Arc::new(order);

@@ -202,15 +202,21 @@ impl SandboxStore for SqlStore {
         Ok(claimed)
     }
 
-    async fn sandbox_webhook_delivered(&self, event_id: &str, seq: i64, now: OffsetDateTime) -> StoreResult<()> {
+    async fn sandbox_webhooks_delivered(&self, delivered: &[(String, i64)], now: OffsetDateTime) -> StoreResult<()> {
+        if delivered.is_empty() {
+            return Ok(());
+        }
+        // One write for the batch (one statement each, the same text, prepared once).
         write_tx!(self, |tx| {
-            sqlx::query("UPDATE sandbox_webhooks SET delivered_at = $3 WHERE event_id = $1 AND seq = $2")
-                .bind(event_id)
-                .bind(seq)
-                .bind(micros(now))
-                .execute(&mut *tx)
-                .await
-                .map_err(backend)?;
+            for (event_id, seq) in delivered {
+                sqlx::query("UPDATE sandbox_webhooks SET delivered_at = $3 WHERE event_id = $1 AND seq = $2")
+                    .bind(event_id)
+                    .bind(seq)
+                    .bind(micros(now))
+                    .execute(&mut *tx)
+                    .await
+                    .map_err(backend)?;
+            }
         });
         Ok(())
     }

@@ -49,6 +49,7 @@ async fn carts_and_orders_keep_the_region_phone_and_customs_code(store: Arc<dyn 
         reserve_until: now + time::Duration::minutes(15),
         created_at: now,
         fx_snapshot: "EUR=1;KRW=1467.3".into(),
+        counted: Default::default(),
     };
     store.place_order(&order).await.expect("place").expect("placed");
     let read = store.order(&number).await.expect("read").expect("order");

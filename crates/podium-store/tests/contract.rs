@@ -141,8 +141,9 @@ async fn kept_product_records_show_stock_as_it_is_and_every_change_at_once(store
     assert_eq!(format!("{by_slug:?}"), format!("{changed:?}"));
 }
 
-/// Issue 18 (1): 32 checkouts of one cart at once; exactly one places its order. A cancelled
-/// order gives the cart back; a paid one empties it and is what the cart became.
+/// Issue 18 (1): 32 checkouts of one cart at once; exactly one places its order (and only it
+/// counts its payment attempt). A cancelled order gives the cart back; a paid one empties it
+/// and is what the cart became.
 async fn a_cart_is_claimed_by_one_order_at_a_time(store: Arc<dyn Store>) {
     let variant = stocked_variant(&store, "claim-shop", 50).await;
     let shop = store.org_by_slug("claim-shop").await.expect("find").expect("shop");
@@ -156,6 +157,8 @@ async fn a_cart_is_claimed_by_one_order_at_a_time(store: Arc<dyn Store>) {
             let mut order = new_order(&shop, &[(&variant, 1)], time::OffsetDateTime::now_utc());
             order.cart_id = Some("cart-claimed".into());
             order.cart_revision = revision;
+            let keys = vec!["pay:client:claimer".to_string(), "pay:cart:cart-claimed".to_string()];
+            order.counted = podium_app::orders::RateHits { keys, window: time::Duration::hours(1) };
             store.place_order(&order).await.expect("place").map(|()| order.id)
         });
     }
@@ -168,6 +171,15 @@ async fn a_cart_is_claimed_by_one_order_at_a_time(store: Arc<dyn Store>) {
         }
     }
     assert_eq!((placed.len(), taken), (1, 31), "one order, every other checkout refused");
+    let hits = store
+        .rate_limits_hits(
+            &["pay:cart:cart-claimed", "pay:client:claimer"],
+            time::Duration::hours(1),
+            time::OffsetDateTime::now_utc(),
+        )
+        .await
+        .expect("counters");
+    assert_eq!(hits, vec![1, 1], "the placed order counted its attempt; the refused ones nothing");
     assert_eq!(store.stock_levels(&variant).await.expect("levels")[0].reserved, 1, "one unit held");
     let claimed = store.cart("cart-claimed").await.expect("read").expect("cart");
     assert_eq!(claimed.checkout_order.as_deref(), Some(placed[0].as_str()));
@@ -1618,6 +1630,7 @@ fn new_order(shop_id: &str, lines: &[(&str, i64)], now: time::OffsetDateTime) ->
         reserve_until: now + Duration::minutes(15),
         created_at: now,
         fx_snapshot: "EUR=1;KRW=1467.3".into(),
+        counted: Default::default(),
     }
 }
 
@@ -1820,9 +1833,8 @@ async fn sandbox_changes_are_conditional_and_queue_webhooks(store: Arc<dyn Store
     let due = store.sandbox_due_webhooks(now, Duration::seconds(30), 10).await.expect("due");
     assert_eq!(due.len(), 2, "evt_a and one capture event: {due:?}");
     assert!(store.sandbox_due_webhooks(now, Duration::seconds(30), 10).await.expect("due").is_empty(), "leased");
-    for w in &due {
-        store.sandbox_webhook_delivered(&w.event_id, w.seq, now).await.expect("delivered");
-    }
+    let delivered: Vec<(String, i64)> = due.iter().map(|w| (w.event_id.clone(), w.seq)).collect();
+    store.sandbox_webhooks_delivered(&delivered, now).await.expect("delivered");
     assert_eq!(store.sandbox_webhooks_waiting().await.expect("waiting"), 1);
     let later = store.sandbox_due_webhooks(now + Duration::seconds(6), Duration::seconds(30), 10).await.expect("due");
     assert_eq!((later.len(), later[0].seq), (1, 1), "the copy arrives later");

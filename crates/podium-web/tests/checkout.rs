@@ -173,7 +173,7 @@ async fn a_card_that_needs_a_second_step_waits_and_webhooks_are_harmless() {
         let due = app.db.store.sandbox_due_webhooks(later, time::Duration::seconds(30), 100).await.expect("due");
         assert!(!due.is_empty());
         for w in due {
-            app.db.store.sandbox_webhook_delivered(&w.event_id, w.seq, later).await.expect("mark");
+            app.db.store.sandbox_webhooks_delivered(&[(w.event_id.clone(), w.seq)], later).await.expect("mark");
             hooks.push(w);
         }
     }

@@ -44,7 +44,7 @@ async fn deliver_webhooks(app: &mut TestApp) {
         let due = app.db.store.sandbox_due_webhooks(later, time::Duration::seconds(30), 100).await.expect("due");
         assert!(!due.is_empty(), "webhooks waiting but none due");
         for w in due {
-            app.db.store.sandbox_webhook_delivered(&w.event_id, w.seq, later).await.expect("mark");
+            app.db.store.sandbox_webhooks_delivered(&[(w.event_id.clone(), w.seq)], later).await.expect("mark");
             let (h, body) = app.state.sandbox.sign(&w, app.state.clock.now());
             let r = app
                 .send(

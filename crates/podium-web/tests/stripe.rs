@@ -415,6 +415,7 @@ async fn placed_but_unsettled(app: &TestApp, cart_id: &str) -> podium_app::order
         reserve_until: now + time::Duration::minutes(15),
         created_at: now,
         fx_snapshot: ctx.rates.snapshot(),
+        counted: Default::default(),
     };
     store.place_order(&order).await.expect("store").expect("placed");
     order

@@ -115,7 +115,8 @@ pub trait SandboxStore: Send + Sync {
         lease: time::Duration,
         limit: i64,
     ) -> StoreResult<Vec<QueuedWebhook>>;
-    async fn sandbox_webhook_delivered(&self, event_id: &str, seq: i64, now: OffsetDateTime) -> StoreResult<()>;
+    /// Marks webhooks (event id, seq) delivered, all in one write.
+    async fn sandbox_webhooks_delivered(&self, delivered: &[(String, i64)], now: OffsetDateTime) -> StoreResult<()>;
     /// Webhooks queued and not yet delivered.
     async fn sandbox_webhooks_waiting(&self) -> StoreResult<i64>;
     async fn sandbox_save_method(&self, m: &PaymentMethod) -> StoreResult<()>;

@@ -199,6 +199,13 @@ impl SqlStore {
                     );
                 }
             }
+            // The card-testing counters count the attempt with the order it placed.
+            crate::sql::sessions::push_rate_hits(
+                &mut rows,
+                &order.counted.keys,
+                order.counted.window,
+                order.created_at,
+            );
             // A clash can only be the order number's (every other id is new here).
             tx.run_chain(&rows).await.map_err(crate::sql::conflict("number"))?;
             Ok(())

@@ -581,7 +581,7 @@ impl Store for SqlStore {
 }
 
 mod accounts;
-mod sessions;
+pub(crate) mod sessions;
 
 #[cfg(test)]
 mod tests {

@@ -7,6 +7,25 @@ use time::OffsetDateTime;
 
 use super::*;
 
+/// Counts one hit on each of `keys` in the window `now` falls in (a counter from an earlier
+/// window starts again at one). In key order, so two writers counting the same keys never wait
+/// on each other in turn.
+pub(crate) fn push_rate_hits<K: AsRef<str>>(rows: &mut Chain, keys: &[K], window: time::Duration, now: OffsetDateTime) {
+    let window_us = (window.whole_microseconds() as i64).max(1);
+    let start = micros(now).div_euclid(window_us) * window_us;
+    let mut sorted: Vec<&str> = keys.iter().map(AsRef::as_ref).collect();
+    sorted.sort_unstable();
+    for key in sorted {
+        rows.push(
+            "INSERT INTO rate_limits (key, window_start, hits) VALUES ($1, $2, 1) \
+             ON CONFLICT (key) DO UPDATE SET \
+               hits = CASE WHEN rate_limits.window_start = excluded.window_start THEN rate_limits.hits + 1 ELSE 1 END, \
+               window_start = excluded.window_start",
+            [key.into(), start.into()],
+        );
+    }
+}
+
 impl SqlStore {
     pub(super) async fn create_session_in(&self, s: SessionRecord) -> StoreResult<()> {
         write_tx!(self, |tx| {
@@ -135,21 +154,8 @@ impl SqlStore {
         if keys.is_empty() {
             return Ok(());
         }
-        let window_us = (window.whole_microseconds() as i64).max(1);
-        let start = micros(now).div_euclid(window_us) * window_us;
-        // In key order, so two writers counting the same keys never wait on each other in turn.
-        let mut sorted = keys.to_vec();
-        sorted.sort_unstable();
         let mut rows = Chain::new();
-        for key in sorted {
-            rows.push(
-                "INSERT INTO rate_limits (key, window_start, hits) VALUES ($1, $2, 1) \
-                 ON CONFLICT (key) DO UPDATE SET \
-                   hits = CASE WHEN rate_limits.window_start = excluded.window_start THEN rate_limits.hits + 1 ELSE 1 END, \
-                   window_start = excluded.window_start",
-                [key.into(), start.into()],
-            );
-        }
+        push_rate_hits(&mut rows, keys, window, now);
         write_tx!(self, |tx| {
             tx.run_chain(&rows).await.map_err(backend)?;
         });

@@ -455,6 +455,12 @@ impl ConnectionWorker {
     }
 
     pub(crate) async fn ping(&mut self) -> Result<(), Error> {
+        if self.on_caller {
+            // Podium: the pool pings a connection as it lends it out and as it takes it back
+            // (to flush a dropped transaction's rollback): done here, without the thread.
+            drop(self.locked().await);
+            return Ok(());
+        }
         self.oneshot_cmd(|tx| Command::Ping { tx }).await
     }
 
