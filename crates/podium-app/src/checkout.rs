@@ -485,7 +485,7 @@ async fn place(
         settle_with(store, provider, &order.id, Some(payment), now).await?;
         return Err(CheckoutError::Drop(refusal));
     }
-    let status = settle_with(store, provider, &order.id, Some(payment), now).await?;
+    let (status, settled) = crate::settlement::settle_recorded(store, provider, &order.id, Some(payment), now).await?;
     if status == OrderStatus::PendingPayment {
         // Waiting for the card's second step, the order holds its stock: only a few such
         // orders per client, account and card (counted with this one).
@@ -500,7 +500,11 @@ async fn place(
             return Err(CheckoutError::TooManyPending { limit, retry_after_secs });
         }
     }
-    let placed = store.order(&order.id).await?.ok_or(StoreError::NotFound("order"))?;
+    // Marked paid just now: the order as that left it, without reading it back.
+    let placed = match settled {
+        Some(paid) => paid,
+        None => store.order(&order.id).await?.ok_or(StoreError::NotFound("order"))?,
+    };
     if placed.status == OrderStatus::Cancelled {
         let code = placed.failure.clone().unwrap_or_else(|| "card_declined".into());
         return Err(CheckoutError::Declined { code, order: Box::new(placed) });

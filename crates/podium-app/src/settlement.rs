@@ -7,7 +7,7 @@ use podium_domain::order::OrderStatus;
 use time::OffsetDateTime;
 
 use crate::checkout::{CheckoutError, SETTLE_AFTER_SECS};
-use crate::orders::{MailKind, MarkPaid, NewMail, PaymentFacts};
+use crate::orders::{MailKind, MarkPaid, NewMail, OrderRecord, PaymentFacts};
 use crate::payments::{PaymentProvider, PaymentState, PaymentStatus};
 use crate::ports::StoreError;
 use crate::Store;
@@ -29,6 +29,18 @@ pub(crate) async fn settle_with(
     known: Option<PaymentState>,
     now: OffsetDateTime,
 ) -> Result<OrderStatus, CheckoutError> {
+    settle_recorded(store, provider, order_id, known, now).await.map(|(status, _)| status)
+}
+
+/// [`settle_with`], and the order as it now stands when settling it from the payment the
+/// caller knew made it paid (the checkout answers with it without reading it back).
+pub(crate) async fn settle_recorded(
+    store: &dyn Store,
+    provider: &dyn PaymentProvider,
+    order_id: &str,
+    known: Option<PaymentState>,
+    now: OffsetDateTime,
+) -> Result<(OrderStatus, Option<OrderRecord>), CheckoutError> {
     // Most calls (webhooks after the checkout finished) find the order settled: one query. The
     // checkout itself (which knows the payment) settles a pending order: it reads it whole.
     let (status, whole) = if known.is_some() {
@@ -48,9 +60,9 @@ pub(crate) async fn settle_with(
             for p in &payments {
                 give_back(provider, p).await?;
             }
-            return Ok(status);
+            return Ok((status, None));
         }
-        settled => return Ok(settled),
+        settled => return Ok((settled, None)),
     }
     let order = match whole {
         Some(order) => order,
@@ -66,9 +78,9 @@ pub(crate) async fn settle_with(
         // order is cancelled and its stock released.
         if now >= order.created_at + time::Duration::seconds(SETTLE_AFTER_SECS) {
             store.cancel_order(order_id, "payment_not_started", now).await?;
-            return Ok(OrderStatus::Cancelled);
+            return Ok((OrderStatus::Cancelled, None));
         }
-        return Ok(OrderStatus::PendingPayment);
+        return Ok((OrderStatus::PendingPayment, None));
     };
     let facts = PaymentFacts {
         payment_id: payment.id.clone(),
@@ -117,18 +129,21 @@ pub(crate) async fn settle_with(
             };
             let postings = crate::ledger::capture_batch(&order)?;
             match store.mark_paid(order_id, (!known_facts).then_some(&facts), &mail, &postings, now).await? {
-                MarkPaid::Paid => Ok(OrderStatus::Paid),
+                MarkPaid::Paid => {
+                    let facts = (!known_facts).then_some(&facts);
+                    Ok((OrderStatus::Paid, Some(order.paid(facts, now))))
+                }
                 MarkPaid::NotPending => {
                     let again = store.order(order_id).await?.map_or(OrderStatus::Cancelled, |o| o.status);
                     if again == OrderStatus::Cancelled {
                         give_back(provider, &captured).await?;
                     }
-                    Ok(again)
+                    Ok((again, None))
                 }
                 MarkPaid::ReservationLost => {
                     store.cancel_order(order_id, "reservation_expired", now).await?;
                     give_back(provider, &captured).await?;
-                    Ok(OrderStatus::Cancelled)
+                    Ok((OrderStatus::Cancelled, None))
                 }
             }
         }
@@ -144,7 +159,7 @@ pub(crate) async fn settle_with(
                     // finds the stock released and is refunded (`ReservationLost` above).
                     if payment.status == PaymentStatus::Processing {
                         tracing::info!(order = order_id, error = %e, "a debit past its hold is still processing");
-                        return Ok(OrderStatus::PendingPayment);
+                        return Ok((OrderStatus::PendingPayment, None));
                     }
                     return Err(e.into());
                 }
@@ -154,19 +169,19 @@ pub(crate) async fn settle_with(
                     _ => "confirmation_timed_out",
                 };
                 store.cancel_order(order_id, why, now).await?;
-                Ok(OrderStatus::Cancelled)
+                Ok((OrderStatus::Cancelled, None))
             } else {
-                Ok(OrderStatus::PendingPayment)
+                Ok((OrderStatus::PendingPayment, None))
             }
         }
         PaymentStatus::Declined => {
             let code = payment.decline_code.as_deref().unwrap_or("card_declined");
             store.cancel_order(order_id, code, now).await?;
-            Ok(OrderStatus::Cancelled)
+            Ok((OrderStatus::Cancelled, None))
         }
         PaymentStatus::Voided | PaymentStatus::Refunded => {
             store.cancel_order(order_id, "payment_voided", now).await?;
-            Ok(OrderStatus::Cancelled)
+            Ok((OrderStatus::Cancelled, None))
         }
     }
 }

@@ -4,7 +4,8 @@
 //! Each write runs its statements in a savepoint of the shared transaction, in the order the
 //! writes arrived (the lock is fair). A write that fails, or returns early to roll back, rolls
 //! back its savepoint only: the others in the batch are untouched. The write that finishes
-//! with nobody queued behind it commits the batch (or the one that makes it
+//! with nobody queued behind it, even after letting the runtime's other tasks run once,
+//! commits the batch (or the one that makes it
 //! [`MAX_MEMBERS`] long, or [`MAX_AGE`] old); every member waits for that commit before it
 //! answers, so nothing is acknowledged before it is on disk, and a crash loses only writes
 //! nobody was told about. If the commit fails, every member gets the error; so does every
@@ -116,6 +117,14 @@ impl Slot {
     /// The write's savepoint was released: it joins the batch, and returns once the batch is
     /// committed (by this write, when nobody is queued behind it).
     pub(crate) async fn done(mut self) -> StoreResult<()> {
+        if self.waiting.load(Ordering::SeqCst) == 0 {
+            // Once round the runtime's queue before committing alone: a write about to begin
+            // joins this batch and its fsync instead of waiting to start the next. (Dropped
+            // here, the slot commits the batch as it goes: see `Drop`.)
+            #[cfg(test)]
+            tests::AT_YIELD.set(true);
+            tokio::task::yield_now().await;
+        }
         self.finished = true;
         let Some(mut open) = self.guard.take() else {
             return Err(StoreError::Backend("the writer's turn has ended".into()));
@@ -140,7 +149,8 @@ impl Drop for Slot {
     fn drop(&mut self) {
         // Left without `done` (rolled back, or its request went away): its savepoint is rolled
         // back by the driver before the next statement; the batch goes on, and is committed
-        // here if nobody is queued to do it.
+        // here if nobody is queued to do it. (Dropped in `done`'s yield, its savepoint was
+        // released: it is committed with the batch, never having answered.)
         if let Some(open) = self.guard.take() {
             let pending = open.tx.is_some();
             drop(open);
@@ -179,6 +189,11 @@ mod tests {
     use podium_domain::role::OrgKind;
 
     use crate::SqlStore;
+
+    thread_local! {
+        /// Set on this thread when a write reaches the yield before committing alone.
+        pub(super) static AT_YIELD: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
+    }
 
     fn org(slug: &str) -> NewOrg {
         NewOrg {
@@ -228,5 +243,47 @@ mod tests {
         // The writer is usable afterwards: no savepoint was left open.
         again.create_org(org("after")).await.expect("a write after the batch");
         assert!(again.org_by_slug("after").await.expect("read").is_some());
+    }
+
+    /// A write whose request goes away while it waits to commit alone (its savepoint released,
+    /// letting the runtime run once) is committed with its batch without answering: no batch
+    /// is left open for the writes before it to wait on, and the writer goes on.
+    #[tokio::test]
+    async fn a_write_dropped_while_it_waits_to_commit_is_committed_with_its_batch() {
+        use std::future::Future;
+        let dir = tempfile::tempdir().expect("temp dir");
+        let path = dir.path().join("dropped.db");
+        let store = SqlStore::open_sqlite(path.to_str().expect("utf-8 path")).await.expect("open");
+        store.migrate().await.expect("migrate");
+        let crate::sql::Pools::Sqlite { writer, .. } = &store.pools else { panic!("a SQLite store") };
+        let writer = writer.clone();
+        let mut write = Box::pin(store.create_org(org("dropped")));
+        // Polled until it waits at the yield before its commit.
+        AT_YIELD.set(false);
+        while !AT_YIELD.get() {
+            let step = std::future::poll_fn(|cx| std::task::Poll::Ready(write.as_mut().poll(cx))).await;
+            assert!(step.is_pending(), "the write finished without waiting to commit");
+            if !AT_YIELD.get() {
+                // What it waits for (the pool's own tasks) runs meanwhile.
+                tokio::task::yield_now().await;
+            }
+        }
+        assert!(writer.open.try_lock().is_err(), "the write holds the writer");
+        drop(write);
+        let open = tokio::time::timeout(std::time::Duration::from_secs(5), async {
+            loop {
+                tokio::task::yield_now().await;
+                if let Ok(open) = writer.open.try_lock() {
+                    if open.tx.is_none() {
+                        return;
+                    }
+                }
+            }
+        })
+        .await;
+        assert!(open.is_ok(), "the batch was committed");
+        assert!(store.org_by_slug("dropped").await.expect("read").is_some(), "committed without answering");
+        store.create_org(org("after")).await.expect("a write after it");
+        assert!(store.org_by_slug("after").await.expect("read").is_some());
     }
 }
