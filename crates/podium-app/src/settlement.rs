@@ -128,11 +128,9 @@ pub(crate) async fn settle_recorded(
                 consignment_id: None,
             };
             let postings = crate::ledger::capture_batch(&order)?;
-            match store.mark_paid(order_id, (!known_facts).then_some(&facts), &mail, &postings, now).await? {
-                MarkPaid::Paid => {
-                    let facts = (!known_facts).then_some(&facts);
-                    Ok((OrderStatus::Paid, Some(order.paid(facts, now))))
-                }
+            let given = (!known_facts).then_some(&facts);
+            match store.mark_paid(order_id, given, &mail, &postings, now).await? {
+                MarkPaid::Paid => Ok((OrderStatus::Paid, Some(order.paid(given, now)))),
                 MarkPaid::NotPending => {
                     let again = store.order(order_id).await?.map_or(OrderStatus::Cancelled, |o| o.status);
                     if again == OrderStatus::Cancelled {

@@ -23,7 +23,7 @@ use crate::sql::{backend, placeholders, SqlStore};
 const CAPACITY: usize = 1024;
 /// Reads of more products than this (an index build, an export) are read whole and not kept:
 /// they would only push out what carts and pages read again and again.
-const KEEP_UP_TO: usize = 64;
+pub(super) const KEEP_UP_TO: usize = 64;
 
 #[derive(Default)]
 pub(crate) struct KeptProducts {

@@ -135,8 +135,9 @@ impl SqlStore {
             reads.push(sql, list.values());
         }
         let mut heads: HashMap<String, ProductRecord> = HashMap::with_capacity(n);
-        // A cart's or a page's few products on the caller's thread; a rebuild's chunk apart.
-        read_bulk!(self, n > 64, |pool| {
+        // A cart's or a page's few products on the caller's thread; a rebuild's chunk (more than
+        // the kept records are read from) apart.
+        read_bulk!(self, n > kept::KEEP_UP_TO, |pool| {
             let mut conn = pool.acquire().await.map_err(backend)?;
             let sets = RunChain::fetch_chain(&mut *conn, &reads).await.map_err(backend)?;
             drop(conn);
